@@ -1,0 +1,141 @@
+#include "lib/aead.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+/* Explicit fetches, once per process: OpenSSL 3 otherwise looks the
+ * implementation up again on every context initialisation. */
+static EVP_CIPHER *cipher_chacha;
+static EVP_CIPHER *cipher_gcm;
+static pthread_once_t ciphers_once = PTHREAD_ONCE_INIT;
+
+static void fetch_ciphers(void)
+{
+	cipher_chacha = EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL);
+	cipher_gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+}
+
+static const EVP_CIPHER *cipher_for(uint8_t alg)
+{
+	pthread_once(&ciphers_once, fetch_ciphers);
+	switch (alg) {
+	case MML_ALG_CHACHA20_POLY1305:
+		return cipher_chacha;
+	case MML_ALG_AES256_GCM:
+		return cipher_gcm;
+	default:
+		return NULL;
+	}
+}
+
+int mml_aead_init(struct mml_aead *a, uint8_t alg, const uint8_t key[MML_KEY_LEN],
+		  const uint8_t salt[MML_SALT_LEN], bool encrypt)
+{
+	const EVP_CIPHER *cipher = cipher_for(alg);
+
+	memset(a, 0, sizeof(*a));
+	if (!cipher)
+		return alg == MML_ALG_CHACHA20_POLY1305 || alg == MML_ALG_AES256_GCM ? -ENOSYS : -EINVAL;
+	a->ctx = EVP_CIPHER_CTX_new();
+	if (!a->ctx)
+		return -ENOMEM;
+	if (!EVP_CipherInit_ex2(a->ctx, cipher, key, NULL, encrypt, NULL)) {
+		mml_aead_free(a);
+		return -EINVAL;
+	}
+	memcpy(a->salt, salt, MML_SALT_LEN);
+	a->alg = alg;
+	a->encrypt = encrypt;
+	return 0;
+}
+
+void mml_aead_free(struct mml_aead *a)
+{
+	EVP_CIPHER_CTX_free(a->ctx);
+	OPENSSL_cleanse(a, sizeof(*a));
+}
+
+static int aead_start(struct mml_aead *a, const uint8_t iv[8], const uint8_t *aad, size_t aad_len,
+		      size_t len)
+{
+	uint8_t nonce[12];
+	int outl;
+
+	if (len > INT_MAX || aad_len > INT_MAX)
+		return -EMSGSIZE;
+	memcpy(nonce, a->salt, 4);
+	memcpy(nonce + 4, iv, 8);
+	if (!EVP_CipherInit_ex2(a->ctx, NULL, NULL, nonce, -1, NULL))
+		return -EIO;
+	if (aad_len && !EVP_CipherUpdate(a->ctx, NULL, &outl, aad, (int)aad_len))
+		return -EIO;
+	return 0;
+}
+
+int mml_aead_seal(struct mml_aead *a, const uint8_t iv[8], const uint8_t *aad, size_t aad_len,
+		  const uint8_t *in, uint8_t *out, size_t len, uint8_t *tag)
+{
+	int outl, finl, err;
+
+	err = aead_start(a, iv, aad, aad_len, len);
+	if (err)
+		return err;
+	outl = 0;
+	if (len && !EVP_CipherUpdate(a->ctx, out, &outl, in, (int)len))
+		return -EIO;
+	if (!EVP_CipherFinal_ex(a->ctx, out + outl, &finl))
+		return -EIO;
+	if (!EVP_CIPHER_CTX_ctrl(a->ctx, EVP_CTRL_AEAD_GET_TAG, MML_TAG_LEN, tag))
+		return -EIO;
+	return 0;
+}
+
+int mml_aead_open(struct mml_aead *a, const uint8_t iv[8], const uint8_t *aad, size_t aad_len,
+		  const uint8_t *in, uint8_t *out, size_t len, const uint8_t *tag)
+{
+	int outl, finl, err;
+
+	err = aead_start(a, iv, aad, aad_len, len);
+	if (err)
+		return err;
+	outl = 0;
+	if (len && !EVP_CipherUpdate(a->ctx, out, &outl, in, (int)len))
+		return -EIO;
+	if (!EVP_CIPHER_CTX_ctrl(a->ctx, EVP_CTRL_AEAD_SET_TAG, MML_TAG_LEN, (void *)tag))
+		return -EIO;
+	if (EVP_CipherFinal_ex(a->ctx, out + outl, &finl) <= 0)
+		return -EBADMSG;
+	return 0;
+}
+
+static const struct {
+	uint8_t alg;
+	const char *name;
+} alg_names[] = {
+	{ MML_ALG_NULL, "null" },
+	{ MML_ALG_CHACHA20_POLY1305, "chacha20poly1305" },
+	{ MML_ALG_AES256_GCM, "aes256gcm" },
+};
+
+const char *mml_alg_name(uint8_t alg)
+{
+	for (size_t i = 0; i < sizeof(alg_names) / sizeof(alg_names[0]); i++)
+		if (alg_names[i].alg == alg)
+			return alg_names[i].name;
+	return "unknown";
+}
+
+int mml_alg_parse(const char *name, uint8_t *alg)
+{
+	for (size_t i = 0; i < sizeof(alg_names) / sizeof(alg_names[0]); i++) {
+		if (!strcmp(alg_names[i].name, name)) {
+			*alg = alg_names[i].alg;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}

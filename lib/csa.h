@@ -1,0 +1,16 @@
+/* Validation of a CSA (maps/csa.h) before any node installs or uses it. The
+ * same checks serve mmlctl, the config file, mmlkeyd and the workers. */
+#ifndef MML_LIB_CSA_H
+#define MML_LIB_CSA_H
+
+#include <stddef.h>
+
+#include "maps/csa.h"
+
+/* 0 if the CSA is usable; otherwise -EINVAL with "field: reason" in why. */
+int mml_csa_validate(const struct mml_csa *csa, char *why, size_t why_len);
+
+const char *mml_format_name(unsigned int format);
+const char *mml_dir_name(unsigned int dir);
+
+#endif

@@ -1,0 +1,78 @@
+/* Composite security association (CSA): the one layout of a CSA, shared by the
+ * XDP programs, the workers, mmlctl and mmlkeyd through the pinned map
+ * mml_csa (SPI -> struct mml_csa). DESIGN.md sections 2.1-2.3 and 3. */
+#ifndef MML_MAPS_CSA_H
+#define MML_MAPS_CSA_H
+
+#include "maps/types.h"
+
+#define MML_KEY_LEN 32
+#define MML_SALT_LEN 4
+#define MML_TAG_LEN 16
+#define MML_ZONES 2
+
+/* Zone map limits: zone 1 = P[0, z1_len), zone 2 = the rest. */
+#define MML_Z1_MIN 20
+#define MML_Z1_MAX 128
+#define MML_Z1_DEFAULT 40
+
+/* Sequence-number limits: rekey wanted after SOFT, nothing sent after HARD;
+ * the 32-bit counter never wraps. */
+#define MML_SEQ_SOFT_DEFAULT 0x80000000ULL
+#define MML_SEQ_HARD_DEFAULT 0xfffffffeULL
+
+#define MML_REPLAY_WINDOW_MIN 1024
+#define MML_REPLAY_WINDOW_DEFAULT 1024
+#define MML_REPLAY_WINDOW_MAX 65536
+
+enum mml_alg {
+	MML_ALG_NULL = 0,              /* this node may not read the zone */
+	MML_ALG_CHACHA20_POLY1305 = 1, /* RFC 8439 / RFC 7634 */
+	MML_ALG_AES256_GCM = 2,        /* RFC 4106, 16-byte ICV */
+};
+
+enum mml_format {
+	MML_FMT_MLESP = 1, /* two zones, DESIGN.md 2.1 */
+	MML_FMT_ESP = 2,   /* RFC 4303 tunnel mode, zone[0] only, DESIGN.md 2.2 */
+};
+
+enum mml_dir {
+	MML_DIR_IN = 1,  /* this node decapsulates (MH, HA receive side) */
+	MML_DIR_OUT = 2, /* this node encapsulates (MH, HA send side) */
+	MML_DIR_FWD = 3, /* this node only forwards and reads zone 1 (FA) */
+};
+
+struct mml_zone_sa {
+	__u8 alg; /* enum mml_alg */
+	__u8 pad[3];
+	__u8 salt[MML_SALT_LEN];
+	__u8 key[MML_KEY_LEN];
+};
+
+struct mml_csa {
+	__u32 spi;    /* on the wire; zone 1's SA is the designated SA */
+	__u8 format;  /* enum mml_format */
+	__u8 dir;     /* enum mml_dir */
+	__u8 z1_len;  /* zone map (ML-ESP only) */
+	__u8 flags;   /* reserved, 0 */
+	__u32 replay_window; /* packets; 0 = MML_REPLAY_WINDOW_DEFAULT */
+	__u32 reserved;
+	__u64 soft_packets;  /* rekey wanted after this sequence number; 0 = default */
+	__u64 hard_packets;  /* last sequence number that may be sent; 0 = default */
+	__u64 soft_lifetime_s; /* seconds after add_time; 0 = none */
+	__u64 hard_lifetime_s;
+	__u64 add_time_ns;     /* CLOCK_BOOTTIME when installed */
+	struct mml_zone_sa zone[MML_ZONES];
+};
+
+MML_STATIC_ASSERT(sizeof(struct mml_zone_sa) == 40, "mml_zone_sa layout");
+MML_STATIC_ASSERT(__builtin_offsetof(struct mml_zone_sa, salt) == 4, "zone salt offset");
+MML_STATIC_ASSERT(__builtin_offsetof(struct mml_zone_sa, key) == 8, "zone key offset");
+MML_STATIC_ASSERT(__builtin_offsetof(struct mml_csa, format) == 4, "csa format offset");
+MML_STATIC_ASSERT(__builtin_offsetof(struct mml_csa, replay_window) == 8, "csa window offset");
+MML_STATIC_ASSERT(__builtin_offsetof(struct mml_csa, soft_packets) == 16, "csa limits offset");
+MML_STATIC_ASSERT(__builtin_offsetof(struct mml_csa, add_time_ns) == 48, "csa time offset");
+MML_STATIC_ASSERT(__builtin_offsetof(struct mml_csa, zone) == 56, "csa zone offset");
+MML_STATIC_ASSERT(sizeof(struct mml_csa) == 136, "mml_csa layout");
+
+#endif

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Install the Debian packages mmlipsec needs, only if some are missing:
+# dpkg-query first (instant when everything is there), apt-get update only
+# when something has to be installed.
+set -euo pipefail
+
+pkgs=(
+	# build
+	gcc make pkg-config clang llvm bpftool libbpf-dev libxdp-dev libssl-dev
+	libjson-c-dev libconfig-dev libmnl-dev libcmocka-dev
+	# test bed, experiments, captures
+	iproute2 iperf3 tshark gnuplot-nox procps psmisc
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	[[ $status == "install ok installed" ]] || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+if [[ $(id -u) -ne 0 ]]; then
+	echo "deps: missing Debian packages: ${missing[*]} (run as root to install them)" >&2
+	exit 1
+fi
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,55 @@
+# Build macros shared by the module.mk fragments.
+#
+#   $(eval $(call PROGRAM,NAME,SOURCES[,LDLIBS]))       -> $(BUILD)/NAME, linked with libmml.a
+#   $(eval $(call TEST_PROGRAM,NAME,SOURCES[,LDLIBS]))  -> $(BUILD)/tests/NAME, ASan+UBSan, cmocka
+#   $(eval $(call BPF_OBJECT,NAME))                     -> bpf/NAME.bpf.c compiled, skeleton
+#                                                          $(BUILD)/skel/NAME.skel.h
+#   TEST_SUITES += name:command                         -> run by `make test`
+
+obj    = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+sanobj = $(patsubst %.c,$(BUILD)/san/%.o,$(1))
+
+$(BUILD)/obj/%.o: %.c | skeletons
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/san/%.o: %.c | skeletons
+	$(call msg,CC-SAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(SANFLAGS) -c $< -o $@
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c vmlinux.h
+	$(call msg,CLANG,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/skel/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@
+
+define PROGRAM
+ALL_TARGETS += $(BUILD)/$(1)
+ALL_DEPFILES += $(patsubst %.c,$(BUILD)/obj/%.d,$(2))
+FMT_SRCS += $(2)
+$(BUILD)/$(1): $(call obj,$(2)) $(BUILD)/libmml.a
+	$$(call msg,LD,$$@)
+	$$(Q)$$(CC) $$(LDFLAGS) $$^ -o $$@ $$(PKG_LDLIBS) $(3)
+endef
+
+define TEST_PROGRAM
+TEST_TARGETS += $(BUILD)/tests/$(1)
+ALL_DEPFILES += $(patsubst %.c,$(BUILD)/san/%.d,$(2))
+FMT_SRCS += $(2)
+$(BUILD)/tests/$(1): $(call sanobj,$(2)) $(BUILD)/libmml-san.a
+	$$(call msg,LD-SAN,$$@)
+	$$(Q)mkdir -p $$(@D)
+	$$(Q)$$(CC) $$(SANLDFLAGS) $$^ -o $$@ $$(PKG_LDLIBS) -lcmocka $(3)
+endef
+
+define BPF_OBJECT
+SKELS += $(BUILD)/skel/$(1).skel.h
+ALL_TARGETS += $(BUILD)/skel/$(1).skel.h
+ALL_DEPFILES += $(BUILD)/bpf/$(1).bpf.d
+endef

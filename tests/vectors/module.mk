@@ -1,0 +1,6 @@
+# build/mlesp-vectors FILE: the ML-ESP known-answer runner (any file in the
+# format of shared/vectors/mlesp.json); make test runs it on the shared file.
+$(eval $(call PROGRAM,mlesp-vectors,tests/vectors/mlesp-vectors.c))
+
+VECTORS_FILE ?= ../shared/vectors/mlesp.json
+TEST_SUITES += vectors:'$(BUILD)/mlesp-vectors $(VECTORS_FILE)'
