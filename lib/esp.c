@@ -14,7 +14,8 @@ ssize_t mml_esp_seal(struct mml_sa *sa, uint32_t seq, const uint8_t iv[MML_ESP_I
 	uint8_t *c = out + MML_ESP_HDR_LEN + MML_ESP_IV_LEN;
 	int err;
 
-	if (inner_len < MML_INNER_MIN || sa->csa.format != MML_FMT_ESP)
+	if (inner_len < MML_INNER_MIN || sa->csa.format != MML_FMT_ESP ||
+	    sa->csa.dir != MML_DIR_OUT)
 		return -EINVAL;
 	if (out_cap < esp_len)
 		return -ENOSPC;
@@ -34,6 +35,8 @@ ssize_t mml_esp_encap(struct mml_sa *sa, const uint8_t *inner, size_t inner_len,
 	uint32_t seq;
 	int err;
 
+	if (sa->csa.dir != MML_DIR_OUT || sa->csa.format != MML_FMT_ESP)
+		return -EINVAL;
 	if (out_cap < mml_esp_len(inner_len))
 		return -ENOSPC;
 	err = mml_sa_next_seq(sa, &seq);

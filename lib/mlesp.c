@@ -24,7 +24,8 @@ ssize_t mml_mlesp_seal(struct mml_sa *sa, uint32_t seq, const uint8_t *inner, si
 	uint8_t iv[8];
 	int err;
 
-	if (inner_len < MML_INNER_MIN || sa->csa.format != MML_FMT_MLESP)
+	if (inner_len < MML_INNER_MIN || sa->csa.format != MML_FMT_MLESP ||
+	    sa->csa.dir != MML_DIR_OUT)
 		return -EINVAL;
 	if (out_cap < esp_len)
 		return -ENOSPC;
@@ -52,6 +53,8 @@ ssize_t mml_mlesp_encap(struct mml_sa *sa, const uint8_t *inner, size_t inner_le
 	uint32_t seq;
 	int err;
 
+	if (sa->csa.dir != MML_DIR_OUT || sa->csa.format != MML_FMT_MLESP)
+		return -EINVAL;
 	if (out_cap < mml_mlesp_len(inner_len))
 		return -ENOSPC;
 	err = mml_sa_next_seq(sa, &seq);

@@ -1,0 +1,14 @@
+# cmocka unit tests of libmml, built with ASan + UBSan.
+UNIT_FIXTURES := tests/unit/fixtures.c
+
+$(eval $(call TEST_PROGRAM,test_mlesp,tests/unit/test_mlesp.c $(UNIT_FIXTURES)))
+TEST_SUITES += unit-mlesp:$(BUILD)/tests/test_mlesp
+
+$(eval $(call TEST_PROGRAM,test_esp,tests/unit/test_esp.c $(UNIT_FIXTURES)))
+TEST_SUITES += unit-esp:$(BUILD)/tests/test_esp
+
+$(eval $(call TEST_PROGRAM,test_replay,tests/unit/test_replay.c $(UNIT_FIXTURES)))
+TEST_SUITES += unit-replay:$(BUILD)/tests/test_replay
+
+$(eval $(call TEST_PROGRAM,test_csa,tests/unit/test_csa.c $(UNIT_FIXTURES)))
+TEST_SUITES += unit-csa:$(BUILD)/tests/test_csa
