@@ -12,3 +12,6 @@ TEST_SUITES += unit-replay:$(BUILD)/tests/test_replay
 
 $(eval $(call TEST_PROGRAM,test_csa,tests/unit/test_csa.c $(UNIT_FIXTURES)))
 TEST_SUITES += unit-csa:$(BUILD)/tests/test_csa
+
+$(eval $(call TEST_PROGRAM,test_kat,tests/unit/test_kat.c $(UNIT_FIXTURES)))
+TEST_SUITES += unit-kat:$(BUILD)/tests/test_kat
