@@ -16,7 +16,7 @@
 
 #define ROUNDS 3
 #define ROUND_NS 200000000LL /* 0.2 s per round and case */
-#define NPKT 4096            /* distinct packets per decapsulation pass */
+#define NPKT 4096	     /* distinct packets per decapsulation pass */
 #define BUF 1600
 
 static const size_t sizes[] = { 64, 576, 1400 };
@@ -37,7 +37,7 @@ struct bench_case {
 	struct mml_sa out, in;
 	struct mml_aead raw_seal, raw_open;
 	uint8_t inner[BUF];
-	uint8_t *pkts;   /* NPKT encapsulated packets, BUF apart */
+	uint8_t *pkts; /* NPKT encapsulated packets, BUF apart */
 	size_t pkt_len;
 	uint8_t raw_ct[NPKT][BUF];
 	uint8_t raw_tag[NPKT][MML_TAG_LEN];
@@ -85,7 +85,8 @@ static int setup(struct bench_case *b)
 	if (!err)
 		err = mml_aead_init(&b->raw_open, b->zone2_alg, key, salt, false);
 	if (err) {
-		fprintf(stderr, "bench-codec: %s: %s\n", b->name, err == -EINVAL ? why : strerror(-err));
+		fprintf(stderr, "bench-codec: %s: %s\n", b->name,
+			err == -EINVAL ? why : strerror(-err));
 		return err;
 	}
 	for (size_t i = 0; i < b->inner_len; i++)
@@ -178,8 +179,9 @@ static long decap_pass(struct bench_case *b, uint8_t *scratch)
 		/* A worker decapsulates in the receive frame itself; here each
 		 * pass must keep its ciphertext, so copy (in both columns). */
 		memcpy(scratch, b->pkts + (size_t)i * BUF, b->pkt_len);
-		n = b->format == MML_FMT_MLESP ? mml_mlesp_decap(&b->in, scratch, b->pkt_len, &inner) :
-						 mml_esp_decap(&b->in, scratch, b->pkt_len, &inner);
+		n = b->format == MML_FMT_MLESP ?
+			    mml_mlesp_decap(&b->in, scratch, b->pkt_len, &inner) :
+			    mml_esp_decap(&b->in, scratch, b->pkt_len, &inner);
 		ok += n == (ssize_t)b->inner_len;
 	}
 	return ok;
@@ -250,8 +252,10 @@ static int explain_zone1(void)
 
 	if (!small || !big)
 		goto out;
-	*small = (struct bench_case){ .name = "zone1", .format = MML_FMT_ESP,
-				      .zone2_alg = MML_ALG_CHACHA20_POLY1305, .inner_len = 40 };
+	*small = (struct bench_case){ .name = "zone1",
+				      .format = MML_FMT_ESP,
+				      .zone2_alg = MML_ALG_CHACHA20_POLY1305,
+				      .inner_len = 40 };
 	*big = *small;
 	big->inner_len = 1400;
 	err = setup(small);

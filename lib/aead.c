@@ -41,7 +41,8 @@ int mml_aead_init(struct mml_aead *a, uint8_t alg, const uint8_t key[MML_KEY_LEN
 
 	memset(a, 0, sizeof(*a));
 	if (!cipher)
-		return alg == MML_ALG_CHACHA20_POLY1305 || alg == MML_ALG_AES256_GCM ? -ENOSYS : -EINVAL;
+		return alg == MML_ALG_CHACHA20_POLY1305 || alg == MML_ALG_AES256_GCM ? -ENOSYS :
+										       -EINVAL;
 	a->ctx = EVP_CIPHER_CTX_new();
 	if (!a->ctx)
 		return -ENOMEM;

@@ -43,7 +43,8 @@ static bool alg_known(unsigned int alg)
 static int check_null_zone(const struct mml_zone_sa *z, int n, char *why, size_t why_len)
 {
 	if (z->alg != MML_ALG_NULL || !all_zero(z, sizeof(*z)))
-		return reject(why, why_len, "zone%d: must be a null SA (alg null, no key, no salt)", n);
+		return reject(why, why_len, "zone%d: must be a null SA (alg null, no key, no salt)",
+			      n);
 	return 0;
 }
 
@@ -144,5 +145,8 @@ const char *mml_format_name(unsigned int format)
 
 const char *mml_dir_name(unsigned int dir)
 {
-	return dir == MML_DIR_IN ? "in" : dir == MML_DIR_OUT ? "out" : dir == MML_DIR_FWD ? "fwd" : "unknown";
+	return dir == MML_DIR_IN  ? "in" :
+	       dir == MML_DIR_OUT ? "out" :
+	       dir == MML_DIR_FWD ? "fwd" :
+				    "unknown";
 }

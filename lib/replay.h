@@ -10,8 +10,8 @@
 #include <stdint.h>
 
 struct mml_replay {
-	uint32_t top;    /* highest accepted sequence number, 0 = none yet */
-	uint32_t size;   /* window in packets, a multiple of 64 */
+	uint32_t top;	 /* highest accepted sequence number, 0 = none yet */
+	uint32_t size;	 /* window in packets, a multiple of 64 */
 	uint32_t nwords; /* size / 64 + 1 */
 	uint64_t *bits;
 };

@@ -16,9 +16,9 @@
 struct mml_sa {
 	struct mml_csa csa;
 	struct mml_aead zone[MML_ZONES]; /* encrypting (dir out) or decrypting */
-	struct mml_seq seq;              /* dir out */
-	struct mml_replay replay;        /* dir in */
-	atomic_bool rekey_wanted;        /* set once the soft limit is passed */
+	struct mml_seq seq;		 /* dir out */
+	struct mml_replay replay;	 /* dir in */
+	atomic_bool rekey_wanted;	 /* set once the soft limit is passed */
 };
 
 /* Validates csa and sets sa up; on -EINVAL why says which field is wrong. */

@@ -26,9 +26,9 @@
 #define MML_REPLAY_WINDOW_MAX 65536
 
 enum mml_alg {
-	MML_ALG_NULL = 0,              /* this node may not read the zone */
+	MML_ALG_NULL = 0,	       /* this node may not read the zone */
 	MML_ALG_CHACHA20_POLY1305 = 1, /* RFC 8439 / RFC 7634 */
-	MML_ALG_AES256_GCM = 2,        /* RFC 4106, 16-byte ICV */
+	MML_ALG_AES256_GCM = 2,	       /* RFC 4106, 16-byte ICV */
 };
 
 enum mml_format {
@@ -37,7 +37,7 @@ enum mml_format {
 };
 
 enum mml_dir {
-	MML_DIR_IN = 1,  /* this node decapsulates (MH, HA receive side) */
+	MML_DIR_IN = 1,	 /* this node decapsulates (MH, HA receive side) */
 	MML_DIR_OUT = 2, /* this node encapsulates (MH, HA send side) */
 	MML_DIR_FWD = 3, /* this node only forwards and reads zone 1 (FA) */
 };
@@ -50,18 +50,18 @@ struct mml_zone_sa {
 };
 
 struct mml_csa {
-	__u32 spi;    /* on the wire; zone 1's SA is the designated SA */
-	__u8 format;  /* enum mml_format */
-	__u8 dir;     /* enum mml_dir */
-	__u8 z1_len;  /* zone map (ML-ESP only) */
-	__u8 flags;   /* reserved, 0 */
+	__u32 spi;	     /* on the wire; zone 1's SA is the designated SA */
+	__u8 format;	     /* enum mml_format */
+	__u8 dir;	     /* enum mml_dir */
+	__u8 z1_len;	     /* zone map (ML-ESP only) */
+	__u8 flags;	     /* reserved, 0 */
 	__u32 replay_window; /* packets; 0 = MML_REPLAY_WINDOW_DEFAULT */
 	__u32 reserved;
-	__u64 soft_packets;  /* rekey wanted after this sequence number; 0 = default */
-	__u64 hard_packets;  /* last sequence number that may be sent; 0 = default */
+	__u64 soft_packets;    /* rekey wanted after this sequence number; 0 = default */
+	__u64 hard_packets;    /* last sequence number that may be sent; 0 = default */
 	__u64 soft_lifetime_s; /* seconds after add_time; 0 = none */
 	__u64 hard_lifetime_s;
-	__u64 add_time_ns;     /* CLOCK_BOOTTIME when installed */
+	__u64 add_time_ns; /* CLOCK_BOOTTIME when installed */
 	struct mml_zone_sa zone[MML_ZONES];
 };
 

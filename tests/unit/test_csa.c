@@ -141,12 +141,9 @@ static void sa_init_validates(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(valid_csas_pass),
-		cmocka_unit_test(zone_map_limits),
-		cmocka_unit_test(equal_zone_keys_rejected),
-		cmocka_unit_test(algorithms),
-		cmocka_unit_test(fa_never_holds_zone2),
-		cmocka_unit_test(header_fields),
+		cmocka_unit_test(valid_csas_pass),	    cmocka_unit_test(zone_map_limits),
+		cmocka_unit_test(equal_zone_keys_rejected), cmocka_unit_test(algorithms),
+		cmocka_unit_test(fa_never_holds_zone2),	    cmocka_unit_test(header_fields),
 		cmocka_unit_test(sa_init_validates),
 	};
 

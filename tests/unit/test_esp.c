@@ -137,9 +137,8 @@ static void bad_trailer_rejected(void **state)
 	fixture_inner(esp + 16, 62, 2);
 	esp[16 + 62] = 0;
 	esp[16 + 63] = 41;
-	assert_int_equal(mml_aead_init(&aead, csa.zone[0].alg, csa.zone[0].key, csa.zone[0].salt,
-				       true),
-			 0);
+	assert_int_equal(
+		mml_aead_init(&aead, csa.zone[0].alg, csa.zone[0].key, csa.zone[0].salt, true), 0);
 	assert_int_equal(mml_aead_seal(&aead, iv, esp, 8, esp + 16, esp + 16, 64, esp + 80), 0);
 	mml_aead_free(&aead);
 	assert_int_equal(mml_esp_decap(&s.in, esp, sizeof(esp), &out), -MML_E_MALFORMED);
@@ -150,10 +149,8 @@ static void bad_trailer_rejected(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(roundtrip_every_length),
-		cmocka_unit_test(tamper_every_byte),
-		cmocka_unit_test(truncate_every_length),
-		cmocka_unit_test(trailer_rules),
+		cmocka_unit_test(roundtrip_every_length), cmocka_unit_test(tamper_every_byte),
+		cmocka_unit_test(truncate_every_length),  cmocka_unit_test(trailer_rules),
 		cmocka_unit_test(bad_trailer_rejected),
 	};
 

@@ -89,9 +89,9 @@ static void check_aead(uint8_t alg, struct hexbuf key, struct hexbuf nonce, stru
 	assert_true(pt.n == ct.n && pt.n < (long)sizeof(out));
 	assert_int_equal(mml_aead_init(&seal, alg, key.p, nonce.p, true), 0);
 	assert_int_equal(mml_aead_init(&open, alg, key.p, nonce.p, false), 0);
-	assert_int_equal(mml_aead_seal(&seal, nonce.p + 4, aad.p, (size_t)aad.n, pt.p, out,
-				       (size_t)pt.n, t),
-			 0);
+	assert_int_equal(
+		mml_aead_seal(&seal, nonce.p + 4, aad.p, (size_t)aad.n, pt.p, out, (size_t)pt.n, t),
+		0);
 	assert_memory_equal(out, ct.p, (size_t)ct.n);
 	assert_memory_equal(t, tag.p, MML_TAG_LEN);
 	assert_int_equal(mml_aead_open(&open, nonce.p + 4, aad.p, (size_t)aad.n, ct.p, out,
@@ -99,9 +99,9 @@ static void check_aead(uint8_t alg, struct hexbuf key, struct hexbuf nonce, stru
 			 0);
 	assert_memory_equal(out, pt.p, (size_t)pt.n);
 	t[3] ^= 0x10;
-	assert_int_equal(mml_aead_open(&open, nonce.p + 4, aad.p, (size_t)aad.n, ct.p, out,
-				       (size_t)ct.n, t),
-			 -EBADMSG);
+	assert_int_equal(
+		mml_aead_open(&open, nonce.p + 4, aad.p, (size_t)aad.n, ct.p, out, (size_t)ct.n, t),
+		-EBADMSG);
 	mml_aead_free(&seal);
 	mml_aead_free(&open);
 }
@@ -118,7 +118,7 @@ static void rfc8439_and_rfc7634b_aead(void **state)
 
 	for (size_t i = 0; i < json_object_array_length(arr); i++) {
 		json_object *v = json_object_array_get_idx(arr, i);
-		struct hexbuf b[6] = { hex(v, "key"), hex(v, "nonce"),      hex(v, "aad"),
+		struct hexbuf b[6] = { hex(v, "key"),	    hex(v, "nonce"),	  hex(v, "aad"),
 				       hex(v, "plaintext"), hex(v, "ciphertext"), hex(v, "tag") };
 		uint8_t alg;
 
@@ -168,7 +168,7 @@ static void esp_codec_vector(json_object *v)
  * packet and then refuse its trailer as not IPv4-in-ESP. */
 static void esp_gcm_vector(json_object *v, uint8_t alg)
 {
-	struct hexbuf b[6] = { hex(v, "key"),       hex(v, "nonce"),      hex(v, "aad"),
+	struct hexbuf b[6] = { hex(v, "key"),	    hex(v, "nonce"),	  hex(v, "aad"),
 			       hex(v, "plaintext"), hex(v, "ciphertext"), hex(v, "tag") };
 	json_object *esn;
 

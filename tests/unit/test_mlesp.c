@@ -54,9 +54,9 @@ static void roundtrip_every_length(void **state)
 				assert_int_equal(n, 40 + payload_len(len));
 
 				/* The FA reads exactly P[0, L1) with zone 1's key. */
-				assert_int_equal(mml_mlesp_fa_view(&s.fa, esp, (size_t)n, hdr,
-								   sizeof(hdr)),
-						 l1);
+				assert_int_equal(
+					mml_mlesp_fa_view(&s.fa, esp, (size_t)n, hdr, sizeof(hdr)),
+					l1);
 				assert_memory_equal(hdr, inner, l1 < len ? l1 : len);
 
 				n = mml_mlesp_decap(&s.in, esp, (size_t)n, &out);
@@ -81,7 +81,7 @@ static void short_packet_empty_zone2(void **state)
 	fixture_inner(inner, sizeof(inner), 1);
 	n = mml_mlesp_encap(&s.out, inner, sizeof(inner), esp, sizeof(esp));
 	assert_int_equal(n, 8 + 44 + 16 + 16); /* P = 40 + 2 pad + 2 = 44 <= 60 */
-	esp[n - 1] ^= 0x80;                      /* T2 of the empty zone 2 */
+	esp[n - 1] ^= 0x80;		       /* T2 of the empty zone 2 */
 	assert_int_equal(mml_mlesp_decap(&s.in, esp, (size_t)n, &out), -MML_E_AUTH_ZONE2);
 	fixture_sas_free(&s);
 }
@@ -104,8 +104,8 @@ static enum region region_of(size_t i, size_t l1, size_t p)
 }
 
 static const int decap_error[] = {
-	[R_SPI] = -MML_E_SPI,         [R_SEQ] = -MML_E_AUTH_HDR,  [R_C1] = -MML_E_AUTH_ZONE1,
-	[R_T1] = -MML_E_AUTH_ZONE1,   [R_C2] = -MML_E_AUTH_ZONE2, [R_T2] = -MML_E_AUTH_ZONE2,
+	[R_SPI] = -MML_E_SPI,	    [R_SEQ] = -MML_E_AUTH_HDR,	[R_C1] = -MML_E_AUTH_ZONE1,
+	[R_T1] = -MML_E_AUTH_ZONE1, [R_C2] = -MML_E_AUTH_ZONE2, [R_T2] = -MML_E_AUTH_ZONE2,
 };
 
 static void tamper_one(struct sa_set *s, const uint8_t *pkt, size_t n, size_t l1, size_t p,
@@ -120,7 +120,8 @@ static void tamper_one(struct sa_set *s, const uint8_t *pkt, size_t n, size_t l1
 		memcpy(esp, pkt, n);
 		esp[i] ^= mask;
 		assert_int_equal(mml_mlesp_fa_view(&s->fa, esp, n, hdr, sizeof(hdr)),
-				 fa_may_see ? (ssize_t)l1 : (r == R_SPI ? -MML_E_SPI : -MML_E_AUTH_ZONE1));
+				 fa_may_see ? (ssize_t)l1 :
+					      (r == R_SPI ? -MML_E_SPI : -MML_E_AUTH_ZONE1));
 		assert_int_equal(mml_mlesp_decap(&s->in, esp, n, &out), decap_error[r]);
 	}
 }
@@ -229,8 +230,8 @@ static void random_mutations_never_accepted(void **state)
 	int accepted = 0;
 
 	for (int round = 0; round < 100; round++) {
-		struct csa_spec spec = { MML_FMT_MLESP, z1_lens[round % 4],
-					 zone2_algs[round % 2], 0 };
+		struct csa_spec spec = { MML_FMT_MLESP, z1_lens[round % 4], zone2_algs[round % 2],
+					 0 };
 		size_t len = 20 + rng() % 1481;
 		size_t l1 = zone1_len(spec.z1_len, len);
 		struct sa_set s;

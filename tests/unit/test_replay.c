@@ -64,7 +64,7 @@ static void window_edges(void **state)
 
 	assert_int_equal(mml_replay_init(&r, 2048), 0);
 	assert_int_equal(accept(&r, 10000), 0);
-	assert_int_equal(mml_replay_check(&r, 10000 - 2047), 0);  /* oldest in window */
+	assert_int_equal(mml_replay_check(&r, 10000 - 2047), 0); /* oldest in window */
 	assert_int_equal(mml_replay_check(&r, 10000 - 2048), -MML_E_REPLAY);
 	/* Numbers below the first one received but inside the window count. */
 	assert_int_equal(accept(&r, 9000), 0);
@@ -106,7 +106,9 @@ static void matches_reference_model(void **state)
 		seq = top > 1500 ? top - 1500 + (x >> 8) % 1700 : 1 + (x >> 8) % 1700;
 		if (seq >= sizeof(seen))
 			break;
-		want = seq == 0 || (seq <= top && (top - seq >= 1024 || seen[seq])) ? -MML_E_REPLAY : 0;
+		want = seq == 0 || (seq <= top && (top - seq >= 1024 || seen[seq])) ?
+			       -MML_E_REPLAY :
+			       0;
 		assert_int_equal(accept(&r, seq), want);
 		if (!want) {
 			seen[seq] = 1;

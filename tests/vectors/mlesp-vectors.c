@@ -82,14 +82,16 @@ static int parse_vector(json_object *v, struct vector *vec, char *why, size_t wh
 	}
 	vec->csa.spi = (uint32_t)spi_bytes[0] << 24 | spi_bytes[1] << 16 | spi_bytes[2] << 8 |
 		       spi_bytes[3];
-	if (!json_object_object_get_ex(v, "seq", &num) || !json_object_is_type(num, json_type_int) ||
-	    json_object_get_int64(num) < 1 || json_object_get_int64(num) > 0xffffffffLL) {
+	if (!json_object_object_get_ex(v, "seq", &num) ||
+	    !json_object_is_type(num, json_type_int) || json_object_get_int64(num) < 1 ||
+	    json_object_get_int64(num) > 0xffffffffLL) {
 		snprintf(why, why_len, "seq: need an integer 1..2^32-1");
 		return -EINVAL;
 	}
 	vec->seq = (uint32_t)json_object_get_int64(num);
-	if (!json_object_object_get_ex(v, "z1_len", &num) || !json_object_is_type(num, json_type_int) ||
-	    json_object_get_int(num) < 0 || json_object_get_int(num) > 255) {
+	if (!json_object_object_get_ex(v, "z1_len", &num) ||
+	    !json_object_is_type(num, json_type_int) || json_object_get_int(num) < 0 ||
+	    json_object_get_int(num) > 255) {
 		snprintf(why, why_len, "z1_len: need an integer");
 		return -EINVAL;
 	}
@@ -101,7 +103,8 @@ static int parse_vector(json_object *v, struct vector *vec, char *why, size_t wh
 	vec->inner = str_field(v, "inner_packet") ?
 			     OPENSSL_hexstr2buf(str_field(v, "inner_packet"), &vec->inner_len) :
 			     NULL;
-	vec->esp = str_field(v, "esp") ? OPENSSL_hexstr2buf(str_field(v, "esp"), &vec->esp_len) : NULL;
+	vec->esp =
+		str_field(v, "esp") ? OPENSSL_hexstr2buf(str_field(v, "esp"), &vec->esp_len) : NULL;
 	if (!vec->inner || !vec->esp) {
 		snprintf(why, why_len, "inner_packet/esp: need hex strings");
 		return -EINVAL;
@@ -131,7 +134,8 @@ static int check_vector(const struct vector *vec, char *why, size_t why_len)
 {
 	static unsigned char buf[MAX_PKT], hdr[MML_Z1_MAX];
 	struct mml_sa out = { 0 }, in = { 0 }, fa = { 0 };
-	struct mml_csa c_out = with_dir(&vec->csa, MML_DIR_OUT), c_in = with_dir(&vec->csa, MML_DIR_IN),
+	struct mml_csa c_out = with_dir(&vec->csa, MML_DIR_OUT),
+		       c_in = with_dir(&vec->csa, MML_DIR_IN),
 		       c_fa = with_dir(&vec->csa, MML_DIR_FWD);
 	unsigned char *inner;
 	size_t p_len, l1;
