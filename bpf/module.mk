@@ -5,3 +5,5 @@
 $(eval $(call BPF_OBJECT,fa))
 
 FMT_SRCS += $(wildcard bpf/*.h bpf/*.bpf.c)
+#   ep       the endpoints' (HA, MH) XDP steering into mmlworker (ep.h)
+$(eval $(call BPF_OBJECT,ep))
