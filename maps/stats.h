@@ -7,6 +7,10 @@
 
 #include "maps/types.h"
 
+#ifndef __bpf__
+#include <stddef.h>
+#endif
+
 /* X(ID, "name", "what it counts"): one list gives the enum, the printable
  * names and the help text. */
 #define MML_STAT_LIST(X)                                                                           \
