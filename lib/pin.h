@@ -1,0 +1,42 @@
+/* The per-node state directory in bpffs: <root>/<node>/, mode 0700 (its maps
+ * hold keys), on a bpffs mounted if absent, locked while a loader changes it
+ * so two loaders cannot race (STYLE.md). Shared by mmlctl, mmlworker and
+ * mmlkeyd. */
+#ifndef MML_LIB_PIN_H
+#define MML_LIB_PIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "maps/pin.h"
+
+struct mml_pin_dir {
+	char path[256]; /* <root>/<node> */
+	int lock_fd;	/* -1 unless locked */
+};
+
+/* Fills dir->path; -ENAMETOOLONG or -EINVAL for a node name that is not a
+ * plain name (letters, digits, '-', '_', '.', at most 64 characters). */
+int mml_pin_dir_init(struct mml_pin_dir *dir, const char *root, const char *node);
+/* Mounts bpffs at the root's mount point if needed and creates the node
+ * directory with mode 0700 (tightening it if it exists). */
+int mml_pin_dir_create(struct mml_pin_dir *dir);
+/* Exclusive lock on the node directory (flock, blocking); released by
+ * mml_pin_dir_unlock or on exit. */
+int mml_pin_dir_lock(struct mml_pin_dir *dir);
+void mml_pin_dir_unlock(struct mml_pin_dir *dir);
+
+/* <dir>/<name> into buf. */
+int mml_pin_path(const struct mml_pin_dir *dir, const char *name, char *buf, size_t len);
+
+/* Opens the pinned map <dir>/<name> and checks its key and value sizes:
+ * returns the fd, -ENOENT when it is not pinned (the role is not attached),
+ * -EPROTO when its shape is not the one this build expects. */
+int mml_pin_open_map(const struct mml_pin_dir *dir, const char *name, uint32_t key_size,
+		     uint32_t value_size);
+
+/* Removes <dir> if it is empty (after the last pinned object went away). */
+int mml_pin_dir_remove_if_empty(struct mml_pin_dir *dir);
+
+#endif

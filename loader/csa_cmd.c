@@ -1,0 +1,284 @@
+/* mmlctl csa add|replace|del|list|show: static keying of the pinned mml_csa
+ * map, like `ip xfrm state`. Keys come from a file or stdin, never argv, and
+ * are printed only when asked (show-keys). */
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "lib/aead.h"
+#include "lib/args.h"
+#include "lib/csa.h"
+#include "lib/log.h"
+#include "loader/ctl.h"
+#include "loader/keyfile.h"
+
+static const char *const formats[] = { "mlesp", "esp", NULL };
+static const uint8_t format_of[] = { MML_FMT_MLESP, MML_FMT_ESP };
+static const char *const dirs[] = { "in", "out", "fwd", NULL };
+static const uint8_t dir_of[] = { MML_DIR_IN, MML_DIR_OUT, MML_DIR_FWD };
+static const char *const algs[] = { "aes256gcm", "chacha20poly1305", NULL };
+static const uint8_t alg_of[] = { MML_ALG_AES256_GCM, MML_ALG_CHACHA20_POLY1305 };
+
+static uint64_t boottime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static int open_csa_map(struct ctl *ctl)
+{
+	return ctl_open_map(ctl, MML_MAP_CSA, sizeof(__u32), sizeof(struct mml_csa));
+}
+
+/* Builds the CSA from keywords and the key file, then runs the shared
+ * validator, so the map only ever holds CSAs every node accepts. */
+static int build_csa(const char *ctx, int argc, char **argv, struct mml_csa *csa)
+{
+	int format = 0, dir = 0, alg = 0;
+	uint32_t spi = 0, z1_len = MML_Z1_DEFAULT, window = 0;
+	uint64_t soft = 0, hard = 0, soft_s = 0, hard_s = 0;
+	const char *keys = NULL;
+	struct keymat km[MML_ZONES];
+	struct mml_opt opts[] = {
+		{ "spi", MML_OPT_U32, &spi, NULL, true, false },
+		{ "format", MML_OPT_CHOICE, &format, formats, true, false },
+		{ "dir", MML_OPT_CHOICE, &dir, dirs, true, false },
+		{ "z1-len", MML_OPT_U32, &z1_len, NULL, false, false },
+		{ "alg", MML_OPT_CHOICE, &alg, algs, false, false },
+		{ "keys", MML_OPT_STR, &keys, NULL, true, false },
+		{ "replay-window", MML_OPT_U32, &window, NULL, false, false },
+		{ "soft-packets", MML_OPT_U64, &soft, NULL, false, false },
+		{ "hard-packets", MML_OPT_U64, &hard, NULL, false, false },
+		{ "soft-lifetime", MML_OPT_U64, &soft_s, NULL, false, false },
+		{ "hard-lifetime", MML_OPT_U64, &hard_s, NULL, false, false },
+	};
+	size_t zones;
+	char why[160];
+	int err;
+
+	err = mml_opts_parse(ctx, argc, argv, opts, sizeof(opts) / sizeof(opts[0]));
+	if (err)
+		return err;
+	memset(csa, 0, sizeof(*csa));
+	csa->spi = spi;
+	csa->format = format_of[format];
+	csa->dir = dir_of[dir];
+	if (csa->format == MML_FMT_MLESP) {
+		csa->z1_len = z1_len > 255 ? 255 : (uint8_t)z1_len;
+		csa->zone[0].alg = MML_ALG_CHACHA20_POLY1305;
+		/* "alg" picks zone 2's AEAD; zone 1 is fixed by the format. */
+		if (csa->dir != MML_DIR_FWD)
+			csa->zone[1].alg = alg_of[alg];
+	} else {
+		csa->zone[0].alg = alg_of[alg];
+	}
+	csa->replay_window = window;
+	csa->soft_packets = soft;
+	csa->hard_packets = hard;
+	csa->soft_lifetime_s = soft_s;
+	csa->hard_lifetime_s = hard_s;
+	csa->add_time_ns = boottime_ns();
+
+	zones = csa->zone[1].alg == MML_ALG_NULL ? 1 : 2;
+	err = keyfile_read(keys, km, zones);
+	for (size_t z = 0; !err && z < zones; z++) {
+		memcpy(csa->zone[z].key, km[z].key, MML_KEY_LEN);
+		memcpy(csa->zone[z].salt, km[z].salt, MML_SALT_LEN);
+	}
+	OPENSSL_cleanse(km, sizeof(km));
+	if (err)
+		return err;
+	err = mml_csa_validate(csa, why, sizeof(why));
+	if (err)
+		log_err("%s: %s", ctx, why);
+	return err;
+}
+
+static int csa_install(struct ctl *ctl, int argc, char **argv, const char *ctx, __u64 flags)
+{
+	struct mml_csa csa;
+	int fd, err;
+
+	err = build_csa(ctx, argc, argv, &csa);
+	if (err)
+		goto out;
+	fd = open_csa_map(ctl);
+	if (fd < 0) {
+		err = fd;
+		goto out;
+	}
+	if (bpf_map_update_elem(fd, &csa.spi, &csa, flags)) {
+		err = -errno;
+		if (err == -EEXIST)
+			log_err("%s: spi 0x%x exists (use csa replace)", ctx, csa.spi);
+		else if (err == -ENOENT)
+			log_err("%s: spi 0x%x does not exist (use csa add)", ctx, csa.spi);
+		else
+			log_err("%s: updating %s: %s", ctx, MML_MAP_CSA, strerror(-err));
+	}
+	close(fd);
+out:
+	OPENSSL_cleanse(&csa, sizeof(csa));
+	return err;
+}
+
+static int csa_add(struct ctl *ctl, int argc, char **argv)
+{
+	return csa_install(ctl, argc, argv, "csa add", BPF_NOEXIST);
+}
+
+static int csa_replace(struct ctl *ctl, int argc, char **argv)
+{
+	return csa_install(ctl, argc, argv, "csa replace", BPF_EXIST);
+}
+
+/* Revocation overwrites the element before deleting it: the map frees it
+ * only after an RCU grace period, without wiping. A reader that sees the
+ * zeroed value in between finds an invalid CSA and drops the packet. */
+static int csa_del(struct ctl *ctl, int argc, char **argv)
+{
+	uint32_t spi;
+	struct mml_csa zero;
+	struct mml_opt opts[] = { { "spi", MML_OPT_U32, &spi, NULL, true, false } };
+	int fd, err;
+
+	err = mml_opts_parse("csa del", argc, argv, opts, 1);
+	if (err)
+		return err;
+	fd = open_csa_map(ctl);
+	if (fd < 0)
+		return fd;
+	memset(&zero, 0, sizeof(zero));
+	if (bpf_map_update_elem(fd, &spi, &zero, BPF_EXIST) || bpf_map_delete_elem(fd, &spi)) {
+		err = -errno;
+		log_err("csa del: spi 0x%x: %s", spi,
+			err == -ENOENT ? "no such CSA" : strerror(-err));
+	}
+	close(fd);
+	return err;
+}
+
+static json_object *hex_json(const uint8_t *p, size_t n)
+{
+	char buf[2 * MML_KEY_LEN + 1];
+
+	for (size_t i = 0; i < n && i < MML_KEY_LEN; i++)
+		snprintf(buf + 2 * i, 3, "%02x", p[i]);
+	buf[2 * n] = '\0';
+	return json_object_new_string(buf);
+}
+
+static json_object *csa_json(const struct mml_csa *c, bool show_keys)
+{
+	json_object *o = json_object_new_object();
+	char spi[16];
+
+	snprintf(spi, sizeof(spi), "0x%08x", c->spi);
+	json_object_object_add(o, "spi", json_object_new_string(spi));
+	json_object_object_add(o, "format", json_object_new_string(mml_format_name(c->format)));
+	json_object_object_add(o, "dir", json_object_new_string(mml_dir_name(c->dir)));
+	if (c->format == MML_FMT_MLESP)
+		json_object_object_add(o, "z1-len", json_object_new_int(c->z1_len));
+	for (int z = 0; z < MML_ZONES; z++) {
+		char name[16];
+
+		if (c->format == MML_FMT_ESP && z > 0)
+			break;
+		snprintf(name, sizeof(name), "zone%d", z + 1);
+		json_object_object_add(o, name,
+				       json_object_new_string(mml_alg_name(c->zone[z].alg)));
+		if (show_keys && c->zone[z].alg != MML_ALG_NULL) {
+			snprintf(name, sizeof(name), "zone%d-key", z + 1);
+			json_object_object_add(o, name, hex_json(c->zone[z].key, MML_KEY_LEN));
+			snprintf(name, sizeof(name), "zone%d-salt", z + 1);
+			json_object_object_add(o, name, hex_json(c->zone[z].salt, MML_SALT_LEN));
+		}
+	}
+	json_object_object_add(o, "replay-window",
+			       json_object_new_int64(c->replay_window ? c->replay_window :
+									MML_REPLAY_WINDOW_DEFAULT));
+	json_object_object_add(
+		o, "soft-packets",
+		json_object_new_int64(
+			(int64_t)(c->soft_packets ? c->soft_packets : MML_SEQ_SOFT_DEFAULT)));
+	json_object_object_add(
+		o, "hard-packets",
+		json_object_new_int64(
+			(int64_t)(c->hard_packets ? c->hard_packets : MML_SEQ_HARD_DEFAULT)));
+	json_object_object_add(
+		o, "age-s",
+		json_object_new_int64((int64_t)((boottime_ns() - c->add_time_ns) / 1000000000ULL)));
+	return o;
+}
+
+static json_object *csa_entry_json(uint32_t spi, const void *value, void *show_keys)
+{
+	return csa_json(value, *(bool *)show_keys);
+}
+
+static int csa_list(struct ctl *ctl, int argc, char **argv)
+{
+	bool show_keys = false;
+	struct mml_opt opts[] = { { "show-keys", MML_OPT_FLAG, &show_keys, NULL, false, false } };
+	int fd, err;
+
+	err = mml_opts_parse("csa list", argc, argv, opts, 1);
+	if (err)
+		return err;
+	fd = open_csa_map(ctl);
+	if (fd < 0)
+		return fd;
+	ctl_print(ctl, ctl_map_to_json(fd, sizeof(struct mml_csa), csa_entry_json, &show_keys));
+	close(fd);
+	return 0;
+}
+
+static int csa_show(struct ctl *ctl, int argc, char **argv)
+{
+	uint32_t spi;
+	bool show_keys = false;
+	struct mml_opt opts[] = {
+		{ "spi", MML_OPT_U32, &spi, NULL, true, false },
+		{ "show-keys", MML_OPT_FLAG, &show_keys, NULL, false, false },
+	};
+	struct mml_csa c;
+	int fd, err;
+
+	err = mml_opts_parse("csa show", argc, argv, opts, 2);
+	if (err)
+		return err;
+	fd = open_csa_map(ctl);
+	if (fd < 0)
+		return fd;
+	if (bpf_map_lookup_elem(fd, &spi, &c)) {
+		err = -errno;
+		log_err("csa show: spi 0x%x: %s", spi,
+			err == -ENOENT ? "no such CSA" : strerror(-err));
+	} else {
+		ctl_print(ctl, csa_json(&c, show_keys));
+	}
+	OPENSSL_cleanse(&c, sizeof(c));
+	close(fd);
+	return err;
+}
+
+#define CSA_ARGS                                                               \
+	"spi SPI format mlesp|esp dir in|out|fwd keys FILE|- [z1-len N] "      \
+	"[alg aes256gcm|chacha20poly1305] [replay-window N] [soft-packets N] " \
+	"[hard-packets N] [soft-lifetime S] [hard-lifetime S]"
+
+const struct ctl_cmd csa_cmds[] = {
+	{ "csa", "add", csa_add, CSA_ARGS },
+	{ "csa", "replace", csa_replace, CSA_ARGS },
+	{ "csa", "del", csa_del, "spi SPI" },
+	{ "csa", "list", csa_list, "[show-keys]" },
+	{ "csa", "show", csa_show, "spi SPI [show-keys]" },
+	{ NULL, NULL, NULL, NULL },
+};

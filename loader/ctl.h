@@ -1,0 +1,45 @@
+/* mmlctl internals: the context every subcommand gets, and the subcommand
+ * table entries the object files provide. */
+#ifndef MML_LOADER_CTL_H
+#define MML_LOADER_CTL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "lib/out.h"
+#include "lib/pin.h"
+
+struct ctl {
+	struct mml_pin_dir dir; /* <root>/<node> */
+	enum mml_out_format format;
+};
+
+typedef int (*ctl_fn)(struct ctl *ctl, int argc, char **argv);
+
+struct ctl_cmd {
+	const char *object; /* "csa" */
+	const char *verb;   /* "add" */
+	ctl_fn fn;
+	const char *usage; /* arguments after "OBJECT VERB" */
+};
+
+/* Prints a result through the one output path and releases it. */
+void ctl_print(struct ctl *ctl, json_object *result);
+
+/* Opens a pinned map of the node, explaining a missing pin. */
+int ctl_open_map(struct ctl *ctl, const char *name, unsigned int key_size,
+		 unsigned int value_size);
+
+/* Every entry of a map with 4-byte keys as a JSON array, each element made
+ * by to_json(key, value, arg); the value buffer is wiped afterwards (maps
+ * may hold keys). */
+typedef json_object *(*ctl_entry_json)(uint32_t key, const void *value, void *arg);
+json_object *ctl_map_to_json(int fd, size_t value_size, ctl_entry_json to_json, void *arg);
+
+extern const struct ctl_cmd csa_cmds[];
+extern const struct ctl_cmd visitor_cmds[];
+extern const struct ctl_cmd stats_cmds[];
+
+#endif

@@ -1,0 +1,66 @@
+/* mmlctl stats [reset]: the data plane's counters (mml_stats, a per-CPU
+ * array), summed over CPUs, by name. */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/args.h"
+#include "lib/log.h"
+#include "loader/ctl.h"
+#include "maps/stats.h"
+
+static int stats_show(struct ctl *ctl, int argc, char **argv)
+{
+	bool reset = false;
+	struct mml_opt opts[] = { { "reset", MML_OPT_FLAG, &reset, NULL, false, false } };
+	int ncpu = libbpf_num_possible_cpus(), fd, err;
+	json_object *o;
+	__u64 *vals;
+
+	err = mml_opts_parse("stats", argc, argv, opts, 1);
+	if (err)
+		return err;
+	if (ncpu < 0)
+		return ncpu;
+	fd = ctl_open_map(ctl, MML_MAP_STATS, sizeof(__u32), sizeof(__u64));
+	if (fd < 0)
+		return fd;
+	vals = calloc((size_t)ncpu, sizeof(*vals));
+	if (!vals) {
+		close(fd);
+		return -ENOMEM;
+	}
+	o = json_object_new_object();
+	for (__u32 i = 0; i < MML_STAT_MAX; i++) {
+		__u64 sum = 0;
+
+		if (bpf_map_lookup_elem(fd, &i, vals)) {
+			err = -errno;
+			break;
+		}
+		for (int c = 0; c < ncpu; c++)
+			sum += vals[c];
+		json_object_object_add(o, mml_stat_name(i), json_object_new_int64((int64_t)sum));
+		if (reset) {
+			memset(vals, 0, (size_t)ncpu * sizeof(*vals));
+			bpf_map_update_elem(fd, &i, vals, BPF_EXIST);
+		}
+	}
+	free(vals);
+	close(fd);
+	if (err) {
+		log_err("stats: reading %s: %s", MML_MAP_STATS, strerror(-err));
+		json_object_put(o);
+		return err;
+	}
+	ctl_print(ctl, o);
+	return 0;
+}
+
+const struct ctl_cmd stats_cmds[] = {
+	{ "stats", "show", stats_show, "[reset]" },
+	{ NULL, NULL, NULL, NULL },
+};

@@ -1,0 +1,2 @@
+# mmlctl against real pinned maps (needs root and bpffs).
+TEST_SUITES += mmlctl:'tests/loader/mmlctl.sh'
