@@ -197,28 +197,29 @@ out:
 		close(fd);
 }
 
-static void add_workers(const char *pin_dir, uint64_t *out)
+int mml_ep_wstats_add(const char *pin_dir, uint64_t *out)
 {
 	size_t len = MML_WSTATS_ENTRIES * sizeof(uint64_t);
 	int fd = mml_ep_map_fd(pin_dir, MML_MAP_WSTATS);
 	const volatile uint64_t *rows;
 
 	if (fd < 0)
-		return;
+		return fd;
 	rows = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
 	close(fd);
 	if (rows == MAP_FAILED)
-		return;
+		return -errno;
 	for (int t = 0; t < MML_WORKER_THREADS_MAX; t++)
 		for (int i = 0; i < MML_STATS_CAP; i++)
 			out[i] += rows[t * MML_STATS_CAP + i];
 	munmap((void *)rows, len);
+	return 0;
 }
 
 int mml_ep_stats_read(const char *pin_dir, uint64_t *out)
 {
 	memset(out, 0, MML_STATS_CAP * sizeof(*out));
 	add_percpu(pin_dir, out);
-	add_workers(pin_dir, out);
+	mml_ep_wstats_add(pin_dir, out);
 	return 0;
 }

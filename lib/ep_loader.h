@@ -41,5 +41,8 @@ int mml_ep_gen_bump(const char *pin_dir);
 /* Sum of a counter over the programs' per-CPU mml_stats and the workers'
  * mml_wstats rows: out[MML_STATS_CAP]. Missing maps count as zero. */
 int mml_ep_stats_read(const char *pin_dir, uint64_t *out);
+/* Adds the workers' rows (mml_wstats, read through mmap while they run) to
+ * out[MML_STATS_CAP]; -ENOENT if no worker map is pinned. */
+int mml_ep_wstats_add(const char *pin_dir, uint64_t *out);
 
 #endif
