@@ -45,7 +45,8 @@ static int set_pin_paths(struct ep *skel, const char *pin_dir)
 	char path[512];
 	int err;
 
-	bpf_object__for_each_map(map, skel->obj) {
+	bpf_object__for_each_map(map, skel->obj)
+	{
 		const char *name = bpf_map__name(map);
 
 		if (strncmp(name, "mml_", 4))

@@ -269,8 +269,8 @@ int ep_nl_nexthop(struct ep_nl *nl, uint32_t dst, int *oif, uint8_t mac[6])
 	err = nl_talk(nl, nlh, neigh_cb, &n);
 	*oif = r.oif;
 	if (err || !n.have_mac ||
-	    !(n.state & (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | NUD_PERMANENT |
-			 NUD_NOARP))) {
+	    !(n.state &
+	      (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | NUD_PERMANENT | NUD_NOARP))) {
 		ep_nl_probe(nl, dst);
 		return -EAGAIN;
 	}

@@ -359,8 +359,10 @@ static void roundtrip_every_mode(void **state)
 			set_mode(&p.mh, mode);
 			set_mode(&p.ha, mode);
 			for (size_t len = 20; len <= 1400; len += 23) {
-				const struct mml_binding *mb = ep_binding_get(&p.mh.binds, be(HOME));
-				const struct mml_binding *hb = ep_binding_get(&p.ha.binds, be(HOME));
+				const struct mml_binding *mb =
+					ep_binding_get(&p.mh.binds, be(HOME));
+				const struct mml_binding *hb =
+					ep_binding_get(&p.ha.binds, be(HOME));
 				struct ep_ip ip;
 				ssize_t n, m;
 
@@ -382,7 +384,8 @@ static void roundtrip_every_mode(void **state)
 				assert_int_equal(ip.daddr, be(HA));
 				assert_int_equal(ip.proto, EP_PROTO_ESP);
 				assert_int_equal(ep_csum(buf, 20), 0);
-				assert_int_equal(get_be32(buf + 20), mode == MML_MODE_ESP ? 0x100 : 0x200);
+				assert_int_equal(get_be32(buf + 20),
+						 mode == MML_MODE_ESP ? 0x100 : 0x200);
 				m = ep_unprotect(&p.ha, EP_SIDE_HA, 0, buf, (size_t)n, &out, &stat);
 				assert_int_equal(m, len);
 				assert_memory_equal(out, inner, len);
@@ -489,9 +492,9 @@ static size_t seal_raw_mlesp(struct ep_sa *sa, uint32_t seq, const uint8_t *p, s
 	put_be32(esp + 4, seq);
 	put_be32(iv + 4, seq);
 	assert_int_equal(mml_aead_seal(&sa->sa.zone[0], iv, esp, 8, p, c1, l1, c1 + l1), 0);
-	assert_int_equal(mml_aead_seal(&sa->sa.zone[1], iv, esp, 8, p + l1, c2, p_len - l1,
-				       c2 + p_len - l1),
-			 0);
+	assert_int_equal(
+		mml_aead_seal(&sa->sa.zone[1], iv, esp, 8, p + l1, c2, p_len - l1, c2 + p_len - l1),
+		0);
 	ep_ip_write(ip, be(HOME), be(HA), EP_PROTO_ESP, (uint16_t)(20 + n), 0, 1, false);
 	return 20 + n;
 }
@@ -558,8 +561,8 @@ static void no_sa_for_mode(void **state)
 			 -1);
 	assert_int_equal(stat, MML_STAT_EP_DROP_NO_SA);
 	/* Too small an output buffer. */
-	assert_int_equal(ep_protect(&p.mh, EP_SIDE_MH, ep_binding_get(&p.mh.binds, be(HOME)),
-				    inner, 100, buf, 60, &stat),
+	assert_int_equal(ep_protect(&p.mh, EP_SIDE_MH, ep_binding_get(&p.mh.binds, be(HOME)), inner,
+				    100, buf, 60, &stat),
 			 -1);
 	assert_int_equal(stat, MML_STAT_EP_DROP_TOO_BIG);
 	pair_free(&p);
