@@ -25,9 +25,9 @@
 
 struct aead_work {
 	__u32 state[CHACHA20_BLOCK_WORDS]; /* ChaCha20 input */
-	__u32 ks[CHACHA20_BLOCK_WORDS];	   /* one keystream block */
+	__u32 ks[CHACHA20_BLOCK_WORDS];    /* one keystream block */
 	struct poly1305_state poly;
-	__u32 tag[POLY1305_TAG_LEN / 4]; /* the received tag */
+	__u32 tag[POLY1305_TAG_LEN / 4];   /* the received tag */
 	/* AAD at 0, ciphertext at AEAD_AAD_MAX; 8 spare bytes so that zeroing
 	 * the padding may store 16 bytes past any ciphertext length. */
 	__u8 mac[AEAD_MAC_MAX + 8] __attribute__((aligned(8)));

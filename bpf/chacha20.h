@@ -25,32 +25,32 @@
 
 #define CHACHA20_ROTL(v, n) (((v) << (n)) | ((v) >> (32 - (n))))
 
-#define CHACHA20_QR(a, b, c, d)           \
-	do {                              \
-		a += b;                   \
-		d ^= a;                   \
-		d = CHACHA20_ROTL(d, 16); \
-		c += d;                   \
-		b ^= c;                   \
-		b = CHACHA20_ROTL(b, 12); \
-		a += b;                   \
-		d ^= a;                   \
-		d = CHACHA20_ROTL(d, 8);  \
-		c += d;                   \
-		b ^= c;                   \
-		b = CHACHA20_ROTL(b, 7);  \
+#define CHACHA20_QR(a, b, c, d)                                                                    \
+	do {                                                                                       \
+		a += b;                                                                            \
+		d ^= a;                                                                            \
+		d = CHACHA20_ROTL(d, 16);                                                          \
+		c += d;                                                                            \
+		b ^= c;                                                                            \
+		b = CHACHA20_ROTL(b, 12);                                                          \
+		a += b;                                                                            \
+		d ^= a;                                                                            \
+		d = CHACHA20_ROTL(d, 8);                                                           \
+		c += d;                                                                            \
+		b ^= c;                                                                            \
+		b = CHACHA20_ROTL(b, 7);                                                           \
 	} while (0)
 
-#define CHACHA20_DOUBLE_ROUND()                \
-	do {                                   \
-		CHACHA20_QR(x0, x4, x8, x12);  \
-		CHACHA20_QR(x1, x5, x9, x13);  \
-		CHACHA20_QR(x2, x6, x10, x14); \
-		CHACHA20_QR(x3, x7, x11, x15); \
-		CHACHA20_QR(x0, x5, x10, x15); \
-		CHACHA20_QR(x1, x6, x11, x12); \
-		CHACHA20_QR(x2, x7, x8, x13);  \
-		CHACHA20_QR(x3, x4, x9, x14);  \
+#define CHACHA20_DOUBLE_ROUND()                                                                    \
+	do {                                                                                       \
+		CHACHA20_QR(x0, x4, x8, x12);                                                      \
+		CHACHA20_QR(x1, x5, x9, x13);                                                      \
+		CHACHA20_QR(x2, x6, x10, x14);                                                     \
+		CHACHA20_QR(x3, x7, x11, x15);                                                     \
+		CHACHA20_QR(x0, x5, x10, x15);                                                     \
+		CHACHA20_QR(x1, x6, x11, x12);                                                     \
+		CHACHA20_QR(x2, x7, x8, x13);                                                      \
+		CHACHA20_QR(x3, x4, x9, x14);                                                      \
 	} while (0)
 
 /* The input state of RFC 8439 section 2.3: constants, key, counter, nonce. */

@@ -29,8 +29,11 @@ static const struct ctl_cmd *const cmd_tables[] = {
 static const struct {
 	const char *object, *verb;
 } default_verbs[] = {
-	{ "csa", "list" },     { "visitor", "list" }, { "stats", "show" },
-	{ "binding", "list" }, { "flow", "list" },
+	{ "csa", "list" },
+	{ "visitor", "list" },
+	{ "stats", "show" },
+	{ "binding", "list" },
+	{ "flow", "list" },
 };
 
 void ctl_print(struct ctl *ctl, json_object *result)
