@@ -12,7 +12,8 @@
 #      ChaCha20-Poly1305 SAs), no malformed packet, the TCP stream intact;
 #   4. tampering: bits flipped on the wireless link in both directions are
 #      dropped and counted at the MH, FA and HA, and TCP still delivers.
-# Runtime about a minute. Exit 77 when the bed or the FA loader is missing.
+# Runtime about 2.5 minutes. Exit 77 when the bed or the FA loader is
+# missing. EP_BED_KEEP=1 leaves the bed, workers and captures for a look.
 set -uo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -48,6 +49,10 @@ pass=0 fail=0
 
 cleanup() {
 	local pid
+	if [[ ${EP_BED_KEEP:-0} == 1 ]]; then
+		echo "ep-bed: kept bed $PREFIX, files in $TMP, workers ${PIDS[*]}"
+		return
+	fi
 	for pid in "${PIDS[@]}"; do
 		kill "$pid" 2>/dev/null
 	done
@@ -228,6 +233,19 @@ for m in plain esp mlesp; do
 			test $(($(fd drop_bad_tag) + $(fd fwd_esp) + $(fd fwd_unknown_spi))) -eq 0
 	fi
 done
+# ESP with ChaCha20-Poly1305: the bindings switch to the other ESP SAs
+# while the workers run.
+esp_sas() { # DOWN-SPI UP-SPI
+	ctl ha binding add home $HOME_ADDR ha $HA_ADDR coa $COA mlesp-out 0x1000 mlesp-in 0x2000 \
+		esp-out "$1" esp-in "$2" &&
+		ctl mh binding add home $HOME_ADDR ha $HA_ADDR coa $FA_WL mlesp-out 0x2000 \
+			mlesp-in 0x1000 esp-out "$2" esp-in "$1"
+}
+mode esp
+esp_sas 0x1200 0x2200
+same_sha "esp chacha20poly1305: 10 MB CN -> MH" "$(transfer cn mh $MB10)"
+same_sha "esp chacha20poly1305: 10 MB MH -> CN" "$(transfer mh cn $MB10)"
+esp_sas 0x1100 0x2100
 for c in ep_drop_tag_z1 ep_drop_tag_z2 ep_drop_tag_hdr ep_drop_tag_esp ep_drop_replay \
 	ep_drop_malformed ep_drop_unknown_spi ep_drop_spoof; do
 	check "no $c at HA or MH on a clean link" test $(($(counter ha $c) + $(counter mh $c))) -eq 0
@@ -348,13 +366,9 @@ sys.stdout.buffer.write(data)' >"$TMP/$name.stream"
 }
 conformance "esp-aes256gcm" "$TMP/esp.pcap" "AES-GCM with 16 octet ICV [RFC4106]" \
 	"$TMP/esp-down" "$TMP/esp-up" 0x00001100 0x00002100
-ctl ha binding add home $HOME_ADDR ha $HA_ADDR coa $COA mlesp-out 0x1000 mlesp-in 0x2000 \
-	esp-out 0x1200 esp-in 0x2200
-ctl mh binding add home $HOME_ADDR ha $HA_ADDR coa $FA_WL mlesp-out 0x2000 mlesp-in 0x1000 \
-	esp-out 0x2200 esp-in 0x1200
-capture esp "$TMP/chacha.pcap"
-conformance "esp-chacha20poly1305" "$TMP/chacha.pcap" "ChaCha20 with Poly1305 [RFC7634]" \
-	"$TMP/chacha-down" "$TMP/chacha-up" 0x00001200 0x00002200
+# tshark 4.0 (Debian 12) decrypts AES-GCM ESP but has no ChaCha20-Poly1305
+# for ESP; the ChaCha20-Poly1305 SAs are covered by the RFC 7634 known
+# answers (tests/unit/test_kat.c) and the transfers above.
 
 # ---------------------------------------------------------------- 4. tampering
 
