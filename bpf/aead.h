@@ -90,7 +90,8 @@ static __always_inline int aead_open(struct aead_work *w, const __u32 key[8], __
 	chacha20_block(w->state, w->ks);
 	poly1305_init(&w->poly, w->ks);
 
-	for (i = 0; i < AEAD_MAC_BLOCKS; i++) {
+	/* An empty AAD has no padding either: the MAC starts at block 1. */
+	for (i = aad_len ? 0 : 1; i < AEAD_MAC_BLOCKS; i++) {
 		const __u32 *m = (const __u32 *)&w->mac[i * POLY1305_BLOCK_LEN];
 
 		if (i >= nblocks)

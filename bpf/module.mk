@@ -3,5 +3,5 @@
 #   fa_test  test entry points over the same headers: crypto known answers
 #            (tests/bpf/) and the restoring bench wrappers (bench/)
 $(eval $(call BPF_OBJECT,fa))
-
 FMT_SRCS += $(wildcard bpf/*.h bpf/*.bpf.c)
+$(eval $(call BPF_OBJECT,fa_test))
