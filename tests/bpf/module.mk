@@ -5,3 +5,6 @@
 #               counters (~s)
 $(eval $(call TEST_PROGRAM,fa-crypto,tests/bpf/fa-crypto.c tests/bpf/xdp-run.c))
 TEST_SUITES += bpf-crypto:$(BUILD)/tests/fa-crypto
+$(eval $(call TEST_PROGRAM,fa-xdp,tests/bpf/fa-xdp.c tests/bpf/fa-netns.c tests/bpf/fa-packets.c \
+	tests/bpf/xdp-run.c))
+TEST_SUITES += bpf-fa:'$(BUILD)/tests/fa-xdp $(VECTORS_FILE)'

@@ -1,0 +1,152 @@
+#include "lib/fa_loader.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "fa.skel.h"
+#include "lib/log.h"
+#include "maps/pin.h"
+
+int mml_pin_dir(const char *root, const char *node, char *buf, size_t len)
+{
+	int n;
+
+	if (!root)
+		root = MML_PIN_ROOT_DEFAULT;
+	if (!node || !*node || strchr(node, '/') || !strcmp(node, ".") || !strcmp(node, "..")) {
+		log_err("pin directory: node name '%s' is not a plain name", node ? node : "");
+		return -EINVAL;
+	}
+	n = snprintf(buf, len, "%s/%s", root, node);
+	if (n < 0 || (size_t)n >= len)
+		return -ENAMETOOLONG;
+	if (mkdir(root, 0700) && errno != EEXIST) {
+		log_err("pin directory %s: %s", root, strerror(errno));
+		return -errno;
+	}
+	if (mkdir(buf, 0700) && errno != EEXIST) {
+		log_err("pin directory %s: %s", buf, strerror(errno));
+		return -errno;
+	}
+	/* An existing directory may have been made by someone else: the maps
+	 * hold keys, so it is closed down again. */
+	if (chmod(buf, 0700)) {
+		log_err("pin directory %s: %s", buf, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static int set_pin(struct bpf_map *map, const char *pin_dir)
+{
+	char path[512];
+	int n, err;
+
+	n = snprintf(path, sizeof(path), "%s/%s", pin_dir, bpf_map__name(map));
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return -ENAMETOOLONG;
+	err = bpf_map__set_pin_path(map, path);
+	if (err)
+		log_err("pin path %s: %s", path, strerror(-err));
+	return err;
+}
+
+int mml_fa_load(const struct mml_fa_cfg *cfg, const char *pin_dir, struct fa **out)
+{
+	struct fa *fa;
+	int err;
+
+	*out = NULL;
+	fa = fa__open();
+	if (!fa) {
+		err = -errno;
+		log_err("FA programs: open failed: %s", strerror(errno));
+		goto out;
+	}
+	fa->rodata->fa_cfg = *cfg;
+	if (pin_dir) {
+		err = set_pin(fa->maps.mml_csa, pin_dir);
+		if (!err)
+			err = set_pin(fa->maps.mml_visitor, pin_dir);
+		if (!err)
+			err = set_pin(fa->maps.mml_stats, pin_dir);
+		if (!err)
+			err = set_pin(fa->maps.mml_ports, pin_dir);
+		if (err)
+			goto out;
+	}
+	err = fa__load(fa);
+	if (err) {
+		log_err("FA programs: load failed: %s%s", strerror(-err),
+			pin_dir ? " (a map pinned there with another shape?)" : "");
+		goto out;
+	}
+	*out = fa;
+	fa = NULL;
+out:
+	fa__destroy(fa);
+	return err;
+}
+
+void mml_fa_unload(struct fa *fa)
+{
+	if (fa)
+		fa__destroy(fa);
+}
+
+int mml_fa_attach(struct fa *fa, enum mml_fa_side side, int ifindex, uint32_t xdp_flags)
+{
+	struct bpf_program *prog = side == MML_FA_WIRED ? fa->progs.mml_fa_down : fa->progs.mml_fa_up;
+	struct bpf_devmap_val port = { .ifindex = (uint32_t)ifindex };
+	uint32_t key = (uint32_t)ifindex;
+	int err;
+
+	err = bpf_map_update_elem(bpf_map__fd(fa->maps.mml_ports), &key, &port, BPF_ANY);
+	if (err) {
+		err = -errno;
+		log_err("mml_ports: cannot add ifindex %d: %s", ifindex, strerror(errno));
+		return err;
+	}
+	err = bpf_xdp_attach(ifindex, bpf_program__fd(prog), xdp_flags, NULL);
+	if (err)
+		log_err("attach %s to ifindex %d: %s", bpf_program__name(prog), ifindex,
+			strerror(-err));
+	return err;
+}
+
+int mml_fa_detach(int ifindex, uint32_t xdp_flags)
+{
+	int err = bpf_xdp_detach(ifindex, xdp_flags, NULL);
+
+	if (err)
+		log_err("detach XDP from ifindex %d: %s", ifindex, strerror(-err));
+	return err;
+}
+
+int mml_stats_read(int map_fd, uint32_t stat, uint64_t *sum)
+{
+	int ncpus = libbpf_num_possible_cpus(), i, err = 0;
+	uint64_t *values;
+
+	*sum = 0;
+	if (ncpus < 0)
+		return ncpus;
+	values = calloc((size_t)ncpus, sizeof(*values));
+	if (!values)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(map_fd, &stat, values)) {
+		err = -errno;
+		goto out;
+	}
+	for (i = 0; i < ncpus; i++)
+		*sum += values[i];
+out:
+	free(values);
+	return err;
+}
