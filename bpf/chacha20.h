@@ -75,9 +75,10 @@ static __always_inline void chacha20_init(__u32 state[CHACHA20_BLOCK_WORDS], con
 	state[15] = nonce2;
 }
 
-/* out = ChaCha20 block of in (in's word 12 is the block counter). */
+/* out = the first nout words (8 or 16, a constant) of the ChaCha20 block of
+ * in (in's word 12 is the block counter): the Poly1305 key needs only 8. */
 static __always_inline void chacha20_block(const __u32 in[CHACHA20_BLOCK_WORDS],
-					   __u32 out[CHACHA20_BLOCK_WORDS])
+					   __u32 out[CHACHA20_BLOCK_WORDS], int nout)
 {
 	__u32 x0 = in[0], x1 = in[1], x2 = in[2], x3 = in[3];
 	__u32 x4 = in[4], x5 = in[5], x6 = in[6], x7 = in[7];
@@ -106,6 +107,8 @@ static __always_inline void chacha20_block(const __u32 in[CHACHA20_BLOCK_WORDS],
 	out[5] = x5 + in[5];
 	out[6] = x6 + in[6];
 	out[7] = x7 + in[7];
+	if (nout <= 8)
+		return;
 	out[8] = x8 + in[8];
 	out[9] = x9 + in[9];
 	out[10] = x10 + in[10];

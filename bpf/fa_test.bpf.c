@@ -3,7 +3,8 @@
  *   test_chacha20_block, test_poly1305, test_aead_open: the BPF crypto on
  *     inputs in crypto_io (global data), for the RFC 8439 known answers and
  *     random cases checked against OpenSSL (tests/bpf/fa-crypto.c);
- *   bench_fa_down, bench_fa_up, bench_restore_only: the real workers, then
+ *   bench_fa_down, bench_fa_up, bench_restore_only, bench_empty: the real
+ *     workers, then
  *     the frame put back as it was, so that BPF_PROG_TEST_RUN's repeat mode
  *     (which reuses one frame) measures the same packet every time
  *     (bench/fa-bench.c). */
@@ -36,7 +37,7 @@ int test_chacha20_block(struct xdp_md *ctx)
 		return XDP_ABORTED;
 	chacha20_init(w->state, crypto_io.key, crypto_io.counter, crypto_io.nonce[0],
 		      crypto_io.nonce[1], crypto_io.nonce[2]);
-	chacha20_block(w->state, crypto_io.out);
+	chacha20_block(w->state, crypto_io.out, CHACHA20_BLOCK_WORDS);
 	return XDP_PASS;
 }
 
@@ -51,13 +52,8 @@ int test_poly1305(struct xdp_md *ctx)
 		return XDP_ABORTED;
 	poly1305_init(&w->poly, crypto_io.key);
 	full = len / POLY1305_BLOCK_LEN;
-	for (i = 0; i < POLY_MSG_MAX / POLY1305_BLOCK_LEN; i++) {
-		const __u32 *m = (const __u32 *)&crypto_io.msg[i * POLY1305_BLOCK_LEN];
-
-		if (i >= full)
-			break;
-		poly1305_block(&w->poly, m[0], m[1], m[2], m[3], 1u << 24);
-	}
+	poly1305_blocks(&w->poly, (const __u32 *)crypto_io.msg, full, POLY_MSG_MAX / POLY1305_BLOCK_LEN,
+			1);
 	/* A final partial block gets a 0x01 byte after it and no 2^128 bit. */
 	rest = len % POLY1305_BLOCK_LEN;
 	if (rest) {
@@ -68,7 +64,7 @@ int test_poly1305(struct xdp_md *ctx)
 				break;
 			((__u8 *)last)[i] = i == rest ? 1 : crypto_io.msg[at];
 		}
-		poly1305_block(&w->poly, last[0], last[1], last[2], last[3], 0);
+		poly1305_blocks(&w->poly, last, 1, 1, 0);
 	}
 	poly1305_final(&w->poly, crypto_io.out);
 	return XDP_PASS;
@@ -138,6 +134,13 @@ SEC("xdp")
 int bench_fa_up(struct xdp_md *ctx)
 {
 	return bench_run(ctx, 1);
+}
+
+/* The test run's own per-packet cost: a program that does nothing. */
+SEC("xdp")
+int bench_empty(struct xdp_md *ctx)
+{
+	return XDP_PASS;
 }
 
 /* The harness alone: the same save, head moves and restore as a decap. */
