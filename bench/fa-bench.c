@@ -32,10 +32,10 @@
 #include "fa_test.skel.h" /* after maps/: it names their types */
 
 #define XDP_REDIRECT 4
-#define SPI 0x0000c0deu
-#define Z1_LEN 40
+#define SPI	     0x0000c0deu
+#define Z1_LEN	     40
 
-static const size_t sizes[] = { 64, 576, 1400 };
+static const size_t sizes[] = {64, 576, 1400};
 
 struct result {
 	double ns[2]; /* ML-ESP, plain */
@@ -87,13 +87,14 @@ static double now_ns(void)
  * (lib/aead.c: EVP context made once, per call only the nonce). */
 static int time_openssl(const struct mml_csa *csa, unsigned int repeat, int runs, double *ns)
 {
-	uint8_t iv[8] = { 0 }, aad[8] = { 0 }, buf[Z1_LEN] = { 0 }, tag[16];
+	uint8_t iv[8] = {0}, aad[8] = {0}, buf[Z1_LEN] = {0}, tag[16];
 	double samples[32], start;
 	struct mml_aead a;
 	unsigned int n;
 	int i, err;
 
-	err = mml_aead_init(&a, MML_ALG_CHACHA20_POLY1305, csa->zone[0].key, csa->zone[0].salt, true);
+	err = mml_aead_init(&a, MML_ALG_CHACHA20_POLY1305, csa->zone[0].key, csa->zone[0].salt,
+			    true);
 	if (err)
 		return err;
 	for (i = 0; i < runs && i < 32; i++) {
@@ -118,8 +119,8 @@ static void build_frames(struct mml_sa *sa, size_t inner_len, struct frame *mles
 			 struct frame *plain, const struct mml_fa_cfg *cfg, uint32_t ha,
 			 uint32_t mh)
 {
-	static const struct tcp_fields tcp = { 5001, 40000, 1, 1, 0x10, 1000 };
-	static const uint8_t mac[6] = { 2, 0, 0, 0, 0, 1 };
+	static const struct tcp_fields tcp = {5001, 40000, 1, 1, 0x10, 1000};
+	static const uint8_t mac[6] = {2, 0, 0, 0, 0, 1};
 	uint8_t inner[FRAME_MAX], esp[FRAME_MAX];
 	long n;
 
@@ -133,8 +134,8 @@ static void build_frames(struct mml_sa *sa, size_t inner_len, struct frame *mles
 
 static int setup_maps(struct fa_test *skel, const struct mml_csa *csa, uint32_t ha, uint32_t mh)
 {
-	struct mml_visitor v = { .ha_addr = ha, .ifindex = 1 }; /* lo: never sent in repeat mode */
-	struct bpf_devmap_val port = { .ifindex = 1 };
+	struct mml_visitor v = {.ha_addr = ha, .ifindex = 1}; /* lo: never sent in repeat mode */
+	struct bpf_devmap_val port = {.ifindex = 1};
 	struct mml_csa fa_csa = *csa;
 	uint32_t lo = 1;
 
@@ -159,8 +160,8 @@ static int time_parts(struct fa_test *skel, const struct mml_csa *csa, unsigned 
 		      int runs, struct parts *parts)
 {
 	struct crypto_io *io = &skel->bss->crypto_io;
-	uint8_t nonce[12] = { 0 }, aad[8] = { 0 }, pt[Z1_LEN] = { 0 };
-	struct frame frame = { .len = 64 };
+	uint8_t nonce[12] = {0}, aad[8] = {0}, pt[Z1_LEN] = {0};
+	struct frame frame = {.len = 64};
 	struct mml_aead a;
 	int err;
 
@@ -217,8 +218,8 @@ static void print_table(const struct result *res, double ossl, double harness, d
 			double ns = res[i].ns[p] - extra, plain = res[i].ns[1] - extra;
 
 			printf("%-6zu %-21s %8.1f %8.1f %7.2f %8.2fx %10.2fx\n", sizes[i],
-			       p ? "plain IP-in-IP decap" : "ML-ESP zone-1 verify", res[i].ns[p], ns,
-			       1e3 / ns, ns / plain, ns / ossl);
+			       p ? "plain IP-in-IP decap" : "ML-ESP zone-1 verify", res[i].ns[p],
+			       ns, 1e3 / ns, ns / plain, ns / ossl);
 			if (!p && ns > worst)
 				worst = ns;
 		}
@@ -234,14 +235,14 @@ static void print_table(const struct result *res, double ossl, double harness, d
 
 int main(int argc, char **argv)
 {
-	struct mml_csa csa = { .spi = SPI, .format = MML_FMT_MLESP, .dir = MML_DIR_OUT,
-			       .z1_len = Z1_LEN };
+	struct mml_csa csa = {
+		.spi = SPI, .format = MML_FMT_MLESP, .dir = MML_DIR_OUT, .z1_len = Z1_LEN};
 	unsigned int repeat = 1000000;
 	struct result res[3];
 	struct parts parts;
 	struct fa_test *skel = NULL;
-	struct mml_fa_cfg cfg = { 0 };
-	struct mml_sa sa = { 0 };
+	struct mml_fa_cfg cfg = {0};
+	struct mml_sa sa = {0};
 	struct frame mlesp, plain;
 	uint32_t ha = ip4("10.99.0.1"), mh = ip4("10.10.0.5");
 	double ossl = 0, harness = 0, empty = 0;

@@ -19,15 +19,15 @@
 #endif
 #define AEAD_AAD_MAX 16
 /* Poly1305 input: AAD block | ciphertext padded to 16 | le64 lengths. */
-#define AEAD_MAC_MAX (AEAD_AAD_MAX + AEAD_CT_MAX + 16)
+#define AEAD_MAC_MAX	(AEAD_AAD_MAX + AEAD_CT_MAX + 16)
 #define AEAD_MAC_BLOCKS (AEAD_MAC_MAX / POLY1305_BLOCK_LEN)
-#define AEAD_CT_WORDS (AEAD_CT_MAX / 4)
+#define AEAD_CT_WORDS	(AEAD_CT_MAX / 4)
 
 struct aead_work {
 	__u32 state[CHACHA20_BLOCK_WORDS]; /* ChaCha20 input */
-	__u32 ks[CHACHA20_BLOCK_WORDS];    /* one keystream block */
+	__u32 ks[CHACHA20_BLOCK_WORDS];	   /* one keystream block */
 	struct poly1305_state poly;
-	__u32 tag[POLY1305_TAG_LEN / 4];   /* the received tag */
+	__u32 tag[POLY1305_TAG_LEN / 4]; /* the received tag */
 	/* AAD at 0, ciphertext at AEAD_AAD_MAX. 16 spare bytes: zeroing the
 	 * padding may store 16 bytes past any ciphertext length, and the
 	 * verifier cannot tie an empty AAD's one-block start to the shorter

@@ -15,7 +15,7 @@
 #include <bpf/bpf_helpers.h>
 
 #define CHACHA20_BLOCK_WORDS 16
-#define CHACHA20_BLOCK_LEN 64
+#define CHACHA20_BLOCK_LEN   64
 
 /* Rounds per loop iteration, 2 (one double round, rolled) by default; 4 or 10
  * unroll the loop further (bench/ compares them). */

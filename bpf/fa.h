@@ -20,9 +20,9 @@
 #include "mlesp.h"
 #include "parse.h"
 
-#define AF_INET 2
-#define FA_TUNNEL_TTL 64
-#define MOBILE_IP_PORT 434
+#define AF_INET			 2
+#define FA_TUNNEL_TTL		 64
+#define MOBILE_IP_PORT		 434
 #define ICMP_ROUTER_SOLICITATION 10
 
 /* Load-time knobs (maps/fa.h), set by lib/fa_loader.c. */

@@ -52,8 +52,8 @@ int test_poly1305(struct xdp_md *ctx)
 		return XDP_ABORTED;
 	poly1305_init(&w->poly, crypto_io.key);
 	full = len / POLY1305_BLOCK_LEN;
-	poly1305_blocks(&w->poly, (const __u32 *)crypto_io.msg, full, POLY_MSG_MAX / POLY1305_BLOCK_LEN,
-			1);
+	poly1305_blocks(&w->poly, (const __u32 *)crypto_io.msg, full,
+			POLY_MSG_MAX / POLY1305_BLOCK_LEN, 1);
 	/* A final partial block gets a 0x01 byte after it and no 2^128 bit. */
 	rest = len % POLY1305_BLOCK_LEN;
 	if (rest) {
@@ -81,9 +81,9 @@ int test_aead_open(struct xdp_md *ctx)
 	__builtin_memcpy(w->mac, crypto_io.aad, AEAD_AAD_MAX);
 	__builtin_memcpy(&w->mac[AEAD_AAD_MAX], crypto_io.msg, AEAD_CT_MAX);
 	__builtin_memcpy(w->tag, crypto_io.tag, POLY1305_TAG_LEN);
-	crypto_io.result = aead_open(w, crypto_io.key, crypto_io.nonce[0], crypto_io.nonce[1],
-				     crypto_io.nonce[2], crypto_io.aad_len, crypto_io.len,
-				     crypto_io.out);
+	crypto_io.result =
+		aead_open(w, crypto_io.key, crypto_io.nonce[0], crypto_io.nonce[1],
+			  crypto_io.nonce[2], crypto_io.aad_len, crypto_io.len, crypto_io.out);
 	return XDP_PASS;
 }
 

@@ -6,9 +6,9 @@
 #include "maps/types.h"
 
 #define FA_TEST_AAD_MAX 16
-#define FA_TEST_CT_MAX 128
+#define FA_TEST_CT_MAX	128
 #define FA_TEST_MSG_MAX 256
-#define FA_TEST_BLOCK 16
+#define FA_TEST_BLOCK	16
 
 struct crypto_io {
 	__u32 key[8];

@@ -13,9 +13,9 @@
 #include "maps.h"
 #include "parse.h"
 
-#define MLESP_HDR_LEN 8
+#define MLESP_HDR_LEN  8
 #define MLESP_OVERHEAD (MLESP_HDR_LEN + 2 * MML_TAG_LEN)
-#define MLESP_MIN_LEN (MLESP_OVERHEAD + 4)
+#define MLESP_MIN_LEN  (MLESP_OVERHEAD + 4)
 
 _Static_assert(AEAD_CT_MAX >= MML_Z1_MAX, "zone 1 fits the AEAD work area");
 

@@ -8,14 +8,14 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
-#define ETH_P_IP 0x0800
-#define ETH_HLEN 14
-#define ETH_ALEN 6
+#define ETH_P_IP      0x0800
+#define ETH_HLEN      14
+#define ETH_ALEN      6
 #define IPV4_MIN_HLEN 20
 #define IPV4_MAX_HLEN 60
-#define IP_MF 0x2000
-#define IP_DF 0x4000
-#define IP_OFFSET 0x1fff
+#define IP_MF	      0x2000
+#define IP_DF	      0x4000
+#define IP_OFFSET     0x1fff
 
 /* Returned by the workers for "not decided yet, go on" (katran's
  * convention); every other value is a final XDP verdict. */

@@ -17,9 +17,9 @@
 
 #include <bpf/bpf_helpers.h>
 
-#define POLY1305_KEY_LEN 32
+#define POLY1305_KEY_LEN   32
 #define POLY1305_BLOCK_LEN 16
-#define POLY1305_TAG_LEN 16
+#define POLY1305_TAG_LEN   16
 
 struct poly1305_state {
 	__u32 r[4];   /* clamped r */

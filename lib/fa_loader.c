@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -43,6 +44,31 @@ int mml_pin_dir(const char *root, const char *node, char *buf, size_t len)
 	return 0;
 }
 
+/* A devmap reports BPF_F_RDONLY_PROG, which the kernel adds itself but
+ * refuses at creation; libbpf 1.1 then calls a pinned devmap incompatible
+ * with its own definition. So a pinned devmap is checked and reused here. */
+static int reuse_devmap(struct bpf_map *map, const char *path)
+{
+	struct bpf_map_info info = {0};
+	uint32_t len = sizeof(info);
+	int fd, err;
+
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT ? 1 : -errno;
+	err = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
+	if (!err && (info.type != bpf_map__type(map) || info.key_size != bpf_map__key_size(map) ||
+		     info.value_size != bpf_map__value_size(map) ||
+		     info.max_entries != bpf_map__max_entries(map))) {
+		log_err("%s: pinned map of another type or size", path);
+		err = -EINVAL;
+	}
+	if (!err)
+		err = bpf_map__reuse_fd(map, fd);
+	close(fd);
+	return err;
+}
+
 static int set_pin(struct bpf_map *map, const char *pin_dir)
 {
 	char path[512];
@@ -51,6 +77,11 @@ static int set_pin(struct bpf_map *map, const char *pin_dir)
 	n = snprintf(path, sizeof(path), "%s/%s", pin_dir, bpf_map__name(map));
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return -ENAMETOOLONG;
+	if (bpf_map__type(map) == BPF_MAP_TYPE_DEVMAP_HASH) {
+		err = reuse_devmap(map, path);
+		if (err <= 0)
+			return err;
+	}
 	err = bpf_map__set_pin_path(map, path);
 	if (err)
 		log_err("pin path %s: %s", path, strerror(-err));
@@ -102,8 +133,9 @@ void mml_fa_unload(struct fa *fa)
 
 int mml_fa_attach(struct fa *fa, enum mml_fa_side side, int ifindex, uint32_t xdp_flags)
 {
-	struct bpf_program *prog = side == MML_FA_WIRED ? fa->progs.mml_fa_down : fa->progs.mml_fa_up;
-	struct bpf_devmap_val port = { .ifindex = (uint32_t)ifindex };
+	struct bpf_program *prog =
+		side == MML_FA_WIRED ? fa->progs.mml_fa_down : fa->progs.mml_fa_up;
+	struct bpf_devmap_val port = {.ifindex = (uint32_t)ifindex};
 	uint32_t key = (uint32_t)ifindex;
 	int err;
 

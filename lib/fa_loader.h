@@ -24,7 +24,7 @@
 struct fa; /* the generated skeleton, build/skel/fa.skel.h */
 
 enum mml_fa_side {
-	MML_FA_WIRED,    /* mml_fa_down: tunnel from the HAs */
+	MML_FA_WIRED,	 /* mml_fa_down: tunnel from the HAs */
 	MML_FA_WIRELESS, /* mml_fa_up: the visitors' link */
 };
 

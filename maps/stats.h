@@ -21,12 +21,16 @@
 	X(DROP_MALFORMED_OUTER, "drop_malformed_outer", "bad tunnel IPv4 header")                  \
 	X(DROP_MALFORMED_INNER, "drop_malformed_inner", "bad inner IPv4 header or ESP lengths")    \
 	X(DROP_TRUNCATED, "drop_truncated", "frame shorter than its headers say")                  \
-	X(DROP_FRAGMENT, "drop_fragment", "tunnel or ESP fragment (cannot be decapsulated/checked)") \
+	X(DROP_FRAGMENT, "drop_fragment",                                                          \
+	  "tunnel or ESP fragment (cannot be decapsulated/checked)")                               \
 	X(DROP_BAD_CSA, "drop_bad_csa", "CSA in mml_csa with an invalid zone map")                 \
 	X(DROP_TOO_BIG, "drop_too_big", "uplink: encapsulated packet over the egress MTU")         \
-	X(PASS_NOT_VISITOR, "pass_not_visitor", "tunnelled to us, inner destination not a visitor") \
-	X(PASS_FOREIGN_TUNNEL, "pass_foreign_tunnel", "tunnel from an address not the visitor's HA") \
-	X(PASS_NO_ROUTE, "pass_no_route", "uplink: no route/neighbour to the HA, given to the stack") \
+	X(PASS_NOT_VISITOR, "pass_not_visitor",                                                    \
+	  "tunnelled to us, inner destination not a visitor")                                      \
+	X(PASS_FOREIGN_TUNNEL, "pass_foreign_tunnel",                                              \
+	  "tunnel from an address not the visitor's HA")                                           \
+	X(PASS_NO_ROUTE, "pass_no_route",                                                          \
+	  "uplink: no route/neighbour to the HA, given to the stack")                              \
 	X(Z1_SHORT, "z1_short", "verified, but the TCP header is not inside zone 1")
 
 enum mml_stat {

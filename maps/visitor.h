@@ -16,11 +16,11 @@
 /* Key: the MH's home address, __u32 in network byte order (as in the IPv4
  * header, so the XDP program looks it up without a byte swap). */
 struct mml_visitor {
-	__u32 ha_addr;              /* home agent, network order: the tunnel peer */
-	__u32 ifindex;              /* wireless interface the MH is on (key in mml_ports) */
-	__u8 mh_mac[MML_ETH_ALEN];  /* the MH's MAC on that link: downlink destination */
-	__u8 fa_mac[MML_ETH_ALEN];  /* our MAC on that link: downlink source */
-	__u32 flags;                /* reserved, 0 */
+	__u32 ha_addr;		   /* home agent, network order: the tunnel peer */
+	__u32 ifindex;		   /* wireless interface the MH is on (key in mml_ports) */
+	__u8 mh_mac[MML_ETH_ALEN]; /* the MH's MAC on that link: downlink destination */
+	__u8 fa_mac[MML_ETH_ALEN]; /* our MAC on that link: downlink source */
+	__u32 flags;		   /* reserved, 0 */
 };
 
 MML_STATIC_ASSERT(__builtin_offsetof(struct mml_visitor, ifindex) == 4, "visitor ifindex offset");

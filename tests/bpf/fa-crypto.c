@@ -47,7 +47,7 @@ static void hex_to(const char *hex, uint8_t *out, size_t len)
 
 static void run(struct bpf_program *prog)
 {
-	uint8_t frame[64] = { 0 };
+	uint8_t frame[64] = {0};
 
 	assert_int_equal(xdp_run(bpf_program__fd(prog), frame, sizeof(frame), NULL, 0, NULL, 0),
 			 2 /* XDP_PASS */);
@@ -102,7 +102,7 @@ static void ossl_chacha20_block(const uint8_t key[32], uint32_t counter, const u
 				uint8_t out[64])
 {
 	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-	uint8_t iv[16], zero[64] = { 0 };
+	uint8_t iv[16], zero[64] = {0};
 	int outl;
 
 	/* OpenSSL's ChaCha20 IV: the 32-bit counter (little-endian), then the nonce. */
@@ -281,8 +281,8 @@ static void test_random_aead(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rfc8439_block),  cmocka_unit_test(test_rfc8439_poly1305),
-		cmocka_unit_test(test_rfc8439_aead),   cmocka_unit_test(test_random_blocks),
+		cmocka_unit_test(test_rfc8439_block),	cmocka_unit_test(test_rfc8439_poly1305),
+		cmocka_unit_test(test_rfc8439_aead),	cmocka_unit_test(test_random_blocks),
 		cmocka_unit_test(test_random_poly1305), cmocka_unit_test(test_random_aead),
 	};
 

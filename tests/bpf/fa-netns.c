@@ -10,10 +10,10 @@
 #include "lib/log.h"
 #include "tests/bpf/fa-packets.h"
 
-static const uint8_t wired_mac[6] = { 0x02, 0xfa, 0, 0, 0, 0x01 };
-static const uint8_t wireless_mac[6] = { 0x02, 0xfa, 0, 0, 0, 0x02 };
-static const uint8_t ha_mac[6] = { 0x02, 0x4a, 0, 0, 0, 0x01 };
-static const uint8_t mh_mac[6] = { 0x02, 0x3b, 0, 0, 0, 0x05 };
+static const uint8_t wired_mac[6] = {0x02, 0xfa, 0, 0, 0, 0x01};
+static const uint8_t wireless_mac[6] = {0x02, 0xfa, 0, 0, 0, 0x02};
+static const uint8_t ha_mac[6] = {0x02, 0x4a, 0, 0, 0, 0x01};
+static const uint8_t mh_mac[6] = {0x02, 0x3b, 0, 0, 0, 0x05};
 
 static int run(const char *cmd)
 {

@@ -29,8 +29,7 @@ void ipv4_fix_csum(uint8_t *iph)
 	put_be16(iph + 10, (uint16_t)~sum);
 }
 
-void put_ipv4(uint8_t *p, uint32_t src, uint32_t dst, uint8_t proto, size_t tot_len,
-	      size_t opt_len)
+void put_ipv4(uint8_t *p, uint32_t src, uint32_t dst, uint8_t proto, size_t tot_len, size_t opt_len)
 {
 	memset(p, 0, IP_LEN + opt_len);
 	p[0] = (uint8_t)(0x40 | ((IP_LEN + opt_len) / 4));
@@ -91,8 +90,8 @@ long build_mlesp(uint8_t *out, size_t cap, struct mml_sa *sa, uint32_t seq, uint
 	return IP_LEN + n;
 }
 
-void build_tunnel(struct frame *f, const uint8_t eth_dst[6], const uint8_t eth_src[6],
-		  uint32_t src, uint32_t dst, const uint8_t *pkt, size_t len)
+void build_tunnel(struct frame *f, const uint8_t eth_dst[6], const uint8_t eth_src[6], uint32_t src,
+		  uint32_t dst, const uint8_t *pkt, size_t len)
 {
 	put_eth(f->b, eth_dst, eth_src, 0x0800);
 	put_ipv4(f->b + ETH_LEN, src, dst, 4, IP_LEN + len, 0);

@@ -10,8 +10,8 @@
 #include "lib/sa.h"
 
 #define FRAME_MAX 2048
-#define ETH_LEN 14
-#define IP_LEN 20
+#define ETH_LEN	  14
+#define IP_LEN	  20
 
 struct frame {
 	uint8_t b[FRAME_MAX];
@@ -42,8 +42,8 @@ long build_mlesp(uint8_t *out, size_t cap, struct mml_sa *sa, uint32_t seq, uint
 		 uint32_t dst, const uint8_t *inner, size_t inner_len);
 
 /* Ethernet + IPv4(src -> dst, protocol 4) + pkt. */
-void build_tunnel(struct frame *f, const uint8_t eth_dst[6], const uint8_t eth_src[6],
-		  uint32_t src, uint32_t dst, const uint8_t *pkt, size_t len);
+void build_tunnel(struct frame *f, const uint8_t eth_dst[6], const uint8_t eth_src[6], uint32_t src,
+		  uint32_t dst, const uint8_t *pkt, size_t len);
 /* Ethernet + pkt. */
 void build_eth(struct frame *f, const uint8_t eth_dst[6], const uint8_t eth_src[6],
 	       const uint8_t *pkt, size_t len);

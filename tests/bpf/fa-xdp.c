@@ -2,12 +2,19 @@
  * lib/fa_loader.c and run with BPF_PROG_TEST_RUN on frames built by the
  * project's codec: fixture tables {input, verdict, output frame, counters},
  * the shared ML-ESP vectors, random lengths and zone maps, every single-byte
- * tamper of the authenticated bytes, every truncation, then pinning and a
- * real attachment with live traffic over veth. Runs in a private network
- * namespace (the fib lookups and redirect targets need interfaces).
+ * tamper of the authenticated bytes, every truncation, then pinning (under a
+ * /sys/fs/bpf/mmlt-fa-PID directory it removes) and a real attachment with
+ * live traffic over veth. Runs in a private network namespace (the fib
+ * lookups and redirect targets need interfaces), which vanishes with the
+ * process.
  *
  * usage: fa-xdp VECTORS.json */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <linux/if_ether.h>
+#include <linux/if_link.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
 #include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +24,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -29,6 +39,7 @@
 #include "lib/bytes.h"
 #include "lib/fa_loader.h"
 #include "lib/mlesp.h"
+#include "maps/pin.h"
 #include "maps/stats.h"
 #include "maps/visitor.h"
 #include "fa.skel.h" /* after maps/: it names their types */
@@ -36,14 +47,14 @@
 #include "tests/bpf/fa-packets.h"
 #include "tests/bpf/xdp-run.h"
 
-#define XDP_DROP 1
-#define XDP_PASS 2
+#define XDP_DROP     1
+#define XDP_PASS     2
 #define XDP_REDIRECT 4
 
-#define SPI_DOWN 0x0000d0d0u
-#define SPI_UP 0x0000a0a0u
-#define SPI_ESP 0x0000e5e5u
-#define SPI_BAD_CSA 0x0badc5a0u /* not one byte away from another SPI */
+#define SPI_DOWN     0x0000d0d0u
+#define SPI_UP	     0x0000a0a0u
+#define SPI_ESP	     0x0000e5e5u
+#define SPI_BAD_CSA  0x0badc5a0u /* not one byte away from another SPI */
 #define RANDOM_CASES 200
 
 enum side { DOWN, UP };
@@ -59,7 +70,7 @@ static struct mml_sa sa_down, sa_up; /* the endpoints' SAs (dir out) */
 
 static void put_visitor(struct fa *fa, uint32_t home, uint32_t ha)
 {
-	struct mml_visitor v = { .ha_addr = ha, .ifindex = (uint32_t)ns.wireless_ifindex };
+	struct mml_visitor v = {.ha_addr = ha, .ifindex = (uint32_t)ns.wireless_ifindex};
 
 	memcpy(v.mh_mac, ns.mh_mac, 6);
 	memcpy(v.fa_mac, ns.wireless_mac, 6);
@@ -85,7 +96,7 @@ static void put_both(const struct mml_csa *csa)
 
 static struct mml_csa make_csa(uint32_t spi, uint8_t z1_len, uint8_t fill)
 {
-	struct mml_csa c = { .spi = spi, .format = MML_FMT_MLESP, .dir = MML_DIR_OUT };
+	struct mml_csa c = {.spi = spi, .format = MML_FMT_MLESP, .dir = MML_DIR_OUT};
 	int z;
 
 	c.z1_len = z1_len;
@@ -148,9 +159,9 @@ static void expect_encap(const struct frame *in, uint32_t ha, struct frame *out)
 
 	build_tunnel(out, ns.ha_mac, ns.wired_mac, ns.coa, ha, inner, in->len - ETH_LEN);
 	put_be16(outer + 2, (uint16_t)(get_be16(inner + 2) + IP_LEN));
-	outer[1] = inner[1];                                    /* TOS */
-	memcpy(outer + 4, inner + 4, 2);                        /* ID */
-	put_be16(outer + 6, get_be16(inner + 6) & 0x4000);      /* DF only */
+	outer[1] = inner[1];				   /* TOS */
+	memcpy(outer + 4, inner + 4, 2);		   /* ID */
+	put_be16(outer + 6, get_be16(inner + 6) & 0x4000); /* DF only */
 	outer[8] = 64;
 	ipv4_fix_csum(outer);
 }
@@ -159,7 +170,7 @@ static void expect_encap(const struct frame *in, uint32_t ha, struct frame *out)
 
 struct expect {
 	int verdict;
-	bool check_out;         /* compare the output frame with out */
+	bool check_out; /* compare the output frame with out */
 	struct frame out;
 	enum mml_stat stats[4]; /* counters that go up by one; MML_STAT_MAX ends */
 };
@@ -189,8 +200,8 @@ static void run_case(const char *desc, struct fa *fa, enum side side, const stru
 		for (i = 0; i < 4 && want->stats[i] != MML_STAT_MAX; i++)
 			delta += want->stats[i] == s;
 		if (after[s] - before[s] != delta)
-			fail_msg("%s: counter %s went up by %llu, want %llu", desc, mml_stat_name(s),
-				 (unsigned long long)(after[s] - before[s]),
+			fail_msg("%s: counter %s went up by %llu, want %llu", desc,
+				 mml_stat_name(s), (unsigned long long)(after[s] - before[s]),
 				 (unsigned long long)delta);
 	}
 }
@@ -198,7 +209,7 @@ static void run_case(const char *desc, struct fa *fa, enum side side, const stru
 static struct expect forwarded(const struct frame *in, enum side side, uint32_t ha,
 			       enum mml_stat fwd)
 {
-	struct expect e = { .verdict = XDP_REDIRECT, .check_out = true };
+	struct expect e = {.verdict = XDP_REDIRECT, .check_out = true};
 
 	if (side == DOWN)
 		expect_decap(in, &e.out);
@@ -212,15 +223,15 @@ static struct expect forwarded(const struct frame *in, enum side side, uint32_t 
 
 static struct expect verdict_only(int verdict, enum mml_stat a, enum mml_stat b)
 {
-	struct expect e = { .verdict = verdict, .stats = { a, b, MML_STAT_MAX } };
+	struct expect e = {.verdict = verdict, .stats = {a, b, MML_STAT_MAX}};
 
 	return e;
 }
 
 /* ---- baseline frames ---- */
 
-static const struct tcp_fields tcp_down = { 5001, 40000, 1000000, 2000, 0x18, 65535 };
-static const struct tcp_fields tcp_up = { 40000, 5001, 2000, 1001448, 0x10, 502 };
+static const struct tcp_fields tcp_down = {5001, 40000, 1000000, 2000, 0x18, 65535};
+static const struct tcp_fields tcp_up = {40000, 5001, 2000, 1001448, 0x10, 502};
 
 static void down_mlesp(struct frame *f, size_t inner_len, uint32_t seq)
 {
@@ -269,7 +280,7 @@ static void set_tot(struct frame *f, size_t off, size_t tot)
 
 #define OUTER ETH_LEN
 #define INNER (ETH_LEN + IP_LEN)
-#define ESP (INNER + IP_LEN)
+#define ESP   (INNER + IP_LEN)
 
 /* Cuts the ESP payload of a downlink frame to esp_len, lengths fixed up. */
 static void cut_esp(struct frame *f, size_t esp_len)
@@ -580,8 +591,8 @@ static void parse_zone(json_object *vec, const char *name, struct mml_zone_sa *z
  * byte, and the header fields the ones of the inner packet. */
 static void check_vector(json_object *vec, int index)
 {
-	struct mml_csa csa = { .format = MML_FMT_MLESP, .dir = MML_DIR_FWD };
-	struct mml_sa fa_sa = { 0 };
+	struct mml_csa csa = {.format = MML_FMT_MLESP, .dir = MML_DIR_FWD};
+	struct mml_sa fa_sa = {0};
 	uint8_t spi[4], ipesp[FRAME_MAX], view[MML_Z1_MAX], *esp, *inner;
 	long esp_len, inner_len;
 	struct mml_fa_seen seen;
@@ -654,8 +665,8 @@ static void test_vectors(void **state)
 
 static void test_random_lengths(void **state)
 {
-	static const uint8_t z1_lens[] = { 20, 40, 60, 128 };
-	struct mml_sa out = { 0 }, fa_sa = { 0 };
+	static const uint8_t z1_lens[] = {20, 40, 60, 128};
+	struct mml_sa out = {0}, fa_sa = {0};
 	uint8_t inner[FRAME_MAX], ip[FRAME_MAX], view[MML_Z1_MAX];
 	struct mml_fa_seen seen;
 	struct mml_csa csa;
@@ -669,7 +680,8 @@ static void test_random_lengths(void **state)
 		uint8_t z1 = z1_lens[test_random_below(4)];
 		enum side side = i % 2 ? UP : DOWN;
 		uint32_t seq = 1 + test_random_below(0xfffffff0u);
-		uint32_t src = side == DOWN ? cn_addr : mh_home, dst = side == DOWN ? mh_home : cn_addr;
+		uint32_t src = side == DOWN ? cn_addr : mh_home,
+			 dst = side == DOWN ? mh_home : cn_addr;
 		long n;
 		ssize_t l1;
 
@@ -685,7 +697,8 @@ static void test_random_lengths(void **state)
 				side == DOWN ? mh_home : ns.ha_addr, inner, len);
 		assert_true(n > 0);
 		if (side == DOWN)
-			build_tunnel(&f, ns.wired_mac, ns.ha_mac, ns.ha_addr, ns.coa, ip, (size_t)n);
+			build_tunnel(&f, ns.wired_mac, ns.ha_mac, ns.ha_addr, ns.coa, ip,
+				     (size_t)n);
 		else
 			build_eth(&f, ns.wireless_mac, ns.mh_mac, ip, (size_t)n);
 		e = forwarded(&f, side, ns.ha_addr, MML_STAT_FWD_MLESP);
@@ -710,7 +723,8 @@ static void test_random_lengths(void **state)
 		if (z1 >= 40 && len >= 40 && e.verdict == XDP_REDIRECT)
 			check_seen_tcp(fa_fwd, side, MML_FA_VIA_MLESP,
 				       side == DOWN ? &tcp_down : &tcp_up, src, dst);
-		assert_int_equal(bpf_map_delete_elem(bpf_map__fd(fa_fwd->maps.mml_csa), &csa.spi), 0);
+		assert_int_equal(bpf_map_delete_elem(bpf_map__fd(fa_fwd->maps.mml_csa), &csa.spi),
+				 0);
 	}
 	mml_sa_free(&out);
 	mml_sa_free(&fa_sa);
@@ -809,11 +823,161 @@ static void test_truncation(void **state)
 	truncate_all(fa_fwd, UP, &f, "ML-ESP uplink");
 }
 
+/* ---- pinning ---- */
+
+static char pin_root[64], pin_node[128];
+
+static void pin_cleanup(void)
+{
+	static const char *const maps[] = {MML_MAP_CSA, MML_MAP_VISITOR, MML_MAP_STATS,
+					   MML_MAP_PORTS};
+	char path[256];
+	size_t i;
+
+	if (!pin_root[0])
+		return;
+	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", pin_node, maps[i]);
+		unlink(path);
+	}
+	rmdir(pin_node);
+	rmdir(pin_root);
+}
+
+static uint32_t map_id(struct bpf_map *map, uint32_t *btf_value_type)
+{
+	struct bpf_map_info info = {0};
+	uint32_t len = sizeof(info);
+
+	assert_int_equal(bpf_obj_get_info_by_fd(bpf_map__fd(map), &info, &len), 0);
+	if (btf_value_type)
+		*btf_value_type = info.btf_value_type_id;
+	return info.id;
+}
+
+/* Maps pinned under <root>/<node> (mode 0700) with BTF, and a second load
+ * (a restarted loader) finds the same maps and the state in them. */
+static void test_pinning(void **state)
+{
+	struct mml_fa_cfg cfg = {.coa = ns.coa};
+	struct fa *first = NULL, *second = NULL;
+	uint32_t btf_type, home = mh_home;
+	struct mml_visitor v;
+	struct stat st;
+	char path[256];
+
+	snprintf(pin_root, sizeof(pin_root), "/sys/fs/bpf/mmlt-fa-%d", (int)getpid());
+	assert_int_equal(mml_pin_dir(pin_root, "fa1", pin_node, sizeof(pin_node)), 0);
+	assert_int_equal(stat(pin_node, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	assert_int_equal(mml_pin_dir(pin_root, "../x", path, sizeof(path)), -EINVAL);
+
+	assert_int_equal(mml_fa_load(&cfg, pin_node, &first), 0);
+	put_visitor(first, mh_home, ns.ha_addr);
+	snprintf(path, sizeof(path), "%s/%s", pin_node, MML_MAP_VISITOR);
+	assert_int_equal(access(path, F_OK), 0);
+	map_id(first->maps.mml_csa, &btf_type);
+	assert_int_not_equal(btf_type, 0); /* bpftool map dump prints typed values */
+
+	assert_int_equal(mml_fa_load(&cfg, pin_node, &second), 0);
+	assert_int_equal(map_id(first->maps.mml_csa, NULL), map_id(second->maps.mml_csa, NULL));
+	assert_int_equal(map_id(first->maps.mml_stats, NULL), map_id(second->maps.mml_stats, NULL));
+	assert_int_equal(map_id(first->maps.mml_ports, NULL), map_id(second->maps.mml_ports, NULL));
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(second->maps.mml_visitor), &home, &v), 0);
+	assert_int_equal(v.ha_addr, ns.ha_addr);
+	/* Private maps are not shared. */
+	assert_int_not_equal(map_id(first->maps.mml_fa_seen, NULL),
+			     map_id(second->maps.mml_fa_seen, NULL));
+	mml_fa_unload(first);
+	mml_fa_unload(second);
+	pin_cleanup();
+}
+
+/* ---- live traffic over veth ---- */
+
+static int packet_socket(const char *ifname)
+{
+	struct sockaddr_ll addr = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL)};
+	struct timeval timeout = {.tv_sec = 0, .tv_usec = 200000};
+	int fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+
+	assert_true(fd >= 0);
+	addr.sll_ifindex = (int)if_nametoindex(ifname);
+	assert_int_equal(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout)), 0);
+	return fd;
+}
+
+/* Sends f out of tx_if (it arrives on the peer, where the FA program runs)
+ * and waits up to a second for want to come out at rx_if. */
+static bool send_and_expect(const char *tx_if, const char *rx_if, const struct frame *f,
+			    const struct frame *want)
+{
+	int tx = packet_socket(tx_if), rx = packet_socket(rx_if), i;
+	uint8_t buf[FRAME_MAX];
+	bool seen = false;
+	ssize_t n;
+
+	assert_int_equal(send(tx, f->b, f->len, 0), (ssize_t)f->len);
+	for (i = 0; i < 5 && !seen; i++) {
+		/* Other frames (IPv6 neighbour discovery) may come first. */
+		while ((n = recv(rx, buf, sizeof(buf), 0)) > 0)
+			if ((size_t)n == want->len && !memcmp(buf, want->b, want->len)) {
+				seen = true;
+				break;
+			}
+	}
+	close(tx);
+	close(rx);
+	return seen;
+}
+
+static void run_cmd(const char *cmd)
+{
+	if (system(cmd) != 0)
+		fail_msg("'%s' failed", cmd);
+}
+
+/* The programs attached to the veth ends for real, a frame each way. An
+ * XDP_REDIRECT into a veth is delivered only if the receiving peer runs
+ * NAPI, which on this kernel (6.18) means an XDP program on the peer or
+ * GRO enabled there; without either the frame is dropped. */
+static void test_live_veth(void **state)
+{
+	struct mml_fa_cfg cfg = {.coa = ns.coa};
+	struct fa *live = NULL;
+	struct frame down, up, want;
+
+	cfg.local_addrs[0] = ns.wireless_addr;
+	assert_int_equal(mml_fa_load(&cfg, NULL, &live), 0);
+	put_visitor(live, mh_home, ns.ha_addr);
+	assert_int_equal(mml_fa_attach(live, MML_FA_WIRED, ns.wired_ifindex, XDP_FLAGS_DRV_MODE),
+			 0);
+	assert_int_equal(
+		mml_fa_attach(live, MML_FA_WIRELESS, ns.wireless_ifindex, XDP_FLAGS_DRV_MODE), 0);
+
+	down_plain(&down, 200);
+	expect_decap(&down, &want);
+	run_cmd("ethtool -K fa-mh gro off >/dev/null");
+	assert_false(send_and_expect("fa-ha", "fa-mh", &down, &want));
+	run_cmd("ethtool -K fa-mh gro on >/dev/null");
+	assert_true(send_and_expect("fa-ha", "fa-mh", &down, &want));
+
+	up_plain(&up, mh_home, cn_addr, 200);
+	expect_encap(&up, ns.ha_addr, &want);
+	run_cmd("ethtool -K fa-ha gro on >/dev/null");
+	assert_true(send_and_expect("fa-mh", "fa-ha", &up, &want));
+
+	assert_int_equal(mml_fa_detach(ns.wired_ifindex, XDP_FLAGS_DRV_MODE), 0);
+	assert_int_equal(mml_fa_detach(ns.wireless_ifindex, XDP_FLAGS_DRV_MODE), 0);
+	mml_fa_unload(live);
+}
+
 /* ---- setup ---- */
 
 static int setup(void **state)
 {
-	struct mml_fa_cfg cfg = { 0 };
+	struct mml_fa_cfg cfg = {0};
 	struct mml_csa down = make_csa(SPI_DOWN, 40, 0x11), up = make_csa(SPI_UP, 40, 0x21);
 	struct mml_csa esp = make_csa(SPI_ESP, 40, 0x31), bad = make_csa(SPI_BAD_CSA, 200, 0x41);
 	char why[128];
@@ -852,6 +1016,7 @@ static int teardown(void **state)
 	mml_sa_free(&sa_up);
 	mml_fa_unload(fa_fwd);
 	mml_fa_unload(fa_drop);
+	pin_cleanup();
 	return 0;
 }
 
@@ -859,8 +1024,9 @@ int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_down_fixtures), cmocka_unit_test(test_up_fixtures),
-		cmocka_unit_test(test_vectors),       cmocka_unit_test(test_random_lengths),
-		cmocka_unit_test(test_tamper),        cmocka_unit_test(test_truncation),
+		cmocka_unit_test(test_vectors),	      cmocka_unit_test(test_random_lengths),
+		cmocka_unit_test(test_tamper),	      cmocka_unit_test(test_truncation),
+		cmocka_unit_test(test_pinning),	      cmocka_unit_test(test_live_veth),
 	};
 	cpu_set_t cpu0;
 

@@ -23,7 +23,7 @@ void xdp_require_bpf(const char *suite)
 int xdp_run(int prog_fd, const void *in, size_t in_len, void *out, size_t cap, size_t *out_len,
 	    uint32_t ifindex)
 {
-	struct xdp_md ctx = { .data_end = (uint32_t)in_len, .ingress_ifindex = ifindex };
+	struct xdp_md ctx = {.data_end = (uint32_t)in_len, .ingress_ifindex = ifindex};
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = (uint32_t)in_len,
 		    .data_out = out, .data_size_out = (uint32_t)cap, .repeat = 1);
 	int err;
@@ -51,7 +51,8 @@ uint64_t test_seed(void)
 		rng_state = env ? strtoull(env, NULL, 0) : (uint64_t)time(NULL) * 2654435761u;
 		if (!rng_state)
 			rng_state = 1;
-		fprintf(stderr, "random cases: MML_TEST_SEED=%llu\n", (unsigned long long)rng_state);
+		fprintf(stderr, "random cases: MML_TEST_SEED=%llu\n",
+			(unsigned long long)rng_state);
 	}
 	return rng_state;
 }
