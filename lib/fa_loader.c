@@ -90,10 +90,14 @@ static int set_pin(struct bpf_map *map, const char *pin_dir)
 
 int mml_fa_load(const struct mml_fa_cfg *cfg, const char *pin_dir, struct fa **out)
 {
-	struct fa *fa;
+	struct fa *fa = NULL;
 	int err;
 
 	*out = NULL;
+	if (!cfg->coa) {
+		log_err("FA programs: no care-of address configured");
+		return -EINVAL;
+	}
 	fa = fa__open();
 	if (!fa) {
 		err = -errno;

@@ -33,7 +33,8 @@ enum mml_fa_side {
  * keys. Returns 0 or a negative errno. */
 int mml_pin_dir(const char *root, const char *node, char *buf, size_t len);
 
-/* Open and load with cfg as rodata. pin_dir NULL: private maps (tests);
+/* Open and load with cfg as rodata (cfg->coa must be set: -EINVAL
+ * otherwise). pin_dir NULL: private maps (tests);
  * otherwise mml_csa, mml_visitor, mml_stats and mml_ports are reused from
  * pin_dir when pinned there already, created and pinned otherwise. */
 int mml_fa_load(const struct mml_fa_cfg *cfg, const char *pin_dir, struct fa **out);
