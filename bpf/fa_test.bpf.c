@@ -143,7 +143,18 @@ int bench_empty(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
-/* The harness alone: the same save, head moves and restore as a decap. */
+/* Two head moves: half of this is the one adjust_head of a real decap that
+ * bench_restore_only also performs. */
+SEC("xdp")
+int bench_adjust_pair(struct xdp_md *ctx)
+{
+	if (bpf_xdp_adjust_head(ctx, IPV4_MIN_HLEN) || bpf_xdp_adjust_head(ctx, -IPV4_MIN_HLEN))
+		return XDP_ABORTED;
+	return XDP_PASS;
+}
+
+/* The harness plus the decap's own head move: save, move, move back,
+ * restore. */
 SEC("xdp")
 int bench_restore_only(struct xdp_md *ctx)
 {
