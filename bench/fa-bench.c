@@ -37,8 +37,14 @@
 
 static const size_t sizes[] = {64, 576, 1400};
 
+/* Median and fastest of the runs: the machine is shared, the fastest run
+ * shows the cost with the least interference. */
+struct timing {
+	double median, best;
+};
+
 struct result {
-	double ns[2]; /* ML-ESP, plain */
+	struct timing ns[2]; /* ML-ESP, plain */
 };
 
 static int cmp_double(const void *a, const void *b)
@@ -51,7 +57,8 @@ static int cmp_double(const void *a, const void *b)
 /* Median over runs of the kernel's average ns per repetition. */
 static bool want_redirect;
 
-static int time_prog(int prog_fd, const struct frame *f, unsigned int repeat, int runs, double *ns)
+static int time_prog(int prog_fd, const struct frame *f, unsigned int repeat, int runs,
+		     struct timing *t)
 {
 	double samples[32];
 	int i;
@@ -71,7 +78,8 @@ static int time_prog(int prog_fd, const struct frame *f, unsigned int repeat, in
 		samples[i] = (double)opts.duration;
 	}
 	qsort(samples, (size_t)i, sizeof(double), cmp_double);
-	*ns = samples[i / 2];
+	t->median = samples[i / 2];
+	t->best = samples[0];
 	return 0;
 }
 
@@ -153,7 +161,7 @@ static int setup_maps(struct fa_test *skel, const struct mml_csa *csa, uint32_t 
 /* The crypto entry points alone: one ChaCha20 block, Poly1305 over the 80
  * bytes a 40-byte zone 1 authenticates, and the whole zone-1 open. */
 struct parts {
-	double block, poly, open;
+	struct timing block, poly, open;
 };
 
 static int time_parts(struct fa_test *skel, const struct mml_csa *csa, unsigned int repeat,
@@ -198,40 +206,52 @@ static void print_parts(const struct parts *parts)
 {
 	printf("parts (test entry points, each including the empty program's time):\n");
 	printf("  ChaCha20 block %.1f ns, Poly1305 over 80 B %.1f ns, zone-1 open (40 B) %.1f ns\n",
-	       parts->block, parts->poly, parts->open);
+	       parts->block.median, parts->poly.median, parts->open.median);
 }
 
 /* ns/pkt is the program's own time: the measured average minus what the
  * frame restore adds (bench_restore_only less an empty program, less the one
  * head move of its own that a real decap does too). The test run's
  * per-packet call stays in, as a driver's would. */
-static void print_table(const struct result *res, double ossl, double harness, double empty,
-			double adjust_pair)
+static double harness_extra(const struct timing *harness, const struct timing *empty,
+			    const struct timing *pair, bool best)
 {
-	double extra = harness - empty - (adjust_pair - empty) / 2, worst = 0;
+	double h = best ? harness->best : harness->median, e = best ? empty->best : empty->median;
+	double p = best ? pair->best : pair->median;
+
+	return h - e - (p - e) / 2;
+}
+
+static void print_table(const struct result *res, double ossl, const struct timing *harness,
+			const struct timing *empty, const struct timing *pair)
+{
+	double extra = harness_extra(harness, empty, pair, false);
+	double extra_best = harness_extra(harness, empty, pair, true), worst = 0;
 	size_t i;
 	int p;
 
 	printf("\nFA XDP data plane, one core, BPF_PROG_TEST_RUN repeat (z1_len %d)\n", Z1_LEN);
-	printf("%-6s %-21s %8s %8s %7s %9s %11s\n", "inner", "path", "raw ns", "ns/pkt", "Mpps",
-	       "vs plain", "vs OpenSSL");
+	printf("%-6s %-21s %7s %7s %6s %8s %10s %9s\n", "inner", "path", "raw ns", "ns/pkt", "Mpps",
+	       "vs plain", "vs OpenSSL", "best ns");
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		for (p = 0; p < 2; p++) {
-			double ns = res[i].ns[p] - extra, plain = res[i].ns[1] - extra;
+			double ns = res[i].ns[p].median - extra;
+			double plain = res[i].ns[1].median - extra;
 
-			printf("%-6zu %-21s %8.1f %8.1f %7.2f %8.2fx %10.2fx\n", sizes[i],
-			       p ? "plain IP-in-IP decap" : "ML-ESP zone-1 verify", res[i].ns[p],
-			       ns, 1e3 / ns, ns / plain, ns / ossl);
+			printf("%-6zu %-21s %7.1f %7.1f %6.2f %7.2fx %9.2fx %9.1f\n", sizes[i],
+			       p ? "plain IP-in-IP decap" : "ML-ESP zone-1 verify",
+			       res[i].ns[p].median, ns, 1e3 / ns, ns / plain, ns / ossl,
+			       res[i].ns[p].best - extra_best);
 			if (!p && ns > worst)
 				worst = ns;
 		}
 	}
-	printf("%-6d %-21s %8s %8.1f %7.2f\n", Z1_LEN, "OpenSSL seal (EVP)", "", ossl, 1e3 / ossl);
+	printf("%-6d %-21s %7s %7.1f %6.2f\n", Z1_LEN, "OpenSSL seal (EVP)", "", ossl, 1e3 / ossl);
 	printf("empty program %.1f ns, two head moves %.1f ns, harness %.1f ns: %.1f ns taken off "
 	       "raw\n",
-	       empty, adjust_pair, harness, extra);
-	printf("targets: ML-ESP >= 2.0 Mpps: %s (worst %.2f Mpps); ML-ESP <= 3x OpenSSL seal: %s "
-	       "(worst %.2fx)\n",
+	       empty->median, pair->median, harness->median, extra);
+	printf("targets (medians): ML-ESP >= 2.0 Mpps: %s (worst %.2f Mpps); ML-ESP <= 3x OpenSSL "
+	       "seal: %s (worst %.2fx)\n",
 	       1e3 / worst >= 2.0 ? "met" : "MISSED", 1e3 / worst,
 	       worst <= 3 * ossl ? "met" : "MISSED", worst / ossl);
 }
@@ -248,7 +268,8 @@ int main(int argc, char **argv)
 	struct mml_sa sa = {0};
 	struct frame mlesp, plain;
 	uint32_t ha = ip4("10.99.0.1"), mh = ip4("10.10.0.5");
-	double ossl = 0, harness = 0, empty = 0, adjust_pair = 0;
+	struct timing harness, empty, adjust_pair;
+	double ossl = 0;
 	int runs = 7, cpu = 1, opt, err = 1, z;
 	cpu_set_t set;
 	char why[128];
@@ -319,7 +340,7 @@ int main(int argc, char **argv)
 		goto out;
 	if (time_parts(skel, &csa, repeat, runs, &parts))
 		goto out;
-	print_table(res, ossl, harness, empty, adjust_pair);
+	print_table(res, ossl, &harness, &empty, &adjust_pair);
 	print_parts(&parts);
 	err = 0;
 out:
