@@ -311,245 +311,467 @@ static void check_seen_tcp(struct fa *fa, enum side side, uint8_t via, const str
 	assert_int_equal(seen.out_ifindex, side == DOWN ? ns.wireless_ifindex : ns.wired_ifindex);
 }
 
-/* ---- hand-written downlink fixtures ---- */
+/* ---- fixture tables ---- */
+
+/* Every fixture starts from a baseline frame built by the codec, then one
+ * mutation. */
+enum base {
+	DOWN_MLESP, /* IP-in-IP HA -> CoA, ML-ESP (z1_len 40) to the visitor */
+	DOWN_PLAIN, /* IP-in-IP HA -> CoA, plaintext TCP to the visitor */
+	UP_MLESP,   /* visitor -> HA, ML-ESP */
+	UP_PLAIN,   /* visitor -> CN, plaintext TCP */
+};
+
+struct fixture {
+	const char *desc;
+	enum base base;
+	size_t inner_len;
+	void (*mutate)(struct frame *f); /* NULL: the baseline itself */
+	bool drop_policy;		 /* run on the FA that drops unknown SPIs */
+	int verdict;
+	bool forwarded;		/* output = the input decapsulated / encapsulated */
+	enum mml_stat stats[3]; /* counters that go up by one; MML_STAT_MAX ends */
+	void (*check)(void);	/* what the classifier must have seen, or NULL */
+};
+
+#define NONE MML_STAT_MAX
+#define STATS(...)                                                                                 \
+	{                                                                                          \
+		__VA_ARGS__, NONE                                                                  \
+	}
+
+static void build_base(struct frame *f, enum base base, size_t inner_len)
+{
+	switch (base) {
+	case DOWN_MLESP:
+		down_mlesp(f, inner_len, 8);
+		break;
+	case DOWN_PLAIN:
+		down_plain(f, inner_len);
+		break;
+	case UP_MLESP:
+		up_mlesp(f, inner_len, 3);
+		break;
+	case UP_PLAIN:
+		up_plain(f, mh_home, cn_addr, inner_len);
+		break;
+	}
+}
+
+/* -- mutations; OUTER/INNER are the tunnel's and the inner packet's IPv4
+ * headers of a downlink frame, ETH_LEN the only one of an uplink frame -- */
+
+static void set_ethertype(struct frame *f, uint16_t type)
+{
+	put_be16(f->b + 12, type);
+}
+
+static void to_arp(struct frame *f)
+{
+	set_ethertype(f, 0x0806);
+}
+
+static void to_ipv6(struct frame *f)
+{
+	set_ethertype(f, 0x86dd);
+}
+
+static void set_addr(struct frame *f, size_t iph, size_t field, uint32_t addr)
+{
+	memcpy(f->b + iph + field, &addr, 4);
+	ipv4_fix_csum(f->b + iph);
+}
+
+static void set_byte(struct frame *f, size_t iph, size_t at, uint8_t v)
+{
+	f->b[iph + at] = v;
+	ipv4_fix_csum(f->b + iph);
+}
+
+static void outer_dst_cn(struct frame *f)
+{
+	set_addr(f, OUTER, 16, cn_addr);
+}
+
+static void outer_udp(struct frame *f)
+{
+	set_byte(f, OUTER, 9, 17);
+}
+
+static void outer_ihl4(struct frame *f)
+{
+	f->b[OUTER] = 0x44;
+}
+
+static void outer_version6(struct frame *f)
+{
+	f->b[OUTER] = 0x65;
+}
+
+static void outer_tot_short(struct frame *f)
+{
+	set_tot(f, OUTER, 30);
+}
+
+static void outer_tot_long(struct frame *f)
+{
+	set_tot(f, OUTER, f->len - ETH_LEN + 1);
+}
+
+static void outer_mf(struct frame *f)
+{
+	set_byte(f, OUTER, 6, f->b[OUTER + 6] | 0x20);
+}
+
+static void outer_offset(struct frame *f)
+{
+	put_be16(f->b + OUTER + 6, 0x0010);
+	ipv4_fix_csum(f->b + OUTER);
+}
+
+static void outer_options(struct frame *f)
+{
+	uint8_t pkt[FRAME_MAX];
+	size_t plen = f->len - INNER;
+
+	memcpy(pkt, f->b + INNER, plen);
+	put_ipv4(f->b + OUTER, ns.ha_addr, ns.coa, 4, IP_LEN + 8 + plen, 8);
+	memcpy(f->b + OUTER + IP_LEN + 8, pkt, plen);
+	f->len = OUTER + IP_LEN + 8 + plen;
+}
+
+static void eth_padding(struct frame *f)
+{
+	memset(f->b + f->len, 0, 16);
+	f->len += 16;
+}
+
+static void inner_tot_past_tunnel(struct frame *f)
+{
+	eth_padding(f);
+	set_tot(f, INNER, get_be16(f->b + INNER + 2) + 8);
+}
+
+static void inner_ihl3(struct frame *f)
+{
+	f->b[INNER] = 0x43;
+}
+
+static void inner_version5(struct frame *f)
+{
+	f->b[INNER] = 0x55;
+}
+
+static void inner_tot_short(struct frame *f)
+{
+	set_tot(f, INNER, 16);
+}
+
+static void inner_tot_past_frame(struct frame *f)
+{
+	set_tot(f, INNER, get_be16(f->b + INNER + 2) + 4);
+}
+
+static void inner_mf(struct frame *f)
+{
+	set_byte(f, INNER, 6, f->b[INNER + 6] | 0x20);
+}
+
+static void inner_options(struct frame *f)
+{
+	uint8_t tcp_pkt[FRAME_MAX], inner[FRAME_MAX];
+	size_t len = f->len - INNER;
+
+	/* 12 bytes of options: the TCP header starts at 32. */
+	memcpy(tcp_pkt, f->b + INNER, len);
+	put_ipv4(inner, cn_addr, mh_home, 6, len + 12, 12);
+	memcpy(inner + 32, tcp_pkt + IP_LEN, len - IP_LEN);
+	build_tunnel(f, ns.wired_mac, ns.ha_mac, ns.ha_addr, ns.coa, inner, len + 12);
+}
+
+static void inner_dst_cn(struct frame *f)
+{
+	set_addr(f, INNER, 16, cn_addr);
+}
+
+static void outer_src_cn(struct frame *f)
+{
+	set_addr(f, OUTER, 12, cn_addr);
+}
+
+static void esp_len_odd(struct frame *f)
+{
+	cut_esp(f, f->len - ESP - 2);
+}
+
+static void esp_len_40(struct frame *f)
+{
+	cut_esp(f, 40);
+}
+
+static void esp_len_4(struct frame *f)
+{
+	cut_esp(f, 4);
+}
+
+static void spi_unknown(struct frame *f)
+{
+	put_be32(f->b + ESP, 0x77777777);
+}
+
+static void spi_esp_csa(struct frame *f)
+{
+	put_be32(f->b + ESP, SPI_ESP);
+}
+
+static void spi_bad_csa(struct frame *f)
+{
+	put_be32(f->b + ESP, SPI_BAD_CSA);
+}
+
+static void up_t1_forged(struct frame *f)
+{
+	f->b[ETH_LEN + IP_LEN + 8 + 40 + 3] ^= 0x01;
+}
+
+static void up_dscp_ef(struct frame *f)
+{
+	set_byte(f, ETH_LEN, 1, 0xb8);
+}
+
+static void up_from_cn(struct frame *f)
+{
+	set_addr(f, ETH_LEN, 12, cn_addr);
+}
+
+static void up_to_wireless_addr(struct frame *f)
+{
+	set_addr(f, ETH_LEN, 16, ns.wireless_addr);
+}
+
+static void up_to_coa(struct frame *f)
+{
+	set_addr(f, ETH_LEN, 16, ns.coa);
+}
+
+static void up_to_multicast(struct frame *f)
+{
+	set_addr(f, ETH_LEN, 16, ip4("224.0.0.11"));
+}
+
+static void up_to_broadcast(struct frame *f)
+{
+	set_addr(f, ETH_LEN, 16, ip4("255.255.255.255"));
+}
+
+static void up_registration(struct frame *f)
+{
+	put_be16(f->b + ETH_LEN + IP_LEN + 2, 434);
+	set_byte(f, ETH_LEN, 9, 17);
+}
+
+static void up_icmp(struct frame *f, uint8_t type)
+{
+	f->b[ETH_LEN + IP_LEN] = type;
+	set_byte(f, ETH_LEN, 9, 1);
+}
+
+static void up_router_solicitation(struct frame *f)
+{
+	up_icmp(f, 10);
+}
+
+static void up_echo_request(struct frame *f)
+{
+	up_icmp(f, 8);
+}
+
+static void up_from_mh2(struct frame *f)
+{
+	set_addr(f, ETH_LEN, 12, mh2_home);
+}
+
+static void up_from_mh3(struct frame *f)
+{
+	set_addr(f, ETH_LEN, 12, mh3_home);
+}
+
+static void up_ihl4(struct frame *f)
+{
+	f->b[ETH_LEN] = 0x44;
+}
+
+static void up_mf(struct frame *f)
+{
+	set_byte(f, ETH_LEN, 6, f->b[ETH_LEN + 6] | 0x20);
+}
+
+/* -- what the classifier must have read -- */
+
+static void saw_down_mlesp(void)
+{
+	check_seen_tcp(fa_fwd, DOWN, MML_FA_VIA_MLESP, &tcp_down, cn_addr, mh_home);
+}
+
+static void saw_down_plain(void)
+{
+	check_seen_tcp(fa_fwd, DOWN, MML_FA_VIA_PLAIN, &tcp_down, cn_addr, mh_home);
+}
+
+static void saw_up_mlesp(void)
+{
+	check_seen_tcp(fa_fwd, UP, MML_FA_VIA_MLESP, &tcp_up, mh_home, cn_addr);
+}
+
+static void saw_up_plain(void)
+{
+	check_seen_tcp(fa_fwd, UP, MML_FA_VIA_PLAIN, &tcp_up, mh_home, cn_addr);
+}
+
+#define RXD  MML_STAT_RX_DOWN
+#define RXU  MML_STAT_RX_UP
+#define DROP XDP_DROP
+#define PASS XDP_PASS
+#define FWD  XDP_REDIRECT
+
+static const struct fixture down_fixtures[] = {
+	{"ML-ESP downlink, zone 1 verified", DOWN_MLESP, 600, NULL, false, FWD, true,
+	 STATS(RXD, MML_STAT_FWD_MLESP), saw_down_mlesp},
+	{"plaintext downlink", DOWN_PLAIN, 600, NULL, false, FWD, true,
+	 STATS(RXD, MML_STAT_FWD_PLAIN), saw_down_plain},
+	{"ARP ethertype", DOWN_MLESP, 100, to_arp, false, PASS, false, STATS(NONE), NULL},
+	{"IPv6 ethertype", DOWN_MLESP, 100, to_ipv6, false, PASS, false, STATS(NONE), NULL},
+	{"IPv4 not to our care-of address", DOWN_MLESP, 100, outer_dst_cn, false, PASS, false,
+	 STATS(NONE), NULL},
+	{"UDP to our care-of address", DOWN_MLESP, 100, outer_udp, false, PASS, false, STATS(NONE),
+	 NULL},
+	{"outer IHL 4", DOWN_MLESP, 100, outer_ihl4, false, DROP, false,
+	 STATS(RXD, MML_STAT_DROP_MALFORMED_OUTER), NULL},
+	{"outer version 6", DOWN_MLESP, 100, outer_version6, false, DROP, false,
+	 STATS(RXD, MML_STAT_DROP_MALFORMED_OUTER), NULL},
+	{"outer total length below its header plus an inner one", DOWN_MLESP, 100, outer_tot_short,
+	 false, DROP, false, STATS(RXD, MML_STAT_DROP_MALFORMED_OUTER), NULL},
+	{"outer total length past the frame", DOWN_MLESP, 100, outer_tot_long, false, DROP, false,
+	 STATS(RXD, MML_STAT_DROP_TRUNCATED), NULL},
+	{"outer MF set", DOWN_MLESP, 100, outer_mf, false, DROP, false,
+	 STATS(RXD, MML_STAT_DROP_FRAGMENT), NULL},
+	{"outer fragment offset", DOWN_MLESP, 100, outer_offset, false, DROP, false,
+	 STATS(RXD, MML_STAT_DROP_FRAGMENT), NULL},
+	{"outer IPv4 options", DOWN_MLESP, 300, outer_options, false, FWD, true,
+	 STATS(RXD, MML_STAT_FWD_MLESP), saw_down_mlesp},
+	{"Ethernet padding after a small packet", DOWN_MLESP, 20, eth_padding, false, FWD, true,
+	 STATS(RXD, MML_STAT_FWD_MLESP), NULL},
+	{"inner total length past the tunnel payload", DOWN_MLESP, 20, inner_tot_past_tunnel, false,
+	 DROP, false, STATS(RXD, MML_STAT_DROP_MALFORMED_INNER), NULL},
+	{"inner IHL 3", DOWN_MLESP, 100, inner_ihl3, false, DROP, false,
+	 STATS(RXD, MML_STAT_DROP_MALFORMED_INNER), NULL},
+	{"inner version 5", DOWN_MLESP, 100, inner_version5, false, DROP, false,
+	 STATS(RXD, MML_STAT_DROP_MALFORMED_INNER), NULL},
+	{"inner total length below its header", DOWN_MLESP, 100, inner_tot_short, false, DROP,
+	 false, STATS(RXD, MML_STAT_DROP_MALFORMED_INNER), NULL},
+	{"inner total length past the frame", DOWN_MLESP, 100, inner_tot_past_frame, false, DROP,
+	 false, STATS(RXD, MML_STAT_DROP_TRUNCATED), NULL},
+	{"ESP fragment", DOWN_MLESP, 100, inner_mf, false, DROP, false,
+	 STATS(RXD, MML_STAT_DROP_FRAGMENT), NULL},
+	{"plaintext fragment forwarded", DOWN_PLAIN, 300, inner_mf, false, FWD, true,
+	 STATS(RXD, MML_STAT_FWD_PLAIN), NULL},
+	{"plaintext with IP options: TCP read after them", DOWN_PLAIN, 300, inner_options, false,
+	 FWD, true, STATS(RXD, MML_STAT_FWD_PLAIN), saw_down_plain},
+	{"inner destination not a visitor", DOWN_PLAIN, 200, inner_dst_cn, false, PASS, false,
+	 STATS(RXD, MML_STAT_PASS_NOT_VISITOR), NULL},
+	{"tunnel from an address not the visitor's HA", DOWN_MLESP, 200, outer_src_cn, false, PASS,
+	 false, STATS(RXD, MML_STAT_PASS_FOREIGN_TUNNEL), NULL},
+	{"ESP length not a multiple of 4", DOWN_MLESP, 200, esp_len_odd, false, DROP, false,
+	 STATS(RXD, MML_STAT_DROP_MALFORMED_INNER), NULL},
+	{"ESP shorter than the ML-ESP minimum", DOWN_MLESP, 200, esp_len_40, false, DROP, false,
+	 STATS(RXD, MML_STAT_DROP_TRUNCATED), NULL},
+	{"ESP shorter than its header", DOWN_MLESP, 200, esp_len_4, false, DROP, false,
+	 STATS(RXD, MML_STAT_DROP_TRUNCATED), NULL},
+	{"unknown SPI, policy forward", DOWN_MLESP, 200, spi_unknown, false, FWD, true,
+	 STATS(RXD, MML_STAT_FWD_UNKNOWN_SPI), NULL},
+	{"unknown SPI, policy drop", DOWN_MLESP, 200, spi_unknown, true, DROP, false,
+	 STATS(RXD, MML_STAT_DROP_UNKNOWN_SPI), NULL},
+	{"ESP-format CSA: forwarded opaque", DOWN_MLESP, 200, spi_esp_csa, false, FWD, true,
+	 STATS(RXD, MML_STAT_FWD_ESP), NULL},
+	{"CSA with an invalid zone map", DOWN_MLESP, 200, spi_bad_csa, false, DROP, false,
+	 STATS(RXD, MML_STAT_DROP_BAD_CSA), NULL},
+};
+
+static const struct fixture up_fixtures[] = {
+	{"ML-ESP ACK uplink, reverse-tunnelled", UP_MLESP, 40, NULL, false, FWD, true,
+	 STATS(RXU, MML_STAT_FWD_MLESP), saw_up_mlesp},
+	{"ML-ESP uplink with a forged T1", UP_MLESP, 40, up_t1_forged, false, DROP, false,
+	 STATS(RXU, MML_STAT_DROP_BAD_TAG), NULL},
+	{"plaintext uplink, TOS copied outward", UP_PLAIN, 700, up_dscp_ef, false, FWD, true,
+	 STATS(RXU, MML_STAT_FWD_PLAIN), saw_up_plain},
+	{"uplink from a non-visitor", UP_PLAIN, 100, up_from_cn, false, PASS, false, STATS(NONE),
+	 NULL},
+	{"uplink ARP", UP_PLAIN, 100, to_arp, false, PASS, false, STATS(NONE), NULL},
+	{"uplink to the FA's wireless address", UP_PLAIN, 100, up_to_wireless_addr, false, PASS,
+	 false, STATS(RXU), NULL},
+	{"uplink to the care-of address", UP_PLAIN, 100, up_to_coa, false, PASS, false, STATS(RXU),
+	 NULL},
+	{"uplink to a multicast group", UP_PLAIN, 100, up_to_multicast, false, PASS, false,
+	 STATS(RXU), NULL},
+	{"uplink broadcast", UP_PLAIN, 100, up_to_broadcast, false, PASS, false, STATS(RXU), NULL},
+	{"Mobile IP registration (UDP 434)", UP_PLAIN, 100, up_registration, false, PASS, false,
+	 STATS(RXU), NULL},
+	{"ICMP router solicitation", UP_PLAIN, 100, up_router_solicitation, false, PASS, false,
+	 STATS(RXU), NULL},
+	{"ICMP echo request, reverse-tunnelled", UP_PLAIN, 100, up_echo_request, false, FWD, true,
+	 STATS(RXU, MML_STAT_FWD_PLAIN), NULL},
+	{"HA without a neighbour entry", UP_PLAIN, 100, up_from_mh2, false, PASS, false,
+	 STATS(RXU, MML_STAT_PASS_NO_ROUTE), NULL},
+	{"HA without a route", UP_PLAIN, 100, up_from_mh3, false, PASS, false,
+	 STATS(RXU, MML_STAT_PASS_NO_ROUTE), NULL},
+	{"tunnel packet over the wired MTU (1500)", UP_PLAIN, 1490, NULL, false, DROP, false,
+	 STATS(RXU, MML_STAT_DROP_TOO_BIG), NULL},
+	{"tunnel packet of exactly the wired MTU", UP_PLAIN, 1480, NULL, false, FWD, true,
+	 STATS(RXU, MML_STAT_FWD_PLAIN), NULL},
+	{"uplink IHL 4", UP_PLAIN, 100, up_ihl4, false, DROP, false,
+	 STATS(RXU, MML_STAT_DROP_MALFORMED_INNER), NULL},
+	{"uplink ESP fragment", UP_MLESP, 100, up_mf, false, DROP, false,
+	 STATS(RXU, MML_STAT_DROP_FRAGMENT), NULL},
+};
+
+static void run_fixtures(const struct fixture *table, size_t n)
+{
+	struct frame f;
+	struct expect e;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct fixture *fx = &table[i];
+		enum side side = fx->base == UP_MLESP || fx->base == UP_PLAIN ? UP : DOWN;
+		int s;
+
+		build_base(&f, fx->base, fx->inner_len);
+		if (fx->mutate)
+			fx->mutate(&f);
+		memset(&e, 0, sizeof(e));
+		e.verdict = fx->verdict;
+		e.check_out = fx->forwarded;
+		if (fx->forwarded && side == DOWN)
+			expect_decap(&f, &e.out);
+		else if (fx->forwarded)
+			expect_encap(&f, ns.ha_addr, &e.out);
+		for (s = 0; s < 3; s++)
+			e.stats[s] = fx->stats[s];
+		e.stats[3] = NONE;
+		run_case(fx->desc, fx->drop_policy ? fa_drop : fa_fwd, side, &f, &e);
+		if (fx->check)
+			fx->check();
+	}
+}
 
 static void test_down_fixtures(void **state)
 {
-	struct frame f;
-	struct expect e;
-
-	down_mlesp(&f, 600, 7);
-	e = forwarded(&f, DOWN, 0, MML_STAT_FWD_MLESP);
-	run_case("ML-ESP downlink, zone 1 verified", fa_fwd, DOWN, &f, &e);
-	check_seen_tcp(fa_fwd, DOWN, MML_FA_VIA_MLESP, &tcp_down, cn_addr, mh_home);
-
-	down_plain(&f, 600);
-	e = forwarded(&f, DOWN, 0, MML_STAT_FWD_PLAIN);
-	run_case("plaintext downlink", fa_fwd, DOWN, &f, &e);
-	check_seen_tcp(fa_fwd, DOWN, MML_FA_VIA_PLAIN, &tcp_down, cn_addr, mh_home);
-
-	down_mlesp(&f, 100, 8);
-	put_be16(f.b + 12, 0x0806);
-	e = verdict_only(XDP_PASS, MML_STAT_MAX, MML_STAT_MAX);
-	run_case("ARP ethertype", fa_fwd, DOWN, &f, &e);
-	put_be16(f.b + 12, 0x86dd);
-	run_case("IPv6 ethertype", fa_fwd, DOWN, &f, &e);
-
-	down_mlesp(&f, 100, 8);
-	memcpy(f.b + OUTER + 16, &cn_addr, 4);
-	ipv4_fix_csum(f.b + OUTER);
-	run_case("IPv4 not to our care-of address", fa_fwd, DOWN, &f, &e);
-
-	down_mlesp(&f, 100, 8);
-	f.b[OUTER + 9] = 17;
-	ipv4_fix_csum(f.b + OUTER);
-	run_case("UDP to our care-of address", fa_fwd, DOWN, &f, &e);
-
-	down_mlesp(&f, 100, 8);
-	f.b[OUTER] = 0x44;
-	e = verdict_only(XDP_DROP, MML_STAT_RX_DOWN, MML_STAT_DROP_MALFORMED_OUTER);
-	run_case("outer IHL 4", fa_fwd, DOWN, &f, &e);
-	f.b[OUTER] = 0x65;
-	run_case("outer version 6", fa_fwd, DOWN, &f, &e);
-
-	down_mlesp(&f, 100, 8);
-	set_tot(&f, OUTER, 30);
-	run_case("outer total length below its header plus an inner one", fa_fwd, DOWN, &f, &e);
-
-	down_mlesp(&f, 100, 8);
-	set_tot(&f, OUTER, f.len - ETH_LEN + 1);
-	e = verdict_only(XDP_DROP, MML_STAT_RX_DOWN, MML_STAT_DROP_TRUNCATED);
-	run_case("outer total length past the frame", fa_fwd, DOWN, &f, &e);
-
-	down_mlesp(&f, 100, 8);
-	f.b[OUTER + 6] |= 0x20;
-	ipv4_fix_csum(f.b + OUTER);
-	e = verdict_only(XDP_DROP, MML_STAT_RX_DOWN, MML_STAT_DROP_FRAGMENT);
-	run_case("outer MF set", fa_fwd, DOWN, &f, &e);
-	down_mlesp(&f, 100, 8);
-	put_be16(f.b + OUTER + 6, 0x0010);
-	ipv4_fix_csum(f.b + OUTER);
-	run_case("outer fragment offset", fa_fwd, DOWN, &f, &e);
-
-	{
-		uint8_t pkt[FRAME_MAX];
-		size_t plen;
-
-		down_mlesp(&f, 300, 9);
-		plen = f.len - INNER;
-		memcpy(pkt, f.b + INNER, plen);
-		put_eth(f.b, ns.wired_mac, ns.ha_mac, 0x0800);
-		put_ipv4(f.b + OUTER, ns.ha_addr, ns.coa, 4, IP_LEN + 8 + plen, 8);
-		memcpy(f.b + OUTER + IP_LEN + 8, pkt, plen);
-		f.len = OUTER + IP_LEN + 8 + plen;
-		e = forwarded(&f, DOWN, 0, MML_STAT_FWD_MLESP);
-		run_case("outer IPv4 options", fa_fwd, DOWN, &f, &e);
-	}
-
-	down_mlesp(&f, 20, 10);
-	memset(f.b + f.len, 0, 16);
-	f.len += 16;
-	e = forwarded(&f, DOWN, 0, MML_STAT_FWD_MLESP);
-	run_case("Ethernet padding after a small packet", fa_fwd, DOWN, &f, &e);
-	set_tot(&f, INNER, get_be16(f.b + INNER + 2) + 8);
-	e = verdict_only(XDP_DROP, MML_STAT_RX_DOWN, MML_STAT_DROP_MALFORMED_INNER);
-	run_case("inner total length past the tunnel payload", fa_fwd, DOWN, &f, &e);
-
-	down_mlesp(&f, 100, 8);
-	f.b[INNER] = 0x43;
-	run_case("inner IHL 3", fa_fwd, DOWN, &f, &e);
-	f.b[INNER] = 0x55;
-	run_case("inner version 5", fa_fwd, DOWN, &f, &e);
-	down_mlesp(&f, 100, 8);
-	set_tot(&f, INNER, 16);
-	run_case("inner total length below its header", fa_fwd, DOWN, &f, &e);
-
-	down_mlesp(&f, 100, 8);
-	set_tot(&f, INNER, get_be16(f.b + INNER + 2) + 4);
-	e = verdict_only(XDP_DROP, MML_STAT_RX_DOWN, MML_STAT_DROP_TRUNCATED);
-	run_case("inner total length past the frame", fa_fwd, DOWN, &f, &e);
-
-	down_mlesp(&f, 100, 8);
-	f.b[INNER + 6] |= 0x20;
-	ipv4_fix_csum(f.b + INNER);
-	e = verdict_only(XDP_DROP, MML_STAT_RX_DOWN, MML_STAT_DROP_FRAGMENT);
-	run_case("ESP fragment", fa_fwd, DOWN, &f, &e);
-
-	down_plain(&f, 300);
-	f.b[INNER + 6] |= 0x20;
-	ipv4_fix_csum(f.b + INNER);
-	e = forwarded(&f, DOWN, 0, MML_STAT_FWD_PLAIN);
-	run_case("plaintext fragment forwarded", fa_fwd, DOWN, &f, &e);
-
-	{
-		uint8_t tcp_pkt[FRAME_MAX], inner[FRAME_MAX];
-		size_t len = 300;
-
-		/* 12 bytes of options: the TCP header starts at 32. */
-		build_inner(tcp_pkt, len, cn_addr, mh_home, &tcp_down);
-		put_ipv4(inner, cn_addr, mh_home, 6, len + 12, 12);
-		memcpy(inner + 32, tcp_pkt + IP_LEN, len - IP_LEN);
-		build_tunnel(&f, ns.wired_mac, ns.ha_mac, ns.ha_addr, ns.coa, inner, len + 12);
-		e = forwarded(&f, DOWN, 0, MML_STAT_FWD_PLAIN);
-		run_case("plaintext with IP options", fa_fwd, DOWN, &f, &e);
-		check_seen_tcp(fa_fwd, DOWN, MML_FA_VIA_PLAIN, &tcp_down, cn_addr, mh_home);
-	}
-
-	down_plain(&f, 200);
-	memcpy(f.b + INNER + 16, &cn_addr, 4);
-	ipv4_fix_csum(f.b + INNER);
-	e = verdict_only(XDP_PASS, MML_STAT_RX_DOWN, MML_STAT_PASS_NOT_VISITOR);
-	run_case("inner destination not a visitor", fa_fwd, DOWN, &f, &e);
-
-	down_mlesp(&f, 200, 8);
-	memcpy(f.b + OUTER + 12, &cn_addr, 4);
-	ipv4_fix_csum(f.b + OUTER);
-	e = verdict_only(XDP_PASS, MML_STAT_RX_DOWN, MML_STAT_PASS_FOREIGN_TUNNEL);
-	run_case("tunnel from an address not the visitor's HA", fa_fwd, DOWN, &f, &e);
-
-	down_mlesp(&f, 200, 8);
-	cut_esp(&f, f.len - ESP - 2);
-	e = verdict_only(XDP_DROP, MML_STAT_RX_DOWN, MML_STAT_DROP_MALFORMED_INNER);
-	run_case("ESP length not a multiple of 4", fa_fwd, DOWN, &f, &e);
-	down_mlesp(&f, 200, 8);
-	cut_esp(&f, 40);
-	e = verdict_only(XDP_DROP, MML_STAT_RX_DOWN, MML_STAT_DROP_TRUNCATED);
-	run_case("ESP shorter than the ML-ESP minimum", fa_fwd, DOWN, &f, &e);
-	down_mlesp(&f, 200, 8);
-	cut_esp(&f, 4);
-	run_case("ESP shorter than its header", fa_fwd, DOWN, &f, &e);
-
-	down_mlesp(&f, 200, 8);
-	put_be32(f.b + ESP, 0x77777777);
-	e = forwarded(&f, DOWN, 0, MML_STAT_FWD_UNKNOWN_SPI);
-	run_case("unknown SPI, policy forward", fa_fwd, DOWN, &f, &e);
-	e = verdict_only(XDP_DROP, MML_STAT_RX_DOWN, MML_STAT_DROP_UNKNOWN_SPI);
-	run_case("unknown SPI, policy drop", fa_drop, DOWN, &f, &e);
-
-	put_be32(f.b + ESP, SPI_ESP);
-	e = forwarded(&f, DOWN, 0, MML_STAT_FWD_ESP);
-	run_case("ESP-format CSA: forwarded opaque", fa_fwd, DOWN, &f, &e);
-	put_be32(f.b + ESP, SPI_BAD_CSA);
-	e = verdict_only(XDP_DROP, MML_STAT_RX_DOWN, MML_STAT_DROP_BAD_CSA);
-	run_case("CSA with an invalid zone map", fa_fwd, DOWN, &f, &e);
+	run_fixtures(down_fixtures, sizeof(down_fixtures) / sizeof(down_fixtures[0]));
 }
-
-/* ---- hand-written uplink fixtures ---- */
 
 static void test_up_fixtures(void **state)
 {
-	struct frame f;
-	struct expect e;
-
-	up_mlesp(&f, 40, 3);
-	e = forwarded(&f, UP, ns.ha_addr, MML_STAT_FWD_MLESP);
-	run_case("ML-ESP ACK uplink, reverse-tunnelled", fa_fwd, UP, &f, &e);
-	check_seen_tcp(fa_fwd, UP, MML_FA_VIA_MLESP, &tcp_up, mh_home, cn_addr);
-
-	up_mlesp(&f, 40, 4);
-	f.b[ETH_LEN + IP_LEN + 8 + 40 + 3] ^= 0x01; /* T1 */
-	e = verdict_only(XDP_DROP, MML_STAT_RX_UP, MML_STAT_DROP_BAD_TAG);
-	run_case("ML-ESP uplink with a forged T1", fa_fwd, UP, &f, &e);
-
-	up_plain(&f, mh_home, cn_addr, 700);
-	f.b[ETH_LEN + 1] = 0xb8; /* DSCP EF: copied outward */
-	ipv4_fix_csum(f.b + ETH_LEN);
-	e = forwarded(&f, UP, ns.ha_addr, MML_STAT_FWD_PLAIN);
-	run_case("plaintext uplink, TOS copied", fa_fwd, UP, &f, &e);
-	check_seen_tcp(fa_fwd, UP, MML_FA_VIA_PLAIN, &tcp_up, mh_home, cn_addr);
-
-	up_plain(&f, cn_addr, mh_home, 100);
-	e = verdict_only(XDP_PASS, MML_STAT_MAX, MML_STAT_MAX);
-	run_case("uplink from a non-visitor", fa_fwd, UP, &f, &e);
-	up_plain(&f, mh_home, cn_addr, 100);
-	put_be16(f.b + 12, 0x0806);
-	run_case("uplink ARP", fa_fwd, UP, &f, &e);
-
-	e = verdict_only(XDP_PASS, MML_STAT_RX_UP, MML_STAT_MAX);
-	up_plain(&f, mh_home, ns.wireless_addr, 100);
-	run_case("uplink to the FA's wireless address", fa_fwd, UP, &f, &e);
-	up_plain(&f, mh_home, ns.coa, 100);
-	run_case("uplink to the care-of address", fa_fwd, UP, &f, &e);
-	up_plain(&f, mh_home, ip4("224.0.0.11"), 100);
-	run_case("uplink to a multicast group", fa_fwd, UP, &f, &e);
-	up_plain(&f, mh_home, ip4("255.255.255.255"), 100);
-	run_case("uplink broadcast", fa_fwd, UP, &f, &e);
-	up_plain(&f, mh_home, cn_addr, 100);
-	f.b[ETH_LEN + 9] = 17;
-	put_be16(f.b + ETH_LEN + IP_LEN + 2, 434);
-	ipv4_fix_csum(f.b + ETH_LEN);
-	run_case("Mobile IP registration (UDP 434)", fa_fwd, UP, &f, &e);
-	up_plain(&f, mh_home, cn_addr, 100);
-	f.b[ETH_LEN + 9] = 1;
-	f.b[ETH_LEN + IP_LEN] = 10;
-	ipv4_fix_csum(f.b + ETH_LEN);
-	run_case("ICMP router solicitation", fa_fwd, UP, &f, &e);
-	f.b[ETH_LEN + IP_LEN] = 8;
-	e = forwarded(&f, UP, ns.ha_addr, MML_STAT_FWD_PLAIN);
-	run_case("ICMP echo request, reverse-tunnelled", fa_fwd, UP, &f, &e);
-
-	up_plain(&f, mh2_home, cn_addr, 100);
-	e = verdict_only(XDP_PASS, MML_STAT_RX_UP, MML_STAT_PASS_NO_ROUTE);
-	run_case("HA without a neighbour entry", fa_fwd, UP, &f, &e);
-	up_plain(&f, mh3_home, cn_addr, 100);
-	run_case("HA without a route", fa_fwd, UP, &f, &e);
-
-	up_plain(&f, mh_home, cn_addr, ns.wired_mtu - 10);
-	e = verdict_only(XDP_DROP, MML_STAT_RX_UP, MML_STAT_DROP_TOO_BIG);
-	run_case("tunnel packet over the wired MTU", fa_fwd, UP, &f, &e);
-	up_plain(&f, mh_home, cn_addr, ns.wired_mtu - IP_LEN);
-	e = forwarded(&f, UP, ns.ha_addr, MML_STAT_FWD_PLAIN);
-	run_case("tunnel packet of exactly the wired MTU", fa_fwd, UP, &f, &e);
-
-	up_plain(&f, mh_home, cn_addr, 100);
-	f.b[ETH_LEN] = 0x44;
-	e = verdict_only(XDP_DROP, MML_STAT_RX_UP, MML_STAT_DROP_MALFORMED_INNER);
-	run_case("uplink IHL 4", fa_fwd, UP, &f, &e);
-	up_mlesp(&f, 100, 5);
-	f.b[ETH_LEN + 6] |= 0x20;
-	ipv4_fix_csum(f.b + ETH_LEN);
-	e = verdict_only(XDP_DROP, MML_STAT_RX_UP, MML_STAT_DROP_FRAGMENT);
-	run_case("uplink ESP fragment", fa_fwd, UP, &f, &e);
+	run_fixtures(up_fixtures, sizeof(up_fixtures) / sizeof(up_fixtures[0]));
 }
 
 /* ---- the shared known-answer vectors ---- */
