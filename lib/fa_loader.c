@@ -1,9 +1,11 @@
 #include "lib/fa_loader.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -67,6 +69,25 @@ static int reuse_devmap(struct bpf_map *map, const char *path)
 		err = bpf_map__reuse_fd(map, fd);
 	close(fd);
 	return err;
+}
+
+int mml_pin_dir_lock(const char *pin_dir, bool wait)
+{
+	int fd = open(pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), err;
+
+	if (fd < 0) {
+		err = -errno;
+		log_err("lock %s: %s", pin_dir, strerror(errno));
+		return err;
+	}
+	if (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB))) {
+		err = -errno;
+		if (err != -EWOULDBLOCK)
+			log_err("lock %s: %s", pin_dir, strerror(errno));
+		close(fd);
+		return err;
+	}
+	return fd;
 }
 
 static int set_pin(struct bpf_map *map, const char *pin_dir)

@@ -33,6 +33,12 @@ enum mml_fa_side {
  * keys. Returns 0 or a negative errno. */
 int mml_pin_dir(const char *root, const char *node, char *buf, size_t len);
 
+/* Exclusive lock (flock) on the pin directory, to hold while changing what
+ * is attached, so that two loaders cannot race; wait: block until free,
+ * else -EWOULDBLOCK. Returns an fd whose close() releases the lock, or a
+ * negative errno. */
+int mml_pin_dir_lock(const char *pin_dir, bool wait);
+
 /* Open and load with cfg as rodata (cfg->coa must be set: -EINVAL
  * otherwise). pin_dir NULL: private maps (tests);
  * otherwise mml_csa, mml_visitor, mml_stats and mml_ports are reused from

@@ -1084,6 +1084,7 @@ static void test_pinning(void **state)
 	struct mml_fa_cfg cfg = {.coa = ns.coa};
 	struct fa *first = NULL, *second = NULL;
 	uint32_t btf_type, home = mh_home;
+	int lock;
 	struct mml_visitor v;
 	struct stat st;
 	char path[256];
@@ -1093,6 +1094,13 @@ static void test_pinning(void **state)
 	assert_int_equal(stat(pin_node, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0700);
 	assert_int_equal(mml_pin_dir(pin_root, "../x", path, sizeof(path)), -EINVAL);
+	lock = mml_pin_dir_lock(pin_node, false);
+	assert_true(lock >= 0);
+	assert_int_equal(mml_pin_dir_lock(pin_node, false), -EWOULDBLOCK);
+	close(lock);
+	lock = mml_pin_dir_lock(pin_node, false);
+	assert_true(lock >= 0);
+	close(lock);
 
 	assert_int_equal(mml_fa_load(&cfg, pin_node, &first), 0);
 	put_visitor(first, mh_home, ns.ha_addr);
