@@ -34,13 +34,7 @@ skip() {
 for f in "$CTL" "$TOOLS" "$BUILD/mmlworker" "$BUILD/mml-xfer"; do
 	[[ -x $f ]] || skip "missing $f (run make)"
 done
-if "$CTL" -h 2>&1 | grep -q "mmlctl fa attach"; then
-	FA_ATTACH=mmlctl
-elif "$TOOLS" fa-attach /nonexistent 0.0.0.0 lo lo 2>&1 | grep -q "without lib/fa_loader"; then
-	skip "no FA loader yet (lib/fa_loader.c)"
-else
-	FA_ATTACH=tools
-fi
+"$CTL" -h 2>&1 | grep -q "mmlctl fa attach" || skip "mmlctl has no FA role"
 
 PREFIX=$("$BED" new-prefix)
 TMP=$(mktemp -d /tmp/ep-bed.XXXXXX)
@@ -153,12 +147,7 @@ setup() {
 		--home $HOME_ADDR >"$TMP/mh.log" 2>&1
 
 	# FA1: its programs, the visitor, zone 1 of both CSAs.
-	mkdir -p -m 0700 "/sys/fs/bpf/mmlipsec/$PREFIX-fa1"
-	if [[ $FA_ATTACH == mmlctl ]]; then
-		ctl fa1 fa attach coa $COA wired eth0 wireless wlan0 || return 1
-	else
-		x fa1 "$TOOLS" fa-attach "/sys/fs/bpf/mmlipsec/$PREFIX-fa1" $COA eth0 wlan0 || return 1
-	fi
+	ctl fa1 fa attach coa $COA wired eth0 wireless wlan0 local $FA_WL || return 1
 	mh_mac=$(ip -n "$PREFIX-mh" -o link show wlan0 | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2)
 	ctl fa1 visitor add home $HOME_ADDR ha $HA_ADDR dev wlan0 mac "$mh_mac" || return 1
 	ctl fa1 csa add spi 0x1000 format mlesp dir fwd keys "$TMP/ml-down-z1" || return 1
@@ -183,11 +172,11 @@ mode() { # MODE [SPI at HA] [SPI at MH]
 	ctl ha flow add mode "$1" ${2:+spi $2} && ctl mh flow add mode "$1" ${3:+spi $3}
 }
 
-# transfer FROM TO BYTES|FILE: mml-xfer, prints "sent received" SHA-256.
+# transfer FROM TO BYTES|FILE: mml-xfer on port $port (the caller moves it
+# on: this runs in a command substitution), prints "sent received" SHA-256.
 port=7000
 transfer() {
 	local from=$1 to=$2 what=$3 addr sent rcvd src
-	port=$((port + 1))
 	addr=$([[ $to == mh ]] && echo $HOME_ADDR || echo $CN_ADDR)
 	x "$to" timeout 60 "$BUILD/mml-xfer" recv -p $port -t 20 >"$TMP/recv.out" 2>&1 &
 	local rpid=$!
@@ -198,6 +187,11 @@ transfer() {
 	sent=$(grep -o 'sha256=[0-9a-f]*' "$TMP/send.out")
 	rcvd=$(grep -o 'sha256=[0-9a-f]*' "$TMP/recv.out")
 	echo "${sent#sha256=} ${rcvd#sha256=}"
+}
+# xfer DESCRIPTION FROM TO BYTES|FILE: one transfer on a new port, checked.
+xfer() {
+	port=$((port + 1))
+	same_sha "$1" "$(transfer "$2" "$3" "$4")"
 }
 same_sha() { # DESCRIPTION "sent received"
 	local s r
@@ -214,8 +208,8 @@ for m in plain esp mlesp; do
 	mh0=$(counter mh "ep_encap_$m")
 	declare -A fa0
 	for c in rx_down fwd_mlesp fwd_esp fwd_unknown_spi drop_bad_tag; do fa0[$c]=$(counter fa1 $c); done
-	same_sha "$m: 10 MB CN -> MH" "$(transfer cn mh $MB10)"
-	same_sha "$m: 10 MB MH -> CN" "$(transfer mh cn $MB10)"
+	xfer "$m: 10 MB CN -> MH" cn mh $MB10
+	xfer "$m: 10 MB MH -> CN" mh cn $MB10
 	ha1=$(counter ha "ep_encap_$m")
 	mh1=$(counter mh "ep_encap_$m")
 	check "$m: the HA sent in $m mode ($((ha1 - ha0)) packets)" test $((ha1 - ha0)) -gt 5000
@@ -243,8 +237,8 @@ esp_sas() { # DOWN-SPI UP-SPI
 }
 mode esp
 esp_sas 0x1200 0x2200
-same_sha "esp chacha20poly1305: 10 MB CN -> MH" "$(transfer cn mh $MB10)"
-same_sha "esp chacha20poly1305: 10 MB MH -> CN" "$(transfer mh cn $MB10)"
+xfer "esp chacha20poly1305: 10 MB CN -> MH" cn mh $MB10
+xfer "esp chacha20poly1305: 10 MB MH -> CN" mh cn $MB10
 esp_sas 0x1100 0x2100
 for c in ep_drop_tag_z1 ep_drop_tag_z2 ep_drop_tag_hdr ep_drop_tag_esp ep_drop_replay \
 	ep_drop_malformed ep_drop_unknown_spi ep_drop_spoof; do
@@ -267,33 +261,37 @@ for m in json.load(sys.stdin).get("map_ids", []):
 	bpftool -j map dump id "$map"
 }
 mode mlesp
-same_sha "mlesp: 1 MB CN -> MH for the FA's view" "$(transfer cn mh $((1024 * 1024)))"
+xfer "mlesp: 1 MB CN -> MH for the FA's view" cn mh $((1024 * 1024))
 fa_seen >"$TMP/seen.json" 2>/dev/null
 check "mlesp: the FA saw the inner TCP ports and sequence numbers" python3 - "$TMP/seen.json" "$port" <<'EOF'
-import json, sys
-dump = json.load(open(sys.argv[1]))
+import json, struct, sys
+# bpftool prints this per-CPU value as bytes: struct mml_fa_seen (maps/fa.h),
+# host-order fields: seq @16, ack @20, sport @24, dport @26, via @33, flags @34.
 port = int(sys.argv[2])
 seen = []
-for entry in dump:
+for entry in json.load(open(sys.argv[1])):
     for cpu in entry.get("values", []):
         v = cpu["value"]
-        if v.get("via") == 2 and v.get("flags", 0) & 1:
-            seen.append((v["sport"], v["dport"], v["seq"], v["ack"]))
-ok = any(port in (s, d) and (q or a) for s, d, q, a in seen)
+        raw = bytes(int(b, 16) for b in v) if isinstance(v, list) else None
+        if raw is None or len(raw) < 52:
+            continue
+        seq, ack, sport, dport = struct.unpack_from("<IIHH", raw, 16)
+        if raw[33] == 2 and raw[34] & 1:
+            seen.append((sport, dport, seq, ack))
 print("  FA zone-1 records (sport, dport, seq, ack):", seen[:4])
-sys.exit(0 if ok else 1)
+sys.exit(0 if any(port in (s, d) and (q or a) for s, d, q, a in seen) else 1)
 EOF
 
 # ---------------------------------------------------------------- 2. confidentiality
 
 head -c $((1024 * 1024)) /dev/urandom >"$TMP/pattern"
 capture() { # MODE FILE: capture on the air side of FA1's wireless link
-	x air timeout 30 tshark -q -i c1-fa -w "$2" -f "not arp" >/dev/null 2>&1 &
+	x air timeout 30 tshark -q -B 64 -i c1-fa -w "$2" -f "not arp" >/dev/null 2>&1 &
 	local cpid=$!
 	sleep 1.5
 	mode "$1" "${3:-}" "${4:-}"
-	same_sha "$1: 1 MB pattern CN -> MH under capture" "$(transfer cn mh "$TMP/pattern")"
-	same_sha "$1: 1 MB pattern MH -> CN under capture" "$(transfer mh cn "$TMP/pattern")"
+	xfer "$1: 1 MB pattern CN -> MH under capture" cn mh "$TMP/pattern"
+	xfer "$1: 1 MB pattern MH -> CN under capture" mh cn "$TMP/pattern"
 	sleep 0.5
 	kill -INT $cpid 2>/dev/null
 	wait $cpid
@@ -385,8 +383,8 @@ for c in ep_drop_tag_z1 ep_drop_tag_z2 ep_drop_tag_hdr ep_drop_replay; do
 	before[ha.$c]=$(counter ha $c)
 done
 before[fa]=$(counter fa1 drop_bad_tag)
-same_sha "tampered link: 10 MB CN -> MH" "$(transfer cn mh $MB10)"
-same_sha "tampered link: 10 MB MH -> CN" "$(transfer mh cn $MB10)"
+xfer "tampered link: 10 MB CN -> MH" cn mh $MB10
+xfer "tampered link: 10 MB MH -> CN" mh cn $MB10
 read -r d_esp d_z1 d_z2 d_hdr <<<"$(x air "$TOOLS" tamper-stats "$tp/down")"
 read -r u_esp u_z1 u_z2 u_hdr <<<"$(x air "$TOOLS" tamper-stats "$tp/up")"
 echo "  flipped downlink z1/z2/hdr $d_z1/$d_z2/$d_hdr of $d_esp, uplink $u_z1/$u_z2/$u_hdr of $u_esp"
