@@ -21,3 +21,10 @@ $(eval $(call PROGRAM,bench-ep-cost,bench/ep_cost.c worker/pkt.c worker/sacache.
 bench-ep-cost: deps
 	$(Q)$(MAKE) --no-print-directory $(BUILD)/bench-ep-cost
 	$(Q)$(BUILD)/bench-ep-cost
+
+# bench-tunnel: CN <-> MH TCP throughput on the test bed, mmlipsec in each
+# mode beside strongSwan-libipsec and kernel forwarding (root, ~5 min).
+.PHONY: bench-tunnel
+bench-tunnel: deps
+	$(Q)$(MAKE) --no-print-directory build $(BUILD)/bench-ep-cost
+	$(Q)bench/tunnel.sh
