@@ -9,7 +9,7 @@
 # then the endpoint worker's cost per packet (bench-ep-cost, and the
 # workers' CPU time per packet in the ML-ESP run), the BPF programs' time
 # per packet (kernel.bpf_stats_enabled), and a perf profile of the ML-ESP
-# run. Root; about 5 minutes.
+# run. Root; about 5 minutes. BENCH_KEEP=1 keeps the logs (charon's too).
 set -uo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -42,7 +42,7 @@ cleanup() {
 	for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null; done
 	for p in "${BEDS[@]}"; do "$BED" -p "$p" down >/dev/null 2>&1; done
 	sysctl -q -w kernel.bpf_stats_enabled=0
-	rm -rf "$TMP"
+	if [[ ${BENCH_KEEP:-0} == 1 ]]; then echo "bench-tunnel: logs kept in $TMP"; else rm -rf "$TMP"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -89,10 +89,10 @@ MH_OUTER=10.2.1.10
 ip -n "$PREFIX-mh" addr add $MH_OUTER/24 dev wlan0
 swan_conf() { # NODE LOCAL REMOTE LOCAL_TS REMOTE_TS ID PEER
 	local d=$TMP/swan-$1
-	mkdir -p "$d"
+	mkdir -p "$d"/{x509,x509ca,x509ocsp,x509aa,x509ac,x509crl,pubkey,private,rsa,ecdsa,bliss,pkcs8,pkcs12}
 	cat >"$d/strongswan.conf" <<EOF
 charon {
-	load = random nonce openssl aes sha2 hmac gcm x25519 curve25519 kernel-libipsec kernel-netlink socket-default vici
+	load = random nonce openssl aes sha2 hmac gcm kdf curve25519 kernel-libipsec kernel-netlink socket-default vici
 	install_virtual_ip = no
 	filelog { log { path = $d/charon.log
 		default = 1 } }
@@ -138,6 +138,9 @@ if swanctl --initiate --child bench --uri "unix://$TMP/swan-mh/charon.vici" >"$T
 	sleep 1
 	x cn ping -q -c 2 -W 1 $HOME_ADDR >/dev/null
 	iperf strongswan
+	# The traffic did cross the CHILD_SA (not the plain route).
+	swanctl --list-sas --uri "unix://$TMP/swan-mh/charon.vici" 2>/dev/null |
+		grep -o 'in  [^,]*, [0-9]* bytes' | head -1 | sed 's/^/  strongswan CHILD_SA at the MH: /'
 else
 	cat "$TMP/initiate.log"
 	echo "  strongswan: the IKE SA did not come up"
@@ -179,7 +182,7 @@ for m in plain esp mlesp; do
 		read -r fa_t0 fa_n0 <<<"$(prog_ns mml_fa_down)"
 		ha_p0=$(($(counter ha ep_encap_mlesp) + $(counter ha ep_deliver_mlesp)))
 		mh_p0=$(($(counter mh ep_encap_mlesp) + $(counter mh ep_deliver_mlesp)))
-		x ha perf record -q -a -g -o "$TMP/perf.data" -- sleep $((DUR / 2)) >/dev/null 2>&1 &
+		x ha perf record -q -a -o "$TMP/perf.data" -- sleep $((DUR / 2)) >/dev/null 2>&1 &
 		perf_pid=$!
 	fi
 	iperf $m
@@ -221,5 +224,5 @@ echo "Worker code alone, 1400-byte inner packets (bench-ep-cost):"
 "$BUILD/bench-ep-cost" 1400 | sed 's/^/  /'
 echo
 echo "perf profile of the machine (2 CPUs) during ML-ESP CN->MH, first half (top symbols):"
-perf report -i "$TMP/perf.data" --no-children --sort comm,sym --stdio 2>/dev/null |
-	grep -v '^#' | grep '%' | head -25 | sed 's/^/  /'
+perf report -i "$TMP/perf.data" --no-children -g none --sort comm,dso,sym --stdio 2>/dev/null |
+	grep -v '^#' | grep '%' | head -30 | sed 's/^/  /'
