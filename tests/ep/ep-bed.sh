@@ -11,7 +11,8 @@
 #   3. conformance: the ESP-mode capture decrypts with tshark (AES-GCM and
 #      ChaCha20-Poly1305 SAs), no malformed packet, the TCP stream intact;
 #   4. tampering: bits flipped on the wireless link in both directions are
-#      dropped and counted at the MH, FA and HA, and TCP still delivers.
+#      dropped and counted at the MH, FA and HA, and TCP still delivers;
+#   5. handoff to FA2: new bindings, the running workers follow.
 # Runtime about 2.5 minutes. Exit 77 when the bed or the FA loader is
 # missing. EP_BED_KEEP=1 leaves the bed, workers and captures for a look.
 set -uo pipefail
@@ -56,7 +57,8 @@ cleanup() {
 	done
 	"$BED" -p "$PREFIX" down >/dev/null 2>&1
 	rm -rf "$TMP" "/sys/fs/bpf/mmlipsec/$PREFIX-ha" "/sys/fs/bpf/mmlipsec/$PREFIX-mh" \
-		"/sys/fs/bpf/mmlipsec/$PREFIX-fa1" "/sys/fs/bpf/mmlipsec/$PREFIX-tamper"
+		"/sys/fs/bpf/mmlipsec/$PREFIX-fa1" "/sys/fs/bpf/mmlipsec/$PREFIX-fa2" \
+		"/sys/fs/bpf/mmlipsec/$PREFIX-tamper"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -319,6 +321,32 @@ check "uplink zone-1 and sequence flips dropped at the FA ($fa_drops of $((u_z1 
 	test "$fa_drops" -eq $((u_z1 + u_hdr)) -a "$u_z1" -gt 0
 check "uplink zone-2 flips dropped at the HA ($(d ha ep_drop_tag_z2) of $u_z2)" \
 	test "$(d ha ep_drop_tag_z2)" -eq "$u_z2" -a "$u_z2" -gt 0
+
+# ---------------------------------------------------------------- 5. handoff
+
+# The MH moves to FA2: its programs and zone-1 keys there, the bindings at
+# both ends point at the new FA; the running workers follow (new binding,
+# new route and neighbour) without a restart.
+for dev in c1-fa mh; do tc -n "$PREFIX-air" filter del dev $dev ingress pref 1; done
+mh_mac=$(ip -n "$PREFIX-mh" -o link show wlan0 | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2)
+ctl fa2 fa attach coa 10.0.3.2 wired eth0 wireless wlan0 local 10.2.2.1 &&
+	ctl fa2 visitor add home $HOME_ADDR ha $HA_ADDR dev wlan0 mac "$mh_mac" &&
+	ctl fa2 csa add spi 0x1000 format mlesp dir fwd keys "$TMP/ml-down-z1" &&
+	ctl fa2 csa add spi 0x2000 format mlesp dir fwd keys "$TMP/ml-up-z1" ||
+	bad "FA2 set up"
+"$BED" -p "$PREFIX" handoff fa2 >/dev/null
+ip -n "$PREFIX-mh" route replace 10.2.2.1/32 dev wlan0 scope link
+ip -n "$PREFIX-mh" route del $FA_WL/32 dev wlan0 2>/dev/null
+ctl ha binding add home $HOME_ADDR ha $HA_ADDR coa 10.0.3.2 mlesp-out 0x1000 mlesp-in 0x2000 \
+	esp-out 0x1100 esp-in 0x2100
+ctl mh binding add home $HOME_ADDR ha $HA_ADDR coa 10.2.2.1 mlesp-out 0x2000 mlesp-in 0x1000 \
+	esp-out 0x2100 esp-in 0x1100
+x cn ping -q -c 3 -i 0.2 -W 1 $HOME_ADDR >/dev/null 2>&1
+fa2_0=$(counter fa2 fwd_mlesp)
+xfer "after the handoff to FA2: 10 MB CN -> MH" cn mh $MB10
+xfer "after the handoff to FA2: 10 MB MH -> CN" mh cn $MB10
+check "after the handoff: FA2 verified the ML-ESP traffic ($(($(counter fa2 fwd_mlesp) - fa2_0)) packets)" \
+	test $(($(counter fa2 fwd_mlesp) - fa2_0)) -gt 10000
 
 echo "ep-bed: $pass passed, $fail failed"
 [[ $fail -eq 0 ]]
