@@ -12,7 +12,9 @@
 #      ChaCha20-Poly1305 SAs), no malformed packet, the TCP stream intact;
 #   4. tampering: bits flipped on the wireless link in both directions are
 #      dropped and counted at the MH, FA and HA, and TCP still delivers;
-#   5. handoff to FA2: new bindings, the running workers follow.
+#   5. handoff to FA2: new bindings, the running workers follow;
+#   6. a restarted worker resumes above its persisted sequence mark, and new
+#      keys under the same SPIs take effect in the running workers.
 # Runtime about 2.5 minutes. Exit 77 when the bed or the FA loader is
 # missing. EP_BED_KEEP=1 leaves the bed, workers and captures for a look.
 set -uo pipefail
@@ -347,6 +349,47 @@ xfer "after the handoff to FA2: 10 MB CN -> MH" cn mh $MB10
 xfer "after the handoff to FA2: 10 MB MH -> CN" mh cn $MB10
 check "after the handoff: FA2 verified the ML-ESP traffic ($(($(counter fa2 fwd_mlesp) - fa2_0)) packets)" \
 	test $(($(counter fa2 fwd_mlesp) - fa2_0)) -gt 10000
+
+# ---------------------------------------------------------------- 6. restart, rekey
+
+# A restarted HA worker resumes its sequence numbers above the mark it
+# persisted: the MH's replay window accepts what follows, nothing is
+# reused. Then new keys under the same SPIs (csa replace at all three
+# nodes) take effect in the running workers.
+ha_worker=$(ip netns pids "$PREFIX-ha" | while read -r p; do
+	[[ $(cat "/proc/$p/comm" 2>/dev/null) == mmlworker ]] && echo "$p"
+done | head -1)
+kill "$ha_worker" && sleep 0.5
+bg x ha "$BUILD/mmlworker" --role ha --node "$PREFIX-ha" --port eth0 --port to-fa1 \
+	--port to-fa2 --tun mml0 >>"$TMP/ha.log" 2>&1
+sleep 0.5
+replay0=$(counter mh ep_drop_replay)
+reserve0=$(counter ha ep_seq_reserve)
+xfer "HA worker restarted: 10 MB CN -> MH" cn mh $MB10
+check "restarted worker reserved new sequence blocks ($(($(counter ha ep_seq_reserve) - reserve0)))" \
+	test $(($(counter ha ep_seq_reserve) - reserve0)) -ge 1
+check "no replay drop at the MH after the restart" test "$(counter mh ep_drop_replay)" -eq "$replay0"
+
+for d in down up; do
+	printf '%s\n%s\n' "$(key)" "$(key)" >"$TMP/ml-$d"
+	head -1 "$TMP/ml-$d" >"$TMP/ml-$d-z1"
+done
+for n in ha mh fa2; do
+	dd=in ud=out
+	[[ $n == ha ]] && dd=out ud=in
+	[[ $n == fa2 ]] && dd=fwd ud=fwd
+	kd=$TMP/ml-down ku=$TMP/ml-up
+	[[ $n == fa2 ]] && kd=$TMP/ml-down-z1 ku=$TMP/ml-up-z1
+	ctl $n csa replace spi 0x1000 format mlesp dir $dd keys "$kd" alg aes256gcm &&
+		ctl $n csa replace spi 0x2000 format mlesp dir $ud keys "$ku" alg aes256gcm ||
+		bad "csa replace at $n"
+done
+sleep 0.2
+bad_z=$(($(counter mh ep_drop_tag_hdr) + $(counter ha ep_drop_tag_hdr)))
+xfer "rekeyed in place: 10 MB CN -> MH" cn mh $MB10
+xfer "rekeyed in place: 10 MB MH -> CN" mh cn $MB10
+check "no tag failure once all nodes have the new keys" \
+	test $(($(counter mh ep_drop_tag_hdr) + $(counter ha ep_drop_tag_hdr))) -eq "$bad_z"
 
 echo "ep-bed: $pass passed, $fail failed"
 [[ $fail -eq 0 ]]
