@@ -128,7 +128,7 @@ secrets { ike { id-a = ha
 	secret = "bench-tunnel-$PREFIX" } }
 EOF
 	# A private /run for its pid file; the vici socket lives in $d.
-	bg x "$1" unshare -m sh -c 'mount -t tmpfs tmpfs /run && exec env STRONGSWAN_CONF="$0/strongswan.conf" "$1"' "$d" "$CHARON"
+	bg "$1" unshare -m sh -c 'mount -t tmpfs tmpfs /run && exec env STRONGSWAN_CONF="$0/strongswan.conf" "$1"' "$d" "$CHARON"
 	for _ in $(seq 50); do [[ -S $d/charon.vici ]] && break; sleep 0.1; done
 	swanctl --load-all --file "$d/swanctl.conf" --uri "unix://$d/charon.vici" >"$d/load.log" 2>&1
 }

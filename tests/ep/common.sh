@@ -19,9 +19,12 @@ ctl() {
 }
 # counter NODE NAME: one counter of mmlctl stats.
 counter() { ctl "$1" -j stats | python3 -c "import json,sys; print(json.load(sys.stdin)['$2'])"; }
-# Run in the background, remember the pid for cleanup.
+# bg NODE CMD...: run in the node's namespace in the background and remember
+# the pid for cleanup (nsenter execs CMD: the pid is the command's own).
 bg() {
-	"$@" &
+	local node=$1
+	shift
+	nsenter --net="/run/netns/$PREFIX-$node" -- "$@" &
 	PIDS+=($!)
 }
 
@@ -59,7 +62,7 @@ setup_endpoints() {
 	endpoint_keys ha out in || return 1
 	ctl ha binding add home $HOME_ADDR ha $HA_ADDR coa $COA mlesp-out 0x1000 mlesp-in 0x2000 \
 		esp-out 0x1100 esp-in 0x2100 || return 1
-	bg x ha "$BUILD/mmlworker" --role ha --node "$PREFIX-ha" --port eth0 --port to-fa1 \
+	bg ha "$BUILD/mmlworker" --role ha --node "$PREFIX-ha" --port eth0 --port to-fa1 \
 		--port to-fa2 --tun mml0 >"$TMP/ha.log" 2>&1
 
 	# MH: the home address moves from wlan0 to the worker's TUN device.
@@ -68,7 +71,7 @@ setup_endpoints() {
 	endpoint_keys mh in out || return 1
 	ctl mh binding add home $HOME_ADDR ha $HA_ADDR coa $FA_WL mlesp-out 0x2000 mlesp-in 0x1000 \
 		esp-out 0x2100 esp-in 0x1100 || return 1
-	bg x mh "$BUILD/mmlworker" --role mh --node "$PREFIX-mh" --port wlan0 --tun mml0 \
+	bg mh "$BUILD/mmlworker" --role mh --node "$PREFIX-mh" --port wlan0 --tun mml0 \
 		--home $HOME_ADDR >"$TMP/mh.log" 2>&1
 
 	# FA1: its programs, the visitor, zone 1 of both CSAs.

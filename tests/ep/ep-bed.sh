@@ -360,7 +360,7 @@ ha_worker=$(ip netns pids "$PREFIX-ha" | while read -r p; do
 	[[ $(cat "/proc/$p/comm" 2>/dev/null) == mmlworker ]] && echo "$p"
 done | head -1)
 kill "$ha_worker" && sleep 0.5
-bg x ha "$BUILD/mmlworker" --role ha --node "$PREFIX-ha" --port eth0 --port to-fa1 \
+bg ha "$BUILD/mmlworker" --role ha --node "$PREFIX-ha" --port eth0 --port to-fa1 \
 	--port to-fa2 --tun mml0 >>"$TMP/ha.log" 2>&1
 sleep 0.5
 replay0=$(counter mh ep_drop_replay)
