@@ -151,6 +151,26 @@ static int mkdir_p(const char *path)
 	return 0;
 }
 
+int mml_link_ber_lock(const char *pin_dir)
+{
+	int err = mkdir_p(pin_dir);
+	int fd;
+
+	if (err)
+		goto out;
+	fd = open(pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || flock(fd, LOCK_EX)) {
+		err = -errno;
+		if (fd >= 0)
+			close(fd);
+		goto out;
+	}
+	return fd;
+out:
+	log_err("link_ber: cannot lock %s: %s", pin_dir, strerror(-err));
+	return err;
+}
+
 static int set_pin_path(struct bpf_map *map, const char *dir, const char *name)
 {
 	char path[PATH_MAX];

@@ -67,6 +67,9 @@ struct mml_link_ber_maps mml_link_ber_maps_of(const struct mml_link_ber *lb);
 int mml_link_ber_attach(struct mml_link_ber *lb, const char *ifname, enum mml_link_ber_hook hook,
 			int tc_prio);
 int mml_link_ber_detach(const char *ifname, enum mml_link_ber_hook hook, int tc_prio);
+/* Serialise changes of attachment state: an exclusive flock on the instance's
+ * pin directory (created if missing). Returns the fd to close, or -errno. */
+int mml_link_ber_lock(const char *pin_dir);
 /* Remove the pinned maps and the (then empty) instance directory. */
 int mml_link_ber_unpin(const char *pin_dir);
 
