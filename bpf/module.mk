@@ -2,7 +2,11 @@
 #   link_ber   the emulated wireless link's Poisson bit-error model (TC and XDP)
 #   delayline  the wan node's delay line: every frame to its AF_XDP socket
 #   xdp_pass   XDP_PASS only: gives a veth the NAPI context that XDP_REDIRECT into its peer needs
+#   air_fwd    the test bed air node's L2 forwarding between cell queues and ports (maps/air.h)
 $(eval $(call BPF_OBJECT,link_ber))
 $(eval $(call BPF_OBJECT,delayline))
 $(eval $(call BPF_OBJECT,xdp_pass))
+$(eval $(call BPF_OBJECT,air_fwd))
 FMT_SRCS += $(wildcard bpf/*.bpf.c bpf/*.h)
+# Loaded by file (ip link ... xdp obj, bpftool prog load) from tests/netns/bed.sh.
+ALL_TARGETS += $(BUILD)/bpf/xdp_pass.bpf.o $(BUILD)/bpf/air_fwd.bpf.o

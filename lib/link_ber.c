@@ -282,8 +282,11 @@ static int attach_tc(int prog_fd, int ifindex, enum mml_link_ber_hook hook, int 
 		.priority = (__u32)tc_prio,
 		.flags = BPF_TC_F_REPLACE,
 	};
+	bool was_quiet = mml_log_libbpf_quiet(true);
+	/* An existing clsact is fine (and libbpf would warn about it). */
 	int err = bpf_tc_hook_create(&tc_hook);
 
+	mml_log_libbpf_quiet(was_quiet);
 	if (err && err != -EEXIST)
 		return err;
 	return bpf_tc_attach(&tc_hook, &opts);

@@ -8,3 +8,6 @@ $(eval $(call PROGRAM,mml-link,tests/netns/mml-link.c,-lm))
 
 # build/mml-delayline: the wan node's AF_XDP delay line (tests/netns/delayline/).
 $(eval $(call PROGRAM,mml-delayline,tests/netns/delayline/delayline.c,-lm))
+
+# build/mml-xfer: TCP file transfer with SHA-256 on both ends (tests, experiments, demo).
+$(eval $(call PROGRAM,mml-xfer,tests/netns/xfer/xfer.c))
