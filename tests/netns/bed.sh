@@ -117,14 +117,15 @@ nx() {
 	nsenter --net="/run/netns/$(ns "$node")" -- "$@"
 }
 
-# For users: the netns plus a private mount namespace whose /sys describes the
+# For users (replaces the shell, so the caller's pid is the command's): the
+# netns plus a private mount namespace whose /sys describes the
 # node (as `ip netns exec` does) but which keeps the machine's bpffs at
 # /sys/fs/bpf, so pinned maps are shared with every other node and tool.
 node_exec() {
 	local node=$1
 	shift
 	[[ -e /run/netns/$(ns "$node") ]] || die "no node $node in bed $PREFIX"
-	nsenter --net="/run/netns/$(ns "$node")" -- \
+	exec nsenter --net="/run/netns/$(ns "$node")" -- \
 		unshare --mount --propagation slave -- \
 		sh -c 'mount --bind /sys/fs/bpf "$0" && mount -t sysfs sysfs /sys &&
 		       mount --move "$0" /sys/fs/bpf && exec "$@"' "$STATE/hold" "$@"
@@ -269,11 +270,11 @@ htb_classes() {
 	local dev=$1 rate=$2 verb=$3
 	local half=$(((rate + 1) / 2))
 	tc -n "$(ns air)" class "$verb" dev "$dev" parent 1: classid 1:1 htb \
-		rate "${rate}kbit" ceil "${rate}kbit"
+		rate "${rate}kbit" ceil "${rate}kbit" quantum 1514
 	tc -n "$(ns air)" class "$verb" dev "$dev" parent 1:1 classid 1:10 htb \
-		rate "${half}kbit" ceil "${rate}kbit" prio 0
+		rate "${half}kbit" ceil "${rate}kbit" prio 0 quantum 1514
 	tc -n "$(ns air)" class "$verb" dev "$dev" parent 1:1 classid 1:20 htb \
-		rate "$((rate - half))kbit" ceil "${rate}kbit" prio 1
+		rate "$((rate - half))kbit" ceil "${rate}kbit" prio 1 quantum 1514
 }
 
 # One direction's air time: htb on the queue veth's egress. Class 1:10 takes
@@ -440,6 +441,8 @@ cmd_up() {
 	address_plan
 	apply_profile
 	build_air
+	# For the cleanup suite: an up that fails half-way must leave nothing.
+	[[ ${MMLB_FAULT:-} != after-air ]] || die "fault injected after the air node (MMLB_FAULT)"
 	associate "$(knob_get assoc)"
 	[[ $(knob_get routing) == static ]] && static_routes "$(knob_get assoc)"
 	start_delayline

@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <linux/if_link.h>
+#include <linux/if_xdp.h>
 #include <math.h>
 #include <net/if.h>
 #include <poll.h>
@@ -357,6 +358,22 @@ static void teardown(struct dl *dl)
 		free(dl->dir[d].fifo.slots);
 }
 
+/* Frames forwarded per direction, and those the kernel could not hand to
+ * us (pool exhausted: the delay line's "buffer full" drops). */
+static void print_counters(const struct dl *dl, int d)
+{
+	struct xdp_statistics xs = {};
+	socklen_t len = sizeof(xs);
+
+	getsockopt(xsk_socket__fd(dl->port[d].xsk), SOL_XDP, XDP_STATISTICS, &xs, &len);
+	log_info("delayline: %s -> %s: %llu frames, %llu bytes, max queue %llu, dropped %llu "
+		 "(rx ring full %llu, no free frame %llu)",
+		 dl->port[d].ifname, dl->port[1 - d].ifname, (unsigned long long)dl->dir[d].frames,
+		 (unsigned long long)dl->dir[d].bytes, (unsigned long long)dl->dir[d].max_depth,
+		 (unsigned long long)xs.rx_dropped, (unsigned long long)xs.rx_ring_full,
+		 (unsigned long long)xs.rx_fill_ring_empty_descs);
+}
+
 static int parse_delay(const char *text, uint64_t *ns)
 {
 	char *end;
@@ -494,11 +511,7 @@ int main(int argc, char **argv)
 			 (double)dl.dir[1].delay_ns / 1e6, dl.frames_per_dir);
 		run(&dl);
 		for (int d = 0; d < 2; d++)
-			log_info("delayline: %s -> %s: %llu frames, %llu bytes, max queue %llu",
-				 dl.port[d].ifname, dl.port[1 - d].ifname,
-				 (unsigned long long)dl.dir[d].frames,
-				 (unsigned long long)dl.dir[d].bytes,
-				 (unsigned long long)dl.dir[d].max_depth);
+			print_counters(&dl, d);
 	}
 	teardown(&dl);
 	return err ? 1 : 0;
