@@ -414,13 +414,14 @@ static int map_open_pinned(const char *dir, const char *name)
 
 int mml_link_ber_maps_open(const char *pin_dir, struct mml_link_ber_maps *maps)
 {
+	int err = 0;
+
 	maps->cfg_fd = map_open_pinned(pin_dir, MML_BER_MAP_CFG);
 	maps->stats_fd = maps->cfg_fd < 0 ? -1 : map_open_pinned(pin_dir, MML_BER_MAP_STATS);
-	if (maps->cfg_fd >= 0 && maps->stats_fd >= 0)
-		return 0;
-	int err = maps->cfg_fd < 0 ? maps->cfg_fd : maps->stats_fd;
-
-	mml_link_ber_maps_close(maps);
+	if (maps->cfg_fd < 0 || maps->stats_fd < 0) {
+		err = maps->cfg_fd < 0 ? maps->cfg_fd : maps->stats_fd;
+		mml_link_ber_maps_close(maps);
+	}
 	return err;
 }
 

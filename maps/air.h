@@ -13,7 +13,7 @@ struct mml_air_port {
 	__u32 target_ifindex; /* send out of this interface; 0: drop (not associated) */
 	__u32 pad;
 	__u64 forwarded; /* frames */
-	__u64 dropped;   /* frames */
+	__u64 dropped;	 /* frames */
 };
 
 MML_STATIC_ASSERT(sizeof(struct mml_air_port) == 24, "mml_air_port layout");

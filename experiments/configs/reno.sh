@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # sourced by experiments/fig14.sh
 # Configuration "reno" of Fig. 14: pure TCP Reno, CN -> MH by plain kernel
 # forwarding (HA and FA route the MH's home address; no tunnel, no SNOOP).
 #

@@ -72,7 +72,7 @@ resolve_prefix() {
 		PREFIX=${MMLB_PREFIX:-}
 	fi
 	if [[ -z $PREFIX ]]; then
-		mapfile -t beds < <(ls "$STATE_ROOT" 2>/dev/null || true)
+		mapfile -t beds < <(find "$STATE_ROOT" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' 2>/dev/null)
 		[[ ${#beds[@]} -eq 1 ]] || die "which bed? give -p PREFIX or MMLB_PREFIX (beds: ${beds[*]:-none})"
 		PREFIX=${beds[0]}
 	fi
@@ -309,6 +309,7 @@ le32() { printf '%d %d %d %d' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255
 connect() {
 	local dev=$1 target=$2 to=0
 	[[ $target == drop ]] || to=$(ifindex air "$target")
+	# shellcheck disable=SC2046 # le32 yields 4 words on purpose
 	bpftool map update pinned "$(air_pins)/air_ports" key $(le32 "$(ifindex air "$dev")") \
 		value $(le32 "$to") 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
 }
@@ -322,7 +323,7 @@ forward_from() {
 build_air() {
 	local cell c dir dev
 	record pin "$PIN_ROOT/$(ns air)"
-	mkdir -p -m 0700 "$(air_pins)"
+	(umask 077 && mkdir -p "$(air_pins)")
 	bpftool prog load "$BUILD/bpf/air_fwd.bpf.o" "$(air_pins)/air_fwd" pinmaps "$(air_pins)"
 	for dev in mh c1-fa c2-fa c1-dl-rx c1-ul-rx c2-dl-rx c2-ul-rx; do
 		tc -n "$(ns air)" qdisc add dev "$dev" clsact
@@ -643,8 +644,10 @@ cmd_show() {
 }
 
 cmd_list() {
-	local p
-	for p in $(ls "$STATE_ROOT" 2>/dev/null); do
+	local dir p
+	for dir in "$STATE_ROOT"/*/; do
+		[[ -d $dir ]] || continue
+		p=$(basename "$dir")
 		echo "$p $(sed -n 's/^\([0-9.]*\) up .*/up since \1/p' "$STATE_ROOT/$p/events" 2>/dev/null | head -n1)"
 	done
 }

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers for the test bed's suites, experiments and the demo (sourced).
 #
 #   bed_start [up options]   fresh prefix, traps that take the bed down on any

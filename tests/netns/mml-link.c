@@ -249,8 +249,6 @@ static int show_one(const struct cli *cli, json_object *arr)
 		err = mml_link_ber_counters_read(maps.stats_fd, &c);
 	if (!err)
 		print_one(cli, arr, ber, &c);
-	else
-		log_err("cannot read %s: %s", pin_dir, strerror(-err));
 	mml_link_ber_maps_close(&maps);
 	return err;
 }
