@@ -144,6 +144,8 @@ add_node() {
 	name=$(ns "$1")
 	[[ -e /run/netns/$name ]] && die "namespace $name exists already"
 	record ns "$name"
+	# The node's pin directory (the product's daemons pin under it too).
+	record pin "$PIN_ROOT/$name"
 	ip netns add "$name"
 	ip -n "$name" link set lo up
 	# IPv4 only: no IPv6 router/neighbour chatter on the emulated links.
@@ -322,7 +324,6 @@ forward_from() {
 
 build_air() {
 	local cell c dir dev
-	record pin "$PIN_ROOT/$(ns air)"
 	(umask 077 && mkdir -p "$(air_pins)")
 	bpftool prog load "$BUILD/bpf/air_fwd.bpf.o" "$(air_pins)/air_fwd" pinmaps "$(air_pins)"
 	for dev in mh c1-fa c2-fa c1-dl-rx c1-ul-rx c2-dl-rx c2-ul-rx; do
@@ -349,6 +350,8 @@ build_air() {
 	for dev in c1-fa c2-fa mh; do
 		ip -n "$(ns air)" link set dev "$dev" xdpdrv obj "$BUILD/bpf/xdp_pass.bpf.o" sec xdp
 	done
+	# Attaching XDP may turn a veth's GRO back on.
+	offloads_off air c1-fa c2-fa mh
 }
 
 associate() {

@@ -10,6 +10,7 @@
 #   ber      real UDP traffic at BER 1/64K: frame loss within 4 sd of the model,
 #            iperf3 sees the same loss, the other direction loses nothing
 #   handoff  after `handoff fa2` the MH is reachable only through FA2, and back
+#   xdp      frames an FA XDP_REDIRECTs into its wireless veth still cross the air
 #   priority DSCP EF frames bypass a full wireless queue
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -168,6 +169,36 @@ test_handoff() {
 	check "handoff back to fa1: CN reaches the MH (${rx:-0}/3)" test "${rx:-0}" -eq 3
 }
 
+mac_of() { ip -n "$MMLB_PREFIX-$1" -o link show dev "$2" | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p'; }
+mac_bytes() { tr ':' '\n' <<<"$1" | sed 's/^/0x/' | xargs; }
+
+# The FA's future data path in miniature: XDP on FA1's wired interface
+# redirects (devmap) into its wireless veth, bypassing that veth's qdisc. The
+# frames must still cross the air (rate limiter, bit-error model) and reach
+# the MH.
+test_xdp_redirect() {
+	local pins=/sys/fs/bpf/mmlipsec/$MMLB_PREFIX-fa1/bed_redirect before rx redirected
+	mkdir -p "$pins"
+	bpftool prog load "$BUILD/bpf/bed_redirect.bpf.o" "$pins/prog" pinmaps "$pins"
+	# devmap entries name interfaces of the namespace that writes them
+	# shellcheck disable=SC2046
+	on fa1 bpftool map update pinned "$pins/bed_redirect_ports" key 0 0 0 0 \
+		value $(ip -n "$MMLB_PREFIX-fa1" -o link show dev wlan0 | cut -d: -f1) 0 0 0
+	# shellcheck disable=SC2046
+	bpftool map update pinned "$pins/bed_redirect_macs" key 0 0 0 0 \
+		value $(mac_bytes "$(mac_of mh wlan0)") $(mac_bytes "$(mac_of fa1 wlan0)")
+	on fa1 bpftool net attach xdpdrv pinned "$pins/prog" dev eth0
+	before=$(stat_of fa1 down passed_frames)
+	rx=$(on cn ping -c 5 -i 0.1 -W 2 $MH | awk '/received/ {print $4}')
+	redirected=$(on fa1 ethtool -S eth0 | awk '/xdp_redirect/ {n += $2} END {print n + 0}')
+	on fa1 bpftool net detach xdpdrv dev eth0
+	rm -rf "$pins"
+	check "xdp redirect: FA1 XDP_REDIRECTed $redirected frames into wlan0, CN reached the MH (${rx:-0}/5)" \
+		test "$redirected" -ge 5 -a "${rx:-0}" -eq 5
+	check "xdp redirect: the redirected frames crossed the air's queue and bit-error model" \
+		test "$(stat_of fa1 down passed_frames)" -ge $((before + 5))
+}
+
 test_priority() {
 	local normal prio
 	bg_on mh "$BUILD/mml-xfer" recv -p 5601 -t 30 >/dev/null 2>&1
@@ -193,6 +224,7 @@ test_delayline_throughput
 test_rate
 test_ber
 test_handoff
+test_xdp_redirect
 test_priority
 bed_stop
 summary
