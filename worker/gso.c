@@ -79,8 +79,8 @@ int ep_gso_begin(struct ep_gso *g, uint8_t *buf, size_t len)
 	g->pkt = buf + EP_VNET_HDR_LEN;
 	g->len = len - EP_VNET_HDR_LEN;
 	if ((vh.gso_type & ~VIRTIO_NET_HDR_GSO_ECN) == VIRTIO_NET_HDR_GSO_TCPV4) {
-		if (ep_ip_parse(g->pkt, g->len, &ip) || ip.proto != EP_PROTO_TCP ||
-		    ip.fragment || ip.tot < ip.hlen + 20u)
+		if (ep_ip_parse(g->pkt, g->len, &ip) || ip.proto != EP_PROTO_TCP || ip.fragment ||
+		    ip.tot < ip.hlen + 20u)
 			return -1;
 		th_len = (size_t)(g->pkt[ip.hlen + 12] >> 4) * 4;
 		g->mss = le16toh(vh.gso_size);
@@ -136,7 +136,7 @@ const uint8_t *ep_gso_next(struct ep_gso *g, uint8_t *seg, size_t cap, size_t *l
 	put_be32(seg + ip_hlen + 4, g->seq + (uint32_t)g->off);
 	flags = seg[ip_hlen + 13];
 	if (g->off + n < payload)
-		flags &= (uint8_t)~(TCP_FIN | TCP_PSH);
+		flags &= (uint8_t) ~(TCP_FIN | TCP_PSH);
 	if (g->n)
 		flags &= (uint8_t)~TCP_CWR;
 	seg[ip_hlen + 13] = flags;

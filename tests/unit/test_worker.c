@@ -598,8 +598,8 @@ static void gso_super_packet_cut(void **state)
 	memcpy(buf, &vh, sizeof(vh));
 	ep_ip_write(ip, be(HOME), be(PEER), EP_PROTO_TCP, (uint16_t)(hdr + payload), 0, 100, true);
 	put_be32(ip + 20 + 4, 0xfffff000); /* the sequence number wraps inside */
-	ip[20 + 12] = 8 << 4;		    /* 32-byte TCP header (timestamps) */
-	ip[20 + 13] = 0x18 | 0x01;	    /* PSH ACK FIN */
+	ip[20 + 12] = 8 << 4;		   /* 32-byte TCP header (timestamps) */
+	ip[20 + 13] = 0x18 | 0x01;	   /* PSH ACK FIN */
 	for (size_t i = 0; i < payload; i++)
 		ip[hdr + i] = (uint8_t)(i * 13 + 5);
 	assert_int_equal(ep_gso_begin(&g, buf, EP_VNET_HDR_LEN + hdr + payload), 0);
@@ -627,7 +627,8 @@ static void gso_super_packet_cut(void **state)
 static void gso_partial_checksum_completed(void **state)
 {
 	uint8_t buf[600], seg[64];
-	struct virtio_net_hdr vh = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .csum_start = 20,
+	struct virtio_net_hdr vh = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+				     .csum_start = 20,
 				     .csum_offset = 6 };
 	uint8_t *ip = buf + EP_VNET_HDR_LEN, pseudo[12];
 	const uint8_t *p;
