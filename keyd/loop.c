@@ -48,6 +48,8 @@ uint64_t loop_realtime(void)
 	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
+static void bury(struct loop *loop);
+
 static int epoll_add(struct loop *loop, int fd, void *ptr)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = ptr };

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/epoll.h>
 
 #define NS_PER_MS 1000000ULL
 #define NS_PER_SEC 1000000000ULL

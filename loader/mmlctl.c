@@ -23,6 +23,7 @@ static const struct ctl_cmd *const cmd_tables[] = {
 	visitor_cmds,
 	stats_cmds,
 	ep_cmds,
+	mip_cmds,
 };
 
 /* The verb an object runs when none is given. */
@@ -34,6 +35,7 @@ static const struct {
 	{ "stats", "show" },
 	{ "binding", "list" },
 	{ "flow", "list" },
+	{ "mip", "show" },
 };
 
 void ctl_print(struct ctl *ctl, json_object *result)
