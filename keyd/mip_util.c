@@ -52,7 +52,7 @@ json_object *mip_stats_json(const struct mip_stats *st)
 	json_object *o = json_object_new_object(), *ctrs = json_object_new_object(),
 		    *reasons = json_object_new_object(), *tx = json_object_new_object(),
 		    *rx = json_object_new_object();
-	char key[8];
+	char key[12];
 
 	for (int i = 0; i < MIP_C_MAX; i++)
 		json_object_object_add(ctrs, ctr_names[i], json_object_new_int64((int64_t)st->ctr[i]));

@@ -8,3 +8,9 @@ KEYD_SRCS := $(KEYD_CORE) keyd/nl.c keyd/mip_mh.c keyd/mip.c keyd/ctl.c keyd/mml
 KEYD_LIBS := -lconfig -lmnl
 $(eval $(call PROGRAM,mmlkeyd,$(KEYD_SRCS),$(KEYD_LIBS)))
 FMT_SRCS += $(wildcard keyd/*.h)
+
+# Unit tests (cmocka, ASan+UBSan).
+$(eval $(call TEST_PROGRAM,test_mip_wire,tests/unit/test_mip_wire.c $(KEYD_WIRE)))
+TEST_SUITES += unit-mip-wire:$(BUILD)/tests/test_mip_wire
+$(eval $(call TEST_PROGRAM,test_mip_ha,tests/unit/test_mip_ha.c $(KEYD_CORE),$(KEYD_LIBS)))
+TEST_SUITES += unit-mip-ha:$(BUILD)/tests/test_mip_ha
