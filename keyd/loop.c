@@ -341,6 +341,7 @@ int loop_run(struct loop *loop)
 	struct epoll_event evs[32];
 	int n;
 
+	loop->stop = false;
 	while (!loop->stop) {
 		n = epoll_wait(loop->epfd, evs, 32, -1);
 		if (n < 0) {
