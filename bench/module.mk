@@ -5,3 +5,11 @@ $(eval $(call PROGRAM,bench-codec,bench/codec.c))
 bench-codec: deps
 	$(Q)$(MAKE) --no-print-directory $(BUILD)/bench-codec
 	$(Q)$(BUILD)/bench-codec
+
+# Home agent registrations per second (mmlkeyd against a synthetic client).
+$(eval $(call PROGRAM,bench-mip,bench/mip.c keyd/mip_wire.c keyd/mip_auth.c))
+
+.PHONY: bench-mip
+bench-mip: deps
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/bench-mip $(BUILD)/mmlkeyd
+	$(Q)bench/mip.sh $(BUILD)
