@@ -40,10 +40,20 @@ static __always_inline int ep_pass(__u32 stat)
 	return XDP_PASS;
 }
 
+/* What the HA's correspondent-side program found for the worker. */
+struct ep_down_hop {
+	__u32 coa, ha_addr, ifindex;
+	__u8 flags;
+	const __u8 *dmac, *smac;
+};
+
 /* Hand the frame to the worker socket of this port and queue, with the
- * metadata in front of it. Without a socket the frame is dropped: at the
- * endpoints the stack cannot do the worker's job. */
-static __always_inline int ep_to_worker(struct xdp_md *ctx, const struct mml_xsk_meta *m)
+ * metadata in front of it (hop: HA downlink only). Without a socket the
+ * frame is dropped: at the endpoints the stack cannot do the worker's job.
+ * The metadata is written field by field from scalars: clang 14 dropped the
+ * stores of a struct copy from the stack into metadata memory. */
+static __always_inline int ep_to_worker(struct xdp_md *ctx, __u8 kind,
+					const struct ep_down_hop *hop)
 {
 	__u32 ifindex = ctx->ingress_ifindex, queue = ctx->rx_queue_index, key;
 	struct mml_xsk_meta *meta;
@@ -62,7 +72,18 @@ static __always_inline int ep_to_worker(struct xdp_md *ctx, const struct mml_xsk
 	data = (void *)(long)ctx->data;
 	if ((void *)(meta + 1) > data)
 		return ep_drop(MML_STAT_EP_XDP_NO_WORKER);
-	__builtin_memcpy(meta, m, sizeof(*meta));
+	__builtin_memset(meta, 0, sizeof(*meta));
+	meta->magic = MML_META_MAGIC;
+	meta->kind = kind;
+	meta->l3_off = ETH_HLEN;
+	if (hop) {
+		meta->flags = hop->flags;
+		meta->coa = hop->coa;
+		meta->ha_addr = hop->ha_addr;
+		meta->ifindex = hop->ifindex;
+		__builtin_memcpy(meta->dmac, hop->dmac, ETH_ALEN);
+		__builtin_memcpy(meta->smac, hop->smac, ETH_ALEN);
+	}
 	mml_count(MML_STAT_EP_XDP_TO_WORKER);
 	return bpf_redirect_map(&mml_xsks, key, XDP_DROP);
 }
@@ -97,8 +118,8 @@ static __always_inline int ep_esp_known(const void *esp, void *data_end)
 
 static __always_inline int ha_cn(struct xdp_md *ctx)
 {
-	struct mml_xsk_meta m = { .magic = MML_META_MAGIC, .kind = MML_META_HA_DOWN };
 	struct bpf_fib_lookup fib = {};
+	struct ep_down_hop hop = {};
 	const struct mml_binding *b;
 	struct ethhdr *eth;
 	struct iphdr *iph;
@@ -120,9 +141,8 @@ static __always_inline int ha_cn(struct xdp_md *ctx)
 	if (b->expires_ns && bpf_ktime_get_boot_ns() > b->expires_ns)
 		return ep_pass(MML_STAT_EP_XDP_EXPIRED);
 
-	m.l3_off = ETH_HLEN;
-	m.coa = b->coa;
-	m.ha_addr = b->ha_addr;
+	hop.coa = b->coa;
+	hop.ha_addr = b->ha_addr;
 	fib.family = AF_INET;
 	fib.l4_protocol = IPPROTO_IPIP;
 	fib.ipv4_src = b->ha_addr;
@@ -131,14 +151,14 @@ static __always_inline int ha_cn(struct xdp_md *ctx)
 	rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
 	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH) {
 		/* The worker drops it and starts the resolution. */
-		m.flags = MML_META_NO_NEIGH;
+		hop.flags = MML_META_NO_NEIGH;
 	} else if (rc != BPF_FIB_LKUP_RET_SUCCESS) {
 		return ep_drop(MML_STAT_EP_XDP_NO_ROUTE);
 	}
-	m.ifindex = fib.ifindex;
-	__builtin_memcpy(m.dmac, fib.dmac, ETH_ALEN);
-	__builtin_memcpy(m.smac, fib.smac, ETH_ALEN);
-	return ep_to_worker(ctx, &m);
+	hop.ifindex = fib.ifindex;
+	hop.dmac = fib.dmac;
+	hop.smac = fib.smac;
+	return ep_to_worker(ctx, MML_META_HA_DOWN, &hop);
 }
 
 /* Plaintext reverse tunnel: drop the outer header, keep the Ethernet
@@ -165,7 +185,6 @@ static __always_inline int ha_fa_decap_plain(struct xdp_md *ctx, __u32 olen)
 
 static __always_inline int ha_fa(struct xdp_md *ctx)
 {
-	struct mml_xsk_meta m = { .magic = MML_META_MAGIC, .kind = MML_META_HA_UP };
 	const struct mml_binding *b;
 	struct iphdr *outer, *inner;
 	struct ethhdr *eth;
@@ -198,8 +217,7 @@ static __always_inline int ha_fa(struct xdp_md *ctx)
 		ret = ep_esp_known((void *)inner + ilen, c.end);
 		if (ret != FA_CONTINUE)
 			return ret;
-		m.l3_off = ETH_HLEN;
-		return ep_to_worker(ctx, &m);
+		return ep_to_worker(ctx, MML_META_HA_UP, NULL);
 	}
 	b = bpf_map_lookup_elem(&mml_binding, &inner->saddr);
 	if (!b || b->coa != outer->saddr)
@@ -209,7 +227,6 @@ static __always_inline int ha_fa(struct xdp_md *ctx)
 
 static __always_inline int mh_wl(struct xdp_md *ctx)
 {
-	struct mml_xsk_meta m = { .magic = MML_META_MAGIC, .kind = MML_META_MH_DOWN };
 	struct ethhdr *eth;
 	struct iphdr *iph;
 	struct cursor c;
@@ -231,8 +248,7 @@ static __always_inline int mh_wl(struct xdp_md *ctx)
 	ret = ep_esp_known((void *)iph + hl, c.end);
 	if (ret != FA_CONTINUE)
 		return ret;
-	m.l3_off = ETH_HLEN;
-	return ep_to_worker(ctx, &m);
+	return ep_to_worker(ctx, MML_META_MH_DOWN, NULL);
 }
 
 #endif

@@ -37,18 +37,22 @@ fail:
 	return n;
 }
 
-/* Pin every public map (name mml_*) by name; libbpf reuses a pinned map
- * whose type and sizes match and refuses one that differs. */
+/* Pin every public map (name mml_*) the endpoints use by name; libbpf
+ * reuses a pinned map whose type and sizes match and refuses one that
+ * differs. The FA's maps that come along with bpf/maps.h stay private (a
+ * pinned devmap cannot be reused: the kernel reports other flags). */
 static int set_pin_paths(struct ep *skel, const char *pin_dir)
 {
 	struct bpf_map *map;
 	char path[512];
 	int err;
 
-	bpf_object__for_each_map(map, skel->obj) {
+	bpf_object__for_each_map(map, skel->obj)
+	{
 		const char *name = bpf_map__name(map);
 
-		if (strncmp(name, "mml_", 4))
+		if (strncmp(name, "mml_", 4) || !strcmp(name, MML_MAP_PORTS) ||
+		    !strcmp(name, MML_MAP_VISITOR))
 			continue;
 		if (snprintf(path, sizeof(path), "%s/%s", pin_dir, name) >= (int)sizeof(path))
 			return -ENAMETOOLONG;

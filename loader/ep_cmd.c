@@ -208,11 +208,12 @@ static json_object *binding_json(uint32_t home, const void *value, void *arg)
 	json_object_object_add(o, "mlesp-out", json_object_new_int64(b->spi_out[MML_MODE_MLESP]));
 	json_object_object_add(o, "mlesp-in", json_object_new_int64(b->spi_in[MML_MODE_MLESP]));
 	if (b->expires_ns)
-		json_object_object_add(o, "lifetime-left",
-				       json_object_new_int64(b->expires_ns > now ?
-								     (int64_t)((b->expires_ns - now) /
-									       1000000000ULL) :
-								     0));
+		json_object_object_add(
+			o, "lifetime-left",
+			json_object_new_int64(
+				b->expires_ns > now ?
+					(int64_t)((b->expires_ns - now) / 1000000000ULL) :
+					0));
 	return o;
 }
 
@@ -363,7 +364,8 @@ const struct ctl_cmd ep_cmds[] = {
 	{ "flow", "add", flow_add,
 	  "[home ADDR] [peer ADDR] [proto any|tcp|udp|icmp] [home-port N] [peer-port N] "
 	  "mode plain|esp|mlesp [every N] [spi SPI]   (no key fields: the default)" },
-	{ "flow", "del", flow_del, "[home ADDR] [peer ADDR] [proto P] [home-port N] [peer-port N]" },
+	{ "flow", "del", flow_del,
+	  "[home ADDR] [peer ADDR] [proto P] [home-port N] [peer-port N]" },
 	{ "flow", "list", flow_list, "" },
 	{ NULL, NULL, NULL, NULL },
 };

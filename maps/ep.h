@@ -24,12 +24,7 @@
 
 /* Security modes of a flow (DESIGN.md 2.1-2.3). Also the index of the
  * per-mode SPIs of a binding (MML_MODE_PLAIN has none). */
-enum mml_mode {
-	MML_MODE_PLAIN = 0,
-	MML_MODE_ESP = 1,
-	MML_MODE_MLESP = 2,
-	MML_MODE_MAX
-};
+enum mml_mode { MML_MODE_PLAIN = 0, MML_MODE_ESP = 1, MML_MODE_MLESP = 2, MML_MODE_MAX };
 
 /* Map mml_binding, key: the MH's home address (__u32, network order).
  * At the HA: one entry per registered MH, ha_addr = our tunnel address,
@@ -41,8 +36,8 @@ struct mml_binding {
 	__u32 coa;
 	__u32 spi_out[MML_MODE_MAX]; /* [PLAIN] unused */
 	__u32 spi_in[MML_MODE_MAX];
-	__u32 flags;		     /* reserved, 0 */
-	__u64 expires_ns;	     /* CLOCK_BOOTTIME; 0 = no lifetime */
+	__u32 flags;	  /* reserved, 0 */
+	__u64 expires_ns; /* CLOCK_BOOTTIME; 0 = no lifetime */
 };
 
 MML_STATIC_ASSERT(__builtin_offsetof(struct mml_binding, spi_out) == 8, "binding spi_out");
@@ -65,10 +60,10 @@ struct mml_flow_key {
 };
 
 struct mml_flow {
-	__u8 mode;	/* enum mml_mode */
-	__u8 flags;	/* reserved, 0 */
-	__u16 every_n;	/* protect every n-th packet, plain in between; 0/1 = all */
-	__u32 spi;	/* 0 = the binding's SPI for the mode */
+	__u8 mode;     /* enum mml_mode */
+	__u8 flags;    /* reserved, 0 */
+	__u16 every_n; /* protect every n-th packet, plain in between; 0/1 = all */
+	__u32 spi;     /* 0 = the binding's SPI for the mode */
 };
 
 MML_STATIC_ASSERT(sizeof(struct mml_flow_key) == 16, "mml_flow_key layout");
@@ -89,14 +84,14 @@ enum mml_meta_kind {
 
 struct mml_xsk_meta {
 	__u32 magic;
-	__u8 kind;	/* enum mml_meta_kind */
-	__u8 flags;	/* MML_META_* */
-	__u16 l3_off;	/* offset of the (outer) IPv4 header in the frame */
-	__u32 coa;	/* HA_DOWN: tunnel destination, network order */
-	__u32 ifindex;	/* HA_DOWN: egress interface toward coa */
-	__u8 dmac[6];	/* HA_DOWN: next hop */
-	__u8 smac[6];	/* HA_DOWN: egress interface's MAC */
-	__u32 ha_addr;	/* HA_DOWN: tunnel source */
+	__u8 kind;     /* enum mml_meta_kind */
+	__u8 flags;    /* MML_META_* */
+	__u16 l3_off;  /* offset of the (outer) IPv4 header in the frame */
+	__u32 coa;     /* HA_DOWN: tunnel destination, network order */
+	__u32 ifindex; /* HA_DOWN: egress interface toward coa */
+	__u8 dmac[6];  /* HA_DOWN: next hop */
+	__u8 smac[6];  /* HA_DOWN: egress interface's MAC */
+	__u32 ha_addr; /* HA_DOWN: tunnel source */
 };
 
 MML_STATIC_ASSERT(__builtin_offsetof(struct mml_xsk_meta, coa) == 8, "meta coa offset");

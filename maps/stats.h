@@ -35,8 +35,8 @@
 	  "tunnel from an address not the visitor's HA")                                          \
 	X(PASS_NO_ROUTE, "pass_no_route",                                                         \
 	  "uplink: no route/neighbour to the HA, given to the stack")                             \
-	X(Z1_SHORT, "z1_short", "verified, but the TCP header is not inside zone 1")               \
-	/* Endpoints (HA, MH), XDP programs (bpf/ep.h) */                                        \
+	X(Z1_SHORT, "z1_short", "verified, but the TCP header is not inside zone 1")              \
+	/* Endpoints (HA, MH), XDP programs (bpf/ep.h) */                                         \
 	X(EP_XDP_TO_WORKER, "ep_xdp_to_worker", "frames steered to the endpoint worker (AF_XDP)") \
 	X(EP_XDP_DECAP_PLAIN, "ep_xdp_decap_plain",                                               \
 	  "HA: plaintext reverse tunnel decapsulated in XDP")                                     \
@@ -56,12 +56,12 @@
 	X(EP_DROP_TAG_HDR, "ep_drop_tag_hdr", "ML-ESP: both zones failed (SPI/sequence altered)") \
 	X(EP_DROP_TAG_ESP, "ep_drop_tag_esp", "ESP: ICV mismatch")                                \
 	X(EP_DROP_UNKNOWN_SPI, "ep_drop_unknown_spi", "inbound SPI not (or no longer) installed") \
-	X(EP_DROP_REPLAY, "ep_drop_replay", "sequence number replayed or left of the window")    \
+	X(EP_DROP_REPLAY, "ep_drop_replay", "sequence number replayed or left of the window")     \
 	X(EP_DROP_MALFORMED, "ep_drop_malformed", "bad lengths, headers or trailer")              \
 	X(EP_DROP_SEQ_EXHAUSTED, "ep_drop_seq_exhausted", "outbound SA at its hard limit: rekey") \
 	X(EP_DROP_NO_SA, "ep_drop_no_sa", "flow mode needs an outbound SA that is not installed") \
 	X(EP_DROP_NO_BINDING, "ep_drop_no_binding", "no binding for the home address")            \
-	X(EP_DROP_NO_NEIGH, "ep_drop_no_neigh", "next hop not resolved yet (resolution started)")  \
+	X(EP_DROP_NO_NEIGH, "ep_drop_no_neigh", "next hop not resolved yet (resolution started)") \
 	X(EP_DROP_TOO_BIG, "ep_drop_too_big", "encapsulated packet larger than the egress MTU")   \
 	X(EP_DROP_TX_FULL, "ep_drop_tx_full", "transmit ring or frame pool exhausted")            \
 	X(EP_DROP_TTL, "ep_drop_ttl", "HA: inner TTL expired before tunnelling")                  \

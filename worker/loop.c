@@ -294,6 +294,17 @@ static bool tun_rx(struct ep_thread *t)
 	return i > 0;
 }
 
+/* Thread 0 publishes the node-wide count of sequence-block reservations. */
+static void count_reservations(struct ep_thread *t)
+{
+	uint64_t r = __atomic_load_n(&t->node->seqs.reservations, __ATOMIC_RELAXED);
+
+	if (t->idx == 0 && r != t->seen_reservations) {
+		t->stats[MML_STAT_EP_SEQ_RESERVE] += r - t->seen_reservations;
+		t->seen_reservations = r;
+	}
+}
+
 static void maybe_refresh(struct ep_thread *t)
 {
 	uint64_t gen = t->node->gen ? *t->node->gen : 0, now;
@@ -341,6 +352,7 @@ void *ep_thread_main(void *arg)
 		if (!busy && poll(pfd, (nfds_t)np, 100) < 0 && errno != EINTR)
 			break;
 		maybe_refresh(t);
+		count_reservations(t);
 		if (nl_i >= 0 && (pfd[nl_i].revents & POLLIN) && ep_nl_events_drain(&t->nl))
 			hops_invalidate(t);
 		busy = false;

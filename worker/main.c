@@ -32,14 +32,15 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: mmlworker --role ha|mh --port IFNAME [--port IFNAME ...]\n"
-		   "                 [--node NAME] [--pin-root DIR] [--tun NAME] [--mtu N]\n"
-		   "                 [--home ADDR] [--queues N] [-v]\n"
-		   "  --port    interface whose XDP program (mmlctl ha|mh attach) feeds the worker;\n"
-		   "            the HA needs its correspondent-side and FA-side interfaces\n"
-		   "  --tun     TUN device to create (default mml0): the stack's side\n"
-		   "  --mtu     its MTU (default 1400: inner packets that fit the tunnels)\n"
-		   "  --home    MH: the home address, put on the TUN device\n");
+	fprintf(f,
+		"usage: mmlworker --role ha|mh --port IFNAME [--port IFNAME ...]\n"
+		"                 [--node NAME] [--pin-root DIR] [--tun NAME] [--mtu N]\n"
+		"                 [--home ADDR] [--queues N] [-v]\n"
+		"  --port    interface whose XDP program (mmlctl ha|mh attach) feeds the worker;\n"
+		"            the HA needs its correspondent-side and FA-side interfaces\n"
+		"  --tun     TUN device to create (default mml0): the stack's side\n"
+		"  --mtu     its MTU (default 1400: inner packets that fit the tunnels)\n"
+		"  --home    MH: the home address, put on the TUN device\n");
 }
 
 static int port_add(const char *name)
@@ -72,11 +73,16 @@ static int port_add(const char *name)
 static int parse_args(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "role", required_argument, NULL, 'r' },  { "port", required_argument, NULL, 'p' },
-		{ "node", required_argument, NULL, 'n' },  { "pin-root", required_argument, NULL, 'P' },
-		{ "tun", required_argument, NULL, 't' },   { "mtu", required_argument, NULL, 'm' },
-		{ "home", required_argument, NULL, 'H' },  { "queues", required_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' },	   { "help", no_argument, NULL, 'h' },
+		{ "role", required_argument, NULL, 'r' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "node", required_argument, NULL, 'n' },
+		{ "pin-root", required_argument, NULL, 'P' },
+		{ "tun", required_argument, NULL, 't' },
+		{ "mtu", required_argument, NULL, 'm' },
+		{ "home", required_argument, NULL, 'H' },
+		{ "queues", required_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *root = NULL, *name = NULL;
@@ -150,10 +156,10 @@ static int open_maps(void)
 		int *fd;
 		const char *name;
 	} maps[] = {
-		{ &node.csa_fd, MML_MAP_CSA },	   { &node.binding_fd, MML_MAP_BINDING },
-		{ &node.flow_fd, MML_MAP_FLOW },   { &node.xsks_fd, MML_MAP_XSKS },
+		{ &node.csa_fd, MML_MAP_CSA },	     { &node.binding_fd, MML_MAP_BINDING },
+		{ &node.flow_fd, MML_MAP_FLOW },     { &node.xsks_fd, MML_MAP_XSKS },
 		{ &node.slot_fd, MML_MAP_XSK_SLOT }, { &node.hwm_fd, MML_MAP_SEQ_HWM },
-		{ &node.gen_fd, MML_MAP_GEN },	   { &node.wstats_fd, MML_MAP_WSTATS },
+		{ &node.gen_fd, MML_MAP_GEN },	     { &node.wstats_fd, MML_MAP_WSTATS },
 	};
 	size_t wlen = MML_WSTATS_ENTRIES * sizeof(uint64_t);
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -79,9 +80,12 @@ int ep_nl_open(struct ep_nl *nl, bool events)
 {
 	memset(nl, 0, sizeof(*nl));
 	nl->probe_fd = -1;
-	nl->req = mnl_socket_open(NETLINK_ROUTE);
+	nl->req = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
 	if (!nl->req || mnl_socket_bind(nl->req, 0, MNL_SOCKET_AUTOPID))
 		goto fail;
+	/* An answer that never comes must not stall the packet loop. */
+	setsockopt(mnl_socket_get_fd(nl->req), SOL_SOCKET, SO_RCVTIMEO,
+		   &(struct timeval){ .tv_usec = 200000 }, sizeof(struct timeval));
 	if (events) {
 		nl->events = mnl_socket_open2(NETLINK_ROUTE, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (!nl->events ||
@@ -250,7 +254,7 @@ int ep_nl_nexthop(struct ep_nl *nl, uint32_t dst, int *oif, uint8_t mac[6])
 	int err;
 
 	nlh->nlmsg_type = RTM_GETROUTE;
-	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK; /* the ACK ends the answer */
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = AF_INET;
 	rtm->rtm_dst_len = 32;
@@ -261,7 +265,7 @@ int ep_nl_nexthop(struct ep_nl *nl, uint32_t dst, int *oif, uint8_t mac[6])
 
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = RTM_GETNEIGH;
-	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK; /* the ACK ends the answer */
 	ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
 	ndm->ndm_family = AF_INET;
 	ndm->ndm_ifindex = r.oif;
@@ -269,8 +273,8 @@ int ep_nl_nexthop(struct ep_nl *nl, uint32_t dst, int *oif, uint8_t mac[6])
 	err = nl_talk(nl, nlh, neigh_cb, &n);
 	*oif = r.oif;
 	if (err || !n.have_mac ||
-	    !(n.state & (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | NUD_PERMANENT |
-			 NUD_NOARP))) {
+	    !(n.state &
+	      (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | NUD_PERMANENT | NUD_NOARP))) {
 		ep_nl_probe(nl, dst);
 		return -EAGAIN;
 	}

@@ -83,7 +83,8 @@ ssize_t ep_protect(struct ep_tables *t, enum ep_side side, const struct mml_bind
 		return (ssize_t)len;
 	}
 	sa = ep_sacache_get(&t->sas, spi);
-	if (!sa || !sa->out || sa->sa.csa.format != (mode == MML_MODE_ESP ? MML_FMT_ESP : MML_FMT_MLESP)) {
+	if (!sa || !sa->out ||
+	    sa->sa.csa.format != (mode == MML_MODE_ESP ? MML_FMT_ESP : MML_FMT_MLESP)) {
 		*stat = MML_STAT_EP_DROP_NO_SA;
 		return -1;
 	}
@@ -130,8 +131,8 @@ static bool inner_allowed(struct ep_tables *t, enum ep_side side, uint32_t home,
 	return b && b->spi_in[mode] == spi;
 }
 
-ssize_t ep_unprotect(struct ep_tables *t, enum ep_side side, uint32_t home, uint8_t *ip,
-		     size_t len, uint8_t **inner, unsigned int *stat)
+ssize_t ep_unprotect(struct ep_tables *t, enum ep_side side, uint32_t home, uint8_t *ip, size_t len,
+		     uint8_t **inner, unsigned int *stat)
 {
 	struct ep_ip hdr;
 	struct ep_sa *sa;

@@ -43,8 +43,8 @@ ssize_t ep_protect(struct ep_tables *t, enum ep_side side, const struct mml_bind
  * *stat the drop reason. The inner packet must belong to the binding whose
  * inbound SPI this is: at the MH (home != 0) its destination is home, at the
  * HA its source is a home address whose binding lists the SPI. */
-ssize_t ep_unprotect(struct ep_tables *t, enum ep_side side, uint32_t home, uint8_t *ip,
-		     size_t len, uint8_t **inner, unsigned int *stat);
+ssize_t ep_unprotect(struct ep_tables *t, enum ep_side side, uint32_t home, uint8_t *ip, size_t len,
+		     uint8_t **inner, unsigned int *stat);
 
 /* A codec error (lib/err.h) as a drop counter. */
 unsigned int ep_err_stat(int err);

@@ -52,6 +52,7 @@ struct ep_thread {
 	struct ep_hop hops[EP_HOPS];
 	uint64_t seen_gen;
 	uint64_t next_refresh_ns;
+	uint64_t seen_reservations;
 	volatile uint64_t *stats;
 	uint8_t scratch[65536];
 };
