@@ -559,6 +559,37 @@ static int io_icmp(void *ctx, const uint8_t mac[6], uint32_t dst, const uint8_t 
 			    1, msg, len);
 }
 
+/* A request that reached us through the stack rather than the wireless
+ * link: a registered visitor's renewal that the data plane reverse-tunnelled
+ * because this FA's programs were loaded without our wireless address among
+ * their local addresses, so it came back from the HA over the wired side.
+ * Served for a visitor we know (its MAC is on record); anything else is
+ * not ours to answer. */
+static void request_via_stack(struct mip_fa *fa, const uint8_t *msg, size_t len,
+			      const struct mip_rx *rx)
+{
+	struct mip_fa_link link;
+	struct fa_visitor *v = NULL;
+	uint32_t home;
+	char s[16];
+
+	if (len >= MIP_REQ_FIXED_LEN) {
+		memcpy(&home, msg + 4, 4);
+		v = u32map_get(&fa->visitors, home);
+	}
+	if (!v || rx->src != v->home) {
+		fa->st->ctr[MIP_C_DISCARDED]++;
+		mip_log_reject(fa->st, "request from %s not on the wireless link and of no visitor: "
+				       "discarded",
+			       mml_ipv4_str(rx->src, s));
+		return;
+	}
+	link = v->link;
+	link.ip = rx->src;
+	link.port = rx->src_port;
+	mip_fa_from_mh(fa, msg, len, rx->truncated || len > MIP_MSG_MAX, &link);
+}
+
 static void udp_readable(void *arg, uint32_t events)
 {
 	struct mip_fa *fa = arg;
@@ -576,6 +607,8 @@ static void udp_readable(void *arg, uint32_t events)
 			continue;
 		if (n >= 1 && msg[0] == MIP_TYPE_REG_REPLY)
 			mip_fa_from_ha(fa, msg, (size_t)n, rx.truncated || n > MIP_MSG_MAX, rx.src);
+		else if (n >= 1 && msg[0] == MIP_TYPE_REG_REQUEST)
+			request_via_stack(fa, msg, (size_t)n, &rx);
 		else
 			fa->st->ctr[MIP_C_DISCARDED]++;
 	}
