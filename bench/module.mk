@@ -22,3 +22,5 @@ $(eval $(call PROGRAM,bench-ep-cost,bench/ep_cost.c worker/pkt.c worker/sacache.
 bench-ep-cost: deps
 	$(Q)$(MAKE) --no-print-directory $(BUILD)/bench-ep-cost
 	$(Q)$(BUILD)/bench-ep-cost
+# Handoff outage probe (constant-rate UDP stream) for bench/mip-handoff.sh.
+$(eval $(call PROGRAM,mip-probe,bench/mip_probe.c))
