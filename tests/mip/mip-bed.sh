@@ -21,8 +21,8 @@ BUILD=${BUILD:-$TOP/build}
 [[ $BUILD == /* ]] || BUILD=$TOP/$BUILD
 . "$TOP/tests/mip/mip-lib.sh"
 
-if ! why=$(mip_can_run); then
-	echo "mip-bed: skipped: $why"
+if ! mip_can_run; then
+	echo "mip-bed: skipped: $MIP_WHY"
 	exit 77
 fi
 MIP_LIFETIME=8 # FA1's visitor must expire within the test

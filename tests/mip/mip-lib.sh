@@ -13,13 +13,14 @@ KEYD=$BUILD/mmlkeyd
 PIDS=()
 declare -A KEYD_PID
 
-# mip_can_run: prints why not and returns 1 when a piece is missing.
+# mip_can_run: returns 1 with the reason in MIP_WHY when a piece is missing;
+# sets FA_ATTACH (how to load the FA's programs).
 mip_can_run() {
 	local f
-	[[ $(id -u) -eq 0 ]] || { echo "needs root"; return 1; }
-	[[ -x $BED ]] || { echo "no test bed (tests/netns/bed.sh)"; return 1; }
+	[[ $(id -u) -eq 0 ]] || { MIP_WHY="needs root"; return 1; }
+	[[ -x $BED ]] || { MIP_WHY="no test bed (tests/netns/bed.sh)"; return 1; }
 	for f in "$CTL" "$KEYD" "$BUILD/mmlworker" "$BUILD/mml-xfer"; do
-		[[ -x $f ]] || { echo "missing $f (run make)"; return 1; }
+		[[ -x $f ]] || { MIP_WHY="missing $f (run make)"; return 1; }
 	done
 	if "$CTL" -h 2>&1 | grep -q "mmlctl fa attach"; then
 		FA_ATTACH=mmlctl
@@ -28,7 +29,7 @@ mip_can_run() {
 		grep -q "without lib/fa_loader"; then
 		FA_ATTACH=tools
 	else
-		echo "no FA data plane loader yet (mmlctl fa attach or ep-tools fa-attach)"
+		MIP_WHY="no FA data plane loader yet (mmlctl fa attach or ep-tools fa-attach)"
 		return 1
 	fi
 }
