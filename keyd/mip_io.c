@@ -384,3 +384,22 @@ int mip_if_mac(uint32_t ifindex, uint8_t mac[6])
 	close(fd);
 	return err;
 }
+
+int mip_if_mtu(uint32_t ifindex, uint32_t *mtu)
+{
+	struct ifreq ifr;
+	int fd, err = 0;
+
+	memset(&ifr, 0, sizeof(ifr));
+	if (!if_indextoname(ifindex, ifr.ifr_name))
+		return -errno;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, SIOCGIFMTU, &ifr))
+		err = -errno;
+	else
+		*mtu = (uint32_t)ifr.ifr_mtu;
+	close(fd);
+	return err;
+}

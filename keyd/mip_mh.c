@@ -32,6 +32,7 @@ struct mh_cfg {
 	uint32_t retransmit_ms;	   /* first registration retransmission */
 	uint32_t retransmit_max_ms;
 	uint32_t solicit_ms;	   /* first solicitation retransmission */
+	uint32_t route_mtu;	   /* MTU metric of our routes, 0 = none */
 };
 
 struct mh_agent {
@@ -94,10 +95,10 @@ static void set_routes(struct mip_mh *mh, uint32_t fa)
 	int err;
 
 	err = nl_route_replace(mh->nl, fa, 32, 0, mh->cfg.ifindex, mh->cfg.table, mh->cfg.home,
-			       false);
+			       false, 0);
 	if (!err && mh->cfg.default_route)
 		err = nl_route_replace(mh->nl, 0, 0, fa, mh->cfg.ifindex, mh->cfg.table,
-				       mh->cfg.home, true);
+				       mh->cfg.home, true, mh->cfg.route_mtu);
 	if (err) {
 		mh->st->ctr[MIP_C_ROUTE_ERROR]++;
 		log_err("routes via %s: %s", mml_ipv4_str(fa, a), strerror(-err));
@@ -534,6 +535,11 @@ static int mh_cfg_read(const config_setting_t *sec, struct mh_cfg *cfg)
 		err = cfg_u32(sec, "retransmit_max_ms", false, 10, 600000, &cfg->retransmit_max_ms);
 	if (!err)
 		err = cfg_u32(sec, "solicit_ms", false, 10, 60000, &cfg->solicit_ms);
+	if (!err && !config_setting_get_member(sec, "route_mtu") &&
+	    !mip_if_mtu(cfg->ifindex, &cfg->route_mtu))
+		cfg->route_mtu -= 20; /* what the FA's reverse tunnel and the HA's tunnel add */
+	if (!err)
+		err = cfg_u32(sec, "route_mtu", false, 0, 65535, &cfg->route_mtu);
 	cfg->lifetime = (uint16_t)lifetime;
 	return err;
 }
