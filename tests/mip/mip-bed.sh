@@ -134,7 +134,7 @@ kill $CAP 2>/dev/null
 wait $CAP 2>/dev/null
 reqs=$(tshark -r "$TMP/mip.pcap" -Y "mip.type == 1" 2>/dev/null | wc -l)
 reps=$(tshark -r "$TMP/mip.pcap" -Y "mip.type == 3 && mip.code == 0" 2>/dev/null | wc -l)
-advs=$(tshark -r "$TMP/mip.pcap" -Y "icmp.type == 9 && mip.ext.type == 16" 2>/dev/null | wc -l)
+advs=$(tshark -r "$TMP/mip.pcap" -Y "icmp.type == 9 && icmp.mip.type == 16" 2>/dev/null | wc -l)
 malformed=$(tshark -r "$TMP/mip.pcap" -V 2>/dev/null | grep -ci malformed)
 check "capture: $reqs requests, $reps accepted replies, $advs agent advertisements" \
 	test "$reqs" -ge 1 -a "$reps" -ge 1 -a "$advs" -ge 1
@@ -144,9 +144,13 @@ check "capture: no malformed packet in tshark's decode" test "$malformed" -eq 0
 disc0=$(mip_json ha show 'd["counters"]["discarded"]')
 mal0=$(mip_json ha show 'd["counters"]["malformed"]')
 # truncated; fixed part + unknown non-skippable extension; wrong type
-x cn bash -c "printf 'trunc' >/dev/udp/$HA_ADDR/434;
-	printf '\x01\x02\x00\x10\x0a\x01\x00\x0a\x0a\x01\x00\x01\x0a\x00\x03\x02\x00\x00\x00\x01\x00\x00\x00\x01\x05\x02xx' >/dev/udp/$HA_ADDR/434;
-	printf '\x07%.0s' {1..30} >/dev/udp/$HA_ADDR/434"
+x cn python3 - $HA_ADDR <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+fixed = bytes([1, 2, 0, 16, 10, 1, 0, 10, 10, 1, 0, 1, 10, 0, 3, 2, 0, 0, 0, 1, 0, 0, 0, 1])
+for msg in (b"trunc", fixed + bytes([5, 2]) + b"xx", bytes([7]) * 30):
+    s.sendto(msg, (sys.argv[1], 434))
+PY
 sleep 0.3
 check "HA counted 3 malformed messages" \
 	test $(($(mip_json ha show 'd["counters"]["malformed"]') - mal0)) -eq 3
