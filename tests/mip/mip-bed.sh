@@ -66,13 +66,14 @@ transfer_start() {
 		>"$TMP/send.out" 2>&1 &
 	SPID=$!
 }
-transfer_wait() { # prints "sent received"
+transfer_wait() { # sets XFER="sent received" (not in a subshell: it waits for our children)
 	wait $SPID
 	wait $RPID
 	local s r
 	s=$(grep -o 'sha256=[0-9a-f]*' "$TMP/send.out")
 	r=$(grep -o 'sha256=[0-9a-f]*' "$TMP/recv.out")
-	echo "${s#sha256=} ${r#sha256=}"
+	XFER="${s#sha256=} ${r#sha256=}"
+	[[ -n $s && $s == "$r" ]] || cat "$TMP/send.out" "$TMP/recv.out"
 }
 same_sha() {
 	local s r
@@ -98,7 +99,8 @@ check "MH: host route to FA1 (route trick) and default route via FA1" eval \
 	 x mh ip route show default | grep -q 'via $FA1_WL dev wlan0'"
 down0=$(counter fa1 rx_down)
 transfer_start $MB10
-same_sha "10 MB CN -> MH through FA1" "$(transfer_wait)"
+transfer_wait
+same_sha "10 MB CN -> MH through FA1" "$XFER"
 check "the transfer went through FA1's tunnel ($(($(counter fa1 rx_down) - down0)) packets)" \
 	test $(($(counter fa1 rx_down) - down0)) -gt 5000
 
@@ -115,7 +117,8 @@ check "MH registered through FA2 after the handoff" wait_registered $FA2_WL 5
 check "HA binding moved: $HOME_ADDR -> $COA2" test "$(binding_coa)" == $COA2
 check "FA2 visitor from registration" has_visitor fa2
 check "MH: default route via FA2" eval "x mh ip route show default | grep -q 'via $FA2_WL dev wlan0'"
-same_sha "10 MB CN -> MH with a handoff FA1 -> FA2 in its middle" "$(transfer_wait)"
+transfer_wait
+same_sha "10 MB CN -> MH with a handoff FA1 -> FA2 in its middle" "$XFER"
 check "the rest of the transfer went through FA2 ($(($(counter fa2 rx_down) - down2)) packets)" \
 	test $(($(counter fa2 rx_down) - down2)) -gt 1000
 prev=$(mip_json fa2 visitors '[v.get("previous_fa", "") for v in d][0]')
@@ -166,7 +169,8 @@ transfer_start $MB10
 sleep 1
 kill -9 "${KEYD_PID[ha]}"
 wait "${KEYD_PID[ha]}" 2>/dev/null
-same_sha "10 MB CN -> MH while the HA's mmlkeyd is killed" "$(transfer_wait)"
+transfer_wait
+same_sha "10 MB CN -> MH while the HA's mmlkeyd is killed" "$XFER"
 keyd_start ha
 check "the restarted HA adopted the pinned binding" \
 	test "$(mip_json ha bindings '[b["coa"] + " " + str(b["recovered"]) for b in d][0]')" \
