@@ -24,3 +24,9 @@ bench-ep-cost: deps
 	$(Q)$(BUILD)/bench-ep-cost
 # Handoff outage probe (constant-rate UDP stream) for bench/mip-handoff.sh.
 $(eval $(call PROGRAM,mip-probe,bench/mip_probe.c))
+
+# Handoff latency on the test bed (root, ~40 s): bench/mip-handoff.sh.
+.PHONY: bench-mip-handoff
+bench-mip-handoff: deps
+	$(Q)$(MAKE) --no-print-directory build
+	$(Q)bench/mip-handoff.sh $(BUILD)
