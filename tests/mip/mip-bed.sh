@@ -167,12 +167,13 @@ check "HA still serves: the MH registers again" wait_registered $FA2_WL 3
 # ---------------------------------------------------------------- 5. restart
 transfer_start $MB10
 sleep 1
+disown "${KEYD_PID[ha]}" # no job report for the kill
 kill -9 "${KEYD_PID[ha]}"
-wait "${KEYD_PID[ha]}" 2>/dev/null
+while kill -0 "${KEYD_PID[ha]}" 2>/dev/null; do sleep 0.05; done
 transfer_wait
 same_sha "10 MB CN -> MH while the HA's mmlkeyd is killed" "$XFER"
 keyd_start ha
-check "the restarted HA adopted the pinned binding ($(grep -o 'recovered [0-9]* bindings' "$TMP/keyd-ha.log"))" \
+check "the restarted HA adopted the pinned binding ($(grep -o 'recovered [0-9]* bindings' "$TMP/keyd-ha.log" | tail -1))" \
 	grep -q "recovered 1 bindings" "$TMP/keyd-ha.log"
 check "the restarted HA serves it: $(mip_json ha bindings '[b["coa"] for b in d]')" \
 	test "$(mip_json ha bindings '[b["coa"] for b in d][0]')" == $COA2
