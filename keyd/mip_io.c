@@ -40,7 +40,7 @@ static int bind_dev(int fd, uint32_t ifindex)
 	if (!if_indextoname(ifindex, name))
 		return -errno;
 	return setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, name, (socklen_t)strlen(name)) ? -errno :
-											     0;
+											    0;
 }
 
 int mip_udp_open(uint32_t addr, uint16_t port, uint32_t ifindex)
@@ -232,7 +232,8 @@ ssize_t mip_pkt_recv(int fd, uint8_t *buf, size_t size, uint8_t *proto, struct m
 			struct tpacket_auxdata aux;
 
 			memcpy(&aux, CMSG_DATA(c), sizeof(aux));
-			csum_checked = aux.tp_status & (TP_STATUS_CSUMNOTREADY | TP_STATUS_CSUM_VALID);
+			csum_checked =
+				aux.tp_status & (TP_STATUS_CSUMNOTREADY | TP_STATUS_CSUM_VALID);
 		}
 	}
 	rx->ifindex = (uint32_t)sll.sll_ifindex;

@@ -19,12 +19,12 @@
 int mip_udp_open(uint32_t addr, uint16_t port, uint32_t ifindex);
 
 struct mip_rx {
-	uint32_t src, dst;    /* network order */
-	uint16_t src_port;    /* host order */
-	uint32_t ifindex;     /* arrival interface */
-	uint8_t src_mac[6];   /* packet sockets only */
-	uint8_t ttl;	      /* raw/packet sockets only */
-	bool truncated;	      /* the datagram was longer than the buffer */
+	uint32_t src, dst;  /* network order */
+	uint16_t src_port;  /* host order */
+	uint32_t ifindex;   /* arrival interface */
+	uint8_t src_mac[6]; /* packet sockets only */
+	uint8_t ttl;	    /* raw/packet sockets only */
+	bool truncated;	    /* the datagram was longer than the buffer */
 };
 
 /* One datagram: its length (payload) or -EAGAIN / -errno. */

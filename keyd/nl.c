@@ -105,8 +105,8 @@ int nl_route_replace(struct nl *nl, uint32_t dst, uint8_t plen, uint32_t gw, uin
 		     uint32_t table, uint32_t prefsrc, bool onlink, uint32_t mtu)
 {
 	char buf[512];
-	struct nlmsghdr *nlh = route_msg(buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, dst,
-					 plen, oif, table);
+	struct nlmsghdr *nlh =
+		route_msg(buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, dst, plen, oif, table);
 	struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
 
 	if (gw) {
