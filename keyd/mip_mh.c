@@ -66,7 +66,7 @@ struct mip_mh {
 	struct mh_agent heard;	       /* last agent heard on the link */
 	struct loop_timer agent_timer; /* its advertisement lifetime */
 	enum mh_state state;
-	bool held; /* deregistered on request: no registration until asked */
+	bool held;		 /* deregistered on request: no registration until asked */
 	struct mh_agent fa;	 /* the agent we register / are registered through */
 	uint32_t prev_fa;	 /* the one before it (DKM extension) */
 	uint32_t routed_fa;	 /* whose host route is installed */
