@@ -93,6 +93,7 @@ clean:
 help:
 	@sed -n '3,8p' Makefile | sed 's/^# *//'
 	@echo "  make bench-codec   ML-ESP/ESP codec throughput vs raw OpenSSL AEAD"
+	@echo "  make exp-reno      pure TCP Reno vs bit-error rate on the test bed (PROFILE=quick|paper)"
 	@echo "  make vmlinux       regenerate vmlinux.h from the running kernel"
 	@echo "  make fmt           clang-format the C sources"
 	@echo "  V=1                show full commands"
