@@ -8,10 +8,6 @@
 #   air_fwd       the test bed air node's L2 forwarding between cell queues and ports (maps/air.h)
 #   bed_redirect  test bed check: XDP_REDIRECT into the FA's wireless veth still crosses the air
 $(eval $(call BPF_OBJECT,fa))
-#   ep       the endpoints' (HA, MH) XDP steering into mmlworker (ep.h)
-$(eval $(call BPF_OBJECT,ep))
-#   ep_tamper  test tool: flips bits in ESP frames on a test-bed link (tests/netns/ep-bed.sh)
-$(eval $(call BPF_OBJECT,ep_tamper))
 $(eval $(call BPF_OBJECT,fa_test))
 $(eval $(call BPF_OBJECT,link_ber))
 $(eval $(call BPF_OBJECT,delayline))
@@ -21,3 +17,7 @@ $(eval $(call BPF_OBJECT,bed_redirect))
 FMT_SRCS += $(wildcard bpf/*.bpf.c bpf/*.h)
 # Loaded by file (ip link ... xdp obj, bpftool prog load) from tests/netns/bed.sh.
 ALL_TARGETS += $(BUILD)/bpf/xdp_pass.bpf.o $(BUILD)/bpf/air_fwd.bpf.o $(BUILD)/bpf/bed_redirect.bpf.o
+#   ep       the endpoints' (HA, MH) XDP steering into mmlworker (ep.h)
+$(eval $(call BPF_OBJECT,ep))
+#   ep_tamper  test tool: flips bits in ESP frames on a test-bed link (tests/ep/ep-bed.sh)
+$(eval $(call BPF_OBJECT,ep_tamper))
