@@ -13,6 +13,14 @@ bench-fa: deps
 	$(Q)$(MAKE) --no-print-directory $(BUILD)/fa-bench
 	$(Q)$(BUILD)/fa-bench
 
+# Home agent registrations per second (mmlkeyd against a synthetic client).
+$(eval $(call PROGRAM,bench-mip,bench/mip.c keyd/mip_wire.c keyd/mip_auth.c))
+
+.PHONY: bench-mip
+bench-mip: deps
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/bench-mip $(BUILD)/mmlkeyd
+	$(Q)bench/mip.sh $(BUILD)
+
 # bench-ep-cost: the endpoint worker's per-packet cost (HA encap, MH decap).
 $(eval $(call PROGRAM,bench-ep-cost,bench/ep_cost.c worker/pkt.c worker/sacache.c \
 	worker/tables.c worker/proto.c,-lpthread))
@@ -21,6 +29,14 @@ $(eval $(call PROGRAM,bench-ep-cost,bench/ep_cost.c worker/pkt.c worker/sacache.
 bench-ep-cost: deps
 	$(Q)$(MAKE) --no-print-directory $(BUILD)/bench-ep-cost
 	$(Q)$(BUILD)/bench-ep-cost
+# Handoff outage probe (constant-rate UDP stream) for bench/mip-handoff.sh.
+$(eval $(call PROGRAM,mip-probe,bench/mip_probe.c))
+
+# Handoff latency on the test bed (root, ~40 s): bench/mip-handoff.sh.
+.PHONY: bench-mip-handoff
+bench-mip-handoff: deps
+	$(Q)$(MAKE) --no-print-directory build
+	$(Q)bench/mip-handoff.sh $(BUILD)
 
 # bench-tunnel: CN <-> MH TCP throughput on the test bed, mmlipsec in each
 # mode beside strongSwan-libipsec and kernel forwarding (root, ~5 min).

@@ -25,6 +25,7 @@ static const struct ctl_cmd *const cmd_tables[] = {
 	visitor_cmds,
 	stats_cmds,
 	ep_cmds,
+	mip_cmds,
 };
 
 /* The verb an object runs when none is given. */
@@ -36,6 +37,7 @@ static const struct {
 	{ "stats", "show" },
 	{ "binding", "list" },
 	{ "flow", "list" },
+	{ "mip", "show" },
 };
 
 void ctl_print(struct ctl *ctl, json_object *result)
