@@ -8,7 +8,7 @@
 #include "link_ber.h"
 
 #define TC_ACT_UNSPEC (-1)
-#define TC_ACT_SHOT   2
+#define TC_ACT_SHOT 2
 
 SEC("tc")
 int link_ber_tc(struct __sk_buff *skb)

@@ -41,8 +41,8 @@ int mml_link_ber_hook_parse(const char *text, enum mml_link_ber_hook *hook)
 
 const char *mml_link_ber_hook_name(enum mml_link_ber_hook hook)
 {
-	return (unsigned int)hook < sizeof(hook_names) / sizeof(hook_names[0]) ? hook_names[hook]
-									       : "?";
+	return (unsigned int)hook < sizeof(hook_names) / sizeof(hook_names[0]) ? hook_names[hook] :
+										 "?";
 }
 
 static int parse_binary_count(const char *text, double *value)
@@ -240,8 +240,8 @@ void mml_link_ber_close(struct mml_link_ber *lb)
 
 int mml_link_ber_prog_fd(const struct mml_link_ber *lb, enum mml_link_ber_hook hook)
 {
-	return bpf_program__fd(hook == MML_LINK_BER_XDP ? lb->skel->progs.link_ber_xdp
-							: lb->skel->progs.link_ber_tc);
+	return bpf_program__fd(hook == MML_LINK_BER_XDP ? lb->skel->progs.link_ber_xdp :
+							  lb->skel->progs.link_ber_tc);
 }
 
 struct mml_link_ber_maps mml_link_ber_maps_of(const struct mml_link_ber *lb)
@@ -377,7 +377,8 @@ int mml_link_ber_detach(const char *ifname, enum mml_link_ber_hook hook, int tc_
 
 int mml_link_ber_unpin(const char *pin_dir)
 {
-	static const char *const names[] = {MML_BER_MAP_CFG, MML_BER_MAP_STATE, MML_BER_MAP_STATS};
+	static const char *const names[] = { MML_BER_MAP_CFG, MML_BER_MAP_STATE,
+					     MML_BER_MAP_STATS };
 	char path[PATH_MAX];
 	int err = 0;
 

@@ -16,7 +16,7 @@
 #endif
 
 /* The TC filter handle that marks our classifier on a hook. */
-#define MML_LINK_BER_TC_HANDLE	     0x6265
+#define MML_LINK_BER_TC_HANDLE 0x6265
 #define MML_LINK_BER_TC_PRIO_DEFAULT 1
 
 enum mml_link_ber_hook {

@@ -13,16 +13,16 @@
 /* Knots of the inverse CDF: gap[i] = F^-1(i / N) for i < N, gap[N] closes
  * the last (unbounded) cell so that its mean is exact. N is a power of two;
  * the top log2(N) bits of a random word pick the cell, the rest interpolate. */
-#define MML_BER_TABLE_BITS  12
+#define MML_BER_TABLE_BITS 12
 #define MML_BER_TABLE_CELLS (1U << MML_BER_TABLE_BITS)
-#define MML_BER_FRAC_BITS   (32 - MML_BER_TABLE_BITS)
+#define MML_BER_FRAC_BITS (32 - MML_BER_TABLE_BITS)
 
 /* Smallest non-zero BER accepted: keeps every gap below 2^44 bits so that the
  * interpolation product fits in 64 bits. */
 #define MML_BER_MIN 1e-12
 
 /* Pinned map names (under the instance's pin directory). */
-#define MML_BER_MAP_CFG	  "ber_cfg"   /* array[1] of struct mml_ber_cfg, written by userspace */
+#define MML_BER_MAP_CFG "ber_cfg"     /* array[1] of struct mml_ber_cfg, written by userspace */
 #define MML_BER_MAP_STATE "ber_state" /* per-CPU array[1] of struct mml_ber_state, BPF only */
 #define MML_BER_MAP_STATS "ber_stats" /* per-CPU array[1] of struct mml_ber_stats, BPF writes */
 

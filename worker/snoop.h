@@ -50,27 +50,27 @@ struct snoop_ops {
 };
 
 enum snoop_verdict {
-	SNOOP_FORWARD,        /* send the packet on as usual */
+	SNOOP_FORWARD,	      /* send the packet on as usual */
 	SNOOP_FORWARD_CACHED, /* data: send it on, the cache keeps the frame */
-	SNOOP_DROP,           /* ACK suppressed (duplicate covered, or stale) */
+	SNOOP_DROP,	      /* ACK suppressed (duplicate covered, or stale) */
 };
 
 enum snoop_counter {
 	SNOOP_C_CACHED,
 	SNOOP_C_NOT_CACHED_FULL, /* connection's cache full: forwarded uncached */
-	SNOOP_C_SENDER_RXMIT,    /* the sender retransmitted a segment */
-	SNOOP_C_RXMIT_DUPACK,    /* local retransmissions on a duplicate ACK */
-	SNOOP_C_RXMIT_TIMER,     /* ... on the local RTO */
-	SNOOP_C_RXMIT_PERSIST,   /* ... on the persist timer */
+	SNOOP_C_SENDER_RXMIT,	 /* the sender retransmitted a segment */
+	SNOOP_C_RXMIT_DUPACK,	 /* local retransmissions on a duplicate ACK */
+	SNOOP_C_RXMIT_TIMER,	 /* ... on the local RTO */
+	SNOOP_C_RXMIT_PERSIST,	 /* ... on the persist timer */
 	SNOOP_C_DUPACK_SUPPRESSED,
-	SNOOP_C_STALE_ACK,       /* ACK below the last one: dropped */
+	SNOOP_C_STALE_ACK, /* ACK below the last one: dropped */
 	SNOOP_C_NEW_ACK,
 	SNOOP_C_RTT_SAMPLES,
 	SNOOP_C_CONN_NEW,
-	SNOOP_C_CONN_FULL,       /* no slot: the connection is not snooped */
-	SNOOP_C_CONN_GARBAGE,    /* idle connections freed */
-	SNOOP_C_CONN_CLOSED,     /* RST seen */
-	SNOOP_C_RXMIT_GIVEUP,    /* threshold reached: left to the sender */
+	SNOOP_C_CONN_FULL,    /* no slot: the connection is not snooped */
+	SNOOP_C_CONN_GARBAGE, /* idle connections freed */
+	SNOOP_C_CONN_CLOSED,  /* RST seen */
+	SNOOP_C_RXMIT_GIVEUP, /* threshold reached: left to the sender */
 	SNOOP_C_MAX
 };
 
@@ -78,10 +78,10 @@ const char *snoop_counter_name(unsigned int c);
 
 struct snoop_seg {
 	uint32_t seq;
-	uint32_t len;      /* TCP payload bytes */
-	uint64_t frame;    /* caller's handle (e.g. a UMEM address) */
+	uint32_t len;	/* TCP payload bytes */
+	uint64_t frame; /* caller's handle (e.g. a UMEM address) */
 	uint32_t frame_len;
-	uint8_t rxmits;    /* local retransmissions so far */
+	uint8_t rxmits;	   /* local retransmissions so far */
 	bool sender_rxmit; /* sent more than once by the sender: no RTT sample */
 	uint64_t sent_ns;
 };
@@ -89,16 +89,16 @@ struct snoop_seg {
 struct snoop_conn {
 	struct snoop_key key;
 	bool used;
-	bool have_ack;     /* last_ack holds an ACK seen from the MH */
-	uint32_t last_ack; /* highest cumulative ACK */
-	uint32_t next_seq; /* one past the highest byte seen from the sender */
-	uint32_t dupacks;  /* duplicates of last_ack seen */
+	bool have_ack;		 /* last_ack holds an ACK seen from the MH */
+	uint32_t last_ack;	 /* highest cumulative ACK */
+	uint32_t next_seq;	 /* one past the highest byte seen from the sender */
+	uint32_t dupacks;	 /* duplicates of last_ack seen */
 	uint32_t expect_dupacks; /* after a local retransmission: dupacks it covers */
 	uint32_t srtt_us, rttvar_us, rto_ms;
 	uint64_t last_data_ns, last_ack_ns; /* activity, for persist and garbage */
-	uint64_t persist_ns;                /* when persist last fired */
-	uint64_t rxmit_deadline_ns;         /* 0 = timer off */
-	uint32_t head, count;               /* ring of segs, ordered by seq */
+	uint64_t persist_ns;		    /* when persist last fired */
+	uint64_t rxmit_deadline_ns;	    /* 0 = timer off */
+	uint32_t head, count;		    /* ring of segs, ordered by seq */
 	struct snoop_seg *segs;
 };
 

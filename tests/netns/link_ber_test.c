@@ -130,7 +130,7 @@ static void test_parse(void **state)
 static void test_table(void **state)
 {
 	static struct mml_ber_cfg cfg;
-	const double bers[] = {1e-12, 1.0 / (8 << 20), 1.9e-6, 1.0 / 65536, 0.5};
+	const double bers[] = { 1e-12, 1.0 / (8 << 20), 1.9e-6, 1.0 / 65536, 0.5 };
 
 	for (size_t b = 0; b < sizeof(bers) / sizeof(bers[0]); b++) {
 		double sum = 0, mean;

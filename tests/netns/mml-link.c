@@ -171,7 +171,7 @@ out:
 
 static int cmd_set(struct cli *cli)
 {
-	struct mml_link_ber_maps maps = {-1, -1};
+	struct mml_link_ber_maps maps = { -1, -1 };
 	char pin_dir[PATH_MAX];
 	int err;
 
@@ -192,7 +192,7 @@ static int cmd_set(struct cli *cli)
 
 static int cmd_reset(struct cli *cli)
 {
-	struct mml_link_ber_maps maps = {-1, -1};
+	struct mml_link_ber_maps maps = { -1, -1 };
 	char pin_dir[PATH_MAX];
 	int err;
 
@@ -234,7 +234,7 @@ static void print_one(const struct cli *cli, json_object *arr, double ber,
 
 static int show_one(const struct cli *cli, json_object *arr)
 {
-	struct mml_link_ber_maps maps = {-1, -1};
+	struct mml_link_ber_maps maps = { -1, -1 };
 	struct mml_link_ber_counters c;
 	char pin_dir[PATH_MAX];
 	double ber = 0;
@@ -303,8 +303,8 @@ static const struct {
 	const char *name;
 	int (*run)(struct cli *cli);
 } ber_cmds[] = {
-	{"attach", cmd_attach}, {"detach", cmd_detach}, {"set", cmd_set},
-	{"show", cmd_show},	{"reset", cmd_reset},
+	{ "attach", cmd_attach }, { "detach", cmd_detach }, { "set", cmd_set },
+	{ "show", cmd_show },	  { "reset", cmd_reset },
 };
 
 static int run_ber(struct cli *cli, int argc, char **argv)

@@ -43,10 +43,10 @@
 #include "tests/netns/delayline/fifo.h"
 
 #define FRAME_SIZE 2048
-#define RING_SIZE  4096
-#define BATCH	   64
-#define KICKS_MAX  64
-#define SPIN_NS	   300000ULL
+#define RING_SIZE 4096
+#define BATCH 64
+#define KICKS_MAX 64
+#define SPIN_NS 300000ULL
 
 struct dl_port {
 	const char *ifname;
@@ -248,7 +248,9 @@ static void receive(struct dl *dl, int p, uint64_t now)
 	n = xsk_ring_cons__peek(&port->rx, BATCH, &idx);
 	for (uint32_t i = 0; i < n; i++) {
 		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&port->rx, idx + i);
-		struct dl_frame f = {.addr = d->addr, .len = d->len, .due_ns = now + dir->delay_ns};
+		struct dl_frame f = { .addr = d->addr,
+				      .len = d->len,
+				      .due_ns = now + dir->delay_ns };
 
 		/* Cannot fail: the FIFO holds the direction's whole pool. */
 		dl_fifo_push(&dir->fifo, &f);
@@ -307,8 +309,8 @@ static void transmit(struct dl *dl, int d, uint64_t now)
 static void wait_for_work(struct dl *dl, uint64_t now)
 {
 	struct pollfd fds[2] = {
-		{.fd = xsk_socket__fd(dl->port[0].xsk), .events = POLLIN},
-		{.fd = xsk_socket__fd(dl->port[1].xsk), .events = POLLIN},
+		{ .fd = xsk_socket__fd(dl->port[0].xsk), .events = POLLIN },
+		{ .fd = xsk_socket__fd(dl->port[1].xsk), .events = POLLIN },
 	};
 	struct timespec ts, *timeout = NULL;
 	uint64_t due = UINT64_MAX;
@@ -491,9 +493,9 @@ static int touch(const char *path)
 
 int main(int argc, char **argv)
 {
-	struct dl dl = {.frames_per_dir = 16384};
+	struct dl dl = { .frames_per_dir = 16384 };
 	const char *netns = NULL, *ready = NULL;
-	struct sigaction sa = {.sa_handler = on_signal};
+	struct sigaction sa = { .sa_handler = on_signal };
 	int err;
 
 	mml_log_open("mml-delayline", false, MML_LOG_INFO);

@@ -78,7 +78,7 @@ static void fill_stream(unsigned char *buf, size_t len, uint64_t *state)
 /* Wait until fd is ready or idle_s passes; -ETIMEDOUT on silence. */
 static int wait_fd(int fd, short events, int idle_s)
 {
-	struct pollfd p = {.fd = fd, .events = events};
+	struct pollfd p = { .fd = fd, .events = events };
 	int n = poll(&p, 1, idle_s * 1000);
 
 	if (n < 0)
@@ -409,7 +409,7 @@ static int parse_opts(int argc, char **argv, bool sending, struct opts *o)
 
 int main(int argc, char **argv)
 {
-	struct opts o = {.port = 5001, .idle_s = 60, .retry_s = 5};
+	struct opts o = { .port = 5001, .idle_s = 60, .retry_s = 5 };
 	bool sending;
 
 	if (argc < 2 || (strcmp(argv[1], "send") && strcmp(argv[1], "recv"))) {
