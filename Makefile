@@ -48,7 +48,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -I. -Ibpf \
               -Wall -Wextra -Werror -Wno-unused-parameter -MMD -MP
 
 include mk/rules.mk
-include $(sort $(wildcard */module.mk tests/*/module.mk))
+include $(sort $(wildcard */module.mk */*/module.mk))
 
 # Userspace objects include generated skeletons; -MMD tracks them after the
 # first build, this order-only edge makes the first build work.
