@@ -39,6 +39,7 @@ struct ike_peer_cfg {
 	uint16_t ike_encr; /* SK transform we prefer; the other one is offered too */
 	uint16_t esp_encr; /* CHILD_SA transform */
 	bool child;	   /* negotiate a CHILD_SA in IKE_AUTH */
+	bool encap;	   /* pretend a NAT (fake NAT_D): forces UDP encapsulation */
 	struct ike_ts_pl ts_local, ts_remote;
 	uint32_t child_lifetime_s;
 	/* ML-IKE: the zone map and zone-2 AEAD we offer or accept. */
@@ -53,6 +54,7 @@ struct ike_child {
 	uint32_t spi_in;  /* we receive with it, host order */
 	uint32_t spi_out; /* the peer receives with it */
 	uint16_t encr;
+	bool encap; /* ESP in UDP (RFC 3948): the IKE SA floated to the NAT-T port */
 	uint8_t key_in[IKE_AEAD_KEY_LEN + IKE_AEAD_SALT_LEN];
 	uint8_t key_out[IKE_AEAD_KEY_LEN + IKE_AEAD_SALT_LEN];
 	struct ike_ts_pl ts_local, ts_remote;
@@ -116,7 +118,11 @@ struct ike_engine_cfg {
 	unsigned int retransmit_base_ms; /* first timeout, doubled each time */
 	unsigned int retransmit_tries;
 	unsigned int half_open_timeout_ms;
-	bool nat_detection; /* send NAT_DETECTION_* (off by default) */
+	/* NAT traversal (RFC 7296 2.23, RFC 3948): send and answer
+	 * NAT_DETECTION_* payloads and float to natt_port when a NAT is
+	 * detected. Off by default; needs local_addr. */
+	bool nat_detection;
+	uint16_t natt_port; /* host order; 0 = 4500 */
 	const struct ike_peer_cfg *peers;
 	unsigned int n_peers;
 };
@@ -149,12 +155,17 @@ struct ike_engine *ike_engine_new(const struct ike_engine_cfg *cfg, const struct
 /* Deletes every SA (best effort, no wait), closes the socket, wipes keys. */
 void ike_engine_free(struct ike_engine *eng);
 int ike_engine_fd(const struct ike_engine *eng);
+/* Every socket to poll: the IKE port, and the NAT-T port if enabled. */
+unsigned int ike_engine_fds(const struct ike_engine *eng, int fds[2]);
 /* Reads every pending datagram. */
 void ike_engine_input(struct ike_engine *eng);
 /* Processes one datagram (what ike_engine_input does per packet; the fuzz
  * harness and the unit tests call it directly). */
 void ike_engine_process(struct ike_engine *eng, uint8_t *buf, size_t len, uint32_t from_addr,
 			uint16_t from_port);
+/* The same for a datagram received on the NAT-T port (marker included). */
+void ike_engine_process_natt(struct ike_engine *eng, uint8_t *buf, size_t len, uint32_t from_addr,
+			     uint16_t from_port);
 /* Milliseconds until ike_engine_tick has work, -1 for none. */
 int ike_engine_timeout_ms(const struct ike_engine *eng);
 void ike_engine_tick(struct ike_engine *eng);

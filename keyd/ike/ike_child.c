@@ -206,6 +206,7 @@ void ike_create_child_request(struct ike_sa *sa, const struct ike_hdr *h,
 		goto out;
 	}
 	child->encr = encr;
+	child->encap = sa->natt;
 	child->spi_out = get_be32(r.offer.p[idx].spi);
 	child->spi_in = ike_new_spi32();
 	child->ts_local = our_r;

@@ -185,6 +185,8 @@ int ike_conf_peer(const config_setting_t *s, struct ike_peer_cfg *peer)
 		goto bad;
 	if (config_setting_lookup_bool(s, "child", &bval))
 		peer->child = bval;
+	if (config_setting_lookup_bool(s, "encap", &bval))
+		peer->encap = bval;
 	opt_string(s, "local_ts", &str);
 	if (str && ike_conf_ts(str, &peer->ts_local))
 		goto bad;

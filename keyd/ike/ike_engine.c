@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -76,15 +77,38 @@ uint64_t ike_engine_counter(const struct ike_engine *eng, enum ike_counter c)
 	return c < IKE_C_MAX ? eng->counters[c] : 0;
 }
 
+static int open_socket(uint32_t addr, uint16_t port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	int one = 1, fd;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		log_err("socket: %s", strerror(errno));
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	sin.sin_addr.s_addr = addr;
+	sin.sin_port = htons(port);
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin))) {
+		char a[INET_ADDRSTRLEN];
+
+		log_err("bind %s:%u: %s", inet_ntop(AF_INET, &sin.sin_addr, a, sizeof(a)), port,
+			strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 struct ike_engine *ike_engine_new(const struct ike_engine_cfg *cfg, const struct ike_events *ev,
 				  void *ev_ctx)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET };
 	struct ike_engine *eng = calloc(1, sizeof(*eng));
-	int one = 1;
 
 	if (!eng)
 		return NULL;
+	eng->fd_natt = -1;
 	eng->cfg = *cfg;
 	if (!eng->cfg.port)
 		eng->cfg.port = IKE_PORT;
@@ -98,21 +122,17 @@ struct ike_engine *ike_engine_new(const struct ike_engine_cfg *cfg, const struct
 	eng->ev_ctx = ev_ctx;
 	if (ike_random(eng->cookie_secret, sizeof(eng->cookie_secret)))
 		goto fail;
-	eng->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (eng->fd < 0) {
-		log_err("socket: %s", strerror(errno));
+	if (!eng->cfg.natt_port)
+		eng->cfg.natt_port = IKE_NATT_PORT;
+	eng->fd = open_socket(cfg->local_addr, eng->cfg.port);
+	if (eng->fd < 0)
 		goto fail;
-	}
-	setsockopt(eng->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	sin.sin_addr.s_addr = cfg->local_addr;
-	sin.sin_port = htons(eng->cfg.port);
-	if (bind(eng->fd, (struct sockaddr *)&sin, sizeof(sin))) {
-		char a[INET_ADDRSTRLEN];
-
-		log_err("bind %s:%u: %s", inet_ntop(AF_INET, &sin.sin_addr, a, sizeof(a)),
-			eng->cfg.port, strerror(errno));
-		close(eng->fd);
-		goto fail;
+	if (eng->cfg.nat_detection) {
+		eng->fd_natt = open_socket(cfg->local_addr, eng->cfg.natt_port);
+		if (eng->fd_natt < 0) {
+			close(eng->fd);
+			goto fail;
+		}
 	}
 	return eng;
 fail:
@@ -159,6 +179,8 @@ void ike_engine_free(struct ike_engine *eng)
 	reap(eng);
 	if (eng->fd >= 0)
 		close(eng->fd);
+	if (eng->fd_natt >= 0)
+		close(eng->fd_natt);
 	OPENSSL_cleanse(eng, sizeof(*eng));
 	free(eng);
 }
@@ -166,6 +188,13 @@ void ike_engine_free(struct ike_engine *eng)
 int ike_engine_fd(const struct ike_engine *eng)
 {
 	return eng->fd;
+}
+
+unsigned int ike_engine_fds(const struct ike_engine *eng, int fds[2])
+{
+	fds[0] = eng->fd;
+	fds[1] = eng->fd_natt;
+	return eng->fd_natt >= 0 ? 2 : 1;
 }
 
 uint32_t ike_new_spi32(void)
@@ -268,6 +297,43 @@ int ike_send_raw(struct ike_engine *eng, const uint8_t *buf, size_t len, uint32_
 	return 0;
 }
 
+int ike_sa_send(struct ike_sa *sa, const uint8_t *buf, size_t len)
+{
+	static const uint8_t marker[4];
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET,
+		.sin_port = htons(sa->peer_port),
+		.sin_addr.s_addr = sa->peer_addr,
+	};
+	struct iovec iov[2] = { { (void *)marker, sizeof(marker) }, { (void *)buf, len } };
+	struct msghdr mh = { .msg_name = &sin, .msg_namelen = sizeof(sin), .msg_iov = iov,
+			     .msg_iovlen = 2 };
+
+	if (!sa->natt || sa->eng->fd_natt < 0)
+		return ike_send_raw(sa->eng, buf, len, sa->peer_addr, sa->peer_port);
+	/* RFC 3948 2.2: IKE on the NAT-T port starts with four zero bytes. */
+	if (sendmsg(sa->eng->fd_natt, &mh, 0) < 0) {
+		log_debug("sendmsg: %s", strerror(errno));
+		return -errno;
+	}
+	sa->eng->counters[IKE_C_TX]++;
+	return 0;
+}
+
+int ike_natd_hash(const uint8_t spi_i[IKE_SPI_LEN], const uint8_t spi_r[IKE_SPI_LEN],
+		  uint32_t addr, uint16_t port, uint8_t out[20])
+{
+	uint8_t in[2 * IKE_SPI_LEN + 6];
+	unsigned int out_len = 0;
+
+	memcpy(in, spi_i, IKE_SPI_LEN);
+	memcpy(in + IKE_SPI_LEN, spi_r, IKE_SPI_LEN);
+	memcpy(in + 2 * IKE_SPI_LEN, &addr, 4);
+	put_be16(in + 2 * IKE_SPI_LEN + 4, port);
+	return EVP_Digest(in, sizeof(in), out, &out_len, EVP_sha1(), NULL) && out_len == 20 ? 0 :
+													       -EIO;
+}
+
 void ike_msg_begin(struct ike_sa *sa, struct ike_wbuf *wb, uint8_t exchange, bool response,
 		   uint32_t msg_id)
 {
@@ -297,7 +363,7 @@ int ike_send_request_plain(struct ike_sa *sa, const uint8_t *buf, size_t len,
 		memcpy(sa->req, buf, len);
 	sa->req_len = len;
 	arm_request(sa, kind);
-	return ike_send_raw(sa->eng, sa->req, sa->req_len, sa->peer_addr, sa->peer_port);
+	return ike_sa_send(sa, sa->req, sa->req_len);
 }
 
 int ike_send_protected(struct ike_sa *sa, uint8_t exchange, bool response, uint32_t msg_id,
@@ -318,7 +384,7 @@ int ike_send_protected(struct ike_sa *sa, uint8_t exchange, bool response, uint3
 		sa->resp_len = wb.len;
 		if (msg_id == sa->peer_msg_id)
 			sa->peer_msg_id++;
-		return ike_send_raw(sa->eng, sa->resp, sa->resp_len, sa->peer_addr, sa->peer_port);
+		return ike_sa_send(sa, sa->resp, sa->resp_len);
 	}
 	sa->next_msg_id = msg_id + 1;
 	return ike_send_request_plain(sa, buf, wb.len, kind);
@@ -444,7 +510,7 @@ static bool msgid_ok(struct ike_sa *sa, const struct ike_hdr *h, bool response)
 	}
 	if (h->msg_id + 1 == sa->peer_msg_id && sa->resp_len) {
 		ike_count(sa->eng, IKE_C_RESENT_RESPONSES, NULL);
-		ike_send_raw(sa->eng, sa->resp, sa->resp_len, sa->peer_addr, sa->peer_port);
+		ike_sa_send(sa, sa->resp, sa->resp_len);
 		return false;
 	}
 	if (h->msg_id != sa->peer_msg_id) {
@@ -456,7 +522,7 @@ static bool msgid_ok(struct ike_sa *sa, const struct ike_hdr *h, bool response)
 }
 
 static void process_protected(struct ike_sa *sa, uint8_t *buf, size_t len,
-			      const struct ike_hdr *h)
+			      const struct ike_hdr *h, bool natt, uint16_t from_port)
 {
 	bool response = h->flags & IKE_FLAG_RESPONSE;
 	struct ike_chain outer, inner;
@@ -487,6 +553,12 @@ static void process_protected(struct ike_sa *sa, uint8_t *buf, size_t len,
 			  "exchange %u message %u failed %s, dropped", h->exchange, h->msg_id,
 			  err == -EBADMSG ? "authentication" : "decryption");
 		return;
+	}
+	/* Authenticated: now the peer may move to the NAT-T port, or its NAT
+	 * mapping may change (RFC 7296 2.23). */
+	if (natt && (!sa->natt || sa->peer_port != from_port)) {
+		sa->natt = true;
+		sa->peer_port = from_port;
 	}
 	perr = ike_chain_parse(outer.pl[outer.n - 1].body[-IKE_GEN_HDR_LEN], plain, plain_len,
 			       &inner, &bad_type);
@@ -554,21 +626,41 @@ static uint64_t now_ns(void)
 }
 
 static void process(struct ike_engine *eng, uint8_t *buf, size_t len, uint32_t from_addr,
-		    uint16_t from_port);
+		    uint16_t from_port, bool natt);
 
-void ike_engine_process(struct ike_engine *eng, uint8_t *buf, size_t len, uint32_t from_addr,
-			uint16_t from_port)
+static void timed_process(struct ike_engine *eng, uint8_t *buf, size_t len, uint32_t from_addr,
+			  uint16_t from_port, bool natt)
 {
 	uint64_t t0 = now_ns();
 	int slot;
 
-	process(eng, buf, len, from_addr, from_port);
+	process(eng, buf, len, from_addr, from_port, natt);
 	if (len >= IKE_HDR_LEN && (slot = xchg_slot(buf[18])) >= 0)
 		eng->proc_ns[slot][!!(buf[19] & IKE_FLAG_RESPONSE)] = now_ns() - t0;
 }
 
+void ike_engine_process(struct ike_engine *eng, uint8_t *buf, size_t len, uint32_t from_addr,
+			uint16_t from_port)
+{
+	timed_process(eng, buf, len, from_addr, from_port, false);
+}
+
+void ike_engine_process_natt(struct ike_engine *eng, uint8_t *buf, size_t len, uint32_t from_addr,
+			     uint16_t from_port)
+{
+	/* A NAT keepalive (RFC 3948 2.3) is one 0xff byte: nothing to do. */
+	if (len == 1 && buf[0] == 0xff)
+		return;
+	/* Without the non-ESP marker it is ESP in UDP, not for us. */
+	if (len < 4 || buf[0] || buf[1] || buf[2] || buf[3]) {
+		ike_count(eng, IKE_C_MALFORMED, "NAT-T port: %zu bytes without non-ESP marker", len);
+		return;
+	}
+	timed_process(eng, buf + 4, len - 4, from_addr, from_port, true);
+}
+
 static void process(struct ike_engine *eng, uint8_t *buf, size_t len, uint32_t from_addr,
-		    uint16_t from_port)
+		    uint16_t from_port, bool natt)
 {
 	struct ike_hdr h;
 	struct ike_sa *sa;
@@ -606,20 +698,19 @@ static void process(struct ike_engine *eng, uint8_t *buf, size_t len, uint32_t f
 			  h.exchange);
 		goto out;
 	}
-	process_protected(sa, buf, len, &h);
+	process_protected(sa, buf, len, &h, natt, from_port);
 out:
 	reap(eng);
 }
 
-void ike_engine_input(struct ike_engine *eng)
+static void input_from(struct ike_engine *eng, int fd, bool natt)
 {
-	uint8_t buf[IKE_MSG_MAX + 1];
+	uint8_t buf[IKE_MSG_MAX + 5];
 
 	for (;;) {
 		struct sockaddr_in from;
 		socklen_t from_len = sizeof(from);
-		ssize_t n = recvfrom(eng->fd, buf, sizeof(buf), 0, (struct sockaddr *)&from,
-				     &from_len);
+		ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &from_len);
 
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
@@ -628,8 +719,20 @@ void ike_engine_input(struct ike_engine *eng)
 				break;
 			continue;
 		}
-		ike_engine_process(eng, buf, (size_t)n, from.sin_addr.s_addr, ntohs(from.sin_port));
+		if (natt)
+			ike_engine_process_natt(eng, buf, (size_t)n, from.sin_addr.s_addr,
+						ntohs(from.sin_port));
+		else
+			ike_engine_process(eng, buf, (size_t)n, from.sin_addr.s_addr,
+					   ntohs(from.sin_port));
 	}
+}
+
+void ike_engine_input(struct ike_engine *eng)
+{
+	input_from(eng, eng->fd, false);
+	if (eng->fd_natt >= 0)
+		input_from(eng, eng->fd_natt, true);
 }
 
 int ike_engine_timeout_ms(const struct ike_engine *eng)
@@ -672,7 +775,7 @@ void ike_engine_tick(struct ike_engine *eng)
 		sa->req_tries++;
 		sa->req_deadline_ms = now + ((uint64_t)eng->cfg.retransmit_base_ms << sa->req_tries);
 		ike_count(eng, IKE_C_RETRANSMITS, NULL);
-		ike_send_raw(eng, sa->req, sa->req_len, sa->peer_addr, sa->peer_port);
+		ike_sa_send(sa, sa->req, sa->req_len);
 	}
 	reap(eng);
 }

@@ -117,6 +117,50 @@ static int derive(struct ike_sa *sa, const uint8_t *peer_ke, size_t peer_ke_len)
 	return err;
 }
 
+/* --- NAT detection (RFC 7296 2.23) --- */
+
+static void put_natd(struct ike_sa *sa, struct ike_wbuf *wb, uint32_t peer_addr, uint16_t peer_port)
+{
+	struct ike_engine *eng = sa->eng;
+	uint8_t src[20], dst[20];
+
+	ike_natd_hash(sa->spi_i, sa->spi_r, eng->cfg.local_addr, eng->cfg.port, src);
+	/* Faking our own hash makes the peer see a NAT: ESP goes in UDP,
+	 * which userspace ESP stacks need (strongSwan's encap = yes). */
+	if (sa->cfg->encap)
+		ike_random(src, sizeof(src));
+	ike_natd_hash(sa->spi_i, sa->spi_r, peer_addr, peer_port, dst);
+	ike_put_notify(wb, 0, NULL, 0, IKE_N_NAT_DETECTION_SOURCE_IP, src, sizeof(src));
+	ike_put_notify(wb, 0, NULL, 0, IKE_N_NAT_DETECTION_DESTINATION_IP, dst, sizeof(dst));
+}
+
+/* Compares the peer's NAT_D payloads with what we see; true when either
+ * side is behind a NAT. *present tells whether the peer sent any. */
+static bool natd_check(struct ike_sa *sa, const struct ike_chain *c, const struct ike_hdr *h,
+		       uint32_t peer_addr, uint16_t peer_port, bool *present)
+{
+	uint8_t want_src[20], want_dst[20];
+	bool src_seen = false, dst_seen = false, src_ok = false, dst_ok = false;
+
+	ike_natd_hash(h->spi_i, h->spi_r, peer_addr, peer_port, want_src);
+	ike_natd_hash(h->spi_i, h->spi_r, sa->eng->cfg.local_addr, sa->eng->cfg.port, want_dst);
+	for (unsigned int i = 0; i < c->n; i++) {
+		struct ike_notify_pl n;
+
+		if (c->pl[i].type != IKE_PL_NOTIFY || ike_notify_parse(c->pl[i].body, c->pl[i].len, &n))
+			continue;
+		if (n.type == IKE_N_NAT_DETECTION_SOURCE_IP) {
+			src_seen = true;
+			src_ok |= n.data_len == 20 && !memcmp(n.data, want_src, 20);
+		} else if (n.type == IKE_N_NAT_DETECTION_DESTINATION_IP) {
+			dst_seen = true;
+			dst_ok |= n.data_len == 20 && !memcmp(n.data, want_dst, 20);
+		}
+	}
+	*present = src_seen && dst_seen;
+	return *present && (!src_ok || !dst_ok);
+}
+
 /* --- initiator --- */
 
 static int send_init(struct ike_sa *sa)
@@ -134,6 +178,8 @@ static int send_init(struct ike_sa *sa)
 	ike_put_sa(&wb, &offer);
 	ike_put_ke(&wb, IKE_DH_CURVE25519, sa->dh.pub, sizeof(sa->dh.pub));
 	ike_put_nonce(&wb, sa->ni, sa->ni_len);
+	if (sa->eng->cfg.nat_detection)
+		put_natd(sa, &wb, sa->peer_addr, sa->peer_port);
 	if (ike_wb_finish_msg(&wb))
 		return -EMSGSIZE;
 	err = keep_copy(&sa->init_msg_i, &sa->init_msg_i_len, wb.buf, wb.len);
@@ -297,6 +343,18 @@ void ike_init_response(struct ike_sa *sa, uint8_t *msg, size_t len, const struct
 		init_failed(sa, "key derivation failed (bad KE?)");
 		return;
 	}
+	if (eng->cfg.nat_detection) {
+		bool present, nat = natd_check(sa, &c, h, sa->peer_addr, sa->peer_port, &present);
+
+		/* Float to the NAT-T port for IKE_AUTH on (RFC 7296 2.23). */
+		if (present && (nat || sa->cfg->encap)) {
+			log_info("peer %s: %s, moving to port %u", sa->cfg->name,
+				 nat ? "NAT detected" : "UDP encapsulation forced",
+				 eng->cfg.natt_port);
+			sa->natt = true;
+			sa->peer_port = eng->cfg.natt_port;
+		}
+	}
 	sa->req_kind = IKE_REQ_NONE;
 	if (send_auth(sa))
 		init_failed(sa, "cannot send IKE_AUTH");
@@ -361,7 +419,7 @@ static struct ike_sa *find_half_open(struct ike_engine *eng, const struct ike_hd
 	return NULL;
 }
 
-static int send_init_response(struct ike_sa *sa, uint8_t num)
+static int send_init_response(struct ike_sa *sa, uint8_t num, bool natd)
 {
 	struct ike_wbuf wb;
 	struct ike_sa_pl acc;
@@ -373,6 +431,8 @@ static int send_init_response(struct ike_sa *sa, uint8_t num)
 	ike_put_ke(&wb, IKE_DH_CURVE25519, sa->dh.pub, sizeof(sa->dh.pub));
 	ike_put_nonce(&wb, sa->nr, sa->nr_len);
 	ike_put_notify(&wb, 0, NULL, 0, IKE_N_CHILDLESS_IKEV2_SUPPORTED, NULL, 0);
+	if (natd)
+		put_natd(sa, &wb, sa->peer_addr, sa->peer_port);
 	if (ike_wb_finish_msg(&wb))
 		return -EMSGSIZE;
 	sa->resp_len = wb.len;
@@ -496,7 +556,15 @@ void ike_init_request(struct ike_engine *eng, uint8_t *msg, size_t len, const st
 	}
 	/* The response carries our public value: build it before deriving,
 	 * which frees the private key. */
-	if (send_init_response(sa, num) || derive(sa, ke.data, ke.len)) {
+	{
+		bool natd = false;
+
+		/* Answer NAT_D only when enabled and asked (RFC 7296 2.23). */
+		if (eng->cfg.nat_detection)
+			natd_check(sa, &c, h, addr, port, &natd);
+		err = send_init_response(sa, num, natd);
+	}
+	if (err || derive(sa, ke.data, ke.len)) {
 		ike_count(eng, IKE_C_MALFORMED, "IKE_SA_INIT from peer %s: unusable KE value",
 			  cfg->name);
 		sa->state = IKE_S_DEAD;
@@ -603,6 +671,7 @@ static struct ike_child *auth_child(struct ike_sa *sa, const struct ike_chain *c
 		return NULL;
 	}
 	child->encr = encr;
+	child->encap = sa->natt;
 	child->spi_out = get_be32(offer.p[idx].spi);
 	child->spi_in = ike_new_spi32();
 	child->ts_local = our_r;
@@ -692,6 +761,7 @@ static void auth_response_child(struct ike_sa *sa, const struct ike_chain *c)
 	if (!child)
 		return;
 	child->encr = encr;
+	child->encap = sa->natt;
 	child->spi_in = sa->child_spi_offer;
 	child->spi_out = get_be32(acc.p[0].spi);
 	child->ts_local = tsi;

@@ -42,6 +42,7 @@ struct ike_sa {
 	uint32_t peer_addr; /* network order */
 	uint16_t peer_port; /* host order */
 	uint16_t encr;	    /* SK transform chosen */
+	bool natt;	    /* floated: port 4500 with the non-ESP marker */
 
 	struct ike_dh dh;
 	uint8_t ni[IKE_NONCE_MAX], nr[IKE_NONCE_MAX];
@@ -86,6 +87,7 @@ struct ike_sa {
 
 struct ike_engine {
 	int fd;
+	int fd_natt; /* -1 unless nat_detection */
 	struct ike_engine_cfg cfg;
 	const struct ike_events *ev;
 	void *ev_ctx;
@@ -122,6 +124,11 @@ int ike_send_protected(struct ike_sa *sa, uint8_t exchange, bool response, uint3
 		       enum ike_req_kind kind, const struct ike_wbuf *inner);
 int ike_send_raw(struct ike_engine *eng, const uint8_t *buf, size_t len, uint32_t addr,
 		 uint16_t port);
+/* To the SA's peer, through the NAT-T socket with the marker once floated. */
+int ike_sa_send(struct ike_sa *sa, const uint8_t *buf, size_t len);
+/* NAT_DETECTION hash: SHA-1(SPIi | SPIr | IPv4 | port) (RFC 7296 2.23). */
+int ike_natd_hash(const uint8_t spi_i[IKE_SPI_LEN], const uint8_t spi_r[IKE_SPI_LEN],
+		  uint32_t addr, uint16_t port, uint8_t out[20]);
 int ike_send_request_plain(struct ike_sa *sa, const uint8_t *buf, size_t len,
 			   enum ike_req_kind kind);
 /* Protected error notify in a response. */
@@ -132,6 +139,7 @@ int ike_send_error_notify(struct ike_sa *sa, uint8_t exchange, uint32_t msg_id, 
  * responses return 0 when handled. */
 void ike_init_request(struct ike_engine *eng, uint8_t *msg, size_t len, const struct ike_hdr *h,
 		      uint32_t addr, uint16_t port);
+#define IKE_NATT_PORT 4500
 void ike_init_response(struct ike_sa *sa, uint8_t *msg, size_t len, const struct ike_hdr *h);
 void ike_auth_request(struct ike_sa *sa, const struct ike_hdr *h, const struct ike_chain *c);
 void ike_auth_response(struct ike_sa *sa, const struct ike_chain *c);

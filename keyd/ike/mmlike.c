@@ -171,8 +171,8 @@ static void ev_child_up(void *ctx, struct ike_sa *sa, const struct ike_child *c)
 	struct app *app = ctx;
 
 	if (app->keys_out) {
-		fprintf(app->keys_out, "child %s spi_in %08x spi_out %08x encr %u key_in ",
-			ike_sa_peer(sa)->name, c->spi_in, c->spi_out, c->encr);
+		fprintf(app->keys_out, "child %s spi_in %08x spi_out %08x encr %u encap %d key_in ",
+			ike_sa_peer(sa)->name, c->spi_in, c->spi_out, c->encr, c->encap);
 		hex(app->keys_out, c->key_in, sizeof(c->key_in));
 		fprintf(app->keys_out, " key_out ");
 		hex(app->keys_out, c->key_out, sizeof(c->key_out));
@@ -296,6 +296,10 @@ static int load_conf(struct app *app, const char *path)
 		app->ecfg.cookie_threshold = (unsigned int)ival;
 	if (config_lookup_int(&cfg, "retransmit_ms", &ival))
 		app->ecfg.retransmit_base_ms = (unsigned int)ival;
+	if (config_lookup_bool(&cfg, "nat_detection", &ival))
+		app->ecfg.nat_detection = ival;
+	if (config_lookup_int(&cfg, "natt_port", &ival))
+		app->ecfg.natt_port = (uint16_t)ival;
 	peers = config_lookup(&cfg, "peers");
 	n = peers ? config_setting_length(peers) : 0;
 	if (n <= 0 || n > PEERS_MAX) {
@@ -390,7 +394,9 @@ static void run(struct app *app, unsigned int timeout_s)
 	uint64_t deadline = mono_ns() / 1000000 + (uint64_t)timeout_s * 1000;
 
 	while (!stop && !app->done) {
-		struct pollfd pfd = { .fd = ike_engine_fd(app->eng), .events = POLLIN };
+		struct pollfd pfd[2];
+		int fds[2];
+		unsigned int n_fds = ike_engine_fds(app->eng, fds);
 		uint64_t now = mono_ns() / 1000000;
 		int wait = ike_engine_timeout_ms(app->eng);
 
@@ -408,7 +414,9 @@ static void run(struct app *app, unsigned int timeout_s)
 		}
 		if (wait < 0 || wait > 100)
 			wait = 100;
-		if (poll(&pfd, 1, wait) > 0)
+		for (unsigned int i = 0; i < n_fds; i++)
+			pfd[i] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
+		if (poll(pfd, n_fds, wait) > 0)
 			ike_engine_input(app->eng);
 		ike_engine_tick(app->eng);
 	}
