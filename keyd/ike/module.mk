@@ -11,3 +11,9 @@ FMT_SRCS += $(wildcard keyd/ike/*.h)
 # strongSwan interop both ways (about 2 s each), AES-GCM and ChaCha20-Poly1305.
 TEST_SUITES += ike-interop:'BUILD=$(BUILD) tests/ike/interop.sh'
 TEST_SUITES += ike-interop-chacha:'BUILD=$(BUILD) IKE_ALG=chacha20poly1305 ESP_ALG=chacha20poly1305 tests/ike/interop.sh'
+
+# Unit tests (cmocka, ASan + UBSan).
+$(eval $(call TEST_PROGRAM,test_ike_crypto,tests/ike/test_ike_crypto.c $(IKE_SRCS)))
+TEST_SUITES += unit-ike-crypto:$(BUILD)/tests/test_ike_crypto
+$(eval $(call TEST_PROGRAM,test_ike_wire,tests/ike/test_ike_wire.c $(IKE_CODEC_SRCS)))
+TEST_SUITES += unit-ike-wire:$(BUILD)/tests/test_ike_wire
