@@ -10,7 +10,6 @@
 #include "lib/bytes.h"
 #include "lib/log.h"
 
-#define IKE_N_CHILDLESS_IKEV2_SUPPORTED 16418
 #define COOKIE_TRIES 2
 
 static void ike_offer(const struct ike_peer_cfg *cfg, struct ike_sa_pl *sa)
