@@ -443,15 +443,12 @@ static int send_init_response(struct ike_sa *sa, uint8_t num, bool natd)
 static int choose_ike_proposal(const struct ike_peer_cfg *cfg, const struct ike_sa_pl *offer,
 			       uint16_t ke_group, uint16_t *encr, uint8_t *num)
 {
-	bool dh31_somewhere = false;
-
 	for (unsigned int i = 0; i < offer->n_props; i++) {
 		bool dh31;
 
 		if (!ike_proposal_pick(&offer->p[i], cfg->ike_encr, encr, &dh31) ||
 		    offer->p[i].spi_len)
 			continue;
-		dh31_somewhere |= dh31;
 		if (!dh31)
 			continue;
 		if (ke_group != IKE_DH_CURVE25519)

@@ -21,3 +21,32 @@ TEST_SUITES += unit-ike-wire:$(BUILD)/tests/test_ike_wire
 # path (about 2 s).
 $(eval $(call TEST_PROGRAM,test_ike_engine,tests/ike/test_ike_engine.c $(IKE_SRCS)))
 TEST_SUITES += unit-ike-engine:$(BUILD)/tests/test_ike_engine
+
+# libFuzzer + ASan/UBSan harnesses (clang): the codec, and the engine behind
+# the integrity check. `make test` runs them for about 20 s in total from
+# the committed seeds; `make fuzz-ike FUZZ_TIME=600` runs them longer.
+FUZZ_CC ?= clang
+FUZZ_FLAGS := -std=c11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+              -I. -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter
+FUZZ_LIB_SRCS := lib/aead.c lib/log.c
+FUZZ_TIME ?= 10
+
+$(BUILD)/fuzz/fuzz_ike_wire: tests/ike/fuzz_wire.c $(IKE_CODEC_SRCS) $(FUZZ_LIB_SRCS)
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) $^ -o $@ -lcrypto -lbpf
+
+$(BUILD)/fuzz/fuzz_ike_engine: tests/ike/fuzz_engine.c $(IKE_SRCS) $(FUZZ_LIB_SRCS)
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) $^ -o $@ -lcrypto -lbpf
+
+TEST_TARGETS += $(BUILD)/fuzz/fuzz_ike_wire $(BUILD)/fuzz/fuzz_ike_engine
+FMT_SRCS += tests/ike/fuzz_wire.c tests/ike/fuzz_engine.c
+TEST_SUITES += fuzz-ike-wire:'tests/ike/fuzz.sh $(BUILD)/fuzz/fuzz_ike_wire tests/ike/seeds/wire 8'
+TEST_SUITES += fuzz-ike-engine:'tests/ike/fuzz.sh $(BUILD)/fuzz/fuzz_ike_engine tests/ike/seeds/engine 12'
+
+.PHONY: fuzz-ike
+fuzz-ike: $(BUILD)/fuzz/fuzz_ike_wire $(BUILD)/fuzz/fuzz_ike_engine
+	$(Q)tests/ike/fuzz.sh $(BUILD)/fuzz/fuzz_ike_wire tests/ike/seeds/wire $(FUZZ_TIME)
+	$(Q)tests/ike/fuzz.sh $(BUILD)/fuzz/fuzz_ike_engine tests/ike/seeds/engine $(FUZZ_TIME)
