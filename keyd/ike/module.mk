@@ -50,3 +50,12 @@ TEST_SUITES += fuzz-ike-engine:'tests/ike/fuzz.sh $(BUILD)/fuzz/fuzz_ike_engine 
 fuzz-ike: $(BUILD)/fuzz/fuzz_ike_wire $(BUILD)/fuzz/fuzz_ike_engine
 	$(Q)tests/ike/fuzz.sh $(BUILD)/fuzz/fuzz_ike_wire tests/ike/seeds/wire $(FUZZ_TIME)
 	$(Q)tests/ike/fuzz.sh $(BUILD)/fuzz/fuzz_ike_engine tests/ike/seeds/engine $(FUZZ_TIME)
+
+# ML-IKE initialisation HA/MH/FA in namespaces with pinned maps (about 4 s).
+TEST_SUITES += ike-mlike:'BUILD=$(BUILD) tests/ike/mlike.sh'
+
+# Paper Table 2/3 (initialisation row): medians of 20 runs, no emulated delay.
+.PHONY: bench-mlike
+bench-mlike: deps
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/mmlike
+	$(Q)BUILD=$(BUILD) RUNS=20 RESULTS=$(BUILD)/mlike-timing.json tests/ike/mlike.sh
