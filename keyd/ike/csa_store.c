@@ -60,7 +60,8 @@ int csa_store_del(struct csa_store *st, uint32_t spi)
 
 	memset(&zero, 0, sizeof(zero));
 	/* A reader between the two calls finds an invalid CSA and drops. */
-	if (bpf_map_update_elem(st->fd, &spi, &zero, BPF_EXIST) || bpf_map_delete_elem(st->fd, &spi))
+	if (bpf_map_update_elem(st->fd, &spi, &zero, BPF_EXIST) ||
+	    bpf_map_delete_elem(st->fd, &spi))
 		return errno == ENOENT ? 0 : -errno;
 	return 0;
 }

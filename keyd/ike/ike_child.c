@@ -20,8 +20,7 @@ void ike_child_offer(const struct ike_peer_cfg *cfg, uint32_t spi, struct ike_sa
 	p->proto = IKE_PROTO_ESP;
 	p->spi_len = 4;
 	put_be32(p->spi, spi);
-	p->t[p->n_trans++] =
-		ike_xform(IKE_TRANS_ENCR, encr);
+	p->t[p->n_trans++] = ike_xform(IKE_TRANS_ENCR, encr);
 	p->t[p->n_trans++] = ike_xform(IKE_TRANS_ESN, IKE_ESN_NONE);
 }
 
@@ -169,8 +168,7 @@ static uint16_t create_parse(const struct ike_chain *c, struct create_req *r)
 	return 0;
 }
 
-void ike_create_child_request(struct ike_sa *sa, const struct ike_hdr *h,
-			      const struct ike_chain *c)
+void ike_create_child_request(struct ike_sa *sa, const struct ike_hdr *h, const struct ike_chain *c)
 {
 	uint8_t buf[1024], nr[IKE_NONCE_LEN], g_ir[IKE_X25519_LEN];
 	struct ike_dh dh = { 0 };
@@ -192,15 +190,15 @@ void ike_create_child_request(struct ike_sa *sa, const struct ike_hdr *h,
 	if (!refuse && !child)
 		refuse = IKE_N_NO_ADDITIONAL_SAS;
 	if (!refuse && (ike_random(nr, sizeof(nr)) ||
-			(r.have_ke && (ike_dh_generate(&dh) ||
-				       ike_dh_shared(&dh, r.ke.data, r.ke.len, g_ir)))))
+			(r.have_ke &&
+			 (ike_dh_generate(&dh) || ike_dh_shared(&dh, r.ke.data, r.ke.len, g_ir)))))
 		refuse = IKE_N_NO_PROPOSAL_CHOSEN;
 	if (refuse) {
 		uint8_t group[2];
 
 		put_be16(group, IKE_DH_CURVE25519);
-		ike_count(sa->eng, IKE_C_NO_PROPOSAL, "peer %s: CREATE_CHILD_SA refused (notify %u)",
-			  sa->cfg->name, refuse);
+		ike_count(sa->eng, IKE_C_NO_PROPOSAL,
+			  "peer %s: CREATE_CHILD_SA refused (notify %u)", sa->cfg->name, refuse);
 		ike_send_error_notify(sa, IKE_CREATE_CHILD_SA, h->msg_id, refuse, group,
 				      refuse == IKE_N_INVALID_KE_PAYLOAD ? 2 : 0);
 		goto out;
@@ -220,8 +218,7 @@ void ike_create_child_request(struct ike_sa *sa, const struct ike_hdr *h,
 	acc.p[0].n_trans = 0;
 	acc.p[0].t[acc.p[0].n_trans++] = ike_xform(IKE_TRANS_ENCR, encr);
 	if (r.have_ke)
-		acc.p[0].t[acc.p[0].n_trans++] =
-			ike_xform(IKE_TRANS_DH, IKE_DH_CURVE25519);
+		acc.p[0].t[acc.p[0].n_trans++] = ike_xform(IKE_TRANS_DH, IKE_DH_CURVE25519);
 	acc.p[0].t[acc.p[0].n_trans++] = ike_xform(IKE_TRANS_ESN, IKE_ESN_NONE);
 	ike_put_sa(&out, &acc);
 	ike_put_nonce(&out, nr, sizeof(nr));

@@ -151,7 +151,8 @@ int ike_conf_peer(const config_setting_t *s, struct ike_peer_cfg *peer)
 
 	memset(peer, 0, sizeof(*peer));
 	if (!config_setting_lookup_string(s, "name", &name) || strlen(name) >= IKE_NAME_MAX ||
-	    !config_setting_lookup_string(s, "address", &addr) || inet_pton(AF_INET, addr, &a) != 1) {
+	    !config_setting_lookup_string(s, "address", &addr) ||
+	    inet_pton(AF_INET, addr, &a) != 1) {
 		log_err("line %d: a peer needs name (< %d chars) and address (A.B.C.D)",
 			config_setting_source_line(s), IKE_NAME_MAX);
 		return -EINVAL;

@@ -130,8 +130,8 @@ enum ike_notify {
 #define IKE_NONCE_MAX 256
 #define IKE_PRF_LEN 32 /* HMAC-SHA2-256 output and preferred key length */
 #define IKE_X25519_LEN 32
-#define IKE_AEAD_KEY_LEN 32  /* AES-256-GCM and ChaCha20-Poly1305 */
-#define IKE_AEAD_SALT_LEN 4  /* RFC 5282 / RFC 7634: keying material = key | salt */
+#define IKE_AEAD_KEY_LEN 32 /* AES-256-GCM and ChaCha20-Poly1305 */
+#define IKE_AEAD_SALT_LEN 4 /* RFC 5282 / RFC 7634: keying material = key | salt */
 #define IKE_AEAD_IV_LEN 8
 #define IKE_AEAD_ICV_LEN 16
 #define IKE_SPI_LEN 8

@@ -196,7 +196,9 @@ int ike_psk_auth(const uint8_t *psk, size_t psk_len, const uint8_t *msg, size_t 
 	uint8_t maced_id[IKE_PRF_LEN], key[IKE_PRF_LEN];
 	struct ike_iov id_part = { id_body, id_len };
 	struct ike_iov pad_part = { pad, sizeof(pad) - 1 };
-	struct ike_iov octets[] = { { msg, msg_len }, { nonce, nonce_len }, { maced_id, IKE_PRF_LEN } };
+	struct ike_iov octets[] = { { msg, msg_len },
+				    { nonce, nonce_len },
+				    { maced_id, IKE_PRF_LEN } };
 	int err;
 
 	err = ike_prf(sk_p, IKE_PRF_LEN, &id_part, 1, maced_id);

@@ -265,7 +265,8 @@ struct ike_sa *ike_sa_find(struct ike_engine *eng, const struct ike_hdr *h, uint
 	for (struct ike_sa *sa = eng->sas; sa; sa = sa->next) {
 		if (sa->state == IKE_S_DEAD || sa->initiator == from_initiator)
 			continue;
-		if (memcmp(sa->spi_i, h->spi_i, IKE_SPI_LEN) || memcmp(sa->spi_r, h->spi_r, IKE_SPI_LEN))
+		if (memcmp(sa->spi_i, h->spi_i, IKE_SPI_LEN) ||
+		    memcmp(sa->spi_r, h->spi_r, IKE_SPI_LEN))
 			continue;
 		return sa;
 	}
@@ -306,8 +307,9 @@ int ike_sa_send(struct ike_sa *sa, const uint8_t *buf, size_t len)
 		.sin_addr.s_addr = sa->peer_addr,
 	};
 	struct iovec iov[2] = { { (void *)marker, sizeof(marker) }, { (void *)buf, len } };
-	struct msghdr mh = { .msg_name = &sin, .msg_namelen = sizeof(sin), .msg_iov = iov,
-			     .msg_iovlen = 2 };
+	struct msghdr mh = {
+		.msg_name = &sin, .msg_namelen = sizeof(sin), .msg_iov = iov, .msg_iovlen = 2
+	};
 
 	if (!sa->natt || sa->eng->fd_natt < 0)
 		return ike_send_raw(sa->eng, buf, len, sa->peer_addr, sa->peer_port);
@@ -320,8 +322,8 @@ int ike_sa_send(struct ike_sa *sa, const uint8_t *buf, size_t len)
 	return 0;
 }
 
-int ike_natd_hash(const uint8_t spi_i[IKE_SPI_LEN], const uint8_t spi_r[IKE_SPI_LEN],
-		  uint32_t addr, uint16_t port, uint8_t out[20])
+int ike_natd_hash(const uint8_t spi_i[IKE_SPI_LEN], const uint8_t spi_r[IKE_SPI_LEN], uint32_t addr,
+		  uint16_t port, uint8_t out[20])
 {
 	uint8_t in[2 * IKE_SPI_LEN + 6];
 	unsigned int out_len = 0;
@@ -331,7 +333,7 @@ int ike_natd_hash(const uint8_t spi_i[IKE_SPI_LEN], const uint8_t spi_r[IKE_SPI_
 	memcpy(in + 2 * IKE_SPI_LEN, &addr, 4);
 	put_be16(in + 2 * IKE_SPI_LEN + 4, port);
 	return EVP_Digest(in, sizeof(in), out, &out_len, EVP_sha1(), NULL) && out_len == 20 ? 0 :
-													       -EIO;
+											      -EIO;
 }
 
 void ike_msg_begin(struct ike_sa *sa, struct ike_wbuf *wb, uint8_t exchange, bool response,
@@ -418,8 +420,7 @@ uint16_t ike_chain_error(const struct ike_chain *c)
 
 /* An IKE_SA_INIT with a major version we do not speak gets one unprotected
  * INVALID_MAJOR_VERSION (RFC 7296 2.5). */
-static void answer_version(struct ike_engine *eng, const uint8_t *buf, uint32_t addr,
-			   uint16_t port)
+static void answer_version(struct ike_engine *eng, const uint8_t *buf, uint32_t addr, uint16_t port)
 {
 	struct ike_hdr h = { .exchange = IKE_SA_INIT, .flags = IKE_FLAG_RESPONSE };
 	uint8_t out[64];
@@ -466,8 +467,7 @@ static void dispatch_request(struct ike_sa *sa, const struct ike_hdr *h, const s
 	}
 }
 
-static void dispatch_response(struct ike_sa *sa, const struct ike_hdr *h,
-			      const struct ike_chain *c)
+static void dispatch_response(struct ike_sa *sa, const struct ike_hdr *h, const struct ike_chain *c)
 {
 	enum ike_req_kind kind = sa->req_kind;
 
@@ -503,7 +503,8 @@ static bool msgid_ok(struct ike_sa *sa, const struct ike_hdr *h, bool response)
 	if (response) {
 		if (sa->req_kind == IKE_REQ_NONE || h->msg_id != sa->next_msg_id - 1) {
 			ike_count(sa->eng, IKE_C_BAD_MSGID,
-				  "response with message ID %u not outstanding, dropped", h->msg_id);
+				  "response with message ID %u not outstanding, dropped",
+				  h->msg_id);
 			return false;
 		}
 		return true;
@@ -514,15 +515,16 @@ static bool msgid_ok(struct ike_sa *sa, const struct ike_hdr *h, bool response)
 		return false;
 	}
 	if (h->msg_id != sa->peer_msg_id) {
-		ike_count(sa->eng, IKE_C_BAD_MSGID, "request with message ID %u, expected %u, dropped",
-			  h->msg_id, sa->peer_msg_id);
+		ike_count(sa->eng, IKE_C_BAD_MSGID,
+			  "request with message ID %u, expected %u, dropped", h->msg_id,
+			  sa->peer_msg_id);
 		return false;
 	}
 	return true;
 }
 
-static void process_protected(struct ike_sa *sa, uint8_t *buf, size_t len,
-			      const struct ike_hdr *h, bool natt, uint16_t from_port)
+static void process_protected(struct ike_sa *sa, uint8_t *buf, size_t len, const struct ike_hdr *h,
+			      bool natt, uint16_t from_port)
 {
 	bool response = h->flags & IKE_FLAG_RESPONSE;
 	struct ike_chain outer, inner;
@@ -541,8 +543,9 @@ static void process_protected(struct ike_sa *sa, uint8_t *buf, size_t len,
 	perr = ike_chain_parse(h->next_payload, buf + IKE_HDR_LEN, len - IKE_HDR_LEN, &outer,
 			       &bad_type);
 	if (perr || outer.n == 0 || outer.pl[outer.n - 1].type != IKE_PL_SK) {
-		ike_count(sa->eng, IKE_C_MALFORMED, "exchange %u: no valid SK payload (%s), dropped",
-			  h->exchange, perr ? ike_perr_name(perr) : "missing");
+		ike_count(sa->eng, IKE_C_MALFORMED,
+			  "exchange %u: no valid SK payload (%s), dropped", h->exchange,
+			  perr ? ike_perr_name(perr) : "missing");
 		return;
 	}
 	err = ike_sk_open(&sa->sk, buf, len, &outer.pl[outer.n - 1], &plain, &plain_len);
@@ -653,7 +656,8 @@ void ike_engine_process_natt(struct ike_engine *eng, uint8_t *buf, size_t len, u
 		return;
 	/* Without the non-ESP marker it is ESP in UDP, not for us. */
 	if (len < 4 || buf[0] || buf[1] || buf[2] || buf[3]) {
-		ike_count(eng, IKE_C_MALFORMED, "NAT-T port: %zu bytes without non-ESP marker", len);
+		ike_count(eng, IKE_C_MALFORMED, "NAT-T port: %zu bytes without non-ESP marker",
+			  len);
 		return;
 	}
 	timed_process(eng, buf + 4, len - 4, from_addr, from_port, true);
@@ -686,7 +690,8 @@ static void process(struct ike_engine *eng, uint8_t *buf, size_t len, uint32_t f
 			    !memcmp(sa->spi_i, h.spi_i, IKE_SPI_LEN))
 				break;
 		if (!sa || sa->peer_addr != from_addr) {
-			ike_count(eng, IKE_C_UNKNOWN_SPI, "IKE_SA_INIT response for no SA, dropped");
+			ike_count(eng, IKE_C_UNKNOWN_SPI,
+				  "IKE_SA_INIT response for no SA, dropped");
 			goto out;
 		}
 		ike_init_response(sa, buf, len, &h);
@@ -773,7 +778,8 @@ void ike_engine_tick(struct ike_engine *eng)
 		}
 		/* Exponential back-off (RFC 7296 2.4). */
 		sa->req_tries++;
-		sa->req_deadline_ms = now + ((uint64_t)eng->cfg.retransmit_base_ms << sa->req_tries);
+		sa->req_deadline_ms =
+			now + ((uint64_t)eng->cfg.retransmit_base_ms << sa->req_tries);
 		ike_count(eng, IKE_C_RETRANSMITS, NULL);
 		ike_sa_send(sa, sa->req, sa->req_len);
 	}

@@ -80,10 +80,8 @@ static void accepted_proposal(struct ike_sa_pl *out, uint8_t num, uint16_t encr)
 	out->p[0].num = num;
 	out->p[0].n_trans = 0;
 	out->p[0].t[out->p[0].n_trans++] = ike_xform(IKE_TRANS_ENCR, encr);
-	out->p[0].t[out->p[0].n_trans++] =
-		ike_xform(IKE_TRANS_PRF, IKE_PRF_HMAC_SHA2_256);
-	out->p[0].t[out->p[0].n_trans++] =
-		ike_xform(IKE_TRANS_DH, IKE_DH_CURVE25519);
+	out->p[0].t[out->p[0].n_trans++] = ike_xform(IKE_TRANS_PRF, IKE_PRF_HMAC_SHA2_256);
+	out->p[0].t[out->p[0].n_trans++] = ike_xform(IKE_TRANS_DH, IKE_DH_CURVE25519);
 }
 
 static int keep_copy(uint8_t **dst, size_t *dst_len, const uint8_t *src, size_t len)
@@ -110,7 +108,8 @@ static int derive(struct ike_sa *sa, const uint8_t *peer_ke, size_t peer_ke_len)
 	OPENSSL_cleanse(g_ir, sizeof(g_ir));
 	ike_dh_free(&sa->dh);
 	if (!err)
-		err = ike_sk_init(&sa->sk, sa->encr, sa->initiator ? sa->keys.sk_ei : sa->keys.sk_er,
+		err = ike_sk_init(&sa->sk, sa->encr,
+				  sa->initiator ? sa->keys.sk_ei : sa->keys.sk_er,
 				  sa->initiator ? sa->keys.sk_er : sa->keys.sk_ei);
 	sa->have_keys = !err;
 	return err;
@@ -146,7 +145,8 @@ static bool natd_check(struct ike_sa *sa, const struct ike_chain *c, const struc
 	for (unsigned int i = 0; i < c->n; i++) {
 		struct ike_notify_pl n;
 
-		if (c->pl[i].type != IKE_PL_NOTIFY || ike_notify_parse(c->pl[i].body, c->pl[i].len, &n))
+		if (c->pl[i].type != IKE_PL_NOTIFY ||
+		    ike_notify_parse(c->pl[i].body, c->pl[i].len, &n))
 			continue;
 		if (n.type == IKE_N_NAT_DETECTION_SOURCE_IP) {
 			src_seen = true;
@@ -223,8 +223,7 @@ static int send_auth(struct ike_sa *sa)
 	ike_wb_init(&in, inner_buf, sizeof(inner_buf));
 	ike_put_id(&in, IKE_PL_IDI, cfg->local_id.type, cfg->local_id.data, cfg->local_id.len);
 	if (cfg->peer_id.len)
-		ike_put_id(&in, IKE_PL_IDR, cfg->peer_id.type, cfg->peer_id.data,
-			   cfg->peer_id.len);
+		ike_put_id(&in, IKE_PL_IDR, cfg->peer_id.type, cfg->peer_id.data, cfg->peer_id.len);
 	ike_put_auth(&in, IKE_AUTH_PSK, auth, sizeof(auth));
 	OPENSSL_cleanse(auth, sizeof(auth));
 	if (cfg->child) {
@@ -284,7 +283,8 @@ void ike_init_response(struct ike_sa *sa, uint8_t *msg, size_t len, const struct
 	int perr;
 
 	if (h->msg_id != 0) {
-		ike_count(eng, IKE_C_BAD_MSGID, "IKE_SA_INIT response with message ID %u", h->msg_id);
+		ike_count(eng, IKE_C_BAD_MSGID, "IKE_SA_INIT response with message ID %u",
+			  h->msg_id);
 		return;
 	}
 	perr = ike_chain_parse(h->next_payload, msg + IKE_HDR_LEN, len - IKE_HDR_LEN, &c,
@@ -319,8 +319,9 @@ void ike_init_response(struct ike_sa *sa, uint8_t *msg, size_t len, const struct
 	sa_pl = ike_chain_find(&c, IKE_PL_SA, &n_sa);
 	ke_pl = ike_chain_find(&c, IKE_PL_KE, &n_ke);
 	nonce_pl = ike_chain_find(&c, IKE_PL_NONCE, &n_nonce);
-	if (n_sa != 1 || n_ke != 1 || n_nonce != 1 || ike_sa_parse(sa_pl->body, sa_pl->len, &chosen) ||
-	    chosen.n_props != 1 || ike_ke_parse(ke_pl->body, ke_pl->len, &ke) ||
+	if (n_sa != 1 || n_ke != 1 || n_nonce != 1 ||
+	    ike_sa_parse(sa_pl->body, sa_pl->len, &chosen) || chosen.n_props != 1 ||
+	    ike_ke_parse(ke_pl->body, ke_pl->len, &ke) ||
 	    ike_nonce_parse(nonce_pl->body, nonce_pl->len)) {
 		ike_count(eng, IKE_C_MALFORMED, "IKE_SA_INIT response lacks SA, KE or Nr");
 		init_failed(sa, "malformed response");
@@ -408,8 +409,7 @@ static bool cookie_check(struct ike_engine *eng, const struct ike_hdr *h, const 
 	return false;
 }
 
-static struct ike_sa *find_half_open(struct ike_engine *eng, const struct ike_hdr *h,
-				     uint32_t addr)
+static struct ike_sa *find_half_open(struct ike_engine *eng, const struct ike_hdr *h, uint32_t addr)
 {
 	for (struct ike_sa *sa = eng->sas; sa; sa = sa->next)
 		if (!sa->initiator && sa->state != IKE_S_DEAD && sa->peer_addr == addr &&
@@ -530,8 +530,8 @@ void ike_init_request(struct ike_engine *eng, uint8_t *msg, size_t len, const st
 		return;
 	}
 	if (err) {
-		ike_count(eng, IKE_C_NO_PROPOSAL, "IKE_SA_INIT from peer %s: no acceptable proposal",
-			  cfg->name);
+		ike_count(eng, IKE_C_NO_PROPOSAL,
+			  "IKE_SA_INIT from peer %s: no acceptable proposal", cfg->name);
 		send_plain_notify(eng, h, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0, addr, port);
 		return;
 	}
@@ -672,7 +672,8 @@ static struct ike_child *auth_child(struct ike_sa *sa, const struct ike_chain *c
 	child->spi_in = ike_new_spi32();
 	child->ts_local = our_r;
 	child->ts_remote = our_i;
-	if (ike_child_keys(sa, child, sa->initiator, NULL, 0, sa->ni, sa->ni_len, sa->nr, sa->nr_len)) {
+	if (ike_child_keys(sa, child, sa->initiator, NULL, 0, sa->ni, sa->ni_len, sa->nr,
+			   sa->nr_len)) {
 		memset(child, 0, sizeof(*child));
 		return NULL;
 	}
@@ -697,8 +698,8 @@ void ike_auth_request(struct ike_sa *sa, const struct ike_hdr *h, const struct i
 	struct ike_wbuf out;
 	size_t id_len;
 
-	if (!auth_verify(sa, ike_chain_find(c, IKE_PL_IDI, NULL), ike_chain_find(c, IKE_PL_AUTH, NULL),
-			 true)) {
+	if (!auth_verify(sa, ike_chain_find(c, IKE_PL_IDI, NULL),
+			 ike_chain_find(c, IKE_PL_AUTH, NULL), true)) {
 		ike_count(eng, IKE_C_AUTH_FAILED, "peer %s: IKE_AUTH failed (identity or PSK)",
 			  cfg->name);
 		ike_send_error_notify(sa, IKE_AUTH, h->msg_id, IKE_N_AUTHENTICATION_FAILED, NULL,
@@ -762,7 +763,8 @@ static void auth_response_child(struct ike_sa *sa, const struct ike_chain *c)
 	child->spi_out = get_be32(acc.p[0].spi);
 	child->ts_local = tsi;
 	child->ts_remote = tsr;
-	if (ike_child_keys(sa, child, sa->initiator, NULL, 0, sa->ni, sa->ni_len, sa->nr, sa->nr_len))
+	if (ike_child_keys(sa, child, sa->initiator, NULL, 0, sa->ni, sa->ni_len, sa->nr,
+			   sa->nr_len))
 		return;
 	child->used = true;
 	if (sa->eng->ev->child_up)
@@ -780,8 +782,8 @@ void ike_auth_response(struct ike_sa *sa, const struct ike_chain *c)
 		ike_sa_kill(sa, IKE_DOWN_FAILED);
 		return;
 	}
-	if (!auth_verify(sa, ike_chain_find(c, IKE_PL_IDR, NULL), ike_chain_find(c, IKE_PL_AUTH, NULL),
-			 false)) {
+	if (!auth_verify(sa, ike_chain_find(c, IKE_PL_IDR, NULL),
+			 ike_chain_find(c, IKE_PL_AUTH, NULL), false)) {
 		ike_count(sa->eng, IKE_C_AUTH_FAILED,
 			  "peer %s: responder's AUTH or identity does not verify", sa->cfg->name);
 		ike_sa_kill(sa, IKE_DOWN_FAILED);

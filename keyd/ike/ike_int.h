@@ -127,8 +127,8 @@ int ike_send_raw(struct ike_engine *eng, const uint8_t *buf, size_t len, uint32_
 /* To the SA's peer, through the NAT-T socket with the marker once floated. */
 int ike_sa_send(struct ike_sa *sa, const uint8_t *buf, size_t len);
 /* NAT_DETECTION hash: SHA-1(SPIi | SPIr | IPv4 | port) (RFC 7296 2.23). */
-int ike_natd_hash(const uint8_t spi_i[IKE_SPI_LEN], const uint8_t spi_r[IKE_SPI_LEN],
-		  uint32_t addr, uint16_t port, uint8_t out[20]);
+int ike_natd_hash(const uint8_t spi_i[IKE_SPI_LEN], const uint8_t spi_r[IKE_SPI_LEN], uint32_t addr,
+		  uint16_t port, uint8_t out[20]);
 int ike_send_request_plain(struct ike_sa *sa, const uint8_t *buf, size_t len,
 			   enum ike_req_kind kind);
 /* Protected error notify in a response. */
@@ -156,11 +156,10 @@ void mlike_key_distribute_response(struct ike_sa *sa, const struct ike_chain *c)
 /* Child SAs (ike_child.c). */
 void ike_child_offer(const struct ike_peer_cfg *cfg, uint32_t spi, struct ike_sa_pl *sa);
 /* Picks the peer's acceptable ESP proposal; returns its index or -1. */
-int ike_child_select(const struct ike_peer_cfg *cfg, const struct ike_sa_pl *offer,
-		     uint16_t *encr);
-int ike_child_keys(struct ike_sa *sa, struct ike_child *child, bool we_initiated, const uint8_t *g_ir,
-		   size_t g_ir_len, const uint8_t *ni, size_t ni_len, const uint8_t *nr,
-		   size_t nr_len);
+int ike_child_select(const struct ike_peer_cfg *cfg, const struct ike_sa_pl *offer, uint16_t *encr);
+int ike_child_keys(struct ike_sa *sa, struct ike_child *child, bool we_initiated,
+		   const uint8_t *g_ir, size_t g_ir_len, const uint8_t *ni, size_t ni_len,
+		   const uint8_t *nr, size_t nr_len);
 bool ike_ts_narrow(const struct ike_ts_pl *ours, const struct ike_ts_pl *offer,
 		   struct ike_ts_pl *out);
 struct ike_child *ike_child_slot(struct ike_sa *sa);

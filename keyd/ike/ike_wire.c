@@ -250,7 +250,8 @@ int ike_sa_parse(const uint8_t *body, size_t len, struct ike_sa_pl *sa)
 		sa->n_props++;
 		/* In a list of proposals the numbers start at 1 and grow by one
 		 * (RFC 7296 3.3.1); a lone accepted proposal keeps its number. */
-		if (sa->n_props > 1 && (sa->p[0].num != 1 || sa->p[sa->n_props - 1].num != sa->n_props))
+		if (sa->n_props > 1 &&
+		    (sa->p[0].num != 1 || sa->p[sa->n_props - 1].num != sa->n_props))
 			return IKE_PERR_SYNTAX;
 		off += used;
 		if (last)
@@ -406,7 +407,8 @@ int mlike_zonemap_parse(const uint8_t *body, size_t len, struct mlike_zonemap_pl
 		 * the first at 0, and only the last runs to the end. */
 		if (zm->start[i] != (i ? zm->end[i - 1] : 0))
 			return IKE_PERR_SYNTAX;
-		if (zm->end[i] == MLIKE_ZONE_END ? i + 1 != zm->n_zones : zm->end[i] <= zm->start[i])
+		if (zm->end[i] == MLIKE_ZONE_END ? i + 1 != zm->n_zones :
+						   zm->end[i] <= zm->start[i])
 			return IKE_PERR_SYNTAX;
 	}
 	if (zm->end[zm->n_zones - 1] != MLIKE_ZONE_END)
@@ -432,7 +434,7 @@ int mlike_secret_parse(const uint8_t *body, size_t len, struct mlike_secret_pl *
 	s->hard_lifetime_s = get_be32(body + 16);
 	if (len != (size_t)MLIKE_SECRET_FIXED + key_len + salt_len)
 		return len < (size_t)MLIKE_SECRET_FIXED + key_len + salt_len ? IKE_PERR_TRUNCATED :
-										IKE_PERR_SYNTAX;
+									       IKE_PERR_SYNTAX;
 	if (s->zone == 0 || s->zone > MLIKE_ZONES_MAX)
 		return IKE_PERR_SYNTAX;
 	if (s->dir != MLIKE_DIR_TO_MH && s->dir != MLIKE_DIR_TO_HA)

@@ -178,8 +178,8 @@ int mlike_zonemap_parse(const uint8_t *body, size_t len, struct mlike_zonemap_pl
 
 struct mlike_secret_pl {
 	uint32_t spi;
-	uint8_t zone;	   /* 1-based */
-	uint8_t dir;	   /* MLIKE_DIR_* */
+	uint8_t zone;	    /* 1-based */
+	uint8_t dir;	    /* MLIKE_DIR_* */
 	uint16_t transform; /* IKE ENCR id; 0 = null SA, no key */
 	uint32_t soft_lifetime_s;
 	uint32_t hard_lifetime_s;

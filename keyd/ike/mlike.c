@@ -146,8 +146,8 @@ int mlike_auth_sa_start(struct ike_sa *sa)
 	zonemap_of(sa->ml_z1_len, &zm);
 	mlike_put_zonemap(&in, &zm);
 	ike_put_nonce(&in, sa->ml_nonce, sizeof(sa->ml_nonce));
-	return ike_send_protected(sa, MLIKE_AUTH_SA, false, sa->next_msg_id,
-				  IKE_REQ_MLIKE_AUTH_SA, &in);
+	return ike_send_protected(sa, MLIKE_AUTH_SA, false, sa->next_msg_id, IKE_REQ_MLIKE_AUTH_SA,
+				  &in);
 }
 
 struct csa_msg {
@@ -257,7 +257,8 @@ void mlike_auth_sa_response(struct ike_sa *sa, const struct ike_chain *c)
 	/* The answer: one transform per zone, among those we offered, and
 	 * the zone map we sent, unchanged. */
 	if (csa_msg_parse(c, &m) || !csa_pick(sa->cfg, &m.zones, encr, &peer_spi) ||
-	    m.zones.p[0].n_trans != 1 || m.zones.p[1].n_trans != 1 || m.zm.end[0] != sa->ml_z1_len) {
+	    m.zones.p[0].n_trans != 1 || m.zones.p[1].n_trans != 1 ||
+	    m.zm.end[0] != sa->ml_z1_len) {
 		ike_count(sa->eng, IKE_C_MALFORMED, "peer %s: MLIKE_AUTH_SA answer not acceptable",
 			  sa->cfg->name);
 		return;
@@ -463,8 +464,8 @@ static void zone_to_map(struct mml_zone_sa *z, uint16_t encr, const uint8_t *key
 	memcpy(z->salt, keymat + MML_KEY_LEN, MML_SALT_LEN);
 }
 
-static void csa_base(struct mml_csa *m, uint32_t spi, uint8_t dir, uint8_t z1_len,
-		     uint32_t soft_s, uint32_t hard_s, uint64_t now_ns)
+static void csa_base(struct mml_csa *m, uint32_t spi, uint8_t dir, uint8_t z1_len, uint32_t soft_s,
+		     uint32_t hard_s, uint64_t now_ns)
 {
 	memset(m, 0, sizeof(*m));
 	m->spi = spi;

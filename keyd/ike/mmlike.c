@@ -332,8 +332,10 @@ static void write_timing(struct app *app)
 	static const struct {
 		const char *name;
 		uint8_t x;
-	} xs[] = { { "ike_sa_init", IKE_SA_INIT },   { "ike_auth", IKE_AUTH },
-		   { "mlike_auth_sa", MLIKE_AUTH_SA }, { "key_distribute", MLIKE_KEY_DISTRIBUTE },
+	} xs[] = { { "ike_sa_init", IKE_SA_INIT },
+		   { "ike_auth", IKE_AUTH },
+		   { "mlike_auth_sa", MLIKE_AUTH_SA },
+		   { "key_distribute", MLIKE_KEY_DISTRIBUTE },
 		   { "informational", IKE_INFORMATIONAL } };
 
 	if (!f) {
@@ -343,14 +345,16 @@ static void write_timing(struct app *app)
 	fprintf(f, "{");
 	for (size_t i = 0; i < sizeof(xs) / sizeof(xs[0]); i++)
 		fprintf(f, "\"%s_req_ns\": %llu, \"%s_resp_ns\": %llu, ", xs[i].name,
-			(unsigned long long)ike_engine_proc_ns(app->eng, xs[i].x, false), xs[i].name,
+			(unsigned long long)ike_engine_proc_ns(app->eng, xs[i].x, false),
+			xs[i].name,
 			(unsigned long long)ike_engine_proc_ns(app->eng, xs[i].x, true));
 	fprintf(f,
 		"\"build_init_mh_ns\": %llu, \"build_init_fa_ns\": %llu, \"build_mlike_ns\": %llu, "
 		"\"build_kd_ns\": %llu, \"t_ike_mh_ns\": %lld, \"t_ike_fa_ns\": %lld, "
 		"\"t_csa_ns\": %lld, \"t_fa_done_ns\": %lld, \"start_mono_ns\": %llu}\n",
-		(unsigned long long)app->build_init_ns[0], (unsigned long long)app->build_init_ns[1],
-		(unsigned long long)app->build_ml_ns, (unsigned long long)app->build_kd_ns,
+		(unsigned long long)app->build_init_ns[0],
+		(unsigned long long)app->build_init_ns[1], (unsigned long long)app->build_ml_ns,
+		(unsigned long long)app->build_kd_ns,
 		app->t_ike_up[0] ? (long long)(app->t_ike_up[0] - app->t_start) : -1,
 		app->t_ike_up[1] ? (long long)(app->t_ike_up[1] - app->t_start) : -1,
 		app->t_csa ? (long long)(app->t_csa - app->t_start) : -1,
@@ -453,7 +457,8 @@ int main(int argc, char **argv)
 		argi++;
 	}
 	mml_log_open("mmlike", false, verbose ? MML_LOG_DEBUG : MML_LOG_INFO);
-	if (mml_opts_parse("mmlike", argc - argi, argv + argi, opts, sizeof(opts) / sizeof(opts[0])))
+	if (mml_opts_parse("mmlike", argc - argi, argv + argi, opts,
+			   sizeof(opts) / sizeof(opts[0])))
 		return 2;
 	app.role = (enum role)role;
 	app.delete_after_ms = delete_after;

@@ -79,8 +79,9 @@ static void pump(void)
 
 static void setup(void)
 {
-	struct ike_engine_cfg ci = { .port = 0, .cookie_threshold = 64, .retransmit_base_ms = 20,
-				     .retransmit_tries = 2 };
+	struct ike_engine_cfg ci = {
+		.port = 0, .cookie_threshold = 64, .retransmit_base_ms = 20, .retransmit_tries = 2
+	};
 	struct ike_engine_cfg cr = ci;
 
 	port = (uint16_t)(40000 + getpid() % 20000);
@@ -132,8 +133,9 @@ static struct ike_sa *establish(void)
 	return sa;
 }
 
-static const uint8_t exchanges[] = { IKE_INFORMATIONAL, IKE_CREATE_CHILD_SA, MLIKE_AUTH_SA,
-				     MLIKE_KEY_DISTRIBUTE, IKE_AUTH, IKE_SA_INIT };
+static const uint8_t exchanges[] = { IKE_INFORMATIONAL, IKE_CREATE_CHILD_SA,
+				     MLIKE_AUTH_SA,	MLIKE_KEY_DISTRIBUTE,
+				     IKE_AUTH,		IKE_SA_INIT };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -37,30 +37,29 @@ static void sa_keys(void **state)
 {
 	struct ike_keys k;
 
-	assert_int_equal(ike_derive_keys(NULL, v_ni, 32, v_nr, 32, v_g_ir, 32, v_spi_i, v_spi_r, &k),
-			 0);
+	assert_int_equal(
+		ike_derive_keys(NULL, v_ni, 32, v_nr, 32, v_g_ir, 32, v_spi_i, v_spi_r, &k), 0);
 	assert_memory_equal(k.sk_d, v_sk_d, 32);
 	assert_memory_equal(k.sk_ei, v_sk_ei, 36);
 	assert_memory_equal(k.sk_er, v_sk_er, 36);
 	assert_memory_equal(k.sk_pi, v_sk_pi, 32);
 	assert_memory_equal(k.sk_pr, v_sk_pr, 32);
-	assert_int_equal(ike_derive_keys(v_sk_d, v_ni, 32, v_nr, 32, v_g_ir, 32, v_spi_i, v_spi_r,
-					 &k),
-			 0);
+	assert_int_equal(
+		ike_derive_keys(v_sk_d, v_ni, 32, v_nr, 32, v_g_ir, 32, v_spi_i, v_spi_r, &k), 0);
 	assert_memory_equal(k.sk_d, v_rekey_sk_d, 32);
 	assert_memory_equal(k.sk_pr, v_rekey_sk_pr, 32);
 	/* Nonces longer than RFC 7296 allows are refused. */
-	assert_int_equal(ike_derive_keys(NULL, v_ni, 257, v_nr, 32, v_g_ir, 32, v_spi_i, v_spi_r,
-					 &k),
-			 -EINVAL);
+	assert_int_equal(
+		ike_derive_keys(NULL, v_ni, 257, v_nr, 32, v_g_ir, 32, v_spi_i, v_spi_r, &k),
+		-EINVAL);
 }
 
 static void psk_auth(void **state)
 {
 	uint8_t out[32];
 
-	assert_int_equal(ike_psk_auth(v_psk, sizeof(v_psk), v_msg, sizeof(v_msg), v_nr, 32,
-				      v_sk_pi, v_id_body, sizeof(v_id_body), out),
+	assert_int_equal(ike_psk_auth(v_psk, sizeof(v_psk), v_msg, sizeof(v_msg), v_nr, 32, v_sk_pi,
+				      v_id_body, sizeof(v_id_body), out),
 			 0);
 	assert_memory_equal(out, v_auth, 32);
 }
@@ -129,12 +128,11 @@ static void sk_seal_kat_one(uint16_t encr, const uint8_t *want_ct)
 
 		memcpy(pt, v_pt, sizeof(v_pt) - 1);
 		pt[sizeof(v_pt) - 1] = 0;
-		assert_int_equal(mml_aead_init(&ref, ike_encr_to_alg(encr), v_sk_ei, v_sk_ei + 32,
-					       true),
-				 0);
-		assert_int_equal(mml_aead_seal(&ref, (uint8_t[8]){ 0 }, buf, 32, pt, ct,
-					       sizeof(v_pt), tag),
-				 0);
+		assert_int_equal(
+			mml_aead_init(&ref, ike_encr_to_alg(encr), v_sk_ei, v_sk_ei + 32, true), 0);
+		assert_int_equal(
+			mml_aead_seal(&ref, (uint8_t[8]){ 0 }, buf, 32, pt, ct, sizeof(v_pt), tag),
+			0);
 		assert_memory_equal(buf + 40, ct, sizeof(v_pt));
 		assert_memory_equal(buf + 40 + sizeof(v_pt), tag, 16);
 		/* And with the vector's own AAD, the vector ciphertext. */
@@ -244,9 +242,9 @@ static void sk_bad_pad_length(void **state)
 		ike_wb_init(&wb, buf, sizeof(buf));
 		ike_wb_hdr(&wb, &h);
 		assert_int_equal(ike_sk_seal(&a, &wb, 0, NULL, 0), 0);
-		assert_int_equal(mml_aead_init(&enc, MML_ALG_CHACHA20_POLY1305, v_sk_ei, v_sk_ei + 32,
-					       true),
-				 0);
+		assert_int_equal(
+			mml_aead_init(&enc, MML_ALG_CHACHA20_POLY1305, v_sk_ei, v_sk_ei + 32, true),
+			0);
 		assert_int_equal(mml_aead_seal(&enc, buf + 32, buf, 32, inner, ct, 1, ct + 1), 0);
 		mml_aead_free(&enc);
 		assert_int_equal(ike_chain_parse(buf[16], buf + 28, wb.len - 28, &c, &bad), 0);
@@ -268,16 +266,11 @@ static void sk_init_rejects_unknown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(x25519_shared),
-		cmocka_unit_test(sa_keys),
-		cmocka_unit_test(psk_auth),
-		cmocka_unit_test(keymat),
-		cmocka_unit_test(child_keys_order),
-		cmocka_unit_test(natd_hash),
-		cmocka_unit_test(sk_seal_kat),
-		cmocka_unit_test(sk_round_trip_and_rejections),
-		cmocka_unit_test(sk_bad_pad_length),
-		cmocka_unit_test(sk_init_rejects_unknown),
+		cmocka_unit_test(x25519_shared),     cmocka_unit_test(sa_keys),
+		cmocka_unit_test(psk_auth),	     cmocka_unit_test(keymat),
+		cmocka_unit_test(child_keys_order),  cmocka_unit_test(natd_hash),
+		cmocka_unit_test(sk_seal_kat),	     cmocka_unit_test(sk_round_trip_and_rejections),
+		cmocka_unit_test(sk_bad_pad_length), cmocka_unit_test(sk_init_rejects_unknown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

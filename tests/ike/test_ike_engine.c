@@ -185,7 +185,8 @@ static bool pump(struct node **nodes, unsigned int cnt, unsigned int ms, bool (*
 		if (cond && cond(arg))
 			return true;
 		for (unsigned int i = 0; i < cnt; i++)
-			pfd[i] = (struct pollfd){ .fd = ike_engine_fd(nodes[i]->eng), .events = POLLIN };
+			pfd[i] = (struct pollfd){ .fd = ike_engine_fd(nodes[i]->eng),
+						  .events = POLLIN };
 		poll(pfd, cnt, 5);
 		for (unsigned int i = 0; i < cnt; i++) {
 			ike_engine_input(nodes[i]->eng);
@@ -285,7 +286,8 @@ static void initialisation(void **state)
 
 		assert_int_equal(s->spi, to_mh ? ha.csa.spi_out : ha.csa.spi_in);
 		if (s->zone == 1) {
-			assert_memory_equal(s->key, to_mh ? ha.csa.key_out[0] : ha.csa.key_in[0], 32);
+			assert_memory_equal(s->key, to_mh ? ha.csa.key_out[0] : ha.csa.key_in[0],
+					    32);
 		} else {
 			assert_int_equal(s->transform, 0);
 			assert_memory_equal(s->key, (uint8_t[32]){ 0 }, 32);
@@ -326,8 +328,10 @@ static void child_sa_both_algs(void **state)
 			p->child = true;
 			p->ike_encr = p->esp_encr = algs[i];
 			p->ts_local.n = p->ts_remote.n = 1;
-			p->ts_local.ts[0] = (struct ike_ts){ 0, 0, 0xffff, 0x0a000001 + k, 0x0a000001 + k };
-			p->ts_remote.ts[0] = (struct ike_ts){ 0, 0, 0xffff, 0x0a000002 - k, 0x0a000002 - k };
+			p->ts_local.ts[0] =
+				(struct ike_ts){ 0, 0, 0xffff, 0x0a000001 + k, 0x0a000001 + k };
+			p->ts_remote.ts[0] =
+				(struct ike_ts){ 0, 0, 0xffff, 0x0a000002 - k, 0x0a000002 - k };
 		}
 		ike_initiate(a.eng, &a.peers[0]);
 		assert_true(pump(n, 2, 2000, two_up, n));
@@ -557,8 +561,9 @@ static void cookies(void **state)
 	assert_int_equal(b.eng->half_open, 0); /* no state kept */
 	/* A wrong cookie: a fresh cookie again, counted. */
 	cookie[5] ^= 1;
-	len = build_init(msg, &(struct init_opts){ .encr = 20, .group = 31, .cookie = cookie,
-						   .cookie_len = clen });
+	len = build_init(msg,
+			 &(struct init_opts){
+				 .encr = 20, .group = 31, .cookie = cookie, .cookie_len = clen });
 	got = raw_ask(&r, &b, msg, len, ans);
 	assert_int_equal(answer_notify(ans, got, NULL, NULL), IKE_N_COOKIE);
 	assert_int_equal(ike_engine_counter(b.eng, IKE_C_BAD_COOKIE), 1);
@@ -704,8 +709,8 @@ static void no_zone2_key_to_fa(void **state)
 		mlike_put_zonemap(&in, &zm);
 		for (unsigned int i = 0; i < k.n_secrets; i++)
 			mlike_put_secret(&in, &k.secret[i]);
-		assert_int_equal(ike_send_protected(sa, MLIKE_KEY_DISTRIBUTE, false, sa->next_msg_id,
-						    IKE_REQ_KEY_DISTRIBUTE, &in),
+		assert_int_equal(ike_send_protected(sa, MLIKE_KEY_DISTRIBUTE, false,
+						    sa->next_msg_id, IKE_REQ_KEY_DISTRIBUTE, &in),
 				 0);
 	}
 	a.fa_keys_done = 1;
@@ -726,10 +731,14 @@ static void no_zone2_key_to_fa(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(initialisation),     cmocka_unit_test(child_sa_both_algs),
-		cmocka_unit_test(wrong_psk),	      cmocka_unit_test(silent_peer),
-		cmocka_unit_test(init_rejections),    cmocka_unit_test(cookies),
-		cmocka_unit_test(protected_rejections), cmocka_unit_test(no_zone2_key_to_fa),
+		cmocka_unit_test(initialisation),
+		cmocka_unit_test(child_sa_both_algs),
+		cmocka_unit_test(wrong_psk),
+		cmocka_unit_test(silent_peer),
+		cmocka_unit_test(init_rejections),
+		cmocka_unit_test(cookies),
+		cmocka_unit_test(protected_rejections),
+		cmocka_unit_test(no_zone2_key_to_fa),
 	};
 
 	port = (uint16_t)(20000 + getpid() % 20000);

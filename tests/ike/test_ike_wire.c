@@ -51,7 +51,9 @@ static void sa_round_trip(void **state)
 	in.p[0].t[0] = ike_xform(IKE_TRANS_ENCR, IKE_ENCR_AES_GCM_16);
 	in.p[0].t[1] = ike_xform(IKE_TRANS_PRF, IKE_PRF_HMAC_SHA2_256);
 	in.p[0].t[2] = ike_xform(IKE_TRANS_DH, IKE_DH_CURVE25519);
-	in.p[1] = (struct ike_proposal){ .num = 2, .proto = IKE_PROTO_ESP, .spi_len = 4, .n_trans = 2 };
+	in.p[1] = (struct ike_proposal){
+		.num = 2, .proto = IKE_PROTO_ESP, .spi_len = 4, .n_trans = 2
+	};
 	put_be32(in.p[1].spi, 0xdeadbeef);
 	in.p[1].t[0] = ike_xform(IKE_TRANS_ENCR, IKE_ENCR_CHACHA20_POLY1305);
 	in.p[1].t[1] = ike_xform(IKE_TRANS_ESN, 0);
@@ -72,8 +74,8 @@ static void sa_round_trip(void **state)
 static size_t sa_body(uint8_t *b)
 {
 	static const uint8_t ok[] = {
-		0, 0, 0, 16, 1, 1, 0, 1,    /* proposal: last, len 16, #1, IKE, spi 0, 1 transform */
-		0, 0, 0, 8,  4, 0, 0, 31,   /* transform: last, len 8, DH 31 */
+		0, 0, 0, 16, 1, 1, 0, 1,  /* proposal: last, len 16, #1, IKE, spi 0, 1 transform */
+		0, 0, 0, 8,  4, 0, 0, 31, /* transform: last, len 8, DH 31 */
 	};
 
 	memcpy(b, ok, sizeof(ok));
@@ -120,10 +122,10 @@ static void sa_rejections(void **state)
 	/* Attributes: key length (TV) kept, an unknown TV or a TLV marks the
 	 * transform unusable, a TLV running past the transform is refused. */
 	{
-		static const uint8_t attr[] = { 0, 0, 0, 24, 1, 1, 0, 1, 0, 0, 0, 16, 1, 0, 0, 20,
-						0x80, 14, 1, 0, 0x80, 99, 0, 1 };
-		static const uint8_t tlv[] = { 0, 0, 0, 20, 1, 1, 0, 1, 0, 0, 0, 12, 1, 0, 0, 20,
-					       0x00, 5, 0, 9 };
+		static const uint8_t attr[] = { 0, 0, 0, 24, 1,	   1,  0, 1, 0,	   0,  0, 16,
+						1, 0, 0, 20, 0x80, 14, 1, 0, 0x80, 99, 0, 1 };
+		static const uint8_t tlv[] = { 0, 0,  0, 20, 1, 1,  0,	  1, 0, 0,
+					       0, 12, 1, 0,  0, 20, 0x00, 5, 0, 9 };
 
 		assert_int_equal(ike_sa_parse(attr, sizeof(attr), &sa), IKE_PERR_OK);
 		assert_int_equal(sa.p[0].t[0].key_len, 256);
@@ -158,8 +160,34 @@ static void chain_rules(void **state)
 	struct ike_chain c;
 	uint8_t bad = 0;
 	/* Nonce(16) -> vendor ID(4) -> end */
-	uint8_t ch[] = { IKE_PL_VENDOR, 0, 0, 20, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
-			 0, 0, 0, 8, 'm', 'm', 'l', '!' };
+	uint8_t ch[] = { IKE_PL_VENDOR,
+			 0,
+			 0,
+			 20,
+			 1,
+			 2,
+			 3,
+			 4,
+			 5,
+			 6,
+			 7,
+			 8,
+			 9,
+			 10,
+			 11,
+			 12,
+			 13,
+			 14,
+			 15,
+			 16,
+			 0,
+			 0,
+			 0,
+			 8,
+			 'm',
+			 'm',
+			 'l',
+			 '!' };
 
 	assert_int_equal(ike_chain_parse(IKE_PL_NONCE, ch, sizeof(ch), &c, &bad), IKE_PERR_OK);
 	assert_int_equal(c.n, 2);
@@ -315,9 +343,12 @@ static void simple_rejections(void **state)
 static void mlike_payloads(void **state)
 {
 	struct mlike_zonemap_pl zm = { .n_zones = 2, .format = MLIKE_FMT_MLESP }, zo;
-	struct mlike_secret_pl s = { .spi = 0x4242, .zone = 1, .dir = MLIKE_DIR_TO_MH,
+	struct mlike_secret_pl s = { .spi = 0x4242,
+				     .zone = 1,
+				     .dir = MLIKE_DIR_TO_MH,
 				     .transform = IKE_ENCR_CHACHA20_POLY1305,
-				     .soft_lifetime_s = 100, .hard_lifetime_s = 200 },
+				     .soft_lifetime_s = 100,
+				     .hard_lifetime_s = 200 },
 			       so, null_sa = { .spi = 0x4242, .zone = 2, .dir = MLIKE_DIR_TO_MH };
 	uint8_t buf[256], bad = 0;
 	struct ike_wbuf wb;
@@ -352,8 +383,8 @@ static void mlike_rejections(void **state)
 	struct mlike_zonemap_pl zm;
 	struct mlike_secret_pl s;
 	static const uint8_t zm_ok[] = { 2, 1, 0, 0, 0, 0, 0, 40, 0, 40, 0xff, 0xff };
-	static const uint8_t sec_ok[] = { 0, 0, 0x10, 0, 1, 1, 0, 28, 32, 4, 0, 0,
-					  0, 0, 0, 0, 0, 0, 0, 0 };
+	static const uint8_t sec_ok[] = { 0, 0, 0x10, 0, 1, 1, 0, 28, 32, 4,
+					  0, 0, 0,    0, 0, 0, 0, 0,  0,  0 };
 
 	memcpy(b, zm_ok, sizeof(zm_ok));
 	assert_int_equal(mlike_zonemap_parse(b, sizeof(zm_ok), &zm), 0);
@@ -416,10 +447,10 @@ static void writer_overflow(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(sa_round_trip),  cmocka_unit_test(sa_rejections),
-		cmocka_unit_test(header_rules),	  cmocka_unit_test(chain_rules),
+		cmocka_unit_test(sa_round_trip),   cmocka_unit_test(sa_rejections),
+		cmocka_unit_test(header_rules),	   cmocka_unit_test(chain_rules),
 		cmocka_unit_test(simple_payloads), cmocka_unit_test(simple_rejections),
-		cmocka_unit_test(mlike_payloads), cmocka_unit_test(mlike_rejections),
+		cmocka_unit_test(mlike_payloads),  cmocka_unit_test(mlike_rejections),
 		cmocka_unit_test(writer_overflow),
 	};
 
