@@ -124,21 +124,27 @@ static long encap_pass(struct bench_case *b, uint8_t *scratch)
 	return ok;
 }
 
-static long raw_seal_pass(struct bench_case *b, uint8_t *scratch)
+/* One raw AEAD seal of the bytes a codec seals (the inner packet and its
+ * trailer) as packet i: into buf, tag to tag. */
+static int raw_seal_one(struct bench_case *b, int i, uint8_t *buf, uint8_t *tag)
 {
 	size_t p_len = b->inner_len + mml_trailer_len(b->inner_len);
 	uint8_t iv[8] = { 0 }, aad[8] = { 0 };
+
+	put_be32(iv + 4, (uint32_t)i + 1);
+	put_be32(aad + 4, (uint32_t)i + 1);
+	memcpy(buf, b->inner, b->inner_len);
+	mml_trailer_write(buf + b->inner_len, b->inner_len);
+	return mml_aead_seal(&b->raw_seal, iv, aad, 8, buf, buf, p_len, tag);
+}
+
+static long raw_seal_pass(struct bench_case *b, uint8_t *scratch)
+{
+	size_t p_len = b->inner_len + mml_trailer_len(b->inner_len);
 	long ok = 0;
 
-	for (int i = 0; i < NPKT; i++) {
-		put_be32(iv + 4, (uint32_t)i + 1);
-		put_be32(aad + 4, (uint32_t)i + 1);
-		/* The same bytes a codec seals: the inner packet and its trailer. */
-		memcpy(scratch, b->inner, b->inner_len);
-		mml_trailer_write(scratch + b->inner_len, b->inner_len);
-		ok += !mml_aead_seal(&b->raw_seal, iv, aad, 8, scratch, scratch, p_len,
-				     scratch + p_len);
-	}
+	for (int i = 0; i < NPKT; i++)
+		ok += !raw_seal_one(b, i, scratch, scratch + p_len);
 	return ok;
 }
 
@@ -146,9 +152,6 @@ static long raw_seal_pass(struct bench_case *b, uint8_t *scratch)
  * decapsulated in order, the receiver's window reset between passes. */
 static void prepare_decap(struct bench_case *b)
 {
-	size_t p_len = b->inner_len + mml_trailer_len(b->inner_len);
-	uint8_t iv[8] = { 0 }, aad[8] = { 0 };
-
 	mml_seq_resume(&b->out.seq, 0);
 	for (int i = 0; i < NPKT; i++) {
 		ssize_t n = b->format == MML_FMT_MLESP ?
@@ -157,12 +160,7 @@ static void prepare_decap(struct bench_case *b)
 				    mml_esp_encap(&b->out, b->inner, b->inner_len,
 						  b->pkts + (size_t)i * BUF, BUF);
 		b->pkt_len = (size_t)n;
-		put_be32(iv + 4, (uint32_t)i + 1);
-		put_be32(aad + 4, (uint32_t)i + 1);
-		memcpy(b->raw_ct[i], b->inner, b->inner_len);
-		mml_trailer_write(b->raw_ct[i] + b->inner_len, b->inner_len);
-		mml_aead_seal(&b->raw_seal, iv, aad, 8, b->raw_ct[i], b->raw_ct[i], p_len,
-			      b->raw_tag[i]);
+		raw_seal_one(b, i, b->raw_ct[i], b->raw_tag[i]);
 	}
 }
 

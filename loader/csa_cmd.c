@@ -218,14 +218,15 @@ static json_object *csa_json(const struct mml_csa *c, bool show_keys)
 	return o;
 }
 
+static json_object *csa_entry_json(uint32_t spi, const void *value, void *show_keys)
+{
+	return csa_json(value, *(bool *)show_keys);
+}
+
 static int csa_list(struct ctl *ctl, int argc, char **argv)
 {
 	bool show_keys = false;
 	struct mml_opt opts[] = { { "show-keys", MML_OPT_FLAG, &show_keys, NULL, false, false } };
-	json_object *list;
-	__u32 key, next;
-	__u32 *prev = NULL;
-	struct mml_csa c;
 	int fd, err;
 
 	err = mml_opts_parse("csa list", argc, argv, opts, 1);
@@ -234,16 +235,8 @@ static int csa_list(struct ctl *ctl, int argc, char **argv)
 	fd = open_csa_map(ctl);
 	if (fd < 0)
 		return fd;
-	list = json_object_new_array();
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (!bpf_map_lookup_elem(fd, &key, &c))
-			json_object_array_add(list, csa_json(&c, show_keys));
-	}
-	OPENSSL_cleanse(&c, sizeof(c));
+	ctl_print(ctl, ctl_map_to_json(fd, sizeof(struct mml_csa), csa_entry_json, &show_keys));
 	close(fd);
-	ctl_print(ctl, list);
 	return 0;
 }
 

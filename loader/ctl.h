@@ -3,6 +3,9 @@
 #ifndef MML_LOADER_CTL_H
 #define MML_LOADER_CTL_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include <json-c/json.h>
 
 #include "lib/out.h"
@@ -28,6 +31,12 @@ void ctl_print(struct ctl *ctl, json_object *result);
 /* Opens a pinned map of the node, explaining a missing pin. */
 int ctl_open_map(struct ctl *ctl, const char *name, unsigned int key_size,
 		 unsigned int value_size);
+
+/* Every entry of a map with 4-byte keys as a JSON array, each element made
+ * by to_json(key, value, arg); the value buffer is wiped afterwards (maps
+ * may hold keys). */
+typedef json_object *(*ctl_entry_json)(uint32_t key, const void *value, void *arg);
+json_object *ctl_map_to_json(int fd, size_t value_size, ctl_entry_json to_json, void *arg);
 
 extern const struct ctl_cmd csa_cmds[];
 extern const struct ctl_cmd visitor_cmds[];

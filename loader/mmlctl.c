@@ -5,12 +5,15 @@
  * Objects and verbs come from the tables of the *_cmd.c files; keywords are
  * matched exactly; errors quote the offending token and go to stderr once,
  * here at the top, as an exit status. */
+#include <bpf/bpf.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <openssl/crypto.h>
 
 #include "lib/log.h"
 #include "loader/ctl.h"
@@ -46,6 +49,25 @@ int ctl_open_map(struct ctl *ctl, const char *name, unsigned int key_size, unsig
 	else if (fd < 0 && fd != -EPROTO)
 		log_err("opening %s/%s: %s", ctl->dir.path, name, strerror(-fd));
 	return fd;
+}
+
+json_object *ctl_map_to_json(int fd, size_t value_size, ctl_entry_json to_json, void *arg)
+{
+	json_object *list = json_object_new_array();
+	uint32_t key, next, *prev = NULL;
+	void *value = calloc(1, value_size);
+
+	if (!value)
+		return list;
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (!bpf_map_lookup_elem(fd, &key, value))
+			json_object_array_add(list, to_json(key, value, arg));
+	}
+	OPENSSL_cleanse(value, value_size);
+	free(value);
+	return list;
 }
 
 static void usage(FILE *f)

@@ -94,8 +94,9 @@ static int visitor_del(struct ctl *ctl, int argc, char **argv)
 	return err;
 }
 
-static json_object *visitor_json(uint32_t home, const struct mml_visitor *v)
+static json_object *visitor_json(uint32_t home, const void *value, void *arg)
 {
+	const struct mml_visitor *v = value;
 	json_object *o = json_object_new_object();
 	char addr[16], mac[18], dev[IF_NAMESIZE];
 
@@ -111,9 +112,6 @@ static json_object *visitor_json(uint32_t home, const struct mml_visitor *v)
 
 static int visitor_list(struct ctl *ctl, int argc, char **argv)
 {
-	json_object *list;
-	__u32 key, next, *prev = NULL;
-	struct mml_visitor v;
 	int fd, err;
 
 	err = mml_opts_parse("visitor list", argc, argv, NULL, 0);
@@ -122,15 +120,8 @@ static int visitor_list(struct ctl *ctl, int argc, char **argv)
 	fd = open_visitor_map(ctl);
 	if (fd < 0)
 		return fd;
-	list = json_object_new_array();
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (!bpf_map_lookup_elem(fd, &key, &v))
-			json_object_array_add(list, visitor_json(key, &v));
-	}
+	ctl_print(ctl, ctl_map_to_json(fd, sizeof(struct mml_visitor), visitor_json, NULL));
 	close(fd);
-	ctl_print(ctl, list);
 	return 0;
 }
 
