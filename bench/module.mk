@@ -5,3 +5,22 @@ $(eval $(call PROGRAM,bench-codec,bench/codec.c))
 bench-codec: deps
 	$(Q)$(MAKE) --no-print-directory $(BUILD)/bench-codec
 	$(Q)$(BUILD)/bench-codec
+
+# Home agent registrations per second (mmlkeyd against a synthetic client).
+$(eval $(call PROGRAM,bench-mip,bench/mip.c keyd/mip_wire.c keyd/mip_auth.c))
+
+.PHONY: bench-mip
+bench-mip: deps
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/bench-mip $(BUILD)/mmlkeyd
+	$(Q)bench/mip.sh $(BUILD)
+
+# bench-ep-cost: the endpoint worker's per-packet cost (HA encap, MH decap).
+$(eval $(call PROGRAM,bench-ep-cost,bench/ep_cost.c worker/pkt.c worker/sacache.c \
+	worker/tables.c worker/proto.c,-lpthread))
+
+.PHONY: bench-ep-cost
+bench-ep-cost: deps
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/bench-ep-cost
+	$(Q)$(BUILD)/bench-ep-cost
+# Handoff outage probe (constant-rate UDP stream) for bench/mip-handoff.sh.
+$(eval $(call PROGRAM,mip-probe,bench/mip_probe.c))

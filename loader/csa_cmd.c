@@ -13,6 +13,7 @@
 #include "lib/aead.h"
 #include "lib/args.h"
 #include "lib/csa.h"
+#include "lib/ep_loader.h"
 #include "lib/log.h"
 #include "loader/ctl.h"
 #include "loader/keyfile.h"
@@ -124,6 +125,9 @@ static int csa_install(struct ctl *ctl, int argc, char **argv, const char *ctx, 
 			log_err("%s: updating %s: %s", ctx, MML_MAP_CSA, strerror(-err));
 	}
 	close(fd);
+	/* Running endpoint workers reload before their next batch. */
+	if (!err)
+		mml_ep_gen_bump(ctl->dir.path);
 out:
 	OPENSSL_cleanse(&csa, sizeof(csa));
 	return err;
@@ -162,6 +166,8 @@ static int csa_del(struct ctl *ctl, int argc, char **argv)
 			err == -ENOENT ? "no such CSA" : strerror(-err));
 	}
 	close(fd);
+	if (!err)
+		mml_ep_gen_bump(ctl->dir.path);
 	return err;
 }
 

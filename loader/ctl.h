@@ -41,5 +41,7 @@ json_object *ctl_map_to_json(int fd, size_t value_size, ctl_entry_json to_json, 
 extern const struct ctl_cmd csa_cmds[];
 extern const struct ctl_cmd visitor_cmds[];
 extern const struct ctl_cmd stats_cmds[];
+extern const struct ctl_cmd ep_cmds[];
+extern const struct ctl_cmd mip_cmds[];
 
 #endif

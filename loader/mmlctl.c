@@ -22,6 +22,8 @@ static const struct ctl_cmd *const cmd_tables[] = {
 	csa_cmds,
 	visitor_cmds,
 	stats_cmds,
+	ep_cmds,
+	mip_cmds,
 };
 
 /* The verb an object runs when none is given. */
@@ -31,6 +33,9 @@ static const struct {
 	{ "csa", "list" },
 	{ "visitor", "list" },
 	{ "stats", "show" },
+	{ "binding", "list" },
+	{ "flow", "list" },
+	{ "mip", "show" },
 };
 
 void ctl_print(struct ctl *ctl, json_object *result)

@@ -1,5 +1,6 @@
 /* mmlctl stats [reset]: the data plane's counters (mml_stats, a per-CPU
- * array), summed over CPUs, by name. */
+ * array), summed over CPUs, by name, plus the endpoint workers' rows
+ * (mml_wstats) where a worker runs. reset clears the programs' counters. */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include "lib/args.h"
+#include "lib/ep_loader.h"
 #include "lib/log.h"
 #include "loader/ctl.h"
 #include "maps/stats.h"
@@ -18,6 +20,7 @@ static int stats_show(struct ctl *ctl, int argc, char **argv)
 	struct mml_opt opts[] = { { "reset", MML_OPT_FLAG, &reset, NULL, false, false } };
 	int ncpu = libbpf_num_possible_cpus(), fd, err;
 	json_object *o;
+	uint64_t workers[MML_STATS_CAP] = { 0 };
 	__u64 *vals;
 
 	err = mml_opts_parse("stats", argc, argv, opts, 1);
@@ -33,9 +36,10 @@ static int stats_show(struct ctl *ctl, int argc, char **argv)
 		close(fd);
 		return -ENOMEM;
 	}
+	mml_ep_wstats_add(ctl->dir.path, workers);
 	o = json_object_new_object();
 	for (__u32 i = 0; i < MML_STAT_MAX; i++) {
-		__u64 sum = 0;
+		__u64 sum = workers[i];
 
 		if (bpf_map_lookup_elem(fd, &i, vals)) {
 			err = -errno;

@@ -13,6 +13,15 @@
 #define MML_MAP_STATS "mml_stats"     /* per-CPU array: enum mml_stat -> __u64 */
 #define MML_MAP_PORTS "mml_ports"     /* devmap hash: ifindex -> redirect target */
 
+/* Endpoints (HA, MH): maps/ep.h */
+#define MML_MAP_BINDING "mml_binding"	/* hash: home address -> struct mml_binding */
+#define MML_MAP_FLOW "mml_flow"		/* LRU hash: struct mml_flow_key -> struct mml_flow */
+#define MML_MAP_XSKS "mml_xsks"		/* xskmap: port slot * queues + queue -> AF_XDP socket */
+#define MML_MAP_XSK_SLOT "mml_xsk_slot" /* hash: ifindex -> port slot of mml_xsks */
+#define MML_MAP_GEN "mml_gen"		/* mmapable array[1]: configuration generation */
+#define MML_MAP_WSTATS "mml_wstats"	/* mmapable array: worker counters, a row per thread */
+#define MML_MAP_SEQ_HWM "mml_seq_hwm"	/* hash: outbound SPI -> struct mml_seq_hwm */
+
 /* FA-internal, not pinned: last inner header seen per CPU (maps/fa.h). */
 #define MML_MAP_FA_SEEN "mml_fa_seen"
 

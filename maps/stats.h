@@ -7,6 +7,10 @@
 
 #include "maps/types.h"
 
+#ifndef __bpf__
+#include <stddef.h>
+#endif
+
 /* X(ID, "name", "what it counts"): one list gives the enum, the printable
  * names and the help text. */
 #define MML_STAT_LIST(X)                                                                          \
@@ -31,7 +35,43 @@
 	  "tunnel from an address not the visitor's HA")                                          \
 	X(PASS_NO_ROUTE, "pass_no_route",                                                         \
 	  "uplink: no route/neighbour to the HA, given to the stack")                             \
-	X(Z1_SHORT, "z1_short", "verified, but the TCP header is not inside zone 1")
+	X(Z1_SHORT, "z1_short", "verified, but the TCP header is not inside zone 1")              \
+	/* Endpoints (HA, MH), XDP programs (bpf/ep.h) */                                         \
+	X(EP_XDP_TO_WORKER, "ep_xdp_to_worker", "frames steered to the endpoint worker (AF_XDP)") \
+	X(EP_XDP_DECAP_PLAIN, "ep_xdp_decap_plain",                                               \
+	  "HA: plaintext reverse tunnel decapsulated in XDP")                                     \
+	X(EP_XDP_NO_WORKER, "ep_xdp_no_worker", "dropped: no worker socket on this queue")        \
+	X(EP_XDP_FRAGMENT, "ep_xdp_fragment", "dropped: fragment of a tunnelled or ESP packet")   \
+	X(EP_XDP_NO_ROUTE, "ep_xdp_no_route", "HA: dropped, no route to the care-of address")     \
+	X(EP_XDP_EXPIRED, "ep_xdp_expired", "HA: binding lifetime over, passed to the stack")     \
+	/* Endpoints, the worker (mml_wstats) */                                                  \
+	X(EP_ENCAP_PLAIN, "ep_encap_plain", "sent in plaintext mode (IP-in-IP or as is)")         \
+	X(EP_ENCAP_ESP, "ep_encap_esp", "sent in ESP mode")                                       \
+	X(EP_ENCAP_MLESP, "ep_encap_mlesp", "sent in ML-ESP mode")                                \
+	X(EP_DELIVER_ESP, "ep_deliver_esp", "ESP packets decrypted, verified and delivered")      \
+	X(EP_DELIVER_MLESP, "ep_deliver_mlesp",                                                   \
+	  "ML-ESP packets decrypted, verified and delivered")                                     \
+	X(EP_DROP_TAG_Z1, "ep_drop_tag_z1", "ML-ESP: zone 1 failed authentication")               \
+	X(EP_DROP_TAG_Z2, "ep_drop_tag_z2", "ML-ESP: zone 2 failed authentication")               \
+	X(EP_DROP_TAG_HDR, "ep_drop_tag_hdr", "ML-ESP: both zones failed (SPI/sequence altered)") \
+	X(EP_DROP_TAG_ESP, "ep_drop_tag_esp", "ESP: ICV mismatch")                                \
+	X(EP_DROP_UNKNOWN_SPI, "ep_drop_unknown_spi", "inbound SPI not (or no longer) installed") \
+	X(EP_DROP_REPLAY, "ep_drop_replay", "sequence number replayed or left of the window")     \
+	X(EP_DROP_MALFORMED, "ep_drop_malformed", "bad lengths, headers or trailer")              \
+	X(EP_DROP_SEQ_EXHAUSTED, "ep_drop_seq_exhausted", "outbound SA at its hard limit: rekey") \
+	X(EP_DROP_NO_SA, "ep_drop_no_sa", "flow mode needs an outbound SA that is not installed") \
+	X(EP_DROP_NO_BINDING, "ep_drop_no_binding", "no binding for the home address")            \
+	X(EP_DROP_NO_NEIGH, "ep_drop_no_neigh", "next hop not resolved yet (resolution started)") \
+	X(EP_DROP_TOO_BIG, "ep_drop_too_big", "encapsulated packet larger than the egress MTU")   \
+	X(EP_DROP_TX_FULL, "ep_drop_tx_full", "transmit ring or frame pool exhausted")            \
+	X(EP_DROP_TTL, "ep_drop_ttl", "HA: inner TTL expired before tunnelling")                  \
+	X(EP_DROP_SPOOF, "ep_drop_spoof",                                                         \
+	  "decrypted inner packet not from/to the home address of its SA")                        \
+	X(EP_TUN_RX, "ep_tun_rx", "packets read from the TUN device")                             \
+	X(EP_TUN_TX, "ep_tun_tx", "packets written to the TUN device")                            \
+	X(EP_TUN_TX_ERR, "ep_tun_tx_err", "TUN write failed (device down, queue full)")           \
+	X(EP_SEQ_RESERVE, "ep_seq_reserve", "sequence-number blocks reserved in mml_seq_hwm")     \
+	X(EP_CACHE_RELOAD, "ep_cache_reload", "SA/flow/binding caches reloaded after a change")
 
 enum mml_stat {
 #define MML_STAT_ENUM(id, name, help) MML_STAT_##id,

@@ -1,0 +1,206 @@
+/* bench-mip: a synthetic Mobile IPv4 client that measures how many
+ * registrations per second a home agent (mmlkeyd) processes. It keeps a
+ * window of requests in flight for N mobile nodes, each request properly
+ * authenticated (HMAC-MD5) with a fresh Identification and alternating
+ * care-of addresses (so every registration moves a binding in
+ * mml_binding), and counts the accepted replies.
+ *
+ *   bench-mip [-a HA_ADDR] [-n MOBILES] [-w WINDOW] [-t SECONDS] [-c CONFIG_OUT]
+ *
+ * -c writes the home agent's configuration for the same mobile nodes and
+ * exits (bench/mip.sh does both). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "keyd/mip_auth.h"
+#include "keyd/mip_wire.h"
+
+#define SPI 1000
+
+struct mobile {
+	uint32_t home;
+	struct mip_key key;
+	uint64_t ident;
+	unsigned int round;
+	uint64_t sent_ns;
+};
+
+static uint64_t now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static uint32_t home_of(unsigned int i)
+{
+	return htonl(0x0ac80000u + i + 1); /* 10.200.0.0/16 */
+}
+
+static void secret_of(unsigned int i, uint8_t secret[16])
+{
+	for (int b = 0; b < 16; b++)
+		secret[b] = (uint8_t)(i * 31 + (unsigned int)b * 7 + 1);
+}
+
+static int write_config(const char *path, const char *ha, unsigned int n)
+{
+	FILE *f = fopen(path, "w");
+	uint8_t secret[16];
+	char home[16];
+
+	if (!f)
+		return -errno;
+	fprintf(f, "mip = {\n  role = \"ha\";\n  address = \"%s\";\n  max_lifetime = 600;\n"
+		   "  max_bindings = %u;\n  mobiles = (\n",
+		ha, n);
+	for (unsigned int i = 0; i < n; i++) {
+		struct in_addr a = { .s_addr = home_of(i) };
+
+		secret_of(i, secret);
+		inet_ntop(AF_INET, &a, home, sizeof(home));
+		fprintf(f, "    { home = \"%s\"; keys = ( { spi = %d; key = \"", home, SPI);
+		for (int b = 0; b < 16; b++)
+			fprintf(f, "%02x", secret[b]);
+		fprintf(f, "\"; } ); }%s\n", i + 1 < n ? "," : "");
+	}
+	fprintf(f, "  );\n};\n");
+	return fclose(f) ? -errno : 0;
+}
+
+static int send_request(int fd, const struct sockaddr_in *ha, struct mobile *m)
+{
+	uint8_t coa_bytes[2][4] = { { 10, 0, 2, 2 }, { 10, 0, 3, 2 } };
+	struct mip_reg_request req = {
+		.flags = MIP_REQ_T,
+		.lifetime = 300,
+		.home_addr = m->home,
+		.ha_addr = ha->sin_addr.s_addr,
+	};
+	uint8_t buf[128];
+	int len;
+
+	memcpy(&req.coa, coa_bytes[m->round++ & 1], 4);
+	req.ident = mip_ntp_from_ns(now_ns(CLOCK_REALTIME));
+	if (req.ident <= m->ident)
+		req.ident = m->ident + 1;
+	m->ident = req.ident;
+	len = mip_build_request(&req, buf, sizeof(buf));
+	len = mip_auth_append(&m->key, MIP_EXT_MH_AUTH, buf, sizeof(buf), (size_t)len);
+	m->sent_ns = now_ns(CLOCK_MONOTONIC);
+	return sendto(fd, buf, (size_t)len, 0, (const struct sockaddr *)ha, sizeof(*ha)) < 0 ? -errno :
+											     0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv)
+{
+	const char *ha_str = "127.0.0.1", *config_out = NULL;
+	unsigned int n = 1000, window = 32, secs = 3, accepted = 0, other = 0, bad = 0;
+	struct sockaddr_in ha = { .sin_family = AF_INET, .sin_port = htons(MIP_PORT) };
+	struct mobile *mobiles;
+	uint64_t start, end, *lat;
+	size_t n_lat = 0, lat_cap = 1u << 22;
+	uint8_t secret[16];
+	int opt, fd;
+
+	while ((opt = getopt(argc, argv, "a:n:w:t:c:")) != -1) {
+		switch (opt) {
+		case 'a': ha_str = optarg; break;
+		case 'n': n = (unsigned int)atoi(optarg); break;
+		case 'w': window = (unsigned int)atoi(optarg); break;
+		case 't': secs = (unsigned int)atoi(optarg); break;
+		case 'c': config_out = optarg; break;
+		default:
+			fprintf(stderr, "usage: bench-mip [-a HA] [-n MOBILES] [-w WINDOW] [-t SECONDS] "
+					"[-c CONFIG_OUT]\n");
+			return 2;
+		}
+	}
+	if (!n || n > 60000 || !window || window > n || inet_pton(AF_INET, ha_str, &ha.sin_addr) != 1) {
+		fprintf(stderr, "bench-mip: bad arguments\n");
+		return 2;
+	}
+	if (config_out)
+		return write_config(config_out, ha_str, n) ? 1 : 0;
+	mobiles = calloc(n, sizeof(*mobiles));
+	lat = malloc(lat_cap * sizeof(*lat));
+	if (!mobiles || !lat)
+		return 1;
+	for (unsigned int i = 0; i < n; i++) {
+		mobiles[i].home = home_of(i);
+		secret_of(i, secret);
+		if (mip_key_init(&mobiles[i].key, SPI, MIP_ALG_HMAC_MD5, secret, 16))
+			return 1;
+	}
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return 1;
+	/* Window: mobile i is in flight until its reply comes back. */
+	for (unsigned int i = 0; i < window; i++)
+		send_request(fd, &ha, &mobiles[i]);
+	unsigned int next = window;
+	start = now_ns(CLOCK_MONOTONIC);
+	end = start + (uint64_t)secs * 1000000000ULL;
+	while (now_ns(CLOCK_MONOTONIC) < end) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		struct mip_reg_reply rep;
+		struct mip_err err;
+		uint8_t buf[256];
+		ssize_t len;
+		uint32_t idx;
+
+		if (poll(&pfd, 1, 1000) <= 0) {
+			fprintf(stderr, "bench-mip: no reply for 1 s (is mmlkeyd up?)\n");
+			return 1;
+		}
+		len = recv(fd, buf, sizeof(buf), 0);
+		if (len < 0 || mip_parse_reply(buf, (size_t)len, &rep, &err)) {
+			bad++;
+			continue;
+		}
+		idx = ntohl(rep.home_addr) - 0x0ac80001u;
+		if (idx >= n || !rep.has_mh_auth ||
+		    !mip_auth_verify(&mobiles[idx].key, buf, (size_t)len, &rep.mh_auth)) {
+			bad++;
+			continue;
+		}
+		if (mip_code_accepted(rep.code))
+			accepted++;
+		else
+			other++;
+		if (n_lat < lat_cap)
+			lat[n_lat++] = now_ns(CLOCK_MONOTONIC) - mobiles[idx].sent_ns;
+		send_request(fd, &ha, &mobiles[next]);
+		next = (next + 1) % n;
+	}
+	end = now_ns(CLOCK_MONOTONIC);
+	qsort(lat, n_lat, sizeof(*lat), cmp_u64);
+	printf("mobiles=%u window=%u seconds=%.2f accepted=%u denied=%u bad=%u "
+	       "registrations_per_s=%.0f rtt_median_us=%.1f rtt_p99_us=%.1f\n",
+	       n, window, (double)(end - start) / 1e9, accepted, other, bad,
+	       accepted / ((double)(end - start) / 1e9),
+	       n_lat ? (double)lat[n_lat / 2] / 1e3 : 0.0,
+	       n_lat ? (double)lat[n_lat * 99 / 100] / 1e3 : 0.0);
+	for (unsigned int i = 0; i < n; i++)
+		mip_key_free(&mobiles[i].key);
+	free(mobiles);
+	free(lat);
+	close(fd);
+	return other || bad || !accepted ? 1 : 0;
+}

@@ -1,0 +1,75 @@
+/* Maps of the endpoint roles (HA, MH), beside the shared ones of maps.h.
+ * Layouts in maps/ep.h, pin names in maps/pin.h. */
+#ifndef MML_BPF_EP_MAPS_H
+#define MML_BPF_EP_MAPS_H
+
+#include "vmlinux.h"
+
+#include <bpf/bpf_helpers.h>
+
+#include "maps.h"
+#include "maps/ep.h"
+
+/* Home address (network order) -> binding. Written by mmlctl / mmlkeyd,
+ * read by the HA program and both workers. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MML_BINDING_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct mml_binding);
+} mml_binding SEC(".maps");
+
+/* Inner 5-tuple (maps/ep.h) -> mode. Written by mmlctl, read by workers. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MML_FLOW_MAX);
+	__type(key, struct mml_flow_key);
+	__type(value, struct mml_flow);
+} mml_flow SEC(".maps");
+
+/* port slot * MML_XSK_QUEUES + queue -> the worker's AF_XDP socket.
+ * Written by the worker. */
+struct {
+	__uint(type, BPF_MAP_TYPE_XSKMAP);
+	__uint(max_entries, MML_XSK_MAX);
+	__type(key, __u32);
+	__type(value, __u32);
+} mml_xsks SEC(".maps");
+
+/* ifindex -> port slot of mml_xsks. Written by the worker. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MML_XSK_PORTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} mml_xsk_slot SEC(".maps");
+
+/* Configuration generation, bumped by every writer (maps/ep.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+} mml_gen SEC(".maps");
+
+/* Worker counters, a row per thread (maps/ep.h). Written by the worker
+ * through mmap, read by mmlctl stats. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MML_WSTATS_ENTRIES);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+} mml_wstats SEC(".maps");
+
+/* Outbound SPI -> reserved sequence high-water mark. Written by the worker. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MML_CSA_MAX);
+	__type(key, __u32);
+	__type(value, struct mml_seq_hwm);
+} mml_seq_hwm SEC(".maps");
+
+#endif

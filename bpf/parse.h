@@ -1,0 +1,76 @@
+/* Packet parsing for the XDP programs: a cursor that bounds-checks every
+ * step against data_end, and IPv4 helpers. */
+#ifndef MML_BPF_PARSE_H
+#define MML_BPF_PARSE_H
+
+#include "vmlinux.h"
+
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#define ETH_P_IP 0x0800
+#define ETH_HLEN 14
+#define ETH_ALEN 6
+#define IPV4_MIN_HLEN 20
+#define IPV4_MAX_HLEN 60
+#define IP_MF 0x2000
+#define IP_DF 0x4000
+#define IP_OFFSET 0x1fff
+
+/* Returned by the workers for "not decided yet, go on" (katran's
+ * convention); every other value is a final XDP verdict. */
+#define FA_CONTINUE (-1)
+
+struct cursor {
+	void *pos;
+	void *end;
+};
+
+static __always_inline void cursor_init(struct cursor *c, struct xdp_md *ctx)
+{
+	c->pos = (void *)(long)ctx->data;
+	c->end = (void *)(long)ctx->data_end;
+}
+
+/* The next len bytes, or NULL if the packet ends before them. */
+static __always_inline void *cursor_pull(struct cursor *c, __u32 len)
+{
+	void *start = c->pos;
+
+	if (start + len > c->end)
+		return NULL;
+	c->pos = start + len;
+	return start;
+}
+
+static __always_inline __u32 ipv4_hlen(const struct iphdr *iph)
+{
+	return (__u32)iph->ihl * 4;
+}
+
+static __always_inline bool ipv4_is_fragment(const struct iphdr *iph)
+{
+	return iph->frag_off & bpf_htons(IP_MF | IP_OFFSET);
+}
+
+static __always_inline __u16 csum_fold(__u32 sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)~sum;
+}
+
+/* Header checksum of a 20-byte IPv4 header whose check field is 0. */
+static __always_inline __u16 ipv4_csum20(const struct iphdr *iph)
+{
+	const __u16 *w = (const __u16 *)iph;
+	__u32 sum = 0;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < 10; i++)
+		sum += w[i];
+	return csum_fold(sum);
+}
+
+#endif

@@ -1,0 +1,66 @@
+/* mmlkeyd: the key and mobility daemon of a node (DESIGN.md section 4).
+ *
+ * One event loop (keyd/loop.h) carries every protocol module. A module is
+ * a config section, the sockets and timers it adds to the loop, and the
+ * control commands `mmlctl <module> <verb>` reach through the Unix control
+ * socket. Mobile IPv4 ("mip") is the first; ML-IKE ("ike") plugs in the
+ * same way: add a struct keyd_module to the table in mmlkeyd.c. */
+#ifndef MML_KEYD_KEYD_H
+#define MML_KEYD_KEYD_H
+
+#include <libconfig.h>
+#include <json-c/json.h>
+
+#include "keyd/loop.h"
+#include "lib/pin.h"
+
+/* The control socket: one JSON request per connection, one JSON reply.
+ *   request  {"module": "mip", "verb": "show", "args": ["...", ...]}
+ *   reply    {"ok": true, "result": ...} | {"ok": false, "error": "..."}
+ * Default path: MML_KEYD_SOCK_DIR/<node>.sock, directory mode 0700. */
+#define MML_KEYD_SOCK_DIR "/run/mmlipsec"
+#define MML_KEYD_REQUEST_MAX 65536
+
+struct keyd {
+	struct loop *loop;
+	const char *node;	/* pin directory and socket name */
+	struct mml_pin_dir pin; /* <pin_root>/<node> */
+	config_t config;
+	bool foreground;
+};
+
+struct keyd_module {
+	const char *name; /* config section and the first word of its commands */
+	/* Reads its section, opens its sockets, adds them to kd->loop. */
+	int (*start)(struct keyd *kd, const config_setting_t *section, void **state);
+	void (*stop)(void *state);
+	/* One control command; args is a JSON array of strings. Returns 0 with
+	 * *result set, or a negative errno with a message in err. */
+	int (*control)(void *state, const char *verb, json_object *args, json_object **result,
+		       char *err, size_t err_len);
+};
+
+extern const struct keyd_module mip_module;
+
+/* Control socket server (keyd/ctl.c). */
+struct ctl_server;
+int ctl_server_start(struct keyd *kd, const char *path, const struct keyd_module *const *mods,
+		     void *const *states, size_t n_mods, struct ctl_server **out);
+void ctl_server_stop(struct ctl_server *srv);
+
+/* Config helpers shared by modules: the same validators as the CLI. Each
+ * prints one error naming the setting (file:line) and returns -EINVAL. */
+int cfg_ipv4(const config_setting_t *s, const char *name, bool required, uint32_t *addr_be);
+int cfg_u32(const config_setting_t *s, const char *name, bool required, uint32_t min,
+	    uint32_t max, uint32_t *v);
+int cfg_str(const config_setting_t *s, const char *name, bool required, const char **v);
+int cfg_ifname(const config_setting_t *s, const char *name, bool required, uint32_t *ifindex);
+int cfg_bool(const config_setting_t *s, const char *name, bool *v);
+int cfg_choice(const config_setting_t *s, const char *name, const char *const *choices, int *v);
+/* The file being read, for messages (libconfig knows it only for files it
+ * opened itself). */
+extern const char *cfg_path;
+/* "file:line" of a setting, for messages. */
+const char *cfg_where(const config_setting_t *s, char *buf, size_t len);
+
+#endif

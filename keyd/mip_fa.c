@@ -1,0 +1,800 @@
+/* Foreign agent: advertisements on the wireless link, the registration
+ * relay, and the visitor list mirrored into mml_visitor for the FA's XDP
+ * programs (Table 1 of the paper: the tunnel for the MH exists once the HA
+ * accepted). See mip_fa.h. */
+#include "keyd/mip_fa.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "keyd/keyd.h"
+#include "lib/args.h"
+#include "lib/log.h"
+#include "maps/visitor.h"
+
+static const uint8_t broadcast_mac[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+struct fa_visitor {
+	struct mip_fa *fa;
+	uint32_t home;
+	uint32_t ha;
+	struct mip_fa_link link;
+	/* pending: a request relayed, the reply not yet back */
+	bool pending;
+	uint64_t pend_ident;
+	uint16_t pend_lifetime;
+	uint64_t pend_since;
+	struct loop_timer pend_timer;
+	bool has_prev_fa; /* DKM: carried for the key migration (paper 4.3) */
+	struct mip_prev_fa prev_fa;
+	/* registered: the HA accepted */
+	bool registered;
+	uint16_t granted;
+	uint64_t expires;
+	uint64_t since;
+	uint64_t registrations;
+	struct loop_timer expiry;
+};
+
+struct mip_fa {
+	struct mip_fa_cfg cfg;
+	struct loop *loop;
+	struct mip_maps *maps;
+	struct mip_stats *st;
+	struct mip_fa_io io;
+	struct u32map visitors;
+	uint32_t n_registered;
+	uint16_t advert_seq;
+	bool advert_seq_wrapped;
+	struct loop_timer advert_timer;
+	uint64_t solicit_window;
+	uint32_t solicit_answers;
+	/* socket wrapper (mip_fa_start) */
+	int udp_fd, pkt_fd;
+	struct mip_maps own_maps;
+};
+
+#define SOLICIT_ANSWERS_PER_SEC 100
+
+static void pending_timeout(void *arg);
+static void visitor_expired(void *arg);
+static void advert_tick(void *arg);
+
+int mip_fa_core_new(struct loop *loop, struct mip_maps *maps, const struct mip_fa_cfg *cfg,
+		    struct mip_stats *st, const struct mip_fa_io *io, struct mip_fa **out)
+{
+	struct mip_fa *fa = calloc(1, sizeof(*fa));
+	int err;
+
+	if (!fa)
+		return -ENOMEM;
+	fa->cfg = *cfg;
+	fa->loop = loop;
+	fa->maps = maps;
+	fa->st = st;
+	fa->io = *io;
+	fa->udp_fd = fa->pkt_fd = -1;
+	loop_timer_init(&fa->advert_timer, advert_tick, fa);
+	err = u32map_init(&fa->visitors, 64);
+	if (err) {
+		free(fa);
+		return err;
+	}
+	*out = fa;
+	return 0;
+}
+
+static void visitor_free(struct mip_fa *fa, struct fa_visitor *v)
+{
+	loop_timer_cancel(fa->loop, &v->pend_timer);
+	loop_timer_cancel(fa->loop, &v->expiry);
+	free(v);
+}
+
+void mip_fa_core_free(struct mip_fa *fa)
+{
+	struct fa_visitor *v;
+	size_t it = 0;
+	uint32_t key;
+
+	if (!fa)
+		return;
+	loop_timer_cancel(fa->loop, &fa->advert_timer);
+	while ((v = u32map_next(&fa->visitors, &it, &key)))
+		visitor_free(fa, v);
+	u32map_free(&fa->visitors);
+	free(fa);
+}
+
+int mip_fa_visitor_state(struct mip_fa *fa, uint32_t home)
+{
+	struct fa_visitor *v = u32map_get(&fa->visitors, home);
+
+	if (!v)
+		return -ENOENT;
+	return v->registered ? 1 : v->pending ? 2 : -ENOENT;
+}
+
+/* Visitor records and mml_visitor */
+
+static void forget_if_idle(struct mip_fa *fa, struct fa_visitor *v)
+{
+	if (v->pending || v->registered)
+		return;
+	u32map_del(&fa->visitors, v->home);
+	visitor_free(fa, v);
+}
+
+static void map_put(struct mip_fa *fa, struct fa_visitor *v)
+{
+	struct mml_visitor mv;
+	char a[16];
+	int err;
+
+	if (!fa->maps)
+		return;
+	memset(&mv, 0, sizeof(mv));
+	mv.ha_addr = v->ha;
+	mv.ifindex = v->link.ifindex;
+	memcpy(mv.mh_mac, v->link.mac, 6);
+	memcpy(mv.fa_mac, fa->cfg.mac, 6);
+	err = mip_maps_visitor_put(fa->maps, v->home, &mv);
+	if (err) {
+		fa->st->ctr[MIP_C_MAP_ERROR]++;
+		log_err("mml_visitor %s: %s", mml_ipv4_str(v->home, a),
+			err == -ENOENT ? "not pinned (is the FA data plane attached?)" :
+					 strerror(-err));
+	}
+}
+
+static void map_del(struct mip_fa *fa, struct fa_visitor *v)
+{
+	char a[16];
+	int err;
+
+	if (!fa->maps)
+		return;
+	err = mip_maps_visitor_del(fa->maps, v->home);
+	if (err && err != -ENOENT) {
+		fa->st->ctr[MIP_C_MAP_ERROR]++;
+		log_err("mml_visitor %s: %s", mml_ipv4_str(v->home, a), strerror(-err));
+	}
+}
+
+static void unregister(struct mip_fa *fa, struct fa_visitor *v)
+{
+	if (!v->registered)
+		return;
+	v->registered = false;
+	fa->n_registered--;
+	loop_timer_cancel(fa->loop, &v->expiry);
+	map_del(fa, v);
+}
+
+static void visitor_expired(void *arg)
+{
+	struct fa_visitor *v = arg;
+	struct mip_fa *fa = v->fa;
+	char a[16];
+
+	fa->st->ctr[MIP_C_VISITOR_EXPIRE]++;
+	log_info("visitor %s expired", mml_ipv4_str(v->home, a));
+	unregister(fa, v);
+	forget_if_idle(fa, v);
+}
+
+/* Replies to the mobile node */
+
+static void send_to_mh(struct mip_fa *fa, const struct mip_fa_link *l, const uint8_t *msg,
+		       size_t len, uint8_t code)
+{
+	int err = fa->io.to_mh(fa->io.ctx, l, msg, len);
+
+	if (err) {
+		fa->st->ctr[MIP_C_SEND_ERROR]++;
+		log_debug("reply to the mobile node: %s", strerror(-err));
+		return;
+	}
+	fa->st->ctr[MIP_C_TX_REPLY]++;
+	fa->st->code_tx[code]++;
+}
+
+/* A denial of our own: no authentication extension (we share no key with
+ * the mobile node), the request's Identification. */
+static void deny(struct mip_fa *fa, const struct mip_reg_request *req,
+		 const struct mip_fa_link *l, uint8_t code, const char *why)
+{
+	struct mip_reg_reply rep = {
+		.code = code,
+		.home_addr = req->home_addr,
+		.ha_addr = req->ha_addr,
+		.ident = req->ident,
+	};
+	uint8_t buf[64];
+	char h[16];
+	int len = mip_build_reply(&rep, buf, sizeof(buf));
+
+	fa->st->ctr[MIP_C_DENIED]++;
+	mip_log_reject(fa->st, "request for %s denied, code %u (%s): %s",
+		       mml_ipv4_str(req->home_addr, h), code, mip_code_str(code), why);
+	if (len > 0)
+		send_to_mh(fa, l, buf, (size_t)len, code);
+}
+
+/* Requests from mobile nodes */
+
+static uint8_t check_request(struct mip_fa *fa, const struct mip_reg_request *req,
+			     const char **why)
+{
+	if (!req->has_mh_auth) {
+		*why = "no Mobile-Home Authentication Extension";
+		return MIP_FA_BAD_REQUEST;
+	}
+	if (req->lifetime > fa->cfg.max_lifetime) {
+		*why = "lifetime above the advertised maximum";
+		return MIP_FA_LIFETIME;
+	}
+	if (req->lifetime && req->coa != fa->cfg.coa) {
+		*why = "care-of address is not ours";
+		return MIP_FA_BAD_COA;
+	}
+	if (req->flags & (MIP_REQ_M | MIP_REQ_G)) {
+		*why = "minimal or GRE encapsulation requested: only IP-in-IP";
+		return MIP_FA_ENCAP;
+	}
+	if ((req->flags & MIP_REQ_T) && fa->cfg.reverse == MIP_RT_OFF) {
+		*why = "reverse tunnel requested but disabled";
+		return MIP_FA_RT_UNAVAIL;
+	}
+	if (!(req->flags & MIP_REQ_T) && fa->cfg.reverse == MIP_RT_REQUIRED && req->lifetime) {
+		*why = "reverse tunnel required, T bit not set";
+		return MIP_FA_RT_MANDATORY;
+	}
+	if (!req->ha_addr || req->ha_addr == 0xffffffffu || req->ha_addr == fa->cfg.addr) {
+		*why = "no usable home agent address";
+		return MIP_FA_HA_UNREACH;
+	}
+	return MIP_ACCEPTED;
+}
+
+static struct fa_visitor *visitor_get(struct mip_fa *fa, uint32_t home, bool create)
+{
+	struct fa_visitor *v = u32map_get(&fa->visitors, home);
+
+	if (v || !create)
+		return v;
+	if (fa->visitors.len >= fa->cfg.max_visitors)
+		return NULL;
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return NULL;
+	v->fa = fa;
+	v->home = home;
+	loop_timer_init(&v->pend_timer, pending_timeout, v);
+	loop_timer_init(&v->expiry, visitor_expired, v);
+	if (u32map_put(&fa->visitors, home, v)) {
+		free(v);
+		return NULL;
+	}
+	return v;
+}
+
+void mip_fa_from_mh(struct mip_fa *fa, const uint8_t *msg, size_t len, bool truncated,
+		    const struct mip_fa_link *from)
+{
+	struct mip_reg_request req;
+	struct fa_visitor *v;
+	struct mip_err perr;
+	const char *why = NULL;
+	char detail[160], s[16];
+	uint8_t code;
+	int err;
+
+	fa->st->ctr[MIP_C_RX_REQUEST]++;
+	memset(&perr, 0, sizeof(perr));
+	if (truncated) {
+		perr.reason = MIP_R_TOO_LONG;
+		perr.want = MIP_MSG_MAX;
+		perr.have = (uint32_t)len + 1;
+	}
+	if (truncated || mip_parse_request(msg, len, &req, &perr)) {
+		fa->st->ctr[MIP_C_MALFORMED]++;
+		fa->st->reason[perr.reason]++;
+		mip_err_str(&perr, detail, sizeof(detail));
+		if (perr.reason == MIP_R_TRUNCATED || perr.reason == MIP_R_TOO_LONG ||
+		    perr.reason == MIP_R_BAD_TYPE) {
+			fa->st->ctr[MIP_C_DISCARDED]++;
+			mip_log_reject(fa->st, "request from %s discarded: %s",
+				       mml_ipv4_str(from->ip, s), detail);
+			return;
+		}
+		deny(fa, &req, from, MIP_FA_BAD_REQUEST, detail);
+		return;
+	}
+	if (req.skipped)
+		fa->st->ctr[MIP_C_EXT_SKIPPED] += req.skipped;
+	code = check_request(fa, &req, &why);
+	if (code != MIP_ACCEPTED) {
+		deny(fa, &req, from, code, why);
+		return;
+	}
+	v = visitor_get(fa, req.home_addr, true);
+	if (!v) {
+		deny(fa, &req, from, MIP_FA_RESOURCES, "visitor list full");
+		return;
+	}
+	err = fa->io.to_ha(fa->io.ctx, req.ha_addr, msg, len);
+	if (err) {
+		fa->st->ctr[MIP_C_SEND_ERROR]++;
+		forget_if_idle(fa, v);
+		deny(fa, &req, from, MIP_FA_HA_UNREACH, strerror(-err));
+		return;
+	}
+	fa->st->ctr[MIP_C_RELAYED_REQUEST]++;
+	/* One pending request per mobile node: a newer one replaces it. */
+	v->link = *from;
+	v->pending = true;
+	v->pend_ident = req.ident;
+	v->pend_lifetime = req.lifetime;
+	v->pend_since = loop_now();
+	v->has_prev_fa = req.has_prev_fa;
+	v->prev_fa = req.prev_fa;
+	if (!v->registered)
+		v->ha = req.ha_addr;
+	loop_timer_in(fa->loop, &v->pend_timer, (uint64_t)fa->cfg.pending_timeout_ms * NS_PER_MS);
+}
+
+static void pending_timeout(void *arg)
+{
+	struct fa_visitor *v = arg;
+	struct mip_fa *fa = v->fa;
+	struct mip_reg_request req = {
+		.home_addr = v->home,
+		.ha_addr = v->ha,
+		.ident = v->pend_ident,
+	};
+
+	fa->st->ctr[MIP_C_PENDING_TIMEOUT]++;
+	v->pending = false;
+	deny(fa, &req, &v->link, MIP_FA_TIMEOUT, "no reply from the home agent");
+	forget_if_idle(fa, v);
+}
+
+/* Replies from home agents */
+
+static void accept_reply(struct mip_fa *fa, struct fa_visitor *v, const struct mip_reg_reply *rep)
+{
+	uint64_t now = loop_now();
+	char a[16], h[16];
+
+	if (!rep->lifetime) {
+		if (v->registered) {
+			fa->st->ctr[MIP_C_VISITOR_DEREG]++;
+			log_info("visitor %s deregistered", mml_ipv4_str(v->home, a));
+		}
+		unregister(fa, v);
+		return;
+	}
+	v->granted = rep->lifetime < v->pend_lifetime ? rep->lifetime : v->pend_lifetime;
+	v->expires = now + (uint64_t)v->granted * NS_PER_SEC;
+	v->ha = rep->ha_addr;
+	v->registrations++;
+	if (!v->registered) {
+		v->registered = true;
+		v->since = now;
+		fa->n_registered++;
+		fa->st->ctr[MIP_C_VISITOR_ADD]++;
+		log_info("visitor %s (home agent %s) registered for %u s",
+			 mml_ipv4_str(v->home, a), mml_ipv4_str(v->ha, h), v->granted);
+	} else {
+		fa->st->ctr[MIP_C_VISITOR_RENEW]++;
+	}
+	/* Written on renewals too: the mobile node may have a new MAC. */
+	map_put(fa, v);
+	loop_timer_at(fa->loop, &v->expiry, v->expires);
+}
+
+void mip_fa_from_ha(struct mip_fa *fa, const uint8_t *msg, size_t len, bool truncated,
+		    uint32_t src)
+{
+	struct mip_reg_reply rep;
+	struct fa_visitor *v;
+	struct mip_err perr;
+	char detail[160], s[16], h[16];
+	int ret = 0;
+
+	fa->st->ctr[MIP_C_RX_REPLY]++;
+	memset(&perr, 0, sizeof(perr));
+	if (truncated) {
+		perr.reason = MIP_R_TOO_LONG;
+		perr.want = MIP_MSG_MAX;
+		perr.have = (uint32_t)len + 1;
+	}
+	if (truncated || (ret = mip_parse_reply(msg, len, &rep, &perr))) {
+		fa->st->ctr[MIP_C_MALFORMED]++;
+		fa->st->reason[perr.reason]++;
+		mip_err_str(&perr, detail, sizeof(detail));
+		v = perr.reason == MIP_R_TRUNCATED || perr.reason == MIP_R_TOO_LONG ||
+				    perr.reason == MIP_R_BAD_TYPE ?
+			    NULL :
+			    visitor_get(fa, rep.home_addr, false);
+		if (!v || !v->pending) {
+			fa->st->ctr[MIP_C_DISCARDED]++;
+			mip_log_reject(fa->st, "reply from %s discarded: %s",
+				       mml_ipv4_str(src, s), detail);
+			return;
+		}
+		/* Tell the mobile node rather than let it wait for a timeout. */
+		struct mip_reg_request req = {
+			.home_addr = v->home, .ha_addr = v->ha, .ident = v->pend_ident
+		};
+
+		v->pending = false;
+		loop_timer_cancel(fa->loop, &v->pend_timer);
+		deny(fa, &req, &v->link, MIP_FA_BAD_REPLY, detail);
+		forget_if_idle(fa, v);
+		return;
+	}
+	fa->st->code_rx[rep.code]++;
+	v = visitor_get(fa, rep.home_addr, false);
+	/* Matched on the low 32 bits: a home agent rewrites the high half
+	 * when it denies with 133 (RFC 5944 5.7.1). */
+	if (!v || !v->pending || (uint32_t)v->pend_ident != (uint32_t)rep.ident) {
+		fa->st->ctr[MIP_C_NO_PENDING]++;
+		fa->st->ctr[MIP_C_DISCARDED]++;
+		mip_log_reject(fa->st, "reply for %s from %s matches no pending request: discarded",
+			       mml_ipv4_str(rep.home_addr, h), mml_ipv4_str(src, s));
+		return;
+	}
+	if (rep.skipped)
+		fa->st->ctr[MIP_C_EXT_SKIPPED] += rep.skipped;
+	v->pending = false;
+	loop_timer_cancel(fa->loop, &v->pend_timer);
+	if (mip_code_accepted(rep.code))
+		accept_reply(fa, v, &rep);
+	else
+		log_info("home agent %s denied %s: code %u (%s)", mml_ipv4_str(src, s),
+			 mml_ipv4_str(rep.home_addr, h), rep.code, mip_code_str(rep.code));
+	/* Relayed unchanged: the mobile node checks the HA's authenticator. */
+	send_to_mh(fa, &v->link, msg, len, rep.code);
+	fa->st->ctr[MIP_C_RELAYED_REPLY]++;
+	forget_if_idle(fa, v);
+}
+
+/* Advertisements */
+
+void mip_fa_advertise(struct mip_fa *fa, const uint8_t mac[6], uint32_t dst)
+{
+	struct mip_advert adv = {
+		.code = 0,
+		.n_addrs = 1,
+		.reg_lifetime = fa->cfg.max_lifetime,
+		.flags = MIP_MAA_R | MIP_MAA_F,
+		.n_coas = 1,
+		.has_prefix_lens = true,
+		.n_prefix_lens = 1,
+	};
+	uint32_t life_ms = 3 * fa->cfg.advert_interval_ms;
+	uint8_t buf[MIP_ADVERT_MAX];
+	int len, err;
+
+	adv.icmp_lifetime = (uint16_t)(life_ms < 1000 ? 1 : (life_ms + 999) / 1000);
+	adv.addrs[0] = fa->cfg.addr;
+	adv.coas[0] = fa->cfg.coa;
+	adv.prefix_lens[0] = fa->cfg.prefix_len;
+	if (fa->cfg.reverse != MIP_RT_OFF)
+		adv.flags |= MIP_MAA_T;
+	if (fa->n_registered >= fa->cfg.max_visitors)
+		adv.flags |= MIP_MAA_B;
+	/* 0..0xffff, then 256..0xffff: a value below 256 means a reboot
+	 * (RFC 5944 2.1.1). */
+	adv.seq = fa->advert_seq;
+	fa->advert_seq = fa->advert_seq == 0xffff ? 256 : fa->advert_seq + 1;
+	len = mip_build_advert(&adv, buf, sizeof(buf));
+	if (len < 0)
+		return;
+	err = fa->io.icmp(fa->io.ctx, mac, dst, buf, (size_t)len);
+	if (err) {
+		fa->st->ctr[MIP_C_SEND_ERROR]++;
+		log_debug("advertisement: %s", strerror(-err));
+		return;
+	}
+	fa->st->ctr[MIP_C_TX_ADVERT]++;
+}
+
+static void advert_tick(void *arg)
+{
+	struct mip_fa *fa = arg;
+	/* +-10% jitter so that agents on one link do not synchronise. */
+	uint64_t interval = (uint64_t)fa->cfg.advert_interval_ms * NS_PER_MS;
+	uint64_t jitter = interval / 5 ? (uint64_t)random() % (interval / 5) : 0;
+
+	mip_fa_advertise(fa, broadcast_mac, 0xffffffffu);
+	loop_timer_in(fa->loop, &fa->advert_timer, interval - interval / 10 + jitter);
+}
+
+void mip_fa_solicited(struct mip_fa *fa, const uint8_t mac[6], uint32_t src)
+{
+	uint64_t second = loop_now() / NS_PER_SEC;
+
+	fa->st->ctr[MIP_C_RX_SOLICIT]++;
+	if (second != fa->solicit_window) {
+		fa->solicit_window = second;
+		fa->solicit_answers = 0;
+	}
+	if (fa->solicit_answers++ >= SOLICIT_ANSWERS_PER_SEC) {
+		fa->st->ctr[MIP_C_DISCARDED]++;
+		return;
+	}
+	/* Unicast to the soliciting host when it gave an address, so that a
+	 * handoff does not wait for the next periodic advertisement. */
+	mip_fa_advertise(fa, mac, src ? src : 0xffffffffu);
+}
+
+/* Sockets and configuration */
+
+static int io_to_mh(void *ctx, const struct mip_fa_link *l, const uint8_t *msg, size_t len)
+{
+	struct mip_fa *fa = ctx;
+
+	return mip_pkt_send(fa->pkt_fd, l->ifindex, l->mac, fa->cfg.addr, l->ip, IPPROTO_UDP,
+			    MIP_PORT, l->port, 64, msg, len);
+}
+
+static int io_to_ha(void *ctx, uint32_t ha, const uint8_t *msg, size_t len)
+{
+	struct mip_fa *fa = ctx;
+
+	return mip_udp_send(fa->udp_fd, ha, MIP_PORT, msg, len);
+}
+
+static int io_icmp(void *ctx, const uint8_t mac[6], uint32_t dst, const uint8_t *msg, size_t len)
+{
+	struct mip_fa *fa = ctx;
+
+	return mip_pkt_send(fa->pkt_fd, fa->cfg.ifindex, mac, fa->cfg.addr, dst, IPPROTO_ICMP, 0, 0,
+			    1, msg, len);
+}
+
+/* A request that reached us through the stack rather than the wireless
+ * link: a registered visitor's renewal that the data plane reverse-tunnelled
+ * because this FA's programs were loaded without our wireless address among
+ * their local addresses, so it came back from the HA over the wired side.
+ * Served for a visitor we know (its MAC is on record); anything else is
+ * not ours to answer. */
+static void request_via_stack(struct mip_fa *fa, const uint8_t *msg, size_t len,
+			      const struct mip_rx *rx)
+{
+	struct mip_fa_link link;
+	struct fa_visitor *v = NULL;
+	uint32_t home;
+	char s[16];
+
+	if (len >= MIP_REQ_FIXED_LEN) {
+		memcpy(&home, msg + 4, 4);
+		v = u32map_get(&fa->visitors, home);
+	}
+	if (!v || rx->src != v->home) {
+		fa->st->ctr[MIP_C_DISCARDED]++;
+		mip_log_reject(fa->st, "request from %s not on the wireless link and of no visitor: "
+				       "discarded",
+			       mml_ipv4_str(rx->src, s));
+		return;
+	}
+	link = v->link;
+	link.ip = rx->src;
+	link.port = rx->src_port;
+	mip_fa_from_mh(fa, msg, len, rx->truncated || len > MIP_MSG_MAX, &link);
+}
+
+static void udp_readable(void *arg, uint32_t events)
+{
+	struct mip_fa *fa = arg;
+	uint8_t msg[MIP_MSG_MAX + 1];
+	struct mip_rx rx;
+	ssize_t n;
+
+	for (int budget = 64; budget > 0; budget--) {
+		n = mip_udp_recv(fa->udp_fd, msg, sizeof(msg), &rx);
+		if (n < 0)
+			return;
+		/* The wireless side is served by the packet socket, which also
+		 * tells the mobile node's MAC. */
+		if (rx.ifindex == fa->cfg.ifindex)
+			continue;
+		if (n >= 1 && msg[0] == MIP_TYPE_REG_REPLY)
+			mip_fa_from_ha(fa, msg, (size_t)n, rx.truncated || n > MIP_MSG_MAX, rx.src);
+		else if (n >= 1 && msg[0] == MIP_TYPE_REG_REQUEST)
+			request_via_stack(fa, msg, (size_t)n, &rx);
+		else
+			fa->st->ctr[MIP_C_DISCARDED]++;
+	}
+}
+
+static void pkt_readable(void *arg, uint32_t events)
+{
+	struct mip_fa *fa = arg;
+	uint8_t msg[MIP_MSG_MAX + 1];
+	struct mip_fa_link link;
+	struct mip_err perr;
+	struct mip_rx rx;
+	uint8_t proto;
+	ssize_t n;
+
+	for (int budget = 64; budget > 0; budget--) {
+		n = mip_pkt_recv(fa->pkt_fd, msg, sizeof(msg), &proto, &rx);
+		if (n == -EAGAIN || n == -EWOULDBLOCK)
+			return;
+		if (n == -EBADMSG) {
+			fa->st->ctr[MIP_C_DISCARDED]++;
+			continue;
+		}
+		if (n < 0)
+			return;
+		if (proto == IPPROTO_ICMP) {
+			if (!mip_parse_solicit(msg, (size_t)n, &perr))
+				mip_fa_solicited(fa, rx.src_mac, rx.src);
+			else
+				fa->st->ctr[MIP_C_DISCARDED]++;
+			continue;
+		}
+		if (rx.dst != fa->cfg.addr && rx.dst != fa->cfg.coa) {
+			fa->st->ctr[MIP_C_DISCARDED]++;
+			continue;
+		}
+		link.ifindex = rx.ifindex;
+		memcpy(link.mac, rx.src_mac, 6);
+		link.ip = rx.src;
+		link.port = rx.src_port;
+		mip_fa_from_mh(fa, msg, (size_t)n, rx.truncated || n > MIP_MSG_MAX, &link);
+	}
+}
+
+static int fa_cfg_read(const config_setting_t *sec, struct mip_fa_cfg *cfg)
+{
+	static const char *const rt[] = { "off", "optional", "required", NULL };
+	uint32_t max_lifetime = 300, prefix_len = 24;
+	int reverse = MIP_RT_REQUIRED, err;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->advert_interval_ms = 1000;
+	cfg->pending_timeout_ms = 3000;
+	cfg->max_visitors = 1024;
+	err = cfg_ipv4(sec, "care_of_address", true, &cfg->coa);
+	if (!err)
+		err = cfg_ipv4(sec, "address", true, &cfg->addr);
+	if (!err)
+		err = cfg_u32(sec, "prefix_len", false, 0, 32, &prefix_len);
+	if (!err)
+		err = cfg_ifname(sec, "interface", true, &cfg->ifindex);
+	if (!err)
+		err = cfg_u32(sec, "max_lifetime", false, 1, 65534, &max_lifetime);
+	if (!err)
+		err = cfg_u32(sec, "advert_interval_ms", false, 10, 600000,
+			      &cfg->advert_interval_ms);
+	if (!err)
+		err = cfg_u32(sec, "pending_timeout_ms", false, 100, 600000,
+			      &cfg->pending_timeout_ms);
+	if (!err)
+		err = cfg_u32(sec, "max_visitors", false, 1, 1u << 20, &cfg->max_visitors);
+	if (!err)
+		err = cfg_choice(sec, "reverse_tunnel", rt, &reverse);
+	cfg->max_lifetime = (uint16_t)max_lifetime;
+	cfg->prefix_len = (uint8_t)prefix_len;
+	cfg->reverse = (enum mip_rt_policy)reverse;
+	return err;
+}
+
+int mip_fa_start(struct loop *loop, const struct mml_pin_dir *pin, const config_setting_t *sec,
+		 struct mip_stats *st, struct mip_fa **out)
+{
+	struct mip_fa_io io = { .to_mh = io_to_mh, .to_ha = io_to_ha, .icmp = io_icmp };
+	struct mip_fa_cfg cfg;
+	struct mip_fa *fa = NULL;
+	char a[16], c[16];
+	int err;
+
+	err = fa_cfg_read(sec, &cfg);
+	if (err)
+		return err;
+	err = mip_if_mac(cfg.ifindex, cfg.mac);
+	if (err) {
+		log_err("MAC of interface %u: %s", cfg.ifindex, strerror(-err));
+		return err;
+	}
+	err = mip_fa_core_new(loop, NULL, &cfg, st, &io, &fa);
+	if (err)
+		return err;
+	fa->io.ctx = fa;
+	mip_maps_init(&fa->own_maps, pin);
+	fa->maps = &fa->own_maps;
+	fa->udp_fd = mip_udp_open(0, MIP_PORT, 0);
+	fa->pkt_fd = mip_pkt_open(cfg.ifindex, MIP_ICMP_SOLICIT);
+	if (fa->udp_fd < 0 || fa->pkt_fd < 0) {
+		err = fa->udp_fd < 0 ? fa->udp_fd : fa->pkt_fd;
+		log_err("foreign agent sockets: %s", strerror(-err));
+		goto fail;
+	}
+	err = loop_add_fd(loop, fa->udp_fd, EPOLLIN, udp_readable, fa);
+	if (!err)
+		err = loop_add_fd(loop, fa->pkt_fd, EPOLLIN, pkt_readable, fa);
+	if (err)
+		goto fail;
+	srandom((unsigned int)loop_now());
+	advert_tick(fa);
+	log_info("foreign agent %s, care-of address %s, advertising every %u ms",
+		 mml_ipv4_str(cfg.addr, a), mml_ipv4_str(cfg.coa, c), cfg.advert_interval_ms);
+	*out = fa;
+	return 0;
+fail:
+	mip_fa_stop(fa);
+	return err;
+}
+
+void mip_fa_stop(struct mip_fa *fa)
+{
+	if (!fa)
+		return;
+	if (fa->udp_fd >= 0) {
+		loop_del_fd(fa->loop, fa->udp_fd);
+		close(fa->udp_fd);
+	}
+	if (fa->pkt_fd >= 0) {
+		loop_del_fd(fa->loop, fa->pkt_fd);
+		close(fa->pkt_fd);
+	}
+	mip_maps_close(&fa->own_maps);
+	mip_fa_core_free(fa);
+}
+
+json_object *mip_fa_show(struct mip_fa *fa)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "role", json_object_new_string("fa"));
+	json_object_object_add(o, "address", mip_json_addr(fa->cfg.addr));
+	json_object_object_add(o, "care_of_address", mip_json_addr(fa->cfg.coa));
+	json_object_object_add(o, "visitors", json_object_new_int64(fa->n_registered));
+	json_object_object_add(o, "pending",
+			       json_object_new_int64((int64_t)(fa->visitors.len - fa->n_registered)));
+	json_object_object_add(o, "advert_seq", json_object_new_int(fa->advert_seq));
+	json_object_object_add(o, "visitor_map",
+			       json_object_new_boolean(fa->maps && fa->maps->visitor_fd >= 0));
+	return o;
+}
+
+json_object *mip_fa_visitors(struct mip_fa *fa)
+{
+	json_object *list = json_object_new_array();
+	uint64_t now = loop_now();
+	struct fa_visitor *v;
+	size_t it = 0;
+	uint32_t key;
+	char mac[18];
+
+	while ((v = u32map_next(&fa->visitors, &it, &key))) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "home", mip_json_addr(v->home));
+		json_object_object_add(o, "ha", mip_json_addr(v->ha));
+		mml_mac_str(v->link.mac, mac);
+		json_object_object_add(o, "mac", json_object_new_string(mac));
+		json_object_object_add(o, "state", json_object_new_string(v->registered ? "registered" :
+									  "pending"));
+		json_object_object_add(o, "pending", json_object_new_boolean(v->pending));
+		json_object_object_add(o, "lifetime", json_object_new_int(v->granted));
+		json_object_object_add(o, "expires_in",
+				       json_object_new_int64(v->registered ?
+								     mip_secs_left(v->expires, now) :
+								     0));
+		json_object_object_add(o, "registrations",
+				       json_object_new_int64((int64_t)v->registrations));
+		if (v->has_prev_fa)
+			json_object_object_add(o, "previous_fa", mip_json_addr(v->prev_fa.prev_fa));
+		json_object_array_add(list, o);
+	}
+	return list;
+}

@@ -1,0 +1,202 @@
+/* mmlkeyd: the per-node daemon for Mobile IPv4 (and, later, ML-IKE).
+ *
+ *   mmlkeyd [-f CONFIG] [-F] [-d]
+ *     -f  configuration file (default /etc/mmlipsec/mmlkeyd.conf), which must
+ *         belong to us and be unreadable by group and others (it holds keys)
+ *     -F  stay in the foreground and log to stderr (default: syslog)
+ *     -d  debug messages
+ *
+ * The configuration's top level names the node and where its maps and
+ * control socket live; each protocol module has its own section
+ * (docs/mobileip.md has an example). */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "keyd/keyd.h"
+#include "lib/log.h"
+
+#define DEFAULT_CONFIG "/etc/mmlipsec/mmlkeyd.conf"
+
+static const struct keyd_module *const modules[] = {
+	&mip_module,
+};
+#define N_MODULES (sizeof(modules) / sizeof(modules[0]))
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: mmlkeyd [-f CONFIG] [-F] [-d]\n"
+		   "  -f  configuration file (default " DEFAULT_CONFIG ")\n"
+		   "  -F  foreground, log to stderr\n"
+		   "  -d  debug messages\n");
+}
+
+/* Opens the file, checks the opened file (no race with a swap of the path),
+ * and parses it. */
+static int read_config(config_t *cfg, const char *path)
+{
+	struct stat st;
+	FILE *f = NULL;
+	int fd, err = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		err = -errno;
+		log_err("%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, &st)) {
+		err = -errno;
+		log_err("%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode) || (st.st_mode & 077) || st.st_uid != geteuid()) {
+		err = -EPERM;
+		log_err("%s: refusing a configuration that holds keys with mode %04o and owner %u: "
+			"it must be a regular file of uid %u with mode 0600 or stricter",
+			path, st.st_mode & 07777, st.st_uid, geteuid());
+		goto out;
+	}
+	f = fdopen(fd, "r");
+	if (!f) {
+		err = -errno;
+		goto out;
+	}
+	fd = -1;
+	if (config_read(cfg, f) != CONFIG_TRUE) {
+		err = -EINVAL;
+		log_err("%s:%d: %s", path, config_error_line(cfg), config_error_text(cfg));
+	}
+out:
+	if (f)
+		fclose(f);
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
+static int log_level_of(const config_t *cfg, bool debug, enum mml_log_level *level)
+{
+	static const char *const names[] = { "err", "warn", "info", "debug", NULL };
+	int idx = MML_LOG_INFO;
+	int err = cfg_choice(config_root_setting(cfg), "log_level", names, &idx);
+
+	*level = debug ? MML_LOG_DEBUG : (enum mml_log_level)idx;
+	return err;
+}
+
+static int setup(struct keyd *kd, const char **sock_path, char *host, size_t host_len)
+{
+	const config_setting_t *root = config_root_setting(&kd->config);
+	const char *pin_root = MML_PIN_ROOT_DEFAULT;
+	static char default_sock[200];
+	int err;
+
+	if (gethostname(host, host_len) || !host[0])
+		snprintf(host, host_len, "local");
+	host[host_len - 1] = '\0';
+	kd->node = host;
+	*sock_path = NULL;
+	err = cfg_str(root, "node", false, &kd->node);
+	if (!err)
+		err = cfg_str(root, "pin_root", false, &pin_root);
+	if (!err)
+		err = cfg_str(root, "control_socket", false, sock_path);
+	if (err)
+		return err;
+	if (mml_pin_dir_init(&kd->pin, pin_root, kd->node)) {
+		log_err("node \"%s\": not a usable node name (letters, digits, '-', '_', '.')",
+			kd->node);
+		return -EINVAL;
+	}
+	if (!*sock_path) {
+		snprintf(default_sock, sizeof(default_sock), "%s/%s.sock", MML_KEYD_SOCK_DIR,
+			 kd->node);
+		*sock_path = default_sock;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *config_path = DEFAULT_CONFIG, *sock_path;
+	void *states[N_MODULES] = { NULL };
+	struct ctl_server *ctl = NULL;
+	struct keyd kd = { .foreground = false };
+	enum mml_log_level level;
+	bool debug = false;
+	char host[65];
+	int opt, err, started = 0;
+
+	while ((opt = getopt(argc, argv, "f:Fdh")) != -1) {
+		switch (opt) {
+		case 'f':
+			config_path = optarg;
+			break;
+		case 'F':
+			kd.foreground = true;
+			break;
+		case 'd':
+			debug = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	mml_log_open("mmlkeyd", !kd.foreground, debug ? MML_LOG_DEBUG : MML_LOG_INFO);
+	mml_log_libbpf();
+	config_init(&kd.config);
+	cfg_path = config_path;
+	err = read_config(&kd.config, config_path);
+	if (!err)
+		err = log_level_of(&kd.config, debug, &level);
+	if (!err)
+		err = setup(&kd, &sock_path, host, sizeof(host));
+	if (err)
+		goto out;
+	mml_log_set_level(level);
+	err = loop_new(&kd.loop);
+	if (err)
+		goto out;
+	for (size_t i = 0; i < N_MODULES; i++) {
+		const config_setting_t *sec = config_lookup(&kd.config, modules[i]->name);
+
+		if (!sec)
+			continue;
+		err = modules[i]->start(&kd, sec, &states[i]);
+		if (err)
+			goto out;
+		started++;
+	}
+	if (!started) {
+		err = -EINVAL;
+		log_err("%s: no module section (\"mip\") configured: nothing to do", config_path);
+		goto out;
+	}
+	err = ctl_server_start(&kd, sock_path, modules, states, N_MODULES, &ctl);
+	if (err)
+		goto out;
+	log_info("mmlkeyd: node %s, control socket %s", kd.node, sock_path);
+	err = loop_run(kd.loop);
+out:
+	ctl_server_stop(ctl);
+	for (size_t i = 0; i < N_MODULES; i++)
+		if (states[i])
+			modules[i]->stop(states[i]);
+	loop_free(kd.loop);
+	config_destroy(&kd.config);
+	return err ? 1 : 0;
+}

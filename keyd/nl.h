@@ -1,0 +1,38 @@
+/* rtnetlink through libmnl for the mobile node: host and default routes,
+ * the home address, and link events (carrier changes that may mean a
+ * handoff). Requests are synchronous (the kernel answers at once); events
+ * arrive on a second, non-blocking socket served by the event loop. */
+#ifndef MML_KEYD_NL_H
+#define MML_KEYD_NL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Routes mmlkeyd installs carry this protocol number, so that they can be
+ * told from the administrator's (ip route ... proto 77 shows them). */
+#define MIP_RTPROT 77
+
+struct nl;
+
+int nl_open(struct nl **out, bool link_events);
+void nl_close(struct nl *nl);
+
+/* dst/plen via gw (0 = on-link, scope link) out of oif, in table;
+ * replaces an existing route with the same key. onlink: gw need not be in
+ * a connected prefix (the FA's address on a link where we only hold the
+ * home address). */
+int nl_route_replace(struct nl *nl, uint32_t dst, uint8_t plen, uint32_t gw, uint32_t oif,
+		     uint32_t table, uint32_t prefsrc, bool onlink);
+int nl_route_del(struct nl *nl, uint32_t dst, uint8_t plen, uint32_t oif, uint32_t table);
+/* Adds addr/plen to ifindex; an address already there is fine. */
+int nl_addr_add(struct nl *nl, uint32_t ifindex, uint32_t addr, uint8_t plen);
+
+/* Link events: fd to poll, then nl_link_read() calls fn for each
+ * RTM_NEWLINK/RTM_DELLINK. up = IFF_UP and IFF_LOWER_UP (carrier). */
+int nl_link_fd(const struct nl *nl);
+typedef void (*nl_link_fn)(void *arg, uint32_t ifindex, bool up, bool deleted);
+int nl_link_read(struct nl *nl, nl_link_fn fn, void *arg);
+/* Current state of one link (IFF_UP and carrier). */
+int nl_link_up(struct nl *nl, uint32_t ifindex, bool *up);
+
+#endif

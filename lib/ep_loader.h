@@ -1,0 +1,48 @@
+/* Loading and attaching the endpoint XDP programs (bpf/ep.bpf.c) and opening
+ * their pinned maps: what `mmlctl ha|mh attach|detach` and mmlworker use.
+ * Every map is pinned by name under <pin_root>/<node>/ (maps/pin.h), so the
+ * programs, the worker and mmlctl share one state store; a later load
+ * reuses the pinned maps. */
+#ifndef MML_LIB_EP_LOADER_H
+#define MML_LIB_EP_LOADER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "maps/ep.h"
+
+enum mml_ep_prog {
+	MML_EP_PROG_HA_CN, /* HA, correspondent side */
+	MML_EP_PROG_HA_FA, /* HA, FA side */
+	MML_EP_PROG_MH_WL, /* MH, wireless side */
+};
+
+/* <root>/<node>, created mode 0700 if missing. */
+int mml_ep_pin_dir(char *buf, size_t len, const char *root, const char *node);
+
+/* Load the programs with cfg and every map pinned under pin_dir (created or
+ * reused), without attaching: creates the maps for mmlctl. */
+int mml_ep_create_maps(const char *pin_dir);
+
+/* Load with cfg, attach prog to ifname in native mode (SKB mode if skb),
+ * replacing a program of ours already there. The attachment outlives the
+ * caller (like `ip link set xdp`). */
+int mml_ep_attach(const char *pin_dir, enum mml_ep_prog prog, const char *ifname,
+		  const struct mml_ep_cfg *cfg, int skb);
+int mml_ep_detach(const char *ifname);
+
+/* A pinned map of pin_dir by name (maps/pin.h): an fd, or -errno. */
+int mml_ep_map_fd(const char *pin_dir, const char *name);
+
+/* Bump mml_gen so running workers reload their caches; every writer of
+ * mml_csa, mml_binding or mml_flow calls it after a change. */
+int mml_ep_gen_bump(const char *pin_dir);
+
+/* Sum of a counter over the programs' per-CPU mml_stats and the workers'
+ * mml_wstats rows: out[MML_STATS_CAP]. Missing maps count as zero. */
+int mml_ep_stats_read(const char *pin_dir, uint64_t *out);
+/* Adds the workers' rows (mml_wstats, read through mmap while they run) to
+ * out[MML_STATS_CAP]; -ENOENT if no worker map is pinned. */
+int mml_ep_wstats_add(const char *pin_dir, uint64_t *out);
+
+#endif

@@ -1,0 +1,371 @@
+/* mmlctl ha|mh attach|detach, binding add|del|list, flow add|del|list: the
+ * endpoint roles (docs/endpoints.md). Every change to a map mmlworker
+ * caches bumps mml_gen, so a running worker picks it up before its next
+ * batch. */
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/args.h"
+#include "lib/ep_loader.h"
+#include "lib/log.h"
+#include "loader/ctl.h"
+#include "maps/ep.h"
+
+#define IFLIST_MAX 8
+
+static const char *const modes[] = { "plain", "esp", "mlesp", NULL };
+
+/* "eth0,eth1" -> names, in place. */
+static int split_ifaces(const char *ctx, char *list, char **names)
+{
+	int n = 0;
+
+	for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (n == IFLIST_MAX || !if_nametoindex(tok)) {
+			log_err("%s: \"%s\": %s", ctx, tok,
+				n == IFLIST_MAX ? "too many interfaces" : "no such interface");
+			return -EINVAL;
+		}
+		names[n++] = tok;
+	}
+	return n;
+}
+
+static int attach_list(struct ctl *ctl, const char *ctx, char *list, enum mml_ep_prog prog,
+		       const struct mml_ep_cfg *cfg, bool skb)
+{
+	char *names[IFLIST_MAX];
+	int n = split_ifaces(ctx, list, names), err = 0;
+
+	for (int i = 0; i < n && !err; i++)
+		err = mml_ep_attach(ctl->dir.path, prog, names[i], cfg, skb);
+	return n < 0 ? n : err;
+}
+
+static int ep_prepare(struct ctl *ctl)
+{
+	int err = mml_pin_dir_create(&ctl->dir);
+
+	if (!err)
+		err = mml_pin_dir_lock(&ctl->dir);
+	if (err)
+		log_err("node directory %s: %s", ctl->dir.path, strerror(-err));
+	return err;
+}
+
+static int ha_attach(struct ctl *ctl, int argc, char **argv)
+{
+	struct mml_ep_cfg cfg = { 0 };
+	char *cn = NULL, *fa = NULL;
+	bool skb = false;
+	struct mml_opt opts[] = {
+		{ "addr", MML_OPT_IPV4, &cfg.ha_addr, NULL, true, false },
+		{ "cn", MML_OPT_STR, &cn, NULL, true, false },
+		{ "fa", MML_OPT_STR, &fa, NULL, true, false },
+		{ "skb", MML_OPT_FLAG, &skb, NULL, false, false },
+	};
+	int err = mml_opts_parse("ha attach", argc, argv, opts, sizeof(opts) / sizeof(opts[0]));
+
+	if (!err)
+		err = ep_prepare(ctl);
+	if (!err)
+		err = attach_list(ctl, "ha attach", cn, MML_EP_PROG_HA_CN, &cfg, skb);
+	if (!err)
+		err = attach_list(ctl, "ha attach", fa, MML_EP_PROG_HA_FA, &cfg, skb);
+	return err;
+}
+
+static int mh_attach(struct ctl *ctl, int argc, char **argv)
+{
+	struct mml_ep_cfg cfg = { 0 };
+	char *dev = NULL;
+	bool skb = false;
+	struct mml_opt opts[] = {
+		{ "home", MML_OPT_IPV4, &cfg.home_addr, NULL, true, false },
+		{ "dev", MML_OPT_STR, &dev, NULL, true, false },
+		{ "skb", MML_OPT_FLAG, &skb, NULL, false, false },
+	};
+	int err = mml_opts_parse("mh attach", argc, argv, opts, sizeof(opts) / sizeof(opts[0]));
+
+	if (!err)
+		err = ep_prepare(ctl);
+	if (!err)
+		err = attach_list(ctl, "mh attach", dev, MML_EP_PROG_MH_WL, &cfg, skb);
+	return err;
+}
+
+static int ep_detach(struct ctl *ctl, int argc, char **argv)
+{
+	char *dev = NULL, *names[IFLIST_MAX];
+	struct mml_opt opts[] = { { "dev", MML_OPT_STR, &dev, NULL, true, false } };
+	int err = mml_opts_parse("detach", argc, argv, opts, 1), n;
+
+	if (err)
+		return err;
+	n = split_ifaces("detach", dev, names);
+	for (int i = 0; i < n; i++) {
+		int e = mml_ep_detach(names[i]);
+
+		if (e && !err) {
+			log_err("detach %s: %s", names[i], strerror(-e));
+			err = e;
+		}
+	}
+	return n < 0 ? n : err;
+}
+
+static int gen_bump(struct ctl *ctl)
+{
+	int err = mml_ep_gen_bump(ctl->dir.path);
+
+	/* Without mml_gen no worker runs here; it reloads within a second
+	 * anyway. */
+	return err == -ENOENT ? 0 : err;
+}
+
+static uint64_t boottime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static int binding_add(struct ctl *ctl, int argc, char **argv)
+{
+	struct mml_binding b;
+	uint32_t home = 0;
+	uint64_t lifetime = 0;
+	struct mml_opt opts[] = {
+		{ "home", MML_OPT_IPV4, &home, NULL, true, false },
+		{ "ha", MML_OPT_IPV4, &b.ha_addr, NULL, true, false },
+		{ "coa", MML_OPT_IPV4, &b.coa, NULL, true, false },
+		{ "esp-out", MML_OPT_U32, &b.spi_out[MML_MODE_ESP], NULL, false, false },
+		{ "esp-in", MML_OPT_U32, &b.spi_in[MML_MODE_ESP], NULL, false, false },
+		{ "mlesp-out", MML_OPT_U32, &b.spi_out[MML_MODE_MLESP], NULL, false, false },
+		{ "mlesp-in", MML_OPT_U32, &b.spi_in[MML_MODE_MLESP], NULL, false, false },
+		{ "lifetime", MML_OPT_U64, &lifetime, NULL, false, false },
+	};
+	int fd, err;
+
+	memset(&b, 0, sizeof(b));
+	err = mml_opts_parse("binding add", argc, argv, opts, sizeof(opts) / sizeof(opts[0]));
+	if (err)
+		return err;
+	if (lifetime)
+		b.expires_ns = boottime_ns() + lifetime * 1000000000ULL;
+	fd = ctl_open_map(ctl, MML_MAP_BINDING, sizeof(__u32), sizeof(b));
+	if (fd < 0)
+		return fd;
+	if (bpf_map_update_elem(fd, &home, &b, BPF_ANY)) {
+		err = -errno;
+		log_err("binding add: updating %s: %s", MML_MAP_BINDING, strerror(-err));
+	}
+	close(fd);
+	return err ? err : gen_bump(ctl);
+}
+
+static int binding_del(struct ctl *ctl, int argc, char **argv)
+{
+	uint32_t home;
+	struct mml_opt opts[] = { { "home", MML_OPT_IPV4, &home, NULL, true, false } };
+	char buf[16];
+	int fd, err = mml_opts_parse("binding del", argc, argv, opts, 1);
+
+	if (err)
+		return err;
+	fd = ctl_open_map(ctl, MML_MAP_BINDING, sizeof(__u32), sizeof(struct mml_binding));
+	if (fd < 0)
+		return fd;
+	if (bpf_map_delete_elem(fd, &home)) {
+		err = -errno;
+		log_err("binding del: %s: %s", mml_ipv4_str(home, buf),
+			err == -ENOENT ? "no such binding" : strerror(-err));
+	}
+	close(fd);
+	return err ? err : gen_bump(ctl);
+}
+
+static json_object *binding_json(uint32_t home, const void *value, void *arg)
+{
+	const struct mml_binding *b = value;
+	json_object *o = json_object_new_object();
+	char addr[16];
+	uint64_t now = *(const uint64_t *)arg;
+
+	json_object_object_add(o, "home", json_object_new_string(mml_ipv4_str(home, addr)));
+	json_object_object_add(o, "ha", json_object_new_string(mml_ipv4_str(b->ha_addr, addr)));
+	json_object_object_add(o, "coa", json_object_new_string(mml_ipv4_str(b->coa, addr)));
+	json_object_object_add(o, "esp-out", json_object_new_int64(b->spi_out[MML_MODE_ESP]));
+	json_object_object_add(o, "esp-in", json_object_new_int64(b->spi_in[MML_MODE_ESP]));
+	json_object_object_add(o, "mlesp-out", json_object_new_int64(b->spi_out[MML_MODE_MLESP]));
+	json_object_object_add(o, "mlesp-in", json_object_new_int64(b->spi_in[MML_MODE_MLESP]));
+	if (b->expires_ns)
+		json_object_object_add(
+			o, "lifetime-left",
+			json_object_new_int64(
+				b->expires_ns > now ?
+					(int64_t)((b->expires_ns - now) / 1000000000ULL) :
+					0));
+	return o;
+}
+
+static int binding_list(struct ctl *ctl, int argc, char **argv)
+{
+	uint64_t now = boottime_ns();
+	int fd, err = mml_opts_parse("binding list", argc, argv, NULL, 0);
+
+	if (err)
+		return err;
+	fd = ctl_open_map(ctl, MML_MAP_BINDING, sizeof(__u32), sizeof(struct mml_binding));
+	if (fd < 0)
+		return fd;
+	ctl_print(ctl, ctl_map_to_json(fd, sizeof(struct mml_binding), binding_json, &now));
+	close(fd);
+	return 0;
+}
+
+/* The flow key keywords shared by add and del; protocols by name. */
+static int flow_key_parse(const char *ctx, int argc, char **argv, struct mml_flow_key *k,
+			  struct mml_flow *f)
+{
+	static const char *const protos[] = { "any", "tcp", "udp", "icmp", NULL };
+	static const uint8_t proto_of[] = { 0, 6, 17, 1 };
+	uint32_t hport = 0, pport = 0, every = 0, spi = 0;
+	int proto = 0, mode = MML_MODE_MLESP;
+	struct mml_opt opts[] = {
+		{ "home", MML_OPT_IPV4, &k->home_addr, NULL, false, false },
+		{ "peer", MML_OPT_IPV4, &k->peer_addr, NULL, false, false },
+		{ "proto", MML_OPT_CHOICE, &proto, protos, false, false },
+		{ "home-port", MML_OPT_U32, &hport, NULL, false, false },
+		{ "peer-port", MML_OPT_U32, &pport, NULL, false, false },
+		{ "mode", MML_OPT_CHOICE, &mode, modes, f != NULL, false },
+		{ "every", MML_OPT_U32, &every, NULL, false, false },
+		{ "spi", MML_OPT_U32, &spi, NULL, false, false },
+	};
+	size_t n = f ? sizeof(opts) / sizeof(opts[0]) : 5;
+	int err;
+
+	memset(k, 0, sizeof(*k));
+	err = mml_opts_parse(ctx, argc, argv, opts, n);
+	if (err)
+		return err;
+	if (hport > 65535 || pport > 65535 || every > 65535) {
+		log_err("%s: ports and every must be at most 65535", ctx);
+		return -EINVAL;
+	}
+	k->proto = proto_of[proto];
+	k->home_port = (uint16_t)hport;
+	k->peer_port = (uint16_t)pport;
+	if (f) {
+		memset(f, 0, sizeof(*f));
+		f->mode = (uint8_t)mode;
+		f->every_n = (uint16_t)every;
+		f->spi = spi;
+	}
+	return 0;
+}
+
+static int flow_add(struct ctl *ctl, int argc, char **argv)
+{
+	struct mml_flow_key k;
+	struct mml_flow f;
+	int fd, err = flow_key_parse("flow add", argc, argv, &k, &f);
+
+	if (err)
+		return err;
+	fd = ctl_open_map(ctl, MML_MAP_FLOW, sizeof(k), sizeof(f));
+	if (fd < 0)
+		return fd;
+	if (bpf_map_update_elem(fd, &k, &f, BPF_ANY)) {
+		err = -errno;
+		log_err("flow add: updating %s: %s", MML_MAP_FLOW, strerror(-err));
+	}
+	close(fd);
+	return err ? err : gen_bump(ctl);
+}
+
+static int flow_del(struct ctl *ctl, int argc, char **argv)
+{
+	struct mml_flow_key k;
+	int fd, err = flow_key_parse("flow del", argc, argv, &k, NULL);
+
+	if (err)
+		return err;
+	fd = ctl_open_map(ctl, MML_MAP_FLOW, sizeof(k), sizeof(struct mml_flow));
+	if (fd < 0)
+		return fd;
+	if (bpf_map_delete_elem(fd, &k)) {
+		err = -errno;
+		log_err("flow del: %s", err == -ENOENT ? "no such flow" : strerror(-err));
+	}
+	close(fd);
+	return err ? err : gen_bump(ctl);
+}
+
+static int flow_list(struct ctl *ctl, int argc, char **argv)
+{
+	struct mml_flow_key k, next, *prev = NULL;
+	json_object *list;
+	struct mml_flow f;
+	char addr[16];
+	int fd, err = mml_opts_parse("flow list", argc, argv, NULL, 0);
+
+	if (err)
+		return err;
+	fd = ctl_open_map(ctl, MML_MAP_FLOW, sizeof(k), sizeof(f));
+	if (fd < 0)
+		return fd;
+	list = json_object_new_array();
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		json_object *o;
+
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(fd, &k, &f))
+			continue;
+		o = json_object_new_object();
+		json_object_object_add(o, "home",
+				       json_object_new_string(mml_ipv4_str(k.home_addr, addr)));
+		json_object_object_add(o, "peer",
+				       json_object_new_string(mml_ipv4_str(k.peer_addr, addr)));
+		json_object_object_add(o, "proto", json_object_new_int(k.proto));
+		json_object_object_add(o, "home-port", json_object_new_int(k.home_port));
+		json_object_object_add(o, "peer-port", json_object_new_int(k.peer_port));
+		json_object_object_add(
+			o, "mode",
+			json_object_new_string(f.mode < MML_MODE_MAX ? modes[f.mode] : "?"));
+		json_object_object_add(o, "every", json_object_new_int(f.every_n));
+		json_object_object_add(o, "spi", json_object_new_int64(f.spi));
+		json_object_array_add(list, o);
+	}
+	ctl_print(ctl, list);
+	close(fd);
+	return 0;
+}
+
+const struct ctl_cmd ep_cmds[] = {
+	{ "ha", "attach", ha_attach, "addr ADDR cn IFACE[,IFACE] fa IFACE[,IFACE] [skb]" },
+	{ "ha", "detach", ep_detach, "dev IFACE[,IFACE]" },
+	{ "mh", "attach", mh_attach, "home ADDR dev IFACE[,IFACE] [skb]" },
+	{ "mh", "detach", ep_detach, "dev IFACE[,IFACE]" },
+	{ "binding", "add", binding_add,
+	  "home ADDR ha ADDR coa ADDR [esp-out SPI] [esp-in SPI] [mlesp-out SPI] [mlesp-in SPI] "
+	  "[lifetime SECONDS]" },
+	{ "binding", "del", binding_del, "home ADDR" },
+	{ "binding", "list", binding_list, "" },
+	{ "flow", "add", flow_add,
+	  "[home ADDR] [peer ADDR] [proto any|tcp|udp|icmp] [home-port N] [peer-port N] "
+	  "mode plain|esp|mlesp [every N] [spi SPI]   (no key fields: the default)" },
+	{ "flow", "del", flow_del,
+	  "[home ADDR] [peer ADDR] [proto P] [home-port N] [peer-port N]" },
+	{ "flow", "list", flow_list, "" },
+	{ NULL, NULL, NULL, NULL },
+};

@@ -1,0 +1,127 @@
+/* Endpoint (HA, MH) layouts shared by bpf/ep.bpf.c, mmlworker and mmlctl
+ * (DESIGN.md sections 3 and 4, docs/endpoints.md): bindings, flow modes, the
+ * metadata XDP hands the worker in front of each frame, the programs'
+ * load-time configuration, and the maps through which the worker follows
+ * changes and publishes its counters without a syscall per packet. */
+#ifndef MML_MAPS_EP_H
+#define MML_MAPS_EP_H
+
+#include "maps/stats.h"
+#include "maps/types.h"
+
+#ifndef MML_BINDING_MAX
+#define MML_BINDING_MAX 1024
+#endif
+#ifndef MML_FLOW_MAX
+#define MML_FLOW_MAX 16384
+#endif
+/* xskmap index = port slot * MML_XSK_QUEUES + rx queue. */
+#define MML_XSK_PORTS 16
+#define MML_XSK_QUEUES 16
+#define MML_XSK_MAX (MML_XSK_PORTS * MML_XSK_QUEUES)
+/* Rows of mml_wstats: one per worker thread. */
+#define MML_WORKER_THREADS_MAX 16
+
+/* Security modes of a flow (DESIGN.md 2.1-2.3). Also the index of the
+ * per-mode SPIs of a binding (MML_MODE_PLAIN has none). */
+enum mml_mode { MML_MODE_PLAIN = 0, MML_MODE_ESP = 1, MML_MODE_MLESP = 2, MML_MODE_MAX };
+
+/* Map mml_binding, key: the MH's home address (__u32, network order).
+ * At the HA: one entry per registered MH, ha_addr = our tunnel address,
+ * coa = the serving FA's care-of address. At the MH: one entry for itself,
+ * ha_addr = its HA, coa = the FA it is registered through (its next hop).
+ * SPIs in host order (= mml_csa keys), 0 = none for that mode. */
+struct mml_binding {
+	__u32 ha_addr;
+	__u32 coa;
+	__u32 spi_out[MML_MODE_MAX]; /* [PLAIN] unused */
+	__u32 spi_in[MML_MODE_MAX];
+	__u32 flags;	  /* reserved, 0 */
+	__u64 expires_ns; /* CLOCK_BOOTTIME; 0 = no lifetime */
+};
+
+MML_STATIC_ASSERT(__builtin_offsetof(struct mml_binding, spi_out) == 8, "binding spi_out");
+MML_STATIC_ASSERT(__builtin_offsetof(struct mml_binding, spi_in) == 20, "binding spi_in");
+MML_STATIC_ASSERT(__builtin_offsetof(struct mml_binding, expires_ns) == 40, "binding expiry");
+MML_STATIC_ASSERT(sizeof(struct mml_binding) == 48, "mml_binding layout");
+
+/* Map mml_flow (LRU hash). The key is the inner 5-tuple seen from the MH,
+ * the same at both ends whatever the direction: home = the MH's home
+ * address and port, peer = the correspondent. Addresses network order,
+ * ports host order, 0 = wildcard. Lookup order: exact, peer port 0, home
+ * port 0, both ports 0, protocol 0 too, then the all-zero default key. */
+struct mml_flow_key {
+	__u32 home_addr;
+	__u32 peer_addr;
+	__u16 home_port;
+	__u16 peer_port;
+	__u8 proto;
+	__u8 pad[3];
+};
+
+struct mml_flow {
+	__u8 mode;     /* enum mml_mode */
+	__u8 flags;    /* reserved, 0 */
+	__u16 every_n; /* protect every n-th packet, plain in between; 0/1 = all */
+	__u32 spi;     /* 0 = the binding's SPI for the mode */
+};
+
+MML_STATIC_ASSERT(sizeof(struct mml_flow_key) == 16, "mml_flow_key layout");
+MML_STATIC_ASSERT(sizeof(struct mml_flow) == 8, "mml_flow layout");
+
+/* What an endpoint XDP program found, written in front of the frame with
+ * bpf_xdp_adjust_meta; AF_XDP (copy and zero-copy) keeps it right before
+ * the descriptor's address. */
+#define MML_META_MAGIC 0x4d4d4c31 /* "MML1" */
+
+enum mml_meta_kind {
+	MML_META_HA_DOWN = 1, /* HA: plaintext from the CN side to a home address */
+	MML_META_HA_UP = 2,   /* HA: IP-in-IP from an FA, inner protocol 50 to us */
+	MML_META_MH_DOWN = 3, /* MH: protocol 50 to the home address */
+};
+
+#define MML_META_NO_NEIGH 0x1 /* HA_DOWN: route found, next hop unresolved */
+
+struct mml_xsk_meta {
+	__u32 magic;
+	__u8 kind;     /* enum mml_meta_kind */
+	__u8 flags;    /* MML_META_* */
+	__u16 l3_off;  /* offset of the (outer) IPv4 header in the frame */
+	__u32 coa;     /* HA_DOWN: tunnel destination, network order */
+	__u32 ifindex; /* HA_DOWN: egress interface toward coa */
+	__u8 dmac[6];  /* HA_DOWN: next hop */
+	__u8 smac[6];  /* HA_DOWN: egress interface's MAC */
+	__u32 ha_addr; /* HA_DOWN: tunnel source */
+};
+
+MML_STATIC_ASSERT(__builtin_offsetof(struct mml_xsk_meta, coa) == 8, "meta coa offset");
+MML_STATIC_ASSERT(__builtin_offsetof(struct mml_xsk_meta, dmac) == 16, "meta dmac offset");
+MML_STATIC_ASSERT(sizeof(struct mml_xsk_meta) == 32, "mml_xsk_meta layout");
+
+/* Load-time knobs of bpf/ep.bpf.c, set between skeleton open and load. */
+struct mml_ep_cfg {
+	__u32 ha_addr;	 /* HA: our tunnel address, network order */
+	__u32 home_addr; /* MH: our home address, network order */
+};
+
+MML_STATIC_ASSERT(sizeof(struct mml_ep_cfg) == 8, "mml_ep_cfg layout");
+
+/* Map mml_seq_hwm: outbound SPI -> the highest sequence number a worker
+ * may have used (it reserves blocks ahead and persists the block's end
+ * before sending from it); a restarted worker resumes above it. add_time_ns
+ * ties the mark to one installation of the SPI. */
+struct mml_seq_hwm {
+	__u64 reserved;
+	__u64 add_time_ns;
+};
+
+MML_STATIC_ASSERT(sizeof(struct mml_seq_hwm) == 16, "mml_seq_hwm layout");
+
+/* Map mml_gen (mmapable array, one __u64): bumped by every writer of
+ * mml_csa, mml_binding or mml_flow; the worker compares it once per batch
+ * and reloads its caches when it moved. */
+/* Map mml_wstats (mmapable array of __u64): row t (MML_STATS_CAP entries,
+ * indexed by enum mml_stat) is worker thread t's counters. */
+#define MML_WSTATS_ENTRIES (MML_WORKER_THREADS_MAX * MML_STATS_CAP)
+
+#endif

@@ -1,0 +1,484 @@
+/* The endpoint XDP programs (bpf/ep.bpf.c) under BPF_PROG_TEST_RUN, in a
+ * private network namespace whose veth, routes and neighbours give the FIB
+ * lookups real answers, and with a real AF_XDP socket in mml_xsks so that
+ * redirects are taken. Each fixture: a frame (ESP built by the lib codec),
+ * the program, the verdict, the counter that must move, and the metadata
+ * or output frame the worker would see. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_link.h>
+#include <net/if.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xdp/xsk.h>
+
+#include "maps/ep.h"
+
+#include "ep.skel.h"
+#include "lib/bytes.h"
+#include "lib/esp.h"
+#include "lib/mlesp.h"
+#include "tests/unit/fixtures.h"
+#include "worker/netlink.h"
+#include "worker/pkt.h"
+
+#define HA_ADDR "10.9.0.1"
+#define FA_ADDR "10.9.0.2"   /* neighbour resolved */
+#define FA2_ADDR "10.9.0.3"  /* on link, unresolved */
+#define FAR_ADDR "192.0.2.1" /* no route */
+#define HOME "10.1.0.10"
+#define HOME2 "10.1.0.11"
+#define CN "10.0.1.1"
+#define FA_MAC "\x02\x00\x00\x00\x00\x02"
+#define IN_SPI 0x4000u
+#define OUT_SPI 0x4001u
+
+static struct ep *skel;
+static int epa, epb, stats_fd;
+static uint8_t epa_mac[6];
+static struct xsk_socket *xsk;
+static struct xsk_umem *umem;
+static void *umem_area;
+static struct xsk_ring_cons rx, cq;
+static struct xsk_ring_prod tx, fq;
+static struct mml_sa out_mlesp, out_esp;
+
+static uint32_t addr(const char *s)
+{
+	uint32_t a;
+
+	inet_pton(AF_INET, s, &a);
+	return a;
+}
+
+static uint64_t stat_sum(uint32_t stat)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t vals[ncpu], sum = 0;
+
+	assert_int_equal(bpf_map_lookup_elem(stats_fd, &stat, vals), 0);
+	for (int c = 0; c < ncpu; c++)
+		sum += vals[c];
+	return sum;
+}
+
+static int sh(const char *cmd)
+{
+	return system(cmd);
+}
+
+static void binding(const char *home, const char *coa, uint64_t expires)
+{
+	struct mml_binding b = { .ha_addr = addr(HA_ADDR),
+				 .coa = addr(coa),
+				 .expires_ns = expires };
+	uint32_t key = addr(home);
+
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.mml_binding), &key, &b, 0), 0);
+}
+
+static void csa(uint32_t spi, uint8_t dir)
+{
+	struct csa_spec spec = { MML_FMT_MLESP, 40, MML_ALG_AES256_GCM, 0 };
+	struct mml_csa c = fixture_csa(&spec, dir);
+
+	c.spi = spi;
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.mml_csa), &spi, &c, 0), 0);
+}
+
+static int setup(void **state)
+{
+	struct mml_ep_cfg cfg = { .ha_addr = addr(HA_ADDR), .home_addr = addr(HOME) };
+	struct xsk_socket_config scfg = {
+		.rx_size = 64,
+		.tx_size = 64,
+		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
+	};
+	struct csa_spec spec = { MML_FMT_MLESP, 40, MML_ALG_AES256_GCM, 0 };
+	struct csa_spec espec = { MML_FMT_ESP, 0, MML_ALG_AES256_GCM, 0 };
+	struct mml_csa c;
+	uint32_t zero = 0, key = 0;
+	int fd;
+
+	if (unshare(CLONE_NEWNET)) {
+		print_message("skipped: no network namespace (%s)\n", strerror(errno));
+		exit(77);
+	}
+	/* The HA is a router: the FIB lookup of a forwarded frame needs it. */
+	if (sh("sysctl -q -w net.ipv4.ip_forward=1 && ip link set lo up && ip link add epa-xdp type veth peer name epb-xdp &&"
+	       "ip link set epa-xdp up && ip link set epb-xdp up &&"
+	       "ip addr add " HA_ADDR "/24 dev epa-xdp &&"
+	       "ip neigh add " FA_ADDR " lladdr 02:00:00:00:00:02 dev epa-xdp nud permanent"))
+		return -1;
+	epa = (int)if_nametoindex("epa-xdp");
+	epb = (int)if_nametoindex("epb-xdp");
+	assert_int_equal(ep_link_mac("epa-xdp", epa_mac), 0);
+
+	skel = ep__open();
+	assert_non_null(skel);
+	skel->rodata->ep_cfg = cfg;
+	assert_int_equal(ep__load(skel), 0);
+	stats_fd = bpf_map__fd(skel->maps.mml_stats);
+
+	umem_area =
+		mmap(NULL, 64 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_int_equal(xsk_umem__create(&umem, umem_area, 64 * 4096, &fq, &cq, NULL), 0);
+	assert_int_equal(xsk_socket__create(&xsk, "epa-xdp", 0, umem, &rx, &tx, &scfg), 0);
+	fd = xsk_socket__fd(xsk);
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.mml_xsks), &key, &fd, 0), 0);
+	key = (uint32_t)epa;
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.mml_xsk_slot), &key, &zero, 0),
+			 0);
+
+	binding(HOME, FA_ADDR, 0);
+	binding(HOME2, FA2_ADDR, 0);
+	csa(IN_SPI, MML_DIR_IN);
+	csa(OUT_SPI, MML_DIR_OUT);
+	c = fixture_csa(&spec, MML_DIR_OUT);
+	c.spi = IN_SPI;
+	assert_int_equal(mml_sa_init(&out_mlesp, &c, NULL, 0), 0);
+	c = fixture_csa(&espec, MML_DIR_OUT);
+	c.spi = OUT_SPI;
+	assert_int_equal(mml_sa_init(&out_esp, &c, NULL, 0), 0);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	mml_sa_free(&out_mlesp);
+	mml_sa_free(&out_esp);
+	xsk_socket__delete(xsk);
+	xsk_umem__delete(umem);
+	ep__destroy(skel);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- frames */
+
+struct frame {
+	uint8_t b[2048];
+	size_t len;
+};
+
+static void eth(struct frame *f)
+{
+	ep_eth_write(f->b, epa_mac, (const uint8_t *)FA_MAC);
+	f->len = EP_ETH_HLEN;
+}
+
+/* An inner TCP packet of len bytes from src to dst. */
+static void tcp(struct frame *f, const char *src, const char *dst, size_t len)
+{
+	uint8_t *p = f->b + f->len;
+
+	fixture_inner(p, len, 1);
+	memcpy(p + 12, &(uint32_t){ addr(src) }, 4);
+	memcpy(p + 16, &(uint32_t){ addr(dst) }, 4);
+	put_be16(p + 10, 0);
+	put_be16(p + 10, ep_csum(p, 20));
+	f->len += len;
+}
+
+/* ML-ESP (or ESP) of an inner packet, tunnel-mode IPv4 from src to dst. */
+static void esp(struct frame *f, struct mml_sa *sa, const char *src, const char *dst)
+{
+	uint8_t inner[200];
+	uint8_t *p = f->b + f->len;
+	ssize_t n;
+
+	fixture_inner(inner, sizeof(inner), 2);
+	if (sa->csa.format == MML_FMT_MLESP)
+		n = mml_mlesp_encap(sa, inner, sizeof(inner), p + 20, sizeof(f->b) - f->len - 20);
+	else
+		n = mml_esp_encap(sa, inner, sizeof(inner), p + 20, sizeof(f->b) - f->len - 20);
+	assert_true(n > 0);
+	ep_ip_write(p, addr(src), addr(dst), EP_PROTO_ESP, (uint16_t)(n + 20), 0, 1, false);
+	f->len += (size_t)n + 20;
+}
+
+/* Mobile IP tunnel header around what follows (written after it). */
+static size_t ipip_open(struct frame *f)
+{
+	size_t at = f->len;
+
+	f->len += 20;
+	return at;
+}
+
+static void ipip_close(struct frame *f, size_t at, const char *src, const char *dst, bool frag)
+{
+	ep_ip_write(f->b + at, addr(src), addr(dst), EP_PROTO_IPIP, (uint16_t)(f->len - at), 0, 9,
+		    false);
+	if (frag) {
+		f->b[at + 6] |= 0x20; /* MF */
+		put_be16(f->b + at + 10, 0);
+		put_be16(f->b + at + 10, ep_csum(f->b + at, 20));
+	}
+}
+
+struct result {
+	int verdict;
+	uint8_t out[2048 + 64];
+	uint32_t out_len;
+	uint32_t meta_len;
+};
+
+static void run(struct bpf_program *prog, int ifindex, const struct frame *f, struct result *r)
+{
+	struct xdp_md ctx = { .data = 0,
+			      .data_end = (uint32_t)f->len,
+			      .ingress_ifindex = (uint32_t)ifindex };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = f->b, .data_size_in = (uint32_t)f->len,
+		    .data_out = r->out, .data_size_out = sizeof(r->out), .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx), .ctx_out = &ctx, .ctx_size_out = sizeof(ctx));
+
+	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(prog), &opts), 0);
+	r->verdict = (int)opts.retval;
+	r->out_len = opts.data_size_out;
+	r->meta_len = ctx.data; /* data_out starts at data_meta */
+}
+
+static const struct mml_xsk_meta *meta_of(const struct result *r)
+{
+	assert_int_equal(r->meta_len, sizeof(struct mml_xsk_meta));
+	return (const struct mml_xsk_meta *)r->out;
+}
+
+/* ---------------------------------------------------------------- HA, CN side */
+
+static void ha_cn_steers_home_traffic(void **state)
+{
+	uint64_t before = stat_sum(MML_STAT_EP_XDP_TO_WORKER);
+	const struct mml_xsk_meta *m;
+	struct frame f;
+	struct result r;
+
+	eth(&f);
+	tcp(&f, CN, HOME, 100);
+	run(skel->progs.mml_ha_cn, epa, &f, &r);
+	assert_int_equal(r.verdict, XDP_REDIRECT);
+	assert_int_equal(stat_sum(MML_STAT_EP_XDP_TO_WORKER), before + 1);
+	m = meta_of(&r);
+	assert_int_equal(m->magic, MML_META_MAGIC);
+	assert_int_equal(m->kind, MML_META_HA_DOWN);
+	assert_int_equal(m->flags, 0);
+	assert_int_equal(m->l3_off, EP_ETH_HLEN);
+	assert_int_equal(m->coa, addr(FA_ADDR));
+	assert_int_equal(m->ha_addr, addr(HA_ADDR));
+	assert_int_equal(m->ifindex, epa);
+	assert_memory_equal(m->dmac, FA_MAC, 6);
+	assert_memory_equal(m->smac, epa_mac, 6);
+	/* The frame itself is untouched behind the metadata. */
+	assert_int_equal(r.out_len, r.meta_len + f.len);
+	assert_memory_equal(r.out + r.meta_len, f.b, f.len);
+}
+
+static void ha_cn_unresolved_next_hop(void **state)
+{
+	struct frame f;
+	struct result r;
+
+	eth(&f);
+	tcp(&f, CN, HOME2, 60);
+	run(skel->progs.mml_ha_cn, epa, &f, &r);
+	assert_int_equal(r.verdict, XDP_REDIRECT);
+	assert_int_equal(meta_of(&r)->flags, MML_META_NO_NEIGH);
+	assert_int_equal(meta_of(&r)->ifindex, epa);
+}
+
+static void ha_cn_no_route_expired_and_others(void **state)
+{
+	uint64_t noroute = stat_sum(MML_STAT_EP_XDP_NO_ROUTE);
+	uint64_t expired = stat_sum(MML_STAT_EP_XDP_EXPIRED);
+	uint64_t noworker = stat_sum(MML_STAT_EP_XDP_NO_WORKER);
+	uint64_t malformed = stat_sum(MML_STAT_EP_DROP_MALFORMED);
+	struct frame f;
+	struct result r;
+
+	binding("10.1.0.12", FAR_ADDR, 0);
+	eth(&f);
+	tcp(&f, CN, "10.1.0.12", 60);
+	run(skel->progs.mml_ha_cn, epa, &f, &r);
+	assert_int_equal(r.verdict, XDP_DROP);
+	assert_int_equal(stat_sum(MML_STAT_EP_XDP_NO_ROUTE), noroute + 1);
+
+	binding("10.1.0.13", FA_ADDR, 1); /* expired at boot + 1 ns */
+	eth(&f);
+	tcp(&f, CN, "10.1.0.13", 60);
+	run(skel->progs.mml_ha_cn, epa, &f, &r);
+	assert_int_equal(r.verdict, XDP_PASS);
+	assert_int_equal(stat_sum(MML_STAT_EP_XDP_EXPIRED), expired + 1);
+
+	eth(&f); /* not a home address */
+	tcp(&f, CN, "10.1.0.99", 60);
+	run(skel->progs.mml_ha_cn, epa, &f, &r);
+	assert_int_equal(r.verdict, XDP_PASS);
+
+	eth(&f); /* ARP */
+	f.b[12] = 0x08;
+	f.b[13] = 0x06;
+	memset(f.b + 14, 0, 28);
+	f.len += 28;
+	run(skel->progs.mml_ha_cn, epa, &f, &r);
+	assert_int_equal(r.verdict, XDP_PASS);
+
+	eth(&f); /* IPv4 length beyond the frame */
+	tcp(&f, CN, HOME, 60);
+	f.len -= 10;
+	run(skel->progs.mml_ha_cn, epa, &f, &r);
+	assert_int_equal(r.verdict, XDP_DROP);
+	assert_int_equal(stat_sum(MML_STAT_EP_DROP_MALFORMED), malformed + 1);
+
+	eth(&f); /* no worker socket behind the ingress interface */
+	tcp(&f, CN, HOME, 60);
+	run(skel->progs.mml_ha_cn, epb, &f, &r);
+	assert_int_equal(r.verdict, XDP_DROP);
+	assert_int_equal(stat_sum(MML_STAT_EP_XDP_NO_WORKER), noworker + 1);
+}
+
+/* ---------------------------------------------------------------- HA, FA side */
+
+static void ha_fa_esp_to_worker(void **state)
+{
+	uint64_t unknown = stat_sum(MML_STAT_EP_DROP_UNKNOWN_SPI);
+	struct frame f;
+	struct result r;
+	size_t at;
+
+	eth(&f);
+	at = ipip_open(&f);
+	esp(&f, &out_mlesp, HOME, HA_ADDR);
+	ipip_close(&f, at, FA_ADDR, HA_ADDR, false);
+	run(skel->progs.mml_ha_fa, epa, &f, &r);
+	assert_int_equal(r.verdict, XDP_REDIRECT);
+	assert_int_equal(meta_of(&r)->kind, MML_META_HA_UP);
+	assert_memory_equal(r.out + r.meta_len, f.b, f.len);
+
+	/* An SPI we only send with is not an inbound one. */
+	eth(&f);
+	at = ipip_open(&f);
+	esp(&f, &out_esp, HOME, HA_ADDR);
+	ipip_close(&f, at, FA_ADDR, HA_ADDR, false);
+	run(skel->progs.mml_ha_fa, epa, &f, &r);
+	assert_int_equal(r.verdict, XDP_DROP);
+	assert_int_equal(stat_sum(MML_STAT_EP_DROP_UNKNOWN_SPI), unknown + 1);
+}
+
+static void ha_fa_plain_decapsulated(void **state)
+{
+	uint64_t decap = stat_sum(MML_STAT_EP_XDP_DECAP_PLAIN);
+	uint64_t frag = stat_sum(MML_STAT_EP_XDP_FRAGMENT);
+	struct frame f, inner;
+	struct result r;
+	size_t at;
+
+	eth(&f);
+	at = ipip_open(&f);
+	tcp(&f, HOME, CN, 300);
+	ipip_close(&f, at, FA_ADDR, HA_ADDR, false);
+	run(skel->progs.mml_ha_fa, epa, &f, &r);
+	assert_int_equal(r.verdict, XDP_PASS);
+	assert_int_equal(stat_sum(MML_STAT_EP_XDP_DECAP_PLAIN), decap + 1);
+	eth(&inner);
+	tcp(&inner, HOME, CN, 300);
+	assert_int_equal(r.out_len, inner.len);
+	assert_memory_equal(r.out, inner.b, inner.len);
+
+	/* From an address that is not the binding's care-of address: the
+	 * stack gets it as it is. */
+	eth(&f);
+	at = ipip_open(&f);
+	tcp(&f, HOME, CN, 300);
+	ipip_close(&f, at, FA2_ADDR, HA_ADDR, false);
+	run(skel->progs.mml_ha_fa, epa, &f, &r);
+	assert_int_equal(r.verdict, XDP_PASS);
+	assert_int_equal(r.out_len, f.len);
+
+	/* Fragments of the tunnel are dropped. */
+	eth(&f);
+	at = ipip_open(&f);
+	tcp(&f, HOME, CN, 300);
+	ipip_close(&f, at, FA_ADDR, HA_ADDR, true);
+	run(skel->progs.mml_ha_fa, epa, &f, &r);
+	assert_int_equal(r.verdict, XDP_DROP);
+	assert_int_equal(stat_sum(MML_STAT_EP_XDP_FRAGMENT), frag + 1);
+
+	/* Not to us: untouched. */
+	eth(&f);
+	at = ipip_open(&f);
+	tcp(&f, HOME, CN, 300);
+	ipip_close(&f, at, FA_ADDR, CN, false);
+	run(skel->progs.mml_ha_fa, epa, &f, &r);
+	assert_int_equal(r.verdict, XDP_PASS);
+	assert_int_equal(r.out_len, f.len);
+}
+
+/* ---------------------------------------------------------------- MH */
+
+static void mh_steers_known_spi_only(void **state)
+{
+	uint64_t unknown = stat_sum(MML_STAT_EP_DROP_UNKNOWN_SPI);
+	struct frame f;
+	struct result r;
+
+	eth(&f);
+	esp(&f, &out_mlesp, HA_ADDR, HOME);
+	run(skel->progs.mml_mh_wl, epa, &f, &r);
+	assert_int_equal(r.verdict, XDP_REDIRECT);
+	assert_int_equal(meta_of(&r)->kind, MML_META_MH_DOWN);
+	assert_int_equal(meta_of(&r)->l3_off, EP_ETH_HLEN);
+
+	eth(&f);
+	esp(&f, &out_esp, HA_ADDR, HOME);
+	run(skel->progs.mml_mh_wl, epa, &f, &r);
+	assert_int_equal(r.verdict, XDP_DROP);
+	assert_int_equal(stat_sum(MML_STAT_EP_DROP_UNKNOWN_SPI), unknown + 1);
+
+	eth(&f); /* plaintext mode: to the stack */
+	tcp(&f, CN, HOME, 500);
+	run(skel->progs.mml_mh_wl, epa, &f, &r);
+	assert_int_equal(r.verdict, XDP_PASS);
+
+	eth(&f); /* ESP for someone else */
+	esp(&f, &out_mlesp, HA_ADDR, HOME2);
+	run(skel->progs.mml_mh_wl, epa, &f, &r);
+	assert_int_equal(r.verdict, XDP_PASS);
+
+	eth(&f); /* truncated ESP header */
+	tcp(&f, HA_ADDR, HOME, 22);
+	f.b[EP_ETH_HLEN + 9] = EP_PROTO_ESP;
+	run(skel->progs.mml_mh_wl, epa, &f, &r);
+	assert_int_equal(r.verdict, XDP_DROP);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(ha_cn_steers_home_traffic),
+		cmocka_unit_test(ha_cn_unresolved_next_hop),
+		cmocka_unit_test(ha_cn_no_route_expired_and_others),
+		cmocka_unit_test(ha_fa_esp_to_worker),
+		cmocka_unit_test(ha_fa_plain_decapsulated),
+		cmocka_unit_test(mh_steers_known_spi_only),
+	};
+
+	if (geteuid()) {
+		printf("skipped: needs root\n");
+		return 77;
+	}
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# Mobile IPv4 with mmlkeyd on the shared test bed: no binding or visitor is
+# installed by hand, every one comes from registration.
+#   1. the MH registers through FA1: HA binding and FA1 visitor in the maps;
+#      10 MB CN -> MH in plaintext mode, SHA-256 equal;
+#   2. handoff to FA2 in the middle of a 10 MB transfer: the MH registers
+#      through FA2, the HA's binding follows, the transfer completes with
+#      the same SHA-256; FA1's visitor entry goes away when it expires;
+#   3. the registration messages of a capture on the MH's link decode in
+#      tshark without malformed-packet warnings;
+#   4. bad input to the HA is counted and answered (or dropped) and the
+#      daemon keeps serving;
+#   5. kill -9 of the HA's mmlkeyd in the middle of a transfer does not stop
+#      it (the maps stay pinned); the restarted daemon adopts the binding;
+#   6. deregistration removes the binding and the visitor.
+# Runtime about 45 s. Exit 77 when the bed or a data-plane piece is missing.
+set -uo pipefail
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${BUILD:-$TOP/build}
+[[ $BUILD == /* ]] || BUILD=$TOP/$BUILD
+. "$TOP/tests/mip/mip-lib.sh"
+
+if ! mip_can_run; then
+	echo "mip-bed: skipped: $MIP_WHY"
+	exit 77
+fi
+MIP_LIFETIME=8 # FA1's visitor must expire within the test
+MB10=$((10 * 1024 * 1024))
+pass=0 fail=0
+trap mip_cleanup EXIT
+trap 'exit 130' INT TERM
+
+ok() {
+	pass=$((pass + 1))
+	echo "PASS $*"
+}
+bad() {
+	fail=$((fail + 1))
+	echo "FAIL $*"
+}
+check() {
+	local what=$1
+	shift
+	if "$@"; then ok "$what"; else bad "$what"; fi
+}
+counter() { ctl "$1" -j stats | python3 -c "import json,sys; print(json.load(sys.stdin)['$2'])"; }
+binding_coa() {
+	ctl ha -j binding list | python3 -c "
+import json,sys
+print(' '.join(b['coa'] for b in json.load(sys.stdin) if b['home'] == '$HOME_ADDR') or 'none')"
+}
+has_visitor() { # FA
+	ctl "$1" -j visitor list | python3 -c "
+import json,sys
+sys.exit(0 if any(v['home'] == '$HOME_ADDR' for v in json.load(sys.stdin)) else 1)"
+}
+
+# transfer_start / transfer_wait: 10 MB CN -> MH with mml-xfer.
+port=7100
+transfer_start() {
+	port=$((port + 1))
+	x mh timeout 90 "$BUILD/mml-xfer" recv -p $port -t 30 >"$TMP/recv.out" 2>&1 &
+	RPID=$!
+	x cn timeout 90 "$BUILD/mml-xfer" send -c $HOME_ADDR -p $port -n "$1" -s $port -R 5 -t 30 \
+		>"$TMP/send.out" 2>&1 &
+	SPID=$!
+}
+transfer_wait() { # prints "sent received"
+	wait $SPID
+	wait $RPID
+	local s r
+	s=$(grep -o 'sha256=[0-9a-f]*' "$TMP/send.out")
+	r=$(grep -o 'sha256=[0-9a-f]*' "$TMP/recv.out")
+	echo "${s#sha256=} ${r#sha256=}"
+}
+same_sha() {
+	local s r
+	read -r s r <<<"$2"
+	[[ -n $s && $s == "$r" ]] && ok "$1 (sha256 ${s:0:16}...)" ||
+		bad "$1: sent ${s:-none}, received ${r:-none}"
+}
+
+# 20 Mbit/s on the air: a 10 MB transfer lasts about 4.5 s, long enough to
+# hand off in its middle.
+if ! mip_setup --rate 20000; then
+	cat "$TMP"/*.log 2>/dev/null
+	echo "mip-bed: setup failed"
+	exit 1
+fi
+
+# ---------------------------------------------------------------- 1. FA1
+check "HA binding from registration: $HOME_ADDR -> $COA1" test "$(binding_coa)" == $COA1
+check "FA1 visitor from registration" has_visitor fa1
+check "FA2 has no visitor" eval '! has_visitor fa2'
+check "MH: host route to FA1 (route trick) and default route via FA1" eval \
+	"x mh ip route show $FA1_WL/32 | grep -q 'dev wlan0' &&
+	 x mh ip route show default | grep -q 'via $FA1_WL dev wlan0'"
+down0=$(counter fa1 rx_down)
+transfer_start $MB10
+same_sha "10 MB CN -> MH through FA1" "$(transfer_wait)"
+check "the transfer went through FA1's tunnel ($(($(counter fa1 rx_down) - down0)) packets)" \
+	test $(($(counter fa1 rx_down) - down0)) -gt 5000
+
+# ---------------------------------------------------------------- 2. handoff
+x mh timeout 20 tshark -q -i wlan0 -f "udp port 434 or icmp" -w "$TMP/mip.pcap" \
+	>/dev/null 2>&1 &
+CAP=$!
+sleep 1
+down2=$(counter fa2 rx_down)
+transfer_start $MB10
+sleep 1.5
+"$BED" -p "$PREFIX" handoff fa2 >"$TMP/handoff.log" 2>&1
+check "MH registered through FA2 after the handoff" wait_registered $FA2_WL 5
+check "HA binding moved: $HOME_ADDR -> $COA2" test "$(binding_coa)" == $COA2
+check "FA2 visitor from registration" has_visitor fa2
+check "MH: default route via FA2" eval "x mh ip route show default | grep -q 'via $FA2_WL dev wlan0'"
+same_sha "10 MB CN -> MH with a handoff FA1 -> FA2 in its middle" "$(transfer_wait)"
+check "the rest of the transfer went through FA2 ($(($(counter fa2 rx_down) - down2)) packets)" \
+	test $(($(counter fa2 rx_down) - down2)) -gt 1000
+prev=$(mip_json fa2 visitors '[v.get("previous_fa", "") for v in d][0]')
+check "FA2 got the previous-FA extension naming FA1 ($prev)" test "$prev" == $FA1_WL
+expired=no
+for _ in $(seq 110); do
+	has_visitor fa1 || { expired=yes; break; }
+	sleep 0.1
+done
+check "FA1's visitor entry expired (lifetime $MIP_LIFETIME s)" test $expired == yes
+check "FA1 counted the expiry" test "$(mip_json fa1 show 'd["counters"]["visitor_expire"]')" -ge 1
+
+# ---------------------------------------------------------------- 3. tshark
+sleep 1
+kill $CAP 2>/dev/null
+wait $CAP 2>/dev/null
+reqs=$(tshark -r "$TMP/mip.pcap" -Y "mip.type == 1" 2>/dev/null | wc -l)
+reps=$(tshark -r "$TMP/mip.pcap" -Y "mip.type == 3 && mip.code == 0" 2>/dev/null | wc -l)
+advs=$(tshark -r "$TMP/mip.pcap" -Y "icmp.type == 9 && mip.ext.type == 16" 2>/dev/null | wc -l)
+malformed=$(tshark -r "$TMP/mip.pcap" -V 2>/dev/null | grep -ci malformed)
+check "capture: $reqs requests, $reps accepted replies, $advs agent advertisements" \
+	test "$reqs" -ge 1 -a "$reps" -ge 1 -a "$advs" -ge 1
+check "capture: no malformed packet in tshark's decode" test "$malformed" -eq 0
+
+# ---------------------------------------------------------------- 4. bad input
+disc0=$(mip_json ha show 'd["counters"]["discarded"]')
+mal0=$(mip_json ha show 'd["counters"]["malformed"]')
+# truncated; fixed part + unknown non-skippable extension; wrong type
+x cn bash -c "printf 'trunc' >/dev/udp/$HA_ADDR/434;
+	printf '\x01\x02\x00\x10\x0a\x01\x00\x0a\x0a\x01\x00\x01\x0a\x00\x03\x02\x00\x00\x00\x01\x00\x00\x00\x01\x05\x02xx' >/dev/udp/$HA_ADDR/434;
+	printf '\x07%.0s' {1..30} >/dev/udp/$HA_ADDR/434"
+sleep 0.3
+check "HA counted 3 malformed messages" \
+	test $(($(mip_json ha show 'd["counters"]["malformed"]') - mal0)) -eq 3
+check "HA discarded the 2 it could not answer" \
+	test $(($(mip_json ha show 'd["counters"]["discarded"]') - disc0)) -eq 2
+check "HA answered the other with 134" \
+	test "$(mip_json ha show 'd["reply_codes_sent"].get("134", 0)')" -ge 1
+ctl mh mip register >/dev/null
+check "HA still serves: the MH registers again" wait_registered $FA2_WL 3
+
+# ---------------------------------------------------------------- 5. restart
+transfer_start $MB10
+sleep 1
+kill -9 "${KEYD_PID[ha]}"
+wait "${KEYD_PID[ha]}" 2>/dev/null
+same_sha "10 MB CN -> MH while the HA's mmlkeyd is killed" "$(transfer_wait)"
+keyd_start ha
+check "the restarted HA adopted the pinned binding" \
+	test "$(mip_json ha bindings '[b["coa"] + " " + str(b["recovered"]) for b in d][0]')" \
+	== "$COA2 True"
+ctl mh mip register >/dev/null
+sleep 0.5
+check "the MH re-registers with the restarted HA" \
+	test "$(mip_json ha bindings '[str(b["recovered"]) + " " + str(b["registrations"]) for b in d][0]')" \
+	== "False 1"
+
+# ---------------------------------------------------------------- 6. deregistration
+ctl mh mip deregister >/dev/null
+sleep 0.5
+check "deregistration: no binding at the HA" test "$(binding_coa)" == none
+check "deregistration: no visitor at FA2" eval '! has_visitor fa2'
+check "no mmlkeyd died" eval "kill -0 ${KEYD_PID[fa1]} ${KEYD_PID[fa2]} ${KEYD_PID[mh]} ${KEYD_PID[ha]}"
+
+echo "mip-bed: $pass passed, $fail failed"
+[[ $fail -eq 0 ]]

@@ -1,0 +1,164 @@
+# Shared by tests/mip/mip-bed.sh and bench/mip-handoff.sh: the test bed
+# (tests/netns/bed.sh) with the plaintext data plane (HA XDP + worker, FA
+# XDP) and mmlkeyd on HA, FA1, FA2 and MH, so that every binding and visitor
+# comes from Mobile IP registration. Source it, then call mip_setup.
+#
+# Needs: TOP (repository), BUILD (build directory). Sets PREFIX, TMP, PIDS.
+
+HOME_ADDR=10.1.0.10 HA_ADDR=10.1.0.1 CN_ADDR=10.0.1.1
+COA1=10.0.2.2 COA2=10.0.3.2 FA1_WL=10.2.1.1 FA2_WL=10.2.2.1
+BED=$TOP/tests/netns/bed.sh
+CTL=$BUILD/mmlctl
+KEYD=$BUILD/mmlkeyd
+PIDS=()
+declare -A KEYD_PID
+
+# mip_can_run: returns 1 with the reason in MIP_WHY when a piece is missing;
+# sets FA_ATTACH (how to load the FA's programs).
+mip_can_run() {
+	local f
+	[[ $(id -u) -eq 0 ]] || { MIP_WHY="needs root"; return 1; }
+	[[ -x $BED ]] || { MIP_WHY="no test bed (tests/netns/bed.sh)"; return 1; }
+	for f in "$CTL" "$KEYD" "$BUILD/mmlworker" "$BUILD/mml-xfer"; do
+		[[ -x $f ]] || { MIP_WHY="missing $f (run make)"; return 1; }
+	done
+	if "$CTL" -h 2>&1 | grep -q "mmlctl fa attach"; then
+		FA_ATTACH=mmlctl
+	elif [[ -x $BUILD/ep-tools ]] &&
+		! "$BUILD/ep-tools" fa-attach /nonexistent 0.0.0.0 lo lo 2>&1 |
+		grep -q "without lib/fa_loader"; then
+		FA_ATTACH=tools
+	else
+		MIP_WHY="no FA data plane loader yet (mmlctl fa attach or ep-tools fa-attach)"
+		return 1
+	fi
+}
+
+# Inside a node's network namespace only: bpffs and /run stay shared.
+x() {
+	local node=$1
+	shift
+	nsenter --net="/run/netns/$PREFIX-$node" -- "$@"
+}
+ctl() {
+	local node=$1
+	shift
+	x "$node" "$CTL" -n "$PREFIX-$node" "$@"
+}
+bg() {
+	"$@" &
+	PIDS+=($!)
+}
+
+mip_cleanup() {
+	local pid
+	for pid in "${PIDS[@]}" "${KEYD_PID[@]}"; do
+		kill "$pid" 2>/dev/null
+	done
+	sleep 0.3
+	for pid in "${PIDS[@]}" "${KEYD_PID[@]}"; do
+		kill -9 "$pid" 2>/dev/null
+	done
+	[[ -n ${PREFIX:-} ]] && "$BED" -p "$PREFIX" down >/dev/null 2>&1
+	if [[ -n ${PREFIX:-} ]]; then
+		rm -rf "/sys/fs/bpf/mmlipsec/$PREFIX-ha" "/sys/fs/bpf/mmlipsec/$PREFIX-mh" \
+			"/sys/fs/bpf/mmlipsec/$PREFIX-fa1" "/sys/fs/bpf/mmlipsec/$PREFIX-fa2"
+		rm -f /run/mmlipsec/"$PREFIX"-*.sock
+	fi
+	[[ -n ${TMP:-} ]] && rm -rf "$TMP"
+}
+
+# mip_config NODE: writes $TMP/NODE.conf (mode 0600: it holds the key).
+mip_config() {
+	local node=$1 key=5f2b8a73c61d09e4b7a1f03c6d8e2b95
+	{
+		echo "node = \"$PREFIX-$node\";"
+		echo "log_level = \"${MIP_LOG_LEVEL:-info}\";"
+		echo "mip = {"
+		case $node in
+		ha)
+			echo "  role = \"ha\"; address = \"$HA_ADDR\"; max_lifetime = 600;"
+			echo "  mobiles = ( { home = \"$HOME_ADDR\";"
+			echo "    keys = ( { spi = 1000; algorithm = \"hmac-md5\"; key = \"$key\"; } ); } );"
+			;;
+		fa1 | fa2)
+			local n=${node#fa} coa wl
+			coa=$([[ $n == 1 ]] && echo $COA1 || echo $COA2)
+			wl=$([[ $n == 1 ]] && echo $FA1_WL || echo $FA2_WL)
+			echo "  role = \"fa\"; address = \"$wl\"; care_of_address = \"$coa\";"
+			echo "  interface = \"wlan0\"; max_lifetime = 600;"
+			echo "  advert_interval_ms = ${MIP_ADVERT_MS:-1000};"
+			;;
+		mh)
+			echo "  role = \"mh\"; home_address = \"$HOME_ADDR\"; home_agent = \"$HA_ADDR\";"
+			echo "  interface = \"wlan0\"; lifetime = ${MIP_LIFETIME:-30};"
+			echo "  retransmit_ms = 200; solicit_ms = 50;"
+			echo "  keys = ( { spi = 1000; algorithm = \"hmac-md5\"; key = \"$key\"; } );"
+			;;
+		esac
+		echo "};"
+	} >"$TMP/$node.conf"
+	chmod 600 "$TMP/$node.conf"
+}
+
+# keyd_start NODE: mmlkeyd in the node, log in $TMP/keyd-NODE.log.
+keyd_start() {
+	local node=$1 i
+	x "$node" "$KEYD" -F -f "$TMP/$node.conf" >>"$TMP/keyd-$node.log" 2>&1 &
+	KEYD_PID[$node]=$!
+	for i in $(seq 50); do
+		[[ -S /run/mmlipsec/$PREFIX-$node.sock ]] && return 0
+		kill -0 "${KEYD_PID[$node]}" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "mmlkeyd on $node did not start:"
+	cat "$TMP/keyd-$node.log"
+	return 1
+}
+
+# mip JSON query: mmlctl mip VERB on NODE, one field through python.
+mip_json() { # NODE VERB PYTHON-EXPRESSION-ON-d
+	ctl "$1" -j mip "$2" | python3 -c "import json,sys; d=json.load(sys.stdin); print($3)"
+}
+
+# wait_registered FA_ADDR [TIMEOUT_S]
+wait_registered() {
+	local fa=$1 tries=$((${2:-5} * 20)) i
+	for ((i = 0; i < tries; i++)); do
+		[[ $(mip_json mh show 'd["state"], d["foreign_agent"]' 2>/dev/null) == \
+			"registered $fa" ]] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# mip_setup [bed up options]: bed, data plane, daemons; MH registered via FA1.
+mip_setup() {
+	PREFIX=$("$BED" new-prefix)
+	TMP=$(mktemp -d /tmp/mip-bed.XXXXXX)
+	"$BED" -p "$PREFIX" up --routing none "$@" >"$TMP/bed.log" 2>&1 ||
+		{ cat "$TMP/bed.log"; echo "the test bed did not come up"; return 1; }
+	# HA: XDP steering on both sides, the worker tunnels plaintext downlink.
+	ctl ha ha attach addr $HA_ADDR cn eth0 fa to-fa1,to-fa2 || return 1
+	bg x ha "$BUILD/mmlworker" --role ha --node "$PREFIX-ha" --port eth0 --port to-fa1 \
+		--port to-fa2 --tun mml0 >"$TMP/worker-ha.log" 2>&1
+	# FA1, FA2: decapsulation and reverse tunnel in XDP.
+	local n coa
+	for n in 1 2; do
+		coa=$([[ $n == 1 ]] && echo $COA1 || echo $COA2)
+		mkdir -p -m 0700 "/sys/fs/bpf/mmlipsec/$PREFIX-fa$n"
+		if [[ $FA_ATTACH == mmlctl ]]; then
+			ctl fa$n fa attach coa $coa wired eth0 wireless wlan0 || return 1
+		else
+			x fa$n "$BUILD/ep-tools" fa-attach "/sys/fs/bpf/mmlipsec/$PREFIX-fa$n" $coa \
+				eth0 wlan0 || return 1
+		fi
+	done
+	for n in ha fa1 fa2 mh; do
+		mip_config $n
+	done
+	for n in ha fa1 fa2 mh; do
+		keyd_start $n || return 1
+	done
+	wait_registered $FA1_WL 5 || { echo "the MH did not register through FA1"; return 1; }
+}

@@ -1,0 +1,589 @@
+/* mmlworker's pieces without devices: header building, the SA cache and its
+ * refresh, node-wide sequence numbers persisted in a real mml_seq_hwm map,
+ * the flow table, and protect/unprotect in every mode with the lib codec,
+ * including each way a bad packet must be dropped and counted. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <bpf/bpf.h>
+
+#include "lib/bytes.h"
+#include "lib/err.h"
+#include "lib/mlesp.h"
+#include "tests/unit/fixtures.h"
+#include "worker/pkt.h"
+#include "worker/proto.h"
+
+#define HOME 0x0a01000au /* 10.1.0.10 as it is in fixture_inner, host order */
+#define HA 0x0a010001u
+#define PEER 0x0a000101u
+
+static uint32_t be(uint32_t host)
+{
+	return htonl(host);
+}
+
+/* ---------------------------------------------------------------- pkt */
+
+static void ip_header_checksums(void **state)
+{
+	uint8_t h[20];
+	struct ep_ip ip;
+
+	ep_ip_write(h, be(HA), be(HOME), EP_PROTO_ESP, 1000, 0xb8, 7, true);
+	assert_int_equal(ep_csum(h, 20), 0);
+	assert_int_equal(ep_ip_parse(h, 1000, &ip), 0);
+	assert_int_equal(ip.tot, 1000);
+	assert_true(ip.df);
+	assert_false(ip.fragment);
+	assert_int_equal(ip.proto, EP_PROTO_ESP);
+	assert_int_equal(ip.saddr, be(HA));
+	assert_int_equal(ip.tos, 0xb8);
+	/* Shorter buffer than tot_len, bad version, short IHL. */
+	assert_int_equal(ep_ip_parse(h, 999, &ip), -1);
+	h[0] = 0x65;
+	assert_int_equal(ep_ip_parse(h, 1000, &ip), -1);
+	h[0] = 0x44;
+	assert_int_equal(ep_ip_parse(h, 1000, &ip), -1);
+}
+
+static void ttl_decrement_patches_checksum(void **state)
+{
+	uint8_t h[20];
+
+	srand(7);
+	for (int i = 0; i < 20000; i++) {
+		uint8_t ttl = (uint8_t)(2 + rand() % 254);
+
+		ep_ip_write(h, (uint32_t)rand(), (uint32_t)rand(), (uint8_t)rand(),
+			    (uint16_t)(20 + rand() % 1400), (uint8_t)rand(), (uint16_t)rand(),
+			    rand() & 1);
+		h[8] = ttl;
+		put_be16(h + 10, 0);
+		put_be16(h + 10, ep_csum(h, 20));
+		assert_int_equal(ep_ip_ttl_dec(h), 0);
+		assert_int_equal(h[8], ttl - 1);
+		assert_int_equal(ep_csum(h, 20), 0);
+	}
+	h[8] = 1;
+	assert_int_equal(ep_ip_ttl_dec(h), -1);
+}
+
+/* ---------------------------------------------------------------- tables */
+
+struct pair {
+	struct ep_seqstore store;
+	struct ep_tables mh, ha; /* MH and HA with the same keys, mirrored */
+};
+
+static struct mml_csa csa_of(uint8_t format, uint8_t alg, uint8_t dir, uint32_t spi)
+{
+	struct csa_spec spec = { format, 40, alg, 0 };
+	struct mml_csa c = fixture_csa(&spec, dir);
+
+	c.spi = spi;
+	/* Different keys per SPI, so that a packet sealed under one SPI can
+	 * never open under another. */
+	c.zone[0].key[31] ^= (uint8_t)spi;
+	if (format == MML_FMT_MLESP)
+		c.zone[1].key[31] ^= (uint8_t)spi;
+	c.add_time_ns = 1000 + spi;
+	return c;
+}
+
+/* Uplink SPIs 0x100 (ESP) / 0x200 (ML-ESP), downlink 0x101 / 0x201. */
+static void pair_setup(struct pair *p, uint8_t alg)
+{
+	struct mml_csa mh[4] = {
+		csa_of(MML_FMT_ESP, alg, MML_DIR_OUT, 0x100),
+		csa_of(MML_FMT_MLESP, alg, MML_DIR_OUT, 0x200),
+		csa_of(MML_FMT_ESP, alg, MML_DIR_IN, 0x101),
+		csa_of(MML_FMT_MLESP, alg, MML_DIR_IN, 0x201),
+	};
+	struct mml_csa ha[4] = {
+		csa_of(MML_FMT_ESP, alg, MML_DIR_IN, 0x100),
+		csa_of(MML_FMT_MLESP, alg, MML_DIR_IN, 0x200),
+		csa_of(MML_FMT_ESP, alg, MML_DIR_OUT, 0x101),
+		csa_of(MML_FMT_MLESP, alg, MML_DIR_OUT, 0x201),
+	};
+	struct mml_binding mb = { .ha_addr = be(HA), .coa = be(0x0a020001) };
+	struct mml_binding hb = mb;
+	uint32_t home = be(HOME);
+
+	memset(p, 0, sizeof(*p));
+	assert_int_equal(ep_seqstore_init(&p->store, -1), 0);
+	mb.spi_out[MML_MODE_ESP] = 0x100;
+	mb.spi_out[MML_MODE_MLESP] = 0x200;
+	mb.spi_in[MML_MODE_ESP] = 0x101;
+	mb.spi_in[MML_MODE_MLESP] = 0x201;
+	hb.spi_out[MML_MODE_ESP] = 0x101;
+	hb.spi_out[MML_MODE_MLESP] = 0x201;
+	hb.spi_in[MML_MODE_ESP] = 0x100;
+	hb.spi_in[MML_MODE_MLESP] = 0x200;
+	ep_sacache_init(&p->mh.sas, &p->store);
+	ep_sacache_init(&p->ha.sas, &p->store);
+	assert_int_equal(ep_sacache_load(&p->mh.sas, mh, 4), 4);
+	assert_int_equal(ep_sacache_load(&p->ha.sas, ha, 4), 4);
+	assert_int_equal(ep_bindtab_load(&p->mh.binds, &home, &mb, 1), 1);
+	assert_int_equal(ep_bindtab_load(&p->ha.binds, &home, &hb, 1), 1);
+	assert_int_equal(ep_flowtab_load(&p->mh.flows, NULL, NULL, 0), 0);
+	assert_int_equal(ep_flowtab_load(&p->ha.flows, NULL, NULL, 0), 0);
+}
+
+static void pair_free(struct pair *p)
+{
+	struct ep_tables *t[2] = { &p->mh, &p->ha };
+
+	for (int i = 0; i < 2; i++) {
+		ep_sacache_free(&t[i]->sas);
+		ep_flowtab_free(&t[i]->flows);
+		ep_bindtab_free(&t[i]->binds);
+	}
+	ep_seqstore_free(&p->store);
+}
+
+static void set_mode(struct ep_tables *t, uint8_t mode)
+{
+	struct mml_flow_key k = { 0 };
+	struct mml_flow f = { .mode = mode };
+
+	assert_int_equal(ep_flowtab_load(&t->flows, &k, &f, 1), 1);
+}
+
+/* An uplink packet: from the home address to the peer (fixture_inner's
+ * addresses swapped). */
+static void uplink_inner(uint8_t *buf, size_t len, uint32_t seed)
+{
+	uint8_t tmp[4];
+
+	fixture_inner(buf, len, seed);
+	memcpy(tmp, buf + 12, 4);
+	memcpy(buf + 12, buf + 16, 4);
+	memcpy(buf + 16, tmp, 4);
+}
+
+static void sacache_refresh_keeps_unchanged(void **state)
+{
+	struct ep_seqstore store;
+	struct ep_sacache c;
+	struct mml_csa set[3] = {
+		csa_of(MML_FMT_MLESP, MML_ALG_AES256_GCM, MML_DIR_IN, 0x1010),
+		csa_of(MML_FMT_ESP, MML_ALG_CHACHA20_POLY1305, MML_DIR_IN, 0x1011),
+		csa_of(MML_FMT_ESP, MML_ALG_AES256_GCM, MML_DIR_OUT, 0x1012),
+	};
+	struct ep_sa *a, *b;
+
+	ep_seqstore_init(&store, -1);
+	ep_sacache_init(&c, &store);
+	assert_int_equal(ep_sacache_load(&c, set, 3), 3);
+	a = ep_sacache_get(&c, 0x1010);
+	assert_non_null(a);
+	mml_replay_update(&a->sa.replay, 500); /* state that must survive */
+	assert_null(ep_sacache_get(&c, 0x1013));
+	assert_null(ep_sacache_get(&c, 0));
+
+	/* 0x11 changes key, 0x12 goes away, 0x10 stays byte for byte. */
+	set[1].zone[0].key[0] ^= 1;
+	assert_int_equal(ep_sacache_load(&c, set, 2), 2);
+	a = ep_sacache_get(&c, 0x1010);
+	b = ep_sacache_get(&c, 0x1011);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_equal(a->sa.replay.top, 500);
+	assert_int_equal(b->sa.csa.zone[0].key[0], set[1].zone[0].key[0]);
+	assert_null(ep_sacache_get(&c, 0x1012));
+	/* A refresh from nothing empties the cache. */
+	assert_int_equal(ep_sacache_load(&c, NULL, 0), 0);
+	assert_null(ep_sacache_get(&c, 0x1010));
+	/* Invalid CSAs and FWD ones are skipped, not fatal. */
+	set[0].z1_len = 42;
+	set[1].dir = MML_DIR_FWD;
+	assert_int_equal(ep_sacache_load(&c, set, 2), 0);
+	ep_sacache_free(&c);
+	ep_seqstore_free(&store);
+}
+
+static void sequence_shared_between_threads(void **state)
+{
+	struct ep_seqstore store;
+	struct ep_sacache t1, t2;
+	struct mml_csa out = csa_of(MML_FMT_MLESP, MML_ALG_AES256_GCM, MML_DIR_OUT, 0x1020);
+	uint32_t s;
+
+	ep_seqstore_init(&store, -1);
+	ep_sacache_init(&t1, &store);
+	ep_sacache_init(&t2, &store);
+	ep_sacache_load(&t1, &out, 1);
+	ep_sacache_load(&t2, &out, 1);
+	assert_int_equal(ep_sa_next_seq(ep_sacache_get(&t1, 0x1020), &s), 0);
+	assert_int_equal(s, 1);
+	assert_int_equal(ep_sa_next_seq(ep_sacache_get(&t2, 0x1020), &s), 0);
+	assert_int_equal(s, 2);
+	/* Reloading an unchanged CSA does not restart the counter. */
+	ep_sacache_load(&t1, &out, 1);
+	assert_int_equal(ep_sa_next_seq(ep_sacache_get(&t1, 0x1020), &s), 0);
+	assert_int_equal(s, 3);
+	ep_sacache_free(&t1);
+	ep_sacache_free(&t2);
+	ep_seqstore_free(&store);
+}
+
+static void sequence_hard_limit(void **state)
+{
+	struct ep_seqstore store;
+	struct ep_sacache c;
+	struct mml_csa out = csa_of(MML_FMT_ESP, MML_ALG_AES256_GCM, MML_DIR_OUT, 0x1021);
+	uint32_t s;
+
+	out.soft_packets = 2;
+	out.hard_packets = 3;
+	ep_seqstore_init(&store, -1);
+	ep_sacache_init(&c, &store);
+	ep_sacache_load(&c, &out, 1);
+	for (uint32_t i = 1; i <= 3; i++) {
+		assert_int_equal(ep_sa_next_seq(ep_sacache_get(&c, 0x1021), &s), 0);
+		assert_int_equal(s, i);
+	}
+	assert_true(ep_sacache_get(&c, 0x1021)->sa.rekey_wanted);
+	assert_int_equal(ep_sa_next_seq(ep_sacache_get(&c, 0x1021), &s), -MML_E_SEQ_EXHAUSTED);
+	assert_int_equal(ep_sa_next_seq(ep_sacache_get(&c, 0x1021), &s), -MML_E_SEQ_EXHAUSTED);
+	ep_sacache_free(&c);
+	ep_seqstore_free(&store);
+}
+
+/* A restarted worker (a new store over the same pinned map) resumes above
+ * everything the old one may have sent; a reinstalled SPI starts over. */
+static void sequence_resumes_above_persisted_mark(void **state)
+{
+	struct mml_csa out = csa_of(MML_FMT_MLESP, MML_ALG_AES256_GCM, MML_DIR_OUT, 0x1022);
+	struct ep_seqstore store;
+	struct mml_seq_hwm hwm;
+	struct ep_sacache c;
+	uint32_t s, last = 0;
+	int fd;
+
+	fd = bpf_map_create(BPF_MAP_TYPE_HASH, "mml_seq_hwm", 4, sizeof(hwm), 16, NULL);
+	if (fd < 0)
+		skip();
+	for (int run = 0; run < 2; run++) {
+		ep_seqstore_init(&store, fd);
+		ep_sacache_init(&c, &store);
+		ep_sacache_load(&c, &out, 1);
+		for (int i = 0; i < 10; i++) {
+			assert_int_equal(ep_sa_next_seq(ep_sacache_get(&c, 0x1022), &s), 0);
+			assert_true(s > last);
+			last = s;
+		}
+		assert_int_equal(bpf_map_lookup_elem(fd, &out.spi, &hwm), 0);
+		assert_true(hwm.reserved >= last);
+		assert_int_equal(hwm.add_time_ns, out.add_time_ns);
+		ep_sacache_free(&c);
+		ep_seqstore_free(&store);
+	}
+	assert_true(last > EP_SEQ_BLOCK); /* the second run started above the block */
+	out.add_time_ns++;
+	ep_seqstore_init(&store, fd);
+	ep_sacache_init(&c, &store);
+	ep_sacache_load(&c, &out, 1);
+	assert_int_equal(ep_sa_next_seq(ep_sacache_get(&c, 0x1022), &s), 0);
+	assert_int_equal(s, 1);
+	ep_sacache_free(&c);
+	ep_seqstore_free(&store);
+	close(fd);
+}
+
+static void flow_lookup_precedence(void **state)
+{
+	struct mml_flow_key keys[4] = {
+		{ be(HOME), be(PEER), 5000, 80, 6, { 0 } },
+		{ be(HOME), be(PEER), 0, 80, 6, { 0 } },
+		{ be(HOME), be(PEER), 0, 0, 0, { 0 } },
+		{ 0 },
+	};
+	struct mml_flow flows[4] = {
+		{ MML_MODE_PLAIN, 0, 0, 0 },
+		{ MML_MODE_ESP, 0, 0, 0 },
+		{ MML_MODE_MLESP, 0, 3, 0 },
+		{ MML_MODE_ESP, 0, 0, 0x999 },
+	};
+	struct mml_binding b = { .spi_out = { 0, 0x10, 0x20 } };
+	struct mml_flow_key k = keys[0];
+	struct ep_flowtab t = { 0 };
+	uint32_t spi;
+
+	assert_int_equal(ep_flowtab_load(&t, keys, flows, 4), 4);
+	assert_int_equal(ep_flow_mode(&t, &k, &b, &spi), MML_MODE_PLAIN);
+	assert_int_equal(spi, 0);
+	k.home_port = 5001; /* matches the home-port wildcard */
+	assert_int_equal(ep_flow_mode(&t, &k, &b, &spi), MML_MODE_ESP);
+	assert_int_equal(spi, 0x10);
+	k.peer_port = 443; /* both ports and protocol wild: every third packet */
+	k.proto = 17;
+	for (int i = 0; i < 9; i++)
+		assert_int_equal(ep_flow_mode(&t, &k, &b, &spi),
+				 i % 3 ? MML_MODE_PLAIN : MML_MODE_MLESP);
+	k.peer_addr = be(PEER + 1); /* another peer: the default with its own SPI */
+	assert_int_equal(ep_flow_mode(&t, &k, &b, &spi), MML_MODE_ESP);
+	assert_int_equal(spi, 0x999);
+	/* No entries: the strongest mode the binding has keys for. */
+	ep_flowtab_load(&t, NULL, NULL, 0);
+	assert_int_equal(ep_flow_mode(&t, &k, &b, &spi), MML_MODE_MLESP);
+	b.spi_out[MML_MODE_MLESP] = 0;
+	assert_int_equal(ep_flow_mode(&t, &k, &b, &spi), MML_MODE_ESP);
+	b.spi_out[MML_MODE_ESP] = 0;
+	assert_int_equal(ep_flow_mode(&t, &k, &b, &spi), MML_MODE_PLAIN);
+	ep_flowtab_free(&t);
+}
+
+/* ---------------------------------------------------------------- proto */
+
+static void roundtrip_every_mode(void **state)
+{
+	static const uint8_t algs[] = { MML_ALG_AES256_GCM, MML_ALG_CHACHA20_POLY1305 };
+	uint8_t inner[1500], buf[2048], *out;
+	unsigned int stat;
+	struct pair p;
+
+	for (size_t a = 0; a < sizeof(algs); a++) {
+		pair_setup(&p, algs[a]);
+		for (uint8_t mode = 0; mode < MML_MODE_MAX; mode++) {
+			set_mode(&p.mh, mode);
+			set_mode(&p.ha, mode);
+			for (size_t len = 20; len <= 1400; len += 23) {
+				const struct mml_binding *mb =
+					ep_binding_get(&p.mh.binds, be(HOME));
+				const struct mml_binding *hb =
+					ep_binding_get(&p.ha.binds, be(HOME));
+				struct ep_ip ip;
+				ssize_t n, m;
+
+				/* MH -> HA (uplink) */
+				uplink_inner(inner, len, (uint32_t)len);
+				n = ep_protect(&p.mh, EP_SIDE_MH, mb, inner, len, buf, sizeof(buf),
+					       &stat);
+				assert_true(n > 0);
+				if (mode == MML_MODE_PLAIN) {
+					assert_int_equal(stat, MML_STAT_EP_ENCAP_PLAIN);
+					assert_memory_equal(buf, inner, len);
+					continue;
+				}
+				assert_int_equal(stat, mode == MML_MODE_ESP ?
+							       MML_STAT_EP_ENCAP_ESP :
+							       MML_STAT_EP_ENCAP_MLESP);
+				assert_int_equal(ep_ip_parse(buf, (size_t)n, &ip), 0);
+				assert_int_equal(ip.saddr, be(HOME));
+				assert_int_equal(ip.daddr, be(HA));
+				assert_int_equal(ip.proto, EP_PROTO_ESP);
+				assert_int_equal(ep_csum(buf, 20), 0);
+				assert_int_equal(get_be32(buf + 20),
+						 mode == MML_MODE_ESP ? 0x100 : 0x200);
+				m = ep_unprotect(&p.ha, EP_SIDE_HA, 0, buf, (size_t)n, &out, &stat);
+				assert_int_equal(m, len);
+				assert_memory_equal(out, inner, len);
+				assert_int_equal(stat, mode == MML_MODE_ESP ?
+							       MML_STAT_EP_DELIVER_ESP :
+							       MML_STAT_EP_DELIVER_MLESP);
+
+				/* HA -> MH (downlink) */
+				fixture_inner(inner, len, (uint32_t)len + 1);
+				n = ep_protect(&p.ha, EP_SIDE_HA, hb, inner, len, buf, sizeof(buf),
+					       &stat);
+				assert_true(n > 0);
+				assert_int_equal(ep_ip_parse(buf, (size_t)n, &ip), 0);
+				assert_int_equal(ip.saddr, be(HA));
+				assert_int_equal(ip.daddr, be(HOME));
+				m = ep_unprotect(&p.mh, EP_SIDE_MH, be(HOME), buf, (size_t)n, &out,
+						 &stat);
+				assert_int_equal(m, len);
+				assert_memory_equal(out, inner, len);
+			}
+		}
+		pair_free(&p);
+	}
+}
+
+/* Protect one uplink packet of len bytes in mode into buf; returns its length. */
+static size_t uplink_packet(struct pair *p, uint8_t mode, size_t len, uint8_t *buf)
+{
+	uint8_t inner[1500];
+	unsigned int stat;
+	ssize_t n;
+
+	set_mode(&p->mh, mode);
+	uplink_inner(inner, len, 3);
+	n = ep_protect(&p->mh, EP_SIDE_MH, ep_binding_get(&p->mh.binds, be(HOME)), inner, len, buf,
+		       2048, &stat);
+	assert_true(n > 0);
+	return (size_t)n;
+}
+
+static unsigned int verdict(struct pair *p, uint8_t *buf, size_t n)
+{
+	unsigned int stat;
+	uint8_t *out;
+
+	return ep_unprotect(&p->ha, EP_SIDE_HA, 0, buf, n, &out, &stat) < 0 ? stat : 0;
+}
+
+static void bad_input_dropped_and_counted(void **state)
+{
+	uint8_t buf[2048], copy[2048];
+	struct pair p;
+	size_t n;
+
+	pair_setup(&p, MML_ALG_AES256_GCM);
+	n = uplink_packet(&p, MML_MODE_MLESP, 600, buf);
+	memcpy(copy, buf, n);
+	/* Zone 1 starts after outer IPv4 (20) + SPI/Seq (8); zone 2 after
+	 * zone 1 (40) and T1 (16). */
+	buf[20 + 8 + 5] ^= 1;
+	assert_int_equal(verdict(&p, buf, n), MML_STAT_EP_DROP_TAG_Z1);
+	memcpy(buf, copy, n);
+	buf[20 + 8 + 40 + 16 + 100] ^= 0x80;
+	assert_int_equal(verdict(&p, buf, n), MML_STAT_EP_DROP_TAG_Z2);
+	memcpy(buf, copy, n);
+	buf[20 + 6] ^= 1; /* sequence number: the AAD of both zones */
+	assert_int_equal(verdict(&p, buf, n), MML_STAT_EP_DROP_TAG_HDR);
+	memcpy(buf, copy, n);
+	buf[20 + 3] ^= 1; /* SPI: unknown */
+	assert_int_equal(verdict(&p, buf, n), MML_STAT_EP_DROP_UNKNOWN_SPI);
+	memcpy(buf, copy, n);
+	assert_int_equal(verdict(&p, buf, n), 0);
+	memcpy(buf, copy, n);
+	assert_int_equal(verdict(&p, buf, n), MML_STAT_EP_DROP_REPLAY);
+	/* Lengths: a truncated packet whose IPv4 length still says more, and
+	 * one whose ESP length is not a multiple of 4. */
+	memcpy(buf, copy, n);
+	assert_int_equal(verdict(&p, buf, n - 1), MML_STAT_EP_DROP_MALFORMED);
+	put_be16(buf + 2, (uint16_t)(n - 1));
+	assert_int_equal(verdict(&p, buf, n - 1), MML_STAT_EP_DROP_MALFORMED);
+
+	n = uplink_packet(&p, MML_MODE_ESP, 300, buf);
+	buf[n - 1] ^= 1; /* ICV */
+	assert_int_equal(verdict(&p, buf, n), MML_STAT_EP_DROP_TAG_ESP);
+
+	/* An SA of the wrong direction is not an inbound SPI. */
+	n = uplink_packet(&p, MML_MODE_ESP, 300, buf);
+	put_be32(buf + 20, 0x101);
+	assert_int_equal(verdict(&p, buf, n), MML_STAT_EP_DROP_UNKNOWN_SPI);
+	pair_free(&p);
+}
+
+/* A malformed trailer under valid tags: both zones sealed by hand over a P
+ * whose next-header byte is not IPv4 (41), or whose padding is wrong. */
+static size_t seal_raw_mlesp(struct ep_sa *sa, uint32_t seq, const uint8_t *p, size_t p_len,
+			     uint8_t *ip)
+{
+	size_t l1 = p_len < sa->sa.csa.z1_len ? p_len : sa->sa.csa.z1_len;
+	uint8_t *esp = ip + 20, *c1 = esp + 8, *c2 = c1 + l1 + 16;
+	uint8_t iv[8] = { 0 };
+	size_t n = 8 + p_len + 32;
+
+	put_be32(esp, sa->spi);
+	put_be32(esp + 4, seq);
+	put_be32(iv + 4, seq);
+	assert_int_equal(mml_aead_seal(&sa->sa.zone[0], iv, esp, 8, p, c1, l1, c1 + l1), 0);
+	assert_int_equal(
+		mml_aead_seal(&sa->sa.zone[1], iv, esp, 8, p + l1, c2, p_len - l1, c2 + p_len - l1),
+		0);
+	ep_ip_write(ip, be(HOME), be(HA), EP_PROTO_ESP, (uint16_t)(20 + n), 0, 1, false);
+	return 20 + n;
+}
+
+static void malformed_trailer(void **state)
+{
+	uint8_t p_bytes[256], buf[2048];
+	size_t p_len = 200 + mml_trailer_len(200), n;
+	struct ep_sa *sa;
+	struct pair p;
+
+	pair_setup(&p, MML_ALG_AES256_GCM);
+	sa = ep_sacache_get(&p.mh.sas, 0x200);
+	uplink_inner(p_bytes, 200, 1);
+	mml_trailer_write(p_bytes + 200, 200);
+	n = seal_raw_mlesp(sa, 10, p_bytes, p_len, buf);
+	assert_int_equal(verdict(&p, buf, n), 0); /* the hand-made packet is right */
+	p_bytes[p_len - 1] = 41;
+	n = seal_raw_mlesp(sa, 11, p_bytes, p_len, buf);
+	assert_int_equal(verdict(&p, buf, n), MML_STAT_EP_DROP_MALFORMED);
+	p_bytes[p_len - 1] = MML_NEXT_HDR_IPV4;
+	p_bytes[p_len - 2] = 200; /* pad length beyond the packet */
+	n = seal_raw_mlesp(sa, 12, p_bytes, p_len, buf);
+	assert_int_equal(verdict(&p, buf, n), MML_STAT_EP_DROP_MALFORMED);
+	/* The window did not move for the malformed ones: 11 is still new. */
+	p_bytes[p_len - 2] = (uint8_t)(p_len - 202);
+	n = seal_raw_mlesp(sa, 11, p_bytes, p_len, buf);
+	assert_int_equal(verdict(&p, buf, n), 0);
+	pair_free(&p);
+}
+
+static void spoofed_inner_dropped(void **state)
+{
+	uint8_t buf[2048];
+	unsigned int stat;
+	uint8_t *out;
+	struct pair p;
+	size_t n;
+
+	pair_setup(&p, MML_ALG_AES256_GCM);
+	/* At the MH: a downlink packet whose inner destination is not us. */
+	n = uplink_packet(&p, MML_MODE_MLESP, 300, buf); /* any valid packet of 0x200 */
+	/* At the HA: a binding whose inbound SPI for ML-ESP is another one. */
+	p.ha.binds.slots[0].b.spi_in[MML_MODE_MLESP] = 0x999;
+	for (uint32_t i = 0; i <= p.ha.binds.mask; i++)
+		if (p.ha.binds.slots[i].home)
+			p.ha.binds.slots[i].b.spi_in[MML_MODE_MLESP] = 0x999;
+	assert_int_equal(ep_unprotect(&p.ha, EP_SIDE_HA, 0, buf, n, &out, &stat), -1);
+	assert_int_equal(stat, MML_STAT_EP_DROP_SPOOF);
+	pair_free(&p);
+}
+
+static void no_sa_for_mode(void **state)
+{
+	uint8_t inner[100], buf[2048];
+	struct mml_binding b = { .ha_addr = be(HA), .spi_out = { 0, 0x777, 0 } };
+	unsigned int stat;
+	struct pair p;
+
+	pair_setup(&p, MML_ALG_AES256_GCM);
+	set_mode(&p.mh, MML_MODE_ESP);
+	uplink_inner(inner, 100, 1);
+	assert_int_equal(ep_protect(&p.mh, EP_SIDE_MH, &b, inner, 100, buf, sizeof(buf), &stat),
+			 -1);
+	assert_int_equal(stat, MML_STAT_EP_DROP_NO_SA);
+	/* Too small an output buffer. */
+	assert_int_equal(ep_protect(&p.mh, EP_SIDE_MH, ep_binding_get(&p.mh.binds, be(HOME)), inner,
+				    100, buf, 60, &stat),
+			 -1);
+	assert_int_equal(stat, MML_STAT_EP_DROP_TOO_BIG);
+	pair_free(&p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(ip_header_checksums),
+		cmocka_unit_test(ttl_decrement_patches_checksum),
+		cmocka_unit_test(sacache_refresh_keeps_unchanged),
+		cmocka_unit_test(sequence_shared_between_threads),
+		cmocka_unit_test(sequence_hard_limit),
+		cmocka_unit_test(sequence_resumes_above_persisted_mark),
+		cmocka_unit_test(flow_lookup_precedence),
+		cmocka_unit_test(roundtrip_every_mode),
+		cmocka_unit_test(bad_input_dropped_and_counted),
+		cmocka_unit_test(malformed_trailer),
+		cmocka_unit_test(spoofed_inner_dropped),
+		cmocka_unit_test(no_sa_for_mode),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

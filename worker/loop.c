@@ -1,0 +1,368 @@
+/* One worker thread: poll the AF_XDP sockets of its queue on every port
+ * and its TUN queue, move packets between them through lib's codec, and
+ * follow configuration and routing changes between batches. */
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <time.h>
+#include <net/if.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "worker/pkt.h"
+#include "worker/worker.h"
+
+#define EP_REFRESH_NS 1000000000ull /* full reload even without a gen bump */
+#define EP_HOP_RETRY_NS 100000000ull
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int port_of(const struct ep_node *n, int ifindex)
+{
+	for (int p = 0; p < n->nports; p++)
+		if (n->ports[p].ifindex == ifindex)
+			return p;
+	return -1;
+}
+
+/* HA: every home address routed into the TUN device, so that what the
+ * stack itself sends to an MH (and anything XDP did not steer) is
+ * tunnelled by the TUN path, never forwarded in the clear. */
+static void ha_routes(struct ep_thread *t)
+{
+	const struct ep_bindtab *bt = &t->tab.binds;
+	int tun_ifindex;
+
+	if (t->node->role != EP_ROLE_HA || t->idx || !t->node->tun_name[0] || !bt->slots)
+		return;
+	tun_ifindex = (int)if_nametoindex(t->node->tun_name);
+	for (uint32_t i = 0; tun_ifindex && i <= bt->mask; i++)
+		if (bt->slots[i].home)
+			ep_nl_route_add(&t->nl, tun_ifindex, bt->slots[i].home, 32);
+}
+
+int ep_thread_refresh(struct ep_thread *t)
+{
+	struct ep_node *n = t->node;
+	int err = ep_sacache_refresh(&t->tab.sas, n->csa_fd);
+
+	if (err >= 0)
+		err = ep_flowtab_refresh(&t->tab.flows, n->flow_fd);
+	if (err >= 0)
+		err = ep_bindtab_refresh(&t->tab.binds, n->binding_fd);
+	if (err < 0) {
+		log_warn("reload of SAs/flows/bindings failed: %s", strerror(-err));
+		return err;
+	}
+	ep_count(t, MML_STAT_EP_CACHE_RELOAD);
+	return 0;
+}
+
+/* Routes, neighbours or links changed (a handoff): resolve again on use. */
+static void hops_invalidate(struct ep_thread *t)
+{
+	for (int i = 0; i < EP_HOPS; i++) {
+		t->hops[i].port = -1;
+		t->hops[i].next_try_ns = 0;
+	}
+}
+
+static struct ep_hop *hop_get(struct ep_thread *t, uint32_t dst)
+{
+	struct ep_hop *h = NULL;
+	uint64_t now;
+	int oif;
+
+	for (int i = 0; i < EP_HOPS && !h; i++)
+		if (t->hops[i].dst == dst)
+			h = &t->hops[i];
+	if (!h) {
+		h = &t->hops[dst % EP_HOPS];
+		memset(h, 0, sizeof(*h));
+		h->dst = dst;
+		h->port = -1;
+	}
+	if (h->port >= 0)
+		return h;
+	now = now_ns();
+	if (now >= h->next_try_ns) {
+		h->next_try_ns = now + EP_HOP_RETRY_NS;
+		h->port = -1;
+		if (!ep_nl_nexthop(&t->nl, dst, &oif, h->mac))
+			h->port = port_of(t->node, oif);
+	}
+	return h;
+}
+
+static void tun_write(struct ep_thread *t, const uint8_t *p, size_t len, unsigned int stat)
+{
+	if (write(t->tun_fd, p, len) == (ssize_t)len) {
+		ep_count(t, stat);
+		ep_count(t, MML_STAT_EP_TUN_TX);
+	} else {
+		ep_count(t, MML_STAT_EP_TUN_TX_ERR);
+	}
+}
+
+/* Protect inner for binding b into a fresh frame: Ethernet, the Mobile IP
+ * tunnel header if ipip_dst (HA), the tunnel payload; queue it on port. */
+static void send_protected(struct ep_thread *t, int port, const uint8_t *dmac, uint32_t ipip_src,
+			   uint32_t ipip_dst, const struct mml_binding *b, enum ep_side side,
+			   const uint8_t *inner, size_t len)
+{
+	const struct ep_port *pt = &t->node->ports[port];
+	size_t hdr = EP_ETH_HLEN + (ipip_dst ? EP_IP_HLEN : 0);
+	struct ep_umem *u = &t->umem;
+	unsigned int stat;
+	uint64_t addr;
+	uint8_t *f;
+	ssize_t n;
+
+	if (!ep_frame_alloc(u, &addr)) {
+		ep_count(t, MML_STAT_EP_DROP_TX_FULL);
+		return;
+	}
+	f = ep_frame(u, addr);
+	n = ep_protect(&t->tab, side, b, inner, len, f + hdr, EP_FRAME_SIZE - hdr, &stat);
+	if (n >= 0 && hdr - EP_ETH_HLEN + (size_t)n > pt->mtu) {
+		n = -1;
+		stat = MML_STAT_EP_DROP_TOO_BIG;
+	}
+	if (n < 0)
+		goto drop;
+	if (ipip_dst)
+		ep_ip_write(f + EP_ETH_HLEN, ipip_src, ipip_dst, EP_PROTO_IPIP,
+			    (uint16_t)(n + EP_IP_HLEN), f[hdr + 1], t->tab.ip_id++, false);
+	ep_eth_write(f, dmac, pt->mac);
+	if (!ep_tx(u, port, addr, (uint32_t)(hdr + (size_t)n))) {
+		stat = MML_STAT_EP_DROP_TX_FULL;
+		goto drop;
+	}
+	ep_count(t, stat);
+	return;
+drop:
+	ep_frame_free(u, addr);
+	ep_count(t, stat);
+}
+
+static void ha_down(struct ep_thread *t, uint8_t *pkt, uint32_t len, const struct mml_xsk_meta *m)
+{
+	const struct mml_binding *b;
+	struct ep_ip ip;
+	uint8_t *inner;
+	int port;
+
+	if (m->l3_off != EP_ETH_HLEN || len <= EP_ETH_HLEN ||
+	    ep_ip_parse(pkt + EP_ETH_HLEN, len - EP_ETH_HLEN, &ip)) {
+		ep_count(t, MML_STAT_EP_DROP_MALFORMED);
+		return;
+	}
+	inner = pkt + EP_ETH_HLEN;
+	if (m->flags & MML_META_NO_NEIGH) {
+		struct ep_hop *h = hop_get(t, m->coa);
+
+		(void)h; /* the lookup itself starts the resolution */
+		ep_count(t, MML_STAT_EP_DROP_NO_NEIGH);
+		return;
+	}
+	b = ep_binding_get(&t->tab.binds, ip.daddr);
+	if (!b) {
+		ep_count(t, MML_STAT_EP_DROP_NO_BINDING);
+		return;
+	}
+	port = port_of(t->node, (int)m->ifindex);
+	if (port < 0) {
+		ep_count(t, MML_STAT_EP_XDP_NO_ROUTE);
+		return;
+	}
+	if (ep_ip_ttl_dec(inner)) {
+		ep_count(t, MML_STAT_EP_DROP_TTL);
+		return;
+	}
+	send_protected(t, port, m->dmac, m->ha_addr, m->coa, b, EP_SIDE_HA, inner, ip.tot);
+}
+
+/* Protocol 50 at ip (len bytes up to the frame's end): decrypt in place and
+ * hand the inner packet to the stack through the TUN device. */
+static void deliver(struct ep_thread *t, enum ep_side side, uint8_t *ip, size_t len)
+{
+	unsigned int stat;
+	uint8_t *inner;
+	ssize_t n;
+
+	n = ep_unprotect(&t->tab, side, t->node->home_addr, ip, len, &inner, &stat);
+	if (n < 0)
+		ep_count(t, stat);
+	else
+		tun_write(t, inner, (size_t)n, stat);
+}
+
+static void ha_up(struct ep_thread *t, uint8_t *pkt, uint32_t len, const struct mml_xsk_meta *m)
+{
+	struct ep_ip outer;
+
+	if (m->l3_off != EP_ETH_HLEN || len <= EP_ETH_HLEN ||
+	    ep_ip_parse(pkt + EP_ETH_HLEN, len - EP_ETH_HLEN, &outer) ||
+	    outer.proto != EP_PROTO_IPIP) {
+		ep_count(t, MML_STAT_EP_DROP_MALFORMED);
+		return;
+	}
+	deliver(t, EP_SIDE_HA, pkt + EP_ETH_HLEN + outer.hlen, outer.tot - outer.hlen);
+}
+
+static void rx_frame(struct ep_thread *t, uint8_t *pkt, uint32_t len)
+{
+	const struct mml_xsk_meta *m = (const void *)(pkt - sizeof(*m));
+	enum ep_role role = t->node->role;
+
+	if (m->magic != MML_META_MAGIC) {
+		ep_count(t, MML_STAT_EP_DROP_MALFORMED);
+		return;
+	}
+	if (m->kind == MML_META_HA_DOWN && role == EP_ROLE_HA)
+		ha_down(t, pkt, len, m);
+	else if (m->kind == MML_META_HA_UP && role == EP_ROLE_HA)
+		ha_up(t, pkt, len, m);
+	else if (m->kind == MML_META_MH_DOWN && role == EP_ROLE_MH && len > EP_ETH_HLEN)
+		deliver(t, EP_SIDE_MH, pkt + EP_ETH_HLEN, len - EP_ETH_HLEN);
+	else
+		ep_count(t, MML_STAT_EP_DROP_MALFORMED);
+}
+
+static bool rx_port(struct ep_thread *t, int p)
+{
+	struct ep_xsk *x = &t->umem.xsk[p];
+	uint32_t idx, n = xsk_ring_cons__peek(&x->rx, EP_BATCH, &idx);
+
+	for (uint32_t i = 0; i < n; i++) {
+		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&x->rx, idx + i);
+
+		rx_frame(t, ep_frame(&t->umem, d->addr), d->len);
+		ep_frame_free(&t->umem, d->addr);
+	}
+	xsk_ring_cons__release(&x->rx, n);
+	return n > 0;
+}
+
+/* A packet the stack routed into the TUN device: to a CN at the MH, to a
+ * home address at the HA. */
+static void tun_packet(struct ep_thread *t, const uint8_t *p, size_t len)
+{
+	bool mh = t->node->role == EP_ROLE_MH;
+	const struct mml_binding *b;
+	struct ep_hop *h;
+	struct ep_ip ip;
+
+	if (ep_ip_parse(p, len, &ip)) {
+		ep_count(t, MML_STAT_EP_DROP_MALFORMED);
+		return;
+	}
+	b = ep_binding_get(&t->tab.binds, mh ? ip.saddr : ip.daddr);
+	if (!b) {
+		ep_count(t, MML_STAT_EP_DROP_NO_BINDING);
+		return;
+	}
+	h = hop_get(t, b->coa);
+	if (h->port < 0) {
+		ep_count(t, MML_STAT_EP_DROP_NO_NEIGH);
+		return;
+	}
+	if (mh)
+		send_protected(t, h->port, h->mac, 0, 0, b, EP_SIDE_MH, p, ip.tot);
+	else
+		send_protected(t, h->port, h->mac, b->ha_addr, b->coa, b, EP_SIDE_HA, p, ip.tot);
+}
+
+static bool tun_rx(struct ep_thread *t)
+{
+	uint32_t i;
+
+	for (i = 0; i < EP_BATCH && t->umem.nfree > EP_BATCH; i++) {
+		ssize_t n = read(t->tun_fd, t->scratch, sizeof(t->scratch));
+
+		if (n <= 0)
+			break;
+		ep_count(t, MML_STAT_EP_TUN_RX);
+		tun_packet(t, t->scratch, (size_t)n);
+	}
+	return i > 0;
+}
+
+/* Thread 0 publishes the node-wide count of sequence-block reservations. */
+static void count_reservations(struct ep_thread *t)
+{
+	uint64_t r = __atomic_load_n(&t->node->seqs.reservations, __ATOMIC_RELAXED);
+
+	if (t->idx == 0 && r != t->seen_reservations) {
+		t->stats[MML_STAT_EP_SEQ_RESERVE] += r - t->seen_reservations;
+		t->seen_reservations = r;
+	}
+}
+
+static void maybe_refresh(struct ep_thread *t)
+{
+	uint64_t gen = t->node->gen ? *t->node->gen : 0, now;
+
+	if (gen != t->seen_gen) {
+		t->seen_gen = gen;
+		if (!ep_thread_refresh(t))
+			ha_routes(t);
+		hops_invalidate(t);
+		t->next_refresh_ns = now_ns() + EP_REFRESH_NS;
+		return;
+	}
+	now = now_ns();
+	if (now >= t->next_refresh_ns) {
+		t->next_refresh_ns = now + EP_REFRESH_NS;
+		ep_thread_refresh(t);
+	}
+}
+
+void *ep_thread_main(void *arg)
+{
+	struct ep_thread *t = arg;
+	struct ep_node *n = t->node;
+	struct pollfd pfd[MML_XSK_PORTS + 2];
+	int np = 0, tun_i = -1, nl_i = -1;
+	bool busy = false;
+
+	for (int p = 0; p < t->umem.nports; p++)
+		pfd[np++] = (struct pollfd){ .fd = t->umem.xsk[p].fd, .events = POLLIN };
+	if (t->tun_fd >= 0) {
+		tun_i = np;
+		pfd[np++] = (struct pollfd){ .fd = t->tun_fd, .events = POLLIN };
+	}
+	if (ep_nl_events_fd(&t->nl) >= 0) {
+		nl_i = np;
+		pfd[np++] = (struct pollfd){ .fd = ep_nl_events_fd(&t->nl), .events = POLLIN };
+	}
+	t->seen_gen = n->gen ? *n->gen : 0;
+	ep_thread_refresh(t);
+	ha_routes(t);
+	hops_invalidate(t);
+	t->next_refresh_ns = now_ns() + EP_REFRESH_NS;
+
+	while (!atomic_load_explicit(&n->stop, memory_order_relaxed)) {
+		if (!busy && poll(pfd, (nfds_t)np, 100) < 0 && errno != EINTR)
+			break;
+		maybe_refresh(t);
+		count_reservations(t);
+		if (nl_i >= 0 && (pfd[nl_i].revents & POLLIN) && ep_nl_events_drain(&t->nl))
+			hops_invalidate(t);
+		busy = false;
+		for (int p = 0; p < t->umem.nports; p++)
+			busy |= rx_port(t, p);
+		if (tun_i >= 0)
+			busy |= tun_rx(t);
+		ep_umem_service(&t->umem);
+		for (int i = 0; i < np; i++)
+			pfd[i].revents = 0;
+	}
+	return NULL;
+}

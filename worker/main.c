@@ -1,0 +1,296 @@
+/* mmlworker: the endpoint data plane of an HA or an MH (DESIGN.md 4,
+ * docs/endpoints.md). One process per node, one thread per queue; keys,
+ * bindings and flow modes come from the node's pinned maps and are
+ * followed while running. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "lib/ep_loader.h"
+#include "lib/log.h"
+#include "maps/pin.h"
+#include "worker/worker.h"
+
+static struct ep_node node;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	atomic_store(&node.stop, true);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: mmlworker --role ha|mh --port IFNAME [--port IFNAME ...]\n"
+		"                 [--node NAME] [--pin-root DIR] [--tun NAME] [--mtu N]\n"
+		"                 [--home ADDR] [--queues N] [-v]\n"
+		"  --port    interface whose XDP program (mmlctl ha|mh attach) feeds the worker;\n"
+		"            the HA needs its correspondent-side and FA-side interfaces\n"
+		"  --tun     TUN device to create (default mml0): the stack's side\n"
+		"  --mtu     its MTU (default 1400: inner packets that fit the tunnels)\n"
+		"  --home    MH: the home address, put on the TUN device\n");
+}
+
+static int port_add(const char *name)
+{
+	struct ep_port *p = &node.ports[node.nports];
+	struct ifreq ifr = { 0 };
+	int fd, err = 0;
+
+	if (node.nports == MML_XSK_PORTS)
+		return -E2BIG;
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	p->ifindex = (int)if_nametoindex(name);
+	if (!p->ifindex) {
+		log_err("interface %s: %s", name, strerror(errno));
+		return -ENODEV;
+	}
+	err = ep_link_mac(name, p->mac);
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
+	if (fd >= 0 && !ioctl(fd, SIOCGIFMTU, &ifr))
+		p->mtu = (unsigned int)ifr.ifr_mtu;
+	else
+		p->mtu = 1500;
+	if (fd >= 0)
+		close(fd);
+	p->slot = (uint32_t)node.nports++;
+	return err;
+}
+
+static int parse_args(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "role", required_argument, NULL, 'r' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "node", required_argument, NULL, 'n' },
+		{ "pin-root", required_argument, NULL, 'P' },
+		{ "tun", required_argument, NULL, 't' },
+		{ "mtu", required_argument, NULL, 'm' },
+		{ "home", required_argument, NULL, 'H' },
+		{ "queues", required_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *root = NULL, *name = NULL;
+	int c, err;
+
+	snprintf(node.tun_name, sizeof(node.tun_name), "mml0");
+	node.tun_mtu = 1400;
+	node.nqueues = 1;
+	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			if (!strcmp(optarg, "ha"))
+				node.role = EP_ROLE_HA;
+			else if (!strcmp(optarg, "mh"))
+				node.role = EP_ROLE_MH;
+			else
+				goto bad;
+			break;
+		case 'p':
+			err = port_add(optarg);
+			if (err)
+				return err;
+			break;
+		case 'n':
+			name = optarg;
+			break;
+		case 'P':
+			root = optarg;
+			break;
+		case 't':
+			snprintf(node.tun_name, sizeof(node.tun_name), "%s", optarg);
+			break;
+		case 'm':
+			node.tun_mtu = (unsigned int)strtoul(optarg, NULL, 0);
+			break;
+		case 'H':
+			if (inet_pton(AF_INET, optarg, &node.home_addr) != 1)
+				goto bad;
+			break;
+		case 'q':
+			node.nqueues = atoi(optarg);
+			if (node.nqueues < 1 || node.nqueues > MML_XSK_QUEUES ||
+			    node.nqueues > MML_WORKER_THREADS_MAX)
+				goto bad;
+			break;
+		case 'v':
+			mml_log_set_level(MML_LOG_DEBUG);
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			goto bad_usage;
+		}
+	}
+	if (!node.role || !node.nports || (node.role == EP_ROLE_MH && !node.home_addr))
+		goto bad_usage;
+	if (!name)
+		name = node.role == EP_ROLE_HA ? "ha" : "mh";
+	return mml_ep_pin_dir(node.pin_dir, sizeof(node.pin_dir), root, name);
+bad:
+	log_err("invalid value '%s'", optarg);
+bad_usage:
+	usage(stderr);
+	return -EINVAL;
+}
+
+static int open_maps(void)
+{
+	struct {
+		int *fd;
+		const char *name;
+	} maps[] = {
+		{ &node.csa_fd, MML_MAP_CSA },	     { &node.binding_fd, MML_MAP_BINDING },
+		{ &node.flow_fd, MML_MAP_FLOW },     { &node.xsks_fd, MML_MAP_XSKS },
+		{ &node.slot_fd, MML_MAP_XSK_SLOT }, { &node.hwm_fd, MML_MAP_SEQ_HWM },
+		{ &node.gen_fd, MML_MAP_GEN },	     { &node.wstats_fd, MML_MAP_WSTATS },
+	};
+	size_t wlen = MML_WSTATS_ENTRIES * sizeof(uint64_t);
+
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		*maps[i].fd = mml_ep_map_fd(node.pin_dir, maps[i].name);
+		if (*maps[i].fd < 0) {
+			log_err("map %s/%s: %s (attach the %s programs first: mmlctl %s attach)",
+				node.pin_dir, maps[i].name, strerror(-*maps[i].fd),
+				node.role == EP_ROLE_HA ? "HA" : "MH",
+				node.role == EP_ROLE_HA ? "ha" : "mh");
+			return *maps[i].fd;
+		}
+	}
+	node.gen = mmap(NULL, (size_t)sysconf(_SC_PAGESIZE), PROT_READ, MAP_SHARED, node.gen_fd, 0);
+	node.wstats = mmap(NULL, wlen, PROT_READ | PROT_WRITE, MAP_SHARED, node.wstats_fd, 0);
+	if (node.gen == MAP_FAILED || node.wstats == MAP_FAILED) {
+		log_err("mmap mml_gen/mml_wstats: %s", strerror(errno));
+		return -errno;
+	}
+	for (int p = 0; p < node.nports; p++) {
+		__u32 ifindex = (__u32)node.ports[p].ifindex;
+
+		if (bpf_map_update_elem(node.slot_fd, &ifindex, &node.ports[p].slot, BPF_ANY)) {
+			log_err("mml_xsk_slot: %s", strerror(errno));
+			return -errno;
+		}
+	}
+	return 0;
+}
+
+static int tun_setup(struct ep_thread *threads)
+{
+	struct ep_nl nl;
+	int err;
+
+	for (int q = 0; q < node.nqueues; q++) {
+		threads[q].tun_fd = ep_tun_open(node.tun_name);
+		if (threads[q].tun_fd < 0)
+			return threads[q].tun_fd;
+	}
+	err = ep_link_setup(node.tun_name, node.tun_mtu);
+	if (err || node.role != EP_ROLE_MH)
+		return err;
+	err = ep_nl_open(&nl, false);
+	if (err)
+		return err;
+	err = ep_nl_addr_add(&nl, (int)if_nametoindex(node.tun_name), node.home_addr, 32);
+	ep_nl_close(&nl);
+	return err;
+}
+
+static int thread_start(struct ep_thread *t, int q)
+{
+	int err;
+
+	t->node = &node;
+	t->idx = q;
+	t->queue = (uint32_t)q;
+	t->stats = node.wstats + (size_t)q * MML_STATS_CAP;
+	for (int i = 0; i < EP_HOPS; i++)
+		t->hops[i].port = -1;
+	ep_sacache_init(&t->tab.sas, &node.seqs);
+	t->tab.ip_id = (uint16_t)(getpid() + q * 8191);
+	err = ep_nl_open(&t->nl, true);
+	if (!err)
+		err = ep_umem_open(&t->umem, node.ports, node.nports, t->queue, node.xsks_fd);
+	if (!err)
+		err = -pthread_create(&t->tid, NULL, ep_thread_main, t);
+	return err;
+}
+
+static void thread_cleanup(struct ep_thread *t)
+{
+	ep_umem_close(&t->umem, node.ports, t->queue, node.xsks_fd);
+	ep_sacache_free(&t->tab.sas);
+	ep_flowtab_free(&t->tab.flows);
+	ep_bindtab_free(&t->tab.binds);
+	ep_nl_close(&t->nl);
+	if (t->tun_fd >= 0)
+		close(t->tun_fd);
+}
+
+int main(int argc, char **argv)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct ep_thread *threads = NULL;
+	int err, started = 0;
+
+	mml_log_open("mmlworker", false, MML_LOG_INFO);
+	mml_log_libbpf();
+	err = parse_args(argc, argv);
+	if (err)
+		goto out;
+	err = open_maps();
+	if (err)
+		goto out;
+	err = ep_seqstore_init(&node.seqs, node.hwm_fd);
+	if (err)
+		goto out;
+	threads = calloc((size_t)node.nqueues, sizeof(*threads));
+	if (!threads) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (int q = 0; q < node.nqueues; q++)
+		threads[q].tun_fd = -1;
+	err = tun_setup(threads);
+	if (err)
+		goto out;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	for (; started < node.nqueues; started++) {
+		err = thread_start(&threads[started], started);
+		if (err) {
+			log_err("worker thread %d: %s", started, strerror(-err));
+			break;
+		}
+	}
+	if (!err)
+		log_info("%s worker running: %d port(s), %d queue(s), TUN %s",
+			 node.role == EP_ROLE_HA ? "HA" : "MH", node.nports, node.nqueues,
+			 node.tun_name);
+	if (err)
+		atomic_store(&node.stop, true);
+	for (int q = 0; q < started; q++)
+		pthread_join(threads[q].tid, NULL);
+out:
+	if (threads) {
+		for (int q = 0; q < node.nqueues; q++)
+			thread_cleanup(&threads[q]);
+		free(threads);
+	}
+	return err ? 1 : 0;
+}

@@ -1,0 +1,292 @@
+#include "worker/netlink.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <linux/neighbour.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libmnl/libmnl.h>
+
+#include "lib/log.h"
+
+int ep_tun_open(const char *name)
+{
+	struct ifreq ifr = { .ifr_flags = IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE };
+	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC), err;
+
+	if (fd < 0)
+		return -errno;
+	strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+	if (ioctl(fd, TUNSETIFF, &ifr)) {
+		err = -errno;
+		log_err("TUN device %s: %s", name, strerror(-err));
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+int ep_link_setup(const char *name, unsigned int mtu)
+{
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+	ifr.ifr_mtu = (int)mtu;
+	if (mtu && ioctl(fd, SIOCSIFMTU, &ifr))
+		goto fail;
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr))
+		goto fail;
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr))
+		goto fail;
+	goto out;
+fail:
+	err = -errno;
+	log_err("set up %s: %s", name, strerror(-err));
+out:
+	close(fd);
+	return err;
+}
+
+int ep_link_mac(const char *name, uint8_t mac[6])
+{
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr))
+		err = -errno;
+	else
+		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	close(fd);
+	return err;
+}
+
+int ep_nl_open(struct ep_nl *nl, bool events)
+{
+	memset(nl, 0, sizeof(*nl));
+	nl->probe_fd = -1;
+	nl->req = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	if (!nl->req || mnl_socket_bind(nl->req, 0, MNL_SOCKET_AUTOPID))
+		goto fail;
+	/* An answer that never comes must not stall the packet loop. */
+	setsockopt(mnl_socket_get_fd(nl->req), SOL_SOCKET, SO_RCVTIMEO,
+		   &(struct timeval){ .tv_usec = 200000 }, sizeof(struct timeval));
+	if (events) {
+		nl->events = mnl_socket_open2(NETLINK_ROUTE, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (!nl->events ||
+		    mnl_socket_bind(nl->events, RTMGRP_LINK | RTMGRP_NEIGH | RTMGRP_IPV4_ROUTE,
+				    MNL_SOCKET_AUTOPID))
+			goto fail;
+	}
+	nl->probe_fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	nl->seq = (uint32_t)time(NULL);
+	return 0;
+fail:
+	log_err("rtnetlink: %s", strerror(errno));
+	ep_nl_close(nl);
+	return -errno;
+}
+
+void ep_nl_close(struct ep_nl *nl)
+{
+	if (nl->req)
+		mnl_socket_close(nl->req);
+	if (nl->events)
+		mnl_socket_close(nl->events);
+	if (nl->probe_fd >= 0)
+		close(nl->probe_fd);
+	memset(nl, 0, sizeof(*nl));
+	nl->probe_fd = -1;
+}
+
+int ep_nl_events_fd(const struct ep_nl *nl)
+{
+	return nl->events ? mnl_socket_get_fd(nl->events) : -1;
+}
+
+bool ep_nl_events_drain(struct ep_nl *nl)
+{
+	char buf[8192];
+	bool any = false;
+
+	while (nl->events && mnl_socket_recvfrom(nl->events, buf, sizeof(buf)) > 0)
+		any = true;
+	return any;
+}
+
+/* Send a request and run cb over the answer; returns cb's verdict or the
+ * kernel's error. */
+static int nl_talk(struct ep_nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+{
+	char buf[8192];
+	uint32_t portid = mnl_socket_get_portid(nl->req);
+	ssize_t n;
+	int ret;
+
+	nlh->nlmsg_seq = ++nl->seq;
+	if (mnl_socket_sendto(nl->req, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	do {
+		n = mnl_socket_recvfrom(nl->req, buf, sizeof(buf));
+		if (n < 0)
+			return -errno;
+		ret = mnl_cb_run(buf, (size_t)n, nl->seq, portid, cb, data);
+	} while (ret > 0);
+	return ret < 0 ? -errno : 0;
+}
+
+int ep_nl_addr_add(struct ep_nl *nl, int ifindex, uint32_t addr, int plen)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifaddrmsg *ifa;
+	int err;
+
+	nlh->nlmsg_type = RTM_NEWADDR;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_INET;
+	ifa->ifa_prefixlen = (unsigned char)plen;
+	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	ifa->ifa_index = (unsigned int)ifindex;
+	mnl_attr_put_u32(nlh, IFA_LOCAL, addr);
+	mnl_attr_put_u32(nlh, IFA_ADDRESS, addr);
+	err = nl_talk(nl, nlh, NULL, NULL);
+	if (err && err != -EEXIST)
+		log_err("add address to ifindex %d: %s", ifindex, strerror(-err));
+	return err == -EEXIST ? 0 : err;
+}
+
+int ep_nl_route_add(struct ep_nl *nl, int ifindex, uint32_t dst, int plen)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct rtmsg *rtm;
+	int err;
+
+	nlh->nlmsg_type = RTM_NEWROUTE;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = AF_INET;
+	rtm->rtm_dst_len = (unsigned char)plen;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_protocol = RTPROT_STATIC;
+	rtm->rtm_scope = RT_SCOPE_LINK;
+	rtm->rtm_type = RTN_UNICAST;
+	mnl_attr_put_u32(nlh, RTA_DST, dst);
+	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)ifindex);
+	err = nl_talk(nl, nlh, NULL, NULL);
+	if (err)
+		log_err("add route via ifindex %d: %s", ifindex, strerror(-err));
+	return err;
+}
+
+struct route_answer {
+	int oif;
+	uint32_t gw;
+};
+
+static int route_attr(const struct nlattr *a, void *data)
+{
+	struct route_answer *r = data;
+
+	if (mnl_attr_get_type(a) == RTA_OIF && !mnl_attr_validate(a, MNL_TYPE_U32))
+		r->oif = (int)mnl_attr_get_u32(a);
+	else if (mnl_attr_get_type(a) == RTA_GATEWAY && !mnl_attr_validate(a, MNL_TYPE_U32))
+		r->gw = mnl_attr_get_u32(a);
+	return MNL_CB_OK;
+}
+
+static int route_cb(const struct nlmsghdr *nlh, void *data)
+{
+	return mnl_attr_parse(nlh, sizeof(struct rtmsg), route_attr, data);
+}
+
+struct neigh_answer {
+	uint16_t state;
+	bool have_mac;
+	uint8_t mac[6];
+};
+
+static int neigh_attr(const struct nlattr *a, void *data)
+{
+	struct neigh_answer *n = data;
+
+	if (mnl_attr_get_type(a) == NDA_LLADDR && mnl_attr_get_payload_len(a) == 6) {
+		memcpy(n->mac, mnl_attr_get_payload(a), 6);
+		n->have_mac = true;
+	}
+	return MNL_CB_OK;
+}
+
+static int neigh_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct ndmsg *ndm = mnl_nlmsg_get_payload(nlh);
+	struct neigh_answer *n = data;
+
+	n->state = ndm->ndm_state;
+	return mnl_attr_parse(nlh, sizeof(*ndm), neigh_attr, data);
+}
+
+int ep_nl_nexthop(struct ep_nl *nl, uint32_t dst, int *oif, uint8_t mac[6])
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct route_answer r = { 0 };
+	struct neigh_answer n = { 0 };
+	struct rtmsg *rtm;
+	struct ndmsg *ndm;
+	int err;
+
+	nlh->nlmsg_type = RTM_GETROUTE;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK; /* the ACK ends the answer */
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = AF_INET;
+	rtm->rtm_dst_len = 32;
+	mnl_attr_put_u32(nlh, RTA_DST, dst);
+	err = nl_talk(nl, nlh, route_cb, &r);
+	if (err || !r.oif)
+		return -ENOENT;
+
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETNEIGH;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK; /* the ACK ends the answer */
+	ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
+	ndm->ndm_family = AF_INET;
+	ndm->ndm_ifindex = r.oif;
+	mnl_attr_put_u32(nlh, NDA_DST, r.gw ? r.gw : dst);
+	err = nl_talk(nl, nlh, neigh_cb, &n);
+	*oif = r.oif;
+	if (err || !n.have_mac ||
+	    !(n.state &
+	      (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | NUD_PERMANENT | NUD_NOARP))) {
+		ep_nl_probe(nl, dst);
+		return -EAGAIN;
+	}
+	memcpy(mac, n.mac, 6);
+	return 0;
+}
+
+void ep_nl_probe(struct ep_nl *nl, uint32_t dst)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(9) };
+
+	sin.sin_addr.s_addr = dst;
+	if (nl->probe_fd >= 0)
+		sendto(nl->probe_fd, "", 0, 0, (struct sockaddr *)&sin, sizeof(sin));
+}

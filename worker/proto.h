@@ -1,0 +1,52 @@
+/* The endpoint's packet transformations on buffers, independent of how the
+ * packets arrive (AF_XDP, TUN) so that the unit tests drive them directly:
+ * protect an inner IPv4 packet according to its flow's mode, and unprotect
+ * a protocol-50 packet in place. Verdicts are enum mml_stat counters. */
+#ifndef MML_WORKER_PROTO_H
+#define MML_WORKER_PROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "maps/stats.h"
+#include "worker/sacache.h"
+#include "worker/tables.h"
+
+/* The longest tunnel payload protect() produces for an inner packet. */
+#define EP_PROTECT_OVERHEAD (20 + 8 + 8 + 2 * 16 + 5)
+
+struct ep_tables {
+	struct ep_sacache sas;
+	struct ep_flowtab flows;
+	struct ep_bindtab binds;
+	uint16_t ip_id; /* outer IPv4 identification */
+};
+
+enum ep_side {
+	EP_SIDE_HA, /* inner destination is the home address */
+	EP_SIDE_MH, /* inner source is the home address */
+};
+
+/* Protect the inner packet for binding b: writes the tunnel payload to out
+ * (plaintext: the inner packet as it is; ESP/ML-ESP: an outer IPv4 header,
+ * home address <-> HA, protocol 50, then the ESP bytes). Returns its
+ * length and sets *stat to the EP_ENCAP_* counter, or returns -1 with
+ * *stat the drop reason. */
+ssize_t ep_protect(struct ep_tables *t, enum ep_side side, const struct mml_binding *b,
+		   const uint8_t *inner, size_t len, uint8_t *out, size_t cap, unsigned int *stat);
+
+/* Authenticate, decrypt and replay-check the IPv4 protocol-50 packet at ip
+ * (len bytes) in place. On success *inner points at the inner packet,
+ * its length is returned and *stat is the EP_DELIVER_* counter; else -1 and
+ * *stat the drop reason. The inner packet must belong to the binding whose
+ * inbound SPI this is: at the MH (home != 0) its destination is home, at the
+ * HA its source is a home address whose binding lists the SPI. */
+ssize_t ep_unprotect(struct ep_tables *t, enum ep_side side, uint32_t home, uint8_t *ip, size_t len,
+		     uint8_t **inner, unsigned int *stat);
+
+/* A codec error (lib/err.h) as a drop counter. */
+unsigned int ep_err_stat(int err);
+
+#endif

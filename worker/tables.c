@@ -1,0 +1,231 @@
+#include "worker/tables.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+
+static uint32_t flow_hash(const struct mml_flow_key *k)
+{
+	uint64_t h = (uint64_t)k->home_addr * 0x9e3779b97f4a7c15ull;
+
+	h ^= ((uint64_t)k->peer_addr << 32 | (uint32_t)k->home_port << 16 | k->peer_port) *
+	     0xc2b2ae3d27d4eb4full;
+	h ^= (uint64_t)k->proto * 0x165667b19e3779f9ull;
+	return (uint32_t)(h ^ h >> 29);
+}
+
+static bool key_eq(const struct mml_flow_key *a, const struct mml_flow_key *b)
+{
+	return a->home_addr == b->home_addr && a->peer_addr == b->peer_addr &&
+	       a->home_port == b->home_port && a->peer_port == b->peer_port && a->proto == b->proto;
+}
+
+static uint32_t table_cap(uint32_t n)
+{
+	uint32_t cap = 16;
+
+	while (cap < 2 * n)
+		cap *= 2;
+	return cap;
+}
+
+void ep_flowtab_free(struct ep_flowtab *t)
+{
+	free(t->slots);
+	memset(t, 0, sizeof(*t));
+}
+
+int ep_flowtab_load(struct ep_flowtab *t, const struct mml_flow_key *keys,
+		    const struct mml_flow *flows, uint32_t n)
+{
+	uint32_t cap = table_cap(n), wild = 0, count = 0;
+	struct ep_flow_ent *slots = calloc(cap, sizeof(*slots));
+
+	if (!slots)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n; i++) {
+		struct mml_flow_key k = keys[i];
+		uint32_t j;
+
+		memset(k.pad, 0, sizeof(k.pad));
+		for (j = flow_hash(&k) & (cap - 1); slots[j].used && !key_eq(&slots[j].key, &k);
+		     j = (j + 1) & (cap - 1))
+			;
+		if (slots[j].used)
+			continue;
+		slots[j].used = true;
+		slots[j].key = k;
+		slots[j].flow = flows[i];
+		count++;
+		if (!k.home_port || !k.peer_port || !k.proto || !k.home_addr || !k.peer_addr)
+			wild++;
+	}
+	free(t->slots);
+	t->slots = slots;
+	t->mask = cap - 1;
+	t->count = count;
+	t->wild = wild;
+	return (int)count;
+}
+
+static struct ep_flow_ent *flow_find(const struct ep_flowtab *t, const struct mml_flow_key *k)
+{
+	uint32_t j;
+
+	for (j = flow_hash(k) & t->mask; t->slots[j].used; j = (j + 1) & t->mask)
+		if (key_eq(&t->slots[j].key, k))
+			return &t->slots[j];
+	return NULL;
+}
+
+struct ep_flow_ent *ep_flow_lookup(const struct ep_flowtab *t, const struct mml_flow_key *k)
+{
+	struct mml_flow_key probe = *k;
+	struct ep_flow_ent *e;
+
+	if (!t->slots || !t->count)
+		return NULL;
+	memset(probe.pad, 0, sizeof(probe.pad));
+	e = flow_find(t, &probe);
+	if (e || !t->wild)
+		return e;
+	probe.peer_port = 0;
+	if ((e = flow_find(t, &probe)))
+		return e;
+	probe.peer_port = k->peer_port;
+	probe.home_port = 0;
+	if ((e = flow_find(t, &probe)))
+		return e;
+	probe.peer_port = 0;
+	if ((e = flow_find(t, &probe)))
+		return e;
+	probe.proto = 0;
+	if ((e = flow_find(t, &probe)))
+		return e;
+	memset(&probe, 0, sizeof(probe));
+	return flow_find(t, &probe);
+}
+
+uint8_t ep_flow_mode(const struct ep_flowtab *t, const struct mml_flow_key *k,
+		     const struct mml_binding *b, uint32_t *spi)
+{
+	struct ep_flow_ent *e = ep_flow_lookup(t, k);
+	uint8_t mode;
+
+	if (!e) {
+		mode = b->spi_out[MML_MODE_MLESP] ? MML_MODE_MLESP :
+		       b->spi_out[MML_MODE_ESP]	  ? MML_MODE_ESP :
+						    MML_MODE_PLAIN;
+		*spi = b->spi_out[mode];
+		return mode;
+	}
+	mode = e->flow.mode < MML_MODE_MAX ? e->flow.mode : MML_MODE_MLESP;
+	/* Dynamic MML-IPsec: packets 0, n, 2n, ... protected, the rest plain. */
+	if (e->flow.every_n > 1 && mode != MML_MODE_PLAIN && e->packets++ % e->flow.every_n)
+		mode = MML_MODE_PLAIN;
+	*spi = mode == MML_MODE_PLAIN ? 0 : e->flow.spi ? e->flow.spi : b->spi_out[mode];
+	return mode;
+}
+
+int ep_flowtab_refresh(struct ep_flowtab *t, int flow_fd)
+{
+	uint32_t n = 0, cap = 64;
+	struct mml_flow_key *keys = malloc(cap * sizeof(*keys)), key, *prev = NULL;
+	struct mml_flow *flows = malloc(cap * sizeof(*flows));
+	int ret = -ENOMEM;
+
+	if (!keys || !flows)
+		goto out;
+	while (!bpf_map_get_next_key(flow_fd, prev, &keys[n])) {
+		key = keys[n];
+		prev = &key;
+		if (bpf_map_lookup_elem(flow_fd, &key, &flows[n]))
+			continue;
+		if (++n == cap) {
+			void *k2 = realloc(keys, 2 * cap * sizeof(*keys));
+			void *f2 = k2 ? realloc(flows, 2 * cap * sizeof(*flows)) : NULL;
+
+			if (k2)
+				keys = k2;
+			if (!f2)
+				goto out;
+			flows = f2;
+			cap *= 2;
+		}
+	}
+	ret = ep_flowtab_load(t, keys, flows, n);
+out:
+	free(keys);
+	free(flows);
+	return ret;
+}
+
+void ep_bindtab_free(struct ep_bindtab *t)
+{
+	free(t->slots);
+	memset(t, 0, sizeof(*t));
+}
+
+int ep_bindtab_load(struct ep_bindtab *t, const uint32_t *homes, const struct mml_binding *bs,
+		    uint32_t n)
+{
+	uint32_t cap = table_cap(n), count = 0;
+	struct ep_bind_ent *slots = calloc(cap, sizeof(*slots));
+
+	if (!slots)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t j;
+
+		if (!homes[i])
+			continue;
+		for (j = (homes[i] * 2654435761u) & (cap - 1);
+		     slots[j].home && slots[j].home != homes[i]; j = (j + 1) & (cap - 1))
+			;
+		if (slots[j].home)
+			continue;
+		slots[j].home = homes[i];
+		slots[j].b = bs[i];
+		count++;
+	}
+	free(t->slots);
+	t->slots = slots;
+	t->mask = cap - 1;
+	t->count = count;
+	return (int)count;
+}
+
+int ep_bindtab_refresh(struct ep_bindtab *t, int binding_fd)
+{
+	uint32_t n = 0, cap = 64, key, *prev = NULL;
+	uint32_t *homes = malloc(cap * sizeof(*homes));
+	struct mml_binding *bs = malloc(cap * sizeof(*bs));
+	int ret = -ENOMEM;
+
+	if (!homes || !bs)
+		goto out;
+	while (!bpf_map_get_next_key(binding_fd, prev, &homes[n])) {
+		key = homes[n];
+		prev = &key;
+		if (bpf_map_lookup_elem(binding_fd, &key, &bs[n]))
+			continue;
+		if (++n == cap) {
+			void *h2 = realloc(homes, 2 * cap * sizeof(*homes));
+			void *b2 = h2 ? realloc(bs, 2 * cap * sizeof(*bs)) : NULL;
+
+			if (h2)
+				homes = h2;
+			if (!b2)
+				goto out;
+			bs = b2;
+			cap *= 2;
+		}
+	}
+	ret = ep_bindtab_load(t, homes, bs, n);
+out:
+	free(homes);
+	free(bs);
+	return ret;
+}
