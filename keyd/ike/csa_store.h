@@ -18,6 +18,9 @@ struct csa_store {
 /* root NULL = MML_PIN_ROOT_DEFAULT. -ENOENT when the role's maps are not
  * pinned (attach it first). */
 int csa_store_open(struct csa_store *st, const char *root, const char *node);
+/* The same for a node directory already set up (mmlkeyd's); a missing map
+ * is not an error here: csa_store_put/del look for it again. */
+void csa_store_init_dir(struct csa_store *st, const struct mml_pin_dir *dir);
 void csa_store_close(struct csa_store *st);
 int csa_store_put(struct csa_store *st, const struct mml_csa *csa);
 int csa_store_del(struct csa_store *st, uint32_t spi);

@@ -59,3 +59,6 @@ TEST_SUITES += ike-mlike:'BUILD=$(BUILD) tests/ike/mlike.sh'
 bench-mlike: deps
 	$(Q)$(MAKE) --no-print-directory $(BUILD)/mmlike
 	$(Q)BUILD=$(BUILD) RUNS=20 RESULTS=$(BUILD)/mlike-timing.json tests/ike/mlike.sh
+
+# ML-IKE inside mmlkeyd driven by Mobile IP registration (about 2 s).
+TEST_SUITES += ike-keyd:'BUILD=$(BUILD) RUNS=2 tests/ike/keyd-init.sh'
