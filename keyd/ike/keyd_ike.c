@@ -2,7 +2,8 @@
  * and the ML-IKE initialisation of the paper's Fig. 4 driven by Mobile IP.
  *
  *   ike = { role = "ha" | "mh" | "fa"; local = "A.B.C.D"; [home = "A.B.C.D";]
- *           [nat_detection = false; cookie_threshold = 16; retransmit_ms = 500;]
+ *           [nat_detection = false; cookie_threshold = 16; retransmit_ms = 500;
+ *            dpd_s = 30;]
  *           peers = ( ...keyd/ike/ike_conf.h... ); };
  *
  * HA: a binding of home H to care-of address C (keyd_binding_changed, from
@@ -67,7 +68,8 @@ struct installed {
 struct ike_mod {
 	enum ike_role role;
 	struct loop *loop;
-	struct loop_timer timer, retry;
+	struct loop_timer timer, retry, dpd;
+	uint32_t dpd_s; /* HA: liveness check period, 0 = off */
 	struct ike_engine *eng;
 	struct ike_engine_cfg ecfg;
 	struct ike_peer_cfg peers[IKE_PEERS_MAX];
@@ -371,8 +373,15 @@ static void on_binding(void *arg, uint32_t home, uint32_t coa)
 		rearm(m);
 		return;
 	}
-	if (mb && mb->coa == coa)
-		return; /* renewal */
+	if (mb && mb->coa == coa) {
+		/* A renewal. The MH may have restarted meanwhile (its IKE SA
+		 * gone): a liveness check finds out at once, and a timeout
+		 * starts over. */
+		if (mb->mh_sa && ike_sa_established(mb->mh_sa))
+			ike_sa_liveness(mb->mh_sa);
+		rearm(m);
+		return;
+	}
 	if (!mb) {
 		for (unsigned int i = 0; i < MOBILES_MAX && !mb; i++)
 			if (!m->mobiles[i].used)
@@ -400,6 +409,24 @@ static void on_retry(void *arg)
 	for (unsigned int i = 0; i < MOBILES_MAX; i++)
 		if (m->mobiles[i].used)
 			mobile_start(m, &m->mobiles[i]);
+	rearm(m);
+}
+
+/* Dead peer detection (RFC 7296 2.4): an empty INFORMATIONAL to every MH
+ * and FA now and then; a peer that does not answer loses its IKE SA, and
+ * the retry timer sets the initialisation up again. */
+static void on_dpd(void *arg)
+{
+	struct ike_mod *m = arg;
+
+	for (unsigned int i = 0; i < MOBILES_MAX; i++)
+		if (m->mobiles[i].used && m->mobiles[i].mh_sa &&
+		    ike_sa_established(m->mobiles[i].mh_sa))
+			ike_sa_liveness(m->mobiles[i].mh_sa); /* -EBUSY: busy is alive */
+	for (unsigned int i = 0; i < IKE_PEERS_MAX; i++)
+		if (m->fas[i].up && m->fas[i].sa)
+			ike_sa_liveness(m->fas[i].sa);
+	loop_timer_in(m->loop, &m->dpd, (uint64_t)m->dpd_s * NS_PER_SEC);
 	rearm(m);
 }
 
@@ -599,6 +626,9 @@ static int read_section(struct ike_mod *m, const config_setting_t *sec)
 	if (cfg_u32(sec, "retransmit_ms", false, 10, 60000, &v))
 		return -EINVAL;
 	m->ecfg.retransmit_base_ms = v;
+	m->dpd_s = 30;
+	if (cfg_u32(sec, "dpd_s", false, 0, 86400, &m->dpd_s))
+		return -EINVAL;
 	n = peers ? config_setting_length(peers) : 0;
 	if (n <= 0 || n > IKE_PEERS_MAX) {
 		log_err("%s: ike: peers: 1..%d peers expected", cfg_path, IKE_PEERS_MAX);
@@ -632,6 +662,7 @@ static void ike_stop(void *state)
 	loop_timer_cancel(m->loop, &m->timer);
 	loop_timer_cancel(m->loop, &m->retry);
 	loop_timer_cancel(m->loop, &m->spi_timer);
+	loop_timer_cancel(m->loop, &m->dpd);
 	csa_store_close(&m->store);
 	mip_maps_close(&m->maps);
 	OPENSSL_cleanse(m, sizeof(*m));
@@ -650,6 +681,7 @@ static int ike_start(struct keyd *kd, const config_setting_t *sec, void **state)
 	loop_timer_init(&m->timer, on_timer, m);
 	loop_timer_init(&m->retry, on_retry, m);
 	loop_timer_init(&m->spi_timer, on_spi_timer, m);
+	loop_timer_init(&m->dpd, on_dpd, m);
 	csa_store_init_dir(&m->store, &kd->pin);
 	mip_maps_init(&m->maps, &kd->pin);
 	err = read_section(m, sec);
@@ -668,6 +700,8 @@ static int ike_start(struct keyd *kd, const config_setting_t *sec, void **state)
 	}
 	if (m->role == ROLE_HA)
 		keyd_binding_subscribe(on_binding, m);
+	if (m->role == ROLE_HA && m->dpd_s)
+		loop_timer_in(m->loop, &m->dpd, (uint64_t)m->dpd_s * NS_PER_SEC);
 	log_info("ike: %s role, %u peers", role_names[m->role], m->ecfg.n_peers);
 	*state = m;
 	return 0;
