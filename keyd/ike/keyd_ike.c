@@ -17,10 +17,12 @@
  * own binding, home = its home address). FA: installs what KEY_DISTRIBUTE
  * brings, removes it on revocation or when the HA's IKE SA ends. */
 #include <arpa/inet.h>
+#include <bpf/bpf.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -75,6 +77,8 @@ struct ike_mod {
 	struct ike_peer_cfg peers[IKE_PEERS_MAX];
 	struct csa_store store;
 	struct mip_maps maps;
+	struct mml_pin_dir pin;
+	int flow_fd;
 	uint32_t home; /* MH: its home address */
 	/* MH: SPIs waiting for the Mobile IP role to write our binding (the HA
 	 * starts ML-IKE in parallel with the registration reply, Fig. 4). */
@@ -125,6 +129,36 @@ static const struct ike_peer_cfg *peer_at(struct ike_mod *m, uint32_t addr)
 }
 
 /* --- map writes --- */
+
+/* IKE's own packets between MH and HA travel in plaintext (inside the
+ * Mobile IP tunnel), never under the CSAs they manage: an exact mml_flow
+ * entry for UDP 500 <-> 500 (and 4500 with NAT traversal) takes precedence
+ * over the binding's strongest mode, like the IKE bypass policy of an
+ * IPsec stack. */
+static void ike_bypass(struct ike_mod *m, uint32_t home, uint32_t peer, bool add)
+{
+	static const uint16_t ports[] = { IKE_PORT, 4500 };
+	struct mml_flow flow = { .mode = MML_MODE_PLAIN };
+
+	if (m->flow_fd < 0)
+		m->flow_fd = mml_pin_open_map(&m->pin, MML_MAP_FLOW, sizeof(struct mml_flow_key),
+					      sizeof(struct mml_flow));
+	if (m->flow_fd < 0)
+		return; /* no endpoint data plane on this node (yet) */
+	for (unsigned int i = 0; i < (m->ecfg.nat_detection ? 2u : 1u); i++) {
+		struct mml_flow_key key = { .home_addr = home,
+					    .peer_addr = peer,
+					    .home_port = ports[i],
+					    .peer_port = ports[i],
+					    .proto = 17 };
+
+		if (add)
+			bpf_map_update_elem(m->flow_fd, &key, &flow, BPF_ANY);
+		else
+			bpf_map_delete_elem(m->flow_fd, &key);
+	}
+	mip_maps_gen_bump(&m->maps);
+}
 
 static void install_csa(struct ike_mod *m, const struct mml_csa *c)
 {
@@ -369,6 +403,7 @@ static void on_binding(void *arg, uint32_t home, uint32_t coa)
 		mobile_drop_csa(m, mb);
 		if (mb->mh_sa)
 			ike_sa_delete(mb->mh_sa);
+		ike_bypass(m, home, m->ecfg.local_addr, false);
 		*mb = (struct mobile){ 0 };
 		rearm(m);
 		return;
@@ -397,6 +432,7 @@ static void on_binding(void *arg, uint32_t home, uint32_t coa)
 		mb->fa_with_keys = 0;
 	}
 	mb->coa = coa;
+	ike_bypass(m, home, m->ecfg.local_addr, true);
 	mobile_start(m, mb);
 	distribute(m);
 	rearm(m);
@@ -508,6 +544,7 @@ static void ev_csa_up(void *ctx, struct ike_sa *sa, const struct mlike_csa *csa)
 		if (in)
 			*in = (struct installed){ .sa = sa, .spi = { csa->spi_out, csa->spi_in }, .n = 2 };
 		own_binding_spis(m, csa->spi_out, csa->spi_in);
+		ike_bypass(m, m->home, ike_sa_peer(sa)->addr, true);
 		return;
 	}
 	if (m->role != ROLE_HA)
@@ -665,6 +702,8 @@ static void ike_stop(void *state)
 	loop_timer_cancel(m->loop, &m->dpd);
 	csa_store_close(&m->store);
 	mip_maps_close(&m->maps);
+	if (m->flow_fd >= 0)
+		close(m->flow_fd);
 	OPENSSL_cleanse(m, sizeof(*m));
 	free(m);
 }
@@ -684,6 +723,8 @@ static int ike_start(struct keyd *kd, const config_setting_t *sec, void **state)
 	loop_timer_init(&m->dpd, on_dpd, m);
 	csa_store_init_dir(&m->store, &kd->pin);
 	mip_maps_init(&m->maps, &kd->pin);
+	m->pin = kd->pin;
+	m->flow_fd = -1;
 	err = read_section(m, sec);
 	if (err)
 		goto fail;
@@ -700,6 +741,10 @@ static int ike_start(struct keyd *kd, const config_setting_t *sec, void **state)
 	}
 	if (m->role == ROLE_HA)
 		keyd_binding_subscribe(on_binding, m);
+	/* The MH's IKE traffic with its HA (the first peer) is exempt from
+	 * the CSAs from the start. */
+	if (m->role == ROLE_MH)
+		ike_bypass(m, m->home, m->peers[0].addr, true);
 	if (m->role == ROLE_HA && m->dpd_s)
 		loop_timer_in(m->loop, &m->dpd, (uint64_t)m->dpd_s * NS_PER_SEC);
 	log_info("ike: %s role, %u peers", role_names[m->role], m->ecfg.n_peers);

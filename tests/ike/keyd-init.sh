@@ -76,6 +76,7 @@ for n in ha fa mh; do
 done
 for n in ha mh; do
 	bpftool map create "$ROOT/$P-$n/mml_binding" type hash key 4 value 48 entries 64 name mml_binding
+	bpftool map create "$ROOT/$P-$n/mml_flow" type lru_hash key 16 value 8 entries 64 name mml_flow
 done
 
 umask 077
@@ -174,6 +175,14 @@ for r in $(seq "$RUNS"); do
 	wait_for 10 all_have || fail "run $r: CSAs not in all three maps ($(n_csas ha)/$(n_csas mh)/$(n_csas fa))"
 	sleep 0.05 # the MH's own binding entry (written with the registration reply)
 	check_maps || fail "run $r: map contents"
+	# The IKE bypass: UDP 500 <-> 500 between home and HA in plaintext (mode 0).
+	for n in ha mh; do
+		[[ $(bpftool -j map dump pinned "$ROOT/$P-$n/mml_flow" | python3 -c '
+import json, sys
+keys = [bytes(int(x, 16) for x in e["key"]) for e in json.load(sys.stdin)]
+want = bytes([10, 1, 0, 10, 10, 204, 1, 1]) + (500).to_bytes(2, "little") * 2 + bytes([17, 0, 0, 0])
+print(int(want in keys))') == 1 ]] || fail "run $r: no IKE bypass flow on $n"
+	done
 	ctl mh mip deregister > /dev/null || fail "run $r: deregister"
 	wait_for 5 none_left || fail "run $r: CSAs left after deregistration ($(n_csas ha)/$(n_csas mh)/$(n_csas fa))"
 done
