@@ -8,9 +8,10 @@ IKE_CONF_SRCS := keyd/ike/ike_conf.c keyd/ike/csa_store.c
 $(eval $(call PROGRAM,mmlike,keyd/ike/mmlike.c $(IKE_SRCS) $(IKE_CONF_SRCS),-lconfig))
 FMT_SRCS += $(wildcard keyd/ike/*.h)
 
-# strongSwan interop both ways (about 2 s each), AES-GCM and ChaCha20-Poly1305.
+# strongSwan interop both ways (about 2 s each): AES-GCM, and ChaCha20-Poly1305
+# with a PFS (X25519) CHILD_SA rekey.
 TEST_SUITES += ike-interop:'BUILD=$(BUILD) tests/ike/interop.sh'
-TEST_SUITES += ike-interop-chacha:'BUILD=$(BUILD) IKE_ALG=chacha20poly1305 ESP_ALG=chacha20poly1305 tests/ike/interop.sh'
+TEST_SUITES += ike-interop-chacha-pfs:'BUILD=$(BUILD) IKE_ALG=chacha20poly1305 ESP_ALG=chacha20poly1305 ESP_PROPOSALS=chacha20poly1305-x25519 tests/ike/interop.sh'
 
 # Unit tests (cmocka, ASan + UBSan).
 $(eval $(call TEST_PROGRAM,test_ike_crypto,tests/ike/test_ike_crypto.c $(IKE_SRCS)))

@@ -6,7 +6,9 @@
 # level 4), and the capture must decode as IKEv2 in tshark without malformed
 # or warning-level expert items. charon runs with kernel-libipsec (no kernel
 # ESP here), which needs UDP encapsulation: encap = yes on its side, NAT
-# detection on ours. Runtime about 5 s. Exit 77 when charon is missing.
+# detection on ours. Part 2 also has charon rekey the CHILD_SA (CREATE_CHILD_SA,
+# with PFS when ESP_PROPOSALS names a group). Runtime about 2 s. Exit 77
+# when charon is missing.
 set -euo pipefail
 
 BUILD=${BUILD:-build}
@@ -102,7 +104,7 @@ connections {
     children {
       c { local_ts = 10.202.0.2/32
           remote_ts = 10.202.0.1/32
-          esp_proposals = aes256gcm16-chacha20poly1305
+          esp_proposals = ${ESP_PROPOSALS:-aes256gcm16-chacha20poly1305}
           mode = tunnel }
     }
   }
@@ -162,14 +164,28 @@ sleep 0.2
 swan --initiate --child c --timeout 5 > "$DIR/initiate.log" 2>&1 || fail "charon could not initiate"
 swan --list-sas > "$DIR/list.log" 2>&1
 grep -q "INSTALLED, TUNNEL-in-UDP" "$DIR/list.log" || fail "charon lists no installed CHILD_SA"
+# CREATE_CHILD_SA: charon rekeys the CHILD_SA (REKEY_SA notify), then
+# deletes the old one with an INFORMATIONAL.
+swan --rekey --child c > "$DIR/rekey.log" 2>&1 || fail "charon could not rekey the CHILD_SA"
+for _ in $(seq 50); do
+	[[ $(grep -c '^child' "$DIR/keys2") -ge 2 ]] && grep -q "CHILD_SA .* deleted by the peer" "$DIR/mmlike2.log" && break
+	sleep 0.1
+done
+[[ $(grep -c '^child' "$DIR/keys2") -eq 2 ]] || fail "no rekeyed CHILD_SA on our side"
+grep -q "CHILD_SA .* deleted by the peer" "$DIR/mmlike2.log" || fail "the old CHILD_SA was not deleted"
 swan --terminate --ike mml --timeout 5 > "$DIR/terminate.log" 2>&1 || fail "terminate"
 wait "$MML_PID" || fail "mmlike as responder"
 MML_PID=
 [[ -s $DIR/keys2 ]] || fail "no CHILD_SA on our side (responder)"
-[[ $(charon_key initiator 2) == "$(field "$DIR/keys2" key_in)" ]] || fail "initiator->responder key differs (2)"
-[[ $(charon_key responder 2) == "$(field "$DIR/keys2" key_out)" ]] || fail "responder->initiator key differs (2)"
+head -1 "$DIR/keys2" > "$DIR/keys2a"
+tail -1 "$DIR/keys2" > "$DIR/keys2b"
+[[ $(charon_key initiator 2) == "$(field "$DIR/keys2a" key_in)" ]] || fail "initiator->responder key differs (2)"
+[[ $(charon_key responder 2) == "$(field "$DIR/keys2a" key_out)" ]] || fail "responder->initiator key differs (2)"
+# The rekeyed CHILD_SA: charon initiated the CREATE_CHILD_SA too.
+[[ $(charon_key initiator 3) == "$(field "$DIR/keys2b" key_in)" ]] || fail "rekeyed initiator->responder key differs"
+[[ $(charon_key responder 3) == "$(field "$DIR/keys2b" key_out)" ]] || fail "rekeyed responder->initiator key differs"
 grep -q "IKE SA deleted by the peer" "$DIR/mmlike2.log" || fail "mmlike did not process the Delete"
-echo "interop: charon -> mmlike: IKE SA, CHILD_SA, keys equal, deleted"
+echo "interop: charon -> mmlike: IKE SA, CHILD_SA, CHILD_SA rekey (CREATE_CHILD_SA), keys equal, deleted"
 
 # 3. The capture: every IKE message decodes, nothing malformed.
 sleep 0.3
@@ -178,6 +194,6 @@ CAP_PID=
 n_ike=$(tshark -r "$DIR/ike.pcapng" -Y isakmp 2>/dev/null | wc -l)
 n_bad=$(tshark -r "$DIR/ike.pcapng" -Y '_ws.malformed || _ws.expert.severity >= warning' 2>/dev/null | wc -l)
 n_v2=$(tshark -r "$DIR/ike.pcapng" -Y 'isakmp.version == 0x20' 2>/dev/null | wc -l)
-[[ $n_ike -ge 12 && $n_v2 -eq $n_ike ]] || fail "capture: $n_ike IKE messages, $n_v2 IKEv2"
+[[ $n_ike -ge 16 && $n_v2 -eq $n_ike ]] || fail "capture: $n_ike IKE messages, $n_v2 IKEv2"
 [[ $n_bad -eq 0 ]] || { tshark -r "$DIR/ike.pcapng" -Y '_ws.malformed || _ws.expert.severity >= warning' >&2; fail "capture: $n_bad malformed/warning packets"; }
 echo "interop: capture: $n_ike IKEv2 messages decoded by tshark, none malformed"
