@@ -98,6 +98,9 @@ struct ike_events {
 	void (*ike_down)(void *ctx, struct ike_sa *sa, enum ike_down_reason why);
 	void (*child_up)(void *ctx, struct ike_sa *sa, const struct ike_child *child);
 	void (*child_down)(void *ctx, struct ike_sa *sa, const struct ike_child *child);
+	/* The peer rekeyed the IKE SA: new replaces old (its CHILD_SAs and CSA
+	 * moved along); old ends later without an ike_down. */
+	void (*ike_rekeyed)(void *ctx, struct ike_sa *old_sa, struct ike_sa *new_sa);
 	/* ML-IKE, MH and HA: a CSA pair is agreed (either side). */
 	void (*csa_up)(void *ctx, struct ike_sa *sa, const struct mlike_csa *csa);
 	/* FA: zone-1 keys arrived; return 0 after installing them, or a

@@ -153,10 +153,6 @@ static uint16_t create_parse(const struct ike_chain *c, struct create_req *r)
 	if (!sa_pl || !r->nonce || ike_sa_parse(sa_pl->body, sa_pl->len, &r->offer) ||
 	    ike_nonce_parse(r->nonce->body, r->nonce->len))
 		return IKE_N_INVALID_SYNTAX;
-	/* Rekeying the IKE SA itself is not implemented: refused as the RFC
-	 * allows, the peer keeps the old SA or reauthenticates. */
-	if (r->offer.p[0].proto == IKE_PROTO_IKE)
-		return IKE_N_NO_PROPOSAL_CHOSEN;
 	if (!tsi || !tsr || ike_ts_parse(tsi->body, tsi->len, &r->tsi) ||
 	    ike_ts_parse(tsr->body, tsr->len, &r->tsr))
 		return IKE_N_INVALID_SYNTAX;
@@ -180,6 +176,17 @@ void ike_create_child_request(struct ike_sa *sa, const struct ike_hdr *h, const 
 	uint16_t encr = 0, refuse;
 	int idx = -1;
 
+	/* Rekeying the IKE SA itself: SA with IKE proposals, no TS. */
+	{
+		const struct ike_pl *sa_pl = ike_chain_find(c, IKE_PL_SA, NULL);
+		struct ike_sa_pl probe;
+
+		if (sa_pl && !ike_sa_parse(sa_pl->body, sa_pl->len, &probe) &&
+		    probe.p[0].proto == IKE_PROTO_IKE) {
+			ike_rekey_request(sa, h, c);
+			return;
+		}
+	}
 	refuse = create_parse(c, &r);
 	if (!refuse && (idx = ike_child_select(sa->cfg, &r.offer, &encr)) < 0)
 		refuse = IKE_N_NO_PROPOSAL_CHOSEN;

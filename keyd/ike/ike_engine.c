@@ -247,10 +247,12 @@ void ike_sa_kill(struct ike_sa *sa, enum ike_down_reason why)
 		OPENSSL_cleanse(&sa->child[i], sizeof(sa->child[i]));
 	}
 	sa->state = IKE_S_DEAD;
+	if (sa->rekeyed)
+		was_up = false; /* its successor carries on */
 	if (was_up)
 		ike_count(eng, IKE_C_SA_DOWN, NULL);
 	/* Every SA we started, and every one that came up, reports its end. */
-	if ((was_up || sa->initiator) && eng->ev->ike_down)
+	if ((was_up || (sa->initiator && !sa->rekeyed)) && eng->ev->ike_down)
 		eng->ev->ike_down(eng->ev_ctx, sa, why);
 	OPENSSL_cleanse(&sa->keys, sizeof(sa->keys));
 	OPENSSL_cleanse(&sa->csa, sizeof(sa->csa));

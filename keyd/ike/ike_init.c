@@ -40,8 +40,8 @@ static bool encr_ok(const struct ike_transform *t)
 
 /* Chooses one ENCR, PRF and DH from an IKE proposal, or returns false. An
  * INTEG transform is allowed only as NONE with an AEAD (RFC 7296 3.3.3). */
-static bool ike_proposal_pick(const struct ike_proposal *p, uint16_t prefer, uint16_t *encr,
-			      bool *have_dh31)
+bool ike_proposal_pick(const struct ike_proposal *p, uint16_t prefer, uint16_t *encr,
+		       bool *have_dh31)
 {
 	bool prf = false, dh_seen = false, integ_bad = false;
 
@@ -74,7 +74,7 @@ static bool ike_proposal_pick(const struct ike_proposal *p, uint16_t prefer, uin
 	return *encr && prf && dh_seen && !integ_bad;
 }
 
-static void accepted_proposal(struct ike_sa_pl *out, uint8_t num, uint16_t encr)
+void ike_accepted_proposal(struct ike_sa_pl *out, uint8_t num, uint16_t encr)
 {
 	ike_offer(NULL, out);
 	out->p[0].num = num;
@@ -425,7 +425,7 @@ static int send_init_response(struct ike_sa *sa, uint8_t num, bool natd)
 
 	ike_wb_init(&wb, sa->resp, IKE_MSG_MAX);
 	ike_msg_begin(sa, &wb, IKE_SA_INIT, true, 0);
-	accepted_proposal(&acc, num, sa->encr);
+	ike_accepted_proposal(&acc, num, sa->encr);
 	ike_put_sa(&wb, &acc);
 	ike_put_ke(&wb, IKE_DH_CURVE25519, sa->dh.pub, sizeof(sa->dh.pub));
 	ike_put_nonce(&wb, sa->nr, sa->nr_len);

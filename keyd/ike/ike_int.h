@@ -51,6 +51,7 @@ struct ike_sa {
 	size_t cookie_len;
 	unsigned int cookie_rounds;
 	bool delete_pending; /* ike_sa_delete while a request was outstanding */
+	bool rekeyed;	     /* replaced by a new IKE SA: ends without events */
 	bool peer_childless; /* responder said CHILDLESS_IKEV2_SUPPORTED */
 	/* The IKE_SA_INIT messages, signed in IKE_AUTH (RFC 7296 2.15). */
 	uint8_t *init_msg_i, *init_msg_r;
@@ -152,6 +153,14 @@ void mlike_auth_sa_response(struct ike_sa *sa, const struct ike_chain *c);
 void mlike_key_distribute_request(struct ike_sa *sa, const struct ike_hdr *h,
 				  const struct ike_chain *c);
 void mlike_key_distribute_response(struct ike_sa *sa, const struct ike_chain *c);
+
+/* IKE proposals (ike_init.c): one ENCR, PRF and DH picked from p, or false;
+ * the one-proposal answer naming them. */
+bool ike_proposal_pick(const struct ike_proposal *p, uint16_t prefer, uint16_t *encr,
+		       bool *have_dh31);
+void ike_accepted_proposal(struct ike_sa_pl *out, uint8_t num, uint16_t encr);
+/* Rekeying the IKE SA by CREATE_CHILD_SA, responder side (ike_rekey.c). */
+void ike_rekey_request(struct ike_sa *sa, const struct ike_hdr *h, const struct ike_chain *c);
 
 /* Child SAs (ike_child.c). */
 void ike_child_offer(const struct ike_peer_cfg *cfg, uint32_t spi, struct ike_sa_pl *sa);

@@ -44,13 +44,13 @@ enum ike_role { ROLE_HA, ROLE_MH, ROLE_FA };
 /* HA: one mobile host's initialisation. */
 struct mobile {
 	bool used;
-	uint32_t home, coa;	   /* network order; coa = the serving FA */
-	struct ike_sa *mh_sa;	   /* IKE SA with the MH */
+	uint32_t home, coa;   /* network order; coa = the serving FA */
+	struct ike_sa *mh_sa; /* IKE SA with the MH */
 	bool have_csa;
-	struct mlike_csa csa;	   /* this HA's view (out = towards the MH) */
-	uint32_t fa_with_keys;	   /* FA address holding zone 1, 0 = none */
-	bool distributing;	   /* KEY_DISTRIBUTE out */
-	uint64_t t_bound, t_done;  /* CLOCK_BOOTTIME ns, for `ike show` */
+	struct mlike_csa csa;	  /* this HA's view (out = towards the MH) */
+	uint32_t fa_with_keys;	  /* FA address holding zone 1, 0 = none */
+	bool distributing;	  /* KEY_DISTRIBUTE out */
+	uint64_t t_bound, t_done; /* CLOCK_BOOTTIME ns, for `ike show` */
 };
 
 /* HA: one FA and our IKE SA with it. */
@@ -531,6 +531,22 @@ static void ev_ike_down(void *ctx, struct ike_sa *sa, enum ike_down_reason why)
 	}
 }
 
+/* Every pointer to the old IKE SA now means the new one. */
+static void ev_ike_rekeyed(void *ctx, struct ike_sa *old_sa, struct ike_sa *new_sa)
+{
+	struct ike_mod *m = ctx;
+
+	for (unsigned int i = 0; i < MOBILES_MAX; i++)
+		if (m->mobiles[i].used && m->mobiles[i].mh_sa == old_sa)
+			m->mobiles[i].mh_sa = new_sa;
+	for (unsigned int i = 0; i < IKE_PEERS_MAX; i++) {
+		if (m->fas[i].sa == old_sa)
+			m->fas[i].sa = new_sa;
+		if (m->inst[i].sa == old_sa)
+			m->inst[i].sa = new_sa;
+	}
+}
+
 static void ev_csa_up(void *ctx, struct ike_sa *sa, const struct mlike_csa *csa)
 {
 	struct ike_mod *m = ctx;
@@ -542,7 +558,9 @@ static void ev_csa_up(void *ctx, struct ike_sa *sa, const struct mlike_csa *csa)
 		install_pair(m, csa);
 		in = inst_of(m, sa, true);
 		if (in)
-			*in = (struct installed){ .sa = sa, .spi = { csa->spi_out, csa->spi_in }, .n = 2 };
+			*in = (struct installed){ .sa = sa,
+						  .spi = { csa->spi_out, csa->spi_in },
+						  .n = 2 };
 		own_binding_spis(m, csa->spi_out, csa->spi_in);
 		ike_bypass(m, m->home, ike_sa_peer(sa)->addr, true);
 		return;
@@ -629,6 +647,7 @@ static void ev_csa_deleted(void *ctx, struct ike_sa *sa, const uint32_t *spis, u
 static const struct ike_events events = {
 	.ike_up = ev_ike_up,
 	.ike_down = ev_ike_down,
+	.ike_rekeyed = ev_ike_rekeyed,
 	.csa_up = ev_csa_up,
 	.fa_keys = ev_fa_keys,
 	.fa_keys_done = ev_fa_keys_done,
@@ -776,20 +795,24 @@ static json_object *show(struct ike_mod *m)
 		if (!mb->used)
 			continue;
 		e = json_object_new_object();
-		json_object_object_add(e, "home", json_object_new_string(mml_ipv4_str(mb->home, a)));
+		json_object_object_add(e, "home",
+				       json_object_new_string(mml_ipv4_str(mb->home, a)));
 		json_object_object_add(e, "coa", json_object_new_string(mml_ipv4_str(mb->coa, c)));
-		json_object_object_add(e, "ike", json_object_new_boolean(mb->mh_sa &&
-									 ike_sa_established(mb->mh_sa)));
+		json_object_object_add(
+			e, "ike",
+			json_object_new_boolean(mb->mh_sa && ike_sa_established(mb->mh_sa)));
 		json_object_object_add(e, "csa", json_object_new_boolean(mb->have_csa));
-		json_object_object_add(e, "fa_keys", json_object_new_boolean(mb->fa_with_keys != 0));
+		json_object_object_add(e, "fa_keys",
+				       json_object_new_boolean(mb->fa_with_keys != 0));
 		if (mb->have_csa) {
-			json_object_object_add(e, "spi_out", json_object_new_uint64(mb->csa.spi_out));
+			json_object_object_add(e, "spi_out",
+					       json_object_new_uint64(mb->csa.spi_out));
 			json_object_object_add(e, "spi_in", json_object_new_uint64(mb->csa.spi_in));
 		}
 		if (mb->t_done)
-			json_object_object_add(e, "init_ms",
-					       json_object_new_double((double)(mb->t_done - mb->t_bound) /
-								      1e6));
+			json_object_object_add(
+				e, "init_ms",
+				json_object_new_double((double)(mb->t_done - mb->t_bound) / 1e6));
 		json_object_array_add(mobiles, e);
 	}
 	json_object_object_add(o, "mobiles", mobiles);

@@ -166,6 +166,16 @@ static void ev_ike_down(void *ctx, struct ike_sa *sa, enum ike_down_reason why)
 		app->done = true;
 }
 
+static void ev_ike_rekeyed(void *ctx, struct ike_sa *old_sa, struct ike_sa *new_sa)
+{
+	struct app *app = ctx;
+
+	if (app->mh_sa == old_sa)
+		app->mh_sa = new_sa;
+	if (app->fa_sa == old_sa)
+		app->fa_sa = new_sa;
+}
+
 static void ev_child_up(void *ctx, struct ike_sa *sa, const struct ike_child *c)
 {
 	struct app *app = ctx;
@@ -265,6 +275,7 @@ static void ev_csa_deleted(void *ctx, struct ike_sa *sa, const uint32_t *spis, u
 static const struct ike_events events = {
 	.ike_up = ev_ike_up,
 	.ike_down = ev_ike_down,
+	.ike_rekeyed = ev_ike_rekeyed,
 	.child_up = ev_child_up,
 	.csa_up = ev_csa_up,
 	.fa_keys = ev_fa_keys,

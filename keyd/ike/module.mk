@@ -2,7 +2,7 @@
 # module: mmlkeyd links it, mmlike runs it alone (interop, measurements).
 IKE_CODEC_SRCS := keyd/ike/ike_wire.c keyd/ike/ike_crypto.c
 IKE_SRCS := $(IKE_CODEC_SRCS) keyd/ike/ike_engine.c keyd/ike/ike_init.c keyd/ike/ike_child.c \
-            keyd/ike/ike_info.c keyd/ike/mlike.c
+            keyd/ike/ike_info.c keyd/ike/ike_rekey.c keyd/ike/mlike.c
 IKE_CONF_SRCS := keyd/ike/ike_conf.c keyd/ike/csa_store.c
 
 $(eval $(call PROGRAM,mmlike,keyd/ike/mmlike.c $(IKE_SRCS) $(IKE_CONF_SRCS),-lconfig))

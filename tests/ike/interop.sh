@@ -173,6 +173,16 @@ for _ in $(seq 50); do
 done
 [[ $(grep -c '^child' "$DIR/keys2") -eq 2 ]] || fail "no rekeyed CHILD_SA on our side"
 grep -q "CHILD_SA .* deleted by the peer" "$DIR/mmlike2.log" || fail "the old CHILD_SA was not deleted"
+# ...and the IKE SA itself (CREATE_CHILD_SA with an IKE proposal); charon
+# then deletes the old one, and the Delete below travels on the new one.
+swan --rekey --ike mml > "$DIR/rekey-ike.log" 2>&1 || fail "charon could not rekey the IKE SA"
+for _ in $(seq 50); do
+	grep -q "IKE SA rekeyed" "$DIR/mmlike2.log" && grep -q "IKE_SA mml\[.*\] rekeyed\|rekeyed between" "$DIR/charon.log" && break
+	sleep 0.1
+done
+grep -q "IKE SA rekeyed" "$DIR/mmlike2.log" || fail "IKE SA not rekeyed on our side"
+swan --list-sas > "$DIR/list2.log" 2>&1
+grep -q "INSTALLED" "$DIR/list2.log" || fail "the CHILD_SA did not survive the IKE SA rekey"
 swan --terminate --ike mml --timeout 5 > "$DIR/terminate.log" 2>&1 || fail "terminate"
 wait "$MML_PID" || fail "mmlike as responder"
 MML_PID=
@@ -185,7 +195,7 @@ tail -1 "$DIR/keys2" > "$DIR/keys2b"
 [[ $(charon_key initiator 3) == "$(field "$DIR/keys2b" key_in)" ]] || fail "rekeyed initiator->responder key differs"
 [[ $(charon_key responder 3) == "$(field "$DIR/keys2b" key_out)" ]] || fail "rekeyed responder->initiator key differs"
 grep -q "IKE SA deleted by the peer" "$DIR/mmlike2.log" || fail "mmlike did not process the Delete"
-echo "interop: charon -> mmlike: IKE SA, CHILD_SA, CHILD_SA rekey (CREATE_CHILD_SA), keys equal, deleted"
+echo "interop: charon -> mmlike: IKE SA, CHILD_SA, CHILD_SA and IKE SA rekeys (CREATE_CHILD_SA), keys equal, deleted"
 
 # 3. The capture: every IKE message decodes, nothing malformed.
 sleep 0.3
@@ -194,6 +204,6 @@ CAP_PID=
 n_ike=$(tshark -r "$DIR/ike.pcapng" -Y isakmp 2>/dev/null | wc -l)
 n_bad=$(tshark -r "$DIR/ike.pcapng" -Y '_ws.malformed || _ws.expert.severity >= warning' 2>/dev/null | wc -l)
 n_v2=$(tshark -r "$DIR/ike.pcapng" -Y 'isakmp.version == 0x20' 2>/dev/null | wc -l)
-[[ $n_ike -ge 16 && $n_v2 -eq $n_ike ]] || fail "capture: $n_ike IKE messages, $n_v2 IKEv2"
+[[ $n_ike -ge 20 && $n_v2 -eq $n_ike ]] || fail "capture: $n_ike IKE messages, $n_v2 IKEv2"
 [[ $n_bad -eq 0 ]] || { tshark -r "$DIR/ike.pcapng" -Y '_ws.malformed || _ws.expert.severity >= warning' >&2; fail "capture: $n_bad malformed/warning packets"; }
 echo "interop: capture: $n_ike IKEv2 messages decoded by tshark, none malformed"
