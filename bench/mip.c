@@ -60,8 +60,9 @@ static int write_config(const char *path, const char *ha, unsigned int n)
 
 	if (!f)
 		return -errno;
-	fprintf(f, "mip = {\n  role = \"ha\";\n  address = \"%s\";\n  max_lifetime = 600;\n"
-		   "  max_bindings = %u;\n  mobiles = (\n",
+	fprintf(f,
+		"mip = {\n  role = \"ha\";\n  address = \"%s\";\n  max_lifetime = 600;\n"
+		"  max_bindings = %u;\n  mobiles = (\n",
 		ha, n);
 	for (unsigned int i = 0; i < n; i++) {
 		struct in_addr a = { .s_addr = home_of(i) };
@@ -97,8 +98,9 @@ static int send_request(int fd, const struct sockaddr_in *ha, struct mobile *m)
 	len = mip_build_request(&req, buf, sizeof(buf));
 	len = mip_auth_append(&m->key, MIP_EXT_MH_AUTH, buf, sizeof(buf), (size_t)len);
 	m->sent_ns = now_ns(CLOCK_MONOTONIC);
-	return sendto(fd, buf, (size_t)len, 0, (const struct sockaddr *)ha, sizeof(*ha)) < 0 ? -errno :
-											     0;
+	return sendto(fd, buf, (size_t)len, 0, (const struct sockaddr *)ha, sizeof(*ha)) < 0 ?
+		       -errno :
+		       0;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -121,18 +123,30 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt(argc, argv, "a:n:w:t:c:")) != -1) {
 		switch (opt) {
-		case 'a': ha_str = optarg; break;
-		case 'n': n = (unsigned int)atoi(optarg); break;
-		case 'w': window = (unsigned int)atoi(optarg); break;
-		case 't': secs = (unsigned int)atoi(optarg); break;
-		case 'c': config_out = optarg; break;
+		case 'a':
+			ha_str = optarg;
+			break;
+		case 'n':
+			n = (unsigned int)atoi(optarg);
+			break;
+		case 'w':
+			window = (unsigned int)atoi(optarg);
+			break;
+		case 't':
+			secs = (unsigned int)atoi(optarg);
+			break;
+		case 'c':
+			config_out = optarg;
+			break;
 		default:
-			fprintf(stderr, "usage: bench-mip [-a HA] [-n MOBILES] [-w WINDOW] [-t SECONDS] "
-					"[-c CONFIG_OUT]\n");
+			fprintf(stderr,
+				"usage: bench-mip [-a HA] [-n MOBILES] [-w WINDOW] [-t SECONDS] "
+				"[-c CONFIG_OUT]\n");
 			return 2;
 		}
 	}
-	if (!n || n > 60000 || !window || window > n || inet_pton(AF_INET, ha_str, &ha.sin_addr) != 1) {
+	if (!n || n > 60000 || !window || window > n ||
+	    inet_pton(AF_INET, ha_str, &ha.sin_addr) != 1) {
 		fprintf(stderr, "bench-mip: bad arguments\n");
 		return 2;
 	}
@@ -194,8 +208,7 @@ int main(int argc, char **argv)
 	printf("mobiles=%u window=%u seconds=%.2f accepted=%u denied=%u bad=%u "
 	       "registrations_per_s=%.0f rtt_median_us=%.1f rtt_p99_us=%.1f\n",
 	       n, window, (double)(end - start) / 1e9, accepted, other, bad,
-	       accepted / ((double)(end - start) / 1e9),
-	       n_lat ? (double)lat[n_lat / 2] / 1e3 : 0.0,
+	       accepted / ((double)(end - start) / 1e9), n_lat ? (double)lat[n_lat / 2] / 1e3 : 0.0,
 	       n_lat ? (double)lat[n_lat * 99 / 100] / 1e3 : 0.0);
 	for (unsigned int i = 0; i < n; i++)
 		mip_key_free(&mobiles[i].key);

@@ -81,8 +81,9 @@ static int do_recv(int port, unsigned int secs, uint64_t gap_ns)
 		t = now_ns();
 		memcpy(&seq, buf, sizeof(seq));
 		if (packets && t - last > gap_ns)
-			printf("gap last_ns=%llu next_ns=%llu lost=%lld\n", (unsigned long long)last,
-			       (unsigned long long)t, (long long)(seq - last_seq) - 1);
+			printf("gap last_ns=%llu next_ns=%llu lost=%lld\n",
+			       (unsigned long long)last, (unsigned long long)t,
+			       (long long)(seq - last_seq) - 1);
 		last = t;
 		last_seq = seq;
 		packets++;
@@ -103,12 +104,23 @@ int main(int argc, char **argv)
 	optind = 2;
 	while ((opt = getopt(argc, argv, "c:p:r:t:g:")) != -1) {
 		switch (opt) {
-		case 'c': addr = optarg; break;
-		case 'p': port = atoi(optarg); break;
-		case 'r': pps = (unsigned int)atoi(optarg); break;
-		case 't': secs = (unsigned int)atoi(optarg); break;
-		case 'g': gap_us = (unsigned int)atoi(optarg); break;
-		default: goto usage;
+		case 'c':
+			addr = optarg;
+			break;
+		case 'p':
+			port = atoi(optarg);
+			break;
+		case 'r':
+			pps = (unsigned int)atoi(optarg);
+			break;
+		case 't':
+			secs = (unsigned int)atoi(optarg);
+			break;
+		case 'g':
+			gap_us = (unsigned int)atoi(optarg);
+			break;
+		default:
+			goto usage;
 		}
 	}
 	if (port <= 0 || port > 65535 || !pps || pps > 1000000)

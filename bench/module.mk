@@ -1,10 +1,17 @@
-# Benchmarks: built with the product, run only on request (make bench-*).
+# Benchmarks: built with the product, run only on request, not part of make test.
+#   make bench-codec  ML-ESP/ESP codec vs one raw OpenSSL AEAD pass (~1 min)
+#   make bench-fa     FA XDP zone-1 path vs plain decap vs one OpenSSL seal (~30 s, root)
 $(eval $(call PROGRAM,bench-codec,bench/codec.c))
+$(eval $(call PROGRAM,fa-bench,bench/fa-bench.c tests/bpf/fa-packets.c))
 
-.PHONY: bench-codec
+.PHONY: bench-codec bench-fa
 bench-codec: deps
 	$(Q)$(MAKE) --no-print-directory $(BUILD)/bench-codec
 	$(Q)$(BUILD)/bench-codec
+
+bench-fa: deps
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/fa-bench
+	$(Q)$(BUILD)/fa-bench
 
 # Home agent registrations per second (mmlkeyd against a synthetic client).
 $(eval $(call PROGRAM,bench-mip,bench/mip.c keyd/mip_wire.c keyd/mip_auth.c))
@@ -24,3 +31,9 @@ bench-ep-cost: deps
 	$(Q)$(BUILD)/bench-ep-cost
 # Handoff outage probe (constant-rate UDP stream) for bench/mip-handoff.sh.
 $(eval $(call PROGRAM,mip-probe,bench/mip_probe.c))
+
+# Handoff latency on the test bed (root, ~40 s): bench/mip-handoff.sh.
+.PHONY: bench-mip-handoff
+bench-mip-handoff: deps
+	$(Q)$(MAKE) --no-print-directory build
+	$(Q)bench/mip-handoff.sh $(BUILD)

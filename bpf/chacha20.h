@@ -25,32 +25,32 @@
 
 #define CHACHA20_ROTL(v, n) (((v) << (n)) | ((v) >> (32 - (n))))
 
-#define CHACHA20_QR(a, b, c, d)                                                                    \
-	do {                                                                                       \
-		a += b;                                                                            \
-		d ^= a;                                                                            \
-		d = CHACHA20_ROTL(d, 16);                                                          \
-		c += d;                                                                            \
-		b ^= c;                                                                            \
-		b = CHACHA20_ROTL(b, 12);                                                          \
-		a += b;                                                                            \
-		d ^= a;                                                                            \
-		d = CHACHA20_ROTL(d, 8);                                                           \
-		c += d;                                                                            \
-		b ^= c;                                                                            \
-		b = CHACHA20_ROTL(b, 7);                                                           \
+#define CHACHA20_QR(a, b, c, d)           \
+	do {                              \
+		a += b;                   \
+		d ^= a;                   \
+		d = CHACHA20_ROTL(d, 16); \
+		c += d;                   \
+		b ^= c;                   \
+		b = CHACHA20_ROTL(b, 12); \
+		a += b;                   \
+		d ^= a;                   \
+		d = CHACHA20_ROTL(d, 8);  \
+		c += d;                   \
+		b ^= c;                   \
+		b = CHACHA20_ROTL(b, 7);  \
 	} while (0)
 
-#define CHACHA20_DOUBLE_ROUND()                                                                    \
-	do {                                                                                       \
-		CHACHA20_QR(x0, x4, x8, x12);                                                      \
-		CHACHA20_QR(x1, x5, x9, x13);                                                      \
-		CHACHA20_QR(x2, x6, x10, x14);                                                     \
-		CHACHA20_QR(x3, x7, x11, x15);                                                     \
-		CHACHA20_QR(x0, x5, x10, x15);                                                     \
-		CHACHA20_QR(x1, x6, x11, x12);                                                     \
-		CHACHA20_QR(x2, x7, x8, x13);                                                      \
-		CHACHA20_QR(x3, x4, x9, x14);                                                      \
+#define CHACHA20_DOUBLE_ROUND()                \
+	do {                                   \
+		CHACHA20_QR(x0, x4, x8, x12);  \
+		CHACHA20_QR(x1, x5, x9, x13);  \
+		CHACHA20_QR(x2, x6, x10, x14); \
+		CHACHA20_QR(x3, x7, x11, x15); \
+		CHACHA20_QR(x0, x5, x10, x15); \
+		CHACHA20_QR(x1, x6, x11, x12); \
+		CHACHA20_QR(x2, x7, x8, x13);  \
+		CHACHA20_QR(x3, x4, x9, x14);  \
 	} while (0)
 
 /* The input state of RFC 8439 section 2.3: constants, key, counter, nonce. */
@@ -75,9 +75,10 @@ static __always_inline void chacha20_init(__u32 state[CHACHA20_BLOCK_WORDS], con
 	state[15] = nonce2;
 }
 
-/* out = ChaCha20 block of in (in's word 12 is the block counter). */
+/* out = the first nout words (8 or 16, a constant) of the ChaCha20 block of
+ * in (in's word 12 is the block counter): the Poly1305 key needs only 8. */
 static __always_inline void chacha20_block(const __u32 in[CHACHA20_BLOCK_WORDS],
-					   __u32 out[CHACHA20_BLOCK_WORDS])
+					   __u32 out[CHACHA20_BLOCK_WORDS], int nout)
 {
 	__u32 x0 = in[0], x1 = in[1], x2 = in[2], x3 = in[3];
 	__u32 x4 = in[4], x5 = in[5], x6 = in[6], x7 = in[7];
@@ -106,6 +107,8 @@ static __always_inline void chacha20_block(const __u32 in[CHACHA20_BLOCK_WORDS],
 	out[5] = x5 + in[5];
 	out[6] = x6 + in[6];
 	out[7] = x7 + in[7];
+	if (nout <= 8)
+		return;
 	out[8] = x8 + in[8];
 	out[9] = x9 + in[9];
 	out[10] = x10 + in[10];

@@ -98,8 +98,8 @@ static __always_inline void fa_classify(struct mml_fa_seen *seen, __u32 len, __u
  * the classifier. Returns FA_CONTINUE with the forwarding counter in
  * *fwd_stat, or a final verdict. */
 static __always_inline int fa_inner(struct xdp_md *ctx, __u32 ip_off, const struct iphdr *iph,
-				    __u32 ihl, __u32 itot, __u8 dir, __u32 *fwd_stat,
-				    struct mml_fa_seen *seen)
+				    const void *data_end, __u32 ihl, __u32 itot, __u8 dir,
+				    __u32 *fwd_stat, struct mml_fa_seen *seen)
 {
 	__u32 n;
 	int ret;
@@ -109,7 +109,8 @@ static __always_inline int fa_inner(struct xdp_md *ctx, __u32 ip_off, const stru
 	if (iph->protocol == IPPROTO_ESP) {
 		if (ipv4_is_fragment(iph))
 			return fa_drop(MML_STAT_DROP_FRAGMENT);
-		ret = mlesp_zone1(ctx, ip_off + ihl, itot - ihl, &fa_cfg, seen, fwd_stat);
+		ret = mlesp_zone1(ctx, (const void *)iph + ihl, data_end, ip_off + ihl, itot - ihl,
+				  &fa_cfg, seen, fwd_stat);
 		if (ret < 0)
 			return fa_drop((__u32)-ret);
 		if (*fwd_stat == MML_STAT_FWD_MLESP)
@@ -188,7 +189,8 @@ static __always_inline int fa_down_tunnel(struct xdp_md *ctx, struct iphdr *oute
 	if (!seen)
 		return XDP_ABORTED;
 
-	ret = fa_inner(ctx, ETH_HLEN + olen, inner, ihl, itot, MML_FA_DOWN, &fwd_stat, seen);
+	ret = fa_inner(ctx, ETH_HLEN + olen, inner, data_end, ihl, itot, MML_FA_DOWN, &fwd_stat,
+		       seen);
 	if (ret != FA_CONTINUE)
 		return ret;
 
@@ -340,7 +342,7 @@ static __always_inline int fa_up(struct xdp_md *ctx)
 	if (!seen)
 		return XDP_ABORTED;
 
-	ret = fa_inner(ctx, ETH_HLEN, iph, ihl, itot, MML_FA_UP, &fwd_stat, seen);
+	ret = fa_inner(ctx, ETH_HLEN, iph, c.end, ihl, itot, MML_FA_UP, &fwd_stat, seen);
 	if (ret != FA_CONTINUE)
 		return ret;
 	return fa_up_encap(ctx, iph, itot, ha_addr, fwd_stat, seen);

@@ -11,6 +11,7 @@
 
 #include "aead.h"
 #include "maps.h"
+#include "parse.h"
 
 #define MLESP_HDR_LEN 8
 #define MLESP_OVERHEAD (MLESP_HDR_LEN + 2 * MML_TAG_LEN)
@@ -26,27 +27,26 @@ struct {
 	__type(value, struct aead_work);
 } mml_fa_scratch SEC(".maps");
 
-/* Protocol-50 payload of esp_len bytes at esp_off. Returns L1 with
+/* Protocol-50 payload of esp_len bytes at esp_off (esp points there, the
+ * frame ends at data_end). Returns L1 with
  * *fwd_stat = FWD_MLESP after zone 1 verified (plaintext in seen->hdr,
  * seen->spi/esp_seq set); 0 with *fwd_stat = FWD_ESP / FWD_UNKNOWN_SPI for a
  * packet to forward opaque; or -(enum mml_stat) of the drop reason. */
-static __always_inline int mlesp_zone1(struct xdp_md *ctx, __u32 esp_off, __u32 esp_len,
+static __always_inline int mlesp_zone1(struct xdp_md *ctx, const void *esp, const void *data_end,
+				       __u32 esp_off, __u32 esp_len,
 				       const volatile struct mml_fa_cfg *cfg,
 				       struct mml_fa_seen *seen, __u32 *fwd_stat)
 {
 	const struct mml_csa *csa;
 	struct aead_work *w;
 	__u32 zero = 0, spi, p_len, l1, z1, nonce_seq;
-	__u64 *aad;
+	const __u32 *hdr = esp;
+	__u64 *mac, *tag;
 
-	w = bpf_map_lookup_elem(&mml_fa_scratch, &zero);
-	if (!w)
+	if (esp_len < MLESP_HDR_LEN || (const void *)(hdr + 2) > data_end)
 		return -MML_STAT_DROP_TRUNCATED;
-	if (esp_len < MLESP_HDR_LEN || bpf_xdp_load_bytes(ctx, esp_off, w->mac, MLESP_HDR_LEN))
-		return -MML_STAT_DROP_TRUNCATED;
-	aad = (__u64 *)w->mac;
-	aad[1] = 0;
-	spi = bpf_ntohl(*(__u32 *)w->mac);
+	spi = bpf_ntohl(hdr[0]);
+	nonce_seq = hdr[1]; /* the nonce and AAD take the bytes as they are */
 
 	csa = bpf_map_lookup_elem(&mml_csa, &spi);
 	if (!csa) {
@@ -71,12 +71,22 @@ static __always_inline int mlesp_zone1(struct xdp_md *ctx, __u32 esp_off, __u32 
 	if (l1 < 4 || l1 > MML_Z1_MAX)
 		return -MML_STAT_DROP_MALFORMED_INNER;
 
-	if (bpf_xdp_load_bytes(ctx, esp_off + MLESP_HDR_LEN, &w->mac[AEAD_AAD_MAX], l1) ||
-	    bpf_xdp_load_bytes(ctx, esp_off + MLESP_HDR_LEN + l1, w->tag, MML_TAG_LEN))
+	w = bpf_map_lookup_elem(&mml_fa_scratch, &zero);
+	if (!w)
 		return -MML_STAT_DROP_TRUNCATED;
+	/* AAD block = SPI || Seq || 0^8; C1 and T1 in one copy, T1 then moved
+	 * to its place (aead_open pads over where it was). */
+	mac = (__u64 *)w->mac;
+	mac[0] = *(const __u64 *)hdr;
+	mac[1] = 0;
+	if (pkt_copy_words((__u32 *)&w->mac[AEAD_AAD_MAX], hdr + 2, data_end,
+			   (l1 + MML_TAG_LEN) / 4, (MML_Z1_MAX + MML_TAG_LEN) / 4))
+		return -MML_STAT_DROP_TRUNCATED;
+	tag = (__u64 *)&w->mac[AEAD_AAD_MAX + l1];
+	((__u64 *)w->tag)[0] = tag[0];
+	((__u64 *)w->tag)[1] = tag[1];
 
-	/* Nonce = salt || 0^4 || Seq; the words are the bytes as they are. */
-	nonce_seq = ((const __u32 *)w->mac)[1];
+	/* Nonce = salt || 0^4 || Seq. */
 	if (aead_open(w, (const __u32 *)csa->zone[0].key, *(const __u32 *)csa->zone[0].salt, 0,
 		      nonce_seq, MLESP_HDR_LEN, l1, (__u32 *)seen->hdr))
 		return -MML_STAT_DROP_BAD_TAG;

@@ -20,15 +20,15 @@ const char *cfg_where(const config_setting_t *s, char *buf, size_t len)
 	return buf;
 }
 
-static const config_setting_t *member(const config_setting_t *s, const char *name,
-				      bool required)
+static const config_setting_t *member(const config_setting_t *s, const char *name, bool required)
 {
 	const config_setting_t *m = config_setting_get_member(s, name);
 	char where[300];
 
 	if (!m && required)
-		log_err("%s: \"%s\" is missing from section \"%s\"", cfg_where(s, where, sizeof(where)),
-			name, config_setting_name(s) ? config_setting_name(s) : "(top)");
+		log_err("%s: \"%s\" is missing from section \"%s\"",
+			cfg_where(s, where, sizeof(where)), name,
+			config_setting_name(s) ? config_setting_name(s) : "(top)");
 	return m;
 }
 
@@ -65,8 +65,8 @@ int cfg_ipv4(const config_setting_t *s, const char *name, bool required, uint32_
 	return 0;
 }
 
-int cfg_u32(const config_setting_t *s, const char *name, bool required, uint32_t min,
-	    uint32_t max, uint32_t *v)
+int cfg_u32(const config_setting_t *s, const char *name, bool required, uint32_t min, uint32_t max,
+	    uint32_t *v)
 {
 	const config_setting_t *m = member(s, name, required);
 	long long n;
@@ -75,7 +75,8 @@ int cfg_u32(const config_setting_t *s, const char *name, bool required, uint32_t
 	if (!m)
 		return required ? -EINVAL : 0;
 	snprintf(what, sizeof(what), "a number from %u to %u", min, max);
-	if (config_setting_type(m) != CONFIG_TYPE_INT && config_setting_type(m) != CONFIG_TYPE_INT64)
+	if (config_setting_type(m) != CONFIG_TYPE_INT &&
+	    config_setting_type(m) != CONFIG_TYPE_INT64)
 		return bad(m, what);
 	n = config_setting_get_int64(m);
 	if (config_setting_type(m) == CONFIG_TYPE_INT)

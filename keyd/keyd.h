@@ -60,8 +60,8 @@ void ctl_server_stop(struct ctl_server *srv);
 /* Config helpers shared by modules: the same validators as the CLI. Each
  * prints one error naming the setting (file:line) and returns -EINVAL. */
 int cfg_ipv4(const config_setting_t *s, const char *name, bool required, uint32_t *addr_be);
-int cfg_u32(const config_setting_t *s, const char *name, bool required, uint32_t min,
-	    uint32_t max, uint32_t *v);
+int cfg_u32(const config_setting_t *s, const char *name, bool required, uint32_t min, uint32_t max,
+	    uint32_t *v);
 int cfg_str(const config_setting_t *s, const char *name, bool required, const char **v);
 int cfg_ifname(const config_setting_t *s, const char *name, bool required, uint32_t *ifindex);
 int cfg_bool(const config_setting_t *s, const char *name, bool *v);

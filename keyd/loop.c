@@ -25,7 +25,7 @@ struct loop {
 	int timerfd;
 	int sigfd;
 	bool stop;
-	struct loop_fd *fds;   /* few entries: a list is enough */
+	struct loop_fd *fds;	/* few entries: a list is enough */
 	struct loop_fd *graves; /* removed during a batch, freed after it */
 	struct loop_timer **heap;
 	size_t heap_len, heap_cap;

@@ -66,7 +66,9 @@ static void mip_stop(void *state)
 
 static json_object *show(struct mip_state *m)
 {
-	json_object *o = m->ha ? mip_ha_show(m->ha) : m->fa ? mip_fa_show(m->fa) : mip_mh_show(m->mh);
+	json_object *o = m->ha ? mip_ha_show(m->ha) :
+			 m->fa ? mip_fa_show(m->fa) :
+				 mip_mh_show(m->mh);
 	json_object *st = mip_stats_json(&m->stats);
 
 	json_object_object_foreach(st, key, val)
@@ -101,7 +103,9 @@ static int mip_control(void *state, const char *verb, json_object *args, json_ob
 	} else {
 		snprintf(err, err_len, "mip %s: not a command of the %s role (show%s)", verb,
 			 role_names[m->role],
-			 m->ha ? ", bindings" : m->fa ? ", visitors" : ", register, deregister");
+			 m->ha ? ", bindings" :
+			 m->fa ? ", visitors" :
+				 ", register, deregister");
 		return -EINVAL;
 	}
 	if (ret)

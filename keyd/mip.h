@@ -18,47 +18,47 @@
 
 /* X(ID, "name"): one list gives the enum and the names `mmlctl mip show`
  * prints. */
-#define MIP_CTR_LIST(X)                                                                            \
-	X(RX_REQUEST, "rx_request")                                                                \
-	X(RX_REPLY, "rx_reply")                                                                    \
-	X(RX_ADVERT, "rx_advert")                                                                  \
-	X(RX_SOLICIT, "rx_solicit")                                                                \
-	X(TX_REQUEST, "tx_request")                                                                \
-	X(TX_REPLY, "tx_reply")                                                                    \
-	X(TX_ADVERT, "tx_advert")                                                                  \
-	X(TX_SOLICIT, "tx_solicit")                                                                \
-	X(RELAYED_REQUEST, "relayed_request")                                                      \
-	X(RELAYED_REPLY, "relayed_reply")                                                          \
-	X(DENIED, "denied")                                                                        \
-	X(DISCARDED, "discarded")                                                                  \
-	X(MALFORMED, "malformed")                                                                  \
-	X(AUTH_FAILED, "auth_failed")                                                              \
-	X(IDENT_STALE, "ident_stale")                                                              \
-	X(IDENT_REPLAY, "ident_replay")                                                            \
-	X(UNKNOWN_HA, "unknown_ha")                                                                \
-	X(UNKNOWN_HOME, "unknown_home")                                                            \
-	X(UNKNOWN_SPI, "unknown_spi")                                                              \
-	X(EXT_SKIPPED, "ext_skipped")                                                              \
-	X(NO_PENDING, "no_pending")                                                                \
-	X(PENDING_TIMEOUT, "pending_timeout")                                                      \
-	X(BINDING_ADD, "binding_add")                                                              \
-	X(BINDING_RENEW, "binding_renew")                                                          \
-	X(BINDING_MOVE, "binding_move")                                                            \
-	X(BINDING_DEREG, "binding_dereg")                                                          \
-	X(BINDING_EXPIRE, "binding_expire")                                                        \
-	X(BINDING_RECOVERED, "binding_recovered")                                                  \
-	X(VISITOR_ADD, "visitor_add")                                                              \
-	X(VISITOR_RENEW, "visitor_renew")                                                          \
-	X(VISITOR_DEREG, "visitor_dereg")                                                          \
-	X(VISITOR_EXPIRE, "visitor_expire")                                                        \
-	X(REGISTERED, "registered")                                                                \
-	X(HANDOFF, "handoff")                                                                      \
-	X(RETRANSMIT, "retransmit")                                                                \
-	X(LINK_CHANGE, "link_change")                                                              \
-	X(AGENT_LOST, "agent_lost")                                                                \
-	X(CLOCK_RESYNC, "clock_resync")                                                            \
-	X(MAP_ERROR, "map_error")                                                                  \
-	X(SEND_ERROR, "send_error")                                                                \
+#define MIP_CTR_LIST(X)                           \
+	X(RX_REQUEST, "rx_request")               \
+	X(RX_REPLY, "rx_reply")                   \
+	X(RX_ADVERT, "rx_advert")                 \
+	X(RX_SOLICIT, "rx_solicit")               \
+	X(TX_REQUEST, "tx_request")               \
+	X(TX_REPLY, "tx_reply")                   \
+	X(TX_ADVERT, "tx_advert")                 \
+	X(TX_SOLICIT, "tx_solicit")               \
+	X(RELAYED_REQUEST, "relayed_request")     \
+	X(RELAYED_REPLY, "relayed_reply")         \
+	X(DENIED, "denied")                       \
+	X(DISCARDED, "discarded")                 \
+	X(MALFORMED, "malformed")                 \
+	X(AUTH_FAILED, "auth_failed")             \
+	X(IDENT_STALE, "ident_stale")             \
+	X(IDENT_REPLAY, "ident_replay")           \
+	X(UNKNOWN_HA, "unknown_ha")               \
+	X(UNKNOWN_HOME, "unknown_home")           \
+	X(UNKNOWN_SPI, "unknown_spi")             \
+	X(EXT_SKIPPED, "ext_skipped")             \
+	X(NO_PENDING, "no_pending")               \
+	X(PENDING_TIMEOUT, "pending_timeout")     \
+	X(BINDING_ADD, "binding_add")             \
+	X(BINDING_RENEW, "binding_renew")         \
+	X(BINDING_MOVE, "binding_move")           \
+	X(BINDING_DEREG, "binding_dereg")         \
+	X(BINDING_EXPIRE, "binding_expire")       \
+	X(BINDING_RECOVERED, "binding_recovered") \
+	X(VISITOR_ADD, "visitor_add")             \
+	X(VISITOR_RENEW, "visitor_renew")         \
+	X(VISITOR_DEREG, "visitor_dereg")         \
+	X(VISITOR_EXPIRE, "visitor_expire")       \
+	X(REGISTERED, "registered")               \
+	X(HANDOFF, "handoff")                     \
+	X(RETRANSMIT, "retransmit")               \
+	X(LINK_CHANGE, "link_change")             \
+	X(AGENT_LOST, "agent_lost")               \
+	X(CLOCK_RESYNC, "clock_resync")           \
+	X(MAP_ERROR, "map_error")                 \
+	X(SEND_ERROR, "send_error")               \
 	X(ROUTE_ERROR, "route_error")
 
 enum mip_ctr {
@@ -169,8 +169,7 @@ int mip_mh_deregister(struct mip_mh *mh);
  *   ( { spi = 256; algorithm = "hmac-md5"; key = "00112233..."; }, ... )
  * key as hex, or key_file = "path" holding the hex (mode 0600). */
 #define MIP_MAX_KEYS 4
-int mip_keys_from_config(const config_setting_t *list, struct mip_key *keys, size_t max,
-			 size_t *n);
+int mip_keys_from_config(const config_setting_t *list, struct mip_key *keys, size_t max, size_t *n);
 const struct mip_key *mip_key_find(const struct mip_key *keys, size_t n, uint32_t spi);
 
 /* JSON helpers. */

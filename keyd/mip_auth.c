@@ -122,8 +122,8 @@ bool mip_auth_verify(const struct mip_key *k, const uint8_t *msg, size_t len,
 {
 	uint8_t mac[EVP_MAX_MD_SIZE];
 
-	if (ext->spi != k->spi || ext->auth_len != mip_alg_auth_len(k->alg) ||
-	    ext->covered > len || compute(k, msg, ext->covered, mac))
+	if (ext->spi != k->spi || ext->auth_len != mip_alg_auth_len(k->alg) || ext->covered > len ||
+	    compute(k, msg, ext->covered, mac))
 		return false;
 	return CRYPTO_memcmp(mac, ext->auth, ext->auth_len) == 0;
 }

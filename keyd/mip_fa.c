@@ -204,8 +204,8 @@ static void send_to_mh(struct mip_fa *fa, const struct mip_fa_link *l, const uin
 
 /* A denial of our own: no authentication extension (we share no key with
  * the mobile node), the request's Identification. */
-static void deny(struct mip_fa *fa, const struct mip_reg_request *req,
-		 const struct mip_fa_link *l, uint8_t code, const char *why)
+static void deny(struct mip_fa *fa, const struct mip_reg_request *req, const struct mip_fa_link *l,
+		 uint8_t code, const char *why)
 {
 	struct mip_reg_reply rep = {
 		.code = code,
@@ -226,8 +226,7 @@ static void deny(struct mip_fa *fa, const struct mip_reg_request *req,
 
 /* Requests from mobile nodes */
 
-static uint8_t check_request(struct mip_fa *fa, const struct mip_reg_request *req,
-			     const char **why)
+static uint8_t check_request(struct mip_fa *fa, const struct mip_reg_request *req, const char **why)
 {
 	if (!req->has_mh_auth) {
 		*why = "no Mobile-Home Authentication Extension";
@@ -387,8 +386,8 @@ static void accept_reply(struct mip_fa *fa, struct fa_visitor *v, const struct m
 		v->since = now;
 		fa->n_registered++;
 		fa->st->ctr[MIP_C_VISITOR_ADD]++;
-		log_info("visitor %s (home agent %s) registered for %u s",
-			 mml_ipv4_str(v->home, a), mml_ipv4_str(v->ha, h), v->granted);
+		log_info("visitor %s (home agent %s) registered for %u s", mml_ipv4_str(v->home, a),
+			 mml_ipv4_str(v->ha, h), v->granted);
 	} else {
 		fa->st->ctr[MIP_C_VISITOR_RENEW]++;
 	}
@@ -397,8 +396,7 @@ static void accept_reply(struct mip_fa *fa, struct fa_visitor *v, const struct m
 	loop_timer_at(fa->loop, &v->expiry, v->expires);
 }
 
-void mip_fa_from_ha(struct mip_fa *fa, const uint8_t *msg, size_t len, bool truncated,
-		    uint32_t src)
+void mip_fa_from_ha(struct mip_fa *fa, const uint8_t *msg, size_t len, bool truncated, uint32_t src)
 {
 	struct mip_reg_reply rep;
 	struct fa_visitor *v;
@@ -423,14 +421,14 @@ void mip_fa_from_ha(struct mip_fa *fa, const uint8_t *msg, size_t len, bool trun
 			    visitor_get(fa, rep.home_addr, false);
 		if (!v || !v->pending) {
 			fa->st->ctr[MIP_C_DISCARDED]++;
-			mip_log_reject(fa->st, "reply from %s discarded: %s",
-				       mml_ipv4_str(src, s), detail);
+			mip_log_reject(fa->st, "reply from %s discarded: %s", mml_ipv4_str(src, s),
+				       detail);
 			return;
 		}
 		/* Tell the mobile node rather than let it wait for a timeout. */
-		struct mip_reg_request req = {
-			.home_addr = v->home, .ha_addr = v->ha, .ident = v->pend_ident
-		};
+		struct mip_reg_request req = { .home_addr = v->home,
+					       .ha_addr = v->ha,
+					       .ident = v->pend_ident };
 
 		v->pending = false;
 		loop_timer_cancel(fa->loop, &v->pend_timer);
@@ -579,8 +577,9 @@ static void request_via_stack(struct mip_fa *fa, const uint8_t *msg, size_t len,
 	}
 	if (!v || rx->src != v->home) {
 		fa->st->ctr[MIP_C_DISCARDED]++;
-		mip_log_reject(fa->st, "request from %s not on the wireless link and of no visitor: "
-				       "discarded",
+		mip_log_reject(fa->st,
+			       "request from %s not on the wireless link and of no visitor: "
+			       "discarded",
 			       mml_ipv4_str(rx->src, s));
 		return;
 	}
@@ -758,8 +757,9 @@ json_object *mip_fa_show(struct mip_fa *fa)
 	json_object_object_add(o, "address", mip_json_addr(fa->cfg.addr));
 	json_object_object_add(o, "care_of_address", mip_json_addr(fa->cfg.coa));
 	json_object_object_add(o, "visitors", json_object_new_int64(fa->n_registered));
-	json_object_object_add(o, "pending",
-			       json_object_new_int64((int64_t)(fa->visitors.len - fa->n_registered)));
+	json_object_object_add(
+		o, "pending",
+		json_object_new_int64((int64_t)(fa->visitors.len - fa->n_registered)));
 	json_object_object_add(o, "advert_seq", json_object_new_int(fa->advert_seq));
 	json_object_object_add(o, "visitor_map",
 			       json_object_new_boolean(fa->maps && fa->maps->visitor_fd >= 0));
@@ -782,14 +782,14 @@ json_object *mip_fa_visitors(struct mip_fa *fa)
 		json_object_object_add(o, "ha", mip_json_addr(v->ha));
 		mml_mac_str(v->link.mac, mac);
 		json_object_object_add(o, "mac", json_object_new_string(mac));
-		json_object_object_add(o, "state", json_object_new_string(v->registered ? "registered" :
-									  "pending"));
+		json_object_object_add(
+			o, "state",
+			json_object_new_string(v->registered ? "registered" : "pending"));
 		json_object_object_add(o, "pending", json_object_new_boolean(v->pending));
 		json_object_object_add(o, "lifetime", json_object_new_int(v->granted));
-		json_object_object_add(o, "expires_in",
-				       json_object_new_int64(v->registered ?
-								     mip_secs_left(v->expires, now) :
-								     0));
+		json_object_object_add(
+			o, "expires_in",
+			json_object_new_int64(v->registered ? mip_secs_left(v->expires, now) : 0));
 		json_object_object_add(o, "registrations",
 				       json_object_new_int64((int64_t)v->registrations));
 		if (v->has_prev_fa)

@@ -10,11 +10,11 @@
 #include "keyd/mip_io.h"
 
 struct mip_fa_cfg {
-	uint32_t coa;	  /* advertised care-of address (our tunnel end) */
-	uint32_t addr;	  /* our address on the wireless link */
+	uint32_t coa;	    /* advertised care-of address (our tunnel end) */
+	uint32_t addr;	    /* our address on the wireless link */
 	uint8_t prefix_len; /* of addr, advertised for movement detection */
-	uint32_t ifindex; /* wireless interface */
-	uint8_t mac[6];	  /* our MAC there */
+	uint32_t ifindex;   /* wireless interface */
+	uint8_t mac[6];	    /* our MAC there */
 	uint16_t max_lifetime;
 	uint32_t advert_interval_ms;
 	enum mip_rt_policy reverse;
@@ -26,8 +26,8 @@ struct mip_fa_cfg {
 struct mip_fa_link {
 	uint32_t ifindex;
 	uint8_t mac[6];
-	uint32_t ip;	/* source address of the request (the home address) */
-	uint16_t port;	/* its UDP source port */
+	uint32_t ip;   /* source address of the request (the home address) */
+	uint16_t port; /* its UDP source port */
 };
 
 struct mip_fa_io {

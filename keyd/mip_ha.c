@@ -131,9 +131,9 @@ static void map_write(struct mip_ha *ha, struct ha_mobile *mn)
 
 	if (!ha->maps)
 		return;
-	err = mn->bound ? mip_maps_binding_put(ha->maps, mn->home, ha->cfg.addr, mn->coa,
-					       mn->expires) :
-			  mip_maps_binding_del(ha->maps, mn->home);
+	err = mn->bound ?
+		      mip_maps_binding_put(ha->maps, mn->home, ha->cfg.addr, mn->coa, mn->expires) :
+		      mip_maps_binding_del(ha->maps, mn->home);
 	/* ML-IKE follows the binding (set up, move, revoke). */
 	keyd_binding_changed(mn->home, mn->bound ? mn->coa : 0);
 	if (err) {
@@ -176,8 +176,8 @@ static void bind_to(struct mip_ha *ha, struct ha_mobile *mn, uint32_t coa, uint3
 		ha->n_bound++;
 		ha->st->ctr[MIP_C_BINDING_ADD]++;
 		mn->since = now;
-		log_info("binding %s -> %s, %u s", mml_ipv4_str(mn->home, a),
-			 mml_ipv4_str(coa, c), lifetime);
+		log_info("binding %s -> %s, %u s", mml_ipv4_str(mn->home, a), mml_ipv4_str(coa, c),
+			 lifetime);
 	} else if (mn->coa != coa) {
 		ha->st->ctr[MIP_C_BINDING_MOVE]++;
 		mn->since = now;
@@ -331,8 +331,8 @@ static int deny_malformed(struct mip_ha *ha, const struct mip_reg_request *req,
 	return build_reply(ha, req, &v, out, size);
 }
 
-int mip_ha_process(struct mip_ha *ha, const uint8_t *msg, size_t len, bool truncated,
-		   uint32_t src, uint64_t now, uint64_t ntp_now, uint8_t *out, size_t size)
+int mip_ha_process(struct mip_ha *ha, const uint8_t *msg, size_t len, bool truncated, uint32_t src,
+		   uint64_t now, uint64_t ntp_now, uint8_t *out, size_t size)
 {
 	struct mip_reg_request req;
 	struct verdict v = { .code = MIP_ACCEPTED };
@@ -498,7 +498,8 @@ static int mobiles_from_config(struct mip_ha *ha, const config_setting_t *list)
 		if (err)
 			return err;
 		if (!kl) {
-			log_err("%s: mobile node without \"keys\"", cfg_where(e, where, sizeof(where)));
+			log_err("%s: mobile node without \"keys\"",
+				cfg_where(e, where, sizeof(where)));
 			return -EINVAL;
 		}
 		err = mip_keys_from_config(kl, keys, MIP_MAX_KEYS, &n_keys);
@@ -570,8 +571,9 @@ int mip_ha_start(struct loop *loop, const struct mml_pin_dir *pin, const config_
 		goto fail;
 	log_info("home agent %s: %zu mobile nodes, max lifetime %u s, reverse tunnel %s",
 		 mml_ipv4_str(cfg.addr, a), ha->mobiles.len, cfg.max_lifetime,
-		 cfg.reverse == MIP_RT_OFF ? "off" :
-		 cfg.reverse == MIP_RT_REQUIRED ? "required" : "optional");
+		 cfg.reverse == MIP_RT_OFF	? "off" :
+		 cfg.reverse == MIP_RT_REQUIRED ? "required" :
+						  "optional");
 	*out = ha;
 	return 0;
 fail:

@@ -9,9 +9,9 @@
 enum mip_rt_policy { MIP_RT_OFF, MIP_RT_OPTIONAL, MIP_RT_REQUIRED };
 
 struct mip_ha_cfg {
-	uint32_t addr;		 /* our home agent address, network order */
-	uint16_t max_lifetime;	 /* seconds; longer requests are granted this */
-	uint32_t replay_window;	 /* seconds the Identification's clock may be off */
+	uint32_t addr;		/* our home agent address, network order */
+	uint16_t max_lifetime;	/* seconds; longer requests are granted this */
+	uint32_t replay_window; /* seconds the Identification's clock may be off */
 	enum mip_rt_policy reverse;
 	uint32_t max_bindings;
 };
@@ -29,8 +29,8 @@ int mip_ha_recover(struct mip_ha *ha);
 /* Processes one Registration Request from src. now is CLOCK_BOOTTIME ns,
  * ntp_now the NTP time of day. Writes the reply into out and returns its
  * length, or 0 when the request is silently discarded. */
-int mip_ha_process(struct mip_ha *ha, const uint8_t *msg, size_t len, bool truncated,
-		   uint32_t src, uint64_t now, uint64_t ntp_now, uint8_t *out, size_t size);
+int mip_ha_process(struct mip_ha *ha, const uint8_t *msg, size_t len, bool truncated, uint32_t src,
+		   uint64_t now, uint64_t ntp_now, uint8_t *out, size_t size);
 
 /* Binding of home: 0 and coa/expiry filled, or -ENOENT. */
 int mip_ha_binding(struct mip_ha *ha, uint32_t home, uint32_t *coa, uint64_t *expires);

@@ -40,7 +40,7 @@ static int bind_dev(int fd, uint32_t ifindex)
 	if (!if_indextoname(ifindex, name))
 		return -errno;
 	return setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, name, (socklen_t)strlen(name)) ? -errno :
-											     0;
+											    0;
 }
 
 int mip_udp_open(uint32_t addr, uint16_t port, uint32_t ifindex)
@@ -232,7 +232,8 @@ ssize_t mip_pkt_recv(int fd, uint8_t *buf, size_t size, uint8_t *proto, struct m
 			struct tpacket_auxdata aux;
 
 			memcpy(&aux, CMSG_DATA(c), sizeof(aux));
-			csum_checked = aux.tp_status & (TP_STATUS_CSUMNOTREADY | TP_STATUS_CSUM_VALID);
+			csum_checked =
+				aux.tp_status & (TP_STATUS_CSUMNOTREADY | TP_STATUS_CSUM_VALID);
 		}
 	}
 	rx->ifindex = (uint32_t)sll.sll_ifindex;
@@ -381,6 +382,25 @@ int mip_if_mac(uint32_t ifindex, uint8_t mac[6])
 		err = -errno;
 	else
 		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	close(fd);
+	return err;
+}
+
+int mip_if_mtu(uint32_t ifindex, uint32_t *mtu)
+{
+	struct ifreq ifr;
+	int fd, err = 0;
+
+	memset(&ifr, 0, sizeof(ifr));
+	if (!if_indextoname(ifindex, ifr.ifr_name))
+		return -errno;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, SIOCGIFMTU, &ifr))
+		err = -errno;
+	else
+		*mtu = (uint32_t)ifr.ifr_mtu;
 	close(fd);
 	return err;
 }

@@ -19,12 +19,12 @@
 int mip_udp_open(uint32_t addr, uint16_t port, uint32_t ifindex);
 
 struct mip_rx {
-	uint32_t src, dst;    /* network order */
-	uint16_t src_port;    /* host order */
-	uint32_t ifindex;     /* arrival interface */
-	uint8_t src_mac[6];   /* packet sockets only */
-	uint8_t ttl;	      /* raw/packet sockets only */
-	bool truncated;	      /* the datagram was longer than the buffer */
+	uint32_t src, dst;  /* network order */
+	uint16_t src_port;  /* host order */
+	uint32_t ifindex;   /* arrival interface */
+	uint8_t src_mac[6]; /* packet sockets only */
+	uint8_t ttl;	    /* raw/packet sockets only */
+	bool truncated;	    /* the datagram was longer than the buffer */
 };
 
 /* One datagram: its length (payload) or -EAGAIN / -errno. */
@@ -49,7 +49,8 @@ int mip_icmp_open(uint32_t ifindex, uint32_t src_addr);
 ssize_t mip_icmp_recv(int fd, uint8_t *buf, size_t size, struct mip_rx *rx);
 int mip_icmp_send(int fd, uint32_t dst, const void *buf, size_t len);
 
-/* The MAC address of an interface. */
+/* The MAC address and the MTU of an interface. */
 int mip_if_mac(uint32_t ifindex, uint8_t mac[6]);
+int mip_if_mtu(uint32_t ifindex, uint32_t *mtu);
 
 #endif

@@ -65,7 +65,8 @@ static void gen_bump(struct mip_maps *m)
 
 	if (!m->gen) {
 		if (m->gen_fd < 0)
-			m->gen_fd = mml_pin_open_map(m->pin, MML_MAP_GEN, sizeof(__u32), sizeof(__u64));
+			m->gen_fd =
+				mml_pin_open_map(m->pin, MML_MAP_GEN, sizeof(__u32), sizeof(__u64));
 		if (m->gen_fd < 0)
 			return; /* no worker on this node */
 		p = mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE, MAP_SHARED, m->gen_fd, 0);

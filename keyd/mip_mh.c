@@ -29,9 +29,10 @@ struct mh_cfg {
 	bool default_route;
 	bool add_address;
 	uint32_t table;
-	uint32_t retransmit_ms;	   /* first registration retransmission */
+	uint32_t retransmit_ms; /* first registration retransmission */
 	uint32_t retransmit_max_ms;
-	uint32_t solicit_ms;	   /* first solicitation retransmission */
+	uint32_t solicit_ms; /* first solicitation retransmission */
+	uint32_t route_mtu;  /* MTU metric of our routes, 0 = none */
 };
 
 struct mh_agent {
@@ -62,13 +63,13 @@ struct mip_mh {
 	struct nl *nl;
 	int udp_fd, icmp_fd;
 	bool link_up;
-	struct mh_agent heard;	/* last agent heard on the link */
+	struct mh_agent heard;	       /* last agent heard on the link */
 	struct loop_timer agent_timer; /* its advertisement lifetime */
 	enum mh_state state;
-	struct mh_agent fa;	/* the agent we register / are registered through */
-	uint32_t prev_fa;	/* the one before it (DKM extension) */
-	uint32_t routed_fa;	/* whose host route is installed */
-	uint64_t ident;		/* last Identification sent */
+	struct mh_agent fa;	 /* the agent we register / are registered through */
+	uint32_t prev_fa;	 /* the one before it (DKM extension) */
+	uint32_t routed_fa;	 /* whose host route is installed */
+	uint64_t ident;		 /* last Identification sent */
 	int64_t clock_offset_ns; /* home agent's clock minus ours (from code 133) */
 	uint16_t req_lifetime;
 	uint32_t retransmit_ms;
@@ -94,10 +95,10 @@ static void set_routes(struct mip_mh *mh, uint32_t fa)
 	int err;
 
 	err = nl_route_replace(mh->nl, fa, 32, 0, mh->cfg.ifindex, mh->cfg.table, mh->cfg.home,
-			       false);
+			       false, 0);
 	if (!err && mh->cfg.default_route)
 		err = nl_route_replace(mh->nl, 0, 0, fa, mh->cfg.ifindex, mh->cfg.table,
-				       mh->cfg.home, true);
+				       mh->cfg.home, true, mh->cfg.route_mtu);
 	if (err) {
 		mh->st->ctr[MIP_C_ROUTE_ERROR]++;
 		log_err("routes via %s: %s", mml_ipv4_str(fa, a), strerror(-err));
@@ -253,7 +254,8 @@ static void link_changed(void *arg, uint32_t ifindex, bool up, bool deleted)
 
 static uint64_t next_ident(struct mip_mh *mh)
 {
-	uint64_t ident = mip_ntp_from_ns((uint64_t)((int64_t)loop_realtime() + mh->clock_offset_ns));
+	uint64_t ident =
+		mip_ntp_from_ns((uint64_t)((int64_t)loop_realtime() + mh->clock_offset_ns));
 
 	if (ident <= mh->ident)
 		ident = mh->ident + 1;
@@ -384,15 +386,16 @@ static void on_reply(struct mip_mh *mh, const uint8_t *msg, size_t len, const st
 	/* Codes 64-127 come from the foreign agent, which holds no key of
 	 * ours; everything else must carry the home agent's authenticator. */
 	if (!(rep.code >= 64 && rep.code < 128)) {
-		const struct mip_key *k = rep.has_mh_auth ?
-						  mip_key_find(mh->keys, mh->n_keys, rep.mh_auth.spi) :
-						  NULL;
+		const struct mip_key *k =
+			rep.has_mh_auth ? mip_key_find(mh->keys, mh->n_keys, rep.mh_auth.spi) :
+					  NULL;
 
 		if (!k || !mip_auth_verify(k, msg, len, &rep.mh_auth)) {
 			mh->st->ctr[MIP_C_AUTH_FAILED]++;
 			mh->st->ctr[MIP_C_DISCARDED]++;
-			mip_log_reject(mh->st, "reply code %u: home agent authentication failed, "
-					       "discarded",
+			mip_log_reject(mh->st,
+				       "reply code %u: home agent authentication failed, "
+				       "discarded",
 				       rep.code);
 			return;
 		}
@@ -534,6 +537,11 @@ static int mh_cfg_read(const config_setting_t *sec, struct mh_cfg *cfg)
 		err = cfg_u32(sec, "retransmit_max_ms", false, 10, 600000, &cfg->retransmit_max_ms);
 	if (!err)
 		err = cfg_u32(sec, "solicit_ms", false, 10, 60000, &cfg->solicit_ms);
+	if (!err && !config_setting_get_member(sec, "route_mtu") &&
+	    !mip_if_mtu(cfg->ifindex, &cfg->route_mtu))
+		cfg->route_mtu -= 20; /* what the FA's reverse tunnel and the HA's tunnel add */
+	if (!err)
+		err = cfg_u32(sec, "route_mtu", false, 0, 65535, &cfg->route_mtu);
 	cfg->lifetime = (uint16_t)lifetime;
 	return err;
 }
@@ -655,7 +663,8 @@ static json_object *event_json(const struct mh_event *e)
 		json_object_object_add(
 			o, "registration_us",
 			json_object_new_int64(
-				(int64_t)(e->reply - (e->solicit ? e->solicit : e->request)) / 1000));
+				(int64_t)(e->reply - (e->solicit ? e->solicit : e->request)) /
+				1000));
 	if (e->reply && t0)
 		json_object_object_add(o, "since_link_up_us",
 				       json_object_new_int64((int64_t)(e->reply - t0) / 1000));
@@ -677,10 +686,10 @@ json_object *mip_mh_show(struct mip_mh *mh)
 	json_object_object_add(o, "care_of_address", mip_json_addr(mh->fa.known ? mh->fa.coa : 0));
 	json_object_object_add(o, "previous_fa", mip_json_addr(mh->prev_fa));
 	json_object_object_add(o, "lifetime", json_object_new_int(mh->granted));
-	json_object_object_add(o, "expires_in",
-			       json_object_new_int64(mh->state == MH_REGISTERED ?
-							     mip_secs_left(mh->expires, loop_now()) :
-							     0));
+	json_object_object_add(
+		o, "expires_in",
+		json_object_new_int64(
+			mh->state == MH_REGISTERED ? mip_secs_left(mh->expires, loop_now()) : 0));
 	for (unsigned int i = first; i < mh->n_history; i++)
 		json_object_array_add(hist, event_json(&mh->history[i % HISTORY]));
 	json_object_object_add(o, "history", hist);

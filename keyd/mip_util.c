@@ -55,7 +55,8 @@ json_object *mip_stats_json(const struct mip_stats *st)
 	char key[12];
 
 	for (int i = 0; i < MIP_C_MAX; i++)
-		json_object_object_add(ctrs, ctr_names[i], json_object_new_int64((int64_t)st->ctr[i]));
+		json_object_object_add(ctrs, ctr_names[i],
+				       json_object_new_int64((int64_t)st->ctr[i]));
 	for (int i = 1; i < MIP_R_MAX; i++)
 		if (st->reason[i])
 			json_object_object_add(reasons, mip_reason_str((enum mip_reason)i),
@@ -63,9 +64,11 @@ json_object *mip_stats_json(const struct mip_stats *st)
 	for (int c = 0; c < 256; c++) {
 		snprintf(key, sizeof(key), "%d", c);
 		if (st->code_tx[c])
-			json_object_object_add(tx, key, json_object_new_int64((int64_t)st->code_tx[c]));
+			json_object_object_add(tx, key,
+					       json_object_new_int64((int64_t)st->code_tx[c]));
 		if (st->code_rx[c])
-			json_object_object_add(rx, key, json_object_new_int64((int64_t)st->code_rx[c]));
+			json_object_object_add(rx, key,
+					       json_object_new_int64((int64_t)st->code_rx[c]));
 	}
 	json_object_object_add(o, "counters", ctrs);
 	json_object_object_add(o, "malformed_by_reason", reasons);
@@ -288,8 +291,7 @@ static int key_from_config(const config_setting_t *e, struct mip_key *k)
 	return err;
 }
 
-int mip_keys_from_config(const config_setting_t *list, struct mip_key *keys, size_t max,
-			 size_t *n)
+int mip_keys_from_config(const config_setting_t *list, struct mip_key *keys, size_t max, size_t *n)
 {
 	char where[300];
 	int count, err;
@@ -309,8 +311,8 @@ int mip_keys_from_config(const config_setting_t *list, struct mip_key *keys, siz
 	}
 	count = config_setting_length(list);
 	if (count < 1 || (size_t)count > max) {
-		log_err("%s: between 1 and %zu keys per peer", cfg_where(list, where, sizeof(where)),
-			max);
+		log_err("%s: between 1 and %zu keys per peer",
+			cfg_where(list, where, sizeof(where)), max);
 		return -EINVAL;
 	}
 	for (int i = 0; i < count; i++) {

@@ -10,40 +10,74 @@
 const char *mip_code_str(unsigned int code)
 {
 	switch (code) {
-	case MIP_ACCEPTED: return "accepted";
-	case MIP_ACCEPTED_NO_SIMUL: return "accepted, simultaneous bindings unsupported";
-	case MIP_FA_UNSPECIFIED: return "FA: reason unspecified";
-	case MIP_FA_PROHIBITED: return "FA: administratively prohibited";
-	case MIP_FA_RESOURCES: return "FA: insufficient resources";
-	case MIP_FA_MN_AUTH: return "FA: mobile node failed authentication";
-	case MIP_FA_HA_AUTH: return "FA: home agent failed authentication";
-	case MIP_FA_LIFETIME: return "FA: requested lifetime too long";
-	case MIP_FA_BAD_REQUEST: return "FA: poorly formed request";
-	case MIP_FA_BAD_REPLY: return "FA: poorly formed reply";
-	case MIP_FA_ENCAP: return "FA: requested encapsulation unavailable";
-	case MIP_FA_VJ: return "FA: VJ compression unavailable";
-	case MIP_FA_RT_UNAVAIL: return "FA: requested reverse tunnel unavailable";
-	case MIP_FA_RT_MANDATORY: return "FA: reverse tunnel mandatory and T bit not set";
-	case MIP_FA_TOO_DISTANT: return "FA: mobile node too distant";
-	case MIP_FA_BAD_COA: return "FA: invalid care-of address";
-	case MIP_FA_TIMEOUT: return "FA: registration timeout";
-	case MIP_FA_HOME_NET_UNREACH: return "FA: home network unreachable";
-	case MIP_FA_HA_HOST_UNREACH: return "FA: home agent host unreachable";
-	case MIP_FA_HA_PORT_UNREACH: return "FA: home agent port unreachable";
-	case MIP_FA_HA_UNREACH: return "FA: home agent unreachable";
-	case MIP_HA_UNSPECIFIED: return "HA: reason unspecified";
-	case MIP_HA_PROHIBITED: return "HA: administratively prohibited";
-	case MIP_HA_RESOURCES: return "HA: insufficient resources";
-	case MIP_HA_MN_AUTH: return "HA: mobile node failed authentication";
-	case MIP_HA_FA_AUTH: return "HA: foreign agent failed authentication";
-	case MIP_HA_IDENT_MISMATCH: return "HA: registration identification mismatch";
-	case MIP_HA_BAD_REQUEST: return "HA: poorly formed request";
-	case MIP_HA_TOO_MANY: return "HA: too many simultaneous bindings";
-	case MIP_HA_UNKNOWN_HA: return "HA: unknown home agent address";
-	case MIP_HA_RT_UNAVAIL: return "HA: requested reverse tunnel unavailable";
-	case MIP_HA_RT_MANDATORY: return "HA: reverse tunnel mandatory and T bit not set";
-	case MIP_HA_ENCAP: return "HA: requested encapsulation unavailable";
-	default: return code < 64 ? "accepted (unknown code)" : "denied (unknown code)";
+	case MIP_ACCEPTED:
+		return "accepted";
+	case MIP_ACCEPTED_NO_SIMUL:
+		return "accepted, simultaneous bindings unsupported";
+	case MIP_FA_UNSPECIFIED:
+		return "FA: reason unspecified";
+	case MIP_FA_PROHIBITED:
+		return "FA: administratively prohibited";
+	case MIP_FA_RESOURCES:
+		return "FA: insufficient resources";
+	case MIP_FA_MN_AUTH:
+		return "FA: mobile node failed authentication";
+	case MIP_FA_HA_AUTH:
+		return "FA: home agent failed authentication";
+	case MIP_FA_LIFETIME:
+		return "FA: requested lifetime too long";
+	case MIP_FA_BAD_REQUEST:
+		return "FA: poorly formed request";
+	case MIP_FA_BAD_REPLY:
+		return "FA: poorly formed reply";
+	case MIP_FA_ENCAP:
+		return "FA: requested encapsulation unavailable";
+	case MIP_FA_VJ:
+		return "FA: VJ compression unavailable";
+	case MIP_FA_RT_UNAVAIL:
+		return "FA: requested reverse tunnel unavailable";
+	case MIP_FA_RT_MANDATORY:
+		return "FA: reverse tunnel mandatory and T bit not set";
+	case MIP_FA_TOO_DISTANT:
+		return "FA: mobile node too distant";
+	case MIP_FA_BAD_COA:
+		return "FA: invalid care-of address";
+	case MIP_FA_TIMEOUT:
+		return "FA: registration timeout";
+	case MIP_FA_HOME_NET_UNREACH:
+		return "FA: home network unreachable";
+	case MIP_FA_HA_HOST_UNREACH:
+		return "FA: home agent host unreachable";
+	case MIP_FA_HA_PORT_UNREACH:
+		return "FA: home agent port unreachable";
+	case MIP_FA_HA_UNREACH:
+		return "FA: home agent unreachable";
+	case MIP_HA_UNSPECIFIED:
+		return "HA: reason unspecified";
+	case MIP_HA_PROHIBITED:
+		return "HA: administratively prohibited";
+	case MIP_HA_RESOURCES:
+		return "HA: insufficient resources";
+	case MIP_HA_MN_AUTH:
+		return "HA: mobile node failed authentication";
+	case MIP_HA_FA_AUTH:
+		return "HA: foreign agent failed authentication";
+	case MIP_HA_IDENT_MISMATCH:
+		return "HA: registration identification mismatch";
+	case MIP_HA_BAD_REQUEST:
+		return "HA: poorly formed request";
+	case MIP_HA_TOO_MANY:
+		return "HA: too many simultaneous bindings";
+	case MIP_HA_UNKNOWN_HA:
+		return "HA: unknown home agent address";
+	case MIP_HA_RT_UNAVAIL:
+		return "HA: requested reverse tunnel unavailable";
+	case MIP_HA_RT_MANDATORY:
+		return "HA: reverse tunnel mandatory and T bit not set";
+	case MIP_HA_ENCAP:
+		return "HA: requested encapsulation unavailable";
+	default:
+		return code < 64 ? "accepted (unknown code)" : "denied (unknown code)";
 	}
 }
 
@@ -86,12 +120,11 @@ const char *mip_err_str(const struct mip_err *err, char *buf, size_t len)
 				 err->ext_type, err->offset, err->have, err->want);
 		break;
 	case MIP_R_EXT_UNKNOWN:
-		snprintf(buf, len, "unknown non-skippable extension %u at offset %u",
-			 err->ext_type, err->offset);
+		snprintf(buf, len, "unknown non-skippable extension %u at offset %u", err->ext_type,
+			 err->offset);
 		break;
 	case MIP_R_EXT_DUPLICATE:
-		snprintf(buf, len, "second extension %u at offset %u", err->ext_type,
-			 err->offset);
+		snprintf(buf, len, "second extension %u at offset %u", err->ext_type, err->offset);
 		break;
 	case MIP_R_BAD_ADDR_ENTRY:
 		snprintf(buf, len, "address entry size %u words, expected %u", err->have,
@@ -269,8 +302,7 @@ int mip_parse_request(const uint8_t *msg, size_t len, struct mip_reg_request *re
 	return ret;
 }
 
-int mip_parse_reply(const uint8_t *msg, size_t len, struct mip_reg_reply *rep,
-		    struct mip_err *err)
+int mip_parse_reply(const uint8_t *msg, size_t len, struct mip_reg_reply *rep, struct mip_err *err)
 {
 	struct mip_reg_reply r;
 	struct reg_exts x;
@@ -402,8 +434,8 @@ static int walk_advert_exts(const uint8_t *p, size_t len, size_t off, struct mip
 			if (a->has_prefix_lens)
 				return fail(err, MIP_R_EXT_DUPLICATE, off, 0, 0, type);
 			a->has_prefix_lens = true;
-			a->n_prefix_lens = ext_len < MIP_ADVERT_MAX_ADDRS ? ext_len :
-									    MIP_ADVERT_MAX_ADDRS;
+			a->n_prefix_lens =
+				ext_len < MIP_ADVERT_MAX_ADDRS ? ext_len : MIP_ADVERT_MAX_ADDRS;
 			memcpy(a->prefix_lens, p + off + 2, a->n_prefix_lens);
 		} else if (MIP_EXT_SKIPPABLE(type)) {
 			if (a->skipped < UINT8_MAX)
@@ -434,8 +466,7 @@ static int check_icmp(const uint8_t *p, size_t len, uint8_t type, struct mip_err
 	return 0;
 }
 
-int mip_parse_advert(const uint8_t *icmp, size_t len, struct mip_advert *adv,
-		     struct mip_err *err)
+int mip_parse_advert(const uint8_t *icmp, size_t len, struct mip_advert *adv, struct mip_err *err)
 {
 	struct mip_advert a;
 	size_t addrs_end;

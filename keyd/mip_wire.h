@@ -38,13 +38,13 @@
 #define MIP_REQ_X 0x01 /* reserved, sent as zero */
 
 /* Extension types. 0-127 may not be skipped when unknown, 128-255 may. */
-#define MIP_EXT_PAD 0	     /* one byte, advertisements only */
-#define MIP_EXT_MAA 16	     /* Mobility Agent Advertisement */
+#define MIP_EXT_PAD 0	      /* one byte, advertisements only */
+#define MIP_EXT_MAA 16	      /* Mobility Agent Advertisement */
 #define MIP_EXT_PREFIX_LEN 19 /* Prefix-Lengths */
-#define MIP_EXT_MH_AUTH 32   /* Mobile-Home Authentication */
-#define MIP_EXT_MF_AUTH 33   /* Mobile-Foreign Authentication */
-#define MIP_EXT_FH_AUTH 34   /* Foreign-Home Authentication */
-#define MIP_EXT_PREV_FA 131  /* DKM: previous foreign agent (DESIGN.md 2.4) */
+#define MIP_EXT_MH_AUTH 32    /* Mobile-Home Authentication */
+#define MIP_EXT_MF_AUTH 33    /* Mobile-Foreign Authentication */
+#define MIP_EXT_FH_AUTH 34    /* Foreign-Home Authentication */
+#define MIP_EXT_PREV_FA 131   /* DKM: previous foreign agent (DESIGN.md 2.4) */
 #define MIP_EXT_SKIPPABLE(type) ((type) >= 128)
 
 /* Authentication extension: type, length, SPI (4), authenticator. */
@@ -101,19 +101,19 @@ static inline bool mip_code_accepted(unsigned int code)
 }
 
 /* Why a message was refused; also the index of the daemon's counters. */
-#define MIP_REASON_LIST(X)                                                                         \
-	X(NONE, "none")                                                                            \
-	X(TRUNCATED, "truncated")                                                                  \
-	X(TOO_LONG, "too_long")                                                                    \
-	X(BAD_TYPE, "bad_type")                                                                    \
-	X(EXT_TRUNCATED, "ext_truncated")                                                          \
-	X(EXT_LENGTH, "ext_length")                                                                \
-	X(EXT_UNKNOWN, "ext_unknown")                                                              \
-	X(EXT_DUPLICATE, "ext_duplicate")                                                          \
-	X(NO_AUTH, "no_auth")                                                                      \
-	X(BAD_ICMP, "bad_icmp")                                                                    \
-	X(BAD_CHECKSUM, "bad_checksum")                                                            \
-	X(NO_MAA, "no_maa")                                                                        \
+#define MIP_REASON_LIST(X)                \
+	X(NONE, "none")                   \
+	X(TRUNCATED, "truncated")         \
+	X(TOO_LONG, "too_long")           \
+	X(BAD_TYPE, "bad_type")           \
+	X(EXT_TRUNCATED, "ext_truncated") \
+	X(EXT_LENGTH, "ext_length")       \
+	X(EXT_UNKNOWN, "ext_unknown")     \
+	X(EXT_DUPLICATE, "ext_duplicate") \
+	X(NO_AUTH, "no_auth")             \
+	X(BAD_ICMP, "bad_icmp")           \
+	X(BAD_CHECKSUM, "bad_checksum")   \
+	X(NO_MAA, "no_maa")               \
 	X(BAD_ADDR_ENTRY, "bad_addr_entry")
 
 enum mip_reason {
@@ -190,8 +190,7 @@ struct mip_reg_reply {
  * that an agent can address its denial. */
 int mip_parse_request(const uint8_t *msg, size_t len, struct mip_reg_request *req,
 		      struct mip_err *err);
-int mip_parse_reply(const uint8_t *msg, size_t len, struct mip_reg_reply *rep,
-		    struct mip_err *err);
+int mip_parse_reply(const uint8_t *msg, size_t len, struct mip_reg_reply *rep, struct mip_err *err);
 
 /* Builders write the fixed part and the previous-FA extension (if
  * has_prev_fa) into buf and return the length, or -ENOSPC. Authentication
@@ -246,8 +245,7 @@ struct mip_advert {
 };
 
 /* Parse an ICMP message (from its type byte). The checksum is verified. */
-int mip_parse_advert(const uint8_t *icmp, size_t len, struct mip_advert *adv,
-		     struct mip_err *err);
+int mip_parse_advert(const uint8_t *icmp, size_t len, struct mip_advert *adv, struct mip_err *err);
 /* Returns 0 when icmp is an Agent Solicitation (type 10, code 0, >= 8 bytes,
  * good checksum). */
 int mip_parse_solicit(const uint8_t *icmp, size_t len, struct mip_err *err);

@@ -102,11 +102,11 @@ static struct nlmsghdr *route_msg(char *buf, uint16_t type, uint16_t flags, uint
 }
 
 int nl_route_replace(struct nl *nl, uint32_t dst, uint8_t plen, uint32_t gw, uint32_t oif,
-		     uint32_t table, uint32_t prefsrc, bool onlink)
+		     uint32_t table, uint32_t prefsrc, bool onlink, uint32_t mtu)
 {
 	char buf[512];
-	struct nlmsghdr *nlh = route_msg(buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, dst,
-					 plen, oif, table);
+	struct nlmsghdr *nlh =
+		route_msg(buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, dst, plen, oif, table);
 	struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
 
 	if (gw) {
@@ -118,6 +118,12 @@ int nl_route_replace(struct nl *nl, uint32_t dst, uint8_t plen, uint32_t gw, uin
 	}
 	if (prefsrc)
 		mnl_attr_put(nlh, RTA_PREFSRC, 4, &prefsrc);
+	if (mtu) {
+		struct nlattr *metrics = mnl_attr_nest_start(nlh, RTA_METRICS);
+
+		mnl_attr_put_u32(nlh, RTAX_MTU, mtu);
+		mnl_attr_nest_end(nlh, metrics);
+	}
 	return transact(nl, nlh, NULL, NULL);
 }
 

@@ -20,9 +20,10 @@ void nl_close(struct nl *nl);
 /* dst/plen via gw (0 = on-link, scope link) out of oif, in table;
  * replaces an existing route with the same key. onlink: gw need not be in
  * a connected prefix (the FA's address on a link where we only hold the
- * home address). */
+ * home address). mtu != 0 sets the route's MTU metric (and so the TCP MSS
+ * advertised over it). */
 int nl_route_replace(struct nl *nl, uint32_t dst, uint8_t plen, uint32_t gw, uint32_t oif,
-		     uint32_t table, uint32_t prefsrc, bool onlink);
+		     uint32_t table, uint32_t prefsrc, bool onlink, uint32_t mtu);
 int nl_route_del(struct nl *nl, uint32_t dst, uint8_t plen, uint32_t oif, uint32_t table);
 /* Adds addr/plen to ifindex; an address already there is fine. */
 int nl_addr_add(struct nl *nl, uint32_t ifindex, uint32_t addr, uint8_t plen);

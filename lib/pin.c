@@ -114,13 +114,13 @@ int mml_pin_dir_create(struct mml_pin_dir *dir)
 	return 0;
 }
 
-int mml_pin_dir_lock(struct mml_pin_dir *dir)
+int mml_pin_dir_lock(struct mml_pin_dir *dir, bool wait)
 {
 	int fd = open(dir->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	if (fd < 0)
 		return -errno;
-	if (flock(fd, LOCK_EX)) {
+	if (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB))) {
 		int err = -errno;
 
 		close(fd);

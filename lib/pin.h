@@ -22,9 +22,10 @@ int mml_pin_dir_init(struct mml_pin_dir *dir, const char *root, const char *node
 /* Mounts bpffs at the root's mount point if needed and creates the node
  * directory with mode 0700 (tightening it if it exists). */
 int mml_pin_dir_create(struct mml_pin_dir *dir);
-/* Exclusive lock on the node directory (flock, blocking); released by
- * mml_pin_dir_unlock or on exit. */
-int mml_pin_dir_lock(struct mml_pin_dir *dir);
+/* Exclusive lock on the node directory (flock), held while changing what is
+ * attached so two loaders cannot race; wait: block until free, otherwise
+ * -EWOULDBLOCK. Released by mml_pin_dir_unlock or on exit. */
+int mml_pin_dir_lock(struct mml_pin_dir *dir, bool wait);
 void mml_pin_dir_unlock(struct mml_pin_dir *dir);
 
 /* <dir>/<name> into buf. */

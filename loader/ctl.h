@@ -38,7 +38,15 @@ int ctl_open_map(struct ctl *ctl, const char *name, unsigned int key_size,
 typedef json_object *(*ctl_entry_json)(uint32_t key, const void *value, void *arg);
 json_object *ctl_map_to_json(int fd, size_t value_size, ctl_entry_json to_json, void *arg);
 
+/* Creates the node directory (bpffs, mode 0700) and takes its lock, for
+ * commands that change what is attached. */
+int ctl_prepare_node(struct ctl *ctl);
+
+/* "eth0,eth1" -> ifindexes; ctx prefixes errors. Returns the count. */
+int ctl_split_ifaces(const char *ctx, char *list, uint32_t *ifindex, int max);
+
 extern const struct ctl_cmd csa_cmds[];
+extern const struct ctl_cmd fa_cmds[];
 extern const struct ctl_cmd visitor_cmds[];
 extern const struct ctl_cmd stats_cmds[];
 extern const struct ctl_cmd ep_cmds[];

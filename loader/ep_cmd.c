@@ -54,7 +54,7 @@ static int ep_prepare(struct ctl *ctl)
 	int err = mml_pin_dir_create(&ctl->dir);
 
 	if (!err)
-		err = mml_pin_dir_lock(&ctl->dir);
+		err = mml_pin_dir_lock(&ctl->dir, true);
 	if (err)
 		log_err("node directory %s: %s", ctl->dir.path, strerror(-err));
 	return err;

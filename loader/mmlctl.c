@@ -15,10 +15,12 @@
 
 #include <openssl/crypto.h>
 
+#include "lib/args.h"
 #include "lib/log.h"
 #include "loader/ctl.h"
 
 static const struct ctl_cmd *const cmd_tables[] = {
+	fa_cmds,
 	csa_cmds,
 	visitor_cmds,
 	stats_cmds,
@@ -73,6 +75,33 @@ json_object *ctl_map_to_json(int fd, size_t value_size, ctl_entry_json to_json, 
 	OPENSSL_cleanse(value, value_size);
 	free(value);
 	return list;
+}
+
+int ctl_prepare_node(struct ctl *ctl)
+{
+	int err = mml_pin_dir_create(&ctl->dir);
+
+	if (!err)
+		err = mml_pin_dir_lock(&ctl->dir, true);
+	if (err)
+		log_err("node directory %s: %s", ctl->dir.path, strerror(-err));
+	return err;
+}
+
+int ctl_split_ifaces(const char *ctx, char *list, uint32_t *ifindex, int max)
+{
+	int n = 0;
+
+	for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (n == max || mml_parse_ifname(tok, &ifindex[n])) {
+			log_err("%s: \"%s\": %s", ctx, tok,
+				n == max ? "too many interfaces" : "no such interface");
+			return -EINVAL;
+		}
+		n++;
+	}
+	return n;
 }
 
 static void usage(FILE *f)

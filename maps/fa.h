@@ -25,7 +25,7 @@ MML_STATIC_ASSERT(sizeof(struct mml_fa_cfg) == 24, "mml_fa_cfg layout");
 
 enum mml_fa_dir {
 	MML_FA_DOWN = 1, /* HA -> FA -> MH */
-	MML_FA_UP = 2,   /* MH -> FA -> HA */
+	MML_FA_UP = 2,	 /* MH -> FA -> HA */
 };
 
 enum mml_fa_via {
@@ -41,24 +41,24 @@ enum mml_fa_via {
  * hook; today it is the observable proof that the FA read the right header.
  * Addresses in network order, the other fields in host order. */
 struct mml_fa_seen {
-	__u64 count;  /* headers handed to the hook on this CPU */
-	__u32 saddr;  /* innermost IPv4 source */
+	__u64 count; /* headers handed to the hook on this CPU */
+	__u32 saddr; /* innermost IPv4 source */
 	__u32 daddr;
-	__u32 seq;    /* TCP */
+	__u32 seq; /* TCP */
 	__u32 ack;
 	__u16 sport;
 	__u16 dport;
 	__u16 window;
 	__u8 tcp_flags;
-	__u8 proto;   /* innermost IP protocol */
-	__u8 dir;     /* enum mml_fa_dir */
-	__u8 via;     /* enum mml_fa_via */
-	__u8 flags;   /* MML_FA_SEEN_* */
+	__u8 proto; /* innermost IP protocol */
+	__u8 dir;   /* enum mml_fa_dir */
+	__u8 via;   /* enum mml_fa_via */
+	__u8 flags; /* MML_FA_SEEN_* */
 	__u8 pad;
-	__u32 spi;    /* ML-ESP only */
+	__u32 spi; /* ML-ESP only */
 	__u32 esp_seq;
-	__u32 out_ifindex; /* where the packet was redirected */
-	__u32 hdr_len;     /* valid bytes in hdr */
+	__u32 out_ifindex;    /* where the packet was redirected */
+	__u32 hdr_len;	      /* valid bytes in hdr */
 	__u8 hdr[MML_Z1_MAX]; /* zone-1 plaintext (ML-ESP) or the packet's first bytes */
 };
 

@@ -48,8 +48,10 @@ $(BUILD)/tests/$(1): $(call sanobj,$(2)) $(BUILD)/libmml-san.a
 	$$(Q)$$(CC) $$(SANLDFLAGS) $$^ -o $$@ $$(PKG_LDLIBS) -lcmocka $(3)
 endef
 
+# The object is a target too (not an intermediate make deletes): bpftool and
+# the benches open it by path for inspection.
 define BPF_OBJECT
 SKELS += $(BUILD)/skel/$(1).skel.h
-ALL_TARGETS += $(BUILD)/skel/$(1).skel.h
+ALL_TARGETS += $(BUILD)/bpf/$(1).bpf.o $(BUILD)/skel/$(1).skel.h
 ALL_DEPFILES += $(BUILD)/bpf/$(1).bpf.d
 endef

@@ -16,8 +16,10 @@ static struct mip_key key;
 static void init(void)
 {
 	static const uint8_t secret[16] = { 0x42 };
-	struct mip_ha_cfg cfg = { .max_lifetime = 300, .replay_window = 7,
-				  .reverse = MIP_RT_OPTIONAL, .max_bindings = 16 };
+	struct mip_ha_cfg cfg = { .max_lifetime = 300,
+				  .replay_window = 7,
+				  .reverse = MIP_RT_OPTIONAL,
+				  .max_bindings = 16 };
 	uint8_t home[4] = { 10, 1, 0, 10 }, ha_addr[4] = { 10, 1, 0, 1 };
 	struct mip_key k;
 	uint32_t h;

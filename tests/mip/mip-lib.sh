@@ -45,8 +45,12 @@ ctl() {
 	shift
 	x "$node" "$CTL" -n "$PREFIX-$node" "$@"
 }
-bg() {
-	"$@" &
+# bg_x NODE CMD...: in the background in the node; nsenter execs CMD, so
+# the pid recorded is the command's own.
+bg_x() {
+	local node=$1
+	shift
+	nsenter --net="/run/netns/$PREFIX-$node" -- "$@" &
 	PIDS+=($!)
 }
 
@@ -104,7 +108,8 @@ mip_config() {
 # keyd_start NODE: mmlkeyd in the node, log in $TMP/keyd-NODE.log.
 keyd_start() {
 	local node=$1 i
-	x "$node" "$KEYD" -F -f "$TMP/$node.conf" >>"$TMP/keyd-$node.log" 2>&1 &
+	nsenter --net="/run/netns/$PREFIX-$node" -- "$KEYD" -F -f "$TMP/$node.conf" \
+		>>"$TMP/keyd-$node.log" 2>&1 &
 	KEYD_PID[$node]=$!
 	for i in $(seq 50); do
 		[[ -S /run/mmlipsec/$PREFIX-$node.sock ]] && return 0
@@ -140,7 +145,7 @@ mip_setup() {
 		{ cat "$TMP/bed.log"; echo "the test bed did not come up"; return 1; }
 	# HA: XDP steering on both sides, the worker tunnels plaintext downlink.
 	ctl ha ha attach addr $HA_ADDR cn eth0 fa to-fa1,to-fa2 || return 1
-	bg x ha "$BUILD/mmlworker" --role ha --node "$PREFIX-ha" --port eth0 --port to-fa1 \
+	bg_x ha "$BUILD/mmlworker" --role ha --node "$PREFIX-ha" --port eth0 --port to-fa1 \
 		--port to-fa2 --tun mml0 >"$TMP/worker-ha.log" 2>&1
 	# FA1, FA2: decapsulation and reverse tunnel in XDP.
 	local n coa

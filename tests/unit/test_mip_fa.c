@@ -98,8 +98,9 @@ static int setup(void **state)
 	f->ha = addr(10, 1, 0, 1);
 	f->coa = cfg.coa = addr(10, 0, 2, 2);
 	f->ident = (uint64_t)3970000000U << 32;
-	f->mh = (struct mip_fa_link){ .ifindex = 7, .mac = { 2, 0, 0, 0, 0, 0x10 }, .ip = f->home,
-				      .port = 40000 };
+	f->mh = (struct mip_fa_link){
+		.ifindex = 7, .mac = { 2, 0, 0, 0, 0, 0x10 }, .ip = f->home, .port = 40000
+	};
 	assert_int_equal(loop_new(&f->loop), 0);
 	assert_int_equal(mip_fa_core_new(f->loop, NULL, &cfg, &f->st, &io, &f->fa), 0);
 	assert_int_equal(mip_key_init(&f->key, 300, MIP_ALG_HMAC_MD5, secret, 16), 0);
@@ -275,9 +276,13 @@ static void fa_denials(void **state)
 static void reverse_tunnel_off(void **state)
 {
 	struct fixture *f = *state;
-	struct mip_fa_cfg cfg = { .addr = addr(10, 2, 1, 1), .coa = f->coa, .ifindex = 7,
-				  .max_lifetime = 300, .advert_interval_ms = 1000,
-				  .reverse = MIP_RT_OFF, .pending_timeout_ms = 100,
+	struct mip_fa_cfg cfg = { .addr = addr(10, 2, 1, 1),
+				  .coa = f->coa,
+				  .ifindex = 7,
+				  .max_lifetime = 300,
+				  .advert_interval_ms = 1000,
+				  .reverse = MIP_RT_OFF,
+				  .pending_timeout_ms = 100,
 				  .max_visitors = 4 };
 	struct mip_fa_io io = { .ctx = f, .to_mh = rec_mh, .to_ha = rec_ha, .icmp = rec_icmp };
 	uint8_t msg[256];

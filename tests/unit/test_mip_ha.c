@@ -12,7 +12,6 @@
 
 #include "keyd/mip_ha.h"
 
-
 static uint32_t addr(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
 {
 	uint8_t bytes[4] = { a, b, c, d };
@@ -92,7 +91,7 @@ static size_t request(struct fixture *f, uint8_t *buf, uint8_t flags, uint16_t l
 
 /* Runs the HA on msg and parses its reply (which must exist). */
 static struct mip_reg_reply process(struct fixture *f, const uint8_t *msg, size_t len,
-				   bool *authentic)
+				    bool *authentic)
 {
 	uint8_t out[256];
 	struct mip_reg_reply rep;
@@ -299,8 +298,9 @@ static void policy(void **state)
 static void reverse_tunnel_policy(void **state)
 {
 	struct fixture *f = *state;
-	struct mip_ha_cfg cfg = { .addr = f->ha_addr, .max_lifetime = 600, .replay_window = 7,
-				  .max_bindings = 10 };
+	struct mip_ha_cfg cfg = {
+		.addr = f->ha_addr, .max_lifetime = 600, .replay_window = 7, .max_bindings = 10
+	};
 	struct mip_key k;
 	uint8_t msg[256];
 	size_t len;

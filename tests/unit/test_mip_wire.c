@@ -64,7 +64,8 @@ static void request_encode(void **state)
 		.coa = addr(10, 0, 2, 2),
 		.ident = 0xe9a1b2c312345678ULL,
 		.has_prev_fa = true,
-		.prev_fa = { .lifetime = 300, .prev_fa = addr(10, 2, 1, 1),
+		.prev_fa = { .lifetime = 300,
+			     .prev_fa = addr(10, 2, 1, 1),
 			     .new_coa = addr(10, 0, 3, 2) },
 	};
 	uint8_t buf[128], want[128];
@@ -346,7 +347,7 @@ static void reply_rejections(void **state)
 	assert_int_equal(mip_parse_reply(msg, len - 3, &rep, &err), -EBADMSG);
 	assert_int_equal(err.reason, MIP_R_EXT_LENGTH);
 	assert_int_equal(err.have - err.want, 3); /* "runs 3 bytes past the end" */
-	msg[20] = 99; /* unknown, non-skippable */
+	msg[20] = 99;				  /* unknown, non-skippable */
 	assert_int_equal(mip_parse_reply(msg, len, &rep, &err), -EBADMSG);
 	assert_int_equal(err.reason, MIP_R_EXT_UNKNOWN);
 	assert_int_equal(err.ext_type, 99);
@@ -378,12 +379,12 @@ static void advert_rejections(void **state)
 	assert_int_equal(err.reason, MIP_R_TRUNCATED);
 
 	/* Rebuild variants with a correct checksum each. */
-#define REPAIR(buf, n)                                                                             \
-	do {                                                                                       \
-		(buf)[2] = (buf)[3] = 0;                                                           \
-		uint16_t c = mip_csum(buf, n, 0);                                                  \
-		(buf)[2] = (uint8_t)(c >> 8);                                                      \
-		(buf)[3] = (uint8_t)c;                                                             \
+#define REPAIR(buf, n)                            \
+	do {                                      \
+		(buf)[2] = (buf)[3] = 0;          \
+		uint16_t c = mip_csum(buf, n, 0); \
+		(buf)[2] = (uint8_t)(c >> 8);     \
+		(buf)[3] = (uint8_t)c;            \
 	} while (0)
 	msg[5] = 3; /* address entry size */
 	REPAIR(msg, len);
