@@ -95,6 +95,7 @@ help:
 	@echo "  make bench-codec   ML-ESP/ESP codec throughput vs raw OpenSSL AEAD"
 	@echo "  make bench-mlike   ML-IKE initialisation timings (paper Tables 2/3), medians of 20"
 	@echo "  make fuzz-ike      the IKE fuzzers, FUZZ_TIME seconds each"
+	@echo "  make exp-reno      pure TCP Reno vs bit-error rate on the test bed (PROFILE=quick|paper)"
 	@echo "  make vmlinux       regenerate vmlinux.h from the running kernel"
 	@echo "  make fmt           clang-format the C sources"
 	@echo "  V=1                show full commands"

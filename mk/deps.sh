@@ -9,7 +9,7 @@ pkgs=(
 	gcc make pkg-config clang llvm bpftool libbpf-dev libxdp-dev libssl-dev
 	libjson-c-dev libconfig-dev libmnl-dev libcmocka-dev
 	# test bed, experiments, captures
-	iproute2 ethtool iperf3 tshark gnuplot-nox procps psmisc python3
+	iproute2 ethtool iperf3 tshark gnuplot-nox procps psmisc python3 util-linux iputils-ping
 	# ML-IKE: libFuzzer runtime for the parser fuzzers, strongSwan for interop tests
 	libclang-rt-14-dev strongswan-charon strongswan-swanctl libcharon-extra-plugins
 	libstrongswan-standard-plugins

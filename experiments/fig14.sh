@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# The paper's Fig. 14: throughput of a CN -> MH file transfer vs the wireless
+# link's bit-error rate, for one or more configurations.
+#
+#   experiments/fig14.sh [--profile quick|paper] [--config NAME[,NAME...]]
+#                        [--tcp paper|modern] [--runs N] [--bytes N] [--delay MS]
+#                        [--bers "0 1/8M ..."] [--out DIR]
+#
+# Profiles (docs/results.md):
+#   paper  10 MB, 5 runs a point, 2 Mbit/s, 100 ms WAN delay each way, paper TCP
+#   quick  1 MB, 2 runs a point, otherwise the same (about 10 minutes)
+# --tcp picks the bed's TCP profile (docs/testbed.md): paper (the default:
+# Reno without SACK, RACK, early retransmit and F-RTO; 64 KB sender buffer)
+# or modern (Reno with today's loss recovery).
+# Configurations are experiments/configs/NAME.sh (see reno.sh for the hook).
+# The bit-error rate applies to both directions of the MH's wireless link.
+#
+# Writes OUT/results.csv (one line per run), OUT/table.md (mean and standard
+# deviation per point), OUT/fig14.png; prints progress and the table.
+set -uo pipefail
+EXP_DIR=$(cd "$(dirname "$0")" && pwd)
+source "$EXP_DIR/../tests/netns/lib.sh"
+need_root
+
+PROFILE=quick CONFIGS=reno TCP=paper RUNS="" BYTES="" DELAY=100 OUT=""
+BERS="0 1/8M 1/4M 1/2M 1/1M 1/512K 1/256K 1/128K 1/64K"
+MH=10.1.0.10
+
+usage() {
+	sed -n '5,8p' "$0" | sed 's/^# \{0,1\}//'
+	exit 2
+}
+
+while [[ $# -gt 0 ]]; do
+	[[ $# -ge 2 ]] || usage
+	case $1 in
+	--profile) PROFILE=$2 ;;
+	--config) CONFIGS=$2 ;;
+	--tcp) TCP=$2 ;;
+	--runs) RUNS=$2 ;;
+	--bytes) BYTES=$2 ;;
+	--delay) DELAY=$2 ;;
+	--bers) BERS=$2 ;;
+	--out) OUT=$2 ;;
+	*) usage ;;
+	esac
+	shift 2
+done
+case $PROFILE in
+paper) : "${RUNS:=5}" "${BYTES:=10485760}" ;;
+quick) : "${RUNS:=2}" "${BYTES:=1048576}" ;;
+*) echo "fig14: profile \"$PROFILE\": expected quick or paper" >&2; exit 2 ;;
+esac
+[[ $TCP =~ ^(paper|modern)$ ]] || { echo "fig14: --tcp: expected paper or modern" >&2; exit 2; }
+IFS=, read -r -a CONFIG_LIST <<<"$CONFIGS"
+for c in "${CONFIG_LIST[@]}"; do
+	[[ -f $EXP_DIR/configs/$c.sh ]] || {
+		echo "fig14: no configuration \"$c\" (experiments/configs/: $(ls "$EXP_DIR/configs" | sed 's/\.sh$//' | xargs))" >&2
+		exit 2
+	}
+done
+OUT=${OUT:-$EXP_DIR/out/fig14-$PROFILE-$TCP-$(date +%Y%m%d-%H%M%S)}
+mkdir -p "$OUT"
+CSV=$OUT/results.csv
+echo "config,profile,tcp,delay_ms,ber_label,ber,run,bytes,seconds,goodput_bps,sha256_ok,frames_down,lost_down,frames_up,lost_up" >"$CSV"
+
+progress() { echo "[fig14 $(date +%H:%M:%S)] $*"; }
+
+# "passed_frames=.. passed_bits=.. lost_frames=.. lost_bits=.." -> "frames lost"
+link_counts() { bed stats fa1 "$1" | tr ' ' '\n' | sed 's/.*=//' | xargs | awk '{print $1 + $3, $3}'; }
+
+ber_value() { awk -v t="$1" 'BEGIN { n = split(t, a, "/"); if (n == 1) { print t + 0; exit }
+	d = a[2]; m = 1; if (d ~ /K$/) m = 1024; if (d ~ /M$/) m = 1048576; sub(/[KM]$/, "", d)
+	printf "%.6g\n", a[1] / (d * m) }'; }
+
+# One transfer; appends a CSV line and prints a progress line.
+run_one() {
+	local config=$1 ber=$2 run=$3 port=$4 rx sent fd0 ld0 fu0 lu0 fd1 ld1 fu1 lu1 bps secs ok
+	read -r fd0 ld0 < <(link_counts down)
+	read -r fu0 lu0 < <(link_counts up)
+	rx=$(mktemp)
+	bg_on mh "$BUILD/mml-xfer" recv -p "$port" -t 120 >"$rx"
+	sent=$(on cn "$BUILD/mml-xfer" send -c $MH -p "$port" -n "$BYTES" -s "$run" -t 120 | field sha256)
+	wait "${BG_PIDS[-1]}"
+	BG_PIDS=()
+	read -r fd1 ld1 < <(link_counts down)
+	read -r fu1 lu1 < <(link_counts up)
+	bps=$(field goodput_bps <"$rx")
+	secs=$(field seconds <"$rx")
+	ok=0
+	[[ -n $sent && $(field sha256 <"$rx") == "$sent" ]] && ok=1
+	rm -f "$rx"
+	echo "$config,$PROFILE,$TCP,$DELAY,$ber,$(ber_value "$ber"),$run,$BYTES,${secs:-},${bps:-},$ok,$((fd1 - fd0)),$((ld1 - ld0)),$((fu1 - fu0)),$((lu1 - lu0))" >>"$CSV"
+	progress "$config ber=$ber run $run/$RUNS: $(awk -v b="${bps:-0}" -v s="${secs:-0}" \
+		'BEGIN { printf "%.2f Mbit/s in %.1f s", b / 1e6, s }'), frames lost $((ld1 - ld0))/$((fd1 - fd0)) down $((lu1 - lu0))/$((fu1 - fu0)) up, sha256 $([[ $ok == 1 ]] && echo ok || echo MISMATCH)"
+}
+
+run_config() {
+	local config=$1 ber run port=6000
+	# shellcheck source=/dev/null
+	source "$EXP_DIR/configs/$config.sh"
+	progress "$config: $CONFIG_DESCRIPTION; bed up (tcp $TCP, delay $DELAY ms each way, 2 Mbit/s)"
+	bed_start --profile "$TCP" --routing "$CONFIG_ROUTING" --delay "$DELAY" || return 1
+	config_setup || { config_teardown; bed_stop; return 1; }
+	for ber in $BERS; do
+		bed set ber "$ber" >/dev/null || { echo "fig14: bad BER $ber" >&2; break; }
+		for run in $(seq "$RUNS"); do
+			port=$((port + 1))
+			run_one "$config" "$ber" "$run" "$port"
+		done
+	done
+	config_teardown
+	bed_stop >/dev/null
+}
+
+# Mean and sample standard deviation of the goodput per (config, BER), in
+# Mbit/s, in the order the points were measured.
+make_table() {
+	awk -F, 'NR > 1 {
+		k = $1 SUBSEP $5
+		if (!(k in n)) { order[++m] = k; cfg[k] = $1; lab[k] = $5 }
+		n[k]++; s[k] += $10 / 1e6; ss[k] += ($10 / 1e6) ^ 2; bad[k] += ($11 != 1) }
+	END {
+		print "| configuration | BER | runs | throughput mean (Mbit/s) | stdev | sha256 |"
+		print "|---|---|---|---|---|---|"
+		for (i = 1; i <= m; i++) {
+			k = order[i]; mean = s[k] / n[k]
+			var = n[k] > 1 ? (ss[k] - n[k] * mean * mean) / (n[k] - 1) : 0
+			printf "| %s | %s | %d | %.3f | %.3f | %s |\n", cfg[k], lab[k], n[k], mean,
+				sqrt(var > 0 ? var : 0), bad[k] ? bad[k] " mismatch" : "ok" } }' "$CSV"
+}
+
+make_plot() {
+	local config series="" dat
+	for config in "${CONFIG_LIST[@]}"; do
+		dat=$OUT/$config.dat
+		awk -F, -v c="$config" 'NR > 1 && $1 == c {
+			if (!($5 in n)) order[++m] = $5
+			n[$5]++; s[$5] += $10 / 1e6; ss[$5] += ($10 / 1e6) ^ 2 }
+			END { for (i = 1; i <= m; i++) { k = order[i]; mean = s[k] / n[k]
+				var = n[k] > 1 ? (ss[k] - n[k] * mean * mean) / (n[k] - 1) : 0
+				printf "%s %.4f %.4f\n", k, mean, sqrt(var > 0 ? var : 0) } }' "$CSV" >"$dat"
+		series+="${series:+, }'$dat' using 0:2:3:xtic(1) with yerrorlines title '$config'"
+	done
+	gnuplot <<-EOF
+		set terminal pngcairo size 900,560
+		set output '$OUT/fig14.png'
+		set title "Throughput vs bit-error rate ($PROFILE profile, TCP $TCP, ${DELAY} ms WAN delay, 2 Mbit/s, $BYTES bytes, $RUNS runs)"
+		set xlabel 'bit-error rate (1 error per N bits)'
+		set ylabel 'throughput (Mbit/s)'
+		set yrange [0:2.1]
+		set grid ytics
+		set key bottom left
+		plot $series
+	EOF
+}
+
+START=$SECONDS
+progress "profile $PROFILE: $BYTES bytes, $RUNS runs a point, configurations ${CONFIG_LIST[*]}, output $OUT"
+for config in "${CONFIG_LIST[@]}"; do
+	run_config "$config" || progress "$config: FAILED"
+done
+make_table | tee "$OUT/table.md"
+make_plot 2>"$OUT/gnuplot.log" && progress "plot: $OUT/fig14.png" || progress "plot failed: $OUT/gnuplot.log"
+progress "done in $((SECONDS - START)) s: $CSV"

@@ -1,0 +1,688 @@
+#!/usr/bin/env bash
+# The mmlipsec test bed: the paper's topology (its Figs. 3 and 13) from network
+# namespaces and veth pairs on one machine. docs/testbed.md has the diagram,
+# the address plan, the design of the emulated wireless medium and the knobs.
+#
+#   bed.sh [-p PREFIX] up [--profile paper|modern] [--routing static|none] [--delay MS]
+#                         [--rate KBIT] [--ber BER] [--queue PKTS] [--at fa1|fa2]
+#   bed.sh [-p PREFIX] down
+#   bed.sh [-p PREFIX] exec NODE CMD [ARG...]       NODE: cn wan ha fa1 fa2 air mh
+#   bed.sh [-p PREFIX] handoff fa1|fa2
+#   bed.sh [-p PREFIX] set KNOB VALUE | get KNOB | knobs
+#   bed.sh [-p PREFIX] stats fa1|fa2 down|up        bit-error counters of one direction
+#   bed.sh [-p PREFIX] show | ns NODE
+#   bed.sh new-prefix | list
+#
+# The prefix names every namespace (PREFIX-cn, ...) and pin directory
+# (/sys/fs/bpf/mmlipsec/PREFIX-air/). It comes from -p, else $MMLB_PREFIX,
+# else (for every command but up) the only bed on the machine. `up` prints
+# MMLB_PREFIX=... on stdout. What up creates is recorded, as it is created, in
+# /run/mmlipsec-bed/PREFIX/created; down removes exactly that, so it also
+# cleans a bed whose up failed half-way, and never touches anything else.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOP=$(cd "$HERE/../.." && pwd)
+BUILD=${BUILD:-$TOP/build}
+[[ $BUILD == /* ]] || BUILD=$TOP/$BUILD
+STATE_ROOT=${MMLB_STATE_ROOT:-/run/mmlipsec-bed}
+PIN_ROOT=${MMLB_PIN_ROOT:-/sys/fs/bpf/mmlipsec}
+
+NODES=(cn wan ha fa1 fa2 air mh)
+CELLS=(fa1 fa2)
+DIRS=(down up)
+MH_HOME=10.1.0.10
+HA_HOME=10.1.0.1
+
+# Knob defaults (bed.sh set/get; docs/testbed.md "Knobs").
+declare -A KNOB_DEFAULT=(
+	[profile]=modern [routing]=static [cc]=reno
+	[delay.down]=0 [delay.up]=0
+	[rate.fa1.down]=2000 [rate.fa1.up]=2000 [rate.fa2.down]=2000 [rate.fa2.up]=2000
+	[ber.fa1.down]=0 [ber.fa1.up]=0 [ber.fa2.down]=0 [ber.fa2.up]=0
+	[queue]=100 [prio_dscp]=46 [handoff_gap_ms]=0 [assoc]=fa1
+)
+
+die() {
+	echo "bed: $*" >&2
+	exit 1
+}
+log() { echo "bed: $*" >&2; }
+now() { date +%s.%N; }
+
+# ---------------------------------------------------------------- prefix, state
+
+new_prefix() {
+	local p
+	for _ in 1 2 3 4 5 6 7 8; do
+		p=mmlb$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
+		[[ -e $STATE_ROOT/$p || -e /run/netns/$p-cn ]] || {
+			echo "$p"
+			return 0
+		}
+	done
+	die "cannot find a free prefix"
+}
+
+valid_prefix() { [[ $1 =~ ^[a-z][a-z0-9]{1,11}$ ]]; }
+
+resolve_prefix() {
+	local beds
+	if [[ -z ${PREFIX:-} ]]; then
+		PREFIX=${MMLB_PREFIX:-}
+	fi
+	if [[ -z $PREFIX ]]; then
+		mapfile -t beds < <(find "$STATE_ROOT" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' 2>/dev/null)
+		[[ ${#beds[@]} -eq 1 ]] || die "which bed? give -p PREFIX or MMLB_PREFIX (beds: ${beds[*]:-none})"
+		PREFIX=${beds[0]}
+	fi
+	valid_prefix "$PREFIX" || die "bad prefix \"$PREFIX\" (expected [a-z][a-z0-9]{1,11})"
+	STATE=$STATE_ROOT/$PREFIX
+}
+
+need_bed() { [[ -d $STATE ]] || die "no bed $PREFIX (no $STATE)"; }
+
+# Every object is recorded before (namespaces, pins) or right after (pids) it
+# exists, so that down finds it even if up dies in between.
+record() { echo "$*" >>"$STATE/created"; }
+
+knob_get() {
+	local v
+	v=$(sed -n "s/^$1=//p" "$STATE/knobs" 2>/dev/null | tail -n1)
+	echo "${v:-${KNOB_DEFAULT[$1]}}"
+}
+
+knob_put() {
+	local tmp=$STATE/knobs.tmp
+	{ grep -v "^$1=" "$STATE/knobs" 2>/dev/null || true; echo "$1=$2"; } >"$tmp"
+	mv "$tmp" "$STATE/knobs"
+}
+
+event() {
+	local line
+	line="$(now) $*"
+	echo "$line" >>"$STATE/events"
+	echo "bed: $line"
+}
+
+# ---------------------------------------------------------------- running in nodes
+
+ns() { echo "$PREFIX-$1"; }
+
+# Quick: enter only the network namespace (ip/tc have -n; sysctl, ethtool and
+# our tools only need the netns; /sys still shows the root namespace).
+nx() {
+	local node=$1
+	shift
+	nsenter --net="/run/netns/$(ns "$node")" -- "$@"
+}
+
+# For users (replaces the shell, so the caller's pid is the command's): the
+# netns plus a private mount namespace whose /sys describes the
+# node (as `ip netns exec` does) but which keeps the machine's bpffs at
+# /sys/fs/bpf, so pinned maps are shared with every other node and tool.
+node_exec() {
+	local node=$1
+	shift
+	[[ -e /run/netns/$(ns "$node") ]] || die "no node $node in bed $PREFIX"
+	exec nsenter --net="/run/netns/$(ns "$node")" -- \
+		unshare --mount --propagation slave -- \
+		sh -c 'mount --bind /sys/fs/bpf "$0" && mount -t sysfs sysfs /sys &&
+		       mount --move "$0" /sys/fs/bpf && exec "$@"' "$STATE/hold" "$@"
+}
+
+# ---------------------------------------------------------------- building
+
+ensure_bpffs() {
+	[[ $(stat -f -c %T /sys/fs/bpf 2>/dev/null) == bpf_fs ]] && return 0
+	log "mounting bpffs at /sys/fs/bpf (left mounted: it is shared by every user)"
+	mount -t bpf bpf /sys/fs/bpf
+}
+
+add_node() {
+	local name
+	name=$(ns "$1")
+	[[ -e /run/netns/$name ]] && die "namespace $name exists already"
+	record ns "$name"
+	# The node's pin directory (the product's daemons pin under it too).
+	record pin "$PIN_ROOT/$name"
+	ip netns add "$name"
+	ip -n "$name" link set lo up
+	# IPv4 only: no IPv6 router/neighbour chatter on the emulated links.
+	nx "$1" sysctl -q -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+	nx "$1" sysctl -q -w net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
+}
+
+# A veth pair made directly inside the two namespaces: the root namespace
+# never sees it.
+wire() {
+	local n1=$1 if1=$2 n2=$3 if2=$4
+	ip link add name "$if1" netns "$(ns "$n1")" type veth peer name "$if2" netns "$(ns "$n2")"
+	ip -n "$(ns "$n1")" link set "$if1" up
+	ip -n "$(ns "$n2")" link set "$if2" up
+}
+
+# Frames on the veth "wire" carry complete checksums (as a real NIC puts them
+# on the air) and no GSO/GRO super-frames: the delay line and later the
+# AF_XDP workers read raw frames, and the bit-error model must see every
+# frame at its real length.
+offloads_off() {
+	local node=$1 dev
+	shift
+	for dev in "$@"; do
+		nx "$node" ethtool -K "$dev" tx off gso off gro off >/dev/null 2>&1 ||
+			nx "$node" ethtool -K "$dev" tx off gso off >/dev/null
+	done
+}
+
+build_topology() {
+	local node
+	for node in "${NODES[@]}"; do add_node "$node"; done
+	wire cn eth0 wan to-cn
+	wire ha eth0 wan to-ha
+	wire ha to-fa1 fa1 eth0
+	wire ha to-fa2 fa2 eth0
+	wire fa1 wlan0 air c1-fa
+	wire fa2 wlan0 air c2-fa
+	wire mh wlan0 air mh
+	local c
+	for c in 1 2; do
+		wire air "c$c-dl-q" air "c$c-dl-rx"
+		wire air "c$c-ul-q" air "c$c-ul-rx"
+	done
+	offloads_off cn eth0
+	offloads_off wan to-cn to-ha
+	offloads_off ha eth0 to-fa1 to-fa2
+	offloads_off fa1 eth0 wlan0
+	offloads_off fa2 eth0 wlan0
+	offloads_off mh wlan0
+	offloads_off air c1-fa c2-fa mh c1-dl-q c1-dl-rx c1-ul-q c1-ul-rx \
+		c2-dl-q c2-dl-rx c2-ul-q c2-ul-rx
+}
+
+address_plan() {
+	ip -n "$(ns cn)" addr add 10.0.1.1/24 dev eth0
+	ip -n "$(ns cn)" route add default via 10.0.1.254
+	ip -n "$(ns ha)" addr add 10.0.1.254/24 dev eth0
+	ip -n "$(ns ha)" addr add 10.0.2.1/24 dev to-fa1
+	ip -n "$(ns ha)" addr add 10.0.3.1/24 dev to-fa2
+	ip -n "$(ns ha)" addr add $HA_HOME/32 dev lo
+	ip -n "$(ns ha)" route add 10.2.1.0/24 via 10.0.2.2
+	ip -n "$(ns ha)" route add 10.2.2.0/24 via 10.0.3.2
+	ip -n "$(ns fa1)" addr add 10.0.2.2/24 dev eth0
+	ip -n "$(ns fa1)" addr add 10.2.1.1/24 dev wlan0
+	ip -n "$(ns fa1)" route add default via 10.0.2.1
+	ip -n "$(ns fa2)" addr add 10.0.3.2/24 dev eth0
+	ip -n "$(ns fa2)" addr add 10.2.2.1/24 dev wlan0
+	ip -n "$(ns fa2)" route add default via 10.0.3.1
+	ip -n "$(ns mh)" addr add $MH_HOME/32 dev wlan0
+	local node
+	for node in ha fa1 fa2; do nx "$node" sysctl -q -w net.ipv4.ip_forward=1; done
+}
+
+# Plain kernel forwarding toward the MH's home address through the FA it is
+# associated with ("routing static"): what Mobile IP will do later.
+static_routes() {
+	local fa=$1 other=fa1 n=${1#fa}
+	[[ $fa == fa1 ]] && other=fa2
+	local other_n=${other#fa}
+	ip -n "$(ns ha)" route replace $MH_HOME/32 via "10.0.$((n + 1)).2"
+	ip -n "$(ns "$other")" route del $MH_HOME/32 dev wlan0 2>/dev/null || true
+	ip -n "$(ns "$fa")" route replace $MH_HOME/32 dev wlan0 scope link
+	ip -n "$(ns mh)" route replace "10.2.$n.1/32" dev wlan0 scope link
+	ip -n "$(ns mh)" route replace default via "10.2.$n.1" dev wlan0
+	ip -n "$(ns mh)" route del "10.2.$other_n.1/32" dev wlan0 2>/dev/null || true
+}
+
+# ---------------------------------------------------------------- TCP profiles
+
+apply_profile() {
+	local profile cc node
+	profile=$(knob_get profile)
+	cc=$(knob_get cc)
+	for node in cn wan ha fa1 fa2 mh; do
+		nx "$node" sysctl -q -w net.ipv4.tcp_congestion_control="$cc" \
+			net.ipv4.tcp_no_metrics_save=1
+		case $profile in
+		paper)
+			nx "$node" sysctl -q -w net.ipv4.tcp_sack=0 net.ipv4.tcp_dsack=0 \
+				net.ipv4.tcp_recovery=0 net.ipv4.tcp_early_retrans=0 net.ipv4.tcp_frto=0
+			;;
+		modern)
+			nx "$node" sysctl -q -w net.ipv4.tcp_sack=1 net.ipv4.tcp_dsack=1 \
+				net.ipv4.tcp_recovery=1 net.ipv4.tcp_early_retrans=3 net.ipv4.tcp_frto=2
+			;;
+		*) die "profile \"$profile\": expected paper or modern" ;;
+		esac
+	done
+	# The paper's 65,535-byte sender buffer: SO_SNDBUF 65535, which the kernel
+	# doubles for its bookkeeping, i.e. tcp_wmem 131070 for every CN socket.
+	if [[ $profile == paper ]]; then
+		nx cn sysctl -q -w net.ipv4.tcp_wmem="4096 131070 131070"
+	else
+		nx cn sysctl -q -w net.ipv4.tcp_wmem="4096 16384 4194304"
+	fi
+}
+
+# ---------------------------------------------------------------- the air node
+
+cell_no() { echo "${1#fa}"; }
+
+htb_classes() {
+	local dev=$1 rate=$2 verb=$3
+	local half=$(((rate + 1) / 2))
+	tc -n "$(ns air)" class "$verb" dev "$dev" parent 1: classid 1:1 htb \
+		rate "${rate}kbit" ceil "${rate}kbit" quantum 1514
+	tc -n "$(ns air)" class "$verb" dev "$dev" parent 1:1 classid 1:10 htb \
+		rate "${half}kbit" ceil "${rate}kbit" prio 0 quantum 1514
+	tc -n "$(ns air)" class "$verb" dev "$dev" parent 1:1 classid 1:20 htb \
+		rate "$((rate - half))kbit" ceil "${rate}kbit" prio 1 quantum 1514
+}
+
+# One direction's air time: htb on the queue veth's egress. Class 1:10 takes
+# frames whose outer IPv4 DSCP is prio_dscp (SNOOP's local retransmissions),
+# 1:20 everything else; 1:10 is dequeued first whenever both have frames.
+setup_queue() {
+	local dev=$1 rate=$2 queue dscp
+	queue=$(knob_get queue)
+	dscp=$(knob_get prio_dscp)
+	tc -n "$(ns air)" qdisc add dev "$dev" root handle 1: htb default 20
+	htb_classes "$dev" "$rate" add
+	tc -n "$(ns air)" qdisc add dev "$dev" parent 1:10 handle 10: pfifo limit "$queue"
+	tc -n "$(ns air)" qdisc add dev "$dev" parent 1:20 handle 20: pfifo limit "$queue"
+	tc -n "$(ns air)" filter add dev "$dev" parent 1: prio 1 protocol ip \
+		u32 match ip dsfield $((dscp << 2)) 0xfc flowid 1:10
+}
+
+ber_dev() { echo "c$(cell_no "$1")-$([[ $2 == down ]] && echo dl || echo ul)-rx"; }
+
+mml_link() { "$BUILD/mml-link" -N "$(ns air)" "$@"; }
+
+air_pins() { echo "$PIN_ROOT/$(ns air)/air"; }
+
+ifindex() { ip -n "$(ns "$1")" -o link show dev "$2" | cut -d: -f1; }
+
+# A u32 as the 4 little-endian bytes bpftool takes.
+le32() { printf '%d %d %d %d' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255)); }
+
+# Frames entering DEV leave through TARGET unchanged (L2 transparent, MAC
+# addresses included), or are dropped (TARGET "drop"): bpf/air_fwd.bpf.c reads
+# the pinned air_ports map. Rewriting an entry also zeroes its counters.
+connect() {
+	local dev=$1 target=$2 to=0
+	[[ $target == drop ]] || to=$(ifindex air "$target")
+	# shellcheck disable=SC2046 # le32 yields 4 words on purpose
+	bpftool map update pinned "$(air_pins)/air_ports" key $(le32 "$(ifindex air "$dev")") \
+		value $(le32 "$to") 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
+}
+
+# The forwarder runs at the port's TC ingress, at prio 2: after the
+# bit-error filter (prio 1) on the ports that have one.
+forward_from() {
+	nx air tc filter add dev "$1" ingress prio 2 handle 1 bpf da object-pinned "$(air_pins)/air_fwd"
+}
+
+build_air() {
+	local cell c dir dev
+	(umask 077 && mkdir -p "$(air_pins)")
+	bpftool prog load "$BUILD/bpf/air_fwd.bpf.o" "$(air_pins)/air_fwd" pinmaps "$(air_pins)"
+	for dev in mh c1-fa c2-fa c1-dl-rx c1-ul-rx c2-dl-rx c2-ul-rx; do
+		tc -n "$(ns air)" qdisc add dev "$dev" clsact
+		forward_from "$dev"
+	done
+	connect mh drop
+	for cell in "${CELLS[@]}"; do
+		c=$(cell_no "$cell")
+		setup_queue "c$c-dl-q" "$(knob_get "rate.$cell.down")"
+		setup_queue "c$c-ul-q" "$(knob_get "rate.$cell.up")"
+		# FA -> downlink queue -> (air time) -> bit errors -> MH if associated
+		connect "c$c-fa" "c$c-dl-q"
+		connect "c$c-dl-rx" drop
+		# MH (if associated) -> uplink queue -> (air time) -> bit errors -> FA
+		connect "c$c-ul-rx" "c$c-fa"
+		for dir in "${DIRS[@]}"; do
+			mml_link -n "$(ns air)" ber attach dev "$(ber_dev "$cell" "$dir")" \
+				hook ingress prio 1 "$(knob_get "ber.$cell.$dir")"
+		done
+	done
+	# The FAs' and the MH's XDP programs will XDP_REDIRECT into their wireless
+	# veths; the air-side peer accepts such frames only while it runs XDP.
+	for dev in c1-fa c2-fa mh; do
+		ip -n "$(ns air)" link set dev "$dev" xdpdrv obj "$BUILD/bpf/xdp_pass.bpf.o" sec xdp
+	done
+	# Attaching XDP may turn a veth's GRO back on.
+	offloads_off air c1-fa c2-fa mh
+}
+
+associate() {
+	local cell=$1 c
+	c=$(cell_no "$cell")
+	connect mh "c$c-ul-q"
+	connect "c$c-dl-rx" mh
+	knob_put assoc "$cell"
+}
+
+disassociate() {
+	local cell=$1 c
+	c=$(cell_no "$cell")
+	connect "c$c-dl-rx" drop
+	connect mh drop
+}
+
+# ---------------------------------------------------------------- the wan node
+
+start_delayline() {
+	local ready=$STATE/delayline.ready pid i
+	rm -f "$ready"
+	setsid "$BUILD/mml-delayline" -n "$(ns wan)" -d "$(knob_get delay.down)" \
+		-D "$(knob_get delay.up)" -r "$ready" to-cn to-ha \
+		</dev/null >>"$STATE/delayline.log" 2>&1 &
+	pid=$!
+	record pid "$pid" mml-delayline
+	echo "$pid" >"$STATE/delayline.pid"
+	for i in $(seq 100); do
+		[[ -e $ready ]] && return 0
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	tail -n 5 "$STATE/delayline.log" >&2 || true
+	die "the delay line did not start"
+}
+
+# Kill a process we started, by pid, if it still is what we started.
+stop_pid() {
+	local pid=$1 comm=$2 i
+	[[ $(cat "/proc/$pid/comm" 2>/dev/null) == "${comm:0:15}" ]] || return 0
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for i in $(seq 60); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.05
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+}
+
+stop_delayline() {
+	[[ -e $STATE/delayline.pid ]] || return 0
+	stop_pid "$(cat "$STATE/delayline.pid")" mml-delayline
+	rm -f "$STATE/delayline.pid"
+}
+
+# ---------------------------------------------------------------- commands
+
+cmd_up() {
+	local opt val
+	[[ -z ${PREFIX:-} ]] && PREFIX=${MMLB_PREFIX:-$(new_prefix)}
+	valid_prefix "$PREFIX" || die "bad prefix \"$PREFIX\""
+	STATE=$STATE_ROOT/$PREFIX
+	[[ -e $STATE ]] && die "bed $PREFIX exists already ($STATE)"
+	for exe in mml-link mml-delayline bpf/xdp_pass.bpf.o; do
+		[[ -e $BUILD/$exe ]] || die "missing $BUILD/$exe: run make"
+	done
+	mkdir -p "$STATE/hold"
+	: >"$STATE/created"
+	: >"$STATE/knobs"
+	while [[ $# -gt 0 ]]; do
+		opt=$1
+		val=${2:-}
+		[[ $# -ge 2 ]] || die "up: $opt needs a value"
+		shift 2
+		case $opt in
+		--profile) knob_put profile "$val" ;;
+		--routing) knob_put routing "$val" ;;
+		--delay) knob_put delay.down "$val"; knob_put delay.up "$val" ;;
+		--rate) for k in rate.fa1.down rate.fa1.up rate.fa2.down rate.fa2.up; do knob_put "$k" "$val"; done ;;
+		--ber) for k in ber.fa1.down ber.fa1.up ber.fa2.down ber.fa2.up; do knob_put "$k" "$val"; done ;;
+		--queue) knob_put queue "$val" ;;
+		--at) knob_put assoc "$val" ;;
+		*) die "up: unknown option \"$opt\"" ;;
+		esac
+	done
+	validate_knobs
+	# A failing up leaves nothing behind.
+	trap 'up_failed' EXIT
+	ensure_bpffs
+	build_topology
+	address_plan
+	apply_profile
+	build_air
+	# For the cleanup suite: an up that fails half-way must leave nothing.
+	[[ ${MMLB_FAULT:-} != after-air ]] || die "fault injected after the air node (MMLB_FAULT)"
+	associate "$(knob_get assoc)"
+	[[ $(knob_get routing) == static ]] && static_routes "$(knob_get assoc)"
+	start_delayline
+	trap - EXIT
+	event "up $PREFIX profile $(knob_get profile) routing $(knob_get routing) at $(knob_get assoc)"
+	echo "MMLB_PREFIX=$PREFIX"
+}
+
+up_failed() {
+	log "up failed, removing what it made"
+	cmd_down >/dev/null 2>&1 || true
+}
+
+validate_knobs() {
+	local cell dir v
+	[[ $(knob_get profile) =~ ^(paper|modern)$ ]] || die "profile: expected paper or modern"
+	[[ $(knob_get routing) =~ ^(static|none)$ ]] || die "routing: expected static or none"
+	[[ $(knob_get assoc) =~ ^fa[12]$ ]] || die "at: expected fa1 or fa2"
+	[[ $(knob_get queue) =~ ^[1-9][0-9]*$ ]] || die "queue: expected packets > 0"
+	for dir in down up; do
+		v=$(knob_get "delay.$dir")
+		[[ $v =~ ^[0-9]+(\.[0-9]+)?$ ]] && awk "BEGIN{exit !($v <= 200)}" ||
+			die "delay: expected 0..200 ms, got \"$v\""
+		for cell in "${CELLS[@]}"; do
+			[[ $(knob_get "rate.$cell.$dir") =~ ^[1-9][0-9]*$ ]] || die "rate: expected kbit/s > 0"
+		done
+	done
+}
+
+cmd_down() {
+	local kind what extra i lines
+	need_bed
+	[[ -s $STATE/created ]] || { rm -rf "$STATE"; return 0; }
+	mapfile -t lines <"$STATE/created"
+	# Processes first (they hold sockets and XDP programs), then pins, then
+	# namespaces (which takes their links, qdiscs and filters with them).
+	for ((i = ${#lines[@]} - 1; i >= 0; i--)); do
+		read -r kind what extra <<<"${lines[i]}"
+		[[ $kind == pid ]] && stop_pid "$what" "$extra"
+	done
+	for ((i = ${#lines[@]} - 1; i >= 0; i--)); do
+		read -r kind what extra <<<"${lines[i]}"
+		case $kind in
+		pin) [[ $what == "$PIN_ROOT/$PREFIX-"* ]] && rm -rf "$what" ;;
+		ns) kill_leftovers "$what"; ip netns del "$what" 2>/dev/null || true ;;
+		esac
+	done
+	rm -rf "$STATE"
+	echo "bed: $PREFIX down"
+}
+
+# Processes somebody started inside the bed's namespaces (servers of a test
+# that died) would keep a deleted namespace alive with its links: stop them.
+kill_leftovers() {
+	local name=$1 pid
+	[[ -e /run/netns/$name ]] || return 0
+	for pid in $(ip netns pids "$name" 2>/dev/null); do
+		log "stopping pid $pid ($(cat "/proc/$pid/comm" 2>/dev/null)) left in $name"
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+}
+
+cmd_handoff() {
+	local to=${1:-} from gap
+	[[ $to =~ ^fa[12]$ ]] || die "handoff: expected fa1 or fa2"
+	need_bed
+	from=$(knob_get assoc)
+	[[ $from != "$to" ]] || die "handoff: the MH is at $to already"
+	gap=$(knob_get handoff_gap_ms)
+	# 802.11 re-association as IP sees it: carrier lost on the MH's wlan0,
+	# (gap), carrier back through the new cell.
+	ip -n "$(ns air)" link set mh down
+	disassociate "$from"
+	event "handoff link-down $from"
+	[[ $gap == 0 ]] || sleep "$(awk "BEGIN{print $gap / 1000}")"
+	associate "$to"
+	ip -n "$(ns air)" link set mh up
+	event "handoff link-up $to"
+	if [[ $(knob_get routing) == static ]]; then
+		static_routes "$to"
+		event "handoff routes $to"
+	fi
+}
+
+apply_knob() {
+	local knob=$1 val=$2 cell dir dev c
+	case $knob in
+	ber.*)
+		cell=$(cut -d. -f2 <<<"$knob")
+		dir=$(cut -d. -f3 <<<"$knob")
+		mml_link ber set dev "$(ber_dev "$cell" "$dir")" hook ingress "$val"
+		;;
+	rate.*)
+		cell=$(cut -d. -f2 <<<"$knob")
+		dir=$(cut -d. -f3 <<<"$knob")
+		c=$(cell_no "$cell")
+		dev=c$c-$([[ $dir == down ]] && echo dl || echo ul)-q
+		htb_classes "$dev" "$val" change
+		;;
+	delay) stop_delayline; start_delayline ;;
+	queue)
+		for dev in c1-dl-q c1-ul-q c2-dl-q c2-ul-q; do
+			tc -n "$(ns air)" qdisc change dev "$dev" parent 1:10 handle 10: pfifo limit "$val"
+			tc -n "$(ns air)" qdisc change dev "$dev" parent 1:20 handle 20: pfifo limit "$val"
+		done
+		;;
+	prio_dscp)
+		for dev in c1-dl-q c1-ul-q c2-dl-q c2-ul-q; do
+			tc -n "$(ns air)" filter del dev "$dev" parent 1: prio 1
+			tc -n "$(ns air)" filter add dev "$dev" parent 1: prio 1 protocol ip \
+				u32 match ip dsfield $((val << 2)) 0xfc flowid 1:10
+		done
+		;;
+	profile | cc) knob_put "$knob" "$val"; apply_profile ;;
+	handoff_gap_ms) ;;
+	esac
+}
+
+# KNOB may name one direction (ber.fa1.down) or all of them (ber, rate,
+# delay); values are checked before anything changes.
+cmd_set() {
+	local knob=${1:-} val=${2:-} k keys=()
+	[[ -n $knob && -n $val ]] || die "set: expected KNOB VALUE"
+	need_bed
+	case $knob in
+	ber) keys=(ber.fa1.down ber.fa1.up ber.fa2.down ber.fa2.up) ;;
+	rate) keys=(rate.fa1.down rate.fa1.up rate.fa2.down rate.fa2.up) ;;
+	delay) keys=(delay.down delay.up) ;;
+	ber.fa[12].down | ber.fa[12].up | rate.fa[12].down | rate.fa[12].up | delay.down | delay.up | \
+		queue | prio_dscp | profile | cc | handoff_gap_ms) keys=("$knob") ;;
+	*) die "set: unknown knob \"$knob\" (bed.sh knobs lists them)" ;;
+	esac
+	# BER values are judged by lib/link_ber when the first one is applied.
+	case $knob in
+	rate* | queue) [[ $val =~ ^[1-9][0-9]*$ ]] || die "$knob: expected an integer > 0" ;;
+	delay*) [[ $val =~ ^[0-9]+(\.[0-9]+)?$ ]] && awk "BEGIN{exit !($val <= 200)}" ||
+		die "$knob: expected 0..200 ms" ;;
+	prio_dscp) [[ $val =~ ^[0-9]+$ && $val -lt 64 ]] || die "prio_dscp: expected 0..63" ;;
+	profile) [[ $val =~ ^(paper|modern)$ ]] || die "profile: expected paper or modern" ;;
+	handoff_gap_ms) [[ $val =~ ^[0-9]+$ ]] || die "handoff_gap_ms: expected ms" ;;
+	esac
+	if [[ $knob == delay* ]]; then
+		for k in "${keys[@]}"; do knob_put "$k" "$val"; done
+		apply_knob delay "$val"
+	else
+		for k in "${keys[@]}"; do
+			apply_knob "$k" "$val" || die "set $k $val failed"
+			knob_put "$k" "$val"
+		done
+	fi
+	event "set $knob $val"
+}
+
+cmd_get() {
+	local knob=${1:-}
+	[[ -n $knob && -n ${KNOB_DEFAULT[$knob]+x} ]] || die "get: unknown knob \"$knob\""
+	need_bed
+	knob_get "$knob"
+}
+
+cmd_knobs() {
+	local k
+	need_bed
+	for k in $(printf '%s\n' "${!KNOB_DEFAULT[@]}" | sort); do
+		printf '%-16s %s\n' "$k" "$(knob_get "$k")"
+	done
+}
+
+cmd_stats() {
+	local cell=${1:-} dir=${2:-} line
+	[[ $cell =~ ^fa[12]$ && $dir =~ ^(down|up)$ ]] || die "stats: expected fa1|fa2 down|up"
+	need_bed
+	line=$(mml_link ber show dev "$(ber_dev "$cell" "$dir")" hook ingress)
+	# "DEV ingress: ber B [(1/N)] passed F frames B bits lost F frames B bits"
+	awk '{for (i = 1; i <= NF; i++) {
+		if ($i == "passed") { pf = $(i + 1); pb = $(i + 3) }
+		if ($i == "lost") { lf = $(i + 1); lb = $(i + 3) } }
+		printf "passed_frames=%s passed_bits=%s lost_frames=%s lost_bits=%s\n", pf, pb, lf, lb }' \
+		<<<"$line"
+}
+
+cmd_show() {
+	need_bed
+	echo "bed $PREFIX (state $STATE)"
+	echo "namespaces: $(for n in "${NODES[@]}"; do printf '%s ' "$(ns "$n")"; done)"
+	cmd_knobs | sed 's/^/  /'
+	echo "bit-error model (pins $PIN_ROOT/$(ns air)):"
+	mml_link ber show | sed 's/^/  /'
+	echo "air queues:"
+	for dev in c1-dl-q c1-ul-q c2-dl-q c2-ul-q; do
+		echo "  $dev: $(tc -n "$(ns air)" -s qdisc show dev "$dev" | awk '/^qdisc htb/ {getline; print}')"
+	done
+	if [[ -e $STATE/delayline.pid ]] && kill -0 "$(cat "$STATE/delayline.pid")" 2>/dev/null; then
+		echo "delay line: pid $(cat "$STATE/delayline.pid")"
+	else
+		echo "delay line: NOT RUNNING"
+	fi
+}
+
+cmd_list() {
+	local dir p
+	for dir in "$STATE_ROOT"/*/; do
+		[[ -d $dir ]] || continue
+		p=$(basename "$dir")
+		echo "$p $(sed -n 's/^\([0-9.]*\) up .*/up since \1/p' "$STATE_ROOT/$p/events" 2>/dev/null | head -n1)"
+	done
+}
+
+main() {
+	PREFIX=
+	while [[ $# -gt 0 && $1 == -* ]]; do
+		case $1 in
+		-p) PREFIX=${2:-}; shift 2 ;;
+		-h | --help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+		*) die "unknown option \"$1\"" ;;
+		esac
+	done
+	local cmd=${1:-}
+	[[ -n $cmd ]] || die "expected a command (bed.sh -h)"
+	shift
+	[[ $(id -u) -eq 0 ]] || die "needs root (namespaces, BPF)"
+	case $cmd in
+	new-prefix) new_prefix ;;
+	list) cmd_list ;;
+	up) cmd_up "$@" ;;
+	down) resolve_prefix; cmd_down ;;
+	exec) resolve_prefix; need_bed; [[ $# -ge 2 ]] || die "exec: expected NODE CMD"; node_exec "$@" ;;
+	handoff) resolve_prefix; cmd_handoff "$@" ;;
+	set) resolve_prefix; cmd_set "$@" ;;
+	get) resolve_prefix; cmd_get "$@" ;;
+	knobs) resolve_prefix; cmd_knobs ;;
+	stats) resolve_prefix; cmd_stats "$@" ;;
+	show) resolve_prefix; cmd_show ;;
+	ns) resolve_prefix; [[ " ${NODES[*]} " == *" ${1:-x} "* ]] || die "ns: unknown node"; ns "$1" ;;
+	*) die "unknown command \"$cmd\" (bed.sh -h)" ;;
+	esac
+}
+
+main "$@"
