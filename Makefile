@@ -94,6 +94,7 @@ help:
 	@sed -n '3,8p' Makefile | sed 's/^# *//'
 	@echo "  make bench-codec   ML-ESP/ESP codec throughput vs raw OpenSSL AEAD"
 	@echo "  make bench-mlike   ML-IKE initialisation timings (paper Tables 2/3), medians of 20"
+	@echo "  make bench-ike-bed ML-IKE initialisation on the test bed, medians of 20"
 	@echo "  make fuzz-ike      the IKE fuzzers, FUZZ_TIME seconds each"
 	@echo "  make exp-reno      pure TCP Reno vs bit-error rate on the test bed (PROFILE=quick|paper)"
 	@echo "  make vmlinux       regenerate vmlinux.h from the running kernel"

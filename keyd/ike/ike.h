@@ -119,6 +119,14 @@ struct ike_engine_cfg {
 	 * 2.6); 0 = always. */
 	unsigned int cookie_threshold;
 	unsigned int retransmit_base_ms; /* first timeout, doubled each time */
+	/* First timeout of IKE_SA_INIT only (0 = retransmit_base_ms): the
+	 * responder answers a repeated IKE_SA_INIT from its stored response, so
+	 * a short one costs a packet, not state, and recovers at once from a
+	 * first message lost to a route or binding not yet in place (ML-IKE
+	 * starts in parallel with the registration reply, Fig. 4). Its
+	 * doublings continue until they reach retransmit_base_ms, then the
+	 * usual retransmit_tries apply. */
+	unsigned int init_retransmit_ms;
 	unsigned int retransmit_tries;
 	unsigned int half_open_timeout_ms;
 	/* NAT traversal (RFC 7296 2.23, RFC 3948): send and answer

@@ -353,11 +353,62 @@ void ike_msg_begin(struct ike_sa *sa, struct ike_wbuf *wb, uint8_t exchange, boo
 	ike_wb_hdr(wb, &h);
 }
 
+/* IKE_SA_INIT's short first timeouts: how many doublings of
+ * init_retransmit_ms stay below retransmit_base_ms (0 when not in use). */
+static unsigned int init_doublings(const struct ike_sa *sa)
+{
+	const struct ike_engine_cfg *cfg = &sa->eng->cfg;
+	unsigned int n = 0;
+
+	if (sa->req_kind != IKE_REQ_INIT || !cfg->init_retransmit_ms)
+		return 0;
+	for (uint64_t t = cfg->init_retransmit_ms; t < cfg->retransmit_base_ms; t <<= 1)
+		n++;
+	return n;
+}
+
+/* The timeout after transmission number tries + 1 of the outstanding
+ * request: init_retransmit_ms doubling up to retransmit_base_ms for
+ * IKE_SA_INIT, then retransmit_base_ms doubling (RFC 7296 2.4). */
+static uint64_t request_timeout(const struct ike_sa *sa, unsigned int tries)
+{
+	unsigned int extra = init_doublings(sa);
+
+	if (tries < extra)
+		return (uint64_t)sa->eng->cfg.init_retransmit_ms << tries;
+	return (uint64_t)sa->eng->cfg.retransmit_base_ms << (tries - extra);
+}
+
+/* Transmissions in all before the SA is given up. */
+static unsigned int request_tries(const struct ike_sa *sa)
+{
+	return sa->eng->cfg.retransmit_tries + init_doublings(sa);
+}
+
 static void arm_request(struct ike_sa *sa, enum ike_req_kind kind)
 {
 	sa->req_kind = kind;
 	sa->req_tries = 0;
-	sa->req_deadline_ms = ike_now_ms() + sa->eng->cfg.retransmit_base_ms;
+	sa->req_unreachable = 0;
+	sa->req_deadline_ms = ike_now_ms() + request_timeout(sa, 0);
+}
+
+#define UNREACHABLE_RESEND_MS 5
+#define UNREACHABLE_RESENDS 100
+
+/* Sends the outstanding request. No route to the peer yet (the MH's tunnel
+ * route appears with its binding, a moment after the binding event) is not
+ * a lost packet: the request goes again in a few milliseconds, without
+ * counting as a retransmission, for at most half a second. */
+static void send_request_now(struct ike_sa *sa)
+{
+	int err = ike_sa_send(sa, sa->req, sa->req_len);
+
+	if ((err == -ENETUNREACH || err == -EHOSTUNREACH) &&
+	    sa->req_unreachable < UNREACHABLE_RESENDS) {
+		sa->req_unreachable++;
+		sa->req_deadline_ms = ike_now_ms() + UNREACHABLE_RESEND_MS;
+	}
 }
 
 int ike_send_request_plain(struct ike_sa *sa, const uint8_t *buf, size_t len,
@@ -367,7 +418,9 @@ int ike_send_request_plain(struct ike_sa *sa, const uint8_t *buf, size_t len,
 		memcpy(sa->req, buf, len);
 	sa->req_len = len;
 	arm_request(sa, kind);
-	return ike_sa_send(sa, sa->req, sa->req_len);
+	/* A send that fails is a lost packet: the timer sends it again. */
+	send_request_now(sa);
+	return 0;
 }
 
 int ike_send_protected(struct ike_sa *sa, uint8_t exchange, bool response, uint32_t msg_id,
@@ -771,7 +824,13 @@ void ike_engine_tick(struct ike_engine *eng)
 		}
 		if (sa->req_kind == IKE_REQ_NONE || now < sa->req_deadline_ms)
 			continue;
-		if (sa->req_tries + 1 >= eng->cfg.retransmit_tries) {
+		if (sa->req_unreachable && sa->req_unreachable < UNREACHABLE_RESENDS &&
+		    sa->req_tries == 0) {
+			sa->req_deadline_ms = now + request_timeout(sa, 0);
+			send_request_now(sa);
+			continue;
+		}
+		if (sa->req_tries + 1 >= request_tries(sa)) {
 			log_info("peer %s: no answer after %u transmissions, IKE SA dropped",
 				 sa->cfg ? sa->cfg->name : "?", sa->req_tries + 1);
 			ike_sa_kill(sa, sa->req_kind == IKE_REQ_DELETE ? IKE_DOWN_DELETED :
@@ -780,8 +839,7 @@ void ike_engine_tick(struct ike_engine *eng)
 		}
 		/* Exponential back-off (RFC 7296 2.4). */
 		sa->req_tries++;
-		sa->req_deadline_ms =
-			now + ((uint64_t)eng->cfg.retransmit_base_ms << sa->req_tries);
+		sa->req_deadline_ms = now + request_timeout(sa, sa->req_tries);
 		ike_count(eng, IKE_C_RETRANSMITS, NULL);
 		ike_sa_send(sa, sa->req, sa->req_len);
 	}

@@ -66,6 +66,7 @@ struct ike_sa {
 	uint8_t req[IKE_MSG_MAX];
 	size_t req_len;
 	unsigned int req_tries;
+	unsigned int req_unreachable; /* quick resends while there is no route */
 	uint64_t req_deadline_ms;
 	/* The peer's requests: the next expected ID, and our last response for
 	 * a retransmitted request. */

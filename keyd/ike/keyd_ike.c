@@ -3,7 +3,7 @@
  *
  *   ike = { role = "ha" | "mh" | "fa"; local = "A.B.C.D"; [home = "A.B.C.D";]
  *           [nat_detection = false; cookie_threshold = 16; retransmit_ms = 500;
- *            dpd_s = 30;]
+ *            init_retransmit_ms = 20; dpd_s = 30;]
  *           peers = ( ...keyd/ike/ike_conf.h... ); };
  *
  * HA: a binding of home H to care-of address C (keyd_binding_changed, from
@@ -682,6 +682,10 @@ static int read_section(struct ike_mod *m, const config_setting_t *sec)
 	if (cfg_u32(sec, "retransmit_ms", false, 10, 60000, &v))
 		return -EINVAL;
 	m->ecfg.retransmit_base_ms = v;
+	v = 20;
+	if (cfg_u32(sec, "init_retransmit_ms", false, 0, 60000, &v))
+		return -EINVAL;
+	m->ecfg.init_retransmit_ms = v;
 	m->dpd_s = 30;
 	if (cfg_u32(sec, "dpd_s", false, 0, 86400, &m->dpd_s))
 		return -EINVAL;
@@ -785,6 +789,35 @@ static json_object *show(struct ike_mod *m)
 		json_object_object_add(ctr, ike_counter_name((enum ike_counter)i),
 				       json_object_new_uint64(ike_engine_counter(m->eng, i)));
 	json_object_object_add(o, "counters", ctr);
+	{
+		/* Processing time of the last message of each exchange, µs
+		 * (the paper's Table 2 per node). */
+		static const struct {
+			const char *name;
+			uint8_t x;
+		} xs[] = { { "ike_sa_init", IKE_SA_INIT },
+			   { "ike_auth", IKE_AUTH },
+			   { "create_child_sa", IKE_CREATE_CHILD_SA },
+			   { "informational", IKE_INFORMATIONAL },
+			   { "mlike_auth_sa", MLIKE_AUTH_SA },
+			   { "key_distribute", MLIKE_KEY_DISTRIBUTE } };
+		json_object *proc = json_object_new_object();
+
+		for (size_t i = 0; i < sizeof(xs) / sizeof(xs[0]); i++) {
+			json_object *e = json_object_new_object();
+
+			json_object_object_add(
+				e, "request_us",
+				json_object_new_double(
+					(double)ike_engine_proc_ns(m->eng, xs[i].x, false) / 1e3));
+			json_object_object_add(
+				e, "response_us",
+				json_object_new_double(
+					(double)ike_engine_proc_ns(m->eng, xs[i].x, true) / 1e3));
+			json_object_object_add(proc, xs[i].name, e);
+		}
+		json_object_object_add(o, "processing", proc);
+	}
 	json_object_object_add(o, "csas_installed", json_object_new_uint64(m->csas_installed));
 	json_object_object_add(o, "csas_removed", json_object_new_uint64(m->csas_removed));
 	json_object_object_add(o, "initialisations", json_object_new_uint64(m->inits_done));

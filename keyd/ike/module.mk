@@ -63,3 +63,14 @@ bench-mlike: deps
 
 # ML-IKE inside mmlkeyd driven by Mobile IP registration (about 2 s).
 TEST_SUITES += ike-keyd:'BUILD=$(BUILD) RUNS=2 tests/ike/keyd-init.sh'
+
+# ML-IKE on the namespace test bed with the whole data plane: registration
+# through FA1 sets up the CSAs, 10 MB CN -> MH in ML-ESP mode, FA1 without
+# zone-2 keys, deregistration removes them (about 25 s).
+TEST_SUITES += ike-bed:'BUILD=$(BUILD) tests/ike/bed-init.sh'
+
+# Paper Tables 2/3 on the bed: medians of 20 initialisations (about 100 s).
+.PHONY: bench-ike-bed
+bench-ike-bed: deps
+	$(Q)$(MAKE) --no-print-directory build
+	$(Q)BUILD=$(BUILD) RUNS=20 RESULTS=$(BUILD)/ike-bed-timing.json tests/ike/bed-init.sh

@@ -113,7 +113,8 @@ common() { echo "node = \"$P-$1\"; pin_root = \"$ROOT\"; log_level = \"${LOG_LEV
 } > "$DIR/mh.conf"
 
 start() {
-	x "$1" "$KEYD" -F -f "$DIR/$1.conf" >> "$DIR/$1.log" 2>&1 &
+	# nsenter execs mmlkeyd: $! is the daemon itself, which cleanup kills.
+	nsenter --net="/run/netns/$P-$1" -- "$KEYD" -F -f "$DIR/$1.conf" >> "$DIR/$1.log" 2>&1 &
 	PID[$1]=$!
 	for _ in $(seq 100); do
 		[[ -S /run/mmlipsec/$P-$1.sock ]] && return 0
