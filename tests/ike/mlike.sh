@@ -108,7 +108,7 @@ run_once() {
 	local fa_pid=$!
 	sleep 0.2
 	nsenter --net=/run/netns/"$P-ha" "$MMLIKE" conf "$DIR/ha.conf" role ha mh mh fa fa home 10.203.2.2 \
-		node ha pin-root "$ROOT" delete-after 400 once timeout 10 keys-out "$DIR/ha.keys" \
+		node ha pin-root "$ROOT" delete-after 1500 once timeout 10 keys-out "$DIR/ha.keys" \
 		timing-out "$DIR/ha.timing" > "$DIR/ha.log" 2>&1 &
 	PIDS+=($!)
 	local ha_pid=$!
@@ -124,7 +124,7 @@ run_once() {
 	mh_vals=$(map_values mh)
 	fa_vals=$(map_values fa)
 	[[ $(wc -l <<< "$ha_vals") -eq 2 && $(wc -l <<< "$mh_vals") -eq 2 ]] || fail "run $r: HA/MH maps hold $(wc -l <<< "$ha_vals")/$(wc -l <<< "$mh_vals") CSAs"
-	[[ $(wc -l <<< "$fa_vals") -eq 2 ]] || fail "run $r: FA map holds $(wc -l <<< "$fa_vals") CSAs"
+	[[ $(wc -l <<< "$fa_vals") -eq 2 ]] || { bpftool map dump pinned "$ROOT/fa/mml_csa" >&2; cat "$DIR/fa.keys" >&2; date +%s.%N >&2; fail "run $r: FA map holds $(wc -l <<< "$fa_vals") CSAs"; }
 	python3 - "$ha_vals" "$mh_vals" "$fa_vals" <<'EOP' || fail "run $r: map contents"
 import sys
 def parse(block):
