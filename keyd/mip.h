@@ -113,6 +113,10 @@ int mip_maps_binding_del(struct mip_maps *m, uint32_t home);
  * must exist (-ENOENT otherwise); 0 clears them. Bumps mml_gen. */
 int mip_maps_binding_spis(struct mip_maps *m, uint32_t home, unsigned int mode, uint32_t spi_out,
 			  uint32_t spi_in);
+/* The CSA SPIs of mode in the binding of home (0 when none); -ENOENT when
+ * there is no such binding. */
+int mip_maps_binding_get_spis(struct mip_maps *m, uint32_t home, unsigned int mode,
+			      uint32_t *spi_out, uint32_t *spi_in);
 /* After a change to mml_csa by another writer (ML-IKE). */
 void mip_maps_gen_bump(struct mip_maps *m);
 /* Calls fn for every entry of mml_binding (restart recovery). */

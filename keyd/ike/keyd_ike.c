@@ -184,10 +184,27 @@ static void install_pair(struct ike_mod *m, const struct mlike_csa *csa)
 	mip_maps_gen_bump(&m->maps);
 }
 
+/* CSAs a binding names that are no longer ours to keep: a previous daemon
+ * instance's (the maps outlive it) or the pair being replaced. */
+static void drop_stale(struct ike_mod *m, uint32_t home, uint32_t out, uint32_t in)
+{
+	uint32_t old_out = 0, old_in = 0;
+
+	if (mip_maps_binding_get_spis(&m->maps, home, MML_MODE_MLESP, &old_out, &old_in))
+		return;
+	if (old_out && old_out != out && old_out != in)
+		remove_csa(m, old_out);
+	if (old_in && old_in != out && old_in != in)
+		remove_csa(m, old_in);
+}
+
 static void binding_spis(struct ike_mod *m, uint32_t home, uint32_t out, uint32_t in)
 {
 	char a[16];
-	int err = mip_maps_binding_spis(&m->maps, home, MML_MODE_MLESP, out, in);
+	int err;
+
+	drop_stale(m, home, out, in);
+	err = mip_maps_binding_spis(&m->maps, home, MML_MODE_MLESP, out, in);
 
 	if (err && err != -ENOENT)
 		log_warn("mml_binding %s: CSA SPIs not recorded: %s", mml_ipv4_str(home, a),
@@ -200,8 +217,11 @@ static void binding_spis(struct ike_mod *m, uint32_t home, uint32_t out, uint32_
 static void on_spi_timer(void *arg)
 {
 	struct ike_mod *m = arg;
-	int err = mip_maps_binding_spis(&m->maps, m->home, MML_MODE_MLESP, m->pending_out,
-					m->pending_in);
+	int err;
+
+	drop_stale(m, m->home, m->pending_out, m->pending_in);
+	err = mip_maps_binding_spis(&m->maps, m->home, MML_MODE_MLESP, m->pending_out,
+				    m->pending_in);
 
 	/* Nothing to clear in a binding that is gone. */
 	if (err == -ENOENT && !m->pending_out && !m->pending_in)

@@ -66,7 +66,7 @@ TEST_SUITES += ike-keyd:'BUILD=$(BUILD) RUNS=2 tests/ike/keyd-init.sh'
 
 # ML-IKE on the namespace test bed with the whole data plane: registration
 # through FA1 sets up the CSAs, 10 MB CN -> MH in ML-ESP mode, FA1 without
-# zone-2 keys, deregistration removes them (about 25 s).
+# zone-2 keys, handoff to FA2, deregistration removes them (about 10 s).
 TEST_SUITES += ike-bed:'BUILD=$(BUILD) tests/ike/bed-init.sh'
 
 # Paper Tables 2/3 on the bed: medians of 20 initialisations (about 100 s).

@@ -17,8 +17,11 @@
 #      a CN -> MH UDP stream of 500 datagrams/s runs meanwhile). RUNS=N
 #      repeats the initialisation with fresh MH daemons and prints medians
 #      (RESULTS=FILE writes them as JSON);
-#   4. deregistration removes the CSAs from all three nodes.
-# Runtime about 30 s. Exit 77 when the bed or a data-plane piece is missing.
+#   4. a handoff to FA2 moves zone 1 of the CSA pair to FA2 (KEY_DISTRIBUTE
+#      over a new IKE SA) and revokes it at FA1; 10 MB again through FA2;
+#   5. deregistration removes the CSAs from every node.
+# Runtime about 10 s (the bed runs at 1 Gbit/s here). Exit 77 when the bed
+# or a data-plane piece is missing.
 set -uo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -87,7 +90,16 @@ ike = { role = "ha"; local = "$HA_ADDR"; retransmit_ms = 200; peers = (
   { name = "mh"; address = "$HOME_ADDR"; local_id = "fqdn:ha.bed"; peer_id = "fqdn:mh.bed";
     psk_file = "$TMP/mh.psk"; z1_len = 40; zone2 = "aes256gcm16"; },
   { name = "fa1"; address = "$COA1"; local_id = "fqdn:ha.bed"; peer_id = "fqdn:fa1.bed";
-    psk_file = "$TMP/fa1.psk"; } ); };
+    psk_file = "$TMP/fa1.psk"; },
+  { name = "fa2"; address = "$COA2"; local_id = "fqdn:ha.bed"; peer_id = "fqdn:fa2.bed";
+    psk_file = "$TMP/fa2.psk"; } ); };
+EOC
+		;;
+	fa2)
+		cat <<EOC
+ike = { role = "fa"; local = "$COA2"; peers = (
+  { name = "ha"; address = "$HA_ADDR"; local_id = "fqdn:fa2.bed"; peer_id = "fqdn:ha.bed";
+    psk_file = "$TMP/fa2.psk"; } ); };
 EOC
 		;;
 	fa1)
@@ -119,9 +131,10 @@ setup() {
 	ctl ha ha attach addr $HA_ADDR cn eth0 fa to-fa1,to-fa2 || return 1
 	bg_x ha "$BUILD/mmlworker" --role ha --node "$PREFIX-ha" --port eth0 --port to-fa1 \
 		--port to-fa2 --tun mml0 >"$TMP/worker-ha.log" 2>&1
-	# FA1: decapsulation, zone-1 verification, reverse tunnel in XDP.
-	mkdir -p -m 0700 "/sys/fs/bpf/mmlipsec/$PREFIX-fa1"
+	# FA1, FA2: decapsulation, zone-1 verification, reverse tunnel in XDP.
+	mkdir -p -m 0700 "/sys/fs/bpf/mmlipsec/$PREFIX-fa1" "/sys/fs/bpf/mmlipsec/$PREFIX-fa2"
 	ctl fa1 fa attach coa $COA1 wired eth0 wireless wlan0 || return 1
+	ctl fa2 fa attach coa $COA2 wired eth0 wireless wlan0 || return 1
 	# MH: the home address lives on the worker's TUN device, which holds
 	# the default route; Mobile IP keeps only the host route to the FA.
 	ip -n "$PREFIX-mh" addr del $HOME_ADDR/32 dev wlan0 2>/dev/null
@@ -137,13 +150,15 @@ setup() {
 	umask 077
 	head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$TMP/mh.psk"
 	head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$TMP/fa1.psk"
-	for n in ha fa1 mh; do
+	head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$TMP/fa2.psk"
+	for n in ha fa1 fa2 mh; do
 		mip_config $n
 		ike_config $n >>"$TMP/$n.conf"
 	done
 	sed -i 's/^  role = "mh";/  role = "mh"; default_route = false; add_home_address = false;/' "$TMP/mh.conf"
 	keyd_run ha || return 1
 	keyd_run fa1 || return 1
+	keyd_run fa2 || return 1
 }
 
 # The typed CSAs of a node: "spi dir z1alg z2alg z1key z2key" per line.
@@ -268,7 +283,30 @@ check "the HA sent in ML-ESP mode ($((ha1 - ha0)) packets)" test $((ha1 - ha0)) 
 check "FA1 verified zone 1 of the downlink ($((fa1 - fa0)) packets)" test $((fa1 - fa0)) -ge $((ha1 - ha0))
 check "FA1: no bad zone-1 tag" test "$(counter fa1 drop_bad_tag)" -eq "$bt0"
 
-# ------------------------------------------------ 4: deregistration
+# ------------------------------------------------ 4: handoff to FA2
+# The HA's binding moves: FA2 gets zone 1 of the CSA pair (KEY_DISTRIBUTE
+# over a new IKE SA), FA1's keys are revoked, and the traffic keeps its
+# ML-ESP protection through FA2.
+"$BED" -p "$PREFIX" handoff fa2 >"$TMP/handoff.log" 2>&1
+check "MH registered through FA2 after the handoff" wait_registered $FA2_WL 5
+moved=0
+for _ in $(seq 100); do
+	[[ $(csas fa2 | wc -l) -eq 2 && -z $(csas fa1) ]] && { moved=1; break; }
+	sleep 0.05
+done
+check "the CSAs moved: FA2 holds zone 1 of both, FA1 none" test $moved -eq 1
+check "FA2 holds the same zone-1 keys as the HA" test \
+	"$(awk '{print $1, $5}' <<<"$(csas ha)" | sort)" = "$(awk '{print $1, $5}' <<<"$(csas fa2)" | sort)"
+check "FA2's zone 2 is a null SA" test "$(awk '{print $4, $6}' <<<"$(csas fa2)" | sort -u)" = \
+	"0 $(printf '0%.0s' {1..72})"
+f2a=$(counter fa2 fwd_mlesp)
+read -r s r <<<"$(transfer $MB10)"
+[[ -n $s && $s == "$r" ]] && ok "10 MB CN -> MH after the handoff (sha256 ${s:0:16}...)" ||
+	bad "10 MB CN -> MH after the handoff: sent ${s:-none}, received ${r:-none}"
+f2b=$(counter fa2 fwd_mlesp)
+check "FA2 verified zone 1 ($((f2b - f2a)) packets)" test $((f2b - f2a)) -gt 7000
+
+# ------------------------------------------------ 5: deregistration
 # The MH, still away from home, registers again at the next advertisement
 # (keyd/mip_mh.c): its daemon stops right after the deregistration, which
 # deletes its IKE SA as well.
@@ -279,11 +317,11 @@ wait "${KEYD_PID[mh]}" 2>/dev/null
 unset 'KEYD_PID[mh]'
 gone=0
 for _ in $(seq 100); do
-	[[ -z $(csas ha) && -z $(csas mh) && -z $(csas fa1) ]] && { gone=1; break; }
+	[[ -z $(csas ha) && -z $(csas mh) && -z $(csas fa1) && -z $(csas fa2) ]] && { gone=1; break; }
 	sleep 0.05
 done
-check "deregistration removed the CSAs on HA, MH and FA1" test $gone -eq 1
-check "the HA revoked FA1's keys (Delete, protocol 201)" grep -q "binding $HOME_ADDR deregistered" "$TMP/keyd-ha.log"
+check "deregistration removed the CSAs on HA, MH, FA1 and FA2" test $gone -eq 1
+check "the HA saw the deregistration" grep -q "binding $HOME_ADDR deregistered" "$TMP/keyd-ha.log"
 
 med() { sort -n "$1" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 sed -n 's/.*ML-IKE initialisation of .* done in \([0-9.]*\) ms.*/\1/p' "$TMP/keyd-ha.log" >"$TMP/bind-ms"
