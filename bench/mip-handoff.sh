@@ -38,6 +38,8 @@ done
 wait $SEND
 wait $RECV
 ctl mh -j mip show >"$TMP/mh.json"
+ctl ha stats | grep -E "ep_drop_no_neigh|ep_drop_no_binding|ep_xdp_no_route" | tr -s ' ' | paste -sd' ' |
+	sed 's/^/HA data plane: /'
 python3 - "$TMP/mh.json" "$TMP/probe.out" "$N" <<'PY'
 import json, statistics, sys
 hist = [h for h in json.load(open(sys.argv[1]))["history"] if h["link_up_ns"]]
@@ -63,5 +65,6 @@ def show(name, v):
           f"max={max(v):.2f} ms min={min(v):.2f} ms")
 show("registration (solicitation -> reply)", reg)
 show("l3 handoff (link up -> first packet via the new FA)", l3)
+print("samples_ms registration:", " ".join(f"{x:.2f}" for x in reg))
 print("samples_ms l3:", " ".join(f"{x:.2f}" for x in l3))
 PY

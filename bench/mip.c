@@ -168,7 +168,7 @@ int main(int argc, char **argv)
 	/* Window: mobile i is in flight until its reply comes back. */
 	for (unsigned int i = 0; i < window; i++)
 		send_request(fd, &ha, &mobiles[i]);
-	unsigned int next = window;
+	unsigned int next = window % n;
 	start = now_ns(CLOCK_MONOTONIC);
 	end = start + (uint64_t)secs * 1000000000ULL;
 	while (now_ns(CLOCK_MONOTONIC) < end) {

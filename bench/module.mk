@@ -37,3 +37,10 @@ $(eval $(call PROGRAM,mip-probe,bench/mip_probe.c))
 bench-mip-handoff: deps
 	$(Q)$(MAKE) --no-print-directory build
 	$(Q)bench/mip-handoff.sh $(BUILD)
+
+# bench-tunnel: CN <-> MH TCP throughput on the test bed, mmlipsec in each
+# mode beside strongSwan-libipsec and kernel forwarding (root, ~5 min).
+.PHONY: bench-tunnel
+bench-tunnel: deps
+	$(Q)$(MAKE) --no-print-directory build $(BUILD)/bench-ep-cost
+	$(Q)bench/tunnel.sh

@@ -66,6 +66,7 @@ struct mip_mh {
 	struct mh_agent heard;	       /* last agent heard on the link */
 	struct loop_timer agent_timer; /* its advertisement lifetime */
 	enum mh_state state;
+	bool held;		 /* deregistered on request: no registration until asked */
 	struct mh_agent fa;	 /* the agent we register / are registered through */
 	uint32_t prev_fa;	 /* the one before it (DKM extension) */
 	uint32_t routed_fa;	 /* whose host route is installed */
@@ -223,6 +224,8 @@ static void on_advert(struct mip_mh *mh, const struct mip_advert *adv, const str
 	loop_timer_in(mh->loop, &mh->agent_timer,
 		      (uint64_t)(adv->icmp_lifetime ? adv->icmp_lifetime : 1) * NS_PER_SEC);
 	loop_timer_cancel(mh->loop, &mh->solicit_timer);
+	if (mh->held)
+		return;
 	if (mh->state == MH_IDLE || mh->fa.addr != agent.addr || mh->fa.coa != agent.coa ||
 	    rebooted)
 		move_to(mh, &agent);
@@ -486,6 +489,7 @@ int mip_mh_register(struct mip_mh *mh)
 {
 	if (!mh->heard.known && !mh->fa.known)
 		return -ENOTCONN;
+	mh->held = false;
 	move_to(mh, mh->heard.known ? &mh->heard : &mh->fa);
 	return 0;
 }
@@ -494,6 +498,8 @@ int mip_mh_deregister(struct mip_mh *mh)
 {
 	if (!mh->fa.known)
 		return -ENOTCONN;
+	/* Stay deregistered: the next advertisement must not register again. */
+	mh->held = true;
 	mh->state = MH_REGISTERING;
 	loop_timer_cancel(mh->loop, &mh->renew);
 	mh->retransmit_ms = mh->cfg.retransmit_ms;

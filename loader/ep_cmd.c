@@ -49,17 +49,6 @@ static int attach_list(struct ctl *ctl, const char *ctx, char *list, enum mml_ep
 	return n < 0 ? n : err;
 }
 
-static int ep_prepare(struct ctl *ctl)
-{
-	int err = mml_pin_dir_create(&ctl->dir);
-
-	if (!err)
-		err = mml_pin_dir_lock(&ctl->dir, true);
-	if (err)
-		log_err("node directory %s: %s", ctl->dir.path, strerror(-err));
-	return err;
-}
-
 static int ha_attach(struct ctl *ctl, int argc, char **argv)
 {
 	struct mml_ep_cfg cfg = { 0 };
@@ -74,7 +63,7 @@ static int ha_attach(struct ctl *ctl, int argc, char **argv)
 	int err = mml_opts_parse("ha attach", argc, argv, opts, sizeof(opts) / sizeof(opts[0]));
 
 	if (!err)
-		err = ep_prepare(ctl);
+		err = ctl_prepare_node(ctl);
 	if (!err)
 		err = attach_list(ctl, "ha attach", cn, MML_EP_PROG_HA_CN, &cfg, skb);
 	if (!err)
@@ -95,7 +84,7 @@ static int mh_attach(struct ctl *ctl, int argc, char **argv)
 	int err = mml_opts_parse("mh attach", argc, argv, opts, sizeof(opts) / sizeof(opts[0]));
 
 	if (!err)
-		err = ep_prepare(ctl);
+		err = ctl_prepare_node(ctl);
 	if (!err)
 		err = attach_list(ctl, "mh attach", dev, MML_EP_PROG_MH_WL, &cfg, skb);
 	return err;

@@ -10,9 +10,12 @@ pkgs=(
 	libjson-c-dev libconfig-dev libmnl-dev libcmocka-dev
 	# test bed, experiments, captures
 	iproute2 ethtool iperf3 tshark gnuplot-nox procps psmisc python3 util-linux iputils-ping
-	# ML-IKE: libFuzzer runtime for the parser fuzzers, strongSwan for interop tests
-	libclang-rt-14-dev strongswan-charon strongswan-swanctl libcharon-extra-plugins
+	iproute2 ethtool iperf3 tshark gnuplot-nox procps psmisc python3 util-linux iputils-ping
+	# bench-tunnel's peer (userspace ESP) and profile; ML-IKE's interop tests
+	strongswan-charon libcharon-extra-plugins strongswan-swanctl linux-perf
 	libstrongswan-standard-plugins
+	# ML-IKE: libFuzzer runtime for the parser fuzzers
+	libclang-rt-14-dev
 )
 
 missing=()

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "worker/gso.h"
 #include "worker/pkt.h"
 #include "worker/worker.h"
 
@@ -100,8 +101,13 @@ static struct ep_hop *hop_get(struct ep_thread *t, uint32_t dst)
 	return h;
 }
 
-static void tun_write(struct ep_thread *t, const uint8_t *p, size_t len, unsigned int stat)
+/* p has EP_VNET_HDR_LEN bytes of headroom that are ours to overwrite: a
+ * virtio_net_hdr saying "complete packet, no offload" goes there. */
+static void tun_write(struct ep_thread *t, uint8_t *p, size_t len, unsigned int stat)
 {
+	p -= EP_VNET_HDR_LEN;
+	len += EP_VNET_HDR_LEN;
+	memset(p, 0, EP_VNET_HDR_LEN);
 	if (write(t->tun_fd, p, len) == (ssize_t)len) {
 		ep_count(t, stat);
 		ep_count(t, MML_STAT_EP_TUN_TX);
@@ -279,17 +285,32 @@ static void tun_packet(struct ep_thread *t, const uint8_t *p, size_t len)
 		send_protected(t, h->port, h->mac, b->ha_addr, b->coa, b, EP_SIDE_HA, p, ip.tot);
 }
 
+/* Up to a batch of reads, and at most EP_TUN_SEGS packets out of them
+ * (a super-packet is cut into up to 64 KB / MSS segments), so that the TX
+ * rings and the frame pool keep room. */
+#define EP_TUN_SEGS 256
+
 static bool tun_rx(struct ep_thread *t)
 {
-	uint32_t i;
+	uint32_t i, segs = 0;
 
-	for (i = 0; i < EP_BATCH && t->umem.nfree > EP_BATCH; i++) {
+	for (i = 0; i < EP_BATCH && segs < EP_TUN_SEGS && t->umem.nfree > EP_TUN_SEGS; i++) {
 		ssize_t n = read(t->tun_fd, t->scratch, sizeof(t->scratch));
+		const uint8_t *p;
+		struct ep_gso g;
+		size_t len;
 
 		if (n <= 0)
 			break;
 		ep_count(t, MML_STAT_EP_TUN_RX);
-		tun_packet(t, t->scratch, (size_t)n);
+		if (ep_gso_begin(&g, t->scratch, (size_t)n)) {
+			ep_count(t, MML_STAT_EP_DROP_MALFORMED);
+			continue;
+		}
+		while ((p = ep_gso_next(&g, t->segment, sizeof(t->segment), &len))) {
+			tun_packet(t, p, len);
+			segs++;
+		}
 	}
 	return i > 0;
 }

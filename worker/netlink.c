@@ -20,7 +20,7 @@
 
 int ep_tun_open(const char *name)
 {
-	struct ifreq ifr = { .ifr_flags = IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE };
+	struct ifreq ifr = { .ifr_flags = IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE | IFF_VNET_HDR };
 	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC), err;
 
 	if (fd < 0)
@@ -29,6 +29,14 @@ int ep_tun_open(const char *name)
 	if (ioctl(fd, TUNSETIFF, &ifr)) {
 		err = -errno;
 		log_err("TUN device %s: %s", name, strerror(-err));
+		close(fd);
+		return err;
+	}
+	/* Partial checksums and TCP/IPv4 super-packets: the worker finishes
+	 * and cuts them (worker/gso.c). */
+	if (ioctl(fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4))) {
+		err = -errno;
+		log_err("TUN offloads on %s: %s", name, strerror(-err));
 		close(fd);
 		return err;
 	}

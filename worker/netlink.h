@@ -11,7 +11,9 @@
 
 struct mnl_socket;
 
-/* One queue of a multi-queue TUN device (created if missing), non-blocking. */
+/* One queue of a multi-queue TUN device (created if missing), non-blocking,
+ * with a virtio_net_hdr in front of every packet read or written and the
+ * checksum and TSO4 offloads on (worker/gso.h). */
 int ep_tun_open(const char *name);
 /* MTU, up. */
 int ep_link_setup(const char *name, unsigned int mtu);

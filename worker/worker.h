@@ -54,7 +54,8 @@ struct ep_thread {
 	uint64_t next_refresh_ns;
 	uint64_t seen_reservations;
 	volatile uint64_t *stats;
-	uint8_t scratch[65536];
+	uint8_t scratch[65536 + 64]; /* a TUN read: virtio_net_hdr + up to 64 KB */
+	uint8_t segment[2048];	     /* one segment cut from it */
 };
 
 static inline void ep_count(struct ep_thread *t, unsigned int stat)

@@ -1,6 +1,3 @@
-# BPF_PROG_TEST_RUN fixtures of the XDP programs (need root; a private netns).
-$(eval $(call TEST_PROGRAM,ep_xdp,tests/bpf/ep-xdp.c tests/unit/fixtures.c worker/pkt.c worker/netlink.c,-lmnl))
-TEST_SUITES += bpf-ep:$(BUILD)/tests/ep_xdp
 # BPF_PROG_TEST_RUN suites: the programs loaded into the running kernel
 # through their skeletons (needs root; exit 77 otherwise).
 #   bpf-crypto  BPF ChaCha20/Poly1305/AEAD vs RFC 8439 and OpenSSL (~1 s)
@@ -11,3 +8,6 @@ TEST_SUITES += bpf-crypto:$(BUILD)/tests/fa-crypto
 $(eval $(call TEST_PROGRAM,fa-xdp,tests/bpf/fa-xdp.c tests/bpf/fa-netns.c tests/bpf/fa-packets.c \
 	tests/bpf/xdp-run.c))
 TEST_SUITES += bpf-fa:'$(BUILD)/tests/fa-xdp $(VECTORS_FILE)'
+#   bpf-ep      endpoint (HA, MH) fixtures: real FIB and AF_XDP socket (~1 s)
+$(eval $(call TEST_PROGRAM,ep_xdp,tests/bpf/ep-xdp.c tests/unit/fixtures.c worker/pkt.c worker/netlink.c,-lmnl))
+TEST_SUITES += bpf-ep:$(BUILD)/tests/ep_xdp

@@ -4,13 +4,8 @@
  *   ep-tools tamper DEV EVERY PIN     attach bpf/ep_tamper.bpf.c at DEV's TC
  *                                     ingress (prio 1, before the bed's
  *                                     forwarder), pin its counters at PIN
- *   ep-tools tamper-stats PIN         print "esp z1 z2 hdr"
- *   ep-tools fa-attach PIN_DIR COA WIRED WIRELESS
- *                                     the FA's programs (lib/fa_loader), for
- *                                     as long as mmlctl has no FA role */
-#include <arpa/inet.h>
+ *   ep-tools tamper-stats PIN         print "esp z1 z2 hdr" */
 #include <errno.h>
-#include <linux/if_link.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,9 +17,6 @@
 
 #include "ep_tamper.skel.h"
 #include "lib/log.h"
-#ifdef HAVE_FA_LOADER
-#include "lib/fa_loader.h"
-#endif
 
 static int tamper(const char *dev, unsigned int every, const char *pin)
 {
@@ -39,7 +31,11 @@ static int tamper(const char *dev, unsigned int every, const char *pin)
 	hook.ifindex = (int)if_nametoindex(dev);
 	err = ep_tamper__load(skel);
 	if (!err) {
+		/* The bed's clsact is there already: say nothing about it. */
+		bool quiet = mml_log_libbpf_quiet(true);
+
 		err = bpf_tc_hook_create(&hook);
+		mml_log_libbpf_quiet(quiet);
 		if (err == -EEXIST)
 			err = 0;
 	}
@@ -70,31 +66,6 @@ static int tamper_stats(const char *pin)
 	return 0;
 }
 
-static int fa_attach(char **argv)
-{
-#ifdef HAVE_FA_LOADER
-	struct mml_fa_cfg cfg = { 0 };
-	struct fa *fa = NULL;
-	int err;
-
-	if (inet_pton(AF_INET, argv[1], &cfg.coa) != 1)
-		return -EINVAL;
-	err = mml_fa_load(&cfg, argv[0], &fa);
-	if (!err)
-		err = mml_fa_attach(fa, MML_FA_WIRED, (int)if_nametoindex(argv[2]),
-				    XDP_FLAGS_DRV_MODE);
-	if (!err)
-		err = mml_fa_attach(fa, MML_FA_WIRELESS, (int)if_nametoindex(argv[3]),
-				    XDP_FLAGS_DRV_MODE);
-	mml_fa_unload(fa);
-	return err;
-#else
-	(void)argv;
-	log_err("built without lib/fa_loader");
-	return -ENOSYS;
-#endif
-}
-
 int main(int argc, char **argv)
 {
 	int err = -EINVAL;
@@ -105,8 +76,6 @@ int main(int argc, char **argv)
 		err = tamper(argv[2], (unsigned int)strtoul(argv[3], NULL, 0), argv[4]);
 	else if (argc == 3 && !strcmp(argv[1], "tamper-stats"))
 		err = tamper_stats(argv[2]);
-	else if (argc == 6 && !strcmp(argv[1], "fa-attach"))
-		err = fa_attach(argv + 2);
 	else
 		fprintf(stderr, "usage: see tests/netns/ep-tools.c\n");
 	return err ? 1 : 0;

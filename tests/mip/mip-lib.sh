@@ -148,12 +148,15 @@ mip_setup() {
 	bg_x ha "$BUILD/mmlworker" --role ha --node "$PREFIX-ha" --port eth0 --port to-fa1 \
 		--port to-fa2 --tun mml0 >"$TMP/worker-ha.log" 2>&1
 	# FA1, FA2: decapsulation and reverse tunnel in XDP.
-	local n coa
+	local n coa wl
 	for n in 1 2; do
 		coa=$([[ $n == 1 ]] && echo $COA1 || echo $COA2)
+		wl=$([[ $n == 1 ]] && echo $FA1_WL || echo $FA2_WL)
 		mkdir -p -m 0700 "/sys/fs/bpf/mmlipsec/$PREFIX-fa$n"
 		if [[ $FA_ATTACH == mmlctl ]]; then
-			ctl fa$n fa attach coa $coa wired eth0 wireless wlan0 || return 1
+			# The wireless address is local: a visitor's renewal to it goes
+			# to the stack (mmlkeyd), not into the reverse tunnel.
+			ctl fa$n fa attach coa $coa wired eth0 wireless wlan0 local $wl || return 1
 		else
 			x fa$n "$BUILD/ep-tools" fa-attach "/sys/fs/bpf/mmlipsec/$PREFIX-fa$n" $coa \
 				eth0 wlan0 || return 1

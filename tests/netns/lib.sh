@@ -103,6 +103,13 @@ bed_stop() {
 # avg RTT in ms of `ping` output
 ping_avg() { awk -F/ '/^rtt/ {print $5}'; }
 
+# median RTT in ms of `ping` output (robust to a scheduling hiccup on a
+# loaded machine)
+ping_median() {
+	sed -n 's/.* time=\([0-9.]*\) ms/\1/p' | sort -n |
+		awk '{v[NR] = $1} END {if (NR) print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+}
+
 # field=value from mml-xfer / bed.sh stats output
 field() { tr ' ' '\n' | sed -n "s/^$1=//p"; }
 

@@ -218,11 +218,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_xdp_loss_matches_model, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_set_at_run_time, setup, teardown),
 	};
+	int failed;
 
 	if (geteuid() != 0) {
 		fprintf(stderr, "link_ber_test: needs root to load BPF programs, skipped\n");
 		return 77;
 	}
 	mml_log_libbpf();
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	failed = cmocka_run_group_tests(tests, NULL, NULL);
+	printf("%d passed, %d failed\n", (int)(sizeof(tests) / sizeof(tests[0])) - failed, failed);
+	return failed ? 1 : 0;
 }

@@ -20,6 +20,7 @@
 #include "lib/err.h"
 #include "lib/mlesp.h"
 #include "tests/unit/fixtures.h"
+#include "worker/gso.h"
 #include "worker/pkt.h"
 #include "worker/proto.h"
 
@@ -568,6 +569,101 @@ static void no_sa_for_mode(void **state)
 	pair_free(&p);
 }
 
+/* ---------------------------------------------------------------- gso */
+
+/* Full TCP/UDP checksum check: the sum over pseudo-header and segment. */
+static bool l4_csum_ok(const uint8_t *ip, size_t len)
+{
+	size_t hl = (size_t)(ip[0] & 0xf) * 4;
+	uint8_t pseudo[12];
+
+	memcpy(pseudo, ip + 12, 8);
+	pseudo[8] = 0;
+	pseudo[9] = ip[9];
+	put_be16(pseudo + 10, (uint16_t)(len - hl));
+	return ep_csum_fold(ep_csum_add(ep_csum_add(0, pseudo, 12), ip + hl, len - hl)) == 0xffff;
+}
+
+static void gso_super_packet_cut(void **state)
+{
+	static uint8_t buf[70000], seg[2048], joined[70000];
+	struct virtio_net_hdr vh = { .gso_type = VIRTIO_NET_HDR_GSO_TCPV4, .gso_size = 1348 };
+	size_t payload = 60000, hdr = 20 + 32, len, got = 0, last_len = 0;
+	uint8_t *ip = buf + EP_VNET_HDR_LEN;
+	const uint8_t *p;
+	struct ep_gso g;
+	int n = 0;
+
+	memset(buf, 0, sizeof(buf));
+	memcpy(buf, &vh, sizeof(vh));
+	ep_ip_write(ip, be(HOME), be(PEER), EP_PROTO_TCP, (uint16_t)(hdr + payload), 0, 100, true);
+	put_be32(ip + 20 + 4, 0xfffff000); /* the sequence number wraps inside */
+	ip[20 + 12] = 8 << 4;		    /* 32-byte TCP header (timestamps) */
+	ip[20 + 13] = 0x18 | 0x01;	    /* PSH ACK FIN */
+	for (size_t i = 0; i < payload; i++)
+		ip[hdr + i] = (uint8_t)(i * 13 + 5);
+	assert_int_equal(ep_gso_begin(&g, buf, EP_VNET_HDR_LEN + hdr + payload), 0);
+	while ((p = ep_gso_next(&g, seg, sizeof(seg), &len))) {
+		struct ep_ip sip;
+
+		assert_int_equal(ep_ip_parse(p, len, &sip), 0);
+		assert_int_equal(ep_csum(p, 20), 0);
+		assert_true(l4_csum_ok(p, len));
+		assert_int_equal(get_be16(p + 4), 100 + n);
+		assert_int_equal(get_be32(p + 24), (uint32_t)(0xfffff000u + got));
+		memcpy(joined + got, p + hdr, len - hdr);
+		got += len - hdr;
+		last_len = len;
+		/* FIN and PSH only on the last segment. */
+		assert_int_equal(p[33] & 0x09, got == payload ? 0x09 : 0);
+		n++;
+	}
+	assert_int_equal(got, payload);
+	assert_int_equal(n, (payload + 1347) / 1348);
+	assert_int_equal(last_len, hdr + payload % 1348);
+	assert_memory_equal(joined, ip + hdr, payload);
+}
+
+static void gso_partial_checksum_completed(void **state)
+{
+	uint8_t buf[600], seg[64];
+	struct virtio_net_hdr vh = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .csum_start = 20,
+				     .csum_offset = 6 };
+	uint8_t *ip = buf + EP_VNET_HDR_LEN, pseudo[12];
+	const uint8_t *p;
+	struct ep_gso g;
+	uint16_t partial;
+	size_t len;
+
+	memcpy(buf, &vh, sizeof(vh));
+	ep_ip_write(ip, be(HOME), be(PEER), EP_PROTO_UDP, 500, 0, 1, false);
+	for (int i = 20; i < 500; i++)
+		ip[i] = (uint8_t)(i * 7);
+	put_be16(ip + 24, 480);
+	/* What the stack leaves: the pseudo-header sum, not inverted. */
+	memcpy(pseudo, ip + 12, 8);
+	pseudo[8] = 0;
+	pseudo[9] = EP_PROTO_UDP;
+	put_be16(pseudo + 10, 480);
+	partial = ep_csum_fold(ep_csum_add(0, pseudo, 12));
+	memcpy(ip + 26, &partial, 2);
+	assert_int_equal(ep_gso_begin(&g, buf, EP_VNET_HDR_LEN + 500), 0);
+	p = ep_gso_next(&g, seg, sizeof(seg), &len);
+	assert_ptr_equal(p, ip);
+	assert_int_equal(len, 500);
+	assert_true(l4_csum_ok(p, len));
+	assert_null(ep_gso_next(&g, seg, sizeof(seg), &len));
+	/* Offsets beyond the packet, an unknown GSO type: refused. */
+	vh.csum_start = 499;
+	memcpy(buf, &vh, sizeof(vh));
+	assert_int_equal(ep_gso_begin(&g, buf, EP_VNET_HDR_LEN + 500), -1);
+	vh.flags = 0;
+	vh.gso_type = VIRTIO_NET_HDR_GSO_UDP;
+	memcpy(buf, &vh, sizeof(vh));
+	assert_int_equal(ep_gso_begin(&g, buf, EP_VNET_HDR_LEN + 500), -1);
+	assert_int_equal(ep_gso_begin(&g, buf, 5), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -583,6 +679,8 @@ int main(void)
 		cmocka_unit_test(malformed_trailer),
 		cmocka_unit_test(spoofed_inner_dropped),
 		cmocka_unit_test(no_sa_for_mode),
+		cmocka_unit_test(gso_super_packet_cut),
+		cmocka_unit_test(gso_partial_checksum_completed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,96 @@
+# Shared by tests/ep/ep-bed.sh and bench/tunnel.sh: the endpoint roles set
+# up on a test bed (tests/netns/bed.sh up --routing none) with static keys
+# through mmlctl, as docs/endpoints.md describes for real hosts. Callers set
+# PREFIX, TMP, BUILD, CTL and an array PIDS (background processes to stop).
+# shellcheck shell=bash
+
+HOME_ADDR=10.1.0.10 HA_ADDR=10.1.0.1 COA=10.0.2.2 FA_WL=10.2.1.1 CN_ADDR=10.0.1.1
+
+# Inside a node's network namespace, bpffs as it is.
+x() {
+	local node=$1
+	shift
+	nsenter --net="/run/netns/$PREFIX-$node" -- "$@"
+}
+ctl() {
+	local node=$1
+	shift
+	x "$node" "$CTL" -n "$PREFIX-$node" "$@"
+}
+# counter NODE NAME: one counter of mmlctl stats.
+counter() { ctl "$1" -j stats | python3 -c "import json,sys; print(json.load(sys.stdin)['$2'])"; }
+# bg NODE CMD...: run in the node's namespace in the background and remember
+# the pid for cleanup (nsenter execs CMD: the pid is the command's own).
+bg() {
+	local node=$1
+	shift
+	nsenter --net="/run/netns/$PREFIX-$node" -- "$@" &
+	PIDS+=($!)
+}
+
+make_keys() {
+	umask 077
+	local d
+	key() { od -An -tx1 -N36 /dev/urandom | tr -d ' \n'; }
+	for d in down up; do
+		printf '%s\n%s\n' "$(key)" "$(key)" >"$TMP/ml-$d"
+		head -1 "$TMP/ml-$d" >"$TMP/ml-$d-z1"
+		key >"$TMP/esp-$d"
+		echo >>"$TMP/esp-$d"
+		key >"$TMP/chacha-$d"
+		echo >>"$TMP/chacha-$d"
+	done
+}
+# SPIs: ML-ESP 0x1000 down / 0x2000 up, ESP (AES-GCM) 0x1100 / 0x2100,
+# ESP (ChaCha20-Poly1305) 0x1200 / 0x2200.
+endpoint_keys() { # NODE DOWN-DIR UP-DIR
+	local n=$1 dd=$2 ud=$3
+	ctl "$n" csa add spi 0x1000 format mlesp dir "$dd" keys "$TMP/ml-down" alg aes256gcm &&
+		ctl "$n" csa add spi 0x2000 format mlesp dir "$ud" keys "$TMP/ml-up" alg aes256gcm &&
+		ctl "$n" csa add spi 0x1100 format esp dir "$dd" keys "$TMP/esp-down" alg aes256gcm &&
+		ctl "$n" csa add spi 0x2100 format esp dir "$ud" keys "$TMP/esp-up" alg aes256gcm &&
+		ctl "$n" csa add spi 0x1200 format esp dir "$dd" keys "$TMP/chacha-down" \
+			alg chacha20poly1305 &&
+		ctl "$n" csa add spi 0x2200 format esp dir "$ud" keys "$TMP/chacha-up" \
+			alg chacha20poly1305
+}
+
+setup_endpoints() {
+	local mh_mac
+	# HA: forwarding router, correspondent side eth0, FA side to-fa1/to-fa2.
+	ctl ha ha attach addr $HA_ADDR cn eth0 fa to-fa1,to-fa2 || return 1
+	endpoint_keys ha out in || return 1
+	ctl ha binding add home $HOME_ADDR ha $HA_ADDR coa $COA mlesp-out 0x1000 mlesp-in 0x2000 \
+		esp-out 0x1100 esp-in 0x2100 || return 1
+	bg ha "$BUILD/mmlworker" --role ha --node "$PREFIX-ha" --port eth0 --port to-fa1 \
+		--port to-fa2 --tun mml0 >"$TMP/ha.log" 2>&1
+
+	# MH: the home address moves from wlan0 to the worker's TUN device.
+	ip -n "$PREFIX-mh" addr del $HOME_ADDR/32 dev wlan0 2>/dev/null
+	ctl mh mh attach home $HOME_ADDR dev wlan0 || return 1
+	endpoint_keys mh in out || return 1
+	ctl mh binding add home $HOME_ADDR ha $HA_ADDR coa $FA_WL mlesp-out 0x2000 mlesp-in 0x1000 \
+		esp-out 0x2100 esp-in 0x1100 || return 1
+	bg mh "$BUILD/mmlworker" --role mh --node "$PREFIX-mh" --port wlan0 --tun mml0 \
+		--home $HOME_ADDR >"$TMP/mh.log" 2>&1
+
+	# FA1: its programs, the visitor, zone 1 of both CSAs.
+	ctl fa1 fa attach coa $COA wired eth0 wireless wlan0 local $FA_WL || return 1
+	mh_mac=$(ip -n "$PREFIX-mh" -o link show wlan0 | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2)
+	ctl fa1 visitor add home $HOME_ADDR ha $HA_ADDR dev wlan0 mac "$mh_mac" || return 1
+	ctl fa1 csa add spi 0x1000 format mlesp dir fwd keys "$TMP/ml-down-z1" || return 1
+	ctl fa1 csa add spi 0x2000 format mlesp dir fwd keys "$TMP/ml-up-z1" || return 1
+
+	sleep 0.5
+	# The route trick: the FA on the link, everything else into the tunnel.
+	ip -n "$PREFIX-mh" route replace $FA_WL/32 dev wlan0 scope link || return 1
+	ip -n "$PREFIX-mh" route replace default dev mml0 || return 1
+	# The first packets resolve the next hops.
+	x cn ping -q -c 3 -i 0.2 -W 1 $HOME_ADDR >/dev/null 2>&1
+	x cn ping -q -c 2 -i 0.2 -W 1 $HOME_ADDR >/dev/null 2>&1
+}
+
+mode() { # MODE [SPI at HA] [SPI at MH]
+	ctl ha flow add mode "$1" ${2:+spi $2} && ctl mh flow add mode "$1" ${3:+spi $3}
+}
+

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# mmlkeyd's configuration and control socket without the test bed: refusals
+# of unsafe or wrong configurations (one clear message each), then a home
+# agent in a throwaway network namespace answering `mmlctl mip ...`, and a
+# registration over loopback from bench-mip's synthetic client. ~2 s, root.
+set -uo pipefail
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${BUILD:-$TOP/build}
+[[ $BUILD == /* ]] || BUILD=$TOP/$BUILD
+KEYD=$BUILD/mmlkeyd CTL=$BUILD/mmlctl
+[[ $(id -u) -eq 0 ]] || { echo "keyd-config: skipped: needs root"; exit 77; }
+for f in "$KEYD" "$CTL" "$BUILD/bench-mip"; do
+	[[ -x $f ]] || { echo "keyd-config: missing $f"; exit 1; }
+done
+id=mmlkc$$
+TMP=$(mktemp -d /tmp/$id.XXXXXX)
+pid=
+pass=0 fail=0
+cleanup() {
+	[[ -n $pid ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	ip netns del "$id" 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+ok() { pass=$((pass + 1)); echo "PASS $*"; }
+bad() { fail=$((fail + 1)); echo "FAIL $*"; }
+
+# refuses CONFIG-TEXT MODE EXPECTED-MESSAGE
+refuses() {
+	local text=$1 mode=$2 want=$3 out
+	printf '%s\n' "$text" >"$TMP/c.conf"
+	chmod "$mode" "$TMP/c.conf"
+	out=$(timeout 5 "$KEYD" -F -f "$TMP/c.conf" 2>&1)
+	if [[ $? -ne 0 && $out == *"$want"* ]]; then ok "refused: $want"; else bad "not refused ($want): $out"; fi
+}
+key=00112233445566778899aabbccddeeff
+good="node = \"$id\"; control_socket = \"$TMP/ha.sock\"; pin_root = \"$TMP/nopins\";
+mip = { role = \"ha\"; address = \"127.0.0.1\";
+  mobiles = ( { home = \"10.200.0.1\"; keys = ( { spi = 1000; key = \"$key\"; } ); } ); };"
+refuses "$good" 0644 "mode 0644"
+refuses "$good" 0640 "mode 0640"
+refuses "${good/role = \"ha\"/role = \"xx\"}" 0600 "\"role\" must be one of"
+refuses "${good/127.0.0.1/127.0.0.256}" 0600 "\"address\" must be an IPv4 address"
+refuses "${good/spi = 1000/spi = 7}" 0600 "\"spi\" must be a number from 256"
+refuses "${good/$key/0011}" 0600 "key must be 16 to 64 bytes"
+refuses "${good/hmac/x}; mip2 = " 0600 "syntax error"
+refuses "node = \"x\";" 0600 "no module section"
+
+# A home agent on loopback in its own namespace.
+# (its mobile node and key from bench-mip, the client used below)
+ip netns add "$id"
+ip -n "$id" link set lo up
+"$BUILD/bench-mip" -n 1 -w 1 -c "$TMP/mip.conf"
+{ echo "node = \"$id\"; control_socket = \"$TMP/ha.sock\"; pin_root = \"$TMP/nopins\";"
+  cat "$TMP/mip.conf"; } >"$TMP/ha.conf"
+chmod 600 "$TMP/ha.conf"
+nsenter --net=/run/netns/"$id" "$KEYD" -F -f "$TMP/ha.conf" 2>"$TMP/ha.log" &
+pid=$!
+for _ in $(seq 50); do [[ -S $TMP/ha.sock ]] && break; sleep 0.05; done
+role=$("$CTL" -j mip show sock "$TMP/ha.sock" | python3 -c 'import json,sys; print(json.load(sys.stdin)["role"])')
+[[ $role == ha ]] && ok "mmlctl mip show -j: role ha" || bad "mip show: $role"
+out=$("$CTL" mip visitors sock "$TMP/ha.sock" 2>&1)
+[[ $out == *"not a command of the ha role"* ]] && ok "wrong verb for the role refused" || bad "$out"
+# Registrations from bench-mip's client for that mobile node (10.200.0.1).
+if nsenter --net=/run/netns/"$id" "$BUILD/bench-mip" -n 1 -w 1 -t 1 >"$TMP/bench.out" 2>&1; then
+	ok "registrations over loopback: $(grep -o 'accepted=[0-9]*' "$TMP/bench.out")"
+else
+	bad "bench-mip: $(cat "$TMP/bench.out")"
+fi
+n=$("$CTL" -j mip bindings sock "$TMP/ha.sock" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+[[ $n == 1 ]] && ok "one binding (in memory: no maps pinned)" || bad "bindings: $n"
+grep -q "mml_binding is not pinned" "$TMP/ha.log" && ok "the missing map is reported" ||
+	bad "no word about the missing mml_binding"
+echo "keyd-config: $pass passed, $fail failed"
+[[ $fail -eq 0 ]]
