@@ -48,7 +48,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -I. -Ibpf \
               -Wall -Wextra -Werror -Wno-unused-parameter -MMD -MP
 
 include mk/rules.mk
-include $(sort $(wildcard */module.mk tests/*/module.mk))
+include $(sort $(wildcard */module.mk */*/module.mk))
 
 # Userspace objects include generated skeletons; -MMD tracks them after the
 # first build, this order-only edge makes the first build work.
@@ -93,6 +93,9 @@ clean:
 help:
 	@sed -n '3,8p' Makefile | sed 's/^# *//'
 	@echo "  make bench-codec   ML-ESP/ESP codec throughput vs raw OpenSSL AEAD"
+	@echo "  make bench-mlike   ML-IKE initialisation timings (paper Tables 2/3), medians of 20"
+	@echo "  make bench-ike-bed ML-IKE initialisation on the test bed, medians of 20"
+	@echo "  make fuzz-ike      the IKE fuzzers, FUZZ_TIME seconds each"
 	@echo "  make exp-reno      pure TCP Reno vs bit-error rate on the test bed (PROFILE=quick|paper)"
 	@echo "  make vmlinux       regenerate vmlinux.h from the running kernel"
 	@echo "  make fmt           clang-format the C sources"

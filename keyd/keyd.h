@@ -41,6 +41,15 @@ struct keyd_module {
 };
 
 extern const struct keyd_module mip_module;
+extern const struct keyd_module ike_module;
+
+/* Mobility events between modules (keyd/hooks.c): the HA's Mobile IP role
+ * publishes every binding write, ML-IKE follows it (paper Fig. 4: a
+ * registration starts the initialisation, a deregistration revokes the
+ * CSAs). coa = 0: the binding is gone. Renewals repeat the same coa. */
+typedef void (*keyd_binding_fn)(void *arg, uint32_t home, uint32_t coa);
+void keyd_binding_subscribe(keyd_binding_fn fn, void *arg);
+void keyd_binding_changed(uint32_t home, uint32_t coa);
 
 /* Control socket server (keyd/ctl.c). */
 struct ctl_server;

@@ -109,6 +109,16 @@ void mip_maps_close(struct mip_maps *m);
 int mip_maps_binding_put(struct mip_maps *m, uint32_t home, uint32_t ha_addr, uint32_t coa,
 			 uint64_t expires_ns);
 int mip_maps_binding_del(struct mip_maps *m, uint32_t home);
+/* ML-IKE: the CSA SPIs of mode (enum mml_mode) in the binding of home, which
+ * must exist (-ENOENT otherwise); 0 clears them. Bumps mml_gen. */
+int mip_maps_binding_spis(struct mip_maps *m, uint32_t home, unsigned int mode, uint32_t spi_out,
+			  uint32_t spi_in);
+/* The CSA SPIs of mode in the binding of home (0 when none); -ENOENT when
+ * there is no such binding. */
+int mip_maps_binding_get_spis(struct mip_maps *m, uint32_t home, unsigned int mode,
+			      uint32_t *spi_out, uint32_t *spi_in);
+/* After a change to mml_csa by another writer (ML-IKE). */
+void mip_maps_gen_bump(struct mip_maps *m);
 /* Calls fn for every entry of mml_binding (restart recovery). */
 int mip_maps_binding_each(struct mip_maps *m,
 			  void (*fn)(void *arg, uint32_t home, const struct mml_binding *b),

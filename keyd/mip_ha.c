@@ -134,6 +134,8 @@ static void map_write(struct mip_ha *ha, struct ha_mobile *mn)
 	err = mn->bound ?
 		      mip_maps_binding_put(ha->maps, mn->home, ha->cfg.addr, mn->coa, mn->expires) :
 		      mip_maps_binding_del(ha->maps, mn->home);
+	/* ML-IKE follows the binding (set up, move, revoke). */
+	keyd_binding_changed(mn->home, mn->bound ? mn->coa : 0);
 	if (err) {
 		ha->st->ctr[MIP_C_MAP_ERROR]++;
 		if (err != -ENOENT)

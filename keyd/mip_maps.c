@@ -96,6 +96,48 @@ int mip_maps_binding_put(struct mip_maps *m, uint32_t home, uint32_t ha_addr, ui
 	return 0;
 }
 
+int mip_maps_binding_spis(struct mip_maps *m, uint32_t home, unsigned int mode, uint32_t spi_out,
+			  uint32_t spi_in)
+{
+	int fd = open_map(m, &m->binding_fd, MML_MAP_BINDING, sizeof(struct mml_binding));
+	struct mml_binding b;
+
+	if (fd < 0)
+		return fd;
+	if (mode >= MML_MODE_MAX)
+		return -EINVAL;
+	if (bpf_map_lookup_elem(fd, &home, &b))
+		return -ENOENT;
+	b.spi_out[mode] = spi_out;
+	b.spi_in[mode] = spi_in;
+	if (bpf_map_update_elem(fd, &home, &b, BPF_EXIST))
+		return -errno;
+	gen_bump(m);
+	return 0;
+}
+
+int mip_maps_binding_get_spis(struct mip_maps *m, uint32_t home, unsigned int mode,
+			      uint32_t *spi_out, uint32_t *spi_in)
+{
+	int fd = open_map(m, &m->binding_fd, MML_MAP_BINDING, sizeof(struct mml_binding));
+	struct mml_binding b;
+
+	if (fd < 0)
+		return fd;
+	if (mode >= MML_MODE_MAX)
+		return -EINVAL;
+	if (bpf_map_lookup_elem(fd, &home, &b))
+		return -ENOENT;
+	*spi_out = b.spi_out[mode];
+	*spi_in = b.spi_in[mode];
+	return 0;
+}
+
+void mip_maps_gen_bump(struct mip_maps *m)
+{
+	gen_bump(m);
+}
+
 int mip_maps_binding_del(struct mip_maps *m, uint32_t home)
 {
 	int fd = open_map(m, &m->binding_fd, MML_MAP_BINDING, sizeof(struct mml_binding));

@@ -25,6 +25,7 @@
 
 static const struct keyd_module *const modules[] = {
 	&mip_module,
+	&ike_module,
 };
 #define N_MODULES (sizeof(modules) / sizeof(modules[0]))
 

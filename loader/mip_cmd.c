@@ -84,40 +84,40 @@ static int read_all(int fd, char **out)
 	return 0;
 }
 
-/* Sends {"module": "mip", "verb": verb} and returns the "result" member. */
-static int keyd_call(const char *path, const char *verb, json_object **result)
+/* Sends {"module": module, "verb": verb} and returns the "result" member. */
+static int keyd_call(const char *path, const char *module, const char *verb, json_object **result)
 {
 	json_object *req = json_object_new_object(), *reply = NULL, *ok, *val;
 	const char *text;
 	char *buf = NULL;
 	int fd, err;
 
-	json_object_object_add(req, "module", json_object_new_string("mip"));
+	json_object_object_add(req, "module", json_object_new_string(module));
 	json_object_object_add(req, "verb", json_object_new_string(verb));
 	json_object_object_add(req, "args", json_object_new_array());
 	text = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
 	fd = connect_keyd(path);
 	if (fd < 0) {
 		err = fd;
-		log_err("mip %s: %s: %s (is mmlkeyd running on this node?)", verb, path,
+		log_err("%s %s: %s: %s (is mmlkeyd running on this node?)", module, verb, path,
 			strerror(-err));
 		goto out;
 	}
 	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text) || write(fd, "\n", 1) != 1 ||
 	    shutdown(fd, SHUT_WR)) {
 		err = -errno;
-		log_err("mip %s: writing to %s: %s", verb, path, strerror(-err));
+		log_err("%s %s: writing to %s: %s", module, verb, path, strerror(-err));
 		goto out;
 	}
 	err = read_all(fd, &buf);
 	if (err) {
-		log_err("mip %s: reading from %s: %s", verb, path, strerror(-err));
+		log_err("%s %s: reading from %s: %s", module, verb, path, strerror(-err));
 		goto out;
 	}
 	reply = json_tokener_parse(buf);
 	if (!reply || !json_object_object_get_ex(reply, "ok", &ok)) {
 		err = -EPROTO;
-		log_err("mip %s: mmlkeyd sent no valid reply", verb);
+		log_err("%s %s: mmlkeyd sent no valid reply", module, verb);
 		goto out;
 	}
 	if (!json_object_get_boolean(ok)) {
@@ -138,7 +138,8 @@ out:
 	return err;
 }
 
-static int mip_run(struct ctl *ctl, const char *verb, int argc, char **argv, bool prints)
+static int keyd_run(struct ctl *ctl, const char *module, const char *verb, int argc, char **argv,
+		    bool prints)
 {
 	char ctx[32], default_path[300];
 	const char *path = NULL, *node;
@@ -158,7 +159,7 @@ static int mip_run(struct ctl *ctl, const char *verb, int argc, char **argv, boo
 		else
 			n++;
 	}
-	snprintf(ctx, sizeof(ctx), "mip %s", verb);
+	snprintf(ctx, sizeof(ctx), "%s %s", module, verb);
 	if (n > 8) {
 		log_err("%s: too many arguments", ctx);
 		return -EINVAL;
@@ -172,7 +173,7 @@ static int mip_run(struct ctl *ctl, const char *verb, int argc, char **argv, boo
 		snprintf(default_path, sizeof(default_path), "%s/%s.sock", MML_KEYD_SOCK_DIR, node);
 		path = default_path;
 	}
-	err = keyd_call(path, verb, &result);
+	err = keyd_call(path, module, verb, &result);
 	if (err)
 		return err;
 	if (prints)
@@ -180,6 +181,17 @@ static int mip_run(struct ctl *ctl, const char *verb, int argc, char **argv, boo
 	else
 		json_object_put(result);
 	return 0;
+}
+
+static int mip_run(struct ctl *ctl, const char *verb, int argc, char **argv, bool prints)
+{
+	return keyd_run(ctl, "mip", verb, argc, argv, prints);
+}
+
+/* ML-IKE (keyd/ike/keyd_ike.c): counters, CSAs, per-message processing. */
+static int ike_show(struct ctl *ctl, int argc, char **argv)
+{
+	return keyd_run(ctl, "ike", "show", argc, argv, true);
 }
 
 static int mip_show(struct ctl *ctl, int argc, char **argv)
@@ -213,5 +225,6 @@ const struct ctl_cmd mip_cmds[] = {
 	{ "mip", "visitors", mip_visitors, "[sock PATH]   FA: visitors and pending requests" },
 	{ "mip", "register", mip_register, "[sock PATH]   MH: register again now" },
 	{ "mip", "deregister", mip_deregister, "[sock PATH]   MH: deregister (lifetime 0)" },
+	{ "ike", "show", ike_show, "[sock PATH]   ML-IKE: counters, CSAs, processing times" },
 	{ NULL, NULL, NULL, NULL },
 };

@@ -10,8 +10,11 @@ pkgs=(
 	libjson-c-dev libconfig-dev libmnl-dev libcmocka-dev
 	# test bed, experiments, captures
 	iproute2 ethtool iperf3 tshark gnuplot-nox procps psmisc python3 util-linux iputils-ping
-	# bench-tunnel's peer (userspace ESP) and profile
+	# bench-tunnel's peer (userspace ESP) and profile; ML-IKE's interop tests
 	strongswan-charon libcharon-extra-plugins strongswan-swanctl linux-perf
+	libstrongswan-standard-plugins
+	# ML-IKE: libFuzzer runtime for the parser fuzzers
+	libclang-rt-14-dev
 )
 
 missing=()

@@ -1,0 +1,217 @@
+/* The IKEv2 engine with the ML-IKE extensions: one UDP socket, a table of
+ * IKE SAs, timers for retransmission and liveness, and callbacks to the
+ * daemon that embeds it. Single-threaded: the embedding event loop polls
+ * ike_engine_fd() and calls ike_engine_input() when it is readable and
+ * ike_engine_tick() when ike_engine_timeout_ms() has passed.
+ *
+ * Protocol: RFC 7296 with X25519, PRF_HMAC_SHA2_256, AES-GCM-16-256 or
+ * ChaCha20-Poly1305, PSK authentication; ML-IKE as in docs/protocol.md. */
+#ifndef MML_KEYD_IKE_H
+#define MML_KEYD_IKE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "keyd/ike/ike_const.h"
+#include "keyd/ike/ike_wire.h"
+#include "maps/csa.h"
+
+#define IKE_ID_MAX 64
+#define IKE_PSK_MAX 128
+#define IKE_NAME_MAX 32
+
+struct ike_identity {
+	uint8_t type; /* IKE_ID_FQDN, IKE_ID_RFC822_ADDR, IKE_ID_IPV4_ADDR, IKE_ID_KEY_ID */
+	uint8_t len;
+	uint8_t data[IKE_ID_MAX];
+};
+
+/* One configured peer: who it is, how to prove who we are, what to offer. */
+struct ike_peer_cfg {
+	char name[IKE_NAME_MAX];
+	uint32_t addr; /* network order */
+	uint16_t port; /* host order; 0 = 500 */
+	struct ike_identity local_id;
+	struct ike_identity peer_id;
+	uint8_t psk[IKE_PSK_MAX];
+	size_t psk_len;
+	uint16_t ike_encr; /* SK transform we prefer; the other one is offered too */
+	uint16_t esp_encr; /* CHILD_SA transform */
+	bool child;	   /* negotiate a CHILD_SA in IKE_AUTH */
+	bool encap;	   /* pretend a NAT (fake NAT_D): forces UDP encapsulation */
+	struct ike_ts_pl ts_local, ts_remote;
+	uint32_t child_lifetime_s;
+	/* ML-IKE: the zone map and zone-2 AEAD we offer or accept. */
+	uint8_t z1_len;
+	uint16_t zone2_encr;
+	uint32_t csa_soft_lifetime_s, csa_hard_lifetime_s;
+};
+
+/* A CHILD_SA as negotiated (keys for a userspace or kernel ESP stack). */
+struct ike_child {
+	bool used;
+	uint32_t spi_in;  /* we receive with it, host order */
+	uint32_t spi_out; /* the peer receives with it */
+	uint16_t encr;
+	bool encap; /* ESP in UDP (RFC 3948): the IKE SA floated to the NAT-T port */
+	uint8_t key_in[IKE_AEAD_KEY_LEN + IKE_AEAD_SALT_LEN];
+	uint8_t key_out[IKE_AEAD_KEY_LEN + IKE_AEAD_SALT_LEN];
+	struct ike_ts_pl ts_local, ts_remote;
+};
+
+/* A composite SA pair agreed in MLIKE_AUTH_SA: one CSA per direction, each
+ * with a key and salt per zone. */
+struct mlike_csa {
+	uint32_t spi_out; /* the CSA we encapsulate with (the peer chose it) */
+	uint32_t spi_in;  /* the CSA we decapsulate (we chose it) */
+	uint8_t z1_len;
+	uint8_t n_zones;
+	uint16_t zone_encr[MLIKE_ZONES_MAX];
+	uint8_t key_out[MLIKE_ZONES_MAX][IKE_AEAD_KEY_LEN + IKE_AEAD_SALT_LEN];
+	uint8_t key_in[MLIKE_ZONES_MAX][IKE_AEAD_KEY_LEN + IKE_AEAD_SALT_LEN];
+	uint32_t soft_lifetime_s, hard_lifetime_s;
+};
+
+/* What KEY_DISTRIBUTE carries to the FA: both directions' CSAs with zone 1's
+ * key only (zone 2 and beyond are null SAs). */
+struct mlike_fa_keys {
+	uint32_t mh_home; /* network order */
+	uint32_t ha_addr; /* network order */
+	uint8_t z1_len;
+	uint8_t n_secrets;
+	struct mlike_secret_pl secret[2 * MLIKE_ZONES_MAX];
+};
+
+struct ike_sa;
+struct ike_engine;
+
+enum ike_down_reason {
+	IKE_DOWN_DELETED = 0,  /* a Delete exchange, either side */
+	IKE_DOWN_TIMEOUT = 1,  /* retransmissions exhausted or half-open expiry */
+	IKE_DOWN_FAILED = 2,   /* negotiation failed (notify, auth, proposal) */
+	IKE_DOWN_SHUTDOWN = 3, /* engine closed */
+};
+
+struct ike_events {
+	void (*ike_up)(void *ctx, struct ike_sa *sa);
+	void (*ike_down)(void *ctx, struct ike_sa *sa, enum ike_down_reason why);
+	void (*child_up)(void *ctx, struct ike_sa *sa, const struct ike_child *child);
+	void (*child_down)(void *ctx, struct ike_sa *sa, const struct ike_child *child);
+	/* The peer rekeyed the IKE SA: new replaces old (its CHILD_SAs and CSA
+	 * moved along); old ends later without an ike_down. */
+	void (*ike_rekeyed)(void *ctx, struct ike_sa *old_sa, struct ike_sa *new_sa);
+	/* ML-IKE, MH and HA: a CSA pair is agreed (either side). */
+	void (*csa_up)(void *ctx, struct ike_sa *sa, const struct mlike_csa *csa);
+	/* FA: zone-1 keys arrived; return 0 after installing them, or a
+	 * negative errno to refuse (the HA gets MLIKE_KEYS_REJECTED). */
+	int (*fa_keys)(void *ctx, struct ike_sa *sa, const struct mlike_fa_keys *keys);
+	/* HA: the FA answered KEY_DISTRIBUTE (0 = installed). */
+	void (*fa_keys_done)(void *ctx, struct ike_sa *sa, int result);
+	/* Any node: the peer revoked CSAs (Delete with the ML-ESP zone proto). */
+	void (*csa_deleted)(void *ctx, struct ike_sa *sa, const uint32_t *spis, unsigned int n);
+};
+
+struct ike_engine_cfg {
+	uint32_t local_addr; /* network order; 0 = any */
+	uint16_t port;	     /* host order; 0 = 500 */
+	/* Half-open SAs above which IKE_SA_INIT requires a cookie (RFC 7296
+	 * 2.6); 0 = always. */
+	unsigned int cookie_threshold;
+	unsigned int retransmit_base_ms; /* first timeout, doubled each time */
+	/* First timeout of IKE_SA_INIT only (0 = retransmit_base_ms): the
+	 * responder answers a repeated IKE_SA_INIT from its stored response, so
+	 * a short one costs a packet, not state, and recovers at once from a
+	 * first message lost to a route or binding not yet in place (ML-IKE
+	 * starts in parallel with the registration reply, Fig. 4). Its
+	 * doublings continue until they reach retransmit_base_ms, then the
+	 * usual retransmit_tries apply. */
+	unsigned int init_retransmit_ms;
+	unsigned int retransmit_tries;
+	unsigned int half_open_timeout_ms;
+	/* NAT traversal (RFC 7296 2.23, RFC 3948): send and answer
+	 * NAT_DETECTION_* payloads and float to natt_port when a NAT is
+	 * detected. Off by default; needs local_addr. */
+	bool nat_detection;
+	uint16_t natt_port; /* host order; 0 = 4500 */
+	const struct ike_peer_cfg *peers;
+	unsigned int n_peers;
+};
+
+/* Counters: every drop has a reason, each reason is logged once. */
+enum ike_counter {
+	IKE_C_RX,
+	IKE_C_TX,
+	IKE_C_RETRANSMITS,
+	IKE_C_RESENT_RESPONSES,
+	IKE_C_MALFORMED,
+	IKE_C_BAD_ICV,
+	IKE_C_UNKNOWN_SPI,
+	IKE_C_BAD_MSGID,
+	IKE_C_CRITICAL,
+	IKE_C_NO_PROPOSAL,
+	IKE_C_AUTH_FAILED,
+	IKE_C_COOKIES_SENT,
+	IKE_C_BAD_COOKIE,
+	IKE_C_UNEXPECTED,
+	IKE_C_SA_UP,
+	IKE_C_SA_DOWN,
+	IKE_C_MAX
+};
+
+const char *ike_counter_name(enum ike_counter c);
+
+struct ike_engine *ike_engine_new(const struct ike_engine_cfg *cfg, const struct ike_events *ev,
+				  void *ev_ctx);
+/* Deletes every SA (best effort, no wait), closes the socket, wipes keys. */
+void ike_engine_free(struct ike_engine *eng);
+int ike_engine_fd(const struct ike_engine *eng);
+/* Every socket to poll: the IKE port, and the NAT-T port if enabled. */
+unsigned int ike_engine_fds(const struct ike_engine *eng, int fds[2]);
+/* Reads every pending datagram. */
+void ike_engine_input(struct ike_engine *eng);
+/* Processes one datagram (what ike_engine_input does per packet; the fuzz
+ * harness and the unit tests call it directly). */
+void ike_engine_process(struct ike_engine *eng, uint8_t *buf, size_t len, uint32_t from_addr,
+			uint16_t from_port);
+/* The same for a datagram received on the NAT-T port (marker included). */
+void ike_engine_process_natt(struct ike_engine *eng, uint8_t *buf, size_t len, uint32_t from_addr,
+			     uint16_t from_port);
+/* Milliseconds until ike_engine_tick has work, -1 for none. */
+int ike_engine_timeout_ms(const struct ike_engine *eng);
+void ike_engine_tick(struct ike_engine *eng);
+uint64_t ike_engine_counter(const struct ike_engine *eng, enum ike_counter c);
+/* Nanoseconds the engine spent on the last received request (response =
+ * false) or response of an exchange type, building its answer or next
+ * request included; 0 if none seen. */
+uint64_t ike_engine_proc_ns(const struct ike_engine *eng, uint8_t exchange, bool response);
+
+/* Starts IKE_SA_INIT towards the configured peer. */
+struct ike_sa *ike_initiate(struct ike_engine *eng, const struct ike_peer_cfg *peer);
+/* Sends a Delete for the whole IKE SA; the SA goes when answered or timed out. */
+int ike_sa_delete(struct ike_sa *sa);
+/* Empty INFORMATIONAL (liveness check). */
+int ike_sa_liveness(struct ike_sa *sa);
+bool ike_sa_established(const struct ike_sa *sa);
+const struct ike_peer_cfg *ike_sa_peer(const struct ike_sa *sa);
+bool ike_sa_is_initiator(const struct ike_sa *sa);
+/* Opaque pointer the embedding daemon may hang on an SA. */
+void ike_sa_set_user(struct ike_sa *sa, void *user);
+void *ike_sa_user(const struct ike_sa *sa);
+
+/* ML-IKE (docs/protocol.md). */
+int mlike_auth_sa_start(struct ike_sa *sa);
+int mlike_key_distribute(struct ike_sa *sa, const struct mlike_fa_keys *keys);
+/* Revokes CSAs at the peer (INFORMATIONAL Delete, ML-ESP zone protocol). */
+int mlike_csa_delete(struct ike_sa *sa, const uint32_t *spis, unsigned int n);
+/* The FA's share of a CSA pair: zone 1 of both directions, null SAs for the
+ * other zones. dir_to_mh tells which CSA carries traffic towards the MH. */
+void mlike_fa_keys_from_csa(const struct mlike_csa *csa, bool out_is_to_mh, uint32_t mh_home,
+			    uint32_t ha_addr, struct mlike_fa_keys *keys);
+/* The mml_csa map entries of a CSA pair (dir out / in) and of an FA's keys. */
+void mlike_csa_to_map(const struct mlike_csa *csa, uint64_t now_ns, struct mml_csa *out,
+		      struct mml_csa *in);
+int mlike_fa_keys_to_map(const struct mlike_fa_keys *keys, uint64_t now_ns, struct mml_csa *csas,
+			 unsigned int *n);
+
+#endif

@@ -1,0 +1,247 @@
+/* CHILD_SAs: ESP proposals, traffic selector narrowing, KEYMAT, and the
+ * responder side of CREATE_CHILD_SA (new and rekeyed CHILD_SAs). */
+#include <errno.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "keyd/ike/ike_int.h"
+#include "lib/bytes.h"
+#include "lib/log.h"
+
+void ike_child_offer(const struct ike_peer_cfg *cfg, uint32_t spi, struct ike_sa_pl *sa)
+{
+	uint16_t encr = cfg->esp_encr ? cfg->esp_encr : IKE_ENCR_AES_GCM_16;
+	struct ike_proposal *p = &sa->p[0];
+
+	memset(sa, 0, sizeof(*sa));
+	sa->n_props = 1;
+	p->num = 1;
+	p->proto = IKE_PROTO_ESP;
+	p->spi_len = 4;
+	put_be32(p->spi, spi);
+	p->t[p->n_trans++] = ike_xform(IKE_TRANS_ENCR, encr);
+	p->t[p->n_trans++] = ike_xform(IKE_TRANS_ESN, IKE_ESN_NONE);
+}
+
+/* An ESP proposal we can take: an AEAD we speak, no ESN (or ESN "none"
+ * offered), no integrity algorithm; a DH transform is only acceptable as
+ * group 31 (or none). */
+static bool esp_pick(const struct ike_peer_cfg *cfg, const struct ike_proposal *p, uint16_t *encr)
+{
+	bool esn_seen = false, esn_none = false, bad = false;
+
+	*encr = 0;
+	if (p->proto != IKE_PROTO_ESP || p->spi_len != 4)
+		return false;
+	for (unsigned int i = 0; i < p->n_trans; i++) {
+		const struct ike_transform *t = &p->t[i];
+
+		switch (t->type) {
+		case IKE_TRANS_ENCR:
+			if (t->unknown_attr)
+				break;
+			if ((t->id == IKE_ENCR_AES_GCM_16 && t->key_len == 256) ||
+			    (t->id == IKE_ENCR_CHACHA20_POLY1305 && !t->key_len))
+				if (!*encr || t->id == cfg->esp_encr)
+					*encr = t->id;
+			break;
+		case IKE_TRANS_ESN:
+			esn_seen = true;
+			esn_none |= t->id == IKE_ESN_NONE;
+			break;
+		case IKE_TRANS_INTEG:
+			bad |= t->id != 0;
+			break;
+		case IKE_TRANS_DH:
+			break;
+		default:
+			bad = true;
+		}
+	}
+	return *encr && !bad && (!esn_seen || esn_none);
+}
+
+int ike_child_select(const struct ike_peer_cfg *cfg, const struct ike_sa_pl *offer, uint16_t *encr)
+{
+	for (unsigned int i = 0; i < offer->n_props; i++)
+		if (esp_pick(cfg, &offer->p[i], encr))
+			return (int)i;
+	return -1;
+}
+
+int ike_child_keys(struct ike_sa *sa, struct ike_child *child, bool we_initiated,
+		   const uint8_t *g_ir, size_t g_ir_len, const uint8_t *ni, size_t ni_len,
+		   const uint8_t *nr, size_t nr_len)
+{
+	uint8_t keymat[2 * IKE_AEAD_KEYMAT_LEN];
+	struct ike_iov seed[] = { { g_ir, g_ir_len }, { ni, ni_len }, { nr, nr_len } };
+	int err;
+
+	/* KEYMAT = prf+(SK_d, [g^ir (new) |] Ni | Nr): the initiator-to-
+	 * responder key first (RFC 7296 2.17). */
+	err = ike_prf_plus(sa->keys.sk_d, IKE_PRF_LEN, seed, 3, keymat, sizeof(keymat));
+	if (!err) {
+		memcpy(we_initiated ? child->key_out : child->key_in, keymat, IKE_AEAD_KEYMAT_LEN);
+		memcpy(we_initiated ? child->key_in : child->key_out, keymat + IKE_AEAD_KEYMAT_LEN,
+		       IKE_AEAD_KEYMAT_LEN);
+	}
+	OPENSSL_cleanse(keymat, sizeof(keymat));
+	return err;
+}
+
+static bool ts_intersect(const struct ike_ts *a, const struct ike_ts *b, struct ike_ts *out)
+{
+	if (a->proto && b->proto && a->proto != b->proto)
+		return false;
+	out->proto = a->proto ? a->proto : b->proto;
+	out->addr_lo = a->addr_lo > b->addr_lo ? a->addr_lo : b->addr_lo;
+	out->addr_hi = a->addr_hi < b->addr_hi ? a->addr_hi : b->addr_hi;
+	out->port_lo = a->port_lo > b->port_lo ? a->port_lo : b->port_lo;
+	out->port_hi = a->port_hi < b->port_hi ? a->port_hi : b->port_hi;
+	return out->addr_lo <= out->addr_hi && out->port_lo <= out->port_hi;
+}
+
+/* RFC 7296 2.9: the result is the intersection of what we allow and what the
+ * peer asked for; empty means TS_UNACCEPTABLE. */
+bool ike_ts_narrow(const struct ike_ts_pl *ours, const struct ike_ts_pl *offer,
+		   struct ike_ts_pl *out)
+{
+	out->n = out->n_skipped = 0;
+	for (unsigned int i = 0; i < ours->n; i++)
+		for (unsigned int j = 0; j < offer->n && out->n < IKE_TS_MAX; j++)
+			if (ts_intersect(&ours->ts[i], &offer->ts[j], &out->ts[out->n]))
+				out->n++;
+	return out->n > 0;
+}
+
+struct ike_child *ike_child_slot(struct ike_sa *sa)
+{
+	for (unsigned int i = 0; i < IKE_CHILD_MAX; i++)
+		if (!sa->child[i].used) {
+			memset(&sa->child[i], 0, sizeof(sa->child[i]));
+			return &sa->child[i];
+		}
+	return NULL;
+}
+
+struct ike_child *ike_child_by_spi_out(struct ike_sa *sa, uint32_t spi)
+{
+	for (unsigned int i = 0; i < IKE_CHILD_MAX; i++)
+		if (sa->child[i].used && sa->child[i].spi_out == spi)
+			return &sa->child[i];
+	return NULL;
+}
+
+struct create_req {
+	struct ike_sa_pl offer;
+	struct ike_ts_pl tsi, tsr;
+	const struct ike_pl *nonce;
+	struct ike_ke_pl ke;
+	bool have_ke;
+};
+
+/* Validates the request's payloads; returns the notify to refuse it with. */
+static uint16_t create_parse(const struct ike_chain *c, struct create_req *r)
+{
+	const struct ike_pl *sa_pl = ike_chain_find(c, IKE_PL_SA, NULL);
+	const struct ike_pl *ke_pl = ike_chain_find(c, IKE_PL_KE, NULL);
+	const struct ike_pl *tsi = ike_chain_find(c, IKE_PL_TSI, NULL);
+	const struct ike_pl *tsr = ike_chain_find(c, IKE_PL_TSR, NULL);
+
+	r->nonce = ike_chain_find(c, IKE_PL_NONCE, NULL);
+	if (!sa_pl || !r->nonce || ike_sa_parse(sa_pl->body, sa_pl->len, &r->offer) ||
+	    ike_nonce_parse(r->nonce->body, r->nonce->len))
+		return IKE_N_INVALID_SYNTAX;
+	if (!tsi || !tsr || ike_ts_parse(tsi->body, tsi->len, &r->tsi) ||
+	    ike_ts_parse(tsr->body, tsr->len, &r->tsr))
+		return IKE_N_INVALID_SYNTAX;
+	r->have_ke = ke_pl != NULL;
+	if (ke_pl && ike_ke_parse(ke_pl->body, ke_pl->len, &r->ke))
+		return IKE_N_INVALID_SYNTAX;
+	if (r->have_ke && r->ke.group != IKE_DH_CURVE25519)
+		return IKE_N_INVALID_KE_PAYLOAD;
+	return 0;
+}
+
+void ike_create_child_request(struct ike_sa *sa, const struct ike_hdr *h, const struct ike_chain *c)
+{
+	uint8_t buf[1024], nr[IKE_NONCE_LEN], g_ir[IKE_X25519_LEN];
+	struct ike_dh dh = { 0 };
+	struct ike_ts_pl our_i, our_r;
+	struct ike_sa_pl acc;
+	struct create_req r;
+	struct ike_child *child;
+	struct ike_wbuf out;
+	uint16_t encr = 0, refuse;
+	int idx = -1;
+
+	/* Rekeying the IKE SA itself: SA with IKE proposals, no TS. */
+	{
+		const struct ike_pl *sa_pl = ike_chain_find(c, IKE_PL_SA, NULL);
+		struct ike_sa_pl probe;
+
+		if (sa_pl && !ike_sa_parse(sa_pl->body, sa_pl->len, &probe) &&
+		    probe.p[0].proto == IKE_PROTO_IKE) {
+			ike_rekey_request(sa, h, c);
+			return;
+		}
+	}
+	refuse = create_parse(c, &r);
+	if (!refuse && (idx = ike_child_select(sa->cfg, &r.offer, &encr)) < 0)
+		refuse = IKE_N_NO_PROPOSAL_CHOSEN;
+	if (!refuse && (!ike_ts_narrow(&sa->cfg->ts_remote, &r.tsi, &our_i) ||
+			!ike_ts_narrow(&sa->cfg->ts_local, &r.tsr, &our_r)))
+		refuse = IKE_N_TS_UNACCEPTABLE;
+	child = refuse ? NULL : ike_child_slot(sa);
+	if (!refuse && !child)
+		refuse = IKE_N_NO_ADDITIONAL_SAS;
+	if (!refuse && (ike_random(nr, sizeof(nr)) ||
+			(r.have_ke &&
+			 (ike_dh_generate(&dh) || ike_dh_shared(&dh, r.ke.data, r.ke.len, g_ir)))))
+		refuse = IKE_N_NO_PROPOSAL_CHOSEN;
+	if (refuse) {
+		uint8_t group[2];
+
+		put_be16(group, IKE_DH_CURVE25519);
+		ike_count(sa->eng, IKE_C_NO_PROPOSAL,
+			  "peer %s: CREATE_CHILD_SA refused (notify %u)", sa->cfg->name, refuse);
+		ike_send_error_notify(sa, IKE_CREATE_CHILD_SA, h->msg_id, refuse, group,
+				      refuse == IKE_N_INVALID_KE_PAYLOAD ? 2 : 0);
+		goto out;
+	}
+	child->encr = encr;
+	child->encap = sa->natt;
+	child->spi_out = get_be32(r.offer.p[idx].spi);
+	child->spi_in = ike_new_spi32();
+	child->ts_local = our_r;
+	child->ts_remote = our_i;
+	if (ike_child_keys(sa, child, false, r.have_ke ? g_ir : NULL, r.have_ke ? sizeof(g_ir) : 0,
+			   r.nonce->body, r.nonce->len, nr, sizeof(nr)))
+		goto out;
+	ike_wb_init(&out, buf, sizeof(buf));
+	ike_child_offer(sa->cfg, child->spi_in, &acc);
+	acc.p[0].num = r.offer.p[idx].num;
+	acc.p[0].n_trans = 0;
+	acc.p[0].t[acc.p[0].n_trans++] = ike_xform(IKE_TRANS_ENCR, encr);
+	if (r.have_ke)
+		acc.p[0].t[acc.p[0].n_trans++] = ike_xform(IKE_TRANS_DH, IKE_DH_CURVE25519);
+	acc.p[0].t[acc.p[0].n_trans++] = ike_xform(IKE_TRANS_ESN, IKE_ESN_NONE);
+	ike_put_sa(&out, &acc);
+	ike_put_nonce(&out, nr, sizeof(nr));
+	if (r.have_ke)
+		ike_put_ke(&out, IKE_DH_CURVE25519, dh.pub, sizeof(dh.pub));
+	ike_put_ts(&out, IKE_PL_TSI, &our_i);
+	ike_put_ts(&out, IKE_PL_TSR, &our_r);
+	if (ike_send_protected(sa, IKE_CREATE_CHILD_SA, true, h->msg_id, IKE_REQ_NONE, &out)) {
+		OPENSSL_cleanse(child, sizeof(*child));
+		goto out;
+	}
+	child->used = true;
+	log_info("peer %s: CHILD_SA created by CREATE_CHILD_SA", sa->cfg->name);
+	if (sa->eng->ev->child_up)
+		sa->eng->ev->child_up(sa->eng->ev_ctx, sa, child);
+out:
+	OPENSSL_cleanse(g_ir, sizeof(g_ir));
+	ike_dh_free(&dh);
+}

@@ -1,0 +1,139 @@
+/* INFORMATIONAL: Delete (IKE SA, CHILD_SAs, ML-ESP CSAs) and liveness
+ * (RFC 7296 1.4, 2.4). */
+#include <errno.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "keyd/ike/ike_int.h"
+#include "lib/log.h"
+
+static int send_request(struct ike_sa *sa, const struct ike_wbuf *in, enum ike_req_kind kind)
+{
+	if (sa->state != IKE_S_ESTABLISHED)
+		return -ENOTCONN;
+	if (sa->req_kind != IKE_REQ_NONE)
+		return -EBUSY;
+	return ike_send_protected(sa, IKE_INFORMATIONAL, false, sa->next_msg_id, kind, in);
+}
+
+int ike_sa_delete(struct ike_sa *sa)
+{
+	uint8_t buf[64];
+	struct ike_wbuf in;
+	int err;
+
+	if (sa->state == IKE_S_DELETING || sa->state == IKE_S_DEAD)
+		return 0;
+	if (sa->state != IKE_S_ESTABLISHED) {
+		ike_sa_kill(sa, IKE_DOWN_DELETED);
+		return 0;
+	}
+	if (sa->req_kind != IKE_REQ_NONE) {
+		/* Window of one: the Delete follows the answer in flight. */
+		sa->delete_pending = true;
+		return 0;
+	}
+	ike_wb_init(&in, buf, sizeof(buf));
+	ike_put_delete(&in, IKE_PROTO_IKE, NULL, 0);
+	err = send_request(sa, &in, IKE_REQ_DELETE);
+	if (!err)
+		sa->state = IKE_S_DELETING;
+	return err;
+}
+
+int ike_sa_liveness(struct ike_sa *sa)
+{
+	uint8_t buf[8];
+	struct ike_wbuf in;
+
+	ike_wb_init(&in, buf, sizeof(buf));
+	return send_request(sa, &in, IKE_REQ_LIVENESS);
+}
+
+int mlike_csa_delete(struct ike_sa *sa, const uint32_t *spis, unsigned int n)
+{
+	uint8_t buf[256];
+	struct ike_wbuf in;
+
+	if (n == 0 || n > IKE_DELETE_MAX)
+		return -EINVAL;
+	ike_wb_init(&in, buf, sizeof(buf));
+	ike_put_delete(&in, MLIKE_PROTO_ZONE, spis, (uint16_t)n);
+	return send_request(sa, &in, IKE_REQ_CSA_DELETE);
+}
+
+/* Child deletes: the peer names its inbound SPIs (our outbound); we answer
+ * with our inbound SPIs of the same pairs (RFC 7296 1.4.1). */
+static void delete_children(struct ike_sa *sa, const struct ike_delete_pl *d, uint32_t *ours,
+			    uint16_t *n_ours)
+{
+	for (unsigned int i = 0; i < d->n_spis; i++) {
+		struct ike_child *child = ike_child_by_spi_out(sa, d->spi[i]);
+
+		if (!child)
+			continue;
+		ours[(*n_ours)++] = child->spi_in;
+		log_info("peer %s: CHILD_SA %08x/%08x deleted by the peer", sa->cfg->name,
+			 child->spi_in, child->spi_out);
+		if (sa->eng->ev->child_down)
+			sa->eng->ev->child_down(sa->eng->ev_ctx, sa, child);
+		OPENSSL_cleanse(child, sizeof(*child));
+	}
+}
+
+void ike_info_request(struct ike_sa *sa, const struct ike_hdr *h, const struct ike_chain *c)
+{
+	uint32_t esp_gone[IKE_DELETE_MAX], csa_gone[IKE_DELETE_MAX];
+	uint16_t n_esp = 0, n_csa = 0;
+	bool ike_gone = false;
+	uint8_t buf[512];
+	struct ike_wbuf out;
+
+	for (unsigned int i = 0; i < c->n; i++) {
+		struct ike_delete_pl d;
+
+		if (c->pl[i].type != IKE_PL_DELETE)
+			continue;
+		if (ike_delete_parse(c->pl[i].body, c->pl[i].len, &d)) {
+			ike_count(sa->eng, IKE_C_MALFORMED, "peer %s: malformed Delete payload",
+				  sa->cfg->name);
+			ike_send_error_notify(sa, IKE_INFORMATIONAL, h->msg_id,
+					      IKE_N_INVALID_SYNTAX, NULL, 0);
+			return;
+		}
+		if (d.proto == IKE_PROTO_IKE) {
+			ike_gone = true;
+		} else if (d.proto == IKE_PROTO_ESP) {
+			delete_children(sa, &d, esp_gone, &n_esp);
+		} else if (d.proto == MLIKE_PROTO_ZONE) {
+			for (unsigned int k = 0; k < d.n_spis && n_csa < IKE_DELETE_MAX; k++)
+				csa_gone[n_csa++] = d.spi[k];
+		}
+	}
+	ike_wb_init(&out, buf, sizeof(buf));
+	/* Deleting the IKE SA takes everything with it: the answer is empty. */
+	if (!ike_gone && n_esp)
+		ike_put_delete(&out, IKE_PROTO_ESP, esp_gone, n_esp);
+	if (!ike_gone && n_csa)
+		ike_put_delete(&out, MLIKE_PROTO_ZONE, csa_gone, n_csa);
+	ike_send_protected(sa, IKE_INFORMATIONAL, true, h->msg_id, IKE_REQ_NONE, &out);
+	if (n_csa && sa->eng->ev->csa_deleted)
+		sa->eng->ev->csa_deleted(sa->eng->ev_ctx, sa, csa_gone, n_csa);
+	if (ike_gone) {
+		log_info("peer %s: IKE SA deleted by the peer", sa->cfg->name);
+		ike_sa_kill(sa, IKE_DOWN_DELETED);
+	}
+}
+
+void ike_info_response(struct ike_sa *sa, const struct ike_chain *c)
+{
+	enum ike_req_kind kind = sa->req_kind;
+
+	(void)c;
+	sa->req_kind = IKE_REQ_NONE;
+	if (kind == IKE_REQ_DELETE) {
+		log_info("peer %s: IKE SA deleted", sa->cfg->name);
+		ike_sa_kill(sa, IKE_DOWN_DELETED);
+	}
+}

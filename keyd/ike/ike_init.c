@@ -1,0 +1,794 @@
+/* IKE_SA_INIT and IKE_AUTH, both roles (RFC 7296 1.2, 2.6, 2.15). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "keyd/ike/ike_int.h"
+#include "lib/bytes.h"
+#include "lib/log.h"
+
+#define COOKIE_TRIES 2
+
+static void ike_offer(const struct ike_peer_cfg *cfg, struct ike_sa_pl *sa)
+{
+	uint16_t first = cfg && cfg->ike_encr ? cfg->ike_encr : IKE_ENCR_AES_GCM_16;
+	uint16_t second =
+		first == IKE_ENCR_AES_GCM_16 ? IKE_ENCR_CHACHA20_POLY1305 : IKE_ENCR_AES_GCM_16;
+	struct ike_proposal *p = &sa->p[0];
+
+	memset(sa, 0, sizeof(*sa));
+	sa->n_props = 1;
+	p->num = 1;
+	p->proto = IKE_PROTO_IKE;
+	p->t[p->n_trans++] = ike_xform(IKE_TRANS_ENCR, first);
+	p->t[p->n_trans++] = ike_xform(IKE_TRANS_ENCR, second);
+	p->t[p->n_trans++] = ike_xform(IKE_TRANS_PRF, IKE_PRF_HMAC_SHA2_256);
+	p->t[p->n_trans++] = ike_xform(IKE_TRANS_DH, IKE_DH_CURVE25519);
+}
+
+static bool encr_ok(const struct ike_transform *t)
+{
+	if (t->unknown_attr)
+		return false;
+	if (t->id == IKE_ENCR_AES_GCM_16)
+		return t->key_len == 256;
+	return t->id == IKE_ENCR_CHACHA20_POLY1305 && t->key_len == 0;
+}
+
+/* Chooses one ENCR, PRF and DH from an IKE proposal, or returns false. An
+ * INTEG transform is allowed only as NONE with an AEAD (RFC 7296 3.3.3). */
+bool ike_proposal_pick(const struct ike_proposal *p, uint16_t prefer, uint16_t *encr,
+		       bool *have_dh31)
+{
+	bool prf = false, dh_seen = false, integ_bad = false;
+
+	*encr = 0;
+	*have_dh31 = false;
+	if (p->proto != IKE_PROTO_IKE)
+		return false;
+	for (unsigned int i = 0; i < p->n_trans; i++) {
+		const struct ike_transform *t = &p->t[i];
+
+		switch (t->type) {
+		case IKE_TRANS_ENCR:
+			if (encr_ok(t) && (!*encr || t->id == prefer))
+				*encr = t->id;
+			break;
+		case IKE_TRANS_PRF:
+			prf |= t->id == IKE_PRF_HMAC_SHA2_256 && !t->unknown_attr;
+			break;
+		case IKE_TRANS_INTEG:
+			integ_bad |= t->id != 0;
+			break;
+		case IKE_TRANS_DH:
+			dh_seen = true;
+			*have_dh31 |= t->id == IKE_DH_CURVE25519;
+			break;
+		default:
+			return false;
+		}
+	}
+	return *encr && prf && dh_seen && !integ_bad;
+}
+
+void ike_accepted_proposal(struct ike_sa_pl *out, uint8_t num, uint16_t encr)
+{
+	ike_offer(NULL, out);
+	out->p[0].num = num;
+	out->p[0].n_trans = 0;
+	out->p[0].t[out->p[0].n_trans++] = ike_xform(IKE_TRANS_ENCR, encr);
+	out->p[0].t[out->p[0].n_trans++] = ike_xform(IKE_TRANS_PRF, IKE_PRF_HMAC_SHA2_256);
+	out->p[0].t[out->p[0].n_trans++] = ike_xform(IKE_TRANS_DH, IKE_DH_CURVE25519);
+}
+
+static int keep_copy(uint8_t **dst, size_t *dst_len, const uint8_t *src, size_t len)
+{
+	free(*dst);
+	*dst = malloc(len);
+	if (!*dst)
+		return -ENOMEM;
+	memcpy(*dst, src, len);
+	*dst_len = len;
+	return 0;
+}
+
+/* The keys of the new SA from the exchanged values; wipes g^ir. */
+static int derive(struct ike_sa *sa, const uint8_t *peer_ke, size_t peer_ke_len)
+{
+	uint8_t g_ir[IKE_X25519_LEN];
+	int err;
+
+	err = ike_dh_shared(&sa->dh, peer_ke, peer_ke_len, g_ir);
+	if (!err)
+		err = ike_derive_keys(NULL, sa->ni, sa->ni_len, sa->nr, sa->nr_len, g_ir,
+				      sizeof(g_ir), sa->spi_i, sa->spi_r, &sa->keys);
+	OPENSSL_cleanse(g_ir, sizeof(g_ir));
+	ike_dh_free(&sa->dh);
+	if (!err)
+		err = ike_sk_init(&sa->sk, sa->encr,
+				  sa->initiator ? sa->keys.sk_ei : sa->keys.sk_er,
+				  sa->initiator ? sa->keys.sk_er : sa->keys.sk_ei);
+	sa->have_keys = !err;
+	return err;
+}
+
+/* --- NAT detection (RFC 7296 2.23) --- */
+
+static void put_natd(struct ike_sa *sa, struct ike_wbuf *wb, uint32_t peer_addr, uint16_t peer_port)
+{
+	struct ike_engine *eng = sa->eng;
+	uint8_t src[20], dst[20];
+
+	ike_natd_hash(sa->spi_i, sa->spi_r, eng->cfg.local_addr, eng->cfg.port, src);
+	/* Faking our own hash makes the peer see a NAT: ESP goes in UDP,
+	 * which userspace ESP stacks need (strongSwan's encap = yes). */
+	if (sa->cfg->encap)
+		ike_random(src, sizeof(src));
+	ike_natd_hash(sa->spi_i, sa->spi_r, peer_addr, peer_port, dst);
+	ike_put_notify(wb, 0, NULL, 0, IKE_N_NAT_DETECTION_SOURCE_IP, src, sizeof(src));
+	ike_put_notify(wb, 0, NULL, 0, IKE_N_NAT_DETECTION_DESTINATION_IP, dst, sizeof(dst));
+}
+
+/* Compares the peer's NAT_D payloads with what we see; true when either
+ * side is behind a NAT. *present tells whether the peer sent any. */
+static bool natd_check(struct ike_sa *sa, const struct ike_chain *c, const struct ike_hdr *h,
+		       uint32_t peer_addr, uint16_t peer_port, bool *present)
+{
+	uint8_t want_src[20], want_dst[20];
+	bool src_seen = false, dst_seen = false, src_ok = false, dst_ok = false;
+
+	ike_natd_hash(h->spi_i, h->spi_r, peer_addr, peer_port, want_src);
+	ike_natd_hash(h->spi_i, h->spi_r, sa->eng->cfg.local_addr, sa->eng->cfg.port, want_dst);
+	for (unsigned int i = 0; i < c->n; i++) {
+		struct ike_notify_pl n;
+
+		if (c->pl[i].type != IKE_PL_NOTIFY ||
+		    ike_notify_parse(c->pl[i].body, c->pl[i].len, &n))
+			continue;
+		if (n.type == IKE_N_NAT_DETECTION_SOURCE_IP) {
+			src_seen = true;
+			src_ok |= n.data_len == 20 && !memcmp(n.data, want_src, 20);
+		} else if (n.type == IKE_N_NAT_DETECTION_DESTINATION_IP) {
+			dst_seen = true;
+			dst_ok |= n.data_len == 20 && !memcmp(n.data, want_dst, 20);
+		}
+	}
+	*present = src_seen && dst_seen;
+	return *present && (!src_ok || !dst_ok);
+}
+
+/* --- initiator --- */
+
+static int send_init(struct ike_sa *sa)
+{
+	struct ike_wbuf wb;
+	struct ike_sa_pl offer;
+	int err;
+
+	ike_wb_init(&wb, sa->req, IKE_MSG_MAX);
+	ike_msg_begin(sa, &wb, IKE_SA_INIT, false, 0);
+	/* RFC 7296 2.6: a cookie goes first. */
+	if (sa->cookie_len)
+		ike_put_notify(&wb, 0, NULL, 0, IKE_N_COOKIE, sa->cookie, sa->cookie_len);
+	ike_offer(sa->cfg, &offer);
+	ike_put_sa(&wb, &offer);
+	ike_put_ke(&wb, IKE_DH_CURVE25519, sa->dh.pub, sizeof(sa->dh.pub));
+	ike_put_nonce(&wb, sa->ni, sa->ni_len);
+	if (sa->eng->cfg.nat_detection)
+		put_natd(sa, &wb, sa->peer_addr, sa->peer_port);
+	if (ike_wb_finish_msg(&wb))
+		return -EMSGSIZE;
+	err = keep_copy(&sa->init_msg_i, &sa->init_msg_i_len, wb.buf, wb.len);
+	if (err)
+		return err;
+	sa->next_msg_id = 1;
+	return ike_send_request_plain(sa, wb.buf, wb.len, IKE_REQ_INIT);
+}
+
+struct ike_sa *ike_initiate(struct ike_engine *eng, const struct ike_peer_cfg *peer)
+{
+	struct ike_sa *sa = ike_sa_new(eng, peer, true);
+
+	if (!sa)
+		return NULL;
+	sa->peer_addr = peer->addr;
+	sa->peer_port = peer->port ? peer->port : IKE_PORT;
+	sa->state = IKE_S_INIT_SENT;
+	sa->ni_len = IKE_NONCE_LEN;
+	if (ike_random(sa->ni, sa->ni_len) || ike_dh_generate(&sa->dh) || send_init(sa)) {
+		log_err("peer %s: cannot start IKE_SA_INIT", peer->name);
+		sa->state = IKE_S_DEAD;
+		return NULL;
+	}
+	log_debug("peer %s: IKE_SA_INIT sent", peer->name);
+	return sa;
+}
+
+static int send_auth(struct ike_sa *sa)
+{
+	const struct ike_peer_cfg *cfg = sa->cfg;
+	uint8_t inner_buf[1024], id_body[4 + IKE_ID_MAX], auth[IKE_PRF_LEN];
+	struct ike_wbuf in;
+	size_t id_len;
+	int err;
+
+	id_len = ike_id_body(&cfg->local_id, id_body, sizeof(id_body));
+	err = ike_psk_auth(cfg->psk, cfg->psk_len, sa->init_msg_i, sa->init_msg_i_len, sa->nr,
+			   sa->nr_len, sa->keys.sk_pi, id_body, id_len, auth);
+	if (err)
+		return err;
+	ike_wb_init(&in, inner_buf, sizeof(inner_buf));
+	ike_put_id(&in, IKE_PL_IDI, cfg->local_id.type, cfg->local_id.data, cfg->local_id.len);
+	if (cfg->peer_id.len)
+		ike_put_id(&in, IKE_PL_IDR, cfg->peer_id.type, cfg->peer_id.data, cfg->peer_id.len);
+	ike_put_auth(&in, IKE_AUTH_PSK, auth, sizeof(auth));
+	OPENSSL_cleanse(auth, sizeof(auth));
+	if (cfg->child) {
+		struct ike_sa_pl offer;
+
+		sa->child_spi_offer = ike_new_spi32();
+		ike_child_offer(cfg, sa->child_spi_offer, &offer);
+		ike_put_sa(&in, &offer);
+		ike_put_ts(&in, IKE_PL_TSI, &cfg->ts_local);
+		ike_put_ts(&in, IKE_PL_TSR, &cfg->ts_remote);
+	} else if (!sa->peer_childless) {
+		log_err("peer %s: no CHILD_SA configured and the peer does not support "
+			"childless IKE SAs (RFC 6023)",
+			cfg->name);
+		return -EPROTO;
+	}
+	sa->state = IKE_S_AUTH_SENT;
+	return ike_send_protected(sa, IKE_AUTH, false, 1, IKE_REQ_AUTH, &in);
+}
+
+static bool notify_present(const struct ike_chain *c, uint16_t type, struct ike_notify_pl *out)
+{
+	for (unsigned int i = 0; i < c->n; i++) {
+		struct ike_notify_pl n;
+
+		if (c->pl[i].type != IKE_PL_NOTIFY)
+			continue;
+		if (ike_notify_parse(c->pl[i].body, c->pl[i].len, &n))
+			continue;
+		if (n.type == type) {
+			if (out)
+				*out = n;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void init_failed(struct ike_sa *sa, const char *why)
+{
+	log_err("peer %s: IKE_SA_INIT failed: %s", sa->cfg->name, why);
+	ike_sa_kill(sa, IKE_DOWN_FAILED);
+}
+
+void ike_init_response(struct ike_sa *sa, uint8_t *msg, size_t len, const struct ike_hdr *h)
+{
+	struct ike_engine *eng = sa->eng;
+	struct ike_chain c;
+	const struct ike_pl *sa_pl, *ke_pl, *nonce_pl;
+	struct ike_notify_pl cookie;
+	struct ike_sa_pl chosen;
+	struct ike_ke_pl ke;
+	unsigned int n_sa, n_ke, n_nonce;
+	uint8_t bad_type;
+	uint16_t error;
+	bool dh31;
+	int perr;
+
+	if (h->msg_id != 0) {
+		ike_count(eng, IKE_C_BAD_MSGID, "IKE_SA_INIT response with message ID %u",
+			  h->msg_id);
+		return;
+	}
+	perr = ike_chain_parse(h->next_payload, msg + IKE_HDR_LEN, len - IKE_HDR_LEN, &c,
+			       &bad_type);
+	if (perr) {
+		/* Unauthenticated: could be forged, so keep waiting for a
+		 * good answer (RFC 7296 2.4). */
+		ike_count(eng, IKE_C_MALFORMED, "IKE_SA_INIT response: %s, ignored",
+			  ike_perr_name(perr));
+		return;
+	}
+	if (notify_present(&c, IKE_N_COOKIE, &cookie)) {
+		if (cookie.data_len < 1 || cookie.data_len > 64 ||
+		    ++sa->cookie_rounds > COOKIE_TRIES) {
+			init_failed(sa, "unusable cookie");
+			return;
+		}
+		memcpy(sa->cookie, cookie.data, cookie.data_len);
+		sa->cookie_len = cookie.data_len;
+		if (send_init(sa))
+			init_failed(sa, "cannot resend with the cookie");
+		return;
+	}
+	error = ike_chain_error(&c);
+	if (error) {
+		char why[64];
+
+		snprintf(why, sizeof(why), "peer answered notify %u", error);
+		init_failed(sa, why);
+		return;
+	}
+	sa_pl = ike_chain_find(&c, IKE_PL_SA, &n_sa);
+	ke_pl = ike_chain_find(&c, IKE_PL_KE, &n_ke);
+	nonce_pl = ike_chain_find(&c, IKE_PL_NONCE, &n_nonce);
+	if (n_sa != 1 || n_ke != 1 || n_nonce != 1 ||
+	    ike_sa_parse(sa_pl->body, sa_pl->len, &chosen) || chosen.n_props != 1 ||
+	    ike_ke_parse(ke_pl->body, ke_pl->len, &ke) ||
+	    ike_nonce_parse(nonce_pl->body, nonce_pl->len)) {
+		ike_count(eng, IKE_C_MALFORMED, "IKE_SA_INIT response lacks SA, KE or Nr");
+		init_failed(sa, "malformed response");
+		return;
+	}
+	/* The answer must be one of ours: one transform per type. */
+	if (chosen.p[0].num != 1 || chosen.p[0].n_trans != 3 ||
+	    !ike_proposal_pick(&chosen.p[0], 0, &sa->encr, &dh31) || !dh31 ||
+	    ke.group != IKE_DH_CURVE25519 || !memcmp(h->spi_r, (uint8_t[8]){ 0 }, 8)) {
+		init_failed(sa, "responder chose something we did not offer");
+		return;
+	}
+	sa->peer_childless = notify_present(&c, IKE_N_CHILDLESS_IKEV2_SUPPORTED, NULL);
+	memcpy(sa->spi_r, h->spi_r, IKE_SPI_LEN);
+	memcpy(sa->nr, nonce_pl->body, nonce_pl->len);
+	sa->nr_len = nonce_pl->len;
+	if (keep_copy(&sa->init_msg_r, &sa->init_msg_r_len, msg, len) ||
+	    derive(sa, ke.data, ke.len)) {
+		init_failed(sa, "key derivation failed (bad KE?)");
+		return;
+	}
+	if (eng->cfg.nat_detection) {
+		bool present, nat = natd_check(sa, &c, h, sa->peer_addr, sa->peer_port, &present);
+
+		/* Float to the NAT-T port for IKE_AUTH on (RFC 7296 2.23). */
+		if (present && (nat || sa->cfg->encap)) {
+			log_info("peer %s: %s, moving to port %u", sa->cfg->name,
+				 nat ? "NAT detected" : "UDP encapsulation forced",
+				 eng->cfg.natt_port);
+			sa->natt = true;
+			sa->peer_port = eng->cfg.natt_port;
+		}
+	}
+	sa->req_kind = IKE_REQ_NONE;
+	if (send_auth(sa))
+		init_failed(sa, "cannot send IKE_AUTH");
+}
+
+/* --- responder --- */
+
+static void cookie_value(struct ike_engine *eng, const struct ike_hdr *h, const uint8_t *ni,
+			 size_t ni_len, uint32_t addr, uint8_t out[IKE_COOKIE_LEN])
+{
+	struct ike_iov parts[] = { { ni, ni_len }, { &addr, sizeof(addr) }, { h->spi_i, 8 } };
+
+	/* Cookie = version | prf(secret, Ni | IPi | SPIi) (RFC 7296 2.6). */
+	put_be32(out, eng->cookie_version);
+	ike_prf(eng->cookie_secret, sizeof(eng->cookie_secret), parts, 3, out + 4);
+}
+
+static void send_plain_notify(struct ike_engine *eng, const struct ike_hdr *h, uint16_t type,
+			      const uint8_t *data, size_t len, uint32_t addr, uint16_t port)
+{
+	struct ike_hdr r = { .exchange = IKE_SA_INIT, .flags = IKE_FLAG_RESPONSE };
+	uint8_t out[128];
+	struct ike_wbuf wb;
+
+	memcpy(r.spi_i, h->spi_i, IKE_SPI_LEN);
+	ike_wb_init(&wb, out, sizeof(out));
+	ike_wb_hdr(&wb, &r);
+	ike_put_notify(&wb, 0, NULL, 0, type, data, len);
+	if (!ike_wb_finish_msg(&wb))
+		ike_send_raw(eng, out, wb.len, addr, port);
+}
+
+/* Returns true when the request may proceed (no cookie needed, or a valid
+ * one present); otherwise the cookie has been sent. */
+static bool cookie_check(struct ike_engine *eng, const struct ike_hdr *h, const struct ike_chain *c,
+			 const uint8_t *ni, size_t ni_len, uint32_t addr, uint16_t port)
+{
+	uint8_t want[IKE_COOKIE_LEN];
+	struct ike_notify_pl n;
+
+	if (eng->half_open < eng->cfg.cookie_threshold)
+		return true;
+	cookie_value(eng, h, ni, ni_len, addr, want);
+	if (c->n && c->pl[0].type == IKE_PL_NOTIFY &&
+	    !ike_notify_parse(c->pl[0].body, c->pl[0].len, &n) && n.type == IKE_N_COOKIE) {
+		if (n.data_len == IKE_COOKIE_LEN && ike_memeq(n.data, want, IKE_COOKIE_LEN))
+			return true;
+		ike_count(eng, IKE_C_BAD_COOKIE, "IKE_SA_INIT with a wrong cookie, answered anew");
+	}
+	ike_count(eng, IKE_C_COOKIES_SENT, NULL);
+	send_plain_notify(eng, h, IKE_N_COOKIE, want, sizeof(want), addr, port);
+	return false;
+}
+
+static struct ike_sa *find_half_open(struct ike_engine *eng, const struct ike_hdr *h, uint32_t addr)
+{
+	for (struct ike_sa *sa = eng->sas; sa; sa = sa->next)
+		if (!sa->initiator && sa->state != IKE_S_DEAD && sa->peer_addr == addr &&
+		    !memcmp(sa->spi_i, h->spi_i, IKE_SPI_LEN))
+			return sa;
+	return NULL;
+}
+
+static int send_init_response(struct ike_sa *sa, uint8_t num, bool natd)
+{
+	struct ike_wbuf wb;
+	struct ike_sa_pl acc;
+
+	ike_wb_init(&wb, sa->resp, IKE_MSG_MAX);
+	ike_msg_begin(sa, &wb, IKE_SA_INIT, true, 0);
+	ike_accepted_proposal(&acc, num, sa->encr);
+	ike_put_sa(&wb, &acc);
+	ike_put_ke(&wb, IKE_DH_CURVE25519, sa->dh.pub, sizeof(sa->dh.pub));
+	ike_put_nonce(&wb, sa->nr, sa->nr_len);
+	ike_put_notify(&wb, 0, NULL, 0, IKE_N_CHILDLESS_IKEV2_SUPPORTED, NULL, 0);
+	if (natd)
+		put_natd(sa, &wb, sa->peer_addr, sa->peer_port);
+	if (ike_wb_finish_msg(&wb))
+		return -EMSGSIZE;
+	sa->resp_len = wb.len;
+	sa->peer_msg_id = 1;
+	return keep_copy(&sa->init_msg_r, &sa->init_msg_r_len, wb.buf, wb.len);
+}
+
+/* Picks our proposal among the initiator's, or explains why none fits. */
+static int choose_ike_proposal(const struct ike_peer_cfg *cfg, const struct ike_sa_pl *offer,
+			       uint16_t ke_group, uint16_t *encr, uint8_t *num)
+{
+	for (unsigned int i = 0; i < offer->n_props; i++) {
+		bool dh31;
+
+		if (!ike_proposal_pick(&offer->p[i], cfg->ike_encr, encr, &dh31) ||
+		    offer->p[i].spi_len)
+			continue;
+		if (!dh31)
+			continue;
+		if (ke_group != IKE_DH_CURVE25519)
+			return -IKE_N_INVALID_KE_PAYLOAD;
+		*num = offer->p[i].num;
+		return 0;
+	}
+	return -IKE_N_NO_PROPOSAL_CHOSEN;
+}
+
+void ike_init_request(struct ike_engine *eng, uint8_t *msg, size_t len, const struct ike_hdr *h,
+		      uint32_t addr, uint16_t port)
+{
+	const struct ike_peer_cfg *cfg;
+	const struct ike_pl *sa_pl, *ke_pl, *nonce_pl;
+	unsigned int n_sa, n_ke, n_nonce;
+	struct ike_sa_pl offer;
+	struct ike_chain c;
+	struct ike_ke_pl ke;
+	struct ike_sa *sa;
+	uint16_t encr = 0;
+	uint8_t bad_type = 0, num = 0;
+	int perr, err;
+
+	if (h->msg_id != 0 || memcmp(h->spi_r, (uint8_t[8]){ 0 }, 8) ||
+	    !(h->flags & IKE_FLAG_INITIATOR)) {
+		ike_count(eng, IKE_C_MALFORMED, "IKE_SA_INIT request with bad header fields");
+		return;
+	}
+	sa = find_half_open(eng, h, addr);
+	if (sa) {
+		/* A retransmission: the same answer again (RFC 7296 2.1). */
+		if (sa->state == IKE_S_HALF_OPEN && sa->init_msg_i_len == len &&
+		    !memcmp(sa->init_msg_i, msg, len)) {
+			ike_count(eng, IKE_C_RESENT_RESPONSES, NULL);
+			ike_send_raw(eng, sa->init_msg_r, sa->init_msg_r_len, addr, port);
+		}
+		return;
+	}
+	cfg = ike_peer_by_addr(eng, addr);
+	if (!cfg) {
+		char a[INET_ADDRSTRLEN];
+
+		ike_count(eng, IKE_C_UNEXPECTED, "IKE_SA_INIT from %s, no peer configured, dropped",
+			  inet_ntop(AF_INET, &addr, a, sizeof(a)));
+		return;
+	}
+	perr = ike_chain_parse(h->next_payload, msg + IKE_HDR_LEN, len - IKE_HDR_LEN, &c,
+			       &bad_type);
+	if (perr == IKE_PERR_CRITICAL) {
+		ike_count(eng, IKE_C_CRITICAL, "IKE_SA_INIT with unknown critical payload %u",
+			  bad_type);
+		send_plain_notify(eng, h, IKE_N_UNSUPPORTED_CRITICAL_PAYLOAD, &bad_type, 1, addr,
+				  port);
+		return;
+	}
+	sa_pl = perr ? NULL : ike_chain_find(&c, IKE_PL_SA, &n_sa);
+	ke_pl = perr ? NULL : ike_chain_find(&c, IKE_PL_KE, &n_ke);
+	nonce_pl = perr ? NULL : ike_chain_find(&c, IKE_PL_NONCE, &n_nonce);
+	if (!sa_pl || !ke_pl || !nonce_pl || n_sa != 1 || n_ke != 1 || n_nonce != 1 ||
+	    ike_sa_parse(sa_pl->body, sa_pl->len, &offer) ||
+	    ike_ke_parse(ke_pl->body, ke_pl->len, &ke) ||
+	    ike_nonce_parse(nonce_pl->body, nonce_pl->len)) {
+		ike_count(eng, IKE_C_MALFORMED, "IKE_SA_INIT request: %s",
+			  perr ? ike_perr_name(perr) : "SA, KE or Ni missing or invalid");
+		send_plain_notify(eng, h, IKE_N_INVALID_SYNTAX, NULL, 0, addr, port);
+		return;
+	}
+	if (!cookie_check(eng, h, &c, nonce_pl->body, nonce_pl->len, addr, port))
+		return;
+	err = choose_ike_proposal(cfg, &offer, ke.group, &encr, &num);
+	if (err == -IKE_N_INVALID_KE_PAYLOAD) {
+		uint8_t group[2];
+
+		put_be16(group, IKE_DH_CURVE25519);
+		ike_count(eng, IKE_C_NO_PROPOSAL, "IKE_SA_INIT: KE group %u, asking for 31",
+			  ke.group);
+		send_plain_notify(eng, h, IKE_N_INVALID_KE_PAYLOAD, group, 2, addr, port);
+		return;
+	}
+	if (err) {
+		ike_count(eng, IKE_C_NO_PROPOSAL,
+			  "IKE_SA_INIT from peer %s: no acceptable proposal", cfg->name);
+		send_plain_notify(eng, h, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0, addr, port);
+		return;
+	}
+	sa = ike_sa_new(eng, cfg, false);
+	if (!sa)
+		return;
+	memcpy(sa->spi_i, h->spi_i, IKE_SPI_LEN);
+	sa->peer_addr = addr;
+	sa->peer_port = port;
+	sa->encr = encr;
+	memcpy(sa->ni, nonce_pl->body, nonce_pl->len);
+	sa->ni_len = nonce_pl->len;
+	sa->nr_len = IKE_NONCE_LEN;
+	if (ike_random(sa->nr, sa->nr_len) || ike_dh_generate(&sa->dh) ||
+	    keep_copy(&sa->init_msg_i, &sa->init_msg_i_len, msg, len)) {
+		sa->state = IKE_S_DEAD;
+		return;
+	}
+	/* The response carries our public value: build it before deriving,
+	 * which frees the private key. */
+	{
+		bool natd = false;
+
+		/* Answer NAT_D only when enabled and asked (RFC 7296 2.23). */
+		if (eng->cfg.nat_detection)
+			natd_check(sa, &c, h, addr, port, &natd);
+		err = send_init_response(sa, num, natd);
+	}
+	if (err || derive(sa, ke.data, ke.len)) {
+		ike_count(eng, IKE_C_MALFORMED, "IKE_SA_INIT from peer %s: unusable KE value",
+			  cfg->name);
+		sa->state = IKE_S_DEAD;
+		return;
+	}
+	sa->state = IKE_S_HALF_OPEN;
+	sa->half_open_deadline_ms = ike_now_ms() + eng->cfg.half_open_timeout_ms;
+	eng->half_open++;
+	ike_send_raw(eng, sa->resp, sa->resp_len, addr, port);
+}
+
+/* --- IKE_AUTH --- */
+
+static bool id_matches(const struct ike_identity *want, const struct ike_id_pl *got)
+{
+	/* An unconfigured peer identity accepts any (the PSK still binds). */
+	if (!want->len)
+		return true;
+	return want->type == got->type && want->len == got->len &&
+	       !memcmp(want->data, got->data, got->len);
+}
+
+static bool auth_verify(struct ike_sa *sa, const struct ike_pl *id_pl, const struct ike_pl *auth_pl,
+			bool peer_is_initiator)
+{
+	const struct ike_peer_cfg *cfg = sa->cfg;
+	struct ike_id_pl id;
+	struct ike_auth_pl auth;
+	uint8_t want[IKE_PRF_LEN];
+	bool ok;
+
+	if (!id_pl || !auth_pl || ike_id_parse(id_pl->body, id_pl->len, &id) ||
+	    ike_auth_parse(auth_pl->body, auth_pl->len, &auth))
+		return false;
+	if (!id_matches(&cfg->peer_id, &id) || auth.method != IKE_AUTH_PSK ||
+	    auth.len != IKE_PRF_LEN)
+		return false;
+	if (peer_is_initiator)
+		ike_psk_auth(cfg->psk, cfg->psk_len, sa->init_msg_i, sa->init_msg_i_len, sa->nr,
+			     sa->nr_len, sa->keys.sk_pi, id_pl->body, id_pl->len, want);
+	else
+		ike_psk_auth(cfg->psk, cfg->psk_len, sa->init_msg_r, sa->init_msg_r_len, sa->ni,
+			     sa->ni_len, sa->keys.sk_pr, id_pl->body, id_pl->len, want);
+	ok = ike_memeq(want, auth.data, IKE_PRF_LEN);
+	OPENSSL_cleanse(want, sizeof(want));
+	return ok;
+}
+
+static void established(struct ike_sa *sa)
+{
+	struct ike_engine *eng = sa->eng;
+
+	/* The INIT messages are no longer needed once both sides signed them. */
+	free(sa->init_msg_i);
+	free(sa->init_msg_r);
+	sa->init_msg_i = sa->init_msg_r = NULL;
+	sa->state = IKE_S_ESTABLISHED;
+	ike_count(eng, IKE_C_SA_UP, NULL);
+	log_info("peer %s: IKE SA established (%s, %s)", sa->cfg->name,
+		 sa->initiator ? "initiator" : "responder",
+		 sa->encr == IKE_ENCR_AES_GCM_16 ? "aes256gcm16" : "chacha20poly1305");
+	if (eng->ev->ike_up)
+		eng->ev->ike_up(eng->ev_ctx, sa);
+}
+
+/* Responder side of the CHILD_SA in IKE_AUTH: writes SA, TSi, TSr or the
+ * notify that explains the refusal into the response. */
+static struct ike_child *auth_child(struct ike_sa *sa, const struct ike_chain *c,
+				    struct ike_wbuf *out)
+{
+	const struct ike_pl *sa_pl = ike_chain_find(c, IKE_PL_SA, NULL);
+	const struct ike_pl *tsi_pl = ike_chain_find(c, IKE_PL_TSI, NULL);
+	const struct ike_pl *tsr_pl = ike_chain_find(c, IKE_PL_TSR, NULL);
+	struct ike_ts_pl tsi, tsr, our_i, our_r;
+	struct ike_sa_pl offer, acc;
+	struct ike_child *child;
+	uint16_t encr;
+	int idx;
+
+	if (!sa_pl && !tsi_pl && !tsr_pl)
+		return NULL; /* childless (RFC 6023) */
+	if (!sa_pl || !tsi_pl || !tsr_pl || ike_sa_parse(sa_pl->body, sa_pl->len, &offer) ||
+	    ike_ts_parse(tsi_pl->body, tsi_pl->len, &tsi) ||
+	    ike_ts_parse(tsr_pl->body, tsr_pl->len, &tsr)) {
+		ike_put_notify(out, 0, NULL, 0, IKE_N_INVALID_SYNTAX, NULL, 0);
+		return NULL;
+	}
+	idx = ike_child_select(sa->cfg, &offer, &encr);
+	if (idx < 0) {
+		ike_count(sa->eng, IKE_C_NO_PROPOSAL, "peer %s: no acceptable CHILD_SA proposal",
+			  sa->cfg->name);
+		ike_put_notify(out, 0, NULL, 0, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0);
+		return NULL;
+	}
+	/* TSi is the initiator's side: our remote selectors. */
+	if (!ike_ts_narrow(&sa->cfg->ts_remote, &tsi, &our_i) ||
+	    !ike_ts_narrow(&sa->cfg->ts_local, &tsr, &our_r)) {
+		ike_put_notify(out, 0, NULL, 0, IKE_N_TS_UNACCEPTABLE, NULL, 0);
+		return NULL;
+	}
+	child = ike_child_slot(sa);
+	if (!child) {
+		ike_put_notify(out, 0, NULL, 0, IKE_N_NO_ADDITIONAL_SAS, NULL, 0);
+		return NULL;
+	}
+	child->encr = encr;
+	child->encap = sa->natt;
+	child->spi_out = get_be32(offer.p[idx].spi);
+	child->spi_in = ike_new_spi32();
+	child->ts_local = our_r;
+	child->ts_remote = our_i;
+	if (ike_child_keys(sa, child, sa->initiator, NULL, 0, sa->ni, sa->ni_len, sa->nr,
+			   sa->nr_len)) {
+		memset(child, 0, sizeof(*child));
+		return NULL;
+	}
+	ike_child_offer(sa->cfg, child->spi_in, &acc);
+	acc.p[0].num = offer.p[idx].num;
+	acc.p[0].n_trans = 0;
+	acc.p[0].t[acc.p[0].n_trans++] = ike_xform(IKE_TRANS_ENCR, encr);
+	acc.p[0].t[acc.p[0].n_trans++] = ike_xform(IKE_TRANS_ESN, IKE_ESN_NONE);
+	ike_put_sa(out, &acc);
+	ike_put_ts(out, IKE_PL_TSI, &our_i);
+	ike_put_ts(out, IKE_PL_TSR, &our_r);
+	child->used = true;
+	return child;
+}
+
+void ike_auth_request(struct ike_sa *sa, const struct ike_hdr *h, const struct ike_chain *c)
+{
+	struct ike_engine *eng = sa->eng;
+	const struct ike_peer_cfg *cfg = sa->cfg;
+	uint8_t buf[1024], id_body[4 + IKE_ID_MAX], auth[IKE_PRF_LEN];
+	struct ike_child *child;
+	struct ike_wbuf out;
+	size_t id_len;
+
+	if (!auth_verify(sa, ike_chain_find(c, IKE_PL_IDI, NULL),
+			 ike_chain_find(c, IKE_PL_AUTH, NULL), true)) {
+		ike_count(eng, IKE_C_AUTH_FAILED, "peer %s: IKE_AUTH failed (identity or PSK)",
+			  cfg->name);
+		ike_send_error_notify(sa, IKE_AUTH, h->msg_id, IKE_N_AUTHENTICATION_FAILED, NULL,
+				      0);
+		ike_sa_kill(sa, IKE_DOWN_FAILED);
+		return;
+	}
+	id_len = ike_id_body(&cfg->local_id, id_body, sizeof(id_body));
+	ike_psk_auth(cfg->psk, cfg->psk_len, sa->init_msg_r, sa->init_msg_r_len, sa->ni, sa->ni_len,
+		     sa->keys.sk_pr, id_body, id_len, auth);
+	ike_wb_init(&out, buf, sizeof(buf));
+	ike_put_id(&out, IKE_PL_IDR, cfg->local_id.type, cfg->local_id.data, cfg->local_id.len);
+	ike_put_auth(&out, IKE_AUTH_PSK, auth, sizeof(auth));
+	OPENSSL_cleanse(auth, sizeof(auth));
+	child = auth_child(sa, c, &out);
+	if (ike_send_protected(sa, IKE_AUTH, true, h->msg_id, IKE_REQ_NONE, &out)) {
+		ike_sa_kill(sa, IKE_DOWN_FAILED);
+		return;
+	}
+	if (eng->half_open)
+		eng->half_open--;
+	established(sa);
+	if (child && eng->ev->child_up)
+		eng->ev->child_up(eng->ev_ctx, sa, child);
+}
+
+static void auth_response_child(struct ike_sa *sa, const struct ike_chain *c)
+{
+	const struct ike_pl *sa_pl = ike_chain_find(c, IKE_PL_SA, NULL);
+	const struct ike_pl *tsi_pl = ike_chain_find(c, IKE_PL_TSI, NULL);
+	const struct ike_pl *tsr_pl = ike_chain_find(c, IKE_PL_TSR, NULL);
+	struct ike_ts_pl tsi, tsr, check;
+	struct ike_sa_pl acc;
+	struct ike_child *child;
+	uint16_t encr, error;
+
+	if (!sa->cfg->child)
+		return;
+	error = ike_chain_error(c);
+	if (error || !sa_pl || !tsi_pl || !tsr_pl) {
+		log_warn("peer %s: IKE SA up without CHILD_SA (notify %u)", sa->cfg->name, error);
+		return;
+	}
+	if (ike_sa_parse(sa_pl->body, sa_pl->len, &acc) || acc.n_props != 1 ||
+	    ike_ts_parse(tsi_pl->body, tsi_pl->len, &tsi) ||
+	    ike_ts_parse(tsr_pl->body, tsr_pl->len, &tsr) ||
+	    ike_child_select(sa->cfg, &acc, &encr) != 0 || acc.p[0].num != 1 ||
+	    !ike_ts_narrow(&sa->cfg->ts_local, &tsi, &check) ||
+	    !ike_ts_narrow(&sa->cfg->ts_remote, &tsr, &check)) {
+		ike_count(sa->eng, IKE_C_MALFORMED,
+			  "peer %s: CHILD_SA answer is not within our offer; not installed",
+			  sa->cfg->name);
+		return;
+	}
+	child = ike_child_slot(sa);
+	if (!child)
+		return;
+	child->encr = encr;
+	child->encap = sa->natt;
+	child->spi_in = sa->child_spi_offer;
+	child->spi_out = get_be32(acc.p[0].spi);
+	child->ts_local = tsi;
+	child->ts_remote = tsr;
+	if (ike_child_keys(sa, child, sa->initiator, NULL, 0, sa->ni, sa->ni_len, sa->nr,
+			   sa->nr_len))
+		return;
+	child->used = true;
+	if (sa->eng->ev->child_up)
+		sa->eng->ev->child_up(sa->eng->ev_ctx, sa, child);
+}
+
+void ike_auth_response(struct ike_sa *sa, const struct ike_chain *c)
+{
+	uint16_t error = ike_chain_error(c);
+
+	if (error == IKE_N_AUTHENTICATION_FAILED || error == IKE_N_INVALID_SYNTAX ||
+	    error == IKE_N_UNSUPPORTED_CRITICAL_PAYLOAD) {
+		ike_count(sa->eng, IKE_C_AUTH_FAILED, "peer %s refused IKE_AUTH (notify %u)",
+			  sa->cfg->name, error);
+		ike_sa_kill(sa, IKE_DOWN_FAILED);
+		return;
+	}
+	if (!auth_verify(sa, ike_chain_find(c, IKE_PL_IDR, NULL),
+			 ike_chain_find(c, IKE_PL_AUTH, NULL), false)) {
+		ike_count(sa->eng, IKE_C_AUTH_FAILED,
+			  "peer %s: responder's AUTH or identity does not verify", sa->cfg->name);
+		ike_sa_kill(sa, IKE_DOWN_FAILED);
+		return;
+	}
+	established(sa);
+	auth_response_child(sa, c);
+}

@@ -1,0 +1,183 @@
+/* Internals of the IKE engine shared by its source files. */
+#ifndef MML_KEYD_IKE_INT_H
+#define MML_KEYD_IKE_INT_H
+
+#include "keyd/ike/ike.h"
+#include "keyd/ike/ike_crypto.h"
+
+#define IKE_CHILD_MAX 4
+#define IKE_COOKIE_LEN (4 + IKE_PRF_LEN)
+#define IKE_XCHG_SLOTS 6
+
+enum ike_state {
+	IKE_S_INIT_SENT,   /* initiator: IKE_SA_INIT request out */
+	IKE_S_AUTH_SENT,   /* initiator: IKE_AUTH request out */
+	IKE_S_HALF_OPEN,   /* responder: IKE_SA_INIT answered, waiting for IKE_AUTH */
+	IKE_S_ESTABLISHED, /* authenticated both ways */
+	IKE_S_DELETING,	   /* our Delete is out */
+	IKE_S_DEAD,	   /* to be freed at the next tick */
+};
+
+/* What our outstanding request is for, so its response finds its handler. */
+enum ike_req_kind {
+	IKE_REQ_NONE,
+	IKE_REQ_INIT,
+	IKE_REQ_AUTH,
+	IKE_REQ_DELETE,
+	IKE_REQ_LIVENESS,
+	IKE_REQ_MLIKE_AUTH_SA,
+	IKE_REQ_KEY_DISTRIBUTE,
+	IKE_REQ_CSA_DELETE,
+};
+
+struct ike_sa {
+	struct ike_sa *next;
+	struct ike_engine *eng;
+	const struct ike_peer_cfg *cfg;
+	void *user;
+	bool initiator;
+	enum ike_state state;
+	uint8_t spi_i[IKE_SPI_LEN];
+	uint8_t spi_r[IKE_SPI_LEN];
+	uint32_t peer_addr; /* network order */
+	uint16_t peer_port; /* host order */
+	uint16_t encr;	    /* SK transform chosen */
+	bool natt;	    /* floated: port 4500 with the non-ESP marker */
+
+	struct ike_dh dh;
+	uint8_t ni[IKE_NONCE_MAX], nr[IKE_NONCE_MAX];
+	size_t ni_len, nr_len;
+	uint8_t cookie[IKE_NONCE_MAX];
+	size_t cookie_len;
+	unsigned int cookie_rounds;
+	bool delete_pending; /* ike_sa_delete while a request was outstanding */
+	bool rekeyed;	     /* replaced by a new IKE SA: ends without events */
+	bool peer_childless; /* responder said CHILDLESS_IKEV2_SUPPORTED */
+	/* The IKE_SA_INIT messages, signed in IKE_AUTH (RFC 7296 2.15). */
+	uint8_t *init_msg_i, *init_msg_r;
+	size_t init_msg_i_len, init_msg_r_len;
+	struct ike_keys keys;
+	struct ike_sk sk;
+	bool have_keys;
+
+	/* Our requests: window size 1 (RFC 7296 2.3). */
+	uint32_t next_msg_id;
+	enum ike_req_kind req_kind;
+	uint8_t req[IKE_MSG_MAX];
+	size_t req_len;
+	unsigned int req_tries;
+	unsigned int req_unreachable; /* quick resends while there is no route */
+	uint64_t req_deadline_ms;
+	/* The peer's requests: the next expected ID, and our last response for
+	 * a retransmitted request. */
+	uint32_t peer_msg_id;
+	uint8_t resp[IKE_MSG_MAX];
+	size_t resp_len;
+	uint64_t half_open_deadline_ms;
+
+	/* Child SA proposal in flight (initiator, IKE_AUTH). */
+	uint32_t child_spi_offer;
+	struct ike_child child[IKE_CHILD_MAX];
+
+	/* ML-IKE exchange in flight (initiator). */
+	uint8_t ml_nonce[IKE_NONCE_LEN];
+	uint32_t ml_spi_offer;
+	uint8_t ml_z1_len;
+	bool csa_valid;
+	struct mlike_csa csa;
+};
+
+struct ike_engine {
+	int fd;
+	int fd_natt; /* -1 unless nat_detection */
+	struct ike_engine_cfg cfg;
+	const struct ike_events *ev;
+	void *ev_ctx;
+	struct ike_sa *sas;
+	unsigned int half_open;
+	uint8_t cookie_secret[IKE_PRF_LEN];
+	uint8_t cookie_version;
+	uint64_t counters[IKE_C_MAX];
+	/* Time spent processing the last message of each exchange type,
+	 * request and response (paper Table 2). */
+	uint64_t proc_ns[IKE_XCHG_SLOTS][2];
+	uint32_t logged; /* bit per counter: first occurrence logged */
+	/* Scratch for building messages. */
+	uint8_t scratch[IKE_MSG_MAX];
+};
+
+uint64_t ike_now_ms(void);
+/* Counts an event; logs its first occurrence (with detail) at warning level
+ * and later ones at debug level. */
+void ike_count(struct ike_engine *eng, enum ike_counter c, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+struct ike_sa *ike_sa_new(struct ike_engine *eng, const struct ike_peer_cfg *cfg, bool initiator);
+void ike_sa_kill(struct ike_sa *sa, enum ike_down_reason why);
+struct ike_sa *ike_sa_find(struct ike_engine *eng, const struct ike_hdr *h, uint32_t addr);
+const struct ike_peer_cfg *ike_peer_by_addr(const struct ike_engine *eng, uint32_t addr);
+
+/* Message building: header for a request (next ID) or response (peer's ID). */
+void ike_msg_begin(struct ike_sa *sa, struct ike_wbuf *wb, uint8_t exchange, bool response,
+		   uint32_t msg_id);
+/* Encrypts the inner chain into an SK payload and sends: a request is kept
+ * for retransmission, a response for answering retransmitted requests. */
+int ike_send_protected(struct ike_sa *sa, uint8_t exchange, bool response, uint32_t msg_id,
+		       enum ike_req_kind kind, const struct ike_wbuf *inner);
+int ike_send_raw(struct ike_engine *eng, const uint8_t *buf, size_t len, uint32_t addr,
+		 uint16_t port);
+/* To the SA's peer, through the NAT-T socket with the marker once floated. */
+int ike_sa_send(struct ike_sa *sa, const uint8_t *buf, size_t len);
+/* NAT_DETECTION hash: SHA-1(SPIi | SPIr | IPv4 | port) (RFC 7296 2.23). */
+int ike_natd_hash(const uint8_t spi_i[IKE_SPI_LEN], const uint8_t spi_r[IKE_SPI_LEN], uint32_t addr,
+		  uint16_t port, uint8_t out[20]);
+int ike_send_request_plain(struct ike_sa *sa, const uint8_t *buf, size_t len,
+			   enum ike_req_kind kind);
+/* Protected error notify in a response. */
+int ike_send_error_notify(struct ike_sa *sa, uint8_t exchange, uint32_t msg_id, uint16_t type,
+			  const uint8_t *data, size_t len);
+
+/* Exchange handlers. Requests return 0 once answered (or dropped);
+ * responses return 0 when handled. */
+void ike_init_request(struct ike_engine *eng, uint8_t *msg, size_t len, const struct ike_hdr *h,
+		      uint32_t addr, uint16_t port);
+#define IKE_NATT_PORT 4500
+void ike_init_response(struct ike_sa *sa, uint8_t *msg, size_t len, const struct ike_hdr *h);
+void ike_auth_request(struct ike_sa *sa, const struct ike_hdr *h, const struct ike_chain *c);
+void ike_auth_response(struct ike_sa *sa, const struct ike_chain *c);
+void ike_create_child_request(struct ike_sa *sa, const struct ike_hdr *h,
+			      const struct ike_chain *c);
+void ike_info_request(struct ike_sa *sa, const struct ike_hdr *h, const struct ike_chain *c);
+void ike_info_response(struct ike_sa *sa, const struct ike_chain *c);
+void mlike_auth_sa_request(struct ike_sa *sa, const struct ike_hdr *h, const struct ike_chain *c);
+void mlike_auth_sa_response(struct ike_sa *sa, const struct ike_chain *c);
+void mlike_key_distribute_request(struct ike_sa *sa, const struct ike_hdr *h,
+				  const struct ike_chain *c);
+void mlike_key_distribute_response(struct ike_sa *sa, const struct ike_chain *c);
+
+/* IKE proposals (ike_init.c): one ENCR, PRF and DH picked from p, or false;
+ * the one-proposal answer naming them. */
+bool ike_proposal_pick(const struct ike_proposal *p, uint16_t prefer, uint16_t *encr,
+		       bool *have_dh31);
+void ike_accepted_proposal(struct ike_sa_pl *out, uint8_t num, uint16_t encr);
+/* Rekeying the IKE SA by CREATE_CHILD_SA, responder side (ike_rekey.c). */
+void ike_rekey_request(struct ike_sa *sa, const struct ike_hdr *h, const struct ike_chain *c);
+
+/* Child SAs (ike_child.c). */
+void ike_child_offer(const struct ike_peer_cfg *cfg, uint32_t spi, struct ike_sa_pl *sa);
+/* Picks the peer's acceptable ESP proposal; returns its index or -1. */
+int ike_child_select(const struct ike_peer_cfg *cfg, const struct ike_sa_pl *offer, uint16_t *encr);
+int ike_child_keys(struct ike_sa *sa, struct ike_child *child, bool we_initiated,
+		   const uint8_t *g_ir, size_t g_ir_len, const uint8_t *ni, size_t ni_len,
+		   const uint8_t *nr, size_t nr_len);
+bool ike_ts_narrow(const struct ike_ts_pl *ours, const struct ike_ts_pl *offer,
+		   struct ike_ts_pl *out);
+struct ike_child *ike_child_slot(struct ike_sa *sa);
+struct ike_child *ike_child_by_spi_out(struct ike_sa *sa, uint32_t spi);
+uint32_t ike_new_spi32(void);
+/* The first error notify of a chain (type < 16384), or 0. */
+uint16_t ike_chain_error(const struct ike_chain *c);
+/* Encoded ID payload body of an identity (type | 3 reserved | data). */
+size_t ike_id_body(const struct ike_identity *id, uint8_t *buf, size_t cap);
+
+#endif
