@@ -20,6 +20,14 @@ trap cleanup EXIT INT TERM
 
 ok() { pass=$((pass + 1)); echo "PASS $1"; }
 bad() { fail=$((fail + 1)); echo "FAIL $1"; }
+# has PATTERN CMD...: the command's output matches. The output is captured
+# first: `cmd | grep -q` fails under pipefail when grep exits early (SIGPIPE).
+has() {
+	local pat=$1 out
+	shift
+	out=$("$@" 2>&1)
+	grep -q -- "$pat" <<<"$out"
+}
 # nsenter keeps our mount namespace: bpffs pins stay visible (ip netns exec
 # would give a private /sys without the shared bpffs).
 in_ns() { nsenter --net="/run/netns/$ns" "$@"; }
@@ -32,9 +40,9 @@ for l in wired0 wired1 wl0 wl1; do ip -n "$ns" link set "$l" up; done
 ip -n "$ns" addr add 10.0.2.2/24 dev wired0
 
 ctl fa attach coa 10.0.2.2 wired wired0 wireless wl0 && ok "attach" || bad "attach"
-ip -n "$ns" link show wired0 | grep -q 'prog/xdp .*name mml_fa_down' &&
+has 'prog/xdp .*name mml_fa_down' ip -n "$ns" link show wired0 &&
 	ok "mml_fa_down on the wired side" || bad "no program on wired0"
-ip -n "$ns" link show wl0 | grep -q 'prog/xdp .*name mml_fa_up' &&
+has 'prog/xdp .*name mml_fa_up' ip -n "$ns" link show wl0 &&
 	ok "mml_fa_up on the wireless side" || bad "no program on wl0"
 [[ $(stat -c %a "$dir") == 700 ]] && ok "pin directory mode 0700" || bad "pin dir mode"
 for m in mml_csa mml_visitor mml_stats mml_ports; do
@@ -48,17 +56,17 @@ ctl visitor add home 10.1.0.10 ha 10.0.2.1 dev wl0 mac 02:00:00:00:00:01 && ok "
 [[ $(ctl visitor) == "home 10.1.0.10 ha 10.0.2.1 dev wl0 "* ]] && ok "visitor list" ||
 	bad "visitor list: $(ctl visitor)"
 # bpftool prints typed values: the map carries the BTF of struct mml_visitor.
-bpftool map dump pinned "$dir/mml_visitor" | grep -q '"mh_mac"' && ok "bpftool shows typed values" ||
+has '"mh_mac"' bpftool map dump pinned "$dir/mml_visitor" && ok "bpftool shows typed values" ||
 	bad "bpftool dump not typed"
 umask 077
 printf '%s\n' "$(printf '1%.0s' {1..64})a1a2a3a4" > "$tmp/z1"
 ctl csa add spi 0x4000 format mlesp dir fwd keys "$tmp/z1" && ok "zone-1-only CSA" || bad "csa fwd"
-bpftool map dump pinned "$dir/mml_csa" | grep -q '"z1_len": 40' && ok "CSA typed in bpftool" ||
+has '"z1_len": 40' bpftool map dump pinned "$dir/mml_csa" && ok "CSA typed in bpftool" ||
 	bad "CSA dump"
-ctl stats | grep -q '^rx_down' && ok "stats" || bad "stats"
+has '^rx_down' ctl stats && ok "stats" || bad "stats"
 
 ctl fa detach && ok "detach" || bad "detach"
-ip -n "$ns" link show wired0 | grep -q prog/xdp && bad "program left on wired0" ||
+has prog/xdp ip -n "$ns" link show wired0 && bad "program left on wired0" ||
 	ok "programs removed"
 [[ ! -e $dir ]] && ok "pins and directory removed" || bad "left behind: $(ls "$dir")"
 

@@ -16,6 +16,14 @@ trap cleanup EXIT INT TERM
 
 ok() { pass=$((pass + 1)); echo "PASS $1"; }
 bad() { fail=$((fail + 1)); echo "FAIL $1"; }
+# has PATTERN CMD...: the command's output matches. The output is captured
+# first: `cmd | grep -q` fails under pipefail when grep exits early (SIGPIPE).
+has() {
+	local pat=$1 out
+	shift
+	out=$("$@" 2>&1)
+	grep -q -- "$pat" <<<"$out"
+}
 ctl() { "$MMLCTL" -n "$node" "$@"; }
 # expect_err TEXT CMD...: the command fails and stderr contains TEXT.
 expect_err() {
@@ -57,7 +65,7 @@ python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["z1-len"]==60 and 
 	ok "fwd CSA has a null zone 2" || bad "fwd CSA: $out"
 # bpftool prints typed values from BTF-less maps as bytes; the FA never
 # holds zone 2's key: the 0x1001 value must not contain the 0x88 key bytes.
-bpftool map lookup pinned "$dir/mml_csa" key 0x01 0x10 0x00 0x00 | grep -q '0x88' &&
+has '0x88' bpftool map lookup pinned "$dir/mml_csa" key 0x01 0x10 0x00 0x00 &&
 	bad "fwd CSA carries zone-2 key bytes" || ok "fwd CSA carries no zone-2 key bytes"
 
 expect_err 'z1_len: 42 is not a multiple of 4' csa add spi 0x2000 format mlesp dir in keys "$tmp/keys" z1-len 42
