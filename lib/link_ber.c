@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "lib/pin.h"
 #include "link_ber.skel.h"
 
 struct mml_link_ber {
@@ -128,47 +129,15 @@ int mml_link_ber_pin_dir(char *buf, size_t len, const char *root, const char *no
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-/* mkdir -p with mode 0700: pinned maps of the product may hold keys, and one
- * policy for every directory under the root is the simplest to audit. */
-static int mkdir_p(const char *path)
-{
-	char buf[PATH_MAX];
-	size_t len = strlen(path);
-
-	if (len >= sizeof(buf))
-		return -ENAMETOOLONG;
-	memcpy(buf, path, len + 1);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0700) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, 0700) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 int mml_link_ber_lock(const char *pin_dir)
 {
-	int err = mkdir_p(pin_dir);
-	int fd;
+	int fd = mml_pin_mkdir(pin_dir);
 
-	if (err)
-		goto out;
-	fd = open(pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || flock(fd, LOCK_EX)) {
-		err = -errno;
-		if (fd >= 0)
-			close(fd);
-		goto out;
-	}
+	if (!fd)
+		fd = mml_pin_lock_path(pin_dir, true);
+	if (fd < 0)
+		log_err("link_ber: cannot lock %s: %s", pin_dir, strerror(-fd));
 	return fd;
-out:
-	log_err("link_ber: cannot lock %s: %s", pin_dir, strerror(-err));
-	return err;
 }
 
 static int set_pin_path(struct bpf_map *map, const char *dir, const char *name)
@@ -183,7 +152,7 @@ static int set_pin_path(struct bpf_map *map, const char *dir, const char *name)
 
 static int set_pin_paths(struct link_ber *skel, const char *pin_dir)
 {
-	int err = mkdir_p(pin_dir);
+	int err = mml_pin_mkdir(pin_dir);
 
 	if (err) {
 		log_err("link_ber: cannot create pin directory %s: %s", pin_dir, strerror(-err));

@@ -91,32 +91,39 @@ static int ensure_bpffs(const char *root)
 	return 0;
 }
 
-int mml_pin_dir_create(struct mml_pin_dir *dir)
+int mml_pin_mkdir(const char *path)
 {
-	char root[256];
+	char parent[256];
 	int err;
 
-	snprintf(root, sizeof(root), "%s", dir->path);
-	err = ensure_bpffs(dirname(root));
+	if (strlen(path) >= sizeof(parent))
+		return -ENAMETOOLONG;
+	snprintf(parent, sizeof(parent), "%s", path);
+	err = ensure_bpffs(dirname(parent));
 	if (err)
 		return err;
-	err = mkdir_p(dir->path, 0700);
+	err = mkdir_p(path, 0700);
 	if (err) {
-		log_err("creating %s: %s", dir->path, strerror(-err));
+		log_err("creating %s: %s", path, strerror(-err));
 		return err;
 	}
 	/* An existing directory may have been created with a laxer mode. */
-	if (chmod(dir->path, 0700)) {
+	if (chmod(path, 0700)) {
 		err = -errno;
-		log_err("chmod 0700 %s: %s", dir->path, strerror(errno));
+		log_err("chmod 0700 %s: %s", path, strerror(errno));
 		return err;
 	}
 	return 0;
 }
 
-int mml_pin_dir_lock(struct mml_pin_dir *dir, bool wait)
+int mml_pin_dir_create(struct mml_pin_dir *dir)
 {
-	int fd = open(dir->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return mml_pin_mkdir(dir->path);
+}
+
+int mml_pin_lock_path(const char *path, bool wait)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	if (fd < 0)
 		return -errno;
@@ -126,6 +133,15 @@ int mml_pin_dir_lock(struct mml_pin_dir *dir, bool wait)
 		close(fd);
 		return err;
 	}
+	return fd;
+}
+
+int mml_pin_dir_lock(struct mml_pin_dir *dir, bool wait)
+{
+	int fd = mml_pin_lock_path(dir->path, wait);
+
+	if (fd < 0)
+		return fd;
 	dir->lock_fd = fd;
 	return 0;
 }

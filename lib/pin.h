@@ -28,6 +28,12 @@ int mml_pin_dir_create(struct mml_pin_dir *dir);
 int mml_pin_dir_lock(struct mml_pin_dir *dir, bool wait);
 void mml_pin_dir_unlock(struct mml_pin_dir *dir);
 
+/* The same on a plain path, for pin directories below a node's (e.g. one
+ * per emulated link): mkdir -p with mode 0700 on a bpffs (mounted if
+ * needed), and an exclusive lock returned as an fd to close. */
+int mml_pin_mkdir(const char *path);
+int mml_pin_lock_path(const char *path, bool wait);
+
 /* <dir>/<name> into buf. */
 int mml_pin_path(const struct mml_pin_dir *dir, const char *name, char *buf, size_t len);
 
