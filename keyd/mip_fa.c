@@ -12,6 +12,7 @@
 
 #include "keyd/keyd.h"
 #include "lib/args.h"
+#include "lib/ifinfo.h"
 #include "lib/log.h"
 #include "maps/visitor.h"
 
@@ -699,7 +700,7 @@ int mip_fa_start(struct loop *loop, const struct mml_pin_dir *pin, const config_
 	err = fa_cfg_read(sec, &cfg);
 	if (err)
 		return err;
-	err = mip_if_mac(cfg.ifindex, cfg.mac);
+	err = mml_if_mac(cfg.ifindex, cfg.mac);
 	if (err) {
 		log_err("MAC of interface %u: %s", cfg.ifindex, strerror(-err));
 		return err;

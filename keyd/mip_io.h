@@ -49,8 +49,4 @@ int mip_icmp_open(uint32_t ifindex, uint32_t src_addr);
 ssize_t mip_icmp_recv(int fd, uint8_t *buf, size_t size, struct mip_rx *rx);
 int mip_icmp_send(int fd, uint32_t dst, const void *buf, size_t len);
 
-/* The MAC address and the MTU of an interface. */
-int mip_if_mac(uint32_t ifindex, uint8_t mac[6]);
-int mip_if_mtu(uint32_t ifindex, uint32_t *mtu);
-
 #endif

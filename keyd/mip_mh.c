@@ -15,6 +15,7 @@
 #include "keyd/mip_io.h"
 #include "keyd/nl.h"
 #include "lib/args.h"
+#include "lib/ifinfo.h"
 #include "lib/log.h"
 
 #define HISTORY 64
@@ -544,7 +545,7 @@ static int mh_cfg_read(const config_setting_t *sec, struct mh_cfg *cfg)
 	if (!err)
 		err = cfg_u32(sec, "solicit_ms", false, 10, 60000, &cfg->solicit_ms);
 	if (!err && !config_setting_get_member(sec, "route_mtu") &&
-	    !mip_if_mtu(cfg->ifindex, &cfg->route_mtu))
+	    !mml_if_mtu(cfg->ifindex, &cfg->route_mtu))
 		cfg->route_mtu -= 20; /* what the FA's reverse tunnel and the HA's tunnel add */
 	if (!err)
 		err = cfg_u32(sec, "route_mtu", false, 0, 65535, &cfg->route_mtu);

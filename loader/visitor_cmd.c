@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "lib/args.h"
+#include "lib/ifinfo.h"
 #include "lib/log.h"
 #include "loader/ctl.h"
 #include "maps/visitor.h"
@@ -17,26 +18,6 @@
 static int open_visitor_map(struct ctl *ctl)
 {
 	return ctl_open_map(ctl, MML_MAP_VISITOR, sizeof(__u32), sizeof(struct mml_visitor));
-}
-
-/* Our own MAC on the wireless interface: the source of downlink frames. */
-static int iface_mac(uint32_t ifindex, uint8_t mac[6])
-{
-	struct ifreq ifr;
-	int fd, err = 0;
-
-	memset(&ifr, 0, sizeof(ifr));
-	if (!if_indextoname(ifindex, ifr.ifr_name))
-		return -errno;
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (ioctl(fd, SIOCGIFHWADDR, &ifr))
-		err = -errno;
-	else
-		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
-	close(fd);
-	return err;
 }
 
 static int visitor_add(struct ctl *ctl, int argc, char **argv)
@@ -55,7 +36,8 @@ static int visitor_add(struct ctl *ctl, int argc, char **argv)
 	err = mml_opts_parse("visitor add", argc, argv, opts, sizeof(opts) / sizeof(opts[0]));
 	if (err)
 		return err;
-	err = iface_mac(v.ifindex, v.fa_mac);
+	/* Our own MAC on the wireless interface: downlink frames' source. */
+	err = mml_if_mac(v.ifindex, v.fa_mac);
 	if (err) {
 		log_err("visitor add: reading the MAC of ifindex %u: %s", v.ifindex,
 			strerror(-err));

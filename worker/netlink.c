@@ -16,6 +16,7 @@
 
 #include <libmnl/libmnl.h>
 
+#include "lib/ifinfo.h"
 #include "lib/log.h"
 
 int ep_tun_open(const char *name)
@@ -70,18 +71,9 @@ out:
 
 int ep_link_mac(const char *name, uint8_t mac[6])
 {
-	struct ifreq ifr = { 0 };
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), err = 0;
+	unsigned int ifindex = if_nametoindex(name);
 
-	if (fd < 0)
-		return -errno;
-	strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
-	if (ioctl(fd, SIOCGIFHWADDR, &ifr))
-		err = -errno;
-	else
-		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
-	close(fd);
-	return err;
+	return ifindex ? mml_if_mac(ifindex, mac) : -ENODEV;
 }
 
 int ep_nl_open(struct ep_nl *nl, bool events)
