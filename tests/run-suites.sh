@@ -1,26 +1,34 @@
 #!/usr/bin/env bash
 # Run test suites given as NAME:COMMAND words, all of them even when one fails,
 # then print one summary line. Exit status 77 from a suite means "skipped".
+# Each suite's output is kept in $TEST_LOGS/NAME.log (default build/test-logs)
+# and shown as it comes; the failing lines are repeated at the end.
 set -uo pipefail
 
 passed=0 failed=0 skipped=0 failed_names=()
 logs=${TEST_LOGS:-build/test-logs}
 mkdir -p "$logs"
+tail_pid=
+trap '[[ -n $tail_pid ]] && kill "$tail_pid" 2>/dev/null' EXIT
+
 for suite in "$@"; do
 	name=${suite%%:*}
 	cmd=${suite#*:}
+	log=$logs/$name.log
 	printf '\n=== suite %s: %s\n' "$name" "$cmd"
 	start=$SECONDS
-	# Into a log, followed live; a process a suite leaves behind cannot hold
-	# the runner up (tail stops with the suite itself, not with its pipe).
-	bash -c "$cmd" >"$logs/$name.log" 2>&1 &
-	pid=$!
-	# A background job ignores SIGINT: pass Ctrl-C on as SIGTERM, which the
-	# suites' cleanup traps handle, and stop.
-	trap 'kill -TERM "$pid" 2>/dev/null; wait "$pid"; exit 130' INT
-	tail -n +1 -s 0.2 -f --pid="$pid" "$logs/$name.log"
-	wait "$pid"
+	# The suite writes to its log, not to a pipe, so a process it leaves
+	# behind cannot hold the runner up; it runs in the foreground, so Ctrl-C
+	# reaches it (and its cleanup traps) as usual. tail shows the log live.
+	: >"$log"
+	tail -n +1 -s 0.2 -f "$log" &
+	tail_pid=$!
+	bash -c "$cmd" >"$log" 2>&1
 	rc=$?
+	sleep 0.3 # the last lines
+	kill "$tail_pid" 2>/dev/null
+	wait "$tail_pid" 2>/dev/null
+	tail_pid=
 	took=$((SECONDS - start))
 	case $rc in
 	0) passed=$((passed + 1)); printf '=== suite %s: ok (%ss)\n' "$name" "$took" ;;
@@ -30,7 +38,7 @@ for suite in "$@"; do
 	esac
 done
 
-# What failed, again at the end where a CI log is read first.
+# What failed, again at the end, where a CI log is read first.
 for name in "${failed_names[@]}"; do
 	printf '\n--- %s: failing lines (whole log in %s/%s.log)\n' "$name" "$logs" "$name"
 	grep -E 'FAIL|ERROR|error|Assert|assert' "$logs/$name.log" | head -20
