@@ -69,6 +69,8 @@ ip -n "$P-mh" route add $FA_WL/32 dev wlan0 scope link
 ip -n "$P-mh" route add default via $FA_WL dev wlan0
 ip netns exec "$P-fa" sysctl -qw net.ipv4.ip_forward=1
 
+# A fresh machine may have no bpffs mounted yet (mmlctl would mount it).
+[[ $(stat -f -c %T /sys/fs/bpf) == bpf_fs ]] || mount -t bpf bpf /sys/fs/bpf
 mkdir -m 0700 -p "$ROOT"
 for n in ha fa mh; do
 	mkdir -m 0700 "$ROOT/$P-$n"

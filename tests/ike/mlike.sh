@@ -59,6 +59,8 @@ ip -n "$P-mh" route add 10.203.1.0/24 via 10.203.2.1
 ip netns exec "$P-fa" sysctl -qw net.ipv4.ip_forward=1
 
 # One pinned mml_csa per node, the shape maps/csa.h fixes (key 4, value 136).
+# A fresh machine may have no bpffs mounted yet (mmlctl would mount it).
+[[ $(stat -f -c %T /sys/fs/bpf) == bpf_fs ]] || mount -t bpf bpf /sys/fs/bpf
 mkdir -m 0700 -p "$ROOT"
 for n in ha fa mh; do
 	mkdir -m 0700 "$ROOT/$n"
