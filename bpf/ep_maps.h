@@ -9,6 +9,7 @@
 
 #include "maps.h"
 #include "maps/ep.h"
+#include "xsk_maps.h" /* mml_xsks, mml_xsk_slot */
 
 /* Home address (network order) -> binding. Written by mmlctl / mmlkeyd,
  * read by the HA program and both workers. */
@@ -27,23 +28,6 @@ struct {
 	__type(key, struct mml_flow_key);
 	__type(value, struct mml_flow);
 } mml_flow SEC(".maps");
-
-/* port slot * MML_XSK_QUEUES + queue -> the worker's AF_XDP socket.
- * Written by the worker. */
-struct {
-	__uint(type, BPF_MAP_TYPE_XSKMAP);
-	__uint(max_entries, MML_XSK_MAX);
-	__type(key, __u32);
-	__type(value, __u32);
-} mml_xsks SEC(".maps");
-
-/* ifindex -> port slot of mml_xsks. Written by the worker. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, MML_XSK_PORTS);
-	__type(key, __u32);
-	__type(value, __u32);
-} mml_xsk_slot SEC(".maps");
 
 /* Configuration generation, bumped by every writer (maps/ep.h). */
 struct {

@@ -19,6 +19,7 @@
 #include "maps.h"
 #include "mlesp.h"
 #include "parse.h"
+#include "snoop.h"
 
 #define AF_INET 2
 #define FA_TUNNEL_TTL 64
@@ -56,7 +57,8 @@ static __always_inline int fa_pass(__u32 stat)
 
 /* The classifier hook: the IPv4 (+ TCP) header in seen->hdr, len bytes,
  * read either from the verified zone-1 plaintext or from the packet. SNOOP
- * attaches here; for now the record itself is the result. */
+ * decides from this record once the frame is ready to leave (snoop_down,
+ * snoop_up in bpf/snoop.h). */
 static __always_inline void fa_classify(struct mml_fa_seen *seen, __u32 len, __u8 dir, __u8 via)
 {
 	const struct iphdr *iph = (const struct iphdr *)seen->hdr;
@@ -124,6 +126,19 @@ static __always_inline int fa_inner(struct xdp_md *ctx, __u32 ip_off, const stru
 	fa_classify(seen, n, dir, MML_FA_VIA_PLAIN);
 	*fwd_stat = MML_STAT_FWD_PLAIN;
 	return FA_CONTINUE;
+}
+
+/* SNOOP's verdict for a frame ready to leave through ifindex (bpf/snoop.h):
+ * to the FA worker or dropped; FA_CONTINUE forwards it here. A frame the
+ * worker sends on still counts as forwarded. */
+static __always_inline int fa_snoop_verdict(int ret, __u32 ifindex, __u32 fwd_stat,
+					    struct mml_fa_seen *seen)
+{
+	if (ret != FA_CONTINUE && ret != XDP_DROP) {
+		seen->out_ifindex = ifindex;
+		mml_count(fwd_stat);
+	}
+	return ret;
 }
 
 static __always_inline int fa_redirect(__u32 ifindex, __u32 fwd_stat, struct mml_fa_seen *seen)
@@ -206,6 +221,9 @@ static __always_inline int fa_down_tunnel(struct xdp_md *ctx, struct iphdr *oute
 	__builtin_memcpy(eth->h_dest, vis->mh_mac, ETH_ALEN);
 	__builtin_memcpy(eth->h_source, vis->fa_mac, ETH_ALEN);
 	eth->h_proto = bpf_htons(ETH_P_IP);
+	ret = fa_snoop_verdict(snoop_down(ctx, seen, ifindex), ifindex, fwd_stat, seen);
+	if (ret != FA_CONTINUE)
+		return ret;
 	return fa_redirect(ifindex, fwd_stat, seen);
 }
 
@@ -306,6 +324,9 @@ static __always_inline int fa_up_encap(struct xdp_md *ctx, const struct iphdr *i
 	outer->saddr = fa_cfg.coa;
 	outer->daddr = ha_addr;
 	outer->check = ipv4_csum20(outer);
+	rc = fa_snoop_verdict(snoop_up(ctx, seen, fib.ifindex), fib.ifindex, fwd_stat, seen);
+	if (rc != FA_CONTINUE)
+		return rc;
 	return fa_redirect(fib.ifindex, fwd_stat, seen);
 }
 

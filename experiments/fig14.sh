@@ -3,8 +3,8 @@
 # link's bit-error rate, for one or more configurations.
 #
 #   experiments/fig14.sh [--profile quick|paper] [--config NAME[,NAME...]]
-#                        [--tcp paper|modern] [--runs N] [--bytes N] [--delay MS]
-#                        [--bers "0 1/8M ..."] [--out DIR]
+#                        [--tcp paper|modern] [--ts on|off] [--runs N] [--bytes N]
+#                        [--delay MS] [--bers "0 1/8M ..."] [--out DIR]
 #
 # Profiles (docs/results.md):
 #   paper  10 MB, 5 runs a point, 2 Mbit/s, 100 ms WAN delay each way, paper TCP
@@ -12,7 +12,11 @@
 # --tcp picks the bed's TCP profile (docs/testbed.md): paper (the default:
 # Reno without SACK, RACK, early retransmit and F-RTO; 64 KB sender buffer)
 # or modern (Reno with today's loss recovery).
-# Configurations are experiments/configs/NAME.sh (see reno.sh for the hook).
+# --ts: TCP timestamps at the CN (default off: the paper's 1460-byte segments
+# and 40-byte zone 1 are TCP without options; with timestamps the MH's PAWS
+# check discards SNOOP's older cached segments, docs/snoop.md).
+# Configurations are experiments/configs/NAME.sh (see reno.sh for the hook):
+# reno, snoop, ipsec, mmlipsec, snoop-mmlipsec.
 # The bit-error rate applies to both directions of the MH's wireless link.
 #
 # Writes OUT/results.csv (one line per run), OUT/table.md (mean and standard
@@ -22,7 +26,7 @@ EXP_DIR=$(cd "$(dirname "$0")" && pwd)
 source "$EXP_DIR/../tests/netns/lib.sh"
 need_root
 
-PROFILE=quick CONFIGS=reno TCP=paper RUNS="" BYTES="" DELAY=100 OUT=""
+PROFILE=quick CONFIGS=reno TCP=paper TS=off RUNS="" BYTES="" DELAY=100 OUT=""
 BERS="0 1/8M 1/4M 1/2M 1/1M 1/512K 1/256K 1/128K 1/64K"
 MH=10.1.0.10
 
@@ -37,6 +41,7 @@ while [[ $# -gt 0 ]]; do
 	--profile) PROFILE=$2 ;;
 	--config) CONFIGS=$2 ;;
 	--tcp) TCP=$2 ;;
+	--ts) TS=$2 ;;
 	--runs) RUNS=$2 ;;
 	--bytes) BYTES=$2 ;;
 	--delay) DELAY=$2 ;;
@@ -52,6 +57,7 @@ quick) : "${RUNS:=2}" "${BYTES:=1048576}" ;;
 *) echo "fig14: profile \"$PROFILE\": expected quick or paper" >&2; exit 2 ;;
 esac
 [[ $TCP =~ ^(paper|modern)$ ]] || { echo "fig14: --tcp: expected paper or modern" >&2; exit 2; }
+[[ $TS =~ ^(on|off)$ ]] || { echo "fig14: --ts: expected on or off" >&2; exit 2; }
 IFS=, read -r -a CONFIG_LIST <<<"$CONFIGS"
 for c in "${CONFIG_LIST[@]}"; do
 	[[ -f $EXP_DIR/configs/$c.sh ]] || {
@@ -62,7 +68,7 @@ done
 OUT=${OUT:-$EXP_DIR/out/fig14-$PROFILE-$TCP-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$OUT"
 CSV=$OUT/results.csv
-echo "config,profile,tcp,delay_ms,ber_label,ber,run,bytes,seconds,goodput_bps,sha256_ok,frames_down,lost_down,frames_up,lost_up" >"$CSV"
+echo "config,profile,tcp,delay_ms,ber_label,ber,run,bytes,seconds,goodput_bps,sha256_ok,frames_down,lost_down,frames_up,lost_up,timestamps" >"$CSV"
 
 progress() { echo "[fig14 $(date +%H:%M:%S)] $*"; }
 
@@ -90,7 +96,7 @@ run_one() {
 	ok=0
 	[[ -n $sent && $(field sha256 <"$rx") == "$sent" ]] && ok=1
 	rm -f "$rx"
-	echo "$config,$PROFILE,$TCP,$DELAY,$ber,$(ber_value "$ber"),$run,$BYTES,${secs:-},${bps:-},$ok,$((fd1 - fd0)),$((ld1 - ld0)),$((fu1 - fu0)),$((lu1 - lu0))" >>"$CSV"
+	echo "$config,$PROFILE,$TCP,$DELAY,$ber,$(ber_value "$ber"),$run,$BYTES,${secs:-},${bps:-},$ok,$((fd1 - fd0)),$((ld1 - ld0)),$((fu1 - fu0)),$((lu1 - lu0)),$TS" >>"$CSV"
 	progress "$config ber=$ber run $run/$RUNS: $(awk -v b="${bps:-0}" -v s="${secs:-0}" \
 		'BEGIN { printf "%.2f Mbit/s in %.1f s", b / 1e6, s }'), frames lost $((ld1 - ld0))/$((fd1 - fd0)) down $((lu1 - lu0))/$((fu1 - fu0)) up, sha256 $([[ $ok == 1 ]] && echo ok || echo MISMATCH)"
 }
@@ -101,6 +107,7 @@ run_config() {
 	source "$EXP_DIR/configs/$config.sh"
 	progress "$config: $CONFIG_DESCRIPTION; bed up (tcp $TCP, delay $DELAY ms each way, 2 Mbit/s)"
 	bed_start --profile "$TCP" --routing "$CONFIG_ROUTING" --delay "$DELAY" || return 1
+	on cn sysctl -qw "net.ipv4.tcp_timestamps=$([[ $TS == on ]] && echo 1 || echo 0)"
 	config_setup || { config_teardown; bed_stop; return 1; }
 	for ber in $BERS; do
 		bed set ber "$ber" >/dev/null || { echo "fig14: bad BER $ber" >&2; break; }
@@ -143,9 +150,9 @@ make_plot() {
 		series+="${series:+, }'$dat' using 0:2:3:xtic(1) with yerrorlines title '$config'"
 	done
 	gnuplot <<-EOF
-		set terminal pngcairo size 900,560
+		set terminal pngcairo size 1100,600
 		set output '$OUT/fig14.png'
-		set title "Throughput vs bit-error rate ($PROFILE profile, TCP $TCP, ${DELAY} ms WAN delay, 2 Mbit/s, $BYTES bytes, $RUNS runs)"
+		set title "Throughput vs bit-error rate ($PROFILE profile, TCP $TCP, timestamps $TS, ${DELAY} ms WAN delay, 2 Mbit/s, $BYTES bytes, $RUNS runs)"
 		set xlabel 'bit-error rate (1 error per N bits)'
 		set ylabel 'throughput (Mbit/s)'
 		set yrange [0:2.1]

@@ -1,7 +1,18 @@
 # Experiments (experiments/, results in experiments/out/, docs/results.md).
 #   make exp-reno                 pure TCP Reno vs bit-error rate, quick profile
 #   make exp-reno PROFILE=paper   the paper's setting (10 MB, 5 runs; about an hour)
-.PHONY: exp-reno
+#   make exp-fig14                the five configurations of Fig. 14 (PROFILE=quick|paper)
+#   make exp-fig15                sequence number and cwnd vs time at BER 1/512K (Figs. 15, 16)
+.PHONY: exp-reno exp-fig14 exp-fig15
 exp-reno: deps
 	$(Q)$(MAKE) --no-print-directory build
 	$(Q)BUILD=$(BUILD) experiments/fig14.sh --profile $(or $(PROFILE),quick) --config reno
+
+exp-fig14: deps
+	$(Q)$(MAKE) --no-print-directory build
+	$(Q)BUILD=$(BUILD) experiments/fig14.sh --profile $(or $(PROFILE),quick) \
+		--config reno,snoop,ipsec,mmlipsec,snoop-mmlipsec
+
+exp-fig15: deps
+	$(Q)$(MAKE) --no-print-directory build
+	$(Q)BUILD=$(BUILD) experiments/fig15.sh --profile $(or $(PROFILE),quick)

@@ -14,6 +14,7 @@
 
 #include "fa.skel.h"
 #include "lib/log.h"
+#include "lib/snoop_cfg.h"
 #include "maps/pin.h"
 
 /* A devmap reports BPF_F_RDONLY_PROG, which the kernel adds itself but
@@ -78,13 +79,16 @@ int mml_fa_load(const struct mml_fa_cfg *cfg, const char *pin_dir, struct fa **o
 	}
 	fa->rodata->fa_cfg = *cfg;
 	if (pin_dir) {
-		err = set_pin(fa->maps.mml_csa, pin_dir);
-		if (!err)
-			err = set_pin(fa->maps.mml_visitor, pin_dir);
-		if (!err)
-			err = set_pin(fa->maps.mml_stats, pin_dir);
-		if (!err)
-			err = set_pin(fa->maps.mml_ports, pin_dir);
+		struct bpf_map *pinned[] = {
+			fa->maps.mml_csa,	fa->maps.mml_visitor,	  fa->maps.mml_stats,
+			fa->maps.mml_ports,	fa->maps.mml_snoop,	  fa->maps.mml_snoop_ack,
+			fa->maps.mml_snoop_cfg, fa->maps.mml_snoop_stats, fa->maps.mml_snoop_events,
+			fa->maps.mml_xsks,	fa->maps.mml_xsk_slot,
+		};
+
+		err = 0;
+		for (size_t i = 0; i < sizeof(pinned) / sizeof(pinned[0]) && !err; i++)
+			err = set_pin(pinned[i], pin_dir);
 		if (err)
 			goto out;
 	}
@@ -98,6 +102,15 @@ int mml_fa_load(const struct mml_fa_cfg *cfg, const char *pin_dir, struct fa **o
 	fa = NULL;
 out:
 	fa__destroy(fa);
+	return err;
+}
+
+int mml_fa_snoop_init(struct fa *fa, int enabled)
+{
+	int err = mml_snoop_cfg_init(bpf_map__fd(fa->maps.mml_snoop_cfg), enabled);
+
+	if (err)
+		log_err("%s: %s", MML_MAP_SNOOP_CFG, strerror(-err));
 	return err;
 }
 

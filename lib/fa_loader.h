@@ -30,9 +30,13 @@ enum mml_fa_side {
 
 /* Open and load with cfg as rodata (cfg->coa must be set: -EINVAL
  * otherwise). pin_dir NULL: private maps (tests);
- * otherwise mml_csa, mml_visitor, mml_stats and mml_ports are reused from
- * pin_dir when pinned there already, created and pinned otherwise. */
+ * otherwise mml_csa, mml_visitor, mml_stats, mml_ports and SNOOP's maps
+ * (maps/snoop.h, mml_xsks, mml_xsk_slot) are reused from pin_dir when
+ * pinned there already, created and pinned otherwise. */
 int mml_fa_load(const struct mml_fa_cfg *cfg, const char *pin_dir, struct fa **out);
+/* SNOOP's configuration after a load (lib/snoop_cfg.h): defaults into a
+ * fresh map; enabled 0/1 sets the switch, -1 keeps it. */
+int mml_fa_snoop_init(struct fa *fa, int enabled);
 /* Closes the loader's handles; attachments and pins are not touched.
  * NULL is fine. */
 void mml_fa_unload(struct fa *fa);

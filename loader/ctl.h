@@ -51,5 +51,6 @@ extern const struct ctl_cmd visitor_cmds[];
 extern const struct ctl_cmd stats_cmds[];
 extern const struct ctl_cmd ep_cmds[];
 extern const struct ctl_cmd mip_cmds[];
+extern const struct ctl_cmd snoop_cmds[];
 
 #endif

@@ -21,8 +21,13 @@
 #define FA_IFACES_MAX 8
 
 static const char *const spi_policies[] = { "forward", "drop", NULL };
+static const char *const on_off[] = { "off", "on", NULL };
 
-static const char *const fa_maps[] = { MML_MAP_CSA, MML_MAP_VISITOR, MML_MAP_STATS, MML_MAP_PORTS };
+static const char *const fa_maps[] = {
+	MML_MAP_CSA,	      MML_MAP_VISITOR,	 MML_MAP_STATS,	    MML_MAP_PORTS,
+	MML_MAP_SNOOP,	      MML_MAP_SNOOP_ACK, MML_MAP_SNOOP_CFG, MML_MAP_SNOOP_STATS,
+	MML_MAP_SNOOP_EVENTS, MML_MAP_XSKS,	 MML_MAP_XSK_SLOT,
+};
 
 static int attach_side(struct fa *fa, enum mml_fa_side side, char *list, uint32_t flags)
 {
@@ -56,7 +61,7 @@ static int fa_attach(struct ctl *ctl, int argc, char **argv)
 {
 	struct mml_fa_cfg cfg = { 0 };
 	char *wired = NULL, *wireless = NULL, *locals = NULL;
-	int policy = 0, err;
+	int policy = 0, snoop = -1, err;
 	bool skb = false;
 	struct mml_opt opts[] = {
 		{ "coa", MML_OPT_IPV4, &cfg.coa, NULL, true, false },
@@ -65,6 +70,7 @@ static int fa_attach(struct ctl *ctl, int argc, char **argv)
 		{ "local", MML_OPT_STR, &locals, NULL, false, false },
 		{ "unknown-spi", MML_OPT_CHOICE, &policy, spi_policies, false, false },
 		{ "skb", MML_OPT_FLAG, &skb, NULL, false, false },
+		{ "snoop", MML_OPT_CHOICE, &snoop, on_off, false, false },
 	};
 	struct fa *fa = NULL;
 	uint32_t flags;
@@ -80,6 +86,10 @@ static int fa_attach(struct ctl *ctl, int argc, char **argv)
 	err = ctl_prepare_node(ctl);
 	if (!err)
 		err = mml_fa_load(&cfg, ctl->dir.path, &fa);
+	/* SNOOP's switch before the programs see traffic; a later attach
+	 * without "snoop" keeps what is set. */
+	if (!err)
+		err = mml_fa_snoop_init(fa, snoop);
 	if (!err)
 		err = attach_side(fa, MML_FA_WIRED, wired, flags);
 	if (!err)
@@ -176,7 +186,7 @@ static int fa_detach(struct ctl *ctl, int argc, char **argv)
 const struct ctl_cmd fa_cmds[] = {
 	{ "fa", "attach", fa_attach,
 	  "coa ADDR wired IF[,IF] wireless IF[,IF] [local ADDR[,ADDR]] "
-	  "[unknown-spi forward|drop] [skb]" },
+	  "[unknown-spi forward|drop] [snoop on|off] [skb]" },
 	{ "fa", "detach", fa_detach, "[dev IF[,IF]]" },
 	{ NULL, NULL, NULL, NULL },
 };

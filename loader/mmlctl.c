@@ -20,15 +20,15 @@
 #include "loader/ctl.h"
 
 static const struct ctl_cmd *const cmd_tables[] = {
-	fa_cmds, csa_cmds, visitor_cmds, stats_cmds, ep_cmds, mip_cmds,
+	fa_cmds, csa_cmds, visitor_cmds, stats_cmds, ep_cmds, mip_cmds, snoop_cmds,
 };
 
 /* The verb an object runs when none is given. */
 static const struct {
 	const char *object, *verb;
 } default_verbs[] = {
-	{ "csa", "list" },     { "visitor", "list" }, { "stats", "show" },
-	{ "binding", "list" }, { "flow", "list" },    { "mip", "show" },
+	{ "csa", "list" },  { "visitor", "list" }, { "stats", "show" }, { "binding", "list" },
+	{ "flow", "list" }, { "mip", "show" },	   { "snoop", "show" },
 };
 
 void ctl_print(struct ctl *ctl, json_object *result)

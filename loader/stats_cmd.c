@@ -1,9 +1,11 @@
 /* mmlctl stats [reset]: the data plane's counters (mml_stats, a per-CPU
  * array), summed over CPUs, by name, plus the endpoint workers' rows
- * (mml_wstats) where a worker runs. reset clears the programs' counters. */
+ * (mml_wstats) where a worker runs, and an FA worker's SNOOP counters
+ * (mml_snoop_stats). reset clears the programs' counters. */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -12,7 +14,30 @@
 #include "lib/ep_loader.h"
 #include "lib/log.h"
 #include "loader/ctl.h"
+#include "maps/snoop.h"
 #include "maps/stats.h"
+
+/* An FA with SNOOP: the FA worker's counters too (mml_snoop_stats), named
+ * snoop_worker_<counter>. Nothing when the map is not pinned. */
+static void snoop_stats_add(struct ctl *ctl, json_object *o)
+{
+	char path[320], name[96];
+	int fd;
+
+	if (mml_pin_path(&ctl->dir, MML_MAP_SNOOP_STATS, path, sizeof(path)))
+		return;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return;
+	for (__u32 i = 0; i < MML_SNOOP_STAT_MAX; i++) {
+		__u64 v = 0;
+
+		bpf_map_lookup_elem(fd, &i, &v);
+		snprintf(name, sizeof(name), "snoop_worker_%s", mml_snoop_stat_name(i));
+		json_object_object_add(o, name, json_object_new_int64((int64_t)v));
+	}
+	close(fd);
+}
 
 static int stats_show(struct ctl *ctl, int argc, char **argv)
 {
@@ -60,6 +85,7 @@ static int stats_show(struct ctl *ctl, int argc, char **argv)
 		json_object_put(o);
 		return err;
 	}
+	snoop_stats_add(ctl, o);
 	ctl_print(ctl, o);
 	return 0;
 }

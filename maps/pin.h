@@ -22,6 +22,13 @@
 #define MML_MAP_WSTATS "mml_wstats"	/* mmapable array: worker counters, a row per thread */
 #define MML_MAP_SEQ_HWM "mml_seq_hwm"	/* hash: outbound SPI -> struct mml_seq_hwm */
 
+/* FA, SNOOP: maps/snoop.h (the FA worker also uses mml_xsks, mml_xsk_slot) */
+#define MML_MAP_SNOOP "mml_snoop" /* LRU hash: struct mml_snoop_key -> struct mml_snoop_conn */
+#define MML_MAP_SNOOP_ACK "mml_snoop_ack" /* hash: struct mml_snoop_key -> struct mml_snoop_ack */
+#define MML_MAP_SNOOP_CFG "mml_snoop_cfg" /* array[1]: struct mml_snoop_cfg */
+#define MML_MAP_SNOOP_STATS "mml_snoop_stats"	/* mmapable array: enum mml_snoop_stat -> __u64 */
+#define MML_MAP_SNOOP_EVENTS "mml_snoop_events" /* ring buffer: struct mml_snoop_event */
+
 /* FA-internal, not pinned: last inner header seen per CPU (maps/fa.h). */
 #define MML_MAP_FA_SEEN "mml_fa_seen"
 

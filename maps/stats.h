@@ -71,7 +71,16 @@
 	X(EP_TUN_TX, "ep_tun_tx", "packets written to the TUN device")                            \
 	X(EP_TUN_TX_ERR, "ep_tun_tx_err", "TUN write failed (device down, queue full)")           \
 	X(EP_SEQ_RESERVE, "ep_seq_reserve", "sequence-number blocks reserved in mml_seq_hwm")     \
-	X(EP_CACHE_RELOAD, "ep_cache_reload", "SA/flow/binding caches reloaded after a change")
+	X(EP_CACHE_RELOAD, "ep_cache_reload", "SA/flow/binding caches reloaded after a change")   \
+	/* FA, SNOOP classification (bpf/snoop.h) */                                              \
+	X(SNOOP_DATA, "snoop_data", "downlink data segments steered to the FA worker")            \
+	X(SNOOP_DUPACK, "snoop_dupack", "uplink duplicate ACKs steered to the FA worker")         \
+	X(SNOOP_NEW_ACK, "snoop_new_ack", "uplink new ACKs forwarded, the worker told")           \
+	X(SNOOP_STALE_ACK, "snoop_stale_ack", "uplink pure ACKs below the last one, dropped")     \
+	X(SNOOP_WINDOW_UPDATE, "snoop_window_update", "last ACK, new window: forwarded")          \
+	X(SNOOP_RESET, "snoop_reset", "SYN or RST of a snooped connection")                       \
+	X(SNOOP_NO_WORKER, "snoop_no_worker", "SNOOP on, no FA worker socket: forwarded")         \
+	X(SNOOP_EVENT_LOST, "snoop_event_lost", "ring buffer full: an ACK event lost")
 
 enum mml_stat {
 #define MML_STAT_ENUM(id, name, help) MML_STAT_##id,

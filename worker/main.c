@@ -20,6 +20,7 @@
 #include "lib/ep_loader.h"
 #include "lib/log.h"
 #include "maps/pin.h"
+#include "worker/fa_snoop.h"
 #include "worker/worker.h"
 
 static struct ep_node node;
@@ -40,7 +41,8 @@ static void usage(FILE *f)
 		"            the HA needs its correspondent-side and FA-side interfaces\n"
 		"  --tun     TUN device to create (default mml0): the stack's side\n"
 		"  --mtu     its MTU (default 1400: inner packets that fit the tunnels)\n"
-		"  --home    MH: the home address, put on the TUN device\n");
+		"  --home    MH: the home address, put on the TUN device\n"
+		"mmlworker --role fa ...: the FA's SNOOP worker (mmlworker --role fa --help)\n");
 }
 
 static int port_add(const char *name)
@@ -250,6 +252,10 @@ int main(int argc, char **argv)
 
 	mml_log_open("mmlworker", false, MML_LOG_INFO);
 	mml_log_libbpf();
+	/* The FA's SNOOP worker is a role of its own (worker/fa_main.c). */
+	for (int i = 1; i + 1 < argc; i++)
+		if (!strcmp(argv[i], "--role") && !strcmp(argv[i + 1], "fa"))
+			return fa_main(argc, argv);
 	err = parse_args(argc, argv);
 	if (err)
 		goto out;

@@ -100,6 +100,12 @@ int snoop_init(struct snoop *s, const struct snoop_cfg *cfg, const struct snoop_
 	return 0;
 }
 
+static void count(struct snoop *s, struct snoop_conn *c, enum snoop_counter k)
+{
+	s->counters[k]++;
+	c->counters[k]++;
+}
+
 static struct snoop_seg *seg_at(const struct snoop *s, const struct snoop_conn *c, uint32_t i)
 {
 	return &c->segs[(c->head + i) % s->cfg.max_segs];
@@ -110,6 +116,8 @@ static void conn_clear(struct snoop *s, struct snoop_conn *c)
 {
 	struct snoop_seg *segs = c->segs;
 
+	if (s->ops.conn_change)
+		s->ops.conn_change(s->ops.ctx, c, false);
 	for (uint32_t i = 0; i < c->count; i++)
 		s->ops.release(s->ops.ctx, seg_at(s, c, i)->frame);
 	memset(c, 0, sizeof(*c));
@@ -164,22 +172,47 @@ static struct snoop_conn *conn_new(struct snoop *s, const struct snoop_key *k, u
 		c->next_seq = seq;
 		c->rto_ms = s->cfg.rto_init_ms;
 		c->last_data_ns = c->last_ack_ns = now;
-		s->counters[SNOOP_C_CONN_NEW]++;
+		count(s, c, SNOOP_C_CONN_NEW);
+		if (s->ops.conn_change)
+			s->ops.conn_change(s->ops.ctx, c, true);
 		return c;
 	}
 	s->counters[SNOOP_C_CONN_FULL]++;
 	return NULL;
 }
 
-static void arm_rxmit_timer(struct snoop_conn *c, uint64_t now)
+static uint32_t clamp_rto(const struct snoop *s, uint64_t rto)
 {
-	c->rxmit_deadline_ns = c->count ? now + (uint64_t)c->rto_ms * NS_PER_MS : 0;
+	return rto < s->cfg.rto_min_ms ? s->cfg.rto_min_ms :
+	       rto > s->cfg.rto_max_ms ? s->cfg.rto_max_ms :
+					 (uint32_t)rto;
 }
 
-static void retransmit(struct snoop *s, struct snoop_seg *seg, enum snoop_counter why)
+/* The local retransmission timer of the head segment: the data estimate
+ * until the head was retransmitted locally, then the estimate of local
+ * retransmissions (if there is one yet); doubled per firing. */
+static void arm_rxmit_timer(const struct snoop *s, struct snoop_conn *c, uint64_t now)
+{
+	const struct snoop_seg *head = c->count ? &c->segs[c->head] : NULL;
+	uint64_t rto;
+
+	if (!head) {
+		c->rxmit_deadline_ns = 0;
+		return;
+	}
+	rto = c->rto_ms;
+	if (head->rxmits && c->srtt_prio_us)
+		rto = clamp_rto(s, (c->srtt_prio_us + 4ull * c->rttvar_prio_us) / 1000);
+	rto = clamp_rto(s, rto << (c->backoff < 16 ? c->backoff : 16));
+	c->rxmit_deadline_ns = now + rto * NS_PER_MS;
+}
+
+static void retransmit(struct snoop *s, struct snoop_conn *c, struct snoop_seg *seg,
+		       enum snoop_counter why, uint64_t now)
 {
 	seg->rxmits++;
-	s->counters[why]++;
+	seg->rxmit_ns = now;
+	count(s, c, why);
 	s->ops.xmit(s->ops.ctx, seg->frame, seg->frame_len);
 }
 
@@ -232,20 +265,20 @@ enum snoop_verdict snoop_data(struct snoop *s, const struct snoop_key *k, uint32
 		if (c->expect_dupacks)
 			c->expect_dupacks++;
 		if (c->count == s->cfg.max_segs) {
-			s->counters[SNOOP_C_NOT_CACHED_FULL]++;
+			count(s, c, SNOOP_C_NOT_CACHED_FULL);
 			return SNOOP_FORWARD;
 		}
 		*seg_at(s, c, c->count++) = seg;
-		s->counters[SNOOP_C_CACHED]++;
+		count(s, c, SNOOP_C_CACHED);
 		if (!c->rxmit_deadline_ns)
-			arm_rxmit_timer(c, now);
+			arm_rxmit_timer(s, c, now);
 		return SNOOP_FORWARD_CACHED;
 	}
 
 	/* The sender retransmitted (its own timeout or fast retransmit): keep
 	 * the newest copy, take no RTT sample from it (Karn), and end the local
 	 * loss episode: the sender is recovering by itself. */
-	s->counters[SNOOP_C_SENDER_RXMIT]++;
+	count(s, c, SNOOP_C_SENDER_RXMIT);
 	c->expect_dupacks = 0;
 	c->dupacks = 0;
 	seg.sender_rxmit = true;
@@ -259,11 +292,11 @@ enum snoop_verdict snoop_data(struct snoop *s, const struct snoop_key *k, uint32
 		return SNOOP_FORWARD_CACHED;
 	}
 	if (c->count == s->cfg.max_segs) {
-		s->counters[SNOOP_C_NOT_CACHED_FULL]++;
+		count(s, c, SNOOP_C_NOT_CACHED_FULL);
 		return SNOOP_FORWARD;
 	}
 	insert_sorted(s, c, &seg);
-	s->counters[SNOOP_C_CACHED]++;
+	count(s, c, SNOOP_C_CACHED);
 	return SNOOP_FORWARD_CACHED;
 }
 
@@ -280,33 +313,50 @@ static uint32_t restored_rto(const struct snoop *s, const struct snoop_conn *c)
 					 rto;
 }
 
-/* RFC 6298 estimator on local (FA <-> MH) round trips, in microseconds. */
-static void rtt_sample(struct snoop *s, struct snoop_conn *c, uint64_t rtt_ns)
+/* RFC 6298 smoothing of one round trip, in microseconds. */
+static void rtt_smooth(uint32_t *srtt, uint32_t *rttvar, uint64_t rtt_ns)
 {
 	uint32_t r = (uint32_t)(rtt_ns / 1000);
 
-	if (!c->srtt_us) {
-		c->srtt_us = r ? r : 1;
-		c->rttvar_us = r / 2;
+	if (!*srtt) {
+		*srtt = r ? r : 1;
+		*rttvar = r / 2;
 	} else {
-		uint32_t diff = c->srtt_us > r ? c->srtt_us - r : r - c->srtt_us;
+		uint32_t diff = *srtt > r ? *srtt - r : r - *srtt;
 
-		c->rttvar_us = (3 * c->rttvar_us + diff) / 4;
-		c->srtt_us = (7 * c->srtt_us + r) / 8;
+		*rttvar = (3 * *rttvar + diff) / 4;
+		*srtt = (7 * *srtt + r) / 8;
 	}
+}
+
+/* Local (FA <-> MH) round trips of first transmissions. */
+static void rtt_sample(struct snoop *s, struct snoop_conn *c, uint64_t rtt_ns)
+{
+	rtt_smooth(&c->srtt_us, &c->rttvar_us, rtt_ns);
 	c->rto_ms = restored_rto(s, c);
-	s->counters[SNOOP_C_RTT_SAMPLES]++;
+	count(s, c, SNOOP_C_RTT_SAMPLES);
 }
 
 static void new_ack(struct snoop *s, struct snoop_conn *c, uint32_t ack, uint64_t now)
 {
-	const struct snoop_seg *sample = NULL;
+	const struct snoop_seg *sample = NULL, *first = c->count ? &c->segs[c->head] : NULL;
+	bool clean = true;
 
-	s->counters[SNOOP_C_NEW_ACK]++;
+	count(s, c, SNOOP_C_NEW_ACK);
+	/* Karn, and more: a cumulative ACK that a repaired hole held back says
+	 * nothing about the round trip of the segments behind the hole. Only
+	 * an ACK whose first segment went once gives a sample; one whose first
+	 * segment was repaired by exactly one local retransmission times that
+	 * retransmission instead. */
+	if (first && seq_leq(first->seq + first->len, ack)) {
+		clean = !first->sender_rxmit && !first->rxmits;
+		if (!first->sender_rxmit && first->rxmits == 1)
+			rtt_smooth(&c->srtt_prio_us, &c->rttvar_prio_us, now - first->rxmit_ns);
+	}
 	while (c->count && seq_leq(c->segs[c->head].seq + c->segs[c->head].len, ack)) {
 		struct snoop_seg *seg = &c->segs[c->head];
 
-		if (!seg->sender_rxmit && !seg->rxmits)
+		if (clean && !seg->sender_rxmit && !seg->rxmits)
 			sample = seg;
 		s->ops.release(s->ops.ctx, seg->frame);
 		c->head = (c->head + 1) % s->cfg.max_segs;
@@ -314,13 +364,12 @@ static void new_ack(struct snoop *s, struct snoop_conn *c, uint32_t ack, uint64_
 	}
 	if (sample)
 		rtt_sample(s, c, now - sample->sent_ns);
-	else
-		c->rto_ms = restored_rto(s, c); /* undo the timer's back-off */
+	c->backoff = 0;
 	c->last_ack = ack;
 	c->have_ack = true;
 	c->dupacks = 0;
 	c->expect_dupacks = 0;
-	arm_rxmit_timer(c, now);
+	arm_rxmit_timer(s, c, now);
 }
 
 enum snoop_verdict snoop_ack(struct snoop *s, const struct snoop_key *k, uint32_t ack,
@@ -338,7 +387,7 @@ enum snoop_verdict snoop_ack(struct snoop *s, const struct snoop_key *k, uint32_
 		return SNOOP_FORWARD;
 	}
 	if (seq_lt(ack, c->last_ack)) {
-		s->counters[SNOOP_C_STALE_ACK]++;
+		count(s, c, SNOOP_C_STALE_ACK);
 		return SNOOP_DROP;
 	}
 	if (!dup_candidate)
@@ -351,24 +400,24 @@ enum snoop_verdict snoop_ack(struct snoop *s, const struct snoop_key *k, uint32_
 	lost = seg_at(s, c, (uint32_t)i);
 	c->dupacks++;
 	if (c->expect_dupacks && c->dupacks <= c->expect_dupacks) {
-		s->counters[SNOOP_C_DUPACK_SUPPRESSED]++;
+		count(s, c, SNOOP_C_DUPACK_SUPPRESSED);
 		return SNOOP_DROP;
 	}
 	/* First duplicate of a loss, or more duplicates than the segments in
 	 * flight explain: the (re)transmission was lost. */
 	if (lost->rxmits >= s->cfg.rxmit_thresh) {
-		s->counters[SNOOP_C_RXMIT_GIVEUP]++;
+		count(s, c, SNOOP_C_RXMIT_GIVEUP);
 		c->expect_dupacks = 0;
 		return SNOOP_FORWARD;
 	}
-	retransmit(s, lost, SNOOP_C_RXMIT_DUPACK);
+	retransmit(s, c, lost, SNOOP_C_RXMIT_DUPACK, now);
 	/* Every segment behind the lost one reaches the MH before the
 	 * retransmission and repeats this ACK once: this duplicate was the
 	 * first of them. */
 	c->expect_dupacks = c->count - (uint32_t)i - 1;
 	c->dupacks = 1;
-	arm_rxmit_timer(c, now);
-	s->counters[SNOOP_C_DUPACK_SUPPRESSED]++;
+	arm_rxmit_timer(s, c, now);
+	count(s, c, SNOOP_C_DUPACK_SUPPRESSED);
 	return SNOOP_DROP;
 }
 
@@ -418,22 +467,21 @@ static uint64_t conn_tick(struct snoop *s, struct snoop_conn *c, uint64_t now)
 	}
 	if (c->count && now >= persist_at) {
 		for (uint32_t i = 0; i < c->count; i++)
-			retransmit(s, seg_at(s, c, i), SNOOP_C_RXMIT_PERSIST);
+			retransmit(s, c, seg_at(s, c, i), SNOOP_C_RXMIT_PERSIST, now);
 		c->persist_ns = now;
 		persist_at = now + (uint64_t)s->cfg.persist_ms * NS_PER_MS;
-		arm_rxmit_timer(c, now);
+		arm_rxmit_timer(s, c, now);
 	}
 	if (c->rxmit_deadline_ns && now >= c->rxmit_deadline_ns) {
 		struct snoop_seg *head = c->count ? seg_at(s, c, 0) : NULL;
 
 		if (head && head->rxmits < s->cfg.rxmit_thresh) {
-			retransmit(s, head, SNOOP_C_RXMIT_TIMER);
-			c->rto_ms = c->rto_ms * 2 > s->cfg.rto_max_ms ? s->cfg.rto_max_ms :
-									c->rto_ms * 2;
-			arm_rxmit_timer(c, now);
+			retransmit(s, c, head, SNOOP_C_RXMIT_TIMER, now);
+			c->backoff++;
+			arm_rxmit_timer(s, c, now);
 		} else {
 			if (head)
-				s->counters[SNOOP_C_RXMIT_GIVEUP]++;
+				count(s, c, SNOOP_C_RXMIT_GIVEUP);
 			c->rxmit_deadline_ns = 0;
 		}
 	}

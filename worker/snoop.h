@@ -41,11 +41,16 @@ struct snoop_key {
 	uint16_t sport, dport;
 };
 
+struct snoop_conn;
+
 struct snoop_ops {
 	/* Send a cached frame again, with priority (local retransmission). */
 	void (*xmit)(void *ctx, uint64_t frame, uint32_t frame_len);
 	/* The cache no longer needs the frame. */
 	void (*release)(void *ctx, uint64_t frame);
+	/* Optional: a connection was taken on (up) or is about to be dropped
+	 * (!up, its state still readable), e.g. to mirror it for XDP. */
+	void (*conn_change)(void *ctx, const struct snoop_conn *c, bool up);
 	void *ctx;
 };
 
@@ -84,6 +89,7 @@ struct snoop_seg {
 	uint8_t rxmits;	   /* local retransmissions so far */
 	bool sender_rxmit; /* sent more than once by the sender: no RTT sample */
 	uint64_t sent_ns;
+	uint64_t rxmit_ns; /* last local retransmission */
 };
 
 struct snoop_conn {
@@ -95,11 +101,17 @@ struct snoop_conn {
 	uint32_t dupacks;	 /* duplicates of last_ack seen */
 	uint32_t expect_dupacks; /* after a local retransmission: dupacks it covers */
 	uint32_t srtt_us, rttvar_us, rto_ms;
+	/* Round trips of local retransmissions: they go at high priority,
+	 * past the queue the first transmissions wait in, so their timer
+	 * runs on its own estimate (docs/snoop.md). */
+	uint32_t srtt_prio_us, rttvar_prio_us;
+	uint32_t backoff;		    /* local RTO firings since the last new ACK */
 	uint64_t last_data_ns, last_ack_ns; /* activity, for persist and garbage */
 	uint64_t persist_ns;		    /* when persist last fired */
 	uint64_t rxmit_deadline_ns;	    /* 0 = timer off */
 	uint32_t head, count;		    /* ring of segs, ordered by seq */
 	struct snoop_seg *segs;
+	uint64_t counters[SNOOP_C_MAX]; /* this connection's share of snoop.counters */
 };
 
 struct snoop {

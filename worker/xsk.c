@@ -122,8 +122,14 @@ static void complete_tx(struct ep_umem *u, struct ep_xsk *x)
 {
 	uint32_t idx, n = xsk_ring_cons__peek(&x->cq, EP_RING_SIZE, &idx);
 
-	for (uint32_t i = 0; i < n; i++)
-		ep_frame_free(u, *xsk_ring_cons__comp_addr(&x->cq, idx + i));
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t addr = *xsk_ring_cons__comp_addr(&x->cq, idx + i);
+
+		if (u->tx_done)
+			u->tx_done(u->tx_done_ctx, addr);
+		else
+			ep_frame_free(u, addr);
+	}
 	xsk_ring_cons__release(&x->cq, n);
 	x->tx_outstanding -= n;
 }

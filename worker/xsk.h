@@ -44,6 +44,10 @@ struct ep_umem {
 	uint32_t nfree;
 	struct ep_xsk xsk[MML_XSK_PORTS];
 	int nports;
+	/* Optional: who gets a frame back when its transmission completed
+	 * (the FA keeps cached frames); NULL returns it to the free stack. */
+	void (*tx_done)(void *ctx, uint64_t addr);
+	void *tx_done_ctx;
 };
 
 /* Create the UMEM and one socket per port on queue, and register them in

@@ -11,7 +11,7 @@
 #                         daemons, install keys); the bed is $MMLB_PREFIX,
 #                         use `bed`/`on` from tests/netns/lib.sh
 #   config_teardown       called before the bed goes down
-# Later: snoop.sh, ipsec.sh, mmlipsec.sh, snoop-mmlipsec.sh.
+# The others: snoop.sh, ipsec.sh, mmlipsec.sh, snoop-mmlipsec.sh (experiments/lib/tunnel.sh).
 CONFIG_ROUTING=static
 CONFIG_DESCRIPTION="TCP Reno (plain forwarding)"
 

@@ -11,3 +11,8 @@ TEST_SUITES += bpf-fa:'$(BUILD)/tests/fa-xdp $(VECTORS_FILE)'
 #   bpf-ep      endpoint (HA, MH) fixtures: real FIB and AF_XDP socket (~1 s)
 $(eval $(call TEST_PROGRAM,ep_xdp,tests/bpf/ep-xdp.c tests/unit/fixtures.c worker/pkt.c worker/netlink.c,-lmnl))
 TEST_SUITES += bpf-ep:$(BUILD)/tests/ep_xdp
+#   bpf-snoop   SNOOP's classification in the FA programs: fixtures with real
+#               AF_XDP sockets, plaintext/ML-ESP/ESP (~1 s)
+$(eval $(call TEST_PROGRAM,snoop-xdp,tests/bpf/snoop-xdp.c tests/bpf/fa-netns.c \
+	tests/bpf/fa-packets.c tests/bpf/xdp-run.c))
+TEST_SUITES += bpf-snoop:$(BUILD)/tests/snoop-xdp

@@ -16,7 +16,7 @@ TEST_SUITES += unit-csa:$(BUILD)/tests/test_csa
 $(eval $(call TEST_PROGRAM,test_kat,tests/unit/test_kat.c $(UNIT_FIXTURES)))
 TEST_SUITES += unit-kat:$(BUILD)/tests/test_kat
 
-$(eval $(call TEST_PROGRAM,test_snoop,tests/unit/test_snoop.c worker/snoop.c))
+$(eval $(call TEST_PROGRAM,test_snoop,tests/unit/test_snoop.c))
 TEST_SUITES += unit-snoop:$(BUILD)/tests/test_snoop
 
 $(eval $(call TEST_PROGRAM,test_worker,tests/unit/test_worker.c $(UNIT_FIXTURES) \

@@ -48,7 +48,7 @@ struct bed {
 static struct bed *bed_new(uint32_t isn, void (*tune)(struct snoop_cfg *))
 {
 	struct bed *b = test_calloc(1, sizeof(*b));
-	struct snoop_ops ops = { rec_xmit, rec_release, &b->rec };
+	struct snoop_ops ops = { .xmit = rec_xmit, .release = rec_release, .ctx = &b->rec };
 	struct snoop_cfg cfg;
 
 	snoop_cfg_default(&cfg);
