@@ -78,6 +78,7 @@ demo: deps
 # vmlinux.h is committed; regenerate it from the running kernel's BTF, and
 # touch it only when the content changed so BPF objects do not rebuild.
 vmlinux:
+	$(Q)mkdir -p $(BUILD)
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(BUILD)/vmlinux.h.new
 	$(Q)cmp -s $(BUILD)/vmlinux.h.new vmlinux.h && rm $(BUILD)/vmlinux.h.new || mv $(BUILD)/vmlinux.h.new vmlinux.h
 

@@ -30,6 +30,14 @@ for suite in "$@"; do
 	wait "$tail_pid" 2>/dev/null
 	tail_pid=
 	took=$((SECONDS - start))
+	# Suites that stop at their first failure print no tally of their own:
+	# give them one, so every suite ends with cmocka's summary or a line
+	# "N passed, M failed".
+	if ! tail -n 3 "$log" | grep -qE '[0-9]+ passed, [0-9]+ failed|\[  (PASSED|FAILED)  \]'; then
+		[[ $rc -eq 0 ]] && tally="1 passed, 0 failed" || tally="0 passed, 1 failed"
+		[[ $rc -eq 77 ]] && tally="0 passed, 0 failed (skipped)"
+		echo "$name: $tally (the suite's exit status)" | tee -a "$log"
+	fi
 	case $rc in
 	0) passed=$((passed + 1)); printf '=== suite %s: ok (%ss)\n' "$name" "$took" ;;
 	77) skipped=$((skipped + 1)); printf '=== suite %s: SKIPPED (%ss)\n' "$name" "$took" ;;

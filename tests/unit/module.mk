@@ -13,7 +13,7 @@ TEST_SUITES += unit-replay:$(BUILD)/tests/test_replay
 $(eval $(call TEST_PROGRAM,test_csa,tests/unit/test_csa.c $(UNIT_FIXTURES)))
 TEST_SUITES += unit-csa:$(BUILD)/tests/test_csa
 
-$(eval $(call TEST_PROGRAM,test_kat,tests/unit/test_kat.c $(UNIT_FIXTURES)))
+$(eval $(call TEST_PROGRAM,test_kat,tests/unit/test_kat.c tests/vectors/mlesp-kat.c $(UNIT_FIXTURES)))
 TEST_SUITES += unit-kat:$(BUILD)/tests/test_kat
 
 $(eval $(call TEST_PROGRAM,test_snoop,tests/unit/test_snoop.c))

@@ -1,8 +1,9 @@
 /* Published known answers for the crypto under the codecs (RFC 8439 2.8.2,
  * RFC 7634 appendices A and B, draft-mcgrew-gcm-test-01), read from
- * tests/vectors/esp-kat.json. Every vector our algorithms cover must pass;
- * AES-128/192 cases are outside the product (AES-256 only) and are counted
- * as skipped. */
+ * tests/vectors/esp-kat.json, and the ML-ESP vectors of the shared file
+ * (shared/vectors/mlesp.json, from an independent implementation). Every
+ * vector our algorithms cover must pass; AES-128/192 cases are outside the
+ * product (AES-256 only) and are counted as skipped. */
 #include <errno.h>
 #include <stdarg.h>
 #include <setjmp.h>
@@ -19,9 +20,13 @@
 #include "lib/bytes.h"
 #include "lib/err.h"
 #include "lib/esp.h"
+#include "tests/vectors/mlesp-kat.h"
 
 #ifndef KAT_FILE
 #define KAT_FILE "tests/vectors/esp-kat.json"
+#endif
+#ifndef MLESP_KAT_FILE
+#define MLESP_KAT_FILE "../shared/vectors/mlesp.json"
 #endif
 
 static json_object *kat;
@@ -221,11 +226,42 @@ static void esp_vectors(void **state)
 	printf("%d ESP vectors checked, %d skipped\n", ran, skipped);
 }
 
+/* ML-ESP v1 (DESIGN.md 2.1): encapsulation byte for byte, the FA's zone-1
+ * view, decapsulation; the same check as build/mlesp-vectors. */
+static void mlesp_vectors(void **state)
+{
+	json_object *root = json_object_from_file(MLESP_KAT_FILE), *arr;
+	size_t n;
+	char why[256];
+
+	if (!root)
+		fail_msg("%s: %s", MLESP_KAT_FILE, json_util_get_last_err());
+	assert_true(json_object_object_get_ex(root, "vectors", &arr));
+	n = json_object_array_length(arr);
+	for (size_t i = 0; i < n; i++) {
+		struct mlesp_kat_vector vec;
+		int err;
+
+		why[0] = '\0';
+		err = mlesp_kat_parse(json_object_array_get_idx(arr, i), &vec, why, sizeof(why));
+		if (!err)
+			err = mlesp_kat_check(&vec, why, sizeof(why));
+		printf("%-4s ML-ESP vector %zu: %s%s%s\n", err ? "FAIL" : "ok", i + 1,
+		       err ? "" : vec.description, err ? ": " : "", why);
+		mlesp_kat_free(&vec);
+		assert_int_equal(err, 0);
+	}
+	/* The three of the shared file at least. */
+	assert_true(n >= 3);
+	json_object_put(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(rfc8439_and_rfc7634b_aead),
 		cmocka_unit_test(esp_vectors),
+		cmocka_unit_test(mlesp_vectors),
 	};
 
 	return cmocka_run_group_tests_name("kat", tests, setup, teardown);
