@@ -94,10 +94,17 @@ clean:
 help:
 	@sed -n '3,8p' Makefile | sed 's/^# *//'
 	@echo "  make bench-codec   ML-ESP/ESP codec throughput vs raw OpenSSL AEAD"
+	@echo "  make bench-fa      the FA's XDP zone-1 path vs plain decap vs one OpenSSL seal"
+	@echo "  make bench-ep-cost per-packet HA encapsulation and MH decapsulation"
+	@echo "  make bench-tunnel  TCP throughput per mode vs strongSwan-libipsec and forwarding"
+	@echo "  make bench-mip     home agent registrations per second"
+	@echo "  make bench-mip-handoff  registration and L3 handoff latency on the test bed"
 	@echo "  make bench-mlike   ML-IKE initialisation timings (paper Tables 2/3), medians of 20"
 	@echo "  make bench-ike-bed ML-IKE initialisation on the test bed, medians of 20"
 	@echo "  make fuzz-ike      the IKE fuzzers, FUZZ_TIME seconds each"
 	@echo "  make exp-reno      pure TCP Reno vs bit-error rate on the test bed (PROFILE=quick|paper)"
+	@echo "  make exp-fig14     the five configurations of Fig. 14 vs BER (PROFILE=quick|paper)"
+	@echo "  make exp-fig15     Figs. 15/16: sequence number and cwnd vs time at BER 1/512K"
 	@echo "  make vmlinux       regenerate vmlinux.h from the running kernel"
 	@echo "  make fmt           clang-format the C sources"
 	@echo "  V=1                show full commands"

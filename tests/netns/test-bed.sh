@@ -4,7 +4,7 @@
 # "N passed, M failed". Needs root (exit 77 otherwise).
 #   exec     bed.sh exec sees the node's /sys and the shared bpffs
 #   profile  TCP Reno everywhere; the paper profile's sysctls
-#   delay    ping RTT across wan (min and median of 11) = 2 x one-way delay +- 1 ms (0..100 ms)
+#   delay    ping RTT across wan (min and median of 11) = 2 x one-way delay +- 1 ms (0..200 ms)
 #   delay line throughput >= 500 Mbit/s at 0 ms, no reordering (sender's reorder events)
 #   rate     10-second TCP transfer CN->MH: 90..100 % of 2 Mbit/s, sha256 equal; uplink too
 #   ber      real UDP traffic at BER 1/64K: frame loss within 4 sd of the model,
@@ -48,7 +48,7 @@ test_profile() {
 
 test_delay() {
 	local d rtt min out
-	for d in 0 10 50 100; do
+	for d in 0 10 50 100 200; do
 		bed set delay "$d" >/dev/null
 		on cn ping -c 1 -W 2 $HA >/dev/null # ARP through the new delay line
 		out=$(on cn ping -c 11 -i 0.05 -W 2 $HA)
