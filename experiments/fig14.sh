@@ -4,7 +4,7 @@
 #
 #   experiments/fig14.sh [--profile quick|paper] [--config NAME[,NAME...]]
 #                        [--tcp paper|modern] [--ts on|off] [--runs N] [--bytes N]
-#                        [--delay MS] [--bers "0 1/8M ..."] [--out DIR]
+#                        [--delay MS] [--bers "0 1/8M ..."] [--out DIR] [--parallel]
 #
 # Profiles (docs/results.md):
 #   paper  10 MB, 5 runs a point, 2 Mbit/s, 100 ms WAN delay each way, paper TCP
@@ -18,6 +18,9 @@
 # Configurations are experiments/configs/NAME.sh (see reno.sh for the hook):
 # reno, snoop, ipsec, mmlipsec, snoop-mmlipsec.
 # The bit-error rate applies to both directions of the MH's wireless link.
+# --parallel runs each configuration on its own bed at the same time (the
+# link, not the CPU, limits a transfer: 2 Mbit/s), results merged at the end;
+# it makes the paper profile a matter of hours instead of a day.
 #
 # Writes OUT/results.csv (one line per run), OUT/table.md (mean and standard
 # deviation per point), OUT/fig14.png; prints progress and the table.
@@ -26,7 +29,8 @@ EXP_DIR=$(cd "$(dirname "$0")" && pwd)
 source "$EXP_DIR/../tests/netns/lib.sh"
 need_root
 
-PROFILE=quick CONFIGS=reno TCP=paper TS=off RUNS="" BYTES="" DELAY=100 OUT=""
+PROFILE=quick CONFIGS=reno TCP=paper TS=off RUNS="" BYTES="" DELAY=100 OUT="" PARALLEL=0
+ARGS=("$@")
 BERS="0 1/8M 1/4M 1/2M 1/1M 1/512K 1/256K 1/128K 1/64K"
 MH=10.1.0.10
 
@@ -36,6 +40,7 @@ usage() {
 }
 
 while [[ $# -gt 0 ]]; do
+	[[ $1 == --parallel ]] && { PARALLEL=1; shift; continue; }
 	[[ $# -ge 2 ]] || usage
 	case $1 in
 	--profile) PROFILE=$2 ;;
@@ -121,20 +126,22 @@ run_config() {
 }
 
 # Mean and sample standard deviation of the goodput per (config, BER), in
-# Mbit/s, in the order the points were measured.
+# Mbit/s, by configuration in the order measured, then by rising BER.
 make_table() {
+	echo "| configuration | BER | runs | throughput mean (Mbit/s) | stdev | sha256 |"
+	echo "|---|---|---|---|---|---|"
 	awk -F, 'NR > 1 {
 		k = $1 SUBSEP $5
-		if (!(k in n)) { order[++m] = k; cfg[k] = $1; lab[k] = $5 }
+		if (!($1 in ci)) ci[$1] = ++nc
+		if (!(k in n)) { order[++m] = k; cfg[k] = $1; lab[k] = $5; val[k] = $6 }
 		n[k]++; s[k] += $10 / 1e6; ss[k] += ($10 / 1e6) ^ 2; bad[k] += ($11 != 1) }
 	END {
-		print "| configuration | BER | runs | throughput mean (Mbit/s) | stdev | sha256 |"
-		print "|---|---|---|---|---|---|"
 		for (i = 1; i <= m; i++) {
 			k = order[i]; mean = s[k] / n[k]
 			var = n[k] > 1 ? (ss[k] - n[k] * mean * mean) / (n[k] - 1) : 0
-			printf "| %s | %s | %d | %.3f | %.3f | %s |\n", cfg[k], lab[k], n[k], mean,
-				sqrt(var > 0 ? var : 0), bad[k] ? bad[k] " mismatch" : "ok" } }' "$CSV"
+			printf "%d %s | %s | %s | %d | %.3f | %.3f | %s |\n", ci[cfg[k]], val[k], cfg[k],
+				lab[k], n[k], mean, sqrt(var > 0 ? var : 0), bad[k] ? bad[k] " mismatch" : "ok" } }' "$CSV" |
+		sort -k1,1n -k2,2g | cut -d' ' -f3-
 }
 
 make_plot() {
@@ -142,11 +149,12 @@ make_plot() {
 	for config in "${CONFIG_LIST[@]}"; do
 		dat=$OUT/$config.dat
 		awk -F, -v c="$config" 'NR > 1 && $1 == c {
-			if (!($5 in n)) order[++m] = $5
+			if (!($5 in n)) { order[++m] = $5; val[$5] = $6 }
 			n[$5]++; s[$5] += $10 / 1e6; ss[$5] += ($10 / 1e6) ^ 2 }
 			END { for (i = 1; i <= m; i++) { k = order[i]; mean = s[k] / n[k]
 				var = n[k] > 1 ? (ss[k] - n[k] * mean * mean) / (n[k] - 1) : 0
-				printf "%s %.4f %.4f\n", k, mean, sqrt(var > 0 ? var : 0) } }' "$CSV" >"$dat"
+				printf "%s %s %.4f %.4f\n", val[k], k, mean, sqrt(var > 0 ? var : 0) } }' "$CSV" |
+			sort -k1,1g | cut -d' ' -f2- >"$dat"
 		series+="${series:+, }'$dat' using 0:2:3:xtic(1) with yerrorlines title '$config'"
 	done
 	gnuplot <<-EOF
@@ -162,11 +170,43 @@ make_plot() {
 	EOF
 }
 
+# --parallel: one child per configuration, each on its own bed and in its
+# own OUT/CONFIG/, then their CSVs merged here.
+run_parallel() {
+	local config pids=() args=() a skip=0
+	for a in "${ARGS[@]}"; do
+		[[ $skip == 1 ]] && { skip=0; continue; }
+		case $a in
+		--parallel) ;;
+		--config | --out) skip=1 ;;
+		*) args+=("$a") ;;
+		esac
+	done
+	for config in "${CONFIG_LIST[@]}"; do
+		"$0" "${args[@]}" --config "$config" --out "$OUT/$config" >"$OUT/$config.log" 2>&1 &
+		pids+=($!)
+		progress "$config: on its own bed (pid $!, progress in $OUT/$config.log)"
+	done
+	# Each child takes its own bed down on TERM/INT.
+	trap 'kill "${pids[@]}" 2>/dev/null; wait; exit 143' TERM
+	trap 'kill "${pids[@]}" 2>/dev/null; wait; exit 130' INT
+	for a in "${pids[@]}"; do
+		wait "$a" || progress "a configuration failed (see $OUT/*.log)"
+	done
+	for config in "${CONFIG_LIST[@]}"; do
+		tail -n +2 "$OUT/$config/results.csv" >>"$CSV" 2>/dev/null
+	done
+}
+
 START=$SECONDS
 progress "profile $PROFILE: $BYTES bytes, $RUNS runs a point, configurations ${CONFIG_LIST[*]}, output $OUT"
-for config in "${CONFIG_LIST[@]}"; do
-	run_config "$config" || progress "$config: FAILED"
-done
+if [[ $PARALLEL == 1 ]]; then
+	run_parallel
+else
+	for config in "${CONFIG_LIST[@]}"; do
+		run_config "$config" || progress "$config: FAILED"
+	done
+fi
 make_table | tee "$OUT/table.md"
 make_plot 2>"$OUT/gnuplot.log" && progress "plot: $OUT/fig14.png" || progress "plot failed: $OUT/gnuplot.log"
 progress "done in $((SECONDS - START)) s: $CSV"
