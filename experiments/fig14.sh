@@ -160,7 +160,7 @@ make_plot() {
 	gnuplot <<-EOF
 		set terminal pngcairo size 1100,600
 		set output '$OUT/fig14.png'
-		set title "Throughput vs bit-error rate ($PROFILE profile, TCP $TCP, timestamps $TS, ${DELAY} ms WAN delay, 2 Mbit/s, $BYTES bytes, $RUNS runs)"
+		set title "Throughput vs bit-error rate\\n$PROFILE profile, TCP $TCP, timestamps $TS, ${DELAY} ms WAN delay each way, 2 Mbit/s, $BYTES bytes, $RUNS runs a point"
 		set xlabel 'bit-error rate (1 error per N bits)'
 		set ylabel 'throughput (Mbit/s)'
 		set yrange [0:2.1]

@@ -5,6 +5,7 @@
 #
 #   experiments/fig15.sh [--profile quick|paper] [--config NAME[,NAME...]]
 #                        [--ber BER] [--tcp paper|modern] [--ts on|off] [--out DIR]
+#                        [--plot-only]
 #
 # Method (docs/results.md): at the CN, a capture of the data segments it
 # sends (tshark on eth0, headers only) gives the sequence number of every
@@ -13,14 +14,16 @@
 # Both run inside the CN's namespace, on the sender, like the paper's.
 # Writes OUT/CONFIG.seq (seconds, relative sequence number), OUT/CONFIG.cwnd
 # (seconds, cwnd), OUT/fig15.png, OUT/fig16.png, OUT/summary.md.
+# --plot-only redraws the plots from the data already in --out DIR.
 set -uo pipefail
 EXP_DIR=$(cd "$(dirname "$0")" && pwd)
 source "$EXP_DIR/../tests/netns/lib.sh"
 need_root
 
 PROFILE=quick CONFIGS=reno,snoop,ipsec,mmlipsec,snoop-mmlipsec BER=1/512K TCP=paper TS=off
-OUT="" DELAY=100 MH=10.1.0.10
+OUT="" DELAY=100 MH=10.1.0.10 PLOT_ONLY=0
 while [[ $# -gt 0 ]]; do
+	[[ $1 == --plot-only ]] && { PLOT_ONLY=1; shift; continue; }
 	[[ $# -ge 2 ]] || { sed -n '7,8p' "$0"; exit 2; }
 	case $1 in
 	--profile) PROFILE=$2 ;;
@@ -83,14 +86,23 @@ run_config() {
 }
 
 plot() { # FILE-SUFFIX PNG YLABEL TITLE
-	local series="" c
+	local series="" c i=0
 	for c in "${CONFIG_LIST[@]}"; do
-		[[ -s $OUT/$c.$1 ]] && series+="${series:+, }'$OUT/$c.$1' using 1:2 with $([[ $1 == seq ]] && echo "points pt 7 ps 0.25" || echo steps) title '$c'"
+		i=$((i + 1))
+		[[ -s $OUT/$c.$1 ]] || continue
+		if [[ $1 == seq ]]; then
+			# Tiny points for thousands of segments; the key gets a
+			# visible marker from a second, empty series.
+			series+="${series:+, }'$OUT/$c.$1' using 1:2 with points pt 7 ps 0.25 lc $i notitle"
+			series+=", NaN with points pt 7 ps 1.5 lc $i title '$c'"
+		else
+			series+="${series:+, }'$OUT/$c.$1' using 1:2 with steps lw 1.5 lc $i title '$c'"
+		fi
 	done
 	gnuplot <<-EOF
 		set terminal pngcairo size 1100,600
 		set output '$OUT/$2'
-		set title "$4 (BER $BER, $PROFILE profile, TCP $TCP, ${DELAY} ms WAN delay, 2 Mbit/s)"
+		set title "$4\\nBER $BER, $PROFILE profile, TCP $TCP, ${DELAY} ms WAN delay each way, 2 Mbit/s"
 		set xlabel 'time (s)'
 		set ylabel '$3'
 		set grid
@@ -101,11 +113,13 @@ plot() { # FILE-SUFFIX PNG YLABEL TITLE
 
 port=6500
 for config in "${CONFIG_LIST[@]}"; do
+	[[ $PLOT_ONLY == 1 ]] && break
 	port=$((port + 1))
 	run_config "$config" "$port" || progress "$config: FAILED"
 done
 plot seq fig15.png "sequence number (bytes)" "Fig. 15: sequence number of the CN's segments"
 plot cwnd fig16.png "congestion window (segments)" "Fig. 16: the CN's congestion window"
+[[ $PLOT_ONLY == 1 ]] && { progress "plots: $OUT/fig15.png $OUT/fig16.png"; exit 0; }
 {
 	echo "| configuration | goodput (Mbit/s) | mean cwnd (segments) | mean in flight (segments) | samples |"
 	echo "|---|---|---|---|---|"
