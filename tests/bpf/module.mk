@@ -16,3 +16,12 @@ TEST_SUITES += bpf-ep:$(BUILD)/tests/ep_xdp
 $(eval $(call TEST_PROGRAM,snoop-xdp,tests/bpf/snoop-xdp.c tests/bpf/fa-netns.c \
 	tests/bpf/fa-packets.c tests/bpf/xdp-run.c))
 TEST_SUITES += bpf-snoop:$(BUILD)/tests/snoop-xdp
+#   fa-bed      FA1 on the shared test bed (tests/bpf/fa-bed.sh): ML-ESP,
+#               ESP, plaintext and forged packets HA -> MH in IP-in-IP and
+#               MH -> HA reverse-tunnelled, sent and captured with AF_PACKET:
+#               byte-identical arrivals, no forgery through, exact counters
+#               (~5 s, root)
+$(eval $(call TEST_PROGRAM,fa-bed-tool,tests/bpf/fa-bed-tool.c tests/bpf/fa-bed-plan.c \
+	tests/bpf/fa-bed-manifest.c tests/bpf/fa-bed-check.c tests/bpf/fa-packets.c \
+	loader/keyfile.c))
+TEST_SUITES += fa-bed:'BUILD=$(BUILD) tests/bpf/fa-bed.sh'
