@@ -18,8 +18,8 @@ $(eval $(call TEST_PROGRAM,test_ike_crypto,tests/ike/test_ike_crypto.c $(IKE_SRC
 TEST_SUITES += unit-ike-crypto:$(BUILD)/tests/test_ike_crypto
 $(eval $(call TEST_PROGRAM,test_ike_wire,tests/ike/test_ike_wire.c $(IKE_CODEC_SRCS)))
 TEST_SUITES += unit-ike-wire:$(BUILD)/tests/test_ike_wire
-# Engines over loopback UDP: initialisation, CHILD_SAs and every rejection
-# path (about 2 s).
+# Engines over loopback UDP: initialisation, CHILD_SAs, CREATE_CHILD_SA and
+# every rejection path (about 4 s).
 $(eval $(call TEST_PROGRAM,test_ike_engine,tests/ike/test_ike_engine.c $(IKE_SRCS)))
 TEST_SUITES += unit-ike-engine:$(BUILD)/tests/test_ike_engine
 

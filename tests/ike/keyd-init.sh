@@ -7,7 +7,9 @@
 # FA, MLIKE_AUTH_SA, KEY_DISTRIBUTE; then:
 #   - MH and HA hold the same CSA pair, the binding entries name its SPIs;
 #   - the FA holds both CSAs with zone-1 keys equal to theirs and null zone 2;
-#   - `mmlctl mip deregister` at the MH removes every CSA on all three nodes.
+#   - `mmlctl mip deregister` at the MH removes every CSA on all three nodes;
+#   - no PSK, Mobile IP key or zone key (read from the maps) in any
+#     daemon's log, at log level debug (LOG_LEVEL= to change).
 # RUNS=N repeats registration/deregistration and prints the medians of the
 # registration (MH) and of binding -> FA keys acknowledged (HA). Runtime
 # about 1 s per run. Exit 77 without root or bpftool.
@@ -16,6 +18,7 @@ set -euo pipefail
 BUILD=${BUILD:-build}
 KEYD=$(realpath "$BUILD/mmlkeyd")
 CTL=$(realpath "$BUILD/mmlctl")
+NO_SECRETS=$(realpath "$(dirname "$0")/no-secrets.py")
 RUNS=${RUNS:-1}
 [[ $(id -u) -eq 0 ]] || { echo "keyd-init: needs root (skipped)"; exit 77; }
 command -v bpftool >/dev/null || { echo "keyd-init: bpftool missing (skipped)"; exit 77; }
@@ -85,7 +88,7 @@ umask 077
 KEY=6a1f0e93b2c4d5e6f708192a3b4c5d6e
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$DIR/mh.psk"
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$DIR/fa.psk"
-common() { echo "node = \"$P-$1\"; pin_root = \"$ROOT\"; log_level = \"${LOG_LEVEL:-info}\";"; }
+common() { echo "node = \"$P-$1\"; pin_root = \"$ROOT\"; log_level = \"${LOG_LEVEL:-debug}\";"; }
 {
 	common ha
 	echo "mip = { role = \"ha\"; address = \"$HA_ADDR\"; max_lifetime = 600;"
@@ -187,14 +190,31 @@ keys = [bytes(int(x, 16) for x in e["key"]) for e in json.load(sys.stdin)]
 want = bytes([10, 1, 0, 10, 10, 204, 1, 1]) + (500).to_bytes(2, "little") * 2 + bytes([17, 0, 0, 0])
 print(int(want in keys))') == 1 ]] || fail "run $r: no IKE bypass flow on $n"
 	done
+	# Every zone's salt | key (bytes 60 + 40 z .. 96 + 40 z of mml_csa), for
+	# the secrets check below.
+	for v in $(map_values ha mml_csa); do
+		echo "run$r-zone1 ${v:120:72}"
+		echo "run$r-zone2 ${v:200:72}"
+	done >> "$DIR/secrets"
 	ctl mh mip deregister > /dev/null || fail "run $r: deregister"
 	wait_for 5 none_left || fail "run $r: CSAs left after deregistration ($(n_csas ha)/$(n_csas mh)/$(n_csas fa))"
 done
 grep -q "ML-IKE initialisation of $HOME_ADDR done" "$DIR/ha.log" || fail "no initialisation logged"
+# Secrets never reach a log: both PSKs (their files' bytes), the Mobile IP
+# key, every zone key seen; the search must first find one planted in a copy.
+{
+	for n in mh fa; do echo "psk-$n $(od -An -tx1 "$DIR/$n.psk" | tr -d ' \n')"; done
+	echo "mip-key $KEY"
+} >> "$DIR/secrets"
+[[ $(grep -c . "$DIR/secrets") -eq $((RUNS * 4 + 3)) ]] || fail "expected $((RUNS * 4 + 3)) secrets"
+{ cat "$DIR/mh.log"; sed -n '1s/^[^ ]* /leaked /p' "$DIR/secrets"; } > "$DIR/planted"
+"$NO_SECRETS" "$DIR/secrets" "$DIR/planted" > /dev/null 2>&1 && fail "the secrets check finds nothing planted"
+"$NO_SECRETS" "$DIR/secrets" "$DIR/ha.log" "$DIR/fa.log" "$DIR/mh.log" > /dev/null || fail "a secret is in a log"
+grep -q "^[a-z_]*: " "$DIR/ha.log" || fail "the logs have no debug messages"
 init_ms=$(sed -n 's/.*ML-IKE initialisation of .* done in \([0-9.]*\) ms.*/\1/p' "$DIR/ha.log" | sort -n |
 	awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
 # The first registration.
 reg_ms=$(sed -n 's/.*registered through .* (\([0-9.]*\) ms after the request).*/\1/p' "$DIR/mh.log" | head -1)
 echo "keyd-init: first registration request -> reply $reg_ms ms (MH);" \
 	"binding -> FA keys acknowledged, median of $RUNS: $init_ms ms (HA)"
-echo "keyd-init: registration set up CSAs on MH, HA and FA (FA: zone 1 only); deregistration removed them"
+echo "keyd-init: registration set up CSAs on MH, HA and FA (FA: zone 1 only); deregistration removed them; no secret in the logs"

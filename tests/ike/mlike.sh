@@ -6,14 +6,19 @@
 # node's pinned mml_csa map. Checks: MH and HA hold mirror CSAs that pass
 # the shared validator, the FA's map holds zone-1 keys equal to theirs and
 # no zone-2 key (all zone-2 bytes zero), and every map is empty again after
-# the IKE SAs are deleted. RUNS=N repeats and prints the medians of the
+# the IKE SAs are deleted; no PSK and no zone key (from the keys-out files)
+# in any log, with debug messages on. RUNS=N repeats and prints the medians of the
 # per-message processing times and of the whole initialisation
 # (RESULTS=FILE writes them as JSON). Runtime about 1 s per run.
 set -euo pipefail
 
 BUILD=${BUILD:-build}
 MMLIKE=$(realpath "$BUILD/mmlike")
+NO_SECRETS=$(realpath "$(dirname "$0")/no-secrets.py")
 RUNS=${RUNS:-2}
+# The most verbose logs for the secrets check; measurements at info level.
+VERBOSE=(-v)
+[[ -n ${RESULTS:-} ]] && VERBOSE=()
 [[ $(id -u) -eq 0 ]] || { echo "mlike: needs root (skipped)"; exit 77; }
 command -v bpftool >/dev/null || { echo "mlike: bpftool missing (skipped)"; exit 77; }
 
@@ -97,19 +102,37 @@ map_values() {
 # mlike (run) -> fields of the JSON timing files
 json() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$@"; }
 
+# Secrets never reach a log: both PSKs and every zone key and salt each node
+# wrote to its keys-out file (tests only, mode 0600), searched for in the
+# three daemons' logs. The search must find a key planted in a copy first.
+check_no_secrets() {
+	local r=$1
+	{
+		for n in mh fa; do echo "psk-$n $(od -An -tx1 "$DIR/$n.psk" | tr -d ' \n')"; done
+		awk '$1 == "csa" { print "ha-zone" $3 "-out", $9; print "ha-zone" $3 "-in", $13 }' "$DIR/ha.keys"
+		awk '$1 == "csa" { print "mh-zone" $3 "-out", $9; print "mh-zone" $3 "-in", $13 }' "$DIR/mh.keys"
+		awk '$1 == "fa" { print "fa-z1-" $3, $5 }' "$DIR/fa.keys"
+	} > "$DIR/secrets"
+	[[ $(grep -c . "$DIR/secrets") -eq 12 ]] || fail "run $r: expected 12 secrets, got $(grep -c . "$DIR/secrets")"
+	{ cat "$DIR/ha.log"; awk '$1 == "fa" { print "key", $5 }' "$DIR/fa.keys"; } > "$DIR/planted"
+	"$NO_SECRETS" "$DIR/secrets" "$DIR/planted" > /dev/null 2>&1 && fail "run $r: the secrets check finds nothing planted"
+	"$NO_SECRETS" "$DIR/secrets" "$DIR/ha.log" "$DIR/mh.log" "$DIR/fa.log" > /dev/null ||
+		fail "run $r: a secret is in a log"
+}
+
 run_once() {
 	local r=$1
 	rm -f "$DIR"/*.keys "$DIR"/*.timing
-	nsenter --net=/run/netns/"$P-mh" "$MMLIKE" conf "$DIR/mh.conf" role mh node mh pin-root "$ROOT" once timeout 10 \
+	nsenter --net=/run/netns/"$P-mh" "$MMLIKE" "${VERBOSE[@]}" conf "$DIR/mh.conf" role mh node mh pin-root "$ROOT" once timeout 10 \
 		keys-out "$DIR/mh.keys" timing-out "$DIR/mh.timing" > "$DIR/mh.log" 2>&1 &
 	PIDS+=($!)
 	local mh_pid=$!
-	nsenter --net=/run/netns/"$P-fa" "$MMLIKE" conf "$DIR/fa.conf" role fa node fa pin-root "$ROOT" once timeout 10 \
+	nsenter --net=/run/netns/"$P-fa" "$MMLIKE" "${VERBOSE[@]}" conf "$DIR/fa.conf" role fa node fa pin-root "$ROOT" once timeout 10 \
 		keys-out "$DIR/fa.keys" timing-out "$DIR/fa.timing" > "$DIR/fa.log" 2>&1 &
 	PIDS+=($!)
 	local fa_pid=$!
 	sleep 0.2
-	nsenter --net=/run/netns/"$P-ha" "$MMLIKE" conf "$DIR/ha.conf" role ha mh mh fa fa home 10.203.2.2 \
+	nsenter --net=/run/netns/"$P-ha" "$MMLIKE" "${VERBOSE[@]}" conf "$DIR/ha.conf" role ha mh mh fa fa home 10.203.2.2 \
 		node ha pin-root "$ROOT" delete-after 1500 once timeout 10 keys-out "$DIR/ha.keys" \
 		timing-out "$DIR/ha.timing" > "$DIR/ha.log" 2>&1 &
 	PIDS+=($!)
@@ -163,6 +186,7 @@ for l in sys.argv[1].split(): print(l[192:272])' "$ha_vals"); do
 	for n in ha mh fa; do
 		[[ -z $(map_values "$n") ]] || fail "run $r: $n map not empty after the delete"
 	done
+	check_no_secrets "$r"
 	# Table 2: processing per message, initiator + responder (ns).
 	python3 - "$DIR" >> "$DIR/samples" <<'EOP'
 import json, sys
@@ -195,4 +219,4 @@ print(f"mlike: {len(rows)} runs, medians (ms): IKE SA {med['ike_sa_i']:.3f} + {m
 if sys.argv[2]:
     json.dump(out, open(sys.argv[2], "w"), indent=1)
 EOP
-echo "mlike: CSAs in all three maps, FA without zone-2 keys, maps emptied by the deletes"
+echo "mlike: CSAs in all three maps, FA without zone-2 keys, maps emptied by the deletes, no secret in the logs"

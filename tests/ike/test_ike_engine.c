@@ -1,9 +1,12 @@
 /* The IKE engine end to end over loopback UDP: whole ML-IKE initialisation
- * between three engines (HA, MH, FA), CHILD_SAs, deletes; and every way a
- * peer can misbehave (wrong PSK, no proposal, wrong group, unknown critical
- * payloads, truncation, tampering, replay, stale message IDs, cookies, a
- * silent peer, zone-2 keys towards the FA), each answered with the RFC's
- * notify or a counted silent drop while the engine keeps serving. */
+ * between three engines (HA, MH, FA), CHILD_SAs, CREATE_CHILD_SA and the IKE
+ * SA rekey at the responder, deletes; and every way a peer can misbehave
+ * (wrong PSK or identity, no proposal, wrong group, unknown critical
+ * payloads and exchange types, truncation, tampering, replay, stale message
+ * IDs, cookies, a silent peer, unusable zone maps and CSA proposals, zone-2
+ * keys towards the FA, an FA whose installer fails), each answered with the
+ * RFC's notify (read back with the requester's keys) or a counted silent
+ * drop while the engine keeps serving. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
@@ -45,8 +48,12 @@ struct node {
 	struct mlike_csa csa;
 	bool have_fa_keys;
 	struct mlike_fa_keys fa_keys;
-	int fa_keys_done; /* 1 = not yet */
+	unsigned int n_fa_keys; /* installer calls */
+	int fa_keys_err;	/* what the installer returns */
+	int fa_keys_done;	/* 1 = not yet */
 	uint32_t csa_deleted;
+	unsigned int n_rekeyed;
+	struct ike_sa *rekeyed_old, *rekeyed_new;
 	/* HA orchestration */
 	bool orchestrate;
 	struct ike_sa *mh_sa, *fa_sa;
@@ -128,6 +135,9 @@ static int ev_fa_keys(void *ctx, struct ike_sa *sa, const struct mlike_fa_keys *
 {
 	struct node *n = ctx;
 
+	n->n_fa_keys++;
+	if (n->fa_keys_err)
+		return n->fa_keys_err;
 	n->have_fa_keys = true;
 	n->fa_keys = *k;
 	return 0;
@@ -147,10 +157,20 @@ static void ev_csa_deleted(void *ctx, struct ike_sa *sa, const uint32_t *spis, u
 	n->csa_deleted = cnt ? spis[0] : 0;
 }
 
+static void ev_rekeyed(void *ctx, struct ike_sa *old_sa, struct ike_sa *new_sa)
+{
+	struct node *n = ctx;
+
+	n->n_rekeyed++;
+	n->rekeyed_old = old_sa;
+	n->rekeyed_new = new_sa;
+}
+
 static const struct ike_events events = {
 	.ike_up = ev_up,
 	.ike_down = ev_down,
 	.child_up = ev_child,
+	.ike_rekeyed = ev_rekeyed,
 	.csa_up = ev_csa,
 	.fa_keys = ev_fa_keys,
 	.fa_keys_done = ev_fa_done,
@@ -600,6 +620,59 @@ static ssize_t steal(struct node *b, uint8_t *buf)
 	return -1;
 }
 
+/* The first notify inside the protected answer waiting on A's socket, read
+ * with A's keys (0: an answer without a notify, -1: no answer at all); A
+ * then processes the answer as it would have. B is at MH_ADDR. */
+static int protected_answer(struct node *a, struct ike_sa *sa, uint8_t *data, size_t *data_len)
+{
+	uint8_t msg[IKE_MSG_MAX], copy[IKE_MSG_MAX], *plain, bad;
+	struct ike_chain outer, inner;
+	const struct ike_pl *sk;
+	struct ike_hdr h;
+	size_t plain_len;
+	ssize_t len = steal(a, msg);
+	int type = 0;
+
+	if (len <= 0)
+		return -1;
+	memcpy(copy, msg, (size_t)len);
+	assert_int_equal(ike_hdr_parse(copy, (size_t)len, &h), 0);
+	assert_true(h.flags & IKE_FLAG_RESPONSE);
+	assert_int_equal(ike_chain_parse(h.next_payload, copy + IKE_HDR_LEN,
+					 (size_t)len - IKE_HDR_LEN, &outer, &bad),
+			 0);
+	assert_true(outer.n > 0);
+	sk = &outer.pl[outer.n - 1];
+	assert_int_equal(sk->type, IKE_PL_SK);
+	assert_int_equal(ike_sk_open(&sa->sk, copy, (size_t)len, sk, &plain, &plain_len), 0);
+	assert_int_equal(
+		ike_chain_parse(sk->body[-IKE_GEN_HDR_LEN], plain, plain_len, &inner, &bad), 0);
+	for (unsigned int i = 0; i < inner.n && !type; i++) {
+		struct ike_notify_pl nt;
+
+		if (inner.pl[i].type != IKE_PL_NOTIFY)
+			continue;
+		assert_int_equal(ike_notify_parse(inner.pl[i].body, inner.pl[i].len, &nt), 0);
+		type = nt.type;
+		if (data) {
+			memcpy(data, nt.data, nt.data_len);
+			*data_len = nt.data_len;
+		}
+	}
+	ike_engine_process(a->eng, msg, (size_t)len, addr(MH_ADDR), port);
+	return type;
+}
+
+/* Lets B alone answer what A sent; returns the notify as above. */
+static int b_answers(struct node *a, struct node *b, struct ike_sa *sa, uint8_t *data,
+		     size_t *data_len)
+{
+	struct node *nb[] = { b };
+
+	pump(nb, 1, 30, NULL, NULL);
+	return protected_answer(a, sa, data, data_len);
+}
+
 static void protected_rejections(void **state)
 {
 	struct node a, b;
@@ -650,10 +723,16 @@ static void protected_rejections(void **state)
 		s = ike_wb_pl_begin(&in, 222, true);
 		ike_wb_put32(&in, 0);
 		ike_wb_pl_end(&in, s);
+		uint8_t data[8];
+		size_t dlen = 0;
+
 		assert_int_equal(ike_send_protected(sa, IKE_INFORMATIONAL, false, sa->next_msg_id,
 						    IKE_REQ_LIVENESS, &in),
 				 0);
-		pump(n, 2, 100, NULL, NULL);
+		assert_int_equal(b_answers(&a, &b, sa, data, &dlen),
+				 IKE_N_UNSUPPORTED_CRITICAL_PAYLOAD);
+		assert_int_equal(dlen, 1);
+		assert_int_equal(data[0], 222);
 		assert_int_equal(ike_engine_counter(b.eng, IKE_C_CRITICAL), 1);
 		assert_int_equal(sa->req_kind, IKE_REQ_NONE);
 	}
@@ -670,7 +749,7 @@ static void protected_rejections(void **state)
 		assert_int_equal(ike_send_protected(sa, MLIKE_AUTH_SA, false, sa->next_msg_id,
 						    IKE_REQ_MLIKE_AUTH_SA, &in),
 				 0);
-		pump(n, 2, 100, NULL, NULL);
+		assert_int_equal(b_answers(&a, &b, sa, NULL, NULL), IKE_N_INVALID_SYNTAX);
 		assert_int_equal(ike_engine_counter(b.eng, IKE_C_NO_PROPOSAL), 1);
 		assert_false(a.have_csa || b.have_csa);
 	}
@@ -678,6 +757,296 @@ static void protected_rejections(void **state)
 	assert_int_equal(mlike_auth_sa_start(sa), 0);
 	pump(n, 2, 100, NULL, NULL);
 	assert_true(a.have_csa && b.have_csa);
+	stop(&a);
+	stop(&b);
+}
+
+/* A zone map: two zones, zone 1 ending at z1. */
+#define ZONEMAP2(z1)                                                                      \
+	{                                                                                 \
+		.n_zones = 2, .format = MLIKE_FMT_MLESP, .end = { (z1), MLIKE_ZONE_END }, \
+		.start = {                                                                \
+			0,                                                                \
+			(z1)                                                              \
+		}                                                                         \
+	}
+
+/* KEY_DISTRIBUTE built by hand, past mlike_key_distribute()'s own checks. */
+static void send_key_distribute(struct ike_sa *sa, const struct mlike_fa_keys *k,
+				const struct mlike_zonemap_pl *zm)
+{
+	uint8_t inner[512], binding[8];
+	struct ike_wbuf in;
+
+	memcpy(binding, &k->mh_home, 4);
+	memcpy(binding + 4, &k->ha_addr, 4);
+	ike_wb_init(&in, inner, sizeof(inner));
+	ike_put_notify(&in, 0, NULL, 0, MLIKE_N_BINDING, binding, 8);
+	mlike_put_zonemap(&in, zm);
+	for (unsigned int i = 0; i < k->n_secrets; i++)
+		mlike_put_secret(&in, &k->secret[i]);
+	assert_int_equal(ike_send_protected(sa, MLIKE_KEY_DISTRIBUTE, false, sa->next_msg_id,
+					    IKE_REQ_KEY_DISTRIBUTE, &in),
+			 0);
+}
+
+/* MLIKE_AUTH_SA built by hand: any CSA proposal, any zone map. */
+static void send_csa_request(struct ike_sa *sa, const struct ike_sa_pl *offer,
+			     const struct mlike_zonemap_pl *zm)
+{
+	uint8_t inner[1024], nonce[32] = { 9 };
+	struct ike_wbuf in;
+	size_t s;
+
+	ike_wb_init(&in, inner, sizeof(inner));
+	s = ike_wb_pl_begin(&in, MLIKE_PL_CSA_PROPOSAL, true);
+	ike_put_proposals(&in, offer);
+	ike_wb_pl_end(&in, s);
+	mlike_put_zonemap(&in, zm);
+	ike_put_nonce(&in, nonce, sizeof(nonce));
+	assert_int_equal(ike_send_protected(sa, MLIKE_AUTH_SA, false, sa->next_msg_id,
+					    IKE_REQ_MLIKE_AUTH_SA, &in),
+			 0);
+}
+
+/* A CSA proposal with one ENCR per zone (n_zones proposals, zone 1 with an
+ * SPI). */
+static void csa_offer(unsigned int n_zones, uint16_t z1, uint16_t z2, struct ike_sa_pl *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->n_props = (uint8_t)n_zones;
+	for (unsigned int z = 0; z < n_zones; z++) {
+		struct ike_proposal *p = &sa->p[z];
+
+		p->num = (uint8_t)(z + 1);
+		p->proto = MLIKE_PROTO_ZONE;
+		p->spi_len = z ? 0 : 4;
+		p->t[p->n_trans++] = ike_xform(IKE_TRANS_ENCR, z ? z2 : z1);
+	}
+	put_be32(sa->p[0].spi, 0x12345678);
+}
+
+/* MLIKE_AUTH_SA refusals: a zone map this build cannot run gets
+ * MLIKE_ZONEMAP_UNACCEPTABLE, a CSA proposal without an acceptable AEAD in
+ * some zone NO_PROPOSAL_CHOSEN; each counted, no CSA on either side, and a
+ * real exchange afterwards succeeds. */
+static void csa_rejections(void **state)
+{
+	static const struct {
+		const char *what;
+		unsigned int n_zones;
+		uint16_t z1, z2;
+		struct mlike_zonemap_pl zm;
+		uint16_t notify;
+	} cases[] = {
+		{ "zone 1 not a multiple of 4", 2, IKE_ENCR_CHACHA20_POLY1305, IKE_ENCR_AES_GCM_16,
+		  ZONEMAP2(42), MLIKE_N_ZONEMAP_UNACCEPTABLE },
+		{ "zone 1 too long", 2, IKE_ENCR_CHACHA20_POLY1305, IKE_ENCR_AES_GCM_16,
+		  ZONEMAP2(132), MLIKE_N_ZONEMAP_UNACCEPTABLE },
+		{ "zone 1 too short", 2, IKE_ENCR_CHACHA20_POLY1305, IKE_ENCR_AES_GCM_16,
+		  ZONEMAP2(16), MLIKE_N_ZONEMAP_UNACCEPTABLE },
+		{ "three zones",
+		  2,
+		  IKE_ENCR_CHACHA20_POLY1305,
+		  IKE_ENCR_AES_GCM_16,
+		  { .n_zones = 3,
+		    .format = MLIKE_FMT_MLESP,
+		    .start = { 0, 40, 80 },
+		    .end = { 40, 80, MLIKE_ZONE_END } },
+		  MLIKE_N_ZONEMAP_UNACCEPTABLE },
+		{ "unknown format",
+		  2,
+		  IKE_ENCR_CHACHA20_POLY1305,
+		  IKE_ENCR_AES_GCM_16,
+		  { .n_zones = 2, .format = 2, .start = { 0, 40 }, .end = { 40, MLIKE_ZONE_END } },
+		  MLIKE_N_ZONEMAP_UNACCEPTABLE },
+		{ "zone 1 AES-GCM (the FA verifies ChaCha20 only)", 2, IKE_ENCR_AES_GCM_16,
+		  IKE_ENCR_AES_GCM_16, ZONEMAP2(40), IKE_N_NO_PROPOSAL_CHOSEN },
+		{ "zone 2 AES-CBC", 2, IKE_ENCR_CHACHA20_POLY1305, 12, ZONEMAP2(40),
+		  IKE_N_NO_PROPOSAL_CHOSEN },
+		{ "one zone proposed for two", 1, IKE_ENCR_CHACHA20_POLY1305, 0, ZONEMAP2(40),
+		  IKE_N_NO_PROPOSAL_CHOSEN },
+	};
+	struct node a, b;
+	struct node *n[] = { &a, &b };
+	struct ike_sa_pl offer;
+	struct ike_sa *sa;
+
+	pair(&a, &b, "psk", "psk");
+	ike_initiate(a.eng, &a.peers[0]);
+	assert_true(pump(n, 2, 2000, two_up, n));
+	sa = a.up[0];
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		print_message("MLIKE_AUTH_SA: %s\n", cases[i].what);
+		csa_offer(cases[i].n_zones, cases[i].z1, cases[i].z2, &offer);
+		send_csa_request(sa, &offer, &cases[i].zm);
+		assert_int_equal(b_answers(&a, &b, sa, NULL, NULL), cases[i].notify);
+		assert_int_equal(ike_engine_counter(b.eng, IKE_C_NO_PROPOSAL), i + 1);
+		assert_int_equal(sa->req_kind, IKE_REQ_NONE);
+		assert_false(a.have_csa || b.have_csa);
+	}
+	/* The same request with a usable map and proposal is accepted. */
+	csa_offer(2, IKE_ENCR_CHACHA20_POLY1305, IKE_ENCR_AES_GCM_16, &offer);
+	send_csa_request(sa, &offer, &(struct mlike_zonemap_pl)ZONEMAP2(40));
+	assert_int_equal(b_answers(&a, &b, sa, NULL, NULL), 0);
+	assert_true(b.have_csa);
+	assert_int_equal(b.csa.spi_out, 0x12345678);
+	/* Still serving: a real MLIKE_AUTH_SA succeeds on both sides. */
+	b.have_csa = false;
+	assert_int_equal(mlike_auth_sa_start(sa), 0);
+	pump(n, 2, 100, NULL, NULL);
+	assert_true(a.have_csa && b.have_csa);
+	assert_int_equal(ike_engine_counter(b.eng, IKE_C_NO_PROPOSAL),
+			 sizeof(cases) / sizeof(cases[0]));
+	stop(&a);
+	stop(&b);
+}
+
+/* KEY_DISTRIBUTE refusals at the FA: a zone map it cannot run
+ * (MLIKE_ZONEMAP_UNACCEPTABLE, the installer never called) and an installer
+ * that fails (MLIKE_KEYS_REJECTED); the HA learns -EPERM, and a good
+ * distribution afterwards is acknowledged with the installed SPIs. */
+static void key_distribute_rejections(void **state)
+{
+	struct node a, b;
+	struct node *n[] = { &a, &b };
+	struct mlike_fa_keys k;
+	struct mlike_csa csa = { .spi_out = 0x1111, .spi_in = 0x2222, .z1_len = 40, .n_zones = 2 };
+	uint8_t data[16];
+	size_t dlen = 0;
+	struct ike_sa *sa;
+
+	pair(&a, &b, "psk", "psk");
+	ike_initiate(a.eng, &a.peers[0]);
+	assert_true(pump(n, 2, 2000, two_up, n));
+	sa = a.up[0];
+	csa.zone_encr[0] = IKE_ENCR_CHACHA20_POLY1305;
+	csa.zone_encr[1] = IKE_ENCR_AES_GCM_16;
+	memset(csa.key_out, 0x11, sizeof(csa.key_out));
+	memset(csa.key_in, 0x22, sizeof(csa.key_in));
+	mlike_fa_keys_from_csa(&csa, true, addr(MH_ADDR), addr(HA_ADDR), &k);
+
+	a.fa_keys_done = 1;
+	send_key_distribute(sa, &k, &(struct mlike_zonemap_pl)ZONEMAP2(42));
+	assert_int_equal(b_answers(&a, &b, sa, NULL, NULL), MLIKE_N_ZONEMAP_UNACCEPTABLE);
+	assert_int_equal(a.fa_keys_done, -EPERM);
+	assert_int_equal(b.n_fa_keys, 0);
+	assert_int_equal(ike_engine_counter(b.eng, IKE_C_NO_PROPOSAL), 1);
+
+	b.fa_keys_err = -EIO; /* the FA's map update fails */
+	a.fa_keys_done = 1;
+	assert_int_equal(mlike_key_distribute(sa, &k), 0);
+	assert_int_equal(b_answers(&a, &b, sa, NULL, NULL), MLIKE_N_KEYS_REJECTED);
+	assert_int_equal(a.fa_keys_done, -EPERM);
+	assert_int_equal(b.n_fa_keys, 1);
+	assert_false(b.have_fa_keys);
+	assert_int_equal(ike_engine_counter(b.eng, IKE_C_NO_PROPOSAL), 2);
+
+	b.fa_keys_err = 0;
+	a.fa_keys_done = 1;
+	assert_int_equal(mlike_key_distribute(sa, &k), 0);
+	assert_int_equal(b_answers(&a, &b, sa, data, &dlen), MLIKE_N_KEYS_INSTALLED);
+	assert_int_equal(dlen, 8);
+	assert_int_equal(get_be32(data), 0x1111);
+	assert_int_equal(get_be32(data + 4), 0x2222);
+	assert_int_equal(a.fa_keys_done, 0);
+	assert_true(b.have_fa_keys);
+	assert_int_equal(ike_engine_counter(b.eng, IKE_C_NO_PROPOSAL), 2);
+	stop(&a);
+	stop(&b);
+}
+
+static bool b_auth_failed(void *arg)
+{
+	return ike_engine_counter(((struct node *)arg)->eng, IKE_C_AUTH_FAILED) >= 1;
+}
+
+static bool a_up(void *arg)
+{
+	return ((struct node *)arg)->n_up >= 1;
+}
+
+static void set_id(struct ike_identity *id, const char *name)
+{
+	id->len = (uint8_t)strlen(name);
+	memcpy(id->data, name, id->len);
+}
+
+/* IKE_AUTH with the right PSK but the wrong identity. The responder answers
+ * AUTHENTICATION_FAILED and drops its half-open SA; an initiator that gets
+ * the wrong responder identity drops its SA. Both count it, and the next
+ * IKE_AUTH with the right identity succeeds. */
+static void wrong_identity(void **state)
+{
+	struct node a, b;
+	struct node *n[] = { &a, &b };
+	struct ike_sa *sa;
+
+	/* The initiator claims to be someone B does not expect from A. */
+	pair(&a, &b, "psk", "psk");
+	set_id(&a.peers[0].local_id, "mallory.test");
+	sa = ike_initiate(a.eng, &a.peers[0]);
+	assert_non_null(sa);
+	assert_true(pump(n, 2, 2000, b_auth_failed, &b));
+	assert_int_equal(protected_answer(&a, sa, NULL, NULL), IKE_N_AUTHENTICATION_FAILED);
+	assert_int_equal(a.n_down, 1);
+	assert_int_equal(a.last_down, IKE_DOWN_FAILED);
+	assert_int_equal(ike_engine_counter(a.eng, IKE_C_AUTH_FAILED), 1);
+	assert_int_equal(ike_engine_counter(b.eng, IKE_C_AUTH_FAILED), 1);
+	assert_int_equal(a.n_up + b.n_up, 0);
+	set_id(&a.peers[0].local_id, "a.test");
+	ike_initiate(a.eng, &a.peers[0]);
+	assert_true(pump(n, 2, 2000, two_up, n));
+	stop(&a);
+	stop(&b);
+
+	/* The responder answers as someone A does not expect. */
+	pair(&a, &b, "psk", "psk");
+	set_id(&b.peers[0].local_id, "mallory.test");
+	ike_initiate(a.eng, &a.peers[0]);
+	assert_true(pump(n, 2, 2000, one_down, &a));
+	assert_int_equal(a.last_down, IKE_DOWN_FAILED);
+	assert_int_equal(a.n_up, 0);
+	assert_int_equal(ike_engine_counter(a.eng, IKE_C_AUTH_FAILED), 1);
+	set_id(&b.peers[0].local_id, "b.test");
+	ike_initiate(a.eng, &a.peers[0]);
+	assert_true(pump(n, 2, 2000, a_up, &a));
+	stop(&a);
+	stop(&b);
+}
+
+/* An authenticated request of an exchange type we do not implement is
+ * dropped without an answer (RFC 7296 has no notify for it) and counted;
+ * its message ID stays unused, so the next request with it is served. */
+static void unknown_exchange(void **state)
+{
+	static const uint8_t types[] = { 43 /* IKE_INTERMEDIATE, RFC 9242 */, 250 };
+	struct node a, b;
+	struct node *n[] = { &a, &b };
+	uint8_t inner[16];
+	struct ike_wbuf in;
+	struct ike_sa *sa;
+
+	pair(&a, &b, "psk", "psk");
+	ike_initiate(a.eng, &a.peers[0]);
+	assert_true(pump(n, 2, 2000, two_up, n));
+	sa = a.up[0];
+	for (size_t i = 0; i < sizeof(types); i++) {
+		ike_wb_init(&in, inner, sizeof(inner));
+		assert_int_equal(ike_send_protected(sa, types[i], false, sa->next_msg_id,
+						    IKE_REQ_LIVENESS, &in),
+				 0);
+		assert_int_equal(b_answers(&a, &b, sa, NULL, NULL), -1);
+		assert_int_equal(ike_engine_counter(b.eng, IKE_C_UNEXPECTED), i + 1);
+		/* Take the request back, as a peer giving up on it would. */
+		sa->req_kind = IKE_REQ_NONE;
+		sa->next_msg_id--;
+	}
+	assert_int_equal(ike_sa_liveness(sa), 0);
+	assert_int_equal(b_answers(&a, &b, sa, NULL, NULL), 0);
+	assert_int_equal(sa->req_kind, IKE_REQ_NONE);
+	assert_int_equal(ike_engine_counter(b.eng, IKE_C_BAD_MSGID), 0);
+	assert_int_equal(b.n_down, 0);
 	stop(&a);
 	stop(&b);
 }
@@ -705,28 +1074,11 @@ static void no_zone2_key_to_fa(void **state)
 	assert_int_equal(mlike_key_distribute(sa, &k), -EPERM);
 
 	/* Bypass the local check: build the message by hand. */
-	{
-		uint8_t inner[512], binding[8];
-		struct ike_wbuf in;
-		struct mlike_zonemap_pl zm = { .n_zones = 2, .format = 1 };
-
-		zm.end[0] = 40;
-		zm.start[1] = 40;
-		zm.end[1] = MLIKE_ZONE_END;
-		memcpy(binding, &k.mh_home, 4);
-		memcpy(binding + 4, &k.ha_addr, 4);
-		ike_wb_init(&in, inner, sizeof(inner));
-		ike_put_notify(&in, 0, NULL, 0, MLIKE_N_BINDING, binding, 8);
-		mlike_put_zonemap(&in, &zm);
-		for (unsigned int i = 0; i < k.n_secrets; i++)
-			mlike_put_secret(&in, &k.secret[i]);
-		assert_int_equal(ike_send_protected(sa, MLIKE_KEY_DISTRIBUTE, false,
-						    sa->next_msg_id, IKE_REQ_KEY_DISTRIBUTE, &in),
-				 0);
-	}
 	a.fa_keys_done = 1;
-	assert_true(pump(n, 2, 500, fa_done, &a));
+	send_key_distribute(sa, &k, &(struct mlike_zonemap_pl)ZONEMAP2(40));
+	assert_int_equal(b_answers(&a, &b, sa, NULL, NULL), MLIKE_N_KEYS_REJECTED);
 	assert_int_equal(a.fa_keys_done, -EPERM);
+	assert_int_equal(b.n_fa_keys, 0);
 	assert_false(b.have_fa_keys);
 	/* A proper one goes through. */
 	mlike_fa_keys_from_csa(&csa, true, addr(MH_ADDR), addr(HA_ADDR), &k);
@@ -735,6 +1087,152 @@ static void no_zone2_key_to_fa(void **state)
 	assert_true(pump(n, 2, 500, fa_done, &a));
 	assert_int_equal(a.fa_keys_done, 0);
 	assert_true(b.have_fa_keys);
+	stop(&a);
+	stop(&b);
+}
+
+struct create_opts {
+	uint8_t proto; /* IKE_PROTO_ESP: a CHILD_SA; IKE_PROTO_IKE: an IKE SA rekey */
+	uint16_t encr, dh, ke_group;
+	bool no_nonce;
+	uint32_t tsi; /* the initiator's selector address (host order) */
+};
+
+#define TS_A 0x0a000001 /* A's and B's CHILD_SA selectors */
+#define TS_B 0x0a000002
+#define REKEY_SPI 0x77
+
+/* CREATE_CHILD_SA built by hand. The request kind is LIVENESS so that A
+ * takes whatever comes back as the end of the exchange: our engine never
+ * initiates CREATE_CHILD_SA and has no handler for its response. */
+static void send_create(struct ike_sa *sa, const struct create_opts *o)
+{
+	struct ike_sa_pl offer = { .n_props = 1 };
+	struct ike_proposal *p = &offer.p[0];
+	struct ike_ts_pl tsi = { .n = 1 }, tsr = { .n = 1 };
+	uint8_t inner[1024], nonce[32] = { 5 };
+	struct ike_wbuf in;
+
+	p->num = 1;
+	p->proto = o->proto;
+	p->t[p->n_trans++] = ike_xform(IKE_TRANS_ENCR, o->encr);
+	if (o->proto == IKE_PROTO_IKE) {
+		p->spi_len = IKE_SPI_LEN;
+		memset(p->spi, REKEY_SPI, IKE_SPI_LEN);
+		p->t[p->n_trans++] = ike_xform(IKE_TRANS_PRF, IKE_PRF_HMAC_SHA2_256);
+	} else {
+		p->spi_len = 4;
+		put_be32(p->spi, 0x4444);
+		p->t[p->n_trans++] = ike_xform(IKE_TRANS_ESN, IKE_ESN_NONE);
+	}
+	if (o->dh)
+		p->t[p->n_trans++] = ike_xform(IKE_TRANS_DH, o->dh);
+	ike_wb_init(&in, inner, sizeof(inner));
+	ike_put_sa(&in, &offer);
+	if (!o->no_nonce)
+		ike_put_nonce(&in, nonce, sizeof(nonce));
+	if (o->ke_group) {
+		struct ike_dh dh = { 0 };
+
+		assert_int_equal(ike_dh_generate(&dh), 0);
+		ike_put_ke(&in, o->ke_group, dh.pub, sizeof(dh.pub));
+		ike_dh_free(&dh);
+	}
+	if (o->proto == IKE_PROTO_ESP) {
+		tsi.ts[0] = (struct ike_ts){ 0, 0, 0xffff, o->tsi, o->tsi };
+		tsr.ts[0] = (struct ike_ts){ 0, 0, 0xffff, TS_B, TS_B };
+		ike_put_ts(&in, IKE_PL_TSI, &tsi);
+		ike_put_ts(&in, IKE_PL_TSR, &tsr);
+	}
+	assert_int_equal(ike_send_protected(sa, IKE_CREATE_CHILD_SA, false, sa->next_msg_id,
+					    IKE_REQ_LIVENESS, &in),
+			 0);
+}
+
+/* CREATE_CHILD_SA at the responder (docs/protocol.md §5): every refusal
+ * with its notify and counted, then a CHILD_SA and an IKE SA rekey that
+ * moves it; the old IKE SA ends on the peer's Delete without an ike_down. */
+static void create_child_sa(void **state)
+{
+	static const uint16_t gcm = IKE_ENCR_AES_GCM_16;
+	static const struct {
+		const char *what;
+		struct create_opts o;
+		uint16_t notify;
+	} cases[] = {
+		{ "ESP with AES-CBC only",
+		  { IKE_PROTO_ESP, 12, 0, 0, false, TS_A },
+		  IKE_N_NO_PROPOSAL_CHOSEN },
+		{ "ESP with a KE of group 19",
+		  { IKE_PROTO_ESP, gcm, 31, 19, false, TS_A },
+		  IKE_N_INVALID_KE_PAYLOAD },
+		{ "ESP without a nonce",
+		  { IKE_PROTO_ESP, gcm, 0, 0, true, TS_A },
+		  IKE_N_INVALID_SYNTAX },
+		{ "ESP for selectors B does not allow",
+		  { IKE_PROTO_ESP, gcm, 0, 0, false, 0x0a090909 },
+		  IKE_N_TS_UNACCEPTABLE },
+		{ "IKE rekey without a KE",
+		  { IKE_PROTO_IKE, gcm, 31, 0, false, 0 },
+		  IKE_N_INVALID_SYNTAX },
+		{ "IKE rekey with group 19 only",
+		  { IKE_PROTO_IKE, gcm, 19, 19, false, 0 },
+		  IKE_N_NO_PROPOSAL_CHOSEN },
+		{ "IKE rekey with a KE of group 19",
+		  { IKE_PROTO_IKE, gcm, 31, 19, false, 0 },
+		  IKE_N_INVALID_KE_PAYLOAD },
+	};
+	struct node a, b;
+	struct node *n[] = { &a, &b };
+	uint8_t data[8];
+	size_t dlen;
+	struct ike_sa *sa;
+
+	pair(&a, &b, "psk", "psk");
+	b.peers[0].ts_local.n = b.peers[0].ts_remote.n = 1;
+	b.peers[0].ts_local.ts[0] = (struct ike_ts){ 0, 0, 0xffff, TS_B, TS_B };
+	b.peers[0].ts_remote.ts[0] = (struct ike_ts){ 0, 0, 0xffff, TS_A, TS_A };
+	ike_initiate(a.eng, &a.peers[0]);
+	assert_true(pump(n, 2, 2000, two_up, n));
+	sa = a.up[0];
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		print_message("CREATE_CHILD_SA: %s\n", cases[i].what);
+		send_create(sa, &cases[i].o);
+		dlen = 0;
+		assert_int_equal(b_answers(&a, &b, sa, data, &dlen), cases[i].notify);
+		if (cases[i].notify == IKE_N_INVALID_KE_PAYLOAD) {
+			assert_int_equal(dlen, 2);
+			assert_int_equal(get_be16(data), IKE_DH_CURVE25519);
+		}
+		assert_int_equal(ike_engine_counter(b.eng, IKE_C_NO_PROPOSAL), i + 1);
+		assert_int_equal(b.n_child + b.n_rekeyed, 0);
+	}
+	/* A CHILD_SA with PFS. */
+	send_create(sa, &(struct create_opts){ IKE_PROTO_ESP, gcm, 31, 31, false, TS_A });
+	assert_int_equal(b_answers(&a, &b, sa, NULL, NULL), 0);
+	assert_int_equal(b.n_child, 1);
+	assert_int_equal(b.child.spi_out, 0x4444);
+	/* The IKE SA rekeyed: the new SA is B's as responder, message IDs from
+	 * 0, the CHILD_SA moved over. */
+	send_create(sa, &(struct create_opts){ IKE_PROTO_IKE, gcm, 31, 31, false, 0 });
+	assert_int_equal(b_answers(&a, &b, sa, NULL, NULL), 0);
+	assert_int_equal(b.n_rekeyed, 1);
+	assert_true(ike_sa_established(b.rekeyed_new));
+	assert_false(ike_sa_is_initiator(b.rekeyed_new));
+	for (unsigned int i = 0; i < IKE_SPI_LEN; i++)
+		assert_int_equal(b.rekeyed_new->spi_i[i], REKEY_SPI);
+	assert_int_equal(b.rekeyed_new->peer_msg_id, 0);
+	assert_int_equal(b.rekeyed_new->next_msg_id, 0);
+	assert_true(b.rekeyed_new->child[0].used);
+	assert_int_equal(b.rekeyed_new->child[0].spi_out, 0x4444);
+	assert_false(b.rekeyed_old->child[0].used);
+	/* The peer deletes the old SA: answered, no ike_down at B. */
+	assert_int_equal(ike_sa_delete(sa), 0);
+	assert_true(pump(n, 2, 1000, one_down, &a));
+	pump(n, 2, 50, NULL, NULL);
+	assert_int_equal(b.n_down, 0);
+	assert_int_equal(ike_engine_counter(b.eng, IKE_C_SA_DOWN), 0);
+	assert_true(ike_sa_established(b.rekeyed_new));
 	stop(&a);
 	stop(&b);
 }
@@ -750,6 +1248,11 @@ int main(void)
 		cmocka_unit_test(cookies),
 		cmocka_unit_test(protected_rejections),
 		cmocka_unit_test(no_zone2_key_to_fa),
+		cmocka_unit_test(csa_rejections),
+		cmocka_unit_test(key_distribute_rejections),
+		cmocka_unit_test(wrong_identity),
+		cmocka_unit_test(unknown_exchange),
+		cmocka_unit_test(create_child_sa),
 	};
 
 	port = (uint16_t)(20000 + getpid() % 20000);

@@ -7,7 +7,7 @@
 #      through FA2, the HA's binding follows, the transfer completes with
 #      the same SHA-256; FA1's visitor entry goes away when it expires;
 #   3. the registration messages of a capture on the MH's link decode in
-#      tshark without malformed-packet warnings;
+#      tshark without malformed packets or expert warnings/errors;
 #   4. bad input to the HA is counted and answered (or dropped) and the
 #      daemon keeps serving;
 #   5. kill -9 of the HA's mmlkeyd in the middle of a transfer does not stop
@@ -148,9 +148,20 @@ reqs=$(tshark -r "$TMP/mip.pcap" -Y "mip.type == 1" 2>/dev/null | wc -l)
 reps=$(tshark -r "$TMP/mip.pcap" -Y "mip.type == 3 && mip.code == 0" 2>/dev/null | wc -l)
 advs=$(tshark -r "$TMP/mip.pcap" -Y "icmp.type == 9 && icmp.mip.type == 16" 2>/dev/null | wc -l)
 malformed=$(tshark -r "$TMP/mip.pcap" -V 2>/dev/null | grep -ci malformed)
+# Expert info of severity warning or error (bad checksums, fields out of
+# range, ...), not only the malformed-packet marker. A filter tshark
+# rejects must fail the check, not count zero packets.
+expert_filter='_ws.malformed || _ws.expert.severity >= warning'
+if expert=$(tshark -r "$TMP/mip.pcap" -Y "$expert_filter" 2>"$TMP/tshark.err"); then
+	n_expert=$(grep -c . <<<"$expert")
+else
+	n_expert="tshark failed: $(tail -1 "$TMP/tshark.err")"
+fi
 check "capture: $reqs requests, $reps accepted replies, $advs agent advertisements" \
 	test "$reqs" -ge 1 -a "$reps" -ge 1 -a "$advs" -ge 1
 check "capture: no malformed packet in tshark's decode" test "$malformed" -eq 0
+check "capture: no expert warning or error in tshark's decode" test "$n_expert" == 0
+[[ $n_expert == 0 ]] || { echo "$expert"; tshark -r "$TMP/mip.pcap" -q -z expert,warn 2>/dev/null; } | head -30
 
 # ---------------------------------------------------------------- 4. bad input
 disc0=$(mip_json ha show 'd["counters"]["discarded"]')
