@@ -130,7 +130,9 @@ for m in plain esp mlesp; do
 	ha0=$(counter ha "ep_encap_$m")
 	mh0=$(counter mh "ep_encap_$m")
 	declare -A fa0
-	for c in rx_down fwd_mlesp fwd_esp fwd_unknown_spi drop_bad_tag; do fa0[$c]=$(counter fa1 $c); done
+	for c in rx_down rx_up fwd_mlesp fwd_esp fwd_unknown_spi drop_bad_tag; do
+		fa0[$c]=$(counter fa1 $c)
+	done
 	xfer "$m: 10 MB CN -> MH" cn mh $MB10
 	xfer "$m: 10 MB MH -> CN" mh cn $MB10
 	ha1=$(counter ha "ep_encap_$m")
@@ -140,12 +142,17 @@ for m in plain esp mlesp; do
 	if [[ $m == mlesp ]]; then
 		fd() { echo $(($(counter fa1 "$1") - fa0[$1])); }
 		# Every downlink packet the HA sent reached the FA (the wired side
-		# does not lose), and each ended as a zone-1-verified forward: no
-		# other verdict moved.
+		# does not lose), and each ended as a zone-1-verified forward.
+		# fwd_mlesp counts both directions, but a packet is counted
+		# rx_down (rx_up) before it can be a forward of that direction,
+		# so each direction's forwards are at most its receptions: the
+		# sum of forwards equal to the sum of receptions means every
+		# downlink (and uplink) packet was verified, no uplink surplus
+		# can hide a downlink packet that was not.
 		check "mlesp: the FA got every downlink packet ($(fd rx_down) of $((ha1 - ha0)))" \
 			test "$(fd rx_down)" -eq $((ha1 - ha0))
-		check "mlesp: the FA verified zone 1 of all of them ($(fd fwd_mlesp) >= $(fd rx_down))" \
-			test "$(fd fwd_mlesp)" -ge "$(fd rx_down)"
+		check "mlesp: the FA verified zone 1 of every downlink and uplink packet ($(fd fwd_mlesp) = $(fd rx_down) down + $(fd rx_up) up)" \
+			test "$(fd fwd_mlesp)" -eq $(($(fd rx_down) + $(fd rx_up))) -a "$(fd rx_up)" -gt 0
 		check "mlesp: no bad tag, opaque or unknown-SPI forward at the FA" \
 			test $(($(fd drop_bad_tag) + $(fd fwd_esp) + $(fd fwd_unknown_spi))) -eq 0
 	fi
