@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 
 #include "ep.skel.h"
+#include "lib/ep_owner.h"
 #include "lib/log.h"
 #include "maps/pin.h"
 
@@ -37,10 +38,13 @@ fail:
 	return n;
 }
 
-/* Pin every public map (name mml_*) the endpoints use by name; libbpf
- * reuses a pinned map whose type and sizes match and refuses one that
- * differs. The FA's maps that come along with bpf/maps.h stay private (a
- * pinned devmap cannot be reused: the kernel reports other flags). */
+const char *const mml_ep_pinned[MML_EP_PINNED_COUNT] = {
+	MML_MAP_CSA,	  MML_MAP_STATS, MML_MAP_BINDING, MML_MAP_FLOW,	   MML_MAP_XSKS,
+	MML_MAP_XSK_SLOT, MML_MAP_GEN,	 MML_MAP_WSTATS,  MML_MAP_SEQ_HWM,
+};
+
+/* Pin the public maps by name; libbpf reuses a pinned map whose type and
+ * sizes match and refuses one that differs. */
 static int set_pin_paths(struct ep *skel, const char *pin_dir)
 {
 	struct bpf_map *map;
@@ -50,9 +54,11 @@ static int set_pin_paths(struct ep *skel, const char *pin_dir)
 	bpf_object__for_each_map(map, skel->obj)
 	{
 		const char *name = bpf_map__name(map);
+		size_t i = 0;
 
-		if (strncmp(name, "mml_", 4) || !strcmp(name, MML_MAP_PORTS) ||
-		    !strcmp(name, MML_MAP_VISITOR))
+		while (i < MML_EP_PINNED_COUNT && strcmp(name, mml_ep_pinned[i]))
+			i++;
+		if (i == MML_EP_PINNED_COUNT)
 			continue;
 		if (snprintf(path, sizeof(path), "%s/%s", pin_dir, name) >= (int)sizeof(path))
 			return -ENAMETOOLONG;
@@ -113,10 +119,12 @@ static struct bpf_program *ep_prog(struct ep *skel, enum mml_ep_prog prog)
 int mml_ep_attach(const char *pin_dir, enum mml_ep_prog prog, const char *ifname,
 		  const struct mml_ep_cfg *cfg, int skb)
 {
-	__u32 flags = skb ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+	__u32 mode = skb ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+	LIBBPF_OPTS(bpf_xdp_attach_opts, opts);
+	struct mml_ep_owner owner;
 	struct ep *skel = NULL;
 	unsigned int ifindex;
-	int err;
+	int old_fd = 0, err;
 
 	ifindex = if_nametoindex(ifname);
 	if (!ifindex) {
@@ -125,32 +133,31 @@ int mml_ep_attach(const char *pin_dir, enum mml_ep_prog prog, const char *ifname
 		return err;
 	}
 	err = ep_open_load(&skel, pin_dir, cfg);
+	/* After the load: the maps that make a program ours are pinned. Any
+	 * endpoint program of the node may be replaced (the caller's role
+	 * decides which it attaches). */
+	if (!err)
+		err = mml_ep_owner_init(&owner, pin_dir, "endpoint", MML_EP_PROGS_ALL);
+	if (!err)
+		err = mml_ep_owner_prepare(&owner, (int)ifindex, ifname, mode, &old_fd);
 	if (err)
 		goto out;
-	/* A program on the interface in the other mode would stay in force. */
-	bpf_xdp_detach((int)ifindex, skb ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE, NULL);
-	err = bpf_xdp_attach((int)ifindex, bpf_program__fd(ep_prog(skel, prog)), flags, NULL);
+	/* Replace exactly the program checked, or attach only if the
+	 * interface is still free: one attached meanwhile is not overwritten. */
+	opts.old_prog_fd = old_fd;
+	err = bpf_xdp_attach((int)ifindex, bpf_program__fd(ep_prog(skel, prog)),
+			     mode | (old_fd ? XDP_FLAGS_REPLACE : XDP_FLAGS_UPDATE_IF_NOEXIST),
+			     &opts);
 	if (err)
-		log_err("attach XDP to %s (%s mode): %s", ifname, skb ? "skb" : "native",
-			strerror(-err));
+		log_err("attach XDP to %s (%s mode): %s%s", ifname, skb ? "skb" : "native",
+			strerror(-err),
+			err == -EBUSY || err == -EEXIST ? " (a program was attached meanwhile)" :
+							  "");
 out:
+	if (old_fd > 0)
+		close(old_fd);
 	ep__destroy(skel);
 	return err;
-}
-
-int mml_ep_detach(const char *ifname)
-{
-	unsigned int ifindex = if_nametoindex(ifname);
-	int err, err2;
-
-	if (!ifindex) {
-		err = -errno;
-		log_err("interface %s: %s", ifname, strerror(-err));
-		return err;
-	}
-	err = bpf_xdp_detach((int)ifindex, XDP_FLAGS_DRV_MODE, NULL);
-	err2 = bpf_xdp_detach((int)ifindex, XDP_FLAGS_SKB_MODE, NULL);
-	return err ? err : err2;
 }
 
 int mml_ep_map_fd(const char *pin_dir, const char *name)

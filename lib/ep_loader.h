@@ -17,6 +17,13 @@ enum mml_ep_prog {
 	MML_EP_PROG_MH_WL, /* MH, wireless side */
 };
 
+/* The maps pinned by name in the node directory (maps/pin.h); the rest of
+ * the programs' maps (the FA's mml_ports and mml_visitor that come with
+ * bpf/maps.h) stay private: a pinned devmap cannot be reused, the kernel
+ * reports other flags than libbpf asks for. */
+#define MML_EP_PINNED_COUNT 9
+extern const char *const mml_ep_pinned[MML_EP_PINNED_COUNT];
+
 /* <root>/<node>, created mode 0700 if missing. */
 int mml_ep_pin_dir(char *buf, size_t len, const char *root, const char *node);
 
@@ -25,11 +32,12 @@ int mml_ep_pin_dir(char *buf, size_t len, const char *root, const char *node);
 int mml_ep_create_maps(const char *pin_dir);
 
 /* Load with cfg, attach prog to ifname in native mode (SKB mode if skb),
- * replacing a program of ours already there. The attachment outlives the
- * caller (like `ip link set xdp`). */
+ * replacing a program of this node's already there (lib/ep_owner.h) and
+ * refusing (-EBUSY) an interface that runs someone else's. The attachment
+ * outlives the caller (like `ip link set xdp`); detaching is
+ * lib/ep_owner.h's. */
 int mml_ep_attach(const char *pin_dir, enum mml_ep_prog prog, const char *ifname,
 		  const struct mml_ep_cfg *cfg, int skb);
-int mml_ep_detach(const char *ifname);
 
 /* A pinned map of pin_dir by name (maps/pin.h): an fd, or -errno. */
 int mml_ep_map_fd(const char *pin_dir, const char *name);

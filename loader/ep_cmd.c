@@ -1,5 +1,7 @@
 /* mmlctl ha|mh attach|detach, binding add|del|list, flow add|del|list: the
- * endpoint roles (docs/endpoints.md). Every change to a map mmlworker
+ * endpoint roles (docs/endpoints.md). attach and detach touch only the
+ * node's own programs and detach removes the pins with the last of them,
+ * as the FA role does (lib/ep_owner.h). Every change to a map mmlworker
  * caches bumps mml_gen, so a running worker picks it up before its next
  * batch. */
 #include <arpa/inet.h>
@@ -13,6 +15,7 @@
 
 #include "lib/args.h"
 #include "lib/ep_loader.h"
+#include "lib/ep_owner.h"
 #include "lib/log.h"
 #include "loader/ctl.h"
 #include "maps/ep.h"
@@ -90,24 +93,66 @@ static int mh_attach(struct ctl *ctl, int argc, char **argv)
 	return err;
 }
 
-static int ep_detach(struct ctl *ctl, int argc, char **argv)
+/* detach [dev IF[,IF]]: our programs off the named interfaces (a foreign
+ * one is refused) or off every interface of this namespace; once no program
+ * of the node is loaded anywhere, its pinned maps and directory go too. */
+static int ep_detach(struct ctl *ctl, const char *role, unsigned int progs, int argc, char **argv)
 {
-	char *dev = NULL, *names[IFLIST_MAX];
-	struct mml_opt opts[] = { { "dev", MML_OPT_STR, &dev, NULL, true, false } };
-	int err = mml_opts_parse("detach", argc, argv, opts, 1), n;
+	char ctx[16], *dev = NULL, *names[IFLIST_MAX];
+	struct mml_opt opts[] = { { "dev", MML_OPT_STR, &dev, NULL, false, false } };
+	struct mml_ep_owner owner;
+	int err, n, live;
 
+	snprintf(ctx, sizeof(ctx), "%s detach", role);
+	err = mml_opts_parse(ctx, argc, argv, opts, 1);
 	if (err)
 		return err;
-	n = split_ifaces("detach", dev, names);
-	for (int i = 0; i < n; i++) {
-		int e = mml_ep_detach(names[i]);
+	err = mml_pin_dir_lock(&ctl->dir, true);
+	if (err) {
+		log_err("%s: %s: %s", ctx, ctl->dir.path,
+			err == -ENOENT ? "no such node directory (nothing attached)" :
+					 strerror(-err));
+		return err;
+	}
+	err = mml_ep_owner_init(&owner, ctl->dir.path, role, progs);
+	if (err)
+		return err;
+	if (!dev) {
+		n = mml_ep_owner_detach_all(&owner);
+		err = n < 0 ? n : 0;
+	} else {
+		n = split_ifaces(ctx, dev, names);
+		err = n < 0 ? n : 0;
+		for (int i = 0; i < n; i++) {
+			int e = mml_ep_owner_detach(&owner, (int)if_nametoindex(names[i]), names[i],
+						    true);
 
-		if (e && !err) {
-			log_err("detach %s: %s", names[i], strerror(-e));
-			err = e;
+			if (e < 0 && !err)
+				err = e;
 		}
 	}
-	return n < 0 ? n : err;
+	if (err)
+		return err;
+	live = mml_ep_owner_unpin(&owner);
+	if (live < 0)
+		return live;
+	if (!live)
+		return mml_pin_dir_remove_if_empty(&ctl->dir);
+	if (!dev)
+		log_info("%s: %d program(s) of the node still attached elsewhere (another network "
+			 "namespace?): its maps stay pinned",
+			 ctx, live);
+	return 0;
+}
+
+static int ha_detach(struct ctl *ctl, int argc, char **argv)
+{
+	return ep_detach(ctl, "ha", MML_EP_PROGS_HA, argc, argv);
+}
+
+static int mh_detach(struct ctl *ctl, int argc, char **argv)
+{
+	return ep_detach(ctl, "mh", MML_EP_PROGS_MH, argc, argv);
 }
 
 static int gen_bump(struct ctl *ctl)
@@ -342,9 +387,9 @@ static int flow_list(struct ctl *ctl, int argc, char **argv)
 
 const struct ctl_cmd ep_cmds[] = {
 	{ "ha", "attach", ha_attach, "addr ADDR cn IFACE[,IFACE] fa IFACE[,IFACE] [skb]" },
-	{ "ha", "detach", ep_detach, "dev IFACE[,IFACE]" },
+	{ "ha", "detach", ha_detach, "[dev IFACE[,IFACE]]" },
 	{ "mh", "attach", mh_attach, "home ADDR dev IFACE[,IFACE] [skb]" },
-	{ "mh", "detach", ep_detach, "dev IFACE[,IFACE]" },
+	{ "mh", "detach", mh_detach, "[dev IFACE[,IFACE]]" },
 	{ "binding", "add", binding_add,
 	  "home ADDR ha ADDR coa ADDR [esp-out SPI] [esp-in SPI] [mlesp-out SPI] [mlesp-in SPI] "
 	  "[lifetime SECONDS]" },

@@ -11,6 +11,7 @@
 #include "lib/log.h"
 #include "worker/gso.h"
 #include "worker/pkt.h"
+#include "worker/rx.h"
 #include "worker/worker.h"
 
 #define EP_REFRESH_NS 1000000000ull /* full reload even without a gen bump */
@@ -157,19 +158,11 @@ drop:
 	ep_count(t, stat);
 }
 
-static void ha_down(struct ep_thread *t, uint8_t *pkt, uint32_t len, const struct mml_xsk_meta *m)
+static void ha_down(struct ep_thread *t, const struct ep_rx *rx, const struct mml_xsk_meta *m)
 {
 	const struct mml_binding *b;
-	struct ep_ip ip;
-	uint8_t *inner;
 	int port;
 
-	if (m->l3_off != EP_ETH_HLEN || len <= EP_ETH_HLEN ||
-	    ep_ip_parse(pkt + EP_ETH_HLEN, len - EP_ETH_HLEN, &ip)) {
-		ep_count(t, MML_STAT_EP_DROP_MALFORMED);
-		return;
-	}
-	inner = pkt + EP_ETH_HLEN;
 	if (m->flags & MML_META_NO_NEIGH) {
 		struct ep_hop *h = hop_get(t, m->coa);
 
@@ -177,7 +170,7 @@ static void ha_down(struct ep_thread *t, uint8_t *pkt, uint32_t len, const struc
 		ep_count(t, MML_STAT_EP_DROP_NO_NEIGH);
 		return;
 	}
-	b = ep_binding_get(&t->tab.binds, ip.daddr);
+	b = ep_binding_get(&t->tab.binds, rx->hdr.daddr);
 	if (!b) {
 		ep_count(t, MML_STAT_EP_DROP_NO_BINDING);
 		return;
@@ -187,11 +180,11 @@ static void ha_down(struct ep_thread *t, uint8_t *pkt, uint32_t len, const struc
 		ep_count(t, MML_STAT_EP_XDP_NO_ROUTE);
 		return;
 	}
-	if (ep_ip_ttl_dec(inner)) {
+	if (ep_ip_ttl_dec(rx->ip)) {
 		ep_count(t, MML_STAT_EP_DROP_TTL);
 		return;
 	}
-	send_protected(t, port, m->dmac, m->ha_addr, m->coa, b, EP_SIDE_HA, inner, ip.tot);
+	send_protected(t, port, m->dmac, m->ha_addr, m->coa, b, EP_SIDE_HA, rx->ip, rx->hdr.tot);
 }
 
 /* Protocol 50 at ip (len bytes up to the frame's end): decrypt in place and
@@ -209,36 +202,18 @@ static void deliver(struct ep_thread *t, enum ep_side side, uint8_t *ip, size_t 
 		tun_write(t, inner, (size_t)n, stat);
 }
 
-static void ha_up(struct ep_thread *t, uint8_t *pkt, uint32_t len, const struct mml_xsk_meta *m)
-{
-	struct ep_ip outer;
-
-	if (m->l3_off != EP_ETH_HLEN || len <= EP_ETH_HLEN ||
-	    ep_ip_parse(pkt + EP_ETH_HLEN, len - EP_ETH_HLEN, &outer) ||
-	    outer.proto != EP_PROTO_IPIP) {
-		ep_count(t, MML_STAT_EP_DROP_MALFORMED);
-		return;
-	}
-	deliver(t, EP_SIDE_HA, pkt + EP_ETH_HLEN + outer.hlen, outer.tot - outer.hlen);
-}
-
 static void rx_frame(struct ep_thread *t, uint8_t *pkt, uint32_t len)
 {
 	const struct mml_xsk_meta *m = (const void *)(pkt - sizeof(*m));
-	enum ep_role role = t->node->role;
+	struct ep_rx rx;
 
-	if (m->magic != MML_META_MAGIC) {
-		ep_count(t, MML_STAT_EP_DROP_MALFORMED);
-		return;
-	}
-	if (m->kind == MML_META_HA_DOWN && role == EP_ROLE_HA)
-		ha_down(t, pkt, len, m);
-	else if (m->kind == MML_META_HA_UP && role == EP_ROLE_HA)
-		ha_up(t, pkt, len, m);
-	else if (m->kind == MML_META_MH_DOWN && role == EP_ROLE_MH && len > EP_ETH_HLEN)
-		deliver(t, EP_SIDE_MH, pkt + EP_ETH_HLEN, len - EP_ETH_HLEN);
+	ep_rx_parse(t->node->role == EP_ROLE_HA, m, pkt, len, &rx);
+	if (rx.kind == EP_RX_HA_DOWN)
+		ha_down(t, &rx, m);
+	else if (rx.kind == EP_RX_DELIVER)
+		deliver(t, rx.side, rx.ip, rx.len);
 	else
-		ep_count(t, MML_STAT_EP_DROP_MALFORMED);
+		ep_count(t, rx.stat);
 }
 
 static bool rx_port(struct ep_thread *t, int p)

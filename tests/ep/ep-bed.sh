@@ -11,7 +11,8 @@
 #   3. conformance: the ESP-mode capture decrypts with tshark (AES-GCM and
 #      ChaCha20-Poly1305 SAs), no malformed packet, the TCP stream intact;
 #   4. tampering: bits flipped on the wireless link in both directions are
-#      dropped and counted at the MH, FA and HA, and TCP still delivers;
+#      dropped and counted at the MH, FA and HA in ML-ESP mode, at the MH and
+#      HA in ESP mode (the FA forwards ESP opaque), and TCP still delivers;
 #   5. handoff to FA2: new bindings, the running workers follow;
 #   6. a restarted worker resumes above its persisted sequence mark, and new
 #      keys under the same SPIs take effect in the running workers.
@@ -130,7 +131,9 @@ for m in plain esp mlesp; do
 	ha0=$(counter ha "ep_encap_$m")
 	mh0=$(counter mh "ep_encap_$m")
 	declare -A fa0
-	for c in rx_down fwd_mlesp fwd_esp fwd_unknown_spi drop_bad_tag; do fa0[$c]=$(counter fa1 $c); done
+	for c in rx_down rx_up fwd_mlesp fwd_esp fwd_unknown_spi drop_bad_tag; do
+		fa0[$c]=$(counter fa1 $c)
+	done
 	xfer "$m: 10 MB CN -> MH" cn mh $MB10
 	xfer "$m: 10 MB MH -> CN" mh cn $MB10
 	ha1=$(counter ha "ep_encap_$m")
@@ -140,12 +143,17 @@ for m in plain esp mlesp; do
 	if [[ $m == mlesp ]]; then
 		fd() { echo $(($(counter fa1 "$1") - fa0[$1])); }
 		# Every downlink packet the HA sent reached the FA (the wired side
-		# does not lose), and each ended as a zone-1-verified forward: no
-		# other verdict moved.
+		# does not lose), and each ended as a zone-1-verified forward.
+		# fwd_mlesp counts both directions, but a packet is counted
+		# rx_down (rx_up) before it can be a forward of that direction,
+		# so each direction's forwards are at most its receptions: the
+		# sum of forwards equal to the sum of receptions means every
+		# downlink (and uplink) packet was verified, no uplink surplus
+		# can hide a downlink packet that was not.
 		check "mlesp: the FA got every downlink packet ($(fd rx_down) of $((ha1 - ha0)))" \
 			test "$(fd rx_down)" -eq $((ha1 - ha0))
-		check "mlesp: the FA verified zone 1 of all of them ($(fd fwd_mlesp) >= $(fd rx_down))" \
-			test "$(fd fwd_mlesp)" -ge "$(fd rx_down)"
+		check "mlesp: the FA verified zone 1 of every downlink and uplink packet ($(fd fwd_mlesp) = $(fd rx_down) down + $(fd rx_up) up)" \
+			test "$(fd fwd_mlesp)" -eq $(($(fd rx_down) + $(fd rx_up))) -a "$(fd rx_up)" -gt 0
 		check "mlesp: no bad tag, opaque or unknown-SPI forward at the FA" \
 			test $(($(fd drop_bad_tag) + $(fd fwd_esp) + $(fd fwd_unknown_spi))) -eq 0
 	fi
@@ -293,36 +301,74 @@ conformance "esp-aes256gcm" "$TMP/esp.pcap" "AES-GCM with 16 octet ICV [RFC4106]
 
 # ---------------------------------------------------------------- 4. tampering
 
-mode mlesp
 tp=/sys/fs/bpf/mmlipsec/$PREFIX-tamper
 mkdir -p -m 0700 "$tp"
-# Downlink frames enter the air node at c1-fa, uplink frames at mh: a bit
-# flipped in every 50th ESP frame, cycling zone 1, zone 2, sequence number.
+# Downlink frames enter the air node at c1-fa, after FA1; uplink frames at
+# mh, before FA1: a bit flipped in every 50th ESP frame, cycling zone 1,
+# zone 2, sequence number. So the FA's zone-1 check meets the uplink flips
+# and the MH's checks the downlink ones. (The HA-FA link is a direct veth,
+# entered by the HA worker's AF_XDP transmit: no hook there to flip a
+# downlink bit before the FA.)
 x air "$TOOLS" tamper c1-fa 50 "$tp/down" && x air "$TOOLS" tamper mh 50 "$tp/up" ||
 	bad "tamper program attached"
 declare -A before
-for c in ep_drop_tag_z1 ep_drop_tag_z2 ep_drop_tag_hdr ep_drop_replay; do
-	before[mh.$c]=$(counter mh $c)
-	before[ha.$c]=$(counter ha $c)
-done
-before[fa]=$(counter fa1 drop_bad_tag)
-xfer "tampered link: 10 MB CN -> MH" cn mh $MB10
-xfer "tampered link: 10 MB MH -> CN" mh cn $MB10
-read -r d_esp d_z1 d_z2 d_hdr <<<"$(x air "$TOOLS" tamper-stats "$tp/down")"
-read -r u_esp u_z1 u_z2 u_hdr <<<"$(x air "$TOOLS" tamper-stats "$tp/up")"
-echo "  flipped downlink z1/z2/hdr $d_z1/$d_z2/$d_hdr of $d_esp, uplink $u_z1/$u_z2/$u_hdr of $u_esp"
+# tampered MODE: both transfers over the tampering link in MODE; then d NODE
+# COUNTER is a counter's increase, and d_esp d_z1 d_z2 d_hdr (downlink),
+# u_* (uplink) the frames seen and bits flipped meanwhile.
+tampered() {
+	local c n t0 t1 i
+	mode "$1"
+	for c in ep_drop_tag_z1 ep_drop_tag_z2 ep_drop_tag_hdr ep_drop_tag_esp ep_drop_replay; do
+		for n in mh ha; do before[$n.$c]=$(counter $n $c); done
+	done
+	before[fa1.drop_bad_tag]=$(counter fa1 drop_bad_tag)
+	before[fa1.fwd_unknown_spi]=$(counter fa1 fwd_unknown_spi)
+	for c in down up; do before[t.$c]=$(x air "$TOOLS" tamper-stats "$tp/$c"); done
+	xfer "$1, tampered link: 10 MB CN -> MH" cn mh $MB10
+	xfer "$1, tampered link: 10 MB MH -> CN" mh cn $MB10
+	for c in down up; do
+		read -r -a t0 <<<"${before[t.$c]}"
+		read -r -a t1 <<<"$(x air "$TOOLS" tamper-stats "$tp/$c")"
+		for i in 0 1 2 3; do t1[i]=$((t1[i] - t0[i])); done
+		read -r "${c:0:1}_esp" "${c:0:1}_z1" "${c:0:1}_z2" "${c:0:1}_hdr" <<<"${t1[*]}"
+	done
+	echo "  $1: flipped downlink z1/z2/hdr $d_z1/$d_z2/$d_hdr of $d_esp," \
+		"uplink $u_z1/$u_z2/$u_hdr of $u_esp"
+}
 d() { echo $(($(counter "$1" "$2") - ${before[$1.$2]})); }
-check "downlink zone-1 flips dropped at the MH ($(d mh ep_drop_tag_z1) of $d_z1)" \
+
+tampered mlesp
+check "mlesp: downlink zone-1 flips dropped at the MH ($(d mh ep_drop_tag_z1) of $d_z1)" \
 	test "$(d mh ep_drop_tag_z1)" -eq "$d_z1" -a "$d_z1" -gt 0
-check "downlink zone-2 flips dropped at the MH ($(d mh ep_drop_tag_z2) of $d_z2)" \
+check "mlesp: downlink zone-2 flips dropped at the MH ($(d mh ep_drop_tag_z2) of $d_z2)" \
 	test "$(d mh ep_drop_tag_z2)" -eq "$d_z2" -a "$d_z2" -gt 0
-check "downlink sequence flips dropped at the MH ($(($(d mh ep_drop_tag_hdr) + $(d mh ep_drop_replay))) of $d_hdr)" \
+check "mlesp: downlink sequence flips dropped at the MH ($(($(d mh ep_drop_tag_hdr) + $(d mh ep_drop_replay))) of $d_hdr)" \
 	test $(($(d mh ep_drop_tag_hdr) + $(d mh ep_drop_replay))) -eq "$d_hdr" -a "$d_hdr" -gt 0
-fa_drops=$(($(counter fa1 drop_bad_tag) - before[fa]))
-check "uplink zone-1 and sequence flips dropped at the FA ($fa_drops of $((u_z1 + u_hdr)))" \
-	test "$fa_drops" -eq $((u_z1 + u_hdr)) -a "$u_z1" -gt 0
-check "uplink zone-2 flips dropped at the HA ($(d ha ep_drop_tag_z2) of $u_z2)" \
+check "mlesp: uplink zone-1 and sequence flips dropped at the FA ($(d fa1 drop_bad_tag) of $((u_z1 + u_hdr)))" \
+	test "$(d fa1 drop_bad_tag)" -eq $((u_z1 + u_hdr)) -a "$u_z1" -gt 0 -a "$u_hdr" -gt 0
+check "mlesp: uplink zone-2 flips dropped at the HA ($(d ha ep_drop_tag_z2) of $u_z2)" \
 	test "$(d ha ep_drop_tag_z2)" -eq "$u_z2" -a "$u_z2" -gt 0
+
+# ESP: the FA has no key for these SPIs and forwards them opaque, so every
+# flip reaches the receiving endpoint: an ICV failure there, or a replay
+# drop when a sequence flip moved the number left of the window (checked
+# before the ICV, RFC 4303 3.4.3).
+tampered esp
+check "esp: the FA forwarded the tampered frames opaque, dropped none ($(d fa1 fwd_unknown_spi) forwarded, $(d fa1 drop_bad_tag) dropped)" \
+	test "$(d fa1 drop_bad_tag)" -eq 0 -a "$(d fa1 fwd_unknown_spi)" -ge "$d_esp" -a "$d_esp" -gt 0
+for end in mh ha; do
+	if [[ $end == mh ]]; then
+		set -- "$d_z1" "$d_z2" "$d_hdr" downlink
+	else
+		set -- "$u_z1" "$u_z2" "$u_hdr" uplink
+	fi
+	icv=$(d $end ep_drop_tag_esp) rpl=$(d $end ep_drop_replay)
+	check "esp: every $4 flip dropped at the ${end^^} ($icv ICV + $rpl replay of $1 + $2 + $3)" \
+		test $((icv + rpl)) -eq $(($1 + $2 + $3)) -a "$1" -gt 0 -a "$2" -gt 0 -a "$3" -gt 0
+	check "esp:   the $4 zone-1/zone-2 position flips were ICV failures ($icv >= $(($1 + $2)))" \
+		test "$icv" -ge $(($1 + $2)) -a "$rpl" -le "$3"
+done
+mode mlesp
 
 # ---------------------------------------------------------------- 5. handoff
 

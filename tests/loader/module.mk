@@ -1,6 +1,9 @@
 # mmlctl against real pinned maps (needs root and bpffs).
 TEST_SUITES += mmlctl:'tests/loader/mmlctl.sh'
 TEST_SUITES += fa-attach:'tests/loader/fa-attach.sh'
+# mmlctl ha|mh attach/detach (foreign programs refused, pins removed with the
+# role), binding and flow add/list/del, on veths in namespaces (~3 s).
+TEST_SUITES += ep-attach:'BUILD=$(BUILD) MMLCTL=$(BUILD)/mmlctl tests/loader/ep-attach.sh'
 
 # Every C source of the product is clang-formatted (.clang-format).
 TEST_SUITES += clang-format:'$(MAKE) --no-print-directory fmt-check'

@@ -1,7 +1,8 @@
 /* mmlworker's pieces without devices: header building, the SA cache and its
  * refresh, node-wide sequence numbers persisted in a real mml_seq_hwm map,
- * the flow table, and protect/unprotect in every mode with the lib codec,
- * including each way a bad packet must be dropped and counted. */
+ * the flow table, the classification of received frames, and
+ * protect/unprotect in every mode with the lib codec, including each way a
+ * bad packet must be dropped and counted. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <setjmp.h>
@@ -23,6 +24,7 @@
 #include "worker/gso.h"
 #include "worker/pkt.h"
 #include "worker/proto.h"
+#include "worker/rx.h"
 
 #define HOME 0x0a01000au /* 10.1.0.10 as it is in fixture_inner, host order */
 #define HA 0x0a010001u
@@ -665,6 +667,71 @@ static void gso_partial_checksum_completed(void **state)
 	assert_int_equal(ep_gso_begin(&g, buf, 5), -1);
 }
 
+/* ---------------------------------------------------------------- rx */
+
+/* What the worker makes of a frame from its metadata and headers: each
+ * kind only at its role, the tunnel's payload ending where the outer
+ * header says (not at the link padding), everything else malformed. */
+static void rx_frames_classified(void **state)
+{
+	struct mml_xsk_meta m = { .magic = MML_META_MAGIC, .l3_off = EP_ETH_HLEN };
+	uint8_t f[EP_ETH_HLEN + 20 + 100 + 6] = { 0 }; /* 6 bytes of link padding */
+	uint8_t *ip = f + EP_ETH_HLEN;
+	struct ep_rx rx;
+
+	/* HA, from the CN side: the inner packet. */
+	ep_ip_write(ip, be(PEER), be(HOME), EP_PROTO_TCP, 120, 0, 1, true);
+	m.kind = MML_META_HA_DOWN;
+	ep_rx_parse(true, &m, f, sizeof(f), &rx);
+	assert_int_equal(rx.kind, EP_RX_HA_DOWN);
+	assert_ptr_equal(rx.ip, ip);
+	assert_int_equal(rx.len, 120);
+	assert_int_equal(rx.hdr.daddr, be(HOME));
+	ep_rx_parse(false, &m, f, sizeof(f), &rx); /* not at an MH */
+	assert_int_equal(rx.kind, EP_RX_DROP);
+	assert_int_equal(rx.stat, MML_STAT_EP_DROP_MALFORMED);
+	/* HA, from an FA: the tunnel's payload, for the HA side. */
+	ep_ip_write(ip, be(0x0a000202), be(HA), EP_PROTO_IPIP, 120, 0, 1, true);
+	m.kind = MML_META_HA_UP;
+	ep_rx_parse(true, &m, f, sizeof(f), &rx);
+	assert_int_equal(rx.kind, EP_RX_DELIVER);
+	assert_int_equal(rx.side, EP_SIDE_HA);
+	assert_ptr_equal(rx.ip, ip + 20);
+	assert_int_equal(rx.len, 100);
+	ip[9] = EP_PROTO_UDP; /* not a tunnel (the checksum is not checked) */
+	ep_rx_parse(true, &m, f, sizeof(f), &rx);
+	assert_int_equal(rx.kind, EP_RX_DROP);
+	/* MH: the frame after Ethernet, for the MH side. */
+	m.kind = MML_META_MH_DOWN;
+	ep_rx_parse(false, &m, f, sizeof(f), &rx);
+	assert_int_equal(rx.kind, EP_RX_DELIVER);
+	assert_int_equal(rx.side, EP_SIDE_MH);
+	assert_int_equal(rx.len, sizeof(f) - EP_ETH_HLEN);
+	ep_rx_parse(true, &m, f, sizeof(f), &rx); /* not at an HA */
+	assert_int_equal(rx.kind, EP_RX_DROP);
+	ep_rx_parse(false, &m, f, EP_ETH_HLEN, &rx); /* nothing after Ethernet */
+	assert_int_equal(rx.kind, EP_RX_DROP);
+	/* A wrong magic, layer-3 offset or kind. */
+	m.kind = MML_META_HA_DOWN;
+	ep_ip_write(ip, be(PEER), be(HOME), EP_PROTO_TCP, 120, 0, 1, true);
+	m.l3_off = 0;
+	ep_rx_parse(true, &m, f, sizeof(f), &rx);
+	assert_int_equal(rx.kind, EP_RX_DROP);
+	m.l3_off = EP_ETH_HLEN;
+	m.magic ^= 1;
+	ep_rx_parse(true, &m, f, sizeof(f), &rx);
+	assert_int_equal(rx.kind, EP_RX_DROP);
+	m.magic ^= 1;
+	m.kind = 9;
+	ep_rx_parse(true, &m, f, sizeof(f), &rx);
+	assert_int_equal(rx.kind, EP_RX_DROP);
+	/* An inner length past the frame. */
+	m.kind = MML_META_HA_DOWN;
+	ep_ip_write(ip, be(PEER), be(HOME), EP_PROTO_TCP, 200, 0, 1, true);
+	ep_rx_parse(true, &m, f, sizeof(f), &rx);
+	assert_int_equal(rx.kind, EP_RX_DROP);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -682,6 +749,7 @@ int main(void)
 		cmocka_unit_test(no_sa_for_mode),
 		cmocka_unit_test(gso_super_packet_cut),
 		cmocka_unit_test(gso_partial_checksum_completed),
+		cmocka_unit_test(rx_frames_classified),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
