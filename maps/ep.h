@@ -48,8 +48,8 @@ MML_STATIC_ASSERT(sizeof(struct mml_binding) == 48, "mml_binding layout");
 /* Map mml_flow (LRU hash). The key is the inner 5-tuple seen from the MH,
  * the same at both ends whatever the direction: home = the MH's home
  * address and port, peer = the correspondent. Addresses network order,
- * ports host order, 0 = wildcard. Lookup order: exact, peer port 0, home
- * port 0, both ports 0, protocol 0 too, then the all-zero default key. */
+ * ports host order, 0 = wildcard in any field; the matching entry with the
+ * fewest wildcards wins, the all-zero default key last. */
 struct mml_flow_key {
 	__u32 home_addr;
 	__u32 peer_addr;

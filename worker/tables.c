@@ -16,6 +16,38 @@ static uint32_t flow_hash(const struct mml_flow_key *k)
 	return (uint32_t)(h ^ h >> 29);
 }
 
+/* A key's shape: which of its fields are 0, i.e. wildcards. */
+enum {
+	FLOW_WILD_PEER_PORT = 1,
+	FLOW_WILD_HOME_PORT = 2,
+	FLOW_WILD_PROTO = 4,
+	FLOW_WILD_PEER_ADDR = 8,
+	FLOW_WILD_HOME_ADDR = 16,
+	FLOW_SHAPES = 32,
+};
+
+static uint32_t flow_shape(const struct mml_flow_key *k)
+{
+	return (!k->peer_port ? FLOW_WILD_PEER_PORT : 0) |
+	       (!k->home_port ? FLOW_WILD_HOME_PORT : 0) | (!k->proto ? FLOW_WILD_PROTO : 0) |
+	       (!k->peer_addr ? FLOW_WILD_PEER_ADDR : 0) |
+	       (!k->home_addr ? FLOW_WILD_HOME_ADDR : 0);
+}
+
+static void flow_mask(struct mml_flow_key *k, uint32_t shape)
+{
+	if (shape & FLOW_WILD_PEER_PORT)
+		k->peer_port = 0;
+	if (shape & FLOW_WILD_HOME_PORT)
+		k->home_port = 0;
+	if (shape & FLOW_WILD_PROTO)
+		k->proto = 0;
+	if (shape & FLOW_WILD_PEER_ADDR)
+		k->peer_addr = 0;
+	if (shape & FLOW_WILD_HOME_ADDR)
+		k->home_addr = 0;
+}
+
 static bool key_eq(const struct mml_flow_key *a, const struct mml_flow_key *b)
 {
 	return a->home_addr == b->home_addr && a->peer_addr == b->peer_addr &&
@@ -40,7 +72,7 @@ void ep_flowtab_free(struct ep_flowtab *t)
 int ep_flowtab_load(struct ep_flowtab *t, const struct mml_flow_key *keys,
 		    const struct mml_flow *flows, uint32_t n)
 {
-	uint32_t cap = table_cap(n), wild = 0, count = 0;
+	uint32_t cap = table_cap(n), shapes = 0, count = 0;
 	struct ep_flow_ent *slots = calloc(cap, sizeof(*slots));
 
 	if (!slots)
@@ -59,14 +91,13 @@ int ep_flowtab_load(struct ep_flowtab *t, const struct mml_flow_key *keys,
 		slots[j].key = k;
 		slots[j].flow = flows[i];
 		count++;
-		if (!k.home_port || !k.peer_port || !k.proto || !k.home_addr || !k.peer_addr)
-			wild++;
+		shapes |= 1u << flow_shape(&k);
 	}
 	free(t->slots);
 	t->slots = slots;
 	t->mask = cap - 1;
 	t->count = count;
-	t->wild = wild;
+	t->shapes = shapes;
 	return (int)count;
 }
 
@@ -80,32 +111,32 @@ static struct ep_flow_ent *flow_find(const struct ep_flowtab *t, const struct mm
 	return NULL;
 }
 
+/* Tuple-space search: one probe per wildcard shape that some entry has,
+ * fewer wildcards first (a shape's bits are the fields it ignores), so
+ * the most specific entry wins and a table of exact keys costs one probe. */
 struct ep_flow_ent *ep_flow_lookup(const struct ep_flowtab *t, const struct mml_flow_key *k)
 {
-	struct mml_flow_key probe = *k;
+	static const uint8_t by_specificity[FLOW_SHAPES] = {
+		0, 1,  2,  4,  8,  16, 3,  5,  6,  9,  10, 12, 17, 18, 20, 24,
+		7, 11, 13, 14, 19, 21, 22, 25, 26, 28, 15, 23, 27, 29, 30, 31,
+	};
 	struct ep_flow_ent *e;
 
 	if (!t->slots || !t->count)
 		return NULL;
-	memset(probe.pad, 0, sizeof(probe.pad));
-	e = flow_find(t, &probe);
-	if (e || !t->wild)
-		return e;
-	probe.peer_port = 0;
-	if ((e = flow_find(t, &probe)))
-		return e;
-	probe.peer_port = k->peer_port;
-	probe.home_port = 0;
-	if ((e = flow_find(t, &probe)))
-		return e;
-	probe.peer_port = 0;
-	if ((e = flow_find(t, &probe)))
-		return e;
-	probe.proto = 0;
-	if ((e = flow_find(t, &probe)))
-		return e;
-	memset(&probe, 0, sizeof(probe));
-	return flow_find(t, &probe);
+	for (uint32_t i = 0; i < FLOW_SHAPES; i++) {
+		uint32_t shape = by_specificity[i];
+		struct mml_flow_key probe = *k;
+
+		if (!(t->shapes & (1u << shape)))
+			continue;
+		memset(probe.pad, 0, sizeof(probe.pad));
+		flow_mask(&probe, shape);
+		e = flow_find(t, &probe);
+		if (e)
+			return e;
+	}
+	return NULL;
 }
 
 uint8_t ep_flow_mode(const struct ep_flowtab *t, const struct mml_flow_key *k,

@@ -21,7 +21,7 @@ struct ep_flowtab {
 	struct ep_flow_ent *slots;
 	uint32_t mask;
 	uint32_t count;
-	uint32_t wild; /* entries with a 0 field: the wildcard probes are needed */
+	uint32_t shapes; /* bit n: some entry has wildcard shape n (tables.c) */
 };
 
 struct ep_bind_ent {
@@ -42,8 +42,10 @@ int ep_flowtab_load(struct ep_flowtab *t, const struct mml_flow_key *keys,
 int ep_flowtab_refresh(struct ep_flowtab *t, int flow_fd);
 void ep_flowtab_free(struct ep_flowtab *t);
 
-/* The most specific entry for the packet's key (maps/ep.h: exact, peer port
- * 0, home port 0, both ports 0, protocol 0 too, the default key), or NULL. */
+/* The most specific entry for the packet's key, or NULL: a 0 field of an
+ * entry (address, port, protocol) matches anything; among matching
+ * entries the one with the fewest 0 fields wins, the all-zero default key
+ * last (maps/ep.h). */
 struct ep_flow_ent *ep_flow_lookup(const struct ep_flowtab *t, const struct mml_flow_key *k);
 
 /* The mode for one packet of the flow: the entry's mode (every_n counting

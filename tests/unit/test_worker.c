@@ -347,6 +347,38 @@ static void flow_lookup_precedence(void **state)
 	ep_flowtab_free(&t);
 }
 
+/* A 0 address matches any address too (docs/endpoints.md's example: one
+ * service of the MH, whatever the peer), and the most specific entry wins. */
+static void flow_lookup_address_wildcards(void **state)
+{
+	struct mml_flow_key keys[3] = {
+		{ be(HOME), 0, 0, 22, 6, { 0 } },
+		{ 0, be(PEER), 0, 0, 0, { 0 } },
+		{ 0 },
+	};
+	struct mml_flow flows[3] = {
+		{ MML_MODE_ESP, 0, 0, 0 },
+		{ MML_MODE_PLAIN, 0, 0, 0 },
+		{ MML_MODE_MLESP, 0, 0, 0 },
+	};
+	struct mml_binding b = { .spi_out = { 0, 0x10, 0x20 } };
+	struct mml_flow_key k = { be(HOME), be(PEER + 7), 40000, 22, 6, { 0 } };
+	struct ep_flowtab t = { 0 };
+	uint32_t spi;
+
+	assert_int_equal(ep_flowtab_load(&t, keys, flows, 3), 3);
+	assert_int_equal(ep_flow_mode(&t, &k, &b, &spi), MML_MODE_ESP);
+	assert_int_equal(spi, 0x10);
+	k.peer_addr = be(PEER); /* the service entry is more specific than the peer's */
+	assert_int_equal(ep_flow_mode(&t, &k, &b, &spi), MML_MODE_ESP);
+	k.peer_port = 23; /* not the service: the peer's entry */
+	assert_int_equal(ep_flow_mode(&t, &k, &b, &spi), MML_MODE_PLAIN);
+	k.peer_addr = be(PEER + 7); /* neither: the default key */
+	assert_int_equal(ep_flow_mode(&t, &k, &b, &spi), MML_MODE_MLESP);
+	assert_int_equal(spi, 0x20);
+	ep_flowtab_free(&t);
+}
+
 /* ---------------------------------------------------------------- proto */
 
 static void roundtrip_every_mode(void **state)
@@ -742,6 +774,7 @@ int main(void)
 		cmocka_unit_test(sequence_hard_limit),
 		cmocka_unit_test(sequence_resumes_above_persisted_mark),
 		cmocka_unit_test(flow_lookup_precedence),
+		cmocka_unit_test(flow_lookup_address_wildcards),
 		cmocka_unit_test(roundtrip_every_mode),
 		cmocka_unit_test(bad_input_dropped_and_counted),
 		cmocka_unit_test(malformed_trailer),
