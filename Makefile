@@ -2,7 +2,7 @@
 #
 #   make            build everything into $(BUILD)/ (installs missing Debian packages first)
 #   make test       build, then run every test suite (unit, vectors, BPF, netns)
-#   make demo       the namespace test bed, a real transfer, a summary
+#   make demo       the namespace test bed, real transfers (plain, the product, SNOOP), a summary
 #   make help       all targets
 #
 # Each directory adds its sources through a module.mk fragment (see mk/rules.mk

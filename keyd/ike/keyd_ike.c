@@ -446,10 +446,15 @@ static void on_binding(void *arg, uint32_t home, uint32_t coa)
 			return;
 		}
 		*mb = (struct mobile){ .used = true, .home = home, .t_bound = loop_now() };
-	} else if (mb->fa_with_keys) {
-		/* Handoff: the old FA loses the keys, the new one gets them. */
-		revoke_at_fa(m, mb, mb->fa_with_keys);
-		mb->fa_with_keys = 0;
+	} else {
+		/* A new care-of address: its initialisation is timed from now. */
+		mb->t_bound = loop_now();
+		mb->t_done = 0;
+		if (mb->fa_with_keys) {
+			/* Handoff: the old FA loses the keys, the new one gets them. */
+			revoke_at_fa(m, mb, mb->fa_with_keys);
+			mb->fa_with_keys = 0;
+		}
 	}
 	mb->coa = coa;
 	ike_bypass(m, home, m->ecfg.local_addr, true);

@@ -137,16 +137,26 @@ wait_registered() {
 	return 1
 }
 
-# mip_setup [bed up options]: bed, data plane, daemons; MH registered via FA1.
-mip_setup() {
+# mip_bed_ha NAME [bed up options]: PREFIX, TMP (/tmp/NAME.XXXXXX), the bed
+# (--routing none), the HA's XDP steering on both sides and its worker (it
+# tunnels the downlink, and routes each home address into its TUN device so
+# that what the HA itself sends to an MH is tunnelled too). Also used by
+# tests/ike/bed-lib.sh.
+mip_bed_ha() {
+	local name=$1
+	shift
 	PREFIX=$("$BED" new-prefix)
-	TMP=$(mktemp -d /tmp/mip-bed.XXXXXX)
+	TMP=$(mktemp -d "/tmp/$name.XXXXXX")
 	"$BED" -p "$PREFIX" up --routing none "$@" >"$TMP/bed.log" 2>&1 ||
 		{ cat "$TMP/bed.log"; echo "the test bed did not come up"; return 1; }
-	# HA: XDP steering on both sides, the worker tunnels plaintext downlink.
 	ctl ha ha attach addr $HA_ADDR cn eth0 fa to-fa1,to-fa2 || return 1
 	bg_x ha "$BUILD/mmlworker" --role ha --node "$PREFIX-ha" --port eth0 --port to-fa1 \
 		--port to-fa2 --tun mml0 >"$TMP/worker-ha.log" 2>&1
+}
+
+# mip_setup [bed up options]: bed, data plane, daemons; MH registered via FA1.
+mip_setup() {
+	mip_bed_ha mip-bed "$@" || return 1
 	# FA1, FA2: decapsulation and reverse tunnel in XDP.
 	local n coa wl
 	for n in 1 2; do

@@ -1,14 +1,27 @@
 #!/usr/bin/env bash
-# make demo: bring the test bed up, send a file CN -> MH over the emulated
-# 2 Mbit/s wireless link with bit errors (plain kernel forwarding for now),
-# hand the MH over to FA2 and send again; then, on a second bed with the
-# Mobile IP tunnel and the paper's TCP, send at BER 1/64K with SNOOP at the FA
-# and without; print a summary, tear down.
-# Ctrl-C or any failure also tears the bed down.
+# make demo: three beds, one after the other (tests/netns/bed.sh), each with
+# real transfers, and a printed summary:
+#   1. plain kernel forwarding: a file CN -> MH over the emulated 2 Mbit/s
+#      wireless link with bit errors, a handoff to FA2, the file again;
+#   2. the product, Mobile IP + ML-IKE + ML-ESP (tests/ike/bed-lib.sh, as
+#      the ike-bed suite): mmlkeyd on HA, FA1, FA2 and MH, the endpoint
+#      workers, the FAs' XDP programs. The MH registers through FA1, the HA
+#      runs ML-IKE and the CSAs land on MH, HA and FA1 (zone 1 only);
+#      4 MiB CN -> MH in ML-ESP mode, FA1 verifying zone 1 of every packet;
+#      a handoff moves zone 1 to FA2 and revokes FA1; 4 MiB again through
+#      FA2; the deregistration removes every CSA. The wireless links run at
+#      10 Mbit/s here (BER as in 1) so that each transfer takes a few
+#      seconds: at the paper's 2 Mbit/s, 4 MiB take 17 s;
+#   3. SNOOP at the FA: the Mobile IP tunnel and the paper's TCP at BER
+#      1/64K with SNOOP and without.
+# Exit status 0 only when every sha256 matches and the product's chain
+# completes. Ctrl-C or any failure also tears the beds down. About 70 s.
 #
-#   tests/netns/demo.sh [BYTES] [BER]      defaults: 1 MiB, 1/256K
+#   tests/netns/demo.sh [BYTES] [BER]      defaults: 1 MiB, 1/256K (part 1 and 2)
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
+# shellcheck source=../ike/bed-lib.sh
+source "$TOP/tests/ike/bed-lib.sh"
 need_root
 
 BYTES=${1:-1048576}
@@ -16,6 +29,8 @@ BER=${2:-1/256K}
 MH=10.1.0.10
 
 SNOOP_BYTES=262144
+PRODUCT_BYTES=$((4 * 1024 * 1024))
+PRODUCT_KBIT=10000
 
 # transfer PORT SEED: one CN -> MH transfer; prints the receiver's line
 # followed by "sent_sha256=..." of the sender.
@@ -50,6 +65,118 @@ report() {
 	fi
 }
 
+# ---------------------------------------------------- part 2: the product
+# Its summary lines collect in PRODUCT; a broken link of the chain ends the
+# part (product_fail prints why and the daemons' last log lines).
+PRODUCT=""
+psay() { PRODUCT+="  $*"$'\n'; }
+product_fail() {
+	echo "demo: FAILED: $*"
+	psay "FAILED: $*"
+	tail -n 15 "$TMP"/keyd-*.log "$TMP"/worker-*.log 2>/dev/null
+	return 1
+}
+alg_name() { case $1 in 0) echo null ;; 1) echo chacha20poly1305 ;; 2) echo aes256gcm16 ;; *) echo "alg $1" ;; esac; }
+last_init_ms() { sed -n 's/.*ML-IKE initialisation of .* done in \([0-9.]*\) ms.*/\1/p' "$TMP/keyd-ha.log" | tail -1; }
+
+# product_transfer FA OTHER_FA: PRODUCT_BYTES CN -> MH through FA; the
+# goodput, the sha256, and FA's zone-1 verification against what the
+# endpoints sent in ML-ESP mode.
+product_transfer() {
+	local fa=$1 other=$2 s r secs ha0 mh0 fa0 bt0 ot0 lost0 ha mh fwd bt ot lost
+	ha0=$(counter ha ep_encap_mlesp) mh0=$(counter mh ep_encap_mlesp)
+	fa0=$(counter "$fa" fwd_mlesp) bt0=$(counter "$fa" drop_bad_tag) ot0=$(counter "$other" fwd_mlesp)
+	lost0=$("$BED" -p "$PREFIX" stats "$fa" up | field lost_frames)
+	ike_transfer "$PRODUCT_BYTES"
+	s=$XFER_SENT r=$XFER_RCVD secs=$XFER_SECS
+	ha=$(($(counter ha ep_encap_mlesp) - ha0)) mh=$(($(counter mh ep_encap_mlesp) - mh0))
+	fwd=$(($(counter "$fa" fwd_mlesp) - fa0)) bt=$(($(counter "$fa" drop_bad_tag) - bt0))
+	ot=$(($(counter "$other" fwd_mlesp) - ot0))
+	lost=$(($("$BED" -p "$PREFIX" stats "$fa" up | field lost_frames) - lost0))
+	psay "$(awk -v f="$fa" -v b="$PRODUCT_BYTES" -v s="$secs" 'BEGIN {
+		printf "via %s in ML-ESP mode: %d bytes in %.2f s = %.3f Mbit/s goodput", f, b, s, s ? b * 8 / s / 1e6 : 0 }')"
+	if ike_sha_ok "$s" "$r"; then
+		psay "sha256 match: $s"
+	else
+		psay "sha256 MISMATCH: sent $s, received $r"
+		DEMO_OK=0
+	fi
+	psay "$fa verified zone 1 of $fwd ML-ESP packets = $((fwd - mh + lost)) downlink (the HA sent $ha" \
+		"in ML-ESP mode) + $((mh - lost)) uplink (the MH sent $mh, $lost frames lost on the air);" \
+		"bad zone-1 tags: $bt; through $other: $ot"
+	[[ $ha -gt 0 && $fwd -ge $ha && $bt -eq 0 && $ot -eq 0 ]] ||
+		product_fail "$fa did not verify zone 1 of every ML-ESP packet the HA sent"
+}
+
+product() {
+	local reg init spis z1 z2
+	mip_can_run || product_fail "$MIP_WHY" || return
+	[[ $FA_ATTACH == mmlctl ]] || product_fail "needs mmlctl fa attach" || return
+	ike_setup --rate "$PRODUCT_KBIT" --ber "$BER" || product_fail "setup" || return
+	echo "demo: bed $PREFIX is up: workers at HA and MH, XDP at FA1 and FA2, mmlkeyd on HA, FA1, FA2"
+	echo "demo: mmlkeyd starts on the MH: Mobile IP registration through FA1, ML-IKE ..."
+	ike_mh_start || product_fail "mmlkeyd on the MH" || return
+	wait_init 1 || product_fail "ML-IKE initialisation did not complete" || return
+	wait_registered "$FA1_WL" 5 || product_fail "the MH is not registered through FA1" || return
+	reg=$(mip_json mh show 'd["history"][-1]["registration_us"] / 1e3')
+	psay "$(printf 'the MH registered through FA1 in %.2f ms (agent solicitation -> registration reply)' "$reg")"
+	psay "ML-IKE initialisation done in $(last_init_ms) ms (HA: binding -> FA1 acknowledged the zone-1 keys):" \
+		"IKE SAs HA-MH and HA-FA1, MLIKE_AUTH_SA, KEY_DISTRIBUTE; $(ike_json ha 'd["counters"]["sa_up"]') IKE SAs up at the HA"
+	psay "HA processing of each exchange: $(ike_json ha '", ".join("%s %.0f us" % (x.upper(),
+		d["processing"][x]["response_us"]) for x in ("ike_sa_init", "ike_auth", "mlike_auth_sa", "key_distribute"))')"
+	spis=$(ike_json ha '"out %08x, in %08x" % (d["mobiles"][0]["spi_out"], d["mobiles"][0]["spi_in"])')
+	read -r _ _ z1 z2 _ <<<"$(csas ha | head -1)"
+	ike_ep_keys_match || product_fail "MH and HA do not hold the same CSAs" || return
+	ike_fa_zone1_only fa1 || product_fail "FA1 does not hold exactly zone 1 of the CSAs" || return
+	ike_fa_no_zone2_key fa1 || product_fail "a zone-2 key byte string in FA1's maps" || return
+	psay "CSA pair ($spis; zone 1 $(alg_name "$z1"), zone 2 $(alg_name "$z2")): MH and HA hold both zones;" \
+		"FA1 zone 1 only (null zone 2; no zone-2 key byte string in its $(find "/sys/fs/bpf/mmlipsec/$PREFIX-fa1" -maxdepth 1 -type f | wc -l) pinned maps)"
+	echo "demo: FA1 holds zone 1 only; sending $PRODUCT_BYTES bytes CN -> MH through FA1 in ML-ESP mode ..."
+	product_transfer fa1 fa2 || return
+	echo "demo: handing the MH over to FA2 ..."
+	"$BED" -p "$PREFIX" handoff fa2 >"$TMP/handoff.log" 2>&1 || product_fail "bed handoff" || return
+	wait_registered "$FA2_WL" 5 || product_fail "the MH did not register through FA2" || return
+	wait_init 2 || product_fail "no ML-IKE key distribution to FA2" || return
+	ike_wait_moved fa2 fa1 || product_fail "zone 1 did not move from FA1 to FA2" || return
+	ike_fa_zone1_only fa2 || product_fail "FA2 does not hold exactly zone 1 of the CSAs" || return
+	ike_fa_no_zone2_key fa2 || product_fail "a zone-2 key byte string in FA2's maps" || return
+	reg=$(mip_json mh show 'd["history"][-1]["since_link_up_us"] / 1e3')
+	init=$(last_init_ms)
+	psay "$(printf 'handoff: the MH registered through FA2 %.2f ms after its link came up;' "$reg")" \
+		"FA2 acknowledged zone 1 $init ms after the new binding (IKE SA HA-FA2, KEY_DISTRIBUTE)"
+	psay "FA1 revoked: no CSA left in its mml_csa; FA2 holds zone 1 only (null zone 2, no zone-2 key byte string)"
+	echo "demo: FA2 holds zone 1, FA1 none; sending $PRODUCT_BYTES bytes again, through FA2 ..."
+	product_transfer fa2 fa1 || return
+	echo "demo: the MH deregisters ..."
+	ike_mh_stop
+	ike_wait_gone || product_fail "CSAs left after the deregistration" || return
+	grep -q "binding $HOME_ADDR deregistered" "$TMP/keyd-ha.log" ||
+		product_fail "the HA did not drop the binding" || return
+	psay "deregistration: the HA dropped the binding; no CSA left on HA, MH, FA1 or FA2" \
+		"(HA: $(ike_json ha 'd["csas_installed"]') CSAs installed, $(ike_json ha 'd["csas_removed"]') removed)"
+}
+
+# Daemons, workers and the bed go; anything left of them is a failure. A
+# signal that a command substitution's subshell sees kills that subshell by
+# the same signal, so that the shell itself cleans up, once.
+on_signal() { # SIGNAL STATUS
+	if [[ $BASHPID != "$$" ]]; then
+		trap - "$1"
+		kill -s "$1" "$BASHPID"
+	fi
+	exit "$2"
+}
+product_down() {
+	local p=${PREFIX:-} left
+	[[ $BASHPID == "$$" ]] || return 0
+	trap - EXIT INT TERM
+	mip_cleanup
+	PIDS=() KEYD_PID=() PREFIX="" TMP=""
+	[[ -n $p ]] || return 0
+	left=$(bed_leftovers "$p")
+	[[ -z $left ]] || { psay "cleanup: left$left"; DEMO_OK=0; }
+}
+
 DEMO_OK=1
 echo "demo: bringing the test bed up (CN - wan - HA - FA1/FA2 - air - MH; 2 Mbit/s, BER $BER)"
 bed_start --ber "$BER" || exit 1
@@ -63,7 +190,13 @@ SECOND=$(transfer 7002 2)
 REPORT=$(report fa1 "$FIRST"; report fa2 "$SECOND")
 grep -q MISMATCH <<<"$REPORT" && DEMO_OK=0
 bed_stop >/dev/null
-echo "demo: SNOOP at FA1: a second bed (Mobile IP tunnel HA -> FA1, paper TCP, 100 ms WAN delay each way, BER 1/64K) ..."
+echo "demo: the product, Mobile IP + ML-IKE + ML-ESP: a second bed (${PRODUCT_KBIT} kbit/s wireless links, BER $BER) ..."
+trap product_down EXIT
+trap 'on_signal INT 130' INT
+trap 'on_signal TERM 143' TERM
+product || DEMO_OK=0
+product_down
+echo "demo: SNOOP at FA1: a third bed (Mobile IP tunnel HA -> FA1, paper TCP, 100 ms WAN delay each way, BER 1/64K) ..."
 # shellcheck source=../../experiments/lib/tunnel.sh
 source "$TOP/experiments/lib/tunnel.sh"
 bed_start --profile paper --routing none --delay 100 --ber 1/64K || exit 1
@@ -80,6 +213,9 @@ tunnel_teardown
 echo
 echo "summary (TCP Reno with today's loss recovery, plain kernel forwarding, 2 Mbit/s wireless link, BER $BER both ways):"
 echo "$REPORT"
+echo "the product, Mobile IP + ML-IKE + ML-ESP ($PRODUCT_KBIT kbit/s wireless links, BER $BER both ways):"
+printf '%s' "$PRODUCT"
+echo "SNOOP (the Mobile IP tunnel in plaintext, the paper's TCP, 2 Mbit/s wireless link, 100 ms WAN delay each way):"
 ok_on=$([[ $(field sha256 <<<"$SNOOP_ON") == "$(field sent_sha256 <<<"$SNOOP_ON")" ]] && echo ok || echo MISMATCH)
 ok_off=$([[ $(field sha256 <<<"$SNOOP_OFF") == "$(field sent_sha256 <<<"$SNOOP_OFF")" ]] && echo ok || echo MISMATCH)
 [[ $ok_on == ok && $ok_off == ok ]] || DEMO_OK=0
@@ -89,5 +225,10 @@ awk -v on="$(field goodput_bps <<<"$SNOOP_ON")" -v off="$(field goodput_bps <<<"
 	printf "                                     %.3f Mbit/s without (sha256 %s): %.1fx\n", off / 1e6, s2, off ? on / off : 0 }'
 echo
 bed_stop >/dev/null
-echo "demo: bed $MMLB_PREFIX removed"
-[[ $DEMO_OK == 1 ]]
+echo "demo: bed $MMLB_PREFIX removed; $SECONDS s"
+if [[ $DEMO_OK == 1 ]]; then
+	echo "demo: OK"
+else
+	echo "demo: FAILED (see above)"
+	exit 1
+fi
