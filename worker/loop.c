@@ -15,6 +15,11 @@
 #include "worker/worker.h"
 
 #define EP_REFRESH_NS 1000000000ull /* full reload even without a gen bump */
+/* An idle thread still looks at mml_gen this often: a new binding's route
+ * into the TUN device must exist before the HA's own first packet to the
+ * MH (ML-IKE's IKE_SA_INIT right after the registration), and the map
+ * cannot wake a poll(). 200 wake-ups a second cost nothing measurable. */
+#define EP_IDLE_POLL_MS 5
 #define EP_HOP_RETRY_NS 100000000ull
 
 static uint64_t now_ns(void)
@@ -345,7 +350,7 @@ void *ep_thread_main(void *arg)
 	t->next_refresh_ns = now_ns() + EP_REFRESH_NS;
 
 	while (!atomic_load_explicit(&n->stop, memory_order_relaxed)) {
-		if (!busy && poll(pfd, (nfds_t)np, 100) < 0 && errno != EINTR)
+		if (!busy && poll(pfd, (nfds_t)np, EP_IDLE_POLL_MS) < 0 && errno != EINTR)
 			break;
 		maybe_refresh(t);
 		count_reservations(t);
