@@ -33,6 +33,12 @@ PROFILE=quick CONFIGS=reno TCP=paper TS=off RUNS="" BYTES="" DELAY=100 OUT="" PA
 ARGS=("$@")
 BERS="0 1/8M 1/4M 1/2M 1/1M 1/512K 1/256K 1/128K 1/64K"
 MH=10.1.0.10
+# A transfer fails only when TCP itself gives up: without SACK or
+# timestamps, Linux keeps the backed-off RTO until a segment that was sent
+# once is acknowledged (Karn), so at 1/64K a go-back-N recovery that loses
+# a few retransmissions stalls for minutes (RTO up to 120 s). The idle
+# timeout must outlast that: tcp_retries2 = 15 gives up after ~925 s.
+IDLE_S=1000
 
 usage() {
 	sed -n '5,8p' "$0" | sed 's/^# \{0,1\}//'
@@ -90,8 +96,8 @@ run_one() {
 	read -r fd0 ld0 < <(link_counts down)
 	read -r fu0 lu0 < <(link_counts up)
 	rx=$(mktemp)
-	bg_on mh "$BUILD/mml-xfer" recv -p "$port" -t 120 >"$rx"
-	sent=$(on cn "$BUILD/mml-xfer" send -c $MH -p "$port" -n "$BYTES" -s "$run" -t 120 | field sha256)
+	bg_on mh "$BUILD/mml-xfer" recv -p "$port" -t $IDLE_S >"$rx"
+	sent=$(on cn "$BUILD/mml-xfer" send -c $MH -p "$port" -n "$BYTES" -s "$run" -t $IDLE_S | field sha256)
 	wait "${BG_PIDS[-1]}"
 	BG_PIDS=()
 	read -r fd1 ld1 < <(link_counts down)
@@ -133,14 +139,17 @@ make_table() {
 	awk -F, 'NR > 1 {
 		k = $1 SUBSEP $5
 		if (!($1 in ci)) ci[$1] = ++nc
-		if (!(k in n)) { order[++m] = k; cfg[k] = $1; lab[k] = $5; val[k] = $6 }
+		if (!(k in n)) { order[++m] = k; cfg[k] = $1; lab[k] = $5; val[k] = $6; n[k] = 0 }
+		if ($10 == "") { failed[k]++; next }
 		n[k]++; s[k] += $10 / 1e6; ss[k] += ($10 / 1e6) ^ 2; bad[k] += ($11 != 1) }
 	END {
 		for (i = 1; i <= m; i++) {
-			k = order[i]; mean = s[k] / n[k]
+			k = order[i]; mean = n[k] ? s[k] / n[k] : 0
 			var = n[k] > 1 ? (ss[k] - n[k] * mean * mean) / (n[k] - 1) : 0
+			note = bad[k] ? bad[k] " mismatch" : "ok"
+			if (failed[k]) note = note ", " failed[k] " failed (left out)"
 			printf "%d %s | %s | %s | %d | %.3f | %.3f | %s |\n", ci[cfg[k]], val[k], cfg[k],
-				lab[k], n[k], mean, sqrt(var > 0 ? var : 0), bad[k] ? bad[k] " mismatch" : "ok" } }' "$CSV" |
+				lab[k], n[k], mean, sqrt(var > 0 ? var : 0), note } }' "$CSV" |
 		sort -k1,1n -k2,2g | cut -d' ' -f3-
 }
 
@@ -148,7 +157,7 @@ make_plot() {
 	local config series="" dat
 	for config in "${CONFIG_LIST[@]}"; do
 		dat=$OUT/$config.dat
-		awk -F, -v c="$config" 'NR > 1 && $1 == c {
+		awk -F, -v c="$config" 'NR > 1 && $1 == c && $10 != "" {
 			if (!($5 in n)) { order[++m] = $5; val[$5] = $6 }
 			n[$5]++; s[$5] += $10 / 1e6; ss[$5] += ($10 / 1e6) ^ 2 }
 			END { for (i = 1; i <= m; i++) { k = order[i]; mean = s[k] / n[k]

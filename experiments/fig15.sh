@@ -68,9 +68,9 @@ run_config() {
 	bg_on cn tshark -q -i eth0 -s 96 -f "tcp and src host 10.0.1.1 and port $port" -w "$cap"
 	bg_on cn bash -c "$SAMPLER" >"$OUT/$config.cwnd.raw"
 	sleep 2
-	bg_on mh "$BUILD/mml-xfer" recv -p "$port" -t 120 >"$rx"
+	bg_on mh "$BUILD/mml-xfer" recv -p "$port" -t 1000 >"$rx"
 	t0=$(date +%s.%N)
-	on cn "$BUILD/mml-xfer" send -c $MH -p "$port" -n "$BYTES" -s 1 -t 120 >/dev/null
+	on cn "$BUILD/mml-xfer" send -c $MH -p "$port" -n "$BYTES" -s 1 -t 1000 >/dev/null
 	sleep 1
 	stop_bg
 	progress "$config: $(awk -v b="$(field goodput_bps <"$rx")" 'BEGIN { printf "%.3f Mbit/s", b / 1e6 }')"

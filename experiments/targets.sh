@@ -10,7 +10,7 @@
 #   experiments/targets.sh OUT/results.csv
 set -uo pipefail
 [[ $# -eq 1 && -f $1 ]] || { echo "usage: $0 results.csv" >&2; exit 2; }
-awk -F, 'NR > 1 { k = $1 SUBSEP $5; s[k] += $10; n[k]++; if (!($5 in seen)) { seen[$5] = 1; bers[++nb] = $5 } }
+awk -F, 'NR > 1 && $10 != "" { k = $1 SUBSEP $5; s[k] += $10; n[k]++; if (!($5 in seen)) { seen[$5] = 1; bers[++nb] = $5 } }
 function m(c, b,   k) { k = c SUBSEP b; return n[k] ? s[k] / n[k] : -1 }
 function verdict(ok) { return ok ? "met" : "NOT met" }
 END {
