@@ -37,8 +37,10 @@ PRODUCT_KBIT=10000
 transfer() {
 	local port=$1 seed=$2 rx sent
 	rx=$(mktemp)
-	bg_on mh "$BUILD/mml-xfer" recv -p "$port" -t 60 >"$rx"
-	sent=$(on cn "$BUILD/mml-xfer" send -c $MH -p "$port" -n "$BYTES" -s "$seed" -t 60 | field sha256)
+	# Generous idle timeouts: without SNOOP at 1/64K the paper's TCP can
+	# sit in a backed-off RTO for minutes (experiments/fig14.sh).
+	bg_on mh "$BUILD/mml-xfer" recv -p "$port" -t 600 >"$rx"
+	sent=$(on cn "$BUILD/mml-xfer" send -c $MH -p "$port" -n "$BYTES" -s "$seed" -t 600 | field sha256)
 	wait "${BG_PIDS[-1]}"
 	BG_PIDS=()
 	echo "$(cat "$rx") sent_sha256=${sent:-none}"

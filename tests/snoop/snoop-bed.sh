@@ -100,10 +100,13 @@ port=7100
 # transfer: CN -> MH, BYTES; prints "goodput_bps sent_sha received_sha".
 transfer() {
 	port=$((port + 1))
-	x mh timeout 300 "$BUILD/mml-xfer" recv -p $port -t 60 >"$TMP/recv.out" 2>&1 &
+	# Idle timeouts above TCP's own: without SACK and timestamps a lost
+	# retransmission during go-back-N recovery keeps the RTO backed off
+	# (Karn), and at 1/64K the transfer without SNOOP can stall for minutes.
+	x mh timeout 900 "$BUILD/mml-xfer" recv -p $port -t 600 >"$TMP/recv.out" 2>&1 &
 	local rpid=$!
-	x cn timeout 300 "$BUILD/mml-xfer" send -c $HOME_ADDR -p $port -n "$BYTES" -s $port -R 5 \
-		-t 60 >"$TMP/send.out" 2>&1
+	x cn timeout 900 "$BUILD/mml-xfer" send -c $HOME_ADDR -p $port -n "$BYTES" -s $port -R 5 \
+		-t 600 >"$TMP/send.out" 2>&1
 	wait $rpid
 	echo "$(grep -o 'goodput_bps=[0-9]*' "$TMP/recv.out" | cut -d= -f2) \
 $(grep -o 'sha256=[0-9a-f]*' "$TMP/send.out" | cut -d= -f2) \
