@@ -33,7 +33,7 @@ for suite in "$@"; do
 	# Suites that stop at their first failure print no tally of their own:
 	# give them one, so every suite ends with cmocka's summary or a line
 	# "N passed, M failed".
-	if ! tail -n 3 "$log" | grep -qE '[0-9]+ passed, [0-9]+ failed|\[  (PASSED|FAILED)  \]'; then
+	if ! tail -n 10 "$log" | grep -qE '[0-9]+ passed, [0-9]+ failed|\[  (PASSED|FAILED)  \]'; then
 		[[ $rc -eq 0 ]] && tally="1 passed, 0 failed" || tally="0 passed, 1 failed"
 		[[ $rc -eq 77 ]] && tally="0 passed, 0 failed (skipped)"
 		echo "$name: $tally (the suite's exit status)" | tee -a "$log"

@@ -43,7 +43,7 @@ done
 PREFIX=$("$BED" new-prefix)
 TMP=$(mktemp -d /tmp/ep-bed.XXXXXX)
 PIDS=()
-pass=0 fail=0
+. "$(dirname "${BASH_SOURCE[0]}")/../check.sh" # ok, bad, check, has; pass, fail
 
 cleanup() {
 	local pid
@@ -66,19 +66,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-ok() {
-	pass=$((pass + 1))
-	echo "PASS $*"
-}
-bad() {
-	fail=$((fail + 1))
-	echo "FAIL $*"
-}
-check() { # check DESCRIPTION COMMAND...
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else bad "$what"; fi
-}
 
 # ---------------------------------------------------------------- set up
 

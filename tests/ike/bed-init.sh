@@ -37,26 +37,13 @@ if ! mip_can_run; then
 	exit 77
 fi
 [[ $FA_ATTACH == mmlctl ]] || { echo "ike-bed: skipped: needs mmlctl fa attach"; exit 77; }
-pass=0 fail=0
+. "$(dirname "${BASH_SOURCE[0]}")/../check.sh" # ok, bad, check, has; pass, fail
 keep_logs() {
 	[[ ${KEEP:-0} == 1 && -n ${TMP:-} ]] && cp -r "$TMP" /tmp/ike-bed-kept && echo "ike-bed: logs in /tmp/ike-bed-kept"
 	mip_cleanup
 }
 trap keep_logs EXIT
 trap 'exit 130' INT TERM
-ok() {
-	pass=$((pass + 1))
-	echo "PASS $*"
-}
-bad() {
-	fail=$((fail + 1))
-	echo "FAIL $*"
-}
-check() {
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else bad "$what"; fi
-}
 die() {
 	echo "ike-bed: $*"
 	tail -n 30 "$TMP"/keyd-*.log "$TMP"/worker-*.log 2>/dev/null

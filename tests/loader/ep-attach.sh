@@ -14,7 +14,7 @@ BUILD=${BUILD:-build}
 ns="mmlt-ep-$$" ns2="mmlt-ep2-$$"
 ha="mmlt-ha-$$" mh="mmlt-mh-$$" other="mmlt-oth-$$"
 root=/sys/fs/bpf/mmlipsec
-pass=0 fail=0
+. "$(dirname "${BASH_SOURCE[0]}")/../check.sh" # ok, bad, check, has; pass, fail
 
 cleanup() {
 	ip netns del "$ns" 2>/dev/null
@@ -23,13 +23,6 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-ok() { pass=$((pass + 1)); echo "PASS $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1"; }
-check() { # DESCRIPTION CMD...
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else bad "$what"; fi
-}
 # nsenter keeps our mount namespace: bpffs pins stay visible.
 in_ns() { nsenter --net="/run/netns/$ns" "$@"; }
 ctl() { # NODE ARGS...

@@ -10,7 +10,7 @@ ns="mmlt-fa-$$"
 node="mmlt-fa-$$"
 dir="/sys/fs/bpf/mmlipsec/$node"
 tmp=$(mktemp -d)
-pass=0 fail=0
+. "$(dirname "${BASH_SOURCE[0]}")/../check.sh" # ok, bad, check, has; pass, fail
 
 cleanup() {
 	ip netns del "$ns" 2>/dev/null
@@ -18,16 +18,6 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-ok() { pass=$((pass + 1)); echo "PASS $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1"; }
-# has PATTERN CMD...: the command's output matches. The output is captured
-# first: `cmd | grep -q` fails under pipefail when grep exits early (SIGPIPE).
-has() {
-	local pat=$1 out
-	shift
-	out=$("$@" 2>&1)
-	grep -q -- "$pat" <<<"$out"
-}
 # nsenter keeps our mount namespace: bpffs pins stay visible (ip netns exec
 # would give a private /sys without the shared bpffs).
 in_ns() { nsenter --net="/run/netns/$ns" "$@"; }

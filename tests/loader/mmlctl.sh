@@ -9,21 +9,11 @@ MMLCTL=${MMLCTL:-build/mmlctl}
 node="mmlt-ctl-$$"
 dir="/sys/fs/bpf/mmlipsec/$node"
 tmp=$(mktemp -d)
-pass=0 fail=0
+. "$(dirname "${BASH_SOURCE[0]}")/../check.sh" # ok, bad, check, has; pass, fail
 
 cleanup() { rm -rf "$dir" "$tmp"; }
 trap cleanup EXIT INT TERM
 
-ok() { pass=$((pass + 1)); echo "PASS $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1"; }
-# has PATTERN CMD...: the command's output matches. The output is captured
-# first: `cmd | grep -q` fails under pipefail when grep exits early (SIGPIPE).
-has() {
-	local pat=$1 out
-	shift
-	out=$("$@" 2>&1)
-	grep -q -- "$pat" <<<"$out"
-}
 ctl() { "$MMLCTL" -n "$node" "$@"; }
 # expect_err TEXT CMD...: the command fails and stderr contains TEXT.
 expect_err() {

@@ -15,15 +15,13 @@ done
 id=mmlkc$$
 TMP=$(mktemp -d /tmp/$id.XXXXXX)
 pid=
-pass=0 fail=0
+. "$(dirname "${BASH_SOURCE[0]}")/../check.sh" # ok, bad, check, has; pass, fail
 cleanup() {
 	[[ -n $pid ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 	ip netns del "$id" 2>/dev/null
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
-ok() { pass=$((pass + 1)); echo "PASS $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL $*"; }
 
 # refuses CONFIG-TEXT MODE EXPECTED-MESSAGE
 refuses() {

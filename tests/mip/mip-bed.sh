@@ -27,23 +27,10 @@ if ! mip_can_run; then
 fi
 MIP_LIFETIME=8 # FA1's visitor must expire within the test
 MB10=$((10 * 1024 * 1024))
-pass=0 fail=0
+. "$(dirname "${BASH_SOURCE[0]}")/../check.sh" # ok, bad, check, has; pass, fail
 trap mip_cleanup EXIT
 trap 'exit 130' INT TERM
 
-ok() {
-	pass=$((pass + 1))
-	echo "PASS $*"
-}
-bad() {
-	fail=$((fail + 1))
-	echo "FAIL $*"
-}
-check() {
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else bad "$what"; fi
-}
 # eventually CMD...: true once CMD succeeds within 3 s (the machine is shared).
 eventually() {
 	local i

@@ -54,14 +54,28 @@ bg_x() {
 	PIDS+=($!)
 }
 
+mip_any_alive() {
+	local pid
+	for pid in "${PIDS[@]}" "${KEYD_PID[@]}"; do
+		kill -0 "$pid" 2>/dev/null && return 0
+	done
+	return 1
+}
+
 mip_cleanup() {
 	local pid
 	for pid in "${PIDS[@]}" "${KEYD_PID[@]}"; do
 		kill "$pid" 2>/dev/null
 	done
-	sleep 0.3
+	# A worker under load may need more than a moment to leave; KILL only
+	# then, and reap quietly (no "Killed" job notices after the tally).
+	for _ in $(seq 20); do
+		mip_any_alive || break
+		sleep 0.1
+	done
 	for pid in "${PIDS[@]}" "${KEYD_PID[@]}"; do
 		kill -9 "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
 	done
 	[[ -n ${PREFIX:-} ]] && "$BED" -p "$PREFIX" down >/dev/null 2>&1
 	if [[ -n ${PREFIX:-} ]]; then

@@ -35,7 +35,7 @@ done
 PREFIX=$("$BED" new-prefix)
 TMP=$(mktemp -d /tmp/snoop-bed.XXXXXX)
 PIDS=()
-pass=0 fail=0
+. "$(dirname "${BASH_SOURCE[0]}")/../check.sh" # ok, bad, check, has; pass, fail
 
 cleanup() {
 	local pid
@@ -52,19 +52,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-ok() {
-	pass=$((pass + 1))
-	echo "PASS $*"
-}
-bad() {
-	fail=$((fail + 1))
-	echo "FAIL $*"
-}
-check() {
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else bad "$what"; fi
-}
 
 "$BED" -p "$PREFIX" up --profile paper --delay 100 --routing none >"$TMP/bed.log" 2>&1 || {
 	cat "$TMP/bed.log"
