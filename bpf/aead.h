@@ -92,8 +92,14 @@ static __always_inline int aead_open(struct aead_work *w, const __u32 key[8], __
 	chacha20_block(w->state, w->ks, POLY1305_KEY_LEN / 4);
 	poly1305_init(&w->poly, w->ks);
 
-	/* An empty AAD has no padding either: the MAC starts at block 1. */
+	/* An empty AAD has no padding either: the MAC starts at block 1. An
+	 * AAD of up to 8 bytes (ML-ESP's) leaves half of its block zero. */
 	first = aad_len ? 0 : 1;
+	if (aad_len && aad_len <= 8) {
+		poly1305_block_2words(&w->poly, ((const __u32 *)w->mac)[0],
+				      ((const __u32 *)w->mac)[1]);
+		first = 1;
+	}
 	poly1305_blocks(&w->poly, (const __u32 *)&w->mac[first * POLY1305_BLOCK_LEN],
 			nblocks - first, AEAD_MAC_BLOCKS, 1);
 	poly1305_final(&w->poly, tag);
