@@ -1,12 +1,31 @@
 /* ChaCha20 block function (RFC 8439 section 2.3) for BPF programs.
  *
- * The 16-word state lives in locals so that clang keeps what fits of it in
- * the ten BPF registers; the 10 double rounds are a rolled loop (the verifier
- * walks it 10 times, the JIT emits it once). All arithmetic is 32-bit, which
- * with -mcpu=v3 compiles to ALU32 instructions: no masking after adds. BPF has
- * no rotate instruction: a rotation is mov, lsh, rsh, or. Words are loaded in
- * host order, which is little-endian on every architecture the data plane runs
- * on (x86-64, arm64), as ChaCha20 wants. */
+ * The ten double rounds are a rolled loop (the verifier walks it ten times,
+ * the JIT emits it once) whose body is one double round in inline BPF
+ * assembly, because register allocation decides the speed here and clang's
+ * does not fit BPF's ten registers well: the 16 words need 17 registers with
+ * a temporary, and clang spilled and copied them (~300 instructions a double
+ * round with 63 register moves alone, 324 once inlined into the XDP
+ * program), which cost the FA's zone-1 path ~20 ns a block against this
+ * fixed allocation (docs/fa.md):
+ *
+ *   - rows b (words 4..7) and d (12..15) stay in eight registers for the
+ *     whole block: every step of every quarter round updates one of them;
+ *   - rows a (0..3) and c (8..11) live in memory (the output block, map
+ *     memory), read, added to and written back by the step that updates
+ *     them, with the ninth register as temporary and the tenth pointing to
+ *     the memory: a quarter round  a += b; d ^= a; d <<<= 16;
+ *     c += d; b ^= c; b <<<= 12; ...  becomes four steps of the form
+ *     t = mem; t += x; mem = t; y ^= t; y <<<= n;
+ *   - each step is done for the four quarter rounds of a round in turn, so
+ *     that four independent chains are in flight.
+ *
+ * That is 192 ALU instructions (rotation = mov, rsh, lsh, or: BPF has no
+ * rotate) and 64 memory accesses a double round, no other copies (clang adds
+ * 16 stack accesses around the asm statement, for rows b and d). All
+ * arithmetic is ALU32 (the "w" registers: no masking after adds). Words are
+ * in host order, which is little-endian on every architecture the data plane
+ * runs on (x86-64, arm64), as ChaCha20 wants. */
 #ifndef MML_BPF_CHACHA20_H
 #define MML_BPF_CHACHA20_H
 
@@ -17,41 +36,43 @@
 #define CHACHA20_BLOCK_WORDS 16
 #define CHACHA20_BLOCK_LEN 64
 
-/* Rounds per loop iteration, 2 (one double round, rolled) by default; 4 or 10
- * unroll the loop further (bench/ compares them). */
-#ifndef CHACHA20_ROUNDS_PER_ITER
-#define CHACHA20_ROUNDS_PER_ITER 2
-#endif
+#define CHACHA20_STR_(x) #x
+#define CHACHA20_STR(x) CHACHA20_STR_(x)
 
-#define CHACHA20_ROTL(v, n) (((v) << (n)) | ((v) >> (32 - (n))))
+/* One step of a quarter round: the memory word at byte offset off (row a or
+ * c) += register x, then register y ^= it and y <<<= n. (Kept as written:
+ * clang-format would break the instructions apart.) */
+/* clang-format off */
+#define CHACHA20_STEP(off, x, y, n)                             \
+	"%[t] = *(u32 *)(%[p] + " CHACHA20_STR(off) ")\n\t"     \
+	"%[t] += %[" x "]\n\t"                                  \
+	"*(u32 *)(%[p] + " CHACHA20_STR(off) ") = %[t]\n\t"     \
+	"%[" y "] ^= %[t]\n\t"                                  \
+	"%[t] = %[" y "]\n\t"                                   \
+	"%[t] >>= " CHACHA20_STR(32 - n) "\n\t"                 \
+	"%[" y "] <<= " CHACHA20_STR(n) "\n\t"                  \
+	"%[" y "] |= %[t]\n\t"
+/* clang-format on */
 
-#define CHACHA20_QR(a, b, c, d)           \
-	do {                              \
-		a += b;                   \
-		d ^= a;                   \
-		d = CHACHA20_ROTL(d, 16); \
-		c += d;                   \
-		b ^= c;                   \
-		b = CHACHA20_ROTL(b, 12); \
-		a += b;                   \
-		d ^= a;                   \
-		d = CHACHA20_ROTL(d, 8);  \
-		c += d;                   \
-		b ^= c;                   \
-		b = CHACHA20_ROTL(b, 7);  \
-	} while (0)
-
-#define CHACHA20_DOUBLE_ROUND()                \
-	do {                                   \
-		CHACHA20_QR(x0, x4, x8, x12);  \
-		CHACHA20_QR(x1, x5, x9, x13);  \
-		CHACHA20_QR(x2, x6, x10, x14); \
-		CHACHA20_QR(x3, x7, x11, x15); \
-		CHACHA20_QR(x0, x5, x10, x15); \
-		CHACHA20_QR(x1, x6, x11, x12); \
-		CHACHA20_QR(x2, x7, x8, x13);  \
-		CHACHA20_QR(x3, x4, x9, x14);  \
-	} while (0)
+/* Four quarter rounds (a_i, b_i, c_i, d_i): a_i, c_i are byte offsets of
+ * words in memory, b_i, d_i operand names; step by step across the four. */
+#define CHACHA20_ROUND(a0, b0, c0, d0, a1, b1, c1, d1, a2, b2, c2, d2, a3, b3, c3, d3) \
+	CHACHA20_STEP(a0, b0, d0, 16)                                                  \
+	CHACHA20_STEP(a1, b1, d1, 16)                                                  \
+	CHACHA20_STEP(a2, b2, d2, 16)                                                  \
+	CHACHA20_STEP(a3, b3, d3, 16)                                                  \
+	CHACHA20_STEP(c0, d0, b0, 12)                                                  \
+	CHACHA20_STEP(c1, d1, b1, 12)                                                  \
+	CHACHA20_STEP(c2, d2, b2, 12)                                                  \
+	CHACHA20_STEP(c3, d3, b3, 12)                                                  \
+	CHACHA20_STEP(a0, b0, d0, 8)                                                   \
+	CHACHA20_STEP(a1, b1, d1, 8)                                                   \
+	CHACHA20_STEP(a2, b2, d2, 8)                                                   \
+	CHACHA20_STEP(a3, b3, d3, 8)                                                   \
+	CHACHA20_STEP(c0, d0, b0, 7)                                                   \
+	CHACHA20_STEP(c1, d1, b1, 7)                                                   \
+	CHACHA20_STEP(c2, d2, b2, 7)                                                   \
+	CHACHA20_STEP(c3, d3, b3, 7)
 
 /* The input state of RFC 8439 section 2.3: constants, key, counter, nonce. */
 static __always_inline void chacha20_init(__u32 state[CHACHA20_BLOCK_WORDS], const __u32 key[8],
@@ -76,43 +97,53 @@ static __always_inline void chacha20_init(__u32 state[CHACHA20_BLOCK_WORDS], con
 }
 
 /* out = the first nout words (8 or 16, a constant) of the ChaCha20 block of
- * in (in's word 12 is the block counter): the Poly1305 key needs only 8. */
+ * in (in's word 12 is the block counter): the Poly1305 key needs only 8. out
+ * must hold 16 words in map memory (rows a and c are worked on there). */
 static __always_inline void chacha20_block(const __u32 in[CHACHA20_BLOCK_WORDS],
 					   __u32 out[CHACHA20_BLOCK_WORDS], int nout)
 {
-	__u32 x0 = in[0], x1 = in[1], x2 = in[2], x3 = in[3];
 	__u32 x4 = in[4], x5 = in[5], x6 = in[6], x7 = in[7];
-	__u32 x8 = in[8], x9 = in[9], x10 = in[10], x11 = in[11];
-	__u32 x12 = in[12], x13 = in[13], x14 = in[14], x15 = in[15];
+	__u32 x12 = in[12], x13 = in[13], x14 = in[14], x15 = in[15], t;
 	int i;
 
+	out[0] = in[0];
+	out[1] = in[1];
+	out[2] = in[2];
+	out[3] = in[3];
+	out[8] = in[8];
+	out[9] = in[9];
+	out[10] = in[10];
+	out[11] = in[11];
 #pragma clang loop unroll(disable)
-	for (i = 0; i < 20; i += CHACHA20_ROUNDS_PER_ITER) {
-		CHACHA20_DOUBLE_ROUND();
-#if CHACHA20_ROUNDS_PER_ITER >= 4
-		CHACHA20_DOUBLE_ROUND();
-#endif
-#if CHACHA20_ROUNDS_PER_ITER >= 10
-		CHACHA20_DOUBLE_ROUND();
-		CHACHA20_DOUBLE_ROUND();
-		CHACHA20_DOUBLE_ROUND();
-#endif
+	for (i = 0; i < 10; i++) {
+		/* Columns (0,4,8,12) .. (3,7,11,15), then diagonals
+		 * (0,5,10,15) (1,6,11,12) (2,7,8,13) (3,4,9,14); row a at
+		 * bytes 0..12, row c at 32..44. */
+		asm volatile(CHACHA20_ROUND(0, "x4", 32, "x12", 4, "x5", 36, "x13", 8, "x6", 40,
+					    "x14", 12, "x7", 44, "x15")
+				     CHACHA20_ROUND(0, "x5", 40, "x15", 4, "x6", 44, "x12", 8, "x7",
+						    32, "x13", 12, "x4", 36, "x14")
+			     : [x4] "+w"(x4), [x5] "+w"(x5), [x6] "+w"(x6), [x7] "+w"(x7),
+			       [x12] "+w"(x12), [x13] "+w"(x13), [x14] "+w"(x14), [x15] "+w"(x15),
+			       [t] "=&w"(t)
+			     : [p] "r"(out)
+			     : "memory");
 	}
 
-	out[0] = x0 + in[0];
-	out[1] = x1 + in[1];
-	out[2] = x2 + in[2];
-	out[3] = x3 + in[3];
+	out[0] += in[0];
+	out[1] += in[1];
+	out[2] += in[2];
+	out[3] += in[3];
 	out[4] = x4 + in[4];
 	out[5] = x5 + in[5];
 	out[6] = x6 + in[6];
 	out[7] = x7 + in[7];
 	if (nout <= 8)
 		return;
-	out[8] = x8 + in[8];
-	out[9] = x9 + in[9];
-	out[10] = x10 + in[10];
-	out[11] = x11 + in[11];
+	out[8] += in[8];
+	out[9] += in[9];
+	out[10] += in[10];
+	out[11] += in[11];
 	out[12] = x12 + in[12];
 	out[13] = x13 + in[13];
 	out[14] = x14 + in[14];

@@ -54,22 +54,28 @@ static __always_inline bool ipv4_is_fragment(const struct iphdr *iph)
 }
 
 /* Copy nwords 32-bit words from the packet at src to map memory at dst
- * (max_words a constant bound). Direct access, bounds-checked word by word:
- * for the few dozen bytes of a header this is several times cheaper than a
- * bpf_xdp_load_bytes call. Returns 0, or -1 if the packet ends first. */
+ * (max_words a constant bound). Direct access, bounds-checked 8 bytes at a
+ * time and a last odd word alone: for the few dozen bytes of a header this
+ * is several times cheaper than a bpf_xdp_load_bytes call. Returns 0, or -1
+ * if the packet ends first. */
 static __always_inline int pkt_copy_words(__u32 *dst, const void *src, const void *data_end,
 					  __u32 nwords, __u32 max_words)
 {
-	const __u32 *cur = src;
+	const __u8 *cur = src;
 	__u32 j;
 
-	for (j = 0; j < max_words; j++) {
-		if (j >= nwords)
+	for (j = 0; j + 2 <= max_words; j += 2) {
+		if (j + 2 > nwords)
 			break;
-		if ((const void *)(cur + 1) > data_end)
+		if (cur + 8 > (const __u8 *)data_end)
 			return -1;
-		dst[j] = *cur;
-		cur++;
+		*(__u64 *)&dst[j] = *(const __u64 *)cur;
+		cur += 8;
+	}
+	if (j < nwords && j < max_words) {
+		if (cur + 4 > (const __u8 *)data_end)
+			return -1;
+		dst[j] = *(const __u32 *)cur;
 	}
 	return 0;
 }
