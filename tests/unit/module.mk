@@ -13,6 +13,9 @@ TEST_SUITES += unit-replay:$(BUILD)/tests/test_replay
 $(eval $(call TEST_PROGRAM,test_csa,tests/unit/test_csa.c $(UNIT_FIXTURES)))
 TEST_SUITES += unit-csa:$(BUILD)/tests/test_csa
 
+$(eval $(call TEST_PROGRAM,test_sa_mem,tests/unit/test_sa_mem.c $(UNIT_FIXTURES)))
+TEST_SUITES += unit-sa-mem:$(BUILD)/tests/test_sa_mem
+
 $(eval $(call TEST_PROGRAM,test_kat,tests/unit/test_kat.c tests/vectors/mlesp-kat.c $(UNIT_FIXTURES)))
 TEST_SUITES += unit-kat:$(BUILD)/tests/test_kat
 
