@@ -39,9 +39,14 @@ struct ike_peer_cfg {
 	uint16_t ike_encr; /* SK transform we prefer; the other one is offered too */
 	uint16_t esp_encr; /* CHILD_SA transform */
 	bool child;	   /* negotiate a CHILD_SA in IKE_AUTH */
+	bool pfs;	   /* our CREATE_CHILD_SA for a CHILD_SA carries a KE (group 31) */
 	bool encap;	   /* pretend a NAT (fake NAT_D): forces UDP encapsulation */
 	struct ike_ts_pl ts_local, ts_remote;
 	uint32_t child_lifetime_s;
+	/* Soft lifetimes: the engine rekeys the IKE SA, and each CHILD_SA, this
+	 * long after it came up (less up to 10% at random, so that two peers
+	 * with the same setting rarely start together); 0 = never. */
+	uint32_t ike_rekey_ms, child_rekey_ms;
 	/* ML-IKE: the zone map and zone-2 AEAD we offer or accept. */
 	uint8_t z1_len;
 	uint16_t zone2_encr;
@@ -58,6 +63,7 @@ struct ike_child {
 	uint8_t key_in[IKE_AEAD_KEY_LEN + IKE_AEAD_SALT_LEN];
 	uint8_t key_out[IKE_AEAD_KEY_LEN + IKE_AEAD_SALT_LEN];
 	struct ike_ts_pl ts_local, ts_remote;
+	uint64_t rekey_at_ms; /* engine: soft lifetime ends (0 = none) */
 };
 
 /* A composite SA pair agreed in MLIKE_AUTH_SA: one CSA per direction, each
@@ -98,9 +104,13 @@ struct ike_events {
 	void (*ike_down)(void *ctx, struct ike_sa *sa, enum ike_down_reason why);
 	void (*child_up)(void *ctx, struct ike_sa *sa, const struct ike_child *child);
 	void (*child_down)(void *ctx, struct ike_sa *sa, const struct ike_child *child);
-	/* The peer rekeyed the IKE SA: new replaces old (its CHILD_SAs and CSA
-	 * moved along); old ends later without an ike_down. */
+	/* The IKE SA was rekeyed (by either side): new replaces old (its
+	 * CHILD_SAs and CSA moved along); old ends later without an ike_down. */
 	void (*ike_rekeyed)(void *ctx, struct ike_sa *old_sa, struct ike_sa *new_sa);
+	/* A CREATE_CHILD_SA we started (ike_child_create, ike_sa_rekey) ended
+	 * without a new SA: the peer's error notify, or 0 for an answer we
+	 * could not use. The IKE SA, and the CHILD_SA it was to rekey, stay. */
+	void (*create_failed)(void *ctx, struct ike_sa *sa, uint16_t notify);
 	/* ML-IKE, MH and HA: a CSA pair is agreed (either side). */
 	void (*csa_up)(void *ctx, struct ike_sa *sa, const struct mlike_csa *csa);
 	/* FA: zone-1 keys arrived; return 0 after installing them, or a
@@ -190,11 +200,25 @@ uint64_t ike_engine_proc_ns(const struct ike_engine *eng, uint8_t exchange, bool
 struct ike_sa *ike_initiate(struct ike_engine *eng, const struct ike_peer_cfg *peer);
 /* Sends a Delete for the whole IKE SA; the SA goes when answered or timed out. */
 int ike_sa_delete(struct ike_sa *sa);
+/* CREATE_CHILD_SA as initiator (docs/protocol.md §5). A new CHILD_SA with
+ * the peer's configured selectors, or, when rekey_spi_in names one of ours
+ * (its inbound SPI), its replacement (REKEY_SA, the same selectors; the old
+ * one is deleted once the new one is up). pfs adds a KE of group 31. The
+ * result comes as child_up (and child_down for the old one), or
+ * create_failed. -EBUSY while another request of ours is outstanding. */
+int ike_child_create(struct ike_sa *sa, uint32_t rekey_spi_in, bool pfs);
+/* Deletes one CHILD_SA (its inbound SPI); child_down when answered. */
+int ike_child_delete(struct ike_sa *sa, uint32_t spi_in);
+/* Rekeys the IKE SA (RFC 7296 1.3.2): ike_rekeyed(old, new) when answered,
+ * then the old SA is deleted; or create_failed. -EBUSY as above. */
+int ike_sa_rekey(struct ike_sa *sa);
 /* Empty INFORMATIONAL (liveness check). */
 int ike_sa_liveness(struct ike_sa *sa);
 bool ike_sa_established(const struct ike_sa *sa);
 const struct ike_peer_cfg *ike_sa_peer(const struct ike_sa *sa);
 bool ike_sa_is_initiator(const struct ike_sa *sa);
+/* Its SPIs as on the wire: the original initiator's, the responder's. */
+void ike_sa_spis(const struct ike_sa *sa, uint8_t spi_i[IKE_SPI_LEN], uint8_t spi_r[IKE_SPI_LEN]);
 /* Opaque pointer the embedding daemon may hang on an SA. */
 void ike_sa_set_user(struct ike_sa *sa, void *user);
 void *ike_sa_user(const struct ike_sa *sa);

@@ -1,5 +1,6 @@
 /* CHILD_SAs: ESP proposals, traffic selector narrowing, KEYMAT, and the
- * responder side of CREATE_CHILD_SA (new and rekeyed CHILD_SAs). */
+ * responder side of CREATE_CHILD_SA (new and rekeyed CHILD_SAs); the
+ * initiator side is ike_create.c. */
 #include <errno.h>
 #include <string.h>
 
@@ -115,11 +116,13 @@ bool ike_ts_narrow(const struct ike_ts_pl *ours, const struct ike_ts_pl *offer,
 	return out->n > 0;
 }
 
+/* A free slot for a CHILD_SA about to come up: its soft lifetime starts. */
 struct ike_child *ike_child_slot(struct ike_sa *sa)
 {
 	for (unsigned int i = 0; i < IKE_CHILD_MAX; i++)
 		if (!sa->child[i].used) {
 			memset(&sa->child[i], 0, sizeof(sa->child[i]));
+			sa->child[i].rekey_at_ms = ike_soft_deadline(sa->cfg->child_rekey_ms);
 			return &sa->child[i];
 		}
 	return NULL;
@@ -133,13 +136,49 @@ struct ike_child *ike_child_by_spi_out(struct ike_sa *sa, uint32_t spi)
 	return NULL;
 }
 
+struct ike_child *ike_child_by_spi_in(struct ike_sa *sa, uint32_t spi)
+{
+	for (unsigned int i = 0; i < IKE_CHILD_MAX; i++)
+		if (sa->child[i].used && sa->child[i].spi_in == spi)
+			return &sa->child[i];
+	return NULL;
+}
+
+void ike_child_remove(struct ike_sa *sa, struct ike_child *child, const char *why)
+{
+	log_info("peer %s: CHILD_SA %08x/%08x %s", sa->cfg->name, child->spi_in, child->spi_out,
+		 why);
+	if (sa->eng->ev->child_down)
+		sa->eng->ev->child_down(sa->eng->ev_ctx, sa, child);
+	OPENSSL_cleanse(child, sizeof(*child));
+}
+
 struct create_req {
 	struct ike_sa_pl offer;
 	struct ike_ts_pl tsi, tsr;
 	const struct ike_pl *nonce;
 	struct ike_ke_pl ke;
 	bool have_ke;
+	uint32_t rekey_spi; /* REKEY_SA: the peer's inbound SPI (our outbound); 0 = new */
 };
+
+/* REKEY_SA (RFC 7296 1.3.3): the CHILD_SA the request replaces, named by the
+ * SPI the peer receives with. Malformed or not ESP: false. */
+static bool rekey_notify(const struct ike_chain *c, uint32_t *spi)
+{
+	*spi = 0;
+	for (unsigned int i = 0; i < c->n; i++) {
+		struct ike_notify_pl n;
+
+		if (c->pl[i].type != IKE_PL_NOTIFY ||
+		    ike_notify_parse(c->pl[i].body, c->pl[i].len, &n) || n.type != IKE_N_REKEY_SA)
+			continue;
+		if (n.proto != IKE_PROTO_ESP || n.spi_len != 4)
+			return false;
+		*spi = get_be32(n.spi);
+	}
+	return true;
+}
 
 /* Validates the request's payloads; returns the notify to refuse it with. */
 static uint16_t create_parse(const struct ike_chain *c, struct create_req *r)
@@ -151,7 +190,7 @@ static uint16_t create_parse(const struct ike_chain *c, struct create_req *r)
 
 	r->nonce = ike_chain_find(c, IKE_PL_NONCE, NULL);
 	if (!sa_pl || !r->nonce || ike_sa_parse(sa_pl->body, sa_pl->len, &r->offer) ||
-	    ike_nonce_parse(r->nonce->body, r->nonce->len))
+	    ike_nonce_parse(r->nonce->body, r->nonce->len) || !rekey_notify(c, &r->rekey_spi))
 		return IKE_N_INVALID_SYNTAX;
 	if (!tsi || !tsr || ike_ts_parse(tsi->body, tsi->len, &r->tsi) ||
 	    ike_ts_parse(tsr->body, tsr->len, &r->tsr))
@@ -164,35 +203,85 @@ static uint16_t create_parse(const struct ike_chain *c, struct create_req *r)
 	return 0;
 }
 
+/* The refusal of a CREATE_CHILD_SA request: INVALID_KE_PAYLOAD names group
+ * 31, CHILD_SA_NOT_FOUND the SPI of the REKEY_SA (RFC 7296 2.25). */
+static void create_refuse(struct ike_sa *sa, const struct ike_hdr *h, uint16_t type,
+			  uint32_t rekey_spi)
+{
+	uint8_t buf[64], group[2], spi[4];
+	struct ike_wbuf out;
+
+	ike_count(sa->eng, IKE_C_NO_PROPOSAL, "peer %s: CREATE_CHILD_SA refused (notify %u)",
+		  sa->cfg->name, type);
+	put_be16(group, IKE_DH_CURVE25519);
+	put_be32(spi, rekey_spi);
+	ike_wb_init(&out, buf, sizeof(buf));
+	if (type == IKE_N_CHILD_SA_NOT_FOUND)
+		ike_put_notify(&out, IKE_PROTO_ESP, spi, sizeof(spi), type, NULL, 0);
+	else
+		ike_put_notify(&out, 0, NULL, 0, type, group,
+			       type == IKE_N_INVALID_KE_PAYLOAD ? sizeof(group) : 0);
+	ike_send_protected(sa, IKE_CREATE_CHILD_SA, true, h->msg_id, IKE_REQ_NONE, &out);
+}
+
+/* A request whose SA payload's first proposal is for IKE rekeys the IKE SA. */
+static bool is_ike_rekey(const struct ike_chain *c)
+{
+	const struct ike_pl *sa_pl = ike_chain_find(c, IKE_PL_SA, NULL);
+	struct ike_sa_pl probe;
+
+	return sa_pl && !ike_sa_parse(sa_pl->body, sa_pl->len, &probe) &&
+	       probe.p[0].proto == IKE_PROTO_IKE;
+}
+
+/* Why a parsed CHILD_SA request cannot be granted, or 0 (then *idx, *encr
+ * and the narrowed selectors are set). */
+static uint16_t create_check(struct ike_sa *sa, const struct create_req *r, int *idx,
+			     uint16_t *encr, struct ike_ts_pl *our_i, struct ike_ts_pl *our_r)
+{
+	if (r->rekey_spi) {
+		const struct ike_child *old = ike_child_by_spi_out(sa, r->rekey_spi);
+
+		/* RFC 7296 2.25.1: one we never had or deleted already, and one
+		 * whose Delete of ours is out. */
+		if (!old)
+			return IKE_N_CHILD_SA_NOT_FOUND;
+		if (sa->child_deleting && old->spi_in == sa->child_deleting)
+			return IKE_N_TEMPORARY_FAILURE;
+	}
+	*idx = ike_child_select(sa->cfg, &r->offer, encr);
+	if (*idx < 0)
+		return IKE_N_NO_PROPOSAL_CHOSEN;
+	if (!ike_ts_narrow(&sa->cfg->ts_remote, &r->tsi, our_i) ||
+	    !ike_ts_narrow(&sa->cfg->ts_local, &r->tsr, our_r))
+		return IKE_N_TS_UNACCEPTABLE;
+	return 0;
+}
+
 void ike_create_child_request(struct ike_sa *sa, const struct ike_hdr *h, const struct ike_chain *c)
 {
 	uint8_t buf[1024], nr[IKE_NONCE_LEN], g_ir[IKE_X25519_LEN];
 	struct ike_dh dh = { 0 };
 	struct ike_ts_pl our_i, our_r;
 	struct ike_sa_pl acc;
-	struct create_req r;
-	struct ike_child *child;
+	struct create_req r = { 0 };
+	struct ike_child *child = NULL;
 	struct ike_wbuf out;
 	uint16_t encr = 0, refuse;
 	int idx = -1;
 
-	/* Rekeying the IKE SA itself: SA with IKE proposals, no TS. */
-	{
-		const struct ike_pl *sa_pl = ike_chain_find(c, IKE_PL_SA, NULL);
-		struct ike_sa_pl probe;
-
-		if (sa_pl && !ike_sa_parse(sa_pl->body, sa_pl->len, &probe) &&
-		    probe.p[0].proto == IKE_PROTO_IKE) {
-			ike_rekey_request(sa, h, c);
-			return;
-		}
+	/* RFC 7296 2.25.2: nothing new on an IKE SA that is going away. */
+	if (sa->state != IKE_S_ESTABLISHED || sa->rekeyed) {
+		create_refuse(sa, h, IKE_N_TEMPORARY_FAILURE, 0);
+		return;
+	}
+	if (is_ike_rekey(c)) {
+		ike_rekey_request(sa, h, c);
+		return;
 	}
 	refuse = create_parse(c, &r);
-	if (!refuse && (idx = ike_child_select(sa->cfg, &r.offer, &encr)) < 0)
-		refuse = IKE_N_NO_PROPOSAL_CHOSEN;
-	if (!refuse && (!ike_ts_narrow(&sa->cfg->ts_remote, &r.tsi, &our_i) ||
-			!ike_ts_narrow(&sa->cfg->ts_local, &r.tsr, &our_r)))
-		refuse = IKE_N_TS_UNACCEPTABLE;
+	if (!refuse)
+		refuse = create_check(sa, &r, &idx, &encr, &our_i, &our_r);
 	child = refuse ? NULL : ike_child_slot(sa);
 	if (!refuse && !child)
 		refuse = IKE_N_NO_ADDITIONAL_SAS;
@@ -201,13 +290,7 @@ void ike_create_child_request(struct ike_sa *sa, const struct ike_hdr *h, const 
 			 (ike_dh_generate(&dh) || ike_dh_shared(&dh, r.ke.data, r.ke.len, g_ir)))))
 		refuse = IKE_N_NO_PROPOSAL_CHOSEN;
 	if (refuse) {
-		uint8_t group[2];
-
-		put_be16(group, IKE_DH_CURVE25519);
-		ike_count(sa->eng, IKE_C_NO_PROPOSAL,
-			  "peer %s: CREATE_CHILD_SA refused (notify %u)", sa->cfg->name, refuse);
-		ike_send_error_notify(sa, IKE_CREATE_CHILD_SA, h->msg_id, refuse, group,
-				      refuse == IKE_N_INVALID_KE_PAYLOAD ? 2 : 0);
+		create_refuse(sa, h, refuse, r.rekey_spi);
 		goto out;
 	}
 	child->encr = encr;
@@ -238,7 +321,8 @@ void ike_create_child_request(struct ike_sa *sa, const struct ike_hdr *h, const 
 		goto out;
 	}
 	child->used = true;
-	log_info("peer %s: CHILD_SA created by CREATE_CHILD_SA", sa->cfg->name);
+	log_info("peer %s: CHILD_SA %08x/%08x created by the peer's CREATE_CHILD_SA%s",
+		 sa->cfg->name, child->spi_in, child->spi_out, r.have_ke ? " (PFS)" : "");
 	if (sa->eng->ev->child_up)
 		sa->eng->ev->child_up(sa->eng->ev_ctx, sa, child);
 out:

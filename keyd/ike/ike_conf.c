@@ -143,6 +143,21 @@ static int opt_string(const config_setting_t *s, const char *name, const char **
 	return 0;
 }
 
+/* A soft lifetime in seconds (the engine keeps milliseconds). */
+static int soft_lifetime(const config_setting_t *s, const char *name, uint32_t *ms)
+{
+	int ival;
+
+	if (!config_setting_lookup_int(s, name, &ival))
+		return 0;
+	if (ival < 0 || ival > 86400 * 30) {
+		log_err("%s %d: expected 0..%d seconds", name, ival, 86400 * 30);
+		return -EINVAL;
+	}
+	*ms = (uint32_t)ival * 1000;
+	return 0;
+}
+
 int ike_conf_peer(const config_setting_t *s, struct ike_peer_cfg *peer)
 {
 	const char *name, *addr, *str;
@@ -188,6 +203,8 @@ int ike_conf_peer(const config_setting_t *s, struct ike_peer_cfg *peer)
 		peer->child = bval;
 	if (config_setting_lookup_bool(s, "encap", &bval))
 		peer->encap = bval;
+	if (config_setting_lookup_bool(s, "pfs", &bval))
+		peer->pfs = bval;
 	opt_string(s, "local_ts", &str);
 	if (str && ike_conf_ts(str, &peer->ts_local))
 		goto bad;
@@ -206,6 +223,9 @@ int ike_conf_peer(const config_setting_t *s, struct ike_peer_cfg *peer)
 		}
 		peer->z1_len = (uint8_t)ival;
 	}
+	if (soft_lifetime(s, "ike_rekey_time", &peer->ike_rekey_ms) ||
+	    soft_lifetime(s, "child_rekey_time", &peer->child_rekey_ms))
+		goto bad;
 	if (config_setting_lookup_int(s, "csa_soft_lifetime", &ival))
 		peer->csa_soft_lifetime_s = (uint32_t)ival;
 	if (config_setting_lookup_int(s, "csa_hard_lifetime", &ival))

@@ -1,6 +1,6 @@
 /* The engine: socket, SA table, message dispatch, retransmission timers and
- * counters. Exchange logic lives in ike_init.c, ike_child.c, ike_info.c and
- * mlike.c. */
+ * counters. Exchange logic lives in ike_init.c, ike_child.c, ike_create.c,
+ * ike_rekey.c, ike_info.c and mlike.c. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -144,6 +144,7 @@ fail:
 static void sa_free(struct ike_sa *sa)
 {
 	ike_dh_free(&sa->dh);
+	ike_dh_free(&sa->cc.dh);
 	ike_sk_free(&sa->sk);
 	free(sa->init_msg_i);
 	free(sa->init_msg_r);
@@ -256,6 +257,7 @@ void ike_sa_kill(struct ike_sa *sa, enum ike_down_reason why)
 		eng->ev->ike_down(eng->ev_ctx, sa, why);
 	OPENSSL_cleanse(&sa->keys, sizeof(sa->keys));
 	OPENSSL_cleanse(&sa->csa, sizeof(sa->csa));
+	ike_cc_wipe(sa);
 	ike_sk_free(&sa->sk);
 	ike_dh_free(&sa->dh);
 }
@@ -534,8 +536,13 @@ static void dispatch_response(struct ike_sa *sa, const struct ike_hdr *h, const 
 	case IKE_REQ_DELETE:
 	case IKE_REQ_LIVENESS:
 	case IKE_REQ_CSA_DELETE:
+	case IKE_REQ_CHILD_DELETE:
 		sa->req_kind = kind;
 		ike_info_response(sa, c);
+		break;
+	case IKE_REQ_CREATE_CHILD:
+	case IKE_REQ_REKEY_IKE:
+		ike_create_response(sa, c);
 		break;
 	case IKE_REQ_MLIKE_AUTH_SA:
 		mlike_auth_sa_response(sa, c);
@@ -804,6 +811,8 @@ int ike_engine_timeout_ms(const struct ike_engine *eng)
 			next = sa->req_deadline_ms;
 		if (sa->state == IKE_S_HALF_OPEN && sa->half_open_deadline_ms < next)
 			next = sa->half_open_deadline_ms;
+		if (ike_create_next(sa) < next)
+			next = ike_create_next(sa);
 	}
 	if (next == UINT64_MAX)
 		return -1;
@@ -822,7 +831,12 @@ void ike_engine_tick(struct ike_engine *eng)
 			ike_sa_kill(sa, IKE_DOWN_TIMEOUT);
 			continue;
 		}
-		if (sa->req_kind == IKE_REQ_NONE || now < sa->req_deadline_ms)
+		if (sa->req_kind == IKE_REQ_NONE) {
+			/* Soft lifetimes and retries start our CREATE_CHILD_SA. */
+			ike_create_tick(sa, now);
+			continue;
+		}
+		if (now < sa->req_deadline_ms)
 			continue;
 		if (sa->req_unreachable && sa->req_unreachable < UNREACHABLE_RESENDS &&
 		    sa->req_tries == 0) {
@@ -859,6 +873,12 @@ const struct ike_peer_cfg *ike_sa_peer(const struct ike_sa *sa)
 bool ike_sa_is_initiator(const struct ike_sa *sa)
 {
 	return sa->initiator;
+}
+
+void ike_sa_spis(const struct ike_sa *sa, uint8_t spi_i[IKE_SPI_LEN], uint8_t spi_r[IKE_SPI_LEN])
+{
+	memcpy(spi_i, sa->spi_i, IKE_SPI_LEN);
+	memcpy(spi_r, sa->spi_r, IKE_SPI_LEN);
 }
 
 void ike_sa_set_user(struct ike_sa *sa, void *user)

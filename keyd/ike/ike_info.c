@@ -1,5 +1,5 @@
 /* INFORMATIONAL: Delete (IKE SA, CHILD_SAs, ML-ESP CSAs) and liveness
- * (RFC 7296 1.4, 2.4). */
+ * (RFC 7296 1.4, 2.4), both roles. */
 #include <errno.h>
 #include <string.h>
 
@@ -42,6 +42,22 @@ int ike_sa_delete(struct ike_sa *sa)
 	return err;
 }
 
+int ike_child_delete(struct ike_sa *sa, uint32_t spi_in)
+{
+	uint8_t buf[64];
+	struct ike_wbuf in;
+	int err;
+
+	if (!ike_child_by_spi_in(sa, spi_in))
+		return -ENOENT;
+	ike_wb_init(&in, buf, sizeof(buf));
+	ike_put_delete(&in, IKE_PROTO_ESP, &spi_in, 1);
+	err = send_request(sa, &in, IKE_REQ_CHILD_DELETE);
+	if (!err)
+		sa->child_deleting = spi_in;
+	return err;
+}
+
 int ike_sa_liveness(struct ike_sa *sa)
 {
 	uint8_t buf[8];
@@ -74,11 +90,7 @@ static void delete_children(struct ike_sa *sa, const struct ike_delete_pl *d, ui
 		if (!child)
 			continue;
 		ours[(*n_ours)++] = child->spi_in;
-		log_info("peer %s: CHILD_SA %08x/%08x deleted by the peer", sa->cfg->name,
-			 child->spi_in, child->spi_out);
-		if (sa->eng->ev->child_down)
-			sa->eng->ev->child_down(sa->eng->ev_ctx, sa, child);
-		OPENSSL_cleanse(child, sizeof(*child));
+		ike_child_remove(sa, child, "deleted by the peer");
 	}
 }
 
@@ -133,7 +145,16 @@ void ike_info_response(struct ike_sa *sa, const struct ike_chain *c)
 	(void)c;
 	sa->req_kind = IKE_REQ_NONE;
 	if (kind == IKE_REQ_DELETE) {
-		log_info("peer %s: IKE SA deleted", sa->cfg->name);
+		log_info("peer %s: %sIKE SA deleted", sa->cfg->name,
+			 sa->rekeyed ? "rekeyed (old) " : "");
 		ike_sa_kill(sa, IKE_DOWN_DELETED);
+	} else if (kind == IKE_REQ_CHILD_DELETE) {
+		/* Answered, with the peer's SPI or empty when it had deleted
+		 * the pair already (RFC 7296 1.4.1): ours goes either way. */
+		struct ike_child *child = ike_child_by_spi_in(sa, sa->child_deleting);
+
+		sa->child_deleting = 0;
+		if (child)
+			ike_child_remove(sa, child, "deleted");
 	}
 }

@@ -12,7 +12,7 @@
 
 #define COOKIE_TRIES 2
 
-static void ike_offer(const struct ike_peer_cfg *cfg, struct ike_sa_pl *sa)
+void ike_offer(const struct ike_peer_cfg *cfg, struct ike_sa_pl *sa)
 {
 	uint16_t first = cfg && cfg->ike_encr ? cfg->ike_encr : IKE_ENCR_AES_GCM_16;
 	uint16_t second =
@@ -618,6 +618,7 @@ static void established(struct ike_sa *sa)
 	free(sa->init_msg_r);
 	sa->init_msg_i = sa->init_msg_r = NULL;
 	sa->state = IKE_S_ESTABLISHED;
+	sa->rekey_at_ms = ike_soft_deadline(sa->cfg->ike_rekey_ms);
 	ike_count(eng, IKE_C_SA_UP, NULL);
 	log_info("peer %s: IKE SA established (%s, %s)", sa->cfg->name,
 		 sa->initiator ? "initiator" : "responder",

@@ -28,6 +28,26 @@ enum ike_req_kind {
 	IKE_REQ_MLIKE_AUTH_SA,
 	IKE_REQ_KEY_DISTRIBUTE,
 	IKE_REQ_CSA_DELETE,
+	IKE_REQ_CREATE_CHILD, /* CREATE_CHILD_SA for a CHILD_SA */
+	IKE_REQ_REKEY_IKE,    /* CREATE_CHILD_SA rekeying this IKE SA */
+	IKE_REQ_CHILD_DELETE, /* INFORMATIONAL Delete of one CHILD_SA */
+};
+
+/* Our CREATE_CHILD_SA (ike_create.c, ike_rekey.c): what the request asked
+ * for, kept until its answer and across TEMPORARY_FAILURE retries. */
+struct ike_cc {
+	bool active;		      /* started, neither done nor failed */
+	bool ike;		      /* rekeying the IKE SA itself */
+	bool pfs;		      /* a CHILD_SA request with a KE of group 31 */
+	bool ke_retried;	      /* resent once with a KE after INVALID_KE_PAYLOAD */
+	uint32_t rekey_spi;	      /* inbound SPI of the CHILD_SA being rekeyed; 0 = new */
+	uint32_t spi;		      /* our inbound SPI of the new CHILD_SA */
+	uint16_t encr;		      /* the one ESP transform we offered */
+	uint8_t spi_ike[IKE_SPI_LEN]; /* the new IKE SA's SPIi */
+	uint8_t ni[IKE_NONCE_LEN];
+	struct ike_dh dh;
+	unsigned int temp_failures;
+	uint64_t retry_at_ms; /* after TEMPORARY_FAILURE: ask again then (0 = not waiting) */
 };
 
 struct ike_sa {
@@ -78,6 +98,11 @@ struct ike_sa {
 	/* Child SA proposal in flight (initiator, IKE_AUTH). */
 	uint32_t child_spi_offer;
 	struct ike_child child[IKE_CHILD_MAX];
+	/* CREATE_CHILD_SA of ours, the CHILD_SA whose Delete is out, and when
+	 * the IKE SA's soft lifetime ends (0 = none). */
+	struct ike_cc cc;
+	uint32_t child_deleting;
+	uint64_t rekey_at_ms;
 
 	/* ML-IKE exchange in flight (initiator). */
 	uint8_t ml_nonce[IKE_NONCE_LEN];
@@ -159,9 +184,29 @@ void mlike_key_distribute_response(struct ike_sa *sa, const struct ike_chain *c)
  * the one-proposal answer naming them. */
 bool ike_proposal_pick(const struct ike_proposal *p, uint16_t prefer, uint16_t *encr,
 		       bool *have_dh31);
+/* Our IKE proposal: both AEADs (cfg's first), PRF_HMAC_SHA2_256, group 31. */
+void ike_offer(const struct ike_peer_cfg *cfg, struct ike_sa_pl *sa);
 void ike_accepted_proposal(struct ike_sa_pl *out, uint8_t num, uint16_t encr);
-/* Rekeying the IKE SA by CREATE_CHILD_SA, responder side (ike_rekey.c). */
+/* Rekeying the IKE SA by CREATE_CHILD_SA (ike_rekey.c): the peer's request,
+ * and ours (sent, answered). */
 void ike_rekey_request(struct ike_sa *sa, const struct ike_hdr *h, const struct ike_chain *c);
+int ike_rekey_send(struct ike_sa *sa);
+void ike_rekey_answer(struct ike_sa *sa, const struct ike_chain *c);
+
+/* CREATE_CHILD_SA as initiator (ike_create.c): whether one may start
+ * (0, -ENOTCONN, -EBUSY); a fresh nonce and, with ke, key pair for a
+ * request; the answer to either kind; the end of ours, silently (wipe) or
+ * reported by create_failed (fail); soft lifetimes and retries due (tick)
+ * and when the next one is (UINT64_MAX for none). */
+int ike_cc_ready(const struct ike_sa *sa);
+int ike_cc_fresh(struct ike_cc *cc, bool ke);
+void ike_create_response(struct ike_sa *sa, const struct ike_chain *c);
+void ike_cc_wipe(struct ike_sa *sa);
+void ike_cc_fail(struct ike_sa *sa, uint16_t notify);
+void ike_create_tick(struct ike_sa *sa, uint64_t now);
+uint64_t ike_create_next(const struct ike_sa *sa);
+/* A soft lifetime from now (ms less up to 10%), 0 when ms is 0. */
+uint64_t ike_soft_deadline(uint32_t ms);
 
 /* Child SAs (ike_child.c). */
 void ike_child_offer(const struct ike_peer_cfg *cfg, uint32_t spi, struct ike_sa_pl *sa);
@@ -174,6 +219,9 @@ bool ike_ts_narrow(const struct ike_ts_pl *ours, const struct ike_ts_pl *offer,
 		   struct ike_ts_pl *out);
 struct ike_child *ike_child_slot(struct ike_sa *sa);
 struct ike_child *ike_child_by_spi_out(struct ike_sa *sa, uint32_t spi);
+struct ike_child *ike_child_by_spi_in(struct ike_sa *sa, uint32_t spi);
+/* A CHILD_SA goes: logged (why), child_down, wiped. */
+void ike_child_remove(struct ike_sa *sa, struct ike_child *child, const char *why);
 uint32_t ike_new_spi32(void);
 /* The first error notify of a chain (type < 16384), or 0. */
 uint16_t ike_chain_error(const struct ike_chain *c);

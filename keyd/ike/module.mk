@@ -2,14 +2,15 @@
 # module: mmlkeyd links it, mmlike runs it alone (interop, measurements).
 IKE_CODEC_SRCS := keyd/ike/ike_wire.c keyd/ike/ike_crypto.c
 IKE_SRCS := $(IKE_CODEC_SRCS) keyd/ike/ike_engine.c keyd/ike/ike_init.c keyd/ike/ike_child.c \
-            keyd/ike/ike_info.c keyd/ike/ike_rekey.c keyd/ike/mlike.c
+            keyd/ike/ike_create.c keyd/ike/ike_info.c keyd/ike/ike_rekey.c keyd/ike/mlike.c
 IKE_CONF_SRCS := keyd/ike/ike_conf.c keyd/ike/csa_store.c
 
 $(eval $(call PROGRAM,mmlike,keyd/ike/mmlike.c $(IKE_SRCS) $(IKE_CONF_SRCS),-lconfig))
 FMT_SRCS += $(wildcard keyd/ike/*.h)
 
-# strongSwan interop both ways (about 2 s each): AES-GCM, and ChaCha20-Poly1305
-# with a PFS (X25519) CHILD_SA rekey.
+# strongSwan interop both ways, each side rekeying the CHILD_SA and the IKE
+# SA (about 4 s each): AES-GCM, and ChaCha20-Poly1305 with PFS (X25519)
+# CHILD_SA rekeys.
 TEST_SUITES += ike-interop:'BUILD=$(BUILD) tests/ike/interop.sh'
 TEST_SUITES += ike-interop-chacha-pfs:'BUILD=$(BUILD) IKE_ALG=chacha20poly1305 ESP_ALG=chacha20poly1305 ESP_PROPOSALS=chacha20poly1305-x25519 tests/ike/interop.sh'
 
@@ -18,8 +19,8 @@ $(eval $(call TEST_PROGRAM,test_ike_crypto,tests/ike/test_ike_crypto.c $(IKE_SRC
 TEST_SUITES += unit-ike-crypto:$(BUILD)/tests/test_ike_crypto
 $(eval $(call TEST_PROGRAM,test_ike_wire,tests/ike/test_ike_wire.c $(IKE_CODEC_SRCS)))
 TEST_SUITES += unit-ike-wire:$(BUILD)/tests/test_ike_wire
-# Engines over loopback UDP: initialisation, CHILD_SAs, CREATE_CHILD_SA and
-# every rejection path (about 4 s).
+# Engines over loopback UDP: initialisation, CHILD_SAs, CREATE_CHILD_SA in
+# both roles and every rejection path (about 6 s).
 $(eval $(call TEST_PROGRAM,test_ike_engine,tests/ike/test_ike_engine.c $(IKE_SRCS)))
 TEST_SUITES += unit-ike-engine:$(BUILD)/tests/test_ike_engine
 

@@ -2,14 +2,20 @@
  * integrity check: two engines on loopback establish an IKE SA once; each
  * input is then either a raw datagram for the responder (first byte even),
  * or an inner payload chain that the harness encrypts with the initiator's
- * real keys under the next message ID (first byte odd: the second byte
+ * real keys under the next message ID (first byte 1 mod 4: the second byte
  * picks the exchange type, the third the first payload type), so that every
- * exchange handler sees authenticated garbage. */
+ * exchange handler sees authenticated garbage; or (first byte 3 mod 4) the
+ * initiator starts a CREATE_CHILD_SA (second byte: bit 0 an IKE SA rekey,
+ * bit 1 PFS) and the chain (third byte its first payload type) comes back
+ * as its answer under the responder's keys. */
 #include <arpa/inet.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include <openssl/crypto.h>
 
 #include "keyd/ike/ike_int.h"
 #include "lib/log.h"
@@ -137,6 +143,46 @@ static const uint8_t exchanges[] = { IKE_INFORMATIONAL, IKE_CREATE_CHILD_SA,
 				     MLIKE_AUTH_SA,	MLIKE_KEY_DISTRIBUTE,
 				     IKE_AUTH,		IKE_SA_INIT };
 
+/* Reads whatever waits on an engine's socket without processing it. */
+static void drain(struct ike_engine *eng)
+{
+	uint8_t buf[IKE_MSG_MAX + 8];
+
+	while (recv(ike_engine_fd(eng), buf, sizeof(buf), MSG_DONTWAIT) >= 0)
+		;
+}
+
+/* Our CREATE_CHILD_SA, answered with the input: the initiator's answer
+ * handlers see authenticated garbage. Whatever SA the answer made is
+ * dropped afterwards, and a pair left with anything outstanding starts
+ * over in establish(). */
+static void fuzz_answer(struct ike_sa *resp_sa, const uint8_t *data, size_t size)
+{
+	uint8_t msg[IKE_MSG_MAX];
+	struct ike_wbuf wb;
+	uint32_t from, msg_id;
+	int err;
+
+	err = data[1] & 1 ? ike_sa_rekey(init_sa) : ike_child_create(init_sa, 0, data[1] & 2);
+	drain(resp_eng);
+	if (err)
+		return;
+	msg_id = init_sa->next_msg_id - 1;
+	ike_wb_init(&wb, msg, sizeof(msg));
+	ike_msg_begin(resp_sa, &wb, IKE_CREATE_CHILD_SA, true, msg_id);
+	inet_pton(AF_INET, "127.0.0.12", &from);
+	if (ike_sk_seal(&resp_sa->sk, &wb, data[2], data + 3, size - 3) == 0)
+		ike_engine_process(init_eng, msg, wb.len, from, port);
+	drain(resp_eng);
+	for (struct ike_sa *sa = init_eng->sas; sa; sa = sa->next)
+		if (sa != init_sa)
+			ike_sa_kill(sa, IKE_DOWN_SHUTDOWN);
+	/* CHILD_SAs the responder never made would fill the slots. */
+	if (init_sa)
+		OPENSSL_cleanse(init_sa->child, sizeof(init_sa->child));
+	ike_engine_tick(init_eng);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint8_t msg[IKE_MSG_MAX];
@@ -149,6 +195,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	resp_sa = establish();
 	inet_pton(AF_INET, "127.0.0.11", &from);
+	if ((data[0] & 3) == 3) {
+		fuzz_answer(resp_sa, data, size);
+		return 0;
+	}
 	if (!(data[0] & 1)) {
 		memcpy(msg, data + 1, size - 1);
 		ike_engine_process(resp_eng, msg, size - 1, from, port);

@@ -1,6 +1,7 @@
 /* The IKE engine end to end over loopback UDP: whole ML-IKE initialisation
  * between three engines (HA, MH, FA), CHILD_SAs, CREATE_CHILD_SA and the IKE
- * SA rekey at the responder, deletes; and every way a peer can misbehave
+ * SA rekey in both roles (with every answer the initiator may get, and soft
+ * lifetimes), deletes; and every way a peer can misbehave
  * (wrong PSK or identity, no proposal, wrong group, unknown critical
  * payloads and exchange types, truncation, tampering, replay, stale message
  * IDs, cookies, a silent peer, unusable zone maps and CSA proposals, zone-2
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <openssl/crypto.h>
 
 #include "keyd/ike/ike.h"
 #include "keyd/ike/ike_int.h"
@@ -54,6 +56,9 @@ struct node {
 	uint32_t csa_deleted;
 	unsigned int n_rekeyed;
 	struct ike_sa *rekeyed_old, *rekeyed_new;
+	unsigned int n_child_down, n_failed;
+	uint32_t child_down_spi; /* spi_in of the last CHILD_SA gone */
+	uint16_t failed_notify;
 	/* HA orchestration */
 	bool orchestrate;
 	struct ike_sa *mh_sa, *fa_sa;
@@ -117,6 +122,22 @@ static void ev_child(void *ctx, struct ike_sa *sa, const struct ike_child *c)
 	n->child = *c;
 }
 
+static void ev_child_down(void *ctx, struct ike_sa *sa, const struct ike_child *c)
+{
+	struct node *n = ctx;
+
+	n->n_child_down++;
+	n->child_down_spi = c->spi_in;
+}
+
+static void ev_create_failed(void *ctx, struct ike_sa *sa, uint16_t notify)
+{
+	struct node *n = ctx;
+
+	n->n_failed++;
+	n->failed_notify = notify;
+}
+
 static void ev_csa(void *ctx, struct ike_sa *sa, const struct mlike_csa *csa)
 {
 	struct node *n = ctx;
@@ -170,7 +191,9 @@ static const struct ike_events events = {
 	.ike_up = ev_up,
 	.ike_down = ev_down,
 	.child_up = ev_child,
+	.child_down = ev_child_down,
 	.ike_rekeyed = ev_rekeyed,
+	.create_failed = ev_create_failed,
 	.csa_up = ev_csa,
 	.fa_keys = ev_fa_keys,
 	.fa_keys_done = ev_fa_done,
@@ -1103,8 +1126,8 @@ struct create_opts {
 #define REKEY_SPI 0x77
 
 /* CREATE_CHILD_SA built by hand. The request kind is LIVENESS so that A
- * takes whatever comes back as the end of the exchange: our engine never
- * initiates CREATE_CHILD_SA and has no handler for its response. */
+ * takes whatever comes back as the end of the exchange without acting on
+ * it: the test reads the answer itself (protected_answer). */
 static void send_create(struct ike_sa *sa, const struct create_opts *o)
 {
 	struct ike_sa_pl offer = { .n_props = 1 };
@@ -1237,6 +1260,601 @@ static void create_child_sa(void **state)
 	stop(&b);
 }
 
+/* --- CREATE_CHILD_SA as initiator --- */
+
+static void child_cfg(struct node *a, struct node *b)
+{
+	pair(a, b, "psk", "psk");
+	for (unsigned int k = 0; k < 2; k++) {
+		struct ike_peer_cfg *p = k ? &b->peers[0] : &a->peers[0];
+		uint32_t me = k ? TS_B : TS_A, them = k ? TS_A : TS_B;
+
+		p->child = true;
+		p->ts_local.n = p->ts_remote.n = 1;
+		p->ts_local.ts[0] = (struct ike_ts){ 0, 0, 0xffff, me, me };
+		p->ts_remote.ts[0] = (struct ike_ts){ 0, 0, 0xffff, them, them };
+	}
+}
+
+static bool children_up(void *arg)
+{
+	struct node **n = arg;
+
+	return n[0]->n_child >= 1 && n[1]->n_child >= 1;
+}
+
+/* A and B with an IKE SA and a CHILD_SA from IKE_AUTH, up on both sides. */
+static void child_up_pair(struct node *a, struct node *b, struct ike_sa **sa_a,
+			  struct ike_sa **sa_b)
+{
+	struct node *n[] = { a, b };
+
+	ike_initiate(a->eng, &a->peers[0]);
+	assert_true(pump(n, 2, 2000, children_up, n));
+	*sa_a = a->up[0];
+	*sa_b = b->up[0];
+}
+
+static struct ike_child *child_in(struct ike_sa *sa, uint32_t spi)
+{
+	for (unsigned int i = 0; i < IKE_CHILD_MAX; i++)
+		if (sa->child[i].used && sa->child[i].spi_in == spi)
+			return &sa->child[i];
+	return NULL;
+}
+
+static unsigned int n_children(const struct ike_sa *sa)
+{
+	unsigned int k = 0;
+
+	for (unsigned int i = 0; i < IKE_CHILD_MAX; i++)
+		k += sa->child[i].used;
+	return k;
+}
+
+/* A's CHILD_SA spi_in and its mirror image at B: SPIs and keys crosswise. */
+static void assert_child_pair(struct ike_sa *sa_a, struct ike_sa *sa_b, uint32_t spi_in)
+{
+	struct ike_child *ca = child_in(sa_a, spi_in), *cb;
+
+	assert_non_null(ca);
+	cb = child_in(sa_b, ca->spi_out);
+	assert_non_null(cb);
+	assert_int_equal(cb->spi_out, ca->spi_in);
+	assert_int_equal(ca->encr, cb->encr);
+	assert_memory_equal(ca->key_out, cb->key_in, sizeof(ca->key_out));
+	assert_memory_equal(ca->key_in, cb->key_out, sizeof(ca->key_in));
+	assert_memory_not_equal(ca->key_out, ca->key_in, sizeof(ca->key_in));
+}
+
+static unsigned int live_sas(const struct node *n)
+{
+	unsigned int k = 0;
+
+	for (struct ike_sa *sa = n->eng->sas; sa; sa = sa->next)
+		k += sa->state != IKE_S_DEAD;
+	return k;
+}
+
+static struct ike_sa *live_sa(const struct node *n)
+{
+	for (struct ike_sa *sa = n->eng->sas; sa; sa = sa->next)
+		if (sa->state == IKE_S_ESTABLISHED)
+			return sa;
+	return NULL;
+}
+
+/* A request of A's taken from B's socket before B sees it, opened with B's
+ * keys: its header and inner chain (pointing into copy). */
+struct stolen {
+	uint8_t msg[IKE_MSG_MAX], copy[IKE_MSG_MAX];
+	ssize_t len;
+	struct ike_hdr h;
+	struct ike_chain inner;
+};
+
+static void steal_request(struct node *b, struct ike_sa *sa_b, struct stolen *st)
+{
+	struct ike_chain outer;
+	const struct ike_pl *sk;
+	uint8_t *plain, bad;
+	size_t plain_len;
+
+	st->len = steal(b, st->msg);
+	assert_true(st->len > 0);
+	memcpy(st->copy, st->msg, (size_t)st->len);
+	assert_int_equal(ike_hdr_parse(st->copy, (size_t)st->len, &st->h), 0);
+	assert_false(st->h.flags & IKE_FLAG_RESPONSE);
+	assert_int_equal(ike_chain_parse(st->h.next_payload, st->copy + IKE_HDR_LEN,
+					 (size_t)st->len - IKE_HDR_LEN, &outer, &bad),
+			 0);
+	sk = &outer.pl[outer.n - 1];
+	assert_int_equal(sk->type, IKE_PL_SK);
+	assert_int_equal(ike_sk_open(&sa_b->sk, st->copy, (size_t)st->len, sk, &plain, &plain_len),
+			 0);
+	assert_int_equal(
+		ike_chain_parse(sk->body[-IKE_GEN_HDR_LEN], plain, plain_len, &st->inner, &bad), 0);
+}
+
+/* B gets the stolen request after all (A is at HA_ADDR). */
+static void deliver(struct node *b, struct stolen *st)
+{
+	ike_engine_process(b->eng, st->msg, (size_t)st->len, addr(HA_ADDR), port);
+}
+
+/* B refuses the stolen request with a notify of the test's choosing
+ * (group: INVALID_KE_PAYLOAD's data, 0 for none), under its keys and the
+ * request's message ID, as a peer that refuses it would. */
+static void refuse_with(struct ike_sa *sa_b, const struct stolen *st, uint16_t type, uint16_t group)
+{
+	uint8_t data[2];
+
+	put_be16(data, group);
+	assert_int_equal(ike_send_error_notify(sa_b, IKE_CREATE_CHILD_SA, st->h.msg_id, type, data,
+					       group ? sizeof(data) : 0),
+			 0);
+}
+
+static bool chain_notify(const struct ike_chain *c, uint16_t type, struct ike_notify_pl *out)
+{
+	for (unsigned int i = 0; i < c->n; i++)
+		if (c->pl[i].type == IKE_PL_NOTIFY &&
+		    !ike_notify_parse(c->pl[i].body, c->pl[i].len, out) && out->type == type)
+			return true;
+	return false;
+}
+
+/* The request's KE group, 0 without a KE. */
+static uint16_t ke_group(const struct ike_chain *c)
+{
+	const struct ike_pl *pl = ike_chain_find(c, IKE_PL_KE, NULL);
+	struct ike_ke_pl ke;
+
+	if (!pl)
+		return 0;
+	assert_int_equal(ike_ke_parse(pl->body, pl->len, &ke), 0);
+	return ke.group;
+}
+
+/* The D-H transform of the request's first proposal, 0 without one. */
+static uint16_t proposal_group(const struct ike_chain *c, uint8_t *proto)
+{
+	const struct ike_pl *pl = ike_chain_find(c, IKE_PL_SA, NULL);
+	struct ike_sa_pl sa;
+	uint16_t group = 0;
+
+	assert_non_null(pl);
+	assert_int_equal(ike_sa_parse(pl->body, pl->len, &sa), 0);
+	*proto = sa.p[0].proto;
+	for (unsigned int i = 0; i < sa.p[0].n_trans; i++)
+		if (sa.p[0].t[i].type == IKE_TRANS_DH)
+			group = sa.p[0].t[i].id;
+	return group;
+}
+
+static bool has_datagram(void *arg)
+{
+	uint8_t c;
+
+	return recv(ike_engine_fd(((struct node *)arg)->eng), &c, 1, MSG_PEEK | MSG_DONTWAIT) >= 0;
+}
+
+/* A node and a count its callbacks must reach. */
+struct fail_wait {
+	struct node *n;
+	unsigned int count;
+};
+
+static bool failed_n(void *arg)
+{
+	struct fail_wait *w = arg;
+
+	return w->n->n_failed >= w->count;
+}
+
+static bool a_child_n(void *arg)
+{
+	struct fail_wait *w = arg;
+
+	return w->n->n_child >= w->count;
+}
+
+static bool child_downs_n(void *arg)
+{
+	struct fail_wait *w = arg;
+
+	return w->n->n_child_down >= w->count;
+}
+
+static bool child_downs(void *arg)
+{
+	struct node **n = arg;
+
+	return n[0]->n_child_down >= 1 && n[1]->n_child_down >= 1;
+}
+
+static bool children_two(void *arg)
+{
+	struct node **n = arg;
+
+	return n[0]->n_child >= 2 && n[1]->n_child >= 2;
+}
+
+static bool rekeyed_once(void *arg)
+{
+	struct node **n = arg;
+
+	return n[0]->n_rekeyed >= 1 && n[1]->n_rekeyed >= 1 && live_sas(n[0]) == 1 &&
+	       live_sas(n[1]) == 1;
+}
+
+static bool rekeyed_twice(void *arg)
+{
+	struct node **n = arg;
+
+	return n[0]->n_rekeyed >= 2 && n[1]->n_rekeyed >= 2 && live_sas(n[0]) == 1 &&
+	       live_sas(n[1]) == 1;
+}
+
+static bool both_idle(void *arg)
+{
+	struct ike_sa **sa = arg;
+
+	return sa[0]->req_kind == IKE_REQ_NONE && sa[1]->req_kind == IKE_REQ_NONE;
+}
+
+/* Our CREATE_CHILD_SA for CHILD_SAs (docs/protocol.md §5): a second
+ * CHILD_SA without PFS, then a rekey of the first with PFS (REKEY_SA with
+ * its inbound SPI, a KE and D-H 31), the old pair deleted on both sides,
+ * keys equal crosswise, message IDs in sequence. */
+static void create_child_initiator(void **state)
+{
+	struct node a, b;
+	struct node *n[] = { &a, &b };
+	struct ike_sa *sa_a, *sa_b;
+	struct ike_notify_pl nt;
+	struct stolen st;
+	uint32_t first, second, third;
+	uint8_t old_key[IKE_AEAD_KEYMAT_LEN], proto;
+
+	child_cfg(&a, &b);
+	child_up_pair(&a, &b, &sa_a, &sa_b);
+	first = a.child.spi_in;
+	assert_child_pair(sa_a, sa_b, first);
+	assert_int_equal(sa_a->next_msg_id, 2);
+
+	/* SA, Ni, TSi, TSr: no KE, no REKEY_SA. */
+	assert_int_equal(ike_child_create(sa_a, 0, false), 0);
+	assert_int_equal(ike_child_create(sa_a, 0, false), -EBUSY);
+	assert_int_equal(ike_sa_rekey(sa_a), -EBUSY);
+	steal_request(&b, sa_b, &st);
+	assert_int_equal(st.h.exchange, IKE_CREATE_CHILD_SA);
+	assert_int_equal(st.h.msg_id, 2);
+	assert_int_equal(ke_group(&st.inner), 0);
+	assert_int_equal(proposal_group(&st.inner, &proto), 0);
+	assert_int_equal(proto, IKE_PROTO_ESP);
+	assert_false(chain_notify(&st.inner, IKE_N_REKEY_SA, &nt));
+	deliver(&b, &st);
+	assert_true(pump(n, 2, 1000, children_two, n));
+	second = a.child.spi_in;
+	assert_int_not_equal(second, first);
+	assert_child_pair(sa_a, sa_b, second);
+	assert_child_pair(sa_a, sa_b, first);
+
+	/* The first one rekeyed with PFS. */
+	memcpy(old_key, child_in(sa_a, first)->key_out, sizeof(old_key));
+	assert_int_equal(ike_child_create(sa_a, first, true), 0);
+	steal_request(&b, sa_b, &st);
+	assert_int_equal(st.h.msg_id, 3);
+	assert_true(chain_notify(&st.inner, IKE_N_REKEY_SA, &nt));
+	assert_int_equal(nt.proto, IKE_PROTO_ESP);
+	assert_int_equal(nt.spi_len, 4);
+	assert_int_equal(get_be32(nt.spi), first);
+	assert_int_equal(ke_group(&st.inner), IKE_DH_CURVE25519);
+	assert_int_equal(proposal_group(&st.inner, &proto), IKE_DH_CURVE25519);
+	deliver(&b, &st);
+	assert_true(pump(n, 2, 1000, child_downs, n));
+	third = a.child.spi_in;
+	assert_child_pair(sa_a, sa_b, third);
+	assert_child_pair(sa_a, sa_b, second);
+	assert_memory_not_equal(child_in(sa_a, third)->key_out, old_key, sizeof(old_key));
+	assert_null(child_in(sa_a, first));
+	assert_int_equal(a.child_down_spi, first);
+	for (unsigned int i = 0; i < IKE_CHILD_MAX; i++)
+		assert_false(sa_b->child[i].used && sa_b->child[i].spi_out == first);
+	assert_int_equal(n_children(sa_a), 2);
+	assert_int_equal(n_children(sa_b), 2);
+	/* Requests 2 and 3, then the Delete as 4, each answered in turn. */
+	assert_int_equal(sa_a->next_msg_id, 5);
+	assert_int_equal(sa_b->peer_msg_id, 5);
+	assert_int_equal(sa_a->req_kind, IKE_REQ_NONE);
+	assert_int_equal(a.n_failed + b.n_failed, 0);
+	assert_int_equal(ike_child_create(sa_a, 0x4242, false), -ENOENT);
+	assert_int_equal(ike_child_delete(sa_a, 0x4242), -ENOENT);
+	stop(&a);
+	stop(&b);
+}
+
+/* Our IKE SA rekey: the new SA's SPIs and keys equal on both sides, A its
+ * original initiator, message IDs from 0 both ways, the CHILD_SA moved and
+ * still rekeyable, the old SA gone on both sides without an ike_down; then
+ * B, the original responder, rekeys the new one. */
+static void rekey_ike_initiator(void **state)
+{
+	struct node a, b;
+	struct node *n[] = { &a, &b };
+	struct ike_sa *sa_a, *sa_b, *na, *nb, *both[2];
+	uint8_t old_spi_i[IKE_SPI_LEN], old_sk_d[IKE_PRF_LEN], proto;
+	struct stolen st;
+	uint32_t spi;
+
+	child_cfg(&a, &b);
+	child_up_pair(&a, &b, &sa_a, &sa_b);
+	spi = a.child.spi_in;
+	memcpy(old_spi_i, sa_a->spi_i, sizeof(old_spi_i));
+	memcpy(old_sk_d, sa_a->keys.sk_d, sizeof(old_sk_d));
+	assert_int_equal(ike_sa_rekey(sa_a), 0);
+	assert_int_equal(ike_sa_rekey(sa_a), -EBUSY);
+	steal_request(&b, sa_b, &st);
+	assert_int_equal(st.h.msg_id, 2);
+	assert_int_equal(proposal_group(&st.inner, &proto), IKE_DH_CURVE25519);
+	assert_int_equal(proto, IKE_PROTO_IKE);
+	assert_int_equal(ke_group(&st.inner), IKE_DH_CURVE25519);
+	assert_non_null(ike_chain_find(&st.inner, IKE_PL_NONCE, NULL));
+	assert_null(ike_chain_find(&st.inner, IKE_PL_TSI, NULL));
+	deliver(&b, &st);
+	assert_true(pump(n, 2, 1000, rekeyed_once, n));
+	na = a.rekeyed_new;
+	nb = b.rekeyed_new;
+	assert_ptr_equal(live_sa(&a), na);
+	assert_ptr_equal(live_sa(&b), nb);
+	assert_true(ike_sa_is_initiator(na));
+	assert_false(ike_sa_is_initiator(nb));
+	assert_memory_equal(na->spi_i, nb->spi_i, IKE_SPI_LEN);
+	assert_memory_equal(na->spi_r, nb->spi_r, IKE_SPI_LEN);
+	assert_memory_not_equal(na->spi_i, old_spi_i, IKE_SPI_LEN);
+	assert_memory_equal(na->keys.sk_d, nb->keys.sk_d, IKE_PRF_LEN);
+	assert_memory_equal(na->keys.sk_ei, nb->keys.sk_ei, IKE_AEAD_KEYMAT_LEN);
+	assert_memory_equal(na->keys.sk_er, nb->keys.sk_er, IKE_AEAD_KEYMAT_LEN);
+	assert_memory_not_equal(na->keys.sk_d, old_sk_d, IKE_PRF_LEN);
+	assert_child_pair(na, nb, spi);
+	assert_int_equal(na->next_msg_id, 0);
+	assert_int_equal(nb->next_msg_id, 0);
+	assert_int_equal(na->peer_msg_id, 0);
+	assert_int_equal(nb->peer_msg_id, 0);
+	assert_int_equal(a.n_down + b.n_down, 0);
+	assert_int_equal(ike_engine_counter(a.eng, IKE_C_SA_DOWN), 0);
+	assert_int_equal(ike_engine_counter(b.eng, IKE_C_SA_DOWN), 0);
+
+	/* Both directions on the new SA, from message ID 0. */
+	both[0] = na;
+	both[1] = nb;
+	assert_int_equal(ike_sa_liveness(na), 0);
+	assert_int_equal(ike_sa_liveness(nb), 0);
+	assert_true(pump(n, 2, 1000, both_idle, both));
+	assert_int_equal(na->next_msg_id, 1);
+	assert_int_equal(nb->next_msg_id, 1);
+	assert_int_equal(na->peer_msg_id, 1);
+	assert_int_equal(nb->peer_msg_id, 1);
+	assert_int_equal(ike_child_create(na, spi, false), 0);
+	assert_true(pump(n, 2, 1000, child_downs, n));
+	assert_child_pair(na, nb, a.child.spi_in);
+	spi = a.child.spi_in;
+
+	/* B rekeys: it becomes the new SA's original initiator. */
+	assert_int_equal(ike_sa_rekey(nb), 0);
+	assert_true(pump(n, 2, 1000, rekeyed_twice, n));
+	assert_false(ike_sa_is_initiator(a.rekeyed_new));
+	assert_true(ike_sa_is_initiator(b.rekeyed_new));
+	assert_child_pair(a.rekeyed_new, b.rekeyed_new, spi);
+	assert_int_equal(a.n_down + b.n_down + a.n_failed + b.n_failed, 0);
+	assert_int_equal(ike_sa_delete(a.rekeyed_new), 0);
+	assert_true(pump(n, 2, 1000, downs, n));
+	assert_int_equal(b.last_down, IKE_DOWN_DELETED);
+	stop(&a);
+	stop(&b);
+}
+
+/* B answers the stolen CHILD_SA request with a CHILD_SA A did not ask for
+ * (ChaCha20-Poly1305 where A offered AES-GCM). */
+static void answer_other_transform(struct ike_sa *sa_b, const struct stolen *st)
+{
+	struct ike_sa_pl acc = { .n_props = 1 };
+	struct ike_ts_pl tsi = { .n = 1 }, tsr = { .n = 1 };
+	uint8_t inner[512], nonce[32] = { 9 };
+	struct ike_wbuf out;
+
+	acc.p[0] = (struct ike_proposal){ .num = 1, .proto = IKE_PROTO_ESP, .spi_len = 4 };
+	put_be32(acc.p[0].spi, 0x5555);
+	acc.p[0].t[acc.p[0].n_trans++] = ike_xform(IKE_TRANS_ENCR, IKE_ENCR_CHACHA20_POLY1305);
+	acc.p[0].t[acc.p[0].n_trans++] = ike_xform(IKE_TRANS_ESN, IKE_ESN_NONE);
+	tsi.ts[0] = (struct ike_ts){ 0, 0, 0xffff, TS_A, TS_A };
+	tsr.ts[0] = (struct ike_ts){ 0, 0, 0xffff, TS_B, TS_B };
+	ike_wb_init(&out, inner, sizeof(inner));
+	ike_put_sa(&out, &acc);
+	ike_put_nonce(&out, nonce, sizeof(nonce));
+	ike_put_ts(&out, IKE_PL_TSI, &tsi);
+	ike_put_ts(&out, IKE_PL_TSR, &tsr);
+	assert_int_equal(ike_send_protected(sa_b, IKE_CREATE_CHILD_SA, true, st->h.msg_id,
+					    IKE_REQ_NONE, &out),
+			 0);
+}
+
+/* A refused: create_failed with the notify, nothing outstanding, no new
+ * CHILD_SA, the IKE SA up and nothing sent again. */
+static void assert_refused(struct node *a, struct node *b, struct ike_sa *sa_a,
+			   unsigned int n_failed, uint16_t notify, unsigned int n_child)
+{
+	struct node *na[] = { a };
+
+	assert_true(pump(na, 1, 500, failed_n, &(struct fail_wait){ a, n_failed }));
+	assert_int_equal(a->failed_notify, notify);
+	assert_int_equal(a->n_child, n_child);
+	assert_int_equal(sa_a->req_kind, IKE_REQ_NONE);
+	assert_false(sa_a->cc.active);
+	assert_true(ike_sa_established(sa_a));
+	assert_false(has_datagram(b));
+}
+
+/* Every answer to our CREATE_CHILD_SA that is not a new SA: TS_UNACCEPTABLE
+ * and NO_PROPOSAL_CHOSEN end it; INVALID_KE_PAYLOAD is retried once with a
+ * KE when it names group 31 and we had sent none, and ends it otherwise;
+ * CHILD_SA_NOT_FOUND drops the old CHILD_SA and creates a new one;
+ * TEMPORARY_FAILURE is retried after a random wait, at most four times; an
+ * answer outside our offer ends it. And a collision: the peer's IKE SA rekey
+ * while our request is out gets TEMPORARY_FAILURE, and both complete. */
+static void create_child_refusals(void **state)
+{
+	struct node a, b;
+	struct node *n[] = { &a, &b }, *na[] = { &a };
+	struct ike_sa *sa_a, *sa_b;
+	struct stolen st, held;
+	unsigned int fails = 0, children;
+	uint64_t t0;
+	uint32_t spi;
+
+	child_cfg(&a, &b);
+	child_up_pair(&a, &b, &sa_a, &sa_b);
+	children = a.n_child;
+
+	/* B's own refusal: selectors it does not allow. */
+	a.peers[0].ts_remote.ts[0].addr_lo = a.peers[0].ts_remote.ts[0].addr_hi = 0x0a090909;
+	assert_int_equal(ike_child_create(sa_a, 0, false), 0);
+	pump(&n[1], 1, 30, NULL, NULL);
+	assert_refused(&a, &b, sa_a, ++fails, IKE_N_TS_UNACCEPTABLE, children);
+	a.peers[0].ts_remote.ts[0].addr_lo = a.peers[0].ts_remote.ts[0].addr_hi = TS_B;
+
+	print_message("NO_PROPOSAL_CHOSEN\n");
+	assert_int_equal(ike_child_create(sa_a, 0, false), 0);
+	steal_request(&b, sa_b, &st);
+	refuse_with(sa_b, &st, IKE_N_NO_PROPOSAL_CHOSEN, 0);
+	assert_refused(&a, &b, sa_a, ++fails, IKE_N_NO_PROPOSAL_CHOSEN, children);
+
+	print_message("INVALID_KE_PAYLOAD(19) to a request with a KE of 31\n");
+	assert_int_equal(ike_child_create(sa_a, 0, true), 0);
+	steal_request(&b, sa_b, &st);
+	refuse_with(sa_b, &st, IKE_N_INVALID_KE_PAYLOAD, 19);
+	assert_refused(&a, &b, sa_a, ++fails, IKE_N_INVALID_KE_PAYLOAD, children);
+
+	print_message("INVALID_KE_PAYLOAD(31) to a request without a KE: resent with one\n");
+	assert_int_equal(ike_child_create(sa_a, 0, false), 0);
+	steal_request(&b, sa_b, &st);
+	refuse_with(sa_b, &st, IKE_N_INVALID_KE_PAYLOAD, IKE_DH_CURVE25519);
+	assert_true(pump(na, 1, 500, has_datagram, &b));
+	steal_request(&b, sa_b, &held);
+	assert_int_equal(held.h.msg_id, st.h.msg_id + 1);
+	assert_int_equal(ke_group(&held.inner), IKE_DH_CURVE25519);
+	deliver(&b, &held);
+	assert_true(pump(n, 2, 1000, a_child_n, &(struct fail_wait){ &a, ++children }));
+	assert_child_pair(sa_a, sa_b, a.child.spi_in);
+	assert_int_equal(a.n_failed, fails);
+
+	print_message("CHILD_SA_NOT_FOUND: a new CHILD_SA instead\n");
+	spi = a.child.spi_in;
+	OPENSSL_cleanse(child_in(sa_b, child_in(sa_a, spi)->spi_out), sizeof(struct ike_child));
+	assert_int_equal(ike_child_create(sa_a, spi, false), 0);
+	assert_true(pump(n, 2, 1000, a_child_n, &(struct fail_wait){ &a, ++children }));
+	assert_int_equal(a.child_down_spi, spi);
+	assert_null(child_in(sa_a, spi));
+	assert_child_pair(sa_a, sa_b, a.child.spi_in);
+	assert_int_equal(ike_engine_counter(b.eng, IKE_C_NO_PROPOSAL), 2);
+	assert_int_equal(a.n_failed, fails);
+
+	print_message("an answer outside the offer\n");
+	assert_int_equal(ike_child_create(sa_a, 0, false), 0);
+	steal_request(&b, sa_b, &st);
+	answer_other_transform(sa_b, &st);
+	assert_refused(&a, &b, sa_a, ++fails, 0, children);
+	assert_int_equal(ike_engine_counter(a.eng, IKE_C_MALFORMED), 1);
+
+	print_message("INVALID_KE_PAYLOAD(31) to an IKE SA rekey\n");
+	assert_int_equal(ike_sa_rekey(sa_a), 0);
+	steal_request(&b, sa_b, &st);
+	refuse_with(sa_b, &st, IKE_N_INVALID_KE_PAYLOAD, IKE_DH_CURVE25519);
+	assert_refused(&a, &b, sa_a, ++fails, IKE_N_INVALID_KE_PAYLOAD, children);
+
+	print_message("TEMPORARY_FAILURE to an IKE SA rekey, then answered\n");
+	assert_int_equal(ike_sa_rekey(sa_a), 0);
+	steal_request(&b, sa_b, &st);
+	t0 = ike_now_ms();
+	refuse_with(sa_b, &st, IKE_N_TEMPORARY_FAILURE, 0);
+	pump(na, 1, 20, NULL, NULL);
+	assert_false(has_datagram(&b));
+	assert_true(sa_a->cc.active);
+	assert_true(pump(na, 1, 500, has_datagram, &b));
+	assert_true(ike_now_ms() - t0 >= 50); /* one base timeout at least */
+	steal_request(&b, sa_b, &st);
+	deliver(&b, &st);
+	assert_true(pump(n, 2, 1000, rekeyed_once, n));
+	sa_a = a.rekeyed_new;
+	sa_b = b.rekeyed_new;
+	assert_int_equal(a.n_failed, fails);
+
+	print_message("TEMPORARY_FAILURE four times\n");
+	assert_int_equal(ike_child_create(sa_a, 0, true), 0);
+	for (unsigned int i = 0; i < 4; i++) {
+		if (i)
+			assert_true(pump(na, 1, 1000, has_datagram, &b));
+		steal_request(&b, sa_b, &st);
+		refuse_with(sa_b, &st, IKE_N_TEMPORARY_FAILURE, 0);
+	}
+	assert_refused(&a, &b, sa_a, ++fails, IKE_N_TEMPORARY_FAILURE, children);
+
+	print_message("the peer's IKE SA rekey while our request is out\n");
+	assert_int_equal(ike_child_create(sa_a, 0, false), 0);
+	steal_request(&b, sa_b, &held);
+	assert_int_equal(ike_sa_rekey(sa_b), 0);
+	pump(na, 1, 30, NULL, NULL);
+	pump(&n[1], 1, 30, NULL, NULL);
+	assert_true(sa_b->cc.active && sa_b->cc.retry_at_ms);
+	assert_int_equal(ike_engine_counter(a.eng, IKE_C_NO_PROPOSAL), 1);
+	deliver(&b, &held);
+	assert_true(pump(n, 2, 1000, rekeyed_twice, n));
+	assert_int_equal(a.n_child, ++children);
+	assert_child_pair(a.rekeyed_new, b.rekeyed_new, a.child.spi_in);
+	assert_int_equal(n_children(a.rekeyed_new), 3);
+	assert_int_equal(a.n_failed, fails);
+	assert_int_equal(a.n_down + b.n_down + b.n_failed, 0);
+	stop(&a);
+	stop(&b);
+}
+
+/* Soft lifetimes (A only, so no collisions): the CHILD_SA is rekeyed every
+ * 60 ms and the IKE SA every 150 ms, each replacement in step on both
+ * sides; once the lifetimes are off, one IKE SA and one CHILD_SA remain,
+ * equal on both sides, and the engine has no timer left. */
+static void soft_lifetimes(void **state)
+{
+	struct node a, b;
+	struct node *n[] = { &a, &b };
+	struct ike_sa *sa_a, *sa_b;
+	int wait;
+
+	child_cfg(&a, &b);
+	a.peers[0].child_rekey_ms = 60;
+	a.peers[0].ike_rekey_ms = 150;
+	child_up_pair(&a, &b, &sa_a, &sa_b);
+	wait = ike_engine_timeout_ms(a.eng);
+	assert_true(wait >= 0 && wait <= 60);
+	assert_int_equal(ike_engine_timeout_ms(b.eng), -1);
+	assert_true(pump(n, 2, 3000, rekeyed_twice, n));
+	assert_true(pump(n, 2, 3000, child_downs_n, &(struct fail_wait){ &a, 3 }));
+	a.peers[0].child_rekey_ms = a.peers[0].ike_rekey_ms = 0;
+	pump(n, 2, 400, NULL, NULL);
+	assert_int_equal(live_sas(&a), 1);
+	assert_int_equal(live_sas(&b), 1);
+	sa_a = live_sa(&a);
+	sa_b = live_sa(&b);
+	assert_int_equal(n_children(sa_a), 1);
+	assert_int_equal(n_children(sa_b), 1);
+	assert_child_pair(sa_a, sa_b, a.child.spi_in);
+	assert_memory_equal(sa_a->keys.sk_d, sa_b->keys.sk_d, IKE_PRF_LEN);
+	assert_int_equal(ike_engine_timeout_ms(a.eng), -1);
+	assert_int_equal(a.n_down + b.n_down + a.n_failed + b.n_failed, 0);
+	stop(&a);
+	stop(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1253,6 +1871,10 @@ int main(void)
 		cmocka_unit_test(wrong_identity),
 		cmocka_unit_test(unknown_exchange),
 		cmocka_unit_test(create_child_sa),
+		cmocka_unit_test(create_child_initiator),
+		cmocka_unit_test(rekey_ike_initiator),
+		cmocka_unit_test(create_child_refusals),
+		cmocka_unit_test(soft_lifetimes),
 	};
 
 	port = (uint16_t)(20000 + getpid() % 20000);
