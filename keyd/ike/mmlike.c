@@ -4,7 +4,15 @@
  *
  *   mmlike [-v] conf FILE [initiate PEER] [role ha|mh|fa] [mh PEER fa PEER
  *          home A.B.C.D] [node NAME [pin-root DIR]] [delete-after MS]
+ *          [rekey-child-after MS] [rekey-ike-after MS]
  *          [once] [timeout S] [keys-out FILE] [timing-out FILE]
+ *
+ * delete-after: MS after the last SA event (a CHILD_SA or CSA up,
+ * KEY_DISTRIBUTE answered, the initiated IKE SA rekeyed), the initiated IKE
+ * SAs are deleted. rekey-child-after and rekey-ike-after (with initiate):
+ * MS after the initiated IKE SA's first CHILD_SA, resp. the IKE SA itself,
+ * came up, rekey it once by CREATE_CHILD_SA (the CHILD_SA with PFS when
+ * the peer has pfs = true); a failed rekey makes the exit status 1.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -47,10 +55,13 @@ struct app {
 	FILE *keys_out;
 	const char *timing_path;
 	uint32_t delete_after_ms;
+	uint32_t rekey_child_after_ms, rekey_ike_after_ms;
 	bool once;
 	int result; /* exit status */
 	bool done;
 	uint64_t delete_at_ms;
+	uint64_t rekey_child_at_ms, rekey_ike_at_ms; /* 0 = not armed */
+	uint32_t first_child_spi;		     /* the CHILD_SA rekey-child-after rekeys */
 	/* timeline, CLOCK_MONOTONIC ns */
 	uint64_t t_start, t_ike_up[2], t_csa, t_fa_done;
 	uint64_t build_init_ns[2], build_ml_ns, build_kd_ns;
@@ -95,10 +106,32 @@ static void uninstall_all(struct app *app)
 	app->n_installed = 0;
 }
 
+static uint64_t mono_ms(void)
+{
+	return mono_ns() / 1000000;
+}
+
 static void arm_delete(struct app *app)
 {
 	if (app->delete_after_ms)
-		app->delete_at_ms = (uint64_t)(mono_ns() / 1000000) + app->delete_after_ms;
+		app->delete_at_ms = mono_ms() + app->delete_after_ms;
+}
+
+/* The IKE SA's SPIs, so that an interop test can find it in the peer's
+ * list (without a role only: the ML-IKE tests wait for key lines). */
+static void keys_out_ike(struct app *app, struct ike_sa *sa, const char *what)
+{
+	uint8_t spi_i[8], spi_r[8];
+
+	if (!app->keys_out || app->role != ROLE_NONE)
+		return;
+	ike_sa_spis(sa, spi_i, spi_r);
+	fprintf(app->keys_out, "ike %s %s spi_i ", ike_sa_peer(sa)->name, what);
+	hex(app->keys_out, spi_i, sizeof(spi_i));
+	fprintf(app->keys_out, " spi_r ");
+	hex(app->keys_out, spi_r, sizeof(spi_r));
+	fprintf(app->keys_out, "\n");
+	fflush(app->keys_out);
 }
 
 static void try_distribute(struct app *app)
@@ -149,6 +182,9 @@ static void ev_ike_up(void *ctx, struct ike_sa *sa)
 		try_distribute(app);
 		return;
 	}
+	keys_out_ike(app, sa, "up");
+	if (sa == app->mh_sa && app->rekey_ike_after_ms && !app->rekey_ike_at_ms)
+		app->rekey_ike_at_ms = mono_ms() + app->rekey_ike_after_ms;
 	if (!peer->child || app->role != ROLE_NONE)
 		arm_delete(app);
 }
@@ -174,6 +210,17 @@ static void ev_ike_rekeyed(void *ctx, struct ike_sa *old_sa, struct ike_sa *new_
 		app->mh_sa = new_sa;
 	if (app->fa_sa == old_sa)
 		app->fa_sa = new_sa;
+	keys_out_ike(app, new_sa, "rekeyed");
+	if (app->mh_sa == new_sa)
+		arm_delete(app);
+}
+
+static void ev_create_failed(void *ctx, struct ike_sa *sa, uint16_t notify)
+{
+	struct app *app = ctx;
+
+	log_err("peer %s: CREATE_CHILD_SA failed (notify %u)", ike_sa_peer(sa)->name, notify);
+	app->result = 1;
 }
 
 static void ev_child_up(void *ctx, struct ike_sa *sa, const struct ike_child *c)
@@ -188,6 +235,10 @@ static void ev_child_up(void *ctx, struct ike_sa *sa, const struct ike_child *c)
 		hex(app->keys_out, c->key_out, sizeof(c->key_out));
 		fprintf(app->keys_out, "\n");
 		fflush(app->keys_out);
+	}
+	if (sa == app->mh_sa && app->rekey_child_after_ms && !app->first_child_spi) {
+		app->first_child_spi = c->spi_in;
+		app->rekey_child_at_ms = mono_ms() + app->rekey_child_after_ms;
 	}
 	arm_delete(app);
 }
@@ -276,6 +327,7 @@ static const struct ike_events events = {
 	.ike_up = ev_ike_up,
 	.ike_down = ev_ike_down,
 	.ike_rekeyed = ev_ike_rekeyed,
+	.create_failed = ev_create_failed,
 	.child_up = ev_child_up,
 	.csa_up = ev_csa_up,
 	.fa_keys = ev_fa_keys,
@@ -404,6 +456,30 @@ static int start(struct app *app, const char *initiate)
 	return 0;
 }
 
+/* A rekey that finds another exchange of ours outstanding waits for it. */
+static void rekey_due(struct app *app, uint64_t now)
+{
+	int err;
+
+	if (app->rekey_child_at_ms && now >= app->rekey_child_at_ms && app->mh_sa) {
+		err = ike_child_create(app->mh_sa, app->first_child_spi,
+				       ike_sa_peer(app->mh_sa)->pfs);
+		app->rekey_child_at_ms = err == -EBUSY ? now + 10 : 0;
+		if (err && err != -EBUSY) {
+			log_err("CHILD_SA rekey: %s", strerror(-err));
+			app->result = 1;
+		}
+	}
+	if (app->rekey_ike_at_ms && now >= app->rekey_ike_at_ms && app->mh_sa) {
+		err = ike_sa_rekey(app->mh_sa);
+		app->rekey_ike_at_ms = err == -EBUSY ? now + 10 : 0;
+		if (err && err != -EBUSY) {
+			log_err("IKE SA rekey: %s", strerror(-err));
+			app->result = 1;
+		}
+	}
+}
+
 static void run(struct app *app, unsigned int timeout_s)
 {
 	uint64_t deadline = mono_ns() / 1000000 + (uint64_t)timeout_s * 1000;
@@ -420,6 +496,7 @@ static void run(struct app *app, unsigned int timeout_s)
 			app->result = 1;
 			break;
 		}
+		rekey_due(app, now);
 		if (app->delete_at_ms && now >= app->delete_at_ms) {
 			app->delete_at_ms = 0;
 			if (app->mh_sa)
@@ -443,7 +520,7 @@ int main(int argc, char **argv)
 	struct app app = { .result = 0 };
 	const char *conf = NULL, *initiate = NULL, *mh = NULL, *fa = NULL, *home = NULL;
 	const char *node = NULL, *pin_root = NULL, *keys_out = NULL;
-	uint32_t delete_after = 0, timeout = 0;
+	uint32_t delete_after = 0, timeout = 0, rekey_child_after = 0, rekey_ike_after = 0;
 	int role = 0;
 	bool once = false, verbose = false;
 	struct mml_opt opts[] = {
@@ -456,6 +533,8 @@ int main(int argc, char **argv)
 		{ "node", MML_OPT_STR, &node, NULL, false, false },
 		{ "pin-root", MML_OPT_STR, &pin_root, NULL, false, false },
 		{ "delete-after", MML_OPT_U32, &delete_after, NULL, false, false },
+		{ "rekey-child-after", MML_OPT_U32, &rekey_child_after, NULL, false, false },
+		{ "rekey-ike-after", MML_OPT_U32, &rekey_ike_after, NULL, false, false },
 		{ "once", MML_OPT_FLAG, &once, NULL, false, false },
 		{ "timeout", MML_OPT_U32, &timeout, NULL, false, false },
 		{ "keys-out", MML_OPT_STR, &keys_out, NULL, false, false },
@@ -473,6 +552,8 @@ int main(int argc, char **argv)
 		return 2;
 	app.role = (enum role)role;
 	app.delete_after_ms = delete_after;
+	app.rekey_child_after_ms = rekey_child_after;
+	app.rekey_ike_after_ms = rekey_ike_after;
 	app.once = once;
 	if (load_conf(&app, conf))
 		return 2;

@@ -6,9 +6,11 @@
 # level 4), and the capture must decode as IKEv2 in tshark without malformed
 # or warning-level expert items. charon runs with kernel-libipsec (no kernel
 # ESP here), which needs UDP encapsulation: encap = yes on its side, NAT
-# detection on ours. Part 2 also has charon rekey the CHILD_SA (CREATE_CHILD_SA,
-# with PFS when ESP_PROPOSALS names a group). Runtime about 2 s. Exit 77
-# when charon is missing.
+# detection on ours. In between, the side that initiated rekeys the CHILD_SA
+# and then the IKE SA by CREATE_CHILD_SA (the CHILD_SA with PFS when
+# ESP_PROPOSALS names a group) and deletes the old ones: part 1 checks
+# charon's list of SAs against ours. Runtime about 4 s. Exit 77 when charon
+# is missing.
 set -euo pipefail
 
 BUILD=${BUILD:-build}
@@ -53,6 +55,9 @@ ip -n "$NA" link set "${P}va" up
 ip -n "$NB" link set "${P}vb" up
 
 umask 077
+# PFS for our CREATE_CHILD_SA when charon's ESP proposals name a group.
+PFS=false
+[[ ${ESP_PROPOSALS:-} == *x25519* ]] && PFS=true
 head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$DIR/psk"
 PSK=$(cat "$DIR/psk")
 
@@ -61,7 +66,7 @@ local = "10.201.0.1";
 nat_detection = true;
 retransmit_ms = 300;
 peers = ( { name = "charon"; address = "10.201.0.2"; local_id = "fqdn:mml.test";
-            peer_id = "fqdn:charon.test"; psk_file = "$DIR/psk"; child = true;
+            peer_id = "fqdn:charon.test"; psk_file = "$DIR/psk"; child = true; pfs = $PFS;
             ike = "${IKE_ALG:-aes256gcm16}"; esp = "${ESP_ALG:-aes256gcm16}";
             local_ts = "10.202.0.1/32"; remote_ts = "10.202.0.2/32"; } );
 EOC
@@ -144,17 +149,58 @@ charon_key() {
 	' "$DIR/charon.log"
 }
 field() { tr ' ' '\n' < "$1" | grep -A1 -x "$2" | tail -1; }
+# The state swanctl --list-sas (file $3) gives the CHILD_SA with inbound SPI
+# $1 and outbound SPI $2 (charon's view), empty when it lists none.
+child_state() {
+	awk -v in_spi="$1" -v out_spi="$2" '
+		/^  [^ ].*: #[0-9]+, reqid/ { split($0, f, ", "); state = f[3]; hit = 0 }
+		$1 == "in" { hit = ($2 == in_spi ",") }
+		$1 == "out" && hit && $2 == out_spi "," { print state }' "$3"
+}
 
-# 1. mmlike initiates, deletes after the CHILD_SA is up.
-ip netns exec "$NA" "$MMLIKE" conf "$DIR/mml.conf" initiate charon delete-after 200 once \
-	timeout 10 keys-out "$DIR/keys1" > "$DIR/mmlike1.log" 2>&1 || fail "mmlike as initiator"
-[[ -s $DIR/keys1 ]] || fail "no CHILD_SA on our side (initiator)"
+# 1. mmlike initiates; 100 ms after the CHILD_SA it rekeys it, 300 ms
+# after the IKE SA that one (CREATE_CHILD_SA from our side), deleting the
+# old ones; 1.5 s after the last of these it deletes the IKE SA.
+ip netns exec "$NA" "$MMLIKE" conf "$DIR/mml.conf" initiate charon rekey-child-after 100 \
+	rekey-ike-after 300 delete-after 1500 once timeout 10 keys-out "$DIR/keys1" \
+	> "$DIR/mmlike1.log" 2>&1 &
+MML_PID=$!
+rekeyed() {
+	[[ $(grep -sc '^child' "$DIR/keys1") -eq 2 ]] && grep -q '^ike charon rekeyed' "$DIR/keys1" &&
+		grep -q 'rekeyed (old) IKE SA deleted' "$DIR/mmlike1.log" &&
+		grep -q 'CHILD_SA .* deleted$' "$DIR/mmlike1.log"
+}
+for _ in $(seq 100); do
+	rekeyed && break
+	sleep 0.02
+done
+rekeyed || fail "mmlike did not rekey the CHILD_SA and the IKE SA"
+grep '^child' "$DIR/keys1" | head -1 > "$DIR/keys1a"
+grep '^child' "$DIR/keys1" | tail -1 > "$DIR/keys1b"
+grep '^ike charon up' "$DIR/keys1" > "$DIR/ike1a"
+grep '^ike charon rekeyed' "$DIR/keys1" > "$DIR/ike1b"
+# charon's view: only the new IKE SA, holding only the new CHILD_SA (its
+# inbound SPI is our outbound one).
+swan --list-sas > "$DIR/list1.log" 2>&1
+grep -q "ESTABLISHED, IKEv2, $(field "$DIR/ike1b" spi_i)_i $(field "$DIR/ike1b" spi_r)_r\*" "$DIR/list1.log" ||
+	fail "charon does not list the new IKE SA"
+grep -q "$(field "$DIR/ike1a" spi_i)_i" "$DIR/list1.log" && fail "charon still lists the old IKE SA"
+[[ $(child_state "$(field "$DIR/keys1b" spi_out)" "$(field "$DIR/keys1b" spi_in)" "$DIR/list1.log") == INSTALLED ]] ||
+	fail "charon does not list the rekeyed CHILD_SA as installed"
+# charon keeps an inbound SA a few seconds after a rekey, marked DELETED.
+old_state=$(child_state "$(field "$DIR/keys1a" spi_out)" "$(field "$DIR/keys1a" spi_in)" "$DIR/list1.log")
+[[ -z $old_state || $old_state == DELETED ]] || fail "charon lists the old CHILD_SA as $old_state"
+[[ $(grep -c "INSTALLED" "$DIR/list1.log") -eq 1 ]] || fail "charon lists other CHILD_SAs"
+wait "$MML_PID" || fail "mmlike as initiator"
+MML_PID=
 grep -q "IKE_SA deleted" "$DIR/charon.log" || fail "charon did not see the Delete"
-[[ $(charon_key initiator 1) == "$(field "$DIR/keys1" key_out)" ]] || fail "initiator->responder key differs"
-[[ $(charon_key responder 1) == "$(field "$DIR/keys1" key_in)" ]] || fail "responder->initiator key differs"
-grep -q "CHILD_SA c{1} established with SPIs $(field "$DIR/keys1" spi_out)_i $(field "$DIR/keys1" spi_in)_o" \
+[[ $(charon_key initiator 1) == "$(field "$DIR/keys1a" key_out)" ]] || fail "initiator->responder key differs"
+[[ $(charon_key responder 1) == "$(field "$DIR/keys1a" key_in)" ]] || fail "responder->initiator key differs"
+grep -q "CHILD_SA c{1} established with SPIs $(field "$DIR/keys1a" spi_out)_i $(field "$DIR/keys1a" spi_in)_o" \
 	"$DIR/charon.log" || fail "CHILD_SA SPIs differ"
-echo "interop: mmlike -> charon: IKE SA, CHILD_SA, keys equal, deleted"
+[[ $(charon_key initiator 2) == "$(field "$DIR/keys1b" key_out)" ]] || fail "rekeyed initiator->responder key differs (1)"
+[[ $(charon_key responder 2) == "$(field "$DIR/keys1b" key_in)" ]] || fail "rekeyed responder->initiator key differs (1)"
+echo "interop: mmlike -> charon: IKE SA, CHILD_SA, our CHILD_SA and IKE SA rekeys (CREATE_CHILD_SA$([[ $PFS == true ]] && echo ", PFS")), keys equal, deleted"
 
 # 2. charon initiates, then terminates.
 ip netns exec "$NA" "$MMLIKE" conf "$DIR/mml.conf" once timeout 10 keys-out "$DIR/keys2" \
@@ -187,13 +233,14 @@ swan --terminate --ike mml --timeout 5 > "$DIR/terminate.log" 2>&1 || fail "term
 wait "$MML_PID" || fail "mmlike as responder"
 MML_PID=
 [[ -s $DIR/keys2 ]] || fail "no CHILD_SA on our side (responder)"
-head -1 "$DIR/keys2" > "$DIR/keys2a"
-tail -1 "$DIR/keys2" > "$DIR/keys2b"
-[[ $(charon_key initiator 2) == "$(field "$DIR/keys2a" key_in)" ]] || fail "initiator->responder key differs (2)"
-[[ $(charon_key responder 2) == "$(field "$DIR/keys2a" key_out)" ]] || fail "responder->initiator key differs (2)"
+grep '^child' "$DIR/keys2" | head -1 > "$DIR/keys2a"
+grep '^child' "$DIR/keys2" | tail -1 > "$DIR/keys2b"
+# charon's log holds part 1's two CHILD_SAs first.
+[[ $(charon_key initiator 3) == "$(field "$DIR/keys2a" key_in)" ]] || fail "initiator->responder key differs (2)"
+[[ $(charon_key responder 3) == "$(field "$DIR/keys2a" key_out)" ]] || fail "responder->initiator key differs (2)"
 # The rekeyed CHILD_SA: charon initiated the CREATE_CHILD_SA too.
-[[ $(charon_key initiator 3) == "$(field "$DIR/keys2b" key_in)" ]] || fail "rekeyed initiator->responder key differs"
-[[ $(charon_key responder 3) == "$(field "$DIR/keys2b" key_out)" ]] || fail "rekeyed responder->initiator key differs"
+[[ $(charon_key initiator 4) == "$(field "$DIR/keys2b" key_in)" ]] || fail "rekeyed initiator->responder key differs"
+[[ $(charon_key responder 4) == "$(field "$DIR/keys2b" key_out)" ]] || fail "rekeyed responder->initiator key differs"
 grep -q "IKE SA deleted by the peer" "$DIR/mmlike2.log" || fail "mmlike did not process the Delete"
 echo "interop: charon -> mmlike: IKE SA, CHILD_SA, CHILD_SA and IKE SA rekeys (CREATE_CHILD_SA), keys equal, deleted"
 
@@ -204,6 +251,6 @@ CAP_PID=
 n_ike=$(tshark -r "$DIR/ike.pcapng" -Y isakmp 2>/dev/null | wc -l)
 n_bad=$(tshark -r "$DIR/ike.pcapng" -Y '_ws.malformed || _ws.expert.severity >= warning' 2>/dev/null | wc -l)
 n_v2=$(tshark -r "$DIR/ike.pcapng" -Y 'isakmp.version == 0x20' 2>/dev/null | wc -l)
-[[ $n_ike -ge 20 && $n_v2 -eq $n_ike ]] || fail "capture: $n_ike IKE messages, $n_v2 IKEv2"
+[[ $n_ike -ge 28 && $n_v2 -eq $n_ike ]] || fail "capture: $n_ike IKE messages, $n_v2 IKEv2"
 [[ $n_bad -eq 0 ]] || { tshark -r "$DIR/ike.pcapng" -Y '_ws.malformed || _ws.expert.severity >= warning' >&2; fail "capture: $n_bad malformed/warning packets"; }
 echo "interop: capture: $n_ike IKEv2 messages decoded by tshark, none malformed"
