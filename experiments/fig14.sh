@@ -5,6 +5,7 @@
 #   experiments/fig14.sh [--profile quick|paper] [--config NAME[,NAME...]]
 #                        [--tcp paper|modern] [--ts on|off] [--runs N] [--bytes N]
 #                        [--delay MS] [--bers "0 1/8M ..."] [--out DIR] [--parallel]
+#                        [--plot-only]
 #
 # Profiles (docs/results.md):
 #   paper  10 MB, 5 runs a point, 2 Mbit/s, 100 ms WAN delay each way, paper TCP
@@ -21,6 +22,8 @@
 # --parallel runs each configuration on its own bed at the same time (the
 # link, not the CPU, limits a transfer: 2 Mbit/s), results merged at the end;
 # it makes the paper profile a matter of hours instead of a day.
+# --plot-only makes the table and the plot again from --out DIR/results.csv
+# (e.g. after merging the CSVs of several runs).
 #
 # Writes OUT/results.csv (one line per run), OUT/table.md (mean and standard
 # deviation per point), OUT/fig14.png; prints progress and the table.
@@ -29,7 +32,7 @@ EXP_DIR=$(cd "$(dirname "$0")" && pwd)
 source "$EXP_DIR/../tests/netns/lib.sh"
 need_root
 
-PROFILE=quick CONFIGS=reno TCP=paper TS=off RUNS="" BYTES="" DELAY=100 OUT="" PARALLEL=0
+PROFILE=quick CONFIGS=reno TCP=paper TS=off RUNS="" BYTES="" DELAY=100 OUT="" PARALLEL=0 PLOT_ONLY=0
 ARGS=("$@")
 BERS="0 1/8M 1/4M 1/2M 1/1M 1/512K 1/256K 1/128K 1/64K"
 MH=10.1.0.10
@@ -47,6 +50,7 @@ usage() {
 
 while [[ $# -gt 0 ]]; do
 	[[ $1 == --parallel ]] && { PARALLEL=1; shift; continue; }
+	[[ $1 == --plot-only ]] && { PLOT_ONLY=1; shift; continue; }
 	[[ $# -ge 2 ]] || usage
 	case $1 in
 	--profile) PROFILE=$2 ;;
@@ -79,7 +83,8 @@ done
 OUT=${OUT:-$EXP_DIR/out/fig14-$PROFILE-$TCP-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$OUT"
 CSV=$OUT/results.csv
-echo "config,profile,tcp,delay_ms,ber_label,ber,run,bytes,seconds,goodput_bps,sha256_ok,frames_down,lost_down,frames_up,lost_up,timestamps" >"$CSV"
+[[ $PLOT_ONLY == 1 && ! -f $CSV ]] && { echo "fig14: --plot-only: no $CSV" >&2; exit 2; }
+[[ $PLOT_ONLY == 1 ]] || echo "config,profile,tcp,delay_ms,ber_label,ber,run,bytes,seconds,goodput_bps,sha256_ok,frames_down,lost_down,frames_up,lost_up,timestamps" >"$CSV"
 
 progress() { echo "[fig14 $(date +%H:%M:%S)] $*"; }
 
@@ -209,7 +214,9 @@ run_parallel() {
 
 START=$SECONDS
 progress "profile $PROFILE: $BYTES bytes, $RUNS runs a point, configurations ${CONFIG_LIST[*]}, output $OUT"
-if [[ $PARALLEL == 1 ]]; then
+if [[ $PLOT_ONLY == 1 ]]; then
+	progress "plot only, from $CSV"
+elif [[ $PARALLEL == 1 ]]; then
 	run_parallel
 else
 	for config in "${CONFIG_LIST[@]}"; do
