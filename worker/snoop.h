@@ -105,7 +105,11 @@ struct snoop_conn {
 	 * past the queue the first transmissions wait in, so their timer
 	 * runs on its own estimate (docs/snoop.md). */
 	uint32_t srtt_prio_us, rttvar_prio_us;
-	uint32_t backoff;		    /* local RTO firings since the last new ACK */
+	uint32_t backoff; /* local RTO firings since the last new ACK */
+	/* The ACK the first copy of the last locally repaired segment would
+	 * repeat if it was only late, not lost (snoop.c, snoop_ack). */
+	uint32_t late_dup_ack;
+	bool late_dup_armed;
 	uint64_t last_data_ns, last_ack_ns; /* activity, for persist and garbage */
 	uint64_t persist_ns;		    /* when persist last fired */
 	uint64_t rxmit_deadline_ns;	    /* 0 = timer off */

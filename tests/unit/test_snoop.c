@@ -131,6 +131,33 @@ static void two_losses_in_one_window(void **state)
 	bed_free(b);
 }
 
+/* The local timer repairs a segment that was only queued on the air: the
+ * high-priority copy arrives first, the late original then makes the MH
+ * repeat its ACK once. That duplicate is absorbed, not taken for the loss
+ * of the next segment (which would chain: each late original triggering
+ * the next spurious repair); a real loss afterwards is still repaired. */
+static void late_original_after_local_repair(void **state)
+{
+	struct bed *b = bed_new(4000, NULL);
+
+	for (uint32_t i = 0; i < 10; i++)
+		data(b, i, 0);
+	assert_int_equal(ack(b, 1, 10), SNOOP_FORWARD);
+	snoop_tick(&b->s, 110 * MS); /* segment 1 still queued: the timer fires */
+	assert_int_equal(b->rec.n_xmit, 1);
+	assert_int_equal(b->rec.xmit[0], 101);
+	assert_int_equal(ack(b, 2, 115), SNOOP_FORWARD); /* the priority copy */
+	assert_int_equal(ack(b, 2, 116), SNOOP_DROP);	 /* the late original */
+	assert_int_equal(b->rec.n_xmit, 1);
+	assert_int_equal(ctr(b, SNOOP_C_DUPACK_SUPPRESSED), 1);
+	assert_int_equal(ack(b, 3, 120), SNOOP_FORWARD);
+	/* Segment 3 really lost, 4 arrives: repaired at the first duplicate. */
+	assert_int_equal(ack(b, 3, 121), SNOOP_DROP);
+	assert_int_equal(b->rec.n_xmit, 2);
+	assert_int_equal(b->rec.xmit[1], 103);
+	bed_free(b);
+}
+
 static void retransmission_lost_too(void **state)
 {
 	struct bed *b = bed_new(77, NULL);
@@ -365,6 +392,7 @@ int main(void)
 		cmocka_unit_test(one_segment_lost),
 		cmocka_unit_test(two_losses_in_one_window),
 		cmocka_unit_test(retransmission_lost_too),
+		cmocka_unit_test(late_original_after_local_repair),
 		cmocka_unit_test(gives_up_after_threshold),
 		cmocka_unit_test(ack_lost),
 		cmocka_unit_test(cache_full),
