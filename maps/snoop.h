@@ -179,7 +179,8 @@ MML_STATIC_ASSERT(sizeof(struct mml_snoop_meta) == 32, "mml_snoop_meta layout");
 	X(RXMIT_DEFERRED, "rxmit_deferred", "retransmissions held until the previous copy left")  \
 	X(EVENTS, "events", "ring-buffer events consumed")                                        \
 	X(BAD_META, "bad_meta", "frames without valid metadata")                                  \
-	X(CFG_RELOAD, "cfg_reload", "configuration changes applied")
+	X(CFG_RELOAD, "cfg_reload", "configuration changes applied")                              \
+	X(EVICTED_FOR_HOLE, "evicted_for_hole", "newest segments dropped for a CN's hole repair")
 
 enum mml_snoop_stat {
 #define MML_SNOOP_STAT_ENUM(id, name, help) MML_SNOOP_STAT_##id,

@@ -33,6 +33,7 @@ static const unsigned int stat_of_counter[SNOOP_C_MAX] = {
 	[SNOOP_C_CONN_GARBAGE] = MML_SNOOP_STAT_CONN_EVICTED,
 	[SNOOP_C_CONN_CLOSED] = MML_SNOOP_STAT_CONN_CLOSED,
 	[SNOOP_C_RXMIT_GIVEUP] = MML_SNOOP_STAT_RXMIT_GIVEUP,
+	[SNOOP_C_EVICTED_FOR_HOLE] = MML_SNOOP_STAT_EVICTED_FOR_HOLE,
 };
 
 static void count(struct fa_worker *w, unsigned int stat)

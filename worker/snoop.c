@@ -71,6 +71,7 @@ static const char *const counter_names[SNOOP_C_MAX] = {
 	[SNOOP_C_CONN_GARBAGE] = "conn_garbage",
 	[SNOOP_C_CONN_CLOSED] = "conn_closed",
 	[SNOOP_C_RXMIT_GIVEUP] = "rxmit_giveup",
+	[SNOOP_C_EVICTED_FOR_HOLE] = "evicted_for_hole",
 };
 
 const char *snoop_counter_name(unsigned int c)
@@ -241,6 +242,27 @@ static void insert_sorted(struct snoop *s, struct snoop_conn *c, const struct sn
 	c->count++;
 }
 
+/* A full cache and a sender's retransmission of a segment it does not hold,
+ * below segments it does: the sender is filling the hole that holds the
+ * MH's ACK back (its first copy came while the cache was full, Table 4's 50
+ * segments being less than a 64 KB window). That is the segment the cache
+ * most needs: uncached, a loss of it again waits for the sender's RTO,
+ * backed off with every timeout and kept so by Karn, while the persist
+ * timer resends the held segments behind it to no effect. The newest
+ * segment makes room; if it is lost, the sender repairs it as any uncached
+ * one. */
+static bool evict_newest_for(struct snoop *s, struct snoop_conn *c, uint32_t seq)
+{
+	struct snoop_seg *newest = seg_at(s, c, c->count - 1);
+
+	if (!seq_lt(seq, newest->seq))
+		return false;
+	s->ops.release(s->ops.ctx, newest->frame);
+	c->count--;
+	count(s, c, SNOOP_C_EVICTED_FOR_HOLE);
+	return true;
+}
+
 enum snoop_verdict snoop_data(struct snoop *s, const struct snoop_key *k, uint32_t seq,
 			      uint32_t len, uint64_t frame, uint32_t frame_len, uint64_t now)
 {
@@ -293,7 +315,7 @@ enum snoop_verdict snoop_data(struct snoop *s, const struct snoop_key *k, uint32
 		*old = seg;
 		return SNOOP_FORWARD_CACHED;
 	}
-	if (c->count == s->cfg.max_segs) {
+	if (c->count == s->cfg.max_segs && !evict_newest_for(s, c, seq)) {
 		count(s, c, SNOOP_C_NOT_CACHED_FULL);
 		return SNOOP_FORWARD;
 	}
@@ -376,11 +398,38 @@ static void new_ack(struct snoop *s, struct snoop_conn *c, uint32_t ack, uint64_
 	arm_rxmit_timer(s, c, now);
 }
 
+/* Whether this duplicate ACK may be the MH's answer to one of the persist
+ * timer's resends of a segment it already held (each such duplicate is
+ * counted once). A plaintext MH answers every one of them with a
+ * duplicate ACK; forwarded, a burst of them is more duplicates than the
+ * sender has segments in flight, which Linux takes for reordering and
+ * answers by raising its fast-retransmit threshold (TCPRenoReorder): the
+ * next losses wait for its RTO, which idles the link, which fires the
+ * persist timer again. Nothing the sender could use is withheld: idle for
+ * a persist period, it waits for its RTO or recovers from one, and without
+ * SACK Linux ignores duplicate ACKs then (but for that bookkeeping). An
+ * ML-ESP MH drops the resends it holds as replays and answers only those
+ * it lacked. */
+static bool own_dup_take(struct snoop_conn *c, uint64_t now)
+{
+	if (!c->own_dups || now >= c->own_dups_until_ns)
+		return false;
+	c->own_dups--;
+	return true;
+}
+
+static enum snoop_verdict suppress(struct snoop *s, struct snoop_conn *c)
+{
+	count(s, c, SNOOP_C_DUPACK_SUPPRESSED);
+	return SNOOP_DROP;
+}
+
 enum snoop_verdict snoop_ack(struct snoop *s, const struct snoop_key *k, uint32_t ack,
 			     bool dup_candidate, uint64_t now)
 {
 	struct snoop_conn *c = conn_find(s, k);
 	struct snoop_seg *lost;
+	bool own_dup;
 	int i;
 
 	if (!c)
@@ -398,9 +447,10 @@ enum snoop_verdict snoop_ack(struct snoop *s, const struct snoop_key *k, uint32_
 		return SNOOP_FORWARD;
 
 	/* A duplicate ACK: the segment at last_ack is missing at the MH. */
+	own_dup = own_dup_take(c, now);
 	i = find_seg(s, c, ack);
-	if (i < 0)
-		return SNOOP_FORWARD; /* not ours to repair: the sender will */
+	if (i < 0) /* not ours to repair: the sender will */
+		return own_dup ? suppress(s, c) : SNOOP_FORWARD;
 	lost = seg_at(s, c, (uint32_t)i);
 	/* A local retransmission goes at high priority, past the queue on the
 	 * air: if the first copy was only queued, not lost, it reaches the MH
@@ -411,20 +461,17 @@ enum snoop_verdict snoop_ack(struct snoop *s, const struct snoop_key *k, uint32_
 	 * window drops the late copy before TCP). Absorb that one duplicate. */
 	if (c->late_dup_armed && ack == c->late_dup_ack) {
 		c->late_dup_armed = false;
-		count(s, c, SNOOP_C_DUPACK_SUPPRESSED);
-		return SNOOP_DROP;
+		return suppress(s, c);
 	}
 	c->dupacks++;
-	if (c->expect_dupacks && c->dupacks <= c->expect_dupacks) {
-		count(s, c, SNOOP_C_DUPACK_SUPPRESSED);
-		return SNOOP_DROP;
-	}
+	if (c->expect_dupacks && c->dupacks <= c->expect_dupacks)
+		return suppress(s, c);
 	/* First duplicate of a loss, or more duplicates than the segments in
 	 * flight explain: the (re)transmission was lost. */
 	if (lost->rxmits >= s->cfg.rxmit_thresh) {
 		count(s, c, SNOOP_C_RXMIT_GIVEUP);
 		c->expect_dupacks = 0;
-		return SNOOP_FORWARD;
+		return own_dup ? suppress(s, c) : SNOOP_FORWARD;
 	}
 	retransmit(s, c, lost, SNOOP_C_RXMIT_DUPACK, now);
 	/* Every segment behind the lost one reaches the MH before the
@@ -433,8 +480,7 @@ enum snoop_verdict snoop_ack(struct snoop *s, const struct snoop_key *k, uint32_
 	c->expect_dupacks = c->count - (uint32_t)i - 1;
 	c->dupacks = 1;
 	arm_rxmit_timer(s, c, now);
-	count(s, c, SNOOP_C_DUPACK_SUPPRESSED);
-	return SNOOP_DROP;
+	return suppress(s, c);
 }
 
 void snoop_syn(struct snoop *s, const struct snoop_key *k, uint64_t now)
@@ -484,6 +530,8 @@ static uint64_t conn_tick(struct snoop *s, struct snoop_conn *c, uint64_t now)
 	if (c->count && now >= persist_at) {
 		for (uint32_t i = 0; i < c->count; i++)
 			retransmit(s, c, seg_at(s, c, i), SNOOP_C_RXMIT_PERSIST, now);
+		c->own_dups = c->count;
+		c->own_dups_until_ns = now + (uint64_t)s->cfg.persist_ms * NS_PER_MS;
 		c->persist_ns = now;
 		persist_at = now + (uint64_t)s->cfg.persist_ms * NS_PER_MS;
 		arm_rxmit_timer(s, c, now);

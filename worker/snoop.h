@@ -72,10 +72,11 @@ enum snoop_counter {
 	SNOOP_C_NEW_ACK,
 	SNOOP_C_RTT_SAMPLES,
 	SNOOP_C_CONN_NEW,
-	SNOOP_C_CONN_FULL,    /* no slot: the connection is not snooped */
-	SNOOP_C_CONN_GARBAGE, /* idle connections freed */
-	SNOOP_C_CONN_CLOSED,  /* RST seen */
-	SNOOP_C_RXMIT_GIVEUP, /* threshold reached: left to the sender */
+	SNOOP_C_CONN_FULL,	  /* no slot: the connection is not snooped */
+	SNOOP_C_CONN_GARBAGE,	  /* idle connections freed */
+	SNOOP_C_CONN_CLOSED,	  /* RST seen */
+	SNOOP_C_RXMIT_GIVEUP,	  /* threshold reached: left to the sender */
+	SNOOP_C_EVICTED_FOR_HOLE, /* newest segment dropped for a sender's hole repair */
 	SNOOP_C_MAX
 };
 
@@ -110,6 +111,11 @@ struct snoop_conn {
 	 * repeat if it was only late, not lost (snoop.c, snoop_ack). */
 	uint32_t late_dup_ack;
 	bool late_dup_armed;
+	/* Persist resends of segments the MH may already hold: each such
+	 * duplicate makes a plaintext MH repeat its ACK, which the sender must
+	 * not see (snoop.c, snoop_ack). Until own_dups_until_ns. */
+	uint32_t own_dups;
+	uint64_t own_dups_until_ns;
 	uint64_t last_data_ns, last_ack_ns; /* activity, for persist and garbage */
 	uint64_t persist_ns;		    /* when persist last fired */
 	uint64_t rxmit_deadline_ns;	    /* 0 = timer off */

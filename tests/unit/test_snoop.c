@@ -237,6 +237,37 @@ static void cache_full(void **state)
 	bed_free(b);
 }
 
+/* Segment 50 went by while the cache was full and was lost; the cache then
+ * filled with 51..100 behind the hole. The sender's retransmission of 50
+ * is what the cache needs most: the newest segment makes room for it. */
+static void hole_repair_evicts_newest(void **state)
+{
+	struct bed *b = bed_new(300, NULL);
+
+	for (uint32_t i = 0; i <= 50; i++)
+		data(b, i, 0);
+	assert_int_equal(ctr(b, SNOOP_C_NOT_CACHED_FULL), 1);
+	assert_int_equal(ack(b, 50, 10), SNOOP_FORWARD);
+	for (uint32_t i = 51; i <= 101; i++)
+		data(b, i, 20);
+	assert_int_equal(ctr(b, SNOOP_C_NOT_CACHED_FULL), 2);
+	/* Not ours: the sender repairs 50, and that copy is cached. */
+	assert_int_equal(ack(b, 50, 30), SNOOP_FORWARD);
+	assert_int_equal(data(b, 50, 40), SNOOP_FORWARD_CACHED);
+	assert_int_equal(ctr(b, SNOOP_C_EVICTED_FOR_HOLE), 1);
+	assert_int_equal(b->rec.released[b->rec.n_released - 1], 200);
+	assert_int_equal(snoop_lookup(&b->s, &b->key)->count, 50);
+	/* Its copy lost too: now repaired locally. */
+	assert_int_equal(ack(b, 50, 50), SNOOP_DROP);
+	assert_int_equal(b->rec.n_xmit, 1);
+	assert_int_equal(b->rec.xmit[0], 150);
+	/* A retransmission above everything cached makes no room. */
+	assert_int_equal(data(b, 101, 60), SNOOP_FORWARD);
+	assert_int_equal(ctr(b, SNOOP_C_EVICTED_FOR_HOLE), 1);
+	assert_int_equal(ctr(b, SNOOP_C_NOT_CACHED_FULL), 3);
+	bed_free(b);
+}
+
 static void sequence_wraparound(void **state)
 {
 	struct bed *b = bed_new(0xfffff000u, NULL); /* segment 4 wraps past 2^32 */
@@ -307,6 +338,41 @@ static void persist_timer(void **state)
 	assert_int_equal(ctr(b, SNOOP_C_RXMIT_PERSIST), 3);
 	snoop_tick(&b->s, 2000 * MS);
 	assert_int_equal(ctr(b, SNOOP_C_RXMIT_PERSIST), 6);
+	bed_free(b);
+}
+
+/* The persist timer resends segments a plaintext MH may already hold; the
+ * duplicate ACKs they cause are SNOOP's doing and must not reach the sender
+ * (a burst of them makes Linux raise its fast-retransmit threshold). Only
+ * as many as were resent, and only until the next persist period. */
+static void persist_duplicates_hidden(void **state)
+{
+	struct bed *b = bed_new(7000, NULL);
+
+	for (uint32_t i = 0; i < 5; i++)
+		data(b, i, 0);
+	assert_int_equal(ack(b, 0, 10), SNOOP_FORWARD);
+	/* Segment 0 was lost, 1..4 are held at the MH and their duplicate
+	 * ACKs were lost on the uplink; the sender stalls. */
+	snoop_tick(&b->s, 1010 * MS);
+	assert_int_equal(ctr(b, SNOOP_C_RXMIT_PERSIST), 5);
+	/* The resends arrive: 0 fills the hole, 1..4 are duplicates. */
+	assert_int_equal(ack(b, 5, 1020), SNOOP_FORWARD);
+	for (int d = 0; d < 4; d++)
+		assert_int_equal(ack(b, 5, 1021 + d), SNOOP_DROP);
+	assert_int_equal(ctr(b, SNOOP_C_DUPACK_SUPPRESSED), 4);
+	/* An allowance of 5: one more is hidden, the next goes to the sender. */
+	assert_int_equal(ack(b, 5, 1030), SNOOP_DROP);
+	assert_int_equal(ack(b, 5, 1031), SNOOP_FORWARD);
+
+	/* Another stall, resends of 5..6; the allowance lapses with the period. */
+	data(b, 5, 1100);
+	data(b, 6, 1100);
+	snoop_tick(&b->s, 2100 * MS);
+	assert_int_equal(ctr(b, SNOOP_C_RXMIT_PERSIST), 7);
+	assert_int_equal(ack(b, 7, 2110), SNOOP_FORWARD);
+	assert_int_equal(ack(b, 7, 2111), SNOOP_DROP);
+	assert_int_equal(ack(b, 7, 3101), SNOOP_FORWARD);
 	bed_free(b);
 }
 
@@ -396,10 +462,12 @@ int main(void)
 		cmocka_unit_test(gives_up_after_threshold),
 		cmocka_unit_test(ack_lost),
 		cmocka_unit_test(cache_full),
+		cmocka_unit_test(hole_repair_evicts_newest),
 		cmocka_unit_test(sequence_wraparound),
 		cmocka_unit_test(sender_retransmission_replaces_frame),
 		cmocka_unit_test(rtt_and_rto),
 		cmocka_unit_test(persist_timer),
+		cmocka_unit_test(persist_duplicates_hidden),
 		cmocka_unit_test(garbage_timer),
 		cmocka_unit_test(connection_65_is_not_snooped),
 		cmocka_unit_test(syn_and_rst),
