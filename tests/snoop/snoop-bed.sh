@@ -157,14 +157,28 @@ c = d["config"]
 sys.exit(0 if (c["rto_min_ms"], c["rto_init_ms"], c["persist_ms"]) == (80, 120, 1000)
 	 and d["counters"]["cfg_reload"] >= 1 else 1)' "$TMP/cfg.json"
 
-# 4. Opaque ESP: forwarded by XDP, never steered.
+# 4. Opaque ESP: forwarded by XDP, never steered. Judged by the ESP
+# connection itself: SNOOP takes a connection on with its first steered
+# segment and keeps it for the garbage period (10 s). XDP's global
+# snoop_data counter counts every connection: a CI run counted 100 steered
+# segments during this transfer, of unknown origin (late ML-ESP segments
+# of the transfer before it, or ESP's connection sent in ML-ESP at first);
+# the connections SNOOP holds are printed so that a next time tells which.
 "$BED" -p "$PREFIX" set ber 0 >/dev/null
 mode esp
-d0=$(ctl fa1 -j snoop show | python3 -c "import json,sys; print(json.load(sys.stdin)['xdp']['snoop_data'])")
 read -r _ s_esp r_esp <<<"$(BYTES=262144 transfer)"
-d1=$(ctl fa1 -j snoop show | python3 -c "import json,sys; print(json.load(sys.stdin)['xdp']['snoop_data'])")
-check "esp: intact, and no segment steered to the SNOOP worker ($((d1 - d0)))" \
-	test -n "$s_esp" -a "$s_esp" == "$r_esp" -a $((d1 - d0)) -eq 0
+check "esp: intact" test -n "$s_esp" -a "$s_esp" == "$r_esp"
+ctl fa1 -j snoop show >"$TMP/esp.json"
+python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+print("  SNOOP holds:", ", ".join("%s (%d segments cached)" % (c["dst"], c["segs_cached"])
+				  for c in d["connections"]) or "nothing")' "$TMP/esp.json"
+check "esp: no segment of the connection steered to the SNOOP worker" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+sys.exit(1 if any(c["dst"].endswith(":" + sys.argv[2]) for c in d["connections"]) else 0)' \
+	"$TMP/esp.json" "$port"
 check "the FA worker is still running" kill -0 "${PIDS[-1]}"
 
 echo "$pass passed, $fail failed"
