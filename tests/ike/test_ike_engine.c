@@ -276,6 +276,28 @@ static void pair(struct node *a, struct node *b, const char *psk_a, const char *
 	start(b, MH_ADDR);
 }
 
+/* The pair with its IKE SA up on both sides; A's SA. */
+static struct ike_sa *up_pair(struct node *a, struct node *b)
+{
+	struct node *n[] = { a, b };
+
+	pair(a, b, "psk", "psk");
+	ike_initiate(a->eng, &a->peers[0]);
+	assert_true(pump(n, 2, 2000, two_up, n));
+	return a->up[0];
+}
+
+/* Zone 1 of a ChaCha20/AES-GCM composite SA with fixed keys, as the HA
+ * hands it to an FA. */
+static void fa_keys_of(struct mlike_csa *csa, struct mlike_fa_keys *k)
+{
+	csa->zone_encr[0] = IKE_ENCR_CHACHA20_POLY1305;
+	csa->zone_encr[1] = IKE_ENCR_AES_GCM_16;
+	memset(csa->key_out, 0x11, sizeof(csa->key_out));
+	memset(csa->key_in, 0x22, sizeof(csa->key_in));
+	mlike_fa_keys_from_csa(csa, true, addr(MH_ADDR), addr(HA_ADDR), k);
+}
+
 static void initialisation(void **state)
 {
 	struct node ha = { 0 }, mh = { 0 }, fa = { 0 };
@@ -705,10 +727,7 @@ static void protected_rejections(void **state)
 	struct ike_sa *sa;
 	ssize_t len;
 
-	pair(&a, &b, "psk", "psk");
-	ike_initiate(a.eng, &a.peers[0]);
-	assert_true(pump(n, 2, 2000, two_up, n));
-	sa = a.up[0];
+	sa = up_pair(&a, &b);
 
 	/* A tampered liveness request: dropped silently, counted. */
 	assert_int_equal(ike_sa_liveness(sa), 0);
@@ -895,10 +914,7 @@ static void csa_rejections(void **state)
 	struct ike_sa_pl offer;
 	struct ike_sa *sa;
 
-	pair(&a, &b, "psk", "psk");
-	ike_initiate(a.eng, &a.peers[0]);
-	assert_true(pump(n, 2, 2000, two_up, n));
-	sa = a.up[0];
+	sa = up_pair(&a, &b);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		print_message("MLIKE_AUTH_SA: %s\n", cases[i].what);
 		csa_offer(cases[i].n_zones, cases[i].z1, cases[i].z2, &offer);
@@ -932,22 +948,14 @@ static void csa_rejections(void **state)
 static void key_distribute_rejections(void **state)
 {
 	struct node a, b;
-	struct node *n[] = { &a, &b };
 	struct mlike_fa_keys k;
 	struct mlike_csa csa = { .spi_out = 0x1111, .spi_in = 0x2222, .z1_len = 40, .n_zones = 2 };
 	uint8_t data[16];
 	size_t dlen = 0;
 	struct ike_sa *sa;
 
-	pair(&a, &b, "psk", "psk");
-	ike_initiate(a.eng, &a.peers[0]);
-	assert_true(pump(n, 2, 2000, two_up, n));
-	sa = a.up[0];
-	csa.zone_encr[0] = IKE_ENCR_CHACHA20_POLY1305;
-	csa.zone_encr[1] = IKE_ENCR_AES_GCM_16;
-	memset(csa.key_out, 0x11, sizeof(csa.key_out));
-	memset(csa.key_in, 0x22, sizeof(csa.key_in));
-	mlike_fa_keys_from_csa(&csa, true, addr(MH_ADDR), addr(HA_ADDR), &k);
+	sa = up_pair(&a, &b);
+	fa_keys_of(&csa, &k);
 
 	a.fa_keys_done = 1;
 	send_key_distribute(sa, &k, &(struct mlike_zonemap_pl)ZONEMAP2(42));
@@ -1045,15 +1053,11 @@ static void unknown_exchange(void **state)
 {
 	static const uint8_t types[] = { 43 /* IKE_INTERMEDIATE, RFC 9242 */, 250 };
 	struct node a, b;
-	struct node *n[] = { &a, &b };
 	uint8_t inner[16];
 	struct ike_wbuf in;
 	struct ike_sa *sa;
 
-	pair(&a, &b, "psk", "psk");
-	ike_initiate(a.eng, &a.peers[0]);
-	assert_true(pump(n, 2, 2000, two_up, n));
-	sa = a.up[0];
+	sa = up_pair(&a, &b);
 	for (size_t i = 0; i < sizeof(types); i++) {
 		ike_wb_init(&in, inner, sizeof(inner));
 		assert_int_equal(ike_send_protected(sa, types[i], false, sa->next_msg_id,
@@ -1084,15 +1088,8 @@ static void no_zone2_key_to_fa(void **state)
 	struct mlike_csa csa = { .spi_out = 0x1111, .spi_in = 0x2222, .z1_len = 40, .n_zones = 2 };
 	struct ike_sa *sa;
 
-	pair(&a, &b, "psk", "psk");
-	ike_initiate(a.eng, &a.peers[0]);
-	assert_true(pump(n, 2, 2000, two_up, n));
-	sa = a.up[0];
-	csa.zone_encr[0] = IKE_ENCR_CHACHA20_POLY1305;
-	csa.zone_encr[1] = IKE_ENCR_AES_GCM_16;
-	memset(csa.key_out, 0x11, sizeof(csa.key_out));
-	memset(csa.key_in, 0x22, sizeof(csa.key_in));
-	mlike_fa_keys_from_csa(&csa, true, addr(MH_ADDR), addr(HA_ADDR), &k);
+	sa = up_pair(&a, &b);
+	fa_keys_of(&csa, &k);
 	k.secret[1].transform = IKE_ENCR_AES_GCM_16; /* zone 2 with a key */
 	assert_int_equal(mlike_key_distribute(sa, &k), -EPERM);
 
