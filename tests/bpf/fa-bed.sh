@@ -100,7 +100,7 @@ phase() {
 	local m=$TMP/$d.manifest
 	if ! "$TOOL" plan "$d" "$TMP" "$dmac" "$smac" "$m" >"$TMP/$d.plan.log" 2>&1; then
 		cat "$TMP/$d.plan.log"
-		fail "$d: the frames could not be built"
+		bad "$d: the frames could not be built"
 		return
 	fi
 	x "$to" "$TOOL" recv "$d" "$to_dev" "$m" "$TMP/$d.cap" "$TMP/$d.ready" 10000 \
@@ -112,16 +112,16 @@ phase() {
 		sleep 0.05
 	done
 	ctl fa1 -j stats >"$TMP/$d.before"
-	x "$from" "$TOOL" send "$from_dev" "$m" >/dev/null || fail "$d: sending from $from"
+	x "$from" "$TOOL" send "$from_dev" "$m" >/dev/null || bad "$d: sending from $from"
 	wait "$pid"
 	cat "$TMP/$d.recv.log"
 	ctl fa1 -j stats >"$TMP/$d.after"
 	out=$("$TOOL" check "$d" "$m" "$TMP/$d.cap" "$TMP/$d.before" "$TMP/$d.after" \
 		"$wdst" "$wsrc")
 	echo "$out"
-	PASSED=$((PASSED + $(grep -c '^PASS' <<<"$out")))
-	FAILED=$((FAILED + $(grep -c '^FAIL' <<<"$out")))
-	grep -q '^PASS' <<<"$out" || fail "$d: no verdict from fa-bed-tool check"
+	pass=$((pass + $(grep -c '^PASS' <<<"$out")))
+	fail=$((fail + $(grep -c '^FAIL' <<<"$out")))
+	grep -q '^PASS' <<<"$out" || bad "$d: no verdict from fa-bed-tool check"
 }
 
 # Downlink: the HA's tunnel to FA1's care-of address, captured at the MH.

@@ -7,7 +7,8 @@
 #   bed CMD...               tests/netns/bed.sh for this run's bed
 #   on NODE CMD...           run in a node (bed.sh exec)
 #   bg_on NODE CMD...        same, in the background; killed by bed_stop
-#   pass/fail/check NAME     result lines; summary prints "N passed, M failed"
+#   ok/bad/check NAME        result lines (tests/check.sh); summary prints
+#                            "N passed, M failed"
 
 NETNS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOP=$(cd "$NETNS_DIR/../.." && pwd)
@@ -15,30 +16,13 @@ BUILD=${BUILD:-$TOP/build}
 [[ $BUILD == /* ]] || BUILD=$TOP/$BUILD
 export BUILD
 BED=$NETNS_DIR/bed.sh
-PASSED=0
-FAILED=0
 BG_PIDS=()
-
-pass() {
-	PASSED=$((PASSED + 1))
-	echo "PASS $*"
-}
-
-fail() {
-	FAILED=$((FAILED + 1))
-	echo "FAIL $*"
-}
-
-# check NAME CMD...: PASS if the command succeeds.
-check() {
-	local name=$1
-	shift
-	if "$@"; then pass "$name"; else fail "$name"; fi
-}
+# ok, bad, check, has: the result lines every shell suite prints.
+. "$NETNS_DIR/../check.sh"
 
 summary() {
-	echo "$PASSED passed, $FAILED failed"
-	[[ $FAILED -eq 0 ]]
+	echo "$pass passed, $fail failed"
+	[[ $fail -eq 0 ]]
 }
 
 need_root() {
@@ -96,7 +80,7 @@ bed_stop() {
 	stop_bg
 	"$BED" -p "$MMLB_PREFIX" down >/dev/null
 	left=$(bed_leftovers "$MMLB_PREFIX")
-	if [[ -z $left ]]; then pass "cleanup: nothing of $MMLB_PREFIX left"; else fail "cleanup: left$left"; fi
+	if [[ -z $left ]]; then ok "cleanup: nothing of $MMLB_PREFIX left"; else bad "cleanup: left$left"; fi
 	trap - EXIT INT TERM
 }
 

@@ -218,7 +218,7 @@ test_priority() {
 }
 
 echo "bed suite: bringing the bed up"
-bed_start || { fail "bed up"; summary; exit 1; }
+bed_start || { bad "bed up"; summary; exit 1; }
 echo "bed $MMLB_PREFIX is up"
 # Scratch space inside the bed's state directory: down removes it.
 TMP=/run/mmlipsec-bed/$MMLB_PREFIX/tmp

@@ -46,9 +46,9 @@ check "down: root namespace links and qdiscs unchanged" test "$(root_snapshot)" 
 # 2. up fails half-way
 P=$("$BED" new-prefix)
 if MMLB_FAULT=after-air "$BED" -p "$P" up >/dev/null 2>&1; then
-	fail "failed up: exits non-zero"
+	bad "failed up: exits non-zero"
 else
-	pass "failed up: exits non-zero"
+	ok "failed up: exits non-zero"
 fi
 nothing_left "failed up" "$P"
 
