@@ -3,6 +3,8 @@
 # then print one summary line. Exit status 77 from a suite means "skipped".
 # Each suite's output is kept in $TEST_LOGS/NAME.log (default build/test-logs)
 # and shown as it comes; the failing lines are repeated at the end.
+# SUITES="GLOB ..." runs only the suites whose names match one of the globs
+# (make test SUITES='unit-* ike-keyd').
 set -uo pipefail
 
 passed=0 failed=0 skipped=0 failed_names=()
@@ -11,9 +13,21 @@ mkdir -p "$logs"
 tail_pid=
 trap '[[ -n $tail_pid ]] && kill "$tail_pid" 2>/dev/null' EXIT
 
+selected() {
+	[[ -z ${SUITES:-} ]] && return 0
+	local - glob
+	set -f
+	for glob in $SUITES; do
+		# shellcheck disable=SC2053 # the glob is meant to match
+		[[ $1 == $glob ]] && return 0
+	done
+	return 1
+}
+
 for suite in "$@"; do
 	name=${suite%%:*}
 	cmd=${suite#*:}
+	selected "$name" || continue
 	log=$logs/$name.log
 	printf '\n=== suite %s: %s\n' "$name" "$cmd"
 	start=$SECONDS
