@@ -8,6 +8,7 @@
 #include <net/if.h>
 #include <unistd.h>
 
+#include "lib/inet.h"
 #include "lib/log.h"
 #include "worker/gso.h"
 #include "worker/pkt.h"
@@ -149,8 +150,9 @@ static void send_protected(struct ep_thread *t, int port, const uint8_t *dmac, u
 	if (n < 0)
 		goto drop;
 	if (ipip_dst)
-		ep_ip_write(f + EP_ETH_HLEN, ipip_src, ipip_dst, EP_PROTO_IPIP,
-			    (uint16_t)(n + EP_IP_HLEN), f[hdr + 1], t->tab.ip_id++, false);
+		inet_ip4_write(f + EP_ETH_HLEN, ipip_src, ipip_dst, EP_PROTO_IPIP,
+			       (uint16_t)(n + EP_IP_HLEN), f[hdr + 1], t->tab.ip_id++, false,
+			       EP_TTL);
 	ep_eth_write(f, dmac, pt->mac);
 	if (!ep_tx(u, port, addr, (uint32_t)(hdr + (size_t)n))) {
 		stat = MML_STAT_EP_DROP_TX_FULL;

@@ -13,7 +13,7 @@ FMT_SRCS += $(wildcard worker/*.h)
 # through protect and unprotect, with real SAs (tests/fuzz/fuzz_ep_rx.c).
 # `make test` runs it for 10 s from seeds it writes itself; longer:
 # tests/fuzz/run-ep.sh build/tests/fuzz_ep_rx SECONDS.
-FUZZ_EP_RX_SRCS := tests/fuzz/fuzz_ep_rx.c $(WORKER_CORE) worker/gso.c lib/aead.c lib/esp.c \
+FUZZ_EP_RX_SRCS := tests/fuzz/fuzz_ep_rx.c $(WORKER_CORE) worker/gso.c lib/aead.c lib/esp.c lib/inet.c \
                    lib/mlesp.c lib/sa.c lib/csa.c lib/replay.c lib/seq.c lib/err.c lib/log.c
 TEST_TARGETS += $(BUILD)/tests/fuzz_ep_rx
 ALL_DEPFILES += $(BUILD)/tests/fuzz_ep_rx.d
