@@ -341,9 +341,10 @@ void *ep_thread_main(void *arg)
 		tun_i = np;
 		pfd[np++] = (struct pollfd){ .fd = t->tun_fd, .events = POLLIN };
 	}
-	if (ep_nl_events_fd(&t->nl) >= 0) {
+	if (mml_rtnl_events_fd(&t->nl.rt) >= 0) {
 		nl_i = np;
-		pfd[np++] = (struct pollfd){ .fd = ep_nl_events_fd(&t->nl), .events = POLLIN };
+		pfd[np++] =
+			(struct pollfd){ .fd = mml_rtnl_events_fd(&t->nl.rt), .events = POLLIN };
 	}
 	t->seen_gen = n->gen ? *n->gen : 0;
 	ep_thread_refresh(t);
@@ -356,7 +357,8 @@ void *ep_thread_main(void *arg)
 			break;
 		maybe_refresh(t);
 		count_reservations(t);
-		if (nl_i >= 0 && (pfd[nl_i].revents & POLLIN) && ep_nl_events_drain(&t->nl))
+		if (nl_i >= 0 && (pfd[nl_i].revents & POLLIN) &&
+		    mml_rtnl_events_read(&t->nl.rt, NULL, NULL) > 0)
 			hops_invalidate(t);
 		busy = false;
 		for (int p = 0; p < t->umem.nports; p++)
