@@ -73,6 +73,18 @@ static int port_add(const char *name, uint32_t ifindex)
 	return err;
 }
 
+/* A thread per queue: at most one per XSK queue and MML_WORKER_THREADS_MAX. */
+static bool queues_ok(uint32_t n, const char *tok)
+{
+	uint32_t max =
+		MML_XSK_QUEUES < MML_WORKER_THREADS_MAX ? MML_XSK_QUEUES : MML_WORKER_THREADS_MAX;
+
+	if (n >= 1 && n <= max)
+		return true;
+	log_err("%s: \"%s\": --queues must be 1..%u", ARG_CTX, tok, max);
+	return false;
+}
+
 /* The options with a value, in the order of vals[] in parse_args. */
 enum { ARG_ROLE, ARG_PORT, ARG_MTU, ARG_HOME, ARG_QUEUES, ARG_VALUED };
 
@@ -121,14 +133,8 @@ static int parse_args(int argc, char **argv)
 		case ARG_HOME:
 			break;
 		case ARG_QUEUES:
-			if (nqueues < 1 || nqueues > MML_XSK_QUEUES ||
-			    nqueues > MML_WORKER_THREADS_MAX) {
-				log_err("%s: \"%s\": --queues must be 1..%d", ARG_CTX, optarg,
-					MML_XSK_QUEUES < MML_WORKER_THREADS_MAX ?
-						MML_XSK_QUEUES :
-						MML_WORKER_THREADS_MAX);
+			if (!queues_ok(nqueues, optarg))
 				goto bad_usage;
-			}
 			break;
 		case 'n':
 			name = optarg;
