@@ -87,7 +87,7 @@ static void side_free(struct side *s)
 static void inner_packet(uint8_t *p, size_t len, uint32_t src, uint32_t dst)
 {
 	memset(p, 0xa5, len);
-	ep_ip_write(p, src, dst, EP_PROTO_TCP, (uint16_t)len, 0, 1, true);
+	inet_ip4_write(p, src, dst, EP_PROTO_TCP, (uint16_t)len, 0, 1, true, EP_TTL);
 	put_be16(p + 20, 5001);
 	put_be16(p + 22, 40000);
 }
@@ -104,7 +104,7 @@ static size_t ha_encap(struct side *s, uint8_t *rx, size_t len, uint8_t *tx)
 
 	rx[EP_ETH_HLEN + 8] = 64; /* the same TTL every time */
 	put_be16(rx + EP_ETH_HLEN + 10, 0);
-	put_be16(rx + EP_ETH_HLEN + 10, ep_csum(rx + EP_ETH_HLEN, 20));
+	put_be16(rx + EP_ETH_HLEN + 10, inet_csum(rx + EP_ETH_HLEN, 20));
 	if (ep_ip_parse(rx + EP_ETH_HLEN, len - EP_ETH_HLEN, &ip))
 		abort();
 	b = ep_binding_get(&s->t.binds, ip.daddr);
@@ -113,8 +113,8 @@ static size_t ha_encap(struct side *s, uint8_t *rx, size_t len, uint8_t *tx)
 	n = ep_protect(&s->t, EP_SIDE_HA, b, rx + EP_ETH_HLEN, ip.tot, tx + 34, FRAME - 34, &stat);
 	if (n < 0)
 		abort();
-	ep_ip_write(tx + 14, b->ha_addr, b->coa, EP_PROTO_IPIP, (uint16_t)(n + 20), tx[35], 1,
-		    false);
+	inet_ip4_write(tx + 14, b->ha_addr, b->coa, EP_PROTO_IPIP, (uint16_t)(n + 20), tx[35], 1,
+		       false, EP_TTL);
 	ep_eth_write(tx, mac, mac);
 	return (size_t)n + 34;
 }

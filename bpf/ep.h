@@ -117,16 +117,11 @@ static __always_inline int ha_cn(struct xdp_md *ctx)
 	struct bpf_fib_lookup fib = {};
 	struct ep_down_hop hop = {};
 	const struct mml_binding *b;
-	struct ethhdr *eth;
 	struct iphdr *iph;
 	struct cursor c;
 	int rc;
 
-	cursor_init(&c, ctx);
-	eth = cursor_pull(&c, sizeof(*eth));
-	if (!eth || eth->h_proto != bpf_htons(ETH_P_IP))
-		return XDP_PASS;
-	iph = cursor_pull(&c, sizeof(*iph));
+	iph = cursor_eth_ipv4(&c, ctx);
 	if (!iph)
 		return XDP_PASS;
 	b = bpf_map_lookup_elem(&mml_binding, &iph->daddr);
@@ -183,16 +178,11 @@ static __always_inline int ha_fa(struct xdp_md *ctx)
 {
 	const struct mml_binding *b;
 	struct iphdr *outer, *inner;
-	struct ethhdr *eth;
 	__u32 olen, ilen;
 	struct cursor c;
 	int ret;
 
-	cursor_init(&c, ctx);
-	eth = cursor_pull(&c, sizeof(*eth));
-	if (!eth || eth->h_proto != bpf_htons(ETH_P_IP))
-		return XDP_PASS;
-	outer = cursor_pull(&c, sizeof(*outer));
+	outer = cursor_eth_ipv4(&c, ctx);
 	if (!outer || outer->protocol != IPPROTO_IPIP || outer->daddr != ep_cfg.ha_addr)
 		return XDP_PASS;
 	olen = ep_ipv4_ok(outer, c.end);
@@ -223,17 +213,12 @@ static __always_inline int ha_fa(struct xdp_md *ctx)
 
 static __always_inline int mh_wl(struct xdp_md *ctx)
 {
-	struct ethhdr *eth;
 	struct iphdr *iph;
 	struct cursor c;
 	__u32 hl;
 	int ret;
 
-	cursor_init(&c, ctx);
-	eth = cursor_pull(&c, sizeof(*eth));
-	if (!eth || eth->h_proto != bpf_htons(ETH_P_IP))
-		return XDP_PASS;
-	iph = cursor_pull(&c, sizeof(*iph));
+	iph = cursor_eth_ipv4(&c, ctx);
 	if (!iph || iph->protocol != IPPROTO_ESP || iph->daddr != ep_cfg.home_addr)
 		return XDP_PASS;
 	hl = ep_ipv4_ok(iph, c.end);

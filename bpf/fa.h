@@ -229,15 +229,10 @@ static __always_inline int fa_down_tunnel(struct xdp_md *ctx, struct iphdr *oute
 
 static __always_inline int fa_down(struct xdp_md *ctx)
 {
-	struct ethhdr *eth;
 	struct iphdr *outer;
 	struct cursor c;
 
-	cursor_init(&c, ctx);
-	eth = cursor_pull(&c, sizeof(*eth));
-	if (!eth || eth->h_proto != bpf_htons(ETH_P_IP))
-		return XDP_PASS;
-	outer = cursor_pull(&c, sizeof(*outer));
+	outer = cursor_eth_ipv4(&c, ctx);
 	if (!outer || outer->protocol != IPPROTO_IPIP || outer->daddr != fa_cfg.coa)
 		return XDP_PASS;
 	mml_count(MML_STAT_RX_DOWN);
@@ -335,16 +330,11 @@ static __always_inline int fa_up(struct xdp_md *ctx)
 	__u32 fwd_stat = MML_STAT_FWD_PLAIN, ihl, itot, ha_addr;
 	const struct mml_visitor *vis;
 	struct mml_fa_seen *seen;
-	struct ethhdr *eth;
 	struct iphdr *iph;
 	struct cursor c;
 	int ret;
 
-	cursor_init(&c, ctx);
-	eth = cursor_pull(&c, sizeof(*eth));
-	if (!eth || eth->h_proto != bpf_htons(ETH_P_IP))
-		return XDP_PASS;
-	iph = cursor_pull(&c, sizeof(*iph));
+	iph = cursor_eth_ipv4(&c, ctx);
 	if (!iph)
 		return XDP_PASS;
 	vis = bpf_map_lookup_elem(&mml_visitor, &iph->saddr);

@@ -43,6 +43,21 @@ static __always_inline void *cursor_pull(struct cursor *c, __u32 len)
 	return start;
 }
 
+/* The opening every program shares: an Ethernet frame carrying IPv4, the
+ * cursor past the 20 bytes of the fixed IPv4 header. Returns that header,
+ * or NULL for another EtherType or a frame too short for both headers
+ * (nothing of the IPv4 header is validated yet). */
+static __always_inline struct iphdr *cursor_eth_ipv4(struct cursor *c, struct xdp_md *ctx)
+{
+	struct ethhdr *eth;
+
+	cursor_init(c, ctx);
+	eth = cursor_pull(c, sizeof(*eth));
+	if (!eth || eth->h_proto != bpf_htons(ETH_P_IP))
+		return NULL;
+	return cursor_pull(c, sizeof(struct iphdr));
+}
+
 static __always_inline __u32 ipv4_hlen(const struct iphdr *iph)
 {
 	return (__u32)iph->ihl * 4;

@@ -16,6 +16,7 @@
 
 #include "keyd/mip_wire.h"
 #include "lib/bytes.h"
+#include "lib/inet.h"
 
 /* From linux/icmp.h, which clashes with net/if.h: raw ICMP sockets drop
  * the message types whose bits are set. */
@@ -173,7 +174,7 @@ static int ip_payload(const uint8_t *p, size_t len, bool csum_checked, uint8_t *
 		return -EBADMSG;
 	ihl = (size_t)(p[0] & 0xf) * 4;
 	tot = get_be16(p + 2);
-	if (ihl < 20 || tot < ihl || tot > len || mip_csum(p, ihl, 0))
+	if (ihl < 20 || tot < ihl || tot > len || inet_csum(p, ihl))
 		return -EBADMSG;
 	*proto = p[9];
 	rx->ttl = p[8];
@@ -187,15 +188,9 @@ static int ip_payload(const uint8_t *p, size_t len, bool csum_checked, uint8_t *
 		return -EBADMSG;
 	/* The UDP checksum, unless the kernel vouched for it or it is still
 	 * to be filled in (a local sender's packet over veth). */
-	if (!csum_checked && get_be16(p + ihl + 6)) {
-		uint32_t sum = 0;
-		size_t ulen = get_be16(p + ihl + 4);
-
-		sum += get_be16(p + 12) + get_be16(p + 14) + get_be16(p + 16) + get_be16(p + 18);
-		sum += IPPROTO_UDP + (uint32_t)ulen;
-		if (mip_csum(p + ihl, ulen, sum))
-			return -EBADMSG;
-	}
+	if (!csum_checked && get_be16(p + ihl + 6) &&
+	    inet_l4_csum(p, IPPROTO_UDP, p + ihl, get_be16(p + ihl + 4)))
+		return -EBADMSG;
 	rx->src_port = get_be16(p + ihl);
 	*payload_len = get_be16(p + ihl + 4) - 8;
 	return (int)(ihl + 8);
@@ -271,24 +266,15 @@ int mip_pkt_send(int fd, uint32_t ifindex, const uint8_t mac[6], uint32_t src, u
 		return -EMSGSIZE;
 	memcpy(sll.sll_addr, mac, 6);
 	memset(pkt, 0, hl);
-	pkt[0] = 0x45;
-	put_be16(pkt + 2, (uint16_t)tot);
-	put_be16(pkt + 4, ++ip_id);
-	pkt[8] = ttl;
-	pkt[9] = proto;
-	memcpy(pkt + 12, &src, 4);
-	memcpy(pkt + 16, &dst, 4);
-	put_be16(pkt + 10, mip_csum(pkt, 20, 0));
+	inet_ip4_write(pkt, src, dst, proto, (uint16_t)tot, 0, ++ip_id, false, ttl);
 	memcpy(pkt + hl, payload, len);
 	if (proto == IPPROTO_UDP) {
-		uint32_t sum = get_be16(pkt + 12) + get_be16(pkt + 14) + get_be16(pkt + 16) +
-			       get_be16(pkt + 18) + IPPROTO_UDP + (uint32_t)(8 + len);
 		uint16_t csum;
 
 		put_be16(pkt + 20, sport);
 		put_be16(pkt + 22, dport);
 		put_be16(pkt + 24, (uint16_t)(8 + len));
-		csum = mip_csum(pkt + 20, 8 + len, sum);
+		csum = inet_l4_csum(pkt, IPPROTO_UDP, pkt + 20, 8 + len);
 		put_be16(pkt + 26, csum ? csum : 0xffff);
 	}
 	if (sendto(fd, pkt, tot, 0, (struct sockaddr *)&sll, sizeof(sll)) < 0)

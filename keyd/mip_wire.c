@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "lib/bytes.h"
+#include "lib/inet.h"
 
 const char *mip_code_str(unsigned int code)
 {
@@ -388,19 +389,6 @@ int mip_put_auth_hdr(uint8_t *buf, size_t size, size_t off, uint8_t type, uint32
 	return (int)(off + MIP_AUTH_HDR_LEN);
 }
 
-uint16_t mip_csum(const void *buf, size_t len, uint32_t sum)
-{
-	const uint8_t *p = buf;
-
-	for (; len > 1; len -= 2, p += 2)
-		sum += (uint32_t)(p[0] << 8 | p[1]);
-	if (len)
-		sum += (uint32_t)p[0] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
 /* Advertisement extensions after the router addresses. */
 static int walk_advert_exts(const uint8_t *p, size_t len, size_t off, struct mip_advert *a,
 			    struct mip_err *err)
@@ -460,7 +448,7 @@ static int check_icmp(const uint8_t *p, size_t len, uint8_t type, struct mip_err
 		return fail(err, MIP_R_TRUNCATED, 0, MIP_ICMP_HDR_LEN, len, 0);
 	if (p[0] != type)
 		return fail(err, MIP_R_BAD_TYPE, 0, type, p[0], 0);
-	residue = mip_csum(p, len, 0);
+	residue = inet_csum(p, len);
 	if (residue)
 		return fail(err, MIP_R_BAD_CHECKSUM, 2, 0, residue, 0);
 	return 0;
@@ -536,7 +524,7 @@ int mip_build_advert(const struct mip_advert *adv, uint8_t *buf, size_t size)
 		buf[off + 1] = adv->n_prefix_lens;
 		memcpy(buf + off + 2, adv->prefix_lens, adv->n_prefix_lens);
 	}
-	put_be16(buf + 2, mip_csum(buf, len, 0));
+	put_be16(buf + 2, inet_csum(buf, len));
 	return (int)len;
 }
 
@@ -546,7 +534,7 @@ int mip_build_solicit(uint8_t *buf, size_t size)
 		return -ENOSPC;
 	memset(buf, 0, MIP_ICMP_HDR_LEN);
 	buf[0] = MIP_ICMP_SOLICIT;
-	put_be16(buf + 2, mip_csum(buf, MIP_ICMP_HDR_LEN, 0));
+	put_be16(buf + 2, inet_csum(buf, MIP_ICMP_HDR_LEN));
 	return MIP_ICMP_HDR_LEN;
 }
 

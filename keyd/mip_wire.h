@@ -252,9 +252,6 @@ int mip_parse_solicit(const uint8_t *icmp, size_t len, struct mip_err *err);
 int mip_build_advert(const struct mip_advert *adv, uint8_t *buf, size_t size);
 int mip_build_solicit(uint8_t *buf, size_t size);
 
-/* Internet checksum (RFC 1071) of buf, folded and complemented. */
-uint16_t mip_csum(const void *buf, size_t len, uint32_t sum);
-
 /* NTP timestamps (RFC 5905: seconds since 1900 in the high 32 bits) for the
  * Identification field (RFC 5944 5.7.1). */
 #define MIP_NTP_UNIX_OFFSET 2208988800ULL

@@ -20,7 +20,7 @@ TEST_SUITES += unit-mip-fa:$(BUILD)/tests/test_mip_fa
 
 # libFuzzer harness (clang, ASan+UBSan): parsers and HA processing, run for
 # a short budget by `make test`; longer runs: tests/fuzz/run.sh BIN SECONDS.
-FUZZ_MIP_SRCS := tests/fuzz/fuzz_mip.c $(KEYD_CORE) lib/log.c lib/args.c lib/ifinfo.c lib/pin.c
+FUZZ_MIP_SRCS := tests/fuzz/fuzz_mip.c $(KEYD_CORE) lib/inet.c lib/log.c lib/args.c lib/ifinfo.c lib/pin.c
 TEST_TARGETS += $(BUILD)/tests/fuzz_mip
 ALL_DEPFILES += $(BUILD)/tests/fuzz_mip.d
 FMT_SRCS += tests/fuzz/fuzz_mip.c

@@ -140,6 +140,17 @@ static void list_choices(const char *ctx, const struct mml_opt *o, const char *t
 	log_err("%s: \"%s\": %s must be one of: %s", ctx, tok, o->name, words);
 }
 
+int mml_opt_value(const char *ctx, struct mml_opt *o, const char *tok)
+{
+	if (!parse_value(o, tok))
+		return 0;
+	if (o->type == MML_OPT_CHOICE)
+		list_choices(ctx, o, tok);
+	else
+		log_err("%s: \"%s\": %s must be %s", ctx, tok, o->name, type_what(o));
+	return -EINVAL;
+}
+
 int mml_opts_parse(const char *ctx, int argc, char **argv, struct mml_opt *opts, size_t n_opts)
 {
 	for (int i = 0; i < argc; i++) {
@@ -165,14 +176,8 @@ int mml_opts_parse(const char *ctx, int argc, char **argv, struct mml_opt *opts,
 			log_err("%s: \"%s\": needs a value", ctx, o->name);
 			return -EINVAL;
 		}
-		if (parse_value(o, argv[i])) {
-			if (o->type == MML_OPT_CHOICE)
-				list_choices(ctx, o, argv[i]);
-			else
-				log_err("%s: \"%s\": %s must be %s", ctx, argv[i], o->name,
-					type_what(o));
+		if (mml_opt_value(ctx, o, argv[i]))
 			return -EINVAL;
-		}
 	}
 	for (size_t k = 0; k < n_opts; k++) {
 		if (opts[k].required && !opts[k].seen) {

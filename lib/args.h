@@ -31,6 +31,10 @@ struct mml_opt {
 /* Parses argv[0..argc) against opts; ctx ("csa add") prefixes messages.
  * Returns 0 or -EINVAL after printing one error. */
 int mml_opts_parse(const char *ctx, int argc, char **argv, struct mml_opt *opts, size_t n_opts);
+/* One value tok for o, e.g. a getopt_long argument: parsed into o->dst as
+ * mml_opts_parse does, or -EINVAL after printing the same error
+ * ("ctx: "tok": NAME must be ..."). */
+int mml_opt_value(const char *ctx, struct mml_opt *o, const char *tok);
 
 int mml_parse_u32(const char *tok, uint32_t *v);
 int mml_parse_u64(const char *tok, uint64_t *v);

@@ -7,7 +7,7 @@
 #include <bpf/bpf.h>
 
 #include "lib/args.h"
-#include "worker/snoop.h"
+#include "lib/snoop.h"
 
 #define SNOOP_MIRROR_MS_MAX 10000
 
@@ -69,26 +69,9 @@ int mml_snoop_cfg_set(struct mml_snoop_cfg *c, const char *key, const char *valu
 	return -EINVAL;
 }
 
-void mml_snoop_cfg_to_machine(const struct mml_snoop_cfg *c, struct snoop_cfg *out)
-{
-	*out = (struct snoop_cfg){
-		.max_segs = c->max_segs,
-		.max_conns = c->max_conns,
-		.rto_init_ms = c->rto_init_ms,
-		.rto_min_ms = c->rto_min_ms,
-		.rto_max_ms = c->rto_max_ms,
-		.persist_ms = c->persist_ms,
-		.garbage_ms = c->garbage_ms,
-		.rxmit_thresh = c->rxmit_thresh,
-	};
-}
-
 int mml_snoop_cfg_check(const struct mml_snoop_cfg *c, char *why, size_t why_len)
 {
-	struct snoop_cfg m;
-
-	mml_snoop_cfg_to_machine(c, &m);
-	if (snoop_cfg_validate(&m, why, why_len))
+	if (snoop_cfg_validate(c, why, why_len))
 		return -EINVAL;
 	if (c->max_conns > MML_SNOOP_MAP_MAX) {
 		snprintf(why, why_len, "max_conns: at most %u (the size of the pinned maps)",

@@ -11,8 +11,6 @@
 
 #include "maps/snoop.h"
 
-struct snoop_cfg;
-
 /* Table 4 of the paper; SNOOP itself off until asked for. */
 void mml_snoop_cfg_default(struct mml_snoop_cfg *c);
 /* KEY VALUE of `mmlctl snoop set` into c; -EINVAL with the reason in why. */
@@ -21,8 +19,6 @@ int mml_snoop_cfg_set(struct mml_snoop_cfg *c, const char *key, const char *valu
 /* The whole configuration is consistent (the state machine's own checks,
  * the map sizes, the DSCP range); -EINVAL with the reason in why. */
 int mml_snoop_cfg_check(const struct mml_snoop_cfg *c, char *why, size_t why_len);
-/* The state machine's part (worker/snoop.h). */
-void mml_snoop_cfg_to_machine(const struct mml_snoop_cfg *c, struct snoop_cfg *out);
 
 int mml_snoop_cfg_read(int map_fd, struct mml_snoop_cfg *c);
 /* Checks c, bumps its generation and writes it. */

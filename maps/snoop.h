@@ -22,6 +22,10 @@
 
 #include "maps/types.h"
 
+#ifndef __bpf__
+#include <stddef.h> /* NULL in mml_snoop_stat_name */
+#endif
+
 /* Entries of the connection maps: at least max_conns (checked by mmlctl). */
 #ifndef MML_SNOOP_MAP_MAX
 #define MML_SNOOP_MAP_MAX 1024
@@ -30,8 +34,8 @@
 #define MML_SNOOP_EVENTS_BYTES (256 * 1024)
 
 /* A TCP connection in the data direction, CN -> MH: the inner addresses
- * and ports as on the wire (network order). The same layout as struct
- * snoop_key of worker/snoop.h. */
+ * and ports as on the wire (network order). The key of the SNOOP state
+ * machine (lib/snoop.h) too. */
 struct mml_snoop_key {
 	__u32 saddr; /* correspondent */
 	__u32 daddr; /* mobile host (home address) */
@@ -43,7 +47,8 @@ MML_STATIC_ASSERT(sizeof(struct mml_snoop_key) == 12, "mml_snoop_key layout");
 
 /* Map mml_snoop_cfg (array, one entry). Table 4 of the paper as defaults
  * (MML_SNOOP_CFG_DEFAULT). enabled is read by XDP for every packet, the
- * rest by the worker, which follows gen. */
+ * rest by the worker, which follows gen; the state machine (lib/snoop.h)
+ * takes this struct as its configuration. */
 struct mml_snoop_cfg {
 	__u32 enabled;	    /* 0: XDP forwards everything as without SNOOP */
 	__u32 gen;	    /* bumped by every writer */

@@ -4,6 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/bytes.h"
+#include "lib/inet.h"
+
 int fa_frames_init(struct fa_frames *fr, uint32_t nframes, uint32_t frame_size,
 		   const struct fa_frames_ops *ops)
 {
@@ -107,18 +110,8 @@ void fa_frames_tx_done(struct fa_frames *fr, uint64_t addr)
 
 void fa_ipv4_set_dscp(uint8_t *ip, uint8_t dscp)
 {
-	uint16_t old_word = (uint16_t)(ip[0] << 8 | ip[1]), new_word;
-	uint32_t sum;
+	uint16_t old_word = get_be16(ip);
 
 	ip[1] = (uint8_t)(dscp << 2 | (ip[1] & 0x3));
-	new_word = (uint16_t)(ip[0] << 8 | ip[1]);
-	/* HC' = ~(~HC + ~m + m') */
-	sum = (uint16_t) ~(ip[10] << 8 | ip[11]);
-	sum += (uint16_t)~old_word;
-	sum += new_word;
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (uint16_t)~sum;
-	ip[10] = (uint8_t)(sum >> 8);
-	ip[11] = (uint8_t)sum;
+	inet_csum_replace16(ip + 10, old_word, get_be16(ip));
 }

@@ -13,6 +13,7 @@
 
 #include <bpf/bpf.h>
 
+#include "lib/args.h"
 #include "lib/ep_loader.h"
 #include "lib/log.h"
 #include "lib/snoop_cfg.h"
@@ -38,18 +39,15 @@ static void usage(FILE *f)
 		   "          snoop on): downlink data and duplicate ACKs arrive there\n");
 }
 
-static int port_add(const char *name)
+/* name: an interface (its index checked by --port's validator). */
+static int port_add(const char *name, uint32_t ifindex)
 {
 	struct ep_port *p = &fa.ports[fa.nports];
 
 	if (fa.nports == MML_XSK_PORTS)
 		return -E2BIG;
 	snprintf(p->name, sizeof(p->name), "%s", name);
-	p->ifindex = (int)if_nametoindex(name);
-	if (!p->ifindex) {
-		log_err("interface %s: %s", name, strerror(errno));
-		return -ENODEV;
-	}
+	p->ifindex = (int)ifindex;
 	p->mtu = 1500;
 	p->slot = (uint32_t)fa.nports++;
 	return ep_link_mac(name, p->mac);
@@ -66,18 +64,27 @@ static int parse_args(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	static const char *const roles[] = { "fa", NULL };
 	const char *root = NULL, *name = "fa";
+	uint32_t ifindex;
+	int role;
+	struct mml_opt role_opt = {
+		.name = "--role", .type = MML_OPT_CHOICE, .dst = &role, .choices = roles
+	};
+	struct mml_opt port_opt = { .name = "--port", .type = MML_OPT_IFNAME, .dst = &ifindex };
 	int c, err;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
-			if (strcmp(optarg, "fa"))
+			if (mml_opt_value("mmlworker", &role_opt, optarg))
 				goto bad_usage;
 			break;
 		case 'p':
-			err = port_add(optarg);
+			if (mml_opt_value("mmlworker", &port_opt, optarg))
+				goto bad_usage;
+			err = port_add(optarg, ifindex);
 			if (err)
 				return err;
 			break;

@@ -11,12 +11,6 @@
 #include "lib/snoop_cfg.h"
 #include "maps/pin.h"
 
-/* snoop_key and the map key are one layout (maps/snoop.h). */
-_Static_assert(sizeof(struct snoop_key) == sizeof(struct mml_snoop_key), "snoop key layout");
-_Static_assert(__builtin_offsetof(struct snoop_key, sport) ==
-		       __builtin_offsetof(struct mml_snoop_key, sport),
-	       "snoop key ports");
-
 static const unsigned int stat_of_counter[SNOOP_C_MAX] = {
 	[SNOOP_C_CACHED] = MML_SNOOP_STAT_CACHED,
 	[SNOOP_C_NOT_CACHED_FULL] = MML_SNOOP_STAT_NOT_CACHED_FULL,
@@ -135,7 +129,7 @@ static void tx_done(void *ctx, uint64_t addr)
 
 /* ---- packets and events ---- */
 
-static void mark_dirty(struct fa_worker *w, const struct snoop_key *k)
+static void mark_dirty(struct fa_worker *w, const struct mml_snoop_key *k)
 {
 	const struct snoop_conn *c = snoop_lookup(&w->snoop, k);
 
@@ -146,7 +140,7 @@ static void mark_dirty(struct fa_worker *w, const struct snoop_key *k)
 static bool rx_data(struct fa_worker *w, const struct mml_snoop_meta *m, uint64_t addr,
 		    uint32_t len, uint64_t now)
 {
-	const struct snoop_key *k = (const struct snoop_key *)&m->key;
+	const struct mml_snoop_key *k = &m->key;
 	enum snoop_verdict v;
 	int port = port_of(w, m->out_ifindex);
 
@@ -165,7 +159,7 @@ static bool rx_data(struct fa_worker *w, const struct mml_snoop_meta *m, uint64_
 static bool rx_dupack(struct fa_worker *w, const struct mml_snoop_meta *m, uint64_t addr,
 		      uint32_t len, uint64_t now)
 {
-	const struct snoop_key *k = (const struct snoop_key *)&m->key;
+	const struct mml_snoop_key *k = &m->key;
 	int port = port_of(w, m->out_ifindex);
 	enum snoop_verdict v;
 
@@ -203,7 +197,7 @@ bool fa_rx_frame(struct fa_worker *w, uint64_t addr, uint8_t *desc, uint32_t len
 
 void fa_event(struct fa_worker *w, const struct mml_snoop_event *ev)
 {
-	const struct snoop_key *k = (const struct snoop_key *)&ev->key;
+	const struct mml_snoop_key *k = &ev->key;
 
 	count(w, MML_SNOOP_STAT_EVENTS);
 	switch (ev->kind) {
@@ -301,14 +295,12 @@ static int machine_start(struct fa_worker *w)
 		.conn_change = snoop_conn_change,
 		.ctx = w,
 	};
-	struct snoop_cfg m;
 	int err;
 
-	mml_snoop_cfg_to_machine(&w->cfg, &m);
-	w->dirty = calloc(m.max_conns, sizeof(*w->dirty));
+	w->dirty = calloc(w->cfg.max_conns, sizeof(*w->dirty));
 	if (!w->dirty)
 		return -ENOMEM;
-	err = snoop_init(&w->snoop, &m, &ops);
+	err = snoop_init(&w->snoop, &w->cfg, &ops);
 	if (err) {
 		log_err("SNOOP state machine: %s", strerror(-err));
 		return err;
@@ -358,7 +350,7 @@ static void follow_cfg(struct fa_worker *w)
 		return;
 	}
 	w->cfg = c;
-	mml_snoop_cfg_to_machine(&c, &w->snoop.cfg);
+	w->snoop.cfg = c;
 	log_info("SNOOP configuration generation %u applied", c.gen);
 }
 

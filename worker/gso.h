@@ -34,9 +34,4 @@ int ep_gso_begin(struct ep_gso *g, uint8_t *buf, size_t len);
  * the next segment built in seg (cap bytes). NULL when done. */
 const uint8_t *ep_gso_next(struct ep_gso *g, uint8_t *seg, size_t cap, size_t *len);
 
-/* One's-complement sum of p[0, len) folded to 16 bits, in the byte order of
- * the data (RFC 1071 1.2: the sum is order independent). */
-uint32_t ep_csum_add(uint32_t sum, const void *p, size_t len);
-uint16_t ep_csum_fold(uint32_t sum);
-
 #endif

@@ -8,6 +8,7 @@
 #include <net/if.h>
 #include <unistd.h>
 
+#include "lib/inet.h"
 #include "lib/log.h"
 #include "worker/gso.h"
 #include "worker/pkt.h"
@@ -149,8 +150,9 @@ static void send_protected(struct ep_thread *t, int port, const uint8_t *dmac, u
 	if (n < 0)
 		goto drop;
 	if (ipip_dst)
-		ep_ip_write(f + EP_ETH_HLEN, ipip_src, ipip_dst, EP_PROTO_IPIP,
-			    (uint16_t)(n + EP_IP_HLEN), f[hdr + 1], t->tab.ip_id++, false);
+		inet_ip4_write(f + EP_ETH_HLEN, ipip_src, ipip_dst, EP_PROTO_IPIP,
+			       (uint16_t)(n + EP_IP_HLEN), f[hdr + 1], t->tab.ip_id++, false,
+			       EP_TTL);
 	ep_eth_write(f, dmac, pt->mac);
 	if (!ep_tx(u, port, addr, (uint32_t)(hdr + (size_t)n))) {
 		stat = MML_STAT_EP_DROP_TX_FULL;
@@ -344,9 +346,10 @@ void *ep_thread_main(void *arg)
 		tun_i = np;
 		pfd[np++] = (struct pollfd){ .fd = t->tun_fd, .events = POLLIN };
 	}
-	if (ep_nl_events_fd(&t->nl) >= 0) {
+	if (mml_rtnl_events_fd(&t->nl.rt) >= 0) {
 		nl_i = np;
-		pfd[np++] = (struct pollfd){ .fd = ep_nl_events_fd(&t->nl), .events = POLLIN };
+		pfd[np++] =
+			(struct pollfd){ .fd = mml_rtnl_events_fd(&t->nl.rt), .events = POLLIN };
 	}
 	t->seen_gen = n->gen ? *n->gen : 0;
 	ep_thread_refresh(t);
@@ -359,7 +362,8 @@ void *ep_thread_main(void *arg)
 			break;
 		maybe_refresh(t);
 		count_reservations(t);
-		if (nl_i >= 0 && (pfd[nl_i].revents & POLLIN) && ep_nl_events_drain(&t->nl))
+		if (nl_i >= 0 && (pfd[nl_i].revents & POLLIN) &&
+		    mml_rtnl_events_read(&t->nl.rt, NULL, NULL) > 0)
 			hops_invalidate(t);
 		busy = false;
 		for (int p = 0; p < t->umem.nports; p++)

@@ -17,6 +17,7 @@
 
 #include <bpf/bpf.h>
 
+#include "lib/args.h"
 #include "lib/ep_loader.h"
 #include "lib/log.h"
 #include "maps/pin.h"
@@ -30,6 +31,9 @@ static void on_signal(int sig)
 	(void)sig;
 	atomic_store(&node.stop, true);
 }
+
+/* Prefix of option errors (lib/args.c's validators quote the token). */
+#define ARG_CTX "mmlworker"
 
 static void usage(FILE *f)
 {
@@ -45,7 +49,8 @@ static void usage(FILE *f)
 		"mmlworker --role fa ...: the FA's SNOOP worker (mmlworker --role fa --help)\n");
 }
 
-static int port_add(const char *name)
+/* name: an interface (its index checked by --port's validator). */
+static int port_add(const char *name, uint32_t ifindex)
 {
 	struct ep_port *p = &node.ports[node.nports];
 	struct ifreq ifr = { 0 };
@@ -54,11 +59,7 @@ static int port_add(const char *name)
 	if (node.nports == MML_XSK_PORTS)
 		return -E2BIG;
 	snprintf(p->name, sizeof(p->name), "%s", name);
-	p->ifindex = (int)if_nametoindex(name);
-	if (!p->ifindex) {
-		log_err("interface %s: %s", name, strerror(errno));
-		return -ENODEV;
-	}
+	p->ifindex = (int)ifindex;
 	err = ep_link_mac(name, p->mac);
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
@@ -72,41 +73,68 @@ static int port_add(const char *name)
 	return err;
 }
 
+/* A thread per queue: at most one per XSK queue and MML_WORKER_THREADS_MAX. */
+static bool queues_ok(uint32_t n, const char *tok)
+{
+	uint32_t max =
+		MML_XSK_QUEUES < MML_WORKER_THREADS_MAX ? MML_XSK_QUEUES : MML_WORKER_THREADS_MAX;
+
+	if (n >= 1 && n <= max)
+		return true;
+	log_err("%s: \"%s\": --queues must be 1..%u", ARG_CTX, tok, max);
+	return false;
+}
+
+/* The options with a value, in the order of vals[] in parse_args. */
+enum { ARG_ROLE, ARG_PORT, ARG_MTU, ARG_HOME, ARG_QUEUES, ARG_VALUED };
+
 static int parse_args(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "role", required_argument, NULL, 'r' },
-		{ "port", required_argument, NULL, 'p' },
+		{ "role", required_argument, NULL, ARG_ROLE },
+		{ "port", required_argument, NULL, ARG_PORT },
 		{ "node", required_argument, NULL, 'n' },
 		{ "pin-root", required_argument, NULL, 'P' },
 		{ "tun", required_argument, NULL, 't' },
-		{ "mtu", required_argument, NULL, 'm' },
-		{ "home", required_argument, NULL, 'H' },
-		{ "queues", required_argument, NULL, 'q' },
+		{ "mtu", required_argument, NULL, ARG_MTU },
+		{ "home", required_argument, NULL, ARG_HOME },
+		{ "queues", required_argument, NULL, ARG_QUEUES },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	static const char *const roles[] = { "ha", "mh", NULL };
 	const char *root = NULL, *name = NULL;
-	int c, err;
+	uint32_t ifindex, nqueues = 1;
+	int c, role = 0, err;
+	struct mml_opt vals[ARG_VALUED] = {
+		[ARG_ROLE] = { "--role", MML_OPT_CHOICE, &role, roles },
+		[ARG_PORT] = { "--port", MML_OPT_IFNAME, &ifindex },
+		[ARG_MTU] = { "--mtu", MML_OPT_U32, &node.tun_mtu },
+		[ARG_HOME] = { "--home", MML_OPT_IPV4, &node.home_addr },
+		[ARG_QUEUES] = { "--queues", MML_OPT_U32, &nqueues },
+	};
 
 	snprintf(node.tun_name, sizeof(node.tun_name), "mml0");
 	node.tun_mtu = 1400;
-	node.nqueues = 1;
 	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+		if (c >= 0 && c < ARG_VALUED && mml_opt_value(ARG_CTX, &vals[c], optarg))
+			goto bad_usage;
 		switch (c) {
-		case 'r':
-			if (!strcmp(optarg, "ha"))
-				node.role = EP_ROLE_HA;
-			else if (!strcmp(optarg, "mh"))
-				node.role = EP_ROLE_MH;
-			else
-				goto bad;
+		case ARG_ROLE:
+			node.role = role ? EP_ROLE_MH : EP_ROLE_HA;
 			break;
-		case 'p':
-			err = port_add(optarg);
+		case ARG_PORT:
+			err = port_add(optarg, ifindex);
 			if (err)
 				return err;
+			break;
+		case ARG_MTU:
+		case ARG_HOME:
+			break;
+		case ARG_QUEUES:
+			if (!queues_ok(nqueues, optarg))
+				goto bad_usage;
 			break;
 		case 'n':
 			name = optarg;
@@ -116,19 +144,6 @@ static int parse_args(int argc, char **argv)
 			break;
 		case 't':
 			snprintf(node.tun_name, sizeof(node.tun_name), "%s", optarg);
-			break;
-		case 'm':
-			node.tun_mtu = (unsigned int)strtoul(optarg, NULL, 0);
-			break;
-		case 'H':
-			if (inet_pton(AF_INET, optarg, &node.home_addr) != 1)
-				goto bad;
-			break;
-		case 'q':
-			node.nqueues = atoi(optarg);
-			if (node.nqueues < 1 || node.nqueues > MML_XSK_QUEUES ||
-			    node.nqueues > MML_WORKER_THREADS_MAX)
-				goto bad;
 			break;
 		case 'v':
 			mml_log_set_level(MML_LOG_DEBUG);
@@ -140,13 +155,12 @@ static int parse_args(int argc, char **argv)
 			goto bad_usage;
 		}
 	}
+	node.nqueues = (int)nqueues;
 	if (!node.role || !node.nports || (node.role == EP_ROLE_MH && !node.home_addr))
 		goto bad_usage;
 	if (!name)
 		name = node.role == EP_ROLE_HA ? "ha" : "mh";
 	return mml_ep_pin_dir(node.pin_dir, sizeof(node.pin_dir), root, name);
-bad:
-	log_err("invalid value '%s'", optarg);
 bad_usage:
 	usage(stderr);
 	return -EINVAL;

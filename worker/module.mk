@@ -3,7 +3,7 @@
 # there by name: tests/ fragments are read before this one).
 WORKER_CORE := worker/pkt.c worker/sacache.c worker/tables.c worker/proto.c worker/rx.c
 WORKER_SRCS := $(WORKER_CORE) worker/gso.c worker/xsk.c worker/netlink.c worker/loop.c worker/main.c
-# The FA role (SNOOP, docs/snoop.md); worker/snoop.c comes with libmml.
+# The FA role (SNOOP, docs/snoop.md); the state machine lib/snoop.c comes with libmml.
 WORKER_SRCS += worker/fa_frames.c worker/fa_snoop.c worker/fa_main.c
 $(eval $(call PROGRAM,mmlworker,$(WORKER_SRCS),-lmnl -lpthread))
 FMT_SRCS += $(wildcard worker/*.h)
@@ -13,7 +13,7 @@ FMT_SRCS += $(wildcard worker/*.h)
 # through protect and unprotect, with real SAs (tests/fuzz/fuzz_ep_rx.c).
 # `make test` runs it for 10 s from seeds it writes itself; longer:
 # tests/fuzz/run-ep.sh build/tests/fuzz_ep_rx SECONDS.
-FUZZ_EP_RX_SRCS := tests/fuzz/fuzz_ep_rx.c $(WORKER_CORE) worker/gso.c lib/aead.c lib/esp.c \
+FUZZ_EP_RX_SRCS := tests/fuzz/fuzz_ep_rx.c $(WORKER_CORE) worker/gso.c lib/aead.c lib/esp.c lib/inet.c \
                    lib/mlesp.c lib/sa.c lib/csa.c lib/replay.c lib/seq.c lib/err.c lib/log.c
 TEST_TARGETS += $(BUILD)/tests/fuzz_ep_rx
 ALL_DEPFILES += $(BUILD)/tests/fuzz_ep_rx.d

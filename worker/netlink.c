@@ -10,14 +10,11 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/time.h>
-#include <time.h>
 #include <unistd.h>
-
-#include <libmnl/libmnl.h>
 
 #include "lib/ifinfo.h"
 #include "lib/log.h"
+#include "lib/rtnl.h"
 
 int ep_tun_open(const char *name)
 {
@@ -78,119 +75,48 @@ int ep_link_mac(const char *name, uint8_t mac[6])
 
 int ep_nl_open(struct ep_nl *nl, bool events)
 {
-	memset(nl, 0, sizeof(*nl));
-	nl->probe_fd = -1;
-	nl->req = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
-	if (!nl->req || mnl_socket_bind(nl->req, 0, MNL_SOCKET_AUTOPID))
-		goto fail;
 	/* An answer that never comes must not stall the packet loop. */
-	setsockopt(mnl_socket_get_fd(nl->req), SOL_SOCKET, SO_RCVTIMEO,
-		   &(struct timeval){ .tv_usec = 200000 }, sizeof(struct timeval));
-	if (events) {
-		nl->events = mnl_socket_open2(NETLINK_ROUTE, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (!nl->events ||
-		    mnl_socket_bind(nl->events, RTMGRP_LINK | RTMGRP_NEIGH | RTMGRP_IPV4_ROUTE,
-				    MNL_SOCKET_AUTOPID))
-			goto fail;
+	int err =
+		mml_rtnl_open(&nl->rt, events ? RTMGRP_LINK | RTMGRP_NEIGH | RTMGRP_IPV4_ROUTE : 0,
+			      EP_NL_TIMEOUT_MS);
+
+	nl->probe_fd = -1;
+	if (err) {
+		log_err("rtnetlink: %s", strerror(-err));
+		return err;
 	}
 	nl->probe_fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	nl->seq = (uint32_t)time(NULL);
 	return 0;
-fail:
-	log_err("rtnetlink: %s", strerror(errno));
-	ep_nl_close(nl);
-	return -errno;
 }
 
 void ep_nl_close(struct ep_nl *nl)
 {
-	if (nl->req)
-		mnl_socket_close(nl->req);
-	if (nl->events)
-		mnl_socket_close(nl->events);
+	mml_rtnl_close(&nl->rt);
 	if (nl->probe_fd >= 0)
 		close(nl->probe_fd);
-	memset(nl, 0, sizeof(*nl));
 	nl->probe_fd = -1;
-}
-
-int ep_nl_events_fd(const struct ep_nl *nl)
-{
-	return nl->events ? mnl_socket_get_fd(nl->events) : -1;
-}
-
-bool ep_nl_events_drain(struct ep_nl *nl)
-{
-	char buf[8192];
-	bool any = false;
-
-	while (nl->events && mnl_socket_recvfrom(nl->events, buf, sizeof(buf)) > 0)
-		any = true;
-	return any;
-}
-
-/* Send a request and run cb over the answer; returns cb's verdict or the
- * kernel's error. */
-static int nl_talk(struct ep_nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
-{
-	char buf[8192];
-	uint32_t portid = mnl_socket_get_portid(nl->req);
-	ssize_t n;
-	int ret;
-
-	nlh->nlmsg_seq = ++nl->seq;
-	if (mnl_socket_sendto(nl->req, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	do {
-		n = mnl_socket_recvfrom(nl->req, buf, sizeof(buf));
-		if (n < 0)
-			return -errno;
-		ret = mnl_cb_run(buf, (size_t)n, nl->seq, portid, cb, data);
-	} while (ret > 0);
-	return ret < 0 ? -errno : 0;
 }
 
 int ep_nl_addr_add(struct ep_nl *nl, int ifindex, uint32_t addr, int plen)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct ifaddrmsg *ifa;
-	int err;
+	int err = mml_rtnl_addr_add(&nl->rt, (uint32_t)ifindex, addr, (uint8_t)plen, true);
 
-	nlh->nlmsg_type = RTM_NEWADDR;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE;
-	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
-	ifa->ifa_family = AF_INET;
-	ifa->ifa_prefixlen = (unsigned char)plen;
-	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
-	ifa->ifa_index = (unsigned int)ifindex;
-	mnl_attr_put_u32(nlh, IFA_LOCAL, addr);
-	mnl_attr_put_u32(nlh, IFA_ADDRESS, addr);
-	err = nl_talk(nl, nlh, NULL, NULL);
-	if (err && err != -EEXIST)
+	if (err)
 		log_err("add address to ifindex %d: %s", ifindex, strerror(-err));
-	return err == -EEXIST ? 0 : err;
+	return err;
 }
 
 int ep_nl_route_add(struct ep_nl *nl, int ifindex, uint32_t dst, int plen)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct rtmsg *rtm;
-	int err;
+	const struct mml_rtnl_route r = {
+		.dst = dst,
+		.plen = (uint8_t)plen,
+		.protocol = RTPROT_STATIC,
+		.oif = (uint32_t)ifindex,
+		.table = RT_TABLE_MAIN,
+	};
+	int err = mml_rtnl_route_replace(&nl->rt, &r);
 
-	nlh->nlmsg_type = RTM_NEWROUTE;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE;
-	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
-	rtm->rtm_family = AF_INET;
-	rtm->rtm_dst_len = (unsigned char)plen;
-	rtm->rtm_table = RT_TABLE_MAIN;
-	rtm->rtm_protocol = RTPROT_STATIC;
-	rtm->rtm_scope = RT_SCOPE_LINK;
-	rtm->rtm_type = RTN_UNICAST;
-	mnl_attr_put_u32(nlh, RTA_DST, dst);
-	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)ifindex);
-	err = nl_talk(nl, nlh, NULL, NULL);
 	if (err)
 		log_err("add route via ifindex %d: %s", ifindex, strerror(-err));
 	return err;
@@ -245,7 +171,7 @@ static int neigh_cb(const struct nlmsghdr *nlh, void *data)
 
 int ep_nl_nexthop(struct ep_nl *nl, uint32_t dst, int *oif, uint8_t mac[6])
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	char buf[512];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct route_answer r = { 0 };
 	struct neigh_answer n = { 0 };
@@ -259,7 +185,7 @@ int ep_nl_nexthop(struct ep_nl *nl, uint32_t dst, int *oif, uint8_t mac[6])
 	rtm->rtm_family = AF_INET;
 	rtm->rtm_dst_len = 32;
 	mnl_attr_put_u32(nlh, RTA_DST, dst);
-	err = nl_talk(nl, nlh, route_cb, &r);
+	err = mml_rtnl_talk(&nl->rt, nlh, route_cb, &r);
 	if (err || !r.oif)
 		return -ENOENT;
 
@@ -270,7 +196,7 @@ int ep_nl_nexthop(struct ep_nl *nl, uint32_t dst, int *oif, uint8_t mac[6])
 	ndm->ndm_family = AF_INET;
 	ndm->ndm_ifindex = r.oif;
 	mnl_attr_put_u32(nlh, NDA_DST, r.gw ? r.gw : dst);
-	err = nl_talk(nl, nlh, neigh_cb, &n);
+	err = mml_rtnl_talk(&nl->rt, nlh, neigh_cb, &n);
 	*oif = r.oif;
 	if (err || !n.have_mac ||
 	    !(n.state &

@@ -1,5 +1,5 @@
 /* What the worker asks the kernel outside the packet path, over rtnetlink
- * (libmnl) and a few ioctls: the TUN device's queues, address and routes,
+ * (lib/rtnl.h) and a few ioctls: the TUN device's queues, address and routes,
  * the next hop (route + neighbour) toward a tunnel peer, and a
  * subscription to route/neighbour/link changes so that a handoff (new FA,
  * new MAC, new interface) is followed without a restart. */
@@ -9,7 +9,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct mnl_socket;
+#include "lib/rtnl.h"
+
+/* How long a request waits for the kernel's answer. */
+#define EP_NL_TIMEOUT_MS 200
 
 /* One queue of a multi-queue TUN device (created if missing), non-blocking,
  * with a virtio_net_hdr in front of every packet read or written and the
@@ -20,17 +23,14 @@ int ep_link_setup(const char *name, unsigned int mtu);
 int ep_link_mac(const char *name, uint8_t mac[6]);
 
 struct ep_nl {
-	struct mnl_socket *req;	   /* requests */
-	struct mnl_socket *events; /* route/neigh/link notifications */
-	uint32_t seq;
-	int probe_fd; /* UDP socket that makes the kernel resolve a neighbour */
+	struct mml_rtnl rt; /* events: route/neigh/link notifications */
+	int probe_fd;	    /* UDP socket that makes the kernel resolve a neighbour */
 };
 
 int ep_nl_open(struct ep_nl *nl, bool events);
 void ep_nl_close(struct ep_nl *nl);
-int ep_nl_events_fd(const struct ep_nl *nl);
-/* Read pending notifications; true if any arrived (the caches are stale). */
-bool ep_nl_events_drain(struct ep_nl *nl);
+/* Notifications: mml_rtnl_events_fd(&nl->rt) to poll, then
+ * mml_rtnl_events_read(&nl->rt, NULL, NULL) > 0 means the caches are stale. */
 
 /* Address addr/plen (network order) on ifindex; route dst/plen via ifindex. */
 int ep_nl_addr_add(struct ep_nl *nl, int ifindex, uint32_t addr, int plen);

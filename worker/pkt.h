@@ -1,6 +1,7 @@
 /* Header building and parsing for the worker's packets: Ethernet, the
- * outer IPv4 headers of the tunnels, checksums, TTL. Everything works on
- * caller buffers and validates lengths before reading. */
+ * IPv4 headers of the tunnels (written by lib/inet.h, with TTL EP_TTL),
+ * TTL. Everything works on caller buffers and validates lengths before
+ * reading. */
 #ifndef MML_WORKER_PKT_H
 #define MML_WORKER_PKT_H
 
@@ -8,9 +9,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/inet.h"
+
 #define EP_ETH_HLEN 14
 #define EP_ETH_ALEN 6
-#define EP_IP_HLEN 20 /* headers we write have no options */
+#define EP_IP_HLEN INET_IP4_HLEN
 #define EP_TTL 64
 #define EP_PROTO_IPIP 4
 #define EP_PROTO_TCP 6
@@ -27,13 +30,6 @@ struct ep_ip {
 
 /* 0, or -1 if p[0, len) does not start with a valid IPv4 header. */
 int ep_ip_parse(const uint8_t *p, size_t len, struct ep_ip *ip);
-
-/* One's-complement sum folded and inverted (RFC 1071). */
-uint16_t ep_csum(const void *p, size_t len);
-
-/* A 20-byte IPv4 header with its checksum; addresses in network order. */
-void ep_ip_write(uint8_t *p, uint32_t saddr, uint32_t daddr, uint8_t proto, uint16_t tot_len,
-		 uint8_t tos, uint16_t id, bool df);
 
 void ep_eth_write(uint8_t *p, const uint8_t dst[EP_ETH_ALEN], const uint8_t src[EP_ETH_ALEN]);
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "lib/bytes.h"
+#include "lib/inet.h"
 #include "lib/err.h"
 #include "lib/esp.h"
 #include "lib/mlesp.h"
@@ -110,8 +111,8 @@ ssize_t ep_protect(struct ep_tables *t, enum ep_side side, const struct mml_bind
 	src = side == EP_SIDE_MH ? ip.saddr : b->ha_addr;
 	dst = side == EP_SIDE_MH ? b->ha_addr : ip.daddr;
 	/* DSCP/ECN copied from the inner header (RFC 4301 5.1.2.1). */
-	ep_ip_write(out, src, dst, EP_PROTO_ESP, (uint16_t)(n + EP_IP_HLEN), ip.tos, t->ip_id++,
-		    false);
+	inet_ip4_write(out, src, dst, EP_PROTO_ESP, (uint16_t)(n + EP_IP_HLEN), ip.tos, t->ip_id++,
+		       false, EP_TTL);
 	*stat = mode == MML_MODE_ESP ? MML_STAT_EP_ENCAP_ESP : MML_STAT_EP_ENCAP_MLESP;
 	return n + EP_IP_HLEN;
 }

@@ -189,7 +189,7 @@ static void tcp(struct frame *f, const char *src, const char *dst, size_t len)
 	memcpy(p + 12, &(uint32_t){ addr(src) }, 4);
 	memcpy(p + 16, &(uint32_t){ addr(dst) }, 4);
 	put_be16(p + 10, 0);
-	put_be16(p + 10, ep_csum(p, 20));
+	put_be16(p + 10, inet_csum(p, 20));
 	f->len += len;
 }
 
@@ -206,7 +206,8 @@ static void esp(struct frame *f, struct mml_sa *sa, const char *src, const char 
 	else
 		n = mml_esp_encap(sa, inner, sizeof(inner), p + 20, sizeof(f->b) - f->len - 20);
 	assert_true(n > 0);
-	ep_ip_write(p, addr(src), addr(dst), EP_PROTO_ESP, (uint16_t)(n + 20), 0, 1, false);
+	inet_ip4_write(p, addr(src), addr(dst), EP_PROTO_ESP, (uint16_t)(n + 20), 0, 1, false,
+		       EP_TTL);
 	f->len += (size_t)n + 20;
 }
 
@@ -221,12 +222,12 @@ static size_t ipip_open(struct frame *f)
 
 static void ipip_close(struct frame *f, size_t at, const char *src, const char *dst, bool frag)
 {
-	ep_ip_write(f->b + at, addr(src), addr(dst), EP_PROTO_IPIP, (uint16_t)(f->len - at), 0, 9,
-		    false);
+	inet_ip4_write(f->b + at, addr(src), addr(dst), EP_PROTO_IPIP, (uint16_t)(f->len - at), 0,
+		       9, false, EP_TTL);
 	if (frag) {
 		f->b[at + 6] |= 0x20; /* MF */
 		put_be16(f->b + at + 10, 0);
-		put_be16(f->b + at + 10, ep_csum(f->b + at, 20));
+		put_be16(f->b + at + 10, inet_csum(f->b + at, 20));
 	}
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "lib/bytes.h"
+#include "lib/inet.h"
 #include "lib/mlesp.h"
 
 uint32_t ip4(const char *dotted)
@@ -18,15 +19,8 @@ uint32_t ip4(const char *dotted)
 
 void ipv4_fix_csum(uint8_t *iph)
 {
-	size_t hl = (size_t)(iph[0] & 0xf) * 4, i;
-	uint32_t sum = 0;
-
 	iph[10] = iph[11] = 0;
-	for (i = 0; i + 1 < hl; i += 2)
-		sum += get_be16(iph + i);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	put_be16(iph + 10, (uint16_t)~sum);
+	put_be16(iph + 10, inet_csum(iph, (size_t)(iph[0] & 0xf) * 4));
 }
 
 void put_ipv4(uint8_t *p, uint32_t src, uint32_t dst, uint8_t proto, size_t tot_len, size_t opt_len)

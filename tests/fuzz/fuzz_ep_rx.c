@@ -447,7 +447,7 @@ static size_t inner_pkt(uint8_t *p, size_t len, uint32_t src, uint32_t dst, uint
 	size_t l4 = proto == 6 ? 20 : 8;
 
 	memset(p, 0, len);
-	ep_ip_write(p, src, dst, proto, (uint16_t)len, 0, 0x1234, true);
+	inet_ip4_write(p, src, dst, proto, (uint16_t)len, 0, 0x1234, true, EP_TTL);
 	put_be16(p + 20, sport);
 	put_be16(p + 22, dport);
 	if (proto == 6) {
@@ -481,8 +481,8 @@ static void frame_seed(uint8_t sel, uint8_t kind, const uint8_t *ip, size_t len,
 	s[2] = 0;
 	eth(s + 3);
 	if (tunnel)
-		ep_ip_write(s + 3 + EP_ETH_HLEN, COA, HA, EP_PROTO_IPIP,
-			    (uint16_t)(len + EP_IP_HLEN), 0, 1, false);
+		inet_ip4_write(s + 3 + EP_ETH_HLEN, COA, HA, EP_PROTO_IPIP,
+			       (uint16_t)(len + EP_IP_HLEN), 0, 1, false, EP_TTL);
 	memcpy(s + hdr, ip, len);
 	seed(s, hdr + len);
 }

@@ -12,6 +12,7 @@
 
 #include "keyd/mip_auth.h"
 #include "keyd/mip_wire.h"
+#include "lib/inet.h"
 
 static const char key_hex[] = "00112233445566778899aabbccddeeff";
 
@@ -379,12 +380,12 @@ static void advert_rejections(void **state)
 	assert_int_equal(err.reason, MIP_R_TRUNCATED);
 
 	/* Rebuild variants with a correct checksum each. */
-#define REPAIR(buf, n)                            \
-	do {                                      \
-		(buf)[2] = (buf)[3] = 0;          \
-		uint16_t c = mip_csum(buf, n, 0); \
-		(buf)[2] = (uint8_t)(c >> 8);     \
-		(buf)[3] = (uint8_t)c;            \
+#define REPAIR(buf, n)                          \
+	do {                                    \
+		(buf)[2] = (buf)[3] = 0;        \
+		uint16_t c = inet_csum(buf, n); \
+		(buf)[2] = (uint8_t)(c >> 8);   \
+		(buf)[3] = (uint8_t)c;          \
 	} while (0)
 	msg[5] = 3; /* address entry size */
 	REPAIR(msg, len);

@@ -9,7 +9,8 @@
 
 #include <cmocka.h>
 
-#include "worker/snoop.h"
+#include "lib/snoop.h"
+#include "lib/snoop_cfg.h"
 
 #define MS 1000000ULL
 #define MSS 1000
@@ -41,21 +42,21 @@ static void rec_release(void *ctx, uint64_t frame)
 struct bed {
 	struct snoop s;
 	struct record rec;
-	struct snoop_key key;
+	struct mml_snoop_key key;
 	uint32_t isn;
 };
 
-static struct bed *bed_new(uint32_t isn, void (*tune)(struct snoop_cfg *))
+static struct bed *bed_new(uint32_t isn, void (*tune)(struct mml_snoop_cfg *))
 {
 	struct bed *b = test_calloc(1, sizeof(*b));
 	struct snoop_ops ops = { .xmit = rec_xmit, .release = rec_release, .ctx = &b->rec };
-	struct snoop_cfg cfg;
+	struct mml_snoop_cfg cfg;
 
-	snoop_cfg_default(&cfg);
+	mml_snoop_cfg_default(&cfg);
 	if (tune)
 		tune(&cfg);
 	assert_int_equal(snoop_init(&b->s, &cfg, &ops), 0);
-	b->key = (struct snoop_key){ 0x0101000a, 0x0a00010a, 0x8913, 0x409c };
+	b->key = (struct mml_snoop_key){ 0x0101000a, 0x0a00010a, 0x8913, 0x409c };
 	b->isn = isn;
 	return b;
 }
@@ -395,7 +396,7 @@ static void garbage_timer(void **state)
 static void connection_65_is_not_snooped(void **state)
 {
 	struct bed *b = bed_new(1, NULL);
-	struct snoop_key k = b->key;
+	struct mml_snoop_key k = b->key;
 
 	for (uint16_t c = 0; c < 64; c++) {
 		k.sport = c;
@@ -431,22 +432,22 @@ static void syn_and_rst(void **state)
 	bed_free(b);
 }
 
-static void small_cfg(struct snoop_cfg *cfg)
+static void small_cfg(struct mml_snoop_cfg *cfg)
 {
 	cfg->rto_min_ms = 0;
 }
 
 static void config_validation(void **state)
 {
-	struct snoop_cfg cfg;
+	struct mml_snoop_cfg cfg;
 	char why[80];
 
-	snoop_cfg_default(&cfg);
+	mml_snoop_cfg_default(&cfg);
 	assert_int_equal(snoop_cfg_validate(&cfg, why, sizeof(why)), 0);
 	small_cfg(&cfg);
 	assert_int_equal(snoop_cfg_validate(&cfg, why, sizeof(why)), -EINVAL);
 	assert_non_null(strstr(why, "rto"));
-	snoop_cfg_default(&cfg);
+	mml_snoop_cfg_default(&cfg);
 	cfg.max_conns = 0;
 	assert_int_equal(snoop_cfg_validate(&cfg, why, sizeof(why)), -EINVAL);
 	assert_non_null(strstr(why, "max_conns"));

@@ -42,8 +42,8 @@ static void ip_header_checksums(void **state)
 	uint8_t h[20];
 	struct ep_ip ip;
 
-	ep_ip_write(h, be(HA), be(HOME), EP_PROTO_ESP, 1000, 0xb8, 7, true);
-	assert_int_equal(ep_csum(h, 20), 0);
+	inet_ip4_write(h, be(HA), be(HOME), EP_PROTO_ESP, 1000, 0xb8, 7, true, EP_TTL);
+	assert_int_equal(inet_csum(h, 20), 0);
 	assert_int_equal(ep_ip_parse(h, 1000, &ip), 0);
 	assert_int_equal(ip.tot, 1000);
 	assert_true(ip.df);
@@ -67,15 +67,15 @@ static void ttl_decrement_patches_checksum(void **state)
 	for (int i = 0; i < 20000; i++) {
 		uint8_t ttl = (uint8_t)(2 + rand() % 254);
 
-		ep_ip_write(h, (uint32_t)rand(), (uint32_t)rand(), (uint8_t)rand(),
-			    (uint16_t)(20 + rand() % 1400), (uint8_t)rand(), (uint16_t)rand(),
-			    rand() & 1);
+		inet_ip4_write(h, (uint32_t)rand(), (uint32_t)rand(), (uint8_t)rand(),
+			       (uint16_t)(20 + rand() % 1400), (uint8_t)rand(), (uint16_t)rand(),
+			       rand() & 1, EP_TTL);
 		h[8] = ttl;
 		put_be16(h + 10, 0);
-		put_be16(h + 10, ep_csum(h, 20));
+		put_be16(h + 10, inet_csum(h, 20));
 		assert_int_equal(ep_ip_ttl_dec(h), 0);
 		assert_int_equal(h[8], ttl - 1);
-		assert_int_equal(ep_csum(h, 20), 0);
+		assert_int_equal(inet_csum(h, 20), 0);
 	}
 	h[8] = 1;
 	assert_int_equal(ep_ip_ttl_dec(h), -1);
@@ -418,7 +418,7 @@ static void roundtrip_every_mode(void **state)
 				assert_int_equal(ip.saddr, be(HOME));
 				assert_int_equal(ip.daddr, be(HA));
 				assert_int_equal(ip.proto, EP_PROTO_ESP);
-				assert_int_equal(ep_csum(buf, 20), 0);
+				assert_int_equal(inet_csum(buf, 20), 0);
 				assert_int_equal(get_be32(buf + 20),
 						 mode == MML_MODE_ESP ? 0x100 : 0x200);
 				m = ep_unprotect(&p.ha, EP_SIDE_HA, 0, buf, (size_t)n, &out, &stat);
@@ -530,7 +530,7 @@ static size_t seal_raw_mlesp(struct ep_sa *sa, uint32_t seq, const uint8_t *p, s
 	assert_int_equal(
 		mml_aead_seal(&sa->sa.zone[1], iv, esp, 8, p + l1, c2, p_len - l1, c2 + p_len - l1),
 		0);
-	ep_ip_write(ip, be(HOME), be(HA), EP_PROTO_ESP, (uint16_t)(20 + n), 0, 1, false);
+	inet_ip4_write(ip, be(HOME), be(HA), EP_PROTO_ESP, (uint16_t)(20 + n), 0, 1, false, EP_TTL);
 	return 20 + n;
 }
 
@@ -615,7 +615,8 @@ static bool l4_csum_ok(const uint8_t *ip, size_t len)
 	pseudo[8] = 0;
 	pseudo[9] = ip[9];
 	put_be16(pseudo + 10, (uint16_t)(len - hl));
-	return ep_csum_fold(ep_csum_add(ep_csum_add(0, pseudo, 12), ip + hl, len - hl)) == 0xffff;
+	return inet_csum_fold(inet_csum_add(inet_csum_add(0, pseudo, 12), ip + hl, len - hl)) ==
+	       0xffff;
 }
 
 static void gso_super_packet_cut(void **state)
@@ -630,7 +631,8 @@ static void gso_super_packet_cut(void **state)
 
 	memset(buf, 0, sizeof(buf));
 	memcpy(buf, &vh, sizeof(vh));
-	ep_ip_write(ip, be(HOME), be(PEER), EP_PROTO_TCP, (uint16_t)(hdr + payload), 0, 100, true);
+	inet_ip4_write(ip, be(HOME), be(PEER), EP_PROTO_TCP, (uint16_t)(hdr + payload), 0, 100,
+		       true, EP_TTL);
 	put_be32(ip + 20 + 4, 0xfffff000); /* the sequence number wraps inside */
 	ip[20 + 12] = 8 << 4;		   /* 32-byte TCP header (timestamps) */
 	ip[20 + 13] = 0x18 | 0x01;	   /* PSH ACK FIN */
@@ -641,7 +643,7 @@ static void gso_super_packet_cut(void **state)
 		struct ep_ip sip;
 
 		assert_int_equal(ep_ip_parse(p, len, &sip), 0);
-		assert_int_equal(ep_csum(p, 20), 0);
+		assert_int_equal(inet_csum(p, 20), 0);
 		assert_true(l4_csum_ok(p, len));
 		assert_int_equal(get_be16(p + 4), 100 + n);
 		assert_int_equal(get_be32(p + 24), (uint32_t)(0xfffff000u + got));
@@ -671,7 +673,7 @@ static void gso_partial_checksum_completed(void **state)
 	size_t len;
 
 	memcpy(buf, &vh, sizeof(vh));
-	ep_ip_write(ip, be(HOME), be(PEER), EP_PROTO_UDP, 500, 0, 1, false);
+	inet_ip4_write(ip, be(HOME), be(PEER), EP_PROTO_UDP, 500, 0, 1, false, EP_TTL);
 	for (int i = 20; i < 500; i++)
 		ip[i] = (uint8_t)(i * 7);
 	put_be16(ip + 24, 480);
@@ -680,7 +682,7 @@ static void gso_partial_checksum_completed(void **state)
 	pseudo[8] = 0;
 	pseudo[9] = EP_PROTO_UDP;
 	put_be16(pseudo + 10, 480);
-	partial = ep_csum_fold(ep_csum_add(0, pseudo, 12));
+	partial = inet_csum_fold(inet_csum_add(0, pseudo, 12));
 	memcpy(ip + 26, &partial, 2);
 	assert_int_equal(ep_gso_begin(&g, buf, EP_VNET_HDR_LEN + 500), 0);
 	p = ep_gso_next(&g, seg, sizeof(seg), &len);
@@ -712,7 +714,7 @@ static void rx_frames_classified(void **state)
 	struct ep_rx rx;
 
 	/* HA, from the CN side: the inner packet. */
-	ep_ip_write(ip, be(PEER), be(HOME), EP_PROTO_TCP, 120, 0, 1, true);
+	inet_ip4_write(ip, be(PEER), be(HOME), EP_PROTO_TCP, 120, 0, 1, true, EP_TTL);
 	m.kind = MML_META_HA_DOWN;
 	ep_rx_parse(true, &m, f, sizeof(f), &rx);
 	assert_int_equal(rx.kind, EP_RX_HA_DOWN);
@@ -723,7 +725,7 @@ static void rx_frames_classified(void **state)
 	assert_int_equal(rx.kind, EP_RX_DROP);
 	assert_int_equal(rx.stat, MML_STAT_EP_DROP_MALFORMED);
 	/* HA, from an FA: the tunnel's payload, for the HA side. */
-	ep_ip_write(ip, be(0x0a000202), be(HA), EP_PROTO_IPIP, 120, 0, 1, true);
+	inet_ip4_write(ip, be(0x0a000202), be(HA), EP_PROTO_IPIP, 120, 0, 1, true, EP_TTL);
 	m.kind = MML_META_HA_UP;
 	ep_rx_parse(true, &m, f, sizeof(f), &rx);
 	assert_int_equal(rx.kind, EP_RX_DELIVER);
@@ -745,7 +747,7 @@ static void rx_frames_classified(void **state)
 	assert_int_equal(rx.kind, EP_RX_DROP);
 	/* A wrong magic, layer-3 offset or kind. */
 	m.kind = MML_META_HA_DOWN;
-	ep_ip_write(ip, be(PEER), be(HOME), EP_PROTO_TCP, 120, 0, 1, true);
+	inet_ip4_write(ip, be(PEER), be(HOME), EP_PROTO_TCP, 120, 0, 1, true, EP_TTL);
 	m.l3_off = 0;
 	ep_rx_parse(true, &m, f, sizeof(f), &rx);
 	assert_int_equal(rx.kind, EP_RX_DROP);
@@ -759,7 +761,7 @@ static void rx_frames_classified(void **state)
 	assert_int_equal(rx.kind, EP_RX_DROP);
 	/* An inner length past the frame. */
 	m.kind = MML_META_HA_DOWN;
-	ep_ip_write(ip, be(PEER), be(HOME), EP_PROTO_TCP, 200, 0, 1, true);
+	inet_ip4_write(ip, be(PEER), be(HOME), EP_PROTO_TCP, 200, 0, 1, true, EP_TTL);
 	ep_rx_parse(true, &m, f, sizeof(f), &rx);
 	assert_int_equal(rx.kind, EP_RX_DROP);
 }

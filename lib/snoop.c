@@ -1,4 +1,4 @@
-#include "worker/snoop.h"
+#include "lib/snoop.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -18,21 +18,7 @@ static inline bool seq_leq(uint32_t a, uint32_t b)
 	return (int32_t)(a - b) <= 0;
 }
 
-void snoop_cfg_default(struct snoop_cfg *cfg)
-{
-	*cfg = (struct snoop_cfg){
-		.max_segs = 50,
-		.max_conns = 64,
-		.rto_init_ms = 100,
-		.rto_min_ms = 100,
-		.rto_max_ms = 2000,
-		.persist_ms = 1000,
-		.garbage_ms = 10000,
-		.rxmit_thresh = 4,
-	};
-}
-
-int snoop_cfg_validate(const struct snoop_cfg *c, char *why, unsigned long why_len)
+int snoop_cfg_validate(const struct mml_snoop_cfg *c, char *why, unsigned long why_len)
 {
 	const char *bad = NULL;
 
@@ -79,7 +65,7 @@ const char *snoop_counter_name(unsigned int c)
 	return c < SNOOP_C_MAX ? counter_names[c] : NULL;
 }
 
-int snoop_init(struct snoop *s, const struct snoop_cfg *cfg, const struct snoop_ops *ops)
+int snoop_init(struct snoop *s, const struct mml_snoop_cfg *cfg, const struct snoop_ops *ops)
 {
 	int err = snoop_cfg_validate(cfg, NULL, 0);
 
@@ -138,13 +124,13 @@ void snoop_free(struct snoop *s)
 	s->conns = NULL;
 }
 
-static bool key_eq(const struct snoop_key *a, const struct snoop_key *b)
+static bool key_eq(const struct mml_snoop_key *a, const struct mml_snoop_key *b)
 {
 	return a->saddr == b->saddr && a->daddr == b->daddr && a->sport == b->sport &&
 	       a->dport == b->dport;
 }
 
-static struct snoop_conn *conn_find(const struct snoop *s, const struct snoop_key *k)
+static struct snoop_conn *conn_find(const struct snoop *s, const struct mml_snoop_key *k)
 {
 	for (uint32_t i = 0; i < s->cfg.max_conns; i++)
 		if (s->conns[i].used && key_eq(&s->conns[i].key, k))
@@ -152,7 +138,7 @@ static struct snoop_conn *conn_find(const struct snoop *s, const struct snoop_ke
 	return NULL;
 }
 
-const struct snoop_conn *snoop_lookup(const struct snoop *s, const struct snoop_key *k)
+const struct snoop_conn *snoop_lookup(const struct snoop *s, const struct mml_snoop_key *k)
 {
 	return conn_find(s, k);
 }
@@ -160,7 +146,7 @@ const struct snoop_conn *snoop_lookup(const struct snoop *s, const struct snoop_
 /* A new connection takes a free slot; when all are taken it is simply not
  * snooped (its packets are forwarded untouched) until the garbage timer
  * frees an idle one, as in the original SNOOP. */
-static struct snoop_conn *conn_new(struct snoop *s, const struct snoop_key *k, uint32_t seq,
+static struct snoop_conn *conn_new(struct snoop *s, const struct mml_snoop_key *k, uint32_t seq,
 				   uint64_t now)
 {
 	for (uint32_t i = 0; i < s->cfg.max_conns; i++) {
@@ -263,7 +249,7 @@ static bool evict_newest_for(struct snoop *s, struct snoop_conn *c, uint32_t seq
 	return true;
 }
 
-enum snoop_verdict snoop_data(struct snoop *s, const struct snoop_key *k, uint32_t seq,
+enum snoop_verdict snoop_data(struct snoop *s, const struct mml_snoop_key *k, uint32_t seq,
 			      uint32_t len, uint64_t frame, uint32_t frame_len, uint64_t now)
 {
 	struct snoop_conn *c = conn_find(s, k);
@@ -424,7 +410,7 @@ static enum snoop_verdict suppress(struct snoop *s, struct snoop_conn *c)
 	return SNOOP_DROP;
 }
 
-enum snoop_verdict snoop_ack(struct snoop *s, const struct snoop_key *k, uint32_t ack,
+enum snoop_verdict snoop_ack(struct snoop *s, const struct mml_snoop_key *k, uint32_t ack,
 			     bool dup_candidate, uint64_t now)
 {
 	struct snoop_conn *c = conn_find(s, k);
@@ -483,7 +469,7 @@ enum snoop_verdict snoop_ack(struct snoop *s, const struct snoop_key *k, uint32_
 	return suppress(s, c);
 }
 
-void snoop_syn(struct snoop *s, const struct snoop_key *k, uint64_t now)
+void snoop_syn(struct snoop *s, const struct mml_snoop_key *k, uint64_t now)
 {
 	struct snoop_conn *c = conn_find(s, k);
 
@@ -492,7 +478,7 @@ void snoop_syn(struct snoop *s, const struct snoop_key *k, uint64_t now)
 		conn_clear(s, c);
 }
 
-void snoop_rst(struct snoop *s, const struct snoop_key *k)
+void snoop_rst(struct snoop *s, const struct mml_snoop_key *k)
 {
 	struct snoop_conn *c = conn_find(s, k);
 

@@ -12,34 +12,23 @@
  * passes the current time and receives its decisions through snoop_ops
  * (transmit a cached frame, release a frame) and return values, which makes
  * every path testable with scripted sequences. */
-#ifndef MML_WORKER_SNOOP_H
-#define MML_WORKER_SNOOP_H
+#ifndef MML_LIB_SNOOP_H
+#define MML_LIB_SNOOP_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Table 4 of the paper. */
-struct snoop_cfg {
-	uint32_t max_segs;     /* cached segments per connection (50) */
-	uint32_t max_conns;    /* connections (64) */
-	uint32_t rto_init_ms;  /* local retransmission timeout before any sample (100) */
-	uint32_t rto_min_ms;   /* floor of the local RTO (100) */
-	uint32_t rto_max_ms;   /* ceiling after back-off (2000) */
-	uint32_t persist_ms;   /* idle both ways -> retransmit all unacknowledged (1000) */
-	uint32_t garbage_ms;   /* idle -> connection freed (10000) */
-	uint32_t rxmit_thresh; /* local retransmissions of one segment, at most (4) */
-};
+#include "maps/snoop.h"
 
-void snoop_cfg_default(struct snoop_cfg *cfg);
-/* -EINVAL with the field named in why when a value is out of range. */
-int snoop_cfg_validate(const struct snoop_cfg *cfg, char *why, unsigned long why_len);
+/* The configuration is map mml_snoop_cfg's (maps/snoop.h, Table 4 of the
+ * paper; defaults from lib/snoop_cfg.h): the machine reads max_segs,
+ * max_conns, the timers and rxmit_thresh and ignores the rest. Connections
+ * are keyed by struct mml_snoop_key, in the data direction (CN -> MH);
+ * ACKs are looked up reversed. */
 
-/* A TCP connection in the data direction (CN -> MH); addresses and ports in
- * network byte order as on the wire. ACKs are looked up reversed. */
-struct snoop_key {
-	uint32_t saddr, daddr;
-	uint16_t sport, dport;
-};
+/* -EINVAL with the field named in why when a value the machine reads is
+ * out of range. */
+int snoop_cfg_validate(const struct mml_snoop_cfg *cfg, char *why, unsigned long why_len);
 
 struct snoop_conn;
 
@@ -94,7 +83,7 @@ struct snoop_seg {
 };
 
 struct snoop_conn {
-	struct snoop_key key;
+	struct mml_snoop_key key;
 	bool used;
 	bool have_ack;		 /* last_ack holds an ACK seen from the MH */
 	uint32_t last_ack;	 /* highest cumulative ACK */
@@ -125,37 +114,37 @@ struct snoop_conn {
 };
 
 struct snoop {
-	struct snoop_cfg cfg;
+	struct mml_snoop_cfg cfg;
 	struct snoop_ops ops;
 	struct snoop_conn *conns;
 	uint64_t counters[SNOOP_C_MAX];
 };
 
-int snoop_init(struct snoop *s, const struct snoop_cfg *cfg, const struct snoop_ops *ops);
+int snoop_init(struct snoop *s, const struct mml_snoop_cfg *cfg, const struct snoop_ops *ops);
 /* Releases every cached frame. */
 void snoop_free(struct snoop *s);
 
 /* A downlink TCP segment carrying len > 0 payload bytes at seq, in frame.
  * Returns SNOOP_FORWARD_CACHED when the cache took the frame (the caller must
  * not reuse it until released), SNOOP_FORWARD otherwise. */
-enum snoop_verdict snoop_data(struct snoop *s, const struct snoop_key *k, uint32_t seq,
+enum snoop_verdict snoop_data(struct snoop *s, const struct mml_snoop_key *k, uint32_t seq,
 			      uint32_t len, uint64_t frame, uint32_t frame_len, uint64_t now_ns);
 
 /* An uplink ACK (key as in the data direction). dup_candidate: the segment
  * carries no payload and no SYN/FIN/RST and the window is unchanged, i.e. it
  * can be a duplicate ACK. */
-enum snoop_verdict snoop_ack(struct snoop *s, const struct snoop_key *k, uint32_t ack,
+enum snoop_verdict snoop_ack(struct snoop *s, const struct mml_snoop_key *k, uint32_t ack,
 			     bool dup_candidate, uint64_t now_ns);
 
 /* SYN from either side restarts the connection's state; RST frees it. */
-void snoop_syn(struct snoop *s, const struct snoop_key *k, uint64_t now_ns);
-void snoop_rst(struct snoop *s, const struct snoop_key *k);
+void snoop_syn(struct snoop *s, const struct mml_snoop_key *k, uint64_t now_ns);
+void snoop_rst(struct snoop *s, const struct mml_snoop_key *k);
 
 /* Runs the timers; call at least every few milliseconds. Returns the next
  * deadline (0 if none) so the caller can sleep until then. */
 uint64_t snoop_tick(struct snoop *s, uint64_t now_ns);
 
 /* Read-only view for inspection (mml_snoop, mmlctl snoop show). */
-const struct snoop_conn *snoop_lookup(const struct snoop *s, const struct snoop_key *k);
+const struct snoop_conn *snoop_lookup(const struct snoop *s, const struct mml_snoop_key *k);
 
 #endif
