@@ -26,7 +26,7 @@
 
 #include <openssl/crypto.h>
 
-#include "keyd/ike/csa_store.h"
+#include "keyd/ike/csa_map.h"
 #include "keyd/ike/ike.h"
 #include "keyd/ike/ike_conf.h"
 #include "keyd/keyd.h"
@@ -75,7 +75,7 @@ struct ike_mod {
 	struct ike_engine *eng;
 	struct ike_engine_cfg ecfg;
 	struct ike_peer_cfg peers[IKE_PEERS_MAX];
-	struct csa_store store;
+	struct mml_csa_store store;
 	struct mip_maps maps;
 	struct mml_pin_dir pin;
 	int flow_fd;
@@ -162,13 +162,13 @@ static void ike_bypass(struct ike_mod *m, uint32_t home, uint32_t peer, bool add
 
 static void install_csa(struct ike_mod *m, const struct mml_csa *c)
 {
-	if (csa_store_put(&m->store, c) == 0)
+	if (csa_map_put(&m->store, c) == 0)
 		m->csas_installed++;
 }
 
 static void remove_csa(struct ike_mod *m, uint32_t spi)
 {
-	if (spi && csa_store_del(&m->store, spi) == 0)
+	if (spi && csa_map_del(&m->store, spi) == 0)
 		m->csas_removed++;
 }
 
@@ -617,7 +617,7 @@ static int ev_fa_keys(void *ctx, struct ike_sa *sa, const struct mlike_fa_keys *
 	if (!in || mlike_fa_keys_to_map(keys, loop_now(), csas, &n))
 		return -EINVAL;
 	for (unsigned int i = 0; i < n && !err; i++) {
-		err = csa_store_put(&m->store, &csas[i]);
+		err = csa_map_put(&m->store, &csas[i]);
 		if (!err && in->n < 2) {
 			in->spi[in->n++] = csas[i].spi;
 			m->csas_installed++;
@@ -748,7 +748,7 @@ static void ike_stop(void *state)
 	loop_timer_cancel(m->loop, &m->retry);
 	loop_timer_cancel(m->loop, &m->spi_timer);
 	loop_timer_cancel(m->loop, &m->dpd);
-	csa_store_close(&m->store);
+	mml_csa_store_close(&m->store);
 	mip_maps_close(&m->maps);
 	if (m->flow_fd >= 0)
 		close(m->flow_fd);
@@ -769,7 +769,7 @@ static int ike_start(struct keyd *kd, const config_setting_t *sec, void **state)
 	loop_timer_init(&m->retry, on_retry, m);
 	loop_timer_init(&m->spi_timer, on_spi_timer, m);
 	loop_timer_init(&m->dpd, on_dpd, m);
-	csa_store_init_dir(&m->store, &kd->pin);
+	mml_csa_store_init(&m->store, &kd->pin);
 	mip_maps_init(&m->maps, &kd->pin);
 	m->pin = kd->pin;
 	m->flow_fd = -1;

@@ -28,7 +28,7 @@
 #include <libconfig.h>
 #include <openssl/crypto.h>
 
-#include "keyd/ike/csa_store.h"
+#include "keyd/ike/csa_map.h"
 #include "keyd/ike/ike.h"
 #include "keyd/ike/ike_conf.h"
 #include "lib/args.h"
@@ -48,7 +48,7 @@ struct app {
 	uint32_t mh_home;
 	bool have_csa, fa_up, fa_sent;
 	struct mlike_csa csa;
-	struct csa_store store;
+	struct mml_csa_store store;
 	bool store_open;
 	uint32_t installed[4];
 	unsigned int n_installed;
@@ -93,14 +93,26 @@ static void install(struct app *app, const struct mml_csa *c)
 {
 	if (!app->store_open)
 		return;
-	if (csa_store_put(&app->store, c) == 0 && app->n_installed < 4)
+	if (csa_map_put(&app->store, c) == 0 && app->n_installed < 4)
 		app->installed[app->n_installed++] = c->spi;
+}
+
+/* The node's pinned mml_csa map; the role must be attached already. */
+static int store_open(struct mml_csa_store *st, const char *root, const char *node)
+{
+	struct mml_pin_dir dir;
+	int err = mml_pin_dir_init(&dir, root ? root : MML_PIN_ROOT_DEFAULT, node);
+
+	if (err)
+		return err;
+	mml_csa_store_init(st, &dir);
+	return mml_csa_store_open(st);
 }
 
 static void uninstall_all(struct app *app)
 {
 	for (unsigned int i = 0; i < app->n_installed; i++)
-		csa_store_del(&app->store, app->installed[i]);
+		csa_map_del(&app->store, app->installed[i]);
 	if (app->n_installed)
 		log_info("%u CSAs removed from the map", app->n_installed);
 	app->n_installed = 0;
@@ -248,7 +260,7 @@ static void ev_csa_up(void *ctx, struct ike_sa *sa, const struct mlike_csa *csa)
 	struct app *app = ctx;
 	struct mml_csa out, in;
 
-	mlike_csa_to_map(csa, csa_store_now_ns(), &out, &in);
+	mlike_csa_to_map(csa, mml_csa_store_now_ns(), &out, &in);
 	install(app, &out);
 	install(app, &in);
 	OPENSSL_cleanse(&out, sizeof(out));
@@ -282,7 +294,7 @@ static int ev_fa_keys(void *ctx, struct ike_sa *sa, const struct mlike_fa_keys *
 	struct mml_csa csas[2];
 	unsigned int n = 0;
 
-	if (mlike_fa_keys_to_map(keys, csa_store_now_ns(), csas, &n))
+	if (mlike_fa_keys_to_map(keys, mml_csa_store_now_ns(), csas, &n))
 		return -EINVAL;
 	for (unsigned int i = 0; i < n; i++) {
 		install(app, &csas[i]);
@@ -319,7 +331,7 @@ static void ev_csa_deleted(void *ctx, struct ike_sa *sa, const uint32_t *spis, u
 
 	for (unsigned int i = 0; i < n; i++)
 		if (app->store_open)
-			csa_store_del(&app->store, spis[i]);
+			csa_map_del(&app->store, spis[i]);
 	(void)sa;
 }
 
@@ -568,7 +580,7 @@ int main(int argc, char **argv)
 			return 2;
 	}
 	if (node) {
-		if (csa_store_open(&app.store, pin_root, node))
+		if (store_open(&app.store, pin_root, node))
 			return 1;
 		app.store_open = true;
 	}
@@ -597,7 +609,7 @@ out:
 	uninstall_all(&app);
 	ike_engine_free(app.eng);
 	if (app.store_open)
-		csa_store_close(&app.store);
+		mml_csa_store_close(&app.store);
 	if (app.keys_out)
 		fclose(app.keys_out);
 	OPENSSL_cleanse(app.peers, sizeof(app.peers));

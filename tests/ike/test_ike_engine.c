@@ -23,6 +23,7 @@
 #include <cmocka.h>
 #include <openssl/crypto.h>
 
+#include "keyd/ike/csa_map.h"
 #include "keyd/ike/ike.h"
 #include "keyd/ike/ike_int.h"
 #include "lib/bytes.h"
