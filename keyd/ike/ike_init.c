@@ -6,83 +6,12 @@
 
 #include <openssl/crypto.h>
 
-#include "keyd/ike/ike_int.h"
+#include "keyd/ike/ike_proposal.h"
+#include "keyd/ike/ike_xchg.h"
 #include "lib/bytes.h"
 #include "lib/log.h"
 
 #define COOKIE_TRIES 2
-
-void ike_offer(const struct ike_peer_cfg *cfg, struct ike_sa_pl *sa)
-{
-	uint16_t first = cfg && cfg->ike_encr ? cfg->ike_encr : IKE_ENCR_AES_GCM_16;
-	uint16_t second =
-		first == IKE_ENCR_AES_GCM_16 ? IKE_ENCR_CHACHA20_POLY1305 : IKE_ENCR_AES_GCM_16;
-	struct ike_proposal *p = &sa->p[0];
-
-	memset(sa, 0, sizeof(*sa));
-	sa->n_props = 1;
-	p->num = 1;
-	p->proto = IKE_PROTO_IKE;
-	p->t[p->n_trans++] = ike_xform(IKE_TRANS_ENCR, first);
-	p->t[p->n_trans++] = ike_xform(IKE_TRANS_ENCR, second);
-	p->t[p->n_trans++] = ike_xform(IKE_TRANS_PRF, IKE_PRF_HMAC_SHA2_256);
-	p->t[p->n_trans++] = ike_xform(IKE_TRANS_DH, IKE_DH_CURVE25519);
-}
-
-static bool encr_ok(const struct ike_transform *t)
-{
-	if (t->unknown_attr)
-		return false;
-	if (t->id == IKE_ENCR_AES_GCM_16)
-		return t->key_len == 256;
-	return t->id == IKE_ENCR_CHACHA20_POLY1305 && t->key_len == 0;
-}
-
-/* Chooses one ENCR, PRF and DH from an IKE proposal, or returns false. An
- * INTEG transform is allowed only as NONE with an AEAD (RFC 7296 3.3.3). */
-bool ike_proposal_pick(const struct ike_proposal *p, uint16_t prefer, uint16_t *encr,
-		       bool *have_dh31)
-{
-	bool prf = false, dh_seen = false, integ_bad = false;
-
-	*encr = 0;
-	*have_dh31 = false;
-	if (p->proto != IKE_PROTO_IKE)
-		return false;
-	for (unsigned int i = 0; i < p->n_trans; i++) {
-		const struct ike_transform *t = &p->t[i];
-
-		switch (t->type) {
-		case IKE_TRANS_ENCR:
-			if (encr_ok(t) && (!*encr || t->id == prefer))
-				*encr = t->id;
-			break;
-		case IKE_TRANS_PRF:
-			prf |= t->id == IKE_PRF_HMAC_SHA2_256 && !t->unknown_attr;
-			break;
-		case IKE_TRANS_INTEG:
-			integ_bad |= t->id != 0;
-			break;
-		case IKE_TRANS_DH:
-			dh_seen = true;
-			*have_dh31 |= t->id == IKE_DH_CURVE25519;
-			break;
-		default:
-			return false;
-		}
-	}
-	return *encr && prf && dh_seen && !integ_bad;
-}
-
-void ike_accepted_proposal(struct ike_sa_pl *out, uint8_t num, uint16_t encr)
-{
-	ike_offer(NULL, out);
-	out->p[0].num = num;
-	out->p[0].n_trans = 0;
-	out->p[0].t[out->p[0].n_trans++] = ike_xform(IKE_TRANS_ENCR, encr);
-	out->p[0].t[out->p[0].n_trans++] = ike_xform(IKE_TRANS_PRF, IKE_PRF_HMAC_SHA2_256);
-	out->p[0].t[out->p[0].n_trans++] = ike_xform(IKE_TRANS_DH, IKE_DH_CURVE25519);
-}
 
 static int keep_copy(uint8_t **dst, size_t *dst_len, const uint8_t *src, size_t len)
 {
@@ -439,26 +368,6 @@ static int send_init_response(struct ike_sa *sa, uint8_t num, bool natd)
 	return keep_copy(&sa->init_msg_r, &sa->init_msg_r_len, wb.buf, wb.len);
 }
 
-/* Picks our proposal among the initiator's, or explains why none fits. */
-static int choose_ike_proposal(const struct ike_peer_cfg *cfg, const struct ike_sa_pl *offer,
-			       uint16_t ke_group, uint16_t *encr, uint8_t *num)
-{
-	for (unsigned int i = 0; i < offer->n_props; i++) {
-		bool dh31;
-
-		if (!ike_proposal_pick(&offer->p[i], cfg->ike_encr, encr, &dh31) ||
-		    offer->p[i].spi_len)
-			continue;
-		if (!dh31)
-			continue;
-		if (ke_group != IKE_DH_CURVE25519)
-			return -IKE_N_INVALID_KE_PAYLOAD;
-		*num = offer->p[i].num;
-		return 0;
-	}
-	return -IKE_N_NO_PROPOSAL_CHOSEN;
-}
-
 void ike_init_request(struct ike_engine *eng, uint8_t *msg, size_t len, const struct ike_hdr *h,
 		      uint32_t addr, uint16_t port)
 {
@@ -519,7 +428,7 @@ void ike_init_request(struct ike_engine *eng, uint8_t *msg, size_t len, const st
 	}
 	if (!cookie_check(eng, h, &c, nonce_pl->body, nonce_pl->len, addr, port))
 		return;
-	err = choose_ike_proposal(cfg, &offer, ke.group, &encr, &num);
+	err = ike_proposal_choose(cfg, &offer, ke.group, &encr, &num);
 	if (err == -IKE_N_INVALID_KE_PAYLOAD) {
 		uint8_t group[2];
 
