@@ -1,5 +1,6 @@
 # The IKEv2/ML-IKE engine (docs/protocol.md). IKE_SRCS is the engine as a
-# module: mmlkeyd links it, mmlike runs it alone (interop, measurements).
+# module: mmlkeyd links it, mmlike (keyd/mmlike/) runs it alone (interop,
+# measurements).
 IKE_CODEC_SRCS := keyd/ike/ike_wire.c keyd/ike/ike_crypto.c
 # Layers, each calling only the ones below it: the codec; the SA layer (SA
 # table, CHILD_SAs, sockets and sending) with the proposals; the exchange
@@ -10,7 +11,6 @@ IKE_XCHG_SRCS := keyd/ike/ike_init.c keyd/ike/ike_child.c keyd/ike/ike_create.c 
 IKE_SRCS := $(IKE_CODEC_SRCS) $(IKE_SA_SRCS) $(IKE_XCHG_SRCS) keyd/ike/ike_engine.c
 IKE_CONF_SRCS := keyd/ike/ike_conf.c keyd/ike/csa_map.c
 
-$(eval $(call PROGRAM,mmlike,keyd/ike/mmlike.c $(IKE_SRCS) $(IKE_CONF_SRCS),-lconfig))
 FMT_SRCS += $(wildcard keyd/ike/*.h)
 
 # strongSwan interop both ways, each side rekeying the CHILD_SA and the IKE
