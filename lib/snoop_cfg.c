@@ -7,7 +7,7 @@
 #include <bpf/bpf.h>
 
 #include "lib/args.h"
-#include "worker/snoop.h"
+#include "lib/snoop.h"
 
 #define SNOOP_MIRROR_MS_MAX 10000
 

@@ -21,7 +21,7 @@ int mml_snoop_cfg_set(struct mml_snoop_cfg *c, const char *key, const char *valu
 /* The whole configuration is consistent (the state machine's own checks,
  * the map sizes, the DSCP range); -EINVAL with the reason in why. */
 int mml_snoop_cfg_check(const struct mml_snoop_cfg *c, char *why, size_t why_len);
-/* The state machine's part (worker/snoop.h). */
+/* The state machine's part (lib/snoop.h). */
 void mml_snoop_cfg_to_machine(const struct mml_snoop_cfg *c, struct snoop_cfg *out);
 
 int mml_snoop_cfg_read(int map_fd, struct mml_snoop_cfg *c);

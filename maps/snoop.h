@@ -31,7 +31,7 @@
 
 /* A TCP connection in the data direction, CN -> MH: the inner addresses
  * and ports as on the wire (network order). The same layout as struct
- * snoop_key of worker/snoop.h. */
+ * snoop_key of lib/snoop.h. */
 struct mml_snoop_key {
 	__u32 saddr; /* correspondent */
 	__u32 daddr; /* mobile host (home address) */

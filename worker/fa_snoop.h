@@ -3,7 +3,7 @@
  * programs (bpf/snoop.h) steer downlink data segments and uplink duplicate
  * ACKs of the connections they can read to this worker's AF_XDP sockets and
  * tell it about new ACKs through a ring buffer; the worker runs the state
- * machine of worker/snoop.h over them. One UMEM is shared by the sockets on
+ * machine of lib/snoop.h over them. One UMEM is shared by the sockets on
  * every port, so a frame received on the wired port is sent on the
  * wireless one, and cached, without a copy. */
 #ifndef MML_WORKER_FA_SNOOP_H
@@ -17,7 +17,7 @@
 
 #include "maps/snoop.h"
 #include "worker/fa_frames.h"
-#include "worker/snoop.h"
+#include "lib/snoop.h"
 #include "worker/xsk.h"
 
 #define EP_ETH_HLEN_FA 14

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "worker/snoop.h"
+#include "lib/snoop.h"
 
 #define MS 1000000ULL
 #define MSS 1000

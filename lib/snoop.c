@@ -1,4 +1,4 @@
-#include "worker/snoop.h"
+#include "lib/snoop.h"
 
 #include <errno.h>
 #include <stdio.h>

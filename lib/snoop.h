@@ -12,8 +12,8 @@
  * passes the current time and receives its decisions through snoop_ops
  * (transmit a cached frame, release a frame) and return values, which makes
  * every path testable with scripted sequences. */
-#ifndef MML_WORKER_SNOOP_H
-#define MML_WORKER_SNOOP_H
+#ifndef MML_LIB_SNOOP_H
+#define MML_LIB_SNOOP_H
 
 #include <stdbool.h>
 #include <stdint.h>
