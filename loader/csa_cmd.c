@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -13,6 +12,7 @@
 #include "lib/aead.h"
 #include "lib/args.h"
 #include "lib/csa.h"
+#include "lib/csa_store.h"
 #include "lib/ep_loader.h"
 #include "lib/log.h"
 #include "loader/ctl.h"
@@ -25,21 +25,14 @@ static const uint8_t dir_of[] = { MML_DIR_IN, MML_DIR_OUT, MML_DIR_FWD };
 static const char *const algs[] = { "aes256gcm", "chacha20poly1305", NULL };
 static const uint8_t alg_of[] = { MML_ALG_AES256_GCM, MML_ALG_CHACHA20_POLY1305 };
 
-static uint64_t boottime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 static int open_csa_map(struct ctl *ctl)
 {
 	return ctl_open_map(ctl, MML_MAP_CSA, sizeof(__u32), sizeof(struct mml_csa));
 }
 
-/* Builds the CSA from keywords and the key file, then runs the shared
- * validator, so the map only ever holds CSAs every node accepts. */
+/* Builds the CSA from keywords and the key file; the store validates it
+ * with the shared validator, so the map only ever holds CSAs every node
+ * accepts. */
 static int build_csa(const char *ctx, int argc, char **argv, struct mml_csa *csa)
 {
 	int format = 0, dir = 0, alg = 0;
@@ -61,7 +54,6 @@ static int build_csa(const char *ctx, int argc, char **argv, struct mml_csa *csa
 		{ "hard-lifetime", MML_OPT_U64, &hard_s, NULL, false, false },
 	};
 	size_t zones;
-	char why[160];
 	int err;
 
 	err = mml_opts_parse(ctx, argc, argv, opts, sizeof(opts) / sizeof(opts[0]));
@@ -85,7 +77,7 @@ static int build_csa(const char *ctx, int argc, char **argv, struct mml_csa *csa
 	csa->hard_packets = hard;
 	csa->soft_lifetime_s = soft_s;
 	csa->hard_lifetime_s = hard_s;
-	csa->add_time_ns = boottime_ns();
+	csa->add_time_ns = mml_csa_store_now_ns();
 
 	zones = csa->zone[1].alg == MML_ALG_NULL ? 1 : 2;
 	err = keyfile_read(keys, km, zones);
@@ -94,41 +86,34 @@ static int build_csa(const char *ctx, int argc, char **argv, struct mml_csa *csa
 		memcpy(csa->zone[z].salt, km[z].salt, MML_SALT_LEN);
 	}
 	OPENSSL_cleanse(km, sizeof(km));
-	if (err)
-		return err;
-	err = mml_csa_validate(csa, why, sizeof(why));
-	if (err)
-		log_err("%s: %s", ctx, why);
 	return err;
 }
 
 static int csa_install(struct ctl *ctl, int argc, char **argv, const char *ctx, __u64 flags)
 {
+	struct mml_csa_store st;
 	struct mml_csa csa;
-	int fd, err;
+	char why[160];
+	int err;
 
+	mml_csa_store_init(&st, &ctl->dir);
 	err = build_csa(ctx, argc, argv, &csa);
 	if (err)
 		goto out;
-	fd = open_csa_map(ctl);
-	if (fd < 0) {
-		err = fd;
-		goto out;
-	}
-	if (bpf_map_update_elem(fd, &csa.spi, &csa, flags)) {
-		err = -errno;
-		if (err == -EEXIST)
-			log_err("%s: spi 0x%x exists (use csa replace)", ctx, csa.spi);
-		else if (err == -ENOENT)
-			log_err("%s: spi 0x%x does not exist (use csa add)", ctx, csa.spi);
-		else
-			log_err("%s: updating %s: %s", ctx, MML_MAP_CSA, strerror(-err));
-	}
-	close(fd);
+	err = mml_csa_store_put(&st, &csa, flags, why, sizeof(why));
+	if (err && why[0])
+		log_err("%s: %s", ctx, why);
+	else if (err == -EEXIST)
+		log_err("%s: spi 0x%x exists (use csa replace)", ctx, csa.spi);
+	else if (err == -ENOENT && st.fd >= 0)
+		log_err("%s: spi 0x%x does not exist (use csa add)", ctx, csa.spi);
+	else if (err && st.fd >= 0)
+		log_err("%s: updating %s: %s", ctx, MML_MAP_CSA, strerror(-err));
 	/* Running endpoint workers reload before their next batch. */
 	if (!err)
 		mml_ep_gen_bump(ctl->dir.path);
 out:
+	mml_csa_store_close(&st);
 	OPENSSL_cleanse(&csa, sizeof(csa));
 	return err;
 }
@@ -143,29 +128,24 @@ static int csa_replace(struct ctl *ctl, int argc, char **argv)
 	return csa_install(ctl, argc, argv, "csa replace", BPF_EXIST);
 }
 
-/* Revocation overwrites the element before deleting it: the map frees it
- * only after an RCU grace period, without wiping. A reader that sees the
- * zeroed value in between finds an invalid CSA and drops the packet. */
+/* Revocation goes through the store, which zeroes the element before
+ * deleting it (lib/csa_store.h). */
 static int csa_del(struct ctl *ctl, int argc, char **argv)
 {
 	uint32_t spi;
-	struct mml_csa zero;
+	struct mml_csa_store st;
 	struct mml_opt opts[] = { { "spi", MML_OPT_U32, &spi, NULL, true, false } };
-	int fd, err;
+	int err;
 
 	err = mml_opts_parse("csa del", argc, argv, opts, 1);
 	if (err)
 		return err;
-	fd = open_csa_map(ctl);
-	if (fd < 0)
-		return fd;
-	memset(&zero, 0, sizeof(zero));
-	if (bpf_map_update_elem(fd, &spi, &zero, BPF_EXIST) || bpf_map_delete_elem(fd, &spi)) {
-		err = -errno;
+	mml_csa_store_init(&st, &ctl->dir);
+	err = mml_csa_store_del(&st, spi);
+	if (err && st.fd >= 0)
 		log_err("csa del: spi 0x%x: %s", spi,
 			err == -ENOENT ? "no such CSA" : strerror(-err));
-	}
-	close(fd);
+	mml_csa_store_close(&st);
 	if (!err)
 		mml_ep_gen_bump(ctl->dir.path);
 	return err;
@@ -220,7 +200,8 @@ static json_object *csa_json(const struct mml_csa *c, bool show_keys)
 			(int64_t)(c->hard_packets ? c->hard_packets : MML_SEQ_HARD_DEFAULT)));
 	json_object_object_add(
 		o, "age-s",
-		json_object_new_int64((int64_t)((boottime_ns() - c->add_time_ns) / 1000000000ULL)));
+		json_object_new_int64(
+			(int64_t)((mml_csa_store_now_ns() - c->add_time_ns) / 1000000000ULL)));
 	return o;
 }
 

@@ -232,10 +232,5 @@ int mlike_csa_delete(struct ike_sa *sa, const uint32_t *spis, unsigned int n);
  * other zones. dir_to_mh tells which CSA carries traffic towards the MH. */
 void mlike_fa_keys_from_csa(const struct mlike_csa *csa, bool out_is_to_mh, uint32_t mh_home,
 			    uint32_t ha_addr, struct mlike_fa_keys *keys);
-/* The mml_csa map entries of a CSA pair (dir out / in) and of an FA's keys. */
-void mlike_csa_to_map(const struct mlike_csa *csa, uint64_t now_ns, struct mml_csa *out,
-		      struct mml_csa *in);
-int mlike_fa_keys_to_map(const struct mlike_fa_keys *keys, uint64_t now_ns, struct mml_csa *csas,
-			 unsigned int *n);
 
 #endif

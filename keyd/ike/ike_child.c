@@ -1,157 +1,15 @@
-/* CHILD_SAs: ESP proposals, traffic selector narrowing, KEYMAT, and the
- * responder side of CREATE_CHILD_SA (new and rekeyed CHILD_SAs); the
- * initiator side is ike_create.c. */
+/* The responder side of CREATE_CHILD_SA for CHILD_SAs, new and rekeyed
+ * (RFC 7296 1.3.1, 1.3.3); the initiator side is ike_create.c, an IKE SA
+ * rekey is ike_rekey.c's (the dispatcher tells them apart). */
 #include <errno.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
 
-#include "keyd/ike/ike_int.h"
+#include "keyd/ike/ike_proposal.h"
+#include "keyd/ike/ike_xchg.h"
 #include "lib/bytes.h"
 #include "lib/log.h"
-
-void ike_child_offer(const struct ike_peer_cfg *cfg, uint32_t spi, struct ike_sa_pl *sa)
-{
-	uint16_t encr = cfg->esp_encr ? cfg->esp_encr : IKE_ENCR_AES_GCM_16;
-	struct ike_proposal *p = &sa->p[0];
-
-	memset(sa, 0, sizeof(*sa));
-	sa->n_props = 1;
-	p->num = 1;
-	p->proto = IKE_PROTO_ESP;
-	p->spi_len = 4;
-	put_be32(p->spi, spi);
-	p->t[p->n_trans++] = ike_xform(IKE_TRANS_ENCR, encr);
-	p->t[p->n_trans++] = ike_xform(IKE_TRANS_ESN, IKE_ESN_NONE);
-}
-
-/* An ESP proposal we can take: an AEAD we speak, no ESN (or ESN "none"
- * offered), no integrity algorithm; a DH transform is only acceptable as
- * group 31 (or none). */
-static bool esp_pick(const struct ike_peer_cfg *cfg, const struct ike_proposal *p, uint16_t *encr)
-{
-	bool esn_seen = false, esn_none = false, bad = false;
-
-	*encr = 0;
-	if (p->proto != IKE_PROTO_ESP || p->spi_len != 4)
-		return false;
-	for (unsigned int i = 0; i < p->n_trans; i++) {
-		const struct ike_transform *t = &p->t[i];
-
-		switch (t->type) {
-		case IKE_TRANS_ENCR:
-			if (t->unknown_attr)
-				break;
-			if ((t->id == IKE_ENCR_AES_GCM_16 && t->key_len == 256) ||
-			    (t->id == IKE_ENCR_CHACHA20_POLY1305 && !t->key_len))
-				if (!*encr || t->id == cfg->esp_encr)
-					*encr = t->id;
-			break;
-		case IKE_TRANS_ESN:
-			esn_seen = true;
-			esn_none |= t->id == IKE_ESN_NONE;
-			break;
-		case IKE_TRANS_INTEG:
-			bad |= t->id != 0;
-			break;
-		case IKE_TRANS_DH:
-			break;
-		default:
-			bad = true;
-		}
-	}
-	return *encr && !bad && (!esn_seen || esn_none);
-}
-
-int ike_child_select(const struct ike_peer_cfg *cfg, const struct ike_sa_pl *offer, uint16_t *encr)
-{
-	for (unsigned int i = 0; i < offer->n_props; i++)
-		if (esp_pick(cfg, &offer->p[i], encr))
-			return (int)i;
-	return -1;
-}
-
-int ike_child_keys(struct ike_sa *sa, struct ike_child *child, bool we_initiated,
-		   const uint8_t *g_ir, size_t g_ir_len, const uint8_t *ni, size_t ni_len,
-		   const uint8_t *nr, size_t nr_len)
-{
-	uint8_t keymat[2 * IKE_AEAD_KEYMAT_LEN];
-	struct ike_iov seed[] = { { g_ir, g_ir_len }, { ni, ni_len }, { nr, nr_len } };
-	int err;
-
-	/* KEYMAT = prf+(SK_d, [g^ir (new) |] Ni | Nr): the initiator-to-
-	 * responder key first (RFC 7296 2.17). */
-	err = ike_prf_plus(sa->keys.sk_d, IKE_PRF_LEN, seed, 3, keymat, sizeof(keymat));
-	if (!err) {
-		memcpy(we_initiated ? child->key_out : child->key_in, keymat, IKE_AEAD_KEYMAT_LEN);
-		memcpy(we_initiated ? child->key_in : child->key_out, keymat + IKE_AEAD_KEYMAT_LEN,
-		       IKE_AEAD_KEYMAT_LEN);
-	}
-	OPENSSL_cleanse(keymat, sizeof(keymat));
-	return err;
-}
-
-static bool ts_intersect(const struct ike_ts *a, const struct ike_ts *b, struct ike_ts *out)
-{
-	if (a->proto && b->proto && a->proto != b->proto)
-		return false;
-	out->proto = a->proto ? a->proto : b->proto;
-	out->addr_lo = a->addr_lo > b->addr_lo ? a->addr_lo : b->addr_lo;
-	out->addr_hi = a->addr_hi < b->addr_hi ? a->addr_hi : b->addr_hi;
-	out->port_lo = a->port_lo > b->port_lo ? a->port_lo : b->port_lo;
-	out->port_hi = a->port_hi < b->port_hi ? a->port_hi : b->port_hi;
-	return out->addr_lo <= out->addr_hi && out->port_lo <= out->port_hi;
-}
-
-/* RFC 7296 2.9: the result is the intersection of what we allow and what the
- * peer asked for; empty means TS_UNACCEPTABLE. */
-bool ike_ts_narrow(const struct ike_ts_pl *ours, const struct ike_ts_pl *offer,
-		   struct ike_ts_pl *out)
-{
-	out->n = out->n_skipped = 0;
-	for (unsigned int i = 0; i < ours->n; i++)
-		for (unsigned int j = 0; j < offer->n && out->n < IKE_TS_MAX; j++)
-			if (ts_intersect(&ours->ts[i], &offer->ts[j], &out->ts[out->n]))
-				out->n++;
-	return out->n > 0;
-}
-
-/* A free slot for a CHILD_SA about to come up: its soft lifetime starts. */
-struct ike_child *ike_child_slot(struct ike_sa *sa)
-{
-	for (unsigned int i = 0; i < IKE_CHILD_MAX; i++)
-		if (!sa->child[i].used) {
-			memset(&sa->child[i], 0, sizeof(sa->child[i]));
-			sa->child[i].rekey_at_ms = ike_soft_deadline(sa->cfg->child_rekey_ms);
-			return &sa->child[i];
-		}
-	return NULL;
-}
-
-struct ike_child *ike_child_by_spi_out(struct ike_sa *sa, uint32_t spi)
-{
-	for (unsigned int i = 0; i < IKE_CHILD_MAX; i++)
-		if (sa->child[i].used && sa->child[i].spi_out == spi)
-			return &sa->child[i];
-	return NULL;
-}
-
-struct ike_child *ike_child_by_spi_in(struct ike_sa *sa, uint32_t spi)
-{
-	for (unsigned int i = 0; i < IKE_CHILD_MAX; i++)
-		if (sa->child[i].used && sa->child[i].spi_in == spi)
-			return &sa->child[i];
-	return NULL;
-}
-
-void ike_child_remove(struct ike_sa *sa, struct ike_child *child, const char *why)
-{
-	log_info("peer %s: CHILD_SA %08x/%08x %s", sa->cfg->name, child->spi_in, child->spi_out,
-		 why);
-	if (sa->eng->ev->child_down)
-		sa->eng->ev->child_down(sa->eng->ev_ctx, sa, child);
-	OPENSSL_cleanse(child, sizeof(*child));
-}
 
 struct create_req {
 	struct ike_sa_pl offer;
@@ -224,16 +82,6 @@ static void create_refuse(struct ike_sa *sa, const struct ike_hdr *h, uint16_t t
 	ike_send_protected(sa, IKE_CREATE_CHILD_SA, true, h->msg_id, IKE_REQ_NONE, &out);
 }
 
-/* A request whose SA payload's first proposal is for IKE rekeys the IKE SA. */
-static bool is_ike_rekey(const struct ike_chain *c)
-{
-	const struct ike_pl *sa_pl = ike_chain_find(c, IKE_PL_SA, NULL);
-	struct ike_sa_pl probe;
-
-	return sa_pl && !ike_sa_parse(sa_pl->body, sa_pl->len, &probe) &&
-	       probe.p[0].proto == IKE_PROTO_IKE;
-}
-
 /* Why a parsed CHILD_SA request cannot be granted, or 0 (then *idx, *encr
  * and the narrowed selectors are set). */
 static uint16_t create_check(struct ike_sa *sa, const struct create_req *r, int *idx,
@@ -273,10 +121,6 @@ void ike_create_child_request(struct ike_sa *sa, const struct ike_hdr *h, const 
 	/* RFC 7296 2.25.2: nothing new on an IKE SA that is going away. */
 	if (sa->state != IKE_S_ESTABLISHED || sa->rekeyed) {
 		create_refuse(sa, h, IKE_N_TEMPORARY_FAILURE, 0);
-		return;
-	}
-	if (is_ike_rekey(c)) {
-		ike_rekey_request(sa, h, c);
 		return;
 	}
 	refuse = create_parse(c, &r);

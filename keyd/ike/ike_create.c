@@ -1,14 +1,16 @@
 /* CREATE_CHILD_SA as initiator (RFC 7296 1.3): a new or rekeyed CHILD_SA
- * with optional PFS, the answers to it and to our IKE SA rekey (ike_rekey.c
- * builds and installs that one), the error notifies, and the soft lifetimes
- * that start them. One request of ours at a time (window 1); the state of
- * the exchange lives in sa->cc from the request to its end. */
+ * with optional PFS, its answer, and the error notifies that refuse it or
+ * our IKE SA rekey (ike_rekey.c builds and installs that one). The
+ * dispatcher routes the answers and starts requests when soft lifetimes
+ * end or a retry is due. One request of ours at a time (window 1); the
+ * state of the exchange lives in sa->cc from the request to its end. */
 #include <errno.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
 
-#include "keyd/ike/ike_int.h"
+#include "keyd/ike/ike_proposal.h"
+#include "keyd/ike/ike_xchg.h"
 #include "lib/bytes.h"
 #include "lib/log.h"
 
@@ -16,58 +18,10 @@
  * wait before each retry, and allows a few). */
 #define TEMP_FAILURE_TRIES 4
 
-uint64_t ike_soft_deadline(uint32_t ms)
-{
-	uint32_t r = 0;
-
-	if (!ms)
-		return 0;
-	ike_random(&r, sizeof(r));
-	return ike_now_ms() + ms - r % (ms / 10 + 1);
-}
-
-int ike_cc_ready(const struct ike_sa *sa)
-{
-	if (sa->state != IKE_S_ESTABLISHED || sa->rekeyed)
-		return -ENOTCONN;
-	if (sa->req_kind != IKE_REQ_NONE || sa->cc.active)
-		return -EBUSY;
-	return 0;
-}
-
-/* Every request gets its own nonce and key pair (RFC 7296 2.10, 2.12). */
-int ike_cc_fresh(struct ike_cc *cc, bool ke)
-{
-	ike_dh_free(&cc->dh);
-	if (ike_random(cc->ni, sizeof(cc->ni)))
-		return -EIO;
-	return ke ? ike_dh_generate(&cc->dh) : 0;
-}
-
-void ike_cc_wipe(struct ike_sa *sa)
-{
-	ike_dh_free(&sa->cc.dh);
-	OPENSSL_cleanse(&sa->cc, sizeof(sa->cc));
-}
-
-void ike_cc_fail(struct ike_sa *sa, uint16_t notify)
-{
-	bool was_active = sa->cc.active;
-
-	log_warn("peer %s: our CREATE_CHILD_SA (%s) failed (notify %u)", sa->cfg->name,
-		 sa->cc.ike	  ? "IKE SA rekey" :
-		 sa->cc.rekey_spi ? "CHILD_SA rekey" :
-				    "new CHILD_SA",
-		 notify);
-	ike_cc_wipe(sa);
-	if (was_active && sa->eng->ev->create_failed)
-		sa->eng->ev->create_failed(sa->eng->ev_ctx, sa, notify);
-}
-
 /* HDR, SK {[N(REKEY_SA),] SA, Ni, [KEi,] TSi, TSr} (RFC 7296 1.3.1, 1.3.3):
  * a rekey names the old CHILD_SA by the SPI we receive with and asks for
  * its transform and selectors again. */
-static int child_send(struct ike_sa *sa)
+int ike_create_send(struct ike_sa *sa)
 {
 	struct ike_cc *cc = &sa->cc;
 	const struct ike_child *old = cc->rekey_spi ? ike_child_by_spi_in(sa, cc->rekey_spi) : NULL;
@@ -109,11 +63,6 @@ static int child_send(struct ike_sa *sa)
 				  IKE_REQ_CREATE_CHILD, &in);
 }
 
-static int cc_send(struct ike_sa *sa)
-{
-	return sa->cc.ike ? ike_rekey_send(sa) : child_send(sa);
-}
-
 int ike_child_create(struct ike_sa *sa, uint32_t rekey_spi_in, bool pfs)
 {
 	int err = ike_cc_ready(sa);
@@ -123,7 +72,7 @@ int ike_child_create(struct ike_sa *sa, uint32_t rekey_spi_in, bool pfs)
 	if (rekey_spi_in && !ike_child_by_spi_in(sa, rekey_spi_in))
 		return -ENOENT;
 	sa->cc = (struct ike_cc){ .active = true, .pfs = pfs, .rekey_spi = rekey_spi_in };
-	err = child_send(sa);
+	err = ike_create_send(sa);
 	if (err)
 		ike_cc_wipe(sa);
 	return err;
@@ -204,7 +153,7 @@ static int child_answer_keys(struct ike_sa *sa, const struct child_answer *a,
 }
 
 /* The new CHILD_SA goes up; a rekey then deletes the one it replaces. */
-static void child_answer(struct ike_sa *sa, const struct ike_chain *c)
+void ike_create_answer(struct ike_sa *sa, const struct ike_chain *c)
 {
 	struct child_answer a;
 	struct ike_child *child;
@@ -274,7 +223,7 @@ static uint64_t retry_delay(const struct ike_sa *sa)
 
 /* The peer refused: the notifies we can act on are acted on (RFC 7296
  * 1.3, 2.25); any other ends the exchange as create_failed. */
-static void create_refused(struct ike_sa *sa, const struct ike_chain *c, uint16_t error)
+void ike_create_refused(struct ike_sa *sa, const struct ike_chain *c, uint16_t error)
 {
 	struct ike_cc *cc = &sa->cc;
 
@@ -286,7 +235,7 @@ static void create_refused(struct ike_sa *sa, const struct ike_chain *c, uint16_
 		if (invalid_ke_group(c) == IKE_DH_CURVE25519 && !cc->ike && !cc->pfs &&
 		    !cc->ke_retried) {
 			cc->pfs = cc->ke_retried = true;
-			if (!cc_send(sa))
+			if (!ike_create_send(sa))
 				return;
 		}
 		log_warn("peer %s: asks for D-H group %u; not retried (group 31 only, once)",
@@ -306,7 +255,7 @@ static void create_refused(struct ike_sa *sa, const struct ike_chain *c, uint16_
 			if (old)
 				ike_child_remove(sa, old, "unknown to the peer, dropped");
 			cc->rekey_spi = 0;
-			if (!cc_send(sa))
+			if (!ike_create_send(sa))
 				return;
 		}
 		break;
@@ -314,67 +263,4 @@ static void create_refused(struct ike_sa *sa, const struct ike_chain *c, uint16_
 		break;
 	}
 	ike_cc_fail(sa, error);
-}
-
-void ike_create_response(struct ike_sa *sa, const struct ike_chain *c)
-{
-	uint16_t error = ike_chain_error(c);
-
-	if (!sa->cc.active)
-		return;
-	if (error)
-		create_refused(sa, c, error);
-	else if (sa->cc.ike)
-		ike_rekey_answer(sa, c);
-	else
-		child_answer(sa, c);
-}
-
-/* With no request of ours outstanding: a retry that is due, else the IKE
- * SA's soft lifetime, else the first CHILD_SA's. */
-void ike_create_tick(struct ike_sa *sa, uint64_t now)
-{
-	if (sa->state != IKE_S_ESTABLISHED || sa->rekeyed || sa->req_kind != IKE_REQ_NONE)
-		return;
-	if (sa->cc.active) {
-		if (sa->cc.retry_at_ms && now >= sa->cc.retry_at_ms) {
-			sa->cc.retry_at_ms = 0;
-			if (cc_send(sa))
-				ike_cc_fail(sa, 0);
-		}
-		return;
-	}
-	if (sa->rekey_at_ms && now >= sa->rekey_at_ms) {
-		sa->rekey_at_ms = 0;
-		if (ike_sa_rekey(sa))
-			log_warn("peer %s: cannot start the IKE SA rekey", sa->cfg->name);
-		return;
-	}
-	for (unsigned int i = 0; i < IKE_CHILD_MAX; i++) {
-		struct ike_child *child = &sa->child[i];
-
-		if (!child->used || !child->rekey_at_ms || now < child->rekey_at_ms)
-			continue;
-		child->rekey_at_ms = 0;
-		if (ike_child_create(sa, child->spi_in, sa->cfg->pfs))
-			log_warn("peer %s: cannot start the CHILD_SA rekey", sa->cfg->name);
-		return;
-	}
-}
-
-uint64_t ike_create_next(const struct ike_sa *sa)
-{
-	uint64_t next = UINT64_MAX;
-
-	if (sa->state != IKE_S_ESTABLISHED || sa->rekeyed || sa->req_kind != IKE_REQ_NONE)
-		return next;
-	if (sa->cc.active)
-		return sa->cc.retry_at_ms ? sa->cc.retry_at_ms : next;
-	if (sa->rekey_at_ms)
-		next = sa->rekey_at_ms;
-	for (unsigned int i = 0; i < IKE_CHILD_MAX; i++)
-		if (sa->child[i].used && sa->child[i].rekey_at_ms &&
-		    sa->child[i].rekey_at_ms < next)
-			next = sa->child[i].rekey_at_ms;
-	return next;
 }

@@ -1,62 +1,14 @@
-/* INFORMATIONAL: Delete (IKE SA, CHILD_SAs, ML-ESP CSAs) and liveness
- * (RFC 7296 1.4, 2.4), both roles. */
+/* INFORMATIONAL (RFC 7296 1.4, 2.4): liveness and the revocation of CSAs
+ * as initiator; the peer's Deletes (IKE SA, CHILD_SAs, ML-ESP CSAs) and
+ * the answers to ours. The Deletes of ours are the SA layer's
+ * (ike_sa_delete, ike_child_delete). */
 #include <errno.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
 
-#include "keyd/ike/ike_int.h"
+#include "keyd/ike/ike_xchg.h"
 #include "lib/log.h"
-
-static int send_request(struct ike_sa *sa, const struct ike_wbuf *in, enum ike_req_kind kind)
-{
-	if (sa->state != IKE_S_ESTABLISHED)
-		return -ENOTCONN;
-	if (sa->req_kind != IKE_REQ_NONE)
-		return -EBUSY;
-	return ike_send_protected(sa, IKE_INFORMATIONAL, false, sa->next_msg_id, kind, in);
-}
-
-int ike_sa_delete(struct ike_sa *sa)
-{
-	uint8_t buf[64];
-	struct ike_wbuf in;
-	int err;
-
-	if (sa->state == IKE_S_DELETING || sa->state == IKE_S_DEAD)
-		return 0;
-	if (sa->state != IKE_S_ESTABLISHED) {
-		ike_sa_kill(sa, IKE_DOWN_DELETED);
-		return 0;
-	}
-	if (sa->req_kind != IKE_REQ_NONE) {
-		/* Window of one: the Delete follows the answer in flight. */
-		sa->delete_pending = true;
-		return 0;
-	}
-	ike_wb_init(&in, buf, sizeof(buf));
-	ike_put_delete(&in, IKE_PROTO_IKE, NULL, 0);
-	err = send_request(sa, &in, IKE_REQ_DELETE);
-	if (!err)
-		sa->state = IKE_S_DELETING;
-	return err;
-}
-
-int ike_child_delete(struct ike_sa *sa, uint32_t spi_in)
-{
-	uint8_t buf[64];
-	struct ike_wbuf in;
-	int err;
-
-	if (!ike_child_by_spi_in(sa, spi_in))
-		return -ENOENT;
-	ike_wb_init(&in, buf, sizeof(buf));
-	ike_put_delete(&in, IKE_PROTO_ESP, &spi_in, 1);
-	err = send_request(sa, &in, IKE_REQ_CHILD_DELETE);
-	if (!err)
-		sa->child_deleting = spi_in;
-	return err;
-}
 
 int ike_sa_liveness(struct ike_sa *sa)
 {
@@ -64,7 +16,7 @@ int ike_sa_liveness(struct ike_sa *sa)
 	struct ike_wbuf in;
 
 	ike_wb_init(&in, buf, sizeof(buf));
-	return send_request(sa, &in, IKE_REQ_LIVENESS);
+	return ike_info_send(sa, &in, IKE_REQ_LIVENESS);
 }
 
 int mlike_csa_delete(struct ike_sa *sa, const uint32_t *spis, unsigned int n)
@@ -76,7 +28,7 @@ int mlike_csa_delete(struct ike_sa *sa, const uint32_t *spis, unsigned int n)
 		return -EINVAL;
 	ike_wb_init(&in, buf, sizeof(buf));
 	ike_put_delete(&in, MLIKE_PROTO_ZONE, spis, (uint16_t)n);
-	return send_request(sa, &in, IKE_REQ_CSA_DELETE);
+	return ike_info_send(sa, &in, IKE_REQ_CSA_DELETE);
 }
 
 /* Child deletes: the peer names its inbound SPIs (our outbound); we answer

@@ -6,83 +6,12 @@
 
 #include <openssl/crypto.h>
 
-#include "keyd/ike/ike_int.h"
+#include "keyd/ike/ike_proposal.h"
+#include "keyd/ike/ike_xchg.h"
 #include "lib/bytes.h"
 #include "lib/log.h"
 
 #define COOKIE_TRIES 2
-
-void ike_offer(const struct ike_peer_cfg *cfg, struct ike_sa_pl *sa)
-{
-	uint16_t first = cfg && cfg->ike_encr ? cfg->ike_encr : IKE_ENCR_AES_GCM_16;
-	uint16_t second =
-		first == IKE_ENCR_AES_GCM_16 ? IKE_ENCR_CHACHA20_POLY1305 : IKE_ENCR_AES_GCM_16;
-	struct ike_proposal *p = &sa->p[0];
-
-	memset(sa, 0, sizeof(*sa));
-	sa->n_props = 1;
-	p->num = 1;
-	p->proto = IKE_PROTO_IKE;
-	p->t[p->n_trans++] = ike_xform(IKE_TRANS_ENCR, first);
-	p->t[p->n_trans++] = ike_xform(IKE_TRANS_ENCR, second);
-	p->t[p->n_trans++] = ike_xform(IKE_TRANS_PRF, IKE_PRF_HMAC_SHA2_256);
-	p->t[p->n_trans++] = ike_xform(IKE_TRANS_DH, IKE_DH_CURVE25519);
-}
-
-static bool encr_ok(const struct ike_transform *t)
-{
-	if (t->unknown_attr)
-		return false;
-	if (t->id == IKE_ENCR_AES_GCM_16)
-		return t->key_len == 256;
-	return t->id == IKE_ENCR_CHACHA20_POLY1305 && t->key_len == 0;
-}
-
-/* Chooses one ENCR, PRF and DH from an IKE proposal, or returns false. An
- * INTEG transform is allowed only as NONE with an AEAD (RFC 7296 3.3.3). */
-bool ike_proposal_pick(const struct ike_proposal *p, uint16_t prefer, uint16_t *encr,
-		       bool *have_dh31)
-{
-	bool prf = false, dh_seen = false, integ_bad = false;
-
-	*encr = 0;
-	*have_dh31 = false;
-	if (p->proto != IKE_PROTO_IKE)
-		return false;
-	for (unsigned int i = 0; i < p->n_trans; i++) {
-		const struct ike_transform *t = &p->t[i];
-
-		switch (t->type) {
-		case IKE_TRANS_ENCR:
-			if (encr_ok(t) && (!*encr || t->id == prefer))
-				*encr = t->id;
-			break;
-		case IKE_TRANS_PRF:
-			prf |= t->id == IKE_PRF_HMAC_SHA2_256 && !t->unknown_attr;
-			break;
-		case IKE_TRANS_INTEG:
-			integ_bad |= t->id != 0;
-			break;
-		case IKE_TRANS_DH:
-			dh_seen = true;
-			*have_dh31 |= t->id == IKE_DH_CURVE25519;
-			break;
-		default:
-			return false;
-		}
-	}
-	return *encr && prf && dh_seen && !integ_bad;
-}
-
-void ike_accepted_proposal(struct ike_sa_pl *out, uint8_t num, uint16_t encr)
-{
-	ike_offer(NULL, out);
-	out->p[0].num = num;
-	out->p[0].n_trans = 0;
-	out->p[0].t[out->p[0].n_trans++] = ike_xform(IKE_TRANS_ENCR, encr);
-	out->p[0].t[out->p[0].n_trans++] = ike_xform(IKE_TRANS_PRF, IKE_PRF_HMAC_SHA2_256);
-	out->p[0].t[out->p[0].n_trans++] = ike_xform(IKE_TRANS_DH, IKE_DH_CURVE25519);
-}
 
 static int keep_copy(uint8_t **dst, size_t *dst_len, const uint8_t *src, size_t len)
 {
@@ -268,18 +197,76 @@ static void init_failed(struct ike_sa *sa, const char *why)
 	ike_sa_kill(sa, IKE_DOWN_FAILED);
 }
 
+/* A COOKIE instead of an answer (RFC 7296 2.6): IKE_SA_INIT again with
+ * it, a few times at most. False when the response carries none. */
+static bool init_cookie(struct ike_sa *sa, const struct ike_chain *c)
+{
+	struct ike_notify_pl cookie;
+
+	if (!notify_present(c, IKE_N_COOKIE, &cookie))
+		return false;
+	if (cookie.data_len < 1 || cookie.data_len > 64 || ++sa->cookie_rounds > COOKIE_TRIES) {
+		init_failed(sa, "unusable cookie");
+		return true;
+	}
+	memcpy(sa->cookie, cookie.data, cookie.data_len);
+	sa->cookie_len = cookie.data_len;
+	if (send_init(sa))
+		init_failed(sa, "cannot resend with the cookie");
+	return true;
+}
+
+/* The answer must carry one SA, KE and Nr, and be one of ours: one
+ * transform per type (then sa->encr is set). NULL, or why it is not. */
+static const char *init_answer_check(struct ike_sa *sa, const struct ike_chain *c,
+				     const struct ike_hdr *h, const struct ike_pl **nonce_pl,
+				     struct ike_ke_pl *ke)
+{
+	const struct ike_pl *sa_pl, *ke_pl;
+	unsigned int n_sa, n_ke, n_nonce;
+	struct ike_sa_pl chosen;
+	bool dh31;
+
+	sa_pl = ike_chain_find(c, IKE_PL_SA, &n_sa);
+	ke_pl = ike_chain_find(c, IKE_PL_KE, &n_ke);
+	*nonce_pl = ike_chain_find(c, IKE_PL_NONCE, &n_nonce);
+	if (n_sa != 1 || n_ke != 1 || n_nonce != 1 ||
+	    ike_sa_parse(sa_pl->body, sa_pl->len, &chosen) || chosen.n_props != 1 ||
+	    ike_ke_parse(ke_pl->body, ke_pl->len, ke) ||
+	    ike_nonce_parse((*nonce_pl)->body, (*nonce_pl)->len)) {
+		ike_count(sa->eng, IKE_C_MALFORMED, "IKE_SA_INIT response lacks SA, KE or Nr");
+		return "malformed response";
+	}
+	if (chosen.p[0].num != 1 || chosen.p[0].n_trans != 3 ||
+	    !ike_proposal_pick(&chosen.p[0], 0, &sa->encr, &dh31) || !dh31 ||
+	    ke->group != IKE_DH_CURVE25519 || !memcmp(h->spi_r, (uint8_t[8]){ 0 }, 8))
+		return "responder chose something we did not offer";
+	return NULL;
+}
+
+/* Float to the NAT-T port for IKE_AUTH on (RFC 7296 2.23). */
+static void init_float(struct ike_sa *sa, const struct ike_chain *c, const struct ike_hdr *h)
+{
+	struct ike_engine *eng = sa->eng;
+	bool present, nat = natd_check(sa, c, h, sa->peer_addr, sa->peer_port, &present);
+
+	if (present && (nat || sa->cfg->encap)) {
+		log_info("peer %s: %s, moving to port %u", sa->cfg->name,
+			 nat ? "NAT detected" : "UDP encapsulation forced", eng->cfg.natt_port);
+		sa->natt = true;
+		sa->peer_port = eng->cfg.natt_port;
+	}
+}
+
 void ike_init_response(struct ike_sa *sa, uint8_t *msg, size_t len, const struct ike_hdr *h)
 {
 	struct ike_engine *eng = sa->eng;
+	const struct ike_pl *nonce_pl;
 	struct ike_chain c;
-	const struct ike_pl *sa_pl, *ke_pl, *nonce_pl;
-	struct ike_notify_pl cookie;
-	struct ike_sa_pl chosen;
 	struct ike_ke_pl ke;
-	unsigned int n_sa, n_ke, n_nonce;
+	const char *bad;
 	uint8_t bad_type;
 	uint16_t error;
-	bool dh31;
 	int perr;
 
 	if (h->msg_id != 0) {
@@ -296,18 +283,8 @@ void ike_init_response(struct ike_sa *sa, uint8_t *msg, size_t len, const struct
 			  ike_perr_name(perr));
 		return;
 	}
-	if (notify_present(&c, IKE_N_COOKIE, &cookie)) {
-		if (cookie.data_len < 1 || cookie.data_len > 64 ||
-		    ++sa->cookie_rounds > COOKIE_TRIES) {
-			init_failed(sa, "unusable cookie");
-			return;
-		}
-		memcpy(sa->cookie, cookie.data, cookie.data_len);
-		sa->cookie_len = cookie.data_len;
-		if (send_init(sa))
-			init_failed(sa, "cannot resend with the cookie");
+	if (init_cookie(sa, &c))
 		return;
-	}
 	error = ike_chain_error(&c);
 	if (error) {
 		char why[64];
@@ -316,22 +293,9 @@ void ike_init_response(struct ike_sa *sa, uint8_t *msg, size_t len, const struct
 		init_failed(sa, why);
 		return;
 	}
-	sa_pl = ike_chain_find(&c, IKE_PL_SA, &n_sa);
-	ke_pl = ike_chain_find(&c, IKE_PL_KE, &n_ke);
-	nonce_pl = ike_chain_find(&c, IKE_PL_NONCE, &n_nonce);
-	if (n_sa != 1 || n_ke != 1 || n_nonce != 1 ||
-	    ike_sa_parse(sa_pl->body, sa_pl->len, &chosen) || chosen.n_props != 1 ||
-	    ike_ke_parse(ke_pl->body, ke_pl->len, &ke) ||
-	    ike_nonce_parse(nonce_pl->body, nonce_pl->len)) {
-		ike_count(eng, IKE_C_MALFORMED, "IKE_SA_INIT response lacks SA, KE or Nr");
-		init_failed(sa, "malformed response");
-		return;
-	}
-	/* The answer must be one of ours: one transform per type. */
-	if (chosen.p[0].num != 1 || chosen.p[0].n_trans != 3 ||
-	    !ike_proposal_pick(&chosen.p[0], 0, &sa->encr, &dh31) || !dh31 ||
-	    ke.group != IKE_DH_CURVE25519 || !memcmp(h->spi_r, (uint8_t[8]){ 0 }, 8)) {
-		init_failed(sa, "responder chose something we did not offer");
+	bad = init_answer_check(sa, &c, h, &nonce_pl, &ke);
+	if (bad) {
+		init_failed(sa, bad);
 		return;
 	}
 	sa->peer_childless = notify_present(&c, IKE_N_CHILDLESS_IKEV2_SUPPORTED, NULL);
@@ -343,18 +307,8 @@ void ike_init_response(struct ike_sa *sa, uint8_t *msg, size_t len, const struct
 		init_failed(sa, "key derivation failed (bad KE?)");
 		return;
 	}
-	if (eng->cfg.nat_detection) {
-		bool present, nat = natd_check(sa, &c, h, sa->peer_addr, sa->peer_port, &present);
-
-		/* Float to the NAT-T port for IKE_AUTH on (RFC 7296 2.23). */
-		if (present && (nat || sa->cfg->encap)) {
-			log_info("peer %s: %s, moving to port %u", sa->cfg->name,
-				 nat ? "NAT detected" : "UDP encapsulation forced",
-				 eng->cfg.natt_port);
-			sa->natt = true;
-			sa->peer_port = eng->cfg.natt_port;
-		}
-	}
+	if (eng->cfg.nat_detection)
+		init_float(sa, &c, h);
 	sa->req_kind = IKE_REQ_NONE;
 	if (send_auth(sa))
 		init_failed(sa, "cannot send IKE_AUTH");
@@ -439,137 +393,164 @@ static int send_init_response(struct ike_sa *sa, uint8_t num, bool natd)
 	return keep_copy(&sa->init_msg_r, &sa->init_msg_r_len, wb.buf, wb.len);
 }
 
-/* Picks our proposal among the initiator's, or explains why none fits. */
-static int choose_ike_proposal(const struct ike_peer_cfg *cfg, const struct ike_sa_pl *offer,
-			       uint16_t ke_group, uint16_t *encr, uint8_t *num)
-{
-	for (unsigned int i = 0; i < offer->n_props; i++) {
-		bool dh31;
+/* An IKE_SA_INIT request as received, and what was read from it. */
+struct init_req {
+	struct ike_engine *eng;
+	const struct ike_hdr *h;
+	uint8_t *msg;
+	size_t len;
+	uint32_t addr;
+	uint16_t port;
+	const struct ike_peer_cfg *cfg;
+	struct ike_chain c;
+	struct ike_sa_pl offer;
+	struct ike_ke_pl ke;
+	const struct ike_pl *nonce;
+	uint16_t encr;
+	uint8_t num;
+};
 
-		if (!ike_proposal_pick(&offer->p[i], cfg->ike_encr, encr, &dh31) ||
-		    offer->p[i].spi_len)
-			continue;
-		if (!dh31)
-			continue;
-		if (ke_group != IKE_DH_CURVE25519)
-			return -IKE_N_INVALID_KE_PAYLOAD;
-		*num = offer->p[i].num;
-		return 0;
+/* A request from an initiator we answered already: a retransmission gets
+ * the same answer again (RFC 7296 2.1). True when it was one. */
+static bool init_known(const struct init_req *r)
+{
+	struct ike_sa *sa = find_half_open(r->eng, r->h, r->addr);
+
+	if (!sa)
+		return false;
+	if (sa->state == IKE_S_HALF_OPEN && sa->init_msg_i_len == r->len &&
+	    !memcmp(sa->init_msg_i, r->msg, r->len)) {
+		ike_count(r->eng, IKE_C_RESENT_RESPONSES, NULL);
+		ike_send_raw(r->eng, sa->init_msg_r, sa->init_msg_r_len, r->addr, r->port);
 	}
-	return -IKE_N_NO_PROPOSAL_CHOSEN;
+	return true;
 }
 
-void ike_init_request(struct ike_engine *eng, uint8_t *msg, size_t len, const struct ike_hdr *h,
-		      uint32_t addr, uint16_t port)
+/* One SA, KE and Ni, valid; otherwise answered with the notify and false. */
+static bool init_request_parse(struct init_req *r)
 {
-	const struct ike_peer_cfg *cfg;
-	const struct ike_pl *sa_pl, *ke_pl, *nonce_pl;
+	const struct ike_pl *sa_pl, *ke_pl;
 	unsigned int n_sa, n_ke, n_nonce;
-	struct ike_sa_pl offer;
-	struct ike_chain c;
-	struct ike_ke_pl ke;
-	struct ike_sa *sa;
-	uint16_t encr = 0;
-	uint8_t bad_type = 0, num = 0;
-	int perr, err;
+	uint8_t bad_type = 0;
+	int perr;
 
-	if (h->msg_id != 0 || memcmp(h->spi_r, (uint8_t[8]){ 0 }, 8) ||
-	    !(h->flags & IKE_FLAG_INITIATOR)) {
-		ike_count(eng, IKE_C_MALFORMED, "IKE_SA_INIT request with bad header fields");
-		return;
-	}
-	sa = find_half_open(eng, h, addr);
-	if (sa) {
-		/* A retransmission: the same answer again (RFC 7296 2.1). */
-		if (sa->state == IKE_S_HALF_OPEN && sa->init_msg_i_len == len &&
-		    !memcmp(sa->init_msg_i, msg, len)) {
-			ike_count(eng, IKE_C_RESENT_RESPONSES, NULL);
-			ike_send_raw(eng, sa->init_msg_r, sa->init_msg_r_len, addr, port);
-		}
-		return;
-	}
-	cfg = ike_peer_by_addr(eng, addr);
-	if (!cfg) {
-		char a[INET_ADDRSTRLEN];
-
-		ike_count(eng, IKE_C_UNEXPECTED, "IKE_SA_INIT from %s, no peer configured, dropped",
-			  inet_ntop(AF_INET, &addr, a, sizeof(a)));
-		return;
-	}
-	perr = ike_chain_parse(h->next_payload, msg + IKE_HDR_LEN, len - IKE_HDR_LEN, &c,
-			       &bad_type);
+	perr = ike_chain_parse(r->h->next_payload, r->msg + IKE_HDR_LEN, r->len - IKE_HDR_LEN,
+			       &r->c, &bad_type);
 	if (perr == IKE_PERR_CRITICAL) {
-		ike_count(eng, IKE_C_CRITICAL, "IKE_SA_INIT with unknown critical payload %u",
+		ike_count(r->eng, IKE_C_CRITICAL, "IKE_SA_INIT with unknown critical payload %u",
 			  bad_type);
-		send_plain_notify(eng, h, IKE_N_UNSUPPORTED_CRITICAL_PAYLOAD, &bad_type, 1, addr,
-				  port);
-		return;
+		send_plain_notify(r->eng, r->h, IKE_N_UNSUPPORTED_CRITICAL_PAYLOAD, &bad_type, 1,
+				  r->addr, r->port);
+		return false;
 	}
-	sa_pl = perr ? NULL : ike_chain_find(&c, IKE_PL_SA, &n_sa);
-	ke_pl = perr ? NULL : ike_chain_find(&c, IKE_PL_KE, &n_ke);
-	nonce_pl = perr ? NULL : ike_chain_find(&c, IKE_PL_NONCE, &n_nonce);
-	if (!sa_pl || !ke_pl || !nonce_pl || n_sa != 1 || n_ke != 1 || n_nonce != 1 ||
-	    ike_sa_parse(sa_pl->body, sa_pl->len, &offer) ||
-	    ike_ke_parse(ke_pl->body, ke_pl->len, &ke) ||
-	    ike_nonce_parse(nonce_pl->body, nonce_pl->len)) {
-		ike_count(eng, IKE_C_MALFORMED, "IKE_SA_INIT request: %s",
+	sa_pl = perr ? NULL : ike_chain_find(&r->c, IKE_PL_SA, &n_sa);
+	ke_pl = perr ? NULL : ike_chain_find(&r->c, IKE_PL_KE, &n_ke);
+	r->nonce = perr ? NULL : ike_chain_find(&r->c, IKE_PL_NONCE, &n_nonce);
+	if (!sa_pl || !ke_pl || !r->nonce || n_sa != 1 || n_ke != 1 || n_nonce != 1 ||
+	    ike_sa_parse(sa_pl->body, sa_pl->len, &r->offer) ||
+	    ike_ke_parse(ke_pl->body, ke_pl->len, &r->ke) ||
+	    ike_nonce_parse(r->nonce->body, r->nonce->len)) {
+		ike_count(r->eng, IKE_C_MALFORMED, "IKE_SA_INIT request: %s",
 			  perr ? ike_perr_name(perr) : "SA, KE or Ni missing or invalid");
-		send_plain_notify(eng, h, IKE_N_INVALID_SYNTAX, NULL, 0, addr, port);
-		return;
+		send_plain_notify(r->eng, r->h, IKE_N_INVALID_SYNTAX, NULL, 0, r->addr, r->port);
+		return false;
 	}
-	if (!cookie_check(eng, h, &c, nonce_pl->body, nonce_pl->len, addr, port))
-		return;
-	err = choose_ike_proposal(cfg, &offer, ke.group, &encr, &num);
+	return true;
+}
+
+/* Our proposal among the initiator's (r->encr, r->num); otherwise answered
+ * with INVALID_KE_PAYLOAD or NO_PROPOSAL_CHOSEN and false. */
+static bool init_request_choose(struct init_req *r)
+{
+	int err = ike_proposal_choose(r->cfg, &r->offer, r->ke.group, &r->encr, &r->num);
+
 	if (err == -IKE_N_INVALID_KE_PAYLOAD) {
 		uint8_t group[2];
 
 		put_be16(group, IKE_DH_CURVE25519);
-		ike_count(eng, IKE_C_NO_PROPOSAL, "IKE_SA_INIT: KE group %u, asking for 31",
-			  ke.group);
-		send_plain_notify(eng, h, IKE_N_INVALID_KE_PAYLOAD, group, 2, addr, port);
-		return;
+		ike_count(r->eng, IKE_C_NO_PROPOSAL, "IKE_SA_INIT: KE group %u, asking for 31",
+			  r->ke.group);
+		send_plain_notify(r->eng, r->h, IKE_N_INVALID_KE_PAYLOAD, group, 2, r->addr,
+				  r->port);
+		return false;
 	}
 	if (err) {
-		ike_count(eng, IKE_C_NO_PROPOSAL,
-			  "IKE_SA_INIT from peer %s: no acceptable proposal", cfg->name);
-		send_plain_notify(eng, h, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0, addr, port);
-		return;
+		ike_count(r->eng, IKE_C_NO_PROPOSAL,
+			  "IKE_SA_INIT from peer %s: no acceptable proposal", r->cfg->name);
+		send_plain_notify(r->eng, r->h, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0, r->addr,
+				  r->port);
+		return false;
 	}
-	sa = ike_sa_new(eng, cfg, false);
+	return true;
+}
+
+/* The responder's half-open SA, answered. */
+static void init_half_open(const struct init_req *r)
+{
+	struct ike_engine *eng = r->eng;
+	struct ike_sa *sa = ike_sa_new(eng, r->cfg, false);
+	bool natd = false;
+	int err;
+
 	if (!sa)
 		return;
-	memcpy(sa->spi_i, h->spi_i, IKE_SPI_LEN);
-	sa->peer_addr = addr;
-	sa->peer_port = port;
-	sa->encr = encr;
-	memcpy(sa->ni, nonce_pl->body, nonce_pl->len);
-	sa->ni_len = nonce_pl->len;
+	memcpy(sa->spi_i, r->h->spi_i, IKE_SPI_LEN);
+	sa->peer_addr = r->addr;
+	sa->peer_port = r->port;
+	sa->encr = r->encr;
+	memcpy(sa->ni, r->nonce->body, r->nonce->len);
+	sa->ni_len = r->nonce->len;
 	sa->nr_len = IKE_NONCE_LEN;
 	if (ike_random(sa->nr, sa->nr_len) || ike_dh_generate(&sa->dh) ||
-	    keep_copy(&sa->init_msg_i, &sa->init_msg_i_len, msg, len)) {
+	    keep_copy(&sa->init_msg_i, &sa->init_msg_i_len, r->msg, r->len)) {
 		sa->state = IKE_S_DEAD;
 		return;
 	}
 	/* The response carries our public value: build it before deriving,
-	 * which frees the private key. */
-	{
-		bool natd = false;
-
-		/* Answer NAT_D only when enabled and asked (RFC 7296 2.23). */
-		if (eng->cfg.nat_detection)
-			natd_check(sa, &c, h, addr, port, &natd);
-		err = send_init_response(sa, num, natd);
-	}
-	if (err || derive(sa, ke.data, ke.len)) {
+	 * which frees the private key. Answer NAT_D only when enabled and
+	 * asked (RFC 7296 2.23). */
+	if (eng->cfg.nat_detection)
+		natd_check(sa, &r->c, r->h, r->addr, r->port, &natd);
+	err = send_init_response(sa, r->num, natd);
+	if (err || derive(sa, r->ke.data, r->ke.len)) {
 		ike_count(eng, IKE_C_MALFORMED, "IKE_SA_INIT from peer %s: unusable KE value",
-			  cfg->name);
+			  r->cfg->name);
 		sa->state = IKE_S_DEAD;
 		return;
 	}
 	sa->state = IKE_S_HALF_OPEN;
 	sa->half_open_deadline_ms = ike_now_ms() + eng->cfg.half_open_timeout_ms;
 	eng->half_open++;
-	ike_send_raw(eng, sa->resp, sa->resp_len, addr, port);
+	ike_send_raw(eng, sa->resp, sa->resp_len, r->addr, r->port);
+}
+
+void ike_init_request(struct ike_engine *eng, uint8_t *msg, size_t len, const struct ike_hdr *h,
+		      uint32_t addr, uint16_t port)
+{
+	struct init_req r = {
+		.eng = eng, .h = h, .msg = msg, .len = len, .addr = addr, .port = port
+	};
+
+	if (h->msg_id != 0 || memcmp(h->spi_r, (uint8_t[8]){ 0 }, 8) ||
+	    !(h->flags & IKE_FLAG_INITIATOR)) {
+		ike_count(eng, IKE_C_MALFORMED, "IKE_SA_INIT request with bad header fields");
+		return;
+	}
+	if (init_known(&r))
+		return;
+	r.cfg = ike_peer_by_addr(eng, addr);
+	if (!r.cfg) {
+		char a[INET_ADDRSTRLEN];
+
+		ike_count(eng, IKE_C_UNEXPECTED, "IKE_SA_INIT from %s, no peer configured, dropped",
+			  inet_ntop(AF_INET, &addr, a, sizeof(a)));
+		return;
+	}
+	if (!init_request_parse(&r) ||
+	    !cookie_check(eng, h, &r.c, r.nonce->body, r.nonce->len, addr, port) ||
+	    !init_request_choose(&r))
+		return;
+	init_half_open(&r);
 }
 
 /* --- IKE_AUTH --- */

@@ -10,7 +10,8 @@
 
 #include <openssl/crypto.h>
 
-#include "keyd/ike/ike_int.h"
+#include "keyd/ike/ike_proposal.h"
+#include "keyd/ike/ike_xchg.h"
 #include "lib/bytes.h"
 #include "lib/log.h"
 

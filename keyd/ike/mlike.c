@@ -6,7 +6,7 @@
 
 #include <openssl/crypto.h>
 
-#include "keyd/ike/ike_int.h"
+#include "keyd/ike/ike_xchg.h"
 #include "lib/bytes.h"
 #include "lib/log.h"
 
@@ -450,64 +450,4 @@ void mlike_key_distribute_response(struct ike_sa *sa, const struct ike_chain *c)
 	}
 	if (sa->eng->ev->fa_keys_done)
 		sa->eng->ev->fa_keys_done(sa->eng->ev_ctx, sa, result);
-}
-
-/* --- map entries --- */
-
-static void zone_to_map(struct mml_zone_sa *z, uint16_t encr, const uint8_t *keymat)
-{
-	memset(z, 0, sizeof(*z));
-	z->alg = ike_encr_to_alg(encr);
-	if (!z->alg)
-		return;
-	memcpy(z->key, keymat, MML_KEY_LEN);
-	memcpy(z->salt, keymat + MML_KEY_LEN, MML_SALT_LEN);
-}
-
-static void csa_base(struct mml_csa *m, uint32_t spi, uint8_t dir, uint8_t z1_len, uint32_t soft_s,
-		     uint32_t hard_s, uint64_t now_ns)
-{
-	memset(m, 0, sizeof(*m));
-	m->spi = spi;
-	m->format = MML_FMT_MLESP;
-	m->dir = dir;
-	m->z1_len = z1_len;
-	m->soft_lifetime_s = soft_s;
-	m->hard_lifetime_s = hard_s;
-	m->add_time_ns = now_ns;
-}
-
-void mlike_csa_to_map(const struct mlike_csa *csa, uint64_t now_ns, struct mml_csa *out,
-		      struct mml_csa *in)
-{
-	csa_base(out, csa->spi_out, MML_DIR_OUT, csa->z1_len, csa->soft_lifetime_s,
-		 csa->hard_lifetime_s, now_ns);
-	csa_base(in, csa->spi_in, MML_DIR_IN, csa->z1_len, csa->soft_lifetime_s,
-		 csa->hard_lifetime_s, now_ns);
-	for (unsigned int z = 0; z < MML_ZONES && z < csa->n_zones; z++) {
-		zone_to_map(&out->zone[z], csa->zone_encr[z], csa->key_out[z]);
-		zone_to_map(&in->zone[z], csa->zone_encr[z], csa->key_in[z]);
-	}
-}
-
-int mlike_fa_keys_to_map(const struct mlike_fa_keys *keys, uint64_t now_ns, struct mml_csa *csas,
-			 unsigned int *n)
-{
-	*n = 0;
-	for (unsigned int i = 0; i < keys->n_secrets; i++) {
-		const struct mlike_secret_pl *s = &keys->secret[i];
-		struct mml_csa *m;
-
-		if (s->zone != 1)
-			continue; /* the null SAs: zone[1] stays zeroed */
-		if (*n == 2)
-			return -EINVAL;
-		m = &csas[(*n)++];
-		csa_base(m, s->spi, MML_DIR_FWD, keys->z1_len, s->soft_lifetime_s,
-			 s->hard_lifetime_s, now_ns);
-		m->zone[0].alg = ike_encr_to_alg(s->transform);
-		memcpy(m->zone[0].key, s->key, MML_KEY_LEN);
-		memcpy(m->zone[0].salt, s->salt, MML_SALT_LEN);
-	}
-	return 0;
 }

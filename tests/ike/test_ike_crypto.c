@@ -14,7 +14,7 @@
 #include <cmocka.h>
 
 #include "keyd/ike/ike_crypto.h"
-#include "keyd/ike/ike_int.h"
+#include "keyd/ike/ike_sa.h"
 #include "tests/ike/ike_vectors.h"
 
 static void x25519_shared(void **state)

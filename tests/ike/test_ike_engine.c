@@ -23,8 +23,9 @@
 #include <cmocka.h>
 #include <openssl/crypto.h>
 
+#include "keyd/ike/csa_map.h"
 #include "keyd/ike/ike.h"
-#include "keyd/ike/ike_int.h"
+#include "keyd/ike/ike_sa.h"
 #include "lib/bytes.h"
 #include "lib/csa.h"
 

@@ -1,6 +1,10 @@
-/* Internals of the IKE engine shared by its source files. */
-#ifndef MML_KEYD_IKE_INT_H
-#define MML_KEYD_IKE_INT_H
+/* The IKE engine's SA layer: the SA and engine structures and what every
+ * exchange handler may use — the SA table (ike_sa.c), its CHILD_SAs
+ * (ike_sa_child.c), sockets, counters, sending and retransmission
+ * (ike_io.c). Handlers (ike_xchg.h) build on this layer and never call one
+ * another; the dispatcher (ike_engine.c) calls them. */
+#ifndef MML_KEYD_IKE_SA_H
+#define MML_KEYD_IKE_SA_H
 
 #include "keyd/ike/ike.h"
 #include "keyd/ike/ike_crypto.h"
@@ -131,16 +135,17 @@ struct ike_engine {
 	uint8_t scratch[IKE_MSG_MAX];
 };
 
+/* --- ike_io.c: clock, counters, sockets, messages out, retransmission --- */
+
+#define IKE_NATT_PORT 4500
+
 uint64_t ike_now_ms(void);
 /* Counts an event; logs its first occurrence (with detail) at warning level
  * and later ones at debug level. */
 void ike_count(struct ike_engine *eng, enum ike_counter c, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-
-struct ike_sa *ike_sa_new(struct ike_engine *eng, const struct ike_peer_cfg *cfg, bool initiator);
-void ike_sa_kill(struct ike_sa *sa, enum ike_down_reason why);
-struct ike_sa *ike_sa_find(struct ike_engine *eng, const struct ike_hdr *h, uint32_t addr);
-const struct ike_peer_cfg *ike_peer_by_addr(const struct ike_engine *eng, uint32_t addr);
+/* A non-blocking UDP socket bound to addr:port, or -1 (logged). */
+int ike_socket_open(uint32_t addr, uint16_t port);
 
 /* Message building: header for a request (next ID) or response (peer's ID). */
 void ike_msg_begin(struct ike_sa *sa, struct ike_wbuf *wb, uint8_t exchange, bool response,
@@ -161,71 +166,45 @@ int ike_send_request_plain(struct ike_sa *sa, const uint8_t *buf, size_t len,
 /* Protected error notify in a response. */
 int ike_send_error_notify(struct ike_sa *sa, uint8_t exchange, uint32_t msg_id, uint16_t type,
 			  const uint8_t *data, size_t len);
+/* The outstanding request's deadline has passed: sent again (0), or
+ * -ETIMEDOUT when its transmissions are used up. */
+int ike_request_expired(struct ike_sa *sa, uint64_t now);
+/* The first error notify of a chain (type < 16384), or 0. */
+uint16_t ike_chain_error(const struct ike_chain *c);
+/* Encoded ID payload body of an identity (type | 3 reserved | data). */
+size_t ike_id_body(const struct ike_identity *id, uint8_t *buf, size_t cap);
 
-/* Exchange handlers. Requests return 0 once answered (or dropped);
- * responses return 0 when handled. */
-void ike_init_request(struct ike_engine *eng, uint8_t *msg, size_t len, const struct ike_hdr *h,
-		      uint32_t addr, uint16_t port);
-#define IKE_NATT_PORT 4500
-void ike_init_response(struct ike_sa *sa, uint8_t *msg, size_t len, const struct ike_hdr *h);
-void ike_auth_request(struct ike_sa *sa, const struct ike_hdr *h, const struct ike_chain *c);
-void ike_auth_response(struct ike_sa *sa, const struct ike_chain *c);
-void ike_create_child_request(struct ike_sa *sa, const struct ike_hdr *h,
-			      const struct ike_chain *c);
-void ike_info_request(struct ike_sa *sa, const struct ike_hdr *h, const struct ike_chain *c);
-void ike_info_response(struct ike_sa *sa, const struct ike_chain *c);
-void mlike_auth_sa_request(struct ike_sa *sa, const struct ike_hdr *h, const struct ike_chain *c);
-void mlike_auth_sa_response(struct ike_sa *sa, const struct ike_chain *c);
-void mlike_key_distribute_request(struct ike_sa *sa, const struct ike_hdr *h,
-				  const struct ike_chain *c);
-void mlike_key_distribute_response(struct ike_sa *sa, const struct ike_chain *c);
+/* --- ike_sa.c: the SA table, the end of SAs, our CREATE_CHILD_SA state --- */
 
-/* IKE proposals (ike_init.c): one ENCR, PRF and DH picked from p, or false;
- * the one-proposal answer naming them. */
-bool ike_proposal_pick(const struct ike_proposal *p, uint16_t prefer, uint16_t *encr,
-		       bool *have_dh31);
-/* Our IKE proposal: both AEADs (cfg's first), PRF_HMAC_SHA2_256, group 31. */
-void ike_offer(const struct ike_peer_cfg *cfg, struct ike_sa_pl *sa);
-void ike_accepted_proposal(struct ike_sa_pl *out, uint8_t num, uint16_t encr);
-/* Rekeying the IKE SA by CREATE_CHILD_SA (ike_rekey.c): the peer's request,
- * and ours (sent, answered). */
-void ike_rekey_request(struct ike_sa *sa, const struct ike_hdr *h, const struct ike_chain *c);
-int ike_rekey_send(struct ike_sa *sa);
-void ike_rekey_answer(struct ike_sa *sa, const struct ike_chain *c);
-
-/* CREATE_CHILD_SA as initiator (ike_create.c): whether one may start
- * (0, -ENOTCONN, -EBUSY); a fresh nonce and, with ke, key pair for a
- * request; the answer to either kind; the end of ours, silently (wipe) or
- * reported by create_failed (fail); soft lifetimes and retries due (tick)
- * and when the next one is (UINT64_MAX for none). */
-int ike_cc_ready(const struct ike_sa *sa);
-int ike_cc_fresh(struct ike_cc *cc, bool ke);
-void ike_create_response(struct ike_sa *sa, const struct ike_chain *c);
-void ike_cc_wipe(struct ike_sa *sa);
-void ike_cc_fail(struct ike_sa *sa, uint16_t notify);
-void ike_create_tick(struct ike_sa *sa, uint64_t now);
-uint64_t ike_create_next(const struct ike_sa *sa);
+struct ike_sa *ike_sa_new(struct ike_engine *eng, const struct ike_peer_cfg *cfg, bool initiator);
+void ike_sa_kill(struct ike_sa *sa, enum ike_down_reason why);
+/* Frees the SAs ike_sa_kill left dead. */
+void ike_sa_reap(struct ike_engine *eng);
+struct ike_sa *ike_sa_find(struct ike_engine *eng, const struct ike_hdr *h, uint32_t addr);
+const struct ike_peer_cfg *ike_peer_by_addr(const struct ike_engine *eng, uint32_t addr);
+/* An INFORMATIONAL request of ours: -ENOTCONN unless established, -EBUSY
+ * while another request is out (window 1). */
+int ike_info_send(struct ike_sa *sa, const struct ike_wbuf *in, enum ike_req_kind kind);
+uint32_t ike_new_spi32(void);
 /* A soft lifetime from now (ms less up to 10%), 0 when ms is 0. */
 uint64_t ike_soft_deadline(uint32_t ms);
+/* Our CREATE_CHILD_SA: whether one may start (0, -ENOTCONN, -EBUSY); a
+ * fresh nonce and, with ke, key pair for a request; its end, silently
+ * (wipe) or reported by create_failed (fail). */
+int ike_cc_ready(const struct ike_sa *sa);
+int ike_cc_fresh(struct ike_cc *cc, bool ke);
+void ike_cc_wipe(struct ike_sa *sa);
+void ike_cc_fail(struct ike_sa *sa, uint16_t notify);
 
-/* Child SAs (ike_child.c). */
-void ike_child_offer(const struct ike_peer_cfg *cfg, uint32_t spi, struct ike_sa_pl *sa);
-/* Picks the peer's acceptable ESP proposal; returns its index or -1. */
-int ike_child_select(const struct ike_peer_cfg *cfg, const struct ike_sa_pl *offer, uint16_t *encr);
+/* --- ike_sa_child.c: the CHILD_SAs of an IKE SA --- */
+
 int ike_child_keys(struct ike_sa *sa, struct ike_child *child, bool we_initiated,
 		   const uint8_t *g_ir, size_t g_ir_len, const uint8_t *ni, size_t ni_len,
 		   const uint8_t *nr, size_t nr_len);
-bool ike_ts_narrow(const struct ike_ts_pl *ours, const struct ike_ts_pl *offer,
-		   struct ike_ts_pl *out);
 struct ike_child *ike_child_slot(struct ike_sa *sa);
 struct ike_child *ike_child_by_spi_out(struct ike_sa *sa, uint32_t spi);
 struct ike_child *ike_child_by_spi_in(struct ike_sa *sa, uint32_t spi);
 /* A CHILD_SA goes: logged (why), child_down, wiped. */
 void ike_child_remove(struct ike_sa *sa, struct ike_child *child, const char *why);
-uint32_t ike_new_spi32(void);
-/* The first error notify of a chain (type < 16384), or 0. */
-uint16_t ike_chain_error(const struct ike_chain *c);
-/* Encoded ID payload body of an identity (type | 3 reserved | data). */
-size_t ike_id_body(const struct ike_identity *id, uint8_t *buf, size_t cap);
 
 #endif

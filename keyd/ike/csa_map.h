@@ -1,0 +1,25 @@
+/* ML-IKE's CSAs in the node's mml_csa map: the map layout of a CSA pair
+ * agreed in MLIKE_AUTH_SA and of the zone-1 keys KEY_DISTRIBUTE brings an
+ * FA, written through the one CSA store (lib/csa_store.h). Used by mmlkeyd's
+ * ike module and by mmlike. */
+#ifndef MML_KEYD_IKE_CSA_MAP_H
+#define MML_KEYD_IKE_CSA_MAP_H
+
+#include <stdint.h>
+
+#include "keyd/ike/ike.h"
+#include "lib/csa_store.h"
+#include "maps/csa.h"
+
+/* Validates and writes one entry; every failure is logged. */
+int csa_map_put(struct mml_csa_store *st, const struct mml_csa *csa);
+/* Zeroes and deletes one entry: 0 also when it is gone already. */
+int csa_map_del(struct mml_csa_store *st, uint32_t spi);
+
+/* The mml_csa map entries of a CSA pair (dir out / in) and of an FA's keys. */
+void mlike_csa_to_map(const struct mlike_csa *csa, uint64_t now_ns, struct mml_csa *out,
+		      struct mml_csa *in);
+int mlike_fa_keys_to_map(const struct mlike_fa_keys *keys, uint64_t now_ns, struct mml_csa *csas,
+			 unsigned int *n);
+
+#endif

@@ -1,0 +1,157 @@
+/* What the ike module installs on its node: CSA pairs in mml_csa, their
+ * SPIs in the bindings (the MH's own binding retried until the Mobile IP
+ * role has written it), the mml_flow bypass for IKE's own packets, and per
+ * IKE SA the CSAs it brought, removed with it. */
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "keyd/ike/keyd_ike.h"
+#include "lib/args.h"
+#include "lib/log.h"
+#include "maps/ep.h"
+
+#define SPI_RETRY_NS (20 * NS_PER_MS)
+#define SPI_RETRIES 500
+
+/* IKE's own packets between MH and HA travel in plaintext (inside the
+ * Mobile IP tunnel), never under the CSAs they manage: an exact mml_flow
+ * entry for UDP 500 <-> 500 (and 4500 with NAT traversal) takes precedence
+ * over the binding's strongest mode, like the IKE bypass policy of an
+ * IPsec stack. */
+void ike_mod_bypass(struct ike_mod *m, uint32_t home, uint32_t peer, bool add)
+{
+	static const uint16_t ports[] = { IKE_PORT, 4500 };
+	struct mml_flow flow = { .mode = MML_MODE_PLAIN };
+
+	if (m->flow_fd < 0)
+		m->flow_fd = mml_pin_open_map(&m->pin, MML_MAP_FLOW, sizeof(struct mml_flow_key),
+					      sizeof(struct mml_flow));
+	if (m->flow_fd < 0)
+		return; /* no endpoint data plane on this node (yet) */
+	for (unsigned int i = 0; i < (m->ecfg.nat_detection ? 2u : 1u); i++) {
+		struct mml_flow_key key = { .home_addr = home,
+					    .peer_addr = peer,
+					    .home_port = ports[i],
+					    .peer_port = ports[i],
+					    .proto = 17 };
+
+		if (add)
+			bpf_map_update_elem(m->flow_fd, &key, &flow, BPF_ANY);
+		else
+			bpf_map_delete_elem(m->flow_fd, &key);
+	}
+	mip_maps_gen_bump(&m->maps);
+}
+
+static void install_csa(struct ike_mod *m, const struct mml_csa *c)
+{
+	if (csa_map_put(&m->store, c) == 0)
+		m->csas_installed++;
+}
+
+void ike_mod_remove_csa(struct ike_mod *m, uint32_t spi)
+{
+	if (spi && csa_map_del(&m->store, spi) == 0)
+		m->csas_removed++;
+}
+
+void ike_mod_install_pair(struct ike_mod *m, const struct mlike_csa *csa)
+{
+	struct mml_csa out, in;
+
+	mlike_csa_to_map(csa, loop_now(), &out, &in);
+	install_csa(m, &out);
+	install_csa(m, &in);
+	OPENSSL_cleanse(&out, sizeof(out));
+	OPENSSL_cleanse(&in, sizeof(in));
+	mip_maps_gen_bump(&m->maps);
+}
+
+/* CSAs a binding names that are no longer ours to keep: a previous daemon
+ * instance's (the maps outlive it) or the pair being replaced. */
+static void drop_stale(struct ike_mod *m, uint32_t home, uint32_t out, uint32_t in)
+{
+	uint32_t old_out = 0, old_in = 0;
+
+	if (mip_maps_binding_get_spis(&m->maps, home, MML_MODE_MLESP, &old_out, &old_in))
+		return;
+	if (old_out && old_out != out && old_out != in)
+		ike_mod_remove_csa(m, old_out);
+	if (old_in && old_in != out && old_in != in)
+		ike_mod_remove_csa(m, old_in);
+}
+
+void ike_mod_binding_spis(struct ike_mod *m, uint32_t home, uint32_t out, uint32_t in)
+{
+	char a[16];
+	int err;
+
+	drop_stale(m, home, out, in);
+	err = mip_maps_binding_spis(&m->maps, home, MML_MODE_MLESP, out, in);
+
+	if (err && err != -ENOENT)
+		log_warn("mml_binding %s: CSA SPIs not recorded: %s", mml_ipv4_str(home, a),
+			 strerror(-err));
+}
+
+void ike_mod_on_spi_timer(void *arg)
+{
+	struct ike_mod *m = arg;
+	int err;
+
+	drop_stale(m, m->home, m->pending_out, m->pending_in);
+	err = mip_maps_binding_spis(&m->maps, m->home, MML_MODE_MLESP, m->pending_out,
+				    m->pending_in);
+
+	/* Nothing to clear in a binding that is gone. */
+	if (err == -ENOENT && !m->pending_out && !m->pending_in)
+		return;
+	if (err == -ENOENT && ++m->spi_tries < SPI_RETRIES) {
+		loop_timer_in(m->loop, &m->spi_timer, SPI_RETRY_NS);
+		return;
+	}
+	if (err)
+		log_warn("own binding: CSA SPIs not recorded: %s", strerror(-err));
+}
+
+/* MH: our binding may not be written yet; keep trying for a while. */
+void ike_mod_own_binding_spis(struct ike_mod *m, uint32_t out, uint32_t in)
+{
+	m->pending_out = out;
+	m->pending_in = in;
+	m->spi_tries = 0;
+	loop_timer_cancel(m->loop, &m->spi_timer);
+	ike_mod_on_spi_timer(m);
+}
+
+struct installed *ike_mod_inst_of(struct ike_mod *m, struct ike_sa *sa, bool create)
+{
+	for (unsigned int i = 0; i < IKE_PEERS_MAX; i++)
+		if (m->inst[i].sa == sa)
+			return &m->inst[i];
+	if (!create)
+		return NULL;
+	for (unsigned int i = 0; i < IKE_PEERS_MAX; i++)
+		if (!m->inst[i].sa) {
+			m->inst[i] = (struct installed){ .sa = sa };
+			return &m->inst[i];
+		}
+	return NULL;
+}
+
+void ike_mod_inst_remove_all(struct ike_mod *m, struct ike_sa *sa)
+{
+	struct installed *in = ike_mod_inst_of(m, sa, false);
+
+	if (!in)
+		return;
+	for (unsigned int i = 0; i < in->n; i++)
+		ike_mod_remove_csa(m, in->spi[i]);
+	if (in->n)
+		mip_maps_gen_bump(&m->maps);
+	*in = (struct installed){ 0 };
+}

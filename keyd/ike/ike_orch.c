@@ -1,0 +1,454 @@
+/* The ike module's engine on the event loop, and the ML-IKE
+ * initialisation of the paper's Fig. 4 driven by Mobile IP. HA: a binding
+ * starts IKE SAs with the MH and the serving FA in parallel, MLIKE_AUTH_SA
+ * with the MH, KEY_DISTRIBUTE of zone 1 to the FA; a handoff moves the
+ * keys from the old FA to the new one; a binding that goes away revokes
+ * them. MH and FA: install what the engine's events bring. */
+#include <errno.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "keyd/ike/keyd_ike.h"
+#include "lib/args.h"
+#include "lib/log.h"
+
+#define RETRY_NS (2 * NS_PER_SEC)
+
+void ike_mod_rearm(struct ike_mod *m)
+{
+	int ms = ike_engine_timeout_ms(m->eng);
+
+	if (ms < 0)
+		loop_timer_cancel(m->loop, &m->timer);
+	else
+		loop_timer_in(m->loop, &m->timer, (uint64_t)ms * NS_PER_MS + 1);
+}
+
+void ike_mod_on_timer(void *arg)
+{
+	struct ike_mod *m = arg;
+
+	ike_engine_tick(m->eng);
+	ike_mod_rearm(m);
+}
+
+void ike_mod_on_readable(void *arg, uint32_t events)
+{
+	struct ike_mod *m = arg;
+
+	(void)events;
+	ike_engine_input(m->eng);
+	ike_mod_rearm(m);
+}
+
+static const struct ike_peer_cfg *peer_at(struct ike_mod *m, uint32_t addr)
+{
+	for (unsigned int i = 0; i < m->ecfg.n_peers; i++)
+		if (m->peers[i].addr == addr)
+			return &m->peers[i];
+	return NULL;
+}
+
+static struct mobile *mobile_of_home(struct ike_mod *m, uint32_t home)
+{
+	for (unsigned int i = 0; i < MOBILES_MAX; i++)
+		if (m->mobiles[i].used && m->mobiles[i].home == home)
+			return &m->mobiles[i];
+	return NULL;
+}
+
+static struct mobile *mobile_of_sa(struct ike_mod *m, struct ike_sa *sa)
+{
+	for (unsigned int i = 0; i < MOBILES_MAX; i++)
+		if (m->mobiles[i].used && m->mobiles[i].mh_sa == sa)
+			return &m->mobiles[i];
+	return NULL;
+}
+
+static struct fa_link *fa_of_addr(struct ike_mod *m, uint32_t addr, bool create)
+{
+	const struct ike_peer_cfg *peer;
+
+	for (unsigned int i = 0; i < IKE_PEERS_MAX; i++)
+		if (m->fas[i].peer && m->fas[i].peer->addr == addr)
+			return &m->fas[i];
+	peer = create ? peer_at(m, addr) : NULL;
+	if (!peer)
+		return NULL;
+	for (unsigned int i = 0; i < IKE_PEERS_MAX; i++)
+		if (!m->fas[i].peer) {
+			m->fas[i] = (struct fa_link){ .peer = peer };
+			return &m->fas[i];
+		}
+	return NULL;
+}
+
+static struct fa_link *fa_of_sa(struct ike_mod *m, struct ike_sa *sa)
+{
+	for (unsigned int i = 0; i < IKE_PEERS_MAX; i++)
+		if (m->fas[i].peer && m->fas[i].sa == sa)
+			return &m->fas[i];
+	return NULL;
+}
+
+static void fa_connect(struct ike_mod *m, struct fa_link *fa)
+{
+	if (fa->sa)
+		return;
+	fa->sa = ike_initiate(m->eng, fa->peer);
+	if (!fa->sa)
+		loop_timer_in(m->loop, &m->retry, RETRY_NS);
+}
+
+/* KEY_DISTRIBUTE to each FA whose IKE SA is up, one exchange at a time. */
+static void distribute(struct ike_mod *m)
+{
+	for (unsigned int i = 0; i < MOBILES_MAX; i++) {
+		struct mobile *mb = &m->mobiles[i];
+		struct mlike_fa_keys keys;
+		struct fa_link *fa;
+		char a[16];
+		int err;
+
+		if (!mb->used || !mb->have_csa || mb->distributing || mb->fa_with_keys == mb->coa)
+			continue;
+		fa = fa_of_addr(m, mb->coa, false);
+		if (!fa || !fa->up)
+			continue;
+		mlike_fa_keys_from_csa(&mb->csa, true, mb->home, m->ecfg.local_addr, &keys);
+		err = mlike_key_distribute(fa->sa, &keys);
+		OPENSSL_cleanse(&keys, sizeof(keys));
+		if (err == -EBUSY)
+			continue; /* after the answer in flight */
+		if (err) {
+			log_err("KEY_DISTRIBUTE of %s to %s: %s", mml_ipv4_str(mb->home, a),
+				fa->peer->name, strerror(-err));
+			continue;
+		}
+		mb->distributing = true;
+	}
+}
+
+/* Revokes a mobile's CSAs at the FA that holds them. With an exchange in
+ * flight on that IKE SA (window of one) the whole IKE SA is deleted
+ * instead, which revokes everything it carried and cannot be forgotten. */
+static void revoke_at_fa(struct ike_mod *m, struct mobile *mb, uint32_t fa_addr)
+{
+	struct fa_link *fa = fa_of_addr(m, fa_addr, false);
+	uint32_t spis[2] = { mb->csa.spi_out, mb->csa.spi_in };
+
+	if (!fa || !fa->up || !fa->sa)
+		return;
+	if (mlike_csa_delete(fa->sa, spis, 2) == -EBUSY) {
+		log_warn("revocation at %s: exchange in flight, deleting its IKE SA instead",
+			 fa->peer->name);
+		ike_sa_delete(fa->sa);
+	}
+}
+
+static void mobile_drop_csa(struct ike_mod *m, struct mobile *mb)
+{
+	if (!mb->have_csa)
+		return;
+	if (mb->fa_with_keys)
+		revoke_at_fa(m, mb, mb->fa_with_keys);
+	ike_mod_remove_csa(m, mb->csa.spi_out);
+	ike_mod_remove_csa(m, mb->csa.spi_in);
+	mip_maps_gen_bump(&m->maps);
+	ike_mod_binding_spis(m, mb->home, 0, 0);
+	OPENSSL_cleanse(&mb->csa, sizeof(mb->csa));
+	mb->have_csa = false;
+	mb->fa_with_keys = 0;
+	mb->distributing = false;
+}
+
+static void mobile_start(struct ike_mod *m, struct mobile *mb)
+{
+	const struct ike_peer_cfg *mh = peer_at(m, mb->home);
+	struct fa_link *fa = fa_of_addr(m, mb->coa, true);
+	char a[16];
+
+	if (!mh) {
+		log_warn("binding %s: no ike peer with that address: no ML-IKE for it",
+			 mml_ipv4_str(mb->home, a));
+		return;
+	}
+	if (!fa)
+		log_warn("care-of address %s: no ike peer (FA) with that address: the CSA stays "
+			 "between MH and HA",
+			 mml_ipv4_str(mb->coa, a));
+	/* Fig. 4 flows 5 and 6: both IKE SAs at once. */
+	if (!mb->mh_sa) {
+		mb->mh_sa = ike_initiate(m->eng, mh);
+		if (!mb->mh_sa)
+			loop_timer_in(m->loop, &m->retry, RETRY_NS);
+	}
+	if (fa)
+		fa_connect(m, fa);
+}
+
+void ike_mod_on_binding(void *arg, uint32_t home, uint32_t coa)
+{
+	struct ike_mod *m = arg;
+	struct mobile *mb = mobile_of_home(m, home);
+
+	if (!coa) {
+		if (!mb)
+			return;
+		mobile_drop_csa(m, mb);
+		if (mb->mh_sa)
+			ike_sa_delete(mb->mh_sa);
+		ike_mod_bypass(m, home, m->ecfg.local_addr, false);
+		*mb = (struct mobile){ 0 };
+		ike_mod_rearm(m);
+		return;
+	}
+	if (mb && mb->coa == coa) {
+		/* A renewal. The MH may have restarted meanwhile (its IKE SA
+		 * gone): a liveness check finds out at once, and a timeout
+		 * starts over. */
+		if (mb->mh_sa && ike_sa_established(mb->mh_sa))
+			ike_sa_liveness(mb->mh_sa);
+		ike_mod_rearm(m);
+		return;
+	}
+	if (!mb) {
+		for (unsigned int i = 0; i < MOBILES_MAX && !mb; i++)
+			if (!m->mobiles[i].used)
+				mb = &m->mobiles[i];
+		if (!mb) {
+			log_err("more than %d mobile hosts: no ML-IKE for the next", MOBILES_MAX);
+			return;
+		}
+		*mb = (struct mobile){ .used = true, .home = home, .t_bound = loop_now() };
+	} else {
+		/* A new care-of address: its initialisation is timed from now. */
+		mb->t_bound = loop_now();
+		mb->t_done = 0;
+		if (mb->fa_with_keys) {
+			/* Handoff: the old FA loses the keys, the new one gets them. */
+			revoke_at_fa(m, mb, mb->fa_with_keys);
+			mb->fa_with_keys = 0;
+		}
+	}
+	mb->coa = coa;
+	ike_mod_bypass(m, home, m->ecfg.local_addr, true);
+	mobile_start(m, mb);
+	distribute(m);
+	ike_mod_rearm(m);
+}
+
+void ike_mod_on_retry(void *arg)
+{
+	struct ike_mod *m = arg;
+
+	for (unsigned int i = 0; i < MOBILES_MAX; i++)
+		if (m->mobiles[i].used)
+			mobile_start(m, &m->mobiles[i]);
+	ike_mod_rearm(m);
+}
+
+/* Dead peer detection (RFC 7296 2.4): an empty INFORMATIONAL to every MH
+ * and FA now and then; a peer that does not answer loses its IKE SA, and
+ * the retry timer sets the initialisation up again. */
+void ike_mod_on_dpd(void *arg)
+{
+	struct ike_mod *m = arg;
+
+	for (unsigned int i = 0; i < MOBILES_MAX; i++)
+		if (m->mobiles[i].used && m->mobiles[i].mh_sa &&
+		    ike_sa_established(m->mobiles[i].mh_sa))
+			ike_sa_liveness(m->mobiles[i].mh_sa); /* -EBUSY: busy is alive */
+	for (unsigned int i = 0; i < IKE_PEERS_MAX; i++)
+		if (m->fas[i].up && m->fas[i].sa)
+			ike_sa_liveness(m->fas[i].sa);
+	loop_timer_in(m->loop, &m->dpd, (uint64_t)m->dpd_s * NS_PER_SEC);
+	ike_mod_rearm(m);
+}
+
+static void ev_ike_up(void *ctx, struct ike_sa *sa)
+{
+	struct ike_mod *m = ctx;
+	struct mobile *mb;
+	struct fa_link *fa;
+	int err;
+
+	if (m->role != ROLE_HA)
+		return;
+	mb = mobile_of_sa(m, sa);
+	if (mb) {
+		/* Fig. 4 flow 7. */
+		err = mlike_auth_sa_start(sa);
+		if (err)
+			log_err("MLIKE_AUTH_SA to %s: %s", ike_sa_peer(sa)->name, strerror(-err));
+		return;
+	}
+	fa = fa_of_sa(m, sa);
+	if (fa) {
+		fa->up = true;
+		distribute(m);
+	}
+}
+
+static void ev_ike_down(void *ctx, struct ike_sa *sa, enum ike_down_reason why)
+{
+	struct ike_mod *m = ctx;
+	struct mobile *mb;
+	struct fa_link *fa;
+
+	ike_mod_inst_remove_all(m, sa);
+	if (m->role == ROLE_MH) {
+		ike_mod_own_binding_spis(m, 0, 0);
+		return;
+	}
+	if (m->role != ROLE_HA)
+		return;
+	mb = mobile_of_sa(m, sa);
+	if (mb) {
+		mb->mh_sa = NULL;
+		mobile_drop_csa(m, mb);
+		/* Still bound: try again (the MH may have been unreachable). */
+		if (why != IKE_DOWN_SHUTDOWN)
+			loop_timer_in(m->loop, &m->retry, RETRY_NS);
+		return;
+	}
+	fa = fa_of_sa(m, sa);
+	if (fa) {
+		fa->sa = NULL;
+		fa->up = false;
+		for (unsigned int i = 0; i < MOBILES_MAX; i++) {
+			struct mobile *x = &m->mobiles[i];
+
+			if (x->used && x->fa_with_keys == fa->peer->addr)
+				x->fa_with_keys = 0;
+			if (x->used && x->coa == fa->peer->addr)
+				x->distributing = false;
+		}
+		if (why != IKE_DOWN_SHUTDOWN)
+			loop_timer_in(m->loop, &m->retry, RETRY_NS);
+	}
+}
+
+/* Every pointer to the old IKE SA now means the new one. */
+static void ev_ike_rekeyed(void *ctx, struct ike_sa *old_sa, struct ike_sa *new_sa)
+{
+	struct ike_mod *m = ctx;
+
+	for (unsigned int i = 0; i < MOBILES_MAX; i++)
+		if (m->mobiles[i].used && m->mobiles[i].mh_sa == old_sa)
+			m->mobiles[i].mh_sa = new_sa;
+	for (unsigned int i = 0; i < IKE_PEERS_MAX; i++) {
+		if (m->fas[i].sa == old_sa)
+			m->fas[i].sa = new_sa;
+		if (m->inst[i].sa == old_sa)
+			m->inst[i].sa = new_sa;
+	}
+}
+
+static void ev_csa_up(void *ctx, struct ike_sa *sa, const struct mlike_csa *csa)
+{
+	struct ike_mod *m = ctx;
+	struct installed *in;
+	struct mobile *mb;
+
+	if (m->role == ROLE_MH) {
+		ike_mod_inst_remove_all(m, sa); /* a new pair replaces the previous one */
+		ike_mod_install_pair(m, csa);
+		in = ike_mod_inst_of(m, sa, true);
+		if (in)
+			*in = (struct installed){ .sa = sa,
+						  .spi = { csa->spi_out, csa->spi_in },
+						  .n = 2 };
+		ike_mod_own_binding_spis(m, csa->spi_out, csa->spi_in);
+		ike_mod_bypass(m, m->home, ike_sa_peer(sa)->addr, true);
+		return;
+	}
+	if (m->role != ROLE_HA)
+		return;
+	mb = mobile_of_sa(m, sa);
+	if (!mb)
+		return;
+	mobile_drop_csa(m, mb);
+	mb->csa = *csa;
+	mb->have_csa = true;
+	ike_mod_install_pair(m, csa);
+	ike_mod_binding_spis(m, mb->home, csa->spi_out, csa->spi_in);
+	distribute(m); /* Fig. 4 flow 8 */
+}
+
+static int ev_fa_keys(void *ctx, struct ike_sa *sa, const struct mlike_fa_keys *keys)
+{
+	struct ike_mod *m = ctx;
+	struct mml_csa csas[2];
+	struct installed *in;
+	unsigned int n = 0;
+	int err = 0;
+
+	if (m->role != ROLE_FA)
+		return -EPERM;
+	in = ike_mod_inst_of(m, sa, true);
+	if (!in || mlike_fa_keys_to_map(keys, loop_now(), csas, &n))
+		return -EINVAL;
+	for (unsigned int i = 0; i < n && !err; i++) {
+		err = csa_map_put(&m->store, &csas[i]);
+		if (!err && in->n < 2) {
+			in->spi[in->n++] = csas[i].spi;
+			m->csas_installed++;
+		}
+	}
+	OPENSSL_cleanse(csas, sizeof(csas));
+	return err;
+}
+
+static void ev_fa_keys_done(void *ctx, struct ike_sa *sa, int result)
+{
+	struct ike_mod *m = ctx;
+	struct fa_link *fa = fa_of_sa(m, sa);
+	char a[16];
+
+	for (unsigned int i = 0; fa && i < MOBILES_MAX; i++) {
+		struct mobile *mb = &m->mobiles[i];
+
+		if (!mb->used || !mb->distributing || mb->coa != fa->peer->addr)
+			continue;
+		mb->distributing = false;
+		if (result) {
+			log_err("%s refused the zone-1 keys of %s", fa->peer->name,
+				mml_ipv4_str(mb->home, a));
+			continue;
+		}
+		mb->fa_with_keys = fa->peer->addr;
+		mb->t_done = loop_now();
+		m->inits_done++;
+		log_info("ML-IKE initialisation of %s done in %.3f ms (binding to keys at %s)",
+			 mml_ipv4_str(mb->home, a), (double)(mb->t_done - mb->t_bound) / 1e6,
+			 fa->peer->name);
+		break;
+	}
+	distribute(m);
+}
+
+static void ev_csa_deleted(void *ctx, struct ike_sa *sa, const uint32_t *spis, unsigned int n)
+{
+	struct ike_mod *m = ctx;
+	struct installed *in = ike_mod_inst_of(m, sa, false);
+
+	for (unsigned int i = 0; i < n; i++) {
+		ike_mod_remove_csa(m, spis[i]);
+		for (unsigned int k = 0; in && k < in->n; k++)
+			if (in->spi[k] == spis[i])
+				in->spi[k] = 0;
+	}
+	mip_maps_gen_bump(&m->maps);
+}
+
+const struct ike_events ike_mod_events = {
+	.ike_up = ev_ike_up,
+	.ike_down = ev_ike_down,
+	.ike_rekeyed = ev_ike_rekeyed,
+	.csa_up = ev_csa_up,
+	.fa_keys = ev_fa_keys,
+	.fa_keys_done = ev_fa_keys_done,
+	.csa_deleted = ev_csa_deleted,
+};

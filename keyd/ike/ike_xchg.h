@@ -1,0 +1,45 @@
+/* The exchange handlers, called by the dispatcher (ike_engine.c) for a
+ * message that passed its checks (header, message ID, integrity). Each
+ * builds on the SA layer (ike_sa.h) only. Requests return once answered
+ * (or dropped); responses once handled. */
+#ifndef MML_KEYD_IKE_XCHG_H
+#define MML_KEYD_IKE_XCHG_H
+
+#include "keyd/ike/ike_sa.h"
+
+/* ike_init.c: IKE_SA_INIT and IKE_AUTH. */
+void ike_init_request(struct ike_engine *eng, uint8_t *msg, size_t len, const struct ike_hdr *h,
+		      uint32_t addr, uint16_t port);
+void ike_init_response(struct ike_sa *sa, uint8_t *msg, size_t len, const struct ike_hdr *h);
+void ike_auth_request(struct ike_sa *sa, const struct ike_hdr *h, const struct ike_chain *c);
+void ike_auth_response(struct ike_sa *sa, const struct ike_chain *c);
+
+/* ike_child.c: the peer's CREATE_CHILD_SA for a CHILD_SA. */
+void ike_create_child_request(struct ike_sa *sa, const struct ike_hdr *h,
+			      const struct ike_chain *c);
+
+/* ike_create.c: our CREATE_CHILD_SA for a CHILD_SA (sent again after
+ * INVALID_KE_PAYLOAD or a TEMPORARY_FAILURE wait, answered), and the
+ * refusal of either kind of ours. */
+int ike_create_send(struct ike_sa *sa);
+void ike_create_answer(struct ike_sa *sa, const struct ike_chain *c);
+void ike_create_refused(struct ike_sa *sa, const struct ike_chain *c, uint16_t error);
+
+/* ike_rekey.c: rekeying the IKE SA by CREATE_CHILD_SA: the peer's request,
+ * and ours (sent, answered). */
+void ike_rekey_request(struct ike_sa *sa, const struct ike_hdr *h, const struct ike_chain *c);
+int ike_rekey_send(struct ike_sa *sa);
+void ike_rekey_answer(struct ike_sa *sa, const struct ike_chain *c);
+
+/* ike_info.c: INFORMATIONAL. */
+void ike_info_request(struct ike_sa *sa, const struct ike_hdr *h, const struct ike_chain *c);
+void ike_info_response(struct ike_sa *sa, const struct ike_chain *c);
+
+/* mlike.c: MLIKE_AUTH_SA and KEY_DISTRIBUTE. */
+void mlike_auth_sa_request(struct ike_sa *sa, const struct ike_hdr *h, const struct ike_chain *c);
+void mlike_auth_sa_response(struct ike_sa *sa, const struct ike_chain *c);
+void mlike_key_distribute_request(struct ike_sa *sa, const struct ike_hdr *h,
+				  const struct ike_chain *c);
+void mlike_key_distribute_response(struct ike_sa *sa, const struct ike_chain *c);
+
+#endif

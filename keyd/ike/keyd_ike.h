@@ -1,0 +1,104 @@
+/* Inside mmlkeyd's "ike" module: its state, and the functions its three
+ * files share. keyd_ike.c is the module glue (configuration, start and
+ * stop, `ike show`); ike_orch.c runs the engine on the event loop and
+ * orchestrates ML-IKE (HA: mobiles, FA links, key distribution and
+ * revocation; every role: the engine's events); ike_install.c writes
+ * what a node installs (CSA pairs, binding SPIs, the IKE bypass). */
+#ifndef MML_KEYD_IKE_KEYD_IKE_H
+#define MML_KEYD_IKE_KEYD_IKE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "keyd/ike/csa_map.h"
+#include "keyd/ike/ike.h"
+#include "keyd/loop.h"
+#include "keyd/mip.h"
+#include "lib/pin.h"
+
+#define IKE_PEERS_MAX 16
+#define MOBILES_MAX 64
+
+enum ike_role { ROLE_HA, ROLE_MH, ROLE_FA };
+
+/* HA: one mobile host's initialisation. */
+struct mobile {
+	bool used;
+	uint32_t home, coa;   /* network order; coa = the serving FA */
+	struct ike_sa *mh_sa; /* IKE SA with the MH */
+	bool have_csa;
+	struct mlike_csa csa;	  /* this HA's view (out = towards the MH) */
+	uint32_t fa_with_keys;	  /* FA address holding zone 1, 0 = none */
+	bool distributing;	  /* KEY_DISTRIBUTE out */
+	uint64_t t_bound, t_done; /* CLOCK_BOOTTIME ns, for `ike show` */
+};
+
+/* HA: one FA and our IKE SA with it. */
+struct fa_link {
+	const struct ike_peer_cfg *peer;
+	struct ike_sa *sa;
+	bool up;
+};
+
+/* FA and MH: the CSAs installed because of one IKE SA. */
+struct installed {
+	struct ike_sa *sa;
+	uint32_t spi[2];
+	unsigned int n;
+};
+
+struct ike_mod {
+	enum ike_role role;
+	struct loop *loop;
+	struct loop_timer timer, retry, dpd;
+	uint32_t dpd_s; /* HA: liveness check period, 0 = off */
+	struct ike_engine *eng;
+	struct ike_engine_cfg ecfg;
+	struct ike_peer_cfg peers[IKE_PEERS_MAX];
+	struct mml_csa_store store;
+	struct mip_maps maps;
+	struct mml_pin_dir pin;
+	int flow_fd;
+	uint32_t home; /* MH: its home address */
+	/* MH: SPIs waiting for the Mobile IP role to write our binding (the HA
+	 * starts ML-IKE in parallel with the registration reply, Fig. 4). */
+	struct loop_timer spi_timer;
+	uint32_t pending_out, pending_in;
+	unsigned int spi_tries;
+	struct mobile mobiles[MOBILES_MAX];
+	struct fa_link fas[IKE_PEERS_MAX];
+	struct installed inst[IKE_PEERS_MAX];
+	uint64_t csas_installed, csas_removed, inits_done;
+};
+
+/* --- ike_orch.c --- */
+
+/* The engine on the loop: its sockets readable, its timer, and when that
+ * timer must fire next (after every call into the engine). */
+void ike_mod_on_readable(void *arg, uint32_t events);
+void ike_mod_on_timer(void *arg);
+void ike_mod_rearm(struct ike_mod *m);
+/* HA: a binding of home to coa (0: gone) from the Mobile IP role. */
+void ike_mod_on_binding(void *arg, uint32_t home, uint32_t coa);
+/* HA: IKE SAs that could not start or went down start again. */
+void ike_mod_on_retry(void *arg);
+/* HA: dead peer detection. */
+void ike_mod_on_dpd(void *arg);
+extern const struct ike_events ike_mod_events;
+
+/* --- ike_install.c --- */
+
+/* IKE's own UDP between home and peer exempt from the CSAs (add) or not. */
+void ike_mod_bypass(struct ike_mod *m, uint32_t home, uint32_t peer, bool add);
+void ike_mod_install_pair(struct ike_mod *m, const struct mlike_csa *csa);
+void ike_mod_remove_csa(struct ike_mod *m, uint32_t spi);
+/* HA: the CSA SPIs into a mobile's binding (0, 0 clears them). */
+void ike_mod_binding_spis(struct ike_mod *m, uint32_t home, uint32_t out, uint32_t in);
+/* MH: the same into its own binding, retried until the binding exists. */
+void ike_mod_own_binding_spis(struct ike_mod *m, uint32_t out, uint32_t in);
+void ike_mod_on_spi_timer(void *arg);
+/* FA and MH: what an IKE SA installed (create: a free entry if none). */
+struct installed *ike_mod_inst_of(struct ike_mod *m, struct ike_sa *sa, bool create);
+void ike_mod_inst_remove_all(struct ike_mod *m, struct ike_sa *sa);
+
+#endif

@@ -1,0 +1,83 @@
+#include "lib/csa_store.h"
+
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/csa.h"
+#include "lib/log.h"
+
+void mml_csa_store_init(struct mml_csa_store *st, const struct mml_pin_dir *dir)
+{
+	st->dir = *dir;
+	st->dir.lock_fd = -1;
+	st->fd = -1;
+}
+
+int mml_csa_store_open(struct mml_csa_store *st)
+{
+	int fd;
+
+	if (st->fd >= 0)
+		return 0;
+	fd = mml_pin_open_map(&st->dir, MML_MAP_CSA, sizeof(uint32_t), sizeof(struct mml_csa));
+	if (fd == -ENOENT)
+		log_err("%s/%s is not pinned: attach a role to this node first (mmlctl attach)",
+			st->dir.path, MML_MAP_CSA);
+	else if (fd < 0 && fd != -EPROTO)
+		log_err("opening %s/%s: %s", st->dir.path, MML_MAP_CSA, strerror(-fd));
+	if (fd < 0)
+		return fd;
+	st->fd = fd;
+	return 0;
+}
+
+void mml_csa_store_close(struct mml_csa_store *st)
+{
+	if (st->fd >= 0)
+		close(st->fd);
+	st->fd = -1;
+}
+
+int mml_csa_store_put(struct mml_csa_store *st, const struct mml_csa *csa, uint64_t flags,
+		      char *why, size_t why_len)
+{
+	int err;
+
+	err = mml_csa_validate(csa, why, why_len);
+	if (err)
+		return err;
+	why[0] = '\0';
+	err = mml_csa_store_open(st);
+	if (err)
+		return err;
+	if (bpf_map_update_elem(st->fd, &csa->spi, csa, flags))
+		return -errno;
+	return 0;
+}
+
+int mml_csa_store_del(struct mml_csa_store *st, uint32_t spi)
+{
+	struct mml_csa zero;
+	int err;
+
+	err = mml_csa_store_open(st);
+	if (err)
+		return err;
+	memset(&zero, 0, sizeof(zero));
+	/* A reader between the two calls finds an invalid CSA and drops. */
+	if (bpf_map_update_elem(st->fd, &spi, &zero, BPF_EXIST) ||
+	    bpf_map_delete_elem(st->fd, &spi))
+		return -errno;
+	return 0;
+}
+
+uint64_t mml_csa_store_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}

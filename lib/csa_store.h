@@ -1,0 +1,39 @@
+/* The one writer of the pinned mml_csa map (DESIGN.md 3), for mmlctl's
+ * static keying and mmlkeyd's ML-IKE alike: a CSA is validated before it
+ * goes in, and a removed CSA is zeroed before it is deleted, because the map
+ * frees the element after an RCU grace period without wiping it. */
+#ifndef MML_LIB_CSA_STORE_H
+#define MML_LIB_CSA_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/pin.h"
+#include "maps/csa.h"
+
+struct mml_csa_store {
+	struct mml_pin_dir dir;
+	int fd; /* -1 until the map is opened */
+};
+
+/* A store on a node directory already set up; the map is opened at the
+ * first write, so one pinned later (the role attached after the daemon
+ * started) is found then. */
+void mml_csa_store_init(struct mml_csa_store *st, const struct mml_pin_dir *dir);
+/* Opens the map now: -ENOENT when it is not pinned (logged). */
+int mml_csa_store_open(struct mml_csa_store *st);
+void mml_csa_store_close(struct mml_csa_store *st);
+
+/* Validates csa (on failure -EINVAL and why says what is wrong), opens the
+ * map if needed (a failure is logged, why is empty) and writes the entry
+ * with flags (BPF_ANY, BPF_NOEXIST, BPF_EXIST): -errno, why empty. */
+int mml_csa_store_put(struct mml_csa_store *st, const struct mml_csa *csa, uint64_t flags,
+		      char *why, size_t why_len);
+/* Zeroes, then deletes the CSA: -ENOENT when there is no such CSA (or no
+ * map: mml_csa_store_open's error, logged), else -errno. */
+int mml_csa_store_del(struct mml_csa_store *st, uint32_t spi);
+
+/* CLOCK_BOOTTIME, the clock of the map's add_time_ns. */
+uint64_t mml_csa_store_now_ns(void);
+
+#endif
