@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "maps/link_ber.h"
+#include "tests/bed/maps/link_ber.h"
 
 #ifndef MML_PIN_ROOT
 #define MML_PIN_ROOT "/sys/fs/bpf/mmlipsec"

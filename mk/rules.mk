@@ -2,8 +2,9 @@
 #
 #   $(eval $(call PROGRAM,NAME,SOURCES[,LDLIBS]))       -> $(BUILD)/NAME, linked with libmml.a
 #   $(eval $(call TEST_PROGRAM,NAME,SOURCES[,LDLIBS]))  -> $(BUILD)/tests/NAME, ASan+UBSan, cmocka
-#   $(eval $(call BPF_OBJECT,NAME))                     -> bpf/NAME.bpf.c compiled, skeleton
-#                                                          $(BUILD)/skel/NAME.skel.h
+#   $(eval $(call BPF_OBJECT,NAME[,DIR]))               -> DIR/NAME.bpf.c (DIR: bpf unless given)
+#                                                          compiled to $(BUILD)/bpf/NAME.bpf.o,
+#                                                          skeleton $(BUILD)/skel/NAME.skel.h
 #   TEST_SUITES += name:command                         -> run by `make test`
 
 obj    = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
@@ -18,11 +19,6 @@ $(BUILD)/san/%.o: %.c | skeletons
 	$(call msg,CC-SAN,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(SANFLAGS) -c $< -o $@
-
-$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c vmlinux.h
-	$(call msg,CLANG,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(BUILD)/skel/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(call msg,SKEL,$@)
@@ -49,9 +45,14 @@ $(BUILD)/tests/$(1): $(call sanobj,$(2)) $(BUILD)/libmml-san.a
 endef
 
 # The object is a target too (not an intermediate make deletes): bpftool and
-# the benches open it by path for inspection.
+# the benches open it by path for inspection. Objects of every source
+# directory share $(BUILD)/bpf/: their names are unique.
 define BPF_OBJECT
 SKELS += $(BUILD)/skel/$(1).skel.h
 ALL_TARGETS += $(BUILD)/bpf/$(1).bpf.o $(BUILD)/skel/$(1).skel.h
 ALL_DEPFILES += $(BUILD)/bpf/$(1).bpf.d
+$(BUILD)/bpf/$(1).bpf.o: $(or $(2),bpf)/$(1).bpf.c vmlinux.h
+	$$(call msg,CLANG,$$@)
+	$$(Q)mkdir -p $$(@D)
+	$$(Q)$$(CLANG) $$(BPF_CFLAGS) -c $$< -o $$@
 endef

@@ -306,8 +306,8 @@ ifindex() { ip -n "$(ns "$1")" -o link show dev "$2" | cut -d: -f1; }
 le32() { printf '%d %d %d %d' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255)); }
 
 # Frames entering DEV leave through TARGET unchanged (L2 transparent, MAC
-# addresses included), or are dropped (TARGET "drop"): bpf/air_fwd.bpf.c reads
-# the pinned air_ports map. Rewriting an entry also zeroes its counters.
+# addresses included), or are dropped (TARGET "drop"):
+# tests/bed/bpf/air_fwd.bpf.c reads the pinned air_ports map. Rewriting an entry also zeroes its counters.
 connect() {
 	local dev=$1 target=$2 to=0
 	[[ $target == drop ]] || to=$(ifindex air "$target")
