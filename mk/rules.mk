@@ -1,7 +1,9 @@
 # Build macros shared by the module.mk fragments.
 #
-#   $(eval $(call PROGRAM,NAME,SOURCES[,LDLIBS]))       -> $(BUILD)/NAME, linked with libmml.a
-#   $(eval $(call TEST_PROGRAM,NAME,SOURCES[,LDLIBS]))  -> $(BUILD)/tests/NAME, ASan+UBSan, cmocka
+#   $(eval $(call PROGRAM,NAME,SOURCES[,LDLIBS[,LIBS]]))      -> $(BUILD)/NAME, linked with the
+#                                                          archives LIBS (if any), then libmml.a
+#   $(eval $(call TEST_PROGRAM,NAME,SOURCES[,LDLIBS[,LIBS]])) -> $(BUILD)/tests/NAME, ASan+UBSan,
+#                                                          cmocka; LIBS: their -san archives
 #   $(eval $(call BPF_OBJECT,NAME[,DIR]))               -> DIR/NAME.bpf.c (DIR: bpf unless given)
 #                                                          compiled to $(BUILD)/bpf/NAME.bpf.o,
 #                                                          skeleton $(BUILD)/skel/NAME.skel.h
@@ -29,7 +31,7 @@ define PROGRAM
 ALL_TARGETS += $(BUILD)/$(1)
 ALL_DEPFILES += $(patsubst %.c,$(BUILD)/obj/%.d,$(2))
 FMT_SRCS += $(2)
-$(BUILD)/$(1): $(call obj,$(2)) $(BUILD)/libmml.a
+$(BUILD)/$(1): $(call obj,$(2)) $(4) $(BUILD)/libmml.a
 	$$(call msg,LD,$$@)
 	$$(Q)$$(CC) $$(LDFLAGS) $$^ -o $$@ $$(PKG_LDLIBS) $(3)
 endef
@@ -38,7 +40,7 @@ define TEST_PROGRAM
 TEST_TARGETS += $(BUILD)/tests/$(1)
 ALL_DEPFILES += $(patsubst %.c,$(BUILD)/san/%.d,$(2))
 FMT_SRCS += $(2)
-$(BUILD)/tests/$(1): $(call sanobj,$(2)) $(BUILD)/libmml-san.a
+$(BUILD)/tests/$(1): $(call sanobj,$(2)) $(4) $(BUILD)/libmml-san.a
 	$$(call msg,LD-SAN,$$@)
 	$$(Q)mkdir -p $$(@D)
 	$$(Q)$$(CC) $$(SANLDFLAGS) $$^ -o $$@ $$(PKG_LDLIBS) -lcmocka $(3)

@@ -579,7 +579,7 @@ cmd_set() {
 		queue | prio_dscp | profile | cc | handoff_gap_ms) keys=("$knob") ;;
 	*) die "set: unknown knob \"$knob\" (bed.sh knobs lists them)" ;;
 	esac
-	# BER values are judged by lib/link_ber when the first one is applied.
+	# BER values are judged by tests/bed/link_ber when the first one is applied.
 	case $knob in
 	rate* | queue) [[ $val =~ ^[1-9][0-9]*$ ]] || die "$knob: expected an integer > 0" ;;
 	delay*) [[ $val =~ ^[0-9]+(\.[0-9]+)?$ ]] && awk "BEGIN{exit !($val <= 200)}" ||
