@@ -48,7 +48,7 @@ struct ep_down_hop {
 };
 
 /* Hand the frame to the worker socket of this port and queue, with the
- * metadata in front of it (hop: HA downlink only). Without a socket the
+ * metadata record in front of it (hop: HA downlink only). Without a socket the
  * frame is dropped: at the endpoints the stack cannot do the worker's job.
  * The metadata is written field by field from scalars: clang 14 dropped the
  * stores of a struct copy from the stack into metadata memory. */
@@ -58,7 +58,6 @@ static __always_inline int ep_to_worker(struct xdp_md *ctx, __u8 kind,
 	__u32 ifindex = ctx->ingress_ifindex, queue = ctx->rx_queue_index, key;
 	struct mml_xsk_meta *meta;
 	const __u32 *slot;
-	void *data;
 
 	slot = bpf_map_lookup_elem(&mml_xsk_slot, &ifindex);
 	if (!slot || *slot >= MML_XSK_PORTS || queue >= MML_XSK_QUEUES)
@@ -66,11 +65,8 @@ static __always_inline int ep_to_worker(struct xdp_md *ctx, __u8 kind,
 	key = *slot * MML_XSK_QUEUES + queue;
 	if (!bpf_map_lookup_elem(&mml_xsks, &key))
 		return ep_drop(MML_STAT_EP_XDP_NO_WORKER);
-	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*meta)))
-		return ep_drop(MML_STAT_EP_XDP_NO_WORKER);
-	meta = (void *)(long)ctx->data_meta;
-	data = (void *)(long)ctx->data;
-	if ((void *)(meta + 1) > data)
+	meta = xsk_record_push(ctx, sizeof(*meta));
+	if (!meta)
 		return ep_drop(MML_STAT_EP_XDP_NO_WORKER);
 	__builtin_memset(meta, 0, sizeof(*meta));
 	meta->magic = MML_META_MAGIC;

@@ -117,7 +117,7 @@ static __always_inline int snoop_xsk_key(struct xdp_md *ctx, __u32 out_ifindex, 
 	return bpf_map_lookup_elem(&mml_xsks, key) ? 0 : -1;
 }
 
-/* Metadata in front of the frame, then the redirect to the worker. Written
+/* The metadata record in front of the frame, then the redirect to the worker. Written
  * field by field from scalars (a struct copy into metadata memory lost its
  * stores with clang 14, see bpf/ep.h). */
 static __always_inline int snoop_to_worker(struct xdp_md *ctx, __u32 xsk_key, __u8 kind,
@@ -125,14 +125,9 @@ static __always_inline int snoop_to_worker(struct xdp_md *ctx, __u32 xsk_key, __
 					   __u32 payload_len, __u16 window, __u8 tcp_flags,
 					   __u32 out_ifindex)
 {
-	struct mml_snoop_meta *meta;
-	void *data;
+	struct mml_snoop_meta *meta = xsk_record_push(ctx, sizeof(*meta));
 
-	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*meta)))
-		return FA_CONTINUE;
-	meta = (void *)(long)ctx->data_meta;
-	data = (void *)(long)ctx->data;
-	if ((void *)(meta + 1) > data)
+	if (!meta)
 		return FA_CONTINUE;
 	meta->magic = MML_SNOOP_META_MAGIC;
 	meta->kind = kind;

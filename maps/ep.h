@@ -69,9 +69,9 @@ struct mml_flow {
 MML_STATIC_ASSERT(sizeof(struct mml_flow_key) == 16, "mml_flow_key layout");
 MML_STATIC_ASSERT(sizeof(struct mml_flow) == 8, "mml_flow layout");
 
-/* What an endpoint XDP program found, written in front of the frame with
- * bpf_xdp_adjust_meta; AF_XDP (copy and zero-copy) keeps it right before
- * the descriptor's address. */
+/* What an endpoint XDP program found, pushed in front of the frame with
+ * bpf_xdp_adjust_head (xsk_record_push, bpf/xsk_maps.h): an AF_XDP
+ * descriptor starts with this record and the frame follows it. */
 #define MML_META_MAGIC 0x4d4d4c31 /* "MML1" */
 
 enum mml_meta_kind {

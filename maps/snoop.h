@@ -130,8 +130,9 @@ struct mml_snoop_event {
 
 MML_STATIC_ASSERT(sizeof(struct mml_snoop_event) == 32, "mml_snoop_event layout");
 
-/* XDP metadata in front of a frame steered to the FA worker (at most 32
- * bytes: the kernel's limit). The frame is ready to send: downlink data
+/* The record XDP pushes in front of a frame steered to the FA worker
+ * (xsk_record_push, bpf/xsk_maps.h; 32 bytes, the size the XDP metadata area
+ * it once used allowed). The frame is ready to send: downlink data
  * decapsulated with the MH's MACs, an uplink duplicate ACK reverse-tunnelled
  * with the next hop's. */
 #define MML_SNOOP_META_MAGIC 0x4d4d5331 /* "MMS1" */

@@ -181,15 +181,18 @@ static bool rx_dupack(struct fa_worker *w, const struct mml_snoop_meta *m, uint6
 	return fa_frames_send(&w->frames, addr, len, port, false);
 }
 
-bool fa_rx_frame(struct fa_worker *w, uint64_t addr, uint8_t *pkt, uint32_t len, uint64_t now)
+bool fa_rx_frame(struct fa_worker *w, uint64_t addr, uint8_t *desc, uint32_t len, uint64_t now)
 {
-	const struct mml_snoop_meta *m = (const void *)(pkt - sizeof(*m));
+	const struct mml_snoop_meta *m = (const void *)desc;
 
-	if (m->magic != MML_SNOOP_META_MAGIC || m->l3_off != EP_ETH_HLEN_FA ||
-	    len < EP_ETH_HLEN_FA + 40u) {
+	if (len < sizeof(*m) + EP_ETH_HLEN_FA + 40u || m->magic != MML_SNOOP_META_MAGIC ||
+	    m->l3_off != EP_ETH_HLEN_FA) {
 		count(w, MML_SNOOP_STAT_BAD_META);
 		return false;
 	}
+	/* From here on the frame alone: it is what the cache keeps and sends. */
+	addr += sizeof(*m);
+	len -= sizeof(*m);
 	if (m->kind == MML_SNOOP_META_DATA && m->payload_len)
 		return rx_data(w, m, addr, len, now);
 	if (m->kind == MML_SNOOP_META_DUPACK)

@@ -54,9 +54,10 @@ uint64_t fa_now_ns(void);
 /* ring_buffer__new's callback (ctx: the worker). */
 int fa_event_cb(void *ctx, void *data, size_t size);
 
-/* One frame from an AF_XDP socket (metadata in front of pkt), exposed for
- * tests: returns true if the worker keeps the frame (sent or cached). */
-bool fa_rx_frame(struct fa_worker *w, uint64_t addr, uint8_t *pkt, uint32_t len, uint64_t now);
+/* One descriptor from an AF_XDP socket at UMEM address addr (desc, len: the
+ * metadata record XDP put in front of the frame, then the frame), exposed
+ * for tests: returns true if the worker keeps the frame (sent or cached). */
+bool fa_rx_frame(struct fa_worker *w, uint64_t addr, uint8_t *desc, uint32_t len, uint64_t now);
 /* One ring-buffer event. */
 void fa_event(struct fa_worker *w, const struct mml_snoop_event *ev);
 

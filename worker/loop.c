@@ -207,12 +207,17 @@ static void deliver(struct ep_thread *t, enum ep_side side, uint8_t *ip, size_t 
 		tun_write(t, inner, (size_t)n, stat);
 }
 
-static void rx_frame(struct ep_thread *t, uint8_t *pkt, uint32_t len)
+/* desc: what XDP handed over, its metadata record then the frame. */
+static void rx_frame(struct ep_thread *t, uint8_t *desc, uint32_t len)
 {
-	const struct mml_xsk_meta *m = (const void *)(pkt - sizeof(*m));
+	const struct mml_xsk_meta *m = (const void *)desc;
 	struct ep_rx rx;
 
-	ep_rx_parse(t->node->role == EP_ROLE_HA, m, pkt, len, &rx);
+	if (len < sizeof(*m)) {
+		ep_count(t, MML_STAT_EP_DROP_MALFORMED);
+		return;
+	}
+	ep_rx_parse(t->node->role == EP_ROLE_HA, m, desc + sizeof(*m), len - sizeof(*m), &rx);
 	if (rx.kind == EP_RX_HA_DOWN)
 		ha_down(t, &rx, m);
 	else if (rx.kind == EP_RX_DELIVER)
