@@ -22,7 +22,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "bpf/fa_test.h"
+#include "tests/bpf/fa_test.h"
 #include "lib/aead.h"
 #include "lib/log.h"
 #include "lib/mlesp.h"

@@ -20,10 +20,8 @@ CTL=$BUILD/mmlctl
 DUR=${DUR:-20}
 CHARON=${CHARON:-/usr/lib/ipsec/charon}
 
-die() {
-	echo "bench-tunnel: $*" >&2
-	exit 1
-}
+SUITE=bench-tunnel
+. "$TOP/tests/lib/check.sh" # die
 [[ $(id -u) -eq 0 ]] || die "needs root"
 [[ -x $BED ]] || die "no test bed (tests/netns/bed.sh)"
 [[ -x $CHARON ]] || die "no $CHARON (Debian: strongswan-charon libcharon-extra-plugins)"

@@ -29,7 +29,7 @@
 # deviation per point), OUT/fig14.png; prints progress and the table.
 set -uo pipefail
 EXP_DIR=$(cd "$(dirname "$0")" && pwd)
-source "$EXP_DIR/../tests/netns/lib.sh"
+source "$EXP_DIR/../tests/lib/bed.sh"
 need_root
 
 PROFILE=quick CONFIGS=reno TCP=paper TS=off RUNS="" BYTES="" DELAY=100 OUT="" PARALLEL=0 PLOT_ONLY=0

@@ -17,7 +17,7 @@
 # --plot-only redraws the plots from the data already in --out DIR.
 set -uo pipefail
 EXP_DIR=$(cd "$(dirname "$0")" && pwd)
-source "$EXP_DIR/../tests/netns/lib.sh"
+source "$EXP_DIR/../tests/lib/bed.sh"
 need_root
 
 PROFILE=quick CONFIGS=reno,snoop,ipsec,mmlipsec,snoop-mmlipsec BER=1/512K TCP=paper TS=off

@@ -1,9 +1,12 @@
 # Build macros shared by the module.mk fragments.
 #
-#   $(eval $(call PROGRAM,NAME,SOURCES[,LDLIBS]))       -> $(BUILD)/NAME, linked with libmml.a
-#   $(eval $(call TEST_PROGRAM,NAME,SOURCES[,LDLIBS]))  -> $(BUILD)/tests/NAME, ASan+UBSan, cmocka
-#   $(eval $(call BPF_OBJECT,NAME))                     -> bpf/NAME.bpf.c compiled, skeleton
-#                                                          $(BUILD)/skel/NAME.skel.h
+#   $(eval $(call PROGRAM,NAME,SOURCES[,LDLIBS[,LIBS]]))      -> $(BUILD)/NAME, linked with the
+#                                                          archives LIBS (if any), then libmml.a
+#   $(eval $(call TEST_PROGRAM,NAME,SOURCES[,LDLIBS[,LIBS]])) -> $(BUILD)/tests/NAME, ASan+UBSan,
+#                                                          cmocka; LIBS: their -san archives
+#   $(eval $(call BPF_OBJECT,NAME[,DIR]))               -> DIR/NAME.bpf.c (DIR: bpf unless given)
+#                                                          compiled to $(BUILD)/bpf/NAME.bpf.o,
+#                                                          skeleton $(BUILD)/skel/NAME.skel.h
 #   TEST_SUITES += name:command                         -> run by `make test`
 
 obj    = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
@@ -19,11 +22,6 @@ $(BUILD)/san/%.o: %.c | skeletons
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(SANFLAGS) -c $< -o $@
 
-$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c vmlinux.h
-	$(call msg,CLANG,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
-
 $(BUILD)/skel/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)mkdir -p $(@D)
@@ -33,7 +31,7 @@ define PROGRAM
 ALL_TARGETS += $(BUILD)/$(1)
 ALL_DEPFILES += $(patsubst %.c,$(BUILD)/obj/%.d,$(2))
 FMT_SRCS += $(2)
-$(BUILD)/$(1): $(call obj,$(2)) $(BUILD)/libmml.a
+$(BUILD)/$(1): $(call obj,$(2)) $(4) $(BUILD)/libmml.a
 	$$(call msg,LD,$$@)
 	$$(Q)$$(CC) $$(LDFLAGS) $$^ -o $$@ $$(PKG_LDLIBS) $(3)
 endef
@@ -42,16 +40,21 @@ define TEST_PROGRAM
 TEST_TARGETS += $(BUILD)/tests/$(1)
 ALL_DEPFILES += $(patsubst %.c,$(BUILD)/san/%.d,$(2))
 FMT_SRCS += $(2)
-$(BUILD)/tests/$(1): $(call sanobj,$(2)) $(BUILD)/libmml-san.a
+$(BUILD)/tests/$(1): $(call sanobj,$(2)) $(4) $(BUILD)/libmml-san.a
 	$$(call msg,LD-SAN,$$@)
 	$$(Q)mkdir -p $$(@D)
 	$$(Q)$$(CC) $$(SANLDFLAGS) $$^ -o $$@ $$(PKG_LDLIBS) -lcmocka $(3)
 endef
 
 # The object is a target too (not an intermediate make deletes): bpftool and
-# the benches open it by path for inspection.
+# the benches open it by path for inspection. Objects of every source
+# directory share $(BUILD)/bpf/: their names are unique.
 define BPF_OBJECT
 SKELS += $(BUILD)/skel/$(1).skel.h
 ALL_TARGETS += $(BUILD)/bpf/$(1).bpf.o $(BUILD)/skel/$(1).skel.h
 ALL_DEPFILES += $(BUILD)/bpf/$(1).bpf.d
+$(BUILD)/bpf/$(1).bpf.o: $(or $(2),bpf)/$(1).bpf.c vmlinux.h
+	$$(call msg,CLANG,$$@)
+	$$(Q)mkdir -p $$(@D)
+	$$(Q)$$(CLANG) $$(BPF_CFLAGS) -c $$< -o $$@
 endef

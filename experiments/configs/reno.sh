@@ -9,7 +9,7 @@
 #   CONFIG_DESCRIPTION    one line for the table and the plot
 #   config_setup          called once the bed is up (attach programs, start
 #                         daemons, install keys); the bed is $MMLB_PREFIX,
-#                         use `bed`/`on` from tests/netns/lib.sh
+#                         use `bed`/`on` from tests/lib/bed.sh
 #   config_teardown       called before the bed goes down
 # The others: snoop.sh, ipsec.sh, mmlipsec.sh, snoop-mmlipsec.sh (experiments/lib/tunnel.sh).
 CONFIG_ROUTING=static

@@ -20,14 +20,11 @@
 set -uo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-. "$TOP/tests/netns/lib.sh"
+SUITE=fa-bed
+. "$TOP/tests/lib/bed.sh"
 CTL=$BUILD/mmlctl
 TOOL=$BUILD/tests/fa-bed-tool
 
-skip() {
-	echo "fa-bed: skipped: $*"
-	exit 77
-}
 [[ $(id -u) -eq 0 ]] || skip "needs root"
 for f in "$CTL" "$TOOL" "$BUILD/bpf/xdp_pass.bpf.o"; do
 	[[ -e $f ]] || skip "missing $f (make build build/tests/fa-bed-tool)"
@@ -42,7 +39,7 @@ bed_start --routing none --rate 1000000 || {
 PREFIX=$MMLB_PREFIX
 TMP=$(mktemp -d /tmp/fa-bed.XXXXXX)
 PIDS=()
-cleanup() {
+fa_bed_cleanup() {
 	local rc=$? pid
 	for pid in "${PIDS[@]}"; do
 		kill "$pid" 2>/dev/null
@@ -50,8 +47,8 @@ cleanup() {
 	rm -rf "$TMP"
 	return $rc
 }
-trap 'cleanup; _bed_trap' EXIT
-. "$TOP/tests/ep/common.sh" # x, ctl and the bed's addresses
+trap 'fa_bed_cleanup; _bed_trap' EXIT
+. "$TOP/tests/ep/common.sh" # x, ctl, key and the bed's addresses
 
 mac() { ip -n "$PREFIX-$1" -o link show "$2" | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2; }
 MH_MAC=$(mac mh wlan0)
@@ -62,7 +59,6 @@ HA_MAC=$(mac ha to-fa1)
 # Key files as mmlctl takes them: two lines (zone 1, zone 2) for the
 # endpoints' side (the tool), zone 1 alone for FA1.
 umask 077
-key() { od -An -tx1 -N36 /dev/urandom | tr -d ' \n'; }
 for k in down wide up; do
 	printf '%s\n%s\n' "$(key)" "$(key)" >"$TMP/$k"
 	head -1 "$TMP/$k" >"$TMP/$k-z1"
@@ -129,7 +125,7 @@ phase down ha to-fa1 "$FA_ETH_MAC" "$HA_MAC" mh wlan0 "$MH_MAC" "$FA_WL_MAC"
 # Uplink: the MH's frames to FA1 through the air, captured at the HA.
 phase up mh wlan0 "$FA_WL_MAC" "$MH_MAC" ha to-fa1 "$HA_MAC" "$FA_ETH_MAC"
 
-cleanup
+fa_bed_cleanup
 PIDS=()
 bed_stop
 summary

@@ -13,7 +13,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
-#include "bpf/fa_test.h"
+#include "tests/bpf/fa_test.h"
 #include "maps/fa.h"
 #include "fa_test.skel.h"
 #include "tests/bpf/xdp-run.h"

@@ -1,5 +1,10 @@
 # BPF_PROG_TEST_RUN suites: the programs loaded into the running kernel
 # through their skeletons (needs root; exit 77 otherwise).
+#   fa_test     test entry points over the FA's own headers (bpf/fa.h, never
+#               attached): crypto known answers (bpf-crypto) and the restoring
+#               bench wrappers (bench/fa-bench.c)
+$(eval $(call BPF_OBJECT,fa_test,tests/bpf))
+FMT_SRCS += tests/bpf/fa_test.bpf.c tests/bpf/fa_test.h
 #   bpf-crypto  BPF ChaCha20/Poly1305/AEAD vs RFC 8439 and OpenSSL (~1 s)
 #   bpf-fa      FA fixtures: codec-built packets, verdicts, output frames,
 #               counters (~s)

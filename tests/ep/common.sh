@@ -6,32 +6,15 @@
 
 HOME_ADDR=10.1.0.10 HA_ADDR=10.1.0.1 COA=10.0.2.2 FA_WL=10.2.1.1 CN_ADDR=10.0.1.1
 
-# Inside a node's network namespace, bpffs as it is.
-x() {
-	local node=$1
-	shift
-	nsenter --net="/run/netns/$PREFIX-$node" -- "$@"
-}
-ctl() {
-	local node=$1
-	shift
-	x "$node" "$CTL" -n "$PREFIX-$node" "$@"
-}
-# counter NODE NAME: one counter of mmlctl stats.
-counter() { ctl "$1" -j stats | python3 -c "import json,sys; print(json.load(sys.stdin)['$2'])"; }
-# bg NODE CMD...: run in the node's namespace in the background and remember
-# the pid for cleanup (nsenter execs CMD: the pid is the command's own).
-bg() {
-	local node=$1
-	shift
-	nsenter --net="/run/netns/$PREFIX-$node" -- "$@" &
-	PIDS+=($!)
-}
+# x, ctl, bg, counter: a node of the bed ($PREFIX-NODE).
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/node.sh"
+
+# key: 36 random bytes in hex (a 32-byte key and its 4-byte salt).
+key() { od -An -tx1 -N36 /dev/urandom | tr -d ' \n'; }
 
 make_keys() {
 	umask 077
 	local d
-	key() { od -An -tx1 -N36 /dev/urandom | tr -d ' \n'; }
 	for d in down up; do
 		printf '%s\n%s\n' "$(key)" "$(key)" >"$TMP/ml-$d"
 		head -1 "$TMP/ml-$d" >"$TMP/ml-$d-z1"

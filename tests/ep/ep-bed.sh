@@ -28,10 +28,8 @@ CTL=$BUILD/mmlctl
 TOOLS=$BUILD/ep-tools
 MB10=$((10 * 1024 * 1024))
 
-skip() {
-	echo "ep-bed: skipped: $*"
-	exit 77
-}
+SUITE=ep-bed
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/check.sh" # ok, bad, check, has, skip; pass, fail
 [[ $(id -u) -eq 0 ]] || skip "needs root"
 [[ -x $BED ]] || skip "no test bed (tests/netns/bed.sh)"
 for f in "$CTL" "$TOOLS" "$BUILD/mmlworker" "$BUILD/mml-xfer"; do
@@ -43,9 +41,8 @@ done
 PREFIX=$("$BED" new-prefix)
 TMP=$(mktemp -d /tmp/ep-bed.XXXXXX)
 PIDS=()
-. "$(dirname "${BASH_SOURCE[0]}")/../check.sh" # ok, bad, check, has; pass, fail
 
-cleanup() {
+ep_bed_cleanup() {
 	local pid
 	if [[ ${EP_BED_KEEP:-0} == 1 ]]; then
 		echo "ep-bed: kept bed $PREFIX, files in $TMP, workers ${PIDS[*]}"
@@ -63,7 +60,7 @@ cleanup() {
 		"/sys/fs/bpf/mmlipsec/$PREFIX-fa1" "/sys/fs/bpf/mmlipsec/$PREFIX-fa2" \
 		"/sys/fs/bpf/mmlipsec/$PREFIX-tamper"
 }
-trap cleanup EXIT
+trap ep_bed_cleanup EXIT
 trap 'exit 130' INT TERM
 
 
@@ -83,10 +80,10 @@ if ! setup_endpoints; then
 	exit 1
 fi
 
-# transfer FROM TO BYTES|FILE: mml-xfer on port $port (the caller moves it
+# ep_transfer FROM TO BYTES|FILE: mml-xfer on port $port (the caller moves it
 # on: this runs in a command substitution), prints "sent received" SHA-256.
 port=7000
-transfer() {
+ep_transfer() {
 	local from=$1 to=$2 what=$3 addr sent rcvd src
 	addr=$([[ $to == mh ]] && echo $HOME_ADDR || echo $CN_ADDR)
 	x "$to" timeout 60 "$BUILD/mml-xfer" recv -p $port -t 20 >"$TMP/recv.out" 2>&1 &
@@ -99,16 +96,10 @@ transfer() {
 	rcvd=$(grep -o 'sha256=[0-9a-f]*' "$TMP/recv.out")
 	echo "${sent#sha256=} ${rcvd#sha256=}"
 }
-# xfer DESCRIPTION FROM TO BYTES|FILE: one transfer on a new port, checked.
-xfer() {
+# xfer_check DESCRIPTION FROM TO BYTES|FILE: one transfer on a new port, checked.
+xfer_check() {
 	port=$((port + 1))
-	same_sha "$1" "$(transfer "$2" "$3" "$4")"
-}
-same_sha() { # DESCRIPTION "sent received"
-	local s r
-	read -r s r <<<"$2"
-	[[ -n $s && $s == "$r" ]] && ok "$1 (sha256 ${s:0:16}...)" ||
-		bad "$1: sent ${s:-none}, received ${r:-none}"
+	same_sha "$1" "$(ep_transfer "$2" "$3" "$4")"
 }
 
 # ---------------------------------------------------------------- 1. transfers
@@ -121,8 +112,8 @@ for m in plain esp mlesp; do
 	for c in rx_down rx_up fwd_mlesp fwd_esp fwd_unknown_spi drop_bad_tag; do
 		fa0[$c]=$(counter fa1 $c)
 	done
-	xfer "$m: 10 MB CN -> MH" cn mh $MB10
-	xfer "$m: 10 MB MH -> CN" mh cn $MB10
+	xfer_check "$m: 10 MB CN -> MH" cn mh $MB10
+	xfer_check "$m: 10 MB MH -> CN" mh cn $MB10
 	ha1=$(counter ha "ep_encap_$m")
 	mh1=$(counter mh "ep_encap_$m")
 	check "$m: the HA sent in $m mode ($((ha1 - ha0)) packets)" test $((ha1 - ha0)) -gt 5000
@@ -155,8 +146,8 @@ esp_sas() { # DOWN-SPI UP-SPI
 }
 mode esp
 esp_sas 0x1200 0x2200
-xfer "esp chacha20poly1305: 10 MB CN -> MH" cn mh $MB10
-xfer "esp chacha20poly1305: 10 MB MH -> CN" mh cn $MB10
+xfer_check "esp chacha20poly1305: 10 MB CN -> MH" cn mh $MB10
+xfer_check "esp chacha20poly1305: 10 MB MH -> CN" mh cn $MB10
 esp_sas 0x1100 0x2100
 for c in ep_drop_tag_z1 ep_drop_tag_z2 ep_drop_tag_hdr ep_drop_tag_esp ep_drop_replay \
 	ep_drop_malformed ep_drop_unknown_spi ep_drop_spoof; do
@@ -179,7 +170,7 @@ for m in json.load(sys.stdin).get("map_ids", []):
 	bpftool -j map dump id "$map"
 }
 mode mlesp
-xfer "mlesp: 1 MB CN -> MH for the FA's view" cn mh $((1024 * 1024))
+xfer_check "mlesp: 1 MB CN -> MH for the FA's view" cn mh $((1024 * 1024))
 fa_seen >"$TMP/seen.json" 2>/dev/null
 check "mlesp: the FA saw the inner TCP ports and sequence numbers" python3 - "$TMP/seen.json" "$port" <<'EOF'
 import json, struct, sys
@@ -208,8 +199,8 @@ capture() { # MODE FILE: capture on the air side of FA1's wireless link
 	local cpid=$!
 	sleep 1.5
 	mode "$1" "${3:-}" "${4:-}"
-	xfer "$1: 1 MB pattern CN -> MH under capture" cn mh "$TMP/pattern"
-	xfer "$1: 1 MB pattern MH -> CN under capture" mh cn "$TMP/pattern"
+	xfer_check "$1: 1 MB pattern CN -> MH under capture" cn mh "$TMP/pattern"
+	xfer_check "$1: 1 MB pattern MH -> CN under capture" mh cn "$TMP/pattern"
 	sleep 0.5
 	kill -INT $cpid 2>/dev/null
 	wait $cpid
@@ -311,8 +302,8 @@ tampered() {
 	before[fa1.drop_bad_tag]=$(counter fa1 drop_bad_tag)
 	before[fa1.fwd_unknown_spi]=$(counter fa1 fwd_unknown_spi)
 	for c in down up; do before[t.$c]=$(x air "$TOOLS" tamper-stats "$tp/$c"); done
-	xfer "$1, tampered link: 10 MB CN -> MH" cn mh $MB10
-	xfer "$1, tampered link: 10 MB MH -> CN" mh cn $MB10
+	xfer_check "$1, tampered link: 10 MB CN -> MH" cn mh $MB10
+	xfer_check "$1, tampered link: 10 MB MH -> CN" mh cn $MB10
 	for c in down up; do
 		read -r -a t0 <<<"${before[t.$c]}"
 		read -r -a t1 <<<"$(x air "$TOOLS" tamper-stats "$tp/$c")"
@@ -378,8 +369,8 @@ ctl mh binding add home $HOME_ADDR ha $HA_ADDR coa 10.2.2.1 mlesp-out 0x2000 mle
 	esp-out 0x2100 esp-in 0x1100
 x cn ping -q -c 3 -i 0.2 -W 1 $HOME_ADDR >/dev/null 2>&1
 fa2_0=$(counter fa2 fwd_mlesp)
-xfer "after the handoff to FA2: 10 MB CN -> MH" cn mh $MB10
-xfer "after the handoff to FA2: 10 MB MH -> CN" mh cn $MB10
+xfer_check "after the handoff to FA2: 10 MB CN -> MH" cn mh $MB10
+xfer_check "after the handoff to FA2: 10 MB MH -> CN" mh cn $MB10
 check "after the handoff: FA2 verified the ML-ESP traffic ($(($(counter fa2 fwd_mlesp) - fa2_0)) packets)" \
 	test $(($(counter fa2 fwd_mlesp) - fa2_0)) -gt 10000
 
@@ -398,7 +389,7 @@ bg ha "$BUILD/mmlworker" --role ha --node "$PREFIX-ha" --port eth0 --port to-fa1
 sleep 0.5
 replay0=$(counter mh ep_drop_replay)
 reserve0=$(counter ha ep_seq_reserve)
-xfer "HA worker restarted: 10 MB CN -> MH" cn mh $MB10
+xfer_check "HA worker restarted: 10 MB CN -> MH" cn mh $MB10
 check "restarted worker reserved new sequence blocks ($(($(counter ha ep_seq_reserve) - reserve0)))" \
 	test $(($(counter ha ep_seq_reserve) - reserve0)) -ge 1
 check "no replay drop at the MH after the restart" test "$(counter mh ep_drop_replay)" -eq "$replay0"
@@ -419,8 +410,8 @@ for n in ha mh fa2; do
 done
 sleep 0.2
 bad_z=$(($(counter mh ep_drop_tag_hdr) + $(counter ha ep_drop_tag_hdr)))
-xfer "rekeyed in place: 10 MB CN -> MH" cn mh $MB10
-xfer "rekeyed in place: 10 MB MH -> CN" mh cn $MB10
+xfer_check "rekeyed in place: 10 MB CN -> MH" cn mh $MB10
+xfer_check "rekeyed in place: 10 MB MH -> CN" mh cn $MB10
 check "no tag failure once all nodes have the new keys" \
 	test $(($(counter mh ep_drop_tag_hdr) + $(counter ha ep_drop_tag_hdr))) -eq "$bad_z"
 

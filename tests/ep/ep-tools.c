@@ -1,7 +1,7 @@
 /* Helpers of the endpoint integration test (tests/ep/ep-bed.sh), run
  * inside a node's network namespace:
  *
- *   ep-tools tamper DEV EVERY PIN     attach bpf/ep_tamper.bpf.c at DEV's TC
+ *   ep-tools tamper DEV EVERY PIN     attach tests/ep/ep_tamper.bpf.c at DEV's TC
  *                                     ingress (prio 1, before the bed's
  *                                     forwarder), pin its counters at PIN
  *   ep-tools tamper-stats PIN         print "esp z1 z2 hdr" */

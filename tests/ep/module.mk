@@ -1,5 +1,8 @@
 # The endpoints on the shared test bed (tests/netns/bed.sh): transfers in
 # every mode, confidentiality, ESP conformance with tshark, tampering.
 # ep-tools: the suite's helper (the tamper program on a bed link). ~2.5 min.
+#   ep_tamper  flips bits in ESP frames on a test-bed link (TC ingress)
+$(eval $(call BPF_OBJECT,ep_tamper,tests/ep))
+FMT_SRCS += tests/ep/ep_tamper.bpf.c
 $(eval $(call PROGRAM,ep-tools,tests/ep/ep-tools.c))
 TEST_SUITES += ep-bed:tests/ep/ep-bed.sh

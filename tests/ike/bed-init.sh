@@ -37,18 +37,16 @@ if ! mip_can_run; then
 	exit 77
 fi
 [[ $FA_ATTACH == mmlctl ]] || { echo "ike-bed: skipped: needs mmlctl fa attach"; exit 77; }
-. "$(dirname "${BASH_SOURCE[0]}")/../check.sh" # ok, bad, check, has; pass, fail
+SUITE=ike-bed DIE_TAIL=30
+# shellcheck disable=SC2016 # expanded when die runs (TMP comes with ike_setup)
+DIE_LOGS='"$TMP"/keyd-*.log "$TMP"/worker-*.log'
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/check.sh" # ok, bad, check, has, die; pass, fail
 keep_logs() {
 	[[ ${KEEP:-0} == 1 && -n ${TMP:-} ]] && cp -r "$TMP" /tmp/ike-bed-kept && echo "ike-bed: logs in /tmp/ike-bed-kept"
 	mip_cleanup
 }
 trap keep_logs EXIT
 trap 'exit 130' INT TERM
-die() {
-	echo "ike-bed: $*"
-	tail -n 30 "$TMP"/keyd-*.log "$TMP"/worker-*.log 2>/dev/null
-	exit 1
-}
 ike_setup --rate 1000000 || die "setup failed"
 
 # ------------------------------------------------ 1 and 3: initialisation
@@ -56,7 +54,7 @@ ike_setup --rate 1000000 || die "setup failed"
 # registers; a capture on FA1's wireless link times the first
 # registration request and the first ML-ESP packet to the MH. Each run also
 # reads every node's per-message processing times (mmlctl ike show).
-bg_x cn "$BUILD/mip-probe" send -c $HOME_ADDR -p 7300 -r 500 -t 600 >"$TMP/probe.log" 2>&1
+bg cn "$BUILD/mip-probe" send -c $HOME_ADDR -p 7300 -r 500 -t 600 >"$TMP/probe.log" 2>&1
 for r in $(seq "$RUNS"); do
 	cap=$TMP/init-$r.pcapng
 	# On the air side of FA1's wireless link (the MH's own interface hands

@@ -14,7 +14,7 @@
 #   ike_setup [up options]    bed, data plane, HA/FA1/FA2 daemons
 #   ike_mh_start / ike_mh_stop   the MH's daemon; stop deregisters first
 #   csas NODE                 "spi dir z1alg z2alg z1key z2key" per CSA
-#   counter NODE NAME         one data-plane counter (mmlctl stats)
+#   counter NODE NAME         one data-plane counter (tests/lib/node.sh)
 #   ike_json NODE EXPR        one value of mmlctl -j ike show (python, on d)
 #   ike_proc NODE EXCH DIR    last processing time of an exchange, µs
 #   wait_init N               N initialisations done at the HA, MH has its CSAs
@@ -82,7 +82,7 @@ ike_setup() {
 	ip -n "$PREFIX-mh" addr del $HOME_ADDR/32 dev wlan0 2>/dev/null
 	x mh sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.wlan0.rp_filter=0
 	ctl mh mh attach home $HOME_ADDR dev wlan0 || return 1
-	bg_x mh "$BUILD/mmlworker" --role mh --node "$PREFIX-mh" --port wlan0 --tun mml0 \
+	bg mh "$BUILD/mmlworker" --role mh --node "$PREFIX-mh" --port wlan0 --tun mml0 \
 		--home $HOME_ADDR >"$TMP/worker-mh.log" 2>&1
 	for _ in $(seq 100); do
 		ip -n "$PREFIX-mh" -o addr show dev mml0 2>/dev/null | grep -q "$HOME_ADDR" && break
@@ -129,8 +129,6 @@ for e in json.load(sys.stdin):
     print(v["spi"], v["dir"], z[0]["alg"], z[1]["alg"], key(z[0]["key"]) + key(z[0]["salt"]),
           key(z[1]["key"]) + key(z[1]["salt"]))'
 }
-
-counter() { ctl "$1" -j stats | python3 -c "import json,sys; print(json.load(sys.stdin)['$2'])"; }
 
 ike_json() { # NODE PYTHON-EXPRESSION-ON-d: one value of mmlctl ike show
 	ctl "$1" -j ike show | python3 -c "import json,sys; d=json.load(sys.stdin); print($2)"

@@ -24,7 +24,7 @@ NA=${P}a NB=${P}b
 DIR=$(mktemp -d /tmp/mml-interop.XXXXXX)
 CHARON_PID= MML_PID= CAP_PID=
 
-cleanup() {
+interop_cleanup() {
 	set +e
 	for pid in $MML_PID $CAP_PID $CHARON_PID; do
 		kill "$pid" 2>/dev/null && { for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done; }
@@ -33,10 +33,11 @@ cleanup() {
 	ip netns del "$NB" 2>/dev/null
 	[[ ${KEEP:-0} == 1 ]] && echo "interop: kept $DIR" || rm -rf "$DIR"
 }
-trap cleanup EXIT
+trap interop_cleanup EXIT
 trap 'exit 130' INT TERM
 
-fail() { echo "interop: FAIL: $*" >&2; for f in "$DIR"/*.log; do echo "--- $f"; tail -20 "$f"; done >&2; exit 1; }
+SUITE=interop DIE_LOGS="$DIR/*.log"
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/check.sh" # die (DIE_LOGS)
 
 ip netns add "$NA"
 ip netns add "$NB"
@@ -132,7 +133,7 @@ for _ in $(seq 50); do
 	[[ -S $DIR/charon.vici ]] && break
 	sleep 0.1
 done
-swan --load-all --file "$DIR/swanctl.conf" > "$DIR/swanctl.log" 2>&1 || fail "swanctl --load-all"
+swan --load-all --file "$DIR/swanctl.conf" > "$DIR/swanctl.log" 2>&1 || die "swanctl --load-all"
 for _ in $(seq 30); do
 	[[ -s $DIR/ike.pcapng ]] && break
 	sleep 0.1
@@ -148,7 +149,7 @@ charon_key() {
 			hex = hex tolower(line); if (length(hex) >= 72) { print hex; grab = 0 } }
 	' "$DIR/charon.log"
 }
-field() { tr ' ' '\n' < "$1" | grep -A1 -x "$2" | tail -1; }
+field_in() { tr ' ' '\n' < "$1" | grep -A1 -x "$2" | tail -1; }
 # The state swanctl --list-sas (file $3) gives the CHILD_SA with inbound SPI
 # $1 and outbound SPI $2 (charon's view), empty when it lists none.
 child_state() {
@@ -174,7 +175,7 @@ for _ in $(seq 100); do
 	rekeyed && break
 	sleep 0.02
 done
-rekeyed || fail "mmlike did not rekey the CHILD_SA and the IKE SA"
+rekeyed || die "mmlike did not rekey the CHILD_SA and the IKE SA"
 grep '^child' "$DIR/keys1" | head -1 > "$DIR/keys1a"
 grep '^child' "$DIR/keys1" | tail -1 > "$DIR/keys1b"
 grep '^ike charon up' "$DIR/keys1" > "$DIR/ike1a"
@@ -182,24 +183,24 @@ grep '^ike charon rekeyed' "$DIR/keys1" > "$DIR/ike1b"
 # charon's view: only the new IKE SA, holding only the new CHILD_SA (its
 # inbound SPI is our outbound one).
 swan --list-sas > "$DIR/list1.log" 2>&1
-grep -q "ESTABLISHED, IKEv2, $(field "$DIR/ike1b" spi_i)_i $(field "$DIR/ike1b" spi_r)_r\*" "$DIR/list1.log" ||
-	fail "charon does not list the new IKE SA"
-grep -q "$(field "$DIR/ike1a" spi_i)_i" "$DIR/list1.log" && fail "charon still lists the old IKE SA"
-[[ $(child_state "$(field "$DIR/keys1b" spi_out)" "$(field "$DIR/keys1b" spi_in)" "$DIR/list1.log") == INSTALLED ]] ||
-	fail "charon does not list the rekeyed CHILD_SA as installed"
+grep -q "ESTABLISHED, IKEv2, $(field_in "$DIR/ike1b" spi_i)_i $(field_in "$DIR/ike1b" spi_r)_r\*" "$DIR/list1.log" ||
+	die "charon does not list the new IKE SA"
+grep -q "$(field_in "$DIR/ike1a" spi_i)_i" "$DIR/list1.log" && die "charon still lists the old IKE SA"
+[[ $(child_state "$(field_in "$DIR/keys1b" spi_out)" "$(field_in "$DIR/keys1b" spi_in)" "$DIR/list1.log") == INSTALLED ]] ||
+	die "charon does not list the rekeyed CHILD_SA as installed"
 # charon keeps an inbound SA a few seconds after a rekey, marked DELETED.
-old_state=$(child_state "$(field "$DIR/keys1a" spi_out)" "$(field "$DIR/keys1a" spi_in)" "$DIR/list1.log")
-[[ -z $old_state || $old_state == DELETED ]] || fail "charon lists the old CHILD_SA as $old_state"
-[[ $(grep -c "INSTALLED" "$DIR/list1.log") -eq 1 ]] || fail "charon lists other CHILD_SAs"
-wait "$MML_PID" || fail "mmlike as initiator"
+old_state=$(child_state "$(field_in "$DIR/keys1a" spi_out)" "$(field_in "$DIR/keys1a" spi_in)" "$DIR/list1.log")
+[[ -z $old_state || $old_state == DELETED ]] || die "charon lists the old CHILD_SA as $old_state"
+[[ $(grep -c "INSTALLED" "$DIR/list1.log") -eq 1 ]] || die "charon lists other CHILD_SAs"
+wait "$MML_PID" || die "mmlike as initiator"
 MML_PID=
-grep -q "IKE_SA deleted" "$DIR/charon.log" || fail "charon did not see the Delete"
-[[ $(charon_key initiator 1) == "$(field "$DIR/keys1a" key_out)" ]] || fail "initiator->responder key differs"
-[[ $(charon_key responder 1) == "$(field "$DIR/keys1a" key_in)" ]] || fail "responder->initiator key differs"
-grep -q "CHILD_SA c{1} established with SPIs $(field "$DIR/keys1a" spi_out)_i $(field "$DIR/keys1a" spi_in)_o" \
-	"$DIR/charon.log" || fail "CHILD_SA SPIs differ"
-[[ $(charon_key initiator 2) == "$(field "$DIR/keys1b" key_out)" ]] || fail "rekeyed initiator->responder key differs (1)"
-[[ $(charon_key responder 2) == "$(field "$DIR/keys1b" key_in)" ]] || fail "rekeyed responder->initiator key differs (1)"
+grep -q "IKE_SA deleted" "$DIR/charon.log" || die "charon did not see the Delete"
+[[ $(charon_key initiator 1) == "$(field_in "$DIR/keys1a" key_out)" ]] || die "initiator->responder key differs"
+[[ $(charon_key responder 1) == "$(field_in "$DIR/keys1a" key_in)" ]] || die "responder->initiator key differs"
+grep -q "CHILD_SA c{1} established with SPIs $(field_in "$DIR/keys1a" spi_out)_i $(field_in "$DIR/keys1a" spi_in)_o" \
+	"$DIR/charon.log" || die "CHILD_SA SPIs differ"
+[[ $(charon_key initiator 2) == "$(field_in "$DIR/keys1b" key_out)" ]] || die "rekeyed initiator->responder key differs (1)"
+[[ $(charon_key responder 2) == "$(field_in "$DIR/keys1b" key_in)" ]] || die "rekeyed responder->initiator key differs (1)"
 echo "interop: mmlike -> charon: IKE SA, CHILD_SA, our CHILD_SA and IKE SA rekeys (CREATE_CHILD_SA$([[ $PFS == true ]] && echo ", PFS")), keys equal, deleted"
 
 # 2. charon initiates, then terminates.
@@ -207,41 +208,41 @@ ip netns exec "$NA" "$MMLIKE" conf "$DIR/mml.conf" once timeout 10 keys-out "$DI
 	> "$DIR/mmlike2.log" 2>&1 &
 MML_PID=$!
 sleep 0.2
-swan --initiate --child c --timeout 5 > "$DIR/initiate.log" 2>&1 || fail "charon could not initiate"
+swan --initiate --child c --timeout 5 > "$DIR/initiate.log" 2>&1 || die "charon could not initiate"
 swan --list-sas > "$DIR/list.log" 2>&1
-grep -q "INSTALLED, TUNNEL-in-UDP" "$DIR/list.log" || fail "charon lists no installed CHILD_SA"
+grep -q "INSTALLED, TUNNEL-in-UDP" "$DIR/list.log" || die "charon lists no installed CHILD_SA"
 # CREATE_CHILD_SA: charon rekeys the CHILD_SA (REKEY_SA notify), then
 # deletes the old one with an INFORMATIONAL.
-swan --rekey --child c > "$DIR/rekey.log" 2>&1 || fail "charon could not rekey the CHILD_SA"
+swan --rekey --child c > "$DIR/rekey.log" 2>&1 || die "charon could not rekey the CHILD_SA"
 for _ in $(seq 50); do
 	[[ $(grep -c '^child' "$DIR/keys2") -ge 2 ]] && grep -q "CHILD_SA .* deleted by the peer" "$DIR/mmlike2.log" && break
 	sleep 0.1
 done
-[[ $(grep -c '^child' "$DIR/keys2") -eq 2 ]] || fail "no rekeyed CHILD_SA on our side"
-grep -q "CHILD_SA .* deleted by the peer" "$DIR/mmlike2.log" || fail "the old CHILD_SA was not deleted"
+[[ $(grep -c '^child' "$DIR/keys2") -eq 2 ]] || die "no rekeyed CHILD_SA on our side"
+grep -q "CHILD_SA .* deleted by the peer" "$DIR/mmlike2.log" || die "the old CHILD_SA was not deleted"
 # ...and the IKE SA itself (CREATE_CHILD_SA with an IKE proposal); charon
 # then deletes the old one, and the Delete below travels on the new one.
-swan --rekey --ike mml > "$DIR/rekey-ike.log" 2>&1 || fail "charon could not rekey the IKE SA"
+swan --rekey --ike mml > "$DIR/rekey-ike.log" 2>&1 || die "charon could not rekey the IKE SA"
 for _ in $(seq 50); do
 	grep -q "IKE SA rekeyed" "$DIR/mmlike2.log" && grep -q "IKE_SA mml\[.*\] rekeyed\|rekeyed between" "$DIR/charon.log" && break
 	sleep 0.1
 done
-grep -q "IKE SA rekeyed" "$DIR/mmlike2.log" || fail "IKE SA not rekeyed on our side"
+grep -q "IKE SA rekeyed" "$DIR/mmlike2.log" || die "IKE SA not rekeyed on our side"
 swan --list-sas > "$DIR/list2.log" 2>&1
-grep -q "INSTALLED" "$DIR/list2.log" || fail "the CHILD_SA did not survive the IKE SA rekey"
-swan --terminate --ike mml --timeout 5 > "$DIR/terminate.log" 2>&1 || fail "terminate"
-wait "$MML_PID" || fail "mmlike as responder"
+grep -q "INSTALLED" "$DIR/list2.log" || die "the CHILD_SA did not survive the IKE SA rekey"
+swan --terminate --ike mml --timeout 5 > "$DIR/terminate.log" 2>&1 || die "terminate"
+wait "$MML_PID" || die "mmlike as responder"
 MML_PID=
-[[ -s $DIR/keys2 ]] || fail "no CHILD_SA on our side (responder)"
+[[ -s $DIR/keys2 ]] || die "no CHILD_SA on our side (responder)"
 grep '^child' "$DIR/keys2" | head -1 > "$DIR/keys2a"
 grep '^child' "$DIR/keys2" | tail -1 > "$DIR/keys2b"
 # charon's log holds part 1's two CHILD_SAs first.
-[[ $(charon_key initiator 3) == "$(field "$DIR/keys2a" key_in)" ]] || fail "initiator->responder key differs (2)"
-[[ $(charon_key responder 3) == "$(field "$DIR/keys2a" key_out)" ]] || fail "responder->initiator key differs (2)"
+[[ $(charon_key initiator 3) == "$(field_in "$DIR/keys2a" key_in)" ]] || die "initiator->responder key differs (2)"
+[[ $(charon_key responder 3) == "$(field_in "$DIR/keys2a" key_out)" ]] || die "responder->initiator key differs (2)"
 # The rekeyed CHILD_SA: charon initiated the CREATE_CHILD_SA too.
-[[ $(charon_key initiator 4) == "$(field "$DIR/keys2b" key_in)" ]] || fail "rekeyed initiator->responder key differs"
-[[ $(charon_key responder 4) == "$(field "$DIR/keys2b" key_out)" ]] || fail "rekeyed responder->initiator key differs"
-grep -q "IKE SA deleted by the peer" "$DIR/mmlike2.log" || fail "mmlike did not process the Delete"
+[[ $(charon_key initiator 4) == "$(field_in "$DIR/keys2b" key_in)" ]] || die "rekeyed initiator->responder key differs"
+[[ $(charon_key responder 4) == "$(field_in "$DIR/keys2b" key_out)" ]] || die "rekeyed responder->initiator key differs"
+grep -q "IKE SA deleted by the peer" "$DIR/mmlike2.log" || die "mmlike did not process the Delete"
 echo "interop: charon -> mmlike: IKE SA, CHILD_SA, CHILD_SA and IKE SA rekeys (CREATE_CHILD_SA), keys equal, deleted"
 
 # 3. The capture: every IKE message decodes, nothing malformed.
@@ -251,6 +252,6 @@ CAP_PID=
 n_ike=$(tshark -r "$DIR/ike.pcapng" -Y isakmp 2>/dev/null | wc -l)
 n_bad=$(tshark -r "$DIR/ike.pcapng" -Y '_ws.malformed || _ws.expert.severity >= warning' 2>/dev/null | wc -l)
 n_v2=$(tshark -r "$DIR/ike.pcapng" -Y 'isakmp.version == 0x20' 2>/dev/null | wc -l)
-[[ $n_ike -ge 28 && $n_v2 -eq $n_ike ]] || fail "capture: $n_ike IKE messages, $n_v2 IKEv2"
-[[ $n_bad -eq 0 ]] || { tshark -r "$DIR/ike.pcapng" -Y '_ws.malformed || _ws.expert.severity >= warning' >&2; fail "capture: $n_bad malformed/warning packets"; }
+[[ $n_ike -ge 28 && $n_v2 -eq $n_ike ]] || die "capture: $n_ike IKE messages, $n_v2 IKEv2"
+[[ $n_bad -eq 0 ]] || { tshark -r "$DIR/ike.pcapng" -Y '_ws.malformed || _ws.expert.severity >= warning' >&2; die "capture: $n_bad malformed/warning packets"; }
 echo "interop: capture: $n_ike IKEv2 messages decoded by tshark, none malformed"

@@ -28,7 +28,7 @@ DIR=$(mktemp -d /tmp/mml-keyd-ike.XXXXXX)
 ROOT=/sys/fs/bpf/mml-ike-keyd-$$
 declare -A PID
 
-cleanup() {
+keyd_init_cleanup() {
 	set +e
 	for n in "${!PID[@]}"; do
 		kill "${PID[$n]}" 2>/dev/null && wait "${PID[$n]}" 2>/dev/null
@@ -40,11 +40,13 @@ cleanup() {
 	rm -rf "$ROOT"
 	[[ ${KEEP:-0} == 1 ]] && echo "keyd-init: kept $DIR" || rm -rf "$DIR"
 }
-trap cleanup EXIT
+trap keyd_init_cleanup EXIT
 trap 'exit 130' INT TERM
-fail() { echo "keyd-init: FAIL: $*" >&2; tail -n 20 "$DIR"/*.log >&2; exit 1; }
-x() { local n=$1; shift; nsenter --net="/run/netns/$P-$n" -- "$@"; }
-ctl() { local n=$1; shift; x "$n" "$CTL" -r "$ROOT" -n "$P-$n" "$@"; }
+SUITE=keyd-init DIE_LOGS="$DIR/*.log"
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/check.sh" # die (DIE_LOGS)
+# x, ctl: the nodes $P-NODE, mmlctl with the pins under $ROOT.
+PREFIX=$P CTL_ROOT=$ROOT
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/node.sh"
 
 HOME_ADDR=10.1.0.10 HA_ADDR=10.204.1.1 COA=10.204.1.2 FA_WL=10.2.1.1
 for n in ha fa mh; do
@@ -125,7 +127,7 @@ start() {
 		[[ -S /run/mmlipsec/$P-$1.sock ]] && return 0
 		sleep 0.02
 	done
-	fail "mmlkeyd on $1 did not start"
+	die "mmlkeyd on $1 did not start"
 }
 
 map_values() { # NODE MAP
@@ -178,17 +180,17 @@ start mh
 # Each run: registration (at start, then `mmlctl mip register`), checks,
 # deregistration.
 for r in $(seq "$RUNS"); do
-	[[ $r -gt 1 ]] && { ctl mh mip register >/dev/null || fail "run $r: register"; }
-	wait_for 10 all_have || fail "run $r: CSAs not in all three maps ($(n_csas ha)/$(n_csas mh)/$(n_csas fa))"
+	[[ $r -gt 1 ]] && { ctl mh mip register >/dev/null || die "run $r: register"; }
+	wait_for 10 all_have || die "run $r: CSAs not in all three maps ($(n_csas ha)/$(n_csas mh)/$(n_csas fa))"
 	sleep 0.05 # the MH's own binding entry (written with the registration reply)
-	check_maps || fail "run $r: map contents"
+	check_maps || die "run $r: map contents"
 	# The IKE bypass: UDP 500 <-> 500 between home and HA in plaintext (mode 0).
 	for n in ha mh; do
 		[[ $(bpftool -j map dump pinned "$ROOT/$P-$n/mml_flow" | python3 -c '
 import json, sys
 keys = [bytes(int(x, 16) for x in e["key"]) for e in json.load(sys.stdin)]
 want = bytes([10, 1, 0, 10, 10, 204, 1, 1]) + (500).to_bytes(2, "little") * 2 + bytes([17, 0, 0, 0])
-print(int(want in keys))') == 1 ]] || fail "run $r: no IKE bypass flow on $n"
+print(int(want in keys))') == 1 ]] || die "run $r: no IKE bypass flow on $n"
 	done
 	# Every zone's salt | key (bytes 60 + 40 z .. 96 + 40 z of mml_csa), for
 	# the secrets check below.
@@ -196,21 +198,21 @@ print(int(want in keys))') == 1 ]] || fail "run $r: no IKE bypass flow on $n"
 		echo "run$r-zone1 ${v:120:72}"
 		echo "run$r-zone2 ${v:200:72}"
 	done >> "$DIR/secrets"
-	ctl mh mip deregister > /dev/null || fail "run $r: deregister"
-	wait_for 5 none_left || fail "run $r: CSAs left after deregistration ($(n_csas ha)/$(n_csas mh)/$(n_csas fa))"
+	ctl mh mip deregister > /dev/null || die "run $r: deregister"
+	wait_for 5 none_left || die "run $r: CSAs left after deregistration ($(n_csas ha)/$(n_csas mh)/$(n_csas fa))"
 done
-grep -q "ML-IKE initialisation of $HOME_ADDR done" "$DIR/ha.log" || fail "no initialisation logged"
+grep -q "ML-IKE initialisation of $HOME_ADDR done" "$DIR/ha.log" || die "no initialisation logged"
 # Secrets never reach a log: both PSKs (their files' bytes), the Mobile IP
 # key, every zone key seen; the search must first find one planted in a copy.
 {
 	for n in mh fa; do echo "psk-$n $(od -An -tx1 "$DIR/$n.psk" | tr -d ' \n')"; done
 	echo "mip-key $KEY"
 } >> "$DIR/secrets"
-[[ $(grep -c . "$DIR/secrets") -eq $((RUNS * 4 + 3)) ]] || fail "expected $((RUNS * 4 + 3)) secrets"
+[[ $(grep -c . "$DIR/secrets") -eq $((RUNS * 4 + 3)) ]] || die "expected $((RUNS * 4 + 3)) secrets"
 { cat "$DIR/mh.log"; sed -n '1s/^[^ ]* /leaked /p' "$DIR/secrets"; } > "$DIR/planted"
-"$NO_SECRETS" "$DIR/secrets" "$DIR/planted" > /dev/null 2>&1 && fail "the secrets check finds nothing planted"
-"$NO_SECRETS" "$DIR/secrets" "$DIR/ha.log" "$DIR/fa.log" "$DIR/mh.log" > /dev/null || fail "a secret is in a log"
-grep -q "^[a-z_]*: " "$DIR/ha.log" || fail "the logs have no debug messages"
+"$NO_SECRETS" "$DIR/secrets" "$DIR/planted" > /dev/null 2>&1 && die "the secrets check finds nothing planted"
+"$NO_SECRETS" "$DIR/secrets" "$DIR/ha.log" "$DIR/fa.log" "$DIR/mh.log" > /dev/null || die "a secret is in a log"
+grep -q "^[a-z_]*: " "$DIR/ha.log" || die "the logs have no debug messages"
 init_ms=$(sed -n 's/.*ML-IKE initialisation of .* done in \([0-9.]*\) ms.*/\1/p' "$DIR/ha.log" | sort -n |
 	awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
 # The first registration.

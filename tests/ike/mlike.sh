@@ -27,7 +27,7 @@ DIR=$(mktemp -d /tmp/mml-mlike.XXXXXX)
 ROOT=/sys/fs/bpf/mml-ike-test-$$
 PIDS=()
 
-cleanup() {
+mlike_cleanup() {
 	set +e
 	for pid in "${PIDS[@]}"; do
 		kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
@@ -36,9 +36,10 @@ cleanup() {
 	rm -rf "$ROOT"
 	[[ ${KEEP:-0} == 1 ]] && echo "mlike: kept $DIR" || rm -rf "$DIR"
 }
-trap cleanup EXIT
+trap mlike_cleanup EXIT
 trap 'exit 130' INT TERM
-fail() { echo "mlike: FAIL: $*" >&2; tail -n 15 "$DIR"/*.log >&2; exit 1; }
+SUITE=mlike DIE_LOGS="$DIR/*.log" DIE_TAIL=15
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/check.sh" # die (DIE_LOGS)
 
 # HA (10.203.1.1) -- FA (10.203.1.2 | 10.203.2.1) -- MH (10.203.2.2)
 for n in ha fa mh; do
@@ -95,7 +96,7 @@ peers = ( { name = "ha"; address = "10.203.1.1"; local_id = "fqdn:fa.test"; peer
 EOC
 
 # The value bytes of every entry of a node's map, one entry per line (hex).
-map_values() {
+csa_values() {
 	bpftool -j map dump pinned "$ROOT/$1/mml_csa" |
 		python3 -c 'import json,sys; [print("".join(x[2:] for x in e["value"])) for e in json.load(sys.stdin)]'
 }
@@ -113,11 +114,11 @@ check_no_secrets() {
 		awk '$1 == "csa" { print "mh-zone" $3 "-out", $9; print "mh-zone" $3 "-in", $13 }' "$DIR/mh.keys"
 		awk '$1 == "fa" { print "fa-z1-" $3, $5 }' "$DIR/fa.keys"
 	} > "$DIR/secrets"
-	[[ $(grep -c . "$DIR/secrets") -eq 12 ]] || fail "run $r: expected 12 secrets, got $(grep -c . "$DIR/secrets")"
+	[[ $(grep -c . "$DIR/secrets") -eq 12 ]] || die "run $r: expected 12 secrets, got $(grep -c . "$DIR/secrets")"
 	{ cat "$DIR/ha.log"; awk '$1 == "fa" { print "key", $5 }' "$DIR/fa.keys"; } > "$DIR/planted"
-	"$NO_SECRETS" "$DIR/secrets" "$DIR/planted" > /dev/null 2>&1 && fail "run $r: the secrets check finds nothing planted"
+	"$NO_SECRETS" "$DIR/secrets" "$DIR/planted" > /dev/null 2>&1 && die "run $r: the secrets check finds nothing planted"
 	"$NO_SECRETS" "$DIR/secrets" "$DIR/ha.log" "$DIR/mh.log" "$DIR/fa.log" > /dev/null ||
-		fail "run $r: a secret is in a log"
+		die "run $r: a secret is in a log"
 }
 
 run_once() {
@@ -143,14 +144,14 @@ run_once() {
 		sleep 0.02
 	done
 	sleep 0.05
-	[[ -s $DIR/fa.keys ]] || fail "run $r: FA got no keys"
+	[[ -s $DIR/fa.keys ]] || die "run $r: FA got no keys"
 	local ha_vals mh_vals fa_vals
-	ha_vals=$(map_values ha)
-	mh_vals=$(map_values mh)
-	fa_vals=$(map_values fa)
-	[[ $(wc -l <<< "$ha_vals") -eq 2 && $(wc -l <<< "$mh_vals") -eq 2 ]] || fail "run $r: HA/MH maps hold $(wc -l <<< "$ha_vals")/$(wc -l <<< "$mh_vals") CSAs"
-	[[ $(wc -l <<< "$fa_vals") -eq 2 ]] || { bpftool map dump pinned "$ROOT/fa/mml_csa" >&2; cat "$DIR/fa.keys" >&2; date +%s.%N >&2; fail "run $r: FA map holds $(wc -l <<< "$fa_vals") CSAs"; }
-	python3 - "$ha_vals" "$mh_vals" "$fa_vals" <<'EOP' || fail "run $r: map contents"
+	ha_vals=$(csa_values ha)
+	mh_vals=$(csa_values mh)
+	fa_vals=$(csa_values fa)
+	[[ $(wc -l <<< "$ha_vals") -eq 2 && $(wc -l <<< "$mh_vals") -eq 2 ]] || die "run $r: HA/MH maps hold $(wc -l <<< "$ha_vals")/$(wc -l <<< "$mh_vals") CSAs"
+	[[ $(wc -l <<< "$fa_vals") -eq 2 ]] || { bpftool map dump pinned "$ROOT/fa/mml_csa" >&2; cat "$DIR/fa.keys" >&2; date +%s.%N >&2; die "run $r: FA map holds $(wc -l <<< "$fa_vals") CSAs"; }
+	python3 - "$ha_vals" "$mh_vals" "$fa_vals" <<'EOP' || die "run $r: map contents"
 import sys
 def parse(block):
     out = {}
@@ -177,14 +178,14 @@ EOP
 	local z2
 	for z2 in $(python3 -c 'import sys
 for l in sys.argv[1].split(): print(l[192:272])' "$ha_vals"); do
-		grep -q "$z2" <<< "$fa_vals" && fail "run $r: zone-2 key bytes found in the FA map"
+		grep -q "$z2" <<< "$fa_vals" && die "run $r: zone-2 key bytes found in the FA map"
 	done
-	wait "$ha_pid" || fail "run $r: HA"
-	wait "$mh_pid" || fail "run $r: MH"
-	wait "$fa_pid" || fail "run $r: FA"
+	wait "$ha_pid" || die "run $r: HA"
+	wait "$mh_pid" || die "run $r: MH"
+	wait "$fa_pid" || die "run $r: FA"
 	PIDS=()
 	for n in ha mh fa; do
-		[[ -z $(map_values "$n") ]] || fail "run $r: $n map not empty after the delete"
+		[[ -z $(csa_values "$n") ]] || die "run $r: $n map not empty after the delete"
 	done
 	check_no_secrets "$r"
 	# Table 2: processing per message, initiator + responder (ns).

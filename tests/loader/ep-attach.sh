@@ -14,18 +14,18 @@ BUILD=${BUILD:-build}
 ns="mmlt-ep-$$" ns2="mmlt-ep2-$$"
 ha="mmlt-ha-$$" mh="mmlt-mh-$$" other="mmlt-oth-$$"
 root=/sys/fs/bpf/mmlipsec
-. "$(dirname "${BASH_SOURCE[0]}")/../check.sh" # ok, bad, check, has; pass, fail
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/check.sh" # ok, bad, check, has; pass, fail
 
-cleanup() {
+ep_attach_cleanup() {
 	ip netns del "$ns" 2>/dev/null
 	ip netns del "$ns2" 2>/dev/null
 	rm -rf "${root:?}/$ha" "$root/$mh" "$root/$other"
 }
-trap cleanup EXIT INT TERM
+trap ep_attach_cleanup EXIT INT TERM
 
 # nsenter keeps our mount namespace: bpffs pins stay visible.
-in_ns() { nsenter --net="/run/netns/$ns" "$@"; }
-ctl() { # NODE ARGS...
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/node.sh" # in_ns
+ctl_as() { # NODE ARGS...
 	local node=$1
 	shift
 	in_ns "$MMLCTL" -n "$node" "$@"
@@ -78,38 +78,38 @@ foreign=$(prog ext0)
 [[ $foreign == "xdp_pass "*" native" ]] || { echo "cannot see XDP programs: '$foreign'"; exit 1; }
 
 # Attach.
-check "ha attach" ctl "$ha" ha attach addr 10.1.0.1 cn cn0 fa fa0
+check "ha attach" ctl_as "$ha" ha attach addr 10.1.0.1 cn cn0 fa fa0
 [[ $(prog cn0) == "mml_ha_cn "*" native" && $(prog fa0) == "mml_ha_fa "*" native" ]] &&
 	ok "mml_ha_cn, mml_ha_fa attached natively" || bad "programs: '$(prog cn0)' '$(prog fa0)'"
 check "nine maps pinned, directory mode 0700" \
 	test "$(pinned "$ha" && stat -c %a "$root/$ha")" = 700
 before=$(prog cn0)
-check "a second attach replaces our program" ctl "$ha" ha attach addr 10.1.0.1 cn cn0 fa fa0
+check "a second attach replaces our program" ctl_as "$ha" ha attach addr 10.1.0.1 cn cn0 fa fa0
 [[ $(prog cn0) == "mml_ha_cn "*" native" && $(prog cn0) != "$before" ]] &&
 	ok "  a new mml_ha_cn is in place" || bad "after re-attach: '$(prog cn0)' (was '$before')"
 check "attach in skb mode over our native program" \
-	ctl "$ha" ha attach addr 10.1.0.1 cn cn0 fa fa0 skb
+	ctl_as "$ha" ha attach addr 10.1.0.1 cn cn0 fa fa0 skb
 [[ $(prog cn0) == "mml_ha_cn "*" skb" ]] && ok "  cn0 runs it in skb mode only" ||
 	bad "after skb attach: '$(prog cn0)'"
-ctl "$ha" ha attach addr 10.1.0.1 cn cn0 fa fa0 >/dev/null 2>&1
+ctl_as "$ha" ha attach addr 10.1.0.1 cn cn0 fa fa0 >/dev/null 2>&1
 check "attach over a foreign XDP program is refused" \
-	fails "not replacing it" ctl "$ha" ha attach addr 10.1.0.1 cn ext0 fa fa0
+	fails "not replacing it" ctl_as "$ha" ha attach addr 10.1.0.1 cn ext0 fa fa0
 check "  the foreign program is still there" test "$(prog ext0)" = "$foreign"
-check "mh attach (another node)" ctl "$mh" mh attach home 10.1.0.10 dev wl0
+check "mh attach (another node)" ctl_as "$mh" mh attach home 10.1.0.10 dev wl0
 check "  mml_mh_wl attached" test "$(prog wl0 | cut -d' ' -f1)" = mml_mh_wl
 check "attach over another node's program is refused" \
-	fails "not replacing it" ctl "$mh" mh attach home 10.1.0.10 dev cn0
+	fails "not replacing it" ctl_as "$mh" mh attach home 10.1.0.10 dev cn0
 check "  cn0 keeps the HA's program" test "$(prog cn0 | cut -d' ' -f1)" = mml_ha_cn
 # A third node's HA program: the same name as ours, but not ours.
-check "ha attach (a third node)" ctl "$other" ha attach addr 10.1.0.2 cn oth0 fa oth1
+check "ha attach (a third node)" ctl_as "$other" ha attach addr 10.1.0.2 cn oth0 fa oth1
 
 # Bindings and flows through the pinned maps.
 g=$(gen "$ha")
-check "binding add" ctl "$ha" binding add home 10.1.0.10 ha 10.1.0.1 coa 10.0.2.2 \
+check "binding add" ctl_as "$ha" binding add home 10.1.0.10 ha 10.1.0.1 coa 10.0.2.2 \
 	mlesp-out 0x1000 mlesp-in 0x2000 lifetime 100
-check "binding add (a second MH)" ctl "$ha" binding add home 10.1.0.11 ha 10.1.0.1 coa 10.0.2.3
+check "binding add (a second MH)" ctl_as "$ha" binding add home 10.1.0.11 ha 10.1.0.1 coa 10.0.2.3
 check "  mml_gen bumped" test "$(gen "$ha")" -ge $((g + 2))
-out=$(ctl "$ha" -j binding list)
+out=$(ctl_as "$ha" -j binding list)
 python3 -c '
 import json, sys
 d = {b["home"]: b for b in json.loads(sys.argv[1])}
@@ -119,18 +119,18 @@ assert (b["coa"], b["mlesp-out"], b["mlesp-in"], b["esp-out"]) == ("10.0.2.2", 0
 assert 95 <= b["lifetime-left"] <= 100 and "lifetime-left" not in d["10.1.0.11"]' "$out" &&
 	ok "binding list (JSON): both, with SPIs and lifetime" || bad "binding list: $out"
 g=$(gen "$ha")
-check "binding del" ctl "$ha" binding del home 10.1.0.11
+check "binding del" ctl_as "$ha" binding del home 10.1.0.11
 check "  mml_gen bumped" test "$(gen "$ha")" -gt "$g"
-[[ $(ctl "$ha" binding list) == "home 10.1.0.10 "* && $(ctl "$ha" binding list | wc -l) -eq 1 ]] &&
-	ok "  only the other binding is left" || bad "after del: $(ctl "$ha" binding list)"
+[[ $(ctl_as "$ha" binding list) == "home 10.1.0.10 "* && $(ctl_as "$ha" binding list | wc -l) -eq 1 ]] &&
+	ok "  only the other binding is left" || bad "after del: $(ctl_as "$ha" binding list)"
 check "binding del of a missing home address" \
-	fails "10.1.0.11: no such binding" ctl "$ha" binding del home 10.1.0.11
+	fails "10.1.0.11: no such binding" ctl_as "$ha" binding del home 10.1.0.11
 
-check "flow add (default)" ctl "$ha" flow add mode mlesp
-check "flow add (exact)" ctl "$ha" flow add home 10.1.0.10 proto tcp peer-port 22 mode esp \
+check "flow add (default)" ctl_as "$ha" flow add mode mlesp
+check "flow add (exact)" ctl_as "$ha" flow add home 10.1.0.10 proto tcp peer-port 22 mode esp \
 	every 4 spi 0x1100
-check "flow add (udp)" ctl "$ha" flow add home 10.1.0.10 proto udp mode plain
-out=$(ctl "$ha" -j flow list)
+check "flow add (udp)" ctl_as "$ha" flow add home 10.1.0.10 proto udp mode plain
+out=$(ctl_as "$ha" -j flow list)
 python3 -c '
 import json, sys
 d = {(f["home"], f["proto"], f["peer-port"]): f for f in json.loads(sys.argv[1])}
@@ -141,49 +141,49 @@ assert (f["mode"], f["every"], f["spi"], f["home-port"]) == ("esp", 4, 0x1100, 0
 assert d[("10.1.0.10", 17, 0)]["mode"] == "plain"' "$out" &&
 	ok "flow list (JSON): three entries with mode, every, spi" || bad "flow list: $out"
 g=$(gen "$ha")
-check "flow del (exact key)" ctl "$ha" flow del home 10.1.0.10 proto tcp peer-port 22
+check "flow del (exact key)" ctl_as "$ha" flow del home 10.1.0.10 proto tcp peer-port 22
 check "  mml_gen bumped" test "$(gen "$ha")" -gt "$g"
-out=$(ctl "$ha" flow list)
+out=$(ctl_as "$ha" flow list)
 [[ $(wc -l <<<"$out") -eq 2 && $out != *"mode esp"* ]] && ok "  exactly that flow is gone" ||
 	bad "after flow del: $out"
 check "flow del of a missing key" \
-	fails "no such flow" ctl "$ha" flow del home 10.1.0.10 proto tcp peer-port 22
-check "flow del of the default" ctl "$ha" flow del
-[[ $(ctl "$ha" flow list) == *"proto 17"* && $(ctl "$ha" flow list | wc -l) -eq 1 ]] &&
-	ok "  the udp flow is left" || bad "after default del: $(ctl "$ha" flow list)"
+	fails "no such flow" ctl_as "$ha" flow del home 10.1.0.10 proto tcp peer-port 22
+check "flow del of the default" ctl_as "$ha" flow del
+[[ $(ctl_as "$ha" flow list) == *"proto 17"* && $(ctl_as "$ha" flow list | wc -l) -eq 1 ]] &&
+	ok "  the udp flow is left" || bad "after default del: $(ctl_as "$ha" flow list)"
 
 # Detach refuses what is not ours.
 check "ha detach of a foreign program is refused" \
-	fails "not one of this node's ha programs" ctl "$ha" ha detach dev ext0
+	fails "not one of this node's ha programs" ctl_as "$ha" ha detach dev ext0
 check "  the foreign program is still there" test "$(prog ext0)" = "$foreign"
 check "ha detach of another node's mml_ha_cn is refused" \
-	fails "not one of this node's ha programs" ctl "$ha" ha detach dev oth0
+	fails "not one of this node's ha programs" ctl_as "$ha" ha detach dev oth0
 check "  oth0 keeps it" test "$(prog oth0 | cut -d' ' -f1)" = mml_ha_cn
 check "mh detach of the HA's program is refused" \
-	fails "not one of this node's mh programs" ctl "$ha" mh detach dev cn0
+	fails "not one of this node's mh programs" ctl_as "$ha" mh detach dev cn0
 check "  cn0 keeps it" test "$(prog cn0 | cut -d' ' -f1)" = mml_ha_cn
 
 # Detach removes what attach created.
-check "ha detach dev cn0" ctl "$ha" ha detach dev cn0
+check "ha detach dev cn0" ctl_as "$ha" ha detach dev cn0
 check "  cn0 is free, fa0 still runs mml_ha_fa" \
 	test "$(prog cn0)|$(prog fa0 | cut -d' ' -f1)" = "|mml_ha_fa"
 check "  the maps stay pinned while fa0 runs ours" pinned "$ha"
-check "  the binding is still there" test "$(ctl "$ha" binding list | wc -l)" -eq 1
-check "ha detach (all)" ctl "$ha" ha detach
+check "  the binding is still there" test "$(ctl_as "$ha" binding list | wc -l)" -eq 1
+check "ha detach (all)" ctl_as "$ha" ha detach
 check "  fa0 is free" test -z "$(prog fa0)"
 check "  the foreign program and the other nodes' stay" \
 	test "$(prog ext0)|$(prog oth0 | cut -d' ' -f1)|$(prog wl0 | cut -d' ' -f1)" = \
 	"$foreign|mml_ha_cn|mml_mh_wl"
 check "  pins and directory removed" test ! -e "$root/$ha"
-check "mh detach dev wl0" ctl "$mh" mh detach dev wl0
+check "mh detach dev wl0" ctl_as "$mh" mh detach dev wl0
 check "  wl0 free, pins and directory removed" test -z "$(prog wl0)" -a ! -e "$root/$mh"
 check "detach of a node without a directory fails" \
-	fails "nothing attached" ctl "$mh" mh detach
+	fails "nothing attached" ctl_as "$mh" mh detach
 
 # A node with a program in another namespace keeps its maps until that goes.
 check "the third node also attaches in a second namespace" \
 	nsenter --net="/run/netns/$ns2" "$MMLCTL" -n "$other" ha attach addr 10.1.0.2 cn far0 fa far1
-check "ha detach (all) of the third node" says "still attached elsewhere" ctl "$other" ha detach
+check "ha detach (all) of the third node" says "still attached elsewhere" ctl_as "$other" ha detach
 check "  its programs here are gone" test -z "$(prog oth0)$(prog oth1)"
 check "  its maps stay pinned" pinned "$other"
 check "ha detach in the second namespace" \

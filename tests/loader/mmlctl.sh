@@ -9,16 +9,16 @@ MMLCTL=${MMLCTL:-build/mmlctl}
 node="mmlt-ctl-$$"
 dir="/sys/fs/bpf/mmlipsec/$node"
 tmp=$(mktemp -d)
-. "$(dirname "${BASH_SOURCE[0]}")/../check.sh" # ok, bad, check, has; pass, fail
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/check.sh" # ok, bad, check, has; pass, fail
 
-cleanup() { rm -rf "$dir" "$tmp"; }
-trap cleanup EXIT INT TERM
+mmlctl_cleanup() { rm -rf "$dir" "$tmp"; }
+trap mmlctl_cleanup EXIT INT TERM
 
-ctl() { "$MMLCTL" -n "$node" "$@"; }
+ctl_here() { "$MMLCTL" -n "$node" "$@"; }
 # expect_err TEXT CMD...: the command fails and stderr contains TEXT.
 expect_err() {
 	local text=$1; shift
-	if out=$(ctl "$@" 2>&1); then bad "'$*' should fail"; return; fi
+	if out=$(ctl_here "$@" 2>&1); then bad "'$*' should fail"; return; fi
 	[[ $out == *"$text"* ]] && ok "'$*' -> $text" || bad "'$*': got '$out', want '$text'"
 }
 
@@ -35,22 +35,22 @@ umask 077
 } > "$tmp/keys"
 sed -n 2p "$tmp/keys" > "$tmp/zone1"
 
-ctl csa add spi 0x1000 format mlesp dir out keys "$tmp/keys" alg chacha20poly1305 &&
+ctl_here csa add spi 0x1000 format mlesp dir out keys "$tmp/keys" alg chacha20poly1305 &&
 	ok "add mlesp out" || bad "add mlesp out"
-ctl csa add spi 0x1001 format mlesp dir fwd keys "$tmp/zone1" z1-len 60 &&
+ctl_here csa add spi 0x1001 format mlesp dir fwd keys "$tmp/zone1" z1-len 60 &&
 	ok "add mlesp fwd (zone 1 key only)" || bad "add mlesp fwd"
-ctl csa add spi 0x1002 format esp dir in keys - < "$tmp/zone1" && ok "add esp from stdin" ||
+ctl_here csa add spi 0x1002 format esp dir in keys - < "$tmp/zone1" && ok "add esp from stdin" ||
 	bad "add esp from stdin"
 
-out=$(ctl csa list)
+out=$(ctl_here csa list)
 [[ $(wc -l <<<"$out") -eq 3 ]] && ok "list: one line per CSA" || bad "list: $out"
 [[ $out != *8888888888* && $out != *a1a2a3a4* ]] && ok "list hides keys" || bad "list shows keys"
-out=$(ctl csa show spi 0x1000 show-keys)
+out=$(ctl_here csa show spi 0x1000 show-keys)
 [[ $out == *88888888888888888888888888888888* && $out == *b1b2b3b4* ]] &&
 	ok "show-keys shows them" || bad "show-keys: $out"
-out=$(ctl -j csa list) && python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d)==3 and {c["dir"] for c in d}=={"in","out","fwd"}' <<<"$out" &&
+out=$(ctl_here -j csa list) && python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d)==3 and {c["dir"] for c in d}=={"in","out","fwd"}' <<<"$out" &&
 	ok "-j list is JSON" || bad "-j list: $out"
-out=$(ctl -j csa show spi 0x1001)
+out=$(ctl_here -j csa show spi 0x1001)
 python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["z1-len"]==60 and d["zone2"]=="null"' <<<"$out" &&
 	ok "fwd CSA has a null zone 2" || bad "fwd CSA: $out"
 # bpftool prints typed values from BTF-less maps as bytes; the FA never
@@ -77,10 +77,10 @@ chmod 600 "$tmp/keys"
 expect_err '"frob": unknown object' frob
 expect_err 'no such CSA' csa del spi 0x7777
 
-ctl csa replace spi 0x1000 format mlesp dir out keys "$tmp/keys" z1-len 60 &&
-	[[ $(ctl -j csa show spi 0x1000) == *'"z1-len":60'* ]] && ok "replace" || bad "replace"
-ctl csa del spi 0x1000 && ! ctl csa show spi 0x1000 2>/dev/null && ok "del" || bad "del"
-ctl stats >/dev/null && ok "stats reads the counters" || bad "stats"
+ctl_here csa replace spi 0x1000 format mlesp dir out keys "$tmp/keys" z1-len 60 &&
+	[[ $(ctl_here -j csa show spi 0x1000) == *'"z1-len":60'* ]] && ok "replace" || bad "replace"
+ctl_here csa del spi 0x1000 && ! ctl_here csa show spi 0x1000 2>/dev/null && ok "del" || bad "del"
+ctl_here stats >/dev/null && ok "stats reads the counters" || bad "stats"
 
 rm -rf "$dir"
 expect_err 'is not pinned: attach a role' csa list

@@ -15,13 +15,13 @@ done
 id=mmlkc$$
 TMP=$(mktemp -d /tmp/$id.XXXXXX)
 pid=
-. "$(dirname "${BASH_SOURCE[0]}")/../check.sh" # ok, bad, check, has; pass, fail
-cleanup() {
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/check.sh" # ok, bad, check, has; pass, fail
+keyd_config_cleanup() {
 	[[ -n $pid ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 	ip netns del "$id" 2>/dev/null
 	rm -rf "$TMP"
 }
-trap cleanup EXIT
+trap keyd_config_cleanup EXIT
 
 # refuses CONFIG-TEXT MODE EXPECTED-MESSAGE
 refuses() {

@@ -27,7 +27,7 @@ if ! mip_can_run; then
 fi
 MIP_LIFETIME=8 # FA1's visitor must expire within the test
 MB10=$((10 * 1024 * 1024))
-. "$(dirname "${BASH_SOURCE[0]}")/../check.sh" # ok, bad, check, has; pass, fail
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/check.sh" # ok, bad, check, has; pass, fail
 trap mip_cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -40,7 +40,6 @@ eventually() {
 	done
 	return 1
 }
-counter() { ctl "$1" -j stats | python3 -c "import json,sys; print(json.load(sys.stdin)['$2'])"; }
 binding_coa() {
 	ctl ha -j binding list | python3 -c "
 import json,sys
@@ -70,12 +69,6 @@ transfer_wait() { # sets XFER="sent received" (not in a subshell: it waits for o
 	r=$(grep -o 'sha256=[0-9a-f]*' "$TMP/recv.out")
 	XFER="${s#sha256=} ${r#sha256=}"
 	[[ -n $s && $s == "$r" ]] || cat "$TMP/send.out" "$TMP/recv.out"
-}
-same_sha() {
-	local s r
-	read -r s r <<<"$2"
-	[[ -n $s && $s == "$r" ]] && ok "$1 (sha256 ${s:0:16}...)" ||
-		bad "$1: sent ${s:-none}, received ${r:-none}"
 }
 
 # 20 Mbit/s on the air: a 10 MB transfer lasts about 4.5 s, long enough to

@@ -34,25 +34,8 @@ mip_can_run() {
 	fi
 }
 
-# Inside a node's network namespace only: bpffs and /run stay shared.
-x() {
-	local node=$1
-	shift
-	nsenter --net="/run/netns/$PREFIX-$node" -- "$@"
-}
-ctl() {
-	local node=$1
-	shift
-	x "$node" "$CTL" -n "$PREFIX-$node" "$@"
-}
-# bg_x NODE CMD...: in the background in the node; nsenter execs CMD, so
-# the pid recorded is the command's own.
-bg_x() {
-	local node=$1
-	shift
-	nsenter --net="/run/netns/$PREFIX-$node" -- "$@" &
-	PIDS+=($!)
-}
+# x, ctl, bg, counter: a node of the bed ($PREFIX-NODE).
+. "$TOP/tests/lib/node.sh"
 
 mip_any_alive() {
 	local pid
@@ -164,7 +147,7 @@ mip_bed_ha() {
 	"$BED" -p "$PREFIX" up --routing none "$@" >"$TMP/bed.log" 2>&1 ||
 		{ cat "$TMP/bed.log"; echo "the test bed did not come up"; return 1; }
 	ctl ha ha attach addr $HA_ADDR cn eth0 fa to-fa1,to-fa2 || return 1
-	bg_x ha "$BUILD/mmlworker" --role ha --node "$PREFIX-ha" --port eth0 --port to-fa1 \
+	bg ha "$BUILD/mmlworker" --role ha --node "$PREFIX-ha" --port eth0 --port to-fa1 \
 		--port to-fa2 --tun mml0 >"$TMP/worker-ha.log" 2>&1
 }
 

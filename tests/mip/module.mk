@@ -1,10 +1,37 @@
-# Mobile IPv4 (mmlkeyd) on the shared test bed: registration, handoff during
-# a transfer, tshark decode, bad input, HA restart (~45 s, root).
-TEST_SUITES += mip-bed:tests/mip/mip-bed.sh
-# mmlkeyd's configuration refusals and control socket, a home agent on
-# loopback in a throwaway namespace (~2 s, root; no test bed needed).
-TEST_SUITES += keyd-config:tests/mip/keyd-config.sh
+# Mobile IPv4 (mmlkeyd, keyd/mip_*.c): every test of it, from the codec to
+# the test bed. KEYD_WIRE, KEYD_CORE and KEYD_LIBS come from keyd/module.mk
+# (read before this fragment).
+
+# Unit tests (cmocka, ASan+UBSan): the codec and authenticator, the home and
+# foreign agents' registration processing.
+$(eval $(call TEST_PROGRAM,test_mip_wire,tests/mip/test_mip_wire.c $(KEYD_WIRE)))
+TEST_SUITES += unit-mip-wire:$(BUILD)/tests/test_mip_wire
+$(eval $(call TEST_PROGRAM,test_mip_ha,tests/mip/test_mip_ha.c $(KEYD_CORE),$(KEYD_LIBS)))
+TEST_SUITES += unit-mip-ha:$(BUILD)/tests/test_mip_ha
+$(eval $(call TEST_PROGRAM,test_mip_fa,tests/mip/test_mip_fa.c $(KEYD_CORE),$(KEYD_LIBS)))
+TEST_SUITES += unit-mip-fa:$(BUILD)/tests/test_mip_fa
 # The mobile node's role (keyd/mip_mh.c compiled in, sends and routes
 # recorded): movement, reply validation, clock resync (cmocka, ASan+UBSan).
 $(eval $(call TEST_PROGRAM,test_mip_mh,tests/mip/test_mip_mh.c $(KEYD_CORE) keyd/nl.c,$(KEYD_LIBS)))
 TEST_SUITES += unit-mip-mh:$(BUILD)/tests/test_mip_mh
+
+# libFuzzer harness (clang, ASan+UBSan): parsers and HA processing, run for
+# a short budget by `make test`; longer runs: tests/mip/fuzz.sh BIN SECONDS.
+FUZZ_MIP_SRCS := tests/mip/fuzz_mip.c $(KEYD_CORE) lib/inet.c lib/log.c lib/args.c lib/ifinfo.c lib/pin.c
+TEST_TARGETS += $(BUILD)/tests/fuzz_mip
+ALL_DEPFILES += $(BUILD)/tests/fuzz_mip.d
+FMT_SRCS += tests/mip/fuzz_mip.c
+$(BUILD)/tests/fuzz_mip: $(FUZZ_MIP_SRCS) | skeletons
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(CPPFLAGS) $(PKG_CFLAGS) -std=c11 -g -O1 $(WARN) -Wno-unused-command-line-argument -Wno-format-nonliteral \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -MMD -MP -MF $@.d \
+		$(FUZZ_MIP_SRCS) -o $@ $(PKG_LDLIBS) $(KEYD_LIBS)
+TEST_SUITES += fuzz-mip:'tests/mip/fuzz.sh $(BUILD)/tests/fuzz_mip 25'
+
+# mmlkeyd's configuration refusals and control socket, a home agent on
+# loopback in a throwaway namespace (~2 s, root; no test bed needed).
+TEST_SUITES += keyd-config:tests/mip/keyd-config.sh
+# Mobile IPv4 on the shared test bed: registration, handoff during a
+# transfer, tshark decode, bad input, HA restart (~45 s, root).
+TEST_SUITES += mip-bed:tests/mip/mip-bed.sh

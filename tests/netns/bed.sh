@@ -43,7 +43,7 @@ declare -A KNOB_DEFAULT=(
 	[queue]=100 [prio_dscp]=46 [handoff_gap_ms]=0 [assoc]=fa1
 )
 
-die() {
+fatal() {
 	echo "bed: $*" >&2
 	exit 1
 }
@@ -61,7 +61,7 @@ new_prefix() {
 			return 0
 		}
 	done
-	die "cannot find a free prefix"
+	fatal "cannot find a free prefix"
 }
 
 valid_prefix() { [[ $1 =~ ^[a-z][a-z0-9]{1,11}$ ]]; }
@@ -73,14 +73,14 @@ resolve_prefix() {
 	fi
 	if [[ -z $PREFIX ]]; then
 		mapfile -t beds < <(find "$STATE_ROOT" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' 2>/dev/null)
-		[[ ${#beds[@]} -eq 1 ]] || die "which bed? give -p PREFIX or MMLB_PREFIX (beds: ${beds[*]:-none})"
+		[[ ${#beds[@]} -eq 1 ]] || fatal "which bed? give -p PREFIX or MMLB_PREFIX (beds: ${beds[*]:-none})"
 		PREFIX=${beds[0]}
 	fi
-	valid_prefix "$PREFIX" || die "bad prefix \"$PREFIX\" (expected [a-z][a-z0-9]{1,11})"
+	valid_prefix "$PREFIX" || fatal "bad prefix \"$PREFIX\" (expected [a-z][a-z0-9]{1,11})"
 	STATE=$STATE_ROOT/$PREFIX
 }
 
-need_bed() { [[ -d $STATE ]] || die "no bed $PREFIX (no $STATE)"; }
+need_bed() { [[ -d $STATE ]] || fatal "no bed $PREFIX (no $STATE)"; }
 
 # Every object is recorded before (namespaces, pins) or right after (pids) it
 # exists, so that down finds it even if up dies in between.
@@ -124,7 +124,7 @@ nx() {
 node_exec() {
 	local node=$1
 	shift
-	[[ -e /run/netns/$(ns "$node") ]] || die "no node $node in bed $PREFIX"
+	[[ -e /run/netns/$(ns "$node") ]] || fatal "no node $node in bed $PREFIX"
 	exec nsenter --net="/run/netns/$(ns "$node")" -- \
 		unshare --mount --propagation slave -- \
 		sh -c 'mount --bind /sys/fs/bpf "$0" && mount -t sysfs sysfs /sys &&
@@ -142,7 +142,7 @@ ensure_bpffs() {
 add_node() {
 	local name
 	name=$(ns "$1")
-	[[ -e /run/netns/$name ]] && die "namespace $name exists already"
+	[[ -e /run/netns/$name ]] && fatal "namespace $name exists already"
 	record ns "$name"
 	# The node's pin directory (the product's daemons pin under it too).
 	record pin "$PIN_ROOT/$name"
@@ -252,7 +252,7 @@ apply_profile() {
 			nx "$node" sysctl -q -w net.ipv4.tcp_sack=1 net.ipv4.tcp_dsack=1 \
 				net.ipv4.tcp_recovery=1 net.ipv4.tcp_early_retrans=3 net.ipv4.tcp_frto=2
 			;;
-		*) die "profile \"$profile\": expected paper or modern" ;;
+		*) fatal "profile \"$profile\": expected paper or modern" ;;
 		esac
 	done
 	# The paper's 65,535-byte sender buffer: SO_SNDBUF 65535, which the kernel
@@ -306,8 +306,8 @@ ifindex() { ip -n "$(ns "$1")" -o link show dev "$2" | cut -d: -f1; }
 le32() { printf '%d %d %d %d' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255)); }
 
 # Frames entering DEV leave through TARGET unchanged (L2 transparent, MAC
-# addresses included), or are dropped (TARGET "drop"): bpf/air_fwd.bpf.c reads
-# the pinned air_ports map. Rewriting an entry also zeroes its counters.
+# addresses included), or are dropped (TARGET "drop"):
+# tests/bed/bpf/air_fwd.bpf.c reads the pinned air_ports map. Rewriting an entry also zeroes its counters.
 connect() {
 	local dev=$1 target=$2 to=0
 	[[ $target == drop ]] || to=$(ifindex air "$target")
@@ -386,7 +386,7 @@ start_delayline() {
 		sleep 0.05
 	done
 	tail -n 5 "$STATE/delayline.log" >&2 || true
-	die "the delay line did not start"
+	fatal "the delay line did not start"
 }
 
 # Kill a process we started, by pid, if it still is what we started.
@@ -412,11 +412,11 @@ stop_delayline() {
 cmd_up() {
 	local opt val
 	[[ -z ${PREFIX:-} ]] && PREFIX=${MMLB_PREFIX:-$(new_prefix)}
-	valid_prefix "$PREFIX" || die "bad prefix \"$PREFIX\""
+	valid_prefix "$PREFIX" || fatal "bad prefix \"$PREFIX\""
 	STATE=$STATE_ROOT/$PREFIX
-	[[ -e $STATE ]] && die "bed $PREFIX exists already ($STATE)"
+	[[ -e $STATE ]] && fatal "bed $PREFIX exists already ($STATE)"
 	for exe in mml-link mml-delayline bpf/xdp_pass.bpf.o; do
-		[[ -e $BUILD/$exe ]] || die "missing $BUILD/$exe: run make"
+		[[ -e $BUILD/$exe ]] || fatal "missing $BUILD/$exe: run make"
 	done
 	mkdir -p "$STATE/hold"
 	: >"$STATE/created"
@@ -424,7 +424,7 @@ cmd_up() {
 	while [[ $# -gt 0 ]]; do
 		opt=$1
 		val=${2:-}
-		[[ $# -ge 2 ]] || die "up: $opt needs a value"
+		[[ $# -ge 2 ]] || fatal "up: $opt needs a value"
 		shift 2
 		case $opt in
 		--profile) knob_put profile "$val" ;;
@@ -434,7 +434,7 @@ cmd_up() {
 		--ber) for k in ber.fa1.down ber.fa1.up ber.fa2.down ber.fa2.up; do knob_put "$k" "$val"; done ;;
 		--queue) knob_put queue "$val" ;;
 		--at) knob_put assoc "$val" ;;
-		*) die "up: unknown option \"$opt\"" ;;
+		*) fatal "up: unknown option \"$opt\"" ;;
 		esac
 	done
 	validate_knobs
@@ -446,7 +446,7 @@ cmd_up() {
 	apply_profile
 	build_air
 	# For the cleanup suite: an up that fails half-way must leave nothing.
-	[[ ${MMLB_FAULT:-} != after-air ]] || die "fault injected after the air node (MMLB_FAULT)"
+	[[ ${MMLB_FAULT:-} != after-air ]] || fatal "fault injected after the air node (MMLB_FAULT)"
 	associate "$(knob_get assoc)"
 	[[ $(knob_get routing) == static ]] && static_routes "$(knob_get assoc)"
 	start_delayline
@@ -462,16 +462,16 @@ up_failed() {
 
 validate_knobs() {
 	local cell dir v
-	[[ $(knob_get profile) =~ ^(paper|modern)$ ]] || die "profile: expected paper or modern"
-	[[ $(knob_get routing) =~ ^(static|none)$ ]] || die "routing: expected static or none"
-	[[ $(knob_get assoc) =~ ^fa[12]$ ]] || die "at: expected fa1 or fa2"
-	[[ $(knob_get queue) =~ ^[1-9][0-9]*$ ]] || die "queue: expected packets > 0"
+	[[ $(knob_get profile) =~ ^(paper|modern)$ ]] || fatal "profile: expected paper or modern"
+	[[ $(knob_get routing) =~ ^(static|none)$ ]] || fatal "routing: expected static or none"
+	[[ $(knob_get assoc) =~ ^fa[12]$ ]] || fatal "at: expected fa1 or fa2"
+	[[ $(knob_get queue) =~ ^[1-9][0-9]*$ ]] || fatal "queue: expected packets > 0"
 	for dir in down up; do
 		v=$(knob_get "delay.$dir")
 		[[ $v =~ ^[0-9]+(\.[0-9]+)?$ ]] && awk "BEGIN{exit !($v <= 200)}" ||
-			die "delay: expected 0..200 ms, got \"$v\""
+			fatal "delay: expected 0..200 ms, got \"$v\""
 		for cell in "${CELLS[@]}"; do
-			[[ $(knob_get "rate.$cell.$dir") =~ ^[1-9][0-9]*$ ]] || die "rate: expected kbit/s > 0"
+			[[ $(knob_get "rate.$cell.$dir") =~ ^[1-9][0-9]*$ ]] || fatal "rate: expected kbit/s > 0"
 		done
 	done
 }
@@ -511,10 +511,10 @@ kill_leftovers() {
 
 cmd_handoff() {
 	local to=${1:-} from gap
-	[[ $to =~ ^fa[12]$ ]] || die "handoff: expected fa1 or fa2"
+	[[ $to =~ ^fa[12]$ ]] || fatal "handoff: expected fa1 or fa2"
 	need_bed
 	from=$(knob_get assoc)
-	[[ $from != "$to" ]] || die "handoff: the MH is at $to already"
+	[[ $from != "$to" ]] || fatal "handoff: the MH is at $to already"
 	gap=$(knob_get handoff_gap_ms)
 	# 802.11 re-association as IP sees it: carrier lost on the MH's wlan0,
 	# (gap), carrier back through the new cell.
@@ -569,7 +569,7 @@ apply_knob() {
 # delay); values are checked before anything changes.
 cmd_set() {
 	local knob=${1:-} val=${2:-} k keys=()
-	[[ -n $knob && -n $val ]] || die "set: expected KNOB VALUE"
+	[[ -n $knob && -n $val ]] || fatal "set: expected KNOB VALUE"
 	need_bed
 	case $knob in
 	ber) keys=(ber.fa1.down ber.fa1.up ber.fa2.down ber.fa2.up) ;;
@@ -577,23 +577,23 @@ cmd_set() {
 	delay) keys=(delay.down delay.up) ;;
 	ber.fa[12].down | ber.fa[12].up | rate.fa[12].down | rate.fa[12].up | delay.down | delay.up | \
 		queue | prio_dscp | profile | cc | handoff_gap_ms) keys=("$knob") ;;
-	*) die "set: unknown knob \"$knob\" (bed.sh knobs lists them)" ;;
+	*) fatal "set: unknown knob \"$knob\" (bed.sh knobs lists them)" ;;
 	esac
-	# BER values are judged by lib/link_ber when the first one is applied.
+	# BER values are judged by tests/bed/link_ber when the first one is applied.
 	case $knob in
-	rate* | queue) [[ $val =~ ^[1-9][0-9]*$ ]] || die "$knob: expected an integer > 0" ;;
+	rate* | queue) [[ $val =~ ^[1-9][0-9]*$ ]] || fatal "$knob: expected an integer > 0" ;;
 	delay*) [[ $val =~ ^[0-9]+(\.[0-9]+)?$ ]] && awk "BEGIN{exit !($val <= 200)}" ||
-		die "$knob: expected 0..200 ms" ;;
-	prio_dscp) [[ $val =~ ^[0-9]+$ && $val -lt 64 ]] || die "prio_dscp: expected 0..63" ;;
-	profile) [[ $val =~ ^(paper|modern)$ ]] || die "profile: expected paper or modern" ;;
-	handoff_gap_ms) [[ $val =~ ^[0-9]+$ ]] || die "handoff_gap_ms: expected ms" ;;
+		fatal "$knob: expected 0..200 ms" ;;
+	prio_dscp) [[ $val =~ ^[0-9]+$ && $val -lt 64 ]] || fatal "prio_dscp: expected 0..63" ;;
+	profile) [[ $val =~ ^(paper|modern)$ ]] || fatal "profile: expected paper or modern" ;;
+	handoff_gap_ms) [[ $val =~ ^[0-9]+$ ]] || fatal "handoff_gap_ms: expected ms" ;;
 	esac
 	if [[ $knob == delay* ]]; then
 		for k in "${keys[@]}"; do knob_put "$k" "$val"; done
 		apply_knob delay "$val"
 	else
 		for k in "${keys[@]}"; do
-			apply_knob "$k" "$val" || die "set $k $val failed"
+			apply_knob "$k" "$val" || fatal "set $k $val failed"
 			knob_put "$k" "$val"
 		done
 	fi
@@ -602,7 +602,7 @@ cmd_set() {
 
 cmd_get() {
 	local knob=${1:-}
-	[[ -n $knob && -n ${KNOB_DEFAULT[$knob]+x} ]] || die "get: unknown knob \"$knob\""
+	[[ -n $knob && -n ${KNOB_DEFAULT[$knob]+x} ]] || fatal "get: unknown knob \"$knob\""
 	need_bed
 	knob_get "$knob"
 }
@@ -617,7 +617,7 @@ cmd_knobs() {
 
 cmd_stats() {
 	local cell=${1:-} dir=${2:-} line
-	[[ $cell =~ ^fa[12]$ && $dir =~ ^(down|up)$ ]] || die "stats: expected fa1|fa2 down|up"
+	[[ $cell =~ ^fa[12]$ && $dir =~ ^(down|up)$ ]] || fatal "stats: expected fa1|fa2 down|up"
 	need_bed
 	line=$(mml_link ber show dev "$(ber_dev "$cell" "$dir")" hook ingress)
 	# "DEV ingress: ber B [(1/N)] passed F frames B bits lost F frames B bits"
@@ -661,27 +661,27 @@ main() {
 		case $1 in
 		-p) PREFIX=${2:-}; shift 2 ;;
 		-h | --help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-		*) die "unknown option \"$1\"" ;;
+		*) fatal "unknown option \"$1\"" ;;
 		esac
 	done
 	local cmd=${1:-}
-	[[ -n $cmd ]] || die "expected a command (bed.sh -h)"
+	[[ -n $cmd ]] || fatal "expected a command (bed.sh -h)"
 	shift
-	[[ $(id -u) -eq 0 ]] || die "needs root (namespaces, BPF)"
+	[[ $(id -u) -eq 0 ]] || fatal "needs root (namespaces, BPF)"
 	case $cmd in
 	new-prefix) new_prefix ;;
 	list) cmd_list ;;
 	up) cmd_up "$@" ;;
 	down) resolve_prefix; cmd_down ;;
-	exec) resolve_prefix; need_bed; [[ $# -ge 2 ]] || die "exec: expected NODE CMD"; node_exec "$@" ;;
+	exec) resolve_prefix; need_bed; [[ $# -ge 2 ]] || fatal "exec: expected NODE CMD"; node_exec "$@" ;;
 	handoff) resolve_prefix; cmd_handoff "$@" ;;
 	set) resolve_prefix; cmd_set "$@" ;;
 	get) resolve_prefix; cmd_get "$@" ;;
 	knobs) resolve_prefix; cmd_knobs ;;
 	stats) resolve_prefix; cmd_stats "$@" ;;
 	show) resolve_prefix; cmd_show ;;
-	ns) resolve_prefix; [[ " ${NODES[*]} " == *" ${1:-x} "* ]] || die "ns: unknown node"; ns "$1" ;;
-	*) die "unknown command \"$cmd\" (bed.sh -h)" ;;
+	ns) resolve_prefix; [[ " ${NODES[*]} " == *" ${1:-x} "* ]] || fatal "ns: unknown node"; ns "$1" ;;
+	*) fatal "unknown command \"$cmd\" (bed.sh -h)" ;;
 	esac
 }
 

@@ -20,7 +20,7 @@
 #
 #   tests/netns/demo.sh [BYTES] [BER]      defaults: 1 MiB, 1/256K (part 1 and 2)
 set -uo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib/bed.sh"
 # shellcheck source=../ike/bed-lib.sh
 source "$TOP/tests/ike/bed-lib.sh"
 need_root
@@ -33,9 +33,9 @@ SNOOP_BYTES=262144
 PRODUCT_BYTES=$((4 * 1024 * 1024))
 PRODUCT_KBIT=10000
 
-# transfer PORT SEED: one CN -> MH transfer; prints the receiver's line
+# demo_transfer PORT SEED: one CN -> MH transfer; prints the receiver's line
 # followed by "sent_sha256=..." of the sender.
-transfer() {
+demo_transfer() {
 	local port=$1 seed=$2 rx sent
 	rx=$(mktemp)
 	# Generous idle timeouts: without SNOOP at 1/64K the paper's TCP can
@@ -185,10 +185,10 @@ echo "demo: bringing the test bed up (CN - wan - HA - FA1/FA2 - air - MH; 2 Mbit
 bed_start --ber "$BER" || exit 1
 echo "demo: bed $MMLB_PREFIX is up; namespaces $MMLB_PREFIX-{cn,wan,ha,fa1,fa2,air,mh}"
 echo "demo: sending $BYTES bytes CN -> MH through FA1 ..."
-FIRST=$(transfer 7001 1)
+FIRST=$(demo_transfer 7001 1)
 bed handoff fa2 >/dev/null
 echo "demo: handed the MH over to FA2; sending again ..."
-SECOND=$(transfer 7002 2)
+SECOND=$(demo_transfer 7002 2)
 # The link counters belong to this bed: report before it goes.
 REPORT=$(report fa1 "$FIRST"; report fa2 "$SECOND")
 grep -q MISMATCH <<<"$REPORT" && DEMO_OK=0
@@ -209,13 +209,13 @@ echo "demo: $SNOOP_BYTES bytes with SNOOP, then without ..."
 BYTES=$SNOOP_BYTES
 mh_tag_drops() { echo $(($(counter mh ep_drop_tag_z1) + $(counter mh ep_drop_tag_z2) + $(counter mh ep_drop_tag_hdr))); }
 TAGS0=$(mh_tag_drops)
-SNOOP_ON=$(transfer 7003 3)
+SNOOP_ON=$(demo_transfer 7003 3)
 RXMITS=$(ctl fa1 -j snoop show | python3 -c "import json,sys; c=json.load(sys.stdin)['counters']
 print(c['local_rxmit_dupack'] + c['local_rxmit_timer'] + c['local_rxmit_persist'])")
 TAG_FAILS=$(($(mh_tag_drops) - TAGS0))
 FA_VERIFIED=$(counter fa1 fwd_mlesp)
 ctl fa1 snoop set enabled off
-SNOOP_OFF=$(transfer 7004 4)
+SNOOP_OFF=$(demo_transfer 7004 4)
 tunnel_teardown
 echo
 echo "summary (TCP Reno with today's loss recovery, plain kernel forwarding, 2 Mbit/s wireless link, BER $BER both ways):"

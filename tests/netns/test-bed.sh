@@ -13,7 +13,7 @@
 #   xdp      frames an FA XDP_REDIRECTs into its wireless veth still cross the air
 #   priority DSCP EF frames bypass a full wireless queue
 set -uo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib/bed.sh"
 need_root
 
 HA=10.0.1.254
@@ -86,7 +86,7 @@ test_delayline_throughput() {
 	stop_bg
 }
 
-xfer() {
+bed_xfer() {
 	local from=$1 to=$2 to_addr=$3 bytes=$4 port=$5 out=$6
 	bg_on "$to" "$BUILD/mml-xfer" recv -p "$port" -t 30 >"$out"
 	on "$from" "$BUILD/mml-xfer" send -c "$to_addr" -p "$port" -n "$bytes" -s "$port" -t 30 |
@@ -98,7 +98,7 @@ xfer() {
 test_rate() {
 	local out=$TMP/rate bps lost_before lost_after
 	lost_before=$(stat_of fa1 down lost_frames)
-	xfer cn mh $MH 2500000 5401 "$out"
+	bed_xfer cn mh $MH 2500000 5401 "$out"
 	bps=$(field goodput_bps <"$out")
 	check "rate down: 10 s TCP CN->MH $(field seconds <"$out") s, goodput ${bps:-0} bit/s in 1.8..2.0 Mbit/s" \
 		awk "BEGIN{exit !(${bps:-0} >= 1800000 && ${bps:-0} <= 2000000)}"
@@ -108,7 +108,7 @@ test_rate() {
 	check "ber 0: no frame lost ($lost_before -> $lost_after)" test "$lost_before" = "$lost_after"
 	# 10 s as well: a shorter transfer is dominated by slow start, which a
 	# loaded machine stretches (1 MB gave 1.6 Mbit/s under make test).
-	xfer mh cn 10.0.1.1 2500000 5402 "$out"
+	bed_xfer mh cn 10.0.1.1 2500000 5402 "$out"
 	bps=$(field goodput_bps <"$out")
 	check "rate up: 10 s TCP MH->CN $(field seconds <"$out") s, goodput ${bps:-0} bit/s in 1.8..2.0 Mbit/s" \
 		awk "BEGIN{exit !(${bps:-0} >= 1800000 && ${bps:-0} <= 2000000)}"

@@ -6,7 +6,7 @@
 # node; and that down never touches a namespace it did not create. Prints
 # PASS/FAIL lines and "N passed, M failed". Needs root (exit 77 otherwise).
 set -uo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib/bed.sh"
 need_root
 
 root_snapshot() {
@@ -57,8 +57,8 @@ nothing_left "failed up" "$P"
 # SIGINT from being ignored in it (as it is for a non-interactive '&').
 P_FILE=$(mktemp)
 set -m
-bash -c 'source "$1/lib.sh"; bed_start; echo "$MMLB_PREFIX" >"$2"
-	bg_on mh iperf3 -s -p 5999 >/dev/null 2>&1; sleep 60' _ "$NETNS_DIR" "$P_FILE" &
+bash -c 'source "$1/bed.sh"; bed_start; echo "$MMLB_PREFIX" >"$2"
+	bg_on mh iperf3 -s -p 5999 >/dev/null 2>&1; sleep 60' _ "$TESTS_LIB" "$P_FILE" &
 CHILD=$!
 set +m
 START=$SECONDS

@@ -22,10 +22,8 @@ BED=$TOP/tests/netns/bed.sh
 CTL=$BUILD/mmlctl
 BYTES=${SNOOP_BED_BYTES:-524288}
 
-skip() {
-	echo "snoop-bed: skipped: $*"
-	exit 77
-}
+SUITE=snoop-bed
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/check.sh" # ok, bad, check, has, skip; pass, fail
 [[ $(id -u) -eq 0 ]] || skip "needs root"
 for f in "$CTL" "$BUILD/mmlworker" "$BUILD/mml-xfer"; do
 	[[ -x $f ]] || skip "missing $f (run make)"
@@ -35,9 +33,8 @@ done
 PREFIX=$("$BED" new-prefix)
 TMP=$(mktemp -d /tmp/snoop-bed.XXXXXX)
 PIDS=()
-. "$(dirname "${BASH_SOURCE[0]}")/../check.sh" # ok, bad, check, has; pass, fail
 
-cleanup() {
+snoop_bed_cleanup() {
 	local pid
 	for pid in "${PIDS[@]}"; do
 		kill "$pid" 2>/dev/null
@@ -49,7 +46,7 @@ cleanup() {
 	"$BED" -p "$PREFIX" down >/dev/null 2>&1
 	rm -rf "$TMP"
 }
-trap cleanup EXIT
+trap snoop_bed_cleanup EXIT
 trap 'exit 130' INT TERM
 
 
@@ -84,8 +81,8 @@ local_rxmits() {
 }
 
 port=7100
-# transfer: CN -> MH, BYTES; prints "goodput_bps sent_sha received_sha".
-transfer() {
+# snoop_transfer: CN -> MH, BYTES; prints "goodput_bps sent_sha received_sha".
+snoop_transfer() {
 	port=$((port + 1))
 	# Idle timeouts above TCP's own: without SACK and timestamps a lost
 	# retransmission during go-back-N recovery keeps the RTO backed off
@@ -120,14 +117,14 @@ for m in plain mlesp; do
 	mode $m
 	r0=$(local_rxmits)
 	tag0=$(($(counter mh ep_drop_tag_z1) + $(counter mh ep_drop_tag_z2) + $(counter mh ep_drop_tag_hdr)))
-	read -r bps_on s_on r_on <<<"$(transfer)"
+	read -r bps_on s_on r_on <<<"$(snoop_transfer)"
 	r1=$(local_rxmits)
 	check "$m, SNOOP on, BER 1/64K: $BYTES bytes intact (sha256 ${s_on:0:16}...)" \
 		test -n "$s_on" -a "$s_on" == "$r_on"
 	check "$m: the FA retransmitted locally ($((r1 - r0)) times)" test $((r1 - r0)) -gt 0
 	[[ $m == mlesp ]] && inspect
 	ctl fa1 snoop set enabled off >/dev/null
-	read -r bps_off s_off r_off <<<"$(transfer)"
+	read -r bps_off s_off r_off <<<"$(snoop_transfer)"
 	ctl fa1 snoop set enabled on >/dev/null
 	check "$m, SNOOP off: intact too" test -n "$s_off" -a "$s_off" == "$r_off"
 	check "$m: $(mbit "$bps_on") Mbit/s with SNOOP >= 2 x $(mbit "$bps_off") without" \
@@ -166,7 +163,7 @@ sys.exit(0 if (c["rto_min_ms"], c["rto_init_ms"], c["persist_ms"]) == (80, 120, 
 # the connections SNOOP holds are printed so that a next time tells which.
 "$BED" -p "$PREFIX" set ber 0 >/dev/null
 mode esp
-read -r _ s_esp r_esp <<<"$(BYTES=262144 transfer)"
+read -r _ s_esp r_esp <<<"$(BYTES=262144 snoop_transfer)"
 check "esp: intact" test -n "$s_esp" -a "$s_esp" == "$r_esp"
 ctl fa1 -j snoop show >"$TMP/esp.json"
 python3 -c '

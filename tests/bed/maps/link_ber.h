@@ -1,5 +1,5 @@
 /* The emulated wireless link's Poisson bit-error model (DESIGN.md 6): layouts
- * shared by bpf/link_ber.bpf.c and lib/link_ber.c. One loaded instance models
+ * shared by tests/bed/bpf/link_ber.bpf.c and tests/bed/link_ber.c. One loaded instance models
  * one direction of one link; its maps are pinned together in one directory.
  *
  * The distance in bits from one bit error to the next is exponential with

@@ -1,5 +1,5 @@
-/* mml-link: the emulated link's knobs, for the test bed now; its commands are
- * those `mmlctl link ...` will expose, over the same lib/link_ber.
+/* mml-link: the emulated link's knobs, over tests/bed/link_ber. The test bed
+ * owns them: mmlctl (the product) has no link commands.
  *
  *   mml-link [-n NETNS] [-N NODE] [-r ROOT] [-j] [-v] ber CMD dev IFNAME [hook H] [prio N] ...
  *     ber attach dev IF [hook ingress|egress|xdp] [prio N] [BER]
@@ -21,9 +21,9 @@
 
 #include <json-c/json.h>
 
-#include "lib/link_ber.h"
+#include "tests/bed/link_ber.h"
 #include "lib/log.h"
-#include "lib/netns.h"
+#include "tests/bed/netns.h"
 
 struct cli {
 	const char *node;

@@ -1,5 +1,5 @@
 /* libFuzzer harness for the Mobile IPv4 parsers and the home agent's
- * registration processing (tests/fuzz/run.sh runs it briefly in
+ * registration processing (tests/mip/fuzz.sh runs it briefly in
  * `make test`). The first byte picks the target; the rest is the message. */
 #include <stddef.h>
 #include <stdint.h>

@@ -1,4 +1,4 @@
-/* Shared by bpf/fa_test.bpf.c and its userspace drivers (tests/bpf/,
+/* Shared by tests/bpf/fa_test.bpf.c and its userspace drivers (tests/bpf/,
  * bench/): the global that carries crypto test inputs and outputs. */
 #ifndef MML_BPF_FA_TEST_H
 #define MML_BPF_FA_TEST_H

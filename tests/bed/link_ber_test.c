@@ -1,5 +1,5 @@
 /* link_ber_test: the wireless link's bit-error model through BPF_PROG_TEST_RUN.
- * Loads bpf/link_ber.bpf.c via lib/link_ber (skeleton, unpinned), sets BERs
+ * Loads tests/bed/bpf/link_ber.bpf.c via tests/bed/link_ber (skeleton, unpinned), sets BERs
  * at run time and runs frames of known length through the TC and XDP entry
  * points. The measured frame loss must match 1-(1-BER)^bits within four
  * binomial standard deviations over at least 20 000 frames; BER 0 loses
@@ -20,7 +20,7 @@
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
 
-#include "lib/link_ber.h"
+#include "tests/bed/link_ber.h"
 #include "lib/log.h"
 
 #define FRAMES 20000

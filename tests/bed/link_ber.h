@@ -1,15 +1,17 @@
-/* Loader of the emulated link's bit-error model (bpf/link_ber.bpf.c, layouts in
- * maps/link_ber.h): load, pin, attach and detach an instance, set the BER at
+/* Loader of the emulated link's bit-error model (tests/bed/bpf/link_ber.bpf.c,
+ * layouts in tests/bed/maps/link_ber.h): load, pin, attach and detach an
+ * instance, set the BER at
  * run time and read the counters. One instance models one direction of one
  * link and sits on one interface hook; its maps live in one pin directory,
  * by default MML_PIN_ROOT/<node>/link_ber/<ifname>-<hook>/. mml-link (the
- * test bed's CLI) and mmlctl's `link` commands are thin layers over this. */
-#ifndef MML_LIB_LINK_BER_H
-#define MML_LIB_LINK_BER_H
+ * test bed's CLI) is the thin layer over this; the product (mmlctl) never
+ * links the test bed's code. */
+#ifndef MML_BED_LINK_BER_H
+#define MML_BED_LINK_BER_H
 
 #include <stddef.h>
 
-#include "maps/link_ber.h"
+#include "tests/bed/maps/link_ber.h"
 
 #ifndef MML_PIN_ROOT
 #define MML_PIN_ROOT "/sys/fs/bpf/mmlipsec"

@@ -1,4 +1,4 @@
-/* The wireless link's bit-error model (bpf/link_ber.h) as a TC classifier and
+/* The wireless link's bit-error model (tests/bed/bpf/link_ber.h) as a TC classifier and
  * as an XDP program. Both see the whole Ethernet frame. In TC a surviving
  * frame gets TC_ACT_UNSPEC, so classification continues with the next filter
  * of the hook (the test bed forwards it from there); a lost one is shot. */

@@ -1,4 +1,4 @@
-#include "lib/netns.h"
+#include "tests/bed/netns.h"
 
 #include <errno.h>
 #include <fcntl.h>

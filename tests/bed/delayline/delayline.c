@@ -9,7 +9,7 @@
  *         ~900 Mbit/s of 1500-byte frames)
  *     -r  file created once frames flow (the test bed waits for it)
  *
- * bpf/delayline.bpf.c hands every frame to an AF_XDP socket (copy mode: veth
+ * tests/bed/bpf/delayline.bpf.c hands every frame to an AF_XDP socket (copy mode: veth
  * has no zero-copy); both sockets share one UMEM, so a frame moves from one
  * interface's RX ring to the other's TX ring without a copy in userspace.
  * A frame's UMEM chunk travels A.fill -> A.rx -> FIFO -> B.tx -> B.comp ->
@@ -39,8 +39,8 @@
 
 #include "delayline.skel.h"
 #include "lib/log.h"
-#include "lib/netns.h"
-#include "tests/netns/delayline/fifo.h"
+#include "tests/bed/netns.h"
+#include "tests/bed/delayline/fifo.h"
 
 #define FRAME_SIZE 2048
 #define RING_SIZE 4096

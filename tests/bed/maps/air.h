@@ -1,5 +1,5 @@
 /* The test bed's emulated wireless medium (tests/netns/, docs/testbed.md):
- * the air node's port table, read by bpf/air_fwd.bpf.c and written by
+ * the air node's port table, read by tests/bed/bpf/air_fwd.bpf.c and written by
  * tests/netns/bed.sh through bpftool (pinned as air_ports). */
 #ifndef MML_MAPS_AIR_H
 #define MML_MAPS_AIR_H

@@ -1,11 +1,11 @@
 /* Poisson bit-error model of the emulated wireless link, shared by the TC and
  * XDP entry points of link_ber.bpf.c. A frame is lost iff a bit error falls
  * inside its bits; the counters say how many frames and bytes passed and were
- * lost. Layouts and the table format: maps/link_ber.h. */
+ * lost. Layouts and the table format: tests/bed/maps/link_ber.h. */
 #ifndef MML_BPF_LINK_BER_H
 #define MML_BPF_LINK_BER_H
 
-#include "maps/link_ber.h"
+#include "tests/bed/maps/link_ber.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

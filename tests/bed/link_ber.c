@@ -1,4 +1,4 @@
-#include "lib/link_ber.h"
+#include "tests/bed/link_ber.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>

@@ -7,7 +7,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 
-#include "maps/air.h"
+#include "tests/bed/maps/air.h"
 
 #define TC_ACT_SHOT 2
 

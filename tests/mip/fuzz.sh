@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs a libFuzzer harness for a short budget from a seed corpus of valid
 # messages (one per target byte), in a throwaway directory.
-#   tests/fuzz/run.sh BINARY SECONDS
+#   tests/mip/fuzz.sh BINARY SECONDS
 set -euo pipefail
 bin=$(realpath "$1") secs=$2
 [[ -x $bin ]] || { echo "fuzz: $bin not built" >&2; exit 1; }

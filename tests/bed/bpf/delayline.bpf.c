@@ -1,4 +1,4 @@
-/* The wan node's delay line (tests/netns/delayline/): every frame received on
+/* The wan node's delay line (tests/bed/delayline/): every frame received on
  * an interface goes to the AF_XDP socket bound to its queue. Without a socket
  * the frame is dropped: a stopped delay line is a cut cable, never a silent
  * bypass of the delay. */

@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# Helpers for the test bed's suites, experiments and the demo (sourced).
+# Running the test bed (tests/netns/bed.sh) from its suites, experiments/ and
+# the demo (sourced; brings tests/lib/check.sh along).
 #
 #   bed_start [up options]   fresh prefix, traps that take the bed down on any
 #                            exit (also Ctrl-C), bed.sh up
@@ -7,30 +8,20 @@
 #   bed CMD...               tests/netns/bed.sh for this run's bed
 #   on NODE CMD...           run in a node (bed.sh exec)
 #   bg_on NODE CMD...        same, in the background; killed by bed_stop
-#   ok/bad/check NAME        result lines (tests/check.sh); summary prints
-#                            "N passed, M failed"
+#   bed_leftovers PREFIX     what of a run is left (namespaces, pins, state)
+#   ping_avg, ping_median    RTT in ms of `ping` output
+#   field NAME               NAME=value of mml-xfer / bed.sh stats output
+#   within A B TOL           |A - B| <= TOL
 
-NETNS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-TOP=$(cd "$NETNS_DIR/../.." && pwd)
+TESTS_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOP=$(cd "$TESTS_LIB/../.." && pwd)
 BUILD=${BUILD:-$TOP/build}
 [[ $BUILD == /* ]] || BUILD=$TOP/$BUILD
 export BUILD
-BED=$NETNS_DIR/bed.sh
+BED=$TOP/tests/netns/bed.sh
 BG_PIDS=()
-# ok, bad, check, has: the result lines every shell suite prints.
-. "$NETNS_DIR/../check.sh"
-
-summary() {
-	echo "$pass passed, $fail failed"
-	[[ $fail -eq 0 ]]
-}
-
-need_root() {
-	if [[ $(id -u) -ne 0 ]]; then
-		echo "SKIP: needs root (namespaces, BPF)"
-		exit 77
-	fi
-}
+# ok, bad, check, has, summary, need_root, skip, die.
+. "$TESTS_LIB/check.sh"
 
 bed() { "$BED" -p "$MMLB_PREFIX" "$@"; }
 on() { "$BED" -p "$MMLB_PREFIX" exec "$@"; }
