@@ -1,13 +1,10 @@
 #include "lib/ep_loader.h"
 
 #include <errno.h>
-#include <stdatomic.h>
 #include <linux/if_link.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -17,26 +14,6 @@
 #include "lib/ep_owner.h"
 #include "lib/log.h"
 #include "maps/pin.h"
-
-int mml_ep_pin_dir(char *buf, size_t len, const char *root, const char *node)
-{
-	int n;
-
-	if (!root)
-		root = MML_PIN_ROOT_DEFAULT;
-	if (mkdir(root, 0700) && errno != EEXIST)
-		goto fail;
-	n = snprintf(buf, len, "%s/%s", root, node);
-	if (n < 0 || (size_t)n >= len)
-		return -ENAMETOOLONG;
-	if (mkdir(buf, 0700) && errno != EEXIST)
-		goto fail;
-	return 0;
-fail:
-	n = -errno;
-	log_err("cannot create pin directory under %s: %s", root, strerror(-n));
-	return n;
-}
 
 const char *const mml_ep_pinned[MML_EP_PINNED_COUNT] = {
 	MML_MAP_CSA,	  MML_MAP_STATS, MML_MAP_BINDING, MML_MAP_FLOW,	   MML_MAP_XSKS,
@@ -158,79 +135,4 @@ out:
 		close(old_fd);
 	ep__destroy(skel);
 	return err;
-}
-
-int mml_ep_map_fd(const char *pin_dir, const char *name)
-{
-	char path[512];
-	int fd;
-
-	if (snprintf(path, sizeof(path), "%s/%s", pin_dir, name) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
-	fd = bpf_obj_get(path);
-	return fd < 0 ? -errno : fd;
-}
-
-int mml_ep_gen_bump(const char *pin_dir)
-{
-	int fd = mml_ep_map_fd(pin_dir, MML_MAP_GEN), err = 0;
-	_Atomic __u64 *gen;
-
-	if (fd < 0)
-		return fd;
-	gen = mmap(NULL, (size_t)sysconf(_SC_PAGESIZE), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (gen == MAP_FAILED) {
-		err = -errno;
-		goto out;
-	}
-	atomic_fetch_add(gen, 1);
-	munmap((void *)gen, (size_t)sysconf(_SC_PAGESIZE));
-out:
-	close(fd);
-	return err;
-}
-
-static void add_percpu(const char *pin_dir, uint64_t *out)
-{
-	int fd = mml_ep_map_fd(pin_dir, MML_MAP_STATS), ncpu = libbpf_num_possible_cpus();
-	uint64_t values[ncpu > 0 ? ncpu : 1];
-
-	if (fd < 0 || ncpu <= 0)
-		goto out;
-	for (__u32 i = 0; i < MML_STATS_CAP; i++) {
-		if (bpf_map_lookup_elem(fd, &i, values))
-			continue;
-		for (int c = 0; c < ncpu; c++)
-			out[i] += values[c];
-	}
-out:
-	if (fd >= 0)
-		close(fd);
-}
-
-int mml_ep_wstats_add(const char *pin_dir, uint64_t *out)
-{
-	size_t len = MML_WSTATS_ENTRIES * sizeof(uint64_t);
-	int fd = mml_ep_map_fd(pin_dir, MML_MAP_WSTATS);
-	const volatile uint64_t *rows;
-
-	if (fd < 0)
-		return fd;
-	rows = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
-	close(fd);
-	if (rows == MAP_FAILED)
-		return -errno;
-	for (int t = 0; t < MML_WORKER_THREADS_MAX; t++)
-		for (int i = 0; i < MML_STATS_CAP; i++)
-			out[i] += rows[t * MML_STATS_CAP + i];
-	munmap((void *)rows, len);
-	return 0;
-}
-
-int mml_ep_stats_read(const char *pin_dir, uint64_t *out)
-{
-	memset(out, 0, MML_STATS_CAP * sizeof(*out));
-	add_percpu(pin_dir, out);
-	mml_ep_wstats_add(pin_dir, out);
-	return 0;
 }

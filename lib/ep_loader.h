@@ -24,9 +24,6 @@ enum mml_ep_prog {
 #define MML_EP_PINNED_COUNT 9
 extern const char *const mml_ep_pinned[MML_EP_PINNED_COUNT];
 
-/* <root>/<node>, created mode 0700 if missing. */
-int mml_ep_pin_dir(char *buf, size_t len, const char *root, const char *node);
-
 /* Load the programs with cfg and every map pinned under pin_dir (created or
  * reused), without attaching: creates the maps for mmlctl. */
 int mml_ep_create_maps(const char *pin_dir);
@@ -38,19 +35,5 @@ int mml_ep_create_maps(const char *pin_dir);
  * lib/ep_owner.h's. */
 int mml_ep_attach(const char *pin_dir, enum mml_ep_prog prog, const char *ifname,
 		  const struct mml_ep_cfg *cfg, int skb);
-
-/* A pinned map of pin_dir by name (maps/pin.h): an fd, or -errno. */
-int mml_ep_map_fd(const char *pin_dir, const char *name);
-
-/* Bump mml_gen so running workers reload their caches; every writer of
- * mml_csa, mml_binding or mml_flow calls it after a change. */
-int mml_ep_gen_bump(const char *pin_dir);
-
-/* Sum of a counter over the programs' per-CPU mml_stats and the workers'
- * mml_wstats rows: out[MML_STATS_CAP]. Missing maps count as zero. */
-int mml_ep_stats_read(const char *pin_dir, uint64_t *out);
-/* Adds the workers' rows (mml_wstats, read through mmap while they run) to
- * out[MML_STATS_CAP]; -ENOENT if no worker map is pinned. */
-int mml_ep_wstats_add(const char *pin_dir, uint64_t *out);
 
 #endif

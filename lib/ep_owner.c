@@ -11,6 +11,7 @@
 #include <bpf/libbpf.h>
 
 #include "lib/log.h"
+#include "lib/pin.h"
 
 /* Indexed by enum mml_ep_prog: the SEC("xdp") functions of bpf/ep.bpf.c. */
 static const char *const prog_names[] = {
@@ -41,8 +42,6 @@ static int pin_path(const struct mml_ep_owner *o, size_t i, char *buf, size_t le
 int mml_ep_owner_init(struct mml_ep_owner *o, const char *pin_dir, const char *role,
 		      unsigned int progs)
 {
-	char path[512];
-
 	memset(o, 0, sizeof(*o));
 	o->pin_dir = pin_dir;
 	o->role = role;
@@ -50,19 +49,15 @@ int mml_ep_owner_init(struct mml_ep_owner *o, const char *pin_dir, const char *r
 	for (size_t i = 0; i < MML_EP_PINNED_COUNT; i++) {
 		struct bpf_map_info info;
 		uint32_t len = sizeof(info);
-		int fd, err;
+		int fd = mml_pin_open_map(pin_dir, mml_ep_pinned[i], 0, 0), err;
 
-		err = pin_path(o, i, path, sizeof(path));
-		if (err)
-			return err;
-		fd = bpf_obj_get(path);
 		if (fd < 0)
 			continue;
 		memset(&info, 0, sizeof(info));
 		err = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
 		close(fd);
 		if (err) {
-			log_err("%s: %s", path, strerror(-err));
+			log_err("%s/%s: %s", pin_dir, mml_ep_pinned[i], strerror(-err));
 			return err;
 		}
 		o->map_ids[i] = info.id;

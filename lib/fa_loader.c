@@ -14,26 +14,27 @@
 
 #include "fa.skel.h"
 #include "lib/log.h"
+#include "lib/pin.h"
 #include "lib/snoop_cfg.h"
 #include "maps/pin.h"
 
 /* A devmap reports BPF_F_RDONLY_PROG, which the kernel adds itself but
  * refuses at creation; libbpf 1.1 then calls a pinned devmap incompatible
  * with its own definition. So a pinned devmap is checked and reused here. */
-static int reuse_devmap(struct bpf_map *map, const char *path)
+static int reuse_devmap(struct bpf_map *map, const char *pin_dir)
 {
 	struct bpf_map_info info = { 0 };
 	uint32_t len = sizeof(info);
 	int fd, err;
 
-	fd = bpf_obj_get(path);
+	fd = mml_pin_open_map(pin_dir, bpf_map__name(map), bpf_map__key_size(map),
+			      bpf_map__value_size(map));
 	if (fd < 0)
-		return errno == ENOENT ? 1 : -errno;
+		return fd == -ENOENT ? 1 : fd;
 	err = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
-	if (!err && (info.type != bpf_map__type(map) || info.key_size != bpf_map__key_size(map) ||
-		     info.value_size != bpf_map__value_size(map) ||
-		     info.max_entries != bpf_map__max_entries(map))) {
-		log_err("%s: pinned map of another type or size", path);
+	if (!err &&
+	    (info.type != bpf_map__type(map) || info.max_entries != bpf_map__max_entries(map))) {
+		log_err("%s/%s: pinned map of another type or size", pin_dir, bpf_map__name(map));
 		err = -EINVAL;
 	}
 	if (!err)
@@ -47,14 +48,14 @@ static int set_pin(struct bpf_map *map, const char *pin_dir)
 	char path[512];
 	int n, err;
 
-	n = snprintf(path, sizeof(path), "%s/%s", pin_dir, bpf_map__name(map));
-	if (n < 0 || (size_t)n >= sizeof(path))
-		return -ENAMETOOLONG;
 	if (bpf_map__type(map) == BPF_MAP_TYPE_DEVMAP_HASH) {
-		err = reuse_devmap(map, path);
+		err = reuse_devmap(map, pin_dir);
 		if (err <= 0)
 			return err;
 	}
+	n = snprintf(path, sizeof(path), "%s/%s", pin_dir, bpf_map__name(map));
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return -ENAMETOOLONG;
 	err = bpf_map__set_pin_path(map, path);
 	if (err)
 		log_err("pin path %s: %s", path, strerror(-err));
@@ -147,27 +148,5 @@ int mml_fa_detach(int ifindex, uint32_t xdp_flags)
 
 	if (err)
 		log_err("detach XDP from ifindex %d: %s", ifindex, strerror(-err));
-	return err;
-}
-
-int mml_stats_read(int map_fd, uint32_t stat, uint64_t *sum)
-{
-	int ncpus = libbpf_num_possible_cpus(), i, err = 0;
-	uint64_t *values;
-
-	*sum = 0;
-	if (ncpus < 0)
-		return ncpus;
-	values = calloc((size_t)ncpus, sizeof(*values));
-	if (!values)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(map_fd, &stat, values)) {
-		err = -errno;
-		goto out;
-	}
-	for (i = 0; i < ncpus; i++)
-		*sum += values[i];
-out:
-	free(values);
 	return err;
 }

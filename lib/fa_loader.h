@@ -48,8 +48,4 @@ int mml_fa_attach(struct fa *fa, enum mml_fa_side side, int ifindex, uint32_t xd
 /* Detach whatever XDP program is attached to ifindex in that mode. */
 int mml_fa_detach(int ifindex, uint32_t xdp_flags);
 
-/* Sum of one mml_stats counter over the CPUs; map_fd from
- * bpf_map__fd(fa->maps.mml_stats) or a pinned map. */
-int mml_stats_read(int map_fd, uint32_t stat, uint64_t *sum);
-
 #endif

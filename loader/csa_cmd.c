@@ -13,7 +13,7 @@
 #include "lib/aead.h"
 #include "lib/args.h"
 #include "lib/csa.h"
-#include "lib/ep_loader.h"
+#include "lib/node_maps.h"
 #include "lib/log.h"
 #include "loader/ctl.h"
 #include "loader/keyfile.h"
@@ -127,7 +127,7 @@ static int csa_install(struct ctl *ctl, int argc, char **argv, const char *ctx, 
 	close(fd);
 	/* Running endpoint workers reload before their next batch. */
 	if (!err)
-		mml_ep_gen_bump(ctl->dir.path);
+		mml_gen_bump(ctl->dir.path);
 out:
 	OPENSSL_cleanse(&csa, sizeof(csa));
 	return err;
@@ -167,7 +167,7 @@ static int csa_del(struct ctl *ctl, int argc, char **argv)
 	}
 	close(fd);
 	if (!err)
-		mml_ep_gen_bump(ctl->dir.path);
+		mml_gen_bump(ctl->dir.path);
 	return err;
 }
 

@@ -17,6 +17,7 @@
 #include "lib/ep_loader.h"
 #include "lib/ep_owner.h"
 #include "lib/log.h"
+#include "lib/node_maps.h"
 #include "loader/ctl.h"
 #include "maps/ep.h"
 
@@ -157,7 +158,7 @@ static int mh_detach(struct ctl *ctl, int argc, char **argv)
 
 static int gen_bump(struct ctl *ctl)
 {
-	int err = mml_ep_gen_bump(ctl->dir.path);
+	int err = mml_gen_bump(ctl->dir.path);
 
 	/* Without mml_gen no worker runs here; it reloads within a second
 	 * anyway. */

@@ -18,7 +18,8 @@ int csa_store_open(struct csa_store *st, const char *root, const char *node)
 	err = mml_pin_dir_init(&st->dir, root ? root : MML_PIN_ROOT_DEFAULT, node);
 	if (err)
 		return err;
-	st->fd = mml_pin_open_map(&st->dir, MML_MAP_CSA, sizeof(uint32_t), sizeof(struct mml_csa));
+	st->fd = mml_pin_open_map(st->dir.path, MML_MAP_CSA, sizeof(uint32_t),
+				  sizeof(struct mml_csa));
 	if (st->fd < 0) {
 		err = st->fd;
 		log_err("%s/%s: %s", st->dir.path, MML_MAP_CSA,
@@ -42,7 +43,8 @@ static int ensure_open(struct csa_store *st)
 {
 	if (st->fd >= 0)
 		return 0;
-	st->fd = mml_pin_open_map(&st->dir, MML_MAP_CSA, sizeof(uint32_t), sizeof(struct mml_csa));
+	st->fd = mml_pin_open_map(st->dir.path, MML_MAP_CSA, sizeof(uint32_t),
+				  sizeof(struct mml_csa));
 	if (st->fd < 0) {
 		int err = st->fd;
 

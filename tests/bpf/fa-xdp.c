@@ -40,6 +40,7 @@
 #include "lib/fa_loader.h"
 #include "lib/pin.h"
 #include "lib/mlesp.h"
+#include "lib/node_maps.h"
 #include "maps/pin.h"
 #include "maps/stats.h"
 #include "maps/visitor.h"

@@ -30,6 +30,7 @@
 #include "lib/bytes.h"
 #include "lib/fa_loader.h"
 #include "lib/mlesp.h"
+#include "lib/node_maps.h"
 #include "lib/snoop_cfg.h"
 #include "maps/ep.h"
 #include "maps/snoop.h"
