@@ -1,7 +1,7 @@
 # libmml: the userspace code every binary and test links (codecs, crypto, log).
-LIB_SRCS := lib/aead.c lib/args.c lib/csa.c lib/ep_loader.c lib/ep_owner.c lib/err.c lib/esp.c lib/fa_loader.c \
+LIB_SRCS := lib/aead.c lib/args.c lib/csa.c lib/err.c lib/esp.c \
             lib/ifinfo.c lib/link_ber.c lib/log.c lib/mlesp.c lib/netns.c lib/node_maps.c lib/out.c lib/pin.c \
-            lib/replay.c lib/sa.c lib/seq.c lib/snoop_cfg.c worker/snoop.c
+            lib/replay.c lib/role.c lib/role_loader.c lib/role_owner.c lib/sa.c lib/seq.c lib/snoop_cfg.c worker/snoop.c
 ALL_TARGETS += $(BUILD)/libmml.a
 FMT_SRCS += $(LIB_SRCS) $(wildcard lib/*.h maps/*.h)
 ALL_DEPFILES += $(patsubst %.c,$(BUILD)/obj/%.d,$(LIB_SRCS)) \

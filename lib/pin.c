@@ -165,13 +165,6 @@ void mml_pin_dir_unlock(struct mml_pin_dir *dir)
 	dir->lock_fd = -1;
 }
 
-int mml_pin_path(const struct mml_pin_dir *dir, const char *name, char *buf, size_t len)
-{
-	int n = snprintf(buf, len, "%s/%s", dir->path, name);
-
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
-}
-
 int mml_pin_open_map(const char *dir, const char *name, uint32_t key_size, uint32_t value_size)
 {
 	struct bpf_map_info info;

@@ -37,9 +37,6 @@ void mml_pin_dir_unlock(struct mml_pin_dir *dir);
 int mml_pin_mkdir(const char *path);
 int mml_pin_lock_path(const char *path, bool wait);
 
-/* <dir>/<name> into buf. */
-int mml_pin_path(const struct mml_pin_dir *dir, const char *name, char *buf, size_t len);
-
 /* The one way to open a pinned map: <dir>/<name> (a node directory's path
  * or one below it), its key and value sizes checked against the caller's;
  * a size of 0 is not checked (callers that only read the map's id, or that
