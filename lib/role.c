@@ -14,6 +14,14 @@
 #include "ep.skel.h"
 #include "fa.skel.h"
 
+static int open_failed(const char *role)
+{
+	int err = -errno;
+
+	log_err("open the %s programs: %s", role, strerror(errno));
+	return err;
+}
+
 static int fa_open(const void *cfg, void **skel, struct bpf_object **obj)
 {
 	const struct mml_fa_cfg *c = cfg;
@@ -25,7 +33,7 @@ static int fa_open(const void *cfg, void **skel, struct bpf_object **obj)
 	}
 	fa = fa__open();
 	if (!fa)
-		return -errno;
+		return open_failed("fa");
 	fa->rodata->fa_cfg = *c;
 	*skel = fa;
 	*obj = fa->obj;
@@ -47,7 +55,7 @@ static int ep_open(const void *cfg, void **skel, struct bpf_object **obj)
 	struct ep *ep = ep__open();
 
 	if (!ep)
-		return -errno;
+		return open_failed("endpoint");
 	if (cfg)
 		ep->rodata->ep_cfg = *(const struct mml_ep_cfg *)cfg;
 	*skel = ep;

@@ -50,7 +50,7 @@ struct mml_role {
 	 * redirect through); detach takes it out. */
 	bool ports;
 	/* The skeleton: open with cfg as its rodata (NULL: zeros, where the
-	 * role allows it), load, destroy (NULL is fine). */
+	 * role allows it; errors logged), load, destroy (NULL is fine). */
 	int (*open)(const void *cfg, void **skel, struct bpf_object **obj);
 	int (*load)(void *skel);
 	void (*destroy)(void *skel);

@@ -103,11 +103,8 @@ int mml_role_load(enum mml_role_id id, const void *cfg, const char *pin_dir,
 		goto out;
 	}
 	err = o->role->open(cfg, &o->skel, &o->obj);
-	if (err) {
-		if (err != -EINVAL)
-			log_err("open the %s programs: %s", o->role->name, strerror(-err));
+	if (err)
 		goto out;
-	}
 	err = pin_dir ? set_pin_paths(o) : 0;
 	if (!err)
 		err = o->role->load(o->skel);
