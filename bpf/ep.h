@@ -25,7 +25,7 @@
 #endif
 #define ESP_SPI_LEN 4
 
-/* Load-time knobs (maps/ep.h), set by lib/ep_loader.c. */
+/* Load-time knobs (maps/ep.h), set by lib/role.c. */
 const volatile struct mml_ep_cfg ep_cfg = {};
 
 static __always_inline int ep_drop(__u32 stat)

@@ -26,7 +26,7 @@
 #define MOBILE_IP_PORT 434
 #define ICMP_ROUTER_SOLICITATION 10
 
-/* Load-time knobs (maps/fa.h), set by lib/fa_loader.c. */
+/* Load-time knobs (maps/fa.h), set by lib/role.c. */
 const volatile struct mml_fa_cfg fa_cfg = {};
 
 struct {

@@ -54,7 +54,7 @@ struct {
 /* ifindex -> egress device for XDP_REDIRECT. Written by the loader for
  * every interface it attaches to. (The kernel adds BPF_F_RDONLY_PROG to a
  * devmap's flags after creation, which libbpf 1.1 takes for a parameter
- * mismatch when reusing the pin: lib/fa_loader.c reuses it by hand.) */
+ * mismatch when reusing the pin: lib/role_loader.c reuses it by hand.) */
 struct {
 	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
 	__uint(max_entries, MML_PORTS_MAX);

@@ -47,7 +47,7 @@ static int open_map(struct mip_maps *m, int *fd, const char *name, uint32_t valu
 	now = loop_now();
 	if (now < m->next_try)
 		return -ENOENT;
-	*fd = mml_pin_open_map(m->pin, name, sizeof(__u32), value_size);
+	*fd = mml_pin_open_map(m->pin->path, name, sizeof(__u32), value_size);
 	if (*fd == -EPROTO)
 		log_err("%s/%s has another layout than this build's", m->pin->path, name);
 	if (*fd < 0) {
@@ -65,8 +65,8 @@ static void gen_bump(struct mip_maps *m)
 
 	if (!m->gen) {
 		if (m->gen_fd < 0)
-			m->gen_fd =
-				mml_pin_open_map(m->pin, MML_MAP_GEN, sizeof(__u32), sizeof(__u64));
+			m->gen_fd = mml_pin_open_map(m->pin->path, MML_MAP_GEN, sizeof(__u32),
+						     sizeof(__u64));
 		if (m->gen_fd < 0)
 			return; /* no worker on this node */
 		p = mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE, MAP_SHARED, m->gen_fd, 0);

@@ -22,7 +22,7 @@ int mml_csa_store_open(struct mml_csa_store *st)
 
 	if (st->fd >= 0)
 		return 0;
-	fd = mml_pin_open_map(&st->dir, MML_MAP_CSA, sizeof(uint32_t), sizeof(struct mml_csa));
+	fd = mml_pin_open_map(st->dir.path, MML_MAP_CSA, sizeof(uint32_t), sizeof(struct mml_csa));
 	if (fd == -ENOENT)
 		log_err("%s/%s is not pinned: attach a role to this node first (mmlctl attach)",
 			st->dir.path, MML_MAP_CSA);

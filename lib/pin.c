@@ -121,6 +121,18 @@ int mml_pin_dir_create(struct mml_pin_dir *dir)
 	return mml_pin_mkdir(dir->path);
 }
 
+int mml_pin_dir_setup(struct mml_pin_dir *dir, const char *root, const char *node)
+{
+	int err = mml_pin_dir_init(dir, root, node);
+
+	if (!err)
+		err = mml_pin_dir_create(dir);
+	if (err)
+		log_err("pin directory %s/%s: %s", root ? root : MML_PIN_ROOT_DEFAULT, node,
+			strerror(-err));
+	return err;
+}
+
 int mml_pin_lock_path(const char *path, bool wait)
 {
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -153,34 +165,29 @@ void mml_pin_dir_unlock(struct mml_pin_dir *dir)
 	dir->lock_fd = -1;
 }
 
-int mml_pin_path(const struct mml_pin_dir *dir, const char *name, char *buf, size_t len)
-{
-	int n = snprintf(buf, len, "%s/%s", dir->path, name);
-
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
-}
-
-int mml_pin_open_map(const struct mml_pin_dir *dir, const char *name, uint32_t key_size,
-		     uint32_t value_size)
+int mml_pin_open_map(const char *dir, const char *name, uint32_t key_size, uint32_t value_size)
 {
 	struct bpf_map_info info;
 	__u32 info_len = sizeof(info);
 	char path[320];
-	int fd, err;
+	int fd, err, n;
 
-	err = mml_pin_path(dir, name, path, sizeof(path));
-	if (err)
-		return err;
+	n = snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return -ENAMETOOLONG;
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return -errno;
+	if (!key_size && !value_size)
+		return fd;
 	memset(&info, 0, sizeof(info));
 	if (bpf_obj_get_info_by_fd(fd, &info, &info_len)) {
 		err = -errno;
 		close(fd);
 		return err;
 	}
-	if (info.key_size != key_size || info.value_size != value_size) {
+	if ((key_size && info.key_size != key_size) ||
+	    (value_size && info.value_size != value_size)) {
 		log_err("%s: key/value sizes %u/%u, this build expects %u/%u (version mismatch?)",
 			path, info.key_size, info.value_size, key_size, value_size);
 		close(fd);

@@ -22,6 +22,9 @@ int mml_pin_dir_init(struct mml_pin_dir *dir, const char *root, const char *node
 /* Mounts bpffs at the root's mount point if needed and creates the node
  * directory with mode 0700 (tightening it if it exists). */
 int mml_pin_dir_create(struct mml_pin_dir *dir);
+/* Both, logged, for a process that works in the node directory without
+ * changing what is attached (mmlworker). */
+int mml_pin_dir_setup(struct mml_pin_dir *dir, const char *root, const char *node);
 /* Exclusive lock on the node directory (flock), held while changing what is
  * attached so two loaders cannot race; wait: block until free, otherwise
  * -EWOULDBLOCK. Released by mml_pin_dir_unlock or on exit. */
@@ -34,14 +37,13 @@ void mml_pin_dir_unlock(struct mml_pin_dir *dir);
 int mml_pin_mkdir(const char *path);
 int mml_pin_lock_path(const char *path, bool wait);
 
-/* <dir>/<name> into buf. */
-int mml_pin_path(const struct mml_pin_dir *dir, const char *name, char *buf, size_t len);
-
-/* Opens the pinned map <dir>/<name> and checks its key and value sizes:
- * returns the fd, -ENOENT when it is not pinned (the role is not attached),
- * -EPROTO when its shape is not the one this build expects. */
-int mml_pin_open_map(const struct mml_pin_dir *dir, const char *name, uint32_t key_size,
-		     uint32_t value_size);
+/* The one way to open a pinned map: <dir>/<name> (a node directory's path
+ * or one below it), its key and value sizes checked against the caller's;
+ * a size of 0 is not checked (callers that only read the map's id, or that
+ * take whatever shape a pinned map has). Returns the fd, -ENOENT when it is
+ * not pinned (the role is not attached), -EPROTO (logged) when its shape
+ * is not the one this build expects. */
+int mml_pin_open_map(const char *dir, const char *name, uint32_t key_size, uint32_t value_size);
 
 /* Removes <dir> if it is empty (after the last pinned object went away). */
 int mml_pin_dir_remove_if_empty(struct mml_pin_dir *dir);

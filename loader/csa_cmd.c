@@ -13,7 +13,7 @@
 #include "lib/args.h"
 #include "lib/csa.h"
 #include "lib/csa_store.h"
-#include "lib/ep_loader.h"
+#include "lib/node_maps.h"
 #include "lib/log.h"
 #include "loader/ctl.h"
 #include "loader/keyfile.h"
@@ -111,7 +111,7 @@ static int csa_install(struct ctl *ctl, int argc, char **argv, const char *ctx, 
 		log_err("%s: updating %s: %s", ctx, MML_MAP_CSA, strerror(-err));
 	/* Running endpoint workers reload before their next batch. */
 	if (!err)
-		mml_ep_gen_bump(ctl->dir.path);
+		mml_gen_bump(ctl->dir.path);
 out:
 	mml_csa_store_close(&st);
 	OPENSSL_cleanse(&csa, sizeof(csa));
@@ -147,7 +147,7 @@ static int csa_del(struct ctl *ctl, int argc, char **argv)
 			err == -ENOENT ? "no such CSA" : strerror(-err));
 	mml_csa_store_close(&st);
 	if (!err)
-		mml_ep_gen_bump(ctl->dir.path);
+		mml_gen_bump(ctl->dir.path);
 	return err;
 }
 

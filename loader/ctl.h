@@ -3,6 +3,7 @@
 #ifndef MML_LOADER_CTL_H
 #define MML_LOADER_CTL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -10,6 +11,7 @@
 
 #include "lib/out.h"
 #include "lib/pin.h"
+#include "lib/role_loader.h"
 
 struct ctl {
 	struct mml_pin_dir dir; /* <root>/<node> */
@@ -44,6 +46,17 @@ int ctl_prepare_node(struct ctl *ctl);
 
 /* "eth0,eth1" -> ifindexes; ctx prefixes errors. Returns the count. */
 int ctl_split_ifaces(const char *ctx, char *list, uint32_t *ifindex, int max);
+
+/* The role commands' shared steps (loader/role_cmd.c). attach: lists[slot]
+ * ("eth0,eth1") names the interfaces of each of the role's programs; they
+ * are checked, the node directory created and locked, the role loaded with
+ * cfg, setup (if any) run on the loaded object before any program is
+ * attached, then the programs attached. detach: [dev IF[,IF]], the pins
+ * going with the node's last program. */
+typedef int (*ctl_role_setup)(struct mml_role_obj *o, void *arg);
+int ctl_role_attach(struct ctl *ctl, enum mml_role_id id, const void *cfg, char **lists, bool skb,
+		    ctl_role_setup setup, void *arg);
+int ctl_role_detach(struct ctl *ctl, enum mml_role_id id, int argc, char **argv);
 
 extern const struct ctl_cmd csa_cmds[];
 extern const struct ctl_cmd fa_cmds[];

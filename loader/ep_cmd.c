@@ -1,56 +1,24 @@
 /* mmlctl ha|mh attach|detach, binding add|del|list, flow add|del|list: the
  * endpoint roles (docs/endpoints.md). attach and detach touch only the
  * node's own programs and detach removes the pins with the last of them,
- * as the FA role does (lib/ep_owner.h). Every change to a map mmlworker
+ * as for every role (loader/role_cmd.c). Every change to a map mmlworker
  * caches bumps mml_gen, so a running worker picks it up before its next
  * batch. */
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <errno.h>
-#include <net/if.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "lib/args.h"
-#include "lib/ep_loader.h"
-#include "lib/ep_owner.h"
 #include "lib/log.h"
+#include "lib/node_maps.h"
 #include "loader/ctl.h"
 #include "maps/ep.h"
 
-#define IFLIST_MAX 8
-
 static const char *const modes[] = { "plain", "esp", "mlesp", NULL };
-
-/* "eth0,eth1" -> names, in place. */
-static int split_ifaces(const char *ctx, char *list, char **names)
-{
-	int n = 0;
-
-	for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		if (n == IFLIST_MAX || !if_nametoindex(tok)) {
-			log_err("%s: \"%s\": %s", ctx, tok,
-				n == IFLIST_MAX ? "too many interfaces" : "no such interface");
-			return -EINVAL;
-		}
-		names[n++] = tok;
-	}
-	return n;
-}
-
-static int attach_list(struct ctl *ctl, const char *ctx, char *list, enum mml_ep_prog prog,
-		       const struct mml_ep_cfg *cfg, bool skb)
-{
-	char *names[IFLIST_MAX];
-	int n = split_ifaces(ctx, list, names), err = 0;
-
-	for (int i = 0; i < n && !err; i++)
-		err = mml_ep_attach(ctl->dir.path, prog, names[i], cfg, skb);
-	return n < 0 ? n : err;
-}
 
 static int ha_attach(struct ctl *ctl, int argc, char **argv)
 {
@@ -64,14 +32,9 @@ static int ha_attach(struct ctl *ctl, int argc, char **argv)
 		{ "skb", MML_OPT_FLAG, &skb, NULL, false, false },
 	};
 	int err = mml_opts_parse("ha attach", argc, argv, opts, sizeof(opts) / sizeof(opts[0]));
+	char *lists[] = { [MML_HA_CN] = cn, [MML_HA_FA] = fa };
 
-	if (!err)
-		err = ctl_prepare_node(ctl);
-	if (!err)
-		err = attach_list(ctl, "ha attach", cn, MML_EP_PROG_HA_CN, &cfg, skb);
-	if (!err)
-		err = attach_list(ctl, "ha attach", fa, MML_EP_PROG_HA_FA, &cfg, skb);
-	return err;
+	return err ? err : ctl_role_attach(ctl, MML_ROLE_HA, &cfg, lists, skb, NULL, NULL);
 }
 
 static int mh_attach(struct ctl *ctl, int argc, char **argv)
@@ -85,79 +48,24 @@ static int mh_attach(struct ctl *ctl, int argc, char **argv)
 		{ "skb", MML_OPT_FLAG, &skb, NULL, false, false },
 	};
 	int err = mml_opts_parse("mh attach", argc, argv, opts, sizeof(opts) / sizeof(opts[0]));
+	char *lists[] = { [MML_MH_WL] = dev };
 
-	if (!err)
-		err = ctl_prepare_node(ctl);
-	if (!err)
-		err = attach_list(ctl, "mh attach", dev, MML_EP_PROG_MH_WL, &cfg, skb);
-	return err;
-}
-
-/* detach [dev IF[,IF]]: our programs off the named interfaces (a foreign
- * one is refused) or off every interface of this namespace; once no program
- * of the node is loaded anywhere, its pinned maps and directory go too. */
-static int ep_detach(struct ctl *ctl, const char *role, unsigned int progs, int argc, char **argv)
-{
-	char ctx[16], *dev = NULL, *names[IFLIST_MAX];
-	struct mml_opt opts[] = { { "dev", MML_OPT_STR, &dev, NULL, false, false } };
-	struct mml_ep_owner owner;
-	int err, n, live;
-
-	snprintf(ctx, sizeof(ctx), "%s detach", role);
-	err = mml_opts_parse(ctx, argc, argv, opts, 1);
-	if (err)
-		return err;
-	err = mml_pin_dir_lock(&ctl->dir, true);
-	if (err) {
-		log_err("%s: %s: %s", ctx, ctl->dir.path,
-			err == -ENOENT ? "no such node directory (nothing attached)" :
-					 strerror(-err));
-		return err;
-	}
-	err = mml_ep_owner_init(&owner, ctl->dir.path, role, progs);
-	if (err)
-		return err;
-	if (!dev) {
-		n = mml_ep_owner_detach_all(&owner);
-		err = n < 0 ? n : 0;
-	} else {
-		n = split_ifaces(ctx, dev, names);
-		err = n < 0 ? n : 0;
-		for (int i = 0; i < n; i++) {
-			int e = mml_ep_owner_detach(&owner, (int)if_nametoindex(names[i]), names[i],
-						    true);
-
-			if (e < 0 && !err)
-				err = e;
-		}
-	}
-	if (err)
-		return err;
-	live = mml_ep_owner_unpin(&owner);
-	if (live < 0)
-		return live;
-	if (!live)
-		return mml_pin_dir_remove_if_empty(&ctl->dir);
-	if (!dev)
-		log_info("%s: %d program(s) of the node still attached elsewhere (another network "
-			 "namespace?): its maps stay pinned",
-			 ctx, live);
-	return 0;
+	return err ? err : ctl_role_attach(ctl, MML_ROLE_MH, &cfg, lists, skb, NULL, NULL);
 }
 
 static int ha_detach(struct ctl *ctl, int argc, char **argv)
 {
-	return ep_detach(ctl, "ha", MML_EP_PROGS_HA, argc, argv);
+	return ctl_role_detach(ctl, MML_ROLE_HA, argc, argv);
 }
 
 static int mh_detach(struct ctl *ctl, int argc, char **argv)
 {
-	return ep_detach(ctl, "mh", MML_EP_PROGS_MH, argc, argv);
+	return ctl_role_detach(ctl, MML_ROLE_MH, argc, argv);
 }
 
 static int gen_bump(struct ctl *ctl)
 {
-	int err = mml_ep_gen_bump(ctl->dir.path);
+	int err = mml_gen_bump(ctl->dir.path);
 
 	/* Without mml_gen no worker runs here; it reloads within a second
 	 * anyway. */

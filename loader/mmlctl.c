@@ -39,7 +39,7 @@ void ctl_print(struct ctl *ctl, json_object *result)
 
 int ctl_open_map(struct ctl *ctl, const char *name, unsigned int key_size, unsigned int value_size)
 {
-	int fd = mml_pin_open_map(&ctl->dir, name, key_size, value_size);
+	int fd = mml_pin_open_map(ctl->dir.path, name, key_size, value_size);
 
 	if (fd == -ENOENT)
 		log_err("%s/%s is not pinned: attach a role to this node first (mmlctl attach)",

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "lib/args.h"
-#include "lib/fa_loader.h"
+#include "lib/node_maps.h"
 #include "lib/log.h"
 #include "lib/snoop_cfg.h"
 #include "loader/ctl.h"

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "lib/args.h"
-#include "lib/ep_loader.h"
+#include "lib/node_maps.h"
 #include "lib/log.h"
 #include "loader/ctl.h"
 #include "maps/snoop.h"
@@ -21,12 +21,9 @@
  * snoop_worker_<counter>. Nothing when the map is not pinned. */
 static void snoop_stats_add(struct ctl *ctl, json_object *o)
 {
-	char path[320], name[96];
-	int fd;
+	int fd = mml_pin_open_map(ctl->dir.path, MML_MAP_SNOOP_STATS, sizeof(__u32), sizeof(__u64));
+	char name[96];
 
-	if (mml_pin_path(&ctl->dir, MML_MAP_SNOOP_STATS, path, sizeof(path)))
-		return;
-	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return;
 	for (__u32 i = 0; i < MML_SNOOP_STAT_MAX; i++) {
@@ -61,7 +58,7 @@ static int stats_show(struct ctl *ctl, int argc, char **argv)
 		close(fd);
 		return -ENOMEM;
 	}
-	mml_ep_wstats_add(ctl->dir.path, workers);
+	mml_wstats_add(ctl->dir.path, workers);
 	o = json_object_new_object();
 	for (__u32 i = 0; i < MML_STAT_MAX; i++) {
 		__u64 sum = workers[i];

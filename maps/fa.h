@@ -9,7 +9,7 @@
 #define MML_FA_LOCAL_ADDRS 4
 
 /* Read-only data of the FA programs, set between skeleton open and load
- * (lib/fa_loader.h); changing it means reloading the programs. */
+ * (lib/role.h); changing it means reloading the programs. */
 struct mml_fa_cfg {
 	__u32 coa; /* care-of address, network order: the tunnel endpoint */
 	/* Further addresses of this FA, network order, 0 = unused: uplink

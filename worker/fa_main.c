@@ -14,7 +14,7 @@
 #include <bpf/bpf.h>
 
 #include "lib/args.h"
-#include "lib/ep_loader.h"
+#include "lib/pin.h"
 #include "lib/log.h"
 #include "lib/snoop_cfg.h"
 #include "maps/pin.h"
@@ -106,7 +106,7 @@ static int parse_args(int argc, char **argv)
 	}
 	if (!fa.nports)
 		goto bad_usage;
-	return mml_ep_pin_dir(fa.pin_dir, sizeof(fa.pin_dir), root, name);
+	return mml_pin_dir_setup(&fa.pin, root, name);
 bad_usage:
 	usage(stderr);
 	return -EINVAL;
@@ -140,10 +140,10 @@ static int open_maps(void)
 	int err;
 
 	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
-		*maps[i].fd = mml_ep_map_fd(fa.pin_dir, maps[i].name);
+		*maps[i].fd = mml_pin_open_map(fa.pin.path, maps[i].name, 0, 0);
 		if (*maps[i].fd < 0) {
 			log_err("map %s/%s: %s (attach the FA programs first: mmlctl fa attach)",
-				fa.pin_dir, maps[i].name, strerror(-*maps[i].fd));
+				fa.pin.path, maps[i].name, strerror(-*maps[i].fd));
 			return *maps[i].fd;
 		}
 	}

@@ -15,6 +15,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "lib/pin.h"
 #include "lib/snoop.h"
 #include "maps/snoop.h"
 #include "worker/fa_frames.h"
@@ -23,7 +24,7 @@
 #define EP_ETH_HLEN_FA 14
 
 struct fa_worker {
-	char pin_dir[256];
+	struct mml_pin_dir pin; /* <root>/<node> */
 	struct ep_port ports[MML_XSK_PORTS];
 	int nports;
 	struct ep_umem umem;

@@ -18,7 +18,7 @@
 #include <bpf/bpf.h>
 
 #include "lib/args.h"
-#include "lib/ep_loader.h"
+#include "lib/pin.h"
 #include "lib/log.h"
 #include "maps/pin.h"
 #include "worker/fa_snoop.h"
@@ -160,7 +160,7 @@ static int parse_args(int argc, char **argv)
 		goto bad_usage;
 	if (!name)
 		name = node.role == EP_ROLE_HA ? "ha" : "mh";
-	return mml_ep_pin_dir(node.pin_dir, sizeof(node.pin_dir), root, name);
+	return mml_pin_dir_setup(&node.pin, root, name);
 bad_usage:
 	usage(stderr);
 	return -EINVAL;
@@ -180,10 +180,10 @@ static int open_maps(void)
 	size_t wlen = MML_WSTATS_ENTRIES * sizeof(uint64_t);
 
 	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
-		*maps[i].fd = mml_ep_map_fd(node.pin_dir, maps[i].name);
+		*maps[i].fd = mml_pin_open_map(node.pin.path, maps[i].name, 0, 0);
 		if (*maps[i].fd < 0) {
 			log_err("map %s/%s: %s (attach the %s programs first: mmlctl %s attach)",
-				node.pin_dir, maps[i].name, strerror(-*maps[i].fd),
+				node.pin.path, maps[i].name, strerror(-*maps[i].fd),
 				node.role == EP_ROLE_HA ? "HA" : "MH",
 				node.role == EP_ROLE_HA ? "ha" : "mh");
 			return *maps[i].fd;

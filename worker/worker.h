@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "lib/pin.h"
 #include "worker/netlink.h"
 #include "worker/proto.h"
 #include "worker/xsk.h"
@@ -15,7 +16,7 @@ enum ep_role { EP_ROLE_HA = 1, EP_ROLE_MH = 2 };
 
 struct ep_node {
 	enum ep_role role;
-	char pin_dir[256];
+	struct mml_pin_dir pin; /* <root>/<node> */
 	char tun_name[16];
 	unsigned int tun_mtu;
 	uint32_t home_addr; /* MH */

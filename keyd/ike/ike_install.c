@@ -28,8 +28,8 @@ void ike_mod_bypass(struct ike_mod *m, uint32_t home, uint32_t peer, bool add)
 	struct mml_flow flow = { .mode = MML_MODE_PLAIN };
 
 	if (m->flow_fd < 0)
-		m->flow_fd = mml_pin_open_map(&m->pin, MML_MAP_FLOW, sizeof(struct mml_flow_key),
-					      sizeof(struct mml_flow));
+		m->flow_fd = mml_pin_open_map(m->pin.path, MML_MAP_FLOW,
+					      sizeof(struct mml_flow_key), sizeof(struct mml_flow));
 	if (m->flow_fd < 0)
 		return; /* no endpoint data plane on this node (yet) */
 	for (unsigned int i = 0; i < (m->ecfg.nat_detection ? 2u : 1u); i++) {

@@ -366,30 +366,16 @@ int mml_link_ber_unpin(const char *pin_dir)
 	return err;
 }
 
-static int map_open_pinned(const char *dir, const char *name)
-{
-	char path[PATH_MAX];
-	int n = snprintf(path, sizeof(path), "%s/%s", dir, name);
-	int fd;
-
-	if (n < 0 || (size_t)n >= sizeof(path))
-		return -ENAMETOOLONG;
-	fd = bpf_obj_get(path);
-	if (fd < 0) {
-		fd = -errno;
-		log_err("link_ber: no pinned map %s: %s", path, strerror(-fd));
-	}
-	return fd;
-}
-
 int mml_link_ber_maps_open(const char *pin_dir, struct mml_link_ber_maps *maps)
 {
 	int err = 0;
 
-	maps->cfg_fd = map_open_pinned(pin_dir, MML_BER_MAP_CFG);
-	maps->stats_fd = maps->cfg_fd < 0 ? -1 : map_open_pinned(pin_dir, MML_BER_MAP_STATS);
+	maps->cfg_fd = mml_pin_open_map(pin_dir, MML_BER_MAP_CFG, 0, 0);
+	maps->stats_fd = maps->cfg_fd < 0 ? -1 : mml_pin_open_map(pin_dir, MML_BER_MAP_STATS, 0, 0);
 	if (maps->cfg_fd < 0 || maps->stats_fd < 0) {
 		err = maps->cfg_fd < 0 ? maps->cfg_fd : maps->stats_fd;
+		log_err("link_ber: no pinned map %s/%s: %s", pin_dir,
+			maps->cfg_fd < 0 ? MML_BER_MAP_CFG : MML_BER_MAP_STATS, strerror(-err));
 		mml_link_ber_maps_close(maps);
 	}
 	return err;

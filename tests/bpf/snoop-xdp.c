@@ -28,10 +28,12 @@
 #include <xdp/xsk.h>
 
 #include "lib/bytes.h"
-#include "lib/fa_loader.h"
 #include "lib/mlesp.h"
+#include "lib/node_maps.h"
+#include "lib/role_loader.h"
 #include "lib/snoop_cfg.h"
 #include "maps/ep.h"
+#include "maps/fa.h"
 #include "maps/snoop.h"
 #include "maps/stats.h"
 #include "maps/visitor.h"
@@ -54,7 +56,8 @@
 #define UMEM_BYTES (64 * 4096)
 
 static struct fa_netns ns;
-static struct fa *fa;
+static struct mml_role_obj *fa_obj;
+static struct fa *fa; /* its skeleton */
 static struct mml_sa sa_down, sa_up;
 static uint32_t mh_home, cn_addr;
 static struct xsk_socket *xsk[2];
@@ -124,7 +127,10 @@ static int setup(void **state)
 	mh_home = ip4("10.10.0.5");
 	cn_addr = ip4("10.20.0.9");
 	cfg.local_addrs[0] = ns.wireless_addr;
-	if (mml_fa_load(&cfg, NULL, &fa) || mml_fa_snoop_init(fa, 1))
+	if (mml_role_load(MML_ROLE_FA, &cfg, NULL, &fa_obj))
+		return -1;
+	fa = mml_role_skel(fa_obj);
+	if (mml_snoop_cfg_init(bpf_map__fd(fa->maps.mml_snoop_cfg), 1))
 		return -1;
 	v.ha_addr = ns.ha_addr;
 	memcpy(v.mh_mac, ns.mh_mac, 6);
@@ -150,7 +156,7 @@ static int teardown(void **state)
 	}
 	mml_sa_free(&sa_down);
 	mml_sa_free(&sa_up);
-	mml_fa_unload(fa);
+	mml_role_unload(fa_obj);
 	return 0;
 }
 

@@ -6,6 +6,7 @@
  *                                     forwarder), pin its counters at PIN
  *   ep-tools tamper-stats PIN         print "esp z1 z2 hdr" */
 #include <errno.h>
+#include <libgen.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 
 #include "ep_tamper.skel.h"
 #include "lib/log.h"
+#include "lib/pin.h"
 
 static int tamper(const char *dev, unsigned int every, const char *pin)
 {
@@ -53,11 +55,16 @@ static int tamper(const char *dev, unsigned int every, const char *pin)
 
 static int tamper_stats(const char *pin)
 {
-	int fd = bpf_obj_get(pin);
+	char dir[256], name[256];
 	__u64 v[4] = { 0 };
+	int fd;
+
+	snprintf(dir, sizeof(dir), "%s", pin);
+	snprintf(name, sizeof(name), "%s", pin);
+	fd = mml_pin_open_map(dirname(dir), basename(name), sizeof(__u32), sizeof(__u64));
 
 	if (fd < 0)
-		return -errno;
+		return fd;
 	for (__u32 i = 0; i < 4; i++)
 		bpf_map_lookup_elem(fd, &i, &v[i]);
 	printf("%llu %llu %llu %llu\n", (unsigned long long)v[0], (unsigned long long)v[1],

@@ -1,5 +1,7 @@
 # mmlctl against real pinned maps (needs root and bpffs).
 TEST_SUITES += mmlctl:'tests/loader/mmlctl.sh'
+# mmlctl fa attach/detach on veths in two namespaces: another node's FA
+# programs are never detached (~3 s).
 TEST_SUITES += fa-attach:'tests/loader/fa-attach.sh'
 # mmlctl ha|mh attach/detach (foreign programs refused, pins removed with the
 # role), binding and flow add/list/del, on veths in namespaces (~3 s).

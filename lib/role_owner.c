@@ -1,4 +1,4 @@
-#include "lib/ep_owner.h"
+#include "lib/role_owner.h"
 
 #include <errno.h>
 #include <linux/if_link.h>
@@ -11,14 +11,7 @@
 #include <bpf/libbpf.h>
 
 #include "lib/log.h"
-
-/* Indexed by enum mml_ep_prog: the SEC("xdp") functions of bpf/ep.bpf.c. */
-static const char *const prog_names[] = {
-	[MML_EP_PROG_HA_CN] = "mml_ha_cn",
-	[MML_EP_PROG_HA_FA] = "mml_ha_fa",
-	[MML_EP_PROG_MH_WL] = "mml_mh_wl",
-};
-#define PROG_NAMES (sizeof(prog_names) / sizeof(prog_names[0]))
+#include "lib/pin.h"
 
 /* More than any program of ours uses; a longer list is cut, which can only
  * hide a shared map of a foreign program, not one of our programs' maps
@@ -31,38 +24,32 @@ struct prog_desc {
 	uint32_t nr_maps;
 };
 
-static int pin_path(const struct mml_ep_owner *o, size_t i, char *buf, size_t len)
+static size_t pinned_count(const struct mml_role *role)
 {
-	int n = snprintf(buf, len, "%s/%s", o->pin_dir, mml_ep_pinned[i]);
+	size_t n = 0;
 
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+	while (role->pinned[n])
+		n++;
+	return n;
 }
 
-int mml_ep_owner_init(struct mml_ep_owner *o, const char *pin_dir, const char *role,
-		      unsigned int progs)
+int mml_role_owner_init(struct mml_role_owner *o, const char *pin_dir, const struct mml_role *role)
 {
-	char path[512];
-
 	memset(o, 0, sizeof(*o));
 	o->pin_dir = pin_dir;
 	o->role = role;
-	o->progs = progs;
-	for (size_t i = 0; i < MML_EP_PINNED_COUNT; i++) {
+	for (size_t i = 0; pin_dir && i < pinned_count(role); i++) {
 		struct bpf_map_info info;
 		uint32_t len = sizeof(info);
-		int fd, err;
+		int fd = mml_pin_open_map(pin_dir, role->pinned[i], 0, 0), err;
 
-		err = pin_path(o, i, path, sizeof(path));
-		if (err)
-			return err;
-		fd = bpf_obj_get(path);
 		if (fd < 0)
 			continue;
 		memset(&info, 0, sizeof(info));
 		err = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
 		close(fd);
 		if (err) {
-			log_err("%s: %s", path, strerror(-err));
+			log_err("%s/%s: %s", pin_dir, role->pinned[i], strerror(-err));
 			return err;
 		}
 		o->map_ids[i] = info.id;
@@ -95,16 +82,16 @@ out:
 	return err;
 }
 
-/* Index into mml_ep_pinned of the node's map id, or -1. */
-static int node_map(const struct mml_ep_owner *o, uint32_t id)
+/* Index into o->role->pinned of the node's map id, or -1. */
+static int node_map(const struct mml_role_owner *o, uint32_t id)
 {
-	for (int i = 0; i < MML_EP_PINNED_COUNT; i++)
+	for (int i = 0; i < MML_ROLE_PINNED_MAX; i++)
 		if (o->map_ids[i] && o->map_ids[i] == id)
 			return i;
 	return -1;
 }
 
-static bool uses_node_maps(const struct mml_ep_owner *o, const struct prog_desc *d)
+static bool uses_node_maps(const struct mml_role_owner *o, const struct prog_desc *d)
 {
 	for (uint32_t i = 0; i < d->nr_maps; i++)
 		if (node_map(o, d->map_ids[i]) >= 0)
@@ -112,27 +99,23 @@ static bool uses_node_maps(const struct mml_ep_owner *o, const struct prog_desc 
 	return false;
 }
 
-/* The node's program (enum mml_ep_prog) that d is, or -1. */
-static int node_prog(const struct mml_ep_owner *o, const struct prog_desc *d)
+/* The ownership rule: one of the roles' program names and a map of the
+ * node's directory. */
+static bool node_prog(const struct mml_role_owner *o, const struct prog_desc *d)
 {
-	for (size_t p = 0; p < PROG_NAMES; p++)
-		if (!strcmp(d->name, prog_names[p]))
-			return uses_node_maps(o, d) ? (int)p : -1;
-	return -1;
+	return mml_role_prog_known(d->name) && uses_node_maps(o, d);
 }
 
-/* Is program id one of the node's programs of o->progs? A program that
- * vanished meanwhile is not (the REPLACE flag then fails the change). */
-static bool ours(const struct mml_ep_owner *o, uint32_t id, struct prog_desc *d)
+/* Is program id one of the node's programs (of o->role's only if
+ * role_only)? A program that vanished meanwhile is not (the REPLACE flag
+ * then fails the change). */
+static bool ours(const struct mml_role_owner *o, uint32_t id, struct prog_desc *d, bool role_only)
 {
-	int p;
-
 	if (prog_describe(id, d)) {
 		snprintf(d->name, sizeof(d->name), "?");
 		return false;
 	}
-	p = node_prog(o, d);
-	return p >= 0 && (o->progs & (1u << p));
+	return node_prog(o, d) && (!role_only || mml_role_prog_slot(o->role, d->name) >= 0);
 }
 
 struct xdp_slot {
@@ -178,8 +161,8 @@ out:
 	return err;
 }
 
-int mml_ep_owner_prepare(const struct mml_ep_owner *o, int ifindex, const char *ifname,
-			 uint32_t mode_flags, int *old_fd)
+int mml_role_owner_prepare(const struct mml_role_owner *o, int ifindex, const char *ifname,
+			   uint32_t mode_flags, int *old_fd)
 {
 	struct xdp_slot slots[3];
 	struct prog_desc d;
@@ -190,7 +173,7 @@ int mml_ep_owner_prepare(const struct mml_ep_owner *o, int ifindex, const char *
 	if (err)
 		return err;
 	for (int i = 0; i < 3; i++) {
-		if (slots[i].prog_id && !ours(o, slots[i].prog_id, &d)) {
+		if (slots[i].prog_id && !ours(o, slots[i].prog_id, &d, false)) {
 			log_err("%s already runs XDP program %s (id %u, %s mode), which is not this "
 				"node's: not replacing it (take it off first, e.g. ip link set dev "
 				"%s xdp off)",
@@ -198,7 +181,8 @@ int mml_ep_owner_prepare(const struct mml_ep_owner *o, int ifindex, const char *
 			return -EBUSY;
 		}
 	}
-	for (int i = 0; i < 2 && !err; i++) {
+	/* A role that does not replace leaves the refusal to the kernel. */
+	for (int i = 0; i < 2 && !err && o->role->replace; i++) {
 		if (!slots[i].prog_id)
 			continue;
 		if (slots[i].mode_flags != mode_flags) {
@@ -216,7 +200,8 @@ int mml_ep_owner_prepare(const struct mml_ep_owner *o, int ifindex, const char *
 	return err;
 }
 
-int mml_ep_owner_detach(const struct mml_ep_owner *o, int ifindex, const char *ifname, bool loud)
+int mml_role_owner_detach(const struct mml_role_owner *o, int ifindex, const char *ifname,
+			  bool loud)
 {
 	struct xdp_slot slots[3];
 	struct prog_desc d;
@@ -226,11 +211,12 @@ int mml_ep_owner_detach(const struct mml_ep_owner *o, int ifindex, const char *i
 	for (int i = 0; i < 3 && !err; i++) {
 		if (!slots[i].prog_id)
 			continue;
-		if (!ours(o, slots[i].prog_id, &d)) {
+		if (!ours(o, slots[i].prog_id, &d, true)) {
 			if (loud)
 				log_err("%s runs XDP program %s (id %u, %s mode), which is not one of "
 					"this node's %s programs: left in place",
-					ifname, d.name, slots[i].prog_id, slots[i].mode, o->role);
+					ifname, d.name, slots[i].prog_id, slots[i].mode,
+					o->role->name);
 			err = -EBUSY;
 			continue;
 		}
@@ -241,31 +227,24 @@ int mml_ep_owner_detach(const struct mml_ep_owner *o, int ifindex, const char *i
 	return err ? err : done;
 }
 
-int mml_ep_owner_detach_all(const struct mml_ep_owner *o)
+int mml_role_owner_detach_id(int ifindex, const char *ifname, uint32_t prog_id)
 {
-	struct if_nameindex *ifs = if_nameindex();
-	int n = 0, err = 0;
+	struct xdp_slot slots[3];
+	int err = xdp_slots(ifindex, ifname, slots), done = 0;
 
-	if (!ifs) {
-		err = -errno;
-		log_err("list interfaces: %s", strerror(-err));
-		return err;
+	for (int i = 0; i < 3 && !err; i++) {
+		if (slots[i].prog_id != prog_id)
+			continue;
+		err = detach_slot(ifindex, ifname, &slots[i]);
+		if (!err)
+			done = 1;
 	}
-	for (struct if_nameindex *i = ifs; i->if_index; i++) {
-		int e = mml_ep_owner_detach(o, (int)i->if_index, i->if_name, false);
-
-		if (e > 0)
-			n++;
-		else if (e < 0 && e != -EBUSY && !err)
-			err = e;
-	}
-	if_freenameindex(ifs);
-	return err ? err : n;
+	return err ? err : done;
 }
 
-int mml_ep_owner_unpin(const struct mml_ep_owner *o)
+int mml_role_owner_unpin(const struct mml_role_owner *o)
 {
-	bool shared[MML_EP_PINNED_COUNT] = { false };
+	bool shared[MML_ROLE_PINNED_MAX] = { false };
 	struct prog_desc d;
 	uint32_t id = 0;
 	int live = 0, err;
@@ -276,7 +255,7 @@ int mml_ep_owner_unpin(const struct mml_ep_owner *o)
 	while (!(err = bpf_prog_get_next_id(id, &id))) {
 		if (prog_describe(id, &d))
 			continue; /* unloaded meanwhile */
-		if (node_prog(o, &d) >= 0) {
+		if (node_prog(o, &d)) {
 			live++;
 			continue;
 		}
@@ -293,10 +272,13 @@ int mml_ep_owner_unpin(const struct mml_ep_owner *o)
 	}
 	if (live)
 		return live;
-	for (size_t i = 0; i < MML_EP_PINNED_COUNT; i++) {
+	for (size_t i = 0; i < pinned_count(o->role); i++) {
 		if (!o->map_ids[i] || shared[i])
 			continue;
-		err = pin_path(o, i, path, sizeof(path));
+		err = snprintf(path, sizeof(path), "%s/%s", o->pin_dir, o->role->pinned[i]) >=
+				      (int)sizeof(path) ?
+			      -ENAMETOOLONG :
+			      0;
 		if (!err && unlink(path) && errno != ENOENT) {
 			err = -errno;
 			log_err("unpin %s: %s", path, strerror(-err));

@@ -1,0 +1,74 @@
+#include "lib/node_maps.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "lib/pin.h"
+#include "maps/ep.h"
+#include "maps/stats.h"
+
+int mml_gen_bump(const char *pin_dir)
+{
+	int fd = mml_pin_open_map(pin_dir, MML_MAP_GEN, sizeof(__u32), sizeof(__u64)), err = 0;
+	_Atomic __u64 *gen;
+
+	if (fd < 0)
+		return fd;
+	gen = mmap(NULL, (size_t)sysconf(_SC_PAGESIZE), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (gen == MAP_FAILED) {
+		err = -errno;
+		goto out;
+	}
+	atomic_fetch_add(gen, 1);
+	munmap((void *)gen, (size_t)sysconf(_SC_PAGESIZE));
+out:
+	close(fd);
+	return err;
+}
+
+int mml_wstats_add(const char *pin_dir, uint64_t *out)
+{
+	size_t len = MML_WSTATS_ENTRIES * sizeof(uint64_t);
+	int fd = mml_pin_open_map(pin_dir, MML_MAP_WSTATS, sizeof(__u32), sizeof(__u64));
+	const volatile uint64_t *rows;
+
+	if (fd < 0)
+		return fd;
+	rows = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (rows == MAP_FAILED)
+		return -errno;
+	for (int t = 0; t < MML_WORKER_THREADS_MAX; t++)
+		for (int i = 0; i < MML_STATS_CAP; i++)
+			out[i] += rows[t * MML_STATS_CAP + i];
+	munmap((void *)rows, len);
+	return 0;
+}
+
+int mml_stats_read(int map_fd, uint32_t stat, uint64_t *sum)
+{
+	int ncpus = libbpf_num_possible_cpus(), i, err = 0;
+	uint64_t *values;
+
+	*sum = 0;
+	if (ncpus < 0)
+		return ncpus;
+	values = calloc((size_t)ncpus, sizeof(*values));
+	if (!values)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(map_fd, &stat, values)) {
+		err = -errno;
+		goto out;
+	}
+	for (i = 0; i < ncpus; i++)
+		*sum += values[i];
+out:
+	free(values);
+	return err;
+}

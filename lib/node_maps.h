@@ -1,0 +1,23 @@
+/* Reading and nudging a node's pinned maps that several programs share:
+ * the worker generation (mml_gen), the per-CPU counters (mml_stats) and
+ * the workers' counter rows (mml_wstats). Used by mmlctl and the tests;
+ * opening goes through lib/pin.h's mml_pin_open_map. */
+#ifndef MML_LIB_NODE_MAPS_H
+#define MML_LIB_NODE_MAPS_H
+
+#include <stdint.h>
+
+/* Bump mml_gen so running workers reload their caches; every writer of
+ * mml_csa, mml_binding or mml_flow calls it after a change. -ENOENT
+ * when no endpoint role is attached. */
+int mml_gen_bump(const char *pin_dir);
+
+/* Adds the workers' rows (mml_wstats, read through mmap while they run) to
+ * out[MML_STATS_CAP]; -ENOENT if no worker map is pinned. */
+int mml_wstats_add(const char *pin_dir, uint64_t *out);
+
+/* Sum of one mml_stats counter over the CPUs; map_fd of a loaded role's
+ * map (lib/role_loader.h) or a pinned one. */
+int mml_stats_read(int map_fd, uint32_t stat, uint64_t *sum);
+
+#endif
