@@ -256,59 +256,109 @@ static void print_table(const struct result *res, double ossl, const struct timi
 	       worst <= 3 * ossl ? "met" : "MISSED", worst / ossl);
 }
 
-int main(int argc, char **argv)
+struct bench_opts {
+	unsigned int repeat;
+	int runs, cpu;
+};
+
+static int parse_args(int argc, char **argv, struct bench_opts *o)
 {
-	struct mml_csa csa = {
-		.spi = SPI, .format = MML_FMT_MLESP, .dir = MML_DIR_OUT, .z1_len = Z1_LEN
-	};
-	unsigned int repeat = 1000000;
-	struct result res[3];
-	struct parts parts;
-	struct fa_test *skel = NULL;
-	struct mml_fa_cfg cfg = { 0 };
-	struct mml_sa sa = { 0 };
-	struct frame mlesp, plain;
-	uint32_t ha = ip4("10.99.0.1"), mh = ip4("10.10.0.5");
-	struct timing harness, empty, adjust_pair;
-	double ossl = 0;
-	int runs = 7, cpu = 1, opt, err = 1, z;
-	cpu_set_t set;
-	char why[128];
-	size_t i;
+	int opt;
 
 	while ((opt = getopt(argc, argv, "n:r:c:")) != -1) {
 		switch (opt) {
 		case 'n':
-			repeat = (unsigned int)strtoul(optarg, NULL, 0);
+			o->repeat = (unsigned int)strtoul(optarg, NULL, 0);
 			break;
 		case 'r':
-			runs = atoi(optarg);
+			o->runs = atoi(optarg);
 			break;
 		case 'c':
-			cpu = atoi(optarg);
+			o->cpu = atoi(optarg);
 			break;
 		default:
 			fprintf(stderr, "usage: %s [-n REPEAT] [-r RUNS] [-c CPU]\n", argv[0]);
-			return 2;
+			return -EINVAL;
 		}
 	}
-	if (geteuid() != 0) {
-		fprintf(stderr, "fa-bench: needs root to load BPF programs\n");
-		return 77;
-	}
-	mml_log_libbpf();
+	return 0;
+}
+
+/* One CPU and a private netns, so the runs see neither migrations nor the
+ * host's interfaces. */
+static void isolate(int cpu)
+{
+	cpu_set_t set;
+
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	if (sched_setaffinity(0, sizeof(set), &set))
 		log_warn("cannot pin to CPU %d: %s", cpu, strerror(errno));
 	if (unshare(CLONE_NEWNET))
 		log_warn("no private netns (%s): using the current one's lo", strerror(errno));
+}
 
-	for (z = 0; z < MML_ZONES; z++) {
-		csa.zone[z].alg = MML_ALG_CHACHA20_POLY1305;
-		memset(csa.zone[z].key, 0x11 * (z + 1), MML_KEY_LEN);
-		memset(csa.zone[z].salt, 0x22 * (z + 1), MML_SALT_LEN);
+static void bench_csa(struct mml_csa *csa)
+{
+	*csa = (struct mml_csa){
+		.spi = SPI, .format = MML_FMT_MLESP, .dir = MML_DIR_OUT, .z1_len = Z1_LEN
+	};
+	for (int z = 0; z < MML_ZONES; z++) {
+		csa->zone[z].alg = MML_ALG_CHACHA20_POLY1305;
+		memset(csa->zone[z].key, 0x11 * (z + 1), MML_KEY_LEN);
+		memset(csa->zone[z].salt, 0x22 * (z + 1), MML_SALT_LEN);
 	}
+}
+
+/* The baselines measured in the same run: the frame restore alone, an
+ * empty program, a pair of head moves, one OpenSSL seal. */
+struct baselines {
+	struct timing harness, empty, adjust_pair;
+	double ossl;
+};
+
+static int time_baselines(struct fa_test *skel, const struct mml_csa *csa,
+			  const struct frame *plain, const struct bench_opts *o,
+			  struct baselines *b)
+{
+	want_redirect = true;
+	if (time_prog(bpf_program__fd(skel->progs.bench_restore_only), plain, o->repeat, o->runs,
+		      &b->harness))
+		return -1;
+	want_redirect = false;
+	if (time_prog(bpf_program__fd(skel->progs.bench_empty), plain, o->repeat, o->runs,
+		      &b->empty) ||
+	    time_prog(bpf_program__fd(skel->progs.bench_adjust_pair), plain, o->repeat, o->runs,
+		      &b->adjust_pair))
+		return -1;
+	return time_openssl(csa, o->repeat, o->runs, &b->ossl);
+}
+
+int main(int argc, char **argv)
+{
+	struct bench_opts o = { .repeat = 1000000, .runs = 7, .cpu = 1 };
+	struct result res[3];
+	struct parts parts;
+	struct fa_test *skel = NULL;
+	struct mml_fa_cfg cfg = { 0 };
+	struct mml_csa csa;
+	struct mml_sa sa = { 0 };
+	struct frame mlesp, plain;
+	uint32_t ha = ip4("10.99.0.1"), mh = ip4("10.10.0.5");
+	struct baselines base;
+	int err = 1;
+	char why[128];
+	size_t i;
+
+	if (parse_args(argc, argv, &o))
+		return 2;
+	if (geteuid() != 0) {
+		fprintf(stderr, "fa-bench: needs root to load BPF programs\n");
+		return 77;
+	}
+	mml_log_libbpf();
+	isolate(o.cpu);
+	bench_csa(&csa);
 	if (mml_sa_init(&sa, &csa, why, sizeof(why))) {
 		log_err("SA: %s", why);
 		goto out;
@@ -324,24 +374,16 @@ int main(int argc, char **argv)
 	want_redirect = true;
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		build_frames(&sa, sizes[i], &mlesp, &plain, &cfg, ha, mh);
-		if (time_prog(bpf_program__fd(skel->progs.bench_fa_down), &mlesp, repeat, runs,
+		if (time_prog(bpf_program__fd(skel->progs.bench_fa_down), &mlesp, o.repeat, o.runs,
 			      &res[i].ns[0]) ||
-		    time_prog(bpf_program__fd(skel->progs.bench_fa_down), &plain, repeat, runs,
+		    time_prog(bpf_program__fd(skel->progs.bench_fa_down), &plain, o.repeat, o.runs,
 			      &res[i].ns[1]))
 			goto out;
 	}
-	if (time_prog(bpf_program__fd(skel->progs.bench_restore_only), &plain, repeat, runs,
-		      &harness))
+	if (time_baselines(skel, &csa, &plain, &o, &base) ||
+	    time_parts(skel, &csa, o.repeat, o.runs, &parts))
 		goto out;
-	want_redirect = false;
-	if (time_prog(bpf_program__fd(skel->progs.bench_empty), &plain, repeat, runs, &empty) ||
-	    time_prog(bpf_program__fd(skel->progs.bench_adjust_pair), &plain, repeat, runs,
-		      &adjust_pair) ||
-	    time_openssl(&csa, repeat, runs, &ossl))
-		goto out;
-	if (time_parts(skel, &csa, repeat, runs, &parts))
-		goto out;
-	print_table(res, ossl, &harness, &empty, &adjust_pair);
+	print_table(res, base.ossl, &base.harness, &base.empty, &base.adjust_pair);
 	print_parts(&parts);
 	err = 0;
 out:

@@ -110,110 +110,152 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int main(int argc, char **argv)
+struct bench_opts {
+	const char *ha_str, *config_out;
+	unsigned int n, window, secs;
+	struct sockaddr_in ha;
+};
+
+static int parse_args(int argc, char **argv, struct bench_opts *o)
 {
-	const char *ha_str = "127.0.0.1", *config_out = NULL;
-	unsigned int n = 1000, window = 32, secs = 3, accepted = 0, other = 0, bad = 0;
-	struct sockaddr_in ha = { .sin_family = AF_INET, .sin_port = htons(MIP_PORT) };
-	struct mobile *mobiles;
-	uint64_t start, end, *lat;
-	size_t n_lat = 0, lat_cap = 1u << 22;
-	uint8_t secret[16];
-	int opt, fd;
+	int opt;
 
 	while ((opt = getopt(argc, argv, "a:n:w:t:c:")) != -1) {
 		switch (opt) {
 		case 'a':
-			ha_str = optarg;
+			o->ha_str = optarg;
 			break;
 		case 'n':
-			n = (unsigned int)atoi(optarg);
+			o->n = (unsigned int)atoi(optarg);
 			break;
 		case 'w':
-			window = (unsigned int)atoi(optarg);
+			o->window = (unsigned int)atoi(optarg);
 			break;
 		case 't':
-			secs = (unsigned int)atoi(optarg);
+			o->secs = (unsigned int)atoi(optarg);
 			break;
 		case 'c':
-			config_out = optarg;
+			o->config_out = optarg;
 			break;
 		default:
 			fprintf(stderr,
 				"usage: bench-mip [-a HA] [-n MOBILES] [-w WINDOW] [-t SECONDS] "
 				"[-c CONFIG_OUT]\n");
-			return 2;
+			return -EINVAL;
 		}
 	}
-	if (!n || n > 60000 || !window || window > n ||
-	    inet_pton(AF_INET, ha_str, &ha.sin_addr) != 1) {
+	if (!o->n || o->n > 60000 || !o->window || o->window > o->n ||
+	    inet_pton(AF_INET, o->ha_str, &o->ha.sin_addr) != 1) {
 		fprintf(stderr, "bench-mip: bad arguments\n");
-		return 2;
+		return -EINVAL;
 	}
-	if (config_out)
-		return write_config(config_out, ha_str, n) ? 1 : 0;
-	mobiles = calloc(n, sizeof(*mobiles));
-	lat = malloc(lat_cap * sizeof(*lat));
-	if (!mobiles || !lat)
-		return 1;
-	for (unsigned int i = 0; i < n; i++) {
+	return 0;
+}
+
+static struct mobile *mobiles_new(unsigned int n)
+{
+	struct mobile *mobiles = calloc(n, sizeof(*mobiles));
+	uint8_t secret[16];
+
+	for (unsigned int i = 0; mobiles && i < n; i++) {
 		mobiles[i].home = home_of(i);
 		secret_of(i, secret);
-		if (mip_key_init(&mobiles[i].key, SPI, MIP_ALG_HMAC_MD5, secret, 16))
-			return 1;
+		if (mip_key_init(&mobiles[i].key, SPI, MIP_ALG_HMAC_MD5, secret, 16)) {
+			free(mobiles);
+			return NULL;
+		}
 	}
+	return mobiles;
+}
+
+struct tally {
+	unsigned int accepted, other, bad;
+	uint64_t *lat;
+	size_t n_lat, lat_cap;
+};
+
+/* One reply: counted, its round trip kept; returns the mobile's index or
+ * -1 for a reply that is not one of ours. */
+static int take_reply(int fd, struct mobile *mobiles, unsigned int n, struct tally *t)
+{
+	struct mip_reg_reply rep;
+	struct mip_err err;
+	uint8_t buf[256];
+	ssize_t len;
+	uint32_t idx;
+
+	len = recv(fd, buf, sizeof(buf), 0);
+	if (len < 0 || mip_parse_reply(buf, (size_t)len, &rep, &err)) {
+		t->bad++;
+		return -1;
+	}
+	idx = ntohl(rep.home_addr) - 0x0ac80001u;
+	if (idx >= n || !rep.has_mh_auth ||
+	    !mip_auth_verify(&mobiles[idx].key, buf, (size_t)len, &rep.mh_auth)) {
+		t->bad++;
+		return -1;
+	}
+	if (mip_code_accepted(rep.code))
+		t->accepted++;
+	else
+		t->other++;
+	if (t->n_lat < t->lat_cap)
+		t->lat[t->n_lat++] = now_ns(CLOCK_MONOTONIC) - mobiles[idx].sent_ns;
+	return (int)idx;
+}
+
+int main(int argc, char **argv)
+{
+	struct bench_opts o = { .ha_str = "127.0.0.1",
+				.n = 1000,
+				.window = 32,
+				.secs = 3,
+				.ha = { .sin_family = AF_INET, .sin_port = htons(MIP_PORT) } };
+	struct tally t = { .lat_cap = 1u << 22 };
+	struct mobile *mobiles;
+	uint64_t start, end;
+	unsigned int next;
+	int fd;
+
+	if (parse_args(argc, argv, &o))
+		return 2;
+	if (o.config_out)
+		return write_config(o.config_out, o.ha_str, o.n) ? 1 : 0;
+	mobiles = mobiles_new(o.n);
+	t.lat = malloc(t.lat_cap * sizeof(*t.lat));
 	fd = socket(AF_INET, SOCK_DGRAM, 0);
-	if (fd < 0)
+	if (!mobiles || !t.lat || fd < 0)
 		return 1;
 	/* Window: mobile i is in flight until its reply comes back. */
-	for (unsigned int i = 0; i < window; i++)
-		send_request(fd, &ha, &mobiles[i]);
-	unsigned int next = window % n;
+	for (unsigned int i = 0; i < o.window; i++)
+		send_request(fd, &o.ha, &mobiles[i]);
+	next = o.window % o.n;
 	start = now_ns(CLOCK_MONOTONIC);
-	end = start + (uint64_t)secs * 1000000000ULL;
+	end = start + (uint64_t)o.secs * 1000000000ULL;
 	while (now_ns(CLOCK_MONOTONIC) < end) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		struct mip_reg_reply rep;
-		struct mip_err err;
-		uint8_t buf[256];
-		ssize_t len;
-		uint32_t idx;
 
 		if (poll(&pfd, 1, 1000) <= 0) {
 			fprintf(stderr, "bench-mip: no reply for 1 s (is mmlkeyd up?)\n");
 			return 1;
 		}
-		len = recv(fd, buf, sizeof(buf), 0);
-		if (len < 0 || mip_parse_reply(buf, (size_t)len, &rep, &err)) {
-			bad++;
+		if (take_reply(fd, mobiles, o.n, &t) < 0)
 			continue;
-		}
-		idx = ntohl(rep.home_addr) - 0x0ac80001u;
-		if (idx >= n || !rep.has_mh_auth ||
-		    !mip_auth_verify(&mobiles[idx].key, buf, (size_t)len, &rep.mh_auth)) {
-			bad++;
-			continue;
-		}
-		if (mip_code_accepted(rep.code))
-			accepted++;
-		else
-			other++;
-		if (n_lat < lat_cap)
-			lat[n_lat++] = now_ns(CLOCK_MONOTONIC) - mobiles[idx].sent_ns;
-		send_request(fd, &ha, &mobiles[next]);
-		next = (next + 1) % n;
+		send_request(fd, &o.ha, &mobiles[next]);
+		next = (next + 1) % o.n;
 	}
 	end = now_ns(CLOCK_MONOTONIC);
-	qsort(lat, n_lat, sizeof(*lat), cmp_u64);
+	qsort(t.lat, t.n_lat, sizeof(*t.lat), cmp_u64);
 	printf("mobiles=%u window=%u seconds=%.2f accepted=%u denied=%u bad=%u "
 	       "registrations_per_s=%.0f rtt_median_us=%.1f rtt_p99_us=%.1f\n",
-	       n, window, (double)(end - start) / 1e9, accepted, other, bad,
-	       accepted / ((double)(end - start) / 1e9), n_lat ? (double)lat[n_lat / 2] / 1e3 : 0.0,
-	       n_lat ? (double)lat[n_lat * 99 / 100] / 1e3 : 0.0);
-	for (unsigned int i = 0; i < n; i++)
+	       o.n, o.window, (double)(end - start) / 1e9, t.accepted, t.other, t.bad,
+	       t.accepted / ((double)(end - start) / 1e9),
+	       t.n_lat ? (double)t.lat[t.n_lat / 2] / 1e3 : 0.0,
+	       t.n_lat ? (double)t.lat[t.n_lat * 99 / 100] / 1e3 : 0.0);
+	for (unsigned int i = 0; i < o.n; i++)
 		mip_key_free(&mobiles[i].key);
 	free(mobiles);
-	free(lat);
+	free(t.lat);
 	close(fd);
-	return other || bad || !accepted ? 1 : 0;
+	return t.other || t.bad || !t.accepted ? 1 : 0;
 }
