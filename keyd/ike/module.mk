@@ -77,6 +77,11 @@ TEST_SUITES += ike-keyd:'BUILD=$(BUILD) RUNS=2 tests/ike/keyd-init.sh'
 # zone-2 keys, handoff to FA2, deregistration removes them (about 10 s).
 TEST_SUITES += ike-bed:'BUILD=$(BUILD) tests/ike/bed-init.sh'
 
+# DKM on the bed: a handoff FA1 -> FA2 during a transfer moves zone 1 by
+# DKM_CSA_REQUEST; with FA2's daemon stopped, the way back falls back to
+# KEY_DISTRIBUTE within the HA's bound (about 20 s).
+TEST_SUITES += ike-dkm:'BUILD=$(BUILD) tests/ike/dkm-bed.sh'
+
 # Paper Tables 2/3 on the bed: medians of 20 initialisations (about 100 s).
 .PHONY: bench-ike-bed
 bench-ike-bed: deps
