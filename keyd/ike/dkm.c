@@ -1,4 +1,4 @@
-/* DKM (docs/protocol.md §7): one exchange type, DKM_CSA_REQUEST, for two
+/* DKM (docs/protocol.md §8): one exchange type, DKM_CSA_REQUEST, for two
  * requests inside an authenticated IKE SA. New FA -> previous FA: "the
  * zone-1 CSAs of this MH", answered with what KEY_DISTRIBUTE would carry.
  * New FA -> HA: "I installed these by DKM" (a DKM_CSA_INSTALLED notify),

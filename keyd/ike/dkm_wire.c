@@ -1,4 +1,4 @@
-/* The DKM payload (docs/protocol.md §7): which mobile host, and which of
+/* The DKM payload (docs/protocol.md §8): which mobile host, and which of
  * its CSAs, a DKM_CSA_REQUEST is about. */
 #include <string.h>
 

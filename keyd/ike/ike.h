@@ -246,7 +246,7 @@ int mlike_csa_delete(struct ike_sa *sa, const uint32_t *spis, unsigned int n);
 void mlike_fa_keys_from_csa(const struct mlike_csa *csa, bool out_is_to_mh, uint32_t mh_home,
 			    uint32_t ha_addr, struct mlike_fa_keys *keys);
 
-/* DKM (docs/protocol.md §7). New FA: asks the previous FA for an MH's
+/* DKM (docs/protocol.md §8). New FA: asks the previous FA for an MH's
  * zone-1 CSAs (answer: dkm_answer); then reports them to the HA. Both
  * -ENOTCONN unless established, -EBUSY while a request is out. */
 int dkm_csa_request(struct ike_sa *sa, const struct dkm_mh_pl *req);

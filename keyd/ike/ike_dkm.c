@@ -1,4 +1,4 @@
-/* DKM in mmlkeyd (docs/protocol.md §7): the zone-1 CSA follows the MH from
+/* DKM in mmlkeyd (docs/protocol.md §8): the zone-1 CSA follows the MH from
  * FA to FA without the HA sending it again.
  *
  * New FA: the Mobile IP role relayed a registration naming the previous
