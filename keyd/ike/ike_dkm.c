@@ -336,7 +336,8 @@ uint16_t ike_dkm_installed(void *ctx, struct ike_sa *sa, const struct dkm_mh_pl 
 	struct mobile *mb = m->role == ROLE_HA ? mobile_of(m, rep->mh_home) : NULL;
 	uint32_t fa = ike_sa_peer(sa)->addr;
 
-	if (!mb || !mb->have_csa || rep->n_spis != 2)
+	/* From an FA: never from the MH's own IKE SA. */
+	if (!mb || !mb->have_csa || rep->n_spis != 2 || mb->mh_sa == sa || fa == mb->home)
 		return DKM_N_UNKNOWN_CSA;
 	for (unsigned int i = 0; i < 2; i++)
 		if (rep->spi[i] != mb->csa.spi_out && rep->spi[i] != mb->csa.spi_in)
