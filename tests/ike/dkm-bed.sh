@@ -87,6 +87,7 @@ check "FA2's log names FA1" grep -q "DKM: zone-1 CSAs of $HOME_ADDR from previou
 check "the HA waited and got the report (waits 1, fallbacks 0)" \
 	test "$(dkm ha waits) $(dkm ha fallbacks)" == "1 0"
 check "the HA logged the DKM handoff" grep -q "DKM handoff of $HOME_ADDR done" "$TMP/keyd-ha.log"
+DKM_MS=$(sed -n 's/.*DKM handoff of .* done in \([0-9.]*\) ms.*/\1/p' "$TMP/keyd-ha.log" | head -1)
 check "no KEY_DISTRIBUTE to FA2 (FA2 saw none)" test "$(ike_proc fa2 key_distribute request)" == 0.0
 check "nothing refused anywhere" test "$(ike_json fa1 "d['counters']['dkm_refused']")$(ike_json ha "d['counters']['dkm_refused']")" == 00
 
@@ -116,5 +117,6 @@ if ike_sha_ok "$XFER_SENT" "$XFER_RCVD"; then ok "10 MB CN -> MH through FA1 aft
 kill -CONT "$STOPPED"
 STOPPED=
 
+echo "ike-dkm: HA binding -> FA2's DKM install report ${DKM_MS:-?} ms; fallback: handoff -> FA1's keys $ms ms"
 echo "ike-dkm: $pass passed, $fail failed"
 [[ $fail -eq 0 ]]
