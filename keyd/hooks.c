@@ -16,3 +16,18 @@ void keyd_binding_changed(uint32_t home, uint32_t coa)
 	if (binding_fn)
 		binding_fn(binding_arg, home, coa);
 }
+
+static keyd_prev_fa_fn prev_fa_fn;
+static void *prev_fa_arg;
+
+void keyd_prev_fa_subscribe(keyd_prev_fa_fn fn, void *arg)
+{
+	prev_fa_fn = fn;
+	prev_fa_arg = arg;
+}
+
+void keyd_prev_fa(uint32_t home, uint32_t ha, uint32_t prev_fa)
+{
+	if (prev_fa_fn)
+		prev_fa_fn(prev_fa_arg, home, ha, prev_fa);
+}

@@ -50,6 +50,12 @@ extern const struct keyd_module ike_module;
 typedef void (*keyd_binding_fn)(void *arg, uint32_t home, uint32_t coa);
 void keyd_binding_subscribe(keyd_binding_fn fn, void *arg);
 void keyd_binding_changed(uint32_t home, uint32_t coa);
+/* The FA's Mobile IP role relayed a registration naming the MH's previous
+ * FA (its care-of address, extension type 131): ML-IKE asks that FA for
+ * the MH's zone-1 CSAs (DKM) in parallel with the relay. */
+typedef void (*keyd_prev_fa_fn)(void *arg, uint32_t home, uint32_t ha, uint32_t prev_fa);
+void keyd_prev_fa_subscribe(keyd_prev_fa_fn fn, void *arg);
+void keyd_prev_fa(uint32_t home, uint32_t ha, uint32_t prev_fa);
 
 /* Control socket server (keyd/ctl.c). */
 struct ctl_server;

@@ -301,6 +301,8 @@ void mip_fa_from_mh(struct mip_fa *fa, const uint8_t *msg, size_t len, bool trun
 	v->pend_since = loop_now();
 	v->has_prev_fa = req.has_prev_fa;
 	v->prev_fa = req.prev_fa;
+	if (req.has_prev_fa && req.lifetime)
+		keyd_prev_fa(req.home_addr, req.ha_addr, req.prev_fa.prev_fa);
 	if (!v->registered)
 		v->ha = req.ha_addr;
 	loop_timer_in(fa->loop, &v->pend_timer, (uint64_t)fa->cfg.pending_timeout_ms * NS_PER_MS);

@@ -177,7 +177,9 @@ static void move_to(struct mip_mh *mh, const struct mh_agent *agent)
 	char a[16], c[16];
 
 	if (mh->fa.known && mh->fa.addr != agent->addr && mh->state == MH_REGISTERED) {
-		mh->prev_fa = mh->fa.addr;
+		/* Its care-of address: where the new FA reaches it over the
+		 * backbone (DKM's IKE SA); its link address is not routed. */
+		mh->prev_fa = mh->fa.coa;
 		mh->st->ctr[MIP_C_HANDOFF]++;
 	}
 	log_info("foreign agent %s (care-of address %s): registering", mml_ipv4_str(agent->addr, a),
@@ -280,7 +282,7 @@ static void send_request(struct mip_mh *mh, uint16_t lifetime)
 	uint8_t buf[256];
 	int len, err;
 
-	if (lifetime && mh->cfg.prev_fa_ext && mh->prev_fa && mh->prev_fa != mh->fa.addr) {
+	if (lifetime && mh->cfg.prev_fa_ext && mh->prev_fa && mh->prev_fa != mh->fa.coa) {
 		req.has_prev_fa = true;
 		req.prev_fa.prev_fa = mh->prev_fa;
 		req.prev_fa.new_coa = mh->fa.coa;

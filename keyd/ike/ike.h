@@ -51,6 +51,7 @@ struct ike_peer_cfg {
 	uint8_t z1_len;
 	uint16_t zone2_encr;
 	uint32_t csa_soft_lifetime_s, csa_hard_lifetime_s;
+	bool neighbor; /* FA: a neighbour FA (a DKM peer) */
 };
 
 /* A CHILD_SA as negotiated (keys for a userspace or kernel ESP stack). */
@@ -120,6 +121,17 @@ struct ike_events {
 	void (*fa_keys_done)(void *ctx, struct ike_sa *sa, int result);
 	/* Any node: the peer revoked CSAs (Delete with the ML-ESP zone proto). */
 	void (*csa_deleted)(void *ctx, struct ike_sa *sa, const uint32_t *spis, unsigned int n);
+	/* DKM, previous FA: a neighbour FA asks for an MH's zone-1 CSAs; fill
+	 * keys and return 0, or return the refusal (DKM_N_*). */
+	uint16_t (*dkm_lookup)(void *ctx, struct ike_sa *sa, const struct dkm_mh_pl *req,
+			       struct mlike_fa_keys *keys);
+	/* DKM, new FA: the answer to our DKM_CSA_REQUEST for mh_home: the keys,
+	 * or NULL and the refusal (0: an answer we could not use, or none). */
+	void (*dkm_answer)(void *ctx, struct ike_sa *sa, uint32_t mh_home,
+			   const struct mlike_fa_keys *keys, uint16_t notify);
+	/* DKM, HA: an FA reports the CSAs it installed by DKM; 0 to
+	 * acknowledge, or the refusal. */
+	uint16_t (*dkm_installed)(void *ctx, struct ike_sa *sa, const struct dkm_mh_pl *rep);
 };
 
 struct ike_engine_cfg {
@@ -166,6 +178,7 @@ enum ike_counter {
 	IKE_C_UNEXPECTED,
 	IKE_C_SA_UP,
 	IKE_C_SA_DOWN,
+	IKE_C_DKM_REFUSED, /* DKM requests and reports we refused */
 	IKE_C_MAX
 };
 
@@ -232,5 +245,11 @@ int mlike_csa_delete(struct ike_sa *sa, const uint32_t *spis, unsigned int n);
  * other zones. dir_to_mh tells which CSA carries traffic towards the MH. */
 void mlike_fa_keys_from_csa(const struct mlike_csa *csa, bool out_is_to_mh, uint32_t mh_home,
 			    uint32_t ha_addr, struct mlike_fa_keys *keys);
+
+/* DKM (docs/protocol.md §8). New FA: asks the previous FA for an MH's
+ * zone-1 CSAs (answer: dkm_answer); then reports them to the HA. Both
+ * -ENOTCONN unless established, -EBUSY while a request is out. */
+int dkm_csa_request(struct ike_sa *sa, const struct dkm_mh_pl *req);
+int dkm_report_installed(struct ike_sa *sa, const struct dkm_mh_pl *rep);
 
 #endif

@@ -165,6 +165,9 @@ static void dispatch_request(struct ike_sa *sa, const struct ike_hdr *h, const s
 	case MLIKE_KEY_DISTRIBUTE:
 		mlike_key_distribute_request(sa, h, c);
 		break;
+	case DKM_CSA_REQUEST:
+		dkm_request(sa, h, c);
+		break;
 	default:
 		ike_count(sa->eng, IKE_C_UNEXPECTED, "exchange type %u not supported, dropped",
 			  h->exchange);
@@ -197,6 +200,10 @@ static void dispatch_response(struct ike_sa *sa, const struct ike_hdr *h, const 
 		break;
 	case IKE_REQ_KEY_DISTRIBUTE:
 		mlike_key_distribute_response(sa, c);
+		break;
+	case IKE_REQ_DKM:
+	case IKE_REQ_DKM_REPORT:
+		dkm_response(sa, c, kind);
 		break;
 	default:
 		ike_count(sa->eng, IKE_C_UNEXPECTED, "response to exchange %u unexpected",

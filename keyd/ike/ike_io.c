@@ -35,6 +35,7 @@ static const char *const counter_names[IKE_C_MAX] = {
 	[IKE_C_UNEXPECTED] = "unexpected",
 	[IKE_C_SA_UP] = "sa_up",
 	[IKE_C_SA_DOWN] = "sa_down",
+	[IKE_C_DKM_REFUSED] = "dkm_refused",
 };
 
 const char *ike_counter_name(enum ike_counter c)

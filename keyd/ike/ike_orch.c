@@ -102,7 +102,7 @@ static void fa_connect(struct ike_mod *m, struct fa_link *fa)
 }
 
 /* KEY_DISTRIBUTE to each FA whose IKE SA is up, one exchange at a time. */
-static void distribute(struct ike_mod *m)
+void ike_mod_distribute(struct ike_mod *m)
 {
 	for (unsigned int i = 0; i < MOBILES_MAX; i++) {
 		struct mobile *mb = &m->mobiles[i];
@@ -111,7 +111,8 @@ static void distribute(struct ike_mod *m)
 		char a[16];
 		int err;
 
-		if (!mb->used || !mb->have_csa || mb->distributing || mb->fa_with_keys == mb->coa)
+		if (!mb->used || !mb->have_csa || mb->distributing || mb->fa_with_keys == mb->coa ||
+		    mb->dkm.deadline_ns)
 			continue;
 		fa = fa_of_addr(m, mb->coa, false);
 		if (!fa || !fa->up)
@@ -230,12 +231,14 @@ void ike_mod_on_binding(void *arg, uint32_t home, uint32_t coa)
 			/* Handoff: the old FA loses the keys, the new one gets them. */
 			revoke_at_fa(m, mb, mb->fa_with_keys);
 			mb->fa_with_keys = 0;
+			mb->coa = coa;
+			ike_dkm_ha_wait(m, mb);
 		}
 	}
 	mb->coa = coa;
 	ike_mod_bypass(m, home, m->ecfg.local_addr, true);
 	mobile_start(m, mb);
-	distribute(m);
+	ike_mod_distribute(m);
 	ike_mod_rearm(m);
 }
 
@@ -274,6 +277,8 @@ static void ev_ike_up(void *ctx, struct ike_sa *sa)
 	struct fa_link *fa;
 	int err;
 
+	if (m->role == ROLE_FA)
+		ike_dkm_ike_up(m, sa);
 	if (m->role != ROLE_HA)
 		return;
 	mb = mobile_of_sa(m, sa);
@@ -287,7 +292,7 @@ static void ev_ike_up(void *ctx, struct ike_sa *sa)
 	fa = fa_of_sa(m, sa);
 	if (fa) {
 		fa->up = true;
-		distribute(m);
+		ike_mod_distribute(m);
 	}
 }
 
@@ -298,6 +303,8 @@ static void ev_ike_down(void *ctx, struct ike_sa *sa, enum ike_down_reason why)
 	struct fa_link *fa;
 
 	ike_mod_inst_remove_all(m, sa);
+	if (m->role == ROLE_FA)
+		ike_dkm_ike_down(m, sa);
 	if (m->role == ROLE_MH) {
 		ike_mod_own_binding_spis(m, 0, 0);
 		return;
@@ -335,6 +342,7 @@ static void ev_ike_rekeyed(void *ctx, struct ike_sa *old_sa, struct ike_sa *new_
 {
 	struct ike_mod *m = ctx;
 
+	ike_dkm_rekeyed(m, old_sa, new_sa);
 	for (unsigned int i = 0; i < MOBILES_MAX; i++)
 		if (m->mobiles[i].used && m->mobiles[i].mh_sa == old_sa)
 			m->mobiles[i].mh_sa = new_sa;
@@ -374,31 +382,42 @@ static void ev_csa_up(void *ctx, struct ike_sa *sa, const struct mlike_csa *csa)
 	mb->have_csa = true;
 	ike_mod_install_pair(m, csa);
 	ike_mod_binding_spis(m, mb->home, csa->spi_out, csa->spi_in);
-	distribute(m); /* Fig. 4 flow 8 */
+	ike_mod_distribute(m); /* Fig. 4 flow 8 */
+}
+
+int ike_mod_fa_install(struct ike_mod *m, const struct mlike_fa_keys *keys, struct installed *in)
+{
+	struct mml_csa csas[2];
+	unsigned int n = 0;
+	int err = 0;
+
+	if (mlike_fa_keys_to_map(keys, loop_now(), csas, &n))
+		return -EINVAL;
+	for (unsigned int i = 0; i < n && !err; i++) {
+		err = csa_map_put(&m->store, &csas[i]);
+		if (!err)
+			m->csas_installed++;
+		if (!err && in && in->n < 2)
+			in->spi[in->n++] = csas[i].spi;
+	}
+	OPENSSL_cleanse(csas, sizeof(csas));
+	/* What the previous FA of a DKM handoff hands over (ike_dkm.c). */
+	if (!err)
+		dkm_cache_put(&m->dkm.cache, keys);
+	return err;
 }
 
 static int ev_fa_keys(void *ctx, struct ike_sa *sa, const struct mlike_fa_keys *keys)
 {
 	struct ike_mod *m = ctx;
-	struct mml_csa csas[2];
 	struct installed *in;
-	unsigned int n = 0;
-	int err = 0;
 
 	if (m->role != ROLE_FA)
 		return -EPERM;
 	in = ike_mod_inst_of(m, sa, true);
-	if (!in || mlike_fa_keys_to_map(keys, loop_now(), csas, &n))
+	if (!in)
 		return -EINVAL;
-	for (unsigned int i = 0; i < n && !err; i++) {
-		err = csa_map_put(&m->store, &csas[i]);
-		if (!err && in->n < 2) {
-			in->spi[in->n++] = csas[i].spi;
-			m->csas_installed++;
-		}
-	}
-	OPENSSL_cleanse(csas, sizeof(csas));
-	return err;
+	return ike_mod_fa_install(m, keys, in);
 }
 
 static void ev_fa_keys_done(void *ctx, struct ike_sa *sa, int result)
@@ -426,7 +445,7 @@ static void ev_fa_keys_done(void *ctx, struct ike_sa *sa, int result)
 			 fa->peer->name);
 		break;
 	}
-	distribute(m);
+	ike_mod_distribute(m);
 }
 
 static void ev_csa_deleted(void *ctx, struct ike_sa *sa, const uint32_t *spis, unsigned int n)
@@ -451,4 +470,7 @@ const struct ike_events ike_mod_events = {
 	.fa_keys = ev_fa_keys,
 	.fa_keys_done = ev_fa_keys_done,
 	.csa_deleted = ev_csa_deleted,
+	.dkm_lookup = ike_dkm_lookup,
+	.dkm_answer = ike_dkm_answer,
+	.dkm_installed = ike_dkm_installed,
 };

@@ -35,6 +35,8 @@ enum ike_req_kind {
 	IKE_REQ_CREATE_CHILD, /* CREATE_CHILD_SA for a CHILD_SA */
 	IKE_REQ_REKEY_IKE,    /* CREATE_CHILD_SA rekeying this IKE SA */
 	IKE_REQ_CHILD_DELETE, /* INFORMATIONAL Delete of one CHILD_SA */
+	IKE_REQ_DKM,	      /* DKM_CSA_REQUEST for a CSA */
+	IKE_REQ_DKM_REPORT,   /* DKM_CSA_REQUEST reporting an install */
 };
 
 /* Our CREATE_CHILD_SA (ike_create.c, ike_rekey.c): what the request asked
@@ -114,6 +116,7 @@ struct ike_sa {
 	uint8_t ml_z1_len;
 	bool csa_valid;
 	struct mlike_csa csa;
+	uint32_t dkm_home; /* DKM_CSA_REQUEST in flight: for this MH */
 };
 
 struct ike_engine {

@@ -66,6 +66,7 @@ bool ike_payload_known(uint8_t type)
 	case MLIKE_PL_ZONEMAP:
 	case MLIKE_PL_SECRET:
 	case MLIKE_PL_CSA_PROPOSAL:
+	case DKM_PL_MH:
 		return true;
 	default:
 		return false;

@@ -188,6 +188,19 @@ struct mlike_secret_pl {
 };
 int mlike_secret_parse(const uint8_t *body, size_t len, struct mlike_secret_pl *s);
 
+/* DKM (dkm_wire.c): MH home (4) | HA (4) | n SPIs (1) | reserved (3) |
+ * SPI x n (4 each, n <= 2). Addresses in network order. */
+#define DKM_SPIS_MAX 2
+#define DKM_MH_FIXED 12
+
+struct dkm_mh_pl {
+	uint32_t mh_home;
+	uint32_t ha_addr;
+	uint8_t n_spis;
+	uint32_t spi[DKM_SPIS_MAX];
+};
+int dkm_mh_parse(const uint8_t *body, size_t len, struct dkm_mh_pl *m);
+
 /* --- Writer --- */
 
 struct ike_wbuf {
@@ -228,5 +241,6 @@ void ike_put_ts(struct ike_wbuf *wb, uint8_t pl_type, const struct ike_ts_pl *ts
 void ike_put_delete(struct ike_wbuf *wb, uint8_t proto, const uint32_t *spis, uint16_t n);
 void mlike_put_zonemap(struct ike_wbuf *wb, const struct mlike_zonemap_pl *zm);
 void mlike_put_secret(struct ike_wbuf *wb, const struct mlike_secret_pl *s);
+void dkm_put_mh(struct ike_wbuf *wb, const struct dkm_mh_pl *m);
 
 #endif

@@ -41,5 +41,17 @@ void mlike_auth_sa_response(struct ike_sa *sa, const struct ike_chain *c);
 void mlike_key_distribute_request(struct ike_sa *sa, const struct ike_hdr *h,
 				  const struct ike_chain *c);
 void mlike_key_distribute_response(struct ike_sa *sa, const struct ike_chain *c);
+/* mlike.c: the FA's share of a CSA pair as payloads (binding notify, zone
+ * map, SECRETs), built and validated; KEY_DISTRIBUTE's request and DKM's
+ * answer carry the same. parse returns the refusal notify, or 0. */
+void mlike_put_fa_keys(struct ike_wbuf *wb, const struct mlike_fa_keys *keys);
+uint16_t mlike_fa_keys_parse(const struct ike_chain *c, struct mlike_fa_keys *keys);
+/* Zone 1 only (every other zone a null SA): what an FA may hold. */
+bool mlike_fa_keys_zone1_only(const struct mlike_fa_keys *keys);
+
+/* dkm.c: DKM_CSA_REQUEST, a CSA request (previous FA) or an install report
+ * (HA); the answers to ours. */
+void dkm_request(struct ike_sa *sa, const struct ike_hdr *h, const struct ike_chain *c);
+void dkm_response(struct ike_sa *sa, const struct ike_chain *c, enum ike_req_kind kind);
 
 #endif

@@ -80,7 +80,7 @@ static int read_section(struct ike_mod *m, const config_setting_t *sec)
 			return -EINVAL;
 	m->ecfg.peers = m->peers;
 	m->ecfg.n_peers = (unsigned int)n;
-	return 0;
+	return ike_dkm_config(m, sec);
 }
 
 static void ike_stop(void *state)
@@ -104,6 +104,7 @@ static void ike_stop(void *state)
 	loop_timer_cancel(m->loop, &m->retry);
 	loop_timer_cancel(m->loop, &m->spi_timer);
 	loop_timer_cancel(m->loop, &m->dpd);
+	ike_dkm_stop(m);
 	mml_csa_store_close(&m->store);
 	mip_maps_close(&m->maps);
 	if (m->flow_fd >= 0)
@@ -125,6 +126,7 @@ static int ike_start(struct keyd *kd, const config_setting_t *sec, void **state)
 	loop_timer_init(&m->retry, ike_mod_on_retry, m);
 	loop_timer_init(&m->spi_timer, ike_mod_on_spi_timer, m);
 	loop_timer_init(&m->dpd, ike_mod_on_dpd, m);
+	loop_timer_init(&m->dkm.timer, NULL, m);
 	mml_csa_store_init(&m->store, &kd->pin);
 	mip_maps_init(&m->maps, &kd->pin);
 	m->pin = kd->pin;
@@ -145,6 +147,7 @@ static int ike_start(struct keyd *kd, const config_setting_t *sec, void **state)
 	}
 	if (m->role == ROLE_HA)
 		keyd_binding_subscribe(ike_mod_on_binding, m);
+	ike_dkm_start(m);
 	/* The MH's IKE traffic with its HA (the first peer) is exempt from
 	 * the CSAs from the start. */
 	if (m->role == ROLE_MH)
@@ -202,6 +205,7 @@ static json_object *show(struct ike_mod *m)
 	json_object_object_add(o, "csas_installed", json_object_new_uint64(m->csas_installed));
 	json_object_object_add(o, "csas_removed", json_object_new_uint64(m->csas_removed));
 	json_object_object_add(o, "initialisations", json_object_new_uint64(m->inits_done));
+	json_object_object_add(o, "dkm", ike_dkm_json(m));
 	for (unsigned int i = 0; i < MOBILES_MAX; i++) {
 		struct mobile *mb = &m->mobiles[i];
 		json_object *e;

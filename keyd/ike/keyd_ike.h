@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "keyd/ike/csa_map.h"
+#include "keyd/ike/dkm_cache.h"
 #include "keyd/ike/ike.h"
 #include "keyd/loop.h"
 #include "keyd/mip.h"
@@ -20,6 +21,17 @@
 #define MOBILES_MAX 64
 
 enum ike_role { ROLE_HA, ROLE_MH, ROLE_FA };
+/* How the zone-1 CSA follows an MH to its new FA. */
+enum ike_handoff { IKE_HANDOFF_REDISTRIBUTE, IKE_HANDOFF_PKD, IKE_HANDOFF_DKM };
+
+/* HA: the one DKM record per mobile (ike_dkm.c): a handoff waits until
+ * deadline for the new FA's install report (then KEY_DISTRIBUTE instead);
+ * early_fa reported before the binding moved to it. Who holds zone 1 is
+ * fa_with_keys, as for KEY_DISTRIBUTE. */
+struct dkm_wait {
+	uint64_t deadline_ns;
+	uint32_t early_fa;
+};
 
 /* HA: one mobile host's initialisation. */
 struct mobile {
@@ -31,6 +43,7 @@ struct mobile {
 	uint32_t fa_with_keys;	  /* FA address holding zone 1, 0 = none */
 	bool distributing;	  /* KEY_DISTRIBUTE out */
 	uint64_t t_bound, t_done; /* CLOCK_BOOTTIME ns, for `ike show` */
+	struct dkm_wait dkm;
 };
 
 /* HA: one FA and our IKE SA with it. */
@@ -38,6 +51,30 @@ struct fa_link {
 	const struct ike_peer_cfg *peer;
 	struct ike_sa *sa;
 	bool up;
+};
+
+#define DKM_PENDING_MAX 8
+
+/* DKM (ike_dkm.c). New FA: requests to previous FAs, reports to the HA;
+ * previous FA: the cache; HA: the bound. link: our IKE SA per peer (index
+ * into peers), FA only. */
+struct ike_dkm {
+	enum ike_handoff handoff;
+	enum ike_handoff peer_handoff[IKE_PEERS_MAX]; /* HA: per MH */
+	uint32_t timeout_ms;
+	struct dkm_cache cache;
+	struct dkm_pend {
+		bool used, sent;
+		uint32_t prev;	      /* the previous FA */
+		struct dkm_mh_pl mh;  /* the request, or the report */
+		uint64_t deadline_ns; /* requests only */
+	} req[DKM_PENDING_MAX], rep[DKM_PENDING_MAX];
+	struct dkm_link {
+		struct ike_sa *sa;
+		bool up;
+	} link[IKE_PEERS_MAX];
+	struct loop_timer timer;
+	uint64_t requested, installed, handed_over, timeouts, reported, waits, fallbacks;
 };
 
 /* FA and MH: the CSAs installed because of one IKE SA. */
@@ -69,6 +106,7 @@ struct ike_mod {
 	struct fa_link fas[IKE_PEERS_MAX];
 	struct installed inst[IKE_PEERS_MAX];
 	uint64_t csas_installed, csas_removed, inits_done;
+	struct ike_dkm dkm;
 };
 
 /* --- ike_orch.c --- */
@@ -84,6 +122,10 @@ void ike_mod_on_binding(void *arg, uint32_t home, uint32_t coa);
 void ike_mod_on_retry(void *arg);
 /* HA: dead peer detection. */
 void ike_mod_on_dpd(void *arg);
+/* HA: KEY_DISTRIBUTE to each mobile's FA that lacks the keys. */
+void ike_mod_distribute(struct ike_mod *m);
+/* FA: zone-1 keys into mml_csa, recorded under in (may be NULL). */
+int ike_mod_fa_install(struct ike_mod *m, const struct mlike_fa_keys *keys, struct installed *in);
 extern const struct ike_events ike_mod_events;
 
 /* --- ike_install.c --- */
@@ -100,5 +142,25 @@ void ike_mod_on_spi_timer(void *arg);
 /* FA and MH: what an IKE SA installed (create: a free entry if none). */
 struct installed *ike_mod_inst_of(struct ike_mod *m, struct ike_sa *sa, bool create);
 void ike_mod_inst_remove_all(struct ike_mod *m, struct ike_sa *sa);
+
+/* --- ike_dkm.c --- */
+
+int ike_dkm_config(struct ike_mod *m, const config_setting_t *sec);
+void ike_dkm_start(struct ike_mod *m);
+void ike_dkm_stop(struct ike_mod *m);
+void ike_dkm_ike_up(struct ike_mod *m, struct ike_sa *sa);
+void ike_dkm_ike_down(struct ike_mod *m, struct ike_sa *sa);
+void ike_dkm_rekeyed(struct ike_mod *m, struct ike_sa *old_sa, struct ike_sa *new_sa);
+/* FA: the CSA spi was removed here (its grace period starts). */
+void ike_dkm_depart(struct ike_mod *m, uint32_t spi);
+/* HA: a handoff of mb (binding already moved): true if it waits for DKM
+ * (KEY_DISTRIBUTE held back until the report or the bound). */
+bool ike_dkm_ha_wait(struct ike_mod *m, struct mobile *mb);
+uint16_t ike_dkm_lookup(void *ctx, struct ike_sa *sa, const struct dkm_mh_pl *req,
+			struct mlike_fa_keys *keys);
+void ike_dkm_answer(void *ctx, struct ike_sa *sa, uint32_t mh_home,
+		    const struct mlike_fa_keys *keys, uint16_t notify);
+uint16_t ike_dkm_installed(void *ctx, struct ike_sa *sa, const struct dkm_mh_pl *rep);
+json_object *ike_dkm_json(const struct ike_mod *m);
 
 #endif

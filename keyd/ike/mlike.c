@@ -311,10 +311,31 @@ void mlike_fa_keys_from_csa(const struct mlike_csa *csa, bool out_is_to_mh, uint
 	}
 }
 
+bool mlike_fa_keys_zone1_only(const struct mlike_fa_keys *keys)
+{
+	for (unsigned int i = 0; i < keys->n_secrets; i++)
+		if (keys->secret[i].zone != 1 && keys->secret[i].transform != 0)
+			return false;
+	return true;
+}
+
+void mlike_put_fa_keys(struct ike_wbuf *wb, const struct mlike_fa_keys *keys)
+{
+	struct mlike_zonemap_pl zm;
+	uint8_t binding[8];
+
+	memcpy(binding, &keys->mh_home, 4);
+	memcpy(binding + 4, &keys->ha_addr, 4);
+	ike_put_notify(wb, 0, NULL, 0, MLIKE_N_BINDING, binding, sizeof(binding));
+	zonemap_of(keys->z1_len, &zm);
+	mlike_put_zonemap(wb, &zm);
+	for (unsigned int i = 0; i < keys->n_secrets; i++)
+		mlike_put_secret(wb, &keys->secret[i]);
+}
+
 int mlike_key_distribute(struct ike_sa *sa, const struct mlike_fa_keys *keys)
 {
-	uint8_t buf[1024], binding[8];
-	struct mlike_zonemap_pl zm;
+	uint8_t buf[1024];
 	struct ike_wbuf in;
 	int err;
 
@@ -322,25 +343,17 @@ int mlike_key_distribute(struct ike_sa *sa, const struct mlike_fa_keys *keys)
 		return -ENOTCONN;
 	if (sa->req_kind != IKE_REQ_NONE)
 		return -EBUSY;
-	for (unsigned int i = 0; i < keys->n_secrets; i++)
-		if (keys->secret[i].zone != 1 && keys->secret[i].transform != 0)
-			return -EPERM; /* never a key the FA may not hold */
-	memcpy(binding, &keys->mh_home, 4);
-	memcpy(binding + 4, &keys->ha_addr, 4);
+	if (!mlike_fa_keys_zone1_only(keys))
+		return -EPERM; /* never a key the FA may not hold */
 	ike_wb_init(&in, buf, sizeof(buf));
-	ike_put_notify(&in, 0, NULL, 0, MLIKE_N_BINDING, binding, sizeof(binding));
-	zonemap_of(keys->z1_len, &zm);
-	mlike_put_zonemap(&in, &zm);
-	for (unsigned int i = 0; i < keys->n_secrets; i++)
-		mlike_put_secret(&in, &keys->secret[i]);
+	mlike_put_fa_keys(&in, keys);
 	err = ike_send_protected(sa, MLIKE_KEY_DISTRIBUTE, false, sa->next_msg_id,
 				 IKE_REQ_KEY_DISTRIBUTE, &in);
 	OPENSSL_cleanse(buf, sizeof(buf));
 	return err;
 }
 
-/* Validates a KEY_DISTRIBUTE request into keys; returns the refusal notify. */
-static uint16_t fa_keys_parse(const struct ike_chain *c, struct mlike_fa_keys *keys)
+uint16_t mlike_fa_keys_parse(const struct ike_chain *c, struct mlike_fa_keys *keys)
 {
 	struct mlike_zonemap_pl zm;
 	const struct ike_pl *zm_pl;
@@ -405,7 +418,7 @@ void mlike_key_distribute_request(struct ike_sa *sa, const struct ike_hdr *h,
 	uint16_t refuse;
 	size_t n_spis = 0;
 
-	refuse = fa_keys_parse(c, &keys);
+	refuse = mlike_fa_keys_parse(c, &keys);
 	if (!refuse && (!eng->ev->fa_keys || eng->ev->fa_keys(eng->ev_ctx, sa, &keys)))
 		refuse = MLIKE_N_KEYS_REJECTED;
 	if (refuse) {

@@ -1,15 +1,16 @@
 # The IKEv2/ML-IKE engine (docs/protocol.md). IKE_SRCS is the engine as a
 # module: mmlkeyd links it, mmlike (keyd/mmlike/) runs it alone (interop,
 # measurements).
-IKE_CODEC_SRCS := keyd/ike/ike_wire.c keyd/ike/ike_crypto.c
+IKE_CODEC_SRCS := keyd/ike/ike_wire.c keyd/ike/ike_crypto.c keyd/ike/dkm_wire.c
 # Layers, each calling only the ones below it: the codec; the SA layer (SA
 # table, CHILD_SAs, sockets and sending) with the proposals; the exchange
 # handlers (ike_xchg.h); the dispatcher, ike_engine.c.
 IKE_SA_SRCS := keyd/ike/ike_io.c keyd/ike/ike_sa.c keyd/ike/ike_sa_child.c keyd/ike/ike_proposal.c
 IKE_XCHG_SRCS := keyd/ike/ike_init.c keyd/ike/ike_child.c keyd/ike/ike_create.c \
-                 keyd/ike/ike_rekey.c keyd/ike/ike_info.c keyd/ike/mlike.c
+                 keyd/ike/ike_rekey.c keyd/ike/ike_info.c keyd/ike/mlike.c \
+                 keyd/ike/dkm.c
 IKE_SRCS := $(IKE_CODEC_SRCS) $(IKE_SA_SRCS) $(IKE_XCHG_SRCS) keyd/ike/ike_engine.c
-IKE_CONF_SRCS := keyd/ike/ike_conf.c keyd/ike/csa_map.c
+IKE_CONF_SRCS := keyd/ike/ike_conf.c keyd/ike/csa_map.c keyd/ike/dkm_cache.c
 
 FMT_SRCS += $(wildcard keyd/ike/*.h)
 
@@ -26,7 +27,8 @@ $(eval $(call TEST_PROGRAM,test_ike_wire,tests/ike/test_ike_wire.c $(IKE_CODEC_S
 TEST_SUITES += unit-ike-wire:$(BUILD)/tests/test_ike_wire
 # Engines over loopback UDP: initialisation, CHILD_SAs, CREATE_CHILD_SA in
 # both roles and every rejection path (about 6 s).
-$(eval $(call TEST_PROGRAM,test_ike_engine,tests/ike/test_ike_engine.c $(IKE_SRCS) keyd/ike/csa_map.c))
+$(eval $(call TEST_PROGRAM,test_ike_engine,tests/ike/test_ike_engine.c $(IKE_SRCS) keyd/ike/csa_map.c \
+                                      keyd/ike/dkm_cache.c))
 TEST_SUITES += unit-ike-engine:$(BUILD)/tests/test_ike_engine
 
 # libFuzzer + ASan/UBSan harnesses (clang): the codec, and the engine behind
@@ -74,6 +76,11 @@ TEST_SUITES += ike-keyd:'BUILD=$(BUILD) RUNS=2 tests/ike/keyd-init.sh'
 # through FA1 sets up the CSAs, 10 MB CN -> MH in ML-ESP mode, FA1 without
 # zone-2 keys, handoff to FA2, deregistration removes them (about 10 s).
 TEST_SUITES += ike-bed:'BUILD=$(BUILD) tests/ike/bed-init.sh'
+
+# DKM on the bed: a handoff FA1 -> FA2 during a transfer moves zone 1 by
+# DKM_CSA_REQUEST; with FA2's daemon stopped, the way back falls back to
+# KEY_DISTRIBUTE within the HA's bound (about 20 s).
+TEST_SUITES += ike-dkm:'BUILD=$(BUILD) tests/ike/dkm-bed.sh'
 
 # Paper Tables 2/3 on the bed: medians of 20 initialisations (about 100 s).
 .PHONY: bench-ike-bed

@@ -32,13 +32,17 @@
 NULL_ZONE2="0 $(printf '0%.0s' {1..72})"
 IKE_PORT=7400
 
-# The ike section of each node, appended to mip_config's file.
+# The ike section of each node, appended to mip_config's file. IKE_HANDOFF
+# (e.g. "dkm"; empty: the default) sets handoff = at HA, FA1 and FA2 and
+# makes the FAs each other's neighbour (a DKM peer, PSK fafa.psk);
+# IKE_DKM_HA / IKE_DKM_FA add settings (dkm_timeout_ms, dkm_grace) there.
+ike_handoff() { [[ -z ${IKE_HANDOFF:-} ]] || echo "handoff = \"$IKE_HANDOFF\"; $1"; }
 ike_config() {
 	local node=$1
 	case $node in
 	ha)
 		cat <<EOC
-ike = { role = "ha"; local = "$HA_ADDR"; retransmit_ms = 200; peers = (
+ike = { role = "ha"; local = "$HA_ADDR"; retransmit_ms = 200; $(ike_handoff "${IKE_DKM_HA:-}") peers = (
   { name = "mh"; address = "$HOME_ADDR"; local_id = "fqdn:ha.bed"; peer_id = "fqdn:mh.bed";
     psk_file = "$TMP/mh.psk"; z1_len = 40; zone2 = "aes256gcm16"; },
   { name = "fa1"; address = "$COA1"; local_id = "fqdn:ha.bed"; peer_id = "fqdn:fa1.bed";
@@ -48,12 +52,16 @@ ike = { role = "ha"; local = "$HA_ADDR"; retransmit_ms = 200; peers = (
 EOC
 		;;
 	fa1 | fa2)
-		local coa
+		local coa other ocoa
 		coa=$([[ $node == fa1 ]] && echo $COA1 || echo $COA2)
+		other=$([[ $node == fa1 ]] && echo fa2 || echo fa1)
+		ocoa=$([[ $node == fa1 ]] && echo $COA2 || echo $COA1)
 		cat <<EOC
-ike = { role = "fa"; local = "$coa"; peers = (
+ike = { role = "fa"; local = "$coa"; $(ike_handoff "${IKE_DKM_FA:-}") peers = (
   { name = "ha"; address = "$HA_ADDR"; local_id = "fqdn:$node.bed"; peer_id = "fqdn:ha.bed";
-    psk_file = "$TMP/$node.psk"; } ); };
+    psk_file = "$TMP/$node.psk"; }$([[ -z ${IKE_HANDOFF:-} ]] || echo ",
+  { name = \"$other\"; address = \"$ocoa\"; local_id = \"fqdn:$node.bed\";
+    peer_id = \"fqdn:$other.bed\"; psk_file = \"$TMP/fafa.psk\"; neighbor = true; }") ); };
 EOC
 		;;
 	mh)
@@ -91,7 +99,7 @@ ike_setup() {
 	ip -n "$PREFIX-mh" route replace default dev mml0 || return 1
 	(
 		umask 077
-		for n in mh fa1 fa2; do
+		for n in mh fa1 fa2 fafa; do
 			head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$TMP/$n.psk"
 		done
 	)

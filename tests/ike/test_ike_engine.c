@@ -24,6 +24,7 @@
 #include <openssl/crypto.h>
 
 #include "keyd/ike/csa_map.h"
+#include "keyd/ike/dkm_cache.h"
 #include "keyd/ike/ike.h"
 #include "keyd/ike/ike_sa.h"
 #include "lib/bytes.h"
@@ -63,6 +64,18 @@ struct node {
 	/* HA orchestration */
 	bool orchestrate;
 	struct ike_sa *mh_sa, *fa_sa;
+	/* DKM: the previous FA's cache (with its clock), a lookup that leaks a
+	 * zone-2 key, what the new FA was answered, what the HA was told */
+	struct dkm_cache *dkm;
+	uint64_t dkm_now;
+	bool dkm_leak;
+	unsigned int n_dkm;
+	uint32_t dkm_home; /* the MH the answer is for */
+	uint16_t dkm_notify;
+	bool have_dkm_keys;
+	struct mlike_fa_keys dkm_keys;
+	uint16_t dkm_report_ret;
+	struct dkm_mh_pl dkm_report;
 };
 
 static uint32_t addr(const char *a)
@@ -188,7 +201,47 @@ static void ev_rekeyed(void *ctx, struct ike_sa *old_sa, struct ike_sa *new_sa)
 	n->rekeyed_new = new_sa;
 }
 
+static uint16_t ev_dkm_lookup(void *ctx, struct ike_sa *sa, const struct dkm_mh_pl *req,
+			      struct mlike_fa_keys *k)
+{
+	struct node *n = ctx;
+	uint16_t refuse;
+
+	if (!n->dkm)
+		return DKM_N_NOT_VISITOR;
+	refuse = dkm_cache_take(n->dkm, req, ike_sa_peer(sa)->addr, n->dkm_now, k);
+	if (!refuse && n->dkm_leak) {
+		k->secret[1].transform = IKE_ENCR_AES_GCM_16;
+		memset(k->secret[1].key, 0x5a, sizeof(k->secret[1].key));
+	}
+	return refuse;
+}
+
+static void ev_dkm_answer(void *ctx, struct ike_sa *sa, uint32_t home,
+			  const struct mlike_fa_keys *k, uint16_t notify)
+{
+	struct node *n = ctx;
+
+	n->n_dkm++;
+	n->dkm_notify = notify;
+	n->have_dkm_keys = k != NULL;
+	if (k)
+		n->dkm_keys = *k;
+	n->dkm_home = home;
+}
+
+static uint16_t ev_dkm_installed(void *ctx, struct ike_sa *sa, const struct dkm_mh_pl *rep)
+{
+	struct node *n = ctx;
+
+	n->dkm_report = *rep;
+	return n->dkm_report_ret;
+}
+
 static const struct ike_events events = {
+	.dkm_lookup = ev_dkm_lookup,
+	.dkm_answer = ev_dkm_answer,
+	.dkm_installed = ev_dkm_installed,
 	.ike_up = ev_up,
 	.ike_down = ev_down,
 	.child_up = ev_child,
@@ -1853,6 +1906,190 @@ static void soft_lifetimes(void **state)
 	stop(&b);
 }
 
+/* The DKM pair: A the new FA, B the previous FA (A a neighbour of B's)
+ * holding the zone-1 CSAs of the MH in its cache, grace 10 s. */
+static struct ike_sa *dkm_pair(struct node *a, struct node *b, struct dkm_cache *dc,
+			       struct mlike_fa_keys *k)
+{
+	struct mlike_csa csa = { .spi_out = 0x1111, .spi_in = 0x2222, .z1_len = 40, .n_zones = 2 };
+	struct ike_sa *sa = up_pair(a, b);
+
+	memset(dc, 0, sizeof(*dc));
+	dc->grace_ns = 10000000000ULL;
+	b->dkm = dc;
+	b->peers[0].neighbor = true;
+	fa_keys_of(&csa, k);
+	dkm_cache_put(dc, k);
+	return sa;
+}
+
+/* A's request; returns the first notify of B's answer (read with A's keys),
+ * A having processed it. */
+static int dkm_ask(struct node *a, struct node *b, struct ike_sa *sa, uint32_t home, uint32_t spi)
+{
+	struct dkm_mh_pl req = { .mh_home = home, .ha_addr = addr(HA_ADDR) };
+
+	if (spi) {
+		req.n_spis = 1;
+		req.spi[0] = spi;
+	}
+	a->n_dkm = 0;
+	assert_int_equal(dkm_csa_request(sa, &req), 0);
+	return b_answers(a, b, sa, NULL, NULL);
+}
+
+/* DKM_CSA_REQUEST: the previous FA hands over zone 1 of both CSAs exactly
+ * as the HA distributed them, zone 2 null; the same request again is a
+ * replay (DKM_REPLAYED, counted), for any FA. */
+static void dkm_handover(void **state)
+{
+	static struct dkm_cache dc;
+	struct mlike_fa_keys k;
+	struct node a, b;
+	struct ike_sa *sa = dkm_pair(&a, &b, &dc, &k);
+
+	assert_int_equal(dkm_ask(&a, &b, sa, addr(MH_ADDR), 0x2222), MLIKE_N_BINDING);
+	assert_int_equal(a.n_dkm, 1);
+	assert_true(a.have_dkm_keys);
+	assert_int_equal(a.dkm_home, addr(MH_ADDR));
+	assert_int_equal(a.dkm_keys.mh_home, addr(MH_ADDR));
+	assert_int_equal(a.dkm_keys.ha_addr, addr(HA_ADDR));
+	assert_int_equal(a.dkm_keys.n_secrets, 4);
+	for (unsigned int i = 0; i < 4; i++) {
+		const struct mlike_secret_pl *s = &a.dkm_keys.secret[i];
+		static const uint8_t zero[IKE_AEAD_KEY_LEN];
+
+		assert_memory_equal(s, &k.secret[i], sizeof(*s));
+		if (s->zone != 1)
+			assert_true(s->transform == 0 && !memcmp(s->key, zero, sizeof(zero)));
+	}
+	assert_int_equal(ike_engine_counter(b.eng, IKE_C_DKM_REFUSED), 0);
+
+	assert_int_equal(dkm_ask(&a, &b, sa, addr(MH_ADDR), 0), DKM_N_REPLAYED);
+	assert_int_equal(a.n_dkm, 1);
+	assert_false(a.have_dkm_keys);
+	assert_int_equal(a.dkm_notify, DKM_N_REPLAYED);
+	assert_int_equal(ike_engine_counter(b.eng, IKE_C_DKM_REFUSED), 1);
+	/* Installed again (the MH came back): handed over once more. */
+	dkm_cache_put(&dc, &k);
+	assert_int_equal(dkm_ask(&a, &b, sa, addr(MH_ADDR), 0), MLIKE_N_BINDING);
+	assert_true(a.have_dkm_keys);
+	stop(&a);
+	stop(&b);
+}
+
+/* A DKM request built by hand: n DKM payloads with the given body. */
+static void send_dkm_raw(struct ike_sa *sa, const uint8_t *body, size_t len, unsigned int n)
+{
+	uint8_t inner[256];
+	struct ike_wbuf in;
+
+	ike_wb_init(&in, inner, sizeof(inner));
+	for (unsigned int i = 0; i < n; i++) {
+		size_t s = ike_wb_pl_begin(&in, DKM_PL_MH, true);
+
+		ike_wb_put(&in, body, len);
+		ike_wb_pl_end(&in, s);
+	}
+	if (!n)
+		ike_put_nonce(&in, body, 16);
+	sa->dkm_home = addr(MH_ADDR);
+	assert_int_equal(
+		ike_send_protected(sa, DKM_CSA_REQUEST, false, sa->next_msg_id, IKE_REQ_DKM, &in),
+		0);
+}
+
+/* Every refusal of a CSA request, each with its notify, counted, and the
+ * cache entry untouched by all but the grace period: a peer that is not a
+ * neighbour, an MH never served, SPIs it does not hold, the grace period
+ * over; malformed requests; a lookup that would leak a zone-2 key. */
+static void dkm_refusals(void **state)
+{
+	static struct dkm_cache dc;
+	struct mlike_fa_keys k;
+	struct node a, b;
+	struct ike_sa *sa = dkm_pair(&a, &b, &dc, &k);
+	uint8_t body[DKM_MH_FIXED + 4] = { 0 };
+	uint64_t c = 0;
+
+	b.peers[0].neighbor = false;
+	assert_int_equal(dkm_ask(&a, &b, sa, addr(MH_ADDR), 0), DKM_N_NOT_NEIGHBOR);
+	assert_int_equal(a.dkm_notify, DKM_N_NOT_NEIGHBOR);
+	assert_int_equal(ike_engine_counter(b.eng, IKE_C_DKM_REFUSED), ++c);
+	b.peers[0].neighbor = true;
+	assert_int_equal(dkm_ask(&a, &b, sa, addr(FA_ADDR), 0), DKM_N_NOT_VISITOR);
+	assert_int_equal(a.dkm_home, addr(FA_ADDR));
+	assert_int_equal(ike_engine_counter(b.eng, IKE_C_DKM_REFUSED), ++c);
+	assert_int_equal(dkm_ask(&a, &b, sa, addr(MH_ADDR), 0x9999), DKM_N_NOT_VISITOR);
+	assert_int_equal(ike_engine_counter(b.eng, IKE_C_DKM_REFUSED), ++c);
+
+	b.dkm_leak = true; /* structural: zone 2 never leaves, whatever the lookup */
+	assert_int_equal(dkm_ask(&a, &b, sa, addr(MH_ADDR), 0), DKM_N_NOT_VISITOR);
+	assert_false(a.have_dkm_keys);
+	assert_int_equal(ike_engine_counter(b.eng, IKE_C_DKM_REFUSED), ++c);
+	b.dkm_leak = false;
+
+	/* Removed at t = 1000 ns: served within the grace period, not after. */
+	dkm_cache_put(&dc, &k);
+	dkm_cache_depart(&dc, 0x1111, 1000);
+	b.dkm_now = 1000 + dc.grace_ns + 1;
+	assert_int_equal(dkm_ask(&a, &b, sa, addr(MH_ADDR), 0), DKM_N_NOT_VISITOR);
+	assert_int_equal(ike_engine_counter(b.eng, IKE_C_DKM_REFUSED), ++c);
+	assert_false(dc.e[0].used);
+	dkm_cache_put(&dc, &k);
+	dkm_cache_depart(&dc, 0x2222, 1000);
+	b.dkm_now = 1000 + dc.grace_ns;
+	assert_int_equal(dkm_ask(&a, &b, sa, addr(MH_ADDR), 0x1111), MLIKE_N_BINDING);
+	assert_true(a.have_dkm_keys);
+
+	/* Malformed: no DKM payload, two, truncated, three SPIs. */
+	memcpy(body, &(uint32_t){ addr(MH_ADDR) }, 4);
+	a.n_dkm = 0;
+	send_dkm_raw(sa, body, DKM_MH_FIXED, 0);
+	assert_int_equal(b_answers(&a, &b, sa, NULL, NULL), IKE_N_INVALID_SYNTAX);
+	send_dkm_raw(sa, body, DKM_MH_FIXED, 2);
+	assert_int_equal(b_answers(&a, &b, sa, NULL, NULL), IKE_N_INVALID_SYNTAX);
+	send_dkm_raw(sa, body, DKM_MH_FIXED - 1, 1);
+	assert_int_equal(b_answers(&a, &b, sa, NULL, NULL), IKE_N_INVALID_SYNTAX);
+	body[8] = 3;
+	send_dkm_raw(sa, body, sizeof(body), 1);
+	assert_int_equal(b_answers(&a, &b, sa, NULL, NULL), IKE_N_INVALID_SYNTAX);
+	assert_int_equal(ike_engine_counter(b.eng, IKE_C_DKM_REFUSED), c + 4);
+	assert_int_equal(a.n_dkm, 4); /* each refused: reported without keys */
+	assert_false(a.have_dkm_keys);
+	stop(&a);
+	stop(&b);
+}
+
+/* The install report to the HA: acknowledged empty, or refused with the
+ * HA's notify (DKM_UNKNOWN_CSA) and counted. */
+static void dkm_report(void **state)
+{
+	struct dkm_mh_pl rep = { .mh_home = addr(MH_ADDR),
+				 .ha_addr = addr(HA_ADDR),
+				 .n_spis = 2,
+				 .spi = { 0x1111, 0x2222 } };
+	struct node a, b;
+	struct ike_sa *sa = up_pair(&a, &b);
+
+	assert_int_equal(dkm_report_installed(sa, &rep), 0);
+	assert_int_equal(b_answers(&a, &b, sa, NULL, NULL), 0);
+	assert_int_equal(b.dkm_report.mh_home, rep.mh_home);
+	assert_int_equal(b.dkm_report.ha_addr, rep.ha_addr);
+	assert_int_equal(b.dkm_report.n_spis, 2);
+	assert_memory_equal(b.dkm_report.spi, rep.spi, sizeof(rep.spi));
+	assert_int_equal(ike_engine_counter(b.eng, IKE_C_DKM_REFUSED), 0);
+	b.dkm_report_ret = DKM_N_UNKNOWN_CSA;
+	assert_int_equal(dkm_report_installed(sa, &rep), 0);
+	assert_int_equal(b_answers(&a, &b, sa, NULL, NULL), DKM_N_UNKNOWN_CSA);
+	assert_int_equal(ike_engine_counter(b.eng, IKE_C_DKM_REFUSED), 1);
+	assert_int_equal(a.n_dkm, 0); /* a report is no CSA request */
+	assert_int_equal(dkm_report_installed(sa, &rep), 0);
+	assert_int_equal(dkm_report_installed(sa, &rep), -EBUSY);
+	stop(&a);
+	stop(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1873,6 +2110,9 @@ int main(void)
 		cmocka_unit_test(rekey_ike_initiator),
 		cmocka_unit_test(create_child_refusals),
 		cmocka_unit_test(soft_lifetimes),
+		cmocka_unit_test(dkm_handover),
+		cmocka_unit_test(dkm_refusals),
+		cmocka_unit_test(dkm_report),
 	};
 
 	port = (uint16_t)(20000 + getpid() % 20000);

@@ -1,5 +1,6 @@
 /* The IKEv2/ML-IKE codec: every payload encoder's output decodes to what
  * went in, and every structural fault is refused with its reason. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -427,6 +428,50 @@ static void mlike_rejections(void **state)
 	assert_int_equal(mlike_secret_parse(b, 56, &s), IKE_PERR_SYNTAX);
 }
 
+/* DKM's payload: round trip with 0 and 2 SPIs (critical), and every
+ * malformed body refused. */
+static void dkm_payload(void **state)
+{
+	struct dkm_mh_pl m = { .mh_home = htonl(0x0a01000a), .ha_addr = htonl(0x0a010001) }, mo;
+	static const uint8_t ok[] = { 10, 1, 0, 10, 10,	  1,	0, 1, 2,    0,
+				      0,  0, 0, 0,  0x11, 0x11, 0, 0, 0x22, 0x22 };
+	uint8_t buf[64], b[32], bad = 0;
+	struct ike_wbuf wb;
+	struct ike_chain c;
+
+	ike_wb_init(&wb, buf, sizeof(buf));
+	dkm_put_mh(&wb, &m);
+	m.n_spis = 2;
+	m.spi[0] = 0x1111;
+	m.spi[1] = 0x2222;
+	dkm_put_mh(&wb, &m);
+	assert_int_equal(ike_chain_parse(wb.first_type, buf, wb.len, &c, &bad), IKE_PERR_OK);
+	assert_int_equal(c.n, 2);
+	assert_true(c.pl[0].type == DKM_PL_MH && c.pl[0].critical);
+	assert_int_equal(c.pl[0].len, DKM_MH_FIXED);
+	assert_int_equal(dkm_mh_parse(c.pl[0].body, c.pl[0].len, &mo), 0);
+	assert_int_equal(mo.n_spis, 0);
+	assert_int_equal(mo.mh_home, m.mh_home);
+	assert_int_equal(dkm_mh_parse(c.pl[1].body, c.pl[1].len, &mo), 0);
+	assert_int_equal(mo.n_spis, 2);
+	assert_memory_equal(mo.spi, m.spi, sizeof(m.spi));
+	assert_memory_equal(c.pl[1].body, ok, sizeof(ok));
+
+	memcpy(b, ok, sizeof(ok));
+	assert_int_equal(dkm_mh_parse(b, 11, &mo), IKE_PERR_TRUNCATED);
+	assert_int_equal(dkm_mh_parse(b, 19, &mo), IKE_PERR_TRUNCATED);
+	assert_int_equal(dkm_mh_parse(b, 21, &mo), IKE_PERR_SYNTAX);
+	b[8] = 3; /* more SPIs than a CSA pair */
+	assert_int_equal(dkm_mh_parse(b, 24, &mo), IKE_PERR_SYNTAX);
+	b[8] = 2, b[10] = 1; /* reserved */
+	assert_int_equal(dkm_mh_parse(b, sizeof(ok), &mo), IKE_PERR_SYNTAX);
+	b[10] = 0, b[16] = b[17] = b[18] = b[19] = 0; /* SPI 0 */
+	assert_int_equal(dkm_mh_parse(b, sizeof(ok), &mo), IKE_PERR_SYNTAX);
+	memcpy(b, ok, sizeof(ok));
+	memset(b, 0, 4); /* no MH */
+	assert_int_equal(dkm_mh_parse(b, sizeof(ok), &mo), IKE_PERR_SYNTAX);
+}
+
 static void writer_overflow(void **state)
 {
 	uint8_t buf[40];
@@ -451,7 +496,7 @@ int main(void)
 		cmocka_unit_test(header_rules),	   cmocka_unit_test(chain_rules),
 		cmocka_unit_test(simple_payloads), cmocka_unit_test(simple_rejections),
 		cmocka_unit_test(mlike_payloads),  cmocka_unit_test(mlike_rejections),
-		cmocka_unit_test(writer_overflow),
+		cmocka_unit_test(writer_overflow), cmocka_unit_test(dkm_payload),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

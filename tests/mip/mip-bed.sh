@@ -111,7 +111,7 @@ same_sha "10 MB CN -> MH with a handoff FA1 -> FA2 in its middle" "$XFER"
 check "the rest of the transfer went through FA2 ($(($(counter fa2 rx_down) - down2)) packets)" \
 	test $(($(counter fa2 rx_down) - down2)) -gt 1000
 prev=$(mip_json fa2 visitors '[v.get("previous_fa", "") for v in d][0]')
-check "FA2 got the previous-FA extension naming FA1 ($prev)" test "$prev" == $FA1_WL
+check "FA2 got the previous-FA extension naming FA1's care-of address ($prev)" test "$prev" == $COA1
 expired=no
 for _ in $(seq 110); do
 	has_visitor fa1 || { expired=yes; break; }

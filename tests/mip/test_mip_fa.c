@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "keyd/keyd.h"
 #include "keyd/mip_fa.h"
 
 static uint32_t addr(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
@@ -154,13 +155,35 @@ static size_t reply(struct fixture *f, uint8_t *buf, uint8_t code, uint16_t life
 	return (size_t)len;
 }
 
+/* DKM's hook: what the relay told ML-IKE. */
+static struct {
+	unsigned int n;
+	uint32_t home, ha, prev;
+} prev_seen;
+
+static void on_prev_fa(void *arg, uint32_t home, uint32_t ha, uint32_t prev)
+{
+	(void)arg;
+	prev_seen.n++;
+	prev_seen.home = home;
+	prev_seen.ha = ha;
+	prev_seen.prev = prev;
+}
+
 static void registration_relay(void **state)
 {
 	struct fixture *f = *state;
 	uint8_t msg[256], rep[256];
 	size_t len = request(f, msg, MIP_REQ_T, 200, f->coa), rlen;
 
+	memset(&prev_seen, 0, sizeof(prev_seen));
+	keyd_prev_fa_subscribe(on_prev_fa, NULL);
 	mip_fa_from_mh(f->fa, msg, len, false, &f->mh);
+	/* The previous-FA extension reaches ML-IKE (DKM) with the relay. */
+	assert_int_equal(prev_seen.n, 1);
+	assert_int_equal(prev_seen.home, f->home);
+	assert_int_equal(prev_seen.ha, f->ha);
+	assert_int_equal(prev_seen.prev, addr(10, 2, 2, 1));
 	/* Relayed unchanged to the home agent named in the request. */
 	assert_int_equal(f->to_ha.n, 1);
 	assert_int_equal(f->to_ha.dst, f->ha);
@@ -193,6 +216,8 @@ static void registration_relay(void **state)
 	mip_fa_from_ha(f->fa, rep, rlen, false, f->ha);
 	assert_int_equal(mip_fa_visitor_state(f->fa, f->home), -ENOENT);
 	assert_int_equal(f->st.ctr[MIP_C_VISITOR_DEREG], 1);
+	assert_int_equal(prev_seen.n, 1); /* a deregistration asks no one */
+	keyd_prev_fa_subscribe(NULL, NULL);
 }
 
 static void ha_denial_relayed(void **state)

@@ -265,8 +265,8 @@ static void movement_and_accepted_reply(void **state)
 	assert_int_equal(f->st.ctr[MIP_C_NO_PENDING], 1);
 	assert_int_equal(f->st.ctr[MIP_C_REGISTERED], 1);
 
-	/* Handoff: FA2 heard, registration through it names FA1 as the
-	 * previous FA (DKM's extension), and the binding moves. */
+	/* Handoff: FA2 heard, registration through it names FA1 (its care-of
+	 * address) as the previous FA (DKM's extension), and the binding moves. */
 	advert(f, f->fa2, f->coa2, 1);
 	assert_int_equal(mh->state, MH_REGISTERING);
 	assert_int_equal(f->st.ctr[MIP_C_HANDOFF], 1);
@@ -274,7 +274,7 @@ static void movement_and_accepted_reply(void **state)
 	req = last_request();
 	assert_int_equal(req.coa, f->coa2);
 	assert_true(req.has_prev_fa);
-	assert_int_equal(req.prev_fa.prev_fa, f->fa1);
+	assert_int_equal(req.prev_fa.prev_fa, f->coa1);
 	len = reply(f, msg, MIP_ACCEPTED, 300, 0, &f->ha_key);
 	deliver(f, msg, len);
 	assert_int_equal(mh->state, MH_REGISTERED);

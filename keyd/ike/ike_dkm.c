@@ -1,0 +1,399 @@
+/* DKM in mmlkeyd (docs/protocol.md §8): the zone-1 CSA follows the MH from
+ * FA to FA without the HA sending it again.
+ *
+ * New FA: the Mobile IP role relayed a registration naming the previous
+ * FA (keyd_prev_fa); if that FA is a configured neighbour, we set up (or
+ * reuse) an IKE SA with it and send DKM_CSA_REQUEST, in parallel with the
+ * relay. The answer is installed as KEY_DISTRIBUTE's would be and
+ * reported to the HA over its IKE SA. No answer within dkm_timeout_ms: we
+ * give up (logged once); the HA redistributes.
+ *
+ * Previous FA: answers from dkm_cache (installed CSAs, and removed ones for
+ * dkm_grace seconds), each MH's CSAs once; the engine refuses peers that
+ * are not neighbours.
+ *
+ * HA: a handoff of an MH with handoff = "dkm" holds KEY_DISTRIBUTE back
+ * for dkm_timeout_ms; the new FA's report ends the wait, its absence runs
+ * KEY_DISTRIBUTE (logged once). */
+#include <errno.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "keyd/ike/keyd_ike.h"
+#include "keyd/keyd.h"
+#include "lib/args.h"
+#include "lib/log.h"
+
+#define DKM_TICK_NS (50 * NS_PER_MS)
+
+static const char *const handoff_names[] = { "redistribute", "pkd", "dkm", NULL };
+
+int ike_dkm_config(struct ike_mod *m, const config_setting_t *sec)
+{
+	const config_setting_t *peers = config_setting_lookup((config_setting_t *)sec, "peers");
+	uint32_t grace_s = 10;
+	int v = IKE_HANDOFF_REDISTRIBUTE;
+
+	m->dkm.timeout_ms = 1000;
+	if (cfg_choice(sec, "handoff", handoff_names, &v) ||
+	    cfg_u32(sec, "dkm_grace", false, 0, 3600, &grace_s) ||
+	    cfg_u32(sec, "dkm_timeout_ms", false, 10, 60000, &m->dkm.timeout_ms))
+		return -EINVAL;
+	m->dkm.handoff = (enum ike_handoff)v;
+	m->dkm.cache.grace_ns = (uint64_t)grace_s * NS_PER_SEC;
+	for (unsigned int i = 0; i < m->ecfg.n_peers; i++) {
+		int pv = v;
+
+		if (cfg_choice(config_setting_get_elem(peers, i), "handoff", handoff_names, &pv))
+			return -EINVAL;
+		m->dkm.peer_handoff[i] = (enum ike_handoff)pv;
+	}
+	return 0;
+}
+
+static int peer_index(const struct ike_mod *m, uint32_t addr)
+{
+	for (unsigned int i = 0; i < m->ecfg.n_peers; i++)
+		if (m->peers[i].addr == addr)
+			return (int)i;
+	return -1;
+}
+
+static struct dkm_link *link_of(struct ike_mod *m, uint32_t addr)
+{
+	int i = peer_index(m, addr);
+
+	return i < 0 ? NULL : &m->dkm.link[i];
+}
+
+static void arm(struct ike_mod *m)
+{
+	loop_timer_in(m->loop, &m->dkm.timer, DKM_TICK_NS);
+}
+
+/* New FA: every request and report whose IKE SA is up goes out (one
+ * exchange at a time per SA: -EBUSY waits for the next tick). */
+static bool pump(struct ike_mod *m)
+{
+	bool waiting = false;
+
+	for (unsigned int i = 0; i < DKM_PENDING_MAX; i++) {
+		struct dkm_pend *r = &m->dkm.req[i], *p = &m->dkm.rep[i];
+		struct dkm_link *l;
+
+		if (r->used && !r->sent) {
+			l = link_of(m, r->prev);
+			if (l && l->up && !dkm_csa_request(l->sa, &r->mh)) {
+				r->sent = true;
+				m->dkm.requested++;
+			}
+		}
+		if (p->used) {
+			l = link_of(m, p->mh.ha_addr);
+			if (l && l->up && !dkm_report_installed(l->sa, &p->mh)) {
+				p->used = false;
+				m->dkm.reported++;
+			}
+		}
+		waiting |= r->used || p->used;
+	}
+	return waiting;
+}
+
+static void give_up(struct ike_mod *m, struct dkm_pend *r, const char *why)
+{
+	char a[16], p[16];
+
+	m->dkm.timeouts++;
+	log_warn("DKM: no zone-1 CSAs of %s from previous FA %s (%s); the HA redistributes",
+		 mml_ipv4_str(r->mh.mh_home, a), mml_ipv4_str(r->prev, p), why);
+	*r = (struct dkm_pend){ 0 };
+}
+
+/* HA: a handoff whose report did not come in time gets KEY_DISTRIBUTE. */
+static void ha_bound(struct ike_mod *m, uint64_t now)
+{
+	bool run = false;
+	char a[16], c[16];
+
+	for (unsigned int i = 0; i < MOBILES_MAX; i++) {
+		struct mobile *mb = &m->mobiles[i];
+
+		if (!mb->used || !mb->dkm.deadline_ns || now < mb->dkm.deadline_ns)
+			continue;
+		mb->dkm.deadline_ns = 0;
+		m->dkm.fallbacks++;
+		run = true;
+		log_warn("DKM handoff of %s to %s: no install report within %u ms, "
+			 "KEY_DISTRIBUTE instead",
+			 mml_ipv4_str(mb->home, a), mml_ipv4_str(mb->coa, c), m->dkm.timeout_ms);
+	}
+	if (run)
+		ike_mod_distribute(m);
+}
+
+static void on_timer(void *arg)
+{
+	struct ike_mod *m = arg;
+	uint64_t now = loop_now();
+	bool again = false;
+
+	for (unsigned int i = 0; i < DKM_PENDING_MAX; i++)
+		if (m->dkm.req[i].used && now >= m->dkm.req[i].deadline_ns)
+			give_up(m, &m->dkm.req[i], "timed out");
+	if (m->role == ROLE_HA) {
+		ha_bound(m, now);
+		for (unsigned int i = 0; i < MOBILES_MAX; i++)
+			again |= m->mobiles[i].used && m->mobiles[i].dkm.deadline_ns;
+	} else {
+		again = pump(m);
+		dkm_cache_expire(&m->dkm.cache, now);
+		for (unsigned int i = 0; i < DKM_CACHE_MAX; i++)
+			again |= m->dkm.cache.e[i].used && m->dkm.cache.e[i].departed_ns;
+	}
+	if (again)
+		arm(m);
+	ike_mod_rearm(m);
+}
+
+void ike_dkm_depart(struct ike_mod *m, uint32_t spi)
+{
+	dkm_cache_depart(&m->dkm.cache, spi, loop_now());
+	arm(m); /* the grace period ends with a wipe */
+}
+
+/* New FA: the Mobile IP role relayed a registration naming prev. */
+static void on_prev_fa(void *arg, uint32_t home, uint32_t ha, uint32_t prev)
+{
+	struct ike_mod *m = arg;
+	int idx = peer_index(m, prev);
+	struct dkm_pend *r = NULL;
+	struct dkm_link *l;
+	char a[16], p[16];
+
+	if (m->dkm.handoff != IKE_HANDOFF_DKM || prev == m->ecfg.local_addr)
+		return;
+	if (idx < 0 || !m->peers[idx].neighbor) {
+		log_info("DKM: previous FA %s of %s is not a neighbour: no request",
+			 mml_ipv4_str(prev, p), mml_ipv4_str(home, a));
+		return;
+	}
+	for (unsigned int i = 0; i < DKM_PENDING_MAX; i++)
+		if (m->dkm.req[i].used && m->dkm.req[i].mh.mh_home == home)
+			return; /* a retransmitted registration: asked already */
+	for (unsigned int i = 0; i < DKM_PENDING_MAX && !r; i++)
+		if (!m->dkm.req[i].used)
+			r = &m->dkm.req[i];
+	if (!r) {
+		log_warn("DKM: more than %d requests pending: none for %s", DKM_PENDING_MAX,
+			 mml_ipv4_str(home, a));
+		return;
+	}
+	*r = (struct dkm_pend){ .used = true,
+				.prev = prev,
+				.mh = { .mh_home = home, .ha_addr = ha },
+				.deadline_ns =
+					loop_now() + (uint64_t)m->dkm.timeout_ms * NS_PER_MS };
+	l = &m->dkm.link[idx];
+	if (!l->sa) {
+		l->sa = ike_initiate(m->eng, &m->peers[idx]);
+		l->up = false;
+	}
+	pump(m);
+	arm(m);
+	ike_mod_rearm(m);
+}
+
+void ike_dkm_ike_up(struct ike_mod *m, struct ike_sa *sa)
+{
+	struct dkm_link *l = link_of(m, ike_sa_peer(sa)->addr);
+
+	if (!l)
+		return;
+	l->sa = sa;
+	l->up = true;
+	if (pump(m))
+		arm(m);
+}
+
+void ike_dkm_ike_down(struct ike_mod *m, struct ike_sa *sa)
+{
+	uint32_t addr = ike_sa_peer(sa) ? ike_sa_peer(sa)->addr : 0;
+	struct dkm_link *l = link_of(m, addr);
+
+	if (!l || l->sa != sa)
+		return;
+	*l = (struct dkm_link){ 0 };
+	for (unsigned int i = 0; i < DKM_PENDING_MAX; i++)
+		if (m->dkm.req[i].used && m->dkm.req[i].prev == addr)
+			give_up(m, &m->dkm.req[i], "its IKE SA is down");
+}
+
+void ike_dkm_rekeyed(struct ike_mod *m, struct ike_sa *old_sa, struct ike_sa *new_sa)
+{
+	for (unsigned int i = 0; i < IKE_PEERS_MAX; i++)
+		if (m->dkm.link[i].sa == old_sa)
+			m->dkm.link[i].sa = new_sa;
+}
+
+/* Previous FA. */
+uint16_t ike_dkm_lookup(void *ctx, struct ike_sa *sa, const struct dkm_mh_pl *req,
+			struct mlike_fa_keys *keys)
+{
+	struct ike_mod *m = ctx;
+	uint16_t refuse;
+	char a[16];
+
+	if (m->role != ROLE_FA)
+		return DKM_N_NOT_VISITOR;
+	refuse = dkm_cache_take(&m->dkm.cache, req, ike_sa_peer(sa)->addr, loop_now(), keys);
+	if (!refuse) {
+		m->dkm.handed_over++;
+		log_info("DKM: zone-1 CSAs of %s handed over to %s", mml_ipv4_str(req->mh_home, a),
+			 ike_sa_peer(sa)->name);
+	}
+	return refuse;
+}
+
+static struct dkm_pend *request_of(struct ike_mod *m, uint32_t prev, uint32_t home)
+{
+	for (unsigned int i = 0; i < DKM_PENDING_MAX; i++)
+		if (m->dkm.req[i].used && m->dkm.req[i].sent && m->dkm.req[i].prev == prev &&
+		    m->dkm.req[i].mh.mh_home == home)
+			return &m->dkm.req[i];
+	return NULL;
+}
+
+/* New FA: install, and tell the HA (queued until its IKE SA is up). */
+void ike_dkm_answer(void *ctx, struct ike_sa *sa, uint32_t mh_home,
+		    const struct mlike_fa_keys *keys, uint16_t notify)
+{
+	struct ike_mod *m = ctx;
+	struct dkm_pend *r = request_of(m, ike_sa_peer(sa)->addr, mh_home), *p = NULL;
+	struct dkm_link *ha;
+	struct installed *in = NULL;
+	char a[16];
+
+	if (!r)
+		return; /* given up meanwhile: the HA redistributes */
+	if (!keys) {
+		give_up(m, r, notify ? "refused" : "unusable answer");
+		return;
+	}
+	*r = (struct dkm_pend){ 0 };
+	ha = link_of(m, keys->ha_addr);
+	if (ha && ha->up)
+		in = ike_mod_inst_of(m, ha->sa, true);
+	if (ike_mod_fa_install(m, keys, in)) {
+		log_err("DKM: installing the zone-1 CSAs of %s failed", mml_ipv4_str(mh_home, a));
+		return;
+	}
+	mip_maps_gen_bump(&m->maps);
+	m->dkm.installed++;
+	log_info("DKM: zone-1 CSAs of %s from previous FA %s installed", mml_ipv4_str(mh_home, a),
+		 ike_sa_peer(sa)->name);
+	for (unsigned int i = 0; i < DKM_PENDING_MAX && !p; i++)
+		if (!m->dkm.rep[i].used)
+			p = &m->dkm.rep[i];
+	if (!p)
+		return; /* the HA's bound redistributes */
+	*p = (struct dkm_pend){ .used = true,
+				.mh = { .mh_home = mh_home, .ha_addr = keys->ha_addr } };
+	for (unsigned int i = 0; i < keys->n_secrets && p->mh.n_spis < DKM_SPIS_MAX; i++)
+		if (keys->secret[i].zone == 1)
+			p->mh.spi[p->mh.n_spis++] = keys->secret[i].spi;
+	if (pump(m))
+		arm(m);
+}
+
+static struct mobile *mobile_of(struct ike_mod *m, uint32_t home)
+{
+	for (unsigned int i = 0; i < MOBILES_MAX; i++)
+		if (m->mobiles[i].used && m->mobiles[i].home == home)
+			return &m->mobiles[i];
+	return NULL;
+}
+
+static void ha_done(struct ike_mod *m, struct mobile *mb)
+{
+	char a[16], c[16];
+
+	mb->dkm = (struct dkm_wait){ 0 };
+	mb->fa_with_keys = mb->coa;
+	mb->t_done = loop_now();
+	log_info("DKM handoff of %s done in %.3f ms: zone 1 at %s from its previous FA",
+		 mml_ipv4_str(mb->home, a), (double)(mb->t_done - mb->t_bound) / 1e6,
+		 mml_ipv4_str(mb->coa, c));
+}
+
+/* HA: an FA installed an MH's CSAs by DKM. They must be the CSAs we hold
+ * for that MH; the FA is its FA now, or will be (the report may overtake
+ * the registration). */
+uint16_t ike_dkm_installed(void *ctx, struct ike_sa *sa, const struct dkm_mh_pl *rep)
+{
+	struct ike_mod *m = ctx;
+	struct mobile *mb = m->role == ROLE_HA ? mobile_of(m, rep->mh_home) : NULL;
+	uint32_t fa = ike_sa_peer(sa)->addr;
+
+	/* From an FA: never from the MH's own IKE SA. */
+	if (!mb || !mb->have_csa || rep->n_spis != 2 || mb->mh_sa == sa || fa == mb->home)
+		return DKM_N_UNKNOWN_CSA;
+	for (unsigned int i = 0; i < 2; i++)
+		if (rep->spi[i] != mb->csa.spi_out && rep->spi[i] != mb->csa.spi_in)
+			return DKM_N_UNKNOWN_CSA;
+	m->dkm.reported++;
+	if (mb->coa != fa)
+		mb->dkm.early_fa = fa;
+	else if (mb->dkm.deadline_ns)
+		ha_done(m, mb);
+	else if (mb->fa_with_keys != fa)
+		mb->fa_with_keys = fa; /* after the bound: it holds them too */
+	return 0;
+}
+
+bool ike_dkm_ha_wait(struct ike_mod *m, struct mobile *mb)
+{
+	int idx = peer_index(m, mb->home);
+	enum ike_handoff h = idx < 0 ? m->dkm.handoff : m->dkm.peer_handoff[idx];
+
+	if (h != IKE_HANDOFF_DKM)
+		return false;
+	m->dkm.waits++;
+	mb->dkm.deadline_ns = loop_now() + (uint64_t)m->dkm.timeout_ms * NS_PER_MS;
+	if (mb->dkm.early_fa == mb->coa)
+		ha_done(m, mb);
+	else
+		arm(m);
+	return true;
+}
+
+json_object *ike_dkm_json(const struct ike_mod *m)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "handoff", json_object_new_string(handoff_names[m->dkm.handoff]));
+	json_object_object_add(o, "requested", json_object_new_uint64(m->dkm.requested));
+	json_object_object_add(o, "installed", json_object_new_uint64(m->dkm.installed));
+	json_object_object_add(o, "handed_over", json_object_new_uint64(m->dkm.handed_over));
+	json_object_object_add(o, "timeouts", json_object_new_uint64(m->dkm.timeouts));
+	json_object_object_add(o, "reported", json_object_new_uint64(m->dkm.reported));
+	json_object_object_add(o, "waits", json_object_new_uint64(m->dkm.waits));
+	json_object_object_add(o, "fallbacks", json_object_new_uint64(m->dkm.fallbacks));
+	return o;
+}
+
+void ike_dkm_start(struct ike_mod *m)
+{
+	loop_timer_init(&m->dkm.timer, on_timer, m);
+	if (m->role == ROLE_FA)
+		keyd_prev_fa_subscribe(on_prev_fa, m);
+}
+
+void ike_dkm_stop(struct ike_mod *m)
+{
+	if (m->role == ROLE_FA)
+		keyd_prev_fa_subscribe(NULL, NULL);
+	loop_timer_cancel(m->loop, &m->dkm.timer);
+	dkm_cache_clear(&m->dkm.cache);
+}
