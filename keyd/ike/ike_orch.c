@@ -344,6 +344,7 @@ static void ev_ike_rekeyed(void *ctx, struct ike_sa *old_sa, struct ike_sa *new_
 		if (m->inst[i].sa == old_sa)
 			m->inst[i].sa = new_sa;
 	}
+	ike_mod_esp_rekeyed(m, old_sa, new_sa);
 }
 
 static void ev_csa_up(void *ctx, struct ike_sa *sa, const struct mlike_csa *csa)
@@ -451,4 +452,6 @@ const struct ike_events ike_mod_events = {
 	.fa_keys = ev_fa_keys,
 	.fa_keys_done = ev_fa_keys_done,
 	.csa_deleted = ev_csa_deleted,
+	.child_up = ike_mod_esp_child_up,
+	.child_down = ike_mod_esp_child_down,
 };
