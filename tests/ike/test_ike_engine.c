@@ -1642,9 +1642,9 @@ static void esp_csa_from_child(void **state)
 		assert_int_equal(a.child.encr, algs[k]);
 		seed[0] = (struct ike_iov){ sa_a->ni, sa_a->ni_len };
 		seed[1] = (struct ike_iov){ sa_a->nr, sa_a->nr_len };
-		assert_int_equal(ike_prf_plus(sa_a->keys.sk_d, IKE_PRF_LEN, seed, 2, keymat,
-					      sizeof(keymat)),
-				 0);
+		assert_int_equal(
+			ike_prf_plus(sa_a->keys.sk_d, IKE_PRF_LEN, seed, 2, keymat, sizeof(keymat)),
+			0);
 		assert_esp_mirror(&a.child, &b.child, keymat);
 		first_a = a.child;
 
