@@ -32,7 +32,9 @@
 NULL_ZONE2="0 $(printf '0%.0s' {1..72})"
 IKE_PORT=7400
 
-# The ike section of each node, appended to mip_config's file.
+# The ike section of each node, appended to mip_config's file. IKE_HA_MH_EXTRA
+# and IKE_MH_HA_EXTRA: more settings for the HA's peer "mh" and the MH's peer
+# "ha" (tests/ike/esp-bed.sh: the ESP CHILD_SA).
 ike_config() {
 	local node=$1
 	case $node in
@@ -40,7 +42,7 @@ ike_config() {
 		cat <<EOC
 ike = { role = "ha"; local = "$HA_ADDR"; retransmit_ms = 200; peers = (
   { name = "mh"; address = "$HOME_ADDR"; local_id = "fqdn:ha.bed"; peer_id = "fqdn:mh.bed";
-    psk_file = "$TMP/mh.psk"; z1_len = 40; zone2 = "aes256gcm16"; },
+    psk_file = "$TMP/mh.psk"; z1_len = 40; zone2 = "aes256gcm16"; ${IKE_HA_MH_EXTRA:-} },
   { name = "fa1"; address = "$COA1"; local_id = "fqdn:ha.bed"; peer_id = "fqdn:fa1.bed";
     psk_file = "$TMP/fa1.psk"; },
   { name = "fa2"; address = "$COA2"; local_id = "fqdn:ha.bed"; peer_id = "fqdn:fa2.bed";
@@ -60,7 +62,7 @@ EOC
 		cat <<EOC
 ike = { role = "mh"; local = "$HOME_ADDR"; home = "$HOME_ADDR"; retransmit_ms = 200; peers = (
   { name = "ha"; address = "$HA_ADDR"; local_id = "fqdn:mh.bed"; peer_id = "fqdn:ha.bed";
-    psk_file = "$TMP/mh.psk"; zone2 = "aes256gcm16"; } ); };
+    psk_file = "$TMP/mh.psk"; zone2 = "aes256gcm16"; ${IKE_MH_HA_EXTRA:-} } ); };
 EOC
 		;;
 	esac
