@@ -17,7 +17,8 @@
  * goes away deletes the MH's IKE SA, revokes the FA's keys, and removes the
  * CSAs. MH: installs the CSA pair agreed with its HA (and the SPIs into its
  * own binding, home = its home address). FA: installs what KEY_DISTRIBUTE
- * brings, removes it on revocation or when the HA's IKE SA ends. */
+ * brings, removes it on revocation or when the HA's IKE SA ends. MH and HA:
+ * a CHILD_SA between them (child = true) keys ESP mode (ike_esp.c). */
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <errno.h>
