@@ -14,7 +14,8 @@
 #      (no zone-1 verification, no tag drop), and the SPIs changed;
 #   3. after the rekeys each end holds exactly one pair again (the old ones
 #      removed) and the pairs still mirror each other;
-#   4. the MH's deregistration (its IKE SA deleted) removes them at both ends.
+#   4. the MH's deregistration (its IKE SA deleted) removes them at both ends;
+# and an FA's configuration with child = true is refused.
 # Runtime about 30 s. Exit 77 when the bed or a data-plane piece is missing.
 set -uo pipefail
 
@@ -142,6 +143,15 @@ check "the HA's and the MH's bindings name their ESP pair" wait_for 3 bindings_o
 check "FA1 and FA2 hold neither its SPIs nor a byte string of its keys" eval 'fa_blind fa1 && fa_blind fa2'
 check "no ESP CSA at FA1 or FA2" test -z "$(esp_csas fa1)$(esp_csas fa2)"
 check "mmlctl ike show counts the ESP CHILD_SA" test "$(ike_json ha "d['esp_child_sas']")" -ge 1
+# An FA configured for a CHILD_SA is refused when its ike section is read,
+# before anything is bound or installed (the ike section alone: FA1's whole
+# file would meet FA1's running daemon first).
+cat >"$TMP/fa-child.conf" <<EOC
+node = "$PREFIX-fa1";
+$(ike_config fa1 | sed 's|; } ); };|; child = true; local_ts = "0.0.0.0/0"; remote_ts = "0.0.0.0/0"; } ); };|')
+EOC
+check "an FA with child = true is refused" has "child = true (ESP mode) is for MH and HA, not an FA" \
+	x fa1 timeout 5 "$KEYD" -F -f "$TMP/fa-child.conf"
 
 # ------------------------------------------------ 2: transfers in ESP mode, rekeys
 ctl ha flow add mode esp || die "flow add at the HA"
