@@ -25,23 +25,7 @@ BUILD=${BUILD:-$TOP/build}
 . "$TOP/tests/ike/bed-lib.sh"
 ESP_ALG=${ESP_ALG:-aes256gcm16}
 MB8=$((8 * 1024 * 1024))
-SUITE=ike-esp${SUITE_TAG:-}
-
-if ! mip_can_run; then
-	echo "$SUITE: skipped: $MIP_WHY"
-	exit 77
-fi
-[[ $FA_ATTACH == mmlctl ]] || { echo "$SUITE: skipped: needs mmlctl fa attach"; exit 77; }
-DIE_TAIL=30
-# shellcheck disable=SC2016 # expanded when die runs (TMP comes with ike_setup)
-DIE_LOGS='"$TMP"/keyd-*.log "$TMP"/worker-*.log'
-. "$(dirname "${BASH_SOURCE[0]}")/../lib/check.sh" # ok, bad, check, has, die; pass, fail
-keep_logs() {
-	[[ ${KEEP:-0} == 1 && -n ${TMP:-} ]] && cp -r "$TMP" /tmp/ike-esp-kept && echo "$SUITE: logs in /tmp/ike-esp-kept"
-	mip_cleanup
-}
-trap keep_logs EXIT
-trap 'exit 130' INT TERM
+ike_suite "ike-esp${SUITE_TAG:-}"
 
 IKE_HA_MH_EXTRA="child = true; esp = \"$ESP_ALG\"; local_ts = \"0.0.0.0/0\";
     remote_ts = \"$HOME_ADDR/32\"; child_rekey_time = 2;"
@@ -105,15 +89,10 @@ binding_names_pair() {
 bindings_ok() { binding_names_pair ha && binding_names_pair mh; }
 
 # Neither the SPIs nor the first 16 bytes of any ESP key in FA's maps.
+# shellcheck disable=SC2046 # one word per key
 fa_blind() {
-	local k m
-	[[ -z $(awk 'NR == FNR {s[$1]; next} $1 in s' <(esp_csas ha) <(csas "$1")) ]] || return 1
-	for k in $(awk '{print substr($4, 1, 32)}' <<<"$(esp_csas ha)"); do
-		for m in "/sys/fs/bpf/mmlipsec/$PREFIX-$1"/*; do
-			bpftool -j map dump pinned "$m" 2>/dev/null | tr -d ' ",[]x' | grep -q "$k" && return 1
-		done
-	done
-	return 0
+	[[ -z $(awk 'NR == FNR {s[$1]; next} $1 in s' <(esp_csas ha) <(csas "$1")) ]] &&
+		! ike_maps_hold "$1" $(awk '{print substr($4, 1, 32)}' <<<"$(esp_csas ha)")
 }
 
 n_rekeys() { grep -c "peer mh: CHILD_SA .* rekeyed by our CREATE_CHILD_SA" "$TMP/keyd-ha.log"; }
@@ -140,7 +119,8 @@ done
 check "ML-IKE initialisation done and the MH holds ESP CSAs" test "$(n_init)" -ge 1 -a "$(esp_csas mh | wc -l)" -ge 2
 check "MH and HA hold one ESP pair ($ESP_ALG), each outbound the other's inbound byte for byte" wait_for 3 esp_mirror
 check "the HA's and the MH's bindings name their ESP pair" wait_for 3 bindings_ok
-check "FA1 and FA2 hold neither its SPIs nor a byte string of its keys" eval 'fa_blind fa1 && fa_blind fa2'
+fas_blind() { fa_blind fa1 && fa_blind fa2; }
+check "FA1 and FA2 hold neither its SPIs nor a byte string of its keys" fas_blind
 check "no ESP CSA at FA1 or FA2" test -z "$(esp_csas fa1)$(esp_csas fa2)"
 check "mmlctl ike show counts the ESP CHILD_SA" test "$(ike_json ha "d['esp_child_sas']")" -ge 1
 # An FA configured for a CHILD_SA is refused when its ike section is read,
@@ -202,7 +182,8 @@ gone() {
 	return 1
 }
 check "the IKE SA's end removed the ESP CSAs at HA and MH" gone
-check "the HA's binding no longer names ESP SPIs (or is gone)" eval '[[ $(binding_esp ha) == "" || $(binding_esp ha) == "00000000 00000000" ]]'
+no_esp_spis() { [[ $(binding_esp ha) == "" || $(binding_esp ha) == "00000000 00000000" ]]; }
+check "the HA's binding no longer names ESP SPIs (or is gone)" no_esp_spis
 
 echo "$SUITE: $pass passed, $fail failed"
 [[ $fail -eq 0 ]]
