@@ -45,18 +45,25 @@ static bool esp_tracked(struct ike_mod *m, uint32_t spi)
 	return false;
 }
 
-/* The binding's ESP SPIs (0, 0 clears them). CSAs it named that no live
- * CHILD_SA of ours owns are a previous daemon instance's: they go. */
-static void esp_binding(struct ike_mod *m, uint32_t home, uint32_t out, uint32_t in)
+/* ESP CSAs the binding names that no live CHILD_SA of ours owns are a
+ * previous daemon instance's (the maps outlive it): they go. */
+static void esp_drop_stale(struct ike_mod *m, uint32_t home)
 {
 	uint32_t old[2] = { 0, 0 };
+
+	if (mip_maps_binding_get_spis(&m->maps, home, MML_MODE_ESP, &old[0], &old[1]))
+		return;
+	for (unsigned int i = 0; i < 2; i++)
+		if (old[i] && !esp_tracked(m, old[i]))
+			ike_mod_remove_csa(m, old[i]);
+}
+
+/* The binding's ESP SPIs (0, 0 clears them). */
+static void esp_binding(struct ike_mod *m, uint32_t home, uint32_t out, uint32_t in)
+{
 	char a[16];
 	int err;
 
-	if (!mip_maps_binding_get_spis(&m->maps, home, MML_MODE_ESP, &old[0], &old[1]))
-		for (unsigned int i = 0; i < 2; i++)
-			if (old[i] && !esp_tracked(m, old[i]))
-				ike_mod_remove_csa(m, old[i]);
 	if (m->role == ROLE_MH) {
 		ike_mod_own_binding_esp(m, out, in);
 		return;
@@ -97,7 +104,6 @@ void ike_mod_esp_child_up(void *ctx, struct ike_sa *sa, const struct ike_child *
 	for (unsigned int i = 0; i < IKE_ESP_MAX && !e; i++)
 		if (!m->esp[i].sa)
 			e = &m->esp[i];
-
 	if (!home) {
 		log_warn("peer %s: CHILD_SA %08x/%08x not installed: ESP mode is for the IKE SA "
 			 "between MH and HA",
@@ -122,6 +128,7 @@ void ike_mod_esp_child_up(void *ctx, struct ike_sa *sa, const struct ike_child *
 				 .serial = ++m->esp_serial };
 	/* A rekey's new pair is in place before the binding names it, and
 	 * the old pair stays until its CHILD_SA is deleted. */
+	esp_drop_stale(m, home);
 	esp_binding(m, home, c->spi_out, c->spi_in);
 	if (m->role == ROLE_MH)
 		ike_mod_bypass(m, home, ike_sa_peer(sa)->addr, true);
@@ -142,6 +149,8 @@ static const struct esp_child *esp_newest(struct ike_mod *m, uint32_t home)
 	return best;
 }
 
+/* The binding moves to the newest pair left (or 0) before the old pair
+ * goes, so that it never names a CSA that is not there. */
 void ike_mod_esp_child_down(void *ctx, struct ike_sa *sa, const struct ike_child *c)
 {
 	struct ike_mod *m = ctx;
@@ -152,17 +161,14 @@ void ike_mod_esp_child_down(void *ctx, struct ike_sa *sa, const struct ike_child
 	if (!e)
 		return;
 	home = e->home;
-	ike_mod_remove_csa(m, e->spi_out);
-	ike_mod_remove_csa(m, e->spi_in);
 	*e = (struct esp_child){ 0 };
-	if (!mip_maps_binding_get_spis(&m->maps, home, MML_MODE_ESP, &out, &in) &&
-	    (out == c->spi_out || in == c->spi_in)) {
-		next = esp_newest(m, home);
+	next = esp_newest(m, home);
+	if ((!mip_maps_binding_get_spis(&m->maps, home, MML_MODE_ESP, &out, &in) &&
+	     (out == c->spi_out || in == c->spi_in)) ||
+	    (m->role == ROLE_MH && m->pending_esp_in == c->spi_in))
 		esp_binding(m, home, next ? next->spi_out : 0, next ? next->spi_in : 0);
-	} else if (m->role == ROLE_MH && m->pending_esp_in == c->spi_in) {
-		next = esp_newest(m, home);
-		ike_mod_own_binding_esp(m, next ? next->spi_out : 0, next ? next->spi_in : 0);
-	}
+	ike_mod_remove_csa(m, c->spi_out);
+	ike_mod_remove_csa(m, c->spi_in);
 	mip_maps_gen_bump(&m->maps);
 }
 

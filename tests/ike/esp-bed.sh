@@ -130,6 +130,7 @@ cat >"$TMP/fa-child.conf" <<EOC
 node = "$PREFIX-fa1";
 $(ike_config fa1 | sed 's|; } ); };|; child = true; local_ts = "0.0.0.0/0"; remote_ts = "0.0.0.0/0"; } ); };|')
 EOC
+chmod 0600 "$TMP/fa-child.conf" # a file naming keys must be (mmlkeyd checks that first)
 check "an FA with child = true is refused" has "child = true (ESP mode) is for MH and HA, not an FA" \
 	x fa1 timeout 5 "$KEYD" -F -f "$TMP/fa-child.conf"
 
