@@ -64,6 +64,22 @@ void mlike_csa_to_map(const struct mlike_csa *csa, uint64_t now_ns, struct mml_c
 	}
 }
 
+/* ESP mode keyed by IKE: the engine split KEYMAT by role already
+ * (ike_child_keys, RFC 7296 2.17), so key_out is what the peer has as
+ * key_in; each is key | salt as RFC 4106 and RFC 7634 take it. */
+int ike_child_to_map(const struct ike_child *c, uint64_t now_ns, struct mml_csa *out,
+		     struct mml_csa *in)
+{
+	if (!ike_encr_to_alg(c->encr))
+		return -EINVAL;
+	csa_base(out, c->spi_out, MML_DIR_OUT, 0, 0, 0, now_ns);
+	csa_base(in, c->spi_in, MML_DIR_IN, 0, 0, 0, now_ns);
+	out->format = in->format = MML_FMT_ESP;
+	zone_to_map(&out->zone[0], c->encr, c->key_out);
+	zone_to_map(&in->zone[0], c->encr, c->key_in);
+	return 0;
+}
+
 int mlike_fa_keys_to_map(const struct mlike_fa_keys *keys, uint64_t now_ns, struct mml_csa *csas,
 			 unsigned int *n)
 {

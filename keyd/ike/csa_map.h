@@ -1,7 +1,7 @@
 /* ML-IKE's CSAs in the node's mml_csa map: the map layout of a CSA pair
- * agreed in MLIKE_AUTH_SA and of the zone-1 keys KEY_DISTRIBUTE brings an
- * FA, written through the one CSA store (lib/csa_store.h). Used by mmlkeyd's
- * ike module and by mmlike. */
+ * agreed in MLIKE_AUTH_SA, of the zone-1 keys KEY_DISTRIBUTE brings an
+ * FA and of a plain CHILD_SA MH <-> HA (ESP mode), written through the one
+ * CSA store (lib/csa_store.h). Used by mmlkeyd's ike module and by mmlike. */
 #ifndef MML_KEYD_IKE_CSA_MAP_H
 #define MML_KEYD_IKE_CSA_MAP_H
 
@@ -19,6 +19,10 @@ int csa_map_del(struct mml_csa_store *st, uint32_t spi);
 /* The mml_csa map entries of a CSA pair (dir out / in) and of an FA's keys. */
 void mlike_csa_to_map(const struct mlike_csa *csa, uint64_t now_ns, struct mml_csa *out,
 		      struct mml_csa *in);
+/* The ESP-format pair (dir out / in, zone[0] only) of a plain CHILD_SA:
+ * -EINVAL for a transform the data plane does not run. */
+int ike_child_to_map(const struct ike_child *c, uint64_t now_ns, struct mml_csa *out,
+		     struct mml_csa *in);
 int mlike_fa_keys_to_map(const struct mlike_fa_keys *keys, uint64_t now_ns, struct mml_csa *csas,
 			 unsigned int *n);
 

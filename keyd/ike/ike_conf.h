@@ -5,6 +5,7 @@
  *               psk_file = "/etc/mmlipsec/ha.psk";
  *               ike = "aes256gcm16" | "chacha20poly1305"; esp = ...;
  *               child = true; local_ts = "10.0.0.2/32"; remote_ts = "10.0.0.1/32";
+ *               (in mmlkeyd: the MH <-> HA CHILD_SA keys ESP mode; not on an FA)
  *               z1_len = 40; zone2 = "aes256gcm16";
  *               csa_soft_lifetime = 3600; csa_hard_lifetime = 4000; } );
  *

@@ -109,9 +109,13 @@ void ike_mod_on_spi_timer(void *arg)
 	drop_stale(m, m->home, m->pending_out, m->pending_in);
 	err = mip_maps_binding_spis(&m->maps, m->home, MML_MODE_MLESP, m->pending_out,
 				    m->pending_in);
+	if (!err)
+		err = mip_maps_binding_spis(&m->maps, m->home, MML_MODE_ESP, m->pending_esp_out,
+					    m->pending_esp_in);
 
 	/* Nothing to clear in a binding that is gone. */
-	if (err == -ENOENT && !m->pending_out && !m->pending_in)
+	if (err == -ENOENT && !m->pending_out && !m->pending_in && !m->pending_esp_out &&
+	    !m->pending_esp_in)
 		return;
 	if (err == -ENOENT && ++m->spi_tries < SPI_RETRIES) {
 		loop_timer_in(m->loop, &m->spi_timer, SPI_RETRY_NS);
@@ -122,13 +126,25 @@ void ike_mod_on_spi_timer(void *arg)
 }
 
 /* MH: our binding may not be written yet; keep trying for a while. */
+static void own_binding_retry(struct ike_mod *m)
+{
+	m->spi_tries = 0;
+	loop_timer_cancel(m->loop, &m->spi_timer);
+	ike_mod_on_spi_timer(m);
+}
+
 void ike_mod_own_binding_spis(struct ike_mod *m, uint32_t out, uint32_t in)
 {
 	m->pending_out = out;
 	m->pending_in = in;
-	m->spi_tries = 0;
-	loop_timer_cancel(m->loop, &m->spi_timer);
-	ike_mod_on_spi_timer(m);
+	own_binding_retry(m);
+}
+
+void ike_mod_own_binding_esp(struct ike_mod *m, uint32_t out, uint32_t in)
+{
+	m->pending_esp_out = out;
+	m->pending_esp_in = in;
+	own_binding_retry(m);
 }
 
 struct installed *ike_mod_inst_of(struct ike_mod *m, struct ike_sa *sa, bool create)

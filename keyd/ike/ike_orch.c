@@ -352,6 +352,7 @@ static void ev_ike_rekeyed(void *ctx, struct ike_sa *old_sa, struct ike_sa *new_
 		if (m->inst[i].sa == old_sa)
 			m->inst[i].sa = new_sa;
 	}
+	ike_mod_esp_rekeyed(m, old_sa, new_sa);
 }
 
 static void ev_csa_up(void *ctx, struct ike_sa *sa, const struct mlike_csa *csa)
@@ -473,4 +474,6 @@ const struct ike_events ike_mod_events = {
 	.dkm_lookup = ike_dkm_lookup,
 	.dkm_answer = ike_dkm_answer,
 	.dkm_installed = ike_dkm_installed,
+	.child_up = ike_mod_esp_child_up,
+	.child_down = ike_mod_esp_child_down,
 };

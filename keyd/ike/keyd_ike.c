@@ -17,7 +17,8 @@
  * goes away deletes the MH's IKE SA, revokes the FA's keys, and removes the
  * CSAs. MH: installs the CSA pair agreed with its HA (and the SPIs into its
  * own binding, home = its home address). FA: installs what KEY_DISTRIBUTE
- * brings, removes it on revocation or when the HA's IKE SA ends. */
+ * brings, removes it on revocation or when the HA's IKE SA ends. MH and HA:
+ * a CHILD_SA between them (child = true) keys ESP mode (ike_esp.c). */
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <errno.h>
@@ -75,9 +76,17 @@ static int read_section(struct ike_mod *m, const config_setting_t *sec)
 		log_err("%s: ike: peers: 1..%d peers expected", cfg_path, IKE_PEERS_MAX);
 		return -EINVAL;
 	}
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
 		if (ike_conf_peer(config_setting_get_elem(peers, (unsigned int)i), &m->peers[i]))
 			return -EINVAL;
+		/* ESP mode keys are the MH's and the HA's alone. */
+		if (m->role == ROLE_FA && m->peers[i].child) {
+			log_err("%s: ike: peer %s: child = true (ESP mode) is for MH and HA, not "
+				"an FA",
+				cfg_path, m->peers[i].name);
+			return -EINVAL;
+		}
+	}
 	m->ecfg.peers = m->peers;
 	m->ecfg.n_peers = (unsigned int)n;
 	return ike_dkm_config(m, sec);
@@ -206,6 +215,7 @@ static json_object *show(struct ike_mod *m)
 	json_object_object_add(o, "csas_removed", json_object_new_uint64(m->csas_removed));
 	json_object_object_add(o, "initialisations", json_object_new_uint64(m->inits_done));
 	json_object_object_add(o, "dkm", ike_dkm_json(m));
+	json_object_object_add(o, "esp_child_sas", json_object_new_uint64(ike_mod_esp_count(m)));
 	for (unsigned int i = 0; i < MOBILES_MAX; i++) {
 		struct mobile *mb = &m->mobiles[i];
 		json_object *e;

@@ -19,6 +19,7 @@
 
 #define IKE_PEERS_MAX 16
 #define MOBILES_MAX 64
+#define IKE_ESP_MAX (2 * MOBILES_MAX) /* a rekey holds two per mobile */
 
 enum ike_role { ROLE_HA, ROLE_MH, ROLE_FA };
 /* How the zone-1 CSA follows an MH to its new FA. */
@@ -77,6 +78,14 @@ struct ike_dkm {
 	uint64_t requested, installed, handed_over, timeouts, reported, waits, fallbacks;
 };
 
+/* MH and HA: the ESP-format CSA pair of one CHILD_SA (ike_esp.c). */
+struct esp_child {
+	struct ike_sa *sa; /* NULL = free */
+	uint32_t home;	   /* network order */
+	uint32_t spi_in, spi_out;
+	uint64_t serial; /* the newest is the binding's after a rekey */
+};
+
 /* FA and MH: the CSAs installed because of one IKE SA. */
 struct installed {
 	struct ike_sa *sa;
@@ -107,6 +116,10 @@ struct ike_mod {
 	struct installed inst[IKE_PEERS_MAX];
 	uint64_t csas_installed, csas_removed, inits_done;
 	struct ike_dkm dkm;
+	/* ESP mode keyed by IKE; MH: the ESP SPIs waiting for its binding. */
+	struct esp_child esp[IKE_ESP_MAX];
+	uint64_t esp_serial;
+	uint32_t pending_esp_out, pending_esp_in;
 };
 
 /* --- ike_orch.c --- */
@@ -142,6 +155,18 @@ void ike_mod_on_spi_timer(void *arg);
 /* FA and MH: what an IKE SA installed (create: a free entry if none). */
 struct installed *ike_mod_inst_of(struct ike_mod *m, struct ike_sa *sa, bool create);
 void ike_mod_inst_remove_all(struct ike_mod *m, struct ike_sa *sa);
+/* MH: the ESP CSA SPIs into its own binding, retried like the above. */
+void ike_mod_own_binding_esp(struct ike_mod *m, uint32_t out, uint32_t in);
+
+/* --- ike_esp.c: ESP mode keyed by IKE --- */
+
+/* The engine's child_up / child_down: install or remove the CHILD_SA's
+ * ESP CSA pair (MH and HA, the MH <-> HA IKE SA only). */
+void ike_mod_esp_child_up(void *ctx, struct ike_sa *sa, const struct ike_child *c);
+void ike_mod_esp_child_down(void *ctx, struct ike_sa *sa, const struct ike_child *c);
+void ike_mod_esp_rekeyed(struct ike_mod *m, struct ike_sa *old_sa, struct ike_sa *new_sa);
+/* ESP CHILD_SAs installed now, for `ike show`. */
+unsigned int ike_mod_esp_count(const struct ike_mod *m);
 
 /* --- ike_dkm.c --- */
 

@@ -82,6 +82,12 @@ TEST_SUITES += ike-bed:'BUILD=$(BUILD) tests/ike/bed-init.sh'
 # KEY_DISTRIBUTE within the HA's bound (about 20 s).
 TEST_SUITES += ike-dkm:'BUILD=$(BUILD) tests/ike/dkm-bed.sh'
 
+# ESP mode keyed by IKE on the bed: the MH <-> HA CHILD_SA as an ESP CSA pair
+# at both ends, 8 MB each way in ESP mode through CHILD_SA rekeys, FA1
+# forwarding it opaque, with each AEAD (about 30 s each).
+TEST_SUITES += ike-esp:'BUILD=$(BUILD) tests/ike/esp-bed.sh'
+TEST_SUITES += ike-esp-chacha:'BUILD=$(BUILD) ESP_ALG=chacha20poly1305 SUITE_TAG=-chacha tests/ike/esp-bed.sh'
+
 # Paper Tables 2/3 on the bed: medians of 20 initialisations (about 100 s).
 .PHONY: bench-ike-bed
 bench-ike-bed: deps

@@ -7,10 +7,12 @@
 # registration through FA1 makes the HA run ML-IKE (IKE SAs with MH and FA1,
 # MLIKE_AUTH_SA, KEY_DISTRIBUTE), which installs the CSAs in mml_csa.
 #
-# Needs: TOP (repository), BUILD (build directory). Source it, check
-# mip_can_run and FA_ATTACH == mmlctl, then ike_setup [bed up options];
-# mip_cleanup (tests/mip/mip-lib.sh) takes everything down.
+# Needs: TOP (repository), BUILD (build directory). Source it, call
+# ike_suite NAME (or check mip_can_run and FA_ATTACH == mmlctl yourself),
+# then ike_setup [bed up options]; mip_cleanup (tests/mip/mip-lib.sh) takes
+# everything down.
 #
+#   ike_suite NAME            skip unless runnable, check.sh, cleanup on exit
 #   ike_setup [up options]    bed, data plane, HA/FA1/FA2 daemons
 #   ike_mh_start / ike_mh_stop   the MH's daemon; stop deregisters first
 #   csas NODE                 "spi dir z1alg z2alg z1key z2key" per CSA
@@ -20,6 +22,7 @@
 #   wait_init N               N initialisations done at the HA, MH has its CSAs
 #   ike_ep_keys_match         MH and HA hold the same CSAs, both zones
 #   ike_fa_zone1_only FA      FA holds zone 1 of the HA's CSAs, a null zone 2
+#   ike_maps_hold NODE HEX... one of the strings in NODE's pinned maps
 #   ike_fa_no_zone2_key FA    no zone-2 key byte string in FA's pinned maps
 #   ike_wait_moved NEW OLD    NEW holds zone 1 of both CSAs, OLD none
 #   ike_wait_gone             no CSA left on any node
@@ -36,6 +39,8 @@ IKE_PORT=7400
 # (e.g. "dkm"; empty: the default) sets handoff = at HA, FA1 and FA2 and
 # makes the FAs each other's neighbour (a DKM peer, PSK fafa.psk);
 # IKE_DKM_HA / IKE_DKM_FA add settings (dkm_timeout_ms, dkm_grace) there.
+# IKE_HA_MH_EXTRA and IKE_MH_HA_EXTRA: more settings for the HA's peer "mh"
+# and the MH's peer "ha" (tests/ike/esp-bed.sh: the ESP CHILD_SA).
 ike_handoff() { [[ -z ${IKE_HANDOFF:-} ]] || echo "handoff = \"$IKE_HANDOFF\"; $1"; }
 ike_config() {
 	local node=$1
@@ -44,7 +49,7 @@ ike_config() {
 		cat <<EOC
 ike = { role = "ha"; local = "$HA_ADDR"; retransmit_ms = 200; $(ike_handoff "${IKE_DKM_HA:-}") peers = (
   { name = "mh"; address = "$HOME_ADDR"; local_id = "fqdn:ha.bed"; peer_id = "fqdn:mh.bed";
-    psk_file = "$TMP/mh.psk"; z1_len = 40; zone2 = "aes256gcm16"; },
+    psk_file = "$TMP/mh.psk"; z1_len = 40; zone2 = "aes256gcm16"; ${IKE_HA_MH_EXTRA:-} },
   { name = "fa1"; address = "$COA1"; local_id = "fqdn:ha.bed"; peer_id = "fqdn:fa1.bed";
     psk_file = "$TMP/fa1.psk"; },
   { name = "fa2"; address = "$COA2"; local_id = "fqdn:ha.bed"; peer_id = "fqdn:fa2.bed";
@@ -68,7 +73,7 @@ EOC
 		cat <<EOC
 ike = { role = "mh"; local = "$HOME_ADDR"; home = "$HOME_ADDR"; retransmit_ms = 200; peers = (
   { name = "ha"; address = "$HA_ADDR"; local_id = "fqdn:mh.bed"; peer_id = "fqdn:ha.bed";
-    psk_file = "$TMP/mh.psk"; zone2 = "aes256gcm16"; } ); };
+    psk_file = "$TMP/mh.psk"; zone2 = "aes256gcm16"; ${IKE_MH_HA_EXTRA:-} } ); };
 EOC
 		;;
 	esac
@@ -111,6 +116,27 @@ ike_setup() {
 	for n in ha fa1 fa2; do
 		keyd_start $n || return 1
 	done
+}
+
+# ike_suite NAME: exit 77 unless the whole chain can run here; the check
+# helpers (tests/lib/check.sh), die's logs, and on exit the cleanup (KEEP=1
+# copies the logs to /tmp/NAME-kept first).
+ike_suite() {
+	SUITE=$1 DIE_TAIL=30
+	if ! mip_can_run; then
+		echo "$SUITE: skipped: $MIP_WHY"
+		exit 77
+	fi
+	[[ $FA_ATTACH == mmlctl ]] || { echo "$SUITE: skipped: needs mmlctl fa attach"; exit 77; }
+	# shellcheck disable=SC2016 # expanded when die runs (TMP comes with ike_setup)
+	DIE_LOGS='"$TMP"/keyd-*.log "$TMP"/worker-*.log'
+	. "$TOP/tests/lib/check.sh" # ok, bad, check, has, die; pass, fail
+	trap ike_keep_logs EXIT
+	trap 'exit 130' INT TERM
+}
+ike_keep_logs() {
+	[[ ${KEEP:-0} == 1 && -n ${TMP:-} ]] && cp -r "$TMP" "/tmp/$SUITE-kept" && echo "$SUITE: logs in /tmp/$SUITE-kept"
+	mip_cleanup
 }
 
 ike_mh_start() { keyd_start mh; }
@@ -167,16 +193,22 @@ ike_fa_zone1_only() {
 		$(awk '{print $4, $6}' <<<"$fa" | sort -u) == "$NULL_ZONE2" ]]
 }
 
-# No map pinned for FA holds the first 16 bytes of a zone-2 key.
-ike_fa_no_zone2_key() {
-	local z2 m
-	for z2 in $(awk '{print substr($6, 1, 32)}' <<<"$(csas ha)"); do
-		for m in "/sys/fs/bpf/mmlipsec/$PREFIX-$1"/*; do
-			bpftool -j map dump pinned "$m" 2>/dev/null | tr -d ' ",[]x' | grep -q "$z2" && return 1
+# ike_maps_hold NODE HEX...: some map pinned for NODE holds one of the hex
+# strings (bpftool's dump with the separators taken out).
+ike_maps_hold() {
+	local node=$1 k m
+	shift
+	for k in "$@"; do
+		for m in "/sys/fs/bpf/mmlipsec/$PREFIX-$node"/*; do
+			bpftool -j map dump pinned "$m" 2>/dev/null | tr -d ' ",[]x' | grep -q "$k" && return 0
 		done
 	done
-	return 0
+	return 1
 }
+
+# No map pinned for FA holds the first 16 bytes of a zone-2 key.
+# shellcheck disable=SC2046 # one word per key
+ike_fa_no_zone2_key() { ! ike_maps_hold "$1" $(awk '{print substr($6, 1, 32)}' <<<"$(csas ha)"); }
 
 ike_wait_moved() { # NEW OLD
 	for _ in $(seq 100); do

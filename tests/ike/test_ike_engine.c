@@ -1626,6 +1626,94 @@ static void create_child_initiator(void **state)
 	stop(&b);
 }
 
+/* One end's ESP CSA pair from its CHILD_SA, checked on its own. */
+static void esp_pair(const struct ike_child *c, struct mml_csa *out, struct mml_csa *in)
+{
+	static const uint8_t zero[sizeof(struct mml_zone_sa)];
+	const struct mml_csa *m[] = { out, in };
+	char why[160];
+
+	assert_int_equal(ike_child_to_map(c, 7, out, in), 0);
+	for (unsigned int k = 0; k < 2; k++) {
+		assert_int_equal(mml_csa_validate(m[k], why, sizeof(why)), 0);
+		assert_int_equal(m[k]->format, MML_FMT_ESP);
+		assert_int_equal(m[k]->dir, k ? MML_DIR_IN : MML_DIR_OUT);
+		assert_int_equal(m[k]->z1_len, 0);
+		assert_int_equal(m[k]->zone[0].alg, ike_encr_to_alg(c->encr));
+		assert_memory_equal(&m[k]->zone[1], zero, sizeof(zero));
+	}
+	assert_int_equal(out->spi, c->spi_out);
+	assert_int_equal(in->spi, c->spi_in);
+}
+
+/* The CHILD_SA initiator's and responder's CSAs are mirror images (one's
+ * outbound is the other's inbound byte for byte, the direction aside); with
+ * KEYMAT known, the initiator's outbound key | salt is its first 36 bytes
+ * (RFC 7296 2.17). */
+static void assert_esp_mirror(const struct ike_child *ci, const struct ike_child *cr,
+			      const uint8_t *keymat)
+{
+	struct mml_csa i_out, i_in, r_out, r_in;
+
+	esp_pair(ci, &i_out, &i_in);
+	esp_pair(cr, &r_out, &r_in);
+	r_in.dir = i_in.dir = MML_DIR_OUT;
+	assert_memory_equal(&i_out, &r_in, sizeof(i_out));
+	assert_memory_equal(&r_out, &i_in, sizeof(r_out));
+	assert_memory_not_equal(i_out.zone[0].key, r_out.zone[0].key, MML_KEY_LEN);
+	if (!keymat)
+		return;
+	assert_memory_equal(i_out.zone[0].key, keymat, MML_KEY_LEN);
+	assert_memory_equal(i_out.zone[0].salt, keymat + MML_KEY_LEN, MML_SALT_LEN);
+	assert_memory_equal(r_out.zone[0].key, keymat + IKE_AEAD_KEYMAT_LEN, MML_KEY_LEN);
+	assert_memory_equal(r_out.zone[0].salt, keymat + IKE_AEAD_KEYMAT_LEN + MML_KEY_LEN,
+			    MML_SALT_LEN);
+}
+
+/* ESP mode keyed by IKE (keyd/ike/ike_esp.c): the ESP CSAs of a CHILD_SA
+ * from IKE_AUTH (the IKE initiator is the CHILD_SA's) and of one the IKE
+ * responder rekeys by CREATE_CHILD_SA (now it is the initiator), with both
+ * AEADs; a transform the data plane does not run gives no CSA. */
+static void esp_csa_from_child(void **state)
+{
+	static const uint16_t algs[] = { IKE_ENCR_AES_GCM_16, IKE_ENCR_CHACHA20_POLY1305 };
+	struct ike_child bad = { .spi_in = 0x1000, .spi_out = 0x2000, .encr = 3 };
+	struct mml_csa o, i;
+
+	assert_int_equal(ike_child_to_map(&bad, 7, &o, &i), -EINVAL);
+	for (size_t k = 0; k < 2; k++) {
+		struct node a, b;
+		struct node *n[] = { &a, &b };
+		struct ike_sa *sa_a, *sa_b;
+		uint8_t keymat[2 * IKE_AEAD_KEYMAT_LEN];
+		struct ike_iov seed[2];
+		struct ike_child first_a;
+
+		child_cfg(&a, &b);
+		a.peers[0].esp_encr = b.peers[0].esp_encr = algs[k];
+		child_up_pair(&a, &b, &sa_a, &sa_b);
+		assert_int_equal(a.child.encr, algs[k]);
+		seed[0] = (struct ike_iov){ sa_a->ni, sa_a->ni_len };
+		seed[1] = (struct ike_iov){ sa_a->nr, sa_a->nr_len };
+		assert_int_equal(
+			ike_prf_plus(sa_a->keys.sk_d, IKE_PRF_LEN, seed, 2, keymat, sizeof(keymat)),
+			0);
+		assert_esp_mirror(&a.child, &b.child, keymat);
+		first_a = a.child;
+
+		/* B, the IKE responder, rekeys it: B's outbound key comes first. */
+		assert_int_equal(ike_child_create(sa_b, b.child.spi_in, false), 0);
+		assert_true(pump(n, 2, 1000, child_downs, n));
+		assert_int_not_equal(b.child.spi_in, first_a.spi_out);
+		assert_int_equal(a.child_down_spi, first_a.spi_in);
+		assert_esp_mirror(&b.child, &a.child, NULL);
+		assert_memory_not_equal(a.child.key_out, first_a.key_out, IKE_AEAD_KEYMAT_LEN);
+		OPENSSL_cleanse(keymat, sizeof(keymat));
+		stop(&a);
+		stop(&b);
+	}
+}
+
 /* Our IKE SA rekey: the new SA's SPIs and keys equal on both sides, A its
  * original initiator, message IDs from 0 both ways, the CHILD_SA moved and
  * still rekeyable, the old SA gone on both sides without an ike_down; then
@@ -2113,6 +2201,7 @@ int main(void)
 		cmocka_unit_test(dkm_handover),
 		cmocka_unit_test(dkm_refusals),
 		cmocka_unit_test(dkm_report),
+		cmocka_unit_test(esp_csa_from_child),
 	};
 
 	port = (uint16_t)(20000 + getpid() % 20000);
