@@ -165,6 +165,9 @@ static void dispatch_request(struct ike_sa *sa, const struct ike_hdr *h, const s
 	case MLIKE_KEY_DISTRIBUTE:
 		mlike_key_distribute_request(sa, h, c);
 		break;
+	case MLIKE_NEIGHBOR_NOTIFY:
+		mlike_neighbor_notify_request(sa, h, c);
+		break;
 	default:
 		ike_count(sa->eng, IKE_C_UNEXPECTED, "exchange type %u not supported, dropped",
 			  h->exchange);
@@ -197,6 +200,9 @@ static void dispatch_response(struct ike_sa *sa, const struct ike_hdr *h, const 
 		break;
 	case IKE_REQ_KEY_DISTRIBUTE:
 		mlike_key_distribute_response(sa, c);
+		break;
+	case IKE_REQ_NEIGHBOR_NOTIFY:
+		mlike_neighbor_notify_response(sa, c);
 		break;
 	default:
 		ike_count(sa->eng, IKE_C_UNEXPECTED, "response to exchange %u unexpected",
@@ -317,6 +323,7 @@ static int xchg_slot(uint8_t exchange)
 		return exchange - IKE_SA_INIT;
 	case MLIKE_AUTH_SA:
 	case MLIKE_KEY_DISTRIBUTE:
+	case MLIKE_NEIGHBOR_NOTIFY:
 		return 4 + exchange - MLIKE_AUTH_SA;
 	default:
 		return -1;

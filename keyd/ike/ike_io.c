@@ -289,6 +289,17 @@ uint16_t ike_chain_error(const struct ike_chain *c)
 	return 0;
 }
 
+bool ike_chain_has_notify(const struct ike_chain *c, uint16_t type)
+{
+	struct ike_notify_pl n;
+
+	for (unsigned int i = 0; i < c->n; i++)
+		if (c->pl[i].type == IKE_PL_NOTIFY &&
+		    !ike_notify_parse(c->pl[i].body, c->pl[i].len, &n) && n.type == type)
+			return true;
+	return false;
+}
+
 size_t ike_id_body(const struct ike_identity *id, uint8_t *buf, size_t cap)
 {
 	if (cap < 4 + (size_t)id->len)

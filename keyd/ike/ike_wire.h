@@ -188,6 +188,15 @@ struct mlike_secret_pl {
 };
 int mlike_secret_parse(const uint8_t *body, size_t len, struct mlike_secret_pl *s);
 
+/* NEIGHBOR_NOTIFY (PKD): the sender FA's neighbour FAs, IPv4, network
+ * order; none is 0, broadcast, multicast, or listed twice. */
+#define MLIKE_NEIGHBORS_MAX 16
+struct mlike_neighbors_pl {
+	uint8_t n;
+	uint32_t addr[MLIKE_NEIGHBORS_MAX];
+};
+int mlike_neighbors_parse(const uint8_t *body, size_t len, struct mlike_neighbors_pl *nb);
+
 /* --- Writer --- */
 
 struct ike_wbuf {
@@ -228,5 +237,6 @@ void ike_put_ts(struct ike_wbuf *wb, uint8_t pl_type, const struct ike_ts_pl *ts
 void ike_put_delete(struct ike_wbuf *wb, uint8_t proto, const uint32_t *spis, uint16_t n);
 void mlike_put_zonemap(struct ike_wbuf *wb, const struct mlike_zonemap_pl *zm);
 void mlike_put_secret(struct ike_wbuf *wb, const struct mlike_secret_pl *s);
+void mlike_put_neighbors(struct ike_wbuf *wb, const struct mlike_neighbors_pl *nb);
 
 #endif

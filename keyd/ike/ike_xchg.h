@@ -42,4 +42,9 @@ void mlike_key_distribute_request(struct ike_sa *sa, const struct ike_hdr *h,
 				  const struct ike_chain *c);
 void mlike_key_distribute_response(struct ike_sa *sa, const struct ike_chain *c);
 
+/* neighbor.c: NEIGHBOR_NOTIFY (PKD). */
+void mlike_neighbor_notify_request(struct ike_sa *sa, const struct ike_hdr *h,
+				   const struct ike_chain *c);
+void mlike_neighbor_notify_response(struct ike_sa *sa, const struct ike_chain *c);
+
 #endif

@@ -1316,7 +1316,8 @@ static void test_inactive(void **state)
 			run_case(active ? "active CSA, downlink" : "inactive CSA, downlink", fas[i],
 				 DOWN, &fd, &e);
 			e = active ? forwarded(&fu, UP, ns.ha_addr, MML_STAT_FWD_MLESP) :
-				     verdict_only(XDP_DROP, MML_STAT_RX_UP, MML_STAT_FA_CSA_INACTIVE);
+				     verdict_only(XDP_DROP, MML_STAT_RX_UP,
+						  MML_STAT_FA_CSA_INACTIVE);
 			run_case(active ? "active CSA, uplink" : "inactive CSA, uplink", fas[i], UP,
 				 &fu, &e);
 		}
