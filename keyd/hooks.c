@@ -1,5 +1,5 @@
-/* The mobility event hook between mmlkeyd's modules (keyd/keyd.h). One
- * subscriber is all this needs: the ML-IKE module of the same process. */
+/* The mobility event hooks between mmlkeyd's modules (keyd/keyd.h). One
+ * subscriber each is all this needs: the ML-IKE module of the same process. */
 #include "keyd/keyd.h"
 
 static keyd_binding_fn binding_fn;
@@ -15,4 +15,19 @@ void keyd_binding_changed(uint32_t home, uint32_t coa)
 {
 	if (binding_fn)
 		binding_fn(binding_arg, home, coa);
+}
+
+static keyd_visitor_fn visitor_fn;
+static void *visitor_arg;
+
+void keyd_visitor_subscribe(keyd_visitor_fn fn, void *arg)
+{
+	visitor_fn = fn;
+	visitor_arg = arg;
+}
+
+void keyd_visitor_relayed(uint32_t home, bool registered)
+{
+	if (visitor_fn)
+		visitor_fn(visitor_arg, home, registered);
 }

@@ -25,6 +25,8 @@ $(eval $(call TEST_PROGRAM,test_ike_crypto,tests/ike/test_ike_crypto.c $(IKE_SRC
 TEST_SUITES += unit-ike-crypto:$(BUILD)/tests/test_ike_crypto
 $(eval $(call TEST_PROGRAM,test_ike_wire,tests/ike/test_ike_wire.c $(IKE_CODEC_SRCS)))
 TEST_SUITES += unit-ike-wire:$(BUILD)/tests/test_ike_wire
+$(eval $(call TEST_PROGRAM,test_holders,tests/ike/test_holders.c keyd/ike/holders.c))
+TEST_SUITES += unit-ike-holders:$(BUILD)/tests/test_holders
 # Engines over loopback UDP: initialisation, CHILD_SAs, CREATE_CHILD_SA in
 # both roles and every rejection path (about 6 s).
 $(eval $(call TEST_PROGRAM,test_ike_engine,tests/ike/test_ike_engine.c $(IKE_SRCS) keyd/ike/csa_map.c))
