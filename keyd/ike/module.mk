@@ -78,6 +78,11 @@ TEST_SUITES += ike-keyd:'BUILD=$(BUILD) RUNS=2 tests/ike/keyd-init.sh'
 # zone-2 keys, handoff to FA2, deregistration removes them (about 10 s).
 TEST_SUITES += ike-bed:'BUILD=$(BUILD) tests/ike/bed-init.sh'
 
+# PKD on the bed (handoff = "pkd"): NEIGHBOR_NOTIFY, FA2 holds the CSAs
+# inactive (drops and counts the MH's ML-ESP), activates them on relaying the
+# registration reply at a handoff during a transfer (about 15 s).
+TEST_SUITES += ike-pkd:'BUILD=$(BUILD) tests/ike/bed-pkd.sh'
+
 # Paper Tables 2/3 on the bed: medians of 20 initialisations (about 100 s).
 .PHONY: bench-ike-bed
 bench-ike-bed: deps

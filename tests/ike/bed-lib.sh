@@ -25,6 +25,10 @@
 #   ike_wait_gone             no CSA left on any node
 #   ike_transfer BYTES        CN -> MH over TCP: XFER_SENT, XFER_RCVD (sha256), XFER_SECS
 #   ike_sha_ok SENT RECEIVED  both digests there and equal
+#   csa_states NODE           "spi state" per CSA of an FA (mmlctl csa list)
+#
+# IKE_HANDOFF=pkd|dkm|redistribute (optional): the HA's handoff scheme, and
+# FA1 and FA2 name each other as neighbours (neighbor = true).
 
 . "$TOP/tests/mip/mip-lib.sh"
 
@@ -37,8 +41,10 @@ ike_config() {
 	local node=$1
 	case $node in
 	ha)
+		local hs=""
+		[[ -n ${IKE_HANDOFF:-} ]] && hs="handoff = \"$IKE_HANDOFF\"; "
 		cat <<EOC
-ike = { role = "ha"; local = "$HA_ADDR"; retransmit_ms = 200; peers = (
+ike = { role = "ha"; local = "$HA_ADDR"; retransmit_ms = 200; ${hs}peers = (
   { name = "mh"; address = "$HOME_ADDR"; local_id = "fqdn:ha.bed"; peer_id = "fqdn:mh.bed";
     psk_file = "$TMP/mh.psk"; z1_len = 40; zone2 = "aes256gcm16"; },
   { name = "fa1"; address = "$COA1"; local_id = "fqdn:ha.bed"; peer_id = "fqdn:fa1.bed";
@@ -48,12 +54,17 @@ ike = { role = "ha"; local = "$HA_ADDR"; retransmit_ms = 200; peers = (
 EOC
 		;;
 	fa1 | fa2)
-		local coa
+		local coa other ocoa nb=""
 		coa=$([[ $node == fa1 ]] && echo $COA1 || echo $COA2)
+		other=$([[ $node == fa1 ]] && echo fa2 || echo fa1)
+		ocoa=$([[ $node == fa1 ]] && echo $COA2 || echo $COA1)
+		[[ -n ${IKE_HANDOFF:-} ]] && nb=",
+  { name = \"$other\"; address = \"$ocoa\"; local_id = \"fqdn:$node.bed\";
+    peer_id = \"fqdn:$other.bed\"; psk_file = \"$TMP/fa12.psk\"; neighbor = true; }"
 		cat <<EOC
 ike = { role = "fa"; local = "$coa"; peers = (
   { name = "ha"; address = "$HA_ADDR"; local_id = "fqdn:$node.bed"; peer_id = "fqdn:ha.bed";
-    psk_file = "$TMP/$node.psk"; } ); };
+    psk_file = "$TMP/$node.psk"; }$nb ); };
 EOC
 		;;
 	mh)
@@ -91,7 +102,7 @@ ike_setup() {
 	ip -n "$PREFIX-mh" route replace default dev mml0 || return 1
 	(
 		umask 077
-		for n in mh fa1 fa2; do
+		for n in mh fa1 fa2 fa12; do
 			head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$TMP/$n.psk"
 		done
 	)
@@ -203,6 +214,13 @@ ike_transfer() {
 	XFER_RCVD=$(sed -n 's/.*sha256=\([0-9a-f]*\).*/\1/p' "$TMP/recv.out")
 	XFER_SECS=$(sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' "$TMP/recv.out")
 	XFER_SENT=${XFER_SENT:-none} XFER_RCVD=${XFER_RCVD:-none} XFER_SECS=${XFER_SECS:-0}
+}
+
+csa_states() { # NODE
+	ctl "$1" -j csa list | python3 -c '
+import json, sys
+for c in json.load(sys.stdin):
+    print(int(c["spi"], 16), c.get("state", "-"))'
 }
 
 ike_sha_ok() { [[ $1 != none && $1 == "$2" ]]; } # SENT RECEIVED
