@@ -26,7 +26,7 @@ void keyd_visitor_subscribe(keyd_visitor_fn fn, void *arg)
 	visitor_arg = arg;
 }
 
-void keyd_visitor_relayed(uint32_t home, bool registered)
+void keyd_visitor_changed(uint32_t home, bool registered)
 {
 	if (visitor_fn)
 		visitor_fn(visitor_arg, home, registered);

@@ -51,12 +51,13 @@ typedef void (*keyd_binding_fn)(void *arg, uint32_t home, uint32_t coa);
 void keyd_binding_subscribe(keyd_binding_fn fn, void *arg);
 void keyd_binding_changed(uint32_t home, uint32_t coa);
 /* FA: the Mobile IP role relays a home agent's reply accepting a visitor's
- * registration (registered) or its deregistration; ML-IKE activates the
- * CSAs it holds inactive for that visitor (PKD, paper Fig. 5). Called
- * before the reply leaves, so the first packets after it verify. */
+ * registration (registered; called before the reply leaves, so the MH's
+ * first packets after it verify), or the visitor left (deregistration,
+ * expiry). ML-IKE activates the CSAs it holds inactive for a registered
+ * visitor (PKD, paper Fig. 5). */
 typedef void (*keyd_visitor_fn)(void *arg, uint32_t home, bool registered);
 void keyd_visitor_subscribe(keyd_visitor_fn fn, void *arg);
-void keyd_visitor_relayed(uint32_t home, bool registered);
+void keyd_visitor_changed(uint32_t home, bool registered);
 
 /* Control socket server (keyd/ctl.c). */
 struct ctl_server;

@@ -157,7 +157,7 @@ void ike_pkd_fa_up(struct ike_mod *m, struct ike_sa *sa);
 /* FA: marks csas inactive when keys say so and the MH is not here yet. */
 void ike_pkd_fa_install(struct ike_mod *m, const struct mlike_fa_keys *keys, struct mml_csa *csas,
 			unsigned int n);
-/* FA: keyd_visitor_relayed's subscriber. */
+/* FA: keyd_visitor_changed's subscriber. */
 void ike_pkd_on_visitor(void *arg, uint32_t home, bool registered);
 int ike_pkd_neighbors(void *ctx, struct ike_sa *sa, const uint32_t *addrs, unsigned int n);
 void ike_pkd_neighbors_done(void *ctx, struct ike_sa *sa, int result);

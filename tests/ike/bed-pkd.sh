@@ -16,7 +16,9 @@
 #      rest of the transfer, SHA-256 equal; FA1 keeps its copy (PKD) and
 #      the holder set has both FAs active;
 #   4. deregistration revokes the CSAs at both FAs.
-# Runtime about 15 s. Exit 77 when the bed or a data-plane piece is missing.
+# IKE_HANDOFF=redistribute runs the same steps with today's scheme, for
+# comparison: the PKD checks fail, and the unknown-SPI line gives FA2's
+# count at the handoff without PKD. Runtime about 15 s. Exit 77 when the bed or a data-plane piece is missing.
 set -uo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -40,7 +42,7 @@ keep_logs() {
 }
 trap keep_logs EXIT
 trap 'exit 130' INT TERM
-IKE_HANDOFF=pkd ike_setup --rate 200000 || die "setup failed"
+IKE_HANDOFF=${IKE_HANDOFF:-pkd} ike_setup --rate 200000 || die "setup failed"
 
 # "active"/"inactive" of every CSA of an FA, sorted and unique.
 states() { csa_states "$1" | awk '{print $2}' | sort -u | tr '\n' ' ' | sed 's/ $//'; }
