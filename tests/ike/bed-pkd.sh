@@ -10,15 +10,18 @@
 #   2. an inactive CSA verifies nothing: the MH's ML-ESP sent to FA2 (a
 #      visitor entry written by hand so that it reaches the zone-1 check)
 #      is dropped and counted as fa_csa_inactive, not verified or forwarded;
-#   3. handoff to FA2 during a 20 MB CN -> MH transfer: FA2 activates the
-#      CSAs as it relays the registration reply, the HA sends it no keys
-#      (they were there), FA2 sees no unknown SPI, verifies zone 1 of the
+#   3. handoff to FA2 during a 20 MB CN -> MH transfer, and a CN -> MH UDP
+#      stream of 2000 datagrams/s (TCP may sit in a retransmission timeout
+#      across the handoff; the stream does not): FA2 activates the CSAs as it
+#      relays the registration reply, the HA sends it no keys (they were
+#      there), FA2 sees no unknown SPI, verifies zone 1 of the
 #      rest of the transfer, SHA-256 equal; FA1 keeps its copy (PKD) and
 #      the holder set has both FAs active;
 #   4. deregistration revokes the CSAs at both FAs.
 # IKE_HANDOFF=redistribute runs the same steps with today's scheme, for
 # comparison: the PKD checks fail, and the unknown-SPI line gives FA2's
-# count at the handoff without PKD. Runtime about 15 s. Exit 77 when the bed or a data-plane piece is missing.
+# count at the handoff without PKD (3 packets of the stream in one run here,
+# against 0 with PKD). Runtime about 15 s. Exit 77 when the bed or a data-plane piece is missing.
 set -uo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -107,6 +110,8 @@ ctl fa2 visitor del home $HOME_ADDR || die "visitor entry on FA2 not removed"
 u0=$(($(counter fa2 fwd_unknown_spi) + $(counter fa2 drop_unknown_spi)))
 f2a=$(counter fa2 fwd_mlesp) f1a=$(counter fa1 fwd_mlesp)
 kd0=$(grep -c "keys of .* installed" "$TMP/keyd-fa2.log")
+bg cn "$BUILD/mip-probe" send -c $HOME_ADDR -p 7300 -r 2000 -t 30 >"$TMP/probe.log" 2>&1
+probe=${PIDS[-1]}
 (
 	sleep 0.4
 	"$BED" -p "$PREFIX" handoff fa2 >"$TMP/handoff.log" 2>&1
@@ -117,6 +122,8 @@ s=$XFER_SENT r=$XFER_RCVD
 if ike_sha_ok "$s" "$r"; then ok "20 MB CN -> MH across the handoff (sha256 ${s:0:16}...)"; else
 	bad "20 MB CN -> MH across the handoff: sent $s, received $r"; fi
 check "MH registered through FA2" wait_registered $FA2_WL 5
+sleep 0.3 # the stream's datagrams after the registration reached FA2
+kill "$probe" 2>/dev/null
 check "FA2 activated the CSAs on relaying the reply" grep -q "PKD: CSAs of $HOME_ADDR activated" "$TMP/keyd-fa2.log"
 check "FA2 holds both CSAs active" wait_for 2 fa2_active
 check "the HA sent FA2 no keys at the handoff (it held them)" \
