@@ -174,6 +174,11 @@ int ike_request_expired(struct ike_sa *sa, uint64_t now);
 uint16_t ike_chain_error(const struct ike_chain *c);
 /* A well-formed notify of this type is in the chain. */
 bool ike_chain_has_notify(const struct ike_chain *c, uint16_t type);
+/* The answer to an ML-IKE request acknowledged by a status notify: 0 with
+ * the ack, -EPERM for an error notify (logged), -EPROTO without either
+ * (counted malformed). */
+int ike_answer_result(struct ike_sa *sa, const struct ike_chain *c, uint16_t ack,
+		      const char *exchange);
 /* Encoded ID payload body of an identity (type | 3 reserved | data). */
 size_t ike_id_body(const struct ike_identity *id, uint8_t *buf, size_t cap);
 

@@ -437,17 +437,8 @@ out:
 
 void mlike_key_distribute_response(struct ike_sa *sa, const struct ike_chain *c)
 {
-	uint16_t error = ike_chain_error(c);
-	int result = 0;
+	int result = ike_answer_result(sa, c, MLIKE_N_KEYS_INSTALLED, "KEY_DISTRIBUTE");
 
-	if (error) {
-		log_err("peer %s refused KEY_DISTRIBUTE (notify %u)", sa->cfg->name, error);
-		result = -EPERM;
-	} else if (!ike_chain_has_notify(c, MLIKE_N_KEYS_INSTALLED)) {
-		ike_count(sa->eng, IKE_C_MALFORMED,
-			  "peer %s: KEY_DISTRIBUTE answer without acknowledgement", sa->cfg->name);
-		result = -EPROTO;
-	}
 	if (sa->eng->ev->fa_keys_done)
 		sa->eng->ev->fa_keys_done(sa->eng->ev_ctx, sa, result);
 }

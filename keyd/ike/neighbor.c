@@ -60,17 +60,8 @@ void mlike_neighbor_notify_request(struct ike_sa *sa, const struct ike_hdr *h,
 
 void mlike_neighbor_notify_response(struct ike_sa *sa, const struct ike_chain *c)
 {
-	uint16_t error = ike_chain_error(c);
-	int result = 0;
+	int result = ike_answer_result(sa, c, MLIKE_N_NEIGHBORS_ACCEPTED, "NEIGHBOR_NOTIFY");
 
-	if (error) {
-		log_err("peer %s refused NEIGHBOR_NOTIFY (notify %u)", sa->cfg->name, error);
-		result = -EPERM;
-	} else if (!ike_chain_has_notify(c, MLIKE_N_NEIGHBORS_ACCEPTED)) {
-		ike_count(sa->eng, IKE_C_MALFORMED,
-			  "peer %s: NEIGHBOR_NOTIFY answer without acknowledgement", sa->cfg->name);
-		result = -EPROTO;
-	}
 	if (sa->eng->ev->neighbors_done)
 		sa->eng->ev->neighbors_done(sa->eng->ev_ctx, sa, result);
 }

@@ -32,21 +32,7 @@ BUILD=${BUILD:-$TOP/build}
 RUNS=${RUNS:-1}
 MB10=$((10 * 1024 * 1024))
 
-if ! mip_can_run; then
-	echo "ike-bed: skipped: $MIP_WHY"
-	exit 77
-fi
-[[ $FA_ATTACH == mmlctl ]] || { echo "ike-bed: skipped: needs mmlctl fa attach"; exit 77; }
-SUITE=ike-bed DIE_TAIL=30
-# shellcheck disable=SC2016 # expanded when die runs (TMP comes with ike_setup)
-DIE_LOGS='"$TMP"/keyd-*.log "$TMP"/worker-*.log'
-. "$(dirname "${BASH_SOURCE[0]}")/../lib/check.sh" # ok, bad, check, has, die; pass, fail
-keep_logs() {
-	[[ ${KEEP:-0} == 1 && -n ${TMP:-} ]] && cp -r "$TMP" /tmp/ike-bed-kept && echo "ike-bed: logs in /tmp/ike-bed-kept"
-	mip_cleanup
-}
-trap keep_logs EXIT
-trap 'exit 130' INT TERM
+ike_suite ike-bed
 ike_setup --rate 1000000 || die "setup failed"
 
 # ------------------------------------------------ 1 and 3: initialisation

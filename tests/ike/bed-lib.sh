@@ -11,6 +11,8 @@
 # mip_can_run and FA_ATTACH == mmlctl, then ike_setup [bed up options];
 # mip_cleanup (tests/mip/mip-lib.sh) takes everything down.
 #
+#   ike_suite NAME            a suite's start: skip (77) when a piece is missing,
+#                             tests/lib/check.sh, the EXIT trap (KEEP=1 keeps logs)
 #   ike_setup [up options]    bed, data plane, HA/FA1/FA2 daemons
 #   ike_mh_start / ike_mh_stop   the MH's daemon; stop deregisters first
 #   csas NODE                 "spi dir z1alg z2alg z1key z2key" per CSA
@@ -75,6 +77,25 @@ ike = { role = "mh"; local = "$HOME_ADDR"; home = "$HOME_ADDR"; retransmit_ms = 
 EOC
 		;;
 	esac
+}
+
+ike_keep_logs() {
+	[[ ${KEEP:-0} == 1 && -n ${TMP:-} ]] && cp -r "$TMP" "/tmp/$SUITE-kept" && echo "$SUITE: logs in /tmp/$SUITE-kept"
+	mip_cleanup
+}
+
+ike_suite() { # NAME
+	SUITE=$1 DIE_TAIL=30
+	if ! mip_can_run; then
+		echo "$SUITE: skipped: $MIP_WHY"
+		exit 77
+	fi
+	[[ $FA_ATTACH == mmlctl ]] || { echo "$SUITE: skipped: needs mmlctl fa attach"; exit 77; }
+	# shellcheck disable=SC2016 # expanded when die runs (TMP comes with ike_setup)
+	DIE_LOGS='"$TMP"/keyd-*.log "$TMP"/worker-*.log'
+	. "$TOP/tests/lib/check.sh" # ok, bad, check, has, die; pass, fail (globals)
+	trap ike_keep_logs EXIT
+	trap 'exit 130' INT TERM
 }
 
 # ike_setup [bed up options]: PREFIX, TMP, the bed (--routing none), the data

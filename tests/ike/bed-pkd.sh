@@ -30,21 +30,7 @@ BUILD=${BUILD:-$TOP/build}
 . "$TOP/tests/ike/bed-lib.sh"
 MB20=$((20 * 1024 * 1024))
 
-if ! mip_can_run; then
-	echo "ike-pkd: skipped: $MIP_WHY"
-	exit 77
-fi
-[[ $FA_ATTACH == mmlctl ]] || { echo "ike-pkd: skipped: needs mmlctl fa attach"; exit 77; }
-SUITE=ike-pkd DIE_TAIL=30
-# shellcheck disable=SC2016 # expanded when die runs (TMP comes with ike_setup)
-DIE_LOGS='"$TMP"/keyd-*.log "$TMP"/worker-*.log'
-. "$(dirname "${BASH_SOURCE[0]}")/../lib/check.sh" # ok, bad, check, has, die; pass, fail
-keep_logs() {
-	[[ ${KEEP:-0} == 1 && -n ${TMP:-} ]] && cp -r "$TMP" /tmp/ike-pkd-kept && echo "ike-pkd: logs in /tmp/ike-pkd-kept"
-	mip_cleanup
-}
-trap keep_logs EXIT
-trap 'exit 130' INT TERM
+ike_suite ike-pkd
 IKE_HANDOFF=${IKE_HANDOFF:-pkd} ike_setup --rate 200000 || die "setup failed"
 
 # "active"/"inactive" of every CSA of an FA, sorted and unique.
