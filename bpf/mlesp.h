@@ -55,6 +55,9 @@ static __always_inline int mlesp_zone1(struct xdp_md *ctx, const void *esp, cons
 		*fwd_stat = MML_STAT_FWD_UNKNOWN_SPI;
 		return 0;
 	}
+	/* PKD: held for an MH not yet registered here; it verifies nothing. */
+	if (csa->flags & MML_CSA_F_INACTIVE)
+		return -MML_STAT_FA_CSA_INACTIVE;
 	if (csa->format != MML_FMT_MLESP || csa->zone[0].alg != MML_ALG_CHACHA20_POLY1305) {
 		*fwd_stat = MML_STAT_FWD_ESP;
 		return 0;

@@ -1,5 +1,5 @@
-/* The mobility event hook between mmlkeyd's modules (keyd/keyd.h). One
- * subscriber is all this needs: the ML-IKE module of the same process. */
+/* The mobility event hooks between mmlkeyd's modules (keyd/keyd.h). One
+ * subscriber each is all this needs: the ML-IKE module of the same process. */
 #include "keyd/keyd.h"
 
 static keyd_binding_fn binding_fn;
@@ -30,4 +30,19 @@ void keyd_prev_fa(uint32_t home, uint32_t ha, uint32_t prev_fa)
 {
 	if (prev_fa_fn)
 		prev_fa_fn(prev_fa_arg, home, ha, prev_fa);
+}
+
+static keyd_visitor_fn visitor_fn;
+static void *visitor_arg;
+
+void keyd_visitor_subscribe(keyd_visitor_fn fn, void *arg)
+{
+	visitor_fn = fn;
+	visitor_arg = arg;
+}
+
+void keyd_visitor_changed(uint32_t home, bool registered)
+{
+	if (visitor_fn)
+		visitor_fn(visitor_arg, home, registered);
 }

@@ -56,6 +56,14 @@ void keyd_binding_changed(uint32_t home, uint32_t coa);
 typedef void (*keyd_prev_fa_fn)(void *arg, uint32_t home, uint32_t ha, uint32_t prev_fa);
 void keyd_prev_fa_subscribe(keyd_prev_fa_fn fn, void *arg);
 void keyd_prev_fa(uint32_t home, uint32_t ha, uint32_t prev_fa);
+/* FA: the Mobile IP role relays a home agent's reply accepting a visitor's
+ * registration (registered; called before the reply leaves, so the MH's
+ * first packets after it verify), or the visitor left (deregistration,
+ * expiry). ML-IKE activates the CSAs it holds inactive for a registered
+ * visitor (PKD, paper Fig. 5). */
+typedef void (*keyd_visitor_fn)(void *arg, uint32_t home, bool registered);
+void keyd_visitor_subscribe(keyd_visitor_fn fn, void *arg);
+void keyd_visitor_changed(uint32_t home, bool registered);
 
 /* Control socket server (keyd/ctl.c). */
 struct ctl_server;

@@ -132,6 +132,7 @@ static void unregister(struct mip_fa *fa, struct fa_visitor *v)
 	fa->n_registered--;
 	loop_timer_cancel(fa->loop, &v->expiry);
 	map_del(fa, v);
+	keyd_visitor_changed(v->home, false);
 }
 
 static void visitor_expired(void *arg)
@@ -418,6 +419,8 @@ void mip_fa_from_ha(struct mip_fa *fa, const uint8_t *msg, size_t len, bool trun
 	else
 		log_info("home agent %s denied %s: code %u (%s)", mml_ipv4_str(src, s),
 			 mml_ipv4_str(rep.home_addr, h), rep.code, mip_code_str(rep.code));
+	if (mip_code_accepted(rep.code) && rep.lifetime)
+		keyd_visitor_changed(rep.home_addr, true);
 	/* Relayed unchanged: the mobile node checks the HA's authenticator. */
 	send_to_mh(fa, &v->link, msg, len, rep.code);
 	fa->st->ctr[MIP_C_RELAYED_REPLY]++;

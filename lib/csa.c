@@ -109,8 +109,10 @@ int mml_csa_validate(const struct mml_csa *c, char *why, size_t why_len)
 		return reject(why, why_len, "spi: %u is reserved (must be >= 256)", c->spi);
 	if (c->dir != MML_DIR_IN && c->dir != MML_DIR_OUT && c->dir != MML_DIR_FWD)
 		return reject(why, why_len, "dir: unknown direction %u", c->dir);
-	if (c->flags || c->reserved)
+	if ((c->flags & ~MML_CSA_F_INACTIVE) || c->reserved)
 		return reject(why, why_len, "flags: reserved fields must be zero");
+	if ((c->flags & MML_CSA_F_INACTIVE) && c->dir != MML_DIR_FWD)
+		return reject(why, why_len, "flags: inactive only for an FA's CSA (dir fwd)");
 	if (c->replay_window &&
 	    (c->replay_window < MML_REPLAY_WINDOW_MIN || c->replay_window > MML_REPLAY_WINDOW_MAX))
 		return reject(why, why_len, "replay_window: %u is outside %d..%d", c->replay_window,

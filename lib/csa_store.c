@@ -6,6 +6,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "lib/csa.h"
 #include "lib/log.h"
 
@@ -72,6 +74,26 @@ int mml_csa_store_del(struct mml_csa_store *st, uint32_t spi)
 	    bpf_map_delete_elem(st->fd, &spi))
 		return -errno;
 	return 0;
+}
+
+int mml_csa_store_set_flags(struct mml_csa_store *st, uint32_t spi, uint8_t set, uint8_t clear)
+{
+	struct mml_csa c;
+	char why[128];
+	int err;
+
+	err = mml_csa_store_open(st);
+	if (err)
+		return err;
+	if (bpf_map_lookup_elem(st->fd, &spi, &c))
+		return -errno;
+	c.flags = (uint8_t)((c.flags & ~clear) | set);
+	err = mml_csa_validate(&c, why, sizeof(why));
+	/* BPF_EXIST: a CSA deleted meanwhile is not brought back. */
+	if (!err && bpf_map_update_elem(st->fd, &spi, &c, BPF_EXIST))
+		err = -errno;
+	OPENSSL_cleanse(&c, sizeof(c));
+	return err;
 }
 
 uint64_t mml_csa_store_now_ns(void)

@@ -33,6 +33,11 @@ int mml_csa_store_put(struct mml_csa_store *st, const struct mml_csa *csa, uint6
  * map: mml_csa_store_open's error, logged), else -errno. */
 int mml_csa_store_del(struct mml_csa_store *st, uint32_t spi);
 
+/* Sets and clears MML_CSA_F_* bits of an installed CSA (PKD: an FA's CSA
+ * activated), keys untouched: -ENOENT when there is no such CSA, -EINVAL
+ * for flags the CSA may not have, else -errno. */
+int mml_csa_store_set_flags(struct mml_csa_store *st, uint32_t spi, uint8_t set, uint8_t clear);
+
 /* CLOCK_BOOTTIME, the clock of the map's add_time_ns. */
 uint64_t mml_csa_store_now_ns(void);
 

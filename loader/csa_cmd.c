@@ -172,6 +172,12 @@ static json_object *csa_json(const struct mml_csa *c, bool show_keys)
 	json_object_object_add(o, "dir", json_object_new_string(mml_dir_name(c->dir)));
 	if (c->format == MML_FMT_MLESP)
 		json_object_object_add(o, "z1-len", json_object_new_int(c->z1_len));
+	/* An FA's CSA: held for a mobile not here yet (PKD) or in use. */
+	if (c->dir == MML_DIR_FWD)
+		json_object_object_add(o, "state",
+				       json_object_new_string(c->flags & MML_CSA_F_INACTIVE ?
+								      "inactive" :
+								      "active"));
 	for (int z = 0; z < MML_ZONES; z++) {
 		char name[16];
 

@@ -42,6 +42,11 @@ enum mml_dir {
 	MML_DIR_FWD = 3, /* this node only forwards and reads zone 1 (FA) */
 };
 
+/* flags: a PKD CSA held by a neighbour FA before the MH arrives (issue 16,
+ * docs/protocol.md "PKD"): the FA verifies and forwards nothing of it until
+ * it relays the HA's registration reply for that MH. Only with MML_DIR_FWD. */
+#define MML_CSA_F_INACTIVE 0x01
+
 struct mml_zone_sa {
 	__u8 alg; /* enum mml_alg */
 	__u8 pad[3];
@@ -54,7 +59,7 @@ struct mml_csa {
 	__u8 format;	     /* enum mml_format */
 	__u8 dir;	     /* enum mml_dir */
 	__u8 z1_len;	     /* zone map (ML-ESP only) */
-	__u8 flags;	     /* reserved, 0 */
+	__u8 flags;	     /* MML_CSA_F_*, else 0 */
 	__u32 replay_window; /* packets; 0 = MML_REPLAY_WINDOW_DEFAULT */
 	__u32 reserved;
 	__u64 soft_packets;    /* rekey wanted after this sequence number; 0 = default */

@@ -80,7 +80,10 @@
 	X(SNOOP_WINDOW_UPDATE, "snoop_window_update", "last ACK, new window: forwarded")          \
 	X(SNOOP_RESET, "snoop_reset", "SYN or RST of a snooped connection")                       \
 	X(SNOOP_NO_WORKER, "snoop_no_worker", "SNOOP on, no FA worker socket: forwarded")         \
-	X(SNOOP_EVENT_LOST, "snoop_event_lost", "ring buffer full: an ACK event lost")
+	X(SNOOP_EVENT_LOST, "snoop_event_lost", "ring buffer full: an ACK event lost")            \
+	/* FA, PKD (bpf/mlesp.h) */                                                               \
+	X(FA_CSA_INACTIVE, "fa_csa_inactive",                                                     \
+	  "ML-ESP of a CSA held inactive (its MH not registered here yet), dropped")
 
 enum mml_stat {
 #define MML_STAT_ENUM(id, name, help) MML_STAT_##id,

@@ -41,6 +41,7 @@ struct ike_peer_cfg {
 	bool child;	   /* negotiate a CHILD_SA in IKE_AUTH */
 	bool pfs;	   /* our CREATE_CHILD_SA for a CHILD_SA carries a KE (group 31) */
 	bool encap;	   /* pretend a NAT (fake NAT_D): forces UDP encapsulation */
+	bool neighbor;	   /* FA: this peer is a neighbour FA (NEIGHBOR_NOTIFY, DKM) */
 	struct ike_ts_pl ts_local, ts_remote;
 	uint32_t child_lifetime_s;
 	/* Soft lifetimes: the engine rekeys the IKE SA, and each CHILD_SA, this
@@ -51,7 +52,6 @@ struct ike_peer_cfg {
 	uint8_t z1_len;
 	uint16_t zone2_encr;
 	uint32_t csa_soft_lifetime_s, csa_hard_lifetime_s;
-	bool neighbor; /* FA: a neighbour FA (a DKM peer) */
 };
 
 /* A CHILD_SA as negotiated (keys for a userspace or kernel ESP stack). */
@@ -88,6 +88,7 @@ struct mlike_fa_keys {
 	uint8_t z1_len;
 	uint8_t n_secrets;
 	struct mlike_secret_pl secret[2 * MLIKE_ZONES_MAX];
+	bool inactive; /* PKD: a neighbour FA holds them until the MH registers */
 };
 
 struct ike_sa;
@@ -132,6 +133,11 @@ struct ike_events {
 	/* DKM, HA: an FA reports the CSAs it installed by DKM; 0 to
 	 * acknowledge, or the refusal. */
 	uint16_t (*dkm_installed)(void *ctx, struct ike_sa *sa, const struct dkm_mh_pl *rep);
+	/* PKD, HA: an FA's neighbour FAs (NEIGHBOR_NOTIFY, network order);
+	 * 0 takes them, a negative errno refuses (MLIKE_NEIGHBORS_REJECTED). */
+	int (*neighbors)(void *ctx, struct ike_sa *sa, const uint32_t *addrs, unsigned int n);
+	/* PKD, FA: the HA answered NEIGHBOR_NOTIFY (0 = accepted). */
+	void (*neighbors_done)(void *ctx, struct ike_sa *sa, int result);
 };
 
 struct ike_engine_cfg {
@@ -239,6 +245,9 @@ void *ike_sa_user(const struct ike_sa *sa);
 /* ML-IKE (docs/protocol.md). */
 int mlike_auth_sa_start(struct ike_sa *sa);
 int mlike_key_distribute(struct ike_sa *sa, const struct mlike_fa_keys *keys);
+/* PKD: tells the HA our neighbour FAs (network order); neighbors_done
+ * when answered. */
+int mlike_neighbor_notify(struct ike_sa *sa, const uint32_t *addrs, unsigned int n);
 /* Revokes CSAs at the peer (INFORMATIONAL Delete, ML-ESP zone protocol). */
 int mlike_csa_delete(struct ike_sa *sa, const uint32_t *spis, unsigned int n);
 /* The FA's share of a CSA pair: zone 1 of both directions, null SAs for the

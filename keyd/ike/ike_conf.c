@@ -203,10 +203,10 @@ int ike_conf_peer(const config_setting_t *s, struct ike_peer_cfg *peer)
 		peer->child = bval;
 	if (config_setting_lookup_bool(s, "encap", &bval))
 		peer->encap = bval;
-	if (config_setting_lookup_bool(s, "pfs", &bval))
-		peer->pfs = bval;
 	if (config_setting_lookup_bool(s, "neighbor", &bval))
 		peer->neighbor = bval;
+	if (config_setting_lookup_bool(s, "pfs", &bval))
+		peer->pfs = bval;
 	opt_string(s, "local_ts", &str);
 	if (str && ike_conf_ts(str, &peer->ts_local))
 		goto bad;

@@ -7,7 +7,8 @@
  *               child = true; local_ts = "10.0.0.2/32"; remote_ts = "10.0.0.1/32";
  *               (in mmlkeyd: the MH <-> HA CHILD_SA keys ESP mode; not on an FA)
  *               z1_len = 40; zone2 = "aes256gcm16";
- *               csa_soft_lifetime = 3600; csa_hard_lifetime = 4000; } );
+ *               csa_soft_lifetime = 3600; csa_hard_lifetime = 4000;
+ *               neighbor = false; } );   (FA: true for a neighbour FA)
  *
  * PSK files must not be readable by group or others; their content (up to
  * IKE_PSK_MAX bytes, a trailing newline dropped) is the key. */

@@ -25,7 +25,8 @@ enum ike_exchange {
 	/* ML-IKE, private use 240-255 */
 	MLIKE_AUTH_SA = 240,
 	MLIKE_KEY_DISTRIBUTE = 241,
-	DKM_CSA_REQUEST = 243, /* FA-FA key migration; FA-HA "installed" report */
+	DKM_CSA_REQUEST = 243,	     /* FA-FA key migration; FA-HA "installed" report */
+	MLIKE_NEIGHBOR_NOTIFY = 242, /* FA -> HA: its neighbour FAs (PKD) */
 };
 
 /* Payload types. */
@@ -52,7 +53,8 @@ enum ike_payload_type {
 	MLIKE_PL_ZONEMAP = 128,
 	MLIKE_PL_SECRET = 129,
 	MLIKE_PL_CSA_PROPOSAL = 130,
-	DKM_PL_MH = 135, /* the MH (and CSAs) a DKM request is about */
+	DKM_PL_MH = 135,	  /* the MH (and CSAs) a DKM request is about */
+	MLIKE_PL_NEIGHBORS = 131, /* NEIGHBOR_NOTIFY's address list */
 };
 
 #define IKE_CRITICAL 0x80
@@ -112,10 +114,11 @@ enum ike_notify {
 	/* ML-IKE private error types (8192-16383) */
 	MLIKE_N_ZONEMAP_UNACCEPTABLE = 8192,
 	MLIKE_N_KEYS_REJECTED = 8193,
-	DKM_N_NOT_VISITOR = 8200,  /* never served, or its grace period is over */
-	DKM_N_NOT_NEIGHBOR = 8201, /* the asking peer is not a configured FA */
-	DKM_N_REPLAYED = 8202,	   /* these CSAs were handed over already */
-	DKM_N_UNKNOWN_CSA = 8203,  /* HA: not this MH's CSAs, or not its FA */
+	DKM_N_NOT_VISITOR = 8200,	   /* never served, or its grace period is over */
+	DKM_N_NOT_NEIGHBOR = 8201,	   /* the asking peer is not a configured FA */
+	DKM_N_REPLAYED = 8202,		   /* these CSAs were handed over already */
+	DKM_N_UNKNOWN_CSA = 8203,	   /* HA: not this MH's CSAs, or not its FA */
+	MLIKE_N_NEIGHBORS_REJECTED = 8194, /* NEIGHBOR_NOTIFY not taken (PKD) */
 	IKE_N_ERROR_MAX = 16383,
 	IKE_N_INITIAL_CONTACT = 16384,
 	IKE_N_NAT_DETECTION_SOURCE_IP = 16388,
@@ -129,7 +132,9 @@ enum ike_notify {
 	/* ML-IKE private status types (40960-65535) */
 	MLIKE_N_BINDING = 40960,
 	MLIKE_N_KEYS_INSTALLED = 40961,
-	DKM_N_CSA_INSTALLED = 40970, /* the request is a report: installed by DKM */
+	DKM_N_CSA_INSTALLED = 40970,	    /* the request is a report: installed by DKM */
+	MLIKE_N_PKD_INACTIVE = 40962,	    /* KEY_DISTRIBUTE: hold the CSAs inactive */
+	MLIKE_N_NEIGHBORS_ACCEPTED = 40963, /* NEIGHBOR_NOTIFY answered */
 };
 
 #define IKE_NONCE_LEN 32 /* ours; peers' may be 16..256 */

@@ -27,28 +27,15 @@
 
 #define DKM_TICK_NS (50 * NS_PER_MS)
 
-static const char *const handoff_names[] = { "redistribute", "pkd", "dkm", NULL };
-
 int ike_dkm_config(struct ike_mod *m, const config_setting_t *sec)
 {
-	const config_setting_t *peers = config_setting_lookup((config_setting_t *)sec, "peers");
 	uint32_t grace_s = 10;
-	int v = IKE_HANDOFF_REDISTRIBUTE;
 
 	m->dkm.timeout_ms = 1000;
-	if (cfg_choice(sec, "handoff", handoff_names, &v) ||
-	    cfg_u32(sec, "dkm_grace", false, 0, 3600, &grace_s) ||
+	if (cfg_u32(sec, "dkm_grace", false, 0, 3600, &grace_s) ||
 	    cfg_u32(sec, "dkm_timeout_ms", false, 10, 60000, &m->dkm.timeout_ms))
 		return -EINVAL;
-	m->dkm.handoff = (enum ike_handoff)v;
 	m->dkm.cache.grace_ns = (uint64_t)grace_s * NS_PER_SEC;
-	for (unsigned int i = 0; i < m->ecfg.n_peers; i++) {
-		int pv = v;
-
-		if (cfg_choice(config_setting_get_elem(peers, i), "handoff", handoff_names, &pv))
-			return -EINVAL;
-		m->dkm.peer_handoff[i] = (enum ike_handoff)pv;
-	}
 	return 0;
 }
 
@@ -172,7 +159,7 @@ static void on_prev_fa(void *arg, uint32_t home, uint32_t ha, uint32_t prev)
 	struct dkm_link *l;
 	char a[16], p[16];
 
-	if (m->dkm.handoff != IKE_HANDOFF_DKM || prev == m->ecfg.local_addr)
+	if (m->handoff != IKE_HANDOFF_DKM || prev == m->ecfg.local_addr)
 		return;
 	if (idx < 0 || !m->peers[idx].neighbor) {
 		log_info("DKM: previous FA %s of %s is not a neighbour: no request",
@@ -354,10 +341,7 @@ uint16_t ike_dkm_installed(void *ctx, struct ike_sa *sa, const struct dkm_mh_pl 
 
 bool ike_dkm_ha_wait(struct ike_mod *m, struct mobile *mb)
 {
-	int idx = peer_index(m, mb->home);
-	enum ike_handoff h = idx < 0 ? m->dkm.handoff : m->dkm.peer_handoff[idx];
-
-	if (h != IKE_HANDOFF_DKM)
+	if (ike_pkd_handoff_of(m, mb->home) != IKE_HANDOFF_DKM)
 		return false;
 	m->dkm.waits++;
 	mb->dkm.deadline_ns = loop_now() + (uint64_t)m->dkm.timeout_ms * NS_PER_MS;
@@ -372,7 +356,7 @@ json_object *ike_dkm_json(const struct ike_mod *m)
 {
 	json_object *o = json_object_new_object();
 
-	json_object_object_add(o, "handoff", json_object_new_string(handoff_names[m->dkm.handoff]));
+	json_object_object_add(o, "handoff", json_object_new_string(ike_handoff_names[m->handoff]));
 	json_object_object_add(o, "requested", json_object_new_uint64(m->dkm.requested));
 	json_object_object_add(o, "installed", json_object_new_uint64(m->dkm.installed));
 	json_object_object_add(o, "handed_over", json_object_new_uint64(m->dkm.handed_over));

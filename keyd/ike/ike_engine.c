@@ -168,6 +168,9 @@ static void dispatch_request(struct ike_sa *sa, const struct ike_hdr *h, const s
 	case DKM_CSA_REQUEST:
 		dkm_request(sa, h, c);
 		break;
+	case MLIKE_NEIGHBOR_NOTIFY:
+		mlike_neighbor_notify_request(sa, h, c);
+		break;
 	default:
 		ike_count(sa->eng, IKE_C_UNEXPECTED, "exchange type %u not supported, dropped",
 			  h->exchange);
@@ -204,6 +207,9 @@ static void dispatch_response(struct ike_sa *sa, const struct ike_hdr *h, const 
 	case IKE_REQ_DKM:
 	case IKE_REQ_DKM_REPORT:
 		dkm_response(sa, c, kind);
+		break;
+	case IKE_REQ_NEIGHBOR_NOTIFY:
+		mlike_neighbor_notify_response(sa, c);
 		break;
 	default:
 		ike_count(sa->eng, IKE_C_UNEXPECTED, "response to exchange %u unexpected",
@@ -324,6 +330,7 @@ static int xchg_slot(uint8_t exchange)
 		return exchange - IKE_SA_INIT;
 	case MLIKE_AUTH_SA:
 	case MLIKE_KEY_DISTRIBUTE:
+	case MLIKE_NEIGHBOR_NOTIFY:
 		return 4 + exchange - MLIKE_AUTH_SA;
 	default:
 		return -1;

@@ -290,6 +290,34 @@ uint16_t ike_chain_error(const struct ike_chain *c)
 	return 0;
 }
 
+bool ike_chain_has_notify(const struct ike_chain *c, uint16_t type)
+{
+	struct ike_notify_pl n;
+
+	for (unsigned int i = 0; i < c->n; i++)
+		if (c->pl[i].type == IKE_PL_NOTIFY &&
+		    !ike_notify_parse(c->pl[i].body, c->pl[i].len, &n) && n.type == type)
+			return true;
+	return false;
+}
+
+int ike_answer_result(struct ike_sa *sa, const struct ike_chain *c, uint16_t ack,
+		      const char *exchange)
+{
+	uint16_t error = ike_chain_error(c);
+
+	if (error) {
+		log_err("peer %s refused %s (notify %u)", sa->cfg->name, exchange, error);
+		return -EPERM;
+	}
+	if (!ike_chain_has_notify(c, ack)) {
+		ike_count(sa->eng, IKE_C_MALFORMED, "peer %s: %s answer without acknowledgement",
+			  sa->cfg->name, exchange);
+		return -EPROTO;
+	}
+	return 0;
+}
+
 size_t ike_id_body(const struct ike_identity *id, uint8_t *buf, size_t cap)
 {
 	if (cap < 4 + (size_t)id->len)

@@ -66,7 +66,7 @@ static struct mobile *mobile_of_sa(struct ike_mod *m, struct ike_sa *sa)
 	return NULL;
 }
 
-static struct fa_link *fa_of_addr(struct ike_mod *m, uint32_t addr, bool create)
+struct fa_link *fa_of_addr(struct ike_mod *m, uint32_t addr, bool create)
 {
 	const struct ike_peer_cfg *peer;
 
@@ -84,7 +84,7 @@ static struct fa_link *fa_of_addr(struct ike_mod *m, uint32_t addr, bool create)
 	return NULL;
 }
 
-static struct fa_link *fa_of_sa(struct ike_mod *m, struct ike_sa *sa)
+struct fa_link *fa_of_sa(struct ike_mod *m, struct ike_sa *sa)
 {
 	for (unsigned int i = 0; i < IKE_PEERS_MAX; i++)
 		if (m->fas[i].peer && m->fas[i].sa == sa)
@@ -92,7 +92,7 @@ static struct fa_link *fa_of_sa(struct ike_mod *m, struct ike_sa *sa)
 	return NULL;
 }
 
-static void fa_connect(struct ike_mod *m, struct fa_link *fa)
+void fa_connect(struct ike_mod *m, struct fa_link *fa)
 {
 	if (fa->sa)
 		return;
@@ -154,6 +154,10 @@ static void mobile_drop_csa(struct ike_mod *m, struct mobile *mb)
 		return;
 	if (mb->fa_with_keys)
 		revoke_at_fa(m, mb, mb->fa_with_keys);
+	for (unsigned int i = 0; i < mb->holders.n; i++)
+		if (mb->holders.h[i].fa != mb->fa_with_keys)
+			revoke_at_fa(m, mb, mb->holders.h[i].fa);
+	holders_clear(&mb->holders);
 	ike_mod_remove_csa(m, mb->csa.spi_out);
 	ike_mod_remove_csa(m, mb->csa.spi_in);
 	mip_maps_gen_bump(&m->maps);
@@ -222,23 +226,31 @@ void ike_mod_on_binding(void *arg, uint32_t home, uint32_t coa)
 			log_err("more than %d mobile hosts: no ML-IKE for the next", MOBILES_MAX);
 			return;
 		}
-		*mb = (struct mobile){ .used = true, .home = home, .t_bound = loop_now() };
+		*mb = (struct mobile){ .used = true,
+				       .home = home,
+				       .t_bound = loop_now(),
+				       .handoff = ike_pkd_handoff_of(m, home) };
 	} else {
 		/* A new care-of address: its initialisation is timed from now. */
 		mb->t_bound = loop_now();
 		mb->t_done = 0;
-		if (mb->fa_with_keys) {
-			/* Handoff: the old FA loses the keys, the new one gets them. */
+		/* Handoff: the old FA loses the keys, the new one gets them;
+		 * with PKD the old one keeps them (a neighbour of the new). */
+		if (mb->fa_with_keys && mb->handoff != IKE_HANDOFF_PKD) {
 			revoke_at_fa(m, mb, mb->fa_with_keys);
+			holders_remove(&mb->holders, mb->fa_with_keys);
 			mb->fa_with_keys = 0;
 			mb->coa = coa;
 			ike_dkm_ha_wait(m, mb);
 		}
+		mb->fa_with_keys = 0;
 	}
 	mb->coa = coa;
+	ike_pkd_moved(m, mb);
 	ike_mod_bypass(m, home, m->ecfg.local_addr, true);
 	mobile_start(m, mb);
 	ike_mod_distribute(m);
+	ike_pkd_distribute(m);
 	ike_mod_rearm(m);
 }
 
@@ -277,8 +289,10 @@ static void ev_ike_up(void *ctx, struct ike_sa *sa)
 	struct fa_link *fa;
 	int err;
 
-	if (m->role == ROLE_FA)
+	if (m->role == ROLE_FA) {
 		ike_dkm_ike_up(m, sa);
+		ike_pkd_fa_up(m, sa);
+	}
 	if (m->role != ROLE_HA)
 		return;
 	mb = mobile_of_sa(m, sa);
@@ -293,6 +307,7 @@ static void ev_ike_up(void *ctx, struct ike_sa *sa)
 	if (fa) {
 		fa->up = true;
 		ike_mod_distribute(m);
+		ike_pkd_distribute(m);
 	}
 }
 
@@ -332,6 +347,7 @@ static void ev_ike_down(void *ctx, struct ike_sa *sa, enum ike_down_reason why)
 			if (x->used && x->coa == fa->peer->addr)
 				x->distributing = false;
 		}
+		ike_pkd_fa_gone(m, fa->peer->addr);
 		if (why != IKE_DOWN_SHUTDOWN)
 			loop_timer_in(m->loop, &m->retry, RETRY_NS);
 	}
@@ -394,6 +410,7 @@ int ike_mod_fa_install(struct ike_mod *m, const struct mlike_fa_keys *keys, stru
 
 	if (mlike_fa_keys_to_map(keys, loop_now(), csas, &n))
 		return -EINVAL;
+	ike_pkd_fa_install(m, keys, csas, n); /* PKD: held inactive until the MH is here */
 	for (unsigned int i = 0; i < n && !err; i++) {
 		err = csa_map_put(&m->store, &csas[i]);
 		if (!err)
@@ -427,6 +444,8 @@ static void ev_fa_keys_done(void *ctx, struct ike_sa *sa, int result)
 	struct fa_link *fa = fa_of_sa(m, sa);
 	char a[16];
 
+	if (fa && ike_pkd_keys_done(m, fa, result))
+		fa = NULL; /* a neighbour's copy, not the serving FA's */
 	for (unsigned int i = 0; fa && i < MOBILES_MAX; i++) {
 		struct mobile *mb = &m->mobiles[i];
 
@@ -439,6 +458,7 @@ static void ev_fa_keys_done(void *ctx, struct ike_sa *sa, int result)
 			continue;
 		}
 		mb->fa_with_keys = fa->peer->addr;
+		holders_set(&mb->holders, fa->peer->addr, HOLDER_HELD, true);
 		mb->t_done = loop_now();
 		m->inits_done++;
 		log_info("ML-IKE initialisation of %s done in %.3f ms (binding to keys at %s)",
@@ -447,6 +467,7 @@ static void ev_fa_keys_done(void *ctx, struct ike_sa *sa, int result)
 		break;
 	}
 	ike_mod_distribute(m);
+	ike_pkd_distribute(m);
 }
 
 static void ev_csa_deleted(void *ctx, struct ike_sa *sa, const uint32_t *spis, unsigned int n)
@@ -476,4 +497,6 @@ const struct ike_events ike_mod_events = {
 	.dkm_installed = ike_dkm_installed,
 	.child_up = ike_mod_esp_child_up,
 	.child_down = ike_mod_esp_child_down,
+	.neighbors = ike_pkd_neighbors,
+	.neighbors_done = ike_pkd_neighbors_done,
 };

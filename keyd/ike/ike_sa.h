@@ -11,7 +11,7 @@
 
 #define IKE_CHILD_MAX 4
 #define IKE_COOKIE_LEN (4 + IKE_PRF_LEN)
-#define IKE_XCHG_SLOTS 6
+#define IKE_XCHG_SLOTS 7
 
 enum ike_state {
 	IKE_S_INIT_SENT,   /* initiator: IKE_SA_INIT request out */
@@ -37,6 +37,7 @@ enum ike_req_kind {
 	IKE_REQ_CHILD_DELETE, /* INFORMATIONAL Delete of one CHILD_SA */
 	IKE_REQ_DKM,	      /* DKM_CSA_REQUEST for a CSA */
 	IKE_REQ_DKM_REPORT,   /* DKM_CSA_REQUEST reporting an install */
+	IKE_REQ_NEIGHBOR_NOTIFY,
 };
 
 /* Our CREATE_CHILD_SA (ike_create.c, ike_rekey.c): what the request asked
@@ -174,6 +175,13 @@ int ike_send_error_notify(struct ike_sa *sa, uint8_t exchange, uint32_t msg_id, 
 int ike_request_expired(struct ike_sa *sa, uint64_t now);
 /* The first error notify of a chain (type < 16384), or 0. */
 uint16_t ike_chain_error(const struct ike_chain *c);
+/* A well-formed notify of this type is in the chain. */
+bool ike_chain_has_notify(const struct ike_chain *c, uint16_t type);
+/* The answer to an ML-IKE request acknowledged by a status notify: 0 with
+ * the ack, -EPERM for an error notify (logged), -EPROTO without either
+ * (counted malformed). */
+int ike_answer_result(struct ike_sa *sa, const struct ike_chain *c, uint16_t ack,
+		      const char *exchange);
 /* Encoded ID payload body of an identity (type | 3 reserved | data). */
 size_t ike_id_body(const struct ike_identity *id, uint8_t *buf, size_t cap);
 

@@ -67,6 +67,7 @@ bool ike_payload_known(uint8_t type)
 	case MLIKE_PL_SECRET:
 	case MLIKE_PL_CSA_PROPOSAL:
 	case DKM_PL_MH:
+	case MLIKE_PL_NEIGHBORS:
 		return true;
 	default:
 		return false;
@@ -724,5 +725,44 @@ void mlike_put_secret(struct ike_wbuf *wb, const struct mlike_secret_pl *s)
 		ike_wb_put(wb, s->key, IKE_AEAD_KEY_LEN);
 		ike_wb_put(wb, s->salt, IKE_AEAD_SALT_LEN);
 	}
+	ike_wb_pl_end(wb, start);
+}
+
+/* Count (1), RESERVED (3), then Count IPv4 addresses (docs/protocol.md
+ * "NEIGHBOR_NOTIFY"). */
+int mlike_neighbors_parse(const uint8_t *body, size_t len, struct mlike_neighbors_pl *nb)
+{
+	if (len < 4)
+		return IKE_PERR_TRUNCATED;
+	nb->n = body[0];
+	if (body[1] || get_be16(body + 2))
+		return IKE_PERR_SYNTAX;
+	if (nb->n > MLIKE_NEIGHBORS_MAX)
+		return IKE_PERR_TOO_MANY;
+	if (len != 4 + 4 * (size_t)nb->n)
+		return len < 4 + 4 * (size_t)nb->n ? IKE_PERR_TRUNCATED : IKE_PERR_SYNTAX;
+	for (unsigned int i = 0; i < nb->n; i++) {
+		uint32_t host = get_be32(body + 4 + 4 * i);
+
+		/* Unicast only: each is a peer the HA sets an IKE SA up with. */
+		if (!host || host == 0xffffffffu || (host >> 28) == 0xe)
+			return IKE_PERR_SYNTAX;
+		memcpy(&nb->addr[i], body + 4 + 4 * i, 4);
+		for (unsigned int k = 0; k < i; k++)
+			if (nb->addr[k] == nb->addr[i])
+				return IKE_PERR_SYNTAX;
+	}
+	return IKE_PERR_OK;
+}
+
+void mlike_put_neighbors(struct ike_wbuf *wb, const struct mlike_neighbors_pl *nb)
+{
+	size_t start = ike_wb_pl_begin(wb, MLIKE_PL_NEIGHBORS, true);
+
+	ike_wb_put8(wb, nb->n);
+	ike_wb_put8(wb, 0);
+	ike_wb_put16(wb, 0);
+	for (unsigned int i = 0; i < nb->n; i++)
+		ike_wb_put(wb, &nb->addr[i], 4);
 	ike_wb_pl_end(wb, start);
 }

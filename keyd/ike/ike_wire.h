@@ -200,6 +200,14 @@ struct dkm_mh_pl {
 	uint32_t spi[DKM_SPIS_MAX];
 };
 int dkm_mh_parse(const uint8_t *body, size_t len, struct dkm_mh_pl *m);
+/* NEIGHBOR_NOTIFY (PKD): the sender FA's neighbour FAs, IPv4, network
+ * order; none is 0, broadcast, multicast, or listed twice. */
+#define MLIKE_NEIGHBORS_MAX 16
+struct mlike_neighbors_pl {
+	uint8_t n;
+	uint32_t addr[MLIKE_NEIGHBORS_MAX];
+};
+int mlike_neighbors_parse(const uint8_t *body, size_t len, struct mlike_neighbors_pl *nb);
 
 /* --- Writer --- */
 
@@ -242,5 +250,6 @@ void ike_put_delete(struct ike_wbuf *wb, uint8_t proto, const uint32_t *spis, ui
 void mlike_put_zonemap(struct ike_wbuf *wb, const struct mlike_zonemap_pl *zm);
 void mlike_put_secret(struct ike_wbuf *wb, const struct mlike_secret_pl *s);
 void dkm_put_mh(struct ike_wbuf *wb, const struct dkm_mh_pl *m);
+void mlike_put_neighbors(struct ike_wbuf *wb, const struct mlike_neighbors_pl *nb);
 
 #endif

@@ -54,4 +54,9 @@ bool mlike_fa_keys_zone1_only(const struct mlike_fa_keys *keys);
 void dkm_request(struct ike_sa *sa, const struct ike_hdr *h, const struct ike_chain *c);
 void dkm_response(struct ike_sa *sa, const struct ike_chain *c, enum ike_req_kind kind);
 
+/* neighbor.c: NEIGHBOR_NOTIFY (PKD). */
+void mlike_neighbor_notify_request(struct ike_sa *sa, const struct ike_hdr *h,
+				   const struct ike_chain *c);
+void mlike_neighbor_notify_response(struct ike_sa *sa, const struct ike_chain *c);
+
 #endif

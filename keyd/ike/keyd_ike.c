@@ -41,7 +41,7 @@ static const char *const role_names[] = { "ha", "mh", "fa", NULL };
 static int read_section(struct ike_mod *m, const config_setting_t *sec)
 {
 	const config_setting_t *peers = config_setting_lookup((config_setting_t *)sec, "peers");
-	int role = -1, n;
+	int role = -1, handoff, n;
 	uint32_t v;
 	bool b = false;
 
@@ -76,9 +76,19 @@ static int read_section(struct ike_mod *m, const config_setting_t *sec)
 		log_err("%s: ike: peers: 1..%d peers expected", cfg_path, IKE_PEERS_MAX);
 		return -EINVAL;
 	}
+	handoff = IKE_HANDOFF_REDISTRIBUTE;
+	if (cfg_choice(sec, "handoff", ike_handoff_names, &handoff))
+		return -EINVAL;
+	m->handoff = (uint8_t)handoff;
 	for (int i = 0; i < n; i++) {
-		if (ike_conf_peer(config_setting_get_elem(peers, (unsigned int)i), &m->peers[i]))
+		const config_setting_t *p = config_setting_get_elem(peers, (unsigned int)i);
+		int h = -1;
+
+		/* A peer's own handoff (at the HA: an MH's) overrides the section's. */
+		if (ike_conf_peer(p, &m->peers[i]) ||
+		    cfg_choice(p, "handoff", ike_handoff_names, &h))
 			return -EINVAL;
+		m->peer_handoff[i] = (uint8_t)(h + 1);
 		/* ESP mode keys are the MH's and the HA's alone. */
 		if (m->role == ROLE_FA && m->peers[i].child) {
 			log_err("%s: ike: peer %s: child = true (ESP mode) is for MH and HA, not "
@@ -109,6 +119,8 @@ static void ike_stop(void *state)
 	}
 	if (m->role == ROLE_HA)
 		keyd_binding_subscribe(NULL, NULL);
+	if (m->role == ROLE_FA)
+		keyd_visitor_subscribe(NULL, NULL);
 	loop_timer_cancel(m->loop, &m->timer);
 	loop_timer_cancel(m->loop, &m->retry);
 	loop_timer_cancel(m->loop, &m->spi_timer);
@@ -157,6 +169,8 @@ static int ike_start(struct keyd *kd, const config_setting_t *sec, void **state)
 	if (m->role == ROLE_HA)
 		keyd_binding_subscribe(ike_mod_on_binding, m);
 	ike_dkm_start(m);
+	if (m->role == ROLE_FA)
+		keyd_visitor_subscribe(ike_pkd_on_visitor, m);
 	/* The MH's IKE traffic with its HA (the first peer) is exempt from
 	 * the CSAs from the start. */
 	if (m->role == ROLE_MH)
@@ -193,7 +207,8 @@ static json_object *show(struct ike_mod *m)
 			   { "create_child_sa", IKE_CREATE_CHILD_SA },
 			   { "informational", IKE_INFORMATIONAL },
 			   { "mlike_auth_sa", MLIKE_AUTH_SA },
-			   { "key_distribute", MLIKE_KEY_DISTRIBUTE } };
+			   { "key_distribute", MLIKE_KEY_DISTRIBUTE },
+			   { "neighbor_notify", MLIKE_NEIGHBOR_NOTIFY } };
 		json_object *proc = json_object_new_object();
 
 		for (size_t i = 0; i < sizeof(xs) / sizeof(xs[0]); i++) {
@@ -232,6 +247,9 @@ static json_object *show(struct ike_mod *m)
 		json_object_object_add(e, "csa", json_object_new_boolean(mb->have_csa));
 		json_object_object_add(e, "fa_keys",
 				       json_object_new_boolean(mb->fa_with_keys != 0));
+		json_object_object_add(e, "handoff",
+				       json_object_new_string(ike_handoff_names[mb->handoff]));
+		json_object_object_add(e, "holders", holders_json(&mb->holders));
 		if (mb->have_csa) {
 			json_object_object_add(e, "spi_out",
 					       json_object_new_uint64(mb->csa.spi_out));
@@ -244,6 +262,7 @@ static json_object *show(struct ike_mod *m)
 		json_object_array_add(mobiles, e);
 	}
 	json_object_object_add(o, "mobiles", mobiles);
+	ike_pkd_show(m, o);
 	return o;
 }
 

@@ -12,6 +12,7 @@
 
 #include "keyd/ike/csa_map.h"
 #include "keyd/ike/dkm_cache.h"
+#include "keyd/ike/holders.h"
 #include "keyd/ike/ike.h"
 #include "keyd/loop.h"
 #include "keyd/mip.h"
@@ -22,9 +23,6 @@
 #define IKE_ESP_MAX (2 * MOBILES_MAX) /* a rekey holds two per mobile */
 
 enum ike_role { ROLE_HA, ROLE_MH, ROLE_FA };
-/* How the zone-1 CSA follows an MH to its new FA. */
-enum ike_handoff { IKE_HANDOFF_REDISTRIBUTE, IKE_HANDOFF_PKD, IKE_HANDOFF_DKM };
-
 /* HA: the one DKM record per mobile (ike_dkm.c): a handoff waits until
  * deadline for the new FA's install report (then KEY_DISTRIBUTE instead);
  * early_fa reported before the binding moved to it. Who holds zone 1 is
@@ -33,6 +31,13 @@ struct dkm_wait {
 	uint64_t deadline_ns;
 	uint32_t early_fa;
 };
+
+/* How a mobile's zone-1 keys follow it from FA to FA (issue 16):
+ * redistribute = KEY_DISTRIBUTE to the new FA after the binding moved, and
+ * revocation at the old one; pkd = handed to the serving FA's neighbours
+ * ahead of time, held inactive there (keyd/ike/pkd.c); dkm = the new FA
+ * asks the previous one. */
+enum ike_handoff { IKE_HANDOFF_REDISTRIBUTE, IKE_HANDOFF_PKD, IKE_HANDOFF_DKM };
 
 /* HA: one mobile host's initialisation. */
 struct mobile {
@@ -45,6 +50,21 @@ struct mobile {
 	bool distributing;	  /* KEY_DISTRIBUTE out */
 	uint64_t t_bound, t_done; /* CLOCK_BOOTTIME ns, for `ike show` */
 	struct dkm_wait dkm;
+	uint8_t handoff;	    /* enum ike_handoff */
+	struct csa_holders holders; /* every FA sent the zone-1 keys */
+};
+
+/* HA: an FA's neighbour FAs, from its NEIGHBOR_NOTIFY (PKD). */
+struct fa_neighbors {
+	uint32_t fa; /* network order; 0 = unused */
+	uint8_t n;
+	uint32_t addr[MLIKE_NEIGHBORS_MAX];
+};
+
+/* FA: a mobile's CSAs held inactive until it registers here (PKD). */
+struct held_csa {
+	uint32_t home; /* 0 = unused */
+	uint32_t spi[2];
 };
 
 /* HA: one FA and our IKE SA with it. */
@@ -60,8 +80,6 @@ struct fa_link {
  * previous FA: the cache; HA: the bound. link: our IKE SA per peer (index
  * into peers), FA only. */
 struct ike_dkm {
-	enum ike_handoff handoff;
-	enum ike_handoff peer_handoff[IKE_PEERS_MAX]; /* HA: per MH */
 	uint32_t timeout_ms;
 	struct dkm_cache cache;
 	struct dkm_pend {
@@ -120,6 +138,13 @@ struct ike_mod {
 	struct esp_child esp[IKE_ESP_MAX];
 	uint64_t esp_serial;
 	uint32_t pending_esp_out, pending_esp_in;
+	/* PKD (keyd/ike/pkd.c) */
+	uint8_t handoff;		     /* the section's enum ike_handoff */
+	uint8_t peer_handoff[IKE_PEERS_MAX]; /* a peer's own + 1; 0 = the section's */
+	struct fa_neighbors nbrs[IKE_PEERS_MAX];
+	struct held_csa held[MOBILES_MAX];
+	uint32_t here[MOBILES_MAX]; /* FA: homes whose registration reply we relayed */
+	uint64_t handoffs_held;	    /* HA: handoffs to an FA that held the keys already */
 };
 
 /* --- ike_orch.c --- */
@@ -187,5 +212,38 @@ void ike_dkm_answer(void *ctx, struct ike_sa *sa, uint32_t mh_home,
 		    const struct mlike_fa_keys *keys, uint16_t notify);
 uint16_t ike_dkm_installed(void *ctx, struct ike_sa *sa, const struct dkm_mh_pl *rep);
 json_object *ike_dkm_json(const struct ike_mod *m);
+
+/* --- ike_orch.c, for pkd.c --- */
+
+struct fa_link *fa_of_addr(struct ike_mod *m, uint32_t addr, bool create);
+struct fa_link *fa_of_sa(struct ike_mod *m, struct ike_sa *sa);
+void fa_connect(struct ike_mod *m, struct fa_link *fa);
+
+/* --- pkd.c: proactive key distribution --- */
+
+extern const char *const ike_handoff_names[];
+/* The scheme of the mobile whose home address is home. */
+uint8_t ike_pkd_handoff_of(const struct ike_mod *m, uint32_t home);
+/* HA: KEY_DISTRIBUTE, marked inactive, to each neighbour of a PKD mobile's
+ * serving FA that lacks its keys (one exchange per FA at a time). */
+void ike_pkd_distribute(struct ike_mod *m);
+/* HA: a KEY_DISTRIBUTE to fa answered; true if it was one of PKD's. */
+bool ike_pkd_keys_done(struct ike_mod *m, struct fa_link *fa, int result);
+/* HA: mb's binding moved to mb->coa; with PKD an FA that holds the keys
+ * serves at once. */
+void ike_pkd_moved(struct ike_mod *m, struct mobile *mb);
+/* HA: an FA's IKE SA went: it holds nothing any more. */
+void ike_pkd_fa_gone(struct ike_mod *m, uint32_t fa);
+/* FA: the IKE SA with the HA is up: NEIGHBOR_NOTIFY if we have neighbours. */
+void ike_pkd_fa_up(struct ike_mod *m, struct ike_sa *sa);
+/* FA: marks csas inactive when keys say so and the MH is not here yet. */
+void ike_pkd_fa_install(struct ike_mod *m, const struct mlike_fa_keys *keys, struct mml_csa *csas,
+			unsigned int n);
+/* FA: keyd_visitor_changed's subscriber. */
+void ike_pkd_on_visitor(void *arg, uint32_t home, bool registered);
+int ike_pkd_neighbors(void *ctx, struct ike_sa *sa, const uint32_t *addrs, unsigned int n);
+void ike_pkd_neighbors_done(void *ctx, struct ike_sa *sa, int result);
+/* `ike show` additions: a mobile's holders (HA), the CSAs held (FA). */
+void ike_pkd_show(const struct ike_mod *m, json_object *o);
 
 #endif

@@ -327,6 +327,8 @@ void mlike_put_fa_keys(struct ike_wbuf *wb, const struct mlike_fa_keys *keys)
 	memcpy(binding, &keys->mh_home, 4);
 	memcpy(binding + 4, &keys->ha_addr, 4);
 	ike_put_notify(wb, 0, NULL, 0, MLIKE_N_BINDING, binding, sizeof(binding));
+	if (keys->inactive) /* PKD: hold them until the MH registers there */
+		ike_put_notify(wb, 0, NULL, 0, MLIKE_N_PKD_INACTIVE, NULL, 0);
 	zonemap_of(keys->z1_len, &zm);
 	mlike_put_zonemap(wb, &zm);
 	for (unsigned int i = 0; i < keys->n_secrets; i++)
@@ -376,6 +378,13 @@ uint16_t mlike_fa_keys_parse(const struct ike_chain *c, struct mlike_fa_keys *ke
 		if (pl->type == IKE_PL_NOTIFY) {
 			if (ike_notify_parse(pl->body, pl->len, &n))
 				return IKE_N_INVALID_SYNTAX;
+			if (n.type == MLIKE_N_PKD_INACTIVE) {
+				/* PKD: hold until the MH registers here. */
+				if (n.data_len || keys->inactive)
+					return IKE_N_INVALID_SYNTAX;
+				keys->inactive = true;
+				continue;
+			}
 			if (n.type != MLIKE_N_BINDING)
 				continue;
 			if (n.data_len != 8 || binding)
@@ -433,34 +442,16 @@ void mlike_key_distribute_request(struct ike_sa *sa, const struct ike_hdr *h,
 	ike_wb_init(&out, buf, sizeof(buf));
 	ike_put_notify(&out, 0, NULL, 0, MLIKE_N_KEYS_INSTALLED, spis, 4 * n_spis);
 	ike_send_protected(sa, MLIKE_KEY_DISTRIBUTE, true, h->msg_id, IKE_REQ_NONE, &out);
-	log_info("peer %s: zone-1 keys of %zu CSAs installed", sa->cfg->name, n_spis);
+	log_info("peer %s: zone-1 keys of %zu CSAs installed%s", sa->cfg->name, n_spis,
+		 keys.inactive ? " (inactive, PKD)" : "");
 out:
 	OPENSSL_cleanse(&keys, sizeof(keys));
 }
 
 void mlike_key_distribute_response(struct ike_sa *sa, const struct ike_chain *c)
 {
-	uint16_t error = ike_chain_error(c);
-	int result = 0;
+	int result = ike_answer_result(sa, c, MLIKE_N_KEYS_INSTALLED, "KEY_DISTRIBUTE");
 
-	if (error) {
-		log_err("peer %s refused KEY_DISTRIBUTE (notify %u)", sa->cfg->name, error);
-		result = -EPERM;
-	} else {
-		struct ike_notify_pl n = { 0 };
-		bool acked = false;
-
-		for (unsigned int i = 0; i < c->n && !acked; i++)
-			acked = c->pl[i].type == IKE_PL_NOTIFY &&
-				!ike_notify_parse(c->pl[i].body, c->pl[i].len, &n) &&
-				n.type == MLIKE_N_KEYS_INSTALLED;
-		if (!acked) {
-			ike_count(sa->eng, IKE_C_MALFORMED,
-				  "peer %s: KEY_DISTRIBUTE answer without acknowledgement",
-				  sa->cfg->name);
-			result = -EPROTO;
-		}
-	}
 	if (sa->eng->ev->fa_keys_done)
 		sa->eng->ev->fa_keys_done(sa->eng->ev_ctx, sa, result);
 }

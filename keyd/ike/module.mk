@@ -8,7 +8,8 @@ IKE_CODEC_SRCS := keyd/ike/ike_wire.c keyd/ike/ike_crypto.c keyd/ike/dkm_wire.c
 IKE_SA_SRCS := keyd/ike/ike_io.c keyd/ike/ike_sa.c keyd/ike/ike_sa_child.c keyd/ike/ike_proposal.c
 IKE_XCHG_SRCS := keyd/ike/ike_init.c keyd/ike/ike_child.c keyd/ike/ike_create.c \
                  keyd/ike/ike_rekey.c keyd/ike/ike_info.c keyd/ike/mlike.c \
-                 keyd/ike/dkm.c
+                 keyd/ike/dkm.c \
+                 keyd/ike/neighbor.c
 IKE_SRCS := $(IKE_CODEC_SRCS) $(IKE_SA_SRCS) $(IKE_XCHG_SRCS) keyd/ike/ike_engine.c
 IKE_CONF_SRCS := keyd/ike/ike_conf.c keyd/ike/csa_map.c keyd/ike/dkm_cache.c
 
@@ -25,6 +26,8 @@ $(eval $(call TEST_PROGRAM,test_ike_crypto,tests/ike/test_ike_crypto.c $(IKE_SRC
 TEST_SUITES += unit-ike-crypto:$(BUILD)/tests/test_ike_crypto
 $(eval $(call TEST_PROGRAM,test_ike_wire,tests/ike/test_ike_wire.c $(IKE_CODEC_SRCS)))
 TEST_SUITES += unit-ike-wire:$(BUILD)/tests/test_ike_wire
+$(eval $(call TEST_PROGRAM,test_holders,tests/ike/test_holders.c keyd/ike/holders.c))
+TEST_SUITES += unit-ike-holders:$(BUILD)/tests/test_holders
 # Engines over loopback UDP: initialisation, CHILD_SAs, CREATE_CHILD_SA in
 # both roles and every rejection path (about 6 s).
 $(eval $(call TEST_PROGRAM,test_ike_engine,tests/ike/test_ike_engine.c $(IKE_SRCS) keyd/ike/csa_map.c \
@@ -87,6 +90,11 @@ TEST_SUITES += ike-dkm:'BUILD=$(BUILD) tests/ike/dkm-bed.sh'
 # forwarding it opaque, with each AEAD (about 30 s each).
 TEST_SUITES += ike-esp:'BUILD=$(BUILD) tests/ike/esp-bed.sh'
 TEST_SUITES += ike-esp-chacha:'BUILD=$(BUILD) ESP_ALG=chacha20poly1305 SUITE_TAG=-chacha tests/ike/esp-bed.sh'
+
+# PKD on the bed (handoff = "pkd"): NEIGHBOR_NOTIFY, FA2 holds the CSAs
+# inactive (drops and counts the MH's ML-ESP), activates them on relaying the
+# registration reply at a handoff during a transfer (about 15 s).
+TEST_SUITES += ike-pkd:'BUILD=$(BUILD) tests/ike/bed-pkd.sh'
 
 # Paper Tables 2/3 on the bed: medians of 20 initialisations (about 100 s).
 .PHONY: bench-ike-bed

@@ -37,6 +37,7 @@
 
 #include "lib/aead.h"
 #include "lib/bytes.h"
+#include "lib/csa.h"
 #include "lib/mlesp.h"
 #include "lib/node_maps.h"
 #include "lib/pin.h"
@@ -1271,6 +1272,69 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* ---- PKD: a CSA held inactive verifies nothing ---- */
+
+static void put_fa_csa_flags(struct fa *fa, const struct mml_csa *csa, uint8_t flags)
+{
+	struct mml_csa c = *csa;
+	char why[128];
+
+	c.dir = MML_DIR_FWD;
+	c.flags = flags;
+	memset(&c.zone[1], 0, sizeof(c.zone[1]));
+	/* The same check mmlkeyd's writes go through (lib/csa_store.c). */
+	if (mml_csa_validate(&c, why, sizeof(why)))
+		fail_msg("CSA: %s", why);
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(fa->maps.mml_csa), &c.spi, &c, 0), 0);
+	OPENSSL_cleanse(&c, sizeof(c));
+}
+
+/* A neighbour FA holds the MH's zone-1 CSA before the MH arrives: its
+ * ML-ESP, in either direction and under either unknown-SPI policy, is
+ * dropped and counted (not forwarded as an unknown SPI, not verified);
+ * once activated the same frames are verified and forwarded. */
+static void test_inactive(void **state)
+{
+	struct mml_csa down = make_csa(0x30000, 40, 0x71), up = make_csa(0x30001, 40, 0x72);
+	struct frame fd, fu;
+	struct expect e;
+
+	sa_from(&sa_down, &down, MML_DIR_OUT);
+	sa_from(&sa_up, &up, MML_DIR_OUT);
+	down_mlesp(&fd, 200, 7);
+	up_mlesp(&fu, 200, 8);
+	for (int active = 0; active < 2; active++) {
+		uint8_t flags = active ? 0 : MML_CSA_F_INACTIVE;
+		struct fa *fas[2] = { fa_fwd, fa_drop };
+
+		for (int i = 0; i < 2; i++) {
+			put_fa_csa_flags(fas[i], &down, flags);
+			put_fa_csa_flags(fas[i], &up, flags);
+			e = active ? forwarded(&fd, DOWN, ns.ha_addr, MML_STAT_FWD_MLESP) :
+				     verdict_only(XDP_DROP, MML_STAT_RX_DOWN,
+						  MML_STAT_FA_CSA_INACTIVE);
+			run_case(active ? "active CSA, downlink" : "inactive CSA, downlink", fas[i],
+				 DOWN, &fd, &e);
+			e = active ? forwarded(&fu, UP, ns.ha_addr, MML_STAT_FWD_MLESP) :
+				     verdict_only(XDP_DROP, MML_STAT_RX_UP,
+						  MML_STAT_FA_CSA_INACTIVE);
+			run_case(active ? "active CSA, uplink" : "inactive CSA, uplink", fas[i], UP,
+				 &fu, &e);
+		}
+	}
+	/* Only an FA's CSA may be inactive. */
+	{
+		struct mml_csa c = down;
+		char why[128];
+
+		c.flags = MML_CSA_F_INACTIVE;
+		assert_int_equal(mml_csa_validate(&c, why, sizeof(why)), -EINVAL);
+		c.dir = MML_DIR_FWD;
+		c.flags = 0x02;
+		assert_int_equal(mml_csa_validate(&c, why, sizeof(why)), -EINVAL);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -1278,6 +1342,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_vectors),	      cmocka_unit_test(test_random_lengths),
 		cmocka_unit_test(test_tamper),	      cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_pinning),	      cmocka_unit_test(test_live_veth),
+		cmocka_unit_test(test_inactive),
 	};
 	cpu_set_t cpu0;
 

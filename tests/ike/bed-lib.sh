@@ -12,7 +12,8 @@
 # then ike_setup [bed up options]; mip_cleanup (tests/mip/mip-lib.sh) takes
 # everything down.
 #
-#   ike_suite NAME            skip unless runnable, check.sh, cleanup on exit
+#   ike_suite NAME            a suite's start: skip (77) when a piece is missing,
+#                             tests/lib/check.sh, the EXIT trap (KEEP=1 keeps logs)
 #   ike_setup [up options]    bed, data plane, HA/FA1/FA2 daemons
 #   ike_mh_start / ike_mh_stop   the MH's daemon; stop deregisters first
 #   csas NODE                 "spi dir z1alg z2alg z1key z2key" per CSA
@@ -28,6 +29,10 @@
 #   ike_wait_gone             no CSA left on any node
 #   ike_transfer BYTES        CN -> MH over TCP: XFER_SENT, XFER_RCVD (sha256), XFER_SECS
 #   ike_sha_ok SENT RECEIVED  both digests there and equal
+#   csa_states NODE           "spi state" per CSA of an FA (mmlctl csa list)
+#
+# IKE_HANDOFF=pkd|dkm|redistribute (optional): the HA's handoff scheme, and
+# FA1 and FA2 name each other as neighbours (neighbor = true).
 
 . "$TOP/tests/mip/mip-lib.sh"
 
@@ -79,6 +84,25 @@ EOC
 	esac
 }
 
+ike_keep_logs() {
+	[[ ${KEEP:-0} == 1 && -n ${TMP:-} ]] && cp -r "$TMP" "/tmp/$SUITE-kept" && echo "$SUITE: logs in /tmp/$SUITE-kept"
+	mip_cleanup
+}
+
+ike_suite() { # NAME
+	SUITE=$1 DIE_TAIL=30
+	if ! mip_can_run; then
+		echo "$SUITE: skipped: $MIP_WHY"
+		exit 77
+	fi
+	[[ $FA_ATTACH == mmlctl ]] || { echo "$SUITE: skipped: needs mmlctl fa attach"; exit 77; }
+	# shellcheck disable=SC2016 # expanded when die runs (TMP comes with ike_setup)
+	DIE_LOGS='"$TMP"/keyd-*.log "$TMP"/worker-*.log'
+	. "$TOP/tests/lib/check.sh" # ok, bad, check, has, die; pass, fail (globals)
+	trap ike_keep_logs EXIT
+	trap 'exit 130' INT TERM
+}
+
 # ike_setup [bed up options]: PREFIX, TMP, the bed (--routing none), the data
 # plane, configurations, mmlkeyd on HA, FA1 and FA2.
 ike_setup() {
@@ -116,27 +140,6 @@ ike_setup() {
 	for n in ha fa1 fa2; do
 		keyd_start $n || return 1
 	done
-}
-
-# ike_suite NAME: exit 77 unless the whole chain can run here; the check
-# helpers (tests/lib/check.sh), die's logs, and on exit the cleanup (KEEP=1
-# copies the logs to /tmp/NAME-kept first).
-ike_suite() {
-	SUITE=$1 DIE_TAIL=30
-	if ! mip_can_run; then
-		echo "$SUITE: skipped: $MIP_WHY"
-		exit 77
-	fi
-	[[ $FA_ATTACH == mmlctl ]] || { echo "$SUITE: skipped: needs mmlctl fa attach"; exit 77; }
-	# shellcheck disable=SC2016 # expanded when die runs (TMP comes with ike_setup)
-	DIE_LOGS='"$TMP"/keyd-*.log "$TMP"/worker-*.log'
-	. "$TOP/tests/lib/check.sh" # ok, bad, check, has, die; pass, fail
-	trap ike_keep_logs EXIT
-	trap 'exit 130' INT TERM
-}
-ike_keep_logs() {
-	[[ ${KEEP:-0} == 1 && -n ${TMP:-} ]] && cp -r "$TMP" "/tmp/$SUITE-kept" && echo "$SUITE: logs in /tmp/$SUITE-kept"
-	mip_cleanup
 }
 
 ike_mh_start() { keyd_start mh; }
@@ -243,6 +246,13 @@ ike_transfer() {
 	XFER_RCVD=$(sed -n 's/.*sha256=\([0-9a-f]*\).*/\1/p' "$TMP/recv.out")
 	XFER_SECS=$(sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' "$TMP/recv.out")
 	XFER_SENT=${XFER_SENT:-none} XFER_RCVD=${XFER_RCVD:-none} XFER_SECS=${XFER_SECS:-0}
+}
+
+csa_states() { # NODE
+	ctl "$1" -j csa list | python3 -c '
+import json, sys
+for c in json.load(sys.stdin):
+    print(int(c["spi"], 16), c.get("state", "-"))'
 }
 
 ike_sha_ok() { [[ $1 != none && $1 == "$2" ]]; } # SENT RECEIVED

@@ -19,6 +19,7 @@ static void payload(const struct ike_pl *pl)
 	struct ike_delete_pl d;
 	struct mlike_zonemap_pl zm;
 	struct mlike_secret_pl s;
+	struct mlike_neighbors_pl nb;
 
 	/* Every parser on every body: each must stay inside len whatever the
 	 * bytes, not only the parser the type would pick. */
@@ -32,6 +33,7 @@ static void payload(const struct ike_pl *pl)
 	ike_delete_parse(pl->body, pl->len, &d);
 	mlike_zonemap_parse(pl->body, pl->len, &zm);
 	mlike_secret_parse(pl->body, pl->len, &s);
+	mlike_neighbors_parse(pl->body, pl->len, &nb);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

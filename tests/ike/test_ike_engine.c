@@ -61,6 +61,9 @@ struct node {
 	unsigned int n_child_down, n_failed;
 	uint32_t child_down_spi; /* spi_in of the last CHILD_SA gone */
 	uint16_t failed_notify;
+	/* NEIGHBOR_NOTIFY: the list taken (HA), the answer (FA; 1 = none) */
+	struct mlike_neighbors_pl nb;
+	int neighbors_err, neighbors_done;
 	/* HA orchestration */
 	bool orchestrate;
 	struct ike_sa *mh_sa, *fa_sa;
@@ -238,10 +241,30 @@ static uint16_t ev_dkm_installed(void *ctx, struct ike_sa *sa, const struct dkm_
 	return n->dkm_report_ret;
 }
 
+static int ev_neighbors(void *ctx, struct ike_sa *sa, const uint32_t *a, unsigned int cnt)
+{
+	struct node *n = ctx;
+
+	(void)sa;
+	if (n->neighbors_err)
+		return n->neighbors_err;
+	n->nb.n = (uint8_t)cnt;
+	memcpy(n->nb.addr, a, 4 * (size_t)cnt);
+	return 0;
+}
+
+static void ev_neighbors_done(void *ctx, struct ike_sa *sa, int result)
+{
+	(void)sa;
+	((struct node *)ctx)->neighbors_done = result;
+}
+
 static const struct ike_events events = {
 	.dkm_lookup = ev_dkm_lookup,
 	.dkm_answer = ev_dkm_answer,
 	.dkm_installed = ev_dkm_installed,
+	.neighbors = ev_neighbors,
+	.neighbors_done = ev_neighbors_done,
 	.ike_up = ev_up,
 	.ike_down = ev_down,
 	.child_up = ev_child,
@@ -1037,6 +1060,91 @@ static void key_distribute_rejections(void **state)
 	assert_int_equal(a.fa_keys_done, 0);
 	assert_true(b.have_fa_keys);
 	assert_int_equal(ike_engine_counter(b.eng, IKE_C_NO_PROPOSAL), 2);
+	stop(&a);
+	stop(&b);
+}
+
+/* NEIGHBOR_NOTIFY built by hand: payloads as given (raw bodies). */
+static void send_neighbors_raw(struct ike_sa *sa, const uint8_t *body, size_t len, unsigned int n)
+{
+	uint8_t inner[512];
+	struct ike_wbuf in;
+
+	ike_wb_init(&in, inner, sizeof(inner));
+	for (unsigned int i = 0; i < n; i++) {
+		size_t start = ike_wb_pl_begin(&in, MLIKE_PL_NEIGHBORS, true);
+
+		ike_wb_put(&in, body, len);
+		ike_wb_pl_end(&in, start);
+	}
+	assert_int_equal(ike_send_protected(sa, MLIKE_NEIGHBOR_NOTIFY, false, sa->next_msg_id,
+					    IKE_REQ_NEIGHBOR_NOTIFY, &in),
+			 0);
+}
+
+/* NEIGHBOR_NOTIFY (A = the FA, B = the HA): taken and acknowledged; every
+ * refusal with its notify, the HA's list unchanged and the FA told -EPERM;
+ * and the PKD mark of KEY_DISTRIBUTE reaches the FA's installer. */
+static void neighbor_notify(void **state)
+{
+	static const uint8_t two[] = { 2, 0, 0, 0, 10, 0, 0, 3, 10, 0, 0, 4 };
+	static const uint8_t dup[] = { 2, 0, 0, 0, 10, 0, 0, 3, 10, 0, 0, 3 };
+	static const uint8_t cut[] = { 2, 0, 0, 0, 10, 0, 0, 3 };
+	static const uint8_t big[] = { MLIKE_NEIGHBORS_MAX + 1, 0, 0, 0 };
+	static const uint8_t rsv[] = { 0, 1, 0, 0 };
+	static const struct {
+		const uint8_t *body;
+		size_t len;
+		unsigned int n_pl;
+		int neighbors_err;
+		uint16_t notify;
+	} refusals[] = {
+		{ two, sizeof(two), 0, 0, IKE_N_INVALID_SYNTAX },	     /* no list */
+		{ two, sizeof(two), 2, 0, IKE_N_INVALID_SYNTAX },	     /* two lists */
+		{ dup, sizeof(dup), 1, 0, IKE_N_INVALID_SYNTAX },	     /* listed twice */
+		{ cut, sizeof(cut), 1, 0, IKE_N_INVALID_SYNTAX },	     /* truncated */
+		{ big, sizeof(big), 1, 0, IKE_N_INVALID_SYNTAX },	     /* oversize */
+		{ rsv, sizeof(rsv), 1, 0, IKE_N_INVALID_SYNTAX },	     /* reserved set */
+		{ two, sizeof(two), 1, -EPERM, MLIKE_N_NEIGHBORS_REJECTED }, /* HA refuses */
+	};
+	uint32_t list[2] = { htonl(0x0a000003), htonl(0x0a000004) };
+	struct mlike_csa csa = { .spi_out = 0x1111, .spi_in = 0x2222, .z1_len = 40, .n_zones = 2 };
+	struct mlike_fa_keys k;
+	struct ike_sa *sa;
+	struct node a, b;
+	uint64_t refused;
+
+	sa = up_pair(&a, &b);
+	for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
+		refused = ike_engine_counter(b.eng, IKE_C_NO_PROPOSAL);
+		b.neighbors_err = refusals[i].neighbors_err;
+		a.neighbors_done = 1;
+		send_neighbors_raw(sa, refusals[i].body, refusals[i].len, refusals[i].n_pl);
+		assert_int_equal(b_answers(&a, &b, sa, NULL, NULL), refusals[i].notify);
+		assert_int_equal(a.neighbors_done, -EPERM);
+		assert_int_equal(b.nb.n, 0);
+		assert_int_equal(ike_engine_counter(b.eng, IKE_C_NO_PROPOSAL), refused + 1);
+	}
+	b.neighbors_err = 0;
+	a.neighbors_done = 1;
+	assert_int_equal(mlike_neighbor_notify(sa, list, MLIKE_NEIGHBORS_MAX + 1), -E2BIG);
+	assert_int_equal(mlike_neighbor_notify(sa, list, 2), 0);
+	assert_int_equal(mlike_neighbor_notify(sa, list, 2), -EBUSY);
+	assert_int_equal(b_answers(&a, &b, sa, NULL, NULL), MLIKE_N_NEIGHBORS_ACCEPTED);
+	assert_int_equal(a.neighbors_done, 0);
+	assert_int_equal(b.nb.n, 2);
+	assert_memory_equal(b.nb.addr, list, sizeof(list));
+
+	/* PKD's KEY_DISTRIBUTE: the FA learns to hold the keys inactive. */
+	fa_keys_of(&csa, &k);
+	k.inactive = true;
+	assert_int_equal(mlike_key_distribute(sa, &k), 0);
+	assert_int_equal(b_answers(&a, &b, sa, NULL, NULL), MLIKE_N_KEYS_INSTALLED);
+	assert_true(b.have_fa_keys && b.fa_keys.inactive);
+	k.inactive = false;
+	assert_int_equal(mlike_key_distribute(sa, &k), 0);
+	assert_int_equal(b_answers(&a, &b, sa, NULL, NULL), MLIKE_N_KEYS_INSTALLED);
+	assert_false(b.fa_keys.inactive);
 	stop(&a);
 	stop(&b);
 }
@@ -2191,6 +2299,7 @@ int main(void)
 		cmocka_unit_test(no_zone2_key_to_fa),
 		cmocka_unit_test(csa_rejections),
 		cmocka_unit_test(key_distribute_rejections),
+		cmocka_unit_test(neighbor_notify),
 		cmocka_unit_test(wrong_identity),
 		cmocka_unit_test(unknown_exchange),
 		cmocka_unit_test(create_child_sa),

@@ -378,6 +378,59 @@ static void mlike_payloads(void **state)
 	assert_int_equal(so.transform, 0);
 }
 
+/* NEIGHBOR_NOTIFY's list (PKD): encode/decode, then every refusal. */
+static void mlike_neighbors(void **state)
+{
+	struct mlike_neighbors_pl nb = { .n = 2 }, no;
+	uint8_t buf[256], b[4 + 4 * (MLIKE_NEIGHBORS_MAX + 1)], bad = 0;
+	static const uint8_t ok[] = { 2, 0, 0, 0, 10, 0, 0, 3, 10, 0, 0, 4 };
+	struct ike_wbuf wb;
+	struct ike_chain c;
+
+	nb.addr[0] = htonl(0x0a000003);
+	nb.addr[1] = htonl(0x0a000004);
+	ike_wb_init(&wb, buf, sizeof(buf));
+	mlike_put_neighbors(&wb, &nb);
+	assert_int_equal(ike_chain_parse(wb.first_type, buf, wb.len, &c, &bad), IKE_PERR_OK);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.pl[0].type, MLIKE_PL_NEIGHBORS);
+	assert_true(c.pl[0].critical);
+	assert_memory_equal(c.pl[0].body, ok, sizeof(ok));
+	assert_int_equal(mlike_neighbors_parse(c.pl[0].body, c.pl[0].len, &no), IKE_PERR_OK);
+	assert_int_equal(no.n, 2);
+	assert_memory_equal(no.addr, nb.addr, 8);
+	/* An FA without neighbours says so: an empty list. */
+	assert_int_equal(mlike_neighbors_parse((const uint8_t[]){ 0, 0, 0, 0 }, 4, &no), 0);
+	assert_int_equal(no.n, 0);
+
+	memcpy(b, ok, sizeof(ok));
+	assert_int_equal(mlike_neighbors_parse(b, 3, &no), IKE_PERR_TRUNCATED);
+	assert_int_equal(mlike_neighbors_parse(b, 11, &no), IKE_PERR_TRUNCATED);
+	assert_int_equal(mlike_neighbors_parse(b, 13, &no), IKE_PERR_SYNTAX);
+	b[1] = 1; /* reserved */
+	assert_int_equal(mlike_neighbors_parse(b, sizeof(ok), &no), IKE_PERR_SYNTAX);
+	b[1] = 0, b[3] = 1;
+	assert_int_equal(mlike_neighbors_parse(b, sizeof(ok), &no), IKE_PERR_SYNTAX);
+	b[3] = 0;
+	memcpy(b + 8, b + 4, 4); /* listed twice */
+	assert_int_equal(mlike_neighbors_parse(b, sizeof(ok), &no), IKE_PERR_SYNTAX);
+	memset(b + 8, 0, 4); /* 0.0.0.0 */
+	assert_int_equal(mlike_neighbors_parse(b, sizeof(ok), &no), IKE_PERR_SYNTAX);
+	memset(b + 8, 0xff, 4); /* broadcast */
+	assert_int_equal(mlike_neighbors_parse(b, sizeof(ok), &no), IKE_PERR_SYNTAX);
+	b[8] = 224, b[9] = 0, b[10] = 0, b[11] = 5; /* multicast */
+	assert_int_equal(mlike_neighbors_parse(b, sizeof(ok), &no), IKE_PERR_SYNTAX);
+	/* Oversize: one more than we keep, with every address present. */
+	memset(b, 0, sizeof(b));
+	b[0] = MLIKE_NEIGHBORS_MAX + 1;
+	for (unsigned int i = 0; i <= MLIKE_NEIGHBORS_MAX; i++)
+		b[4 + 4 * i] = 10, b[7 + 4 * i] = (uint8_t)(i + 1);
+	assert_int_equal(mlike_neighbors_parse(b, sizeof(b), &no), IKE_PERR_TOO_MANY);
+	b[0] = MLIKE_NEIGHBORS_MAX;
+	assert_int_equal(mlike_neighbors_parse(b, sizeof(b) - 4, &no), IKE_PERR_OK);
+	assert_int_equal(no.n, MLIKE_NEIGHBORS_MAX);
+}
+
 static void mlike_rejections(void **state)
 {
 	uint8_t b[64];
@@ -496,7 +549,8 @@ int main(void)
 		cmocka_unit_test(header_rules),	   cmocka_unit_test(chain_rules),
 		cmocka_unit_test(simple_payloads), cmocka_unit_test(simple_rejections),
 		cmocka_unit_test(mlike_payloads),  cmocka_unit_test(mlike_rejections),
-		cmocka_unit_test(writer_overflow), cmocka_unit_test(dkm_payload),
+		cmocka_unit_test(mlike_neighbors), cmocka_unit_test(writer_overflow),
+		cmocka_unit_test(dkm_payload),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

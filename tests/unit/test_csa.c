@@ -138,13 +138,30 @@ static void sa_init_validates(void **state)
 	mml_sa_free(&sa);
 }
 
+/* PKD: only an FA's CSA may be held inactive; other flag bits stay reserved. */
+static void inactive_flag(void **state)
+{
+	struct mml_csa c = fixture_csa(&mlesp, MML_DIR_FWD);
+
+	c.flags = MML_CSA_F_INACTIVE;
+	assert_int_equal(mml_csa_validate(&c, NULL, 0), 0);
+	c.flags = MML_CSA_F_INACTIVE | 0x02;
+	expect_reject(&c, "flags");
+	c = fixture_csa(&mlesp, MML_DIR_IN);
+	c.flags = MML_CSA_F_INACTIVE;
+	expect_reject(&c, "flags");
+	c = fixture_csa(&mlesp, MML_DIR_OUT);
+	c.flags = MML_CSA_F_INACTIVE;
+	expect_reject(&c, "flags");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(valid_csas_pass),	    cmocka_unit_test(zone_map_limits),
 		cmocka_unit_test(equal_zone_keys_rejected), cmocka_unit_test(algorithms),
 		cmocka_unit_test(fa_never_holds_zone2),	    cmocka_unit_test(header_fields),
-		cmocka_unit_test(sa_init_validates),
+		cmocka_unit_test(sa_init_validates),	    cmocka_unit_test(inactive_flag),
 	};
 
 	return cmocka_run_group_tests_name("csa", tests, NULL, NULL);

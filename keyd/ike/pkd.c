@@ -1,0 +1,297 @@
+/* Proactive key distribution (PKD, paper §4.3 and Fig. 5; docs/protocol.md
+ * "PKD"). An FA with neighbours names them to its HA (NEIGHBOR_NOTIFY)
+ * once their IKE SA is up. For a mobile with handoff = "pkd", once its
+ * serving FA holds the zone-1 keys the HA sends them, marked inactive, to
+ * each of that FA's neighbours, so that the FA the mobile moves to already
+ * has them: it activates them as it relays the HA's registration reply, and
+ * the mobile's first packets after the reply verify there. Zone 2 never
+ * leaves the HA (mlike_key_distribute refuses it). */
+#include <errno.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "keyd/ike/keyd_ike.h"
+#include "lib/args.h"
+#include "lib/log.h"
+
+const char *const ike_handoff_names[] = { "redistribute", "pkd", "dkm", NULL };
+
+uint8_t ike_pkd_handoff_of(const struct ike_mod *m, uint32_t home)
+{
+	for (unsigned int i = 0; i < m->ecfg.n_peers; i++)
+		if (m->peers[i].addr == home && m->peer_handoff[i])
+			return (uint8_t)(m->peer_handoff[i] - 1);
+	return m->handoff;
+}
+
+static const struct fa_neighbors *neighbors_of(const struct ike_mod *m, uint32_t fa)
+{
+	for (unsigned int i = 0; i < IKE_PEERS_MAX; i++)
+		if (m->nbrs[i].fa == fa)
+			return &m->nbrs[i];
+	return NULL;
+}
+
+/* One inactive KEY_DISTRIBUTE of mb's keys to the neighbour FA at addr;
+ * false while that FA cannot take one now (its IKE SA not up, or busy). */
+static bool send_to_neighbor(struct ike_mod *m, struct mobile *mb, uint32_t addr)
+{
+	struct fa_link *fa = fa_of_addr(m, addr, true);
+	struct mlike_fa_keys keys;
+	char a[16];
+	int err;
+
+	if (!fa) {
+		log_warn("PKD: neighbour %s is no ike peer of ours: not given the keys",
+			 mml_ipv4_str(addr, a));
+		return false;
+	}
+	fa_connect(m, fa);
+	if (!fa->up)
+		return false;
+	mlike_fa_keys_from_csa(&mb->csa, true, mb->home, m->ecfg.local_addr, &keys);
+	keys.inactive = true;
+	err = mlike_key_distribute(fa->sa, &keys);
+	OPENSSL_cleanse(&keys, sizeof(keys));
+	if (err) {
+		if (err != -EBUSY)
+			log_err("PKD: KEY_DISTRIBUTE of %s to %s: %s", mml_ipv4_str(mb->home, a),
+				fa->peer->name, strerror(-err));
+		return false;
+	}
+	if (!holders_set(&mb->holders, addr, HOLDER_SENDING, false)) {
+		log_err("PKD: more than %d FAs hold the keys of %s", HOLDERS_MAX,
+			mml_ipv4_str(mb->home, a));
+		return false;
+	}
+	return true;
+}
+
+void ike_pkd_distribute(struct ike_mod *m)
+{
+	if (m->role != ROLE_HA)
+		return;
+	for (unsigned int i = 0; i < MOBILES_MAX; i++) {
+		struct mobile *mb = &m->mobiles[i];
+		const struct fa_neighbors *nb;
+
+		/* After the initialisation at the serving FA (Fig. 5 flow 2). */
+		if (!mb->used || mb->handoff != IKE_HANDOFF_PKD || !mb->have_csa ||
+		    !mb->fa_with_keys || mb->fa_with_keys != mb->coa)
+			continue;
+		nb = neighbors_of(m, mb->coa);
+		for (unsigned int k = 0; nb && k < nb->n; k++)
+			if (!holders_find(&mb->holders, nb->addr[k]))
+				send_to_neighbor(m, mb, nb->addr[k]);
+	}
+}
+
+bool ike_pkd_keys_done(struct ike_mod *m, struct fa_link *fa, int result)
+{
+	uint32_t addr = fa->peer->addr;
+	char a[16];
+
+	for (unsigned int i = 0; i < MOBILES_MAX; i++) {
+		struct mobile *mb = &m->mobiles[i];
+		struct csa_holder *h = mb->used ? holders_find(&mb->holders, addr) : NULL;
+
+		if (!h || h->state != HOLDER_SENDING)
+			continue;
+		if (result) {
+			log_err("PKD: %s refused the keys of %s", fa->peer->name,
+				mml_ipv4_str(mb->home, a));
+			holders_remove(&mb->holders, addr);
+			return true;
+		}
+		h->state = HOLDER_HELD;
+		/* The mobile moved there while the keys were on their way: the
+		 * FA activated them itself (it relayed the reply first). */
+		h->active = addr == mb->coa;
+		if (h->active && mb->fa_with_keys != addr) {
+			mb->fa_with_keys = addr;
+			mb->t_done = loop_now();
+		}
+		log_info("PKD: %s holds the keys of %s (%s)", fa->peer->name,
+			 mml_ipv4_str(mb->home, a), h->active ? "active" : "inactive");
+		return true;
+	}
+	return false;
+}
+
+void ike_pkd_moved(struct ike_mod *m, struct mobile *mb)
+{
+	struct csa_holder *h;
+	char a[16], c[16];
+
+	if (mb->handoff != IKE_HANDOFF_PKD || !mb->have_csa)
+		return;
+	h = holders_find(&mb->holders, mb->coa);
+	if (!h || h->state != HOLDER_HELD)
+		return; /* KEY_DISTRIBUTE as for any new FA, or its answer */
+	h->active = true;
+	mb->fa_with_keys = mb->coa;
+	mb->t_done = loop_now();
+	m->handoffs_held++;
+	log_info("PKD: handoff of %s to %s: the keys are there already", mml_ipv4_str(mb->home, a),
+		 mml_ipv4_str(mb->coa, c));
+}
+
+void ike_pkd_fa_gone(struct ike_mod *m, uint32_t fa)
+{
+	for (unsigned int i = 0; i < MOBILES_MAX; i++)
+		if (m->mobiles[i].used)
+			holders_remove(&m->mobiles[i].holders, fa);
+}
+
+int ike_pkd_neighbors(void *ctx, struct ike_sa *sa, const uint32_t *addrs, unsigned int n)
+{
+	struct ike_mod *m = ctx;
+	struct fa_link *fa = m->role == ROLE_HA ? fa_of_sa(m, sa) : NULL;
+	struct fa_neighbors *slot = NULL;
+
+	if (!fa)
+		return -EPERM; /* only an HA, and only from an FA of ours */
+	for (unsigned int i = 0; i < n; i++)
+		if (addrs[i] == fa->peer->addr || addrs[i] == m->ecfg.local_addr)
+			return -EINVAL;
+	for (unsigned int i = 0; i < IKE_PEERS_MAX && !slot; i++)
+		if (m->nbrs[i].fa == fa->peer->addr)
+			slot = &m->nbrs[i];
+	for (unsigned int i = 0; i < IKE_PEERS_MAX && !slot; i++)
+		if (!m->nbrs[i].fa)
+			slot = &m->nbrs[i];
+	if (!slot)
+		return -ENOSPC;
+	slot->fa = fa->peer->addr;
+	slot->n = (uint8_t)n;
+	memcpy(slot->addr, addrs, 4 * (size_t)n);
+	ike_pkd_distribute(m);
+	return 0;
+}
+
+void ike_pkd_neighbors_done(void *ctx, struct ike_sa *sa, int result)
+{
+	(void)ctx;
+	if (result)
+		log_err("PKD: %s did not take our neighbour list (%s)", ike_sa_peer(sa)->name,
+			strerror(-result));
+}
+
+void ike_pkd_fa_up(struct ike_mod *m, struct ike_sa *sa)
+{
+	uint32_t addrs[MLIKE_NEIGHBORS_MAX];
+	unsigned int n = 0;
+	int err;
+
+	if (ike_sa_peer(sa)->neighbor)
+		return; /* NEIGHBOR_NOTIFY goes to the HA */
+	for (unsigned int i = 0; i < m->ecfg.n_peers && n < MLIKE_NEIGHBORS_MAX; i++)
+		if (m->peers[i].neighbor)
+			addrs[n++] = m->peers[i].addr;
+	if (!n)
+		return;
+	err = mlike_neighbor_notify(sa, addrs, n);
+	if (err)
+		log_err("PKD: NEIGHBOR_NOTIFY to %s: %s", ike_sa_peer(sa)->name, strerror(-err));
+}
+
+static bool is_here(const struct ike_mod *m, uint32_t home)
+{
+	for (unsigned int i = 0; i < MOBILES_MAX; i++)
+		if (m->here[i] == home)
+			return true;
+	return false;
+}
+
+static struct held_csa *held_of(struct ike_mod *m, uint32_t home, bool create)
+{
+	for (unsigned int i = 0; i < MOBILES_MAX; i++)
+		if (m->held[i].home == home)
+			return &m->held[i];
+	for (unsigned int i = 0; create && i < MOBILES_MAX; i++)
+		if (!m->held[i].home) {
+			m->held[i] = (struct held_csa){ .home = home };
+			return &m->held[i];
+		}
+	return NULL;
+}
+
+void ike_pkd_fa_install(struct ike_mod *m, const struct mlike_fa_keys *keys, struct mml_csa *csas,
+			unsigned int n)
+{
+	struct held_csa *held;
+
+	if (!keys->inactive || is_here(m, keys->mh_home)) {
+		held = held_of(m, keys->mh_home, false);
+		if (held)
+			*held = (struct held_csa){ 0 };
+		return;
+	}
+	held = held_of(m, keys->mh_home, true);
+	for (unsigned int i = 0; i < n; i++) {
+		csas[i].flags |= MML_CSA_F_INACTIVE;
+		if (held && i < 2)
+			held->spi[i] = csas[i].spi;
+	}
+}
+
+void ike_pkd_on_visitor(void *arg, uint32_t home, bool registered)
+{
+	struct ike_mod *m = arg;
+	struct held_csa *held = held_of(m, home, false);
+	uint32_t *slot = NULL;
+	char a[16];
+
+	for (unsigned int i = 0; i < MOBILES_MAX && !slot; i++)
+		if (m->here[i] == home)
+			slot = &m->here[i];
+	for (unsigned int i = 0; i < MOBILES_MAX && !slot && registered; i++)
+		if (!m->here[i])
+			slot = &m->here[i];
+	if (slot)
+		*slot = registered ? home : 0;
+	if (!registered || !held)
+		return;
+	/* "The FA internally activates the MML-IPsec CSA" (paper §4.3). */
+	for (unsigned int i = 0; i < 2; i++) {
+		int err = held->spi[i] ? mml_csa_store_set_flags(&m->store, held->spi[i], 0,
+								 MML_CSA_F_INACTIVE) :
+					 0;
+
+		if (err)
+			log_err("PKD: CSA %08x of %s not activated: %s", held->spi[i],
+				mml_ipv4_str(home, a), strerror(-err));
+	}
+	log_info("PKD: CSAs of %s activated (registration reply relayed)", mml_ipv4_str(home, a));
+	*held = (struct held_csa){ 0 };
+}
+
+void ike_pkd_show(const struct ike_mod *m, json_object *o)
+{
+	json_object *held;
+	char a[16];
+
+	json_object_object_add(o, "handoff", json_object_new_string(ike_handoff_names[m->handoff]));
+	if (m->role == ROLE_HA) {
+		json_object_object_add(o, "handoffs_held",
+				       json_object_new_uint64(m->handoffs_held));
+		return;
+	}
+	if (m->role != ROLE_FA)
+		return;
+	held = json_object_new_array();
+	for (unsigned int i = 0; i < MOBILES_MAX; i++) {
+		json_object *e;
+
+		if (!m->held[i].home)
+			continue;
+		e = json_object_new_object();
+		json_object_object_add(e, "home",
+				       json_object_new_string(mml_ipv4_str(m->held[i].home, a)));
+		json_object_object_add(e, "spi_to_mh", json_object_new_uint64(m->held[i].spi[0]));
+		json_object_object_add(e, "spi_to_ha", json_object_new_uint64(m->held[i].spi[1]));
+		json_object_array_add(held, e);
+	}
+	json_object_object_add(o, "inactive", held);
+}
