@@ -13,11 +13,11 @@
 #   bed.sh [-p PREFIX] set KNOB VALUE | get KNOB | knobs
 #   bed.sh [-p PREFIX] stats faK down|up            bit-error counters of one direction
 #   bed.sh [-p PREFIX] show | ns NODE
+#   bed.sh new-prefix | list
 #
 # --fas N (2..6, default 2) gives FA1..FAN, each with its own cell in the air
 # node; --neighbors "1-2,2-3" is the FAs' undirected neighbour graph as an
 # edge list (default: a line, FAk next to FAk-1 and FAk+1; "none": no edges).
-#   bed.sh new-prefix | list
 #
 # The prefix names every namespace (PREFIX-cn, ...) and pin directory
 # (/sys/fs/bpf/mmlipsec/PREFIX-air/). It comes from -p, else $MMLB_PREFIX,
@@ -735,7 +735,7 @@ main() {
 	while [[ $# -gt 0 && $1 == -* ]]; do
 		case $1 in
 		-p) PREFIX=${2:-}; shift 2 ;;
-		-h | --help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+		-h | --help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 		*) fatal "unknown option \"$1\"" ;;
 		esac
 	done
