@@ -1,9 +1,13 @@
 # shellcheck shell=bash
 # The product's whole chain on the test bed (tests/netns/bed.sh), shared by
 # tests/ike/bed-init.sh (suite ike-bed) and tests/netns/demo.sh (make demo):
-# the endpoint data plane (HA and MH XDP + mmlworker), FA1's and FA2's XDP
-# programs, and mmlkeyd (Mobile IPv4 + ML-IKE) on HA, FA1, FA2 and MH, with
-# fresh pre-shared keys. The MH's daemon starts last (ike_mh_start): its
+# the endpoint data plane (HA and MH XDP + mmlworker), every FA's XDP
+# programs, and mmlkeyd (Mobile IPv4 + ML-IKE) on HA, every FA and MH, with
+# fresh pre-shared keys: the HA has one per FA and one for the MH, each pair
+# of neighbour FAs (bed.sh neighbors) one, and each FA lists its neighbours
+# as IKE peers with `neighbor = true;`. HANDOFF=pkd|dkm writes
+# `handoff = "...";` into the HA's ike section (redistribute, the default,
+# writes nothing). The MH's daemon starts last (ike_mh_start): its
 # registration through FA1 makes the HA run ML-IKE (IKE SAs with MH and FA1,
 # MLIKE_AUTH_SA, KEY_DISTRIBUTE), which installs the CSAs in mml_csa.
 #
@@ -14,7 +18,7 @@
 #
 #   ike_suite NAME            a suite's start: skip (77) when a piece is missing,
 #                             tests/lib/check.sh, the EXIT trap (KEEP=1 keeps logs)
-#   ike_setup [up options]    bed, data plane, HA/FA1/FA2 daemons
+#   ike_setup [up options]    bed, data plane, HA and FA daemons (--fas N: N FAs)
 #   ike_mh_start / ike_mh_stop   the MH's daemon; stop deregisters first
 #   csas NODE                 "spi dir z1alg z2alg z1key z2key" per CSA
 #   counter NODE NAME         one data-plane counter (tests/lib/node.sh)
@@ -24,10 +28,12 @@
 #   ike_ep_keys_match         MH and HA hold the same CSAs, both zones
 #   ike_fa_zone1_only FA      FA holds zone 1 of the HA's CSAs, a null zone 2
 #   ike_maps_hold NODE HEX... one of the strings in NODE's pinned maps
-#   ike_fa_no_zone2_key FA    no zone-2 key byte string in FA's pinned maps
+#   ike_fa_no_zone2_key FA [KEYFILE]  no zone-2 key byte string in FA's pinned maps
+#   map_hex NODE              every entry of NODE's pinned maps, one hex line each
 #   ike_wait_moved NEW OLD    NEW holds zone 1 of both CSAs, OLD none
 #   ike_wait_gone             no CSA left on any node
 #   ike_transfer BYTES        CN -> MH over TCP: XFER_SENT, XFER_RCVD (sha256), XFER_SECS
+#   ike_transfer_start BYTES [RECV-OPTS], ike_transfer_end   the same in the background
 #   ike_sha_ok SENT RECEIVED  both digests there and equal
 #   csa_states NODE           "spi state" per CSA of an FA (mmlctl csa list)
 #
@@ -40,39 +46,50 @@
 NULL_ZONE2="0 $(printf '0%.0s' {1..72})"
 IKE_PORT=7400
 
-# The ike section of each node, appended to mip_config's file. IKE_HANDOFF
-# (e.g. "dkm"; empty: the default) sets handoff = at HA, FA1 and FA2 and
-# makes the FAs each other's neighbour (a DKM peer, PSK fafa.psk);
-# IKE_DKM_HA / IKE_DKM_FA add settings (dkm_timeout_ms, dkm_grace) there.
-# IKE_HA_MH_EXTRA and IKE_MH_HA_EXTRA: more settings for the HA's peer "mh"
-# and the MH's peer "ha" (tests/ike/esp-bed.sh: the ESP CHILD_SA).
-ike_handoff() { [[ -z ${IKE_HANDOFF:-} ]] || echo "handoff = \"$IKE_HANDOFF\"; $1"; }
+# The ike section of each node, appended to mip_config's file.
+# IKE_HANDOFF=pkd|dkm|redistribute (HANDOFF is the same): the handoff scheme,
+# written at the HA and every FA, each FA then listing its neighbour FAs
+# (bed.sh neighbors) as IKE peers with `neighbor = true;` and one PSK per
+# FA pair; unset, the configurations are today's. IKE_DKM_HA / IKE_DKM_FA
+# add settings there (dkm_timeout_ms, dkm_grace). IKE_HA_MH_EXTRA and
+# IKE_MH_HA_EXTRA: more settings for the HA's peer "mh" and the MH's peer
+# "ha" (tests/ike/esp-bed.sh: the ESP CHILD_SA).
+ike_scheme() { echo "${IKE_HANDOFF:-${HANDOFF:-}}"; }
+ike_handoff() { [[ -z $(ike_scheme) ]] || echo "  handoff = \"$(ike_scheme)\"; $1"; }
+
+# The PSK file of FA pair A B (either order).
+pair_psk() { if [[ ${1#fa} -lt ${2#fa} ]]; then echo "$TMP/$1-$2.psk"; else echo "$TMP/$2-$1.psk"; fi; }
+
 ike_config() {
-	local node=$1
+	local node=$1 fa
 	case $node in
 	ha)
+		echo "ike = { role = \"ha\"; local = \"$HA_ADDR\"; retransmit_ms = 200;"
+		ike_handoff "${IKE_DKM_HA:-}"
 		cat <<EOC
-ike = { role = "ha"; local = "$HA_ADDR"; retransmit_ms = 200; $(ike_handoff "${IKE_DKM_HA:-}") peers = (
+  peers = (
   { name = "mh"; address = "$HOME_ADDR"; local_id = "fqdn:ha.bed"; peer_id = "fqdn:mh.bed";
-    psk_file = "$TMP/mh.psk"; z1_len = 40; zone2 = "aes256gcm16"; ${IKE_HA_MH_EXTRA:-} },
-  { name = "fa1"; address = "$COA1"; local_id = "fqdn:ha.bed"; peer_id = "fqdn:fa1.bed";
-    psk_file = "$TMP/fa1.psk"; },
-  { name = "fa2"; address = "$COA2"; local_id = "fqdn:ha.bed"; peer_id = "fqdn:fa2.bed";
-    psk_file = "$TMP/fa2.psk"; } ); };
+    psk_file = "$TMP/mh.psk"; z1_len = 40; zone2 = "aes256gcm16"; ${IKE_HA_MH_EXTRA:-} }
 EOC
+		for fa in "${FA_NODES[@]}"; do
+			echo "  ,{ name = \"$fa\"; address = \"$(coa_of "$fa")\"; local_id = \"fqdn:ha.bed\";"
+			echo "    peer_id = \"fqdn:$fa.bed\"; psk_file = \"$TMP/$fa.psk\"; }"
+		done
+		echo "  ); };"
 		;;
-	fa1 | fa2)
-		local coa other ocoa
-		coa=$([[ $node == fa1 ]] && echo $COA1 || echo $COA2)
-		other=$([[ $node == fa1 ]] && echo fa2 || echo fa1)
-		ocoa=$([[ $node == fa1 ]] && echo $COA2 || echo $COA1)
+	fa*)
+		echo "ike = { role = \"fa\"; local = \"$(coa_of "$node")\";"
+		ike_handoff "${IKE_DKM_FA:-}"
 		cat <<EOC
-ike = { role = "fa"; local = "$coa"; $(ike_handoff "${IKE_DKM_FA:-}") peers = (
+  peers = (
   { name = "ha"; address = "$HA_ADDR"; local_id = "fqdn:$node.bed"; peer_id = "fqdn:ha.bed";
-    psk_file = "$TMP/$node.psk"; }$([[ -z ${IKE_HANDOFF:-} ]] || echo ",
-  { name = \"$other\"; address = \"$ocoa\"; local_id = \"fqdn:$node.bed\";
-    peer_id = \"fqdn:$other.bed\"; psk_file = \"$TMP/fafa.psk\"; neighbor = true; }") ); };
+    psk_file = "$TMP/$node.psk"; }
 EOC
+		for fa in $([[ -z $(ike_scheme) ]] || "$BED" -p "$PREFIX" neighbors "$node"); do
+			echo "  ,{ name = \"$fa\"; address = \"$(coa_of "$fa")\"; local_id = \"fqdn:$node.bed\";"
+			echo "    peer_id = \"fqdn:$fa.bed\"; psk_file = \"$(pair_psk "$node" "$fa")\"; neighbor = true; }"
+		done
+		echo "  ); };"
 		;;
 	mh)
 		cat <<EOC
@@ -104,16 +121,17 @@ ike_suite() { # NAME
 }
 
 # ike_setup [bed up options]: PREFIX, TMP, the bed (--routing none), the data
-# plane, configurations, mmlkeyd on HA, FA1 and FA2.
+# plane, configurations, mmlkeyd on HA and every FA.
 ike_setup() {
-	local n
+	local n m
 	# The HA's worker routes the home address into its TUN device: the
 	# HA's own IKE packets to the MH are tunnelled like any other.
 	mip_bed_ha ike-bed "$@" || return 1
-	# FA1, FA2: decapsulation, zone-1 verification, reverse tunnel in XDP.
-	mkdir -p -m 0700 "/sys/fs/bpf/mmlipsec/$PREFIX-fa1" "/sys/fs/bpf/mmlipsec/$PREFIX-fa2"
-	ctl fa1 fa attach coa $COA1 wired eth0 wireless wlan0 || return 1
-	ctl fa2 fa attach coa $COA2 wired eth0 wireless wlan0 || return 1
+	# Every FA: decapsulation, zone-1 verification, reverse tunnel in XDP.
+	for n in "${FA_NODES[@]}"; do
+		mkdir -p -m 0700 "/sys/fs/bpf/mmlipsec/$PREFIX-$n"
+		ctl $n fa attach coa "$(coa_of $n)" wired eth0 wireless wlan0 || return 1
+	done
 	# MH: the home address lives on the worker's TUN device, which holds
 	# the default route; Mobile IP keeps only the host route to the FA.
 	ip -n "$PREFIX-mh" addr del $HOME_ADDR/32 dev wlan0 2>/dev/null
@@ -128,16 +146,21 @@ ike_setup() {
 	ip -n "$PREFIX-mh" route replace default dev mml0 || return 1
 	(
 		umask 077
-		for n in mh fa1 fa2 fafa; do
+		for n in mh "${FA_NODES[@]}"; do
 			head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$TMP/$n.psk"
+			[[ $n == mh ]] && continue
+			for m in $("$BED" -p "$PREFIX" neighbors $n); do
+				[[ -e $(pair_psk $n $m) ]] ||
+					head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$(pair_psk $n $m)"
+			done
 		done
 	)
-	for n in ha fa1 fa2 mh; do
+	for n in ha "${FA_NODES[@]}" mh; do
 		mip_config $n
 		ike_config $n >>"$TMP/$n.conf"
 	done
 	sed -i 's/^  role = "mh";/  role = "mh"; default_route = false; add_home_address = false;/' "$TMP/mh.conf"
-	for n in ha fa1 fa2; do
+	for n in ha "${FA_NODES[@]}"; do
 		keyd_start $n || return 1
 	done
 }
@@ -196,22 +219,46 @@ ike_fa_zone1_only() {
 		$(awk '{print $4, $6}' <<<"$fa" | sort -u) == "$NULL_ZONE2" ]]
 }
 
+# Every entry of NODE's pinned maps as one line of hex, key then value(s)
+# (each CPU's of a per-CPU map): what a byte-string scan reads. bpftool's
+# JSON gives the raw bytes as "0x5f" strings next to its BTF rendering.
+map_hex() {
+	local m
+	for m in "/sys/fs/bpf/mmlipsec/$PREFIX-$1"/*; do
+		bpftool -j map dump pinned "$m" 2>/dev/null && echo
+	done | python3 -c '
+import json, sys
+hx = lambda a: "".join(x[2:] for x in a if isinstance(x, str) and x.startswith("0x"))
+for line in sys.stdin:
+    if line.strip():
+        for e in json.loads(line):
+            vals = [e.get("value", [])] + [c.get("value", []) for c in e.get("values", [])]
+            print(hx(e.get("key", [])) + "".join(hx(v) for v in vals))'
+}
+
+# ike_fa_no_zone2_key NODE [KEYFILE]: no map pinned for NODE holds the first
+# 16 bytes of a zone-2 key: of the HA's CSAs, or the hex strings in KEYFILE.
+# Nothing to look for is a failure, not a pass.
+ike_fa_no_zone2_key() {
+	local keys
+	if [[ -n ${2:-} ]]; then keys=$(sort -u "$2"); else keys=$(csas ha | awk '{print substr($6, 1, 32)}'); fi
+	[[ -n $keys ]] || return 1
+	# grep reads to the end (no -q): an early exit would fail map_hex's write
+	# and, under pipefail, turn a find into a pass.
+	! map_hex "$1" | grep -F "$keys" >/dev/null
+}
+
 # ike_maps_hold NODE HEX...: some map pinned for NODE holds one of the hex
-# strings (bpftool's dump with the separators taken out).
+# strings (map_hex's byte strings).
 ike_maps_hold() {
-	local node=$1 k m
+	local node=$1
 	shift
-	for k in "$@"; do
-		for m in "/sys/fs/bpf/mmlipsec/$PREFIX-$node"/*; do
-			bpftool -j map dump pinned "$m" 2>/dev/null | tr -d ' ",[]x' | grep -q "$k" && return 0
-		done
-	done
-	return 1
+	# no -q, as above
+	map_hex "$node" | grep -F "$(printf '%s\n' "$@")" >/dev/null
 }
 
 # No map pinned for FA holds the first 16 bytes of a zone-2 key.
 # shellcheck disable=SC2046 # one word per key
-ike_fa_no_zone2_key() { ! ike_maps_hold "$1" $(awk '{print substr($6, 1, 32)}' <<<"$(csas ha)"); }
 
 ike_wait_moved() { # NEW OLD
 	for _ in $(seq 100); do
@@ -223,7 +270,7 @@ ike_wait_moved() { # NEW OLD
 
 ike_wait_gone() {
 	for _ in $(seq 100); do
-		[[ -z $(csas ha) && -z $(csas mh) && -z $(csas fa1) && -z $(csas fa2) ]] && return 0
+		[[ -z $(csas ha)$(csas mh)$(for n in "${FA_NODES[@]}"; do csas "$n"; done) ]] && return 0
 		sleep 0.05
 	done
 	return 1
@@ -235,13 +282,41 @@ ike_wait_gone() {
 # timeout in the foreground: Ctrl-C reaches the sender and the caller's trap
 # runs in the shell itself.
 ike_transfer() {
-	IKE_PORT=$((IKE_PORT + 1))
-	x mh timeout 120 "$BUILD/mml-xfer" recv -p $IKE_PORT -t 20 >"$TMP/recv.out" 2>&1 &
-	PIDS+=("$!")
+	xfer_recv_bg
 	x cn timeout --foreground 120 "$BUILD/mml-xfer" send -c $HOME_ADDR -p $IKE_PORT -n "$1" \
 		-s $IKE_PORT -R 5 -t 20 >"$TMP/send.out" 2>&1
-	wait "${PIDS[-1]}"
-	unset 'PIDS[-1]'
+	ike_transfer_end
+}
+
+# The same in the background: ike_transfer_start BYTES [mml-xfer recv
+# options], ..., ike_transfer_end (waits for both sides, sets XFER_*).
+ike_transfer_start() {
+	local bytes=$1
+	shift
+	xfer_recv_bg "$@"
+	x cn timeout 120 "$BUILD/mml-xfer" send -c $HOME_ADDR -p $IKE_PORT -n "$bytes" \
+		-s $IKE_PORT -R 5 -t 20 >"$TMP/send.out" 2>&1 &
+	XFER_SEND_PID=$!
+	PIDS+=("$!")
+}
+
+xfer_recv_bg() {
+	IKE_PORT=$((IKE_PORT + 1))
+	x mh timeout 120 "$BUILD/mml-xfer" recv -p $IKE_PORT -t 20 "$@" >"$TMP/recv.out" 2>&1 &
+	XFER_RECV_PID=$!
+	PIDS+=("$!")
+}
+
+ike_transfer_end() {
+	local pid keep=()
+	[[ -z ${XFER_SEND_PID:-} ]] || wait "$XFER_SEND_PID"
+	wait "$XFER_RECV_PID"
+	# Reaped: not for mip_cleanup to kill (the pid may be reused).
+	for pid in "${PIDS[@]}"; do
+		[[ $pid == "$XFER_RECV_PID" || $pid == "${XFER_SEND_PID:-}" ]] || keep+=("$pid")
+	done
+	PIDS=("${keep[@]}")
+	XFER_SEND_PID=
 	XFER_SENT=$(sed -n 's/.*sha256=\([0-9a-f]*\).*/\1/p' "$TMP/send.out")
 	XFER_RCVD=$(sed -n 's/.*sha256=\([0-9a-f]*\).*/\1/p' "$TMP/recv.out")
 	XFER_SECS=$(sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' "$TMP/recv.out")

@@ -1,9 +1,11 @@
 # Shared by tests/mip/mip-bed.sh and bench/mip-handoff.sh: the test bed
 # (tests/netns/bed.sh) with the plaintext data plane (HA XDP + worker, FA
-# XDP) and mmlkeyd on HA, FA1, FA2 and MH, so that every binding and visitor
-# comes from Mobile IP registration. Source it, then call mip_setup.
+# XDP) and mmlkeyd on HA, every FA and MH, so that every binding and visitor
+# comes from Mobile IP registration. Source it, then call mip_setup; a bed of
+# N FAs comes from the bed's own option (mip_setup --fas N).
 #
-# Needs: TOP (repository), BUILD (build directory). Sets PREFIX, TMP, PIDS.
+# Needs: TOP (repository), BUILD (build directory). Sets PREFIX, TMP, PIDS,
+# FA_NODES (fa1 .. faN, the bed's FAs).
 
 HOME_ADDR=10.1.0.10 HA_ADDR=10.1.0.1 CN_ADDR=10.0.1.1
 COA1=10.0.2.2 COA2=10.0.3.2 FA1_WL=10.2.1.1 FA2_WL=10.2.2.1
@@ -12,6 +14,11 @@ CTL=$BUILD/mmlctl
 KEYD=$BUILD/mmlkeyd
 PIDS=()
 declare -A KEYD_PID
+FA_NODES=(fa1 fa2)
+
+# FAk's addresses (docs/testbed.md): care-of on the wired side, its cell's.
+coa_of() { echo "10.0.$((${1#fa} + 1)).2"; }
+wl_of() { echo "10.2.${1#fa}.1"; }
 
 # mip_can_run: returns 1 with the reason in MIP_WHY when a piece is missing;
 # sets FA_ATTACH (how to load the FA's programs).
@@ -63,7 +70,7 @@ mip_cleanup() {
 	[[ -n ${PREFIX:-} ]] && "$BED" -p "$PREFIX" down >/dev/null 2>&1
 	if [[ -n ${PREFIX:-} ]]; then
 		rm -rf "/sys/fs/bpf/mmlipsec/$PREFIX-ha" "/sys/fs/bpf/mmlipsec/$PREFIX-mh" \
-			"/sys/fs/bpf/mmlipsec/$PREFIX-fa1" "/sys/fs/bpf/mmlipsec/$PREFIX-fa2"
+			"${FA_NODES[@]/#//sys/fs/bpf/mmlipsec/$PREFIX-}"
 		rm -f /run/mmlipsec/"$PREFIX"-*.sock
 	fi
 	[[ -n ${TMP:-} ]] && rm -rf "$TMP"
@@ -82,11 +89,8 @@ mip_config() {
 			echo "  mobiles = ( { home = \"$HOME_ADDR\";"
 			echo "    keys = ( { spi = 1000; algorithm = \"hmac-md5\"; key = \"$key\"; } ); } );"
 			;;
-		fa1 | fa2)
-			local n=${node#fa} coa wl
-			coa=$([[ $n == 1 ]] && echo $COA1 || echo $COA2)
-			wl=$([[ $n == 1 ]] && echo $FA1_WL || echo $FA2_WL)
-			echo "  role = \"fa\"; address = \"$wl\"; care_of_address = \"$coa\";"
+		fa*)
+			echo "  role = \"fa\"; address = \"$(wl_of "$node")\"; care_of_address = \"$(coa_of "$node")\";"
 			echo "  interface = \"wlan0\"; max_lifetime = 600;"
 			echo "  advert_interval_ms = ${MIP_ADVERT_MS:-1000};"
 			;;
@@ -146,33 +150,34 @@ mip_bed_ha() {
 	TMP=$(mktemp -d "/tmp/$name.XXXXXX")
 	"$BED" -p "$PREFIX" up --routing none "$@" >"$TMP/bed.log" 2>&1 ||
 		{ cat "$TMP/bed.log"; echo "the test bed did not come up"; return 1; }
-	ctl ha ha attach addr $HA_ADDR cn eth0 fa to-fa1,to-fa2 || return 1
-	bg ha "$BUILD/mmlworker" --role ha --node "$PREFIX-ha" --port eth0 --port to-fa1 \
-		--port to-fa2 --tun mml0 >"$TMP/worker-ha.log" 2>&1
+	mapfile -t FA_NODES < <(seq -f 'fa%g' "$("$BED" -p "$PREFIX" get fas)")
+	local ports=("${FA_NODES[@]/#/to-}")
+	ctl ha ha attach addr $HA_ADDR cn eth0 fa "$(IFS=,; echo "${ports[*]}")" || return 1
+	bg ha "$BUILD/mmlworker" --role ha --node "$PREFIX-ha" --port eth0 \
+		"${ports[@]/#/--port=}" --tun mml0 >"$TMP/worker-ha.log" 2>&1
 }
 
 # mip_setup [bed up options]: bed, data plane, daemons; MH registered via FA1.
 mip_setup() {
 	mip_bed_ha mip-bed "$@" || return 1
-	# FA1, FA2: decapsulation and reverse tunnel in XDP.
-	local n coa wl
-	for n in 1 2; do
-		coa=$([[ $n == 1 ]] && echo $COA1 || echo $COA2)
-		wl=$([[ $n == 1 ]] && echo $FA1_WL || echo $FA2_WL)
-		mkdir -p -m 0700 "/sys/fs/bpf/mmlipsec/$PREFIX-fa$n"
+	# Every FA: decapsulation and reverse tunnel in XDP.
+	local n
+	for n in "${FA_NODES[@]}"; do
+		mkdir -p -m 0700 "/sys/fs/bpf/mmlipsec/$PREFIX-$n"
 		if [[ $FA_ATTACH == mmlctl ]]; then
 			# The wireless address is local: a visitor's renewal to it goes
 			# to the stack (mmlkeyd), not into the reverse tunnel.
-			ctl fa$n fa attach coa $coa wired eth0 wireless wlan0 local $wl || return 1
+			ctl $n fa attach coa "$(coa_of $n)" wired eth0 wireless wlan0 local "$(wl_of $n)" ||
+				return 1
 		else
-			x fa$n "$BUILD/ep-tools" fa-attach "/sys/fs/bpf/mmlipsec/$PREFIX-fa$n" $coa \
+			x $n "$BUILD/ep-tools" fa-attach "/sys/fs/bpf/mmlipsec/$PREFIX-$n" "$(coa_of $n)" \
 				eth0 wlan0 || return 1
 		fi
 	done
-	for n in ha fa1 fa2 mh; do
+	for n in ha "${FA_NODES[@]}" mh; do
 		mip_config $n
 	done
-	for n in ha fa1 fa2 mh; do
+	for n in ha "${FA_NODES[@]}" mh; do
 		keyd_start $n || return 1
 	done
 	wait_registered $FA1_WL 5 || { echo "the MH did not register through FA1"; return 1; }

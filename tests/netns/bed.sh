@@ -4,14 +4,20 @@
 # the address plan, the design of the emulated wireless medium and the knobs.
 #
 #   bed.sh [-p PREFIX] up [--profile paper|modern] [--routing static|none] [--delay MS]
-#                         [--rate KBIT] [--ber BER] [--queue PKTS] [--at fa1|fa2]
+#                         [--rate KBIT] [--ber BER] [--queue PKTS] [--at faK]
+#                         [--fas N] [--neighbors SPEC]
 #   bed.sh [-p PREFIX] down
-#   bed.sh [-p PREFIX] exec NODE CMD [ARG...]       NODE: cn wan ha fa1 fa2 air mh
-#   bed.sh [-p PREFIX] handoff fa1|fa2
+#   bed.sh [-p PREFIX] exec NODE CMD [ARG...]       NODE: cn wan ha fa1..faN air mh
+#   bed.sh [-p PREFIX] handoff faK
+#   bed.sh [-p PREFIX] neighbors faK                faK's neighbour FAs, one line
 #   bed.sh [-p PREFIX] set KNOB VALUE | get KNOB | knobs
-#   bed.sh [-p PREFIX] stats fa1|fa2 down|up        bit-error counters of one direction
+#   bed.sh [-p PREFIX] stats faK down|up            bit-error counters of one direction
 #   bed.sh [-p PREFIX] show | ns NODE
 #   bed.sh new-prefix | list
+#
+# --fas N (2..6, default 2) gives FA1..FAN, each with its own cell in the air
+# node; --neighbors "1-2,2-3" is the FAs' undirected neighbour graph as an
+# edge list (default: a line, FAk next to FAk-1 and FAk+1; "none": no edges).
 #
 # The prefix names every namespace (PREFIX-cn, ...) and pin directory
 # (/sys/fs/bpf/mmlipsec/PREFIX-air/). It comes from -p, else $MMLB_PREFIX,
@@ -28,8 +34,7 @@ BUILD=${BUILD:-$TOP/build}
 STATE_ROOT=${MMLB_STATE_ROOT:-/run/mmlipsec-bed}
 PIN_ROOT=${MMLB_PIN_ROOT:-/sys/fs/bpf/mmlipsec}
 
-NODES=(cn wan ha fa1 fa2 air mh)
-CELLS=(fa1 fa2)
+FAS_MAX=6
 DIRS=(down up)
 MH_HOME=10.1.0.10
 HA_HOME=10.1.0.1
@@ -40,8 +45,50 @@ declare -A KNOB_DEFAULT=(
 	[delay.down]=0 [delay.up]=0
 	[rate.fa1.down]=2000 [rate.fa1.up]=2000 [rate.fa2.down]=2000 [rate.fa2.up]=2000
 	[ber.fa1.down]=0 [ber.fa1.up]=0 [ber.fa2.down]=0 [ber.fa2.up]=0
-	[queue]=100 [prio_dscp]=46 [handoff_gap_ms]=0 [assoc]=fa1
+	[queue]=100 [prio_dscp]=46 [handoff_gap_ms]=0 [assoc]=fa1 [fas]=2 [neighbors]=1-2
 )
+for ((k = 3; k <= FAS_MAX; k++)); do
+	for d in "${DIRS[@]}"; do KNOB_DEFAULT[rate.fa$k.$d]=2000 KNOB_DEFAULT[ber.fa$k.$d]=0; done
+done
+
+# CELLS: the FAs (each has a cell), NODES: every namespace, for a bed of N FAs.
+set_cells() {
+	local k
+	CELLS=()
+	for ((k = 1; k <= $1; k++)); do CELLS+=("fa$k"); done
+	NODES=(cn wan ha "${CELLS[@]}" air mh)
+}
+set_cells 2
+is_cell() { [[ " ${CELLS[*]} " == *" $1 "* ]]; }
+# KIND.faK.DIR for every cell and direction: what `set KIND` and `up --KIND` change.
+cell_keys() {
+	local cell d
+	for cell in "${CELLS[@]}"; do for d in "${DIRS[@]}"; do echo "$1.$cell.$d"; done; done
+}
+# The queue veths of every cell (air time, one per direction).
+queue_devs() {
+	local cell
+	for cell in "${CELLS[@]}"; do echo "c${cell#fa}-dl-q c${cell#fa}-ul-q"; done
+}
+
+# The neighbour graph SPEC ("1-2,2-3", "none") for N FAs, checked and
+# normalised (each edge low-high, sorted, once); empty SPEC: a line.
+parse_neighbors() {
+	local spec=$1 n=$2 e a b k out=()
+	if [[ -z $spec ]]; then
+		for ((k = 1; k < n; k++)); do out+=("$k-$((k + 1))"); done
+	elif [[ $spec != none ]]; then
+		for e in ${spec//,/ }; do
+			[[ $e =~ ^([1-9])-([1-9])$ ]] || fatal "neighbors: \"$e\" is not an edge K-L"
+			a=${BASH_REMATCH[1]} b=${BASH_REMATCH[2]}
+			((a != b && a <= n && b <= n)) || fatal "neighbors: edge $e: FAs 1..$n, no loops"
+			((a < b)) || { k=$a a=$b b=$k; }
+			out+=("$a-$b")
+		done
+	fi
+	[[ ${#out[@]} -gt 0 ]] || { echo none; return 0; }
+	printf '%s\n' "${out[@]}" | sort -t- -k1,1n -k2,2n -u | paste -sd,
+}
 
 fatal() {
 	echo "bed: $*" >&2
@@ -78,6 +125,8 @@ resolve_prefix() {
 	fi
 	valid_prefix "$PREFIX" || fatal "bad prefix \"$PREFIX\" (expected [a-z][a-z0-9]{1,11})"
 	STATE=$STATE_ROOT/$PREFIX
+	[[ -d $STATE ]] && set_cells "$(knob_get fas)"
+	return 0
 }
 
 need_bed() { [[ -d $STATE ]] || fatal "no bed $PREFIX (no $STATE)"; }
@@ -176,62 +225,63 @@ offloads_off() {
 }
 
 build_topology() {
-	local node
+	local node cell c
 	for node in "${NODES[@]}"; do add_node "$node"; done
 	wire cn eth0 wan to-cn
 	wire ha eth0 wan to-ha
-	wire ha to-fa1 fa1 eth0
-	wire ha to-fa2 fa2 eth0
-	wire fa1 wlan0 air c1-fa
-	wire fa2 wlan0 air c2-fa
+	for cell in "${CELLS[@]}"; do wire ha "to-$cell" "$cell" eth0; done
+	for cell in "${CELLS[@]}"; do wire "$cell" wlan0 air "c${cell#fa}-fa"; done
 	wire mh wlan0 air mh
-	local c
-	for c in 1 2; do
+	for cell in "${CELLS[@]}"; do
+		c=${cell#fa}
 		wire air "c$c-dl-q" air "c$c-dl-rx"
 		wire air "c$c-ul-q" air "c$c-ul-rx"
 	done
 	offloads_off cn eth0
 	offloads_off wan to-cn to-ha
-	offloads_off ha eth0 to-fa1 to-fa2
-	offloads_off fa1 eth0 wlan0
-	offloads_off fa2 eth0 wlan0
+	offloads_off ha eth0 "${CELLS[@]/#/to-}"
+	for cell in "${CELLS[@]}"; do offloads_off "$cell" eth0 wlan0; done
 	offloads_off mh wlan0
-	offloads_off air c1-fa c2-fa mh c1-dl-q c1-dl-rx c1-ul-q c1-ul-rx \
-		c2-dl-q c2-dl-rx c2-ul-q c2-ul-rx
+	for cell in "${CELLS[@]}"; do
+		c=${cell#fa}
+		offloads_off air "c$c-fa" "c$c-dl-q" "c$c-dl-rx" "c$c-ul-q" "c$c-ul-rx"
+	done
+	offloads_off air mh
 }
 
 address_plan() {
 	ip -n "$(ns cn)" addr add 10.0.1.1/24 dev eth0
 	ip -n "$(ns cn)" route add default via 10.0.1.254
 	ip -n "$(ns ha)" addr add 10.0.1.254/24 dev eth0
-	ip -n "$(ns ha)" addr add 10.0.2.1/24 dev to-fa1
-	ip -n "$(ns ha)" addr add 10.0.3.1/24 dev to-fa2
 	ip -n "$(ns ha)" addr add $HA_HOME/32 dev lo
-	ip -n "$(ns ha)" route add 10.2.1.0/24 via 10.0.2.2
-	ip -n "$(ns ha)" route add 10.2.2.0/24 via 10.0.3.2
-	ip -n "$(ns fa1)" addr add 10.0.2.2/24 dev eth0
-	ip -n "$(ns fa1)" addr add 10.2.1.1/24 dev wlan0
-	ip -n "$(ns fa1)" route add default via 10.0.2.1
-	ip -n "$(ns fa2)" addr add 10.0.3.2/24 dev eth0
-	ip -n "$(ns fa2)" addr add 10.2.2.1/24 dev wlan0
-	ip -n "$(ns fa2)" route add default via 10.0.3.1
+	local cell k
+	# FAk: 10.0.(k+1).0/24 to the HA, 10.2.k.0/24 its cell.
+	for cell in "${CELLS[@]}"; do
+		k=${cell#fa}
+		ip -n "$(ns ha)" addr add "10.0.$((k + 1)).1/24" dev "to-$cell"
+		ip -n "$(ns ha)" route add "10.2.$k.0/24" via "10.0.$((k + 1)).2"
+		ip -n "$(ns "$cell")" addr add "10.0.$((k + 1)).2/24" dev eth0
+		ip -n "$(ns "$cell")" addr add "10.2.$k.1/24" dev wlan0
+		ip -n "$(ns "$cell")" route add default via "10.0.$((k + 1)).1"
+	done
 	ip -n "$(ns mh)" addr add $MH_HOME/32 dev wlan0
-	local node
-	for node in ha fa1 fa2; do nx "$node" sysctl -q -w net.ipv4.ip_forward=1; done
+	for cell in ha "${CELLS[@]}"; do nx "$cell" sysctl -q -w net.ipv4.ip_forward=1; done
 }
 
 # Plain kernel forwarding toward the MH's home address through the FA it is
 # associated with ("routing static"): what Mobile IP will do later.
 static_routes() {
-	local fa=$1 other=fa1 n=${1#fa}
-	[[ $fa == fa1 ]] && other=fa2
-	local other_n=${other#fa}
+	local fa=$1 n=${1#fa} other
 	ip -n "$(ns ha)" route replace $MH_HOME/32 via "10.0.$((n + 1)).2"
-	ip -n "$(ns "$other")" route del $MH_HOME/32 dev wlan0 2>/dev/null || true
+	for other in "${CELLS[@]}"; do
+		[[ $other == "$fa" ]] || ip -n "$(ns "$other")" route del $MH_HOME/32 dev wlan0 2>/dev/null || true
+	done
 	ip -n "$(ns "$fa")" route replace $MH_HOME/32 dev wlan0 scope link
 	ip -n "$(ns mh)" route replace "10.2.$n.1/32" dev wlan0 scope link
 	ip -n "$(ns mh)" route replace default via "10.2.$n.1" dev wlan0
-	ip -n "$(ns mh)" route del "10.2.$other_n.1/32" dev wlan0 2>/dev/null || true
+	for other in "${CELLS[@]}"; do
+		[[ $other == "$fa" ]] || ip -n "$(ns mh)" route del "10.2.${other#fa}.1/32" dev wlan0 2>/dev/null || true
+	done
 }
 
 # ---------------------------------------------------------------- TCP profiles
@@ -240,7 +290,7 @@ apply_profile() {
 	local profile cc node
 	profile=$(knob_get profile)
 	cc=$(knob_get cc)
-	for node in cn wan ha fa1 fa2 mh; do
+	for node in cn wan ha "${CELLS[@]}" mh; do
 		nx "$node" sysctl -q -w net.ipv4.tcp_congestion_control="$cc" \
 			net.ipv4.tcp_no_metrics_save=1
 		case $profile in
@@ -326,7 +376,7 @@ build_air() {
 	local cell c dir dev
 	(umask 077 && mkdir -p "$(air_pins)")
 	bpftool prog load "$BUILD/bpf/air_fwd.bpf.o" "$(air_pins)/air_fwd" pinmaps "$(air_pins)"
-	for dev in mh c1-fa c2-fa c1-dl-rx c1-ul-rx c2-dl-rx c2-ul-rx; do
+	for dev in mh $(for cell in "${CELLS[@]}"; do c=${cell#fa}; echo "c$c-fa c$c-dl-rx c$c-ul-rx"; done); do
 		tc -n "$(ns air)" qdisc add dev "$dev" clsact
 		forward_from "$dev"
 	done
@@ -347,11 +397,13 @@ build_air() {
 	done
 	# The FAs' and the MH's XDP programs will XDP_REDIRECT into their wireless
 	# veths; the air-side peer accepts such frames only while it runs XDP.
-	for dev in c1-fa c2-fa mh; do
+	local ports=("${CELLS[@]/#fa/c}")
+	ports=("${ports[@]/%/-fa}")
+	for dev in "${ports[@]}" mh; do
 		ip -n "$(ns air)" link set dev "$dev" xdpdrv obj "$BUILD/bpf/xdp_pass.bpf.o" sec xdp
 	done
 	# Attaching XDP may turn a veth's GRO back on.
-	offloads_off air c1-fa c2-fa mh
+	offloads_off air "${ports[@]}" mh
 }
 
 associate() {
@@ -410,7 +462,7 @@ stop_delayline() {
 # ---------------------------------------------------------------- commands
 
 cmd_up() {
-	local opt val
+	local opt val k fas=2 spec="" rate="" ber=""
 	[[ -z ${PREFIX:-} ]] && PREFIX=${MMLB_PREFIX:-$(new_prefix)}
 	valid_prefix "$PREFIX" || fatal "bad prefix \"$PREFIX\""
 	STATE=$STATE_ROOT/$PREFIX
@@ -421,6 +473,8 @@ cmd_up() {
 	mkdir -p "$STATE/hold"
 	: >"$STATE/created"
 	: >"$STATE/knobs"
+	# A failing up (a bad option included) leaves nothing behind.
+	trap 'up_failed' EXIT
 	while [[ $# -gt 0 ]]; do
 		opt=$1
 		val=${2:-}
@@ -430,16 +484,23 @@ cmd_up() {
 		--profile) knob_put profile "$val" ;;
 		--routing) knob_put routing "$val" ;;
 		--delay) knob_put delay.down "$val"; knob_put delay.up "$val" ;;
-		--rate) for k in rate.fa1.down rate.fa1.up rate.fa2.down rate.fa2.up; do knob_put "$k" "$val"; done ;;
-		--ber) for k in ber.fa1.down ber.fa1.up ber.fa2.down ber.fa2.up; do knob_put "$k" "$val"; done ;;
+		--rate) rate=$val ;;
+		--ber) ber=$val ;;
 		--queue) knob_put queue "$val" ;;
 		--at) knob_put assoc "$val" ;;
+		--fas) fas=$val ;;
+		--neighbors) spec=${val:-none} ;;
 		*) fatal "up: unknown option \"$opt\"" ;;
 		esac
 	done
+	[[ $fas =~ ^[2-6]$ ]] || fatal "fas: expected 2..$FAS_MAX FAs"
+	set_cells "$fas"
+	knob_put fas "$fas"
+	spec=$(parse_neighbors "$spec" "$fas") || exit 1
+	knob_put neighbors "$spec"
+	[[ -z $rate ]] || for k in $(cell_keys rate); do knob_put "$k" "$rate"; done
+	[[ -z $ber ]] || for k in $(cell_keys ber); do knob_put "$k" "$ber"; done
 	validate_knobs
-	# A failing up leaves nothing behind.
-	trap 'up_failed' EXIT
 	ensure_bpffs
 	build_topology
 	address_plan
@@ -464,7 +525,7 @@ validate_knobs() {
 	local cell dir v
 	[[ $(knob_get profile) =~ ^(paper|modern)$ ]] || fatal "profile: expected paper or modern"
 	[[ $(knob_get routing) =~ ^(static|none)$ ]] || fatal "routing: expected static or none"
-	[[ $(knob_get assoc) =~ ^fa[12]$ ]] || fatal "at: expected fa1 or fa2"
+	is_cell "$(knob_get assoc)" || fatal "at: expected one of ${CELLS[*]}"
 	[[ $(knob_get queue) =~ ^[1-9][0-9]*$ ]] || fatal "queue: expected packets > 0"
 	for dir in down up; do
 		v=$(knob_get "delay.$dir")
@@ -511,8 +572,8 @@ kill_leftovers() {
 
 cmd_handoff() {
 	local to=${1:-} from gap
-	[[ $to =~ ^fa[12]$ ]] || fatal "handoff: expected fa1 or fa2"
 	need_bed
+	is_cell "$to" || fatal "handoff: expected one of ${CELLS[*]}"
 	from=$(knob_get assoc)
 	[[ $from != "$to" ]] || fatal "handoff: the MH is at $to already"
 	gap=$(knob_get handoff_gap_ms)
@@ -548,13 +609,13 @@ apply_knob() {
 		;;
 	delay) stop_delayline; start_delayline ;;
 	queue)
-		for dev in c1-dl-q c1-ul-q c2-dl-q c2-ul-q; do
+		for dev in $(queue_devs); do
 			tc -n "$(ns air)" qdisc change dev "$dev" parent 1:10 handle 10: pfifo limit "$val"
 			tc -n "$(ns air)" qdisc change dev "$dev" parent 1:20 handle 20: pfifo limit "$val"
 		done
 		;;
 	prio_dscp)
-		for dev in c1-dl-q c1-ul-q c2-dl-q c2-ul-q; do
+		for dev in $(queue_devs); do
 			tc -n "$(ns air)" filter del dev "$dev" parent 1: prio 1
 			tc -n "$(ns air)" filter add dev "$dev" parent 1: prio 1 protocol ip \
 				u32 match ip dsfield $((val << 2)) 0xfc flowid 1:10
@@ -572,11 +633,12 @@ cmd_set() {
 	[[ -n $knob && -n $val ]] || fatal "set: expected KNOB VALUE"
 	need_bed
 	case $knob in
-	ber) keys=(ber.fa1.down ber.fa1.up ber.fa2.down ber.fa2.up) ;;
-	rate) keys=(rate.fa1.down rate.fa1.up rate.fa2.down rate.fa2.up) ;;
+	ber | rate) mapfile -t keys < <(cell_keys "$knob") ;;
 	delay) keys=(delay.down delay.up) ;;
-	ber.fa[12].down | ber.fa[12].up | rate.fa[12].down | rate.fa[12].up | delay.down | delay.up | \
-		queue | prio_dscp | profile | cc | handoff_gap_ms) keys=("$knob") ;;
+	delay.down | delay.up | queue | prio_dscp | profile | cc | handoff_gap_ms) keys=("$knob") ;;
+	ber.fa*.* | rate.fa*.*) [[ " $(cell_keys "${knob%%.*}" | paste -sd' ') " == *" $knob "* ]] &&
+		keys=("$knob") ;;&
+	ber.* | rate.*) [[ ${#keys[@]} -gt 0 ]] || fatal "set: no cell for \"$knob\" (cells ${CELLS[*]})" ;;
 	*) fatal "set: unknown knob \"$knob\" (bed.sh knobs lists them)" ;;
 	esac
 	# BER values are judged by tests/bed/link_ber when the first one is applied.
@@ -611,13 +673,14 @@ cmd_knobs() {
 	local k
 	need_bed
 	for k in $(printf '%s\n' "${!KNOB_DEFAULT[@]}" | sort); do
+		[[ $k =~ ^(ber|rate)\.(fa[0-9]) ]] && ! is_cell "${BASH_REMATCH[2]}" && continue
 		printf '%-16s %s\n' "$k" "$(knob_get "$k")"
 	done
 }
 
 cmd_stats() {
 	local cell=${1:-} dir=${2:-} line
-	[[ $cell =~ ^fa[12]$ && $dir =~ ^(down|up)$ ]] || fatal "stats: expected fa1|fa2 down|up"
+	is_cell "$cell" && [[ $dir =~ ^(down|up)$ ]] || fatal "stats: expected faK down|up (cells ${CELLS[*]})"
 	need_bed
 	line=$(mml_link ber show dev "$(ber_dev "$cell" "$dir")" hook ingress)
 	# "DEV ingress: ber B [(1/N)] passed F frames B bits lost F frames B bits"
@@ -636,7 +699,7 @@ cmd_show() {
 	echo "bit-error model (pins $PIN_ROOT/$(ns air)):"
 	mml_link ber show | sed 's/^/  /'
 	echo "air queues:"
-	for dev in c1-dl-q c1-ul-q c2-dl-q c2-ul-q; do
+	for dev in $(queue_devs); do
 		echo "  $dev: $(tc -n "$(ns air)" -s qdisc show dev "$dev" | awk '/^qdisc htb/ {getline; print}')"
 	done
 	if [[ -e $STATE/delayline.pid ]] && kill -0 "$(cat "$STATE/delayline.pid")" 2>/dev/null; then
@@ -644,6 +707,18 @@ cmd_show() {
 	else
 		echo "delay line: NOT RUNNING"
 	fi
+}
+
+# FAk's neighbour FAs in the graph of up --neighbors, on one line ("" if none).
+cmd_neighbors() {
+	local fa=${1:-} e out=()
+	need_bed
+	is_cell "$fa" || fatal "neighbors: expected one of ${CELLS[*]}"
+	for e in $(knob_get neighbors | tr ',' ' '); do
+		[[ $e == "${fa#fa}-"* ]] && out+=("fa${e#*-}")
+		[[ $e == *"-${fa#fa}" ]] && out+=("fa${e%-*}")
+	done
+	printf '%s\n' "$(printf '%s\n' "${out[@]}" | sort -V | paste -sd' ')"
 }
 
 cmd_list() {
@@ -660,7 +735,7 @@ main() {
 	while [[ $# -gt 0 && $1 == -* ]]; do
 		case $1 in
 		-p) PREFIX=${2:-}; shift 2 ;;
-		-h | --help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+		-h | --help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 		*) fatal "unknown option \"$1\"" ;;
 		esac
 	done
@@ -675,6 +750,7 @@ main() {
 	down) resolve_prefix; cmd_down ;;
 	exec) resolve_prefix; need_bed; [[ $# -ge 2 ]] || fatal "exec: expected NODE CMD"; node_exec "$@" ;;
 	handoff) resolve_prefix; cmd_handoff "$@" ;;
+	neighbors) resolve_prefix; cmd_neighbors "$@" ;;
 	set) resolve_prefix; cmd_set "$@" ;;
 	get) resolve_prefix; cmd_get "$@" ;;
 	knobs) resolve_prefix; cmd_knobs ;;

@@ -1,7 +1,7 @@
 /* mml-xfer: a file transfer over one TCP connection with a SHA-256 of what was
  * sent and what was received, for tests, experiments and the demo.
  *
- *   mml-xfer recv [-b ADDR] [-p PORT] [-o FILE] [-t IDLE_S] [-W RCVBUF]
+ *   mml-xfer recv [-b ADDR] [-p PORT] [-o FILE] [-t IDLE_S] [-W RCVBUF] [-g GAPLOG]
  *   mml-xfer send -c ADDR [-p PORT] (-n BYTES [-s SEED] | -f FILE) [-w SNDBUF]
  *                 [-C CC] [-R RETRY_S] [-t IDLE_S]
  *
@@ -12,7 +12,11 @@
  * (SEED) or a FILE, half-closes, waits for the receiver to close (so that
  * every byte was delivered) and prints bytes=N seconds=S sha256=HEX. Both
  * exit 1 on any error, including an idle timeout. The sender retries the
- * connect for RETRY_S seconds, so it may start before the receiver. */
+ * connect for RETRY_S seconds, so it may start before the receiver.
+ * GAPLOG gets a line "TIME BYTES GAP" for the first read and for each read
+ * more than GAP_MIN_S after the one before it: the wall-clock time (the
+ * test bed's event log uses the same clock, so a gap can be set against a
+ * handoff), the bytes received before this read, and the silence in seconds. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -33,11 +37,12 @@
 #include "lib/log.h"
 
 #define CHUNK 65536
+#define GAP_MIN_S 0.002
 
 struct opts {
 	const char *addr;
 	unsigned int port;
-	const char *file;
+	const char *file, *gaplog;
 	unsigned long long bytes;
 	unsigned long long seed;
 	int sndbuf, rcvbuf;
@@ -73,6 +78,24 @@ static void fill_stream(unsigned char *buf, size_t len, uint64_t *state)
 		x *= 0x2545f4914f6cdd1dULL;
 		memcpy(buf + i, &x, len - i < 8 ? len - i : 8);
 	}
+}
+
+static double wall_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* One line of the gap log per silence longer than GAP_MIN_S (see above). */
+static void gap_note(FILE *f, double *last, unsigned long long total)
+{
+	double t = wall_s();
+
+	if (f && (!*last || t - *last > GAP_MIN_S))
+		fprintf(f, "%.6f %llu %.6f\n", t, total, *last ? t - *last : 0);
+	*last = t;
 }
 
 /* Wait until fd is ready or idle_s passes; -ETIMEDOUT on silence. */
@@ -145,9 +168,9 @@ static int do_recv(const struct opts *o)
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	unsigned long long total = 0;
 	unsigned int md_len = 0;
-	FILE *out = NULL;
+	FILE *out = NULL, *gaps = NULL;
 	int fd = -1, err = 0;
-	double start;
+	double start, last = 0;
 
 	if (!buf || !ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
 		err = -ENOMEM;
@@ -156,6 +179,11 @@ static int do_recv(const struct opts *o)
 	if (o->file && !(out = fopen(o->file, "wb"))) {
 		err = -errno;
 		log_err("xfer: cannot write %s: %s", o->file, strerror(-err));
+		goto out;
+	}
+	if (o->gaplog && !(gaps = fopen(o->gaplog, "w"))) {
+		err = -errno;
+		log_err("xfer: cannot write %s: %s", o->gaplog, strerror(-err));
 		goto out;
 	}
 	fd = accept_one(o);
@@ -177,6 +205,7 @@ static int do_recv(const struct opts *o)
 			err = n < 0 ? -errno : 0;
 			break;
 		}
+		gap_note(gaps, &last, total);
 		EVP_DigestUpdate(ctx, buf, (size_t)n);
 		if (out && fwrite(buf, 1, (size_t)n, out) != (size_t)n) {
 			err = -EIO;
@@ -198,6 +227,8 @@ out:
 	if (fd >= 0)
 		close(fd);
 	if (out && fclose(out) && !err)
+		err = -EIO;
+	if (gaps && fclose(gaps) && !err)
 		err = -EIO;
 	EVP_MD_CTX_free(ctx);
 	free(buf);
@@ -349,7 +380,8 @@ static int parse_num(const char *text, unsigned long long max, unsigned long lon
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: mml-xfer recv [-b ADDR] [-p PORT] [-o FILE] [-t IDLE_S] [-W RCVBUF]\n"
+	fprintf(f, "usage: mml-xfer recv [-b ADDR] [-p PORT] [-o FILE] [-t IDLE_S] [-W RCVBUF] "
+		   "[-g GAPLOG]\n"
 		   "       mml-xfer send -c ADDR [-p PORT] (-n BYTES [-s SEED] | -f FILE) "
 		   "[-w SNDBUF] [-C CC] [-R RETRY_S] [-t IDLE_S]\n");
 }
@@ -359,7 +391,7 @@ static int parse_opts(int argc, char **argv, bool sending, struct opts *o)
 	unsigned long long v;
 	int opt;
 
-	while ((opt = getopt(argc, argv, sending ? "c:p:n:s:f:w:C:R:t:" : "b:p:o:t:W:")) != -1) {
+	while ((opt = getopt(argc, argv, sending ? "c:p:n:s:f:w:C:R:t:" : "b:p:o:t:W:g:")) != -1) {
 		int err = 0;
 
 		switch (opt) {
@@ -370,6 +402,9 @@ static int parse_opts(int argc, char **argv, bool sending, struct opts *o)
 		case 'o':
 		case 'f':
 			o->file = optarg;
+			break;
+		case 'g':
+			o->gaplog = optarg;
 			break;
 		case 'C':
 			o->cc = optarg;

@@ -1,0 +1,6 @@
+# The MH walking through four cells (tests/ike/handoff-walk.sh): the whole
+# product (Mobile IPv4 + ML-IKE + ML-ESP) on a bed of four FAs in a line, a
+# 20 MB CN -> MH transfer through five handoffs (~45 s, root; run it under
+# /tmp/mml-netns.lock like every bed suite). HANDOFF=pkd|dkm picks the
+# handoff scheme, WALK_BER the cells' bit-error rate.
+TEST_SUITES += handoff-walk:'BUILD=$(BUILD) tests/ike/handoff-walk.sh'
