@@ -4,3 +4,8 @@
 # /tmp/mml-netns.lock like every bed suite). HANDOFF=pkd|dkm picks the
 # handoff scheme, WALK_BER the cells' bit-error rate.
 TEST_SUITES += handoff-walk:'BUILD=$(BUILD) tests/ike/handoff-walk.sh'
+# The same walk with each of the paper's schemes: PKD (the keys wait,
+# inactive, at the neighbours) and DKM (each new FA pulls them from the
+# previous one).
+TEST_SUITES += handoff-walk-pkd:'BUILD=$(BUILD) HANDOFF=pkd tests/ike/handoff-walk.sh'
+TEST_SUITES += handoff-walk-dkm:'BUILD=$(BUILD) HANDOFF=dkm tests/ike/handoff-walk.sh'
