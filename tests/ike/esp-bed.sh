@@ -128,7 +128,7 @@ check "mmlctl ike show counts the ESP CHILD_SA" test "$(ike_json ha "d['esp_chil
 # file would meet FA1's running daemon first).
 cat >"$TMP/fa-child.conf" <<EOC
 node = "$PREFIX-fa1";
-$(ike_config fa1 | sed 's|; } ); };|; child = true; local_ts = "0.0.0.0/0"; remote_ts = "0.0.0.0/0"; } ); };|')
+$(ike_config fa1 | sed 's|\(psk_file = "[^"]*"; \)}|\1child = true; local_ts = "0.0.0.0/0"; remote_ts = "0.0.0.0/0"; }|')
 EOC
 chmod 0600 "$TMP/fa-child.conf" # a file naming keys must be (mmlkeyd checks that first)
 check "an FA with child = true is refused" has "child = true (ESP mode) is for MH and HA, not an FA" \

@@ -103,6 +103,19 @@ for i in "${!WALK[@]}"; do
 done
 ike_transfer_end
 echo "$(unknown_spi "$prev") $prev_c" >>"$TMP/spi"
+# The scheme's own path, from the HA's log: every handoff found the keys
+# already at the new FA (PKD) or had them moved there from the previous FA
+# (DKM), and none fell back to KEY_DISTRIBUTE.
+case $HANDOFF in
+pkd) path='PKD: handoff of .* the keys are there already' ;;
+dkm) path='DKM handoff of .* done in' ;;
+*) path= ;;
+esac
+if [[ -n $path ]]; then
+	n_path=$(grep -c "$path" "$TMP/keyd-ha.log")
+	[[ $n_path -eq ${#WALK[@]} ]] && ok "all ${#WALK[@]} handoffs took the $HANDOFF path (HA log)" ||
+		bad "$n_path of ${#WALK[@]} handoffs took the $HANDOFF path (HA log)"
+fi
 if ike_sha_ok "$XFER_SENT" "$XFER_RCVD"; then
 	ok "20 MB CN -> MH during the walk in $XFER_SECS s (sha256 ${XFER_SENT:0:16}...)"
 else

@@ -159,6 +159,40 @@ product() {
 		"(HA: $(ike_json ha 'd["csas_installed"]') CSAs installed, $(ike_json ha 'd["csas_removed"]') removed)"
 }
 
+# One handoff FA1 -> FA2 with the paper's scheme $1 (pkd or dkm) on a
+# product bed of its own: where the zone-1 keys came from and when they were
+# ready, then 1 MB through FA2.
+scheme_handoff() { # pkd|dkm
+	local scheme=$1 before ready r s
+	IKE_HANDOFF=$scheme ike_setup --rate "$PRODUCT_KBIT" --ber "$BER" || product_fail "$scheme setup" || return
+	ike_mh_start || product_fail "$scheme: mmlkeyd on the MH" || return
+	wait_init 1 || product_fail "$scheme: ML-IKE initialisation" || return
+	wait_registered "$FA1_WL" 5 || product_fail "$scheme: not registered through FA1" || return
+	sleep 0.5 # PKD: the neighbour's inactive copy
+	before=$(csa_states fa2 | awk '{print $2}' | sort -u | tr '\n' ' ')
+	"$BED" -p "$PREFIX" handoff fa2 >"$TMP/handoff.log" 2>&1 || product_fail "bed handoff" || return
+	wait_registered "$FA2_WL" 5 || product_fail "$scheme: not registered through FA2" || return
+	ike_wait_moved fa2 fa1 || [[ $scheme == pkd ]] || product_fail "$scheme: zone 1 not at FA2" || return
+	ike_fa_no_zone2_key fa2 || product_fail "$scheme: a zone-2 key byte string in FA2's maps" || return
+	if [[ $scheme == pkd ]]; then
+		grep -q "PKD: handoff of .* the keys are there already" "$TMP/keyd-ha.log" ||
+			product_fail "pkd: the HA did not find the keys at FA2" || return
+		grep -q "PKD: CSAs of .* activated" "$TMP/keyd-fa2.log" || product_fail "pkd: FA2 did not activate" || return
+		psay "PKD: FA2 held the MH's zone-1 CSAs ${before:-none }before the handoff (NEIGHBOR_NOTIFY from FA1," \
+			"KEY_DISTRIBUTE marked inactive) and activated them just before relaying the registration reply:" \
+			"nothing was distributed at the handoff (no KEY_DISTRIBUTE); FA1 keeps its copy (PKD)"
+	else
+		ready=$(sed -n 's/.*DKM handoff of .* done in \([0-9.]*\) ms.*/\1/p' "$TMP/keyd-ha.log" | tail -1)
+		[[ -n $ready ]] || product_fail "dkm: no DKM handoff at the HA" || return
+		psay "DKM: FA2 took the MH's zone-1 CSAs from FA1 (previous-FA extension, FA-FA IKE SA," \
+			"DKM_CSA_REQUEST) and reported them to the HA $ready ms after the new binding; no KEY_DISTRIBUTE"
+	fi
+	ike_transfer 1048576 || product_fail "$scheme: transfer" || return
+	r=$XFER_RCVD s=$XFER_SENT
+	ike_sha_ok "$s" "$r" || product_fail "$scheme: sha256 mismatch through FA2" || return
+	psay "  1 MB CN -> MH through FA2 in ML-ESP mode after the $scheme handoff: sha256 match (${s:0:16}...)"
+}
+
 # Daemons, workers and the bed go; anything left of them is a failure. A
 # signal that a command substitution's subshell sees kills that subshell by
 # the same signal, so that the shell itself cleans up, once.
@@ -199,6 +233,14 @@ trap 'on_signal INT 130' INT
 trap 'on_signal TERM 143' TERM
 product || DEMO_OK=0
 product_down
+for scheme in pkd dkm; do
+	echo "demo: handoff key management, $scheme: another product bed ..."
+	trap product_down EXIT
+	trap 'on_signal INT 130' INT
+	trap 'on_signal TERM 143' TERM
+	scheme_handoff $scheme || DEMO_OK=0
+	product_down
+done
 echo "demo: SNOOP + ML-ESP at FA1: a third bed (static keys, paper TCP, 100 ms WAN delay each way, BER 1/64K) ..."
 # shellcheck source=../../experiments/lib/tunnel.sh
 source "$TOP/experiments/lib/tunnel.sh"
