@@ -9,3 +9,7 @@ TEST_SUITES += handoff-walk:'BUILD=$(BUILD) tests/ike/handoff-walk.sh'
 # previous one).
 TEST_SUITES += handoff-walk-pkd:'BUILD=$(BUILD) HANDOFF=pkd tests/ike/handoff-walk.sh'
 TEST_SUITES += handoff-walk-dkm:'BUILD=$(BUILD) HANDOFF=dkm tests/ike/handoff-walk.sh'
+# And each scheme on lossy cells (BER 1/256K both ways).
+TEST_SUITES += handoff-walk-ber:'BUILD=$(BUILD) WALK_BER=1/256K tests/ike/handoff-walk.sh'
+TEST_SUITES += handoff-walk-pkd-ber:'BUILD=$(BUILD) HANDOFF=pkd WALK_BER=1/256K tests/ike/handoff-walk.sh'
+TEST_SUITES += handoff-walk-dkm-ber:'BUILD=$(BUILD) HANDOFF=dkm WALK_BER=1/256K tests/ike/handoff-walk.sh'
