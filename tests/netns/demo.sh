@@ -168,8 +168,14 @@ scheme_handoff() { # pkd|dkm
 	ike_mh_start || product_fail "$scheme: mmlkeyd on the MH" || return
 	wait_init 1 || product_fail "$scheme: ML-IKE initialisation" || return
 	wait_registered "$FA1_WL" 5 || product_fail "$scheme: not registered through FA1" || return
-	sleep 0.5 # PKD: the neighbour's inactive copy
-	before=$(csa_states fa2 | awk '{print $2}' | sort -u | tr '\n' ' ')
+	# PKD: the neighbour's inactive copy arrives after the initialisation.
+	for _ in $(seq 100); do
+		before=$(csa_states fa2 | awk '{print $2}' | sort -u | tr '\n' ' ')
+		[[ $scheme != pkd || $before == "inactive " ]] && break
+		sleep 0.05
+	done
+	[[ $scheme != pkd || $before == "inactive " ]] ||
+		product_fail "pkd: FA2 does not hold the CSAs inactive before the handoff (${before:-none})" || return
 	"$BED" -p "$PREFIX" handoff fa2 >"$TMP/handoff.log" 2>&1 || product_fail "bed handoff" || return
 	wait_registered "$FA2_WL" 5 || product_fail "$scheme: not registered through FA2" || return
 	ike_wait_moved fa2 fa1 || [[ $scheme == pkd ]] || product_fail "$scheme: zone 1 not at FA2" || return
@@ -178,7 +184,7 @@ scheme_handoff() { # pkd|dkm
 		grep -q "PKD: handoff of .* the keys are there already" "$TMP/keyd-ha.log" ||
 			product_fail "pkd: the HA did not find the keys at FA2" || return
 		grep -q "PKD: CSAs of .* activated" "$TMP/keyd-fa2.log" || product_fail "pkd: FA2 did not activate" || return
-		psay "PKD: FA2 held the MH's zone-1 CSAs ${before:-none }before the handoff (NEIGHBOR_NOTIFY from FA1," \
+		psay "PKD: FA2 held the MH's zone-1 CSAs inactive before the handoff (NEIGHBOR_NOTIFY from FA1," \
 			"KEY_DISTRIBUTE marked inactive) and activated them just before relaying the registration reply:" \
 			"nothing was distributed at the handoff (no KEY_DISTRIBUTE); FA1 keeps its copy (PKD)"
 	else
