@@ -151,4 +151,6 @@ void dkm_response(struct ike_sa *sa, const struct ike_chain *c, enum ike_req_kin
 	if (error)
 		log_warn("peer %s refused the DKM install report (notify %u)", sa->cfg->name,
 			 error);
+	if (sa->eng->ev->dkm_reported)
+		sa->eng->ev->dkm_reported(sa->eng->ev_ctx, sa, sa->dkm_home, error);
 }

@@ -81,6 +81,14 @@ uint16_t dkm_cache_take(struct dkm_cache *dc, const struct dkm_mh_pl *req, uint3
 	return 0;
 }
 
+void dkm_cache_forget(struct dkm_cache *dc, uint32_t home)
+{
+	struct dkm_entry *e = entry_of(dc, home);
+
+	if (e)
+		entry_wipe(e);
+}
+
 void dkm_cache_expire(struct dkm_cache *dc, uint64_t now)
 {
 	for (unsigned int i = 0; i < DKM_CACHE_MAX; i++)

@@ -32,6 +32,9 @@ void dkm_cache_depart(struct dkm_cache *dc, uint32_t spi, uint64_t now);
  * handed over already). */
 uint16_t dkm_cache_take(struct dkm_cache *dc, const struct dkm_mh_pl *req, uint32_t peer,
 			uint64_t now, struct mlike_fa_keys *keys);
+/* The MH's entry is wiped at once: its CSAs were not ours to keep (the
+ * HA refused our DKM install report), so they are handed over to no one. */
+void dkm_cache_forget(struct dkm_cache *dc, uint32_t home);
 /* Wipes the entries whose grace period is over. */
 void dkm_cache_expire(struct dkm_cache *dc, uint64_t now);
 void dkm_cache_clear(struct dkm_cache *dc);

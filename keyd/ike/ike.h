@@ -133,6 +133,9 @@ struct ike_events {
 	/* DKM, HA: an FA reports the CSAs it installed by DKM; 0 to
 	 * acknowledge, or the refusal. */
 	uint16_t (*dkm_installed)(void *ctx, struct ike_sa *sa, const struct dkm_mh_pl *rep);
+	/* DKM, new FA: the HA answered our install report for mh_home: 0
+	 * acknowledged, else its refusal (the CSAs are not ours to keep). */
+	void (*dkm_reported)(void *ctx, struct ike_sa *sa, uint32_t mh_home, uint16_t notify);
 	/* PKD, HA: an FA's neighbour FAs (NEIGHBOR_NOTIFY, network order);
 	 * 0 takes them, a negative errno refuses (MLIKE_NEIGHBORS_REJECTED). */
 	int (*neighbors)(void *ctx, struct ike_sa *sa, const uint32_t *addrs, unsigned int n);

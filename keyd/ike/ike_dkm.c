@@ -5,8 +5,9 @@
  * FA (keyd_prev_fa); if that FA is a configured neighbour, we set up (or
  * reuse) an IKE SA with it and send DKM_CSA_REQUEST, in parallel with the
  * relay. The answer is installed as KEY_DISTRIBUTE's would be and
- * reported to the HA over its IKE SA. No answer within dkm_timeout_ms: we
- * give up (logged once); the HA redistributes.
+ * reported to the HA over its IKE SA; a report the HA refuses takes the
+ * CSAs out again. No answer within dkm_timeout_ms: we give up (logged
+ * once); the HA redistributes.
  *
  * Previous FA: answers from dkm_cache (installed CSAs, and removed ones for
  * dkm_grace seconds), each MH's CSAs once; the engine refuses peers that
@@ -76,14 +77,15 @@ static bool pump(struct ike_mod *m)
 				m->dkm.requested++;
 			}
 		}
-		if (p->used) {
+		/* A report stays until the HA answers it (ike_dkm_reported). */
+		if (p->used && !p->sent) {
 			l = link_of(m, p->mh.ha_addr);
 			if (l && l->up && !dkm_report_installed(l->sa, &p->mh)) {
-				p->used = false;
+				p->sent = true;
 				m->dkm.reported++;
 			}
 		}
-		waiting |= r->used || p->used;
+		waiting |= r->used || (p->used && !p->sent);
 	}
 	return waiting;
 }
@@ -212,9 +214,13 @@ void ike_dkm_ike_down(struct ike_mod *m, struct ike_sa *sa)
 	if (!l || l->sa != sa)
 		return;
 	*l = (struct dkm_link){ 0 };
-	for (unsigned int i = 0; i < DKM_PENDING_MAX; i++)
+	for (unsigned int i = 0; i < DKM_PENDING_MAX; i++) {
 		if (m->dkm.req[i].used && m->dkm.req[i].prev == addr)
 			give_up(m, &m->dkm.req[i], "its IKE SA is down");
+		/* Unanswered reports went with it; the HA's bound decides. */
+		if (m->dkm.rep[i].used && m->dkm.rep[i].sent && m->dkm.rep[i].mh.ha_addr == addr)
+			m->dkm.rep[i] = (struct dkm_pend){ 0 };
+	}
 }
 
 void ike_dkm_rekeyed(struct ike_mod *m, struct ike_sa *old_sa, struct ike_sa *new_sa)
@@ -294,6 +300,47 @@ void ike_dkm_answer(void *ctx, struct ike_sa *sa, uint32_t mh_home,
 		arm(m);
 }
 
+/* New FA: the CSAs of a refused report leave the map, the record of the
+ * IKE SA they came under and the DKM cache. */
+static void drop_refused(struct ike_mod *m, const struct dkm_mh_pl *rep)
+{
+	for (unsigned int i = 0; i < rep->n_spis; i++) {
+		for (unsigned int k = 0; k < IKE_PEERS_MAX; k++)
+			for (unsigned int j = 0; j < m->inst[k].n; j++)
+				if (m->inst[k].spi[j] == rep->spi[i])
+					m->inst[k].spi[j] = 0;
+		ike_mod_remove_csa(m, rep->spi[i]);
+	}
+	dkm_cache_forget(&m->dkm.cache, rep->mh_home);
+	mip_maps_gen_bump(&m->maps);
+}
+
+/* New FA: the HA answered our install report. Refused: it does not know
+ * these CSAs as the MH's (stale, or not from its previous FA), so they are
+ * not kept; the HA distributes the MH's real ones. */
+void ike_dkm_reported(void *ctx, struct ike_sa *sa, uint32_t mh_home, uint16_t notify)
+{
+	struct ike_mod *m = ctx;
+	uint32_t ha = ike_sa_peer(sa)->addr;
+	char a[16];
+
+	for (unsigned int i = 0; i < DKM_PENDING_MAX; i++) {
+		struct dkm_pend *p = &m->dkm.rep[i];
+
+		if (!p->used || !p->sent || p->mh.mh_home != mh_home || p->mh.ha_addr != ha)
+			continue;
+		if (notify) {
+			drop_refused(m, &p->mh);
+			m->dkm.refused++;
+			log_warn("DKM: the HA refused our report for %s (notify %u): its "
+				 "zone-1 CSAs removed",
+				 mml_ipv4_str(mh_home, a), notify);
+		}
+		*p = (struct dkm_pend){ 0 };
+		return;
+	}
+}
+
 static struct mobile *mobile_of(struct ike_mod *m, uint32_t home)
 {
 	for (unsigned int i = 0; i < MOBILES_MAX; i++)
@@ -362,6 +409,7 @@ json_object *ike_dkm_json(const struct ike_mod *m)
 	json_object_object_add(o, "handed_over", json_object_new_uint64(m->dkm.handed_over));
 	json_object_object_add(o, "timeouts", json_object_new_uint64(m->dkm.timeouts));
 	json_object_object_add(o, "reported", json_object_new_uint64(m->dkm.reported));
+	json_object_object_add(o, "report_refused", json_object_new_uint64(m->dkm.refused));
 	json_object_object_add(o, "waits", json_object_new_uint64(m->dkm.waits));
 	json_object_object_add(o, "fallbacks", json_object_new_uint64(m->dkm.fallbacks));
 	return o;

@@ -495,6 +495,7 @@ const struct ike_events ike_mod_events = {
 	.dkm_lookup = ike_dkm_lookup,
 	.dkm_answer = ike_dkm_answer,
 	.dkm_installed = ike_dkm_installed,
+	.dkm_reported = ike_dkm_reported,
 	.child_up = ike_mod_esp_child_up,
 	.child_down = ike_mod_esp_child_down,
 	.neighbors = ike_pkd_neighbors,

@@ -94,6 +94,7 @@ struct ike_dkm {
 	} link[IKE_PEERS_MAX];
 	struct loop_timer timer;
 	uint64_t requested, installed, handed_over, timeouts, reported, waits, fallbacks;
+	uint64_t refused; /* new FA: reports the HA refused (their CSAs removed) */
 };
 
 /* MH and HA: the ESP-format CSA pair of one CHILD_SA (ike_esp.c). */
@@ -211,6 +212,7 @@ uint16_t ike_dkm_lookup(void *ctx, struct ike_sa *sa, const struct dkm_mh_pl *re
 void ike_dkm_answer(void *ctx, struct ike_sa *sa, uint32_t mh_home,
 		    const struct mlike_fa_keys *keys, uint16_t notify);
 uint16_t ike_dkm_installed(void *ctx, struct ike_sa *sa, const struct dkm_mh_pl *rep);
+void ike_dkm_reported(void *ctx, struct ike_sa *sa, uint32_t mh_home, uint16_t notify);
 json_object *ike_dkm_json(const struct ike_mod *m);
 
 /* --- ike_orch.c, for pkd.c --- */

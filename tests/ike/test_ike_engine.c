@@ -79,6 +79,11 @@ struct node {
 	struct mlike_fa_keys dkm_keys;
 	uint16_t dkm_report_ret;
 	struct dkm_mh_pl dkm_report;
+	bool dkm_other_home; /* the lookup finds another MH's keys */
+	/* DKM, new FA: the HA's answers to our install reports */
+	unsigned int n_reported;
+	uint32_t reported_home;
+	uint16_t reported_notify;
 };
 
 static uint32_t addr(const char *a)
@@ -213,6 +218,8 @@ static uint16_t ev_dkm_lookup(void *ctx, struct ike_sa *sa, const struct dkm_mh_
 	if (!n->dkm)
 		return DKM_N_NOT_VISITOR;
 	refuse = dkm_cache_take(n->dkm, req, ike_sa_peer(sa)->addr, n->dkm_now, k);
+	if (!refuse && n->dkm_other_home)
+		k->mh_home = addr(DEAD_ADDR);
 	if (!refuse && n->dkm_leak) {
 		k->secret[1].transform = IKE_ENCR_AES_GCM_16;
 		memset(k->secret[1].key, 0x5a, sizeof(k->secret[1].key));
@@ -241,6 +248,15 @@ static uint16_t ev_dkm_installed(void *ctx, struct ike_sa *sa, const struct dkm_
 	return n->dkm_report_ret;
 }
 
+static void ev_dkm_reported(void *ctx, struct ike_sa *sa, uint32_t home, uint16_t notify)
+{
+	struct node *n = ctx;
+
+	n->n_reported++;
+	n->reported_home = home;
+	n->reported_notify = notify;
+}
+
 static int ev_neighbors(void *ctx, struct ike_sa *sa, const uint32_t *a, unsigned int cnt)
 {
 	struct node *n = ctx;
@@ -263,6 +279,7 @@ static const struct ike_events events = {
 	.dkm_lookup = ev_dkm_lookup,
 	.dkm_answer = ev_dkm_answer,
 	.dkm_installed = ev_dkm_installed,
+	.dkm_reported = ev_dkm_reported,
 	.neighbors = ev_neighbors,
 	.neighbors_done = ev_neighbors_done,
 	.ike_up = ev_up,
@@ -275,6 +292,13 @@ static const struct ike_events events = {
 	.fa_keys = ev_fa_keys,
 	.fa_keys_done = ev_fa_done,
 	.csa_deleted = ev_csa_deleted,
+};
+
+/* A node that runs neither DKM nor PKD (an MH's, or a daemon without
+ * them): the engine alone decides. */
+static const struct ike_events bare_events = {
+	.ike_up = ev_up,
+	.ike_down = ev_down,
 };
 
 static void start(struct node *n, const char *a)
@@ -2270,6 +2294,9 @@ static void dkm_report(void **state)
 
 	assert_int_equal(dkm_report_installed(sa, &rep), 0);
 	assert_int_equal(b_answers(&a, &b, sa, NULL, NULL), 0);
+	assert_int_equal(a.n_reported, 1);
+	assert_int_equal(a.reported_home, rep.mh_home);
+	assert_int_equal(a.reported_notify, 0);
 	assert_int_equal(b.dkm_report.mh_home, rep.mh_home);
 	assert_int_equal(b.dkm_report.ha_addr, rep.ha_addr);
 	assert_int_equal(b.dkm_report.n_spis, 2);
@@ -2279,9 +2306,131 @@ static void dkm_report(void **state)
 	assert_int_equal(dkm_report_installed(sa, &rep), 0);
 	assert_int_equal(b_answers(&a, &b, sa, NULL, NULL), DKM_N_UNKNOWN_CSA);
 	assert_int_equal(ike_engine_counter(b.eng, IKE_C_DKM_REFUSED), 1);
+	/* The new FA hears the refusal (it removes the CSAs, ike_dkm.c). */
+	assert_int_equal(a.n_reported, 2);
+	assert_int_equal(a.reported_home, rep.mh_home);
+	assert_int_equal(a.reported_notify, DKM_N_UNKNOWN_CSA);
 	assert_int_equal(a.n_dkm, 0); /* a report is no CSA request */
 	assert_int_equal(dkm_report_installed(sa, &rep), 0);
 	assert_int_equal(dkm_report_installed(sa, &rep), -EBUSY);
+	stop(&a);
+	stop(&b);
+}
+
+/* A report built by hand: the DKM_CSA_INSTALLED notify (body as given)
+ * and, if mh, the DKM payload. */
+static void send_report_raw(struct ike_sa *sa, const uint8_t *notify, size_t len,
+			    const struct dkm_mh_pl *mh)
+{
+	uint8_t inner[256];
+	struct ike_wbuf in;
+	size_t s;
+
+	ike_wb_init(&in, inner, sizeof(inner));
+	s = ike_wb_pl_begin(&in, IKE_PL_NOTIFY, false);
+	ike_wb_put(&in, notify, len);
+	ike_wb_pl_end(&in, s);
+	if (mh)
+		dkm_put_mh(&in, mh);
+	assert_int_equal(ike_send_protected(sa, DKM_CSA_REQUEST, false, sa->next_msg_id,
+					    IKE_REQ_DKM_REPORT, &in),
+			 0);
+}
+
+/* The DKM refusals the tests above leave out. Reports: a notify that does
+ * not parse, a report without its DKM payload (INVALID_SYNTAX). Previous
+ * FA: a lookup that finds another MH's keys (DKM_NOT_VISITOR, structural).
+ * New FA: an answer with another MH's keys than asked for (dropped,
+ * counted MALFORMED, no keys). A daemon without DKM: a CSA request gets
+ * DKM_NOT_VISITOR, a report DKM_UNKNOWN_CSA. Each refusal counted. */
+static void dkm_more_refusals(void **state)
+{
+	static const uint8_t installed[] = { 0, 0, DKM_N_CSA_INSTALLED >> 8,
+					     DKM_N_CSA_INSTALLED & 0xff };
+	static const uint8_t cut[] = { 0, 4, 0xa0 };
+	struct dkm_mh_pl rep = { .mh_home = addr(MH_ADDR),
+				 .ha_addr = addr(HA_ADDR),
+				 .n_spis = 2,
+				 .spi = { 0x1111, 0x2222 } };
+	static struct dkm_cache dc;
+	struct mlike_fa_keys k;
+	struct node a, b;
+	struct ike_sa *sa = dkm_pair(&a, &b, &dc, &k);
+	uint64_t c = 0, malformed;
+
+	send_report_raw(sa, cut, sizeof(cut), &rep);
+	assert_int_equal(b_answers(&a, &b, sa, NULL, NULL), IKE_N_INVALID_SYNTAX);
+	assert_int_equal(ike_engine_counter(b.eng, IKE_C_DKM_REFUSED), ++c);
+	send_report_raw(sa, installed, sizeof(installed), NULL);
+	assert_int_equal(b_answers(&a, &b, sa, NULL, NULL), IKE_N_INVALID_SYNTAX);
+	assert_int_equal(ike_engine_counter(b.eng, IKE_C_DKM_REFUSED), ++c);
+	assert_int_equal(a.n_reported, 2);
+	assert_int_equal(a.reported_notify, IKE_N_INVALID_SYNTAX);
+	assert_int_equal(b.dkm_report.mh_home, 0); /* never reached the HA's check */
+
+	b.dkm_other_home = true;
+	assert_int_equal(dkm_ask(&a, &b, sa, addr(MH_ADDR), 0), DKM_N_NOT_VISITOR);
+	assert_false(a.have_dkm_keys);
+	assert_int_equal(ike_engine_counter(b.eng, IKE_C_DKM_REFUSED), ++c);
+	b.dkm_other_home = false;
+
+	/* Asked for the MH, answered with its keys, but A's request (as A
+	 * recorded it) was for another: the answer is not used. */
+	dkm_cache_put(&dc, &k);
+	malformed = ike_engine_counter(a.eng, IKE_C_MALFORMED);
+	a.n_dkm = 0;
+	assert_int_equal(dkm_csa_request(sa, &(struct dkm_mh_pl){ .mh_home = addr(MH_ADDR) }), 0);
+	sa->dkm_home = addr(DEAD_ADDR);
+	assert_int_equal(b_answers(&a, &b, sa, NULL, NULL), MLIKE_N_BINDING);
+	assert_int_equal(ike_engine_counter(a.eng, IKE_C_MALFORMED), malformed + 1);
+	assert_int_equal(a.n_dkm, 1);
+	assert_false(a.have_dkm_keys);
+	assert_int_equal(a.dkm_notify, 0);
+
+	b.eng->ev = &bare_events;
+	assert_int_equal(dkm_ask(&a, &b, sa, addr(MH_ADDR), 0), DKM_N_NOT_VISITOR);
+	assert_int_equal(ike_engine_counter(b.eng, IKE_C_DKM_REFUSED), ++c);
+	assert_int_equal(dkm_report_installed(sa, &rep), 0);
+	assert_int_equal(b_answers(&a, &b, sa, NULL, NULL), DKM_N_UNKNOWN_CSA);
+	assert_int_equal(ike_engine_counter(b.eng, IKE_C_DKM_REFUSED), ++c);
+	assert_int_equal(a.n_down + b.n_down, 0);
+	stop(&a);
+	stop(&b);
+}
+
+/* NEIGHBOR_NOTIFY's refusals beyond the list's syntax: a daemon that does
+ * not run PKD refuses every list (MLIKE_NEIGHBORS_REJECTED, counted); the
+ * FA counts an answer without the acknowledgement as MALFORMED and is told
+ * -EPROTO. */
+static void neighbor_notify_more_refusals(void **state)
+{
+	uint32_t list[2] = { htonl(0x0a000003), htonl(0x0a000004) };
+	struct ike_wbuf empty;
+	uint8_t none[8];
+	static struct stolen st;
+	struct node a, b;
+	struct ike_sa *sa = up_pair(&a, &b), *sa_b = live_sa(&b);
+	uint64_t malformed = ike_engine_counter(a.eng, IKE_C_MALFORMED);
+
+	b.eng->ev = &bare_events;
+	a.neighbors_done = 1;
+	assert_int_equal(mlike_neighbor_notify(sa, list, 2), 0);
+	assert_int_equal(b_answers(&a, &b, sa, NULL, NULL), MLIKE_N_NEIGHBORS_REJECTED);
+	assert_int_equal(a.neighbors_done, -EPERM);
+	assert_int_equal(ike_engine_counter(b.eng, IKE_C_NO_PROPOSAL), 1);
+
+	/* B answers with nothing in it. */
+	a.neighbors_done = 1;
+	assert_int_equal(mlike_neighbor_notify(sa, list, 2), 0);
+	steal_request(&b, sa_b, &st);
+	assert_int_equal(st.h.exchange, MLIKE_NEIGHBOR_NOTIFY);
+	ike_wb_init(&empty, none, sizeof(none));
+	assert_int_equal(ike_send_protected(sa_b, MLIKE_NEIGHBOR_NOTIFY, true, st.h.msg_id,
+					    IKE_REQ_NONE, &empty),
+			 0);
+	assert_int_equal(protected_answer(&a, sa, NULL, NULL), 0);
+	assert_int_equal(a.neighbors_done, -EPROTO);
+	assert_int_equal(ike_engine_counter(a.eng, IKE_C_MALFORMED), malformed + 1);
 	stop(&a);
 	stop(&b);
 }
@@ -2310,6 +2459,8 @@ int main(void)
 		cmocka_unit_test(dkm_handover),
 		cmocka_unit_test(dkm_refusals),
 		cmocka_unit_test(dkm_report),
+		cmocka_unit_test(dkm_more_refusals),
+		cmocka_unit_test(neighbor_notify_more_refusals),
 		cmocka_unit_test(esp_csa_from_child),
 	};
 

@@ -1,0 +1,432 @@
+/* The ike module's handoff glue (keyd/ike/ike_dkm.c, keyd/ike/pkd.c) with
+ * the engine, the maps and the loop replaced by recorders: the HA's check
+ * of a DKM install report (every refusal, each with DKM_UNKNOWN_CSA and
+ * nothing changed; above all a report over the MH's own IKE SA), the new
+ * FA taking the CSAs it installed by DKM out again when the HA refuses its
+ * report, and every refusal of an FA's neighbour list (NEIGHBOR_NOTIFY)
+ * at the HA, which the engine answers with MLIKE_NEIGHBORS_REJECTED. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "keyd/ike/keyd_ike.h"
+#include "keyd/keyd.h"
+
+/* Fake IKE SAs: only their addresses matter; the peer of each is a
+ * configuration entry of its own. */
+enum { SA_MH, SA_MH_OTHER, SA_FA1, SA_FA2, SA_FA3, SA_HA, SA_FA_MANY, N_SAS = SA_FA_MANY + 17 };
+static char sa_storage[N_SAS];
+static struct ike_peer_cfg sa_peer[N_SAS];
+#define SA(i) ((struct ike_sa *)&sa_storage[i])
+
+static struct ike_mod m;
+static uint64_t now_ns = 1000;
+static keyd_prev_fa_fn prev_fa_fn;
+static void *prev_fa_arg;
+/* What ike_dkm.c asked of the rest of mmlkeyd. */
+static struct dkm_mh_pl last_request, last_report;
+static unsigned int n_requests, n_reports, n_distribute;
+static uint32_t removed[8];
+static unsigned int n_removed;
+
+static uint32_t ip(const char *a)
+{
+	uint32_t v;
+
+	inet_pton(AF_INET, a, &v);
+	return v;
+}
+
+#define MH_HOME ip("10.1.0.2")
+#define HA_ADDR ip("10.0.0.1")
+#define FA1_ADDR ip("10.0.1.1")
+#define FA2_ADDR ip("10.0.2.1")
+#define FA3_ADDR ip("10.0.3.1")
+
+/* --- the rest of mmlkeyd, recorded --- */
+
+const struct ike_peer_cfg *ike_sa_peer(const struct ike_sa *sa)
+{
+	return &sa_peer[(const char *)sa - sa_storage];
+}
+
+uint64_t loop_now(void)
+{
+	return now_ns;
+}
+
+void loop_timer_init(struct loop_timer *t, loop_timer_fn fn, void *arg)
+{
+}
+
+int loop_timer_in(struct loop *loop, struct loop_timer *t, uint64_t delay_ns)
+{
+	return 0;
+}
+
+void loop_timer_cancel(struct loop *loop, struct loop_timer *t)
+{
+}
+
+void keyd_prev_fa_subscribe(keyd_prev_fa_fn fn, void *arg)
+{
+	prev_fa_fn = fn;
+	prev_fa_arg = arg;
+}
+
+int cfg_u32(const config_setting_t *s, const char *name, bool required, uint32_t min, uint32_t max,
+	    uint32_t *out)
+{
+	return 0;
+}
+
+int dkm_csa_request(struct ike_sa *sa, const struct dkm_mh_pl *req)
+{
+	n_requests++;
+	last_request = *req;
+	return 0;
+}
+
+int dkm_report_installed(struct ike_sa *sa, const struct dkm_mh_pl *rep)
+{
+	assert_ptr_equal(sa, SA(SA_HA));
+	n_reports++;
+	last_report = *rep;
+	return 0;
+}
+
+struct ike_sa *ike_initiate(struct ike_engine *eng, const struct ike_peer_cfg *peer)
+{
+	return NULL;
+}
+
+void ike_mod_distribute(struct ike_mod *mod)
+{
+	n_distribute++;
+}
+
+/* As ike_orch.c's: FA links by address and by IKE SA. */
+struct fa_link *fa_of_addr(struct ike_mod *mod, uint32_t addr, bool create)
+{
+	for (unsigned int i = 0; i < IKE_PEERS_MAX; i++)
+		if (mod->fas[i].peer && mod->fas[i].peer->addr == addr)
+			return &mod->fas[i];
+	return NULL;
+}
+
+struct fa_link *fa_of_sa(struct ike_mod *mod, struct ike_sa *sa)
+{
+	for (unsigned int i = 0; i < IKE_PEERS_MAX; i++)
+		if (mod->fas[i].peer && mod->fas[i].sa == sa)
+			return &mod->fas[i];
+	return NULL;
+}
+
+void fa_connect(struct ike_mod *mod, struct fa_link *fa)
+{
+}
+
+void mlike_fa_keys_from_csa(const struct mlike_csa *csa, bool out_is_mh, uint32_t mh_home,
+			    uint32_t ha_addr, struct mlike_fa_keys *k)
+{
+	memset(k, 0, sizeof(*k));
+}
+
+int mlike_key_distribute(struct ike_sa *sa, const struct mlike_fa_keys *keys)
+{
+	return -ENOTCONN;
+}
+
+int mlike_neighbor_notify(struct ike_sa *sa, const uint32_t *addrs, unsigned int n)
+{
+	return 0;
+}
+
+void ike_mod_rearm(struct ike_mod *mod)
+{
+}
+
+void mip_maps_gen_bump(struct mip_maps *maps)
+{
+}
+
+struct installed *ike_mod_inst_of(struct ike_mod *mod, struct ike_sa *sa, bool create)
+{
+	mod->inst[0].sa = sa;
+	return &mod->inst[0];
+}
+
+/* As ike_orch.c's: the SPIs recorded under the IKE SA, the keys cached. */
+int ike_mod_fa_install(struct ike_mod *mod, const struct mlike_fa_keys *keys, struct installed *in)
+{
+	for (unsigned int i = 0; i < keys->n_secrets; i++)
+		if (keys->secret[i].zone == 1 && in && in->n < 2)
+			in->spi[in->n++] = keys->secret[i].spi;
+	dkm_cache_put(&mod->dkm.cache, keys);
+	return 0;
+}
+
+void ike_mod_remove_csa(struct ike_mod *mod, uint32_t spi)
+{
+	if (n_removed < 8)
+		removed[n_removed] = spi;
+	n_removed++;
+}
+
+/* --- the HA --- */
+
+static struct mobile *ha_setup(void)
+{
+	struct mobile *mb = &m.mobiles[3];
+
+	memset(&m, 0, sizeof(m));
+	m.role = ROLE_HA;
+	m.handoff = IKE_HANDOFF_DKM;
+	sa_peer[SA_MH].addr = ip("10.9.9.9"); /* the MH's IKE SA, not from its home */
+	sa_peer[SA_MH_OTHER].addr = MH_HOME;  /* another SA from the MH's home */
+	sa_peer[SA_FA1].addr = FA1_ADDR;
+	sa_peer[SA_FA2].addr = FA2_ADDR;
+	sa_peer[SA_FA3].addr = FA3_ADDR;
+	*mb = (struct mobile){ .used = true,
+			       .home = MH_HOME,
+			       .coa = FA2_ADDR,
+			       .mh_sa = SA(SA_MH),
+			       .have_csa = true,
+			       .csa = { .spi_out = 0x1111, .spi_in = 0x2222 },
+			       .fa_with_keys = FA1_ADDR,
+			       .handoff = IKE_HANDOFF_DKM,
+			       .dkm = { .deadline_ns = now_ns + 1000000 } };
+	return mb;
+}
+
+/* Every report the HA must refuse gets DKM_UNKNOWN_CSA and changes
+ * nothing: not its MH, an MH without CSAs, SPIs that are not the MH's,
+ * the wrong number of SPIs, and a report that does not come from an FA
+ * (over the MH's own IKE SA, or from the MH's home address); an FA's or
+ * MH's daemon refuses every report. Then the FA's genuine one ends the
+ * handoff's wait. */
+static void ha_refuses_reports(void **state)
+{
+	static const struct {
+		int sa;
+		struct dkm_mh_pl rep;
+		bool no_csa;
+		enum ike_role role;
+	} refused[] = {
+		{ .sa = SA_MH, .rep = { .n_spis = 2, .spi = { 0x1111, 0x2222 } } },
+		{ .sa = SA_MH_OTHER, .rep = { .n_spis = 2, .spi = { 0x1111, 0x2222 } } },
+		{ .sa = SA_FA2, .rep = { .mh_home = 1, .n_spis = 2, .spi = { 0x1111, 0x2222 } } },
+		{ .sa = SA_FA2, .rep = { .n_spis = 2, .spi = { 0x1111, 0x2222 } }, .no_csa = true },
+		{ .sa = SA_FA2, .rep = { .n_spis = 2, .spi = { 0x1111, 0x3333 } } },
+		{ .sa = SA_FA2, .rep = { .n_spis = 2, .spi = { 0x3333, 0x2222 } } },
+		{ .sa = SA_FA2, .rep = { .n_spis = 1, .spi = { 0x1111 } } },
+		{ .sa = SA_FA2, .rep = { .n_spis = 0 } },
+		{ .sa = SA_FA2,
+		  .rep = { .n_spis = 2, .spi = { 0x1111, 0x2222 } },
+		  .role = ROLE_FA },
+		{ .sa = SA_FA2,
+		  .rep = { .n_spis = 2, .spi = { 0x1111, 0x2222 } },
+		  .role = ROLE_MH },
+	};
+	struct mobile *mb, before;
+
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		struct dkm_mh_pl rep = refused[i].rep;
+
+		mb = ha_setup();
+		m.role = refused[i].role;
+		mb->have_csa = !refused[i].no_csa;
+		if (!rep.mh_home)
+			rep.mh_home = MH_HOME;
+		rep.ha_addr = HA_ADDR;
+		before = *mb;
+		assert_int_equal(ike_dkm_installed(&m, SA(refused[i].sa), &rep), DKM_N_UNKNOWN_CSA);
+		assert_memory_equal(mb, &before, sizeof(before));
+		assert_int_equal(m.dkm.reported, 0);
+	}
+
+	/* The new FA's report: the handoff is done, zone 1 is at FA2. */
+	mb = ha_setup();
+	assert_int_equal(ike_dkm_installed(&m, SA(SA_FA2),
+					   &(struct dkm_mh_pl){ .mh_home = MH_HOME,
+								.ha_addr = HA_ADDR,
+								.n_spis = 2,
+								.spi = { 0x2222, 0x1111 } }),
+			 0);
+	assert_int_equal(m.dkm.reported, 1);
+	assert_int_equal(mb->fa_with_keys, FA2_ADDR);
+	assert_int_equal(mb->dkm.deadline_ns, 0);
+	/* One overtaking the registration: remembered for the binding. */
+	mb = ha_setup();
+	assert_int_equal(ike_dkm_installed(&m, SA(SA_FA3),
+					   &(struct dkm_mh_pl){ .mh_home = MH_HOME,
+								.n_spis = 2,
+								.spi = { 0x1111, 0x2222 } }),
+			 0);
+	assert_int_equal(mb->dkm.early_fa, FA3_ADDR);
+	assert_int_equal(mb->fa_with_keys, FA1_ADDR);
+}
+
+/* --- the new FA --- */
+
+/* FA2 with FA1 (a neighbour) and the HA as peers, both IKE SAs up; the
+ * MH registered through us naming FA1 and FA1 answered with its zone-1
+ * CSAs: installed and reported to the HA. */
+static void fa_installed_by_dkm(void)
+{
+	struct mlike_fa_keys keys = { .mh_home = MH_HOME, .ha_addr = HA_ADDR, .n_secrets = 2 };
+
+	memset(&m, 0, sizeof(m));
+	n_requests = n_reports = n_removed = 0;
+	m.role = ROLE_FA;
+	m.handoff = IKE_HANDOFF_DKM;
+	m.dkm.timeout_ms = 1000;
+	m.dkm.cache.grace_ns = 10ULL * 1000000000;
+	m.ecfg.local_addr = FA2_ADDR;
+	m.ecfg.n_peers = 2;
+	m.peers[0] = (struct ike_peer_cfg){ .addr = FA1_ADDR, .neighbor = true };
+	m.peers[1] = (struct ike_peer_cfg){ .addr = HA_ADDR };
+	sa_peer[SA_FA1].addr = FA1_ADDR;
+	sa_peer[SA_HA].addr = HA_ADDR;
+	ike_dkm_start(&m);
+	assert_ptr_equal(prev_fa_arg, &m);
+	ike_dkm_ike_up(&m, SA(SA_FA1));
+	ike_dkm_ike_up(&m, SA(SA_HA));
+
+	prev_fa_fn(prev_fa_arg, MH_HOME, HA_ADDR, FA1_ADDR);
+	assert_int_equal(n_requests, 1);
+	assert_int_equal(last_request.mh_home, MH_HOME);
+	keys.secret[0] = (struct mlike_secret_pl){ .zone = 1, .spi = 0x1111 };
+	keys.secret[1] = (struct mlike_secret_pl){ .zone = 1, .spi = 0x2222 };
+	ike_dkm_answer(&m, SA(SA_FA1), MH_HOME, &keys, 0);
+	assert_int_equal(m.dkm.installed, 1);
+	assert_int_equal(n_reports, 1);
+	assert_int_equal(last_report.n_spis, 2);
+	assert_int_equal(last_report.spi[0], 0x1111);
+	assert_int_equal(last_report.spi[1], 0x2222);
+	assert_int_equal(m.inst[0].n, 2);
+}
+
+static uint16_t cache_take(void)
+{
+	struct dkm_mh_pl req = { .mh_home = MH_HOME };
+	struct mlike_fa_keys k;
+
+	return dkm_cache_take(&m.dkm.cache, &req, FA3_ADDR, now_ns, &k);
+}
+
+/* The HA refuses the report: both CSAs leave the map and the record of
+ * the HA's IKE SA, counted; no FA gets them from us afterwards. */
+static void fa_removes_refused(void **state)
+{
+	fa_installed_by_dkm();
+	/* Not our outstanding report (another MH): nothing happens. */
+	ike_dkm_reported(&m, SA(SA_HA), FA3_ADDR, DKM_N_UNKNOWN_CSA);
+	assert_int_equal(n_removed, 0);
+
+	ike_dkm_reported(&m, SA(SA_HA), MH_HOME, DKM_N_UNKNOWN_CSA);
+	assert_int_equal(n_removed, 2);
+	assert_int_equal(removed[0], 0x1111);
+	assert_int_equal(removed[1], 0x2222);
+	assert_int_equal(m.dkm.refused, 1);
+	assert_int_equal(m.inst[0].spi[0], 0);
+	assert_int_equal(m.inst[0].spi[1], 0);
+	assert_int_equal(cache_take(), DKM_N_NOT_VISITOR);
+	/* Answered once: a second answer finds nothing to remove. */
+	ike_dkm_reported(&m, SA(SA_HA), MH_HOME, DKM_N_UNKNOWN_CSA);
+	assert_int_equal(n_removed, 2);
+	assert_int_equal(m.dkm.refused, 1);
+	ike_dkm_stop(&m);
+}
+
+/* Acknowledged: the CSAs stay and serve a later DKM request; an answer
+ * lost with the HA's IKE SA frees the report too. */
+static void fa_keeps_acknowledged(void **state)
+{
+	fa_installed_by_dkm();
+	ike_dkm_reported(&m, SA(SA_HA), MH_HOME, 0);
+	assert_int_equal(n_removed, 0);
+	assert_int_equal(m.dkm.refused, 0);
+	assert_int_equal(m.inst[0].spi[0], 0x1111);
+	assert_int_equal(cache_take(), 0);
+	for (unsigned int i = 0; i < DKM_PENDING_MAX; i++)
+		assert_false(m.dkm.rep[i].used);
+	ike_dkm_stop(&m);
+
+	fa_installed_by_dkm();
+	ike_dkm_ike_down(&m, SA(SA_HA));
+	for (unsigned int i = 0; i < DKM_PENDING_MAX; i++)
+		assert_false(m.dkm.rep[i].used);
+	ike_dkm_reported(&m, SA(SA_HA), MH_HOME, DKM_N_UNKNOWN_CSA);
+	assert_int_equal(n_removed, 0);
+	ike_dkm_stop(&m);
+}
+
+/* --- NEIGHBOR_NOTIFY at the HA (pkd.c) --- */
+
+/* The HA with FA links to FA1 and FA2. */
+static void ha_with_fas(void)
+{
+	memset(&m, 0, sizeof(m));
+	m.role = ROLE_HA;
+	m.ecfg.local_addr = HA_ADDR;
+	m.peers[0] = (struct ike_peer_cfg){ .addr = FA1_ADDR };
+	m.peers[1] = (struct ike_peer_cfg){ .addr = FA2_ADDR };
+	m.fas[0] = (struct fa_link){ .peer = &m.peers[0], .sa = SA(SA_FA1), .up = true };
+	m.fas[1] = (struct fa_link){ .peer = &m.peers[1], .sa = SA(SA_FA2), .up = true };
+}
+
+/* Refused (the engine answers MLIKE_NEIGHBORS_REJECTED), nothing stored:
+ * by an FA or MH daemon, over an IKE SA that is not an FA link (the MH's),
+ * a list naming the sender or the HA, a full table; a list replaces the
+ * same FA's earlier one even then. */
+static void ha_refuses_neighbor_lists(void **state)
+{
+	uint32_t ok[] = { FA2_ADDR, FA3_ADDR };
+	uint32_t self[] = { FA3_ADDR, FA1_ADDR }, ha[] = { HA_ADDR };
+	struct ike_mod empty;
+
+	ha_with_fas();
+	m.role = ROLE_FA;
+	assert_int_equal(ike_pkd_neighbors(&m, SA(SA_FA1), ok, 2), -EPERM);
+	m.role = ROLE_MH;
+	assert_int_equal(ike_pkd_neighbors(&m, SA(SA_FA1), ok, 2), -EPERM);
+	ha_with_fas();
+	memcpy(&empty, &m, sizeof(m));
+	assert_int_equal(ike_pkd_neighbors(&m, SA(SA_MH), ok, 2), -EPERM);
+	assert_int_equal(ike_pkd_neighbors(&m, SA(SA_FA1), self, 2), -EINVAL);
+	assert_int_equal(ike_pkd_neighbors(&m, SA(SA_FA1), ha, 1), -EINVAL);
+	assert_memory_equal(m.nbrs, empty.nbrs, sizeof(m.nbrs));
+
+	assert_int_equal(ike_pkd_neighbors(&m, SA(SA_FA1), ok, 2), 0);
+	assert_int_equal(m.nbrs[0].fa, FA1_ADDR);
+	assert_int_equal(m.nbrs[0].n, 2);
+	assert_memory_equal(m.nbrs[0].addr, ok, sizeof(ok));
+
+	/* Every slot taken by other FAs: FA2's first list does not fit. */
+	for (unsigned int i = 0; i < IKE_PEERS_MAX; i++)
+		m.nbrs[i].fa = htonl(0x0a000a00 + i);
+	m.nbrs[0].fa = FA1_ADDR;
+	assert_int_equal(ike_pkd_neighbors(&m, SA(SA_FA2), &ok[1], 1), -ENOSPC);
+	assert_int_equal(ike_pkd_neighbors(&m, SA(SA_FA1), &ok[1], 1), 0);
+	assert_int_equal(m.nbrs[0].n, 1);
+	assert_int_equal(m.nbrs[0].addr[0], FA3_ADDR);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(ha_refuses_reports),
+		cmocka_unit_test(fa_removes_refused),
+		cmocka_unit_test(fa_keeps_acknowledged),
+		cmocka_unit_test(ha_refuses_neighbor_lists),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
