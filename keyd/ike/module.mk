@@ -43,6 +43,7 @@ TEST_SUITES += unit-ike-engine:$(BUILD)/tests/test_ike_engine
 # libFuzzer + ASan/UBSan harnesses (clang): the codec, and the engine behind
 # the integrity check. `make test` runs them for about 20 s in total from
 # the committed seeds; `make fuzz-ike FUZZ_TIME=600` runs them longer.
+# tests/ike/gen_dkm_seeds.py writes the seeds of exchanges 242 and 243.
 FUZZ_CC ?= clang
 FUZZ_FLAGS := -std=c11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
               -I. -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter

@@ -6,8 +6,11 @@
  * picks the exchange type, the third the first payload type), so that every
  * exchange handler sees authenticated garbage; or (first byte 3 mod 4) the
  * initiator starts a CREATE_CHILD_SA (second byte: bit 0 an IKE SA rekey,
- * bit 1 PFS) and the chain (third byte its first payload type) comes back
- * as its answer under the responder's keys. */
+ * bit 1 PFS), or with bit 2 a DKM_CSA_REQUEST for 10.0.0.2, and the chain
+ * (third byte its first payload type) comes back as its answer under the
+ * responder's keys. The responder runs PKD's and DKM's callbacks (the
+ * initiator is its neighbour FA; it holds zone-1 keys for any MH asked
+ * for), so NEIGHBOR_NOTIFY and DKM_CSA_REQUEST get past their checks. */
 #include <arpa/inet.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -18,6 +21,7 @@
 #include <openssl/crypto.h>
 
 #include "keyd/ike/ike_sa.h"
+#include "keyd/ike/ike_xchg.h"
 #include "lib/log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -44,10 +48,48 @@ static int ev_fa_keys(void *ctx, struct ike_sa *sa, const struct mlike_fa_keys *
 	return 0;
 }
 
+static int ev_neighbors(void *ctx, struct ike_sa *sa, const uint32_t *addrs, unsigned int n)
+{
+	return 0;
+}
+
+/* As a previous FA that served every MH: fixed zone-1 keys for it. */
+static uint16_t ev_dkm_lookup(void *ctx, struct ike_sa *sa, const struct dkm_mh_pl *req,
+			      struct mlike_fa_keys *keys)
+{
+	struct mlike_csa csa = { .spi_out = 0x1111,
+				 .spi_in = 0x2222,
+				 .z1_len = 40,
+				 .n_zones = 2,
+				 .zone_encr = { IKE_ENCR_CHACHA20_POLY1305, IKE_ENCR_AES_GCM_16 } };
+
+	mlike_fa_keys_from_csa(&csa, true, req->mh_home, req->ha_addr, keys);
+	return 0;
+}
+
+static uint16_t ev_dkm_installed(void *ctx, struct ike_sa *sa, const struct dkm_mh_pl *rep)
+{
+	return rep->n_spis == 2 ? 0 : DKM_N_UNKNOWN_CSA;
+}
+
+/* The new FA: whatever the answer, keys that reach us hold zone 1 only. */
+static void ev_dkm_answer(void *ctx, struct ike_sa *sa, uint32_t mh_home,
+			  const struct mlike_fa_keys *keys, uint16_t notify)
+{
+	if (keys && !mlike_fa_keys_zone1_only(keys))
+		abort();
+	log_debug("DKM answer for %08x: %s (notify %u)", ntohl(mh_home), keys ? "keys" : "none",
+		  notify);
+}
+
 static const struct ike_events events = {
 	.ike_up = ev_up,
 	.ike_down = ev_down,
 	.fa_keys = ev_fa_keys,
+	.neighbors = ev_neighbors,
+	.dkm_lookup = ev_dkm_lookup,
+	.dkm_answer = ev_dkm_answer,
+	.dkm_installed = ev_dkm_installed,
 };
 
 static void peer(struct ike_peer_cfg *p, const char *addr, const char *me, const char *them)
@@ -67,6 +109,7 @@ static void peer(struct ike_peer_cfg *p, const char *addr, const char *me, const
 	p->ts_local.n = p->ts_remote.n = 1;
 	p->ts_local.ts[0] = (struct ike_ts){ 0, 0, 0xffff, 0, 0xffffffff };
 	p->ts_remote.ts[0] = p->ts_local.ts[0];
+	p->neighbor = true;
 }
 
 static void pump(void)
@@ -139,9 +182,11 @@ static struct ike_sa *establish(void)
 	return sa;
 }
 
-static const uint8_t exchanges[] = { IKE_INFORMATIONAL, IKE_CREATE_CHILD_SA,
-				     MLIKE_AUTH_SA,	MLIKE_KEY_DISTRIBUTE,
-				     IKE_AUTH,		IKE_SA_INIT };
+/* New exchanges go at the end: a seed's second byte keeps its meaning. */
+static const uint8_t exchanges[] = {
+	IKE_INFORMATIONAL, IKE_CREATE_CHILD_SA, MLIKE_AUTH_SA,	       MLIKE_KEY_DISTRIBUTE,
+	IKE_AUTH,	   IKE_SA_INIT,		MLIKE_NEIGHBOR_NOTIFY, DKM_CSA_REQUEST
+};
 
 /* Reads whatever waits on an engine's socket without processing it. */
 static void drain(struct ike_engine *eng)
@@ -152,7 +197,22 @@ static void drain(struct ike_engine *eng)
 		;
 }
 
-/* Our CREATE_CHILD_SA, answered with the input: the initiator's answer
+/* The request fuzz_answer answers: a CREATE_CHILD_SA, or a DKM CSA
+ * request (its answer carries KEY_DISTRIBUTE's payloads). */
+static int fuzz_request(uint8_t how, uint8_t *exchange)
+{
+	struct dkm_mh_pl req = { .n_spis = 0 };
+
+	*exchange = IKE_CREATE_CHILD_SA;
+	if (!(how & 4))
+		return how & 1 ? ike_sa_rekey(init_sa) : ike_child_create(init_sa, 0, how & 2);
+	*exchange = DKM_CSA_REQUEST;
+	inet_pton(AF_INET, "10.0.0.2", &req.mh_home);
+	inet_pton(AF_INET, "10.0.0.1", &req.ha_addr);
+	return dkm_csa_request(init_sa, &req);
+}
+
+/* Our request, answered with the input: the initiator's answer
  * handlers see authenticated garbage. Whatever SA the answer made is
  * dropped afterwards, and a pair left with anything outstanding starts
  * over in establish(). */
@@ -161,15 +221,16 @@ static void fuzz_answer(struct ike_sa *resp_sa, const uint8_t *data, size_t size
 	uint8_t msg[IKE_MSG_MAX];
 	struct ike_wbuf wb;
 	uint32_t from, msg_id;
+	uint8_t exchange;
 	int err;
 
-	err = data[1] & 1 ? ike_sa_rekey(init_sa) : ike_child_create(init_sa, 0, data[1] & 2);
+	err = fuzz_request(data[1], &exchange);
 	drain(resp_eng);
 	if (err)
 		return;
 	msg_id = init_sa->next_msg_id - 1;
 	ike_wb_init(&wb, msg, sizeof(msg));
-	ike_msg_begin(resp_sa, &wb, IKE_CREATE_CHILD_SA, true, msg_id);
+	ike_msg_begin(resp_sa, &wb, exchange, true, msg_id);
 	inet_pton(AF_INET, "127.0.0.12", &from);
 	if (ike_sk_seal(&resp_sa->sk, &wb, data[2], data + 3, size - 3) == 0)
 		ike_engine_process(init_eng, msg, wb.len, from, port);

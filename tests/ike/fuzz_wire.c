@@ -20,6 +20,7 @@ static void payload(const struct ike_pl *pl)
 	struct mlike_zonemap_pl zm;
 	struct mlike_secret_pl s;
 	struct mlike_neighbors_pl nb;
+	struct dkm_mh_pl dkm;
 
 	/* Every parser on every body: each must stay inside len whatever the
 	 * bytes, not only the parser the type would pick. */
@@ -34,6 +35,7 @@ static void payload(const struct ike_pl *pl)
 	mlike_zonemap_parse(pl->body, pl->len, &zm);
 	mlike_secret_parse(pl->body, pl->len, &s);
 	mlike_neighbors_parse(pl->body, pl->len, &nb);
+	dkm_mh_parse(pl->body, pl->len, &dkm);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
