@@ -216,20 +216,97 @@ static json_object *csa_entry_json(uint32_t spi, const void *value, void *show_k
 	return csa_json(value, *(bool *)show_keys);
 }
 
+/* A holder in a word: "active", "inactive" (held for a handoff), or its
+ * state while the keys are on their way ("sending"). */
+static const char *holder_word(json_object *h)
+{
+	json_object *state, *active;
+
+	if (!json_object_object_get_ex(h, "state", &state) ||
+	    !json_object_object_get_ex(h, "active", &active))
+		return "?";
+	if (strcmp(json_object_get_string(state), "held"))
+		return json_object_get_string(state);
+	return json_object_get_boolean(active) ? "active" : "inactive";
+}
+
+/* "10.0.3.1 active, 10.0.4.1 inactive": one line per CSA in plain text. */
+static json_object *holders_text(json_object *holders)
+{
+	char text[512] = "";
+	size_t len = 0;
+
+	for (size_t i = 0; i < json_object_array_length(holders) && len < sizeof(text); i++) {
+		json_object *h = json_object_array_get_idx(holders, i), *fa;
+
+		if (json_object_object_get_ex(h, "fa", &fa))
+			len += (size_t)snprintf(text + len, sizeof(text) - len, "%s%s %s",
+						len ? ", " : "", json_object_get_string(fa),
+						holder_word(h));
+	}
+	return json_object_new_string(len ? text : "none");
+}
+
+/* The HA's mmlkeyd knows which FAs hold each mobile's CSAs (`ike
+ * holders`); each CSA it names gets them, every other CSA an empty list.
+ * Without a daemon, or on a node that is not an HA, the map alone. */
+static void add_holders(struct ctl *ctl, json_object *csas, const char *sock)
+{
+	json_object *known = NULL;
+	char path[300];
+
+	if (!sock)
+		sock = ctl_keyd_default_path(ctl, path, sizeof(path));
+	if (ctl_keyd_call(sock, "ike", "holders", true, &known))
+		return;
+	for (size_t i = 0; i < json_object_array_length(csas); i++) {
+		json_object *c = json_object_array_get_idx(csas, i), *spi, *holders = NULL;
+
+		if (!json_object_object_get_ex(c, "spi", &spi))
+			continue;
+		for (size_t k = 0; k < json_object_array_length(known) && !holders; k++) {
+			json_object *e = json_object_array_get_idx(known, k), *espi, *home;
+
+			if (!json_object_object_get_ex(e, "spi", &espi) ||
+			    strcmp(json_object_get_string(espi), json_object_get_string(spi)) ||
+			    !json_object_object_get_ex(e, "holders", &holders))
+				continue;
+			if (json_object_object_get_ex(e, "home", &home))
+				json_object_object_add(c, "home", json_object_get(home));
+		}
+		if (!holders)
+			holders = json_object_new_array();
+		else if (ctl->format != MML_OUT_TEXT)
+			json_object_get(holders);
+		json_object_object_add(c, "holders",
+				       ctl->format == MML_OUT_TEXT ? holders_text(holders) :
+								     holders);
+	}
+	json_object_put(known);
+}
+
 static int csa_list(struct ctl *ctl, int argc, char **argv)
 {
 	bool show_keys = false;
-	struct mml_opt opts[] = { { "show-keys", MML_OPT_FLAG, &show_keys, NULL, false, false } };
+	const char *sock = NULL;
+	struct mml_opt opts[] = {
+		{ "show-keys", MML_OPT_FLAG, &show_keys, NULL, false, false },
+		{ "sock", MML_OPT_STR, &sock, NULL, false, false },
+	};
+	json_object *csas;
 	int fd, err;
 
-	err = mml_opts_parse("csa list", argc, argv, opts, 1);
+	err = mml_opts_parse("csa list", argc, argv, opts, 2);
 	if (err)
 		return err;
 	fd = open_csa_map(ctl);
 	if (fd < 0)
 		return fd;
-	ctl_print(ctl, ctl_map_to_json(fd, sizeof(struct mml_csa), csa_entry_json, &show_keys));
+	csas = ctl_map_to_json(fd, sizeof(struct mml_csa), csa_entry_json, &show_keys);
 	close(fd);
+	if (csas)
+		add_holders(ctl, csas, sock);
+	ctl_print(ctl, csas);
 	return 0;
 }
 
@@ -271,7 +348,7 @@ const struct ctl_cmd csa_cmds[] = {
 	{ "csa", "add", csa_add, CSA_ARGS },
 	{ "csa", "replace", csa_replace, CSA_ARGS },
 	{ "csa", "del", csa_del, "spi SPI" },
-	{ "csa", "list", csa_list, "[show-keys]" },
+	{ "csa", "list", csa_list, "[show-keys] [sock PATH]   HA: with the FAs holding each CSA" },
 	{ "csa", "show", csa_show, "spi SPI [show-keys]" },
 	{ NULL, NULL, NULL, NULL },
 };

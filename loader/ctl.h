@@ -31,8 +31,7 @@ struct ctl_cmd {
 void ctl_print(struct ctl *ctl, json_object *result);
 
 /* Opens a pinned map of the node, explaining a missing pin. */
-int ctl_open_map(struct ctl *ctl, const char *name, unsigned int key_size,
-		 unsigned int value_size);
+int ctl_open_map(struct ctl *ctl, const char *name, unsigned int key_size, unsigned int value_size);
 
 /* Every entry of a map with 4-byte keys as a JSON array, each element made
  * by to_json(key, value, arg); the value buffer is wiped afterwards (maps
@@ -57,6 +56,15 @@ typedef int (*ctl_role_setup)(struct mml_role_obj *o, void *arg);
 int ctl_role_attach(struct ctl *ctl, enum mml_role_id id, const void *cfg, char **lists, bool skb,
 		    ctl_role_setup setup, void *arg);
 int ctl_role_detach(struct ctl *ctl, enum mml_role_id id, int argc, char **argv);
+
+/* mmlkeyd's control socket (loader/keyd_client.c): sends {"module",
+ * "verb"} to path and returns the reply's "result" (the caller puts it).
+ * Errors are negative errno, logged unless quiet (for callers to whom the
+ * daemon is optional). */
+int ctl_keyd_call(const char *path, const char *module, const char *verb, bool quiet,
+		  json_object **result);
+/* <MML_KEYD_SOCK_DIR>/<node>.sock, node as for the maps; returns buf. */
+const char *ctl_keyd_default_path(const struct ctl *ctl, char *buf, size_t len);
 
 extern const struct ctl_cmd csa_cmds[];
 extern const struct ctl_cmd fa_cmds[];

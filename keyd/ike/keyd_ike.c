@@ -266,6 +266,34 @@ static json_object *show(struct ike_mod *m)
 	return o;
 }
 
+/* HA: per CSA of a mobile, the FAs holding its zone 1 and whether each
+ * uses it (`mmlctl csa list` joins this to the mml_csa map by SPI). */
+static json_object *holders_by_csa(const struct ike_mod *m)
+{
+	json_object *a = json_object_new_array();
+	char h[16];
+
+	for (unsigned int i = 0; i < MOBILES_MAX; i++) {
+		const struct mobile *mb = &m->mobiles[i];
+		const uint32_t spis[] = { mb->csa.spi_out, mb->csa.spi_in };
+
+		if (!mb->used || !mb->have_csa)
+			continue;
+		for (unsigned int k = 0; k < 2; k++) {
+			json_object *e = json_object_new_object();
+			char spi[16];
+
+			snprintf(spi, sizeof(spi), "0x%08x", spis[k]);
+			json_object_object_add(e, "spi", json_object_new_string(spi));
+			json_object_object_add(e, "home",
+					       json_object_new_string(mml_ipv4_str(mb->home, h)));
+			json_object_object_add(e, "holders", holders_json(&mb->holders));
+			json_object_array_add(a, e);
+		}
+	}
+	return a;
+}
+
 static int ike_control(void *state, const char *verb, json_object *args, json_object **result,
 		       char *err, size_t err_len)
 {
@@ -275,12 +303,20 @@ static int ike_control(void *state, const char *verb, json_object *args, json_ob
 		snprintf(err, err_len, "ike %s: unexpected argument", verb);
 		return -EINVAL;
 	}
-	if (strcmp(verb, "show")) {
-		snprintf(err, err_len, "ike %s: unknown command (show)", verb);
-		return -EINVAL;
+	if (!strcmp(verb, "show")) {
+		*result = show(m);
+		return 0;
 	}
-	*result = show(m);
-	return 0;
+	if (!strcmp(verb, "holders") && m->role == ROLE_HA) {
+		*result = holders_by_csa(m);
+		return 0;
+	}
+	if (!strcmp(verb, "holders")) {
+		snprintf(err, err_len, "ike holders: only an HA records who holds a CSA");
+		return -EOPNOTSUPP;
+	}
+	snprintf(err, err_len, "ike %s: unknown command (show, holders)", verb);
+	return -EINVAL;
 }
 
 const struct keyd_module ike_module = {

@@ -6,7 +6,8 @@
 #   1. FA1 told the HA its neighbour (NEIGHBOR_NOTIFY) and the HA handed FA2
 #      zone 1 of the CSA pair ahead of time: FA2 holds both CSAs inactive,
 #      zone 2 null, and no byte of a zone-2 key in any of its pinned maps;
-#      the HA's holder set names FA1 (active) and FA2 (inactive);
+#      the HA's holder set names FA1 (active) and FA2 (inactive), in
+#      `mmlctl ike show` and per CSA in `mmlctl csa list` (-j and text);
 #   2. an inactive CSA verifies nothing: the MH's ML-ESP sent to FA2 (a
 #      visitor entry written by hand so that it reaches the zone-1 check)
 #      is dropped and counted as fa_csa_inactive, not verified or forwarded;
@@ -45,6 +46,15 @@ wait_for() { # SECONDS CMD...: CMD until it succeeds
 	for ((; t > 0; t--)); do "$@" && return 0; sleep 0.05; done
 	return 1
 }
+# The same from the HA's `mmlctl -j csa list`: "fa:active" sorted, one
+# line per CSA of the MH.
+csa_holders() {
+	ctl ha -j csa list | python3 -c '
+import json, sys
+for c in json.load(sys.stdin):
+    if c.get("home") == sys.argv[1]:
+        print(" ".join(sorted("%s:%s" % (h["fa"], h["active"]) for h in c["holders"] if h["state"] == "held")))' "$HOME_ADDR"
+}
 fa2_held_inactive() { [[ $(csas fa2 | wc -l) -eq 2 && $(states fa2) == inactive ]]; }
 fa2_active() { [[ $(states fa2) == active ]]; }
 
@@ -58,6 +68,10 @@ check "FA2 holds zone 1 of the HA's CSAs, a null zone 2" ike_fa_zone1_only fa2
 check "no zone-2 key byte string in any of FA2's pinned maps" ike_fa_no_zone2_key fa2
 check "no zone-2 key byte string in any of FA1's pinned maps" ike_fa_no_zone2_key fa1
 check "the HA's holder set: FA1 active, FA2 inactive" test "$(holders)" = "$COA1:True $COA2:False"
+check "the HA's csa list -j: both CSAs held by FA1 (active) and FA2 (inactive)" \
+	test "$(csa_holders | sort -u)" = "$COA1:True $COA2:False" -a "$(csa_holders | wc -l)" = 2
+check "the HA's csa list: holders on each CSA's line" \
+	test "$(ctl ha csa list | grep -c "holders .*$COA1 active.*$COA2 inactive\|holders .*$COA2 inactive.*$COA1 active")" = 2
 check "FA2's ike show lists the CSAs it holds inactive" \
 	test "$(ike_json fa2 "len(d['inactive'])")" = 1
 
@@ -124,6 +138,8 @@ check "the handoff came during the transfer: FA1 verified its start ($((f1b - f1
 	test $((f1b - f1a)) -gt 100
 check "FA1 keeps its copy (PKD)" test "$(csas fa1 | wc -l)" -eq 2
 check "the HA's holder set: FA1 and FA2, both active" test "$(holders)" = "$COA1:True $COA2:True"
+check "the HA's csa list -j: both CSAs active at FA1 and FA2" \
+	test "$(csa_holders | sort -u)" = "$COA1:True $COA2:True" -a "$(csa_holders | wc -l)" = 2
 
 # ------------------------------------------------ 4: deregistration
 ike_mh_stop

@@ -50,6 +50,50 @@ out=$(ctl_here csa show spi 0x1000 show-keys)
 	ok "show-keys shows them" || bad "show-keys: $out"
 out=$(ctl_here -j csa list) && python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d)==3 and {c["dir"] for c in d}=={"in","out","fwd"}' <<<"$out" &&
 	ok "-j list is JSON" || bad "-j list: $out"
+
+# csa list joins what an HA's mmlkeyd knows (`ike holders`) by SPI; without
+# a daemon the map alone, and not a word on stderr.
+out=$(ctl_here -j csa list 2>"$tmp/err") && [[ ! -s $tmp/err ]] &&
+	python3 -c 'import json,sys; assert not any("holders" in c for c in json.load(sys.stdin))' <<<"$out" &&
+	ok "list without mmlkeyd: the map alone, quietly" || bad "list without mmlkeyd: $out $(cat "$tmp/err")"
+# A stand-in for the HA's daemon on a socket of its own, two requests.
+python3 - "$tmp/keyd.sock" <<'EOP' &
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen(2)
+s.settimeout(10)  # an mmlctl that never asks must not hang the suite
+held = [{"fa": "10.0.3.1", "state": "held", "active": True},
+        {"fa": "10.0.4.1", "state": "held", "active": False}]
+for _ in range(2):
+    c, _ = s.accept()
+    req = b""
+    while not req.endswith(b"\n"):
+        req += c.recv(4096)
+    req = json.loads(req)
+    ok = req["module"] == "ike" and req["verb"] == "holders"
+    c.sendall(json.dumps({"ok": ok, "result": [
+        {"spi": "0x00001000", "home": "10.1.0.2", "holders": held},
+        {"spi": "0x00004444", "home": "10.1.0.2", "holders": held}]}).encode())
+    c.close()
+EOP
+standin=$!
+for ((i = 0; i < 50; i++)); do [[ -S $tmp/keyd.sock ]] && break; sleep 0.05; done
+out=$(ctl_here -j csa list sock "$tmp/keyd.sock")
+python3 -c '
+import json, sys
+d = {c["spi"]: c for c in json.load(sys.stdin)}
+h = d["0x00001000"]["holders"]
+assert [(x["fa"], x["active"]) for x in h] == [("10.0.3.1", True), ("10.0.4.1", False)], h
+assert d["0x00001000"]["home"] == "10.1.0.2"
+assert d["0x00001001"]["holders"] == [] and d["0x00001002"]["holders"] == []' <<<"$out" &&
+	ok "-j list: each CSA with the FAs holding it and whether active there" || bad "-j list with holders: $out"
+out=$(ctl_here csa list sock "$tmp/keyd.sock")
+[[ $(wc -l <<<"$out") -eq 3 && $(grep 0x00001000 <<<"$out") == *"holders 10.0.3.1 active, 10.0.4.1 inactive"* &&
+	$(grep 0x00001001 <<<"$out") == *"holders none"* ]] &&
+	ok "list: holders on the CSA's line" || bad "list with holders: $out"
+wait "$standin"
+
 out=$(ctl_here -j csa show spi 0x1001)
 python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["z1-len"]==60 and d["zone2"]=="null"' <<<"$out" &&
 	ok "fwd CSA has a null zone 2" || bad "fwd CSA: $out"
