@@ -259,6 +259,10 @@ static void add_holders(struct ctl *ctl, json_object *csas, const char *sock)
 		sock = ctl_keyd_default_path(ctl, path, sizeof(path));
 	if (ctl_keyd_call(sock, "ike", "holders", true, &known))
 		return;
+	if (!json_object_is_type(known, json_type_array)) {
+		json_object_put(known);
+		return;
+	}
 	for (size_t i = 0; i < json_object_array_length(csas); i++) {
 		json_object *c = json_object_array_get_idx(csas, i), *spi, *holders = NULL;
 
@@ -271,6 +275,10 @@ static void add_holders(struct ctl *ctl, json_object *csas, const char *sock)
 			    strcmp(json_object_get_string(espi), json_object_get_string(spi)) ||
 			    !json_object_object_get_ex(e, "holders", &holders))
 				continue;
+			if (!json_object_is_type(holders, json_type_array)) {
+				holders = NULL;
+				break;
+			}
 			if (json_object_object_get_ex(e, "home", &home))
 				json_object_object_add(c, "home", json_object_get(home));
 		}
