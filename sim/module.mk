@@ -14,7 +14,10 @@ sim-handoff: deps
 	$(Q)$(MAKE) --no-print-directory $(BUILD)/sim-handoff
 	$(Q)sim/handoff/run.sh $(BUILD)
 
-# Smoke run (a few seconds): 200 MHs over 16 FAs, with the checks every run
-# must pass (every handoff keyed, PKD's exposure above the others', one FA
-# per CSA without PKD, no zone 2 at an FA, DKM without fallback).
-TEST_SUITES += sim-handoff-smoke:'$(BUILD)/sim-handoff --mhs 200 --fas 16 --warmup 4 --duration 20 --dwell-ms 3000 --check'
+# Smoke run (about a second), ASan + UBSan: 200 MHs over 16 FAs, with the
+# checks every run must pass (every handoff keyed, PKD's exposure above the
+# others', one FA per CSA without PKD, no zone 2 at an FA, DKM without
+# fallback).
+$(eval $(call TEST_PROGRAM,sim-handoff-san,$(SIM_HANDOFF_SRCS) $(IKE_SRCS) keyd/ike/holders.c \
+	keyd/ike/dkm_cache.c keyd/ike/csa_map.c,-lm))
+TEST_SUITES += sim-handoff-smoke:'$(BUILD)/tests/sim-handoff-san --mhs 200 --fas 16 --warmup 4 --duration 20 --dwell-ms 3000 --check'

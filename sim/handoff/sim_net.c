@@ -353,6 +353,7 @@ void sim_ready_flush(uint64_t at)
 
 static void node_free(struct sim_node *n)
 {
+	n->dead = true; /* the Deletes the engine sends as it goes are dropped */
 	ike_engine_free(n->eng);
 	for (unsigned int p = 0; n->links && p < n->n_peers; p++)
 		free(n->links[p].q);

@@ -118,6 +118,7 @@ void sim_world_free(void)
 	sim_spi_index_free();
 	for (unsigned int m = 0; m < W.o.mhs; m++)
 		if (W.mb[m].mh_node) {
+			W.mb[m].mh_node->dead = true;
 			ike_engine_free(W.mb[m].mh_node->eng);
 			free(W.mb[m].mh_node->peers);
 			free(W.mb[m].mh_node);
