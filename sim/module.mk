@@ -2,12 +2,12 @@
 # scale with the product's ML-IKE engines, on a virtual clock.
 #   make sim-handoff   10,000 MHs over 100 FAs, each scheme; table, summary and
 #                      docs/sim-handoff.png (a few minutes)
-SIM_HANDOFF_SRCS := sim/handoff/sim_main.c sim/handoff/sim_world.c sim/handoff/sim_net.c \
+SIM_HANDOFF_SRCS := sim/handoff/sim_main.c sim/handoff/sim_world.c sim/handoff/sim_net.c sim/handoff/sim_grid.c \
                     sim/handoff/sim_evq.c sim/handoff/sim_ha.c sim/handoff/sim_fa.c \
                     sim/handoff/sim_init.c sim/handoff/sim_stats.c
 $(eval $(call PROGRAM,sim-handoff,$(SIM_HANDOFF_SRCS) $(IKE_SRCS) keyd/ike/holders.c \
 	keyd/ike/dkm_cache.c keyd/ike/csa_map.c,-lm))
-FMT_SRCS += sim/handoff/sim.h
+FMT_SRCS += sim/handoff/sim.h sim/handoff/sim_grid.h
 
 .PHONY: sim-handoff
 sim-handoff: deps

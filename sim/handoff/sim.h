@@ -26,8 +26,8 @@
 #include "keyd/ike/dkm_cache.h"
 #include "keyd/ike/holders.h"
 #include "keyd/ike/ike.h"
+#include "sim/handoff/sim_grid.h"
 
-#define SIM_NBR_MAX 8
 #define SIM_MH_SHARD 256
 
 enum sim_scheme { SCHEME_REDISTRIBUTE, SCHEME_PKD, SCHEME_DKM, SCHEME_N };
@@ -105,15 +105,14 @@ struct sim_node {
 };
 
 struct sim_net {
-	unsigned int side, n_fas;
+	struct sim_grid g;
+	unsigned int n_fas;
 	/* The HA: its engine for the FAs, and its engines for the MHs, one
 	 * per SIM_MH_SHARD of them (an engine walks its SA list on every
 	 * message: 10,000 in one would make the initialisations quadratic). */
 	struct sim_node ha, *ha_mh;
 	unsigned int n_ha_mh;
 	struct sim_node *fa;
-	uint8_t n_nbr[256];
-	uint16_t nbr[256][SIM_NBR_MAX];
 	uint64_t tx_msgs, tx_bytes, ha_msgs, hop_ns;
 	bool counting;
 };
@@ -125,7 +124,6 @@ uint32_t sim_mh_addr(unsigned int m);
 int sim_fa_of_addr(uint32_t addr);
 int sim_mh_of_addr(uint32_t addr);
 struct sim_node *sim_node_of_addr(uint32_t addr);
-void sim_grid_build(unsigned int n_fas, uint64_t seed);
 unsigned int sim_hops(const struct sim_node *a, const struct sim_node *b);
 void sim_peer_init(struct ike_peer_cfg *p, uint32_t addr, const char *local, const char *peer);
 int sim_node_start(struct sim_node *n, uint32_t addr, int idx, const struct ike_events *ev);

@@ -62,65 +62,6 @@ struct sim_node *sim_node_of_addr(uint32_t addr)
 	return NULL;
 }
 
-static uint64_t rng_state;
-
-static uint64_t rng(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 2685821657736338717ULL;
-}
-
-static void link_cells(unsigned int a, unsigned int b)
-{
-	net.nbr[a][net.n_nbr[a]++] = (uint16_t)b;
-	net.nbr[b][net.n_nbr[b]++] = (uint16_t)a;
-}
-
-/* A torus side x side: every cell has its four neighbours across the
- * edges, and each diagonal link between two cells exists with
- * probability 1/2, so a cell has 4 to 8 neighbours (6 on average). */
-void sim_grid_build(unsigned int n_fas, uint64_t seed)
-{
-	unsigned int s = 1;
-
-	while (s * s < n_fas)
-		s++;
-	net.side = s;
-	net.n_fas = n_fas;
-	rng_state = seed ? seed : 1;
-	memset(net.n_nbr, 0, sizeof(net.n_nbr));
-	for (unsigned int y = 0; y < s; y++)
-		for (unsigned int x = 0; x < s; x++) {
-			unsigned int c = y * s + x;
-
-			link_cells(c, y * s + (x + 1) % s);
-			link_cells(c, ((y + 1) % s) * s + x);
-			if (rng() & 1)
-				link_cells(c, ((y + 1) % s) * s + (x + 1) % s);
-			if (rng() & 1)
-				link_cells(c, ((y + 1) % s) * s + (x + s - 1) % s);
-		}
-}
-
-static unsigned int ring(unsigned int a, unsigned int b)
-{
-	unsigned int d = a > b ? a - b : b - a;
-
-	return d < net.side - d ? d : net.side - d;
-}
-
-static unsigned int cell_dist(unsigned int a, unsigned int b)
-{
-	return ring(a % net.side, b % net.side) + ring(a / net.side, b / net.side);
-}
-
-static unsigned int centre(void)
-{
-	return (net.side / 2) * net.side + net.side / 2;
-}
-
 /* Wired hops: neighbour FAs 1; an FA and the HA (behind the router of the
  * centre cell) 1 + the cells between; an MH is one more hop (its cell). */
 unsigned int sim_hops(const struct sim_node *a, const struct sim_node *b)
@@ -140,14 +81,17 @@ unsigned int sim_hops(const struct sim_node *a, const struct sim_node *b)
 	if (a->idx < 0 || b->idx < 0) {
 		const struct sim_node *fa = a->idx < 0 ? b : a;
 
-		return extra + 1 + (fa->idx < 0 ? 0 : cell_dist((unsigned int)fa->idx, centre()));
+		return extra + 1 +
+		       (fa->idx < 0 ? 0 :
+				      sim_grid_dist(&net.g, (unsigned int)fa->idx,
+						    sim_grid_centre(&net.g)));
 	}
 	ca = (unsigned int)a->idx;
 	cb = (unsigned int)b->idx;
-	for (unsigned int k = 0; k < net.n_nbr[ca]; k++)
-		if (net.nbr[ca][k] == cb)
+	for (unsigned int k = 0; k < net.g.n_nbr[ca]; k++)
+		if (net.g.nbr[ca][k] == cb)
 			return extra + 1;
-	return extra + cell_dist(ca, cb);
+	return extra + sim_grid_dist(&net.g, ca, cb);
 }
 
 static void set_id(struct ike_identity *id, const char *s)

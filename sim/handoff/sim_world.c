@@ -11,23 +11,6 @@
 
 struct sim_world W;
 
-/* Each mobile walks on its own random stream, so that every scheme sees
- * the same walk whatever the order its events take. */
-static uint64_t rng(struct sim_mobile *mb)
-{
-	mb->rng ^= mb->rng >> 12;
-	mb->rng ^= mb->rng << 25;
-	mb->rng ^= mb->rng >> 27;
-	return mb->rng * 2685821657736338717ULL;
-}
-
-static uint64_t dwell_ns(struct sim_mobile *mb)
-{
-	double u = ((double)(rng(mb) >> 11) + 1.0) / 9007199254740993.0;
-
-	return (uint64_t)(-log(u) * W.o.dwell_ms * 1e6);
-}
-
 static void *zalloc(size_t n, size_t size)
 {
 	void *p = calloc(n ? n : 1, size);
@@ -60,11 +43,11 @@ static void nodes_start(void)
 		struct sim_node *fa = &net.fa[i];
 
 		snprintf(me, sizeof(me), "fa%u", i);
-		node_peers(fa, 1 + net.n_nbr[i]);
+		node_peers(fa, 1 + net.g.n_nbr[i]);
 		sim_peer_init(&fa->peers[0], htonl_ha(), me, "ha");
-		for (unsigned int k = 0; k < net.n_nbr[i]; k++) {
-			snprintf(name, sizeof(name), "fa%u", net.nbr[i][k]);
-			sim_peer_init(&fa->peers[1 + k], sim_fa_addr(net.nbr[i][k]), me, name);
+		for (unsigned int k = 0; k < net.g.n_nbr[i]; k++) {
+			snprintf(name, sizeof(name), "fa%u", net.g.nbr[i][k]);
+			sim_peer_init(&fa->peers[1 + k], sim_fa_addr(net.g.nbr[i][k]), me, name);
 			fa->peers[1 + k].neighbor = true;
 		}
 		if (sim_node_start(fa, sim_fa_addr(i), (int)i, &sim_fa_events))
@@ -100,13 +83,17 @@ static void world_alloc(const struct sim_opts *o, enum sim_scheme scheme)
 	for (unsigned int i = 0; i < o->fas; i++)
 		W.dkm[i].grace_ns = 10ULL * 1000000000ULL; /* the product's default */
 	net.hop_ns = (uint64_t)o->hop_us * 1000;
-	sim_grid_build(o->fas, o->seed);
+	sim_grid_build(&net.g, o->fas, o->seed);
+	net.n_fas = o->fas;
 	for (unsigned int m = 0; m < o->mhs; m++) {
 		struct sim_mobile *mb = &W.mb[m];
 
-		mb->rng = (o->seed << 32 | m) * 0x9E3779B97F4A7C15ULL | 1;
+		/* Each MH walks on its own stream: every scheme sees the
+		 * same walk whatever order its events take. */
+		mb->rng = sim_walk_seed(o->seed, m);
 		mb->home = sim_mh_addr(m);
-		mb->cell = mb->coa = mb->prev = mb->ha_prev = (uint16_t)(rng(mb) % o->fas);
+		mb->cell = mb->coa = mb->prev = mb->ha_prev =
+			(uint16_t)sim_walk_start(&mb->rng, o->fas);
 		mb->fa_with_keys = mb->early_fa = -1;
 	}
 }
@@ -166,7 +153,7 @@ void sim_handoff_done(struct sim_mobile *mb)
 static void move(uint32_t m)
 {
 	struct sim_mobile *mb = &W.mb[m];
-	unsigned int from = mb->cell, to = net.nbr[from][rng(mb) % net.n_nbr[from]];
+	unsigned int from = mb->cell, to = sim_walk_next(&mb->rng, &net.g, from);
 
 	if (mb->t_req && !mb->counted && mb->t_req >= W.t_measure)
 		W.st.superseded++;
@@ -180,7 +167,8 @@ static void move(uint32_t m)
 		W.st.handoffs++;
 	sim_evq_push(sim_now, EV_ATTACH, m, to, NULL);
 	if (sim_now + 1 < W.t_end)
-		sim_evq_push(sim_now + dwell_ns(mb), EV_MOVE, m, 0, NULL);
+		sim_evq_push(sim_now + sim_walk_dwell_ns(&mb->rng, W.o.dwell_ms), EV_MOVE, m, 0,
+			     NULL);
 }
 
 static void engine_tick(struct sim_node *n, void *arg)
@@ -212,7 +200,8 @@ static void on_init(const struct sim_ev *ev)
 	}
 	sim_node_run(&net.ha, sim_now, sim_ha_init_mobile, (void *)&ev->a);
 	/* The walk starts with the measurement, every MH keyed by then. */
-	sim_evq_push(W.t_measure + dwell_ns(&W.mb[ev->a]), EV_MOVE, ev->a, 0, NULL);
+	sim_evq_push(W.t_measure + sim_walk_dwell_ns(&W.mb[ev->a].rng, W.o.dwell_ms), EV_MOVE,
+		     ev->a, 0, NULL);
 }
 
 static void on_attach(const struct sim_ev *ev)
