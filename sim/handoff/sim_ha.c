@@ -93,7 +93,10 @@ void sim_ha_req_send(struct sim_node *ha, unsigned int peer, const struct sim_re
 	uint32_t spis[2] = { mb->csa.spi_out, mb->csa.spi_in };
 
 	if (r->kind == REQ_REVOKE) {
-		*err = mlike_csa_delete(l->sa, spis, 2);
+		/* Back at that FA by now: the product's revocation would have
+		 * left at once, before the return; this one must not remove
+		 * what the FA holds for the MH now. */
+		*err = peer == mb->coa ? -ESTALE : mlike_csa_delete(l->sa, spis, 2);
 		return;
 	}
 	if (r->kind == REQ_KEYS && (mb->coa != peer || mb->fa_with_keys == (int)peer)) {
@@ -248,11 +251,11 @@ void sim_ha_binding(struct sim_node *ha, void *arg)
 	unsigned int to = ab[1];
 
 	mb->ha_prev = mb->coa;
+	mb->coa = (uint16_t)to; /* first: a revocation never targets the MH's FA */
 	if (mb->fa_with_keys >= 0 && W.scheme != SCHEME_PKD) {
 		revoke(ha, mb, (unsigned int)mb->fa_with_keys);
 		holders_remove(&mb->holders, sim_fa_addr((unsigned int)mb->fa_with_keys));
 		mb->fa_with_keys = -1;
-		mb->coa = (uint16_t)to;
 		if (W.scheme == SCHEME_DKM) {
 			mb->dkm_deadline = sim_now + (uint64_t)W.o.dkm_timeout_ms * 1000000;
 			if (mb->early_fa == (int)to)

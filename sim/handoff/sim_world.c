@@ -155,6 +155,8 @@ static void move(uint32_t m)
 	struct sim_mobile *mb = &W.mb[m];
 	unsigned int from = mb->cell, to = sim_walk_next(&mb->rng, &net.g, from);
 
+	if (sim_now >= W.t_end)
+		return; /* the walk is over: what is in flight drains */
 	if (mb->t_req && !mb->counted && mb->t_req >= W.t_measure)
 		W.st.superseded++;
 	W.here[(size_t)from * W.o.mhs + m] = false;
