@@ -10,7 +10,9 @@
  * does not send to a neighbour its full holder set cannot record
  * (holders_full; the product sends, then fails to record); an answer for
  * an FA the MH has left clears `distributing` (stale_answers; the product
- * leaves it set). */
+ * leaves it set) and is revoked there; a revocation still queued when the
+ * MH is back at that FA is dropped (the product's left before the return).
+ * sim-handoff-xcheck checks these against the module itself. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
