@@ -143,6 +143,15 @@ struct ike_events {
 	void (*neighbors_done)(void *ctx, struct ike_sa *sa, int result);
 };
 
+/* Where an engine's datagrams go instead of its UDP socket: an embedder
+ * that carries them itself (the handoff simulator, sim/handoff/) and hands
+ * what arrives to ike_engine_process. send returns 0 or a negative errno,
+ * as sendto would. */
+struct ike_transport {
+	int (*send)(void *ctx, const uint8_t *buf, size_t len, uint32_t addr, uint16_t port);
+	void *ctx;
+};
+
 struct ike_engine_cfg {
 	uint32_t local_addr; /* network order; 0 = any */
 	uint16_t port;	     /* host order; 0 = 500 */
@@ -167,6 +176,9 @@ struct ike_engine_cfg {
 	uint16_t natt_port; /* host order; 0 = 4500 */
 	const struct ike_peer_cfg *peers;
 	unsigned int n_peers;
+	/* NULL: a UDP socket (and ike_engine_fd); else no socket at all, and
+	 * no NAT-T (nat_detection must be off). */
+	const struct ike_transport *transport;
 };
 
 /* Counters: every drop has a reason, each reason is logged once. */
@@ -212,6 +224,10 @@ void ike_engine_process_natt(struct ike_engine *eng, uint8_t *buf, size_t len, u
 /* Milliseconds until ike_engine_tick has work, -1 for none. */
 int ike_engine_timeout_ms(const struct ike_engine *eng);
 void ike_engine_tick(struct ike_engine *eng);
+/* The engines' clock in milliseconds: CLOCK_MONOTONIC, or now_ms once set
+ * (a simulator's virtual time; NULL restores the real clock). Process-wide:
+ * every engine of the process reads it. */
+void ike_clock_set(uint64_t (*now_ms)(void));
 uint64_t ike_engine_counter(const struct ike_engine *eng, enum ike_counter c);
 /* Nanoseconds the engine spent on the last received request (response =
  * false) or response of an exchange type, building its answer or next

@@ -46,6 +46,12 @@ struct ike_engine *ike_engine_new(const struct ike_engine_cfg *cfg, const struct
 		goto fail;
 	if (!eng->cfg.natt_port)
 		eng->cfg.natt_port = IKE_NATT_PORT;
+	eng->fd = -1;
+	if (eng->cfg.transport) {
+		if (eng->cfg.nat_detection)
+			goto fail;
+		return eng;
+	}
 	eng->fd = ike_socket_open(cfg->local_addr, eng->cfg.port);
 	if (eng->fd < 0)
 		goto fail;
@@ -459,6 +465,8 @@ static void input_from(struct ike_engine *eng, int fd, bool natt)
 
 void ike_engine_input(struct ike_engine *eng)
 {
+	if (eng->fd < 0)
+		return; /* a transport's engine: its embedder delivers */
 	input_from(eng, eng->fd, false);
 	if (eng->fd_natt >= 0)
 		input_from(eng, eng->fd_natt, true);

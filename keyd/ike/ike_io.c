@@ -43,9 +43,19 @@ const char *ike_counter_name(enum ike_counter c)
 	return c < IKE_C_MAX ? counter_names[c] : "unknown";
 }
 
+static uint64_t (*clock_now_ms)(void);
+
+void ike_clock_set(uint64_t (*now_ms)(void))
+{
+	clock_now_ms = now_ms;
+}
+
 uint64_t ike_now_ms(void)
 {
 	struct timespec ts;
+
+	if (clock_now_ms)
+		return clock_now_ms();
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
@@ -108,7 +118,16 @@ int ike_send_raw(struct ike_engine *eng, const uint8_t *buf, size_t len, uint32_
 		.sin_port = htons(port ? port : IKE_PORT),
 		.sin_addr.s_addr = addr,
 	};
+	const struct ike_transport *tp = eng->cfg.transport;
 
+	if (tp) {
+		int err = tp->send(tp->ctx, buf, len, addr, port ? port : IKE_PORT);
+
+		if (err)
+			return err;
+		eng->counters[IKE_C_TX]++;
+		return 0;
+	}
 	if (sendto(eng->fd, buf, len, 0, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
 		log_debug("sendto: %s", strerror(errno));
 		return -errno;

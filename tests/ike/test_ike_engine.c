@@ -1,4 +1,5 @@
-/* The IKE engine end to end over loopback UDP: whole ML-IKE initialisation
+/* The IKE engine end to end over loopback UDP (and once over an embedder's
+ * transport on a set clock, the simulator's seam): whole ML-IKE initialisation
  * between three engines (HA, MH, FA), CHILD_SAs, CREATE_CHILD_SA and the IKE
  * SA rekey in both roles (with every answer the initiator may get, and soft
  * lifetimes), deletes; and every way a peer can misbehave
@@ -560,6 +561,106 @@ static void silent_peer(void **state)
 	assert_true(pump(n, 1, 2000, one_down, &a));
 	assert_int_equal(ike_engine_counter(a.eng, IKE_C_RETRANSMITS), 5);
 	stop(&a);
+}
+
+/* --- an embedder's transport and clock (the handoff simulator's seam) --- */
+
+/* Datagrams the transport took, delivered by hand; a virtual clock. */
+static struct {
+	uint8_t buf[IKE_MSG_MAX];
+	size_t len;
+	uint32_t from, to;
+} wire[16];
+static unsigned int n_wire;
+static uint64_t fake_ms;
+
+static uint64_t fake_now(void)
+{
+	return fake_ms;
+}
+
+static int wire_send(void *ctx, const uint8_t *buf, size_t len, uint32_t to, uint16_t to_port)
+{
+	const struct node *n = ctx;
+
+	assert_int_equal(to_port, port);
+	if (n_wire == 16)
+		return -ENOBUFS;
+	memcpy(wire[n_wire].buf, buf, len);
+	wire[n_wire].len = len;
+	wire[n_wire].from = n->cfg.local_addr;
+	wire[n_wire++].to = to;
+	return 0;
+}
+
+static void start_on_wire(struct node *n, const char *a, const struct ike_transport *tp)
+{
+	n->cfg.local_addr = addr(a);
+	n->cfg.peers = n->peers;
+	n->cfg.transport = tp;
+	n->eng = ike_engine_new(&n->cfg, &events, n);
+	assert_non_null(n->eng);
+	assert_int_equal(ike_engine_fd(n->eng), -1); /* no socket */
+}
+
+/* Delivers what is on the wire, and what that sends, until it is empty. */
+static void wire_run(struct node *a, struct node *b)
+{
+	for (unsigned int i = 0; i < n_wire; i++) {
+		struct node *to = wire[i].to == a->cfg.local_addr ? a : b;
+
+		ike_engine_process(to->eng, wire[i].buf, wire[i].len, wire[i].from, port);
+	}
+	n_wire = 0;
+}
+
+/* The real clock again, whatever the test did. */
+static int real_clock(void **state)
+{
+	ike_clock_set(NULL);
+	return 0;
+}
+
+static void transport_and_clock(void **state)
+{
+	struct node a = { 0 }, b = { 0 }, c = { 0 };
+	struct ike_transport ta = { .send = wire_send, .ctx = &a },
+			     tb = { .send = wire_send, .ctx = &b };
+
+	n_wire = 0;
+	fake_ms = 1000;
+	ike_clock_set(fake_now);
+	peer(&a, 0, "b", MH_ADDR, "a.test", "b.test", "psk");
+	peer(&b, 0, "a", HA_ADDR, "b.test", "a.test", "psk");
+	a.cfg.cookie_threshold = b.cfg.cookie_threshold = 16;
+	start_on_wire(&a, HA_ADDR, &ta);
+	start_on_wire(&b, MH_ADDR, &tb);
+	/* A whole IKE SA over the embedder's wire; nothing arrives by socket. */
+	assert_non_null(ike_initiate(a.eng, &a.peers[0]));
+	assert_int_equal(n_wire, 1);
+	ike_engine_input(a.eng);
+	wire_run(&a, &b);
+	assert_int_equal(a.n_up, 1);
+	assert_int_equal(b.n_up, 1);
+	assert_int_equal(ike_engine_counter(a.eng, IKE_C_TX), 2);
+	/* Retransmission follows the set clock: a lost request goes again
+	 * when fake time passes its deadline, not before. */
+	assert_int_equal(ike_sa_liveness(a.up[0]), 0);
+	n_wire = 0; /* lost */
+	ike_engine_tick(a.eng);
+	assert_int_equal(n_wire, 0);
+	fake_ms += 501;
+	ike_engine_tick(a.eng);
+	assert_int_equal(n_wire, 1);
+	assert_int_equal(ike_engine_counter(a.eng, IKE_C_RETRANSMITS), 1);
+	wire_run(&a, &b);
+	stop(&a);
+	stop(&b);
+	/* NAT-T needs a socket: refused with a transport. */
+	c.cfg.local_addr = addr(FA_ADDR);
+	c.cfg.nat_detection = true;
+	c.cfg.transport = &ta;
+	assert_null(ike_engine_new(&c.cfg, &events, &c));
 }
 
 /* --- a raw peer that sends hand-made messages to B --- */
@@ -2442,6 +2543,7 @@ int main(void)
 		cmocka_unit_test(child_sa_both_algs),
 		cmocka_unit_test(wrong_psk),
 		cmocka_unit_test(silent_peer),
+		cmocka_unit_test_teardown(transport_and_clock, real_clock),
 		cmocka_unit_test(init_rejections),
 		cmocka_unit_test(cookies),
 		cmocka_unit_test(protected_rejections),
