@@ -71,6 +71,10 @@ expect_err 'more key lines' csa add spi 0x2000 format esp dir in keys "$tmp/keys
 expect_err 'spi: 255 is reserved' csa add spi 255 format esp dir in keys "$tmp/zone1"
 printf '%s\n%s\n' "$(sed -n 2p "$tmp/keys")" "$(sed -n 2p "$tmp/keys")" > "$tmp/same"
 expect_err 'keystream reuse' csa add spi 0x2000 format mlesp dir in keys "$tmp/same" alg chacha20poly1305
+# Issue 18 item 4: the same zone key with another salt is refused too.
+printf '%s%s\n%s%s\n' "$(sed -n 2p "$tmp/keys" | head -c 64)" a1a2a3a4 \
+	"$(sed -n 2p "$tmp/keys" | head -c 64)" c1c2c3c4 > "$tmp/samekey"
+expect_err 'zone2: key equals zone 1' csa add spi 0x2000 format mlesp dir in keys "$tmp/samekey" alg aes256gcm
 chmod 644 "$tmp/keys"
 expect_err 'readable by group or others' csa add spi 0x2000 format mlesp dir in keys "$tmp/keys"
 chmod 600 "$tmp/keys"
