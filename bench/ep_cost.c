@@ -66,7 +66,7 @@ static void side_init(struct side *s, const struct mml_csa *c, uint8_t mode, uin
 	struct mml_flow f = { .mode = mode };
 
 	memset(s, 0, sizeof(*s));
-	ep_seqstore_init(&s->store, -1);
+	ep_seqstore_init(&s->store, -1, NULL, 0);
 	ep_sacache_init(&s->t.sas, &s->store);
 	if (c)
 		ep_sacache_load(&s->t.sas, c, 1);

@@ -83,7 +83,12 @@
 	X(SNOOP_EVENT_LOST, "snoop_event_lost", "ring buffer full: an ACK event lost")            \
 	/* FA, PKD (bpf/mlesp.h) */                                                               \
 	X(FA_CSA_INACTIVE, "fa_csa_inactive",                                                     \
-	  "ML-ESP of a CSA held inactive (its MH not registered here yet), dropped")
+	  "ML-ESP of a CSA held inactive (its MH not registered here yet), dropped")              \
+	/* Endpoints, the worker: state that follows a key (docs/endpoints.md) */                 \
+	X(EP_SEQ_CONTINUED, "ep_seq_continued",                                                   \
+	  "outbound CSA reinstalled with a key already used: its sequence continued")             \
+	X(EP_RX_RESUMED, "ep_rx_resumed",                                                         \
+	  "inbound CSA (re)loaded with a key already used: window starts above its mark")
 
 enum mml_stat {
 #define MML_STAT_ENUM(id, name, help) MML_STAT_##id,

@@ -302,14 +302,19 @@ static bool tun_rx(struct ep_thread *t)
 	return i > 0;
 }
 
-/* Thread 0 publishes the node-wide count of sequence-block reservations. */
-static void count_reservations(struct ep_thread *t)
+/* Thread 0 publishes the node-wide counters of the key store. */
+static void count_node(struct ep_thread *t)
 {
-	uint64_t r = __atomic_load_n(&t->node->seqs.reservations, __ATOMIC_RELAXED);
+	struct ep_seqstore *s = &t->node->seqs;
+	const uint64_t *v[3] = { &s->reservations, &s->seq_continued, &s->rx_resumed };
+	static const unsigned int stat[3] = { MML_STAT_EP_SEQ_RESERVE, MML_STAT_EP_SEQ_CONTINUED,
+					      MML_STAT_EP_RX_RESUMED };
 
-	if (t->idx == 0 && r != t->seen_reservations) {
-		t->stats[MML_STAT_EP_SEQ_RESERVE] += r - t->seen_reservations;
-		t->seen_reservations = r;
+	for (int i = 0; t->idx == 0 && i < 3; i++) {
+		uint64_t r = __atomic_load_n(v[i], __ATOMIC_RELAXED);
+
+		t->stats[stat[i]] += r - t->seen_node[i];
+		t->seen_node[i] = r;
 	}
 }
 
@@ -361,7 +366,7 @@ void *ep_thread_main(void *arg)
 		if (!busy && poll(pfd, (nfds_t)np, EP_IDLE_POLL_MS) < 0 && errno != EINTR)
 			break;
 		maybe_refresh(t);
-		count_reservations(t);
+		count_node(t);
 		if (nl_i >= 0 && (pfd[nl_i].revents & POLLIN) &&
 		    mml_rtnl_events_read(&t->nl.rt, NULL, NULL) > 0)
 			hops_invalidate(t);

@@ -172,11 +172,13 @@ static int open_maps(void)
 		int *fd;
 		const char *name;
 	} maps[] = {
-		{ &node.csa_fd, MML_MAP_CSA },	     { &node.binding_fd, MML_MAP_BINDING },
-		{ &node.flow_fd, MML_MAP_FLOW },     { &node.xsks_fd, MML_MAP_XSKS },
-		{ &node.slot_fd, MML_MAP_XSK_SLOT }, { &node.hwm_fd, MML_MAP_SEQ_HWM },
-		{ &node.gen_fd, MML_MAP_GEN },	     { &node.wstats_fd, MML_MAP_WSTATS },
+		{ &node.csa_fd, MML_MAP_CSA },	       { &node.binding_fd, MML_MAP_BINDING },
+		{ &node.flow_fd, MML_MAP_FLOW },       { &node.xsks_fd, MML_MAP_XSKS },
+		{ &node.slot_fd, MML_MAP_XSK_SLOT },   { &node.hwm_fd, MML_MAP_SEQ_HWM },
+		{ &node.gen_fd, MML_MAP_GEN },	       { &node.wstats_fd, MML_MAP_WSTATS },
+		{ &node.rx_mark_fd, MML_MAP_RX_MARK },
 	};
+	size_t mlen = MML_RX_MARKS * sizeof(struct mml_rx_mark);
 	size_t wlen = MML_WSTATS_ENTRIES * sizeof(uint64_t);
 
 	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
@@ -191,8 +193,9 @@ static int open_maps(void)
 	}
 	node.gen = mmap(NULL, (size_t)sysconf(_SC_PAGESIZE), PROT_READ, MAP_SHARED, node.gen_fd, 0);
 	node.wstats = mmap(NULL, wlen, PROT_READ | PROT_WRITE, MAP_SHARED, node.wstats_fd, 0);
-	if (node.gen == MAP_FAILED || node.wstats == MAP_FAILED) {
-		log_err("mmap mml_gen/mml_wstats: %s", strerror(errno));
+	node.rx_marks = mmap(NULL, mlen, PROT_READ | PROT_WRITE, MAP_SHARED, node.rx_mark_fd, 0);
+	if (node.gen == MAP_FAILED || node.wstats == MAP_FAILED || node.rx_marks == MAP_FAILED) {
+		log_err("mmap mml_gen/mml_wstats/mml_rx_mark: %s", strerror(errno));
 		return -errno;
 	}
 	for (int p = 0; p < node.nports; p++) {
@@ -276,7 +279,7 @@ int main(int argc, char **argv)
 	err = open_maps();
 	if (err)
 		goto out;
-	err = ep_seqstore_init(&node.seqs, node.hwm_fd);
+	err = ep_seqstore_init(&node.seqs, node.hwm_fd, node.rx_marks, MML_RX_MARKS);
 	if (err)
 		goto out;
 	threads = calloc((size_t)node.nqueues, sizeof(*threads));

@@ -154,7 +154,7 @@ static void init(void)
 	struct mml_binding mb = binding(HA, FA_WL, 0x2100, 0x2000, 0x1100, 0x1000);
 
 	mml_log_open("fuzz", false, MML_LOG_ERR);
-	if (ep_seqstore_init(&store, -1))
+	if (ep_seqstore_init(&store, -1, NULL, 0))
 		__builtin_trap();
 	load_sas(&ha, MML_DIR_OUT, MML_DIR_IN);
 	load_sas(&mh, MML_DIR_IN, MML_DIR_OUT);
@@ -174,8 +174,9 @@ static void reset_replay(struct ep_tables *t)
 
 		if (!s->spi || s->sa.csa.dir != MML_DIR_IN)
 			continue;
-		mml_replay_free(&s->sa.replay);
-		if (mml_replay_init(&s->sa.replay, s->sa.csa.replay_window))
+		/* The window the threads share (worker/sacache.h). */
+		mml_replay_free(mml_sa_replay(&s->sa));
+		if (mml_replay_init(mml_sa_replay(&s->sa), s->sa.csa.replay_window))
 			__builtin_trap();
 	}
 }
