@@ -58,7 +58,8 @@
 	X(EP_DROP_UNKNOWN_SPI, "ep_drop_unknown_spi", "inbound SPI not (or no longer) installed") \
 	X(EP_DROP_REPLAY, "ep_drop_replay", "sequence number replayed or left of the window")     \
 	X(EP_DROP_MALFORMED, "ep_drop_malformed", "bad lengths, headers or trailer")              \
-	X(EP_DROP_SEQ_EXHAUSTED, "ep_drop_seq_exhausted", "outbound SA at its hard limit: rekey") \
+	X(EP_DROP_SEQ_EXHAUSTED, "ep_drop_seq_exhausted",                                         \
+	  "outbound SA at its hard limit (rekey), or its mark not persisted")                     \
 	X(EP_DROP_NO_SA, "ep_drop_no_sa", "flow mode needs an outbound SA that is not installed") \
 	X(EP_DROP_NO_BINDING, "ep_drop_no_binding", "no binding for the home address")            \
 	X(EP_DROP_NO_NEIGH, "ep_drop_no_neigh", "next hop not resolved yet (resolution started)") \

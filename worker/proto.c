@@ -26,6 +26,7 @@ unsigned int ep_err_stat(int err)
 	case MML_E_AUTH:
 		return MML_STAT_EP_DROP_TAG_ESP;
 	case MML_E_SEQ_EXHAUSTED:
+	case EIO: /* the sequence mark could not be persisted: nothing may go */
 		return MML_STAT_EP_DROP_SEQ_EXHAUSTED;
 	case ENOSPC:
 		return MML_STAT_EP_DROP_TOO_BIG;
