@@ -89,7 +89,9 @@
 	X(EP_SEQ_CONTINUED, "ep_seq_continued",                                                   \
 	  "outbound CSA reinstalled with a key already used: its sequence continued")             \
 	X(EP_RX_RESUMED, "ep_rx_resumed",                                                         \
-	  "inbound CSA (re)loaded with a key already used: window starts above its mark")
+	  "inbound CSA (re)loaded with a key already used: window starts above its mark")         \
+	X(EP_DROP_OUTER_SRC, "ep_drop_outer_src",                                                 \
+	  "protected packet from an outer source not its SA's (MH: its HA; HA: home, care-of)")
 
 enum mml_stat {
 #define MML_STAT_ENUM(id, name, help) MML_STAT_##id,

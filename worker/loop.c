@@ -194,15 +194,17 @@ static void ha_down(struct ep_thread *t, const struct ep_rx *rx, const struct mm
 	send_protected(t, port, m->dmac, m->ha_addr, m->coa, b, EP_SIDE_HA, rx->ip, rx->hdr.tot);
 }
 
-/* Protocol 50 at ip (len bytes up to the frame's end): decrypt in place and
- * hand the inner packet to the stack through the TUN device. */
-static void deliver(struct ep_thread *t, enum ep_side side, uint8_t *ip, size_t len)
+/* Protocol 50 at rx->ip (rx->len bytes up to the frame's or tunnel's end):
+ * decrypt in place and hand the inner packet to the stack through the TUN
+ * device. */
+static void deliver(struct ep_thread *t, const struct ep_rx *rx)
 {
 	unsigned int stat;
 	uint8_t *inner;
 	ssize_t n;
 
-	n = ep_unprotect(&t->tab, side, t->node->home_addr, ip, len, &inner, &stat);
+	n = ep_unprotect(&t->tab, rx->side, t->node->home_addr, rx->tunnel_src, rx->ip, rx->len,
+			 &inner, &stat);
 	if (n < 0)
 		ep_count(t, stat);
 	else
@@ -223,7 +225,7 @@ static void rx_frame(struct ep_thread *t, uint8_t *desc, uint32_t len)
 	if (rx.kind == EP_RX_HA_DOWN)
 		ha_down(t, &rx, m);
 	else if (rx.kind == EP_RX_DELIVER)
-		deliver(t, rx.side, rx.ip, rx.len);
+		deliver(t, &rx);
 	else
 		ep_count(t, rx.stat);
 }

@@ -30,6 +30,7 @@
 #define HOME 0x0a01000au /* 10.1.0.10 as it is in fixture_inner, host order */
 #define HA 0x0a010001u
 #define PEER 0x0a000101u
+#define COA 0x0a020001u /* the serving FA, the HA's tunnel peer */
 
 static uint32_t be(uint32_t host)
 {
@@ -129,7 +130,7 @@ static void pair_setup(struct pair *p, uint8_t alg)
 		csa_of(MML_FMT_ESP, alg, MML_DIR_OUT, 0x101),
 		csa_of(MML_FMT_MLESP, alg, MML_DIR_OUT, 0x201),
 	};
-	struct mml_binding mb = { .ha_addr = be(HA), .coa = be(0x0a020001) };
+	struct mml_binding mb = { .ha_addr = be(HA), .coa = be(COA) };
 	struct mml_binding hb = mb;
 	uint32_t home = be(HOME);
 
@@ -390,7 +391,7 @@ static unsigned int mh_verdict(struct ep_tables *t, const uint8_t *pkt, size_t n
 	unsigned int stat;
 
 	memcpy(buf, pkt, n); /* decrypted in place: the original stays replayable */
-	return ep_unprotect(t, EP_SIDE_MH, be(HOME), buf, n, &out, &stat) < 0 ? stat : 0;
+	return ep_unprotect(t, EP_SIDE_MH, be(HOME), 0, buf, n, &out, &stat) < 0 ? stat : 0;
 }
 
 static void mh_inbound(struct ep_tables *t, struct ep_seqstore *store, const struct pair *p,
@@ -455,6 +456,35 @@ static void replay_refused_after_restart(void **state)
 		assert_int_equal(mh_verdict(&mh2, fresh, nf), 0);
 		ep_sacache_free(&mh2.sas);
 		ep_seqstore_free(&restarted);
+	}
+	pair_free(&p);
+}
+
+/* Rewrite the (unauthenticated) outer source of a protocol-50 packet. */
+static void set_outer_src(uint8_t *pkt, uint32_t src)
+{
+	memcpy(pkt + 12, &src, 4);
+	put_be16(pkt + 10, 0);
+	put_be16(pkt + 10, inet_csum(pkt, 20));
+}
+
+/* Item 5: an SA is tied to the outer source its mode has. A packet of the
+ * MH's inbound SA sent from an address that is not its HA (an attacker on
+ * the air resending or forging it from elsewhere) is refused before any
+ * crypto and counted. */
+static void outer_source_tied_to_sa_mh(void **state)
+{
+	uint8_t pkt[2048];
+	struct pair p;
+	size_t n;
+
+	pair_setup(&p, MML_ALG_AES256_GCM);
+	for (uint8_t mode = MML_MODE_ESP; mode <= MML_MODE_MLESP; mode++) {
+		n = downlink_packet(&p, mode, 300, mode, pkt);
+		set_outer_src(pkt, be(0x0a020063)); /* not the HA */
+		assert_int_equal(mh_verdict(&p.mh, pkt, n), MML_STAT_EP_DROP_OUTER_SRC);
+		set_outer_src(pkt, be(HA));
+		assert_int_equal(mh_verdict(&p.mh, pkt, n), 0);
 	}
 	pair_free(&p);
 }
@@ -576,7 +606,8 @@ static void roundtrip_every_mode(void **state)
 				assert_int_equal(inet_csum(buf, 20), 0);
 				assert_int_equal(get_be32(buf + 20),
 						 mode == MML_MODE_ESP ? 0x100 : 0x200);
-				m = ep_unprotect(&p.ha, EP_SIDE_HA, 0, buf, (size_t)n, &out, &stat);
+				m = ep_unprotect(&p.ha, EP_SIDE_HA, 0, be(COA), buf, (size_t)n,
+						 &out, &stat);
 				assert_int_equal(m, len);
 				assert_memory_equal(out, inner, len);
 				assert_int_equal(stat, mode == MML_MODE_ESP ?
@@ -591,8 +622,8 @@ static void roundtrip_every_mode(void **state)
 				assert_int_equal(ep_ip_parse(buf, (size_t)n, &ip), 0);
 				assert_int_equal(ip.saddr, be(HA));
 				assert_int_equal(ip.daddr, be(HOME));
-				m = ep_unprotect(&p.mh, EP_SIDE_MH, be(HOME), buf, (size_t)n, &out,
-						 &stat);
+				m = ep_unprotect(&p.mh, EP_SIDE_MH, be(HOME), 0, buf, (size_t)n,
+						 &out, &stat);
 				assert_int_equal(m, len);
 				assert_memory_equal(out, inner, len);
 			}
@@ -616,12 +647,18 @@ static size_t uplink_packet(struct pair *p, uint8_t mode, size_t len, uint8_t *b
 	return (size_t)n;
 }
 
-static unsigned int verdict(struct pair *p, uint8_t *buf, size_t n)
+/* The HA's verdict on an uplink packet tunnelled from tunnel_src. */
+static unsigned int verdict_from(struct pair *p, uint32_t tunnel_src, uint8_t *buf, size_t n)
 {
 	unsigned int stat;
 	uint8_t *out;
 
-	return ep_unprotect(&p->ha, EP_SIDE_HA, 0, buf, n, &out, &stat) < 0 ? stat : 0;
+	return ep_unprotect(&p->ha, EP_SIDE_HA, 0, tunnel_src, buf, n, &out, &stat) < 0 ? stat : 0;
+}
+
+static unsigned int verdict(struct pair *p, uint8_t *buf, size_t n)
+{
+	return verdict_from(p, be(COA), buf, n);
 }
 
 static void bad_input_dropped_and_counted(void **state)
@@ -718,22 +755,59 @@ static void malformed_trailer(void **state)
 
 static void spoofed_inner_dropped(void **state)
 {
-	uint8_t buf[2048];
+	const struct mml_binding *mb;
+	uint8_t inner[300], buf[2048];
 	unsigned int stat;
 	uint8_t *out;
 	struct pair p;
-	size_t n;
+	ssize_t n;
 
 	pair_setup(&p, MML_ALG_AES256_GCM);
-	/* At the MH: a downlink packet whose inner destination is not us. */
-	n = uplink_packet(&p, MML_MODE_MLESP, 300, buf); /* any valid packet of 0x200 */
-	/* At the HA: a binding whose inbound SPI for ML-ESP is another one. */
-	p.ha.binds.slots[0].b.spi_in[MML_MODE_MLESP] = 0x999;
+	/* At the HA: a valid packet from the home address, sealed under 0x200,
+	 * whose inner source is another address (the outer one is right). */
+	set_mode(&p.mh, MML_MODE_MLESP);
+	uplink_inner(inner, sizeof(inner), 5);
+	set_outer_src(inner, be(HOME + 1));
+	mb = ep_binding_get(&p.mh.binds, be(HOME));
+	n = ep_protect(&p.mh, EP_SIDE_MH, mb, inner, sizeof(inner), buf, sizeof(buf), &stat);
+	assert_true(n > 0);
+	set_outer_src(buf, be(HOME));
+	assert_int_equal(ep_unprotect(&p.ha, EP_SIDE_HA, 0, be(COA), buf, (size_t)n, &out, &stat),
+			 -1);
+	assert_int_equal(stat, MML_STAT_EP_DROP_SPOOF);
+	/* A binding whose inbound SPI for ML-ESP is another one: the SA is
+	 * not this home address's, refused before any crypto. */
+	n = (ssize_t)uplink_packet(&p, MML_MODE_MLESP, 300, buf);
 	for (uint32_t i = 0; i <= p.ha.binds.mask; i++)
 		if (p.ha.binds.slots[i].home)
 			p.ha.binds.slots[i].b.spi_in[MML_MODE_MLESP] = 0x999;
-	assert_int_equal(ep_unprotect(&p.ha, EP_SIDE_HA, 0, buf, n, &out, &stat), -1);
-	assert_int_equal(stat, MML_STAT_EP_DROP_SPOOF);
+	assert_int_equal(ep_unprotect(&p.ha, EP_SIDE_HA, 0, be(COA), buf, (size_t)n, &out, &stat),
+			 -1);
+	assert_int_equal(stat, MML_STAT_EP_DROP_OUTER_SRC);
+	pair_free(&p);
+}
+
+/* Item 5 at the HA: the uplink SA is tied to its home address and to the
+ * binding's care-of address (the Mobile IP tunnel's source). */
+static void outer_source_tied_to_sa_ha(void **state)
+{
+	uint8_t pkt[2048], buf[2048];
+	struct pair p;
+	size_t n;
+
+	pair_setup(&p, MML_ALG_CHACHA20_POLY1305);
+	for (uint8_t mode = MML_MODE_ESP; mode <= MML_MODE_MLESP; mode++) {
+		n = uplink_packet(&p, mode, 300, pkt);
+		memcpy(buf, pkt, n);
+		/* From another FA (or anyone on the wired side): refused before
+		 * the AEAD, so the window is untouched for the real one. */
+		assert_int_equal(verdict_from(&p, be(COA + 7), buf, n), MML_STAT_EP_DROP_OUTER_SRC);
+		memcpy(buf, pkt, n);
+		assert_int_equal(verdict(&p, buf, n), 0); /* from the care-of address */
+		memcpy(buf, pkt, n);
+		set_outer_src(buf, be(HOME + 1)); /* not the SA's home address */
+		assert_int_equal(verdict(&p, buf, n), MML_STAT_EP_DROP_OUTER_SRC);
+	}
 	pair_free(&p);
 }
 
@@ -933,6 +1007,8 @@ int main(void)
 		cmocka_unit_test(same_key_reinstalled_continues_sequence),
 		cmocka_unit_test(replay_refused_on_another_thread),
 		cmocka_unit_test(replay_refused_after_restart),
+		cmocka_unit_test(outer_source_tied_to_sa_mh),
+		cmocka_unit_test(outer_source_tied_to_sa_ha),
 		cmocka_unit_test(flow_lookup_precedence),
 		cmocka_unit_test(flow_lookup_address_wildcards),
 		cmocka_unit_test(roundtrip_every_mode),
