@@ -60,7 +60,7 @@ gen() { bpftool -j map dump pinned "$root/$1/mml_gen" | python3 -c '
 import json, sys
 v = json.load(sys.stdin)[0]["value"]
 print(v if isinstance(v, int) else int.from_bytes(bytes(int(b, 16) for b in v), "little"))'; }
-pinned() { [[ $(ls "$root/$1" 2>/dev/null | wc -l) -eq 9 ]]; }
+pinned() { [[ $(ls "$root/$1" 2>/dev/null | wc -l) -eq 10 ]]; }
 
 ip netns add "$ns" || exit 1
 ip netns add "$ns2" || exit 1
