@@ -81,7 +81,7 @@ foreign=$(prog ext0)
 check "ha attach" ctl_as "$ha" ha attach addr 10.1.0.1 cn cn0 fa fa0
 [[ $(prog cn0) == "mml_ha_cn "*" native" && $(prog fa0) == "mml_ha_fa "*" native" ]] &&
 	ok "mml_ha_cn, mml_ha_fa attached natively" || bad "programs: '$(prog cn0)' '$(prog fa0)'"
-check "nine maps pinned, directory mode 0700" \
+check "ten maps pinned, directory mode 0700" \
 	test "$(pinned "$ha" && stat -c %a "$root/$ha")" = 700
 before=$(prog cn0)
 check "a second attach replaces our program" ctl_as "$ha" ha attach addr 10.1.0.1 cn cn0 fa fa0
