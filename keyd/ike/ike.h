@@ -212,7 +212,8 @@ void ike_engine_tick(struct ike_engine *eng);
 uint64_t ike_engine_counter(const struct ike_engine *eng, enum ike_counter c);
 /* Nanoseconds the engine spent on the last received request (response =
  * false) or response of an exchange type, building its answer or next
- * request included; 0 if none seen. */
+ * request included (not the answer to a DKM install report: DKM's is the
+ * FA-FA exchange's); 0 if none seen. */
 uint64_t ike_engine_proc_ns(const struct ike_engine *eng, uint8_t exchange, bool response);
 /* Nanoseconds from our last request of an exchange type first leaving to
  * its response processed (retransmissions included; DKM: the request to

@@ -188,6 +188,8 @@ static void dispatch_response(struct ike_sa *sa, const struct ike_hdr *h, const 
 	uint64_t sent_ns = sa->req_sent_ns;
 	int slot;
 
+	eng->resp_kind = kind;
+
 	sa->req_kind = IKE_REQ_NONE;
 	switch (kind) {
 	case IKE_REQ_AUTH:
@@ -371,8 +373,10 @@ static void timed_process(struct ike_engine *eng, uint8_t *buf, size_t len, uint
 	uint64_t t0 = ike_now_ns();
 	int slot;
 
+	eng->resp_kind = IKE_REQ_NONE;
 	process(eng, buf, len, from_addr, from_port, natt);
-	if (len >= IKE_HDR_LEN && (slot = xchg_slot(buf[18])) >= 0)
+	if (len >= IKE_HDR_LEN && (slot = xchg_slot(buf[18])) >= 0 &&
+	    eng->resp_kind != IKE_REQ_DKM_REPORT)
 		eng->proc_ns[slot][!!(buf[19] & IKE_FLAG_RESPONSE)] = ike_now_ns() - t0;
 }
 

@@ -138,6 +138,9 @@ struct ike_engine {
 	/* The last exchange of each type we started: our request first sent ->
 	 * its response processed, retransmissions included (Table 2). */
 	uint64_t rtt_ns[IKE_XCHG_SLOTS];
+	/* The kind of request the response being processed answered: a DKM
+	 * install report's answer is kept out of DKM_CSA_REQUEST's times. */
+	enum ike_req_kind resp_kind;
 	uint32_t logged; /* bit per counter: first occurrence logged */
 	/* Scratch for building messages. */
 	uint8_t scratch[IKE_MSG_MAX];
