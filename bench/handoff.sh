@@ -32,11 +32,14 @@
 #                 down, moves it to the new cell, brings it up), on which
 #                 neither Mobile IP nor the keys have any say
 # Message rows (Table 2), each the last of its kind per node, sampled after
-# every handoff: processing time of one message (the receiver's, request
-# in -> response out) and the exchange's round trip at the sender
-# (`mmlctl ike show` processing.*.request_us / round_trip_us):
-# KEY_DISTRIBUTE to a PKD neighbour, DKM_CSA_REQUEST (exchange 243) FA ->
-# previous FA, NEIGHBOR_NOTIFY (242) FA -> HA.
+# every initialisation and handoff (`mmlctl ike show` processing.*): as the
+# paper counts it, the initiator's processing of the answer (response_us)
+# and the responder's of the request, from its arrival to the answer sent
+# (request_us), and their sum; beside them the exchange's round trip at the
+# initiator, request first sent -> answer processed (round_trip_us), which
+# holds both and the wire: KEY_DISTRIBUTE to a PKD neighbour, DKM_CSA_REQUEST
+# (exchange 243) new FA -> previous FA, KEY_DISTRIBUTE to the new FA
+# (redistribute), NEIGHBOR_NOTIFY (242) FA -> HA.
 # Table 3 rows: the same walk for plain Mobile IP (tests/mip/mip-lib.sh,
 # plaintext data plane) and for ESP mode keyed by IKE (the paper's "MIP with
 # IPsec": a CHILD_SA MH <-> HA as an ESP CSA pair, tests/ike/esp-bed.sh;
@@ -72,9 +75,8 @@ PROBE_PORT=9100
 
 finish() {
 	mip_cleanup
-	if [[ -n ${KEEP:-} ]]; then
-		rm -rf "$KEEP" && cp -r "$DATA" "$KEEP" && echo "bench-handoff: raw data in $KEEP"
-	fi
+	# Quietly: the benchmark's last line is the summary.
+	[[ -z ${KEEP:-} ]] || { rm -rf "$KEEP" && cp -r "$DATA" "$KEEP"; }
 	rm -rf "$DATA"
 }
 trap finish EXIT
@@ -85,7 +87,7 @@ uptime_s() { awk '{print $1}' /proc/uptime; } # CLOCK_BOOTTIME, 10 ms steps
 # Between two runs: the previous bed and its daemons gone.
 reset_bed() {
 	mip_cleanup
-	PIDS=() KEYD_PID=() PREFIX= TMP=
+	PIDS=() KEYD_PID=() PREFIX='' TMP=''
 }
 
 # One node's state after handoff K: DIR/snap/K-NODE-MODULE.json ("null" when
@@ -225,6 +227,7 @@ run_esp() {
 
 echo "bench-handoff: 4 FAs in a line, 10 Mbit/s cells, no emulated delay; $N handoffs" \
 	"every $STEP_S s per run; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+[[ -z ${KEEP:-} ]] || echo "bench-handoff: the raw data will be kept in $KEEP"
 for s in $SCHEMES; do
 	t0=$SECONDS
 	run_scheme "$s" || { echo "bench-handoff: the $s run failed"; exit 1; }
@@ -236,4 +239,5 @@ for b in $BASELINES; do
 	echo "bench-handoff: baseline $b done in $((SECONDS - t0)) s (load $(cut -d' ' -f1 /proc/loadavg))"
 done
 echo "bench-handoff: load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+# shellcheck disable=SC2086 # one argument per scheme
 python3 "$TOP/bench/handoff_report.py" "$DATA" "$N" $SCHEMES
