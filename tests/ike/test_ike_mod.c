@@ -163,8 +163,10 @@ struct installed *ike_mod_inst_of(struct ike_mod *mod, struct ike_sa *sa, bool c
 }
 
 /* As ike_orch.c's: the SPIs recorded under the IKE SA, the keys cached. */
-int ike_mod_fa_install(struct ike_mod *mod, const struct mlike_fa_keys *keys, struct installed *in)
+int ike_mod_fa_install(struct ike_mod *mod, const struct mlike_fa_keys *keys, struct installed *in,
+		       enum z1_via via)
 {
+	(void)via;
 	for (unsigned int i = 0; i < keys->n_secrets; i++)
 		if (keys->secret[i].zone == 1 && in && in->n < 2)
 			in->spi[in->n++] = keys->secret[i].spi;
