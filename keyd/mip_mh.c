@@ -63,7 +63,8 @@ struct mip_mh {
 	struct mip_maps maps;
 	struct nl *nl;
 	int udp_fd, icmp_fd;
-	bool link_up;
+	bool link_up, downs_known;
+	uint32_t carrier_downs;	       /* the link's IFLA_CARRIER_DOWN_COUNT last seen */
 	struct mh_agent heard;	       /* last agent heard on the link */
 	struct loop_timer agent_timer; /* its advertisement lifetime */
 	enum mh_state state;
@@ -234,13 +235,24 @@ static void on_advert(struct mip_mh *mh, const struct mip_advert *adv, const str
 		move_to(mh, &agent);
 }
 
-static void link_changed(void *arg, uint32_t ifindex, bool up, bool deleted)
+static void link_changed(void *arg, const struct nl_link_ev *ev)
 {
 	struct mip_mh *mh = arg;
+	bool up = ev->up && !ev->deleted;
+	/* Lost and regained between two reports (nl.h): a new attachment all
+	 * the same, possibly to another cell. */
+	bool flapped = up && mh->link_up && ev->has_downs && mh->downs_known &&
+		       ev->carrier_downs != mh->carrier_downs;
 
-	if (ifindex != mh->cfg.ifindex || up == mh->link_up)
+	if (ev->ifindex != mh->cfg.ifindex)
 		return;
-	mh->link_up = up && !deleted;
+	if (ev->has_downs) {
+		mh->carrier_downs = ev->carrier_downs;
+		mh->downs_known = true;
+	}
+	if (up == mh->link_up && !flapped)
+		return;
+	mh->link_up = up;
 	mh->st->ctr[MIP_C_LINK_CHANGE]++;
 	if (!mh->link_up) {
 		log_info("link down");
@@ -248,7 +260,7 @@ static void link_changed(void *arg, uint32_t ifindex, bool up, bool deleted)
 	}
 	/* A new link may mean a new agent: do not wait for its periodic
 	 * advertisement. */
-	log_info("link up: soliciting");
+	log_info(flapped ? "link down and up again: soliciting" : "link up: soliciting");
 	memset(&mh->cur, 0, sizeof(mh->cur));
 	mh->cur.link_up = loop_now();
 	mh->heard.known = false;
@@ -586,6 +598,7 @@ int mip_mh_start(struct loop *loop, const struct mml_pin_dir *pin, const config_
 {
 	struct mip_mh *mh = calloc(1, sizeof(*mh));
 	const config_setting_t *kl;
+	struct nl_link_ev link;
 	char h[16], a[16];
 	int err;
 
@@ -617,7 +630,11 @@ int mip_mh_start(struct loop *loop, const struct mml_pin_dir *pin, const config_
 		log_err("mobile node: %s", strerror(-err));
 		goto fail;
 	}
-	nl_link_up(mh->nl, mh->cfg.ifindex, &mh->link_up);
+	if (!nl_link_get(mh->nl, mh->cfg.ifindex, &link)) {
+		mh->link_up = link.up;
+		mh->carrier_downs = link.carrier_downs;
+		mh->downs_known = link.has_downs;
+	}
 	log_info("mobile node %s, home agent %s, SPI %u (%s)", mml_ipv4_str(mh->cfg.home, h),
 		 mml_ipv4_str(mh->cfg.ha, a), mh->keys[0].spi, mip_alg_str(mh->keys[0].alg));
 	if (mh->link_up) {

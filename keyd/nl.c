@@ -76,30 +76,41 @@ int nl_link_fd(const struct nl *nl)
 struct link_cb {
 	nl_link_fn fn;
 	void *arg;
-	uint32_t want; /* nl_link_up: the one ifindex asked about */
-	bool up;
+	uint32_t want; /* nl_link_get: the one ifindex asked about */
+	struct nl_link_ev *got;
 };
 
-static bool link_is_up(const struct ifinfomsg *ifi)
+static int link_attr(const struct nlattr *a, void *data)
 {
-	return (ifi->ifi_flags & IFF_UP) && (ifi->ifi_flags & IFF_LOWER_UP);
+	struct nl_link_ev *ev = data;
+
+	if (mnl_attr_get_type(a) == IFLA_CARRIER_DOWN_COUNT &&
+	    mnl_attr_validate(a, MNL_TYPE_U32) == 0) {
+		ev->carrier_downs = mnl_attr_get_u32(a);
+		ev->has_downs = true;
+	}
+	return MNL_CB_OK;
 }
 
 static int link_msg(const struct nlmsghdr *nlh, void *data)
 {
 	struct link_cb *lc = data;
 	const struct ifinfomsg *ifi;
+	struct nl_link_ev ev = { 0 };
 
 	if (nlh->nlmsg_type != RTM_NEWLINK && nlh->nlmsg_type != RTM_DELLINK)
 		return MNL_CB_OK;
 	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifi))
 		return MNL_CB_OK;
 	ifi = mnl_nlmsg_get_payload(nlh);
+	ev.ifindex = (uint32_t)ifi->ifi_index;
+	ev.up = (ifi->ifi_flags & IFF_UP) && (ifi->ifi_flags & IFF_LOWER_UP);
+	ev.deleted = nlh->nlmsg_type == RTM_DELLINK;
+	mnl_attr_parse(nlh, sizeof(*ifi), link_attr, &ev);
 	if (lc->fn)
-		lc->fn(lc->arg, (uint32_t)ifi->ifi_index, link_is_up(ifi),
-		       nlh->nlmsg_type == RTM_DELLINK);
-	else if ((uint32_t)ifi->ifi_index == lc->want)
-		lc->up = link_is_up(ifi);
+		lc->fn(lc->arg, &ev);
+	else if (ev.ifindex == lc->want)
+		*lc->got = ev;
 	return MNL_CB_OK;
 }
 
@@ -111,20 +122,18 @@ int nl_link_read(struct nl *nl, nl_link_fn fn, void *arg)
 	return 0;
 }
 
-int nl_link_up(struct nl *nl, uint32_t ifindex, bool *up)
+int nl_link_get(struct nl *nl, uint32_t ifindex, struct nl_link_ev *ev)
 {
 	char buf[512];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct ifinfomsg *ifi;
-	struct link_cb lc = { .want = ifindex };
-	int err;
+	struct link_cb lc = { .want = ifindex, .got = ev };
 
+	*ev = (struct nl_link_ev){ .ifindex = ifindex };
 	nlh->nlmsg_type = RTM_GETLINK;
 	nlh->nlmsg_flags = NLM_F_REQUEST;
 	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	ifi->ifi_family = AF_UNSPEC;
 	ifi->ifi_index = (int)ifindex;
-	err = mml_rtnl_talk(&nl->rt, nlh, link_msg, &lc);
-	*up = lc.up;
-	return err;
+	return mml_rtnl_talk(&nl->rt, nlh, link_msg, &lc);
 }

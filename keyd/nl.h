@@ -28,12 +28,22 @@ int nl_route_del(struct nl *nl, uint32_t dst, uint8_t plen, uint32_t oif, uint32
 /* Adds addr/plen to ifindex; an address already there is fine. */
 int nl_addr_add(struct nl *nl, uint32_t ifindex, uint32_t addr, uint8_t plen);
 
-/* Link events: fd to poll, then nl_link_read() calls fn for each
- * RTM_NEWLINK/RTM_DELLINK. up = IFF_UP and IFF_LOWER_UP (carrier). */
+/* One link as an RTM_NEWLINK/RTM_DELLINK reports it. up = IFF_UP and
+ * IFF_LOWER_UP (carrier). The kernel reports carrier changes late and
+ * coalesced (linkwatch): a carrier lost and regained between two reports
+ * shows only as "up" again, with a higher carrier_downs
+ * (IFLA_CARRIER_DOWN_COUNT; has_downs false when the kernel sent none). */
+struct nl_link_ev {
+	uint32_t ifindex;
+	uint32_t carrier_downs;
+	bool up, deleted, has_downs;
+};
+
+/* Link events: fd to poll, then nl_link_read() calls fn for each. */
 int nl_link_fd(const struct nl *nl);
-typedef void (*nl_link_fn)(void *arg, uint32_t ifindex, bool up, bool deleted);
+typedef void (*nl_link_fn)(void *arg, const struct nl_link_ev *ev);
 int nl_link_read(struct nl *nl, nl_link_fn fn, void *arg);
-/* Current state of one link (IFF_UP and carrier). */
-int nl_link_up(struct nl *nl, uint32_t ifindex, bool *up);
+/* Current state of one link. */
+int nl_link_get(struct nl *nl, uint32_t ifindex, struct nl_link_ev *ev);
 
 #endif

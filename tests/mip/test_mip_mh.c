@@ -33,6 +33,7 @@ static struct {
 	uint16_t request_port;
 	unsigned int n_routes;
 	uint32_t host_route, default_gw, default_src;
+	unsigned int n_solicits;
 } rec;
 
 int rec_udp_send(int fd, uint32_t dst, uint16_t port, const void *buf, size_t len)
@@ -48,6 +49,7 @@ int rec_udp_send(int fd, uint32_t dst, uint16_t port, const void *buf, size_t le
 
 int rec_icmp_send(int fd, uint32_t dst, const void *buf, size_t len)
 {
+	rec.n_solicits++;
 	return 0;
 }
 
@@ -498,6 +500,48 @@ static void deregistration(void **state)
 	assert_int_equal(last_request().lifetime, 300);
 }
 
+/* A link event for the mobile node's interface (ifindex 7). */
+static void link_event(struct fixture *f, bool up, bool has_downs, uint32_t downs)
+{
+	struct nl_link_ev ev = {
+		.ifindex = 7, .up = up, .has_downs = has_downs, .carrier_downs = downs
+	};
+
+	link_changed(f->mh, &ev);
+}
+
+/* Movement detection from link events: a reported down and up solicits at
+ * once; so does a carrier lost and regained between two reports, which the
+ * kernel reports only as "up" with a higher carrier-down count (a handoff
+ * faster than linkwatch: the bed's air switch takes 0.1 ms); an "up" with
+ * the count unchanged, or without the count, is no movement. */
+static void link_flap_solicits(void **state)
+{
+	struct fixture *f = *state;
+
+	link_event(f, true, true, 3); /* learns the count: no change */
+	assert_int_equal(rec.n_solicits, 0);
+	assert_int_equal(f->st.ctr[MIP_C_LINK_CHANGE], 0);
+
+	link_event(f, false, true, 4);
+	assert_false(f->mh->link_up);
+	link_event(f, true, true, 4);
+	assert_int_equal(rec.n_solicits, 1);
+	assert_int_equal(f->st.ctr[MIP_C_LINK_CHANGE], 2);
+
+	link_event(f, true, true, 5); /* down and up between two reports */
+	assert_int_equal(rec.n_solicits, 2);
+	assert_int_equal(f->st.ctr[MIP_C_LINK_CHANGE], 3);
+	assert_true(f->mh->cur.link_up != 0);
+	assert_false(f->mh->heard.known);
+
+	link_event(f, true, true, 5);  /* another report, no flap */
+	link_event(f, true, false, 0); /* a kernel without the count */
+	link_event(f, true, true, 5);
+	assert_int_equal(rec.n_solicits, 2);
+	assert_int_equal(f->st.ctr[MIP_C_LINK_CHANGE], 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -507,6 +551,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(clock_resync, setup, teardown),
 		cmocka_unit_test_setup_teardown(malformed_replies, setup, teardown),
 		cmocka_unit_test_setup_teardown(deregistration, setup, teardown),
+		cmocka_unit_test_setup_teardown(link_flap_solicits, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
