@@ -305,10 +305,7 @@ void ike_dkm_answer(void *ctx, struct ike_sa *sa, uint32_t mh_home,
 static void drop_refused(struct ike_mod *m, const struct dkm_mh_pl *rep)
 {
 	for (unsigned int i = 0; i < rep->n_spis; i++) {
-		for (unsigned int k = 0; k < IKE_PEERS_MAX; k++)
-			for (unsigned int j = 0; j < m->inst[k].n; j++)
-				if (m->inst[k].spi[j] == rep->spi[i])
-					m->inst[k].spi[j] = 0;
+		ike_mod_inst_forget(m, rep->spi[i]);
 		ike_mod_remove_csa(m, rep->spi[i]);
 	}
 	dkm_cache_forget(&m->dkm.cache, rep->mh_home);

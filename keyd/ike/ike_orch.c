@@ -381,10 +381,10 @@ static void ev_csa_up(void *ctx, struct ike_sa *sa, const struct mlike_csa *csa)
 		ike_mod_inst_remove_all(m, sa); /* a new pair replaces the previous one */
 		ike_mod_install_pair(m, csa);
 		in = ike_mod_inst_of(m, sa, true);
-		if (in)
-			*in = (struct installed){ .sa = sa,
-						  .spi = { csa->spi_out, csa->spi_in },
-						  .n = 2 };
+		if (in) {
+			installed_add(in, csa->spi_out);
+			installed_add(in, csa->spi_in);
+		}
 		ike_mod_own_binding_spis(m, csa->spi_out, csa->spi_in);
 		ike_mod_bypass(m, m->home, ike_sa_peer(sa)->addr, true);
 		return;
@@ -405,18 +405,27 @@ static void ev_csa_up(void *ctx, struct ike_sa *sa, const struct mlike_csa *csa)
 int ike_mod_fa_install(struct ike_mod *m, const struct mlike_fa_keys *keys, struct installed *in)
 {
 	struct mml_csa csas[2];
+	uint32_t spis[2];
 	unsigned int n = 0;
 	int err = 0;
 
 	if (mlike_fa_keys_to_map(keys, loop_now(), csas, &n))
 		return -EINVAL;
+	for (unsigned int i = 0; i < n; i++)
+		spis[i] = csas[i].spi;
+	/* Installed unrecorded, nothing would ever remove them. */
+	if (in && !installed_room(in, spis, n)) {
+		OPENSSL_cleanse(csas, sizeof(csas));
+		log_err("more than %d CSAs under one IKE SA: keys refused", INSTALLED_MAX);
+		return -ENOSPC;
+	}
 	ike_pkd_fa_install(m, keys, csas, n); /* PKD: held inactive until the MH is here */
 	for (unsigned int i = 0; i < n && !err; i++) {
 		err = csa_map_put(&m->store, &csas[i]);
 		if (!err)
 			m->csas_installed++;
-		if (!err && in && in->n < 2)
-			in->spi[in->n++] = csas[i].spi;
+		if (!err && in)
+			installed_add(in, csas[i].spi);
 	}
 	OPENSSL_cleanse(csas, sizeof(csas));
 	/* What the previous FA of a DKM handoff hands over (ike_dkm.c). */
@@ -473,13 +482,11 @@ static void ev_fa_keys_done(void *ctx, struct ike_sa *sa, int result)
 static void ev_csa_deleted(void *ctx, struct ike_sa *sa, const uint32_t *spis, unsigned int n)
 {
 	struct ike_mod *m = ctx;
-	struct installed *in = ike_mod_inst_of(m, sa, false);
 
+	(void)sa;
 	for (unsigned int i = 0; i < n; i++) {
 		ike_mod_remove_csa(m, spis[i]);
-		for (unsigned int k = 0; in && k < in->n; k++)
-			if (in->spi[k] == spis[i])
-				in->spi[k] = 0;
+		ike_mod_inst_forget(m, spis[i]);
 	}
 	mip_maps_gen_bump(&m->maps);
 }

@@ -105,10 +105,13 @@ struct esp_child {
 	uint64_t serial; /* the newest is the binding's after a rekey */
 };
 
-/* FA and MH: the CSAs installed because of one IKE SA. */
+/* FA and MH: the CSAs installed because of one IKE SA, every one of them
+ * (an FA holds a pair per mobile of that HA, PKD's inactive ones
+ * included), so a revocation or the IKE SA's end removes them all. */
+#define INSTALLED_MAX (4 * MOBILES_MAX)
 struct installed {
 	struct ike_sa *sa;
-	uint32_t spi[2];
+	uint32_t spi[INSTALLED_MAX];
 	unsigned int n;
 };
 
@@ -163,7 +166,8 @@ void ike_mod_on_retry(void *arg);
 void ike_mod_on_dpd(void *arg);
 /* HA: KEY_DISTRIBUTE to each mobile's FA that lacks the keys. */
 void ike_mod_distribute(struct ike_mod *m);
-/* FA: zone-1 keys into mml_csa, recorded under in (may be NULL). */
+/* FA: zone-1 keys into mml_csa, recorded under in (may be NULL);
+ * -ENOSPC, nothing installed, when in cannot record them all. */
 int ike_mod_fa_install(struct ike_mod *m, const struct mlike_fa_keys *keys, struct installed *in);
 extern const struct ike_events ike_mod_events;
 
@@ -178,11 +182,20 @@ void ike_mod_binding_spis(struct ike_mod *m, uint32_t home, uint32_t out, uint32
 /* MH: the same into its own binding, retried until the binding exists. */
 void ike_mod_own_binding_spis(struct ike_mod *m, uint32_t out, uint32_t in);
 void ike_mod_on_spi_timer(void *arg);
+/* MH: the ESP CSA SPIs into its own binding, retried like the above. */
+void ike_mod_own_binding_esp(struct ike_mod *m, uint32_t out, uint32_t in);
+
+/* --- installed.c: per IKE SA, the CSAs it installed --- */
+
 /* FA and MH: what an IKE SA installed (create: a free entry if none). */
 struct installed *ike_mod_inst_of(struct ike_mod *m, struct ike_sa *sa, bool create);
 void ike_mod_inst_remove_all(struct ike_mod *m, struct ike_sa *sa);
-/* MH: the ESP CSA SPIs into its own binding, retried like the above. */
-void ike_mod_own_binding_esp(struct ike_mod *m, uint32_t out, uint32_t in);
+/* Records spi (once); -ENOSPC when full. */
+int installed_add(struct installed *in, uint32_t spi);
+/* Room for the SPIs of spis not recorded yet. */
+bool installed_room(const struct installed *in, const uint32_t *spis, unsigned int n);
+/* The CSA spi is gone: no IKE SA's record names it any more. */
+void ike_mod_inst_forget(struct ike_mod *m, uint32_t spi);
 
 /* --- ike_esp.c: ESP mode keyed by IKE --- */
 

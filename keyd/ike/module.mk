@@ -28,11 +28,13 @@ $(eval $(call TEST_PROGRAM,test_ike_wire,tests/ike/test_ike_wire.c $(IKE_CODEC_S
 TEST_SUITES += unit-ike-wire:$(BUILD)/tests/test_ike_wire
 $(eval $(call TEST_PROGRAM,test_holders,tests/ike/test_holders.c keyd/ike/holders.c))
 TEST_SUITES += unit-ike-holders:$(BUILD)/tests/test_holders
-# The module's handoff glue (ike_dkm.c, pkd.c) with the engine and maps
-# recorded: the HA's refusals of DKM install reports and neighbour lists,
-# the new FA removing the CSAs of a refused report.
+# The module's handoff glue (ike_orch.c, ike_dkm.c, pkd.c, installed.c)
+# with the engine and maps recorded: the HA's refusals of DKM install
+# reports and neighbour lists, the new FA removing the CSAs of a refused
+# report, and the handoff races the simulator found (docs/results.md).
 $(eval $(call TEST_PROGRAM,test_ike_mod,tests/ike/test_ike_mod.c keyd/ike/ike_dkm.c \
-                                      keyd/ike/pkd.c keyd/ike/dkm_cache.c keyd/ike/holders.c))
+                                      keyd/ike/pkd.c keyd/ike/dkm_cache.c keyd/ike/holders.c \
+                                      keyd/ike/ike_orch.c keyd/ike/installed.c))
 TEST_SUITES += unit-ike-mod:$(BUILD)/tests/test_ike_mod
 # Engines over loopback UDP: initialisation, CHILD_SAs, CREATE_CHILD_SA in
 # both roles and every rejection path (about 6 s).
