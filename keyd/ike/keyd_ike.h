@@ -52,6 +52,7 @@ struct mobile {
 	struct dkm_wait dkm;
 	uint8_t handoff;	    /* enum ike_handoff */
 	struct csa_holders holders; /* every FA sent the zone-1 keys */
+	bool holders_full;	    /* PKD: refused a neighbour (logged, counted once) */
 };
 
 /* HA: an FA's neighbour FAs, from its NEIGHBOR_NOTIFY (PKD). */
@@ -67,6 +68,7 @@ struct held_csa {
 	uint32_t spi[2];
 };
 
+_Static_assert(HOLDERS_MAX >= IKE_PEERS_MAX, "a holder set must have room for every FA peer");
 /* HA: one FA and our IKE SA with it. */
 struct fa_link {
 	const struct ike_peer_cfg *peer;
@@ -149,6 +151,7 @@ struct ike_mod {
 	struct held_csa held[MOBILES_MAX];
 	uint32_t here[MOBILES_MAX]; /* FA: homes whose registration reply we relayed */
 	uint64_t handoffs_held;	    /* HA: handoffs to an FA that held the keys already */
+	uint64_t pkd_holders_full;  /* HA: neighbours not given keys, the set full */
 };
 
 /* --- ike_orch.c --- */

@@ -504,6 +504,62 @@ static void reset_recorders(void)
 	nn_ret = 0;
 }
 
+/* The HA with IKE SAs up to FA1, FA2 and FA3; its one mobile served by
+ * FA1, which holds its keys. */
+static struct mobile *ha_at_fa1(enum ike_handoff scheme)
+{
+	static const int sas[] = { SA_FA1, SA_FA2, SA_FA3 };
+	const uint32_t addrs[] = { FA1_ADDR, FA2_ADDR, FA3_ADDR };
+	struct mobile *mb = &m.mobiles[0];
+
+	reset_recorders();
+	m.role = ROLE_HA;
+	m.handoff = (uint8_t)scheme;
+	m.ecfg.local_addr = HA_ADDR;
+	m.ecfg.n_peers = 3;
+	sa_peer[SA_MH].addr = ip("10.9.9.9");
+	for (unsigned int i = 0; i < 3; i++) {
+		m.peers[i] = (struct ike_peer_cfg){ .addr = addrs[i] };
+		sa_peer[sas[i]].addr = addrs[i];
+		m.fas[i] = (struct fa_link){ .peer = &m.peers[i], .sa = SA(sas[i]), .up = true };
+	}
+	*mb = (struct mobile){ .used = true,
+			       .home = MH_HOME,
+			       .coa = FA1_ADDR,
+			       .mh_sa = SA(SA_MH),
+			       .have_csa = true,
+			       .csa = { .spi_out = 0x1111, .spi_in = 0x2222 },
+			       .fa_with_keys = FA1_ADDR,
+			       .handoff = (uint8_t)scheme };
+	holders_set(&mb->holders, FA1_ADDR, HOLDER_HELD, true);
+	return mb;
+}
+
+/* Finding 2: a PKD holder set that is full never sends keys it cannot
+ * record; the refusal is logged and counted once, not on every event.
+ * With room again the neighbour gets them, recorded as "sending". */
+static void pkd_full_holder_set_sends_nothing(void **state)
+{
+	struct mobile *mb = ha_at_fa1(IKE_HANDOFF_PKD);
+
+	m.nbrs[0] = (struct fa_neighbors){ .fa = FA1_ADDR, .n = 1, .addr = { FA2_ADDR } };
+	for (unsigned int i = 1; i < HOLDERS_MAX; i++)
+		holders_set(&mb->holders, htonl(0x0a006400 + i), HOLDER_HELD, false);
+	assert_int_equal(mb->holders.n, HOLDERS_MAX);
+	for (unsigned int i = 0; i < 3; i++)
+		ike_pkd_distribute(&m);
+	assert_int_equal(n_kd, 0);
+	assert_int_equal(m.pkd_holders_full, 1);
+	assert_null(holders_find(&mb->holders, FA2_ADDR));
+
+	holders_remove(&mb->holders, htonl(0x0a006401));
+	ike_pkd_distribute(&m);
+	assert_int_equal(n_kd, 1);
+	assert_ptr_equal(last_kd_sa, SA(SA_FA2));
+	assert_int_equal(holders_find(&mb->holders, FA2_ADDR)->state, HOLDER_SENDING);
+	assert_int_equal(m.pkd_holders_full, 1);
+}
+
 /* Finding 8: an FA records every CSA an IKE SA brought (here three MHs'
  * pairs), so a revocation removes its pair from the record and the IKE
  * SA's end removes all the rest; a record that is full refuses keys
@@ -551,6 +607,7 @@ int main(void)
 		cmocka_unit_test(fa_removes_refused),
 		cmocka_unit_test(fa_keeps_acknowledged),
 		cmocka_unit_test(ha_refuses_neighbor_lists),
+		cmocka_unit_test(pkd_full_holder_set_sends_nothing),
 		cmocka_unit_test(fa_records_every_csa),
 	};
 
