@@ -122,6 +122,8 @@ struct ike_events {
 	void (*fa_keys_done)(void *ctx, struct ike_sa *sa, int result);
 	/* Any node: the peer revoked CSAs (Delete with the ML-ESP zone proto). */
 	void (*csa_deleted)(void *ctx, struct ike_sa *sa, const uint32_t *spis, unsigned int n);
+	/* The peer answered our CSA Delete (mlike_csa_delete). */
+	void (*csa_revoked)(void *ctx, struct ike_sa *sa);
 	/* DKM, previous FA: a neighbour FA asks for an MH's zone-1 CSAs; fill
 	 * keys and return 0, or return the refusal (DKM_N_*). */
 	uint16_t (*dkm_lookup)(void *ctx, struct ike_sa *sa, const struct dkm_mh_pl *req,

@@ -68,12 +68,22 @@ struct held_csa {
 	uint32_t spi[2];
 };
 
+/* HA: one revocation (the CSA Delete of a mobile's pair at one FA). */
+struct revocation {
+	uint32_t fa, home; /* network order; fa 0 = none */
+	uint32_t spi[2];
+};
+
+/* HA: queued revocations: at most one per mobile and FA holding its keys. */
+#define REVOKE_QUEUE_MAX (MOBILES_MAX * IKE_PEERS_MAX)
 _Static_assert(HOLDERS_MAX >= IKE_PEERS_MAX, "a holder set must have room for every FA peer");
+
 /* HA: one FA and our IKE SA with it. */
 struct fa_link {
 	const struct ike_peer_cfg *peer;
 	struct ike_sa *sa;
 	bool up;
+	struct revocation revoking; /* the CSA Delete out on sa, unanswered */
 };
 
 #define DKM_PENDING_MAX 8
@@ -152,6 +162,10 @@ struct ike_mod {
 	uint32_t here[MOBILES_MAX]; /* FA: homes whose registration reply we relayed */
 	uint64_t handoffs_held;	    /* HA: handoffs to an FA that held the keys already */
 	uint64_t pkd_holders_full;  /* HA: neighbours not given keys, the set full */
+	/* HA: CSA Deletes waiting for their FA's window (ike_orch.c). */
+	struct revocation revq[REVOKE_QUEUE_MAX];
+	unsigned int n_revq;
+	uint64_t revocations_queued, revocations_dropped, revocations_raced;
 };
 
 /* --- ike_orch.c --- */
@@ -172,6 +186,10 @@ void ike_mod_distribute(struct ike_mod *m);
 /* FA: zone-1 keys into mml_csa, recorded under in (may be NULL);
  * -ENOSPC, nothing installed, when in cannot record them all. */
 int ike_mod_fa_install(struct ike_mod *m, const struct mlike_fa_keys *keys, struct installed *in);
+/* HA: sends the queued CSA Deletes whose FA's window is free. */
+void ike_mod_revoke_pump(struct ike_mod *m);
+/* HA: revokes mb's CSA pair at fa (queued behind a busy window). */
+void ike_mod_revoke(struct ike_mod *m, struct mobile *mb, uint32_t fa);
 extern const struct ike_events ike_mod_events;
 
 /* --- ike_install.c --- */

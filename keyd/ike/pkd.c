@@ -287,6 +287,12 @@ void ike_pkd_show(const struct ike_mod *m, json_object *o)
 				       json_object_new_uint64(m->handoffs_held));
 		json_object_object_add(o, "pkd_holders_full",
 				       json_object_new_uint64(m->pkd_holders_full));
+		json_object_object_add(o, "revocations_queued",
+				       json_object_new_uint64(m->revocations_queued));
+		json_object_object_add(o, "revocations_dropped",
+				       json_object_new_uint64(m->revocations_dropped));
+		json_object_object_add(o, "revocations_raced",
+				       json_object_new_uint64(m->revocations_raced));
 		return;
 	}
 	if (m->role != ROLE_FA)

@@ -560,6 +560,84 @@ static void pkd_full_holder_set_sends_nothing(void **state)
 	assert_int_equal(m.pkd_holders_full, 1);
 }
 
+/* Finding 6: a revocation that finds the FA's window busy waits for it;
+ * the IKE SA (every other mobile's keys at that FA) stays. */
+static void ha_queues_busy_revocation(void **state)
+{
+	struct mobile *mb = ha_at_fa1(IKE_HANDOFF_REDISTRIBUTE);
+
+	busy[SA_FA1] = true; /* say, a liveness check out */
+	ike_mod_on_binding(&m, MH_HOME, FA2_ADDR);
+	assert_int_equal(n_sa_deleted, 0);
+	assert_int_equal(n_deletes, 0);
+	assert_int_equal(m.n_revq, 1);
+	assert_int_equal(n_kd, 1);
+	assert_ptr_equal(last_kd_sa, SA(SA_FA2));
+	assert_null(holders_find(&mb->holders, FA1_ADDR));
+
+	busy[SA_FA1] = false; /* its answer came in */
+	ike_mod_on_readable(&m, 0);
+	assert_int_equal(n_deletes, 1);
+	assert_ptr_equal(last_delete_sa, SA(SA_FA1));
+	assert_int_equal(last_delete[0], 0x1111);
+	assert_int_equal(last_delete[1], 0x2222);
+	assert_int_equal(m.n_revq, 0);
+	assert_int_equal(m.fas[0].revoking.home, MH_HOME);
+	assert_int_equal(n_sa_deleted, 0);
+	/* Answered while the MH is elsewhere: nothing more to do. */
+	busy[SA_FA1] = false;
+	ike_mod_events.csa_revoked(&m, SA(SA_FA1));
+	assert_int_equal(m.revocations_raced, 0);
+	assert_int_equal(m.fas[0].revoking.fa, 0);
+	assert_int_equal(n_kd, 1);
+}
+
+/* Finding 9, a revocation still queued: the MH is back at FA1 before it
+ * left, so it never leaves (it would remove what FA1 holds for it now). */
+static void ha_drops_revocation_on_return(void **state)
+{
+	ha_at_fa1(IKE_HANDOFF_DKM);
+	busy[SA_FA1] = true;
+	ike_mod_on_binding(&m, MH_HOME, FA2_ADDR);
+	assert_int_equal(m.n_revq, 1);
+	ike_mod_on_binding(&m, MH_HOME, FA1_ADDR);
+	assert_int_equal(m.n_revq, 0);
+	assert_int_equal(m.revocations_dropped, 1);
+	busy[SA_FA1] = false;
+	ike_mod_on_readable(&m, 0);
+	assert_int_equal(n_deletes, 0);
+	assert_int_equal(n_sa_deleted, 0);
+}
+
+/* Finding 9, a revocation on its way: FA1 installs the CSA again by DKM
+ * (and reports it) before the Delete of the first visit arrives and
+ * removes it. When FA1 answers that Delete with the MH back there, the
+ * HA knows FA1's copy is gone and gives it the keys again. */
+static void ha_repairs_revocation_crossing_return(void **state)
+{
+	struct mobile *mb = ha_at_fa1(IKE_HANDOFF_DKM);
+	const struct dkm_mh_pl rep = { .mh_home = MH_HOME, .n_spis = 2, .spi = { 0x1111, 0x2222 } };
+
+	ike_mod_on_binding(&m, MH_HOME, FA2_ADDR);
+	assert_int_equal(n_deletes, 1);
+	assert_ptr_equal(last_delete_sa, SA(SA_FA1));
+	assert_int_not_equal(mb->dkm.deadline_ns, 0);
+	ike_mod_on_binding(&m, MH_HOME, FA1_ADDR);
+	assert_int_equal(ike_dkm_installed(&m, SA(SA_FA1), &rep), 0);
+	assert_int_equal(mb->fa_with_keys, FA1_ADDR);
+	assert_int_equal(n_kd, 0);
+
+	busy[SA_FA1] = false; /* FA1 answers the Delete: its copy went */
+	ike_mod_events.csa_revoked(&m, SA(SA_FA1));
+	assert_int_equal(m.revocations_raced, 1);
+	assert_int_equal(n_kd, 1);
+	assert_ptr_equal(last_kd_sa, SA(SA_FA1));
+	busy[SA_FA1] = false;
+	ike_mod_events.fa_keys_done(&m, SA(SA_FA1), 0);
+	assert_int_equal(mb->fa_with_keys, FA1_ADDR);
+	assert_true(holders_find(&mb->holders, FA1_ADDR)->active);
+}
+
 /* Finding 8: an FA records every CSA an IKE SA brought (here three MHs'
  * pairs), so a revocation removes its pair from the record and the IKE
  * SA's end removes all the rest; a record that is full refuses keys
@@ -608,6 +686,9 @@ int main(void)
 		cmocka_unit_test(fa_keeps_acknowledged),
 		cmocka_unit_test(ha_refuses_neighbor_lists),
 		cmocka_unit_test(pkd_full_holder_set_sends_nothing),
+		cmocka_unit_test(ha_queues_busy_revocation),
+		cmocka_unit_test(ha_drops_revocation_on_return),
+		cmocka_unit_test(ha_repairs_revocation_crossing_return),
 		cmocka_unit_test(fa_records_every_csa),
 	};
 
