@@ -113,8 +113,8 @@ void ike_mod_distribute(struct ike_mod *m)
 		char a[16];
 		int err;
 
-		if (!mb->used || !mb->have_csa || mb->distributing || mb->fa_with_keys == mb->coa ||
-		    mb->dkm.deadline_ns)
+		if (!mb->used || !mb->have_csa || mb->distributing == mb->coa ||
+		    mb->fa_with_keys == mb->coa || mb->dkm.deadline_ns)
 			continue;
 		fa = fa_of_addr(m, mb->coa, false);
 		if (!fa || !fa->up)
@@ -129,7 +129,7 @@ void ike_mod_distribute(struct ike_mod *m)
 				fa->peer->name, strerror(-err));
 			continue;
 		}
-		mb->distributing = true;
+		mb->distributing = mb->coa;
 	}
 }
 
@@ -232,7 +232,7 @@ static void mobile_drop_csa(struct ike_mod *m, struct mobile *mb)
 	OPENSSL_cleanse(&mb->csa, sizeof(mb->csa));
 	mb->have_csa = false;
 	mb->fa_with_keys = 0;
-	mb->distributing = false;
+	mb->distributing = 0;
 }
 
 static void mobile_start(struct ike_mod *m, struct mobile *mb)
@@ -302,6 +302,15 @@ void ike_mod_on_binding(void *arg, uint32_t home, uint32_t coa)
 		mb->t_bound = loop_now();
 		mb->t_done = 0;
 		revoke_cancel(m, mb, coa);
+		/* KEY_DISTRIBUTE still out to the FA the MH left: its
+		 * revocation waits behind it, and the new FA is served. */
+		if (mb->distributing && mb->distributing != coa) {
+			if (mb->handoff != IKE_HANDOFF_PKD)
+				revoke_at_fa(m, mb, mb->distributing);
+			else /* PKD: it keeps them, a holder once it answers */
+				holders_set(&mb->holders, mb->distributing, HOLDER_SENDING, false);
+			mb->distributing = 0;
+		}
 		/* Handoff: the old FA loses the keys, the new one gets them;
 		 * with PKD the old one keeps them (a neighbour of the new). */
 		if (mb->fa_with_keys && mb->handoff != IKE_HANDOFF_PKD) {
@@ -412,8 +421,8 @@ static void ev_ike_down(void *ctx, struct ike_sa *sa, enum ike_down_reason why)
 
 			if (x->used && x->fa_with_keys == fa->peer->addr)
 				x->fa_with_keys = 0;
-			if (x->used && x->coa == fa->peer->addr)
-				x->distributing = false;
+			if (x->used && x->distributing == fa->peer->addr)
+				x->distributing = 0;
 		}
 		fa->revoking = (struct revocation){ 0 };
 		ike_pkd_fa_gone(m, fa->peer->addr);
@@ -527,9 +536,9 @@ static void ev_fa_keys_done(void *ctx, struct ike_sa *sa, int result)
 	for (unsigned int i = 0; fa && i < MOBILES_MAX; i++) {
 		struct mobile *mb = &m->mobiles[i];
 
-		if (!mb->used || !mb->distributing || mb->coa != fa->peer->addr)
+		if (!mb->used || mb->distributing != fa->peer->addr || mb->coa != fa->peer->addr)
 			continue;
-		mb->distributing = false;
+		mb->distributing = 0;
 		if (result) {
 			log_err("%s refused the zone-1 keys of %s", fa->peer->name,
 				mml_ipv4_str(mb->home, a));

@@ -47,7 +47,7 @@ struct mobile {
 	bool have_csa;
 	struct mlike_csa csa;	  /* this HA's view (out = towards the MH) */
 	uint32_t fa_with_keys;	  /* FA address holding zone 1, 0 = none */
-	bool distributing;	  /* KEY_DISTRIBUTE out */
+	uint32_t distributing;	  /* the FA a KEY_DISTRIBUTE is out to, 0 = none */
 	uint64_t t_bound, t_done; /* CLOCK_BOOTTIME ns, for `ike show` */
 	struct dkm_wait dkm;
 	uint8_t handoff;	    /* enum ike_handoff */

@@ -592,6 +592,38 @@ static void ha_queues_busy_revocation(void **state)
 	assert_int_equal(n_kd, 1);
 }
 
+/* Finding 7: the MH moves on while KEY_DISTRIBUTE to FA1 is out: FA2 is
+ * given the keys at once, FA1's copy is revoked as soon as FA1 answers. */
+static void ha_handoff_during_key_distribute(void **state)
+{
+	struct mobile *mb = ha_at_fa1(IKE_HANDOFF_REDISTRIBUTE);
+
+	mb->fa_with_keys = 0;
+	holders_clear(&mb->holders);
+	ike_mod_distribute(&m);
+	assert_int_equal(n_kd, 1);
+	assert_int_equal(mb->distributing, FA1_ADDR);
+
+	ike_mod_on_binding(&m, MH_HOME, FA2_ADDR);
+	assert_int_equal(n_kd, 2);
+	assert_ptr_equal(last_kd_sa, SA(SA_FA2));
+	assert_int_equal(mb->distributing, FA2_ADDR);
+	assert_int_equal(m.n_revq, 1); /* behind FA1's KEY_DISTRIBUTE */
+
+	busy[SA_FA1] = false;
+	ike_mod_events.fa_keys_done(&m, SA(SA_FA1), 0);
+	assert_int_equal(n_deletes, 1);
+	assert_ptr_equal(last_delete_sa, SA(SA_FA1));
+	assert_int_equal(mb->fa_with_keys, 0);
+
+	busy[SA_FA2] = false;
+	ike_mod_events.fa_keys_done(&m, SA(SA_FA2), 0);
+	assert_int_equal(mb->fa_with_keys, FA2_ADDR);
+	assert_int_equal(mb->distributing, 0);
+	assert_true(holders_find(&mb->holders, FA2_ADDR)->active);
+	assert_null(holders_find(&mb->holders, FA1_ADDR));
+}
+
 /* Finding 9, a revocation still queued: the MH is back at FA1 before it
  * left, so it never leaves (it would remove what FA1 holds for it now). */
 static void ha_drops_revocation_on_return(void **state)
@@ -687,6 +719,7 @@ int main(void)
 		cmocka_unit_test(ha_refuses_neighbor_lists),
 		cmocka_unit_test(pkd_full_holder_set_sends_nothing),
 		cmocka_unit_test(ha_queues_busy_revocation),
+		cmocka_unit_test(ha_handoff_during_key_distribute),
 		cmocka_unit_test(ha_drops_revocation_on_return),
 		cmocka_unit_test(ha_repairs_revocation_crossing_return),
 		cmocka_unit_test(fa_records_every_csa),
