@@ -352,6 +352,7 @@ static void ha_done(struct ike_mod *m, struct mobile *mb)
 
 	mb->dkm = (struct dkm_wait){ 0 };
 	mb->fa_with_keys = mb->coa;
+	holders_activate(&mb->holders, mb->coa, true);
 	mb->t_done = loop_now();
 	log_info("DKM handoff of %s done in %.3f ms: zone 1 at %s from its previous FA",
 		 mml_ipv4_str(mb->home, a), (double)(mb->t_done - mb->t_bound) / 1e6,
@@ -366,6 +367,7 @@ uint16_t ike_dkm_installed(void *ctx, struct ike_sa *sa, const struct dkm_mh_pl 
 	struct ike_mod *m = ctx;
 	struct mobile *mb = m->role == ROLE_HA ? mobile_of(m, rep->mh_home) : NULL;
 	uint32_t fa = ike_sa_peer(sa)->addr;
+	char a[16];
 
 	/* From an FA: never from the MH's own IKE SA. */
 	if (!mb || !mb->have_csa || rep->n_spis != 2 || mb->mh_sa == sa || fa == mb->home)
@@ -374,6 +376,17 @@ uint16_t ike_dkm_installed(void *ctx, struct ike_sa *sa, const struct dkm_mh_pl 
 		if (rep->spi[i] != mb->csa.spi_out && rep->spi[i] != mb->csa.spi_in)
 			return DKM_N_UNKNOWN_CSA;
 	m->dkm.reported++;
+	if (mb->coa != fa && fa == mb->prev_coa) {
+		/* Late: the MH has left that FA meanwhile; its copy goes. */
+		holders_remove(&mb->holders, fa);
+		ike_mod_revoke(m, mb, fa);
+		return 0;
+	}
+	/* Every FA that holds the CSA is in the HA's record (a rekey or a
+	 * revocation reaches it); active once the MH is there. */
+	if (!holders_set(&mb->holders, fa, HOLDER_HELD, mb->coa == fa))
+		log_err("DKM: more than %d FAs hold the keys of %s: %s not recorded", HOLDERS_MAX,
+			mml_ipv4_str(mb->home, a), ike_sa_peer(sa)->name);
 	if (mb->coa != fa)
 		mb->dkm.early_fa = fa;
 	else if (mb->dkm.deadline_ns)

@@ -299,6 +299,7 @@ void ike_mod_on_binding(void *arg, uint32_t home, uint32_t coa)
 				       .handoff = ike_pkd_handoff_of(m, home) };
 	} else {
 		/* A new care-of address: its initialisation is timed from now. */
+		mb->prev_coa = mb->coa;
 		mb->t_bound = loop_now();
 		mb->t_done = 0;
 		revoke_cancel(m, mb, coa);

@@ -43,6 +43,7 @@ enum ike_handoff { IKE_HANDOFF_REDISTRIBUTE, IKE_HANDOFF_PKD, IKE_HANDOFF_DKM };
 struct mobile {
 	bool used;
 	uint32_t home, coa;   /* network order; coa = the serving FA */
+	uint32_t prev_coa;    /* the one before (a late DKM report comes from it) */
 	struct ike_sa *mh_sa; /* IKE SA with the MH */
 	bool have_csa;
 	struct mlike_csa csa;	  /* this HA's view (out = towards the MH) */

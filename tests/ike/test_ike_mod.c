@@ -560,6 +560,55 @@ static void pkd_full_holder_set_sends_nothing(void **state)
 	assert_int_equal(m.pkd_holders_full, 1);
 }
 
+/* Finding 5: an FA that reports a DKM install is in the holder set,
+ * active at the MH's FA; one that reported ahead of the binding becomes
+ * active when the binding gets there. */
+static void ha_records_dkm_holder(void **state)
+{
+	struct mobile *mb = ha_setup();
+	struct csa_holder *h;
+
+	assert_int_equal(ike_dkm_installed(&m, SA(SA_FA2),
+					   &(struct dkm_mh_pl){ .mh_home = MH_HOME,
+								.n_spis = 2,
+								.spi = { 0x1111, 0x2222 } }),
+			 0);
+	h = holders_find(&mb->holders, FA2_ADDR);
+	assert_non_null(h);
+	assert_int_equal(h->state, HOLDER_HELD);
+	assert_true(h->active);
+
+	mb = ha_setup();
+	assert_int_equal(ike_dkm_installed(&m, SA(SA_FA3),
+					   &(struct dkm_mh_pl){ .mh_home = MH_HOME,
+								.n_spis = 2,
+								.spi = { 0x1111, 0x2222 } }),
+			 0);
+	h = holders_find(&mb->holders, FA3_ADDR);
+	assert_non_null(h);
+	assert_false(h->active);
+	mb->coa = FA3_ADDR;
+	assert_true(ike_dkm_ha_wait(&m, mb));
+	assert_int_equal(mb->fa_with_keys, FA3_ADDR);
+	assert_true(holders_find(&mb->holders, FA3_ADDR)->active);
+
+	/* A late one, from FA2 after the MH moved on to FA3: FA2's copy is
+	 * revoked, not left there unrecorded. */
+	mb = ha_at_fa1(IKE_HANDOFF_DKM);
+	ike_mod_on_binding(&m, MH_HOME, FA2_ADDR);
+	ike_mod_on_binding(&m, MH_HOME, FA3_ADDR);
+	assert_int_equal(n_deletes, 1); /* FA1's */
+	assert_int_equal(ike_dkm_installed(&m, SA(SA_FA2),
+					   &(struct dkm_mh_pl){ .mh_home = MH_HOME,
+								.n_spis = 2,
+								.spi = { 0x1111, 0x2222 } }),
+			 0);
+	assert_int_equal(n_deletes, 2);
+	assert_ptr_equal(last_delete_sa, SA(SA_FA2));
+	assert_null(holders_find(&mb->holders, FA2_ADDR));
+	assert_int_equal(mb->fa_with_keys, 0);
+}
+
 /* Finding 6: a revocation that finds the FA's window busy waits for it;
  * the IKE SA (every other mobile's keys at that FA) stays. */
 static void ha_queues_busy_revocation(void **state)
@@ -718,6 +767,7 @@ int main(void)
 		cmocka_unit_test(fa_keeps_acknowledged),
 		cmocka_unit_test(ha_refuses_neighbor_lists),
 		cmocka_unit_test(pkd_full_holder_set_sends_nothing),
+		cmocka_unit_test(ha_records_dkm_holder),
 		cmocka_unit_test(ha_queues_busy_revocation),
 		cmocka_unit_test(ha_handoff_during_key_distribute),
 		cmocka_unit_test(ha_drops_revocation_on_return),
