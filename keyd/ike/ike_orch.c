@@ -614,6 +614,7 @@ const struct ike_events ike_mod_events = {
 	.fa_keys_done = ev_fa_keys_done,
 	.csa_deleted = ev_csa_deleted,
 	.csa_revoked = ev_csa_revoked,
+	.dkm_missing = ike_dkm_missing,
 	.dkm_lookup = ike_dkm_lookup,
 	.dkm_answer = ike_dkm_answer,
 	.dkm_installed = ike_dkm_installed,

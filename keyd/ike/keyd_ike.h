@@ -30,6 +30,7 @@ enum ike_role { ROLE_HA, ROLE_MH, ROLE_FA };
 struct dkm_wait {
 	uint64_t deadline_ns;
 	uint32_t early_fa;
+	uint32_t missed_fa; /* told us it could not get the CSA by DKM */
 };
 
 /* How a mobile's zone-1 keys follow it from FA to FA (issue 16):
@@ -97,6 +98,7 @@ struct ike_dkm {
 	struct dkm_cache cache;
 	struct dkm_pend {
 		bool used, sent;
+		bool missing;	      /* a report: no CSA by DKM, redistribute now */
 		uint32_t prev;	      /* the previous FA */
 		struct dkm_mh_pl mh;  /* the request, or the report */
 		uint64_t deadline_ns; /* requests only */
@@ -108,6 +110,7 @@ struct ike_dkm {
 	struct loop_timer timer;
 	uint64_t requested, installed, handed_over, timeouts, reported, waits, fallbacks;
 	uint64_t refused; /* new FA: reports the HA refused (their CSAs removed) */
+	uint64_t missing; /* new FA: "no CSA by DKM" sent; HA: received */
 };
 
 /* MH and HA: the ESP-format CSA pair of one CHILD_SA (ike_esp.c). */
@@ -247,6 +250,9 @@ uint16_t ike_dkm_lookup(void *ctx, struct ike_sa *sa, const struct dkm_mh_pl *re
 void ike_dkm_answer(void *ctx, struct ike_sa *sa, uint32_t mh_home,
 		    const struct mlike_fa_keys *keys, uint16_t notify);
 uint16_t ike_dkm_installed(void *ctx, struct ike_sa *sa, const struct dkm_mh_pl *rep);
+uint16_t ike_dkm_missing(void *ctx, struct ike_sa *sa, const struct dkm_mh_pl *rep);
+/* FA: the DKM timer runs the pending work (NEIGHBOR_NOTIFY retries too). */
+void ike_dkm_arm(struct ike_mod *m);
 void ike_dkm_reported(void *ctx, struct ike_sa *sa, uint32_t mh_home, uint16_t notify);
 json_object *ike_dkm_json(const struct ike_mod *m);
 

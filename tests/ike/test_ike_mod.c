@@ -118,6 +118,7 @@ static bool busy[N_SAS];
 static unsigned int n_kd, n_deletes, n_sa_deleted, n_missing, n_nn;
 static struct ike_sa *last_kd_sa, *last_delete_sa;
 static uint32_t last_delete[2];
+static struct dkm_mh_pl last_missing;
 static int nn_ret;
 
 static int window(struct ike_sa *sa)
@@ -157,6 +158,14 @@ int mlike_csa_delete(struct ike_sa *sa, const uint32_t *spis, unsigned int n)
 int ike_sa_delete(struct ike_sa *sa)
 {
 	n_sa_deleted++;
+	return 0;
+}
+
+int dkm_report_missing(struct ike_sa *sa, const struct dkm_mh_pl *rep)
+{
+	assert_ptr_equal(sa, SA(SA_HA));
+	n_missing++;
+	last_missing = *rep;
 	return 0;
 }
 
@@ -719,6 +728,89 @@ static void ha_repairs_revocation_crossing_return(void **state)
 	assert_true(holders_find(&mb->holders, FA1_ADDR)->active);
 }
 
+/* Finding 4, the HA: "no CSA by DKM" from the MH's new FA ends the wait
+ * at once (KEY_DISTRIBUTE); ahead of the binding it is remembered; not
+ * from an FA, or naming SPIs, it is refused. */
+static void ha_redistributes_on_missing(void **state)
+{
+	const struct dkm_mh_pl miss = { .mh_home = MH_HOME, .ha_addr = HA_ADDR };
+	struct dkm_mh_pl bad = miss;
+	struct mobile *mb = ha_setup();
+
+	m.ecfg.local_addr = HA_ADDR;
+	m.peers[0] = (struct ike_peer_cfg){ .addr = FA2_ADDR };
+	m.fas[0] = (struct fa_link){ .peer = &m.peers[0], .sa = SA(SA_FA2), .up = true };
+	memset(busy, 0, sizeof(busy));
+	n_kd = 0;
+	bad.n_spis = 2;
+	bad.spi[0] = 0x1111;
+	bad.spi[1] = 0x2222;
+	assert_int_equal(ike_dkm_missing(&m, SA(SA_MH), &miss), DKM_N_UNKNOWN_CSA);
+	assert_int_equal(ike_dkm_missing(&m, SA(SA_MH_OTHER), &miss), DKM_N_UNKNOWN_CSA);
+	assert_int_equal(ike_dkm_missing(&m, SA(SA_FA2), &bad), DKM_N_UNKNOWN_CSA);
+	assert_int_not_equal(mb->dkm.deadline_ns, 0);
+
+	assert_int_equal(ike_dkm_missing(&m, SA(SA_FA2), &miss), 0);
+	assert_int_equal(mb->dkm.deadline_ns, 0);
+	assert_int_equal(m.dkm.fallbacks, 1);
+	assert_int_equal(n_kd, 1);
+	assert_ptr_equal(last_kd_sa, SA(SA_FA2));
+
+	mb = ha_setup();
+	assert_int_equal(ike_dkm_missing(&m, SA(SA_FA3), &miss), 0);
+	assert_int_equal(mb->dkm.missed_fa, FA3_ADDR);
+	mb->coa = FA3_ADDR;
+	assert_false(ike_dkm_ha_wait(&m, mb));
+	assert_int_equal(mb->dkm.deadline_ns, 0);
+}
+
+/* FA2 asked FA1 for the MH's CSAs (as fa_installed_by_dkm). */
+static void fa_requested(void)
+{
+	reset_recorders();
+	m.role = ROLE_FA;
+	m.handoff = IKE_HANDOFF_DKM;
+	m.dkm.timeout_ms = 1000;
+	m.dkm.cache.grace_ns = 10ULL * 1000000000;
+	m.ecfg.local_addr = FA2_ADDR;
+	m.ecfg.n_peers = 2;
+	m.peers[0] = (struct ike_peer_cfg){ .addr = FA1_ADDR, .neighbor = true };
+	m.peers[1] = (struct ike_peer_cfg){ .addr = HA_ADDR };
+	sa_peer[SA_FA1].addr = FA1_ADDR;
+	sa_peer[SA_HA].addr = HA_ADDR;
+	ike_dkm_start(&m);
+	ike_dkm_ike_up(&m, SA(SA_FA1));
+	ike_dkm_ike_up(&m, SA(SA_HA));
+	prev_fa_fn(prev_fa_arg, MH_HOME, HA_ADDR, FA1_ADDR);
+	assert_int_equal(n_requests, 1);
+}
+
+/* Finding 4, the new FA: refused by the previous FA, or that FA's IKE SA
+ * gone, it tells the HA at once; the HA's answer frees the report. */
+static void fa_tells_ha_missing(void **state)
+{
+	fa_requested();
+	ike_dkm_answer(&m, SA(SA_FA1), MH_HOME, NULL, DKM_N_NOT_VISITOR);
+	assert_int_equal(n_missing, 1);
+	assert_int_equal(last_missing.mh_home, MH_HOME);
+	assert_int_equal(last_missing.ha_addr, HA_ADDR);
+	assert_int_equal(last_missing.n_spis, 0);
+	assert_int_equal(m.dkm.missing, 1);
+	ike_dkm_reported(&m, SA(SA_HA), MH_HOME, 0);
+	for (unsigned int i = 0; i < DKM_PENDING_MAX; i++)
+		assert_false(m.dkm.rep[i].used);
+	ike_dkm_stop(&m);
+
+	fa_requested();
+	ike_dkm_ike_down(&m, SA(SA_FA1));
+	assert_int_equal(n_missing, 1);
+	/* Refused by the HA: nothing of ours to remove. */
+	ike_dkm_reported(&m, SA(SA_HA), MH_HOME, DKM_N_UNKNOWN_CSA);
+	assert_int_equal(n_removed, 0);
+	assert_int_equal(m.dkm.refused, 0);
+	ike_dkm_stop(&m);
+}
+
 /* Finding 8: an FA records every CSA an IKE SA brought (here three MHs'
  * pairs), so a revocation removes its pair from the record and the IKE
  * SA's end removes all the rest; a record that is full refuses keys
@@ -772,6 +864,8 @@ int main(void)
 		cmocka_unit_test(ha_handoff_during_key_distribute),
 		cmocka_unit_test(ha_drops_revocation_on_return),
 		cmocka_unit_test(ha_repairs_revocation_crossing_return),
+		cmocka_unit_test(ha_redistributes_on_missing),
+		cmocka_unit_test(fa_tells_ha_missing),
 		cmocka_unit_test(fa_records_every_csa),
 	};
 
