@@ -177,6 +177,7 @@ static void on_timer(void *arg)
 			again |= m->mobiles[i].used && m->mobiles[i].dkm.deadline_ns;
 	} else {
 		again = pump(m);
+		again |= ike_pkd_fa_retry(m);
 		dkm_cache_expire(&m->dkm.cache, now);
 		for (unsigned int i = 0; i < DKM_CACHE_MAX; i++)
 			again |= m->dkm.cache.e[i].used && m->dkm.cache.e[i].departed_ns;
@@ -253,6 +254,8 @@ void ike_dkm_ike_down(struct ike_mod *m, struct ike_sa *sa)
 	uint32_t addr = ike_sa_peer(sa) ? ike_sa_peer(sa)->addr : 0;
 	struct dkm_link *l = link_of(m, addr);
 
+	if (m->dkm.nn_pending == sa)
+		m->dkm.nn_pending = NULL;
 	if (!l || l->sa != sa)
 		return;
 	*l = (struct dkm_link){ 0 };
@@ -270,6 +273,8 @@ void ike_dkm_rekeyed(struct ike_mod *m, struct ike_sa *old_sa, struct ike_sa *ne
 	for (unsigned int i = 0; i < IKE_PEERS_MAX; i++)
 		if (m->dkm.link[i].sa == old_sa)
 			m->dkm.link[i].sa = new_sa;
+	if (m->dkm.nn_pending == old_sa)
+		m->dkm.nn_pending = new_sa;
 }
 
 /* Previous FA. */

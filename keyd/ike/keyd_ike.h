@@ -109,8 +109,9 @@ struct ike_dkm {
 	} link[IKE_PEERS_MAX];
 	struct loop_timer timer;
 	uint64_t requested, installed, handed_over, timeouts, reported, waits, fallbacks;
-	uint64_t refused; /* new FA: reports the HA refused (their CSAs removed) */
-	uint64_t missing; /* new FA: "no CSA by DKM" sent; HA: received */
+	uint64_t refused;	   /* new FA: reports the HA refused (their CSAs removed) */
+	uint64_t missing;	   /* new FA: "no CSA by DKM" sent; HA: received */
+	struct ike_sa *nn_pending; /* FA: NEIGHBOR_NOTIFY found the window busy */
 };
 
 /* MH and HA: the ESP-format CSA pair of one CHILD_SA (ike_esp.c). */
@@ -279,6 +280,9 @@ void ike_pkd_moved(struct ike_mod *m, struct mobile *mb);
 void ike_pkd_fa_gone(struct ike_mod *m, uint32_t fa);
 /* FA: the IKE SA with the HA is up: NEIGHBOR_NOTIFY if we have neighbours. */
 void ike_pkd_fa_up(struct ike_mod *m, struct ike_sa *sa);
+/* FA: a NEIGHBOR_NOTIFY that found the window busy, tried again; true
+ * while it still waits. */
+bool ike_pkd_fa_retry(struct ike_mod *m);
 /* FA: marks csas inactive when keys say so and the MH is not here yet. */
 void ike_pkd_fa_install(struct ike_mod *m, const struct mlike_fa_keys *keys, struct mml_csa *csas,
 			unsigned int n);

@@ -201,8 +201,23 @@ void ike_pkd_fa_up(struct ike_mod *m, struct ike_sa *sa)
 	if (!n)
 		return;
 	err = mlike_neighbor_notify(sa, addrs, n);
+	if (err == -EBUSY) {
+		/* Another exchange (a DKM report) holds the window: later. */
+		m->dkm.nn_pending = sa;
+		ike_dkm_arm(m);
+		return;
+	}
+	if (m->dkm.nn_pending == sa)
+		m->dkm.nn_pending = NULL;
 	if (err)
 		log_err("PKD: NEIGHBOR_NOTIFY to %s: %s", ike_sa_peer(sa)->name, strerror(-err));
+}
+
+bool ike_pkd_fa_retry(struct ike_mod *m)
+{
+	if (m->dkm.nn_pending)
+		ike_pkd_fa_up(m, m->dkm.nn_pending);
+	return m->dkm.nn_pending != NULL;
 }
 
 static bool is_here(const struct ike_mod *m, uint32_t home)

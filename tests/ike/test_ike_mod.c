@@ -851,6 +851,28 @@ static void fa_records_every_csa(void **state)
 	ike_dkm_stop(&m);
 }
 
+/* The FA's NEIGHBOR_NOTIFY found the window busy (a DKM report out when
+ * its IKE SA with the HA came back): tried again, not lost. */
+static void fa_retries_neighbor_notify(void **state)
+{
+	reset_recorders();
+	m.role = ROLE_FA;
+	m.ecfg.local_addr = FA2_ADDR;
+	m.ecfg.n_peers = 2;
+	m.peers[0] = (struct ike_peer_cfg){ .addr = FA1_ADDR, .neighbor = true };
+	m.peers[1] = (struct ike_peer_cfg){ .addr = HA_ADDR };
+	sa_peer[SA_HA] = (struct ike_peer_cfg){ .addr = HA_ADDR };
+	nn_ret = -EBUSY;
+	ike_mod_events.ike_up(&m, SA(SA_HA));
+	assert_int_equal(n_nn, 0);
+	assert_true(ike_pkd_fa_retry(&m));
+	nn_ret = 0;
+	assert_false(ike_pkd_fa_retry(&m));
+	assert_int_equal(n_nn, 1);
+	assert_false(ike_pkd_fa_retry(&m));
+	assert_int_equal(n_nn, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -867,6 +889,7 @@ int main(void)
 		cmocka_unit_test(ha_redistributes_on_missing),
 		cmocka_unit_test(fa_tells_ha_missing),
 		cmocka_unit_test(fa_records_every_csa),
+		cmocka_unit_test(fa_retries_neighbor_notify),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
