@@ -66,7 +66,7 @@ static void side_init(struct side *s, const struct mml_csa *c, uint8_t mode, uin
 	struct mml_flow f = { .mode = mode };
 
 	memset(s, 0, sizeof(*s));
-	ep_seqstore_init(&s->store, -1);
+	ep_seqstore_init(&s->store, -1, NULL, 0);
 	ep_sacache_init(&s->t.sas, &s->store);
 	if (c)
 		ep_sacache_load(&s->t.sas, c, 1);
@@ -152,8 +152,8 @@ static void bench(const char *name, uint8_t format, uint8_t alg, uint8_t mode, s
 			unsigned int stat;
 
 			memcpy(work, pkts[i], plen[i]);
-			if (ep_unprotect(&mh.t, EP_SIDE_MH, home, work + 34, plen[i] - 34, &inner,
-					 &stat) != (ssize_t)len)
+			if (ep_unprotect(&mh.t, EP_SIDE_MH, home, 0, work + 34, plen[i] - 34,
+					 &inner, &stat) != (ssize_t)len)
 				abort();
 		}
 		best_dec = (double)(now_ns() - t0) / NPKT < best_dec ?

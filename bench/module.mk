@@ -22,7 +22,7 @@ bench-mip: deps
 	$(Q)bench/mip.sh $(BUILD)
 
 # bench-ep-cost: the endpoint worker's per-packet cost (HA encap, MH decap).
-$(eval $(call PROGRAM,bench-ep-cost,bench/ep_cost.c worker/pkt.c worker/sacache.c \
+$(eval $(call PROGRAM,bench-ep-cost,bench/ep_cost.c worker/pkt.c worker/sacache.c worker/keystate.c worker/keyfp.c \
 	worker/tables.c worker/proto.c,-lpthread))
 
 .PHONY: bench-ep-cost
@@ -44,3 +44,11 @@ bench-mip-handoff: deps
 bench-tunnel: deps
 	$(Q)$(MAKE) --no-print-directory build $(BUILD)/bench-ep-cost
 	$(Q)bench/tunnel.sh
+
+# Handoff cost per key-handoff scheme (PKD, DKM, redistribute) beside plain
+# Mobile IP and ESP keyed by IKE, the paper's Tables 2 and 3 (root, about 4
+# minutes): bench/handoff.sh, which says what each number is.
+.PHONY: bench-handoff
+bench-handoff: deps
+	$(Q)$(MAKE) --no-print-directory build
+	$(Q)bench/handoff.sh $(BUILD)

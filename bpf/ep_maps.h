@@ -48,12 +48,25 @@ struct {
 	__type(value, __u64);
 } mml_wstats SEC(".maps");
 
-/* Outbound SPI -> reserved sequence high-water mark. Written by the worker. */
+/* Outbound key fingerprint -> reserved sequence high-water mark. Written
+ * by the worker; never deleted (a key may come back). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MML_CSA_MAX);
-	__type(key, __u32);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct mml_key_fp);
 	__type(value, struct mml_seq_hwm);
 } mml_seq_hwm SEC(".maps");
+
+/* Inbound key fingerprint and highest accepted sequence number, slots of
+ * struct mml_rx_mark in an array of __u64 (maps/ep.h). Written by the
+ * worker through mmap. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MML_RX_MARK_ENTRIES);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+} mml_rx_mark SEC(".maps");
 
 #endif

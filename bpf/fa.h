@@ -128,6 +128,15 @@ static __always_inline int fa_inner(struct xdp_md *ctx, __u32 ip_off, const stru
 	return FA_CONTINUE;
 }
 
+/* The visitor's first ML-ESP packet verified since mmlkeyd wrote its entry
+ * (maps/visitor.h): how soon after a handoff the data plane serves it. Two
+ * CPUs racing both write about the same time. */
+static __always_inline void fa_note_verified(struct mml_visitor *vis, __u32 fwd_stat)
+{
+	if (fwd_stat == MML_STAT_FWD_MLESP && !vis->first_mlesp_ns)
+		vis->first_mlesp_ns = bpf_ktime_get_boot_ns();
+}
+
 /* SNOOP's verdict for a frame ready to leave through ifindex (bpf/snoop.h):
  * to the FA worker or dropped; FA_CONTINUE forwards it here. A frame the
  * worker sends on still counts as forwarded. */
@@ -170,7 +179,7 @@ static __always_inline int fa_down_tunnel(struct xdp_md *ctx, struct iphdr *oute
 {
 	__u32 olen = ipv4_hlen(outer), otot = bpf_ntohs(outer->tot_len), ihl, itot, ifindex;
 	__u32 fwd_stat = MML_STAT_FWD_PLAIN;
-	const struct mml_visitor *vis;
+	struct mml_visitor *vis;
 	struct mml_fa_seen *seen;
 	struct iphdr *inner;
 	struct ethhdr *eth;
@@ -208,6 +217,7 @@ static __always_inline int fa_down_tunnel(struct xdp_md *ctx, struct iphdr *oute
 		       seen);
 	if (ret != FA_CONTINUE)
 		return ret;
+	fa_note_verified(vis, fwd_stat);
 
 	/* Decapsulate: drop the outer IPv4 header, new Ethernet header in
 	 * front of the untouched inner packet. */
@@ -328,7 +338,7 @@ static __always_inline int fa_up_encap(struct xdp_md *ctx, const struct iphdr *i
 static __always_inline int fa_up(struct xdp_md *ctx)
 {
 	__u32 fwd_stat = MML_STAT_FWD_PLAIN, ihl, itot, ha_addr;
-	const struct mml_visitor *vis;
+	struct mml_visitor *vis;
 	struct mml_fa_seen *seen;
 	struct iphdr *iph;
 	struct cursor c;
@@ -356,6 +366,7 @@ static __always_inline int fa_up(struct xdp_md *ctx)
 	ret = fa_inner(ctx, ETH_HLEN, iph, c.end, ihl, itot, MML_FA_UP, &fwd_stat, seen);
 	if (ret != FA_CONTINUE)
 		return ret;
+	fa_note_verified(vis, fwd_stat);
 	return fa_up_encap(ctx, iph, itot, ha_addr, fwd_stat, seen);
 }
 

@@ -125,6 +125,8 @@ int mip_maps_binding_each(struct mip_maps *m,
 			  void *arg);
 int mip_maps_visitor_put(struct mip_maps *m, uint32_t home, const struct mml_visitor *v);
 int mip_maps_visitor_del(struct mip_maps *m, uint32_t home);
+/* The entry of home as the data plane has it now (its first_mlesp_ns). */
+int mip_maps_visitor_get(struct mip_maps *m, uint32_t home, struct mml_visitor *v);
 
 /* A u32-keyed hash table of pointers (home address -> record). */
 struct u32map {

@@ -419,8 +419,10 @@ void mip_fa_from_ha(struct mip_fa *fa, const uint8_t *msg, size_t len, bool trun
 	else
 		log_info("home agent %s denied %s: code %u (%s)", mml_ipv4_str(src, s),
 			 mml_ipv4_str(rep.home_addr, h), rep.code, mip_code_str(rep.code));
-	if (mip_code_accepted(rep.code) && rep.lifetime)
+	if (mip_code_accepted(rep.code) && rep.lifetime) {
+		v->reply_ns = loop_now();
 		keyd_visitor_changed(rep.home_addr, true);
+	}
 	/* Relayed unchanged: the mobile node checks the HA's authenticator. */
 	send_to_mh(fa, &v->link, msg, len, rep.code);
 	fa->st->ctr[MIP_C_RELAYED_REPLY]++;

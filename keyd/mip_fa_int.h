@@ -24,6 +24,9 @@ struct fa_visitor {
 	uint16_t granted;
 	uint64_t expires;
 	uint64_t since;
+	/* CLOCK_BOOTTIME: the latest accepted reply relayed (ML-IKE's key
+	 * work on relaying it, PKD's activation, comes after this) */
+	uint64_t reply_ns;
 	uint64_t registrations;
 	struct loop_timer expiry;
 };

@@ -12,6 +12,7 @@
 #include "lib/args.h"
 #include "lib/ifinfo.h"
 #include "lib/log.h"
+#include "maps/visitor.h"
 
 static int io_to_mh(void *ctx, const struct mip_fa_link *l, const uint8_t *msg, size_t len)
 {
@@ -245,6 +246,19 @@ json_object *mip_fa_show(struct mip_fa *fa)
 	return o;
 }
 
+/* CLOCK_BOOTTIME ns, 0 = not yet: the latest accepted reply relayed, and
+ * the first ML-ESP packet the data plane verified after it (docs/mobileip.md
+ * "Handoff timestamps"). */
+static void add_timestamps(struct mip_fa *fa, const struct fa_visitor *v, json_object *o)
+{
+	struct mml_visitor mv;
+
+	json_object_object_add(o, "reply_relayed_ns", json_object_new_uint64(v->reply_ns));
+	if (!v->registered || !fa->maps || mip_maps_visitor_get(fa->maps, v->home, &mv))
+		mv.first_mlesp_ns = 0;
+	json_object_object_add(o, "first_mlesp_ns", json_object_new_uint64(mv.first_mlesp_ns));
+}
+
 json_object *mip_fa_visitors(struct mip_fa *fa)
 {
 	json_object *list = json_object_new_array();
@@ -273,6 +287,7 @@ json_object *mip_fa_visitors(struct mip_fa *fa)
 				       json_object_new_int64((int64_t)v->registrations));
 		if (v->has_prev_fa)
 			json_object_object_add(o, "previous_fa", mip_json_addr(v->prev_fa.prev_fa));
+		add_timestamps(fa, v, o);
 		json_object_array_add(list, o);
 	}
 	return list;

@@ -178,6 +178,15 @@ int mip_maps_visitor_put(struct mip_maps *m, uint32_t home, const struct mml_vis
 	return bpf_map_update_elem(fd, &home, v, BPF_ANY) ? -errno : 0;
 }
 
+int mip_maps_visitor_get(struct mip_maps *m, uint32_t home, struct mml_visitor *v)
+{
+	int fd = open_map(m, &m->visitor_fd, MML_MAP_VISITOR, sizeof(struct mml_visitor));
+
+	if (fd < 0)
+		return fd;
+	return bpf_map_lookup_elem(fd, &home, v) ? -errno : 0;
+}
+
 int mip_maps_visitor_del(struct mip_maps *m, uint32_t home)
 {
 	int fd = open_map(m, &m->visitor_fd, MML_MAP_VISITOR, sizeof(struct mml_visitor));

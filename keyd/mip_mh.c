@@ -666,6 +666,9 @@ static json_object *event_json(const struct mh_event *e)
 	json_object_object_add(o, "fa", mip_json_addr(e->fa));
 	json_object_object_add(o, "code", json_object_new_int(e->code));
 	json_object_object_add(o, "link_up_ns", json_object_new_int64((int64_t)e->link_up));
+	json_object_object_add(o, "solicit_ns", json_object_new_int64((int64_t)e->solicit));
+	json_object_object_add(o, "advert_ns", json_object_new_int64((int64_t)e->advert));
+	json_object_object_add(o, "request_ns", json_object_new_int64((int64_t)e->request));
 	json_object_object_add(o, "reply_ns", json_object_new_int64((int64_t)e->reply));
 	/* Registration latency: first solicitation (or request) to reply. */
 	if (e->reply && (e->solicit || e->request))

@@ -78,11 +78,15 @@ static int check_mlesp(const struct mml_csa *c, char *why, size_t why_len)
 	err = check_zone(&c->zone[1], 2, why, why_len);
 	if (err)
 		return err;
-	/* Equal key and salt in two zones would reuse a keystream, since both
-	 * zones use the same sequence number in the nonce. */
-	if (!memcmp(c->zone[0].key, c->zone[1].key, MML_KEY_LEN) &&
-	    !memcmp(c->zone[0].salt, c->zone[1].salt, MML_SALT_LEN))
-		return reject(why, why_len, "zone2: key and salt equal zone 1's (keystream reuse)");
+	/* The FA holds zone 1's key: the same key in zone 2, whatever its salt
+	 * or AEAD, would let it read and forge zone 2; with the same salt too
+	 * the two zones would also share a keystream (both use the sequence
+	 * number in the nonce). */
+	if (!memcmp(c->zone[0].key, c->zone[1].key, MML_KEY_LEN))
+		return reject(why, why_len,
+			      !memcmp(c->zone[0].salt, c->zone[1].salt, MML_SALT_LEN) ?
+				      "zone2: key and salt equal zone 1's (keystream reuse)" :
+				      "zone2: key equals zone 1's (the FA could read zone 2)");
 	return 0;
 }
 

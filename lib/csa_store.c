@@ -2,6 +2,8 @@
 
 #include <bpf/bpf.h>
 #include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,6 +45,58 @@ void mml_csa_store_close(struct mml_csa_store *st)
 	st->fd = -1;
 }
 
+static bool has_key(const struct mml_csa *c, const uint8_t *key)
+{
+	for (int z = 0; z < MML_ZONES; z++)
+		if (c->zone[z].alg != MML_ALG_NULL && !memcmp(c->zone[z].key, key, MML_KEY_LEN))
+			return true;
+	return false;
+}
+
+static bool same_keys(const struct mml_csa *a, const struct mml_csa *b)
+{
+	for (int z = 0; z < MML_ZONES; z++)
+		if (a->zone[z].alg != b->zone[z].alg ||
+		    (a->zone[z].alg != MML_ALG_NULL &&
+		     memcmp(a->zone[z].key, b->zone[z].key, MML_KEY_LEN)))
+			return false;
+	return true;
+}
+
+/* Nonces stay unique under a key only while one counter numbers everything
+ * it protects (docs/endpoints.md "Nonce safety"): the worker keeps one
+ * counter per key set, so a key may serve other SPIs only with the same
+ * key set and direction. The same key in and out would have both ends
+ * count from 1 under it; a key shared by two different sets would be
+ * numbered by two counters. FA CSAs (dir fwd) seal nothing. */
+static int key_conflict(int fd, const struct mml_csa *csa, char *why, size_t why_len)
+{
+	uint32_t key, next, *prev = NULL;
+	struct mml_csa o;
+	int err = 0;
+
+	if (csa->dir != MML_DIR_IN && csa->dir != MML_DIR_OUT)
+		return 0;
+	while (!err && !bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (key == csa->spi || bpf_map_lookup_elem(fd, &key, &o) ||
+		    (o.dir != MML_DIR_IN && o.dir != MML_DIR_OUT))
+			continue;
+		for (int z = 0; z < MML_ZONES && !err; z++)
+			if (csa->zone[z].alg != MML_ALG_NULL && has_key(&o, csa->zone[z].key) &&
+			    (o.dir != csa->dir || !same_keys(&o, csa)))
+				err = -EINVAL;
+		if (err)
+			snprintf(why, why_len,
+				 "keys: a key of this CSA is already used by SPI 0x%x (dir %s) %s",
+				 key, o.dir == MML_DIR_IN ? "in" : "out",
+				 o.dir != csa->dir ? "in the other direction" : "with other keys");
+	}
+	OPENSSL_cleanse(&o, sizeof(o));
+	return err;
+}
+
 int mml_csa_store_put(struct mml_csa_store *st, const struct mml_csa *csa, uint64_t flags,
 		      char *why, size_t why_len)
 {
@@ -53,6 +107,9 @@ int mml_csa_store_put(struct mml_csa_store *st, const struct mml_csa *csa, uint6
 		return err;
 	why[0] = '\0';
 	err = mml_csa_store_open(st);
+	if (err)
+		return err;
+	err = key_conflict(st->fd, csa, why, why_len);
 	if (err)
 		return err;
 	if (bpf_map_update_elem(st->fd, &csa->spi, csa, flags))

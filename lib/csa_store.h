@@ -26,7 +26,10 @@ void mml_csa_store_close(struct mml_csa_store *st);
 
 /* Validates csa (on failure -EINVAL and why says what is wrong), opens the
  * map if needed (a failure is logged, why is empty) and writes the entry
- * with flags (BPF_ANY, BPF_NOEXIST, BPF_EXIST): -errno, why empty. */
+ * with flags (BPF_ANY, BPF_NOEXIST, BPF_EXIST): -errno, why empty. An
+ * endpoint CSA (dir in/out) whose key another SPI uses in the other
+ * direction, or in another key set, is refused (-EINVAL, why says which
+ * SPI): one sequence counter per key set keeps nonces unique. */
 int mml_csa_store_put(struct mml_csa_store *st, const struct mml_csa *csa, uint64_t flags,
 		      char *why, size_t why_len);
 /* Zeroes, then deletes the CSA: -ENOENT when there is no such CSA (or no

@@ -62,7 +62,7 @@ ssize_t mml_esp_decap(struct mml_sa *sa, uint8_t *esp, size_t len, uint8_t **inn
 		return -MML_E_MALFORMED;
 	if (get_be32(esp) != sa->csa.spi)
 		return -MML_E_SPI;
-	err = mml_replay_check(&sa->replay, get_be32(esp + 4));
+	err = mml_replay_check(mml_sa_replay(sa), get_be32(esp + 4));
 	if (err)
 		return err;
 	if (mml_aead_open(&sa->zone[0], iv, esp, MML_ESP_HDR_LEN, c, c, p_len, c + p_len))
@@ -70,7 +70,9 @@ ssize_t mml_esp_decap(struct mml_sa *sa, uint8_t *esp, size_t len, uint8_t **inn
 	inner_len = mml_trailer_strip(c, p_len);
 	if (inner_len < 0)
 		return inner_len;
-	mml_replay_update(&sa->replay, get_be32(esp + 4));
+	err = mml_replay_update(mml_sa_replay(sa), get_be32(esp + 4));
+	if (err)
+		return err; /* another thread accepted the same number meanwhile */
 	*inner = c;
 	return inner_len;
 }

@@ -91,7 +91,7 @@ ssize_t mml_mlesp_decap(struct mml_sa *sa, uint8_t *esp, size_t len, uint8_t **i
 	err = parse_header(sa, esp, len, &p_len, &l1);
 	if (err)
 		return err;
-	err = mml_replay_check(&sa->replay, get_be32(esp + 4));
+	err = mml_replay_check(mml_sa_replay(sa), get_be32(esp + 4));
 	if (err)
 		return err;
 	implicit_iv(iv, esp + 4);
@@ -116,7 +116,9 @@ ssize_t mml_mlesp_decap(struct mml_sa *sa, uint8_t *esp, size_t len, uint8_t **i
 	inner_len = mml_trailer_strip(p, p_len);
 	if (inner_len < 0)
 		return inner_len;
-	mml_replay_update(&sa->replay, get_be32(esp + 4));
+	err = mml_replay_update(mml_sa_replay(sa), get_be32(esp + 4));
+	if (err)
+		return err; /* another thread accepted the same number meanwhile */
 	*inner = p;
 	return inner_len;
 }

@@ -17,9 +17,17 @@ struct mml_sa {
 	struct mml_csa csa;
 	struct mml_aead zone[MML_ZONES]; /* encrypting (dir out) or decrypting */
 	struct mml_seq seq;		 /* dir out */
-	struct mml_replay replay;	 /* dir in */
+	struct mml_replay replay;	 /* dir in, unless shared_win */
+	struct mml_replay *shared_win;	 /* dir in: a window kept elsewhere, or NULL */
 	atomic_bool rekey_wanted;	 /* set once the soft limit is passed */
 };
+
+/* The inbound window: the SA's own, or the one shared by the threads that
+ * hold a copy of the SA (worker/sacache.c). */
+static inline struct mml_replay *mml_sa_replay(struct mml_sa *sa)
+{
+	return sa->shared_win ? sa->shared_win : &sa->replay;
+}
 
 /* Validates csa and sets sa up; on -EINVAL why says which field is wrong. */
 int mml_sa_init(struct mml_sa *sa, const struct mml_csa *csa, char *why, size_t why_len);

@@ -106,16 +106,45 @@ struct mml_ep_cfg {
 
 MML_STATIC_ASSERT(sizeof(struct mml_ep_cfg) == 8, "mml_ep_cfg layout");
 
-/* Map mml_seq_hwm: outbound SPI -> the highest sequence number a worker
- * may have used (it reserves blocks ahead and persists the block's end
- * before sending from it); a restarted worker resumes above it. add_time_ns
- * ties the mark to one installation of the SPI. */
-struct mml_seq_hwm {
-	__u64 reserved;
-	__u64 add_time_ns;
+/* A key's fingerprint (worker/keyfp.c): the first 16 bytes of HMAC-SHA-256
+ * keyed with the CSA's zone keys over a fixed label, so that the marks
+ * below follow a key, not an SPI or an install time, and no key byte is
+ * stored outside mml_csa. Keys, not salts: the same key with another salt
+ * or under another SPI shares one sequence and one replay floor. */
+#define MML_KEY_FP_LEN 16
+struct mml_key_fp {
+	__u8 b[MML_KEY_FP_LEN];
 };
 
+/* Map mml_seq_hwm: key fingerprint -> the highest sequence number a worker
+ * may have used under that key (it reserves blocks ahead and persists the
+ * block's end before sending from it). Whoever sends next under the key
+ * (a restarted worker, a replaced or re-added CSA, another SPI) starts
+ * above it: a nonce never repeats under one key. */
+struct mml_seq_hwm {
+	__u64 reserved;
+	__u32 spi; /* the SPI that reserved last, for the operator */
+	__u32 pad;
+};
+
+MML_STATIC_ASSERT(sizeof(struct mml_key_fp) == 16, "mml_key_fp layout");
 MML_STATIC_ASSERT(sizeof(struct mml_seq_hwm) == 16, "mml_seq_hwm layout");
+
+/* Map mml_rx_mark (mmapable array of __u64, MML_RX_MARKS slots of struct
+ * mml_rx_mark): per inbound key, the highest sequence number accepted. The
+ * worker stores it through mmap with every accepted packet that moves the
+ * window (no syscall), and a restarted worker refuses everything at or
+ * below it. */
+#define MML_RX_MARKS 4096
+struct mml_rx_mark {
+	struct mml_key_fp fp;
+	__u64 top;
+	__u32 spi;  /* the SPI that accepted last, for the operator */
+	__u32 used; /* 0 = free slot */
+};
+
+MML_STATIC_ASSERT(sizeof(struct mml_rx_mark) == 32, "mml_rx_mark layout");
+#define MML_RX_MARK_ENTRIES (MML_RX_MARKS * sizeof(struct mml_rx_mark) / 8)
 
 /* Map mml_gen (mmapable array, one __u64): bumped by every writer of
  * mml_csa, mml_binding or mml_flow; the worker compares it once per batch

@@ -58,7 +58,8 @@
 	X(EP_DROP_UNKNOWN_SPI, "ep_drop_unknown_spi", "inbound SPI not (or no longer) installed") \
 	X(EP_DROP_REPLAY, "ep_drop_replay", "sequence number replayed or left of the window")     \
 	X(EP_DROP_MALFORMED, "ep_drop_malformed", "bad lengths, headers or trailer")              \
-	X(EP_DROP_SEQ_EXHAUSTED, "ep_drop_seq_exhausted", "outbound SA at its hard limit: rekey") \
+	X(EP_DROP_SEQ_EXHAUSTED, "ep_drop_seq_exhausted",                                         \
+	  "outbound SA at its hard limit (rekey), or its mark not persisted")                     \
 	X(EP_DROP_NO_SA, "ep_drop_no_sa", "flow mode needs an outbound SA that is not installed") \
 	X(EP_DROP_NO_BINDING, "ep_drop_no_binding", "no binding for the home address")            \
 	X(EP_DROP_NO_NEIGH, "ep_drop_no_neigh", "next hop not resolved yet (resolution started)") \
@@ -83,7 +84,14 @@
 	X(SNOOP_EVENT_LOST, "snoop_event_lost", "ring buffer full: an ACK event lost")            \
 	/* FA, PKD (bpf/mlesp.h) */                                                               \
 	X(FA_CSA_INACTIVE, "fa_csa_inactive",                                                     \
-	  "ML-ESP of a CSA held inactive (its MH not registered here yet), dropped")
+	  "ML-ESP of a CSA held inactive (its MH not registered here yet), dropped")              \
+	/* Endpoints, the worker: state that follows a key (docs/endpoints.md) */                 \
+	X(EP_SEQ_CONTINUED, "ep_seq_continued",                                                   \
+	  "outbound CSA reinstalled with a key already used: its sequence continued")             \
+	X(EP_RX_RESUMED, "ep_rx_resumed",                                                         \
+	  "inbound CSA (re)loaded with a key already used: window starts above its mark")         \
+	X(EP_DROP_OUTER_SRC, "ep_drop_outer_src",                                                 \
+	  "protected packet from an outer source not its SA's (MH: its HA; HA: home, care-of)")
 
 enum mml_stat {
 #define MML_STAT_ENUM(id, name, help) MML_STAT_##id,

@@ -26,9 +26,7 @@ TEST_SUITES += sim-handoff-smoke:'$(BUILD)/tests/sim-handoff-san --mhs 200 --fas
 # module itself (sim/handoff/xcheck.c): 9 FAs and 6 MHs, each scheme, in
 # real time in a private network namespace (root, about 2 minutes).
 XCHECK_SRCS := sim/handoff/xcheck.c sim/handoff/xcheck_seams.c sim/handoff/sim_grid.c \
-               keyd/loop.c keyd/cfg.c keyd/mip_maps.c keyd/ike/keyd_ike.c keyd/ike/ike_orch.c \
-               keyd/ike/ike_install.c keyd/ike/installed.c keyd/ike/ike_dkm.c keyd/ike/ike_esp.c keyd/ike/pkd.c \
-               keyd/ike/holders.c $(IKE_SRCS) $(IKE_CONF_SRCS)
+               keyd/loop.c keyd/cfg.c keyd/mip_maps.c $(IKE_MOD_SRCS) $(IKE_SRCS) $(IKE_CONF_SRCS)
 $(eval $(call PROGRAM,sim-handoff-xcheck,$(XCHECK_SRCS),-lconfig -lm))
 FMT_SRCS += sim/handoff/xcheck.h
 

@@ -194,15 +194,17 @@ static void ha_down(struct ep_thread *t, const struct ep_rx *rx, const struct mm
 	send_protected(t, port, m->dmac, m->ha_addr, m->coa, b, EP_SIDE_HA, rx->ip, rx->hdr.tot);
 }
 
-/* Protocol 50 at ip (len bytes up to the frame's end): decrypt in place and
- * hand the inner packet to the stack through the TUN device. */
-static void deliver(struct ep_thread *t, enum ep_side side, uint8_t *ip, size_t len)
+/* Protocol 50 at rx->ip (rx->len bytes up to the frame's or tunnel's end):
+ * decrypt in place and hand the inner packet to the stack through the TUN
+ * device. */
+static void deliver(struct ep_thread *t, const struct ep_rx *rx)
 {
 	unsigned int stat;
 	uint8_t *inner;
 	ssize_t n;
 
-	n = ep_unprotect(&t->tab, side, t->node->home_addr, ip, len, &inner, &stat);
+	n = ep_unprotect(&t->tab, rx->side, t->node->home_addr, rx->tunnel_src, rx->ip, rx->len,
+			 &inner, &stat);
 	if (n < 0)
 		ep_count(t, stat);
 	else
@@ -223,7 +225,7 @@ static void rx_frame(struct ep_thread *t, uint8_t *desc, uint32_t len)
 	if (rx.kind == EP_RX_HA_DOWN)
 		ha_down(t, &rx, m);
 	else if (rx.kind == EP_RX_DELIVER)
-		deliver(t, rx.side, rx.ip, rx.len);
+		deliver(t, &rx);
 	else
 		ep_count(t, rx.stat);
 }
@@ -302,14 +304,19 @@ static bool tun_rx(struct ep_thread *t)
 	return i > 0;
 }
 
-/* Thread 0 publishes the node-wide count of sequence-block reservations. */
-static void count_reservations(struct ep_thread *t)
+/* Thread 0 publishes the node-wide counters of the key store. */
+static void count_node(struct ep_thread *t)
 {
-	uint64_t r = __atomic_load_n(&t->node->seqs.reservations, __ATOMIC_RELAXED);
+	struct ep_seqstore *s = &t->node->seqs;
+	const uint64_t *v[3] = { &s->reservations, &s->seq_continued, &s->rx_resumed };
+	static const unsigned int stat[3] = { MML_STAT_EP_SEQ_RESERVE, MML_STAT_EP_SEQ_CONTINUED,
+					      MML_STAT_EP_RX_RESUMED };
 
-	if (t->idx == 0 && r != t->seen_reservations) {
-		t->stats[MML_STAT_EP_SEQ_RESERVE] += r - t->seen_reservations;
-		t->seen_reservations = r;
+	for (int i = 0; t->idx == 0 && i < 3; i++) {
+		uint64_t r = __atomic_load_n(v[i], __ATOMIC_RELAXED);
+
+		t->stats[stat[i]] += r - t->seen_node[i];
+		t->seen_node[i] = r;
 	}
 }
 
@@ -361,7 +368,7 @@ void *ep_thread_main(void *arg)
 		if (!busy && poll(pfd, (nfds_t)np, EP_IDLE_POLL_MS) < 0 && errno != EINTR)
 			break;
 		maybe_refresh(t);
-		count_reservations(t);
+		count_node(t);
 		if (nl_i >= 0 && (pfd[nl_i].revents & POLLIN) &&
 		    mml_rtnl_events_read(&t->nl.rt, NULL, NULL) > 0)
 			hops_invalidate(t);

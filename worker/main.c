@@ -168,31 +168,45 @@ bad_usage:
 
 static int open_maps(void)
 {
+	/* The maps whose layout changed with issue 18 are checked: a worker
+	 * must not number packets by fingerprint in a map keyed by SPI. */
 	struct {
 		int *fd;
 		const char *name;
+		uint32_t key_size, value_size; /* 0: not checked */
 	} maps[] = {
-		{ &node.csa_fd, MML_MAP_CSA },	     { &node.binding_fd, MML_MAP_BINDING },
-		{ &node.flow_fd, MML_MAP_FLOW },     { &node.xsks_fd, MML_MAP_XSKS },
-		{ &node.slot_fd, MML_MAP_XSK_SLOT }, { &node.hwm_fd, MML_MAP_SEQ_HWM },
-		{ &node.gen_fd, MML_MAP_GEN },	     { &node.wstats_fd, MML_MAP_WSTATS },
+		{ &node.csa_fd, MML_MAP_CSA, 0, 0 },
+		{ &node.binding_fd, MML_MAP_BINDING, 0, 0 },
+		{ &node.flow_fd, MML_MAP_FLOW, 0, 0 },
+		{ &node.xsks_fd, MML_MAP_XSKS, 0, 0 },
+		{ &node.slot_fd, MML_MAP_XSK_SLOT, 0, 0 },
+		{ &node.hwm_fd, MML_MAP_SEQ_HWM, sizeof(struct mml_key_fp),
+		  sizeof(struct mml_seq_hwm) },
+		{ &node.gen_fd, MML_MAP_GEN, 0, 0 },
+		{ &node.wstats_fd, MML_MAP_WSTATS, 0, 0 },
+		{ &node.rx_mark_fd, MML_MAP_RX_MARK, sizeof(__u32), sizeof(__u64) },
 	};
+	size_t mlen = MML_RX_MARKS * sizeof(struct mml_rx_mark);
 	size_t wlen = MML_WSTATS_ENTRIES * sizeof(uint64_t);
 
 	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
-		*maps[i].fd = mml_pin_open_map(node.pin.path, maps[i].name, 0, 0);
+		*maps[i].fd = mml_pin_open_map(node.pin.path, maps[i].name, maps[i].key_size,
+					       maps[i].value_size);
 		if (*maps[i].fd < 0) {
-			log_err("map %s/%s: %s (attach the %s programs first: mmlctl %s attach)",
+			log_err("map %s/%s: %s (%s the %s programs first: mmlctl %s %s)",
 				node.pin.path, maps[i].name, strerror(-*maps[i].fd),
+				*maps[i].fd == -EPROTO ? "re-attach" : "attach",
 				node.role == EP_ROLE_HA ? "HA" : "MH",
-				node.role == EP_ROLE_HA ? "ha" : "mh");
+				node.role == EP_ROLE_HA ? "ha" : "mh",
+				*maps[i].fd == -EPROTO ? "detach, then attach" : "attach");
 			return *maps[i].fd;
 		}
 	}
 	node.gen = mmap(NULL, (size_t)sysconf(_SC_PAGESIZE), PROT_READ, MAP_SHARED, node.gen_fd, 0);
 	node.wstats = mmap(NULL, wlen, PROT_READ | PROT_WRITE, MAP_SHARED, node.wstats_fd, 0);
-	if (node.gen == MAP_FAILED || node.wstats == MAP_FAILED) {
-		log_err("mmap mml_gen/mml_wstats: %s", strerror(errno));
+	node.rx_marks = mmap(NULL, mlen, PROT_READ | PROT_WRITE, MAP_SHARED, node.rx_mark_fd, 0);
+	if (node.gen == MAP_FAILED || node.wstats == MAP_FAILED || node.rx_marks == MAP_FAILED) {
+		log_err("mmap mml_gen/mml_wstats/mml_rx_mark: %s", strerror(errno));
 		return -errno;
 	}
 	for (int p = 0; p < node.nports; p++) {
@@ -276,7 +290,7 @@ int main(int argc, char **argv)
 	err = open_maps();
 	if (err)
 		goto out;
-	err = ep_seqstore_init(&node.seqs, node.hwm_fd);
+	err = ep_seqstore_init(&node.seqs, node.hwm_fd, node.rx_marks, MML_RX_MARKS);
 	if (err)
 		goto out;
 	threads = calloc((size_t)node.nqueues, sizeof(*threads));

@@ -26,6 +26,7 @@ unsigned int ep_err_stat(int err)
 	case MML_E_AUTH:
 		return MML_STAT_EP_DROP_TAG_ESP;
 	case MML_E_SEQ_EXHAUSTED:
+	case EIO: /* the sequence mark could not be persisted: nothing may go */
 		return MML_STAT_EP_DROP_SEQ_EXHAUSTED;
 	case ENOSPC:
 		return MML_STAT_EP_DROP_TOO_BIG;
@@ -132,8 +133,24 @@ static bool inner_allowed(struct ep_tables *t, enum ep_side side, uint32_t home,
 	return b && b->spi_in[mode] == spi;
 }
 
-ssize_t ep_unprotect(struct ep_tables *t, enum ep_side side, uint32_t home, uint8_t *ip, size_t len,
-		     uint8_t **inner, unsigned int *stat)
+/* The outer addresses the SA's packets come from (ESP authenticates
+ * neither): refused before the AEAD, so a flood from elsewhere costs no
+ * crypto and cannot touch the window. */
+static bool outer_allowed(struct ep_tables *t, enum ep_side side, uint32_t home,
+			  uint32_t tunnel_src, uint32_t spi, uint8_t mode, const struct ep_ip *hdr)
+{
+	const struct mml_binding *b;
+
+	if (side == EP_SIDE_MH) {
+		b = ep_binding_get(&t->binds, home);
+		return b && hdr->saddr == b->ha_addr;
+	}
+	b = ep_binding_get(&t->binds, hdr->saddr);
+	return b && b->spi_in[mode] == spi && tunnel_src == b->coa;
+}
+
+ssize_t ep_unprotect(struct ep_tables *t, enum ep_side side, uint32_t home, uint32_t tunnel_src,
+		     uint8_t *ip, size_t len, uint8_t **inner, unsigned int *stat)
 {
 	struct ep_ip hdr;
 	struct ep_sa *sa;
@@ -152,13 +169,15 @@ ssize_t ep_unprotect(struct ep_tables *t, enum ep_side side, uint32_t home, uint
 		*stat = MML_STAT_EP_DROP_UNKNOWN_SPI;
 		return -1;
 	}
-	if (sa->sa.csa.format == MML_FMT_ESP) {
-		mode = MML_MODE_ESP;
-		n = mml_esp_decap(&sa->sa, ip + hdr.hlen, hdr.tot - hdr.hlen, inner);
-	} else {
-		mode = MML_MODE_MLESP;
-		n = mml_mlesp_decap(&sa->sa, ip + hdr.hlen, hdr.tot - hdr.hlen, inner);
+	mode = sa->sa.csa.format == MML_FMT_ESP ? MML_MODE_ESP : MML_MODE_MLESP;
+	if (!outer_allowed(t, side, home, tunnel_src, spi, mode, &hdr)) {
+		*stat = MML_STAT_EP_DROP_OUTER_SRC;
+		return -1;
 	}
+	if (mode == MML_MODE_ESP)
+		n = mml_esp_decap(&sa->sa, ip + hdr.hlen, hdr.tot - hdr.hlen, inner);
+	else
+		n = mml_mlesp_decap(&sa->sa, ip + hdr.hlen, hdr.tot - hdr.hlen, inner);
 	if (n < 0) {
 		*stat = ep_err_stat((int)n);
 		return -1;

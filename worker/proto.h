@@ -40,11 +40,15 @@ ssize_t ep_protect(struct ep_tables *t, enum ep_side side, const struct mml_bind
 /* Authenticate, decrypt and replay-check the IPv4 protocol-50 packet at ip
  * (len bytes) in place. On success *inner points at the inner packet,
  * its length is returned and *stat is the EP_DELIVER_* counter; else -1 and
- * *stat the drop reason. The inner packet must belong to the binding whose
- * inbound SPI this is: at the MH (home != 0) its destination is home, at the
- * HA its source is a home address whose binding lists the SPI. */
-ssize_t ep_unprotect(struct ep_tables *t, enum ep_side side, uint32_t home, uint8_t *ip, size_t len,
-		     uint8_t **inner, unsigned int *stat);
+ * *stat the drop reason. The SA is tied to its outer source before any
+ * crypto (ep_drop_outer_src): at the MH (home != 0) the packet comes from
+ * the binding's HA; at the HA from a home address whose binding lists the
+ * SPI, through the Mobile IP tunnel from that binding's care-of address
+ * (tunnel_src, the tunnel header's source; unused at the MH). The inner
+ * packet must belong to that binding too: at the MH its destination is
+ * home, at the HA its source is the home address. */
+ssize_t ep_unprotect(struct ep_tables *t, enum ep_side side, uint32_t home, uint32_t tunnel_src,
+		     uint8_t *ip, size_t len, uint8_t **inner, unsigned int *stat);
 
 /* A codec error (lib/err.h) as a drop counter. */
 unsigned int ep_err_stat(int err);

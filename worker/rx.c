@@ -31,6 +31,7 @@ void ep_rx_parse(bool ha, const struct mml_xsk_meta *m, uint8_t *pkt, size_t len
 		rx->side = EP_SIDE_HA;
 		rx->ip = pkt + EP_ETH_HLEN + outer.hlen;
 		rx->len = (size_t)(outer.tot - outer.hlen);
+		rx->tunnel_src = outer.saddr;
 		return;
 	case MML_META_MH_DOWN:
 		if (ha)

@@ -23,11 +23,12 @@ enum ep_rx_kind {
 
 struct ep_rx {
 	enum ep_rx_kind kind;
-	enum ep_side side; /* EP_RX_DELIVER */
-	uint8_t *ip;	   /* an IPv4 header inside the frame */
-	size_t len;	   /* bytes from ip to the frame's (or the tunnel's) end */
-	struct ep_ip hdr;  /* EP_RX_HA_DOWN: the inner header, validated */
-	unsigned int stat; /* EP_RX_DROP: enum mml_stat */
+	enum ep_side side;   /* EP_RX_DELIVER */
+	uint8_t *ip;	     /* an IPv4 header inside the frame */
+	size_t len;	     /* bytes from ip to the frame's (or the tunnel's) end */
+	uint32_t tunnel_src; /* HA, EP_RX_DELIVER: the Mobile IP tunnel's source */
+	struct ep_ip hdr;    /* EP_RX_HA_DOWN: the inner header, validated */
+	unsigned int stat;   /* EP_RX_DROP: enum mml_stat */
 };
 
 /* Classifies the frame pkt[0, len) whose metadata is m, at an HA (ha) or

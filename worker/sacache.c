@@ -10,104 +10,7 @@
 #include "lib/err.h"
 #include "lib/log.h"
 #include "maps/ep.h"
-
-int ep_seqstore_init(struct ep_seqstore *s, int hwm_fd)
-{
-	memset(s, 0, sizeof(*s));
-	s->hwm_fd = hwm_fd;
-	return -pthread_mutex_init(&s->lock, NULL);
-}
-
-void ep_seqstore_free(struct ep_seqstore *s)
-{
-	pthread_mutex_destroy(&s->lock);
-}
-
-/* The shared counter of one installation of an outbound SPI: found, or
- * started above its persisted high-water mark. */
-static struct ep_outseq *outseq_get(struct ep_seqstore *s, const struct mml_csa *csa)
-{
-	struct ep_outseq *o = NULL, *free_slot = NULL;
-	struct mml_seq_hwm hwm;
-	uint64_t start = 0;
-
-	pthread_mutex_lock(&s->lock);
-	for (int i = 0; i < EP_OUTSEQ_MAX; i++) {
-		struct ep_outseq *e = &s->out[i];
-
-		if (e->refs && e->spi == csa->spi && e->add_time_ns == csa->add_time_ns) {
-			o = e;
-			break;
-		}
-		if (!e->refs && !free_slot)
-			free_slot = e;
-	}
-	if (!o && free_slot) {
-		o = free_slot;
-		if (s->hwm_fd >= 0 && !bpf_map_lookup_elem(s->hwm_fd, &csa->spi, &hwm) &&
-		    hwm.add_time_ns == csa->add_time_ns)
-			start = hwm.reserved;
-		o->store = s;
-		o->spi = csa->spi;
-		o->add_time_ns = csa->add_time_ns;
-		o->hard = csa->hard_packets ? csa->hard_packets : MML_SEQ_HARD_DEFAULT;
-		atomic_store(&o->last, start);
-		atomic_store(&o->reserved, start);
-	}
-	if (o)
-		o->refs++;
-	pthread_mutex_unlock(&s->lock);
-	return o;
-}
-
-static void outseq_put(struct ep_seqstore *s, struct ep_outseq *o)
-{
-	if (!o)
-		return;
-	pthread_mutex_lock(&s->lock);
-	o->refs--;
-	pthread_mutex_unlock(&s->lock);
-}
-
-static int outseq_reserve(struct ep_outseq *o, uint64_t n)
-{
-	struct ep_seqstore *s = o->store;
-	struct mml_seq_hwm hwm = { .add_time_ns = o->add_time_ns };
-	int err = 0;
-
-	pthread_mutex_lock(&s->lock);
-	if (n > atomic_load(&o->reserved)) {
-		hwm.reserved = n + EP_SEQ_BLOCK - 1 < o->hard ? n + EP_SEQ_BLOCK - 1 : o->hard;
-		if (s->hwm_fd >= 0 && bpf_map_update_elem(s->hwm_fd, &o->spi, &hwm, BPF_ANY))
-			err = -EIO;
-		else
-			atomic_store(&o->reserved, hwm.reserved);
-		s->reservations++;
-	}
-	pthread_mutex_unlock(&s->lock);
-	return err;
-}
-
-int ep_sa_next_seq(struct ep_sa *s, uint32_t *seq)
-{
-	struct ep_outseq *o = s->out;
-	uint64_t n = atomic_fetch_add_explicit(&o->last, 1, memory_order_relaxed) + 1;
-	int err;
-
-	if (n > o->hard) {
-		atomic_store_explicit(&o->last, o->hard, memory_order_relaxed);
-		return -MML_E_SEQ_EXHAUSTED;
-	}
-	if (n > atomic_load_explicit(&o->reserved, memory_order_acquire)) {
-		err = outseq_reserve(o, n);
-		if (err)
-			return err;
-	}
-	if (n > (s->sa.csa.soft_packets ? s->sa.csa.soft_packets : MML_SEQ_SOFT_DEFAULT))
-		atomic_store_explicit(&s->sa.rekey_wanted, true, memory_order_relaxed);
-	*seq = (uint32_t)n;
-	return 0;
-}
+#include "worker/keyfp.h"
 
 int ep_sacache_init(struct ep_sacache *c, struct ep_seqstore *store)
 {
@@ -120,7 +23,8 @@ static void sa_slot_free(struct ep_sacache *c, struct ep_sa *s)
 {
 	if (!s->spi || s->moved)
 		return;
-	outseq_put(c->store, s->out);
+	ep_outseq_put(c->store, s->out);
+	ep_inwin_put(c->store, s->in);
 	mml_sa_free(&s->sa);
 	s->spi = 0;
 }
@@ -144,6 +48,30 @@ static struct ep_sa *slot_for(struct ep_sa *slots, uint32_t mask, uint32_t spi)
 	return &slots[i];
 }
 
+/* The node-wide state of the key: the shared counter (dir out) or the
+ * shared window (dir in), in place of the SA's own. */
+static int attach_key_state(struct ep_sacache *c, struct ep_sa *dst, const struct mml_csa *csa)
+{
+	struct mml_key_fp fp;
+
+	dst->out = NULL;
+	dst->in = NULL;
+	if (csa->dir != MML_DIR_OUT && csa->dir != MML_DIR_IN)
+		return 0;
+	if (ep_key_fp(csa, &fp))
+		return -EIO;
+	if (csa->dir == MML_DIR_OUT) {
+		dst->out = ep_outseq_get(c->store, csa, &fp);
+		return dst->out ? 0 : -ENOSPC;
+	}
+	dst->in = ep_inwin_get(c->store, csa, &fp);
+	if (!dst->in)
+		return -ENOSPC;
+	mml_replay_free(&dst->sa.replay);
+	dst->sa.shared_win = &dst->in->win;
+	return 0;
+}
+
 /* Move the unchanged SA over from the old table, or build it. */
 static int load_one(struct ep_sacache *c, struct ep_sa *dst, const struct mml_csa *csa)
 {
@@ -161,13 +89,12 @@ static int load_one(struct ep_sacache *c, struct ep_sa *dst, const struct mml_cs
 		log_warn("SPI 0x%08x: unusable CSA (%s), ignored", csa->spi, why);
 		return err;
 	}
-	dst->out = NULL;
-	if (csa->dir == MML_DIR_OUT) {
-		dst->out = outseq_get(c->store, csa);
-		if (!dst->out) {
-			mml_sa_free(&dst->sa);
-			return -ENOSPC;
-		}
+	err = attach_key_state(c, dst, csa);
+	if (err) {
+		log_warn("SPI 0x%08x: no sequence/replay state (%s), ignored", csa->spi,
+			 strerror(-err));
+		mml_sa_free(&dst->sa);
+		return err;
 	}
 	dst->spi = csa->spi;
 	return 0;

@@ -1,12 +1,19 @@
 /* The worker's SPI -> SA cache. Each thread owns one (OpenSSL contexts are
  * not shared between threads); it is rebuilt from the pinned mml_csa map
- * when the configuration generation moves, keeping the SA (its replay
- * window, its contexts) of every CSA whose bytes did not change.
+ * when the configuration generation moves, keeping the SA (its contexts)
+ * of every CSA whose bytes did not change.
  *
- * Outbound sequence numbers are node-wide (struct ep_outseq, shared by the
- * threads) and persisted ahead in mml_seq_hwm: a block is reserved in the
- * map before any number from it is sent, so a restarted worker resumes
- * above everything it may have used and never reuses a nonce. */
+ * What must hold across threads, reinstalls and restarts lives in the
+ * node-wide store and follows the key (its fingerprint, worker/keyfp.h),
+ * not the SPI or the install time:
+ * - outbound sequence numbers (struct ep_outseq): one atomic counter per
+ *   key, persisted ahead in mml_seq_hwm (a block is reserved in the map
+ *   before any number from it is sent), so a restarted worker, a replaced
+ *   or re-added CSA, or another SPI with the same key resumes above
+ *   everything that key may have used: a nonce never repeats under a key;
+ * - inbound replay windows (struct ep_inwin): one window per key for all
+ *   threads, its top stored through mmap in mml_rx_mark with every packet
+ *   that moves it, so a restarted worker refuses what was accepted. */
 #ifndef MML_WORKER_SACACHE_H
 #define MML_WORKER_SACACHE_H
 
@@ -16,36 +23,60 @@
 #include <stdint.h>
 
 #include "lib/sa.h"
+#include "maps/ep.h"
 
 #ifndef EP_SEQ_BLOCK
 #define EP_SEQ_BLOCK 65536 /* numbers reserved per write to mml_seq_hwm */
 #endif
 #define EP_OUTSEQ_MAX 1024
+#define EP_INWIN_MAX 1024
 
 struct ep_seqstore;
 
-struct ep_outseq {
+/* The last installation (SPI, install time) that took a key's state: a
+ * new one that finds state in use is counted as continued. */
+struct ep_install {
 	uint32_t spi;
 	uint64_t add_time_ns;
+};
+
+struct ep_outseq {
+	struct mml_key_fp fp;
+	bool used; /* fp valid; kept (refs 0) until the slot is needed */
+	struct ep_install inst;
 	_Atomic uint64_t last;	   /* last number handed out */
 	_Atomic uint64_t reserved; /* persisted in mml_seq_hwm */
-	uint64_t hard;
-	int refs; /* thread caches using it; 0 = free slot (under store lock) */
+	int refs;		   /* thread caches using it (under store lock) */
 	struct ep_seqstore *store;
 };
 
-/* Node-wide outbound sequence state. */
+struct ep_inwin {
+	struct mml_key_fp fp;
+	bool used;
+	struct ep_install inst;
+	int refs;
+	struct mml_replay win;	  /* win.mark: &mark->top */
+	struct mml_rx_mark *mark; /* its slot of mml_rx_mark, or NULL */
+};
+
+/* Node-wide sequence and replay state. */
 struct ep_seqstore {
 	pthread_mutex_t lock;
-	int hwm_fd; /* mml_seq_hwm, -1: nothing persisted (tests) */
+	int hwm_fd;		   /* mml_seq_hwm, -1: nothing persisted (tests) */
+	struct mml_rx_mark *marks; /* mml_rx_mark through mmap, NULL: none */
+	uint32_t nmarks;
 	uint64_t reservations;
+	uint64_t seq_continued; /* installs that continued a key's sequence */
+	uint64_t rx_resumed;	/* installs whose window started above a mark */
 	struct ep_outseq out[EP_OUTSEQ_MAX];
+	struct ep_inwin in[EP_INWIN_MAX];
 };
 
 struct ep_sa {
 	uint32_t spi; /* 0 = empty slot (SPI 0 is reserved, RFC 4303) */
 	struct mml_sa sa;
 	struct ep_outseq *out; /* dir out */
+	struct ep_inwin *in;   /* dir in: sa.shared_win is its window */
 	bool moved;	       /* refresh: taken over by the new table */
 };
 
@@ -56,11 +87,21 @@ struct ep_sacache {
 	struct ep_seqstore *store;
 };
 
-int ep_seqstore_init(struct ep_seqstore *s, int hwm_fd);
+/* marks: nmarks slots of the mapped mml_rx_mark (or NULL, 0). */
+int ep_seqstore_init(struct ep_seqstore *s, int hwm_fd, struct mml_rx_mark *marks, uint32_t nmarks);
 void ep_seqstore_free(struct ep_seqstore *s);
 
 int ep_sacache_init(struct ep_sacache *c, struct ep_seqstore *store);
 void ep_sacache_free(struct ep_sacache *c);
+
+/* The store's per-key state for an SA being loaded (a reference each,
+ * dropped with _put): NULL when every slot is held. */
+struct ep_outseq *ep_outseq_get(struct ep_seqstore *s, const struct mml_csa *csa,
+				const struct mml_key_fp *fp);
+void ep_outseq_put(struct ep_seqstore *s, struct ep_outseq *o);
+struct ep_inwin *ep_inwin_get(struct ep_seqstore *s, const struct mml_csa *csa,
+			      const struct mml_key_fp *fp);
+void ep_inwin_put(struct ep_seqstore *s, struct ep_inwin *w);
 
 /* Reload from the mml_csa map at csa_fd; returns the number of SAs or
  * -errno (the old cache stays then). */

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "lib/pin.h"
+#include "maps/ep.h"
 #include "worker/netlink.h"
 #include "worker/proto.h"
 #include "worker/xsk.h"
@@ -23,8 +24,9 @@ struct ep_node {
 	int nqueues;
 	struct ep_port ports[MML_XSK_PORTS];
 	int nports;
-	int csa_fd, binding_fd, flow_fd, xsks_fd, slot_fd, hwm_fd, gen_fd, wstats_fd;
+	int csa_fd, binding_fd, flow_fd, xsks_fd, slot_fd, hwm_fd, gen_fd, wstats_fd, rx_mark_fd;
 	const volatile uint64_t *gen;
+	struct mml_rx_mark *rx_marks; /* mml_rx_mark through mmap */
 	volatile uint64_t *wstats;
 	struct ep_seqstore seqs;
 	atomic_bool stop;
@@ -53,7 +55,7 @@ struct ep_thread {
 	struct ep_hop hops[EP_HOPS];
 	uint64_t seen_gen;
 	uint64_t next_refresh_ns;
-	uint64_t seen_reservations;
+	uint64_t seen_node[3]; /* the store's counters thread 0 published */
 	volatile uint64_t *stats;
 	uint8_t scratch[65536 + 64]; /* a TUN read: virtio_net_hdr + up to 64 KB */
 	uint8_t segment[2048];	     /* one segment cut from it */

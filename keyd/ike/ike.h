@@ -236,8 +236,13 @@ void ike_clock_set(uint64_t (*now_ms)(void));
 uint64_t ike_engine_counter(const struct ike_engine *eng, enum ike_counter c);
 /* Nanoseconds the engine spent on the last received request (response =
  * false) or response of an exchange type, building its answer or next
- * request included; 0 if none seen. */
+ * request included (not the answer to a DKM install report: DKM's is the
+ * FA-FA exchange's); 0 if none seen. */
 uint64_t ike_engine_proc_ns(const struct ike_engine *eng, uint8_t exchange, bool response);
+/* Nanoseconds from our last request of an exchange type first leaving to
+ * its response processed (retransmissions included; DKM: the request to
+ * a previous FA, not the report to the HA); 0 if none answered. */
+uint64_t ike_engine_rtt_ns(const struct ike_engine *eng, uint8_t exchange);
 
 /* Starts IKE_SA_INIT towards the configured peer. */
 struct ike_sa *ike_initiate(struct ike_engine *eng, const struct ike_peer_cfg *peer);

@@ -325,7 +325,7 @@ void ike_dkm_answer(void *ctx, struct ike_sa *sa, uint32_t mh_home,
 	ha = link_of(m, keys->ha_addr);
 	if (ha && ha->up)
 		in = ike_mod_inst_of(m, ha->sa, true);
-	if (ike_mod_fa_install(m, keys, in)) {
+	if (ike_mod_fa_install(m, keys, in, Z1_VIA_DKM)) {
 		log_err("DKM: installing the zone-1 CSAs of %s failed", mml_ipv4_str(mh_home, a));
 		return;
 	}

@@ -184,9 +184,17 @@ static void dispatch_request(struct ike_sa *sa, const struct ike_hdr *h, const s
 	}
 }
 
+static int xchg_slot(uint8_t exchange);
+
 static void dispatch_response(struct ike_sa *sa, const struct ike_hdr *h, const struct ike_chain *c)
 {
 	enum ike_req_kind kind = sa->req_kind;
+	/* Read first: a handler may send the next request or free the SA. */
+	struct ike_engine *eng = sa->eng;
+	uint64_t sent_ns = sa->req_sent_ns;
+	int slot;
+
+	eng->resp_kind = kind;
 
 	sa->req_kind = IKE_REQ_NONE;
 	switch (kind) {
@@ -220,8 +228,12 @@ static void dispatch_response(struct ike_sa *sa, const struct ike_hdr *h, const 
 	default:
 		ike_count(sa->eng, IKE_C_UNEXPECTED, "response to exchange %u unexpected",
 			  h->exchange);
-		break;
+		return;
 	}
+	/* A DKM report to the HA shares the exchange type: the FA-FA
+	 * request's time is the one worth keeping. */
+	if (kind != IKE_REQ_DKM_REPORT && (slot = xchg_slot(h->exchange)) >= 0)
+		eng->rtt_ns[slot] = ike_now_ns() - sent_ns;
 }
 
 /* Message ID rules (RFC 7296 2.2-2.3): a response must answer our one
@@ -337,6 +349,7 @@ static int xchg_slot(uint8_t exchange)
 	case MLIKE_AUTH_SA:
 	case MLIKE_KEY_DISTRIBUTE:
 	case MLIKE_NEIGHBOR_NOTIFY:
+	case DKM_CSA_REQUEST:
 		return 4 + exchange - MLIKE_AUTH_SA;
 	default:
 		return -1;
@@ -350,12 +363,11 @@ uint64_t ike_engine_proc_ns(const struct ike_engine *eng, uint8_t exchange, bool
 	return slot < 0 ? 0 : eng->proc_ns[slot][response];
 }
 
-static uint64_t now_ns(void)
+uint64_t ike_engine_rtt_ns(const struct ike_engine *eng, uint8_t exchange)
 {
-	struct timespec ts;
+	int slot = xchg_slot(exchange);
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	return slot < 0 ? 0 : eng->rtt_ns[slot];
 }
 
 static void process(struct ike_engine *eng, uint8_t *buf, size_t len, uint32_t from_addr,
@@ -364,12 +376,14 @@ static void process(struct ike_engine *eng, uint8_t *buf, size_t len, uint32_t f
 static void timed_process(struct ike_engine *eng, uint8_t *buf, size_t len, uint32_t from_addr,
 			  uint16_t from_port, bool natt)
 {
-	uint64_t t0 = now_ns();
+	uint64_t t0 = ike_now_ns();
 	int slot;
 
+	eng->resp_kind = IKE_REQ_NONE;
 	process(eng, buf, len, from_addr, from_port, natt);
-	if (len >= IKE_HDR_LEN && (slot = xchg_slot(buf[18])) >= 0)
-		eng->proc_ns[slot][!!(buf[19] & IKE_FLAG_RESPONSE)] = now_ns() - t0;
+	if (len >= IKE_HDR_LEN && (slot = xchg_slot(buf[18])) >= 0 &&
+	    eng->resp_kind != IKE_REQ_DKM_REPORT)
+		eng->proc_ns[slot][!!(buf[19] & IKE_FLAG_RESPONSE)] = ike_now_ns() - t0;
 }
 
 void ike_engine_process(struct ike_engine *eng, uint8_t *buf, size_t len, uint32_t from_addr,

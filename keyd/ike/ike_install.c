@@ -58,8 +58,10 @@ void ike_mod_remove_csa(struct ike_mod *m, uint32_t spi)
 	if (spi && csa_map_del(&m->store, spi) == 0)
 		m->csas_removed++;
 	/* FA: the previous FA of a DKM handoff still answers for a while. */
-	if (spi && m->role == ROLE_FA)
+	if (spi && m->role == ROLE_FA) {
 		ike_dkm_depart(m, spi);
+		ike_z1_removed(m, spi);
+	}
 }
 
 void ike_mod_install_pair(struct ike_mod *m, const struct mlike_csa *csa)

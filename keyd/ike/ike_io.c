@@ -61,6 +61,14 @@ uint64_t ike_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+uint64_t ike_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 void ike_count(struct ike_engine *eng, enum ike_counter c, const char *fmt, ...)
 {
 	char msg[200];
@@ -227,6 +235,7 @@ static void arm_request(struct ike_sa *sa, enum ike_req_kind kind)
 	sa->req_tries = 0;
 	sa->req_unreachable = 0;
 	sa->req_deadline_ms = ike_now_ms() + request_timeout(sa, 0);
+	sa->req_sent_ns = ike_now_ns();
 }
 
 #define UNREACHABLE_RESEND_MS 5

@@ -481,7 +481,8 @@ static void ev_csa_up(void *ctx, struct ike_sa *sa, const struct mlike_csa *csa)
 	ike_mod_distribute(m); /* Fig. 4 flow 8 */
 }
 
-int ike_mod_fa_install(struct ike_mod *m, const struct mlike_fa_keys *keys, struct installed *in)
+int ike_mod_fa_install(struct ike_mod *m, const struct mlike_fa_keys *keys, struct installed *in,
+		       enum z1_via via)
 {
 	struct mml_csa csas[2];
 	uint32_t spis[2];
@@ -506,6 +507,8 @@ int ike_mod_fa_install(struct ike_mod *m, const struct mlike_fa_keys *keys, stru
 		if (!err && in)
 			installed_add(in, csas[i].spi);
 	}
+	if (!err && n == 2 && !(csas[0].flags & MML_CSA_F_INACTIVE))
+		ike_z1_active(m, keys->mh_home, (uint32_t[2]){ csas[0].spi, csas[1].spi }, via);
 	OPENSSL_cleanse(csas, sizeof(csas));
 	/* What the previous FA of a DKM handoff hands over (ike_dkm.c). */
 	if (!err)
@@ -523,7 +526,7 @@ static int ev_fa_keys(void *ctx, struct ike_sa *sa, const struct mlike_fa_keys *
 	in = ike_mod_inst_of(m, sa, true);
 	if (!in)
 		return -EINVAL;
-	return ike_mod_fa_install(m, keys, in);
+	return ike_mod_fa_install(m, keys, in, Z1_VIA_KEY_DISTRIBUTE);
 }
 
 static void ev_fa_keys_done(void *ctx, struct ike_sa *sa, int result)

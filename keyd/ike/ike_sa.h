@@ -11,7 +11,7 @@
 
 #define IKE_CHILD_MAX 4
 #define IKE_COOKIE_LEN (4 + IKE_PRF_LEN)
-#define IKE_XCHG_SLOTS 7
+#define IKE_XCHG_SLOTS 8
 
 enum ike_state {
 	IKE_S_INIT_SENT,   /* initiator: IKE_SA_INIT request out */
@@ -95,6 +95,7 @@ struct ike_sa {
 	unsigned int req_tries;
 	unsigned int req_unreachable; /* quick resends while there is no route */
 	uint64_t req_deadline_ms;
+	uint64_t req_sent_ns; /* ike_now_ns when the request was first sent */
 	/* The peer's requests: the next expected ID, and our last response for
 	 * a retransmitted request. */
 	uint32_t peer_msg_id;
@@ -134,6 +135,12 @@ struct ike_engine {
 	/* Time spent processing the last message of each exchange type,
 	 * request and response (paper Table 2). */
 	uint64_t proc_ns[IKE_XCHG_SLOTS][2];
+	/* The last exchange of each type we started: our request first sent ->
+	 * its response processed, retransmissions included (Table 2). */
+	uint64_t rtt_ns[IKE_XCHG_SLOTS];
+	/* The kind of request the response being processed answered: a DKM
+	 * install report's answer is kept out of DKM_CSA_REQUEST's times. */
+	enum ike_req_kind resp_kind;
 	uint32_t logged; /* bit per counter: first occurrence logged */
 	/* Scratch for building messages. */
 	uint8_t scratch[IKE_MSG_MAX];
@@ -144,6 +151,8 @@ struct ike_engine {
 #define IKE_NATT_PORT 4500
 
 uint64_t ike_now_ms(void);
+/* CLOCK_MONOTONIC in ns, for the engine's own timings. */
+uint64_t ike_now_ns(void);
 /* Counts an event; logs its first occurrence (with detail) at warning level
  * and later ones at debug level. */
 void ike_count(struct ike_engine *eng, enum ike_counter c, const char *fmt, ...)

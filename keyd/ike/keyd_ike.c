@@ -208,7 +208,8 @@ static json_object *show(struct ike_mod *m)
 			   { "informational", IKE_INFORMATIONAL },
 			   { "mlike_auth_sa", MLIKE_AUTH_SA },
 			   { "key_distribute", MLIKE_KEY_DISTRIBUTE },
-			   { "neighbor_notify", MLIKE_NEIGHBOR_NOTIFY } };
+			   { "neighbor_notify", MLIKE_NEIGHBOR_NOTIFY },
+			   { "dkm_csa_request", DKM_CSA_REQUEST } };
 		json_object *proc = json_object_new_object();
 
 		for (size_t i = 0; i < sizeof(xs) / sizeof(xs[0]); i++) {
@@ -222,6 +223,10 @@ static json_object *show(struct ike_mod *m)
 				e, "response_us",
 				json_object_new_double(
 					(double)ike_engine_proc_ns(m->eng, xs[i].x, true) / 1e3));
+			json_object_object_add(
+				e, "round_trip_us",
+				json_object_new_double((double)ike_engine_rtt_ns(m->eng, xs[i].x) /
+						       1e3));
 			json_object_object_add(proc, xs[i].name, e);
 		}
 		json_object_object_add(o, "processing", proc);
@@ -262,6 +267,8 @@ static json_object *show(struct ike_mod *m)
 		json_object_array_add(mobiles, e);
 	}
 	json_object_object_add(o, "mobiles", mobiles);
+	if (m->role == ROLE_FA)
+		json_object_object_add(o, "zone1_active", ike_z1_json(m));
 	ike_pkd_show(m, o);
 	return o;
 }

@@ -70,6 +70,16 @@ struct held_csa {
 	uint32_t spi[2];
 };
 
+/* FA: a mobile's zone-1 CSAs active here since active_ns (CLOCK_BOOTTIME),
+ * and how they came (z1_ready.c). */
+enum z1_via { Z1_VIA_KEY_DISTRIBUTE, Z1_VIA_DKM, Z1_VIA_PKD };
+struct z1_ready {
+	uint32_t home; /* 0 = unused */
+	uint32_t spi[2];
+	uint64_t active_ns;
+	uint8_t via; /* enum z1_via */
+};
+
 /* HA: one revocation (the CSA Delete of a mobile's pair at one FA). */
 struct revocation {
 	uint32_t fa, home; /* network order; fa 0 = none */
@@ -164,9 +174,10 @@ struct ike_mod {
 	uint8_t peer_handoff[IKE_PEERS_MAX]; /* a peer's own + 1; 0 = the section's */
 	struct fa_neighbors nbrs[IKE_PEERS_MAX];
 	struct held_csa held[MOBILES_MAX];
-	uint32_t here[MOBILES_MAX]; /* FA: homes whose registration reply we relayed */
-	uint64_t handoffs_held;	    /* HA: handoffs to an FA that held the keys already */
-	uint64_t pkd_holders_full;  /* HA: neighbours not given keys, the set full */
+	uint32_t here[MOBILES_MAX];	 /* FA: homes whose registration reply we relayed */
+	uint64_t handoffs_held;		 /* HA: handoffs to an FA that held the keys already */
+	struct z1_ready z1[MOBILES_MAX]; /* FA: zone 1 active since when */
+	uint64_t pkd_holders_full;	 /* HA: neighbours not given keys, the set full */
 	/* HA: CSA Deletes waiting for their FA's window (ike_orch.c). */
 	struct revocation revq[REVOKE_QUEUE_MAX];
 	unsigned int n_revq;
@@ -188,9 +199,11 @@ void ike_mod_on_retry(void *arg);
 void ike_mod_on_dpd(void *arg);
 /* HA: KEY_DISTRIBUTE to each mobile's FA that lacks the keys. */
 void ike_mod_distribute(struct ike_mod *m);
-/* FA: zone-1 keys into mml_csa, recorded under in (may be NULL);
- * -ENOSPC, nothing installed, when in cannot record them all. */
-int ike_mod_fa_install(struct ike_mod *m, const struct mlike_fa_keys *keys, struct installed *in);
+/* FA: zone-1 keys into mml_csa, recorded under in (may be NULL); via says
+ * who sent them (KEY_DISTRIBUTE or DKM), for z1_ready.c. -ENOSPC, nothing
+ * installed, when in cannot record them all. */
+int ike_mod_fa_install(struct ike_mod *m, const struct mlike_fa_keys *keys, struct installed *in,
+		       enum z1_via via);
 /* HA: sends the queued CSA Deletes whose FA's window is free. */
 void ike_mod_revoke_pump(struct ike_mod *m);
 /* HA: revokes mb's CSA pair at fa (queued behind a busy window). */
@@ -290,6 +303,15 @@ void ike_pkd_fa_install(struct ike_mod *m, const struct mlike_fa_keys *keys, str
 void ike_pkd_on_visitor(void *arg, uint32_t home, bool registered);
 int ike_pkd_neighbors(void *ctx, struct ike_sa *sa, const uint32_t *addrs, unsigned int n);
 void ike_pkd_neighbors_done(void *ctx, struct ike_sa *sa, int result);
+/* --- z1_ready.c: FA, when zone 1 became active --- */
+
+/* The CSA pair spi of home is active here from now on. */
+void ike_z1_active(struct ike_mod *m, uint32_t home, const uint32_t spi[2], enum z1_via via);
+/* The CSA spi is gone: its mobile's record too. */
+void ike_z1_removed(struct ike_mod *m, uint32_t spi);
+/* [ { "home", "spi_to_mh", "active_ns", "via" }, ... ] for `ike show`. */
+json_object *ike_z1_json(const struct ike_mod *m);
+
 /* `ike show` additions: a mobile's holders (HA), the CSAs held (FA). */
 void ike_pkd_show(const struct ike_mod *m, json_object *o);
 

@@ -12,6 +12,9 @@ IKE_XCHG_SRCS := keyd/ike/ike_init.c keyd/ike/ike_child.c keyd/ike/ike_create.c 
                  keyd/ike/neighbor.c
 IKE_SRCS := $(IKE_CODEC_SRCS) $(IKE_SA_SRCS) $(IKE_XCHG_SRCS) keyd/ike/ike_engine.c
 IKE_CONF_SRCS := keyd/ike/ike_conf.c keyd/ike/csa_map.c keyd/ike/dkm_cache.c
+# mmlkeyd's ike module around the engine: orchestration, installs, handoffs.
+IKE_MOD_SRCS := keyd/ike/keyd_ike.c keyd/ike/ike_orch.c keyd/ike/ike_install.c keyd/ike/installed.c \
+                keyd/ike/ike_dkm.c keyd/ike/ike_esp.c keyd/ike/pkd.c keyd/ike/holders.c keyd/ike/z1_ready.c
 
 FMT_SRCS += $(wildcard keyd/ike/*.h)
 
@@ -34,7 +37,7 @@ TEST_SUITES += unit-ike-holders:$(BUILD)/tests/test_holders
 # report, and the handoff races the simulator found (docs/results.md).
 $(eval $(call TEST_PROGRAM,test_ike_mod,tests/ike/test_ike_mod.c keyd/ike/ike_dkm.c \
                                       keyd/ike/pkd.c keyd/ike/dkm_cache.c keyd/ike/holders.c \
-                                      keyd/ike/ike_orch.c keyd/ike/installed.c))
+                                      keyd/ike/ike_orch.c keyd/ike/installed.c keyd/ike/z1_ready.c))
 TEST_SUITES += unit-ike-mod:$(BUILD)/tests/test_ike_mod
 # Engines over loopback UDP: initialisation, CHILD_SAs, CREATE_CHILD_SA in
 # both roles and every rejection path (about 6 s).

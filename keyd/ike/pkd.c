@@ -287,6 +287,7 @@ void ike_pkd_on_visitor(void *arg, uint32_t home, bool registered)
 			log_err("PKD: CSA %08x of %s not activated: %s", held->spi[i],
 				mml_ipv4_str(home, a), strerror(-err));
 	}
+	ike_z1_active(m, home, held->spi, Z1_VIA_PKD);
 	log_info("PKD: CSAs of %s activated (registration reply relayed)", mml_ipv4_str(home, a));
 	*held = (struct held_csa){ 0 };
 }

@@ -7,12 +7,19 @@
  *     ber set    dev IF [hook H] BER
  *     ber show   [dev IF [hook H]]
  *     ber reset  dev IF [hook H]
+ *   mml-link [-n NETNS] [-N NODE] [-r ROOT] air handoff dev IF [drop PORT]...
+ *            [connect PORT=TARGET]... [gap MS]
+ *     IF (the MH's port) down, the drop ports' frames go nowhere, MS ms
+ *     later the connect ports forward to their targets and IF is up again;
+ *     prints "link-down T" and "link-up T" (CLOCK_REALTIME s). Pins in
+ *     ROOT/NODE/air (tests/bed/air.c).
  *
  * -n enters /run/netns/NETNS first (pins stay in the caller's bpffs); NODE
  * names the pin directory ROOT/NODE (default: NETNS, else "local"). */
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +28,7 @@
 
 #include <json-c/json.h>
 
+#include "tests/bed/air.h"
 #include "tests/bed/link_ber.h"
 #include "lib/log.h"
 #include "tests/bed/netns.h"
@@ -46,6 +54,8 @@ static void usage(FILE *out)
 		"  ber set    dev IF [hook H] BER       BER: 0, 1/65536, 1/64K, 1.9e-6\n"
 		"  ber show   [dev IF [hook H]]\n"
 		"  ber reset  dev IF [hook H]\n"
+		"usage: mml-link [-n NETNS] [-N NODE] [-r ROOT] air handoff dev IF [drop PORT]...\n"
+		"                [connect PORT=TARGET]... [gap MS]\n"
 		"pins: ROOT/NODE/link_ber/IF-HOOK (ROOT %s, NODE = NETNS or \"local\")\n",
 		MML_PIN_ROOT);
 }
@@ -324,6 +334,64 @@ static int run_ber(struct cli *cli, int argc, char **argv)
 	return -EINVAL;
 }
 
+static int air_arg(struct mml_air_handoff *h, const char *kw, char *val)
+{
+	char *eq, *end;
+
+	if (!strcmp(kw, "dev")) {
+		h->dev = val;
+	} else if (!strcmp(kw, "drop") && h->n_drop < MML_AIR_STEPS_MAX) {
+		h->drop[h->n_drop++] = val;
+	} else if (!strcmp(kw, "connect") && h->n_connect < MML_AIR_STEPS_MAX &&
+		   (eq = strchr(val, '=')) && eq != val && eq[1]) {
+		*eq = '\0';
+		h->from[h->n_connect] = val;
+		h->to[h->n_connect++] = eq + 1;
+	} else if (!strcmp(kw, "gap")) {
+		unsigned long ms = strtoul(val, &end, 10);
+
+		if (*end || !*val || ms > 60000)
+			return -EINVAL;
+		h->gap_ms = (unsigned int)ms;
+	} else {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int run_air(const struct cli *cli, int argc, char **argv)
+{
+	struct mml_air_handoff h = { 0 };
+	double t_down, t_up;
+	char dir[PATH_MAX];
+	int n, err;
+
+	if (argc < 1 || strcmp(argv[0], "handoff")) {
+		usage(stderr);
+		return -EINVAL;
+	}
+	for (int i = 1; i < argc; i += 2) {
+		if (i + 1 >= argc || air_arg(&h, argv[i], argv[i + 1])) {
+			log_err("air handoff: bad or too many arguments at \"%s\" (at most %d drop "
+				"and %d connect PORT=TARGET, gap 0..60000)",
+				argv[i], MML_AIR_STEPS_MAX, MML_AIR_STEPS_MAX);
+			return -EINVAL;
+		}
+	}
+	if (!h.dev) {
+		log_err("air handoff: needs dev IFNAME");
+		return -EINVAL;
+	}
+	n = snprintf(dir, sizeof(dir), "%s/%s/air", cli->root, cli->node);
+	if (n < 0 || (size_t)n >= sizeof(dir))
+		return -ENAMETOOLONG;
+	err = mml_air_handoff(dir, &h, &t_down, &t_up);
+	if (err)
+		return err;
+	printf("link-down %.6f\nlink-up %.6f\n", t_down, t_up);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli cli = {
@@ -368,9 +436,11 @@ int main(int argc, char **argv)
 	}
 	if (netns && mml_netns_enter(netns))
 		return 1;
+	if (optind < argc && !strcmp(argv[optind], "air"))
+		return run_air(&cli, argc - optind - 1, argv + optind + 1) ? 1 : 0;
 	if (optind >= argc || strcmp(argv[optind], "ber")) {
 		if (optind < argc)
-			log_err("unknown object \"%s\" (expected: ber)", argv[optind]);
+			log_err("unknown object \"%s\" (expected: ber or air)", argv[optind]);
 		usage(stderr);
 		return 2;
 	}

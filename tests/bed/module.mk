@@ -20,7 +20,8 @@ FMT_SRCS += $(wildcard tests/bed/bpf/*.bpf.c tests/bed/bpf/*.h tests/bed/maps/*.
 # product's library, holds none of it).
 #   link_ber.c  load, pin, attach, set and read the bit-error model
 #   netns.c     enter a named network namespace, keeping the mount namespace
-BED_LIB_SRCS := tests/bed/link_ber.c tests/bed/netns.c
+#   air.c       the air node's association switch in one process (bed.sh handoff)
+BED_LIB_SRCS := tests/bed/link_ber.c tests/bed/netns.c tests/bed/air.c
 ALL_DEPFILES += $(patsubst %.c,$(BUILD)/obj/%.d,$(BED_LIB_SRCS)) \
                 $(patsubst %.c,$(BUILD)/san/%.d,$(BED_LIB_SRCS))
 FMT_SRCS += $(BED_LIB_SRCS) $(wildcard tests/bed/*.h tests/bed/delayline/*.h)
@@ -38,7 +39,7 @@ $(BUILD)/libmml-bed-san.a: $(call sanobj,$(BED_LIB_SRCS))
 #   mml-link       the link emulator's CLI (bit-error model per link direction)
 #   mml-delayline  the wan node's AF_XDP delay line
 #   mml-xfer       TCP file transfer with SHA-256 on both ends (tests, experiments, demo)
-$(eval $(call PROGRAM,mml-link,tests/bed/mml-link.c,-lm,$(BUILD)/libmml-bed.a))
+$(eval $(call PROGRAM,mml-link,tests/bed/mml-link.c,-lm -lmnl,$(BUILD)/libmml-bed.a))
 $(eval $(call PROGRAM,mml-delayline,tests/bed/delayline/delayline.c,-lm,$(BUILD)/libmml-bed.a))
 $(eval $(call PROGRAM,mml-xfer,tests/bed/xfer/xfer.c))
 

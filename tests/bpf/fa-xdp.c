@@ -27,6 +27,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -1335,6 +1336,67 @@ static void test_inactive(void **state)
 	}
 }
 
+static uint64_t boot_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t first_verified(struct fa *fa)
+{
+	struct mml_visitor v;
+
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(fa->maps.mml_visitor), &mh_home, &v), 0);
+	return v.first_mlesp_ns;
+}
+
+/* mml_visitor.first_mlesp_ns (make bench-handoff's link-up -> first verified
+ * packet): 0 as mmlkeyd writes the entry; an inactive CSA's packet, a tampered
+ * one or a plaintext one leaves it so; the first packet whose zone 1
+ * verifies sets it to the time of its run, either direction; later ones
+ * keep it. */
+static void test_first_verified(void **state)
+{
+	struct mml_csa down = make_csa(0x40000, 40, 0x81), up = make_csa(0x40001, 40, 0x82);
+	struct frame fd, fu, bad;
+	struct expect e;
+	uint64_t t0, t1, first;
+
+	sa_from(&sa_down, &down, MML_DIR_OUT);
+	sa_from(&sa_up, &up, MML_DIR_OUT);
+	down_mlesp(&fd, 200, 9);
+	up_mlesp(&fu, 200, 10);
+	put_visitor(fa_fwd, mh_home, ns.ha_addr);
+	put_fa_csa_flags(fa_fwd, &down, MML_CSA_F_INACTIVE);
+	e = verdict_only(XDP_DROP, MML_STAT_RX_DOWN, MML_STAT_FA_CSA_INACTIVE);
+	run_case("first verified: inactive CSA", fa_fwd, DOWN, &fd, &e);
+	assert_true(first_verified(fa_fwd) == 0);
+	put_fa_csa_flags(fa_fwd, &down, 0);
+	bad = fd;
+	bad.b[ESP + 8 + 40] ^= 1; /* T1's first byte */
+	e = verdict_only(XDP_DROP, MML_STAT_RX_DOWN, MML_STAT_DROP_BAD_TAG);
+	run_case("first verified: tampered", fa_fwd, DOWN, &bad, &e);
+	assert_true(first_verified(fa_fwd) == 0);
+	t0 = boot_ns();
+	e = forwarded(&fd, DOWN, ns.ha_addr, MML_STAT_FWD_MLESP);
+	run_case("first verified: downlink", fa_fwd, DOWN, &fd, &e);
+	t1 = boot_ns();
+	first = first_verified(fa_fwd);
+	assert_true(first >= t0 && first <= t1);
+	run_case("first verified: a later one", fa_fwd, DOWN, &fd, &e);
+	assert_true(first_verified(fa_fwd) == first);
+	/* A new registration: the uplink's first packet counts too. */
+	put_visitor(fa_fwd, mh_home, ns.ha_addr);
+	put_fa_csa_flags(fa_fwd, &up, 0);
+	t0 = boot_ns();
+	e = forwarded(&fu, UP, ns.ha_addr, MML_STAT_FWD_MLESP);
+	run_case("first verified: uplink", fa_fwd, UP, &fu, &e);
+	first = first_verified(fa_fwd);
+	assert_true(first >= t0 && first <= boot_ns());
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -1342,7 +1404,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_vectors),	      cmocka_unit_test(test_random_lengths),
 		cmocka_unit_test(test_tamper),	      cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_pinning),	      cmocka_unit_test(test_live_veth),
-		cmocka_unit_test(test_inactive),
+		cmocka_unit_test(test_inactive),      cmocka_unit_test(test_first_verified),
 	};
 	cpu_set_t cpu0;
 

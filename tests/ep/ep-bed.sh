@@ -150,7 +150,7 @@ xfer_check "esp chacha20poly1305: 10 MB CN -> MH" cn mh $MB10
 xfer_check "esp chacha20poly1305: 10 MB MH -> CN" mh cn $MB10
 esp_sas 0x1100 0x2100
 for c in ep_drop_tag_z1 ep_drop_tag_z2 ep_drop_tag_hdr ep_drop_tag_esp ep_drop_replay \
-	ep_drop_malformed ep_drop_unknown_spi ep_drop_spoof; do
+	ep_drop_malformed ep_drop_unknown_spi ep_drop_spoof ep_drop_outer_src; do
 	check "no $c at HA or MH on a clean link" test $(($(counter ha $c) + $(counter mh $c))) -eq 0
 done
 

@@ -6,3 +6,6 @@ $(eval $(call BPF_OBJECT,ep_tamper,tests/ep))
 FMT_SRCS += tests/ep/ep_tamper.bpf.c
 $(eval $(call PROGRAM,ep-tools,tests/ep/ep-tools.c))
 TEST_SUITES += ep-bed:tests/ep/ep-bed.sh
+# Issue 18 items 1 and 5 on the bed: nonce reuse after csa replace / del+add
+# with the same key, replay to a restarted worker (~30 s).
+TEST_SUITES += ep-keys:tests/ep/ep-keys.sh

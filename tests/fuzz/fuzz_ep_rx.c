@@ -154,7 +154,7 @@ static void init(void)
 	struct mml_binding mb = binding(HA, FA_WL, 0x2100, 0x2000, 0x1100, 0x1000);
 
 	mml_log_open("fuzz", false, MML_LOG_ERR);
-	if (ep_seqstore_init(&store, -1))
+	if (ep_seqstore_init(&store, -1, NULL, 0))
 		__builtin_trap();
 	load_sas(&ha, MML_DIR_OUT, MML_DIR_IN);
 	load_sas(&mh, MML_DIR_IN, MML_DIR_OUT);
@@ -174,8 +174,9 @@ static void reset_replay(struct ep_tables *t)
 
 		if (!s->spi || s->sa.csa.dir != MML_DIR_IN)
 			continue;
-		mml_replay_free(&s->sa.replay);
-		if (mml_replay_init(&s->sa.replay, s->sa.csa.replay_window))
+		/* The window the threads share (worker/sacache.h). */
+		mml_replay_free(mml_sa_replay(&s->sa));
+		if (mml_replay_init(mml_sa_replay(&s->sa), s->sa.csa.replay_window))
 			__builtin_trap();
 	}
 }
@@ -191,15 +192,15 @@ static void reset_replay(struct ep_tables *t)
 	} while (0)
 
 /* ep_unprotect at side's tables; on delivery, what must hold of it. */
-static ssize_t open_and_check(enum ep_side side, uint8_t *ip, size_t len, uint8_t **inner,
-			      unsigned int *stat)
+static ssize_t open_and_check(enum ep_side side, uint32_t tunnel_src, uint8_t *ip, size_t len,
+			      uint8_t **inner, unsigned int *stat)
 {
 	struct ep_tables *t = side == EP_SIDE_HA ? &ha : &mh;
 	const struct mml_binding *b;
 	struct ep_ip in;
 	ssize_t n;
 
-	n = ep_unprotect(t, side, side == EP_SIDE_MH ? HOME : 0, ip, len, inner, stat);
+	n = ep_unprotect(t, side, side == EP_SIDE_MH ? HOME : 0, tunnel_src, ip, len, inner, stat);
 	if (n < 0) {
 		CHECK(*stat != MML_STAT_EP_DELIVER_ESP && *stat != MML_STAT_EP_DELIVER_MLESP);
 		return n;
@@ -246,7 +247,7 @@ static void round_trip(enum ep_side side, const uint8_t *inner, size_t len)
 		goto out;
 	}
 	CHECK((size_t)n <= cap);
-	m = open_and_check(side == EP_SIDE_HA ? EP_SIDE_MH : EP_SIDE_HA, out, (size_t)n, &back,
+	m = open_and_check(side == EP_SIDE_HA ? EP_SIDE_MH : EP_SIDE_HA, COA, out, (size_t)n, &back,
 			   &stat);
 	spi = get_be32(out + EP_IP_HLEN);
 	s = ep_sacache_get(&t->sas, spi);
@@ -259,8 +260,8 @@ static void round_trip(enum ep_side side, const uint8_t *inner, size_t len)
 	} else if (side == EP_SIDE_MH && (!peer_b || peer_b->spi_in[mode] != spi)) {
 		/* The HA accepts an uplink SPI only from the home address whose
 		 * binding lists it: an MH flow's SPI override that is not the
-		 * binding's is dropped as a spoof. */
-		CHECK(m < 0 && stat == MML_STAT_EP_DROP_SPOOF);
+		 * binding's is dropped before any crypto (its outer source). */
+		CHECK(m < 0 && stat == MML_STAT_EP_DROP_OUTER_SRC);
 	} else {
 		CHECK(m == ip.tot && !memcmp(back, inner, ip.tot));
 	}
@@ -360,7 +361,7 @@ static void frame(bool at_ha, uint8_t sel, const uint8_t *data, size_t size)
 	CHECK(rx.side == (at_ha ? EP_SIDE_HA : EP_SIDE_MH));
 	if (sel & 4 && !ep_ip_parse(rx.ip, rx.len, &ip) && ip.proto == EP_PROTO_ESP)
 		reseal(rx.side, rx.ip + ip.hlen, ip.tot - ip.hlen);
-	open_and_check(rx.side, rx.ip, rx.len, &inner, &stat);
+	open_and_check(rx.side, rx.tunnel_src, rx.ip, rx.len, &inner, &stat);
 out:
 	free(buf);
 }
@@ -501,7 +502,7 @@ static size_t plain_layout(enum ep_side to, const uint8_t *prot, size_t len, uin
 	memcpy(copy, prot, len);
 	memcpy(out, prot, len);
 	reset_replay(t);
-	n = ep_unprotect(t, to, to == EP_SIDE_MH ? HOME : 0, copy, len, &in, &stat);
+	n = ep_unprotect(t, to, to == EP_SIDE_MH ? HOME : 0, COA, copy, len, &in, &stat);
 	if (n < 0)
 		return 0;
 	/* Zone/ESP plaintext where the ciphertext was; the tags do not matter. */

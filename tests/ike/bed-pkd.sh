@@ -16,8 +16,10 @@
 #      across the handoff; the stream does not): FA2 activates the CSAs as it
 #      relays the registration reply, the HA sends it no keys (they were
 #      there), FA2 sees no unknown SPI, verifies zone 1 of the
-#      rest of the transfer, SHA-256 equal; FA1 keeps its copy (PKD) and
-#      the holder set has both FAs active;
+#      rest of the transfer, SHA-256 equal; its timestamps say it relayed
+#      the reply, then activated zone 1 (within 5 ms), then verified the
+#      first packet (mmlctl mip visitors, ike show); FA1 keeps its copy
+#      (PKD) and the holder set has both FAs active;
 #   4. deregistration revokes the CSAs at both FAs.
 # IKE_HANDOFF=redistribute runs the same steps with today's scheme, for
 # comparison: the PKD checks fail, and the unknown-SPI line gives FA2's
@@ -136,6 +138,23 @@ check "FA2 verified zone 1 after the handoff ($((f2b - f2a)) packets)" test $((f
 f1b=$(counter fa1 fwd_mlesp)
 check "the handoff came during the transfer: FA1 verified its start ($((f1b - f1a)) packets)" \
 	test $((f1b - f1a)) -gt 100
+# The handoff's timestamps (make bench-handoff reads them): FA2 relayed the
+# reply, activated zone 1 right after (PKD), and its XDP verified the
+# stream's first packet after both.
+handoff_times() {
+	local v z
+	v=$(ctl fa2 -j mip visitors) z=$(ctl fa2 -j ike show)
+	python3 -c '
+import json, sys
+v = [e for e in json.loads(sys.argv[1]) if e["home"] == sys.argv[3]][0]
+z = [e for e in json.loads(sys.argv[2])["zone1_active"] if e["home"] == sys.argv[3]][0]
+reply, act, first = v["reply_relayed_ns"], z["active_ns"], v["first_mlesp_ns"]
+print("via %s, activated %.3f ms after the reply, first verified %.3f ms after it" %
+      (z["via"], (act - reply) / 1e6, (first - reply) / 1e6))
+sys.exit(not (z["via"] == "pkd" and 0 < reply <= act < reply + 5000000 and first >= act))
+' "$v" "$z" "$HOME_ADDR"
+}
+check "FA2's timestamps: reply relayed, zone 1 activated, first packet verified" handoff_times
 check "FA1 keeps its copy (PKD)" test "$(csas fa1 | wc -l)" -eq 2
 check "the HA's holder set: FA1 and FA2, both active" test "$(holders)" = "$COA1:True $COA2:True"
 check "the HA's csa list -j: both CSAs active at FA1 and FA2" \

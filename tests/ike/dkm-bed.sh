@@ -90,6 +90,21 @@ check "the HA waited and got the report (waits 1, fallbacks 0)" \
 check "the HA logged the DKM handoff" grep -q "DKM handoff of $HOME_ADDR done" "$TMP/keyd-ha.log"
 DKM_MS=$(sed -n 's/.*DKM handoff of .* done in \([0-9.]*\) ms.*/\1/p' "$TMP/keyd-ha.log" | head -1)
 check "no KEY_DISTRIBUTE to FA2 (FA2 saw none)" test "$(ike_proc fa2 key_distribute request)" == 0.0
+# FA2's zone-1 record (make bench-handoff's key part) says DKM installed it;
+# FA2's round trip of the DKM exchange holds FA1's processing of it.
+dkm_times() {
+	python3 -c '
+import json, sys
+z = [e for e in json.loads(sys.argv[1])["zone1_active"] if e["home"] == sys.argv[3]][0]
+p = json.loads(sys.argv[2])["processing"]["dkm_csa_request"]
+fa2 = json.loads(sys.argv[1])["processing"]["dkm_csa_request"]
+print("via %s, round trip %.3f ms, FA1 processing %.3f ms" %
+      (z["via"], fa2["round_trip_us"] / 1e3, p["request_us"] / 1e3))
+sys.exit(not (z["via"] == "dkm" and z["active_ns"] > 0 and
+              fa2["round_trip_us"] >= p["request_us"] > 0))
+' "$(ctl fa2 -j ike show)" "$(ctl fa1 -j ike show)" "$HOME_ADDR"
+}
+check "FA2's zone 1 came by DKM; its round trip and FA1's processing shown" dkm_times
 check "nothing refused anywhere" test "$(ike_json fa1 "d['counters']['dkm_refused']")$(ike_json ha "d['counters']['dkm_refused']")$(dkm fa2 report_refused)" == 000
 
 # ------------------------------------------------ 3: previous FA down

@@ -1269,6 +1269,9 @@ static void neighbor_notify(void **state)
 	assert_int_equal(mlike_neighbor_notify(sa, list, 2), 0);
 	assert_int_equal(mlike_neighbor_notify(sa, list, 2), -EBUSY);
 	assert_int_equal(b_answers(&a, &b, sa, NULL, NULL), MLIKE_N_NEIGHBORS_ACCEPTED);
+	assert_true(ike_engine_proc_ns(b.eng, MLIKE_NEIGHBOR_NOTIFY, false) > 0);
+	assert_true(ike_engine_rtt_ns(a.eng, MLIKE_NEIGHBOR_NOTIFY) >=
+		    ike_engine_proc_ns(b.eng, MLIKE_NEIGHBOR_NOTIFY, false));
 	assert_int_equal(a.neighbors_done, 0);
 	assert_int_equal(b.nb.n, 2);
 	assert_memory_equal(b.nb.addr, list, sizeof(list));
@@ -2282,7 +2285,13 @@ static void dkm_handover(void **state)
 	struct node a, b;
 	struct ike_sa *sa = dkm_pair(&a, &b, &dc, &k);
 
+	assert_true(ike_engine_rtt_ns(a.eng, DKM_CSA_REQUEST) == 0);
+	assert_true(ike_engine_proc_ns(b.eng, DKM_CSA_REQUEST, false) == 0);
 	assert_int_equal(dkm_ask(&a, &b, sa, addr(MH_ADDR), 0x2222), MLIKE_N_BINDING);
+	/* Table 2's DKM row: B's processing lies inside A's round trip. */
+	assert_true(ike_engine_proc_ns(b.eng, DKM_CSA_REQUEST, false) > 0);
+	assert_true(ike_engine_rtt_ns(a.eng, DKM_CSA_REQUEST) >=
+		    ike_engine_proc_ns(b.eng, DKM_CSA_REQUEST, false));
 	assert_int_equal(a.n_dkm, 1);
 	assert_true(a.have_dkm_keys);
 	assert_int_equal(a.dkm_home, addr(MH_ADDR));

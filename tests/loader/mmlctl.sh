@@ -34,12 +34,13 @@ umask 077
 	printf '8%.0s' {1..64}; echo b1b2b3b4
 } > "$tmp/keys"
 sed -n 2p "$tmp/keys" > "$tmp/zone1"
+printf '7%.0s' {1..64} > "$tmp/other"; echo c1c2c3c4 >> "$tmp/other"
 
 ctl_here csa add spi 0x1000 format mlesp dir out keys "$tmp/keys" alg chacha20poly1305 &&
 	ok "add mlesp out" || bad "add mlesp out"
 ctl_here csa add spi 0x1001 format mlesp dir fwd keys "$tmp/zone1" z1-len 60 &&
 	ok "add mlesp fwd (zone 1 key only)" || bad "add mlesp fwd"
-ctl_here csa add spi 0x1002 format esp dir in keys - < "$tmp/zone1" && ok "add esp from stdin" ||
+ctl_here csa add spi 0x1002 format esp dir in keys - < "$tmp/other" && ok "add esp from stdin" ||
 	bad "add esp from stdin"
 
 out=$(ctl_here csa list)
@@ -115,6 +116,21 @@ expect_err 'more key lines' csa add spi 0x2000 format esp dir in keys "$tmp/keys
 expect_err 'spi: 255 is reserved' csa add spi 255 format esp dir in keys "$tmp/zone1"
 printf '%s\n%s\n' "$(sed -n 2p "$tmp/keys")" "$(sed -n 2p "$tmp/keys")" > "$tmp/same"
 expect_err 'keystream reuse' csa add spi 0x2000 format mlesp dir in keys "$tmp/same" alg chacha20poly1305
+# Issue 18 item 4: the same zone key with another salt is refused too.
+printf '%s%s\n%s%s\n' "$(sed -n 2p "$tmp/keys" | head -c 64)" a1a2a3a4 \
+	"$(sed -n 2p "$tmp/keys" | head -c 64)" c1c2c3c4 > "$tmp/samekey"
+expect_err 'zone2: key equals zone 1' csa add spi 0x2000 format mlesp dir in keys "$tmp/samekey" alg aes256gcm
+# Issue 18 item 1: one counter per key set keeps nonces unique, so a key in
+# use may not come back in the other direction or in another key set.
+expect_err 'already used by SPI 0x1000 (dir out) in the other direction' \
+	csa add spi 0x2001 format esp dir in keys "$tmp/zone1"
+expect_err 'already used by SPI 0x1000 (dir out) with other keys' \
+	csa add spi 0x2001 format esp dir out keys "$tmp/zone1"
+expect_err 'already used by SPI 0x1002 (dir in) in the other direction' \
+	csa add spi 0x2001 format esp dir out keys "$tmp/other"
+ctl_here csa add spi 0x2001 format mlesp dir out keys "$tmp/keys" alg chacha20poly1305 &&
+	ctl_here csa del spi 0x2001 && ok "the same key set and direction under another SPI" ||
+	bad "the same key set and direction under another SPI"
 chmod 644 "$tmp/keys"
 expect_err 'readable by group or others' csa add spi 0x2000 format mlesp dir in keys "$tmp/keys"
 chmod 600 "$tmp/keys"

@@ -158,6 +158,10 @@ test_handoff() {
 	t_up=$(awk '$2 == "handoff" && $3 == "link-up" {t = $1} END {print t}' "/run/mmlipsec-bed/$MMLB_PREFIX/events")
 	check "handoff: timestamped link-down ($t_down) before link-up ($t_up)" \
 		awk "BEGIN{exit !(${t_down:-0} > 0 && ${t_down:-0} <= ${t_up:-0})}"
+	# One process switches (tests/bed/air.c): the shell's 60-200 ms are gone.
+	check "handoff: link-down -> link-up under 20 ms with handoff_gap_ms 0" \
+		awk "BEGIN{exit !(${t_up:-0} - ${t_down:-0} < 0.02)}"
+	check "handoff: the MH's wlan0 has carrier again" on mh sh -c "ip -o link show dev wlan0 | grep -q LOWER_UP"
 	rx=$(on cn ping -c 5 -i 0.1 -W 2 $MH | awk '/received/ {print $4}')
 	check "handoff fa2: CN reaches the MH (${rx:-0}/5)" test "${rx:-0}" -eq 5
 	check "handoff fa2: nothing crossed cell fa1" \
@@ -170,7 +174,13 @@ test_handoff() {
 	on fa1 ip route del $MH/32 dev wlan0
 	check "handoff fa2: FA1 cannot reach the MH over its wireless link (${rx:-0}/3)" test "${rx:-0}" -eq 0
 	check "handoff fa2: MH routes through FA2" on mh sh -c "ip route | grep -q 'default via 10.2.2.1'"
+	bed set handoff_gap_ms 100 >/dev/null
 	bed handoff fa1 >/dev/null
+	bed set handoff_gap_ms 0 >/dev/null
+	t_down=$(awk '$2 == "handoff" && $3 == "link-down" {t = $1} END {print t}' "/run/mmlipsec-bed/$MMLB_PREFIX/events")
+	t_up=$(awk '$2 == "handoff" && $3 == "link-up" {t = $1} END {print t}' "/run/mmlipsec-bed/$MMLB_PREFIX/events")
+	check "handoff with handoff_gap_ms 100: link down for 100-150 ms" \
+		awk "BEGIN{d = ${t_up:-0} - ${t_down:-0}; exit !(d >= 0.1 && d < 0.15)}"
 	rx=$(on cn ping -c 3 -i 0.1 -W 2 $MH | awk '/received/ {print $4}')
 	check "handoff back to fa1: CN reaches the MH (${rx:-0}/3)" test "${rx:-0}" -eq 3
 }

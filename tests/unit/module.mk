@@ -23,5 +23,12 @@ $(eval $(call TEST_PROGRAM,test_snoop,tests/unit/test_snoop.c))
 TEST_SUITES += unit-snoop:$(BUILD)/tests/test_snoop
 
 $(eval $(call TEST_PROGRAM,test_worker,tests/unit/test_worker.c $(UNIT_FIXTURES) \
-	worker/pkt.c worker/sacache.c worker/tables.c worker/proto.c worker/rx.c worker/gso.c,-lpthread))
+	worker/pkt.c worker/sacache.c worker/keystate.c worker/keyfp.c worker/tables.c worker/proto.c \
+	worker/rx.c worker/gso.c,-lpthread))
 TEST_SUITES += unit-worker:$(BUILD)/tests/test_worker
+
+# The CSA store on a real pinned map through the IKE install path (issue 18:
+# equal zone keys, a key reused across directions or key sets; root).
+$(eval $(call TEST_PROGRAM,test_csa_store,tests/unit/test_csa_store.c keyd/ike/csa_map.c \
+	$(IKE_CODEC_SRCS)))
+TEST_SUITES += unit-csa-store:$(BUILD)/tests/test_csa_store

@@ -52,17 +52,24 @@ static void zone_map_limits(void **state)
 	}
 }
 
-/* Equal key and salt in both zones reuse a keystream: rejected. Equal keys
- * with different salts give different nonces and are allowed. */
+/* Issue 18 item 4: zone 2's key must differ from zone 1's whatever the
+ * salts. The FA holds zone 1's key; with the same key in zone 2 it could
+ * decrypt (and forge) zone 2, which the design keeps from it. */
 static void equal_zone_keys_rejected(void **state)
 {
 	struct mml_csa c = fixture_csa(&mlesp, MML_DIR_OUT);
 
 	c.zone[1].alg = MML_ALG_CHACHA20_POLY1305;
 	memcpy(c.zone[1].key, c.zone[0].key, MML_KEY_LEN);
-	assert_int_equal(mml_csa_validate(&c, NULL, 0), 0);
+	expect_reject(&c, "zone2"); /* different salts: still refused */
 	memcpy(c.zone[1].salt, c.zone[0].salt, MML_SALT_LEN);
 	expect_reject(&c, "zone2");
+	c.zone[1].alg = MML_ALG_AES256_GCM; /* another AEAD under the same key */
+	expect_reject(&c, "zone2");
+	c.dir = MML_DIR_IN;
+	expect_reject(&c, "zone2");
+	c.zone[1].key[31] ^= 1; /* one bit apart is another key */
+	assert_int_equal(mml_csa_validate(&c, NULL, 0), 0);
 }
 
 static void algorithms(void **state)

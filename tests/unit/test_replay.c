@@ -1,5 +1,6 @@
 /* Anti-replay window (RFC 4303 3.4.3) and outbound sequence numbers. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <setjmp.h>
 #include <stddef.h>
@@ -20,7 +21,7 @@ static int accept(struct mml_replay *r, uint32_t seq)
 	int err = mml_replay_check(r, seq);
 
 	if (!err)
-		mml_replay_update(r, seq);
+		err = mml_replay_update(r, seq);
 	return err;
 }
 
@@ -214,6 +215,89 @@ static void sa_refuses_to_send_past_hard_limit(void **state)
 	mml_sa_free(&sa);
 }
 
+/* Issue 18 item 5: one window shared by worker threads. Four threads
+ * offer the same numbers (each in its own order, with duplicates); every
+ * number inside the window is accepted exactly once in all, whatever the
+ * interleaving: update() re-checks under the window's lock. */
+#define RACE_THREADS 4
+#define RACE_SEQS 20000
+
+struct race {
+	struct mml_replay *r;
+	unsigned int seed;
+	long accepted;
+};
+
+static void offer(struct race *x, uint32_t seq)
+{
+	if (!mml_replay_check(x->r, seq) && !mml_replay_update(x->r, seq))
+		x->accepted++;
+}
+
+/* Each thread offers every number, each followed by a recent one again
+ * (a duplicate, or one another thread has not reached yet). */
+static void *race_run(void *arg)
+{
+	struct race *x = arg;
+
+	for (uint32_t seq = 1; seq <= RACE_SEQS; seq++) {
+		uint32_t back = (uint32_t)(rand_r(&x->seed) % 8);
+
+		offer(x, seq);
+		offer(x, seq > back ? seq - back : seq);
+	}
+	return NULL;
+}
+
+static void shared_window_accepts_each_number_once(void **state)
+{
+	pthread_t tid[RACE_THREADS];
+	struct race x[RACE_THREADS];
+	struct mml_replay r;
+	long total = 0;
+
+	assert_int_equal(mml_replay_init(&r, 65536), 0); /* all numbers inside */
+	for (int i = 0; i < RACE_THREADS; i++) {
+		x[i] = (struct race){ &r, (unsigned int)i + 1, 0 };
+		assert_int_equal(pthread_create(&tid[i], NULL, race_run, &x[i]), 0);
+	}
+	for (int i = 0; i < RACE_THREADS; i++) {
+		pthread_join(tid[i], NULL);
+		total += x[i].accepted;
+	}
+	assert_int_equal(total, RACE_SEQS);
+	for (uint32_t s = 1; s <= RACE_SEQS; s++)
+		assert_int_equal(mml_replay_update(&r, s), -MML_E_REPLAY);
+	mml_replay_free(&r);
+}
+
+/* After a restart the window starts above the persisted mark: everything at
+ * or below it is refused, newer numbers (also those in the mark's own
+ * 64-bit word) are accepted once. The mark follows the top. */
+static void start_after_mark(void **state)
+{
+	_Atomic uint64_t mark = 0;
+	struct mml_replay r;
+
+	assert_int_equal(mml_replay_init(&r, 1024), 0);
+	mml_replay_start_after(&r, 1000);
+	for (uint32_t s = 1; s <= 1000; s++)
+		assert_int_equal(mml_replay_check(&r, s), -MML_E_REPLAY);
+	r.mark = &mark;
+	assert_int_equal(accept(&r, 1005), 0);
+	assert_int_equal(atomic_load(&mark), 1005);
+	assert_int_equal(accept(&r, 1001), 0); /* same word as 1000, never seen */
+	assert_int_equal(accept(&r, 1001), -MML_E_REPLAY);
+	assert_int_equal(accept(&r, 1000), -MML_E_REPLAY);
+	assert_int_equal(accept(&r, 5000), 0);
+	assert_int_equal(accept(&r, 4000), 0); /* the ring cleared on the slide */
+	assert_int_equal(atomic_load(&mark), 5000);
+	mml_replay_start_after(&r, 63); /* the last bit of a word */
+	assert_int_equal(accept(&r, 63), -MML_E_REPLAY);
+	assert_int_equal(accept(&r, 64), 0);
+	mml_replay_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -227,6 +311,8 @@ int main(void)
 		cmocka_unit_test(seq_starts_at_one_and_never_wraps),
 		cmocka_unit_test(seq_custom_limits),
 		cmocka_unit_test(sa_refuses_to_send_past_hard_limit),
+		cmocka_unit_test(shared_window_accepts_each_number_once),
+		cmocka_unit_test(start_after_mark),
 	};
 
 	return cmocka_run_group_tests_name("replay+seq", tests, NULL, NULL);

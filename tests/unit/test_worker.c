@@ -22,6 +22,7 @@
 #include "lib/mlesp.h"
 #include "tests/unit/fixtures.h"
 #include "worker/gso.h"
+#include "worker/keyfp.h"
 #include "worker/pkt.h"
 #include "worker/proto.h"
 #include "worker/rx.h"
@@ -29,6 +30,7 @@
 #define HOME 0x0a01000au /* 10.1.0.10 as it is in fixture_inner, host order */
 #define HA 0x0a010001u
 #define PEER 0x0a000101u
+#define COA 0x0a020001u /* the serving FA, the HA's tunnel peer */
 
 static uint32_t be(uint32_t host)
 {
@@ -83,6 +85,16 @@ static void ttl_decrement_patches_checksum(void **state)
 
 /* ---------------------------------------------------------------- tables */
 
+/* What a worker persists, as the pinned maps hold it across restarts: the
+ * inbound marks (mml_rx_mark, here plain memory) and mml_seq_hwm. */
+static struct mml_rx_mark test_marks[8];
+
+/* A restarted worker: a new store over the state its predecessor persisted. */
+static void store_restart(struct ep_seqstore *s, int hwm_fd)
+{
+	assert_int_equal(ep_seqstore_init(s, hwm_fd, test_marks, 8), 0);
+}
+
 struct pair {
 	struct ep_seqstore store;
 	struct ep_tables mh, ha; /* MH and HA with the same keys, mirrored */
@@ -118,12 +130,13 @@ static void pair_setup(struct pair *p, uint8_t alg)
 		csa_of(MML_FMT_ESP, alg, MML_DIR_OUT, 0x101),
 		csa_of(MML_FMT_MLESP, alg, MML_DIR_OUT, 0x201),
 	};
-	struct mml_binding mb = { .ha_addr = be(HA), .coa = be(0x0a020001) };
+	struct mml_binding mb = { .ha_addr = be(HA), .coa = be(COA) };
 	struct mml_binding hb = mb;
 	uint32_t home = be(HOME);
 
 	memset(p, 0, sizeof(*p));
-	assert_int_equal(ep_seqstore_init(&p->store, -1), 0);
+	memset(test_marks, 0, sizeof(test_marks));
+	store_restart(&p->store, -1);
 	mb.spi_out[MML_MODE_ESP] = 0x100;
 	mb.spi_out[MML_MODE_MLESP] = 0x200;
 	mb.spi_in[MML_MODE_ESP] = 0x101;
@@ -185,12 +198,12 @@ static void sacache_refresh_keeps_unchanged(void **state)
 	};
 	struct ep_sa *a, *b;
 
-	ep_seqstore_init(&store, -1);
+	ep_seqstore_init(&store, -1, NULL, 0);
 	ep_sacache_init(&c, &store);
 	assert_int_equal(ep_sacache_load(&c, set, 3), 3);
 	a = ep_sacache_get(&c, 0x1010);
 	assert_non_null(a);
-	mml_replay_update(&a->sa.replay, 500); /* state that must survive */
+	assert_int_equal(mml_replay_update(mml_sa_replay(&a->sa), 500), 0); /* must survive */
 	assert_null(ep_sacache_get(&c, 0x1013));
 	assert_null(ep_sacache_get(&c, 0));
 
@@ -201,7 +214,7 @@ static void sacache_refresh_keeps_unchanged(void **state)
 	b = ep_sacache_get(&c, 0x1011);
 	assert_non_null(a);
 	assert_non_null(b);
-	assert_int_equal(a->sa.replay.top, 500);
+	assert_int_equal(mml_sa_replay(&a->sa)->top, 500);
 	assert_int_equal(b->sa.csa.zone[0].key[0], set[1].zone[0].key[0]);
 	assert_null(ep_sacache_get(&c, 0x1012));
 	/* A refresh from nothing empties the cache. */
@@ -222,7 +235,7 @@ static void sequence_shared_between_threads(void **state)
 	struct mml_csa out = csa_of(MML_FMT_MLESP, MML_ALG_AES256_GCM, MML_DIR_OUT, 0x1020);
 	uint32_t s;
 
-	ep_seqstore_init(&store, -1);
+	ep_seqstore_init(&store, -1, NULL, 0);
 	ep_sacache_init(&t1, &store);
 	ep_sacache_init(&t2, &store);
 	ep_sacache_load(&t1, &out, 1);
@@ -249,7 +262,7 @@ static void sequence_hard_limit(void **state)
 
 	out.soft_packets = 2;
 	out.hard_packets = 3;
-	ep_seqstore_init(&store, -1);
+	ep_seqstore_init(&store, -1, NULL, 0);
 	ep_sacache_init(&c, &store);
 	ep_sacache_load(&c, &out, 1);
 	for (uint32_t i = 1; i <= 3; i++) {
@@ -263,22 +276,30 @@ static void sequence_hard_limit(void **state)
 	ep_seqstore_free(&store);
 }
 
+static int hwm_map_create(void)
+{
+	return bpf_map_create(BPF_MAP_TYPE_HASH, "mml_seq_hwm", sizeof(struct mml_key_fp),
+			      sizeof(struct mml_seq_hwm), 16, NULL);
+}
+
 /* A restarted worker (a new store over the same pinned map) resumes above
- * everything the old one may have sent; a reinstalled SPI starts over. */
+ * everything the old one may have sent; new keys under the SPI start over. */
 static void sequence_resumes_above_persisted_mark(void **state)
 {
 	struct mml_csa out = csa_of(MML_FMT_MLESP, MML_ALG_AES256_GCM, MML_DIR_OUT, 0x1022);
 	struct ep_seqstore store;
 	struct mml_seq_hwm hwm;
+	struct mml_key_fp fp;
 	struct ep_sacache c;
 	uint32_t s, last = 0;
 	int fd;
 
-	fd = bpf_map_create(BPF_MAP_TYPE_HASH, "mml_seq_hwm", 4, sizeof(hwm), 16, NULL);
+	fd = hwm_map_create();
 	if (fd < 0)
 		skip();
+	assert_int_equal(ep_key_fp(&out, &fp), 0);
 	for (int run = 0; run < 2; run++) {
-		ep_seqstore_init(&store, fd);
+		ep_seqstore_init(&store, fd, NULL, 0);
 		ep_sacache_init(&c, &store);
 		ep_sacache_load(&c, &out, 1);
 		for (int i = 0; i < 10; i++) {
@@ -286,15 +307,15 @@ static void sequence_resumes_above_persisted_mark(void **state)
 			assert_true(s > last);
 			last = s;
 		}
-		assert_int_equal(bpf_map_lookup_elem(fd, &out.spi, &hwm), 0);
+		assert_int_equal(bpf_map_lookup_elem(fd, &fp, &hwm), 0);
 		assert_true(hwm.reserved >= last);
-		assert_int_equal(hwm.add_time_ns, out.add_time_ns);
+		assert_int_equal(hwm.spi, out.spi);
 		ep_sacache_free(&c);
 		ep_seqstore_free(&store);
 	}
 	assert_true(last > EP_SEQ_BLOCK); /* the second run started above the block */
-	out.add_time_ns++;
-	ep_seqstore_init(&store, fd);
+	out.zone[0].key[3] ^= 1;
+	ep_seqstore_init(&store, fd, NULL, 0);
 	ep_sacache_init(&c, &store);
 	ep_sacache_load(&c, &out, 1);
 	assert_int_equal(ep_sa_next_seq(ep_sacache_get(&c, 0x1022), &s), 0);
@@ -302,6 +323,170 @@ static void sequence_resumes_above_persisted_mark(void **state)
 	ep_sacache_free(&c);
 	ep_seqstore_free(&store);
 	close(fd);
+}
+
+/* ------------------------------------------------------- issue 18: attacks */
+
+/* Item 1: an outbound SA replaced (csa replace: new install time) or deleted
+ * and added again with the same keys, or the same keys under another SPI,
+ * must continue the sequence: the nonce is salt || seq, so a restart at 1
+ * repeats nonces under one key (and GCM then leaks its hash key). */
+static void same_key_reinstalled_continues_sequence(void **state)
+{
+	struct mml_csa out = csa_of(MML_FMT_MLESP, MML_ALG_AES256_GCM, MML_DIR_OUT, 0x1030);
+	struct ep_seqstore store;
+	struct ep_sacache c;
+	uint32_t s, last = 0;
+
+	store_restart(&store, -1);
+	ep_sacache_init(&c, &store);
+	assert_int_equal(ep_sacache_load(&c, &out, 1), 1);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(ep_sa_next_seq(ep_sacache_get(&c, 0x1030), &last), 0);
+	out.add_time_ns += 1000; /* csa replace, same key file */
+	assert_int_equal(ep_sacache_load(&c, &out, 1), 1);
+	assert_int_equal(ep_sa_next_seq(ep_sacache_get(&c, 0x1030), &s), 0);
+	assert_true(s > last);
+	last = s;
+	assert_int_equal(ep_sacache_load(&c, NULL, 0), 0); /* csa del */
+	out.add_time_ns += 1000;			   /* csa add, same key file */
+	assert_int_equal(ep_sacache_load(&c, &out, 1), 1);
+	assert_int_equal(ep_sa_next_seq(ep_sacache_get(&c, 0x1030), &s), 0);
+	assert_true(s > last);
+	last = s;
+	out.spi = 0x1031; /* the same keys under another SPI */
+	assert_int_equal(ep_sacache_load(&c, &out, 1), 1);
+	assert_int_equal(ep_sa_next_seq(ep_sacache_get(&c, 0x1031), &s), 0);
+	assert_true(s > last);
+	out.zone[1].key[0] ^= 1; /* new keys: a sequence of their own */
+	assert_int_equal(ep_sacache_load(&c, &out, 1), 1);
+	assert_int_equal(ep_sa_next_seq(ep_sacache_get(&c, 0x1031), &s), 0);
+	assert_int_equal(s, 1);
+	/* Counted (ep_seq_continued): replace, delete + add, another SPI. */
+	assert_int_equal(store.seq_continued, 3);
+	ep_sacache_free(&c);
+	ep_seqstore_free(&store);
+}
+
+/* Protect one downlink packet of len bytes in mode into buf at the HA. */
+static size_t downlink_packet(struct pair *p, uint8_t mode, size_t len, uint32_t seed, uint8_t *buf)
+{
+	uint8_t inner[1500];
+	unsigned int stat;
+	ssize_t n;
+
+	set_mode(&p->ha, mode);
+	fixture_inner(inner, len, seed);
+	n = ep_protect(&p->ha, EP_SIDE_HA, ep_binding_get(&p->ha.binds, be(HOME)), inner, len, buf,
+		       2048, &stat);
+	assert_true(n > 0);
+	return (size_t)n;
+}
+
+/* The MH's verdict on a downlink packet in tables t: 0 delivered, else the
+ * drop counter. */
+static unsigned int mh_verdict(struct ep_tables *t, const uint8_t *pkt, size_t n)
+{
+	uint8_t buf[2048], *out;
+	unsigned int stat;
+
+	memcpy(buf, pkt, n); /* decrypted in place: the original stays replayable */
+	return ep_unprotect(t, EP_SIDE_MH, be(HOME), 0, buf, n, &out, &stat) < 0 ? stat : 0;
+}
+
+static void mh_inbound(struct ep_tables *t, struct ep_seqstore *store, const struct pair *p,
+		       uint8_t alg)
+{
+	struct mml_csa in[2] = {
+		csa_of(MML_FMT_ESP, alg, MML_DIR_IN, 0x101),
+		csa_of(MML_FMT_MLESP, alg, MML_DIR_IN, 0x201),
+	};
+
+	*t = p->mh; /* flows and bindings shared read-only, SAs its own */
+	ep_sacache_init(&t->sas, store);
+	assert_int_equal(ep_sacache_load(&t->sas, in, 2), 2);
+}
+
+/* Item 5: a packet accepted by one worker thread, replayed so that it is
+ * steered to another thread (another queue), must be refused there. */
+static void replay_refused_on_another_thread(void **state)
+{
+	uint8_t pkt[2048];
+	struct ep_tables other;
+	struct pair p;
+	size_t n;
+
+	pair_setup(&p, MML_ALG_AES256_GCM);
+	mh_inbound(&other, &p.store, &p, MML_ALG_AES256_GCM);
+	for (uint8_t mode = MML_MODE_ESP; mode <= MML_MODE_MLESP; mode++) {
+		n = downlink_packet(&p, mode, 300, mode, pkt);
+		assert_int_equal(mh_verdict(&p.mh, pkt, n), 0);
+		assert_int_equal(mh_verdict(&other, pkt, n), MML_STAT_EP_DROP_REPLAY);
+		assert_int_equal(mh_verdict(&p.mh, pkt, n), MML_STAT_EP_DROP_REPLAY);
+	}
+	ep_sacache_free(&other.sas);
+	pair_free(&p);
+}
+
+/* Item 5: after a worker restart, packets at or below the last accepted
+ * sequence number are refused; newer ones still pass. */
+static void replay_refused_after_restart(void **state)
+{
+	uint8_t pkt[3][2048], fresh[2048];
+	struct ep_seqstore restarted;
+	struct ep_tables mh2;
+	size_t n[3], nf;
+	struct pair p;
+
+	pair_setup(&p, MML_ALG_CHACHA20_POLY1305);
+	for (uint8_t mode = MML_MODE_ESP; mode <= MML_MODE_MLESP; mode++) {
+		for (int i = 0; i < 3; i++) {
+			n[i] = downlink_packet(&p, mode, 200, (uint32_t)i, pkt[i]);
+			assert_int_equal(mh_verdict(&p.mh, pkt[i], n[i]), 0);
+		}
+		store_restart(&restarted, -1);
+		mh_inbound(&mh2, &restarted, &p, MML_ALG_CHACHA20_POLY1305);
+		/* Counted: the SAs that started above a mark (ep_rx_resumed; the
+		 * ESP key's mark is there in both rounds), then each replay
+		 * (ep_drop_replay, the verdict). */
+		assert_int_equal(restarted.rx_resumed, mode == MML_MODE_ESP ? 1 : 2);
+		for (int i = 0; i < 3; i++)
+			assert_int_equal(mh_verdict(&mh2, pkt[i], n[i]), MML_STAT_EP_DROP_REPLAY);
+		nf = downlink_packet(&p, mode, 200, 9, fresh);
+		assert_int_equal(mh_verdict(&mh2, fresh, nf), 0);
+		ep_sacache_free(&mh2.sas);
+		ep_seqstore_free(&restarted);
+	}
+	pair_free(&p);
+}
+
+/* Rewrite the (unauthenticated) outer source of a protocol-50 packet. */
+static void set_outer_src(uint8_t *pkt, uint32_t src)
+{
+	memcpy(pkt + 12, &src, 4);
+	put_be16(pkt + 10, 0);
+	put_be16(pkt + 10, inet_csum(pkt, 20));
+}
+
+/* Item 5: an SA is tied to the outer source its mode has. A packet of the
+ * MH's inbound SA sent from an address that is not its HA (an attacker on
+ * the air resending or forging it from elsewhere) is refused before any
+ * crypto and counted. */
+static void outer_source_tied_to_sa_mh(void **state)
+{
+	uint8_t pkt[2048];
+	struct pair p;
+	size_t n;
+
+	pair_setup(&p, MML_ALG_AES256_GCM);
+	for (uint8_t mode = MML_MODE_ESP; mode <= MML_MODE_MLESP; mode++) {
+		n = downlink_packet(&p, mode, 300, mode, pkt);
+		set_outer_src(pkt, be(0x0a020063)); /* not the HA */
+		assert_int_equal(mh_verdict(&p.mh, pkt, n), MML_STAT_EP_DROP_OUTER_SRC);
+		set_outer_src(pkt, be(HA));
+		assert_int_equal(mh_verdict(&p.mh, pkt, n), 0);
+	}
+	pair_free(&p);
 }
 
 static void flow_lookup_precedence(void **state)
@@ -421,7 +606,8 @@ static void roundtrip_every_mode(void **state)
 				assert_int_equal(inet_csum(buf, 20), 0);
 				assert_int_equal(get_be32(buf + 20),
 						 mode == MML_MODE_ESP ? 0x100 : 0x200);
-				m = ep_unprotect(&p.ha, EP_SIDE_HA, 0, buf, (size_t)n, &out, &stat);
+				m = ep_unprotect(&p.ha, EP_SIDE_HA, 0, be(COA), buf, (size_t)n,
+						 &out, &stat);
 				assert_int_equal(m, len);
 				assert_memory_equal(out, inner, len);
 				assert_int_equal(stat, mode == MML_MODE_ESP ?
@@ -436,8 +622,8 @@ static void roundtrip_every_mode(void **state)
 				assert_int_equal(ep_ip_parse(buf, (size_t)n, &ip), 0);
 				assert_int_equal(ip.saddr, be(HA));
 				assert_int_equal(ip.daddr, be(HOME));
-				m = ep_unprotect(&p.mh, EP_SIDE_MH, be(HOME), buf, (size_t)n, &out,
-						 &stat);
+				m = ep_unprotect(&p.mh, EP_SIDE_MH, be(HOME), 0, buf, (size_t)n,
+						 &out, &stat);
 				assert_int_equal(m, len);
 				assert_memory_equal(out, inner, len);
 			}
@@ -461,12 +647,18 @@ static size_t uplink_packet(struct pair *p, uint8_t mode, size_t len, uint8_t *b
 	return (size_t)n;
 }
 
-static unsigned int verdict(struct pair *p, uint8_t *buf, size_t n)
+/* The HA's verdict on an uplink packet tunnelled from tunnel_src. */
+static unsigned int verdict_from(struct pair *p, uint32_t tunnel_src, uint8_t *buf, size_t n)
 {
 	unsigned int stat;
 	uint8_t *out;
 
-	return ep_unprotect(&p->ha, EP_SIDE_HA, 0, buf, n, &out, &stat) < 0 ? stat : 0;
+	return ep_unprotect(&p->ha, EP_SIDE_HA, 0, tunnel_src, buf, n, &out, &stat) < 0 ? stat : 0;
+}
+
+static unsigned int verdict(struct pair *p, uint8_t *buf, size_t n)
+{
+	return verdict_from(p, be(COA), buf, n);
 }
 
 static void bad_input_dropped_and_counted(void **state)
@@ -563,22 +755,59 @@ static void malformed_trailer(void **state)
 
 static void spoofed_inner_dropped(void **state)
 {
-	uint8_t buf[2048];
+	const struct mml_binding *mb;
+	uint8_t inner[300], buf[2048];
 	unsigned int stat;
 	uint8_t *out;
 	struct pair p;
-	size_t n;
+	ssize_t n;
 
 	pair_setup(&p, MML_ALG_AES256_GCM);
-	/* At the MH: a downlink packet whose inner destination is not us. */
-	n = uplink_packet(&p, MML_MODE_MLESP, 300, buf); /* any valid packet of 0x200 */
-	/* At the HA: a binding whose inbound SPI for ML-ESP is another one. */
-	p.ha.binds.slots[0].b.spi_in[MML_MODE_MLESP] = 0x999;
+	/* At the HA: a valid packet from the home address, sealed under 0x200,
+	 * whose inner source is another address (the outer one is right). */
+	set_mode(&p.mh, MML_MODE_MLESP);
+	uplink_inner(inner, sizeof(inner), 5);
+	set_outer_src(inner, be(HOME + 1));
+	mb = ep_binding_get(&p.mh.binds, be(HOME));
+	n = ep_protect(&p.mh, EP_SIDE_MH, mb, inner, sizeof(inner), buf, sizeof(buf), &stat);
+	assert_true(n > 0);
+	set_outer_src(buf, be(HOME));
+	assert_int_equal(ep_unprotect(&p.ha, EP_SIDE_HA, 0, be(COA), buf, (size_t)n, &out, &stat),
+			 -1);
+	assert_int_equal(stat, MML_STAT_EP_DROP_SPOOF);
+	/* A binding whose inbound SPI for ML-ESP is another one: the SA is
+	 * not this home address's, refused before any crypto. */
+	n = (ssize_t)uplink_packet(&p, MML_MODE_MLESP, 300, buf);
 	for (uint32_t i = 0; i <= p.ha.binds.mask; i++)
 		if (p.ha.binds.slots[i].home)
 			p.ha.binds.slots[i].b.spi_in[MML_MODE_MLESP] = 0x999;
-	assert_int_equal(ep_unprotect(&p.ha, EP_SIDE_HA, 0, buf, n, &out, &stat), -1);
-	assert_int_equal(stat, MML_STAT_EP_DROP_SPOOF);
+	assert_int_equal(ep_unprotect(&p.ha, EP_SIDE_HA, 0, be(COA), buf, (size_t)n, &out, &stat),
+			 -1);
+	assert_int_equal(stat, MML_STAT_EP_DROP_OUTER_SRC);
+	pair_free(&p);
+}
+
+/* Item 5 at the HA: the uplink SA is tied to its home address and to the
+ * binding's care-of address (the Mobile IP tunnel's source). */
+static void outer_source_tied_to_sa_ha(void **state)
+{
+	uint8_t pkt[2048], buf[2048];
+	struct pair p;
+	size_t n;
+
+	pair_setup(&p, MML_ALG_CHACHA20_POLY1305);
+	for (uint8_t mode = MML_MODE_ESP; mode <= MML_MODE_MLESP; mode++) {
+		n = uplink_packet(&p, mode, 300, pkt);
+		memcpy(buf, pkt, n);
+		/* From another FA (or anyone on the wired side): refused before
+		 * the AEAD, so the window is untouched for the real one. */
+		assert_int_equal(verdict_from(&p, be(COA + 7), buf, n), MML_STAT_EP_DROP_OUTER_SRC);
+		memcpy(buf, pkt, n);
+		assert_int_equal(verdict(&p, buf, n), 0); /* from the care-of address */
+		memcpy(buf, pkt, n);
+		set_outer_src(buf, be(HOME + 1)); /* not the SA's home address */
+		assert_int_equal(verdict(&p, buf, n), MML_STAT_EP_DROP_OUTER_SRC);
+	}
 	pair_free(&p);
 }
 
@@ -775,6 +1004,11 @@ int main(void)
 		cmocka_unit_test(sequence_shared_between_threads),
 		cmocka_unit_test(sequence_hard_limit),
 		cmocka_unit_test(sequence_resumes_above_persisted_mark),
+		cmocka_unit_test(same_key_reinstalled_continues_sequence),
+		cmocka_unit_test(replay_refused_on_another_thread),
+		cmocka_unit_test(replay_refused_after_restart),
+		cmocka_unit_test(outer_source_tied_to_sa_mh),
+		cmocka_unit_test(outer_source_tied_to_sa_ha),
 		cmocka_unit_test(flow_lookup_precedence),
 		cmocka_unit_test(flow_lookup_address_wildcards),
 		cmocka_unit_test(roundtrip_every_mode),
