@@ -13,7 +13,7 @@
 #include "keyd/ike/ike_xchg.h"
 #include "lib/log.h"
 
-static int dkm_send(struct ike_sa *sa, const struct dkm_mh_pl *mh, bool report,
+static int dkm_send(struct ike_sa *sa, const struct dkm_mh_pl *mh, uint16_t report,
 		    enum ike_req_kind kind)
 {
 	uint8_t buf[128];
@@ -26,7 +26,7 @@ static int dkm_send(struct ike_sa *sa, const struct dkm_mh_pl *mh, bool report,
 		return -EBUSY;
 	ike_wb_init(&in, buf, sizeof(buf));
 	if (report)
-		ike_put_notify(&in, 0, NULL, 0, DKM_N_CSA_INSTALLED, NULL, 0);
+		ike_put_notify(&in, 0, NULL, 0, report, NULL, 0);
 	dkm_put_mh(&in, mh);
 	err = ike_send_protected(sa, DKM_CSA_REQUEST, false, sa->next_msg_id, kind, &in);
 	if (!err)
@@ -36,21 +36,27 @@ static int dkm_send(struct ike_sa *sa, const struct dkm_mh_pl *mh, bool report,
 
 int dkm_csa_request(struct ike_sa *sa, const struct dkm_mh_pl *req)
 {
-	return dkm_send(sa, req, false, IKE_REQ_DKM);
+	return dkm_send(sa, req, 0, IKE_REQ_DKM);
 }
 
 int dkm_report_installed(struct ike_sa *sa, const struct dkm_mh_pl *rep)
 {
-	return dkm_send(sa, rep, true, IKE_REQ_DKM_REPORT);
+	return dkm_send(sa, rep, DKM_N_CSA_INSTALLED, IKE_REQ_DKM_REPORT);
 }
 
-/* The one DKM payload of a request, and whether it is a report. */
-static uint16_t request_parse(const struct ike_chain *c, struct dkm_mh_pl *mh, bool *report)
+int dkm_report_missing(struct ike_sa *sa, const struct dkm_mh_pl *rep)
+{
+	return dkm_send(sa, rep, DKM_N_CSA_MISSING, IKE_REQ_DKM_REPORT);
+}
+
+/* The one DKM payload of a request, and which report it is (0: none, a
+ * CSA request; both report notifies: malformed). */
+static uint16_t request_parse(const struct ike_chain *c, struct dkm_mh_pl *mh, uint16_t *report)
 {
 	const struct ike_pl *pl;
 	unsigned int n;
 
-	*report = false;
+	*report = 0;
 	for (unsigned int i = 0; i < c->n; i++) {
 		struct ike_notify_pl nt;
 
@@ -58,8 +64,11 @@ static uint16_t request_parse(const struct ike_chain *c, struct dkm_mh_pl *mh, b
 			continue;
 		if (ike_notify_parse(c->pl[i].body, c->pl[i].len, &nt))
 			return IKE_N_INVALID_SYNTAX;
-		if (nt.type == DKM_N_CSA_INSTALLED)
-			*report = true;
+		if (nt.type != DKM_N_CSA_INSTALLED && nt.type != DKM_N_CSA_MISSING)
+			continue;
+		if (*report && *report != nt.type)
+			return IKE_N_INVALID_SYNTAX;
+		*report = nt.type;
 	}
 	pl = ike_chain_find(c, DKM_PL_MH, &n);
 	if (n != 1 || dkm_mh_parse(pl->body, pl->len, mh))
@@ -95,14 +104,16 @@ void dkm_request(struct ike_sa *sa, const struct ike_hdr *h, const struct ike_ch
 	struct dkm_mh_pl mh;
 	uint8_t buf[1024];
 	struct ike_wbuf out;
-	uint16_t refuse;
-	bool report;
+	uint16_t refuse, report;
 
 	ike_wb_init(&out, buf, sizeof(buf));
 	refuse = request_parse(c, &mh, &report);
-	if (!refuse && report)
+	if (!refuse && report == DKM_N_CSA_INSTALLED)
 		refuse = eng->ev->dkm_installed ? eng->ev->dkm_installed(eng->ev_ctx, sa, &mh) :
 						  DKM_N_UNKNOWN_CSA;
+	else if (!refuse && report == DKM_N_CSA_MISSING)
+		refuse = eng->ev->dkm_missing ? eng->ev->dkm_missing(eng->ev_ctx, sa, &mh) :
+						DKM_N_UNKNOWN_CSA;
 	else if (!refuse)
 		refuse = csa_answer(sa, &mh, &out, &keys);
 	if (refuse) {

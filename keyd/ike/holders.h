@@ -10,7 +10,11 @@
 
 #include <json-c/json.h>
 
-#define HOLDERS_MAX 16
+/* Room for every FA: more than the FA peers an HA can have (IKE_PEERS_MAX,
+ * checked in keyd_ike.h) and than the simulator's grid of 100 FAs, whose
+ * PKD copies reach 35 FAs per CSA (docs/results.md). A full set refuses:
+ * the HA never sends keys to an FA it could not record. */
+#define HOLDERS_MAX 128
 
 enum holder_state {
 	HOLDER_SENDING = 1, /* KEY_DISTRIBUTE out, not answered yet */

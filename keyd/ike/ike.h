@@ -122,6 +122,8 @@ struct ike_events {
 	void (*fa_keys_done)(void *ctx, struct ike_sa *sa, int result);
 	/* Any node: the peer revoked CSAs (Delete with the ML-ESP zone proto). */
 	void (*csa_deleted)(void *ctx, struct ike_sa *sa, const uint32_t *spis, unsigned int n);
+	/* The peer answered our CSA Delete (mlike_csa_delete). */
+	void (*csa_revoked)(void *ctx, struct ike_sa *sa);
 	/* DKM, previous FA: a neighbour FA asks for an MH's zone-1 CSAs; fill
 	 * keys and return 0, or return the refusal (DKM_N_*). */
 	uint16_t (*dkm_lookup)(void *ctx, struct ike_sa *sa, const struct dkm_mh_pl *req,
@@ -133,6 +135,9 @@ struct ike_events {
 	/* DKM, HA: an FA reports the CSAs it installed by DKM; 0 to
 	 * acknowledge, or the refusal. */
 	uint16_t (*dkm_installed)(void *ctx, struct ike_sa *sa, const struct dkm_mh_pl *rep);
+	/* DKM, HA: an FA could not get an MH's CSAs by DKM (refused, or its
+	 * previous FA unreachable); 0 to acknowledge, or the refusal. */
+	uint16_t (*dkm_missing)(void *ctx, struct ike_sa *sa, const struct dkm_mh_pl *rep);
 	/* DKM, new FA: the HA answered our install report for mh_home: 0
 	 * acknowledged, else its refusal (the CSAs are not ours to keep). */
 	void (*dkm_reported)(void *ctx, struct ike_sa *sa, uint32_t mh_home, uint16_t notify);
@@ -284,5 +289,7 @@ void mlike_fa_keys_from_csa(const struct mlike_csa *csa, bool out_is_to_mh, uint
  * -ENOTCONN unless established, -EBUSY while a request is out. */
 int dkm_csa_request(struct ike_sa *sa, const struct dkm_mh_pl *req);
 int dkm_report_installed(struct ike_sa *sa, const struct dkm_mh_pl *rep);
+/* New FA -> HA: no CSA for rep->mh_home by DKM; redistribute now. */
+int dkm_report_missing(struct ike_sa *sa, const struct dkm_mh_pl *rep);
 
 #endif

@@ -133,6 +133,7 @@ enum ike_notify {
 	MLIKE_N_BINDING = 40960,
 	MLIKE_N_KEYS_INSTALLED = 40961,
 	DKM_N_CSA_INSTALLED = 40970,	    /* the request is a report: installed by DKM */
+	DKM_N_CSA_MISSING = 40971,	    /* the request is a report: no CSA by DKM */
 	MLIKE_N_PKD_INACTIVE = 40962,	    /* KEY_DISTRIBUTE: hold the CSAs inactive */
 	MLIKE_N_NEIGHBORS_ACCEPTED = 40963, /* NEIGHBOR_NOTIFY answered */
 };

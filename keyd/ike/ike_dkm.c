@@ -6,16 +6,18 @@
  * reuse) an IKE SA with it and send DKM_CSA_REQUEST, in parallel with the
  * relay. The answer is installed as KEY_DISTRIBUTE's would be and
  * reported to the HA over its IKE SA; a report the HA refuses takes the
- * CSAs out again. No answer within dkm_timeout_ms: we give up (logged
- * once); the HA redistributes.
+ * CSAs out again. A refusal, no answer within dkm_timeout_ms or the
+ * previous FA unreachable: we give up (logged once) and tell the HA at
+ * once (a DKM_CSA_MISSING report), which redistributes without waiting.
  *
  * Previous FA: answers from dkm_cache (installed CSAs, and removed ones for
  * dkm_grace seconds), each MH's CSAs once; the engine refuses peers that
  * are not neighbours.
  *
  * HA: a handoff of an MH with handoff = "dkm" holds KEY_DISTRIBUTE back
- * for dkm_timeout_ms; the new FA's report ends the wait, its absence runs
- * KEY_DISTRIBUTE (logged once). */
+ * for dkm_timeout_ms; the new FA's install report ends the wait (and makes
+ * it a holder), its "missing" report or its silence runs KEY_DISTRIBUTE
+ * (logged once). */
 #include <errno.h>
 #include <string.h>
 
@@ -60,6 +62,16 @@ static void arm(struct ike_mod *m)
 	loop_timer_in(m->loop, &m->dkm.timer, DKM_TICK_NS);
 }
 
+void ike_dkm_arm(struct ike_mod *m)
+{
+	arm(m);
+}
+
+static int send_report(struct ike_sa *sa, const struct dkm_pend *p)
+{
+	return p->missing ? dkm_report_missing(sa, &p->mh) : dkm_report_installed(sa, &p->mh);
+}
+
 /* New FA: every request and report whose IKE SA is up goes out (one
  * exchange at a time per SA: -EBUSY waits for the next tick). */
 static bool pump(struct ike_mod *m)
@@ -80,9 +92,12 @@ static bool pump(struct ike_mod *m)
 		/* A report stays until the HA answers it (ike_dkm_reported). */
 		if (p->used && !p->sent) {
 			l = link_of(m, p->mh.ha_addr);
-			if (l && l->up && !dkm_report_installed(l->sa, &p->mh)) {
+			if (l && l->up && !send_report(l->sa, p)) {
 				p->sent = true;
-				m->dkm.reported++;
+				if (p->missing)
+					m->dkm.missing++;
+				else
+					m->dkm.reported++;
 			}
 		}
 		waiting |= r->used || (p->used && !p->sent);
@@ -90,14 +105,39 @@ static bool pump(struct ike_mod *m)
 	return waiting;
 }
 
+/* New FA: the HA hears at once that DKM brought nothing, and sends the
+ * keys itself instead of waiting out its bound. */
+static void tell_missing(struct ike_mod *m, uint32_t home, uint32_t ha)
+{
+	struct dkm_pend *p = NULL;
+	char a[16];
+
+	for (unsigned int i = 0; i < DKM_PENDING_MAX && !p; i++)
+		if (!m->dkm.rep[i].used)
+			p = &m->dkm.rep[i];
+	if (!p || !ha) {
+		log_warn("DKM: the HA not told that %s has no CSA here (reports full): its "
+			 "bound redistributes",
+			 mml_ipv4_str(home, a));
+		return;
+	}
+	*p = (struct dkm_pend){ .used = true,
+				.missing = true,
+				.mh = { .mh_home = home, .ha_addr = ha } };
+	if (pump(m))
+		arm(m);
+}
+
 static void give_up(struct ike_mod *m, struct dkm_pend *r, const char *why)
 {
+	uint32_t home = r->mh.mh_home, ha = r->mh.ha_addr;
 	char a[16], p[16];
 
 	m->dkm.timeouts++;
 	log_warn("DKM: no zone-1 CSAs of %s from previous FA %s (%s); the HA redistributes",
-		 mml_ipv4_str(r->mh.mh_home, a), mml_ipv4_str(r->prev, p), why);
+		 mml_ipv4_str(home, a), mml_ipv4_str(r->prev, p), why);
 	*r = (struct dkm_pend){ 0 };
+	tell_missing(m, home, ha);
 }
 
 /* HA: a handoff whose report did not come in time gets KEY_DISTRIBUTE. */
@@ -137,6 +177,7 @@ static void on_timer(void *arg)
 			again |= m->mobiles[i].used && m->mobiles[i].dkm.deadline_ns;
 	} else {
 		again = pump(m);
+		again |= ike_pkd_fa_retry(m);
 		dkm_cache_expire(&m->dkm.cache, now);
 		for (unsigned int i = 0; i < DKM_CACHE_MAX; i++)
 			again |= m->dkm.cache.e[i].used && m->dkm.cache.e[i].departed_ns;
@@ -166,6 +207,7 @@ static void on_prev_fa(void *arg, uint32_t home, uint32_t ha, uint32_t prev)
 	if (idx < 0 || !m->peers[idx].neighbor) {
 		log_info("DKM: previous FA %s of %s is not a neighbour: no request",
 			 mml_ipv4_str(prev, p), mml_ipv4_str(home, a));
+		tell_missing(m, home, ha);
 		return;
 	}
 	for (unsigned int i = 0; i < DKM_PENDING_MAX; i++)
@@ -177,6 +219,7 @@ static void on_prev_fa(void *arg, uint32_t home, uint32_t ha, uint32_t prev)
 	if (!r) {
 		log_warn("DKM: more than %d requests pending: none for %s", DKM_PENDING_MAX,
 			 mml_ipv4_str(home, a));
+		tell_missing(m, home, ha);
 		return;
 	}
 	*r = (struct dkm_pend){ .used = true,
@@ -211,6 +254,8 @@ void ike_dkm_ike_down(struct ike_mod *m, struct ike_sa *sa)
 	uint32_t addr = ike_sa_peer(sa) ? ike_sa_peer(sa)->addr : 0;
 	struct dkm_link *l = link_of(m, addr);
 
+	if (m->dkm.nn_pending == sa)
+		m->dkm.nn_pending = NULL;
 	if (!l || l->sa != sa)
 		return;
 	*l = (struct dkm_link){ 0 };
@@ -228,6 +273,8 @@ void ike_dkm_rekeyed(struct ike_mod *m, struct ike_sa *old_sa, struct ike_sa *ne
 	for (unsigned int i = 0; i < IKE_PEERS_MAX; i++)
 		if (m->dkm.link[i].sa == old_sa)
 			m->dkm.link[i].sa = new_sa;
+	if (m->dkm.nn_pending == old_sa)
+		m->dkm.nn_pending = new_sa;
 }
 
 /* Previous FA. */
@@ -305,10 +352,7 @@ void ike_dkm_answer(void *ctx, struct ike_sa *sa, uint32_t mh_home,
 static void drop_refused(struct ike_mod *m, const struct dkm_mh_pl *rep)
 {
 	for (unsigned int i = 0; i < rep->n_spis; i++) {
-		for (unsigned int k = 0; k < IKE_PEERS_MAX; k++)
-			for (unsigned int j = 0; j < m->inst[k].n; j++)
-				if (m->inst[k].spi[j] == rep->spi[i])
-					m->inst[k].spi[j] = 0;
+		ike_mod_inst_forget(m, rep->spi[i]);
 		ike_mod_remove_csa(m, rep->spi[i]);
 	}
 	dkm_cache_forget(&m->dkm.cache, rep->mh_home);
@@ -329,7 +373,7 @@ void ike_dkm_reported(void *ctx, struct ike_sa *sa, uint32_t mh_home, uint16_t n
 
 		if (!p->used || !p->sent || p->mh.mh_home != mh_home || p->mh.ha_addr != ha)
 			continue;
-		if (notify) {
+		if (notify && !p->missing) {
 			drop_refused(m, &p->mh);
 			m->dkm.refused++;
 			log_warn("DKM: the HA refused our report for %s (notify %u): its "
@@ -355,6 +399,7 @@ static void ha_done(struct ike_mod *m, struct mobile *mb)
 
 	mb->dkm = (struct dkm_wait){ 0 };
 	mb->fa_with_keys = mb->coa;
+	holders_activate(&mb->holders, mb->coa, true);
 	mb->t_done = loop_now();
 	log_info("DKM handoff of %s done in %.3f ms: zone 1 at %s from its previous FA",
 		 mml_ipv4_str(mb->home, a), (double)(mb->t_done - mb->t_bound) / 1e6,
@@ -369,6 +414,7 @@ uint16_t ike_dkm_installed(void *ctx, struct ike_sa *sa, const struct dkm_mh_pl 
 	struct ike_mod *m = ctx;
 	struct mobile *mb = m->role == ROLE_HA ? mobile_of(m, rep->mh_home) : NULL;
 	uint32_t fa = ike_sa_peer(sa)->addr;
+	char a[16];
 
 	/* From an FA: never from the MH's own IKE SA. */
 	if (!mb || !mb->have_csa || rep->n_spis != 2 || mb->mh_sa == sa || fa == mb->home)
@@ -377,6 +423,17 @@ uint16_t ike_dkm_installed(void *ctx, struct ike_sa *sa, const struct dkm_mh_pl 
 		if (rep->spi[i] != mb->csa.spi_out && rep->spi[i] != mb->csa.spi_in)
 			return DKM_N_UNKNOWN_CSA;
 	m->dkm.reported++;
+	if (mb->coa != fa && fa == mb->prev_coa) {
+		/* Late: the MH has left that FA meanwhile; its copy goes. */
+		holders_remove(&mb->holders, fa);
+		ike_mod_revoke(m, mb, fa);
+		return 0;
+	}
+	/* Every FA that holds the CSA is in the HA's record (a rekey or a
+	 * revocation reaches it); active once the MH is there. */
+	if (!holders_set(&mb->holders, fa, HOLDER_HELD, mb->coa == fa))
+		log_err("DKM: more than %d FAs hold the keys of %s: %s not recorded", HOLDERS_MAX,
+			mml_ipv4_str(mb->home, a), ike_sa_peer(sa)->name);
 	if (mb->coa != fa)
 		mb->dkm.early_fa = fa;
 	else if (mb->dkm.deadline_ns)
@@ -386,10 +443,42 @@ uint16_t ike_dkm_installed(void *ctx, struct ike_sa *sa, const struct dkm_mh_pl 
 	return 0;
 }
 
+/* HA: the new FA (or one the MH is about to reach: the report may
+ * overtake the registration) has no CSA by DKM: KEY_DISTRIBUTE now. */
+uint16_t ike_dkm_missing(void *ctx, struct ike_sa *sa, const struct dkm_mh_pl *rep)
+{
+	struct ike_mod *m = ctx;
+	struct mobile *mb = m->role == ROLE_HA ? mobile_of(m, rep->mh_home) : NULL;
+	uint32_t fa = ike_sa_peer(sa)->addr;
+	char a[16], c[16];
+
+	if (!mb || !mb->have_csa || rep->n_spis || mb->mh_sa == sa || fa == mb->home)
+		return DKM_N_UNKNOWN_CSA;
+	m->dkm.missing++;
+	if (mb->coa != fa) {
+		mb->dkm.missed_fa = fa;
+		return 0;
+	}
+	if (!mb->dkm.deadline_ns)
+		return 0; /* not waiting (any more) */
+	mb->dkm.deadline_ns = 0;
+	m->dkm.fallbacks++;
+	log_info("DKM handoff of %s to %s: no CSA by DKM there, KEY_DISTRIBUTE at once",
+		 mml_ipv4_str(mb->home, a), mml_ipv4_str(fa, c));
+	ike_mod_distribute(m);
+	return 0;
+}
+
 bool ike_dkm_ha_wait(struct ike_mod *m, struct mobile *mb)
 {
 	if (ike_pkd_handoff_of(m, mb->home) != IKE_HANDOFF_DKM)
 		return false;
+	if (mb->dkm.missed_fa == mb->coa) {
+		mb->dkm = (struct dkm_wait){ 0 };
+		m->dkm.fallbacks++;
+		return false; /* told already: KEY_DISTRIBUTE at once */
+	}
+	mb->dkm.missed_fa = 0;
 	m->dkm.waits++;
 	mb->dkm.deadline_ns = loop_now() + (uint64_t)m->dkm.timeout_ms * NS_PER_MS;
 	if (mb->dkm.early_fa == mb->coa)
@@ -412,6 +501,7 @@ json_object *ike_dkm_json(const struct ike_mod *m)
 	json_object_object_add(o, "report_refused", json_object_new_uint64(m->dkm.refused));
 	json_object_object_add(o, "waits", json_object_new_uint64(m->dkm.waits));
 	json_object_object_add(o, "fallbacks", json_object_new_uint64(m->dkm.fallbacks));
+	json_object_object_add(o, "missing", json_object_new_uint64(m->dkm.missing));
 	return o;
 }
 

@@ -108,5 +108,7 @@ void ike_info_response(struct ike_sa *sa, const struct ike_chain *c)
 		sa->child_deleting = 0;
 		if (child)
 			ike_child_remove(sa, child, "deleted");
+	} else if (kind == IKE_REQ_CSA_DELETE && sa->eng->ev->csa_revoked) {
+		sa->eng->ev->csa_revoked(sa->eng->ev_ctx, sa);
 	}
 }

@@ -148,31 +148,3 @@ void ike_mod_own_binding_esp(struct ike_mod *m, uint32_t out, uint32_t in)
 	m->pending_esp_in = in;
 	own_binding_retry(m);
 }
-
-struct installed *ike_mod_inst_of(struct ike_mod *m, struct ike_sa *sa, bool create)
-{
-	for (unsigned int i = 0; i < IKE_PEERS_MAX; i++)
-		if (m->inst[i].sa == sa)
-			return &m->inst[i];
-	if (!create)
-		return NULL;
-	for (unsigned int i = 0; i < IKE_PEERS_MAX; i++)
-		if (!m->inst[i].sa) {
-			m->inst[i] = (struct installed){ .sa = sa };
-			return &m->inst[i];
-		}
-	return NULL;
-}
-
-void ike_mod_inst_remove_all(struct ike_mod *m, struct ike_sa *sa)
-{
-	struct installed *in = ike_mod_inst_of(m, sa, false);
-
-	if (!in)
-		return;
-	for (unsigned int i = 0; i < in->n; i++)
-		ike_mod_remove_csa(m, in->spi[i]);
-	if (in->n)
-		mip_maps_gen_bump(&m->maps);
-	*in = (struct installed){ 0 };
-}

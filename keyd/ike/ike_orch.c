@@ -30,6 +30,7 @@ void ike_mod_on_timer(void *arg)
 	struct ike_mod *m = arg;
 
 	ike_engine_tick(m->eng);
+	ike_mod_revoke_pump(m);
 	ike_mod_rearm(m);
 }
 
@@ -39,6 +40,7 @@ void ike_mod_on_readable(void *arg, uint32_t events)
 
 	(void)events;
 	ike_engine_input(m->eng);
+	ike_mod_revoke_pump(m); /* an answer may have freed a window */
 	ike_mod_rearm(m);
 }
 
@@ -111,8 +113,8 @@ void ike_mod_distribute(struct ike_mod *m)
 		char a[16];
 		int err;
 
-		if (!mb->used || !mb->have_csa || mb->distributing || mb->fa_with_keys == mb->coa ||
-		    mb->dkm.deadline_ns)
+		if (!mb->used || !mb->have_csa || mb->distributing == mb->coa ||
+		    mb->fa_with_keys == mb->coa || mb->dkm.deadline_ns)
 			continue;
 		fa = fa_of_addr(m, mb->coa, false);
 		if (!fa || !fa->up)
@@ -127,24 +129,89 @@ void ike_mod_distribute(struct ike_mod *m)
 				fa->peer->name, strerror(-err));
 			continue;
 		}
-		mb->distributing = true;
+		mb->distributing = mb->coa;
 	}
 }
 
-/* Revokes a mobile's CSAs at the FA that holds them. With an exchange in
- * flight on that IKE SA (window of one) the whole IKE SA is deleted
- * instead, which revokes everything it carried and cannot be forgotten. */
+static void revq_drop(struct ike_mod *m, unsigned int i)
+{
+	m->n_revq--;
+	memmove(&m->revq[i], &m->revq[i + 1], (m->n_revq - i) * sizeof(m->revq[0]));
+}
+
+/* HA: each queued CSA Delete goes out once its FA's window is free (one
+ * exchange at a time per IKE SA); the FA's IKE SA gone, it is dropped:
+ * the FA removed everything it got under that SA. */
+void ike_mod_revoke_pump(struct ike_mod *m)
+{
+	char a[16];
+
+	for (unsigned int i = 0; i < m->n_revq;) {
+		struct revocation *r = &m->revq[i];
+		struct fa_link *fa = fa_of_addr(m, r->fa, false);
+		int err = -ENOTCONN;
+
+		if (fa && fa->up && fa->sa)
+			err = mlike_csa_delete(fa->sa, r->spi, 2);
+		if (err == -EBUSY) {
+			i++;
+			continue;
+		}
+		if (!err)
+			fa->revoking = *r;
+		else if (fa && fa->up)
+			log_err("revocation of %s at %s: %s", mml_ipv4_str(r->home, a),
+				fa->peer->name, strerror(-err));
+		revq_drop(m, i);
+	}
+}
+
+/* Revokes a mobile's CSAs at an FA: queued, so a busy window delays it
+ * instead of costing the FA's IKE SA (and every other mobile's keys). */
 static void revoke_at_fa(struct ike_mod *m, struct mobile *mb, uint32_t fa_addr)
 {
 	struct fa_link *fa = fa_of_addr(m, fa_addr, false);
-	uint32_t spis[2] = { mb->csa.spi_out, mb->csa.spi_in };
+	struct revocation r = { .fa = fa_addr,
+				.home = mb->home,
+				.spi = { mb->csa.spi_out, mb->csa.spi_in } };
 
 	if (!fa || !fa->up || !fa->sa)
 		return;
-	if (mlike_csa_delete(fa->sa, spis, 2) == -EBUSY) {
-		log_warn("revocation at %s: exchange in flight, deleting its IKE SA instead",
-			 fa->peer->name);
+	for (unsigned int i = 0; i < m->n_revq; i++)
+		if (!memcmp(&m->revq[i], &r, sizeof(r)))
+			return;
+	if (m->n_revq == REVOKE_QUEUE_MAX) {
+		/* Cannot happen (one per mobile and holder); never forget one. */
+		log_err("revocation queue full: deleting the IKE SA with %s instead",
+			fa->peer->name);
 		ike_sa_delete(fa->sa);
+		return;
+	}
+	m->revq[m->n_revq++] = r;
+	m->revocations_queued++;
+	ike_mod_revoke_pump(m);
+}
+
+void ike_mod_revoke(struct ike_mod *m, struct mobile *mb, uint32_t fa)
+{
+	revoke_at_fa(m, mb, fa);
+}
+
+/* HA: the MH is back at fa: a revocation there that has not left yet
+ * would remove what fa holds, or is about to be given, for it now. */
+static void revoke_cancel(struct ike_mod *m, struct mobile *mb, uint32_t fa)
+{
+	char a[16], c[16];
+
+	for (unsigned int i = 0; i < m->n_revq;) {
+		if (m->revq[i].fa != fa || m->revq[i].home != mb->home) {
+			i++;
+			continue;
+		}
+		m->revocations_dropped++;
+		log_info("revocation of %s at %s dropped: the MH is back there",
+			 mml_ipv4_str(mb->home, a), mml_ipv4_str(fa, c));
+		revq_drop(m, i);
 	}
 }
 
@@ -165,7 +232,7 @@ static void mobile_drop_csa(struct ike_mod *m, struct mobile *mb)
 	OPENSSL_cleanse(&mb->csa, sizeof(mb->csa));
 	mb->have_csa = false;
 	mb->fa_with_keys = 0;
-	mb->distributing = false;
+	mb->distributing = 0;
 }
 
 static void mobile_start(struct ike_mod *m, struct mobile *mb)
@@ -232,8 +299,19 @@ void ike_mod_on_binding(void *arg, uint32_t home, uint32_t coa)
 				       .handoff = ike_pkd_handoff_of(m, home) };
 	} else {
 		/* A new care-of address: its initialisation is timed from now. */
+		mb->prev_coa = mb->coa;
 		mb->t_bound = loop_now();
 		mb->t_done = 0;
+		revoke_cancel(m, mb, coa);
+		/* KEY_DISTRIBUTE still out to the FA the MH left: its
+		 * revocation waits behind it, and the new FA is served. */
+		if (mb->distributing && mb->distributing != coa) {
+			if (mb->handoff != IKE_HANDOFF_PKD)
+				revoke_at_fa(m, mb, mb->distributing);
+			else /* PKD: it keeps them, a holder once it answers */
+				holders_set(&mb->holders, mb->distributing, HOLDER_SENDING, false);
+			mb->distributing = 0;
+		}
 		/* Handoff: the old FA loses the keys, the new one gets them;
 		 * with PKD the old one keeps them (a neighbour of the new). */
 		if (mb->fa_with_keys && mb->handoff != IKE_HANDOFF_PKD) {
@@ -344,9 +422,10 @@ static void ev_ike_down(void *ctx, struct ike_sa *sa, enum ike_down_reason why)
 
 			if (x->used && x->fa_with_keys == fa->peer->addr)
 				x->fa_with_keys = 0;
-			if (x->used && x->coa == fa->peer->addr)
-				x->distributing = false;
+			if (x->used && x->distributing == fa->peer->addr)
+				x->distributing = 0;
 		}
+		fa->revoking = (struct revocation){ 0 };
 		ike_pkd_fa_gone(m, fa->peer->addr);
 		if (why != IKE_DOWN_SHUTDOWN)
 			loop_timer_in(m->loop, &m->retry, RETRY_NS);
@@ -381,10 +460,10 @@ static void ev_csa_up(void *ctx, struct ike_sa *sa, const struct mlike_csa *csa)
 		ike_mod_inst_remove_all(m, sa); /* a new pair replaces the previous one */
 		ike_mod_install_pair(m, csa);
 		in = ike_mod_inst_of(m, sa, true);
-		if (in)
-			*in = (struct installed){ .sa = sa,
-						  .spi = { csa->spi_out, csa->spi_in },
-						  .n = 2 };
+		if (in) {
+			installed_add(in, csa->spi_out);
+			installed_add(in, csa->spi_in);
+		}
 		ike_mod_own_binding_spis(m, csa->spi_out, csa->spi_in);
 		ike_mod_bypass(m, m->home, ike_sa_peer(sa)->addr, true);
 		return;
@@ -406,18 +485,27 @@ int ike_mod_fa_install(struct ike_mod *m, const struct mlike_fa_keys *keys, stru
 		       enum z1_via via)
 {
 	struct mml_csa csas[2];
+	uint32_t spis[2];
 	unsigned int n = 0;
 	int err = 0;
 
 	if (mlike_fa_keys_to_map(keys, loop_now(), csas, &n))
 		return -EINVAL;
+	for (unsigned int i = 0; i < n; i++)
+		spis[i] = csas[i].spi;
+	/* Installed unrecorded, nothing would ever remove them. */
+	if (in && !installed_room(in, spis, n)) {
+		OPENSSL_cleanse(csas, sizeof(csas));
+		log_err("more than %d CSAs under one IKE SA: keys refused", INSTALLED_MAX);
+		return -ENOSPC;
+	}
 	ike_pkd_fa_install(m, keys, csas, n); /* PKD: held inactive until the MH is here */
 	for (unsigned int i = 0; i < n && !err; i++) {
 		err = csa_map_put(&m->store, &csas[i]);
 		if (!err)
 			m->csas_installed++;
-		if (!err && in && in->n < 2)
-			in->spi[in->n++] = csas[i].spi;
+		if (!err && in)
+			installed_add(in, csas[i].spi);
 	}
 	if (!err && n == 2 && !(csas[0].flags & MML_CSA_F_INACTIVE))
 		ike_z1_active(m, keys->mh_home, (uint32_t[2]){ csas[0].spi, csas[1].spi }, via);
@@ -452,9 +540,9 @@ static void ev_fa_keys_done(void *ctx, struct ike_sa *sa, int result)
 	for (unsigned int i = 0; fa && i < MOBILES_MAX; i++) {
 		struct mobile *mb = &m->mobiles[i];
 
-		if (!mb->used || !mb->distributing || mb->coa != fa->peer->addr)
+		if (!mb->used || mb->distributing != fa->peer->addr || mb->coa != fa->peer->addr)
 			continue;
-		mb->distributing = false;
+		mb->distributing = 0;
 		if (result) {
 			log_err("%s refused the zone-1 keys of %s", fa->peer->name,
 				mml_ipv4_str(mb->home, a));
@@ -469,6 +557,7 @@ static void ev_fa_keys_done(void *ctx, struct ike_sa *sa, int result)
 			 fa->peer->name);
 		break;
 	}
+	ike_mod_revoke_pump(m);
 	ike_mod_distribute(m);
 	ike_pkd_distribute(m);
 }
@@ -476,15 +565,47 @@ static void ev_fa_keys_done(void *ctx, struct ike_sa *sa, int result)
 static void ev_csa_deleted(void *ctx, struct ike_sa *sa, const uint32_t *spis, unsigned int n)
 {
 	struct ike_mod *m = ctx;
-	struct installed *in = ike_mod_inst_of(m, sa, false);
 
+	(void)sa;
 	for (unsigned int i = 0; i < n; i++) {
 		ike_mod_remove_csa(m, spis[i]);
-		for (unsigned int k = 0; in && k < in->n; k++)
-			if (in->spi[k] == spis[i])
-				in->spi[k] = 0;
+		ike_mod_inst_forget(m, spis[i]);
 	}
 	mip_maps_gen_bump(&m->maps);
+}
+
+/* HA: an FA answered our CSA Delete. If its MH came back to that FA
+ * while the Delete travelled, the FA's copy may have gone with it (DKM
+ * installed it before the Delete arrived): the FA holds nothing for it
+ * now, and KEY_DISTRIBUTE gives it the keys again. */
+static void ev_csa_revoked(void *ctx, struct ike_sa *sa)
+{
+	struct ike_mod *m = ctx;
+	struct fa_link *fa = m->role == ROLE_HA ? fa_of_sa(m, sa) : NULL;
+	struct revocation r;
+	struct mobile *mb;
+	char a[16];
+
+	if (!fa)
+		return;
+	r = fa->revoking;
+	fa->revoking = (struct revocation){ 0 };
+	mb = r.fa ? mobile_of_home(m, r.home) : NULL;
+	if (mb && mb->have_csa && mb->coa == r.fa && r.spi[0] == mb->csa.spi_out &&
+	    r.spi[1] == mb->csa.spi_in) {
+		m->revocations_raced++;
+		log_info("revocation of %s at %s crossed its return: keys sent again",
+			 mml_ipv4_str(mb->home, a), fa->peer->name);
+		holders_remove(&mb->holders, r.fa);
+		if (mb->fa_with_keys == r.fa)
+			mb->fa_with_keys = 0;
+		if (mb->dkm.early_fa == r.fa)
+			mb->dkm.early_fa = 0;
+		mb->dkm.deadline_ns = 0;
+	}
+	ike_mod_revoke_pump(m);
+	ike_mod_distribute(m);
+	ike_pkd_distribute(m);
 }
 
 const struct ike_events ike_mod_events = {
@@ -495,6 +616,8 @@ const struct ike_events ike_mod_events = {
 	.fa_keys = ev_fa_keys,
 	.fa_keys_done = ev_fa_keys_done,
 	.csa_deleted = ev_csa_deleted,
+	.csa_revoked = ev_csa_revoked,
+	.dkm_missing = ike_dkm_missing,
 	.dkm_lookup = ike_dkm_lookup,
 	.dkm_answer = ike_dkm_answer,
 	.dkm_installed = ike_dkm_installed,

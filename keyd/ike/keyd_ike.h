@@ -30,6 +30,7 @@ enum ike_role { ROLE_HA, ROLE_MH, ROLE_FA };
 struct dkm_wait {
 	uint64_t deadline_ns;
 	uint32_t early_fa;
+	uint32_t missed_fa; /* told us it could not get the CSA by DKM */
 };
 
 /* How a mobile's zone-1 keys follow it from FA to FA (issue 16):
@@ -43,15 +44,17 @@ enum ike_handoff { IKE_HANDOFF_REDISTRIBUTE, IKE_HANDOFF_PKD, IKE_HANDOFF_DKM };
 struct mobile {
 	bool used;
 	uint32_t home, coa;   /* network order; coa = the serving FA */
+	uint32_t prev_coa;    /* the one before (a late DKM report comes from it) */
 	struct ike_sa *mh_sa; /* IKE SA with the MH */
 	bool have_csa;
 	struct mlike_csa csa;	  /* this HA's view (out = towards the MH) */
 	uint32_t fa_with_keys;	  /* FA address holding zone 1, 0 = none */
-	bool distributing;	  /* KEY_DISTRIBUTE out */
+	uint32_t distributing;	  /* the FA a KEY_DISTRIBUTE is out to, 0 = none */
 	uint64_t t_bound, t_done; /* CLOCK_BOOTTIME ns, for `ike show` */
 	struct dkm_wait dkm;
 	uint8_t handoff;	    /* enum ike_handoff */
 	struct csa_holders holders; /* every FA sent the zone-1 keys */
+	bool holders_full;	    /* PKD: refused a neighbour (logged, counted once) */
 };
 
 /* HA: an FA's neighbour FAs, from its NEIGHBOR_NOTIFY (PKD). */
@@ -77,11 +80,22 @@ struct z1_ready {
 	uint8_t via; /* enum z1_via */
 };
 
+/* HA: one revocation (the CSA Delete of a mobile's pair at one FA). */
+struct revocation {
+	uint32_t fa, home; /* network order; fa 0 = none */
+	uint32_t spi[2];
+};
+
+/* HA: queued revocations: at most one per mobile and FA holding its keys. */
+#define REVOKE_QUEUE_MAX (MOBILES_MAX * IKE_PEERS_MAX)
+_Static_assert(HOLDERS_MAX >= IKE_PEERS_MAX, "a holder set must have room for every FA peer");
+
 /* HA: one FA and our IKE SA with it. */
 struct fa_link {
 	const struct ike_peer_cfg *peer;
 	struct ike_sa *sa;
 	bool up;
+	struct revocation revoking; /* the CSA Delete out on sa, unanswered */
 };
 
 #define DKM_PENDING_MAX 8
@@ -94,6 +108,7 @@ struct ike_dkm {
 	struct dkm_cache cache;
 	struct dkm_pend {
 		bool used, sent;
+		bool missing;	      /* a report: no CSA by DKM, redistribute now */
 		uint32_t prev;	      /* the previous FA */
 		struct dkm_mh_pl mh;  /* the request, or the report */
 		uint64_t deadline_ns; /* requests only */
@@ -104,7 +119,9 @@ struct ike_dkm {
 	} link[IKE_PEERS_MAX];
 	struct loop_timer timer;
 	uint64_t requested, installed, handed_over, timeouts, reported, waits, fallbacks;
-	uint64_t refused; /* new FA: reports the HA refused (their CSAs removed) */
+	uint64_t refused;	   /* new FA: reports the HA refused (their CSAs removed) */
+	uint64_t missing;	   /* new FA: "no CSA by DKM" sent; HA: received */
+	struct ike_sa *nn_pending; /* FA: NEIGHBOR_NOTIFY found the window busy */
 };
 
 /* MH and HA: the ESP-format CSA pair of one CHILD_SA (ike_esp.c). */
@@ -115,10 +132,13 @@ struct esp_child {
 	uint64_t serial; /* the newest is the binding's after a rekey */
 };
 
-/* FA and MH: the CSAs installed because of one IKE SA. */
+/* FA and MH: the CSAs installed because of one IKE SA, every one of them
+ * (an FA holds a pair per mobile of that HA, PKD's inactive ones
+ * included), so a revocation or the IKE SA's end removes them all. */
+#define INSTALLED_MAX (4 * MOBILES_MAX)
 struct installed {
 	struct ike_sa *sa;
-	uint32_t spi[2];
+	uint32_t spi[INSTALLED_MAX];
 	unsigned int n;
 };
 
@@ -157,6 +177,11 @@ struct ike_mod {
 	uint32_t here[MOBILES_MAX];	 /* FA: homes whose registration reply we relayed */
 	uint64_t handoffs_held;		 /* HA: handoffs to an FA that held the keys already */
 	struct z1_ready z1[MOBILES_MAX]; /* FA: zone 1 active since when */
+	uint64_t pkd_holders_full;	 /* HA: neighbours not given keys, the set full */
+	/* HA: CSA Deletes waiting for their FA's window (ike_orch.c). */
+	struct revocation revq[REVOKE_QUEUE_MAX];
+	unsigned int n_revq;
+	uint64_t revocations_queued, revocations_dropped, revocations_raced;
 };
 
 /* --- ike_orch.c --- */
@@ -175,9 +200,14 @@ void ike_mod_on_dpd(void *arg);
 /* HA: KEY_DISTRIBUTE to each mobile's FA that lacks the keys. */
 void ike_mod_distribute(struct ike_mod *m);
 /* FA: zone-1 keys into mml_csa, recorded under in (may be NULL); via says
- * who sent them (KEY_DISTRIBUTE or DKM), for z1_ready.c. */
+ * who sent them (KEY_DISTRIBUTE or DKM), for z1_ready.c. -ENOSPC, nothing
+ * installed, when in cannot record them all. */
 int ike_mod_fa_install(struct ike_mod *m, const struct mlike_fa_keys *keys, struct installed *in,
 		       enum z1_via via);
+/* HA: sends the queued CSA Deletes whose FA's window is free. */
+void ike_mod_revoke_pump(struct ike_mod *m);
+/* HA: revokes mb's CSA pair at fa (queued behind a busy window). */
+void ike_mod_revoke(struct ike_mod *m, struct mobile *mb, uint32_t fa);
 extern const struct ike_events ike_mod_events;
 
 /* --- ike_install.c --- */
@@ -191,11 +221,20 @@ void ike_mod_binding_spis(struct ike_mod *m, uint32_t home, uint32_t out, uint32
 /* MH: the same into its own binding, retried until the binding exists. */
 void ike_mod_own_binding_spis(struct ike_mod *m, uint32_t out, uint32_t in);
 void ike_mod_on_spi_timer(void *arg);
+/* MH: the ESP CSA SPIs into its own binding, retried like the above. */
+void ike_mod_own_binding_esp(struct ike_mod *m, uint32_t out, uint32_t in);
+
+/* --- installed.c: per IKE SA, the CSAs it installed --- */
+
 /* FA and MH: what an IKE SA installed (create: a free entry if none). */
 struct installed *ike_mod_inst_of(struct ike_mod *m, struct ike_sa *sa, bool create);
 void ike_mod_inst_remove_all(struct ike_mod *m, struct ike_sa *sa);
-/* MH: the ESP CSA SPIs into its own binding, retried like the above. */
-void ike_mod_own_binding_esp(struct ike_mod *m, uint32_t out, uint32_t in);
+/* Records spi (once); -ENOSPC when full. */
+int installed_add(struct installed *in, uint32_t spi);
+/* Room for the SPIs of spis not recorded yet. */
+bool installed_room(const struct installed *in, const uint32_t *spis, unsigned int n);
+/* The CSA spi is gone: no IKE SA's record names it any more. */
+void ike_mod_inst_forget(struct ike_mod *m, uint32_t spi);
 
 /* --- ike_esp.c: ESP mode keyed by IKE --- */
 
@@ -225,6 +264,9 @@ uint16_t ike_dkm_lookup(void *ctx, struct ike_sa *sa, const struct dkm_mh_pl *re
 void ike_dkm_answer(void *ctx, struct ike_sa *sa, uint32_t mh_home,
 		    const struct mlike_fa_keys *keys, uint16_t notify);
 uint16_t ike_dkm_installed(void *ctx, struct ike_sa *sa, const struct dkm_mh_pl *rep);
+uint16_t ike_dkm_missing(void *ctx, struct ike_sa *sa, const struct dkm_mh_pl *rep);
+/* FA: the DKM timer runs the pending work (NEIGHBOR_NOTIFY retries too). */
+void ike_dkm_arm(struct ike_mod *m);
 void ike_dkm_reported(void *ctx, struct ike_sa *sa, uint32_t mh_home, uint16_t notify);
 json_object *ike_dkm_json(const struct ike_mod *m);
 
@@ -251,6 +293,9 @@ void ike_pkd_moved(struct ike_mod *m, struct mobile *mb);
 void ike_pkd_fa_gone(struct ike_mod *m, uint32_t fa);
 /* FA: the IKE SA with the HA is up: NEIGHBOR_NOTIFY if we have neighbours. */
 void ike_pkd_fa_up(struct ike_mod *m, struct ike_sa *sa);
+/* FA: a NEIGHBOR_NOTIFY that found the window busy, tried again; true
+ * while it still waits. */
+bool ike_pkd_fa_retry(struct ike_mod *m);
 /* FA: marks csas inactive when keys say so and the MH is not here yet. */
 void ike_pkd_fa_install(struct ike_mod *m, const struct mlike_fa_keys *keys, struct mml_csa *csas,
 			unsigned int n);

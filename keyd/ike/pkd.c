@@ -50,6 +50,17 @@ static bool send_to_neighbor(struct ike_mod *m, struct mobile *mb, uint32_t addr
 	fa_connect(m, fa);
 	if (!fa->up)
 		return false;
+	/* Never send what the holder set could not record: nothing would
+	 * revoke it, and every later event would send it again. */
+	if (mb->holders.n == HOLDERS_MAX) {
+		if (!mb->holders_full) {
+			mb->holders_full = true;
+			m->pkd_holders_full++;
+			log_warn("PKD: %d FAs hold the keys of %s already: %s not given them",
+				 HOLDERS_MAX, mml_ipv4_str(mb->home, a), fa->peer->name);
+		}
+		return false;
+	}
 	mlike_fa_keys_from_csa(&mb->csa, true, mb->home, m->ecfg.local_addr, &keys);
 	keys.inactive = true;
 	err = mlike_key_distribute(fa->sa, &keys);
@@ -60,11 +71,7 @@ static bool send_to_neighbor(struct ike_mod *m, struct mobile *mb, uint32_t addr
 				fa->peer->name, strerror(-err));
 		return false;
 	}
-	if (!holders_set(&mb->holders, addr, HOLDER_SENDING, false)) {
-		log_err("PKD: more than %d FAs hold the keys of %s", HOLDERS_MAX,
-			mml_ipv4_str(mb->home, a));
-		return false;
-	}
+	holders_set(&mb->holders, addr, HOLDER_SENDING, false); /* room checked */
 	return true;
 }
 
@@ -81,6 +88,8 @@ void ike_pkd_distribute(struct ike_mod *m)
 		    !mb->fa_with_keys || mb->fa_with_keys != mb->coa)
 			continue;
 		nb = neighbors_of(m, mb->coa);
+		if (mb->holders.n < HOLDERS_MAX)
+			mb->holders_full = false; /* the next refusal is news again */
 		for (unsigned int k = 0; nb && k < nb->n; k++)
 			if (!holders_find(&mb->holders, nb->addr[k]))
 				send_to_neighbor(m, mb, nb->addr[k]);
@@ -192,8 +201,23 @@ void ike_pkd_fa_up(struct ike_mod *m, struct ike_sa *sa)
 	if (!n)
 		return;
 	err = mlike_neighbor_notify(sa, addrs, n);
+	if (err == -EBUSY) {
+		/* Another exchange (a DKM report) holds the window: later. */
+		m->dkm.nn_pending = sa;
+		ike_dkm_arm(m);
+		return;
+	}
+	if (m->dkm.nn_pending == sa)
+		m->dkm.nn_pending = NULL;
 	if (err)
 		log_err("PKD: NEIGHBOR_NOTIFY to %s: %s", ike_sa_peer(sa)->name, strerror(-err));
+}
+
+bool ike_pkd_fa_retry(struct ike_mod *m)
+{
+	if (m->dkm.nn_pending)
+		ike_pkd_fa_up(m, m->dkm.nn_pending);
+	return m->dkm.nn_pending != NULL;
 }
 
 static bool is_here(const struct ike_mod *m, uint32_t home)
@@ -277,6 +301,14 @@ void ike_pkd_show(const struct ike_mod *m, json_object *o)
 	if (m->role == ROLE_HA) {
 		json_object_object_add(o, "handoffs_held",
 				       json_object_new_uint64(m->handoffs_held));
+		json_object_object_add(o, "pkd_holders_full",
+				       json_object_new_uint64(m->pkd_holders_full));
+		json_object_object_add(o, "revocations_queued",
+				       json_object_new_uint64(m->revocations_queued));
+		json_object_object_add(o, "revocations_dropped",
+				       json_object_new_uint64(m->revocations_dropped));
+		json_object_object_add(o, "revocations_raced",
+				       json_object_new_uint64(m->revocations_raced));
 		return;
 	}
 	if (m->role != ROLE_FA)

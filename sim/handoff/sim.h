@@ -77,7 +77,14 @@ uint64_t sim_now_ms(void);
 /* --- sim_net.c: nodes, the transport, CPU time, the grid --- */
 
 /* A request waiting for a link's window of one. */
-enum sim_req_kind { REQ_KEYS, REQ_KEYS_INACTIVE, REQ_REVOKE, REQ_DKM_ASK, REQ_DKM_REPORT };
+enum sim_req_kind {
+	REQ_KEYS,
+	REQ_KEYS_INACTIVE,
+	REQ_REVOKE,
+	REQ_DKM_ASK,
+	REQ_DKM_REPORT,
+	REQ_DKM_MISSING,
+};
 struct sim_req {
 	uint8_t kind;
 	uint32_t mh;
@@ -88,7 +95,7 @@ struct sim_link {
 	bool up;
 	unsigned int head, tail, cap; /* a FIFO of requests waiting for the window */
 	struct sim_req *q;
-	struct sim_req inflight; /* HA: the KEY_DISTRIBUTE out */
+	struct sim_req inflight; /* HA: the KEY_DISTRIBUTE or CSA Delete out */
 };
 
 struct sim_node {
@@ -142,12 +149,14 @@ void sim_net_free(void);
 
 struct sim_mobile {
 	uint32_t home;
-	uint16_t cell, prev; /* FA indexes: where the MH is, where it was */
-	uint16_t coa;	     /* the HA's binding */
-	uint16_t ha_prev;    /* the binding before it */
-	int early_fa;	     /* DKM: reported before the binding moved, -1 none */
-	uint8_t state;	     /* 0 idle, 1 initialising, 2 ready */
-	bool have_csa, distributing;
+	uint16_t cell, prev;	     /* FA indexes: where the MH is, where it was */
+	uint16_t coa;		     /* the HA's binding */
+	uint16_t ha_prev;	     /* the binding before it */
+	int early_fa;		     /* DKM: reported before the binding moved, -1 none */
+	int missed_fa;		     /* DKM: "no CSA" before the binding moved, -1 none */
+	uint8_t state;		     /* 0 idle, 1 initialising, 2 ready */
+	bool have_csa, distributing; /* distributing: KEY_DISTRIBUTE queued or out */
+	int kd_out;		     /* the FA it is out to (the product's distributing), -1 */
 	struct mlike_csa csa;
 	int fa_with_keys; /* -1 none */
 	struct csa_holders holders;
@@ -165,7 +174,7 @@ enum { SLOT_NONE, SLOT_INACTIVE, SLOT_ACTIVE };
 struct sim_stats {
 	uint64_t handoffs, keys_ready, ha_cpu_ns, msgs, bytes;
 	uint64_t revoke_busy, holders_full, stale_answers, redundant_keys, superseded, dkm_refused,
-		dkm_fallbacks, dkm_cache_miss;
+		dkm_fallbacks, dkm_cache_miss, dkm_missing, revoke_raced;
 	uint64_t zone2_at_fa, ha_record_missing, pkd_active_left;
 	uint64_t *latency_ns, *keypart_ns; /* one per counted handoff */
 	uint64_t n_lat, cap_lat;
@@ -198,7 +207,7 @@ struct sim_result {
 	double part_p50, part_p90, part_p99, part_max; /* ms, reply -> key (0: first) */
 	uint64_t final_not_one, final_missing, ha_record_missing, active_left;
 	uint64_t revoke_busy, holders_full, stale_answers, redundant_keys, dkm_refused,
-		dkm_fallbacks, dkm_cache_miss, zone2_at_fa;
+		dkm_fallbacks, dkm_cache_miss, dkm_missing, revoke_raced, zone2_at_fa;
 	double wall_s;
 };
 

@@ -1,7 +1,8 @@
 /* The FAs' side: their engines' events, re-expressed from keyd/ike/
  * ike_orch.c (ev_fa_keys, ike_mod_fa_install, ev_csa_deleted), pkd.c
  * (ike_pkd_fa_up, ike_pkd_fa_install, ike_pkd_on_visitor) and ike_dkm.c
- * (on_prev_fa, ike_dkm_lookup, ike_dkm_answer, the report). The CSA map
+ * (on_prev_fa, ike_dkm_lookup, ike_dkm_answer, the reports: installed,
+ * and "no CSA" when the previous FA refused). The CSA map
  * is the one seam on this side: where the product writes mml_csa through
  * its CSA store, the simulator records in its sink which FA holds which
  * mobile's zone-1 pair and whether it is active, after the product's own
@@ -148,8 +149,12 @@ static void ev_dkm_answer(void *ctx, struct ike_sa *sa, uint32_t mh_home,
 
 	(void)sa;
 	(void)notify;
-	if (!keys || mh < 0 || install(fa, keys)) {
-		W.st.dkm_refused += W.measuring; /* the HA's bound redistributes */
+	if (mh < 0)
+		return;
+	if (!keys || install(fa, keys)) {
+		/* give_up: the HA is told at once, and redistributes. */
+		W.st.dkm_refused += W.measuring;
+		sim_link_push(fa, 0, REQ_DKM_MISSING, (uint32_t)mh);
 		return;
 	}
 	sim_link_push(fa, 0, REQ_DKM_REPORT, (uint32_t)mh);
@@ -171,6 +176,10 @@ void sim_fa_req_send(struct sim_node *fa, unsigned int peer, const struct sim_re
 
 	if (r->kind == REQ_DKM_ASK) {
 		*err = dkm_csa_request(fa->links[peer].sa, &m);
+		return;
+	}
+	if (r->kind == REQ_DKM_MISSING) {
+		*err = dkm_report_missing(fa->links[peer].sa, &m);
 		return;
 	}
 	m.n_spis = 2;

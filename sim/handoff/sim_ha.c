@@ -3,16 +3,20 @@
  * ike_mod_distribute, ev_fa_keys_done, revoke_at_fa), pkd.c
  * (ike_pkd_distribute, ike_pkd_keys_done, ike_pkd_moved,
  * ike_pkd_neighbors) and ike_dkm.c (ike_dkm_ha_wait, ike_dkm_installed,
- * the bound). The differences, each counted where the product would act
- * otherwise: requests wait in a FIFO per FA for the engine's window of one
- * (the product rescans its mobiles after each answer, and deletes the
- * whole IKE SA when a revocation finds the window busy: revoke_busy); PKD
- * does not send to a neighbour its full holder set cannot record
- * (holders_full; the product sends, then fails to record); an answer for
- * an FA the MH has left clears `distributing` (stale_answers; the product
- * leaves it set) and is revoked there; a revocation still queued when the
- * MH is back at that FA is dropped (the product's left before the return).
- * sim-handoff-xcheck checks these against the module itself. */
+ * ike_dkm_missing, the bound), as fixed after the simulator's findings
+ * (docs/results.md): a revocation waits for a busy window (revoke_busy
+ * counts those; the product queues them too, ike_mod_revoke_pump), and
+ * one still waiting when the MH is back at that FA is dropped; a Delete
+ * answered with the MH back at that FA makes the HA send the keys again
+ * (revoke_raced); PKD does not send to a neighbour its full holder set
+ * cannot record (holders_full counts each skip, the product once per
+ * mobile); a handoff while KEY_DISTRIBUTE is out revokes it at the FA the
+ * MH left, behind that exchange (stale_answers); a DKM install report
+ * makes its FA a holder, a late one is revoked; "no CSA by DKM" from the
+ * new FA ends the wait at once (dkm_missing). The one difference left:
+ * other requests wait in a FIFO per FA for the engine's window of one,
+ * where the product rescans its mobiles after each answer.
+ * sim-handoff-xcheck checks this against the module itself. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -99,12 +103,17 @@ void sim_ha_req_send(struct sim_node *ha, unsigned int peer, const struct sim_re
 		 * left at once, before the return; this one must not remove
 		 * what the FA holds for the MH now. */
 		*err = peer == mb->coa ? -ESTALE : mlike_csa_delete(l->sa, spis, 2);
+		if (!*err)
+			l->inflight = *r;
 		return;
 	}
-	if (r->kind == REQ_KEYS && (mb->coa != peer || mb->fa_with_keys == (int)peer)) {
-		mb->distributing = false; /* moved on meanwhile: not this FA's any more */
+	if (r->kind == REQ_KEYS && mb->coa != peer) {
+		*err = -ESTALE; /* moved on before it left (the product never sent it) */
+		return;
+	}
+	if (r->kind == REQ_KEYS && mb->fa_with_keys == (int)peer) {
+		mb->distributing = false;
 		*err = -ESTALE;
-		distribute(ha, mb);
 		return;
 	}
 	mlike_fa_keys_from_csa(&mb->csa, true, mb->home, ha->addr, &keys);
@@ -113,6 +122,8 @@ void sim_ha_req_send(struct sim_node *ha, unsigned int peer, const struct sim_re
 	OPENSSL_cleanse(&keys, sizeof(keys));
 	if (!*err)
 		l->inflight = *r;
+	if (!*err && r->kind == REQ_KEYS)
+		mb->kd_out = (int)peer;
 }
 
 static void keys_done(struct sim_node *ha, unsigned int fa, const struct sim_req *r, int result)
@@ -121,7 +132,13 @@ static void keys_done(struct sim_node *ha, unsigned int fa, const struct sim_req
 	uint32_t addr = sim_fa_addr(fa);
 	struct csa_holder *h;
 
-	if (r->kind == REQ_KEYS_INACTIVE) {
+	if (r->kind == REQ_KEYS && (int)fa != mb->kd_out) {
+		/* From an FA the MH left while it was out: its revocation was
+		 * queued behind it at the handoff (PKD: a holder now). */
+		if (W.scheme != SCHEME_PKD)
+			return;
+	}
+	if (r->kind == REQ_KEYS_INACTIVE || (int)fa != mb->kd_out) {
 		h = holders_find(&mb->holders, addr);
 		if (!h || h->state != HOLDER_SENDING)
 			return;
@@ -136,15 +153,7 @@ static void keys_done(struct sim_node *ha, unsigned int fa, const struct sim_req
 		return;
 	}
 	mb->distributing = false;
-	if (fa != mb->coa) {
-		/* The MH moved on while the keys were on their way: they go
-		 * again, to its FA now, and come back from this one. */
-		W.st.stale_answers += W.measuring;
-		if (!result)
-			revoke(ha, mb, fa);
-		distribute(ha, mb);
-		return;
-	}
+	mb->kd_out = -1;
 	if (result)
 		return;
 	mb->fa_with_keys = (int)fa;
@@ -160,6 +169,30 @@ static void ev_fa_keys_done(void *ctx, struct ike_sa *sa, int result)
 	if (fa < 0)
 		return;
 	keys_done(ha, (unsigned int)fa, &ha->links[fa].inflight, result);
+}
+
+/* ev_csa_revoked: a Delete answered while the MH is back at that FA may
+ * have removed what DKM gave it again: the keys go once more. */
+static void ev_csa_revoked(void *ctx, struct ike_sa *sa)
+{
+	struct sim_node *ha = ctx;
+	int fa = sim_fa_of_addr(ike_sa_peer(sa)->addr);
+	struct sim_mobile *mb;
+
+	if (fa < 0 || ha->links[fa].inflight.kind != REQ_REVOKE)
+		return;
+	mb = &W.mb[ha->links[fa].inflight.mh];
+	ha->links[fa].inflight.kind = REQ_DKM_ASK; /* none: the HA never asks */
+	if (mb->coa != fa || !mb->have_csa)
+		return;
+	W.st.revoke_raced += W.measuring;
+	holders_remove(&mb->holders, sim_fa_addr((unsigned int)fa));
+	if (mb->fa_with_keys == fa)
+		mb->fa_with_keys = -1;
+	if (mb->early_fa == fa)
+		mb->early_fa = -1;
+	mb->dkm_deadline = 0;
+	distribute(ha, mb);
 }
 
 static void ev_ike_up(void *ctx, struct ike_sa *sa)
@@ -209,6 +242,7 @@ static void dkm_done(struct sim_mobile *mb)
 	mb->dkm_deadline = 0;
 	mb->early_fa = -1;
 	mb->fa_with_keys = mb->coa;
+	holders_activate(&mb->holders, sim_fa_addr(mb->coa), true);
 }
 
 /* ike_dkm_installed: an FA installed a mobile's CSAs by DKM. */
@@ -226,8 +260,12 @@ static uint16_t ev_dkm_installed(void *ctx, struct ike_sa *sa, const struct dkm_
 	if (mb->coa != fa && mb->ha_prev == fa) {
 		/* Late: from the FA the binding has left meanwhile. */
 		W.st.stale_answers += W.measuring;
+		holders_remove(&mb->holders, sim_fa_addr((unsigned int)fa));
 		revoke(net_ha(), mb, (unsigned int)fa);
-	} else if (mb->coa != fa)
+		return 0;
+	}
+	holders_set(&mb->holders, sim_fa_addr((unsigned int)fa), HOLDER_HELD, mb->coa == fa);
+	if (mb->coa != fa)
 		mb->early_fa = fa;
 	else if (mb->dkm_deadline)
 		dkm_done(mb);
@@ -236,8 +274,30 @@ static uint16_t ev_dkm_installed(void *ctx, struct ike_sa *sa, const struct dkm_
 	return 0;
 }
 
+/* ike_dkm_missing: the new FA got no CSA by DKM: KEY_DISTRIBUTE now. */
+static uint16_t ev_dkm_missing(void *ctx, struct ike_sa *sa, const struct dkm_mh_pl *rep)
+{
+	struct sim_mobile *mb = mobile_of_home(rep->mh_home);
+	int fa = sim_fa_of_addr(ike_sa_peer(sa)->addr);
+
+	if (!mb || !mb->have_csa || rep->n_spis || fa < 0)
+		return DKM_N_UNKNOWN_CSA;
+	W.st.dkm_missing += W.measuring;
+	if (mb->coa != fa) {
+		mb->missed_fa = fa;
+		return 0;
+	}
+	if (mb->dkm_deadline) {
+		mb->dkm_deadline = 0;
+		distribute(ctx, mb);
+	}
+	return 0;
+}
+
 const struct ike_events sim_ha_events = {
 	.ike_up = ev_ike_up,
+	.csa_revoked = ev_csa_revoked,
+	.dkm_missing = ev_dkm_missing,
 	.ike_down = ev_ike_down,
 	.fa_keys_done = ev_fa_keys_done,
 	.neighbors = ev_neighbors,
@@ -254,17 +314,30 @@ void sim_ha_binding(struct sim_node *ha, void *arg)
 
 	mb->ha_prev = mb->coa;
 	mb->coa = (uint16_t)to; /* first: a revocation never targets the MH's FA */
+	if (mb->kd_out >= 0 && mb->kd_out != (int)to) {
+		/* KEY_DISTRIBUTE out to the FA the MH left: revoked there
+		 * behind it (PKD: it keeps them, a holder once it answers). */
+		W.st.stale_answers += W.measuring;
+		if (W.scheme != SCHEME_PKD)
+			revoke(ha, mb, (unsigned int)mb->kd_out);
+		else
+			holders_set(&mb->holders, sim_fa_addr((unsigned int)mb->kd_out),
+				    HOLDER_SENDING, false);
+		mb->kd_out = -1;
+	}
+	mb->distributing = false; /* a queued one is dropped when its turn comes */
 	if (mb->fa_with_keys >= 0 && W.scheme != SCHEME_PKD) {
 		revoke(ha, mb, (unsigned int)mb->fa_with_keys);
 		holders_remove(&mb->holders, sim_fa_addr((unsigned int)mb->fa_with_keys));
 		mb->fa_with_keys = -1;
-		if (W.scheme == SCHEME_DKM) {
+		if (W.scheme == SCHEME_DKM && mb->missed_fa != (int)to) {
 			mb->dkm_deadline = sim_now + (uint64_t)W.o.dkm_timeout_ms * 1000000;
 			if (mb->early_fa == (int)to)
 				dkm_done(mb);
 			else
 				sim_evq_push(mb->dkm_deadline, EV_TICK, ab[0], 1, NULL);
 		}
+		mb->missed_fa = -1;
 	}
 	/* As the product: reset even after an early DKM report ended the
 	 * wait, so that KEY_DISTRIBUTE follows (redundant_keys counts it). */

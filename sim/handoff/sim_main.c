@@ -110,16 +110,18 @@ static void print_notes(const struct sim_result *r)
 	for (int s = 0; s < SCHEME_N; s++)
 		printf("  %-12s ready %lu/%lu (superseded %lu); end: missing %lu, not at one FA "
 		       "%lu, active where the MH left %lu, not in the HA's record %lu; revocations "
-		       "finding the window busy %lu, holder set full %lu, stale answers %lu, "
-		       "redundant KEY_DISTRIBUTE %lu, DKM refused %lu (cache misses %lu), DKM "
-		       "fallbacks %lu; zone 2 at an FA %lu; %.1f s\n",
+		       "waiting for a busy window %lu (crossing a return %lu), holder set full "
+		       "%lu, stale answers %lu, redundant KEY_DISTRIBUTE %lu, DKM refused %lu "
+		       "(cache misses %lu; HA told at once %lu), DKM fallbacks %lu; zone 2 at an "
+		       "FA %lu; %.1f s\n",
 		       sim_scheme_names[s], (unsigned long)r[s].keys_ready,
 		       (unsigned long)r[s].handoffs, (unsigned long)r[s].superseded,
 		       (unsigned long)r[s].final_missing, (unsigned long)r[s].final_not_one,
 		       (unsigned long)r[s].active_left, (unsigned long)r[s].ha_record_missing,
-		       (unsigned long)r[s].revoke_busy, (unsigned long)r[s].holders_full,
-		       (unsigned long)r[s].stale_answers, (unsigned long)r[s].redundant_keys,
-		       (unsigned long)r[s].dkm_refused, (unsigned long)r[s].dkm_cache_miss,
+		       (unsigned long)r[s].revoke_busy, (unsigned long)r[s].revoke_raced,
+		       (unsigned long)r[s].holders_full, (unsigned long)r[s].stale_answers,
+		       (unsigned long)r[s].redundant_keys, (unsigned long)r[s].dkm_refused,
+		       (unsigned long)r[s].dkm_cache_miss, (unsigned long)r[s].dkm_missing,
 		       (unsigned long)r[s].dkm_fallbacks, (unsigned long)r[s].zone2_at_fa,
 		       r[s].wall_s);
 }

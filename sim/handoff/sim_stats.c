@@ -124,6 +124,8 @@ void sim_result_of_run(struct sim_result *r)
 	r->dkm_refused = st->dkm_refused;
 	r->dkm_fallbacks = st->dkm_fallbacks;
 	r->dkm_cache_miss = st->dkm_cache_miss;
+	r->dkm_missing = st->dkm_missing;
+	r->revoke_raced = st->revoke_raced;
 	r->zone2_at_fa = st->zone2_at_fa;
 	end_checks(r);
 }

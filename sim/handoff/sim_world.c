@@ -94,7 +94,7 @@ static void world_alloc(const struct sim_opts *o, enum sim_scheme scheme)
 		mb->home = sim_mh_addr(m);
 		mb->cell = mb->coa = mb->prev = mb->ha_prev =
 			(uint16_t)sim_walk_start(&mb->rng, o->fas);
-		mb->fa_with_keys = mb->early_fa = -1;
+		mb->fa_with_keys = mb->early_fa = mb->missed_fa = mb->kd_out = -1;
 	}
 }
 

@@ -8,9 +8,10 @@
 #      (counters and logs on all three prove the path); SHA-256 intact; FA2
 #      holds zone 1 only and no zone-2 key byte is in any of its maps;
 #   3. FA2's mmlkeyd stopped (SIGSTOP, by the pid this test started), handoff
-#      back to FA1: FA1's request goes unanswered, the HA's bound runs out
-#      and KEY_DISTRIBUTE gives FA1 the keys, each side logging it once,
-#      within the bound; 10 MB again through FA1.
+#      back to FA1: FA1's request goes unanswered, FA1 gives up after its
+#      dkm_timeout_ms and tells the HA (the "missing" report), and
+#      KEY_DISTRIBUTE gives FA1 the keys before the HA's own bound, each
+#      side logging it once; 10 MB again through FA1.
 # Runtime about 20 s. Exit 77 when the bed or a data-plane piece is missing.
 set -uo pipefail
 
@@ -121,10 +122,10 @@ ms=$((($(date +%s%N) - t0) / 1000000))
 check "FA1 got the keys by the HA's fallback in $ms ms (bound $HA_BOUND_MS ms + registration)" \
 	test $moved == yes -a $ms -lt $((HA_BOUND_MS + 2000))
 check "FA1 holds zone 1 of the HA's CSAs, a null zone 2" ike_fa_zone1_only fa1
-check "the HA fell back once (fallbacks 1), logged once" \
-	test "$(dkm ha fallbacks) $(logged ha 'no install report within')" == "1 1"
-check "FA1 gave up on FA2 once, logged once" \
-	test "$(dkm fa1 timeouts) $(logged fa1 'DKM: no zone-1 CSAs of')" == "1 1"
+check "the HA fell back once on FA1's \"missing\" report, before its bound, logged once" \
+	test "$(dkm ha fallbacks) $(dkm ha missing) $(logged ha 'no CSA by DKM there') $(logged ha 'no install report within')" == "1 1 1 0"
+check "FA1 gave up on FA2 once, logged once, and told the HA" \
+	test "$(dkm fa1 timeouts) $(logged fa1 'DKM: no zone-1 CSAs of') $(dkm fa1 missing)" == "1 1 1"
 check "FA1 installed nothing by DKM" test "$(dkm fa1 installed)" -eq 0
 ike_transfer $MB10
 if ike_sha_ok "$XFER_SENT" "$XFER_RCVD"; then ok "10 MB CN -> MH through FA1 after the fallback"; else

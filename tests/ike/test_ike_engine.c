@@ -80,6 +80,9 @@ struct node {
 	struct mlike_fa_keys dkm_keys;
 	uint16_t dkm_report_ret;
 	struct dkm_mh_pl dkm_report;
+	uint16_t dkm_missing_ret;
+	struct dkm_mh_pl dkm_missing;
+	unsigned int n_missing;
 	bool dkm_other_home; /* the lookup finds another MH's keys */
 	/* DKM, new FA: the HA's answers to our install reports */
 	unsigned int n_reported;
@@ -249,6 +252,15 @@ static uint16_t ev_dkm_installed(void *ctx, struct ike_sa *sa, const struct dkm_
 	return n->dkm_report_ret;
 }
 
+static uint16_t ev_dkm_missing(void *ctx, struct ike_sa *sa, const struct dkm_mh_pl *rep)
+{
+	struct node *n = ctx;
+
+	n->n_missing++;
+	n->dkm_missing = *rep;
+	return n->dkm_missing_ret;
+}
+
 static void ev_dkm_reported(void *ctx, struct ike_sa *sa, uint32_t home, uint16_t notify)
 {
 	struct node *n = ctx;
@@ -280,6 +292,7 @@ static const struct ike_events events = {
 	.dkm_lookup = ev_dkm_lookup,
 	.dkm_answer = ev_dkm_answer,
 	.dkm_installed = ev_dkm_installed,
+	.dkm_missing = ev_dkm_missing,
 	.dkm_reported = ev_dkm_reported,
 	.neighbors = ev_neighbors,
 	.neighbors_done = ev_neighbors_done,
@@ -2427,6 +2440,58 @@ static void dkm_report(void **state)
 	stop(&b);
 }
 
+/* The "no CSA by DKM" report (DKM_CSA_MISSING, docs/protocol.md §8.1):
+ * reaches the HA's dkm_missing, not dkm_installed, acknowledged empty or
+ * refused with its notify and counted; a request carrying both report
+ * notifies is INVALID_SYNTAX; a daemon without DKM refuses it
+ * (DKM_UNKNOWN_CSA). */
+static void dkm_missing_report(void **state)
+{
+	const struct dkm_mh_pl miss = { .mh_home = addr(MH_ADDR), .ha_addr = addr(HA_ADDR) };
+	struct node a, b;
+	struct ike_sa *sa = up_pair(&a, &b);
+	uint8_t inner[256];
+	struct ike_wbuf in;
+
+	assert_int_equal(dkm_report_missing(sa, &miss), 0);
+	assert_int_equal(b_answers(&a, &b, sa, NULL, NULL), 0);
+	assert_int_equal(b.n_missing, 1);
+	assert_int_equal(b.dkm_missing.mh_home, miss.mh_home);
+	assert_int_equal(b.dkm_missing.ha_addr, miss.ha_addr);
+	assert_int_equal(b.dkm_missing.n_spis, 0);
+	assert_int_equal(b.dkm_report.mh_home, 0); /* not an install report */
+	assert_int_equal(a.n_reported, 1);
+	assert_int_equal(a.reported_home, miss.mh_home);
+	assert_int_equal(a.reported_notify, 0);
+	assert_int_equal(ike_engine_counter(b.eng, IKE_C_DKM_REFUSED), 0);
+
+	b.dkm_missing_ret = DKM_N_UNKNOWN_CSA;
+	assert_int_equal(dkm_report_missing(sa, &miss), 0);
+	assert_int_equal(b_answers(&a, &b, sa, NULL, NULL), DKM_N_UNKNOWN_CSA);
+	assert_int_equal(ike_engine_counter(b.eng, IKE_C_DKM_REFUSED), 1);
+	assert_int_equal(a.reported_notify, DKM_N_UNKNOWN_CSA);
+
+	/* Installed and missing at once: nonsense. */
+	ike_wb_init(&in, inner, sizeof(inner));
+	ike_put_notify(&in, 0, NULL, 0, DKM_N_CSA_MISSING, NULL, 0);
+	ike_put_notify(&in, 0, NULL, 0, DKM_N_CSA_INSTALLED, NULL, 0);
+	dkm_put_mh(&in, &miss);
+	assert_int_equal(ike_send_protected(sa, DKM_CSA_REQUEST, false, sa->next_msg_id,
+					    IKE_REQ_DKM_REPORT, &in),
+			 0);
+	assert_int_equal(b_answers(&a, &b, sa, NULL, NULL), IKE_N_INVALID_SYNTAX);
+	assert_int_equal(ike_engine_counter(b.eng, IKE_C_DKM_REFUSED), 2);
+	assert_int_equal(b.n_missing, 2);
+
+	b.eng->ev = &bare_events;
+	assert_int_equal(dkm_report_missing(sa, &miss), 0);
+	assert_int_equal(b_answers(&a, &b, sa, NULL, NULL), DKM_N_UNKNOWN_CSA);
+	assert_int_equal(ike_engine_counter(b.eng, IKE_C_DKM_REFUSED), 3);
+	assert_int_equal(a.n_down + b.n_down, 0);
+	stop(&a);
+	stop(&b);
+}
+
 /* A report built by hand: the DKM_CSA_INSTALLED notify (body as given)
  * and, if mh, the DKM payload. */
 static void send_report_raw(struct ike_sa *sa, const uint8_t *notify, size_t len,
@@ -2570,6 +2635,7 @@ int main(void)
 		cmocka_unit_test(dkm_handover),
 		cmocka_unit_test(dkm_refusals),
 		cmocka_unit_test(dkm_report),
+		cmocka_unit_test(dkm_missing_report),
 		cmocka_unit_test(dkm_more_refusals),
 		cmocka_unit_test(neighbor_notify_more_refusals),
 		cmocka_unit_test(esp_csa_from_child),

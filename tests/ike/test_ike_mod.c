@@ -31,7 +31,7 @@ static keyd_prev_fa_fn prev_fa_fn;
 static void *prev_fa_arg;
 /* What ike_dkm.c asked of the rest of mmlkeyd. */
 static struct dkm_mh_pl last_request, last_report;
-static unsigned int n_requests, n_reports, n_distribute;
+static unsigned int n_requests, n_reports;
 static uint32_t removed[8];
 static unsigned int n_removed;
 
@@ -106,72 +106,153 @@ struct ike_sa *ike_initiate(struct ike_engine *eng, const struct ike_peer_cfg *p
 	return NULL;
 }
 
-void ike_mod_distribute(struct ike_mod *mod)
-{
-	n_distribute++;
-}
-
-/* As ike_orch.c's: FA links by address and by IKE SA. */
-struct fa_link *fa_of_addr(struct ike_mod *mod, uint32_t addr, bool create)
-{
-	for (unsigned int i = 0; i < IKE_PEERS_MAX; i++)
-		if (mod->fas[i].peer && mod->fas[i].peer->addr == addr)
-			return &mod->fas[i];
-	return NULL;
-}
-
-struct fa_link *fa_of_sa(struct ike_mod *mod, struct ike_sa *sa)
-{
-	for (unsigned int i = 0; i < IKE_PEERS_MAX; i++)
-		if (mod->fas[i].peer && mod->fas[i].sa == sa)
-			return &mod->fas[i];
-	return NULL;
-}
-
-void fa_connect(struct ike_mod *mod, struct fa_link *fa)
-{
-}
-
 void mlike_fa_keys_from_csa(const struct mlike_csa *csa, bool out_is_mh, uint32_t mh_home,
 			    uint32_t ha_addr, struct mlike_fa_keys *k)
 {
 	memset(k, 0, sizeof(*k));
 }
 
+/* Each fake IKE SA has a window of one: a request while another is out
+ * gets -EBUSY, as from the engine; a test answers by clearing busy[]. */
+static bool busy[N_SAS];
+static unsigned int n_kd, n_deletes, n_sa_deleted, n_missing, n_nn;
+static struct ike_sa *last_kd_sa, *last_delete_sa;
+static uint32_t last_delete[2];
+static struct dkm_mh_pl last_missing;
+static int nn_ret;
+
+static int window(struct ike_sa *sa)
+{
+	size_t i = (size_t)((const char *)sa - sa_storage);
+
+	if (busy[i])
+		return -EBUSY;
+	busy[i] = true;
+	return 0;
+}
+
 int mlike_key_distribute(struct ike_sa *sa, const struct mlike_fa_keys *keys)
 {
-	return -ENOTCONN;
+	int err = window(sa);
+
+	if (!err) {
+		n_kd++;
+		last_kd_sa = sa;
+	}
+	return err;
+}
+
+int mlike_csa_delete(struct ike_sa *sa, const uint32_t *spis, unsigned int n)
+{
+	int err = window(sa);
+
+	assert_int_equal(n, 2);
+	if (!err) {
+		n_deletes++;
+		last_delete_sa = sa;
+		memcpy(last_delete, spis, sizeof(last_delete));
+	}
+	return err;
+}
+
+int ike_sa_delete(struct ike_sa *sa)
+{
+	n_sa_deleted++;
+	return 0;
+}
+
+int dkm_report_missing(struct ike_sa *sa, const struct dkm_mh_pl *rep)
+{
+	assert_ptr_equal(sa, SA(SA_HA));
+	n_missing++;
+	last_missing = *rep;
+	return 0;
 }
 
 int mlike_neighbor_notify(struct ike_sa *sa, const uint32_t *addrs, unsigned int n)
 {
+	if (nn_ret)
+		return nn_ret;
+	n_nn++;
 	return 0;
 }
 
-void ike_mod_rearm(struct ike_mod *mod)
+/* --- what ike_orch.c calls besides: inert --- */
+
+int ike_engine_timeout_ms(const struct ike_engine *eng)
 {
+	return -1;
+}
+
+void ike_engine_tick(struct ike_engine *eng)
+{
+}
+
+void ike_engine_input(struct ike_engine *eng)
+{
+}
+
+bool ike_sa_established(const struct ike_sa *sa)
+{
+	return true;
+}
+
+int ike_sa_liveness(struct ike_sa *sa)
+{
+	return 0;
+}
+
+int mlike_auth_sa_start(struct ike_sa *sa)
+{
+	return 0;
+}
+
+void ike_mod_binding_spis(struct ike_mod *mod, uint32_t home, uint32_t out, uint32_t in)
+{
+}
+
+void ike_mod_bypass(struct ike_mod *mod, uint32_t home, uint32_t peer, bool add)
+{
+}
+
+void ike_mod_own_binding_spis(struct ike_mod *mod, uint32_t out, uint32_t in)
+{
+}
+
+void ike_mod_install_pair(struct ike_mod *mod, const struct mlike_csa *csa)
+{
+}
+
+void ike_mod_esp_rekeyed(struct ike_mod *mod, struct ike_sa *old_sa, struct ike_sa *new_sa)
+{
+}
+
+void ike_mod_esp_child_up(void *ctx, struct ike_sa *sa, const struct ike_child *c)
+{
+}
+
+void ike_mod_esp_child_down(void *ctx, struct ike_sa *sa, const struct ike_child *c)
+{
+}
+
+/* The map layout: one fwd CSA per zone-1 SECRET, its SPI alone. */
+int mlike_fa_keys_to_map(const struct mlike_fa_keys *keys, uint64_t now, struct mml_csa *csas,
+			 unsigned int *n)
+{
+	*n = 0;
+	for (unsigned int i = 0; i < keys->n_secrets && *n < 2; i++)
+		if (keys->secret[i].zone == 1)
+			csas[(*n)++] = (struct mml_csa){ .spi = keys->secret[i].spi };
+	return 0;
+}
+
+int csa_map_put(struct mml_csa_store *st, const struct mml_csa *csa)
+{
+	return 0;
 }
 
 void mip_maps_gen_bump(struct mip_maps *maps)
 {
-}
-
-struct installed *ike_mod_inst_of(struct ike_mod *mod, struct ike_sa *sa, bool create)
-{
-	mod->inst[0].sa = sa;
-	return &mod->inst[0];
-}
-
-/* As ike_orch.c's: the SPIs recorded under the IKE SA, the keys cached. */
-int ike_mod_fa_install(struct ike_mod *mod, const struct mlike_fa_keys *keys, struct installed *in,
-		       enum z1_via via)
-{
-	(void)via;
-	for (unsigned int i = 0; i < keys->n_secrets; i++)
-		if (keys->secret[i].zone == 1 && in && in->n < 2)
-			in->spi[in->n++] = keys->secret[i].spi;
-	dkm_cache_put(&mod->dkm.cache, keys);
-	return 0;
 }
 
 void ike_mod_remove_csa(struct ike_mod *mod, uint32_t spi)
@@ -337,8 +418,7 @@ static void fa_removes_refused(void **state)
 	assert_int_equal(removed[0], 0x1111);
 	assert_int_equal(removed[1], 0x2222);
 	assert_int_equal(m.dkm.refused, 1);
-	assert_int_equal(m.inst[0].spi[0], 0);
-	assert_int_equal(m.inst[0].spi[1], 0);
+	assert_int_equal(m.inst[0].n, 0);
 	assert_int_equal(cache_take(), DKM_N_NOT_VISITOR);
 	/* Answered once: a second answer finds nothing to remove. */
 	ike_dkm_reported(&m, SA(SA_HA), MH_HOME, DKM_N_UNKNOWN_CSA);
@@ -421,6 +501,378 @@ static void ha_refuses_neighbor_lists(void **state)
 	assert_int_equal(m.nbrs[0].addr[0], FA3_ADDR);
 }
 
+/* --- the handoff races the simulator found (docs/results.md) --- */
+
+static void reset_recorders(void)
+{
+	memset(&m, 0, sizeof(m));
+	memset(busy, 0, sizeof(busy));
+	n_kd = n_deletes = n_sa_deleted = n_missing = n_nn = 0;
+	n_requests = n_reports = n_removed = 0;
+	last_kd_sa = last_delete_sa = NULL;
+	nn_ret = 0;
+}
+
+/* The HA with IKE SAs up to FA1, FA2 and FA3; its one mobile served by
+ * FA1, which holds its keys. */
+static struct mobile *ha_at_fa1(enum ike_handoff scheme)
+{
+	static const int sas[] = { SA_FA1, SA_FA2, SA_FA3 };
+	const uint32_t addrs[] = { FA1_ADDR, FA2_ADDR, FA3_ADDR };
+	struct mobile *mb = &m.mobiles[0];
+
+	reset_recorders();
+	m.role = ROLE_HA;
+	m.handoff = (uint8_t)scheme;
+	m.ecfg.local_addr = HA_ADDR;
+	m.ecfg.n_peers = 3;
+	sa_peer[SA_MH].addr = ip("10.9.9.9");
+	for (unsigned int i = 0; i < 3; i++) {
+		m.peers[i] = (struct ike_peer_cfg){ .addr = addrs[i] };
+		sa_peer[sas[i]].addr = addrs[i];
+		m.fas[i] = (struct fa_link){ .peer = &m.peers[i], .sa = SA(sas[i]), .up = true };
+	}
+	*mb = (struct mobile){ .used = true,
+			       .home = MH_HOME,
+			       .coa = FA1_ADDR,
+			       .mh_sa = SA(SA_MH),
+			       .have_csa = true,
+			       .csa = { .spi_out = 0x1111, .spi_in = 0x2222 },
+			       .fa_with_keys = FA1_ADDR,
+			       .handoff = (uint8_t)scheme };
+	holders_set(&mb->holders, FA1_ADDR, HOLDER_HELD, true);
+	return mb;
+}
+
+/* Finding 2: a PKD holder set that is full never sends keys it cannot
+ * record; the refusal is logged and counted once, not on every event.
+ * With room again the neighbour gets them, recorded as "sending". */
+static void pkd_full_holder_set_sends_nothing(void **state)
+{
+	struct mobile *mb = ha_at_fa1(IKE_HANDOFF_PKD);
+
+	m.nbrs[0] = (struct fa_neighbors){ .fa = FA1_ADDR, .n = 1, .addr = { FA2_ADDR } };
+	for (unsigned int i = 1; i < HOLDERS_MAX; i++)
+		holders_set(&mb->holders, htonl(0x0a006400 + i), HOLDER_HELD, false);
+	assert_int_equal(mb->holders.n, HOLDERS_MAX);
+	for (unsigned int i = 0; i < 3; i++)
+		ike_pkd_distribute(&m);
+	assert_int_equal(n_kd, 0);
+	assert_int_equal(m.pkd_holders_full, 1);
+	assert_null(holders_find(&mb->holders, FA2_ADDR));
+
+	holders_remove(&mb->holders, htonl(0x0a006401));
+	ike_pkd_distribute(&m);
+	assert_int_equal(n_kd, 1);
+	assert_ptr_equal(last_kd_sa, SA(SA_FA2));
+	assert_int_equal(holders_find(&mb->holders, FA2_ADDR)->state, HOLDER_SENDING);
+	assert_int_equal(m.pkd_holders_full, 1);
+}
+
+/* Finding 5: an FA that reports a DKM install is in the holder set,
+ * active at the MH's FA; one that reported ahead of the binding becomes
+ * active when the binding gets there. */
+static void ha_records_dkm_holder(void **state)
+{
+	struct mobile *mb = ha_setup();
+	struct csa_holder *h;
+
+	assert_int_equal(ike_dkm_installed(&m, SA(SA_FA2),
+					   &(struct dkm_mh_pl){ .mh_home = MH_HOME,
+								.n_spis = 2,
+								.spi = { 0x1111, 0x2222 } }),
+			 0);
+	h = holders_find(&mb->holders, FA2_ADDR);
+	assert_non_null(h);
+	assert_int_equal(h->state, HOLDER_HELD);
+	assert_true(h->active);
+
+	mb = ha_setup();
+	assert_int_equal(ike_dkm_installed(&m, SA(SA_FA3),
+					   &(struct dkm_mh_pl){ .mh_home = MH_HOME,
+								.n_spis = 2,
+								.spi = { 0x1111, 0x2222 } }),
+			 0);
+	h = holders_find(&mb->holders, FA3_ADDR);
+	assert_non_null(h);
+	assert_false(h->active);
+	mb->coa = FA3_ADDR;
+	assert_true(ike_dkm_ha_wait(&m, mb));
+	assert_int_equal(mb->fa_with_keys, FA3_ADDR);
+	assert_true(holders_find(&mb->holders, FA3_ADDR)->active);
+
+	/* A late one, from FA2 after the MH moved on to FA3: FA2's copy is
+	 * revoked, not left there unrecorded. */
+	mb = ha_at_fa1(IKE_HANDOFF_DKM);
+	ike_mod_on_binding(&m, MH_HOME, FA2_ADDR);
+	ike_mod_on_binding(&m, MH_HOME, FA3_ADDR);
+	assert_int_equal(n_deletes, 1); /* FA1's */
+	assert_int_equal(ike_dkm_installed(&m, SA(SA_FA2),
+					   &(struct dkm_mh_pl){ .mh_home = MH_HOME,
+								.n_spis = 2,
+								.spi = { 0x1111, 0x2222 } }),
+			 0);
+	assert_int_equal(n_deletes, 2);
+	assert_ptr_equal(last_delete_sa, SA(SA_FA2));
+	assert_null(holders_find(&mb->holders, FA2_ADDR));
+	assert_int_equal(mb->fa_with_keys, 0);
+}
+
+/* Finding 6: a revocation that finds the FA's window busy waits for it;
+ * the IKE SA (every other mobile's keys at that FA) stays. */
+static void ha_queues_busy_revocation(void **state)
+{
+	struct mobile *mb = ha_at_fa1(IKE_HANDOFF_REDISTRIBUTE);
+
+	busy[SA_FA1] = true; /* say, a liveness check out */
+	ike_mod_on_binding(&m, MH_HOME, FA2_ADDR);
+	assert_int_equal(n_sa_deleted, 0);
+	assert_int_equal(n_deletes, 0);
+	assert_int_equal(m.n_revq, 1);
+	assert_int_equal(n_kd, 1);
+	assert_ptr_equal(last_kd_sa, SA(SA_FA2));
+	assert_null(holders_find(&mb->holders, FA1_ADDR));
+
+	busy[SA_FA1] = false; /* its answer came in */
+	ike_mod_on_readable(&m, 0);
+	assert_int_equal(n_deletes, 1);
+	assert_ptr_equal(last_delete_sa, SA(SA_FA1));
+	assert_int_equal(last_delete[0], 0x1111);
+	assert_int_equal(last_delete[1], 0x2222);
+	assert_int_equal(m.n_revq, 0);
+	assert_int_equal(m.fas[0].revoking.home, MH_HOME);
+	assert_int_equal(n_sa_deleted, 0);
+	/* Answered while the MH is elsewhere: nothing more to do. */
+	busy[SA_FA1] = false;
+	ike_mod_events.csa_revoked(&m, SA(SA_FA1));
+	assert_int_equal(m.revocations_raced, 0);
+	assert_int_equal(m.fas[0].revoking.fa, 0);
+	assert_int_equal(n_kd, 1);
+}
+
+/* Finding 7: the MH moves on while KEY_DISTRIBUTE to FA1 is out: FA2 is
+ * given the keys at once, FA1's copy is revoked as soon as FA1 answers. */
+static void ha_handoff_during_key_distribute(void **state)
+{
+	struct mobile *mb = ha_at_fa1(IKE_HANDOFF_REDISTRIBUTE);
+
+	mb->fa_with_keys = 0;
+	holders_clear(&mb->holders);
+	ike_mod_distribute(&m);
+	assert_int_equal(n_kd, 1);
+	assert_int_equal(mb->distributing, FA1_ADDR);
+
+	ike_mod_on_binding(&m, MH_HOME, FA2_ADDR);
+	assert_int_equal(n_kd, 2);
+	assert_ptr_equal(last_kd_sa, SA(SA_FA2));
+	assert_int_equal(mb->distributing, FA2_ADDR);
+	assert_int_equal(m.n_revq, 1); /* behind FA1's KEY_DISTRIBUTE */
+
+	busy[SA_FA1] = false;
+	ike_mod_events.fa_keys_done(&m, SA(SA_FA1), 0);
+	assert_int_equal(n_deletes, 1);
+	assert_ptr_equal(last_delete_sa, SA(SA_FA1));
+	assert_int_equal(mb->fa_with_keys, 0);
+
+	busy[SA_FA2] = false;
+	ike_mod_events.fa_keys_done(&m, SA(SA_FA2), 0);
+	assert_int_equal(mb->fa_with_keys, FA2_ADDR);
+	assert_int_equal(mb->distributing, 0);
+	assert_true(holders_find(&mb->holders, FA2_ADDR)->active);
+	assert_null(holders_find(&mb->holders, FA1_ADDR));
+}
+
+/* Finding 9, a revocation still queued: the MH is back at FA1 before it
+ * left, so it never leaves (it would remove what FA1 holds for it now). */
+static void ha_drops_revocation_on_return(void **state)
+{
+	ha_at_fa1(IKE_HANDOFF_DKM);
+	busy[SA_FA1] = true;
+	ike_mod_on_binding(&m, MH_HOME, FA2_ADDR);
+	assert_int_equal(m.n_revq, 1);
+	ike_mod_on_binding(&m, MH_HOME, FA1_ADDR);
+	assert_int_equal(m.n_revq, 0);
+	assert_int_equal(m.revocations_dropped, 1);
+	busy[SA_FA1] = false;
+	ike_mod_on_readable(&m, 0);
+	assert_int_equal(n_deletes, 0);
+	assert_int_equal(n_sa_deleted, 0);
+}
+
+/* Finding 9, a revocation on its way: FA1 installs the CSA again by DKM
+ * (and reports it) before the Delete of the first visit arrives and
+ * removes it. When FA1 answers that Delete with the MH back there, the
+ * HA knows FA1's copy is gone and gives it the keys again. */
+static void ha_repairs_revocation_crossing_return(void **state)
+{
+	struct mobile *mb = ha_at_fa1(IKE_HANDOFF_DKM);
+	const struct dkm_mh_pl rep = { .mh_home = MH_HOME, .n_spis = 2, .spi = { 0x1111, 0x2222 } };
+
+	ike_mod_on_binding(&m, MH_HOME, FA2_ADDR);
+	assert_int_equal(n_deletes, 1);
+	assert_ptr_equal(last_delete_sa, SA(SA_FA1));
+	assert_int_not_equal(mb->dkm.deadline_ns, 0);
+	ike_mod_on_binding(&m, MH_HOME, FA1_ADDR);
+	assert_int_equal(ike_dkm_installed(&m, SA(SA_FA1), &rep), 0);
+	assert_int_equal(mb->fa_with_keys, FA1_ADDR);
+	assert_int_equal(n_kd, 0);
+
+	busy[SA_FA1] = false; /* FA1 answers the Delete: its copy went */
+	ike_mod_events.csa_revoked(&m, SA(SA_FA1));
+	assert_int_equal(m.revocations_raced, 1);
+	assert_int_equal(n_kd, 1);
+	assert_ptr_equal(last_kd_sa, SA(SA_FA1));
+	busy[SA_FA1] = false;
+	ike_mod_events.fa_keys_done(&m, SA(SA_FA1), 0);
+	assert_int_equal(mb->fa_with_keys, FA1_ADDR);
+	assert_true(holders_find(&mb->holders, FA1_ADDR)->active);
+}
+
+/* Finding 4, the HA: "no CSA by DKM" from the MH's new FA ends the wait
+ * at once (KEY_DISTRIBUTE); ahead of the binding it is remembered; not
+ * from an FA, or naming SPIs, it is refused. */
+static void ha_redistributes_on_missing(void **state)
+{
+	const struct dkm_mh_pl miss = { .mh_home = MH_HOME, .ha_addr = HA_ADDR };
+	struct dkm_mh_pl bad = miss;
+	struct mobile *mb = ha_setup();
+
+	m.ecfg.local_addr = HA_ADDR;
+	m.peers[0] = (struct ike_peer_cfg){ .addr = FA2_ADDR };
+	m.fas[0] = (struct fa_link){ .peer = &m.peers[0], .sa = SA(SA_FA2), .up = true };
+	memset(busy, 0, sizeof(busy));
+	n_kd = 0;
+	bad.n_spis = 2;
+	bad.spi[0] = 0x1111;
+	bad.spi[1] = 0x2222;
+	assert_int_equal(ike_dkm_missing(&m, SA(SA_MH), &miss), DKM_N_UNKNOWN_CSA);
+	assert_int_equal(ike_dkm_missing(&m, SA(SA_MH_OTHER), &miss), DKM_N_UNKNOWN_CSA);
+	assert_int_equal(ike_dkm_missing(&m, SA(SA_FA2), &bad), DKM_N_UNKNOWN_CSA);
+	assert_int_not_equal(mb->dkm.deadline_ns, 0);
+
+	assert_int_equal(ike_dkm_missing(&m, SA(SA_FA2), &miss), 0);
+	assert_int_equal(mb->dkm.deadline_ns, 0);
+	assert_int_equal(m.dkm.fallbacks, 1);
+	assert_int_equal(n_kd, 1);
+	assert_ptr_equal(last_kd_sa, SA(SA_FA2));
+
+	mb = ha_setup();
+	assert_int_equal(ike_dkm_missing(&m, SA(SA_FA3), &miss), 0);
+	assert_int_equal(mb->dkm.missed_fa, FA3_ADDR);
+	mb->coa = FA3_ADDR;
+	assert_false(ike_dkm_ha_wait(&m, mb));
+	assert_int_equal(mb->dkm.deadline_ns, 0);
+}
+
+/* FA2 asked FA1 for the MH's CSAs (as fa_installed_by_dkm). */
+static void fa_requested(void)
+{
+	reset_recorders();
+	m.role = ROLE_FA;
+	m.handoff = IKE_HANDOFF_DKM;
+	m.dkm.timeout_ms = 1000;
+	m.dkm.cache.grace_ns = 10ULL * 1000000000;
+	m.ecfg.local_addr = FA2_ADDR;
+	m.ecfg.n_peers = 2;
+	m.peers[0] = (struct ike_peer_cfg){ .addr = FA1_ADDR, .neighbor = true };
+	m.peers[1] = (struct ike_peer_cfg){ .addr = HA_ADDR };
+	sa_peer[SA_FA1].addr = FA1_ADDR;
+	sa_peer[SA_HA].addr = HA_ADDR;
+	ike_dkm_start(&m);
+	ike_dkm_ike_up(&m, SA(SA_FA1));
+	ike_dkm_ike_up(&m, SA(SA_HA));
+	prev_fa_fn(prev_fa_arg, MH_HOME, HA_ADDR, FA1_ADDR);
+	assert_int_equal(n_requests, 1);
+}
+
+/* Finding 4, the new FA: refused by the previous FA, or that FA's IKE SA
+ * gone, it tells the HA at once; the HA's answer frees the report. */
+static void fa_tells_ha_missing(void **state)
+{
+	fa_requested();
+	ike_dkm_answer(&m, SA(SA_FA1), MH_HOME, NULL, DKM_N_NOT_VISITOR);
+	assert_int_equal(n_missing, 1);
+	assert_int_equal(last_missing.mh_home, MH_HOME);
+	assert_int_equal(last_missing.ha_addr, HA_ADDR);
+	assert_int_equal(last_missing.n_spis, 0);
+	assert_int_equal(m.dkm.missing, 1);
+	ike_dkm_reported(&m, SA(SA_HA), MH_HOME, 0);
+	for (unsigned int i = 0; i < DKM_PENDING_MAX; i++)
+		assert_false(m.dkm.rep[i].used);
+	ike_dkm_stop(&m);
+
+	fa_requested();
+	ike_dkm_ike_down(&m, SA(SA_FA1));
+	assert_int_equal(n_missing, 1);
+	/* Refused by the HA: nothing of ours to remove. */
+	ike_dkm_reported(&m, SA(SA_HA), MH_HOME, DKM_N_UNKNOWN_CSA);
+	assert_int_equal(n_removed, 0);
+	assert_int_equal(m.dkm.refused, 0);
+	ike_dkm_stop(&m);
+}
+
+/* Finding 8: an FA records every CSA an IKE SA brought (here three MHs'
+ * pairs), so a revocation removes its pair from the record and the IKE
+ * SA's end removes all the rest; a record that is full refuses keys
+ * rather than install them unrecorded. */
+static void fa_records_every_csa(void **state)
+{
+	struct mlike_fa_keys keys = { .ha_addr = HA_ADDR, .n_secrets = 2 };
+	const uint32_t gone[] = { 0x100, 0x101 };
+
+	reset_recorders();
+	m.role = ROLE_FA;
+	m.ecfg.local_addr = FA2_ADDR;
+	m.ecfg.n_peers = 1;
+	m.peers[0] = (struct ike_peer_cfg){ .addr = HA_ADDR };
+	sa_peer[SA_HA].addr = HA_ADDR;
+	for (uint32_t i = 0; i < 3; i++) {
+		keys.mh_home = htonl(0x0a010002 + i);
+		keys.secret[0] = (struct mlike_secret_pl){ .zone = 1, .spi = 0x100 + 2 * i };
+		keys.secret[1] = (struct mlike_secret_pl){ .zone = 1, .spi = 0x101 + 2 * i };
+		assert_int_equal(ike_mod_events.fa_keys(&m, SA(SA_HA), &keys), 0);
+	}
+	assert_int_equal(m.inst[0].n, 6);
+
+	ike_mod_events.csa_deleted(&m, SA(SA_HA), gone, 2);
+	assert_int_equal(n_removed, 2);
+	assert_int_equal(m.inst[0].n, 4);
+	n_removed = 0;
+	ike_mod_events.ike_down(&m, SA(SA_HA), IKE_DOWN_TIMEOUT);
+	assert_int_equal(n_removed, 4);
+	for (unsigned int i = 0; i < 4; i++)
+		assert_true(removed[i] >= 0x102 && removed[i] <= 0x105);
+
+	m.inst[0] = (struct installed){ .sa = SA(SA_HA), .n = INSTALLED_MAX };
+	for (unsigned int i = 0; i < INSTALLED_MAX; i++)
+		m.inst[0].spi[i] = 0x1000 + i;
+	assert_int_equal(ike_mod_events.fa_keys(&m, SA(SA_HA), &keys), -ENOSPC);
+	assert_int_equal(m.csas_installed, 6);
+	ike_dkm_stop(&m);
+}
+
+/* The FA's NEIGHBOR_NOTIFY found the window busy (a DKM report out when
+ * its IKE SA with the HA came back): tried again, not lost. */
+static void fa_retries_neighbor_notify(void **state)
+{
+	reset_recorders();
+	m.role = ROLE_FA;
+	m.ecfg.local_addr = FA2_ADDR;
+	m.ecfg.n_peers = 2;
+	m.peers[0] = (struct ike_peer_cfg){ .addr = FA1_ADDR, .neighbor = true };
+	m.peers[1] = (struct ike_peer_cfg){ .addr = HA_ADDR };
+	sa_peer[SA_HA] = (struct ike_peer_cfg){ .addr = HA_ADDR };
+	nn_ret = -EBUSY;
+	ike_mod_events.ike_up(&m, SA(SA_HA));
+	assert_int_equal(n_nn, 0);
+	assert_true(ike_pkd_fa_retry(&m));
+	nn_ret = 0;
+	assert_false(ike_pkd_fa_retry(&m));
+	assert_int_equal(n_nn, 1);
+	assert_false(ike_pkd_fa_retry(&m));
+	assert_int_equal(n_nn, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -428,6 +880,16 @@ int main(void)
 		cmocka_unit_test(fa_removes_refused),
 		cmocka_unit_test(fa_keeps_acknowledged),
 		cmocka_unit_test(ha_refuses_neighbor_lists),
+		cmocka_unit_test(pkd_full_holder_set_sends_nothing),
+		cmocka_unit_test(ha_records_dkm_holder),
+		cmocka_unit_test(ha_queues_busy_revocation),
+		cmocka_unit_test(ha_handoff_during_key_distribute),
+		cmocka_unit_test(ha_drops_revocation_on_return),
+		cmocka_unit_test(ha_repairs_revocation_crossing_return),
+		cmocka_unit_test(ha_redistributes_on_missing),
+		cmocka_unit_test(fa_tells_ha_missing),
+		cmocka_unit_test(fa_records_every_csa),
+		cmocka_unit_test(fa_retries_neighbor_notify),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
