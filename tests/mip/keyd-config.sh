@@ -43,6 +43,14 @@ refuses "${good/spi = 1000/spi = 7}" 0600 "\"spi\" must be a number from 256"
 refuses "${good/$key/0011}" 0600 "key must be 16 to 64 bytes"
 refuses "${good/hmac/x}; mip2 = " 0600 "syntax error"
 refuses "node = \"x\";" 0600 "no module section"
+# Foreign-Home keys (docs/mobileip.md): the same key rules, one peer once.
+fh="foreign_agents = ( { address = \"10.0.2.2\"; keys = ( { spi = 2000; key = \"$key\"; } ); } ); mobiles"
+refuses "${good/mobiles/foreign_agents = 5; mobiles}" 0600 '"foreign_agents" must be a list'
+refuses "${good/mobiles/${fh/10.0.2.2/10.0.2}}" 0600 '"address" must be an IPv4 address'
+refuses "${good/mobiles/${fh/$key/0011}}" 0600 "key must be 16 to 64 bytes"
+fh2="foreign_agents = ( { address = \"10.0.2.2\"; keys = ( { spi = 2000; key = \"$key\"; } ); },
+  { address = \"10.0.2.2\"; keys = ( { spi = 2001; key = \"$key\"; } ); } ); mobiles"
+refuses "${good/mobiles/$fh2}" 0600 "address given twice"
 
 # A home agent on loopback in its own namespace.
 # (its mobile node and key from bench-mip, the client used below)
