@@ -17,7 +17,7 @@ TEST_SUITES += unit-mip-mh:$(BUILD)/tests/test_mip_mh
 
 # libFuzzer harness (clang, ASan+UBSan): parsers and HA processing, run for
 # a short budget by `make test`; longer runs: tests/mip/fuzz.sh BIN SECONDS.
-FUZZ_MIP_SRCS := tests/mip/fuzz_mip.c $(KEYD_CORE) lib/inet.c lib/log.c lib/args.c lib/ifinfo.c lib/pin.c
+FUZZ_MIP_SRCS := tests/mip/fuzz_mip.c $(KEYD_CORE) lib/inet.c lib/log.c lib/args.c lib/ifinfo.c lib/pin.c lib/secret_file.c
 TEST_TARGETS += $(BUILD)/tests/fuzz_mip
 ALL_DEPFILES += $(BUILD)/tests/fuzz_mip.d
 FMT_SRCS += tests/mip/fuzz_mip.c
