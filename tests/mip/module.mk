@@ -32,6 +32,9 @@ TEST_SUITES += fuzz-mip:'tests/mip/fuzz.sh $(BUILD)/tests/fuzz_mip 25'
 # mmlkeyd's configuration refusals and control socket, a home agent on
 # loopback in a throwaway namespace (~2 s, root; no test bed needed).
 TEST_SUITES += keyd-config:tests/mip/keyd-config.sh
+# mmlkeyd's process hygiene: one daemon per node, capabilities dropped,
+# memory locked, no inline key left in memory (~3 s, root, docs/security.md).
+TEST_SUITES += keyd-hygiene:tests/mip/keyd-hygiene.sh
 # Mobile IPv4 on the shared test bed: registration, handoff during a
 # transfer, tshark decode, bad input, HA restart (~45 s, root).
 TEST_SUITES += mip-bed:tests/mip/mip-bed.sh
