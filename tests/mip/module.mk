@@ -38,3 +38,7 @@ TEST_SUITES += keyd-hygiene:tests/mip/keyd-hygiene.sh
 # Mobile IPv4 on the shared test bed: registration, handoff during a
 # transfer, tshark decode, bad input, HA restart (~45 s, root).
 TEST_SUITES += mip-bed:tests/mip/mip-bed.sh
+# The forged registration reply of issue 18 (item 2) on the bed: FA1 with
+# Foreign-Home keys refuses and counts a reply from a forger and one spoofing
+# the HA, mml_visitor unchanged, the genuine reply taken (~15 s, root).
+TEST_SUITES += forged-reply-bed:tests/mip/forged-reply-bed.sh
