@@ -201,7 +201,9 @@ int ctl_server_start(struct keyd *kd, const char *path, const struct keyd_module
 		err = -errno;
 		goto out;
 	}
-	/* A socket file left by a killed daemon: replace it. */
+	/* A socket file left by a killed daemon: replace it. A live one is
+	 * not ours to replace, and cannot be: main holds the socket's lock
+	 * (keyd/harden.c) before we get here. */
 	unlink(path);
 	old_mask = umask(0077);
 	err = bind(srv->fd, (struct sockaddr *)&sun, sizeof(sun)) ? -errno : 0;

@@ -39,12 +39,20 @@ int mip_fa_core_new(struct loop *loop, struct mip_maps *maps, const struct mip_f
 	fa->udp_fd = fa->pkt_fd = -1;
 	loop_timer_init(&fa->advert_timer, mip_fa_advert_tick, fa);
 	err = u32map_init(&fa->visitors, 64);
+	if (!err)
+		err = u32map_init(&fa->ha_keys, 4);
 	if (err) {
+		u32map_free(&fa->visitors);
 		free(fa);
 		return err;
 	}
 	*out = fa;
 	return 0;
+}
+
+int mip_fa_add_ha_keys(struct mip_fa *fa, uint32_t ha, struct mip_key *keys, size_t n_keys)
+{
+	return mip_fh_add(&fa->ha_keys, ha, keys, n_keys);
 }
 
 static void visitor_free(struct mip_fa *fa, struct fa_visitor *v)
@@ -66,6 +74,8 @@ void mip_fa_core_free(struct mip_fa *fa)
 	while ((v = u32map_next(&fa->visitors, &it, &key)))
 		visitor_free(fa, v);
 	u32map_free(&fa->visitors);
+	mip_fh_free_all(&fa->ha_keys);
+	u32map_free(&fa->ha_keys);
 	free(fa);
 }
 
@@ -242,6 +252,35 @@ static struct fa_visitor *visitor_get(struct mip_fa *fa, uint32_t home, bool cre
 	return v;
 }
 
+/* Relays the request to its home agent, with our Foreign-Home
+ * authenticator appended when we share keys with it. -EBADMSG (and *why)
+ * when it cannot be added. */
+static int relay_to_ha(struct mip_fa *fa, const struct mip_reg_request *req, const uint8_t *msg,
+		       size_t len, const char **why)
+{
+	const struct mip_fh_peer *peer = u32map_get(&fa->ha_keys, req->ha_addr);
+	uint8_t buf[MIP_MSG_MAX];
+	int n;
+
+	if (!peer)
+		return fa->io.to_ha(fa->io.ctx, req->ha_addr, msg, len);
+	if (req->has_fh_auth) {
+		*why = "the mobile node sent a Foreign-Home Authentication Extension";
+		return -EBADMSG;
+	}
+	if (len > sizeof(buf)) {
+		*why = "too long";
+		return -EBADMSG;
+	}
+	memcpy(buf, msg, len);
+	n = mip_fh_append(peer, buf, sizeof(buf), len);
+	if (n == -ENOSPC)
+		*why = "no room for the Foreign-Home Authentication Extension";
+	if (n < 0)
+		return n == -ENOSPC ? -EBADMSG : n;
+	return fa->io.to_ha(fa->io.ctx, req->ha_addr, buf, (size_t)n);
+}
+
 void mip_fa_from_mh(struct mip_fa *fa, const uint8_t *msg, size_t len, bool truncated,
 		    const struct mip_fa_link *from)
 {
@@ -286,7 +325,12 @@ void mip_fa_from_mh(struct mip_fa *fa, const uint8_t *msg, size_t len, bool trun
 		deny(fa, &req, from, MIP_FA_RESOURCES, "visitor list full");
 		return;
 	}
-	err = fa->io.to_ha(fa->io.ctx, req.ha_addr, msg, len);
+	err = relay_to_ha(fa, &req, msg, len, &why);
+	if (err == -EBADMSG) {
+		forget_if_idle(fa, v);
+		deny(fa, &req, from, MIP_FA_BAD_REQUEST, why);
+		return;
+	}
 	if (err) {
 		fa->st->ctr[MIP_C_SEND_ERROR]++;
 		forget_if_idle(fa, v);
@@ -297,6 +341,7 @@ void mip_fa_from_mh(struct mip_fa *fa, const uint8_t *msg, size_t len, bool trun
 	/* One pending request per mobile node: a newer one replaces it. */
 	v->link = *from;
 	v->pending = true;
+	v->pend_ha = req.ha_addr;
 	v->pend_ident = req.ident;
 	v->pend_lifetime = req.lifetime;
 	v->pend_since = loop_now();
@@ -359,13 +404,70 @@ static void accept_reply(struct mip_fa *fa, struct fa_visitor *v, const struct m
 	loop_timer_at(fa->loop, &v->expiry, v->expires);
 }
 
+/* Home address and Identification are seen by anyone on the air, so they
+ * do not make a reply genuine: it must come from and name the home agent
+ * the request went to and, when we share keys with that home agent, carry
+ * its Foreign-Home authenticator. A refused reply leaves the request
+ * pending, so the genuine one is still taken. */
+static bool reply_genuine(struct mip_fa *fa, const struct fa_visitor *v, const uint8_t *msg,
+			  size_t len, const struct mip_reg_reply *rep, uint32_t src)
+{
+	const struct mip_fh_peer *peer = u32map_get(&fa->ha_keys, v->pend_ha);
+	const char *why = NULL;
+	char s[16], h[16];
+
+	if (src != v->pend_ha || rep->ha_addr != v->pend_ha) {
+		fa->st->ctr[MIP_C_REPLY_WRONG_SOURCE]++;
+		why = "not from the home agent the request went to";
+	} else if (peer) {
+		why = mip_fh_check(peer, msg, len, rep->has_fh_auth, &rep->fh_auth);
+		if (why)
+			fa->st->ctr[MIP_C_FH_AUTH_FAILED]++;
+	}
+	if (!why)
+		return true;
+	fa->st->ctr[MIP_C_DISCARDED]++;
+	mip_log_reject(fa->st, "reply for %s from %s discarded: %s", mml_ipv4_str(v->home, h),
+		       mml_ipv4_str(src, s), why);
+	return false;
+}
+
+/* A reply that did not parse: the mobile node hears 71 at once, but only
+ * when the reply came from the pending request's home agent and no
+ * authenticator was due (an unparsed message cannot be authenticated). */
+static void reply_malformed(struct mip_fa *fa, const struct mip_reg_reply *rep,
+			    const struct mip_err *perr, uint32_t src)
+{
+	struct fa_visitor *v = NULL;
+	char detail[160], s[16];
+
+	mip_err_str(perr, detail, sizeof(detail));
+	if (perr->reason != MIP_R_TRUNCATED && perr->reason != MIP_R_TOO_LONG &&
+	    perr->reason != MIP_R_BAD_TYPE)
+		v = visitor_get(fa, rep->home_addr, false);
+	if (v && v->pending && src != v->pend_ha)
+		fa->st->ctr[MIP_C_REPLY_WRONG_SOURCE]++;
+	if (!v || !v->pending || src != v->pend_ha || u32map_get(&fa->ha_keys, v->pend_ha)) {
+		fa->st->ctr[MIP_C_DISCARDED]++;
+		mip_log_reject(fa->st, "reply from %s discarded: %s", mml_ipv4_str(src, s), detail);
+		return;
+	}
+	struct mip_reg_request req = { .home_addr = v->home,
+				       .ha_addr = v->ha,
+				       .ident = v->pend_ident };
+
+	v->pending = false;
+	loop_timer_cancel(fa->loop, &v->pend_timer);
+	deny(fa, &req, &v->link, MIP_FA_BAD_REPLY, detail);
+	forget_if_idle(fa, v);
+}
+
 void mip_fa_from_ha(struct mip_fa *fa, const uint8_t *msg, size_t len, bool truncated, uint32_t src)
 {
 	struct mip_reg_reply rep;
 	struct fa_visitor *v;
 	struct mip_err perr;
-	char detail[160], s[16], h[16];
-	int ret = 0;
+	char s[16], h[16];
 
 	fa->st->ctr[MIP_C_RX_REPLY]++;
 	memset(&perr, 0, sizeof(perr));
@@ -374,32 +476,12 @@ void mip_fa_from_ha(struct mip_fa *fa, const uint8_t *msg, size_t len, bool trun
 		perr.want = MIP_MSG_MAX;
 		perr.have = (uint32_t)len + 1;
 	}
-	if (truncated || (ret = mip_parse_reply(msg, len, &rep, &perr))) {
+	if (truncated || mip_parse_reply(msg, len, &rep, &perr)) {
 		fa->st->ctr[MIP_C_MALFORMED]++;
 		fa->st->reason[perr.reason]++;
-		mip_err_str(&perr, detail, sizeof(detail));
-		v = perr.reason == MIP_R_TRUNCATED || perr.reason == MIP_R_TOO_LONG ||
-				    perr.reason == MIP_R_BAD_TYPE ?
-			    NULL :
-			    visitor_get(fa, rep.home_addr, false);
-		if (!v || !v->pending) {
-			fa->st->ctr[MIP_C_DISCARDED]++;
-			mip_log_reject(fa->st, "reply from %s discarded: %s", mml_ipv4_str(src, s),
-				       detail);
-			return;
-		}
-		/* Tell the mobile node rather than let it wait for a timeout. */
-		struct mip_reg_request req = { .home_addr = v->home,
-					       .ha_addr = v->ha,
-					       .ident = v->pend_ident };
-
-		v->pending = false;
-		loop_timer_cancel(fa->loop, &v->pend_timer);
-		deny(fa, &req, &v->link, MIP_FA_BAD_REPLY, detail);
-		forget_if_idle(fa, v);
+		reply_malformed(fa, &rep, &perr, src);
 		return;
 	}
-	fa->st->code_rx[rep.code]++;
 	v = visitor_get(fa, rep.home_addr, false);
 	/* Matched on the low 32 bits: a home agent rewrites the high half
 	 * when it denies with 133 (RFC 5944 5.7.1). */
@@ -410,6 +492,9 @@ void mip_fa_from_ha(struct mip_fa *fa, const uint8_t *msg, size_t len, bool trun
 			       mml_ipv4_str(rep.home_addr, h), mml_ipv4_str(src, s));
 		return;
 	}
+	if (!reply_genuine(fa, v, msg, len, &rep, src))
+		return;
+	fa->st->code_rx[rep.code]++;
 	if (rep.skipped)
 		fa->st->ctr[MIP_C_EXT_SKIPPED] += rep.skipped;
 	v->pending = false;

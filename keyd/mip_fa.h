@@ -42,10 +42,20 @@ int mip_fa_core_new(struct loop *loop, struct mip_maps *maps, const struct mip_f
 		    struct mip_stats *st, const struct mip_fa_io *io, struct mip_fa **out);
 void mip_fa_core_free(struct mip_fa *fa);
 
+/* Foreign-Home keys shared with the home agent ha (network order): from
+ * then on, replies from it must carry a valid Foreign-Home Authentication
+ * Extension and requests relayed to it get one. The key contexts move to
+ * the FA (keys[] is zeroed). */
+int mip_fa_add_ha_keys(struct mip_fa *fa, uint32_t ha, struct mip_key *keys, size_t n_keys);
+
 /* A Registration Request from a mobile node on the wireless link. */
 void mip_fa_from_mh(struct mip_fa *fa, const uint8_t *msg, size_t len, bool truncated,
 		    const struct mip_fa_link *from);
-/* A Registration Reply from a home agent. */
+/* A Registration Reply from a home agent. It changes a visitor only when
+ * it comes from (src) and names the home agent the pending request went to
+ * and, when keys are shared with that home agent, carries its valid
+ * Foreign-Home Authentication Extension; anything else is discarded and
+ * counted (reply_wrong_source, fh_auth_failed), the request still pending. */
 void mip_fa_from_ha(struct mip_fa *fa, const uint8_t *msg, size_t len, bool truncated,
 		    uint32_t src);
 /* An Agent Solicitation: answer with an advertisement at once. */

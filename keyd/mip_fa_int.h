@@ -5,6 +5,7 @@
 #define MML_KEYD_MIP_FA_INT_H
 
 #include "keyd/mip_fa.h"
+#include "keyd/mip_fh.h"
 
 struct fa_visitor {
 	struct mip_fa *fa;
@@ -13,6 +14,7 @@ struct fa_visitor {
 	struct mip_fa_link link;
 	/* pending: a request relayed, the reply not yet back */
 	bool pending;
+	uint32_t pend_ha; /* the home agent the pending request went to */
 	uint64_t pend_ident;
 	uint16_t pend_lifetime;
 	uint64_t pend_since;
@@ -38,6 +40,7 @@ struct mip_fa {
 	struct mip_stats *st;
 	struct mip_fa_io io;
 	struct u32map visitors;
+	struct u32map ha_keys; /* home agent -> struct mip_fh_peer (mip_fh.h) */
 	uint32_t n_registered;
 	uint16_t advert_seq;
 	bool advert_seq_wrapped;

@@ -190,6 +190,9 @@ int mip_fa_start(struct loop *loop, const struct mml_pin_dir *pin, const config_
 	fa->io.ctx = fa;
 	mip_maps_init(&fa->own_maps, pin);
 	fa->maps = &fa->own_maps;
+	err = mip_fh_from_config(sec, "home_agents", &fa->ha_keys);
+	if (err)
+		goto fail;
 	fa->udp_fd = mip_udp_open(0, MIP_PORT, 0);
 	fa->pkt_fd = mip_pkt_open(cfg.ifindex, MIP_ICMP_SOLICIT);
 	if (fa->udp_fd < 0 || fa->pkt_fd < 0) {
@@ -204,8 +207,10 @@ int mip_fa_start(struct loop *loop, const struct mml_pin_dir *pin, const config_
 		goto fail;
 	srandom((unsigned int)loop_now());
 	mip_fa_advert_tick(fa);
-	log_info("foreign agent %s, care-of address %s, advertising every %u ms",
-		 mml_ipv4_str(cfg.addr, a), mml_ipv4_str(cfg.coa, c), cfg.advert_interval_ms);
+	log_info("foreign agent %s, care-of address %s, advertising every %u ms, "
+		 "%zu home agents with Foreign-Home keys",
+		 mml_ipv4_str(cfg.addr, a), mml_ipv4_str(cfg.coa, c), cfg.advert_interval_ms,
+		 fa->ha_keys.len);
 	*out = fa;
 	return 0;
 fail:

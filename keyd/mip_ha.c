@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "keyd/keyd.h"
+#include "keyd/mip_fh.h"
 #include "keyd/mip_io.h"
 #include "lib/args.h"
 #include "lib/log.h"
@@ -38,6 +39,7 @@ struct mip_ha {
 	struct mip_maps *maps;
 	struct mip_stats *st;
 	struct u32map mobiles;
+	struct u32map fa_keys; /* foreign agent -> struct mip_fh_peer (mip_fh.h) */
 	uint32_t n_bound;
 	uint64_t ident_floor; /* Identifications at or below it are replays */
 	/* socket wrapper (mip_ha_start) */
@@ -61,7 +63,10 @@ int mip_ha_core_new(struct loop *loop, struct mip_maps *maps, const struct mip_h
 	ha->st = st;
 	ha->fd = -1;
 	err = u32map_init(&ha->mobiles, 64);
+	if (!err)
+		err = u32map_init(&ha->fa_keys, 4);
 	if (err) {
+		u32map_free(&ha->mobiles);
 		free(ha);
 		return err;
 	}
@@ -84,7 +89,14 @@ void mip_ha_core_free(struct mip_ha *ha)
 		free(mn);
 	}
 	u32map_free(&ha->mobiles);
+	mip_fh_free_all(&ha->fa_keys);
+	u32map_free(&ha->fa_keys);
 	free(ha);
+}
+
+int mip_ha_add_fa_keys(struct mip_ha *ha, uint32_t fa, struct mip_key *keys, size_t n_keys)
+{
+	return mip_fh_add(&ha->fa_keys, fa, keys, n_keys);
 }
 
 int mip_ha_add_mobile(struct mip_ha *ha, uint32_t home, struct mip_key *keys, size_t n_keys)
@@ -203,7 +215,8 @@ struct verdict {
 	uint8_t code;
 	uint16_t lifetime;
 	uint64_t ident;
-	const struct mip_key *key; /* authenticates the reply; NULL = none */
+	const struct mip_key *key;    /* authenticates the reply; NULL = none */
+	const struct mip_fh_peer *fa; /* Foreign-Home keys of the sender; NULL = none */
 };
 
 static int build_reply(struct mip_ha *ha, const struct mip_reg_request *req,
@@ -220,6 +233,9 @@ static int build_reply(struct mip_ha *ha, const struct mip_reg_request *req,
 
 	if (len > 0 && v->key)
 		len = mip_auth_append(v->key, MIP_EXT_MH_AUTH, out, size, (size_t)len);
+	/* After the Mobile-Home extension, covering it (RFC 5944 3.5.4). */
+	if (len > 0 && v->fa)
+		len = mip_fh_append(v->fa, out, size, (size_t)len);
 	if (len > 0) {
 		ha->st->ctr[MIP_C_TX_REPLY]++;
 		ha->st->code_tx[v->code]++;
@@ -324,7 +340,11 @@ static void apply(struct mip_ha *ha, struct ha_mobile *mn, const struct mip_reg_
 static int deny_malformed(struct mip_ha *ha, const struct mip_reg_request *req,
 			  const struct mip_err *perr, uint32_t src, uint8_t *out, size_t size)
 {
-	struct verdict v = { .code = MIP_HA_BAD_REQUEST, .ident = req->ident };
+	struct verdict v = {
+		.code = MIP_HA_BAD_REQUEST,
+		.ident = req->ident,
+		.fa = u32map_get(&ha->fa_keys, src),
+	};
 	char detail[160];
 
 	log_denial(ha, req, src, v.code, mip_err_str(perr, detail, sizeof(detail)));
@@ -364,6 +384,7 @@ int mip_ha_process(struct mip_ha *ha, const uint8_t *msg, size_t len, bool trunc
 	if (req.skipped)
 		ha->st->ctr[MIP_C_EXT_SKIPPED] += req.skipped;
 	v.ident = req.ident;
+	v.fa = u32map_get(&ha->fa_keys, src);
 	mn = u32map_get(&ha->mobiles, req.home_addr);
 	if (!mn) {
 		ha->st->ctr[MIP_C_UNKNOWN_HOME]++;
@@ -381,6 +402,11 @@ int mip_ha_process(struct mip_ha *ha, const uint8_t *msg, size_t len, bool trunc
 		ha->st->ctr[MIP_C_AUTH_FAILED]++;
 		v.code = MIP_HA_MN_AUTH;
 		why = "authenticator mismatch";
+	} else if (v.fa && (why = mip_fh_check(v.fa, msg, len, req.has_fh_auth, &req.fh_auth))) {
+		/* A foreign agent we share keys with must vouch for the
+		 * request (RFC 5944 3.8.2.1). */
+		ha->st->ctr[MIP_C_FH_AUTH_FAILED]++;
+		v.code = MIP_HA_FA_AUTH;
 	} else if (ident_ok(ha, mn, &req, ntp_now, &v, &why)) {
 		v.code = policy(ha, mn, &req, &why);
 		if (v.code == MIP_ACCEPTED)
@@ -557,6 +583,8 @@ int mip_ha_start(struct loop *loop, const struct mml_pin_dir *pin, const config_
 	ha->maps = &ha->own_maps;
 	err = mobiles_from_config(ha, config_setting_get_member(sec, "mobiles"));
 	if (!err)
+		err = mip_fh_from_config(sec, "foreign_agents", &ha->fa_keys);
+	if (!err)
 		err = mip_ha_recover(ha);
 	if (err)
 		goto fail;
@@ -569,8 +597,9 @@ int mip_ha_start(struct loop *loop, const struct mml_pin_dir *pin, const config_
 	err = loop_add_fd(loop, ha->fd, EPOLLIN, ha_readable, ha);
 	if (err)
 		goto fail;
-	log_info("home agent %s: %zu mobile nodes, max lifetime %u s, reverse tunnel %s",
-		 mml_ipv4_str(cfg.addr, a), ha->mobiles.len, cfg.max_lifetime,
+	log_info("home agent %s: %zu mobile nodes, %zu foreign agents with Foreign-Home keys, "
+		 "max lifetime %u s, reverse tunnel %s",
+		 mml_ipv4_str(cfg.addr, a), ha->mobiles.len, ha->fa_keys.len, cfg.max_lifetime,
 		 cfg.reverse == MIP_RT_OFF	? "off" :
 		 cfg.reverse == MIP_RT_REQUIRED ? "required" :
 						  "optional");

@@ -23,6 +23,11 @@ void mip_ha_core_free(struct mip_ha *ha);
 /* A mobile node we serve: home address and its mobility security
  * associations (copied; the keys' contexts now belong to the HA). */
 int mip_ha_add_mobile(struct mip_ha *ha, uint32_t home, struct mip_key *keys, size_t n_keys);
+/* Foreign-Home keys shared with the foreign agent whose requests come from
+ * fa (network order): its requests must carry a valid Foreign-Home
+ * Authentication Extension (else 132) and our replies to it get one. The
+ * key contexts move to the HA (keys[] is zeroed). */
+int mip_ha_add_fa_keys(struct mip_ha *ha, uint32_t fa, struct mip_key *keys, size_t n_keys);
 /* Adopt the bindings pinned in mml_binding by a previous instance. */
 int mip_ha_recover(struct mip_ha *ha);
 

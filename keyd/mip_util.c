@@ -15,6 +15,7 @@
 #include "keyd/mip.h"
 #include "lib/args.h"
 #include "lib/log.h"
+#include "lib/secret_file.h"
 
 static const char *const ctr_names[] = {
 #define MIP_CTR_NAME(id, name) [MIP_C_##id] = name,
@@ -214,28 +215,15 @@ void *u32map_next(const struct u32map *m, size_t *iter, uint32_t *key)
 }
 
 /* Keys: hex in the (0600) config, or in a file of their own held to the
- * same rule. */
+ * same rules (lib/secret_file.h); a file longer than any key's hex is an
+ * error, not cut. */
 static int read_key_file(const char *path, char *hex, size_t size)
 {
-	struct stat st;
-	ssize_t n;
-	int fd, err = 0;
+	size_t n;
+	int err = mml_secret_file_read("key_file", path, hex, size - 1, 1, &n);
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st)) {
-		err = -errno;
-	} else if (!S_ISREG(st.st_mode) || (st.st_mode & 077)) {
-		err = -EPERM;
-	} else {
-		n = read(fd, hex, size - 1);
-		if (n < 0)
-			err = -errno;
-		else
-			hex[n] = '\0';
-	}
-	close(fd);
+	if (!err)
+		hex[n] = '\0';
 	return err;
 }
 
@@ -270,9 +258,7 @@ static int key_from_config(const config_setting_t *e, struct mip_key *k)
 	if (path) {
 		err = read_key_file(path, buf, sizeof(buf));
 		if (err) {
-			log_err("%s: key_file %s: %s", where, path,
-				err == -EPERM ? "must be a regular file with mode 0600" :
-						strerror(-err));
+			log_err("%s: SPI %u: key_file refused", where, spi);
 			return err;
 		}
 		hex = buf;

@@ -12,16 +12,20 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "keyd/harden.h"
 #include "keyd/keyd.h"
 #include "lib/log.h"
 
 #define DEFAULT_CONFIG "/etc/mmlipsec/mmlkeyd.conf"
+/* A configuration is a few kilobytes; anything near this is not one. */
+#define CONFIG_MAX (1 << 20)
 
 static const struct keyd_module *const modules[] = {
 	&mip_module,
@@ -37,12 +41,40 @@ static void usage(FILE *f)
 		   "  -d  debug messages\n");
 }
 
+/* Reads the opened file whole into a buffer of our own (no stdio buffer
+ * keeps the keys it holds), which is wiped once parsed. */
+static int read_text(int fd, const char *path, size_t size, char **out)
+{
+	char *text = malloc(size + 1);
+	size_t got = 0;
+	ssize_t n;
+
+	if (!text)
+		return -ENOMEM;
+	while (got < size) {
+		n = read(fd, text + got, size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	if (got != size) {
+		keyd_config_text_free(text, size + 1);
+		log_err("%s: short read", path);
+		return -EIO;
+	}
+	text[size] = '\0';
+	*out = text;
+	return 0;
+}
+
 /* Opens the file, checks the opened file (no race with a swap of the path),
  * and parses it. */
 static int read_config(config_t *cfg, const char *path)
 {
+	char *text = NULL;
 	struct stat st;
-	FILE *f = NULL;
 	int fd, err = 0;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -63,19 +95,20 @@ static int read_config(config_t *cfg, const char *path)
 			path, st.st_mode & 07777, st.st_uid, geteuid());
 		goto out;
 	}
-	f = fdopen(fd, "r");
-	if (!f) {
-		err = -errno;
+	if (st.st_size > CONFIG_MAX) {
+		err = -EFBIG;
+		log_err("%s: larger than %d bytes", path, CONFIG_MAX);
 		goto out;
 	}
-	fd = -1;
-	if (config_read(cfg, f) != CONFIG_TRUE) {
+	err = read_text(fd, path, (size_t)st.st_size, &text);
+	if (err)
+		goto out;
+	if (config_read_string(cfg, text) != CONFIG_TRUE) {
 		err = -EINVAL;
 		log_err("%s:%d: %s", path, config_error_line(cfg), config_error_text(cfg));
 	}
 out:
-	if (f)
-		fclose(f);
+	keyd_config_text_free(text, text ? (size_t)st.st_size + 1 : 0);
 	if (fd >= 0)
 		close(fd);
 	return err;
@@ -131,8 +164,8 @@ int main(int argc, char **argv)
 	struct keyd kd = { .foreground = false };
 	enum mml_log_level level;
 	bool debug = false;
-	char host[65];
-	int opt, err, started = 0;
+	char host[65], lock_path[PATH_MAX];
+	int opt, err, started = 0, unhardened, wiped, lock_fd = -1;
 
 	while ((opt = getopt(argc, argv, "f:Fdh")) != -1) {
 		switch (opt) {
@@ -159,6 +192,8 @@ int main(int argc, char **argv)
 	}
 	mml_log_open("mmlkeyd", !kd.foreground, debug ? MML_LOG_DEBUG : MML_LOG_INFO);
 	mml_log_libbpf();
+	/* Before anything holds a key. */
+	unhardened = keyd_harden_memory();
 	config_init(&kd.config);
 	cfg_path = config_path;
 	err = read_config(&kd.config, config_path);
@@ -169,6 +204,12 @@ int main(int argc, char **argv)
 	if (err)
 		goto out;
 	mml_log_set_level(level);
+	/* Before any socket is opened or unlinked: one daemon per control
+	 * socket (and so per node, whose default socket it is). */
+	snprintf(lock_path, sizeof(lock_path), "%s.lock", sock_path);
+	err = keyd_lock_node(lock_path, kd.node, &lock_fd);
+	if (err)
+		goto out;
 	err = loop_new(&kd.loop);
 	if (err)
 		goto out;
@@ -190,7 +231,14 @@ int main(int argc, char **argv)
 	err = ctl_server_start(&kd, sock_path, modules, states, N_MODULES, &ctl);
 	if (err)
 		goto out;
+	wiped = keyd_wipe_config_keys(&kd.config);
+	err = keyd_drop_caps();
+	if (err)
+		goto out;
 	log_info("mmlkeyd: node %s, control socket %s", kd.node, sock_path);
+	log_info("hardening: not dumpable, memory locked, %d inline keys wiped from the "
+		 "configuration, capabilities kept: net_admin, bpf, ipc_lock%s",
+		 wiped, unhardened ? " (some steps failed, see above)" : "");
 	err = loop_run(kd.loop);
 out:
 	ctl_server_stop(ctl);
@@ -199,5 +247,7 @@ out:
 			modules[i]->stop(states[i]);
 	loop_free(kd.loop);
 	config_destroy(&kd.config);
+	if (lock_fd >= 0)
+		close(lock_fd);
 	return err ? 1 : 0;
 }

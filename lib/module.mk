@@ -3,7 +3,7 @@
 LIB_SRCS := lib/aead.c lib/args.c lib/csa.c lib/csa_store.c lib/err.c lib/esp.c \
             lib/ifinfo.c lib/inet.c lib/log.c lib/mlesp.c lib/node_maps.c lib/out.c lib/pin.c \
             lib/replay.c lib/role.c lib/role_loader.c lib/role_owner.c lib/rtnl.c lib/sa.c lib/seq.c \
-            lib/snoop.c lib/snoop_cfg.c
+            lib/secret_file.c lib/snoop.c lib/snoop_cfg.c
 ALL_TARGETS += $(BUILD)/libmml.a
 FMT_SRCS += $(LIB_SRCS) $(wildcard lib/*.h maps/*.h)
 ALL_DEPFILES += $(patsubst %.c,$(BUILD)/obj/%.d,$(LIB_SRCS)) \

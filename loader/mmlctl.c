@@ -98,6 +98,8 @@ int ctl_split_ifaces(const char *ctx, char *list, uint32_t *ifindex, int max)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: mmlctl [-j|-p] [-r ROOT] [-n NODE] [-v] OBJECT [VERB] [ARGS...]\n"
+		   "       mmlctl help | -h | --help\n"
+		   "       mmlctl OBJECT help\n"
 		   "  -j  JSON output       -p  pretty JSON\n"
 		   "  -r  pin root (default " MML_PIN_ROOT_DEFAULT ")\n"
 		   "  -n  node name: maps live in ROOT/NODE (default: the host name)\n"
@@ -105,6 +107,22 @@ static void usage(FILE *f)
 	for (size_t t = 0; t < sizeof(cmd_tables) / sizeof(cmd_tables[0]); t++)
 		for (const struct ctl_cmd *c = cmd_tables[t]; c->object; c++)
 			fprintf(f, "  mmlctl %s %s %s\n", c->object, c->verb, c->usage);
+}
+
+/* One object's verbs, as "ip link help" and "bpftool prog help" print them. */
+static void object_usage(FILE *f, const char *object)
+{
+	fprintf(f, "usage:\n");
+	for (size_t t = 0; t < sizeof(cmd_tables) / sizeof(cmd_tables[0]); t++)
+		for (const struct ctl_cmd *c = cmd_tables[t]; c->object; c++)
+			if (!strcmp(c->object, object))
+				fprintf(f, "  mmlctl %s %s %s\n", c->object, c->verb, c->usage);
+	fprintf(f, "  mmlctl %s help\n", object);
+}
+
+static bool is_help(const char *word)
+{
+	return word && (!strcmp(word, "help") || !strcmp(word, "-h") || !strcmp(word, "--help"));
 }
 
 static const struct ctl_cmd *find_cmd(const char *object, const char *verb, bool *object_known)
@@ -147,7 +165,12 @@ int main(int argc, char **argv)
 	bool object_known, debug = false;
 	int opt, err, first;
 
-	while ((opt = getopt(argc, argv, "+jpr:n:vh")) != -1) {
+	static const struct option long_opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+
+	while ((opt = getopt_long(argc, argv, "+jpr:n:vh", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 'j':
 			ctl.format = MML_OUT_JSON;
@@ -186,27 +209,40 @@ int main(int argc, char **argv)
 	}
 
 	object = argv[optind];
+	if (!strcmp(object, "help")) {
+		usage(stdout);
+		return 0;
+	}
 	first = optind + 1;
 	verb = first < argc ? argv[first] : NULL;
+	object_known = false;
 	cmd = verb ? find_cmd(object, verb, &object_known) : NULL;
+	if (!object_known)
+		find_cmd(object, "", &object_known);
+	if (!object_known) {
+		log_err("\"%s\": unknown object (try mmlctl help)", object);
+		return 2;
+	}
+	if (is_help(verb)) {
+		object_usage(stdout, object);
+		return 0;
+	}
 	if (cmd) {
 		first++;
 	} else {
 		/* No verb, or the next word is already an argument ("csa show-keys"
-		 * is not a thing, but "stats reset" is): try the default verb. */
+		 * is not a thing, but "stats reset" is): try the default verb. An
+		 * object without one explains itself rather than guessing. */
 		const char *dv = default_verb(object);
 
 		cmd = dv ? find_cmd(object, dv, &object_known) : NULL;
-		if (!cmd && object_known) {
-			log_err("%s: \"%s\": unknown verb", object, verb ? verb : "");
-			return 2;
-		}
 		if (!cmd) {
-			find_cmd(object, "", &object_known);
-			if (!object_known) {
-				log_err("\"%s\": unknown object (try mmlctl -h)", object);
-				return 2;
-			}
+			if (verb)
+				log_err("%s: \"%s\": unknown verb", object, verb);
+			else
+				log_err("%s: a verb is needed", object);
+			object_usage(stderr, object);
+			return 2;
 		}
 	}
 	err = cmd->fn(&ctl, argc - first, argv + first);

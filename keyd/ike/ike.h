@@ -19,6 +19,8 @@
 
 #define IKE_ID_MAX 64
 #define IKE_PSK_MAX 128
+/* 128 bits: a shorter PSK is guessable offline from one exchange. */
+#define IKE_PSK_MIN 16
 #define IKE_NAME_MAX 32
 
 struct ike_identity {

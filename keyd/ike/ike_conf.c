@@ -11,7 +11,9 @@
 
 #include <openssl/crypto.h>
 
+#include "keyd/keyd.h"
 #include "lib/log.h"
+#include "lib/secret_file.h"
 
 int ike_conf_identity(const char *text, struct ike_identity *id)
 {
@@ -102,139 +104,158 @@ int ike_conf_encr(const char *text, uint16_t *encr)
 
 int ike_conf_read_psk(const char *path, uint8_t *psk, size_t *len)
 {
-	struct stat st;
-	ssize_t n;
-	int fd, err = 0;
+	uint8_t buf[IKE_PSK_MAX + 1]; /* room for a trailing newline */
+	size_t n;
+	int err;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		log_err("psk file %s: %s", path, strerror(errno));
-		return -errno;
-	}
-	if (fstat(fd, &st) || (st.st_mode & 077)) {
-		log_err("psk file %s: readable by group or others, refused (chmod 600)", path);
-		err = -EPERM;
-		goto out;
-	}
-	n = read(fd, psk, IKE_PSK_MAX);
-	if (n <= 0) {
-		log_err("psk file %s: empty or unreadable", path);
-		err = -EINVAL;
-		goto out;
-	}
-	if (psk[n - 1] == '\n')
-		n--;
-	if (n == 0) {
-		err = -EINVAL;
-		goto out;
-	}
-	*len = (size_t)n;
-out:
+	err = mml_secret_file_read("psk file", path, buf, sizeof(buf), 1, &n);
 	if (err)
-		OPENSSL_cleanse(psk, IKE_PSK_MAX);
-	close(fd);
+		return err;
+	if (buf[n - 1] == '\n')
+		n--;
+	if (n > IKE_PSK_MAX || n < IKE_PSK_MIN) {
+		log_err("psk file %s: %zu bytes, outside %d..%d", path, n, IKE_PSK_MIN,
+			IKE_PSK_MAX);
+		err = -EINVAL;
+	} else {
+		memcpy(psk, buf, n);
+		*len = n;
+	}
+	OPENSSL_cleanse(buf, sizeof(buf));
 	return err;
 }
 
-static int opt_string(const config_setting_t *s, const char *name, const char **out)
+/* Every setting a peer group may hold ("handoff" is read by mmlkeyd's
+ * module, keyd_ike.c): a misspelt name is an error, not a default. */
+static const char *const peer_settings[] = {
+	"name",
+	"address",
+	"port",
+	"local_id",
+	"peer_id",
+	"psk_file",
+	"ike",
+	"esp",
+	"zone2",
+	"child",
+	"encap",
+	"neighbor",
+	"pfs",
+	"local_ts",
+	"remote_ts",
+	"z1_len",
+	"ike_rekey_time",
+	"child_rekey_time",
+	"csa_soft_lifetime",
+	"csa_hard_lifetime",
+	"handoff",
+	NULL,
+};
+
+static int check_names(const config_setting_t *s)
 {
-	*out = NULL;
-	config_setting_lookup_string(s, name, out);
+	char where[300];
+
+	for (int i = 0; i < config_setting_length(s); i++) {
+		const config_setting_t *m = config_setting_get_elem(s, (unsigned int)i);
+		const char *name = config_setting_name(m);
+		size_t k = 0;
+
+		while (peer_settings[k] && (!name || strcmp(name, peer_settings[k])))
+			k++;
+		if (!peer_settings[k]) {
+			log_err("%s: \"%s\": not a setting of an IKE peer",
+				cfg_where(m, where, sizeof(where)), name ? name : "?");
+			return -EINVAL;
+		}
+	}
 	return 0;
 }
 
-/* A soft lifetime in seconds (the engine keeps milliseconds). */
-static int soft_lifetime(const config_setting_t *s, const char *name, uint32_t *ms)
+/* Identities, PSK, algorithms and selectors: each a string when present. */
+static int peer_strings(const config_setting_t *s, struct ike_peer_cfg *peer)
 {
-	int ival;
+	const char *id = NULL, *peer_id = NULL, *psk = NULL, *ike = NULL, *esp = NULL,
+		   *zone2 = NULL, *lts = NULL, *rts = NULL;
 
-	if (!config_setting_lookup_int(s, name, &ival))
-		return 0;
-	if (ival < 0 || ival > 86400 * 30) {
-		log_err("%s %d: expected 0..%d seconds", name, ival, 86400 * 30);
+	if (cfg_str(s, "local_id", true, &id) || cfg_str(s, "peer_id", false, &peer_id) ||
+	    cfg_str(s, "psk_file", true, &psk) || cfg_str(s, "ike", false, &ike) ||
+	    cfg_str(s, "esp", false, &esp) || cfg_str(s, "zone2", false, &zone2) ||
+	    cfg_str(s, "local_ts", false, &lts) || cfg_str(s, "remote_ts", false, &rts))
+		return -EINVAL;
+	if (ike_conf_identity(id, &peer->local_id) ||
+	    (peer_id && ike_conf_identity(peer_id, &peer->peer_id)) ||
+	    ike_conf_read_psk(psk, peer->psk, &peer->psk_len) ||
+	    (ike && ike_conf_encr(ike, &peer->ike_encr)) ||
+	    (esp && ike_conf_encr(esp, &peer->esp_encr)) ||
+	    (zone2 && ike_conf_encr(zone2, &peer->zone2_encr)) ||
+	    (lts && ike_conf_ts(lts, &peer->ts_local)) ||
+	    (rts && ike_conf_ts(rts, &peer->ts_remote)))
+		return -EINVAL;
+	return 0;
+}
+
+/* Switches and numbers: of their type and in range, or an error naming the
+ * setting (cfg_bool, cfg_u32: keyd/cfg.c). */
+static int peer_values(const config_setting_t *s, struct ike_peer_cfg *peer)
+{
+	uint32_t port = IKE_PORT, z1 = MML_Z1_DEFAULT, ike_rekey = 0, child_rekey = 0;
+	char where[300];
+
+	if (cfg_u32(s, "port", false, 1, 65535, &port) || cfg_bool(s, "child", &peer->child) ||
+	    cfg_bool(s, "encap", &peer->encap) || cfg_bool(s, "neighbor", &peer->neighbor) ||
+	    cfg_bool(s, "pfs", &peer->pfs) ||
+	    cfg_u32(s, "z1_len", false, MML_Z1_MIN, MML_Z1_MAX, &z1) ||
+	    cfg_u32(s, "ike_rekey_time", false, 0, IKE_CONF_MAX_LIFETIME, &ike_rekey) ||
+	    cfg_u32(s, "child_rekey_time", false, 0, IKE_CONF_MAX_LIFETIME, &child_rekey) ||
+	    cfg_u32(s, "csa_soft_lifetime", false, 0, IKE_CONF_MAX_LIFETIME,
+		    &peer->csa_soft_lifetime_s) ||
+	    cfg_u32(s, "csa_hard_lifetime", false, 0, IKE_CONF_MAX_LIFETIME,
+		    &peer->csa_hard_lifetime_s))
+		return -EINVAL;
+	if (z1 % 4) {
+		log_err("%s: \"z1_len\" must be a multiple of 4",
+			cfg_where(config_setting_get_member(s, "z1_len"), where, sizeof(where)));
 		return -EINVAL;
 	}
-	*ms = (uint32_t)ival * 1000;
+	peer->port = (uint16_t)port;
+	peer->z1_len = (uint8_t)z1;
+	peer->ike_rekey_ms = ike_rekey * 1000;
+	peer->child_rekey_ms = child_rekey * 1000;
 	return 0;
 }
 
 int ike_conf_peer(const config_setting_t *s, struct ike_peer_cfg *peer)
 {
-	const char *name, *addr, *str;
-	int ival, bval;
-	struct in_addr a;
+	const char *name = "?";
+	char where[300];
 
 	memset(peer, 0, sizeof(*peer));
-	if (!config_setting_lookup_string(s, "name", &name) || strlen(name) >= IKE_NAME_MAX ||
-	    !config_setting_lookup_string(s, "address", &addr) ||
-	    inet_pton(AF_INET, addr, &a) != 1) {
-		log_err("line %d: a peer needs name (< %d chars) and address (A.B.C.D)",
-			config_setting_source_line(s), IKE_NAME_MAX);
-		return -EINVAL;
-	}
-	strcpy(peer->name, name);
-	peer->addr = a.s_addr;
-	peer->port = IKE_PORT;
-	if (config_setting_lookup_int(s, "port", &ival))
-		peer->port = (uint16_t)ival;
 	peer->ike_encr = IKE_ENCR_AES_GCM_16;
 	peer->esp_encr = IKE_ENCR_AES_GCM_16;
 	peer->zone2_encr = IKE_ENCR_CHACHA20_POLY1305;
-	peer->z1_len = MML_Z1_DEFAULT;
-	opt_string(s, "local_id", &str);
-	if (!str || ike_conf_identity(str, &peer->local_id))
+	cfg_where(s, where, sizeof(where));
+	if (!config_setting_is_group(s)) {
+		log_err("%s: a peer must be a group { name = ...; address = ...; ... }", where);
+		return -EINVAL;
+	}
+	if (check_names(s) || cfg_str(s, "name", true, &name))
 		goto bad;
-	opt_string(s, "peer_id", &str);
-	if (str && ike_conf_identity(str, &peer->peer_id))
+	if (strlen(name) >= IKE_NAME_MAX) {
+		log_err("%s: \"name\" must be shorter than %d characters", where, IKE_NAME_MAX);
 		goto bad;
-	opt_string(s, "psk_file", &str);
-	if (!str || ike_conf_read_psk(str, peer->psk, &peer->psk_len))
-		goto bad;
-	opt_string(s, "ike", &str);
-	if (str && ike_conf_encr(str, &peer->ike_encr))
-		goto bad;
-	opt_string(s, "esp", &str);
-	if (str && ike_conf_encr(str, &peer->esp_encr))
-		goto bad;
-	opt_string(s, "zone2", &str);
-	if (str && ike_conf_encr(str, &peer->zone2_encr))
-		goto bad;
-	if (config_setting_lookup_bool(s, "child", &bval))
-		peer->child = bval;
-	if (config_setting_lookup_bool(s, "encap", &bval))
-		peer->encap = bval;
-	if (config_setting_lookup_bool(s, "neighbor", &bval))
-		peer->neighbor = bval;
-	if (config_setting_lookup_bool(s, "pfs", &bval))
-		peer->pfs = bval;
-	opt_string(s, "local_ts", &str);
-	if (str && ike_conf_ts(str, &peer->ts_local))
-		goto bad;
-	opt_string(s, "remote_ts", &str);
-	if (str && ike_conf_ts(str, &peer->ts_remote))
+	}
+	strcpy(peer->name, name);
+	if (cfg_ipv4(s, "address", true, &peer->addr) || peer_values(s, peer) ||
+	    peer_strings(s, peer))
 		goto bad;
 	if (peer->child && (!peer->ts_local.n || !peer->ts_remote.n)) {
-		log_err("peer %s: child = true needs local_ts and remote_ts", name);
+		log_err("%s: peer %s: child = true needs local_ts and remote_ts", where, name);
 		goto bad;
 	}
-	if (config_setting_lookup_int(s, "z1_len", &ival)) {
-		if (ival < MML_Z1_MIN || ival > MML_Z1_MAX || ival % 4) {
-			log_err("peer %s: z1_len %d outside %d..%d or not a multiple of 4", name,
-				ival, MML_Z1_MIN, MML_Z1_MAX);
-			goto bad;
-		}
-		peer->z1_len = (uint8_t)ival;
-	}
-	if (soft_lifetime(s, "ike_rekey_time", &peer->ike_rekey_ms) ||
-	    soft_lifetime(s, "child_rekey_time", &peer->child_rekey_ms))
-		goto bad;
-	if (config_setting_lookup_int(s, "csa_soft_lifetime", &ival))
-		peer->csa_soft_lifetime_s = (uint32_t)ival;
-	if (config_setting_lookup_int(s, "csa_hard_lifetime", &ival))
-		peer->csa_hard_lifetime_s = (uint32_t)ival;
 	return 0;
 bad:
-	log_err("peer %s (line %d): invalid configuration", name, config_setting_source_line(s));
+	log_err("%s: peer %s: invalid configuration", where, name);
 	OPENSSL_cleanse(peer->psk, sizeof(peer->psk));
 	return -EINVAL;
 }

@@ -10,14 +10,19 @@
  *               csa_soft_lifetime = 3600; csa_hard_lifetime = 4000;
  *               neighbor = false; } );   (FA: true for a neighbour FA)
  *
- * PSK files must not be readable by group or others; their content (up to
- * IKE_PSK_MAX bytes, a trailing newline dropped) is the key. */
+ * PSK files get the configuration file's checks (lib/secret_file.h: no
+ * symbolic link, a regular file of our uid, mode 0600 or stricter); their
+ * content, a trailing newline dropped, is the key: IKE_PSK_MIN to
+ * IKE_PSK_MAX bytes, anything else is an error (never cut). */
 #ifndef MML_KEYD_IKE_CONF_H
 #define MML_KEYD_IKE_CONF_H
 
 #include <libconfig.h>
 
 #include "keyd/ike/ike.h"
+
+/* Rekey times and CSA lifetimes: 0 (none) to 30 days, in seconds. */
+#define IKE_CONF_MAX_LIFETIME (86400 * 30)
 
 /* Parses one peer group; errors are logged with the setting's line. */
 int ike_conf_peer(const config_setting_t *s, struct ike_peer_cfg *peer);

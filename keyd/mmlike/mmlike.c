@@ -26,6 +26,7 @@
 #include <openssl/crypto.h>
 
 #include "keyd/ike/ike_conf.h"
+#include "keyd/keyd.h"
 #include "keyd/mmlike/mmlike.h"
 #include "lib/args.h"
 #include "lib/log.h"
@@ -49,31 +50,32 @@ static int store_open(struct mml_csa_store *st, const char *root, const char *no
 static int load_conf(struct app *app, const char *path)
 {
 	config_t cfg;
-	config_setting_t *peers;
-	const char *local = NULL;
-	int ival, err = -EINVAL, n;
+	config_setting_t *peers, *root;
+	uint32_t port, natt_port;
+	bool nat;
+	int err = -EINVAL, n;
 
 	config_init(&cfg);
 	if (!config_read_file(&cfg, path)) {
 		log_err("%s:%d: %s", path, config_error_line(&cfg), config_error_text(&cfg));
 		goto out;
 	}
-	if (config_lookup_string(&cfg, "local", &local) &&
-	    inet_pton(AF_INET, local, &app->ecfg.local_addr) != 1) {
-		log_err("%s: local \"%s\" is not an IPv4 address", path, local);
-		goto out;
-	}
-	if (config_lookup_int(&cfg, "port", &ival))
-		app->ecfg.port = (uint16_t)ival;
+	root = config_root_setting(&cfg);
+	port = app->ecfg.port;
+	natt_port = app->ecfg.natt_port;
+	nat = app->ecfg.nat_detection;
 	app->ecfg.cookie_threshold = 16;
-	if (config_lookup_int(&cfg, "cookie_threshold", &ival))
-		app->ecfg.cookie_threshold = (unsigned int)ival;
-	if (config_lookup_int(&cfg, "retransmit_ms", &ival))
-		app->ecfg.retransmit_base_ms = (unsigned int)ival;
-	if (config_lookup_bool(&cfg, "nat_detection", &ival))
-		app->ecfg.nat_detection = ival;
-	if (config_lookup_int(&cfg, "natt_port", &ival))
-		app->ecfg.natt_port = (uint16_t)ival;
+	/* Of their type and in range, or an error naming the setting. */
+	if (cfg_ipv4(root, "local", false, &app->ecfg.local_addr) ||
+	    cfg_u32(root, "port", false, 1, 65535, &port) ||
+	    cfg_u32(root, "cookie_threshold", false, 0, 100000, &app->ecfg.cookie_threshold) ||
+	    cfg_u32(root, "retransmit_ms", false, 10, 60000, &app->ecfg.retransmit_base_ms) ||
+	    cfg_bool(root, "nat_detection", &nat) ||
+	    cfg_u32(root, "natt_port", false, 1, 65535, &natt_port))
+		goto out;
+	app->ecfg.port = (uint16_t)port;
+	app->ecfg.natt_port = (uint16_t)natt_port;
+	app->ecfg.nat_detection = nat;
 	peers = config_lookup(&cfg, "peers");
 	n = peers ? config_setting_length(peers) : 0;
 	if (n <= 0 || n > PEERS_MAX) {

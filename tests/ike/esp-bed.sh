@@ -125,9 +125,10 @@ check "no ESP CSA at FA1 or FA2" test -z "$(esp_csas fa1)$(esp_csas fa2)"
 check "mmlctl ike show counts the ESP CHILD_SA" test "$(ike_json ha "d['esp_child_sas']")" -ge 1
 # An FA configured for a CHILD_SA is refused when its ike section is read,
 # before anything is bound or installed (the ike section alone: FA1's whole
-# file would meet FA1's running daemon first).
+# file would meet FA1's running daemon first; a node name of its own, or
+# FA1's daemon's lock refuses it before its configuration is read).
 cat >"$TMP/fa-child.conf" <<EOC
-node = "$PREFIX-fa1";
+node = "$PREFIX-fa1x";
 $(ike_config fa1 | sed 's|\(psk_file = "[^"]*"; \)}|\1child = true; local_ts = "0.0.0.0/0"; remote_ts = "0.0.0.0/0"; }|')
 EOC
 chmod 0600 "$TMP/fa-child.conf" # a file naming keys must be (mmlkeyd checks that first)

@@ -1,5 +1,7 @@
 # mmlctl against real pinned maps (needs root and bpffs).
 TEST_SUITES += mmlctl:'tests/loader/mmlctl.sh'
+# mmlctl help, --help, OBJECT help, and an object without a verb (no maps).
+TEST_SUITES += mmlctl-help:'MMLCTL=$(BUILD)/mmlctl tests/loader/mmlctl-help.sh'
 # mmlctl fa attach/detach on veths in two namespaces: another node's FA
 # programs are never detached (~3 s).
 TEST_SUITES += fa-attach:'tests/loader/fa-attach.sh'

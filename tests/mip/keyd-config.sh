@@ -43,6 +43,60 @@ refuses "${good/spi = 1000/spi = 7}" 0600 "\"spi\" must be a number from 256"
 refuses "${good/$key/0011}" 0600 "key must be 16 to 64 bytes"
 refuses "${good/hmac/x}; mip2 = " 0600 "syntax error"
 refuses "node = \"x\";" 0600 "no module section"
+# Foreign-Home keys (docs/mobileip.md): the same key rules, one peer once.
+fh="foreign_agents = ( { address = \"10.0.2.2\"; keys = ( { spi = 2000; key = \"$key\"; } ); } ); mobiles"
+refuses "${good/mobiles/foreign_agents = 5; mobiles}" 0600 '"foreign_agents" must be a list'
+refuses "${good/mobiles/${fh/10.0.2.2/10.0.2}}" 0600 '"address" must be an IPv4 address'
+refuses "${good/mobiles/${fh/$key/0011}}" 0600 "key must be 16 to 64 bytes"
+fh2="foreign_agents = ( { address = \"10.0.2.2\"; keys = ( { spi = 2000; key = \"$key\"; } ); },
+  { address = \"10.0.2.2\"; keys = ( { spi = 2001; key = \"$key\"; } ); } ); mobiles"
+refuses "${good/mobiles/$fh2}" 0600 "address given twice"
+
+# Key files get the configuration file's checks (lib/secret_file.c), a
+# minimum length and an error, not a cut, when too long; IKE peer settings
+# of the wrong type or out of range are errors naming the setting.
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$TMP/ok.psk"
+chmod 600 "$TMP/ok.psk"
+ike_good="node = \"$id\"; control_socket = \"$TMP/ike.sock\"; pin_root = \"$TMP/nopins\";
+ike = { role = \"ha\"; local = \"127.0.0.1\"; peers = (
+  { name = \"mh\"; address = \"127.0.0.2\"; local_id = \"fqdn:ha.test\"; psk_file = \"$TMP/PSK\"; } ); };"
+ln -s "$TMP/ok.psk" "$TMP/link.psk"
+refuses "${ike_good/PSK/link.psk}" 0600 "link.psk: a symbolic link, refused"
+cp "$TMP/ok.psk" "$TMP/open.psk" && chmod 640 "$TMP/open.psk"
+refuses "${ike_good/PSK/open.psk}" 0600 "open.psk: refused, group or others have access"
+cp "$TMP/ok.psk" "$TMP/other.psk" && chmod 600 "$TMP/other.psk" && chown 65534 "$TMP/other.psk"
+refuses "${ike_good/PSK/other.psk}" 0600 "other.psk: refused, owned by another user"
+mkdir -m 700 "$TMP/dir.psk"
+refuses "${ike_good/PSK/dir.psk}" 0600 "dir.psk: refused, not a regular file"
+printf 'short-psk\n' >"$TMP/short.psk" && chmod 600 "$TMP/short.psk"
+refuses "${ike_good/PSK/short.psk}" 0600 "short.psk: 9 bytes, outside 16..128"
+head -c 200 /dev/urandom | od -An -tx1 | tr -d ' \n' | head -c 200 >"$TMP/long.psk"
+chmod 600 "$TMP/long.psk"
+refuses "${ike_good/PSK/long.psk}" 0600 "long.psk: longer than 129 bytes, refused (not cut)"
+ike_ok=${ike_good/PSK/ok.psk}
+refuses "${ike_ok/psk_file/pfs = \"yes\"; psk_file}" 0600 '"pfs" must be true or false'
+refuses "${ike_ok/psk_file/child = 1; psk_file}" 0600 '"child" must be true or false'
+refuses "${ike_ok/psk_file/port = 70000; psk_file}" 0600 '"port" must be a number from 1 to 65535'
+refuses "${ike_ok/psk_file/port = \"500\"; psk_file}" 0600 '"port" must be a number from 1 to 65535'
+refuses "${ike_ok/psk_file/csa_soft_lifetime = -5; psk_file}" 0600 '"csa_soft_lifetime" must be a number from 0'
+refuses "${ike_ok/psk_file/csa_hard_lifetime = 1.5; psk_file}" 0600 '"csa_hard_lifetime" must be a number from 0'
+refuses "${ike_ok/psk_file/ike_rekey_time = -1; psk_file}" 0600 '"ike_rekey_time" must be a number from 0'
+refuses "${ike_ok/psk_file/z1_len = 42; psk_file}" 0600 '"z1_len" must be a multiple of 4'
+refuses "${ike_ok/psk_file/pffs = true; psk_file}" 0600 '"pffs": not a setting of an IKE peer'
+refuses "${ike_ok/\"mh\"/5}" 0600 '"name" must be a string'
+# Mobile IP key files: the same rules.
+printf '%s\n' "$key" >"$TMP/mip.key" && chmod 600 "$TMP/mip.key"
+mip_kf=${good/key = \"$key\"/key_file = \"$TMP/KF\"}
+ln -s "$TMP/mip.key" "$TMP/link.key"
+refuses "${mip_kf/KF/link.key}" 0600 "link.key: a symbolic link, refused"
+cp "$TMP/mip.key" "$TMP/open.key" && chmod 604 "$TMP/open.key"
+refuses "${mip_kf/KF/open.key}" 0600 "open.key: refused, group or others have access"
+cp "$TMP/mip.key" "$TMP/other.key" && chown 65534 "$TMP/other.key"
+refuses "${mip_kf/KF/other.key}" 0600 "other.key: refused, owned by another user"
+{ for _ in $(seq 40); do printf '%s ' "$key"; done; } >"$TMP/long.key" && chmod 600 "$TMP/long.key"
+refuses "${mip_kf/KF/long.key}" 0600 "long.key: longer than 511 bytes, refused (not cut)"
+printf '0011\n' >"$TMP/short.key" && chmod 600 "$TMP/short.key"
+refuses "${mip_kf/KF/short.key}" 0600 "key must be 16 to 64 bytes"
 
 # A home agent on loopback in its own namespace.
 # (its mobile node and key from bench-mip, the client used below)

@@ -77,6 +77,7 @@ mip_cleanup() {
 }
 
 # mip_config NODE: writes $TMP/NODE.conf (mode 0600: it holds the key).
+# MIP_FH_KEY (hex): Foreign-Home keys between the HA and every FA.
 mip_config() {
 	local node=$1 key=5f2b8a73c61d09e4b7a1f03c6d8e2b95
 	{
@@ -88,11 +89,22 @@ mip_config() {
 			echo "  role = \"ha\"; address = \"$HA_ADDR\"; max_lifetime = 600;"
 			echo "  mobiles = ( { home = \"$HOME_ADDR\";"
 			echo "    keys = ( { spi = 1000; algorithm = \"hmac-md5\"; key = \"$key\"; } ); } );"
+			if [[ -n ${MIP_FH_KEY:-} ]]; then # Foreign-Home keys, one per FA
+				local fa
+				echo "  foreign_agents = ("
+				for fa in "${FA_NODES[@]}"; do
+					echo "    { address = \"$(coa_of "$fa")\"; keys = ( { spi = 2000;"
+					echo "      algorithm = \"hmac-sha256\"; key = \"$MIP_FH_KEY\"; } ); },"
+				done | sed '$ s/,$//'
+				echo "  );"
+			fi
 			;;
 		fa*)
 			echo "  role = \"fa\"; address = \"$(wl_of "$node")\"; care_of_address = \"$(coa_of "$node")\";"
 			echo "  interface = \"wlan0\"; max_lifetime = 600;"
 			echo "  advert_interval_ms = ${MIP_ADVERT_MS:-1000};"
+			[[ -n ${MIP_FH_KEY:-} ]] &&
+				echo "  home_agents = ( { address = \"$HA_ADDR\"; keys = ( { spi = 2000; algorithm = \"hmac-sha256\"; key = \"$MIP_FH_KEY\"; } ); } );"
 			;;
 		mh)
 			echo "  role = \"mh\"; home_address = \"$HOME_ADDR\"; home_agent = \"$HA_ADDR\";"

@@ -17,7 +17,7 @@ TEST_SUITES += unit-mip-mh:$(BUILD)/tests/test_mip_mh
 
 # libFuzzer harness (clang, ASan+UBSan): parsers and HA processing, run for
 # a short budget by `make test`; longer runs: tests/mip/fuzz.sh BIN SECONDS.
-FUZZ_MIP_SRCS := tests/mip/fuzz_mip.c $(KEYD_CORE) lib/inet.c lib/log.c lib/args.c lib/ifinfo.c lib/pin.c
+FUZZ_MIP_SRCS := tests/mip/fuzz_mip.c $(KEYD_CORE) lib/inet.c lib/log.c lib/args.c lib/ifinfo.c lib/pin.c lib/secret_file.c
 TEST_TARGETS += $(BUILD)/tests/fuzz_mip
 ALL_DEPFILES += $(BUILD)/tests/fuzz_mip.d
 FMT_SRCS += tests/mip/fuzz_mip.c
@@ -32,6 +32,13 @@ TEST_SUITES += fuzz-mip:'tests/mip/fuzz.sh $(BUILD)/tests/fuzz_mip 25'
 # mmlkeyd's configuration refusals and control socket, a home agent on
 # loopback in a throwaway namespace (~2 s, root; no test bed needed).
 TEST_SUITES += keyd-config:tests/mip/keyd-config.sh
+# mmlkeyd's process hygiene: one daemon per node, capabilities dropped,
+# memory locked, no inline key left in memory (~3 s, root, docs/security.md).
+TEST_SUITES += keyd-hygiene:tests/mip/keyd-hygiene.sh
 # Mobile IPv4 on the shared test bed: registration, handoff during a
 # transfer, tshark decode, bad input, HA restart (~45 s, root).
 TEST_SUITES += mip-bed:tests/mip/mip-bed.sh
+# The forged registration reply of issue 18 (item 2) on the bed: FA1 with
+# Foreign-Home keys refuses and counts a reply from a forger and one spoofing
+# the HA, mml_visitor unchanged, the genuine reply taken (~15 s, root).
+TEST_SUITES += forged-reply-bed:tests/mip/forged-reply-bed.sh

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <stdio.h>
 
 #include "keyd/keyd.h"
 #include "keyd/mip_fa.h"
@@ -435,6 +436,145 @@ static void visitor_list_full(void **state)
 	expect_denial(f, msg, len, MIP_FA_RESOURCES);
 }
 
+/* The attack of issue 18: with the home agent's reply held back, anyone on
+ * the wired side who saw the request (home address, Identification) sends
+ * an "accepted" reply naming itself as the home agent. It must change
+ * nothing: no visitor, nothing relayed to the mobile node, the request
+ * still pending so that the genuine reply is still taken; and counted. */
+static size_t forged_reply(struct fixture *f, uint8_t *buf, uint32_t ha_field)
+{
+	struct mip_reg_reply rep = {
+		.code = MIP_ACCEPTED,
+		.lifetime = 300,
+		.home_addr = f->home,
+		.ha_addr = ha_field,
+		.ident = f->ident,
+	};
+	int len = mip_build_reply(&rep, buf, 256);
+
+	assert_int_equal(len, MIP_REP_FIXED_LEN);
+	return (size_t)len;
+}
+
+static const char *visitor_ha(struct fixture *f, char *buf)
+{
+	json_object *list = mip_fa_visitors(f->fa), *ha;
+
+	buf[0] = '\0';
+	if (json_object_array_length(list) == 1 &&
+	    json_object_object_get_ex(json_object_array_get_idx(list, 0), "ha", &ha))
+		snprintf(buf, 16, "%s", json_object_get_string(ha));
+	json_object_put(list);
+	return buf;
+}
+
+static void forged_reply_refused(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t forger = addr(10, 0, 2, 66);
+	uint8_t msg[256], rep[256];
+	size_t len = request(f, msg, MIP_REQ_T, 200, f->coa), rlen;
+	char ha[16];
+
+	mip_fa_from_mh(f->fa, msg, len, false, &f->mh);
+	assert_int_equal(mip_fa_visitor_state(f->fa, f->home), 2);
+	/* From the forger, naming the forger as home agent (the bed attack). */
+	rlen = forged_reply(f, rep, forger);
+	mip_fa_from_ha(f->fa, rep, rlen, false, forger);
+	/* From the forger, naming the real home agent. */
+	rlen = forged_reply(f, rep, f->ha);
+	mip_fa_from_ha(f->fa, rep, rlen, false, forger);
+	/* From the real home agent's address, naming the forger. */
+	rlen = forged_reply(f, rep, forger);
+	mip_fa_from_ha(f->fa, rep, rlen, false, f->ha);
+	/* Malformed, from the forger: must not end the pending request. */
+	rlen = forged_reply(f, rep, f->ha);
+	rep[rlen] = 98;
+	rep[rlen + 1] = 0;
+	mip_fa_from_ha(f->fa, rep, rlen + 2, false, forger);
+	assert_int_equal(f->to_mh.n, 0);
+	assert_int_equal(mip_fa_visitor_state(f->fa, f->home), 2);
+	assert_int_equal(f->st.ctr[MIP_C_VISITOR_ADD], 0);
+	assert_int_equal(f->st.ctr[MIP_C_REPLY_WRONG_SOURCE], 4);
+	assert_int_equal(f->st.ctr[MIP_C_DISCARDED], 4);
+	assert_int_equal(f->st.code_rx[MIP_ACCEPTED], 0);
+
+	/* The genuine reply is still taken, with the real home agent. */
+	rlen = reply(f, rep, MIP_ACCEPTED, 200);
+	mip_fa_from_ha(f->fa, rep, rlen, false, f->ha);
+	assert_int_equal(f->to_mh.n, 1);
+	assert_int_equal(mip_fa_visitor_state(f->fa, f->home), 1);
+	assert_string_equal(visitor_ha(f, ha), "10.1.0.1");
+}
+
+static const uint8_t fh_secret[20] = { 0x46, 0x48, 1,  2,  3,  4,  5,  6,  7,  8,
+				       9,    10,   11, 12, 13, 14, 15, 16, 17, 18 };
+
+/* With Foreign-Home keys for the home agent: its replies need a valid
+ * extension even from its own address (which a forger on the wired side
+ * can spoof), and relayed requests carry ours. */
+static void foreign_home_auth(void **state)
+{
+	struct fixture *f = *state;
+	struct mip_key fh, wrong, mine;
+	uint8_t msg[256], rep[256];
+	struct mip_reg_request req;
+	struct mip_reg_reply r;
+	struct mip_err err;
+	size_t len = request(f, msg, MIP_REQ_T, 200, f->coa), rlen;
+	int n;
+
+	assert_int_equal(mip_key_init(&fh, 500, MIP_ALG_HMAC_SHA256, fh_secret, 20), 0);
+	assert_int_equal(mip_key_init(&mine, 500, MIP_ALG_HMAC_SHA256, fh_secret, 20), 0);
+	assert_int_equal(mip_key_init(&wrong, 500, MIP_ALG_HMAC_SHA256, secret, 16), 0);
+	assert_int_equal(mip_fa_add_ha_keys(f->fa, f->ha, &fh, 1), 0);
+
+	mip_fa_from_mh(f->fa, msg, len, false, &f->mh);
+	/* Relayed with our extension appended after the mobile node's. */
+	assert_int_equal(f->to_ha.n, 1);
+	assert_int_equal(f->to_ha.len, len + MIP_AUTH_HDR_LEN + 32);
+	assert_memory_equal(f->to_ha.msg, msg, len);
+	assert_int_equal(mip_parse_request(f->to_ha.msg, f->to_ha.len, &req, &err), 0);
+	assert_true(req.has_fh_auth && req.fh_auth.spi == 500);
+	assert_true(mip_auth_verify(&mine, f->to_ha.msg, f->to_ha.len, &req.fh_auth));
+
+	/* Spoofed from the home agent's address: no extension, a wrong key,
+	 * a tampered genuine one. */
+	rlen = reply(f, rep, MIP_ACCEPTED, 200);
+	mip_fa_from_ha(f->fa, rep, rlen, false, f->ha);
+	n = mip_auth_append(&wrong, MIP_EXT_FH_AUTH, rep, sizeof(rep), rlen);
+	mip_fa_from_ha(f->fa, rep, (size_t)n, false, f->ha);
+	n = mip_auth_append(&mine, MIP_EXT_FH_AUTH, rep, sizeof(rep), rlen);
+	rep[3] ^= 1; /* lifetime */
+	mip_fa_from_ha(f->fa, rep, (size_t)n, false, f->ha);
+	rep[3] ^= 1;
+	assert_int_equal(f->to_mh.n, 0);
+	assert_int_equal(mip_fa_visitor_state(f->fa, f->home), 2);
+	assert_int_equal(f->st.ctr[MIP_C_FH_AUTH_FAILED], 3);
+	/* Unparsable, from the home agent: cannot be authenticated. */
+	mip_fa_from_ha(f->fa, rep, (size_t)n - 1, false, f->ha);
+	assert_int_equal(mip_fa_visitor_state(f->fa, f->home), 2);
+	assert_int_equal(f->to_mh.n, 0);
+
+	/* The genuine one. */
+	mip_fa_from_ha(f->fa, rep, (size_t)n, false, f->ha);
+	assert_int_equal(f->to_mh.n, 1);
+	assert_int_equal(mip_fa_visitor_state(f->fa, f->home), 1);
+	assert_int_equal(mip_parse_reply(f->to_mh.msg, f->to_mh.len, &r, &err), 0);
+	assert_int_equal(r.code, MIP_ACCEPTED);
+
+	/* A mobile node's request that already has the extension is refused. */
+	len = request(f, msg, MIP_REQ_T, 200, f->coa);
+	n = mip_auth_append(&wrong, MIP_EXT_FH_AUTH, msg, sizeof(msg), len);
+	mip_fa_from_mh(f->fa, msg, (size_t)n, false, &f->mh);
+	assert_int_equal(f->to_ha.n, 1);
+	assert_int_equal(f->to_mh.n, 2);
+	assert_int_equal(mip_parse_reply(f->to_mh.msg, f->to_mh.len, &r, &err), 0);
+	assert_int_equal(r.code, MIP_FA_BAD_REQUEST);
+	mip_key_free(&mine);
+	mip_key_free(&wrong);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -446,6 +586,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(malformed_reply, setup, teardown),
 		cmocka_unit_test_setup_teardown(advertisements, setup, teardown),
 		cmocka_unit_test_setup_teardown(visitor_list_full, setup, teardown),
+		cmocka_unit_test_setup_teardown(forged_reply_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(foreign_home_auth, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

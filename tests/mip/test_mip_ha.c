@@ -409,6 +409,75 @@ static void skippable_extension(void **state)
 	assert_int_equal(f->st.ctr[MIP_C_EXT_SKIPPED], 1);
 }
 
+static const uint8_t fh_secret[16] = { 0x46, 0x48, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
+
+/* Runs the HA on a request from src; returns the reply's length in out. */
+static size_t process_from(struct fixture *f, const uint8_t *msg, size_t len, uint32_t src,
+			   uint8_t *out, struct mip_reg_reply *rep)
+{
+	struct mip_err err;
+	int n = mip_ha_process(f->ha, msg, len, false, src, loop_now(), f->ntp, out, 256);
+
+	assert_true(n > 0);
+	assert_int_equal(mip_parse_reply(out, (size_t)n, rep, &err), 0);
+	return (size_t)n;
+}
+
+/* Foreign-Home keys for the FA at coa1: its requests need our shared
+ * extension (else 132, no binding), and replies to it carry one, after the
+ * Mobile-Home extension; an FA without keys is served as before. */
+static void foreign_home_auth(void **state)
+{
+	struct fixture *f = *state;
+	struct mip_key fh, fa_copy, wrong;
+	uint8_t msg[256], out[256];
+	struct mip_reg_reply rep;
+	uint64_t expires;
+	uint32_t coa;
+	size_t len, n;
+	int m;
+
+	assert_int_equal(mip_key_init(&fh, 700, MIP_ALG_HMAC_MD5, fh_secret, 16), 0);
+	assert_int_equal(mip_key_init(&fa_copy, 700, MIP_ALG_HMAC_MD5, fh_secret, 16), 0);
+	assert_int_equal(mip_key_init(&wrong, 700, MIP_ALG_HMAC_MD5, secret, 16), 0);
+	assert_int_equal(mip_ha_add_fa_keys(f->ha, f->coa1, &fh, 1), 0);
+
+	/* No extension, a wrong key, a tampered one: 132, no binding. */
+	len = request(f, msg, MIP_REQ_T, 300, f->coa1);
+	process_from(f, msg, len, f->coa1, out, &rep);
+	assert_int_equal(rep.code, MIP_HA_FA_AUTH);
+	m = mip_auth_append(&wrong, MIP_EXT_FH_AUTH, msg, sizeof(msg), len);
+	assert_int_equal(process_from(f, msg, (size_t)m, f->coa1, out, &rep) > 0, 1);
+	assert_int_equal(rep.code, MIP_HA_FA_AUTH);
+	m = mip_auth_append(&fa_copy, MIP_EXT_FH_AUTH, msg, sizeof(msg), len);
+	msg[m - 1] ^= 1;
+	n = process_from(f, msg, (size_t)m, f->coa1, out, &rep);
+	assert_int_equal(rep.code, MIP_HA_FA_AUTH);
+	assert_int_equal(f->st.ctr[MIP_C_FH_AUTH_FAILED], 3);
+	assert_int_equal(mip_ha_binding(f->ha, f->home, &coa, &expires), -ENOENT);
+	/* Even a denial to that FA carries our extension. */
+	assert_true(rep.has_fh_auth && mip_auth_verify(&fa_copy, out, n, &rep.fh_auth));
+
+	/* With the FA's extension: accepted, the reply authenticated twice. */
+	len = request(f, msg, MIP_REQ_T, 300, f->coa1);
+	m = mip_auth_append(&fa_copy, MIP_EXT_FH_AUTH, msg, sizeof(msg), len);
+	n = process_from(f, msg, (size_t)m, f->coa1, out, &rep);
+	assert_int_equal(rep.code, MIP_ACCEPTED);
+	assert_true(rep.has_mh_auth && mip_auth_verify(&f->key, out, n, &rep.mh_auth));
+	assert_true(rep.has_fh_auth && rep.fh_auth.spi == 700);
+	assert_true(rep.fh_auth.covered > rep.mh_auth_end);
+	assert_true(mip_auth_verify(&fa_copy, out, n, &rep.fh_auth));
+	assert_int_equal(mip_ha_binding(f->ha, f->home, &coa, &expires), 0);
+
+	/* An FA without keys: no extension needed, none added. */
+	len = request(f, msg, MIP_REQ_T, 300, f->coa2);
+	process_from(f, msg, len, f->coa2, out, &rep);
+	assert_int_equal(rep.code, MIP_ACCEPTED);
+	assert_false(rep.has_fh_auth);
+	mip_key_free(&fa_copy);
+	mip_key_free(&wrong);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -421,6 +490,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(capacity, setup, teardown),
 		cmocka_unit_test_setup_teardown(malformed, setup, teardown),
 		cmocka_unit_test_setup_teardown(skippable_extension, setup, teardown),
+		cmocka_unit_test_setup_teardown(foreign_home_auth, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
