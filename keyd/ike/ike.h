@@ -165,6 +165,11 @@ struct ike_engine_cfg {
 	/* Half-open SAs above which IKE_SA_INIT requires a cookie (RFC 7296
 	 * 2.6); 0 = always. */
 	unsigned int cookie_threshold;
+	/* The cookie secret is replaced this often (0 = 60 s); a cookie made
+	 * with the one before is still taken for cookie_grace_ms after the
+	 * change (0 = 10 s), older ones never (RFC 7296 2.6). */
+	unsigned int cookie_rotate_ms;
+	unsigned int cookie_grace_ms;
 	unsigned int retransmit_base_ms; /* first timeout, doubled each time */
 	/* First timeout of IKE_SA_INIT only (0 = retransmit_base_ms): the
 	 * responder answers a repeated IKE_SA_INIT from its stored response, so
@@ -207,6 +212,10 @@ enum ike_counter {
 	IKE_C_SA_UP,
 	IKE_C_SA_DOWN,
 	IKE_C_DKM_REFUSED, /* DKM requests and reports we refused */
+	/* Unauthenticated IKE_SA_INIT answers not acted on: error notifies,
+	 * COOKIEs beyond the bound, answers we cannot use (RFC 7296 2.21.1). */
+	IKE_C_INIT_IGNORED,
+	IKE_C_COOKIE_STALE, /* a cookie of a secret no longer accepted */
 	IKE_C_MAX
 };
 

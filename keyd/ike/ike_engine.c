@@ -42,7 +42,7 @@ struct ike_engine *ike_engine_new(const struct ike_engine_cfg *cfg, const struct
 		eng->cfg.half_open_timeout_ms = 30000;
 	eng->ev = ev;
 	eng->ev_ctx = ev_ctx;
-	if (ike_random(eng->cookie_secret, sizeof(eng->cookie_secret)))
+	if (ike_cookie_init(eng))
 		goto fail;
 	if (!eng->cfg.natt_port)
 		eng->cfg.natt_port = IKE_NATT_PORT;
@@ -236,9 +236,17 @@ static void dispatch_response(struct ike_sa *sa, const struct ike_hdr *h, const 
 		eng->rtt_ns[slot] = ike_now_ns() - sent_ns;
 }
 
-/* Message ID rules (RFC 7296 2.2-2.3): a response must answer our one
- * outstanding request; a request must be the next one expected, or the
- * previous one, which gets the same response again. */
+/* The peer's previous request again (RFC 7296 2.1: a retransmission, or a
+ * replay): it gets the response we stored, whatever our state now, but
+ * only once it passes the integrity check. */
+static bool request_again(const struct ike_sa *sa, const struct ike_hdr *h, bool response)
+{
+	return !response && h->msg_id + 1 == sa->peer_msg_id && sa->resp_len;
+}
+
+/* Message ID rules (RFC 7296 2.2-2.3), the previous request aside: a
+ * response must answer our one outstanding request; a request must be the
+ * next one expected. */
 static bool msgid_ok(struct ike_sa *sa, const struct ike_hdr *h, bool response)
 {
 	if (response) {
@@ -250,11 +258,6 @@ static bool msgid_ok(struct ike_sa *sa, const struct ike_hdr *h, bool response)
 		}
 		return true;
 	}
-	if (h->msg_id + 1 == sa->peer_msg_id && sa->resp_len) {
-		ike_count(sa->eng, IKE_C_RESENT_RESPONSES, NULL);
-		ike_sa_send(sa, sa->resp, sa->resp_len);
-		return false;
-	}
 	if (h->msg_id != sa->peer_msg_id) {
 		ike_count(sa->eng, IKE_C_BAD_MSGID,
 			  "request with message ID %u, expected %u, dropped", h->msg_id,
@@ -264,38 +267,63 @@ static bool msgid_ok(struct ike_sa *sa, const struct ike_hdr *h, bool response)
 	return true;
 }
 
-static void process_protected(struct ike_sa *sa, uint8_t *buf, size_t len, const struct ike_hdr *h,
-			      bool natt, uint16_t from_port)
+/* The SK payload opened in place: its inner chain's first type, the
+ * plaintext; false (counted) when it is missing or fails. */
+static bool open_sk(struct ike_sa *sa, uint8_t *buf, size_t len, const struct ike_hdr *h,
+		    uint8_t *first, uint8_t **plain, size_t *plain_len)
 {
-	bool response = h->flags & IKE_FLAG_RESPONSE;
-	struct ike_chain outer, inner;
-	uint8_t *plain;
-	size_t plain_len;
+	struct ike_chain outer;
 	uint8_t bad_type = 0;
 	int perr, err;
 
-	if (!sa->have_keys || (!response && !request_allowed(sa, h->exchange))) {
-		ike_count(sa->eng, IKE_C_UNEXPECTED, "exchange %u in state %d, dropped",
-			  h->exchange, sa->state);
-		return;
-	}
-	if (!msgid_ok(sa, h, response))
-		return;
 	perr = ike_chain_parse(h->next_payload, buf + IKE_HDR_LEN, len - IKE_HDR_LEN, &outer,
 			       &bad_type);
 	if (perr || outer.n == 0 || outer.pl[outer.n - 1].type != IKE_PL_SK) {
 		ike_count(sa->eng, IKE_C_MALFORMED,
 			  "exchange %u: no valid SK payload (%s), dropped", h->exchange,
 			  perr ? ike_perr_name(perr) : "missing");
-		return;
+		return false;
 	}
-	err = ike_sk_open(&sa->sk, buf, len, &outer.pl[outer.n - 1], &plain, &plain_len);
+	err = ike_sk_open(&sa->sk, buf, len, &outer.pl[outer.n - 1], plain, plain_len);
 	if (err) {
 		/* RFC 7296 2.21.2: a message that fails integrity is dropped
 		 * without a word and changes no state. */
 		ike_count(sa->eng, err == -EBADMSG ? IKE_C_BAD_ICV : IKE_C_MALFORMED,
 			  "exchange %u message %u failed %s, dropped", h->exchange, h->msg_id,
 			  err == -EBADMSG ? "authentication" : "decryption");
+		return false;
+	}
+	*first = outer.pl[outer.n - 1].body[-IKE_GEN_HDR_LEN];
+	return true;
+}
+
+static void process_protected(struct ike_sa *sa, uint8_t *buf, size_t len, const struct ike_hdr *h,
+			      bool natt, uint16_t from_port)
+{
+	bool response = h->flags & IKE_FLAG_RESPONSE;
+	bool again = request_again(sa, h, response);
+	struct ike_chain inner;
+	uint8_t *plain, first;
+	size_t plain_len;
+	uint8_t bad_type = 0;
+	int perr;
+
+	if (!sa->have_keys || (!response && !again && !request_allowed(sa, h->exchange))) {
+		ike_count(sa->eng, IKE_C_UNEXPECTED, "exchange %u in state %d, dropped",
+			  h->exchange, sa->state);
+		return;
+	}
+	if (!again && !msgid_ok(sa, h, response))
+		return;
+	if (!open_sk(sa, buf, len, h, &first, &plain, &plain_len))
+		return;
+	if (again) {
+		/* Authentic: the peer lost our answer. A copy with the right
+		 * SPIs and ID but a broken check got nothing above, so we
+		 * neither amplify a forger's packets nor tell him which IDs
+		 * we answered. */
+		ike_count(sa->eng, IKE_C_RESENT_RESPONSES, NULL);
+		ike_sa_send(sa, sa->resp, sa->resp_len);
 		return;
 	}
 	/* Authenticated: now the peer may move to the NAT-T port, or its NAT
@@ -304,8 +332,7 @@ static void process_protected(struct ike_sa *sa, uint8_t *buf, size_t len, const
 		sa->natt = true;
 		sa->peer_port = from_port;
 	}
-	perr = ike_chain_parse(outer.pl[outer.n - 1].body[-IKE_GEN_HDR_LEN], plain, plain_len,
-			       &inner, &bad_type);
+	perr = ike_chain_parse(first, plain, plain_len, &inner, &bad_type);
 	if (perr) {
 		ike_count(sa->eng, perr == IKE_PERR_CRITICAL ? IKE_C_CRITICAL : IKE_C_MALFORMED,
 			  "exchange %u message %u: %s (payload %u)", h->exchange, h->msg_id,
@@ -552,6 +579,24 @@ int ike_engine_timeout_ms(const struct ike_engine *eng)
 	return next <= now ? 0 : (int)(next - now);
 }
 
+static void request_gave_up(struct ike_sa *sa)
+{
+	const char *name = sa->cfg ? sa->cfg->name : "?";
+
+	/* Only refusals came for our IKE_SA_INIT: unauthenticated, so not
+	 * believed at once (RFC 7296 2.21.1), but the likely reason now. */
+	if (sa->state == IKE_S_INIT_SENT && sa->init_notify) {
+		log_err("peer %s: IKE_SA_INIT failed: no usable answer after %u transmissions, "
+			"the last one refused with notify %u",
+			name, sa->req_tries + 1, sa->init_notify);
+		ike_sa_kill(sa, IKE_DOWN_FAILED);
+		return;
+	}
+	log_info("peer %s: no answer after %u transmissions, IKE SA dropped", name,
+		 sa->req_tries + 1);
+	ike_sa_kill(sa, sa->req_kind == IKE_REQ_DELETE ? IKE_DOWN_DELETED : IKE_DOWN_TIMEOUT);
+}
+
 void ike_engine_tick(struct ike_engine *eng)
 {
 	uint64_t now = ike_now_ms();
@@ -571,12 +616,10 @@ void ike_engine_tick(struct ike_engine *eng)
 		}
 		if (now < sa->req_deadline_ms)
 			continue;
-		if (ike_request_expired(sa, now)) {
-			log_info("peer %s: no answer after %u transmissions, IKE SA dropped",
-				 sa->cfg ? sa->cfg->name : "?", sa->req_tries + 1);
-			ike_sa_kill(sa, sa->req_kind == IKE_REQ_DELETE ? IKE_DOWN_DELETED :
-									 IKE_DOWN_TIMEOUT);
-		}
+		if (sa->state == IKE_S_INIT_SENT)
+			ike_init_retransmit(sa);
+		if (sa->state != IKE_S_DEAD && ike_request_expired(sa, now))
+			request_gave_up(sa);
 	}
 	ike_sa_reap(eng);
 }

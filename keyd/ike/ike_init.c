@@ -12,6 +12,7 @@
 #include "lib/log.h"
 
 #define COOKIE_TRIES 2
+#define COOKIE_MAX 64 /* octets (RFC 7296 2.6) */
 
 static int keep_copy(uint8_t **dst, size_t *dst_len, const uint8_t *src, size_t len)
 {
@@ -24,18 +25,20 @@ static int keep_copy(uint8_t **dst, size_t *dst_len, const uint8_t *src, size_t 
 	return 0;
 }
 
-/* The keys of the new SA from the exchanged values; wipes g^ir. */
+/* The keys of the new SA from the exchanged values; wipes g^ir. A peer KE
+ * value that gives no shared secret is -EBADMSG and leaves our key pair:
+ * the initiator waits for another answer, that one may have been forged. */
 static int derive(struct ike_sa *sa, const uint8_t *peer_ke, size_t peer_ke_len)
 {
 	uint8_t g_ir[IKE_X25519_LEN];
 	int err;
 
-	err = ike_dh_shared(&sa->dh, peer_ke, peer_ke_len, g_ir);
-	if (!err)
-		err = ike_derive_keys(NULL, sa->ni, sa->ni_len, sa->nr, sa->nr_len, g_ir,
-				      sizeof(g_ir), sa->spi_i, sa->spi_r, &sa->keys);
-	OPENSSL_cleanse(g_ir, sizeof(g_ir));
+	if (ike_dh_shared(&sa->dh, peer_ke, peer_ke_len, g_ir))
+		return -EBADMSG;
 	ike_dh_free(&sa->dh);
+	err = ike_derive_keys(NULL, sa->ni, sa->ni_len, sa->nr, sa->nr_len, g_ir, sizeof(g_ir),
+			      sa->spi_i, sa->spi_r, &sa->keys);
+	OPENSSL_cleanse(g_ir, sizeof(g_ir));
 	if (!err)
 		err = ike_sk_init(&sa->sk, sa->encr,
 				  sa->initiator ? sa->keys.sk_ei : sa->keys.sk_er,
@@ -91,7 +94,14 @@ static bool natd_check(struct ike_sa *sa, const struct ike_chain *c, const struc
 
 /* --- initiator --- */
 
-static int send_init(struct ike_sa *sa)
+static void init_failed(struct ike_sa *sa, const char *why)
+{
+	log_err("peer %s: IKE_SA_INIT failed: %s", sa->cfg->name, why);
+	ike_sa_kill(sa, IKE_DOWN_FAILED);
+}
+
+/* Our IKE_SA_INIT request into sa->req, kept for AUTH (RFC 7296 2.15). */
+static int build_init(struct ike_sa *sa)
 {
 	struct ike_wbuf wb;
 	struct ike_sa_pl offer;
@@ -113,8 +123,31 @@ static int send_init(struct ike_sa *sa)
 	err = keep_copy(&sa->init_msg_i, &sa->init_msg_i_len, wb.buf, wb.len);
 	if (err)
 		return err;
+	sa->req_len = wb.len;
+	return 0;
+}
+
+static int send_init(struct ike_sa *sa)
+{
+	int err = build_init(sa);
+
+	if (err)
+		return err;
 	sa->next_msg_id = 1;
-	return ike_send_request_plain(sa, wb.buf, wb.len, IKE_REQ_INIT);
+	return ike_send_request_plain(sa, sa->req, sa->req_len, IKE_REQ_INIT);
+}
+
+void ike_init_retransmit(struct ike_sa *sa)
+{
+	if (!sa->cookie_next_len)
+		return;
+	memcpy(sa->cookie, sa->cookie_next, sa->cookie_next_len);
+	sa->cookie_len = sa->cookie_next_len;
+	sa->cookie_next_len = 0;
+	sa->cookie_rounds++;
+	/* Out of memory for the copy kept for AUTH: ours, not the peer's. */
+	if (build_init(sa))
+		init_failed(sa, "cannot add the cookie");
 }
 
 struct ike_sa *ike_initiate(struct ike_engine *eng, const struct ike_peer_cfg *peer)
@@ -191,36 +224,48 @@ static bool notify_present(const struct ike_chain *c, uint16_t type, struct ike_
 	return false;
 }
 
-static void init_failed(struct ike_sa *sa, const char *why)
+/* An IKE_SA_INIT answer we do not act on (RFC 7296 2.21.1: it is
+ * unauthenticated and may be an attacker's): the request goes on being
+ * retransmitted until a usable answer comes or the transmissions run out. */
+static void init_ignored(struct ike_sa *sa, const char *why)
 {
-	log_err("peer %s: IKE_SA_INIT failed: %s", sa->cfg->name, why);
-	ike_sa_kill(sa, IKE_DOWN_FAILED);
+	ike_count(sa->eng, IKE_C_INIT_IGNORED,
+		  "peer %s: IKE_SA_INIT answer ignored (%s), waiting for another", sa->cfg->name,
+		  why);
 }
 
-/* A COOKIE instead of an answer (RFC 7296 2.6): IKE_SA_INIT again with
- * it, a few times at most. False when the response carries none. */
+/* A COOKIE instead of an answer (RFC 7296 2.6): IKE_SA_INIT again with it,
+ * at the next retransmission rather than at once: a forged COOKIE that
+ * beats the genuine answer would otherwise make us sign a request the
+ * responder never saw. At most COOKIE_TRIES are put in; the one we send
+ * already (the answer to an earlier copy) changes nothing. False when the
+ * response carries none. */
 static bool init_cookie(struct ike_sa *sa, const struct ike_chain *c)
 {
 	struct ike_notify_pl cookie;
 
 	if (!notify_present(c, IKE_N_COOKIE, &cookie))
 		return false;
-	if (cookie.data_len < 1 || cookie.data_len > 64 || ++sa->cookie_rounds > COOKIE_TRIES) {
-		init_failed(sa, "unusable cookie");
+	if (cookie.data_len < 1 || cookie.data_len > COOKIE_MAX) {
+		init_ignored(sa, "COOKIE of unusable length");
 		return true;
 	}
-	memcpy(sa->cookie, cookie.data, cookie.data_len);
-	sa->cookie_len = cookie.data_len;
-	if (send_init(sa))
-		init_failed(sa, "cannot resend with the cookie");
+	if (cookie.data_len == sa->cookie_len && !memcmp(cookie.data, sa->cookie, sa->cookie_len))
+		return true;
+	if (sa->cookie_rounds >= COOKIE_TRIES) {
+		init_ignored(sa, "COOKIE beyond the bound");
+		return true;
+	}
+	memcpy(sa->cookie_next, cookie.data, cookie.data_len);
+	sa->cookie_next_len = cookie.data_len;
 	return true;
 }
 
 /* The answer must carry one SA, KE and Nr, and be one of ours: one
- * transform per type (then sa->encr is set). NULL, or why it is not. */
-static const char *init_answer_check(struct ike_sa *sa, const struct ike_chain *c,
-				     const struct ike_hdr *h, const struct ike_pl **nonce_pl,
-				     struct ike_ke_pl *ke)
+ * transform per type (then sa->encr is set); otherwise counted, false. */
+static bool init_answer_usable(struct ike_sa *sa, const struct ike_chain *c,
+			       const struct ike_hdr *h, const struct ike_pl **nonce_pl,
+			       struct ike_ke_pl *ke)
 {
 	const struct ike_pl *sa_pl, *ke_pl;
 	unsigned int n_sa, n_ke, n_nonce;
@@ -235,13 +280,15 @@ static const char *init_answer_check(struct ike_sa *sa, const struct ike_chain *
 	    ike_ke_parse(ke_pl->body, ke_pl->len, ke) ||
 	    ike_nonce_parse((*nonce_pl)->body, (*nonce_pl)->len)) {
 		ike_count(sa->eng, IKE_C_MALFORMED, "IKE_SA_INIT response lacks SA, KE or Nr");
-		return "malformed response";
+		return false;
 	}
 	if (chosen.p[0].num != 1 || chosen.p[0].n_trans != 3 ||
 	    !ike_proposal_pick(&chosen.p[0], 0, &sa->encr, &dh31) || !dh31 ||
-	    ke->group != IKE_DH_CURVE25519 || !memcmp(h->spi_r, (uint8_t[8]){ 0 }, 8))
-		return "responder chose something we did not offer";
-	return NULL;
+	    ke->group != IKE_DH_CURVE25519 || !memcmp(h->spi_r, (uint8_t[8]){ 0 }, 8)) {
+		init_ignored(sa, "responder chose something we did not offer");
+		return false;
+	}
+	return true;
 }
 
 /* Float to the NAT-T port for IKE_AUTH on (RFC 7296 2.23). */
@@ -264,10 +311,9 @@ void ike_init_response(struct ike_sa *sa, uint8_t *msg, size_t len, const struct
 	const struct ike_pl *nonce_pl;
 	struct ike_chain c;
 	struct ike_ke_pl ke;
-	const char *bad;
 	uint8_t bad_type;
 	uint16_t error;
-	int perr;
+	int perr, err;
 
 	if (h->msg_id != 0) {
 		ike_count(eng, IKE_C_BAD_MSGID, "IKE_SA_INIT response with message ID %u",
@@ -285,28 +331,36 @@ void ike_init_response(struct ike_sa *sa, uint8_t *msg, size_t len, const struct
 	}
 	if (init_cookie(sa, &c))
 		return;
+	/* Every refusal here is unauthenticated (RFC 7296 2.21.1): kept for
+	 * the log should no usable answer come, not acted on. We offer one
+	 * group only, so INVALID_KE_PAYLOAD has no remedy either. */
 	error = ike_chain_error(&c);
 	if (error) {
-		char why[64];
+		char why[32];
 
-		snprintf(why, sizeof(why), "peer answered notify %u", error);
-		init_failed(sa, why);
+		snprintf(why, sizeof(why), "notify %u", error);
+		sa->init_notify = error;
+		init_ignored(sa, why);
 		return;
 	}
-	bad = init_answer_check(sa, &c, h, &nonce_pl, &ke);
-	if (bad) {
-		init_failed(sa, bad);
+	if (!init_answer_usable(sa, &c, h, &nonce_pl, &ke))
 		return;
-	}
-	sa->peer_childless = notify_present(&c, IKE_N_CHILDLESS_IKEV2_SUPPORTED, NULL);
 	memcpy(sa->spi_r, h->spi_r, IKE_SPI_LEN);
 	memcpy(sa->nr, nonce_pl->body, nonce_pl->len);
 	sa->nr_len = nonce_pl->len;
-	if (keep_copy(&sa->init_msg_r, &sa->init_msg_r_len, msg, len) ||
-	    derive(sa, ke.data, ke.len)) {
-		init_failed(sa, "key derivation failed (bad KE?)");
+	err = keep_copy(&sa->init_msg_r, &sa->init_msg_r_len, msg, len);
+	if (!err)
+		err = derive(sa, ke.data, ke.len);
+	if (err == -EBADMSG) {
+		memset(sa->spi_r, 0, IKE_SPI_LEN);
+		init_ignored(sa, "KE value without a shared secret");
 		return;
 	}
+	if (err) {
+		init_failed(sa, "key derivation failed");
+		return;
+	}
+	sa->peer_childless = notify_present(&c, IKE_N_CHILDLESS_IKEV2_SUPPORTED, NULL);
 	if (eng->cfg.nat_detection)
 		init_float(sa, &c, h);
 	sa->req_kind = IKE_REQ_NONE;
@@ -315,16 +369,6 @@ void ike_init_response(struct ike_sa *sa, uint8_t *msg, size_t len, const struct
 }
 
 /* --- responder --- */
-
-static void cookie_value(struct ike_engine *eng, const struct ike_hdr *h, const uint8_t *ni,
-			 size_t ni_len, uint32_t addr, uint8_t out[IKE_COOKIE_LEN])
-{
-	struct ike_iov parts[] = { { ni, ni_len }, { &addr, sizeof(addr) }, { h->spi_i, 8 } };
-
-	/* Cookie = version | prf(secret, Ni | IPi | SPIi) (RFC 7296 2.6). */
-	put_be32(out, eng->cookie_version);
-	ike_prf(eng->cookie_secret, sizeof(eng->cookie_secret), parts, 3, out + 4);
-}
 
 static void send_plain_notify(struct ike_engine *eng, const struct ike_hdr *h, uint16_t type,
 			      const uint8_t *data, size_t len, uint32_t addr, uint16_t port)
@@ -351,13 +395,11 @@ static bool cookie_check(struct ike_engine *eng, const struct ike_hdr *h, const 
 
 	if (eng->half_open < eng->cfg.cookie_threshold)
 		return true;
-	cookie_value(eng, h, ni, ni_len, addr, want);
 	if (c->n && c->pl[0].type == IKE_PL_NOTIFY &&
-	    !ike_notify_parse(c->pl[0].body, c->pl[0].len, &n) && n.type == IKE_N_COOKIE) {
-		if (n.data_len == IKE_COOKIE_LEN && ike_memeq(n.data, want, IKE_COOKIE_LEN))
-			return true;
-		ike_count(eng, IKE_C_BAD_COOKIE, "IKE_SA_INIT with a wrong cookie, answered anew");
-	}
+	    !ike_notify_parse(c->pl[0].body, c->pl[0].len, &n) && n.type == IKE_N_COOKIE &&
+	    !ike_cookie_check(eng, h->spi_i, ni, ni_len, addr, n.data, n.data_len))
+		return true;
+	ike_cookie_make(eng, h->spi_i, ni, ni_len, addr, want);
 	ike_count(eng, IKE_C_COOKIES_SENT, NULL);
 	send_plain_notify(eng, h, IKE_N_COOKIE, want, sizeof(want), addr, port);
 	return false;

@@ -36,6 +36,8 @@ static const char *const counter_names[IKE_C_MAX] = {
 	[IKE_C_SA_UP] = "sa_up",
 	[IKE_C_SA_DOWN] = "sa_down",
 	[IKE_C_DKM_REFUSED] = "dkm_refused",
+	[IKE_C_INIT_IGNORED] = "init_ignored",
+	[IKE_C_COOKIE_STALE] = "cookie_stale",
 };
 
 const char *ike_counter_name(enum ike_counter c)

@@ -74,9 +74,16 @@ struct ike_sa {
 	struct ike_dh dh;
 	uint8_t ni[IKE_NONCE_MAX], nr[IKE_NONCE_MAX];
 	size_t ni_len, nr_len;
+	/* Initiator: the COOKIE our IKE_SA_INIT carries, one received since
+	 * (put in at the next retransmission), and how many were put in. */
 	uint8_t cookie[IKE_NONCE_MAX];
 	size_t cookie_len;
+	uint8_t cookie_next[IKE_NONCE_MAX];
+	size_t cookie_next_len;
 	unsigned int cookie_rounds;
+	/* The last error notify an IKE_SA_INIT answer carried: unauthenticated,
+	 * so only remembered for when no usable answer came (RFC 7296 2.21.1). */
+	uint16_t init_notify;
 	bool delete_pending; /* ike_sa_delete while a request was outstanding */
 	bool rekeyed;	     /* replaced by a new IKE SA: ends without events */
 	bool peer_childless; /* responder said CHILDLESS_IKEV2_SUPPORTED */
@@ -129,8 +136,12 @@ struct ike_engine {
 	void *ev_ctx;
 	struct ike_sa *sas;
 	unsigned int half_open;
+	/* Cookie secrets (ike_cookie.c): the current one, and the one before
+	 * it, taken until cookie_prev_until_ms. */
 	uint8_t cookie_secret[IKE_PRF_LEN];
-	uint8_t cookie_version;
+	uint8_t cookie_prev[IKE_PRF_LEN];
+	uint32_t cookie_version;
+	uint64_t cookie_rotate_at_ms, cookie_prev_until_ms;
 	uint64_t counters[IKE_C_MAX];
 	/* Time spent processing the last message of each exchange type,
 	 * request and response (paper Table 2). */
@@ -193,6 +204,19 @@ int ike_answer_result(struct ike_sa *sa, const struct ike_chain *c, uint16_t ack
 		      const char *exchange);
 /* Encoded ID payload body of an identity (type | 3 reserved | data). */
 size_t ike_id_body(const struct ike_identity *id, uint8_t *buf, size_t cap);
+
+/* --- ike_cookie.c: the responder's cookies (RFC 7296 2.6) --- */
+
+/* Defaults the rotation settings and draws the first secret. */
+int ike_cookie_init(struct ike_engine *eng);
+/* The cookie for an IKE_SA_INIT request now (the secret may change first). */
+void ike_cookie_make(struct ike_engine *eng, const uint8_t spi_i[IKE_SPI_LEN], const uint8_t *ni,
+		     size_t ni_len, uint32_t addr, uint8_t out[IKE_COOKIE_LEN]);
+/* 0 for a cookie we made for this request with the current secret, or with
+ * the previous one within its grace; else counted and -ESTALE (a secret no
+ * longer taken: cookie_stale) or -EINVAL (bad_cookie). */
+int ike_cookie_check(struct ike_engine *eng, const uint8_t spi_i[IKE_SPI_LEN], const uint8_t *ni,
+		     size_t ni_len, uint32_t addr, const uint8_t *cookie, size_t len);
 
 /* --- ike_sa.c: the SA table, the end of SAs, our CREATE_CHILD_SA state --- */
 

@@ -11,6 +11,10 @@
 void ike_init_request(struct ike_engine *eng, uint8_t *msg, size_t len, const struct ike_hdr *h,
 		      uint32_t addr, uint16_t port);
 void ike_init_response(struct ike_sa *sa, uint8_t *msg, size_t len, const struct ike_hdr *h);
+/* The retransmission timer of our IKE_SA_INIT is due: a COOKIE received
+ * since goes into the request (ike_engine_tick then sends it); the SA is
+ * dead if that failed. */
+void ike_init_retransmit(struct ike_sa *sa);
 void ike_auth_request(struct ike_sa *sa, const struct ike_hdr *h, const struct ike_chain *c);
 void ike_auth_response(struct ike_sa *sa, const struct ike_chain *c);
 
