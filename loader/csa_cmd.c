@@ -219,8 +219,9 @@ static json_object *csa_json(const struct mml_csa *c, bool show_keys)
 		o, "hard-packets",
 		json_object_new_int64(
 			(int64_t)(c->hard_packets ? c->hard_packets : MML_SEQ_HARD_DEFAULT)));
-	json_object_object_add(o, "age-s",
-			       json_object_new_int64((int64_t)((now - c->add_time_ns) / MML_NS_PER_S)));
+	json_object_object_add(
+		o, "age-s",
+		json_object_new_int64((int64_t)((now - c->add_time_ns) / MML_NS_PER_S)));
 	add_time_left(o, "soft-left-s", mml_csa_deadline_ns(c, c->soft_lifetime_s), now);
 	add_time_left(o, "hard-left-s", mml_csa_deadline_ns(c, c->hard_lifetime_s), now);
 	return o;
