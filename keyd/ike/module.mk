@@ -7,7 +7,7 @@ IKE_CODEC_SRCS := keyd/ike/ike_wire.c keyd/ike/ike_crypto.c keyd/ike/dkm_wire.c
 # handlers (ike_xchg.h); the dispatcher, ike_engine.c.
 IKE_SA_SRCS := keyd/ike/ike_io.c keyd/ike/ike_sa.c keyd/ike/ike_sa_child.c keyd/ike/ike_proposal.c
 IKE_XCHG_SRCS := keyd/ike/ike_init.c keyd/ike/ike_child.c keyd/ike/ike_create.c \
-                 keyd/ike/ike_rekey.c keyd/ike/ike_info.c keyd/ike/mlike.c \
+                 keyd/ike/ike_rekey.c keyd/ike/ike_info.c keyd/ike/mlike.c keyd/ike/mlike_rekey.c \
                  keyd/ike/dkm.c \
                  keyd/ike/neighbor.c
 IKE_SRCS := $(IKE_CODEC_SRCS) $(IKE_SA_SRCS) $(IKE_XCHG_SRCS) keyd/ike/ike_engine.c
