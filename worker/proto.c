@@ -125,6 +125,13 @@ ssize_t ep_protect(struct ep_tables *t, enum ep_side side, const struct mml_bind
 	return n + EP_IP_HLEN;
 }
 
+/* HA: the binding's inbound SPI for the mode, or the one a rekey is
+ * retiring (both accepted while the MH moves to the new CSA). */
+static bool binding_takes(const struct mml_binding *b, uint8_t mode, uint32_t spi)
+{
+	return b->spi_in[mode] == spi || (b->spi_in_prev && b->spi_in_prev == spi);
+}
+
 /* The decrypted inner packet belongs where its SPI says. */
 static bool inner_allowed(struct ep_tables *t, enum ep_side side, uint32_t home, uint32_t spi,
 			  uint8_t mode, const uint8_t *p, size_t len)
@@ -137,7 +144,7 @@ static bool inner_allowed(struct ep_tables *t, enum ep_side side, uint32_t home,
 	if (side == EP_SIDE_MH)
 		return ip.daddr == home;
 	b = ep_binding_get(&t->binds, ip.saddr);
-	return b && b->spi_in[mode] == spi;
+	return b && binding_takes(b, mode, spi);
 }
 
 /* The outer addresses the SA's packets come from (ESP authenticates
@@ -153,7 +160,7 @@ static bool outer_allowed(struct ep_tables *t, enum ep_side side, uint32_t home,
 		return b && hdr->saddr == b->ha_addr;
 	}
 	b = ep_binding_get(&t->binds, hdr->saddr);
-	return b && b->spi_in[mode] == spi && tunnel_src == b->coa;
+	return b && binding_takes(b, mode, spi) && tunnel_src == b->coa;
 }
 
 ssize_t ep_unprotect(struct ep_tables *t, enum ep_side side, uint32_t home, uint32_t tunnel_src,

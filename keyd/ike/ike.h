@@ -122,6 +122,10 @@ struct ike_events {
 	 * rekey failed, old stays. Without the callback: csa_up(csa). */
 	void (*csa_rekeyed)(void *ctx, struct ike_sa *sa, const struct mlike_csa *old,
 			    const struct mlike_csa *csa);
+	/* The peer asks to rekey the pair while the last rekey is not done
+	 * here (its new pair not in use yet): true refuses it with
+	 * TEMPORARY_FAILURE, and the peer tries again later. */
+	bool (*csa_rekey_busy)(void *ctx, struct ike_sa *sa);
 	/* FA: zone-1 keys arrived; return 0 after installing them, or a
 	 * negative errno to refuse (the HA gets MLIKE_KEYS_REJECTED). */
 	int (*fa_keys)(void *ctx, struct ike_sa *sa, const struct mlike_fa_keys *keys);

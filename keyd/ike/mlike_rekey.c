@@ -77,6 +77,8 @@ void mlike_rekey_request(struct ike_sa *sa, const struct ike_hdr *h, const struc
 		refuse = IKE_N_INVALID_SYNTAX;
 	else if (!sa->csa_valid || spi != sa->csa.spi_out || sa->ml_coll)
 		refuse = IKE_N_CHILD_SA_NOT_FOUND;
+	else if (sa->eng->ev->csa_rekey_busy && sa->eng->ev->csa_rekey_busy(sa->eng->ev_ctx, sa))
+		refuse = IKE_N_TEMPORARY_FAILURE;
 	if (refuse) {
 		ike_count(sa->eng, IKE_C_CSA_REKEY_REFUSED,
 			  "peer %s: rekey of CSA %08x refused (notify %u)", sa->cfg->name, spi,
