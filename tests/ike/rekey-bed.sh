@@ -31,28 +31,20 @@ ike_setup --rate 10000 || die "setup failed"
 ike_mh_start || die "mmlkeyd on the MH"
 wait_init 1 || die "initialisation not complete"
 
-EP_DROPS="ep_drop_tag_z1 ep_drop_tag_z2 ep_drop_tag_hdr ep_drop_tag_esp ep_drop_unknown_spi
-	ep_drop_replay ep_drop_expired ep_drop_spoof ep_drop_outer_src ep_drop_no_sa"
-FA_DROPS="drop_bad_tag fa_csa_expired fwd_unknown_spi drop_unknown_spi fa_csa_inactive"
-drops() { # prints "node:counter=value" for every watched counter
-	local n c
-	for n in ha mh; do for c in $EP_DROPS; do echo "$n:$c=$(counter $n "$c")"; done; done
-	for c in $FA_DROPS; do echo "fa1:$c=$(counter fa1 "$c")"; done
-}
 rekeys() { ike_json "$1" "d['csa_rekeys']['$2']"; }
 
-drops >"$TMP/drops-before"
+ike_key_drops fa1 >"$TMP/drops-before"
 r0=$(rekeys ha retired)
 fa0=$(counter fa1 fwd_mlesp)
 ike_transfer $BYTES
 s=$XFER_SENT r=$XFER_RCVD
 if ike_sha_ok "$s" "$r"; then ok "12 MB CN -> MH across rekeys (sha256 ${s:0:16}..., ${XFER_SECS} s)"; else
 	bad "12 MB CN -> MH across rekeys: sent $s, received $r"; fi
-drops >"$TMP/drops-after"
+ike_key_drops fa1 >"$TMP/drops-after"
 r1=$(rekeys ha retired)
 check "at least $MIN_REKEYS rekeys completed during the transfer ($((r1 - r0)))" \
 	test $((r1 - r0)) -ge "$MIN_REKEYS"
-lost=$(diff "$TMP/drops-before" "$TMP/drops-after" | sed -n 's/^> //p' | tr '\n' ' ')
+lost=$(ike_key_drops_changed "$TMP/drops-before" "$TMP/drops-after")
 check "no packet dropped for a key at MH, HA or FA1${lost:+ (changed: $lost)}" test -z "$lost"
 check "FA1 verified zone 1 of the downlink ($(($(counter fa1 fwd_mlesp) - fa0)) packets)" \
 	test $(($(counter fa1 fwd_mlesp) - fa0)) -gt 7000
