@@ -58,6 +58,11 @@ static __always_inline int mlesp_zone1(struct xdp_md *ctx, const void *esp, cons
 	/* PKD: held for an MH not yet registered here; it verifies nothing. */
 	if (csa->flags & MML_CSA_F_INACTIVE)
 		return -MML_STAT_FA_CSA_INACTIVE;
+	/* The endpoints refuse it too (maps/csa.h): forwarding it would only
+	 * carry traffic nobody may accept, or let a stale key verify. */
+	if (mml_csa_time_expired(csa, bpf_ktime_get_boot_ns()) ||
+	    mml_csa_seq_expired(csa, bpf_ntohl(nonce_seq)))
+		return -MML_STAT_FA_CSA_EXPIRED;
 	if (csa->format != MML_FMT_MLESP || csa->zone[0].alg != MML_ALG_CHACHA20_POLY1305) {
 		*fwd_stat = MML_STAT_FWD_ESP;
 		return 0;

@@ -117,6 +117,9 @@ int mip_maps_binding_spis(struct mip_maps *m, uint32_t home, unsigned int mode, 
 			  uint32_t spi_in);
 /* The CSA SPIs of mode in the binding of home (0 when none); -ENOENT when
  * there is no such binding. */
+/* HA: the inbound SPI a CSA rekey retires, accepted beside the current
+ * ones until it goes (0: none). */
+int mip_maps_binding_spi_prev(struct mip_maps *m, uint32_t home, uint32_t spi_in_prev);
 int mip_maps_binding_get_spis(struct mip_maps *m, uint32_t home, unsigned int mode,
 			      uint32_t *spi_out, uint32_t *spi_in);
 /* After a change to mml_csa by another writer (ML-IKE). */

@@ -116,6 +116,22 @@ int mip_maps_binding_spis(struct mip_maps *m, uint32_t home, unsigned int mode, 
 	return 0;
 }
 
+int mip_maps_binding_spi_prev(struct mip_maps *m, uint32_t home, uint32_t spi_in_prev)
+{
+	int fd = open_map(m, &m->binding_fd, MML_MAP_BINDING, sizeof(struct mml_binding));
+	struct mml_binding b;
+
+	if (fd < 0)
+		return fd;
+	if (bpf_map_lookup_elem(fd, &home, &b))
+		return -ENOENT;
+	b.spi_in_prev = spi_in_prev;
+	if (bpf_map_update_elem(fd, &home, &b, BPF_EXIST))
+		return -errno;
+	gen_bump(m);
+	return 0;
+}
+
 int mip_maps_binding_get_spis(struct mip_maps *m, uint32_t home, unsigned int mode,
 			      uint32_t *spi_out, uint32_t *spi_in)
 {

@@ -161,9 +161,29 @@ static json_object *hex_json(const uint8_t *p, size_t n)
 	return json_object_new_string(buf);
 }
 
+/* "expired" past the hard lifetime (the data plane refuses it, maps/csa.h);
+ * an FA's CSA held for a mobile not here yet (PKD) is "inactive". */
+static const char *csa_state(const struct mml_csa *c, uint64_t now)
+{
+	if (mml_csa_time_expired(c, now))
+		return "expired";
+	return c->flags & MML_CSA_F_INACTIVE ? "inactive" : "active";
+}
+
+/* Whole seconds to a lifetime's deadline (0 once passed), only when set. */
+static void add_time_left(json_object *o, const char *name, uint64_t deadline, uint64_t now)
+{
+	if (deadline)
+		json_object_object_add(
+			o, name,
+			json_object_new_int64(
+				(int64_t)(deadline > now ? (deadline - now) / MML_NS_PER_S : 0)));
+}
+
 static json_object *csa_json(const struct mml_csa *c, bool show_keys)
 {
 	json_object *o = json_object_new_object();
+	uint64_t now = mml_csa_store_now_ns();
 	char spi[16];
 
 	snprintf(spi, sizeof(spi), "0x%08x", c->spi);
@@ -172,12 +192,7 @@ static json_object *csa_json(const struct mml_csa *c, bool show_keys)
 	json_object_object_add(o, "dir", json_object_new_string(mml_dir_name(c->dir)));
 	if (c->format == MML_FMT_MLESP)
 		json_object_object_add(o, "z1-len", json_object_new_int(c->z1_len));
-	/* An FA's CSA: held for a mobile not here yet (PKD) or in use. */
-	if (c->dir == MML_DIR_FWD)
-		json_object_object_add(o, "state",
-				       json_object_new_string(c->flags & MML_CSA_F_INACTIVE ?
-								      "inactive" :
-								      "active"));
+	json_object_object_add(o, "state", json_object_new_string(csa_state(c, now)));
 	for (int z = 0; z < MML_ZONES; z++) {
 		char name[16];
 
@@ -206,8 +221,9 @@ static json_object *csa_json(const struct mml_csa *c, bool show_keys)
 			(int64_t)(c->hard_packets ? c->hard_packets : MML_SEQ_HARD_DEFAULT)));
 	json_object_object_add(
 		o, "age-s",
-		json_object_new_int64(
-			(int64_t)((mml_csa_store_now_ns() - c->add_time_ns) / 1000000000ULL)));
+		json_object_new_int64((int64_t)((now - c->add_time_ns) / MML_NS_PER_S)));
+	add_time_left(o, "soft-left-s", mml_csa_deadline_ns(c, c->soft_lifetime_s), now);
+	add_time_left(o, "hard-left-s", mml_csa_deadline_ns(c, c->hard_lifetime_s), now);
 	return o;
 }
 

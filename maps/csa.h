@@ -70,6 +70,42 @@ struct mml_csa {
 	struct mml_zone_sa zone[MML_ZONES];
 };
 
+/* Lifetimes (RFC 4301 4.4.2.1), shared by the FA's XDP program and the
+ * endpoint workers so that every node ends a CSA at the same instant. A
+ * CSA past its hard lifetime in seconds, or a sequence number above its
+ * hard packet limit, protects and accepts nothing. now_ns is
+ * CLOCK_BOOTTIME, the clock of add_time_ns (bpf_ktime_get_boot_ns in BPF). */
+#define MML_NS_PER_S 1000000000ULL
+
+static inline __attribute__((always_inline)) __u64 mml_csa_deadline_ns(const struct mml_csa *c,
+								       __u64 lifetime_s)
+{
+	return lifetime_s ? c->add_time_ns + lifetime_s * MML_NS_PER_S : 0;
+}
+
+static inline __attribute__((always_inline)) int mml_csa_time_expired(const struct mml_csa *c,
+								      __u64 now_ns)
+{
+	__u64 hard = mml_csa_deadline_ns(c, c->hard_lifetime_s);
+
+	return hard && now_ns >= hard;
+}
+
+static inline __attribute__((always_inline)) int mml_csa_soft_passed(const struct mml_csa *c,
+								     __u64 now_ns)
+{
+	__u64 soft = mml_csa_deadline_ns(c, c->soft_lifetime_s);
+
+	return soft && now_ns >= soft;
+}
+
+/* An inbound sequence number the sender may not have used. */
+static inline __attribute__((always_inline)) int mml_csa_seq_expired(const struct mml_csa *c,
+								     __u64 seq)
+{
+	return seq > (c->hard_packets ? c->hard_packets : MML_SEQ_HARD_DEFAULT);
+}
+
 MML_STATIC_ASSERT(sizeof(struct mml_zone_sa) == 40, "mml_zone_sa layout");
 MML_STATIC_ASSERT(__builtin_offsetof(struct mml_zone_sa, salt) == 4, "zone salt offset");
 MML_STATIC_ASSERT(__builtin_offsetof(struct mml_zone_sa, key) == 8, "zone key offset");

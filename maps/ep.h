@@ -36,7 +36,9 @@ struct mml_binding {
 	__u32 coa;
 	__u32 spi_out[MML_MODE_MAX]; /* [PLAIN] unused */
 	__u32 spi_in[MML_MODE_MAX];
-	__u32 flags;	  /* reserved, 0 */
+	/* HA: the inbound SPI of the CSA a rekey is retiring, accepted beside
+	 * spi_in until the old CSA is deleted (make before break); 0 = none */
+	__u32 spi_in_prev;
 	__u64 expires_ns; /* CLOCK_BOOTTIME; 0 = no lifetime */
 };
 

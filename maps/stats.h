@@ -91,7 +91,11 @@
 	X(EP_RX_RESUMED, "ep_rx_resumed",                                                         \
 	  "inbound CSA (re)loaded with a key already used: window starts above its mark")         \
 	X(EP_DROP_OUTER_SRC, "ep_drop_outer_src",                                                 \
-	  "protected packet from an outer source not its SA's (MH: its HA; HA: home, care-of)")
+	  "protected packet from an outer source not its SA's (MH: its HA; HA: home, care-of)")   \
+	/* CSA lifetimes (maps/csa.h): issue 17 */                                                \
+	X(EP_DROP_EXPIRED, "ep_drop_expired",                                                     \
+	  "CSA past its hard lifetime (seconds or packets): nothing protected or accepted")       \
+	X(FA_CSA_EXPIRED, "fa_csa_expired", "ML-ESP of a CSA past its hard lifetime, dropped")
 
 enum mml_stat {
 #define MML_STAT_ENUM(id, name, help) MML_STAT_##id,

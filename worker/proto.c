@@ -25,7 +25,8 @@ unsigned int ep_err_stat(int err)
 		return MML_STAT_EP_DROP_TAG_Z2;
 	case MML_E_AUTH:
 		return MML_STAT_EP_DROP_TAG_ESP;
-	case MML_E_SEQ_EXHAUSTED:
+	case MML_E_SEQ_EXHAUSTED: /* the hard packet limit */
+		return MML_STAT_EP_DROP_EXPIRED;
 	case EIO: /* the sequence mark could not be persisted: nothing may go */
 		return MML_STAT_EP_DROP_SEQ_EXHAUSTED;
 	case ENOSPC:
@@ -94,6 +95,12 @@ ssize_t ep_protect(struct ep_tables *t, enum ep_side side, const struct mml_bind
 		*stat = MML_STAT_EP_DROP_TOO_BIG;
 		return -1;
 	}
+	if (mml_csa_time_expired(&sa->sa.csa, t->now_ns)) {
+		*stat = MML_STAT_EP_DROP_EXPIRED;
+		return -1;
+	}
+	if (mml_csa_soft_passed(&sa->sa.csa, t->now_ns))
+		atomic_store_explicit(&sa->sa.rekey_wanted, true, memory_order_relaxed);
 	err = ep_sa_next_seq(sa, &seq);
 	if (err) {
 		*stat = ep_err_stat(err);
@@ -118,6 +125,13 @@ ssize_t ep_protect(struct ep_tables *t, enum ep_side side, const struct mml_bind
 	return n + EP_IP_HLEN;
 }
 
+/* HA: the binding's inbound SPI for the mode, or the one a rekey is
+ * retiring (both accepted while the MH moves to the new CSA). */
+static bool binding_takes(const struct mml_binding *b, uint8_t mode, uint32_t spi)
+{
+	return b->spi_in[mode] == spi || (b->spi_in_prev && b->spi_in_prev == spi);
+}
+
 /* The decrypted inner packet belongs where its SPI says. */
 static bool inner_allowed(struct ep_tables *t, enum ep_side side, uint32_t home, uint32_t spi,
 			  uint8_t mode, const uint8_t *p, size_t len)
@@ -130,7 +144,7 @@ static bool inner_allowed(struct ep_tables *t, enum ep_side side, uint32_t home,
 	if (side == EP_SIDE_MH)
 		return ip.daddr == home;
 	b = ep_binding_get(&t->binds, ip.saddr);
-	return b && b->spi_in[mode] == spi;
+	return b && binding_takes(b, mode, spi);
 }
 
 /* The outer addresses the SA's packets come from (ESP authenticates
@@ -146,7 +160,7 @@ static bool outer_allowed(struct ep_tables *t, enum ep_side side, uint32_t home,
 		return b && hdr->saddr == b->ha_addr;
 	}
 	b = ep_binding_get(&t->binds, hdr->saddr);
-	return b && b->spi_in[mode] == spi && tunnel_src == b->coa;
+	return b && binding_takes(b, mode, spi) && tunnel_src == b->coa;
 }
 
 ssize_t ep_unprotect(struct ep_tables *t, enum ep_side side, uint32_t home, uint32_t tunnel_src,
@@ -172,6 +186,11 @@ ssize_t ep_unprotect(struct ep_tables *t, enum ep_side side, uint32_t home, uint
 	mode = sa->sa.csa.format == MML_FMT_ESP ? MML_MODE_ESP : MML_MODE_MLESP;
 	if (!outer_allowed(t, side, home, tunnel_src, spi, mode, &hdr)) {
 		*stat = MML_STAT_EP_DROP_OUTER_SRC;
+		return -1;
+	}
+	if (mml_csa_time_expired(&sa->sa.csa, t->now_ns) ||
+	    mml_csa_seq_expired(&sa->sa.csa, get_be32(ip + hdr.hlen + 4))) {
+		*stat = MML_STAT_EP_DROP_EXPIRED;
 		return -1;
 	}
 	if (mode == MML_MODE_ESP)

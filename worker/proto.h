@@ -22,6 +22,9 @@ struct ep_tables {
 	struct ep_flowtab flows;
 	struct ep_bindtab binds;
 	uint16_t ip_id; /* outer IPv4 identification */
+	/* CLOCK_BOOTTIME (the clock of a CSA's add_time_ns), set by the
+	 * worker's loop once per round: lifetimes are whole seconds. */
+	uint64_t now_ns;
 };
 
 enum ep_side {
@@ -33,7 +36,8 @@ enum ep_side {
  * (plaintext: the inner packet as it is; ESP/ML-ESP: an outer IPv4 header,
  * home address <-> HA, protocol 50, then the ESP bytes). Returns its
  * length and sets *stat to the EP_ENCAP_* counter, or returns -1 with
- * *stat the drop reason. */
+ * *stat the drop reason. An SA past its hard lifetime protects nothing
+ * (ep_drop_expired); past its soft lifetime it raises rekey_wanted. */
 ssize_t ep_protect(struct ep_tables *t, enum ep_side side, const struct mml_binding *b,
 		   const uint8_t *inner, size_t len, uint8_t *out, size_t cap, unsigned int *stat);
 
@@ -46,7 +50,9 @@ ssize_t ep_protect(struct ep_tables *t, enum ep_side side, const struct mml_bind
  * SPI, through the Mobile IP tunnel from that binding's care-of address
  * (tunnel_src, the tunnel header's source; unused at the MH). The inner
  * packet must belong to that binding too: at the MH its destination is
- * home, at the HA its source is the home address. */
+ * home, at the HA its source is the home address. An SA past its hard
+ * lifetime, or a sequence number above its hard packet limit, is refused
+ * before the AEAD (ep_drop_expired). */
 ssize_t ep_unprotect(struct ep_tables *t, enum ep_side side, uint32_t home, uint32_t tunnel_src,
 		     uint8_t *ip, size_t len, uint8_t **inner, unsigned int *stat);
 

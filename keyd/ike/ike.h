@@ -117,6 +117,15 @@ struct ike_events {
 	void (*create_failed)(void *ctx, struct ike_sa *sa, uint16_t notify);
 	/* ML-IKE, MH and HA: a CSA pair is agreed (either side). */
 	void (*csa_up)(void *ctx, struct ike_sa *sa, const struct mlike_csa *csa);
+	/* ML-IKE, MH and HA: a rekey agreed csa to replace old (either side
+	 * started it; after a collision the survivor only). csa NULL: our
+	 * rekey failed, old stays. Without the callback: csa_up(csa). */
+	void (*csa_rekeyed)(void *ctx, struct ike_sa *sa, const struct mlike_csa *old,
+			    const struct mlike_csa *csa);
+	/* The peer asks to rekey the pair while the last rekey is not done
+	 * here (its new pair not in use yet): true refuses it with
+	 * TEMPORARY_FAILURE, and the peer tries again later. */
+	bool (*csa_rekey_busy)(void *ctx, struct ike_sa *sa);
 	/* FA: zone-1 keys arrived; return 0 after installing them, or a
 	 * negative errno to refuse (the HA gets MLIKE_KEYS_REJECTED). */
 	int (*fa_keys)(void *ctx, struct ike_sa *sa, const struct mlike_fa_keys *keys);
@@ -215,7 +224,10 @@ enum ike_counter {
 	/* Unauthenticated IKE_SA_INIT answers not acted on: error notifies,
 	 * COOKIEs beyond the bound, answers we cannot use (RFC 7296 2.21.1). */
 	IKE_C_INIT_IGNORED,
-	IKE_C_COOKIE_STALE, /* a cookie of a secret no longer accepted */
+	IKE_C_COOKIE_STALE,	    /* a cookie of a secret no longer accepted */
+	IKE_C_CSA_REKEYS,	    /* CSA pairs replaced by MLIKE_CREATE_CHILD_SA */
+	IKE_C_CSA_REKEY_COLLISIONS, /* both ends rekeyed at once: one pair dropped */
+	IKE_C_CSA_REKEY_REFUSED,    /* rekeys of a CSA we do not hold, refused */
 	IKE_C_MAX
 };
 
@@ -284,6 +296,10 @@ void *ike_sa_user(const struct ike_sa *sa);
 
 /* ML-IKE (docs/protocol.md). */
 int mlike_auth_sa_start(struct ike_sa *sa);
+/* CSA rekey (MLIKE_CREATE_CHILD_SA, paper Fig. 7), MH or HA: a new pair
+ * replacing the SA's current one; csa_rekeyed when it is agreed (either
+ * side). -ENOENT without a CSA, -EBUSY with a request out. */
+int mlike_csa_rekey(struct ike_sa *sa);
 int mlike_key_distribute(struct ike_sa *sa, const struct mlike_fa_keys *keys);
 /* PKD: tells the HA our neighbour FAs (network order); neighbors_done
  * when answered. */

@@ -27,6 +27,7 @@ enum ike_exchange {
 	MLIKE_KEY_DISTRIBUTE = 241,
 	DKM_CSA_REQUEST = 243,	     /* FA-FA key migration; FA-HA "installed" report */
 	MLIKE_NEIGHBOR_NOTIFY = 242, /* FA -> HA: its neighbour FAs (PKD) */
+	MLIKE_CREATE_CHILD_SA = 244, /* MH <-> HA: a new CSA pair replacing one (rekey) */
 };
 
 /* Payload types. */

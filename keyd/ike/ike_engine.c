@@ -177,6 +177,9 @@ static void dispatch_request(struct ike_sa *sa, const struct ike_hdr *h, const s
 	case MLIKE_NEIGHBOR_NOTIFY:
 		mlike_neighbor_notify_request(sa, h, c);
 		break;
+	case MLIKE_CREATE_CHILD_SA:
+		mlike_rekey_request(sa, h, c);
+		break;
 	default:
 		ike_count(sa->eng, IKE_C_UNEXPECTED, "exchange type %u not supported, dropped",
 			  h->exchange);
@@ -224,6 +227,9 @@ static void dispatch_response(struct ike_sa *sa, const struct ike_hdr *h, const 
 		break;
 	case IKE_REQ_NEIGHBOR_NOTIFY:
 		mlike_neighbor_notify_response(sa, c);
+		break;
+	case IKE_REQ_MLIKE_REKEY:
+		mlike_rekey_response(sa, c);
 		break;
 	default:
 		ike_count(sa->eng, IKE_C_UNEXPECTED, "response to exchange %u unexpected",
@@ -377,6 +383,7 @@ static int xchg_slot(uint8_t exchange)
 	case MLIKE_KEY_DISTRIBUTE:
 	case MLIKE_NEIGHBOR_NOTIFY:
 	case DKM_CSA_REQUEST:
+	case MLIKE_CREATE_CHILD_SA:
 		return 4 + exchange - MLIKE_AUTH_SA;
 	default:
 		return -1;

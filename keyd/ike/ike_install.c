@@ -86,6 +86,9 @@ static void drop_stale(struct ike_mod *m, uint32_t home, uint32_t out, uint32_t 
 		return;
 	if (old_out && old_out != out && old_out != in)
 		ike_mod_remove_csa(m, old_out);
+	/* MH: a rekey's old inbound CSA stays for its grace period. */
+	if (m->role == ROLE_MH && m->mh_rk.state == RK_DRAINING && old_in == m->mh_rk.old_in)
+		return;
 	if (old_in && old_in != out && old_in != in)
 		ike_mod_remove_csa(m, old_in);
 }

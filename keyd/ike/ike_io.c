@@ -38,6 +38,9 @@ static const char *const counter_names[IKE_C_MAX] = {
 	[IKE_C_DKM_REFUSED] = "dkm_refused",
 	[IKE_C_INIT_IGNORED] = "init_ignored",
 	[IKE_C_COOKIE_STALE] = "cookie_stale",
+	[IKE_C_CSA_REKEYS] = "csa_rekeys",
+	[IKE_C_CSA_REKEY_COLLISIONS] = "csa_rekey_collisions",
+	[IKE_C_CSA_REKEY_REFUSED] = "csa_rekey_refused",
 };
 
 const char *ike_counter_name(enum ike_counter c)

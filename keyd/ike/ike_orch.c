@@ -166,14 +166,12 @@ void ike_mod_revoke_pump(struct ike_mod *m)
 	}
 }
 
-/* Revokes a mobile's CSAs at an FA: queued, so a busy window delays it
+/* Revokes a CSA pair of home at an FA: queued, so a busy window delays it
  * instead of costing the FA's IKE SA (and every other mobile's keys). */
-static void revoke_at_fa(struct ike_mod *m, struct mobile *mb, uint32_t fa_addr)
+void ike_mod_revoke_spis(struct ike_mod *m, uint32_t home, uint32_t fa_addr, const uint32_t spi[2])
 {
 	struct fa_link *fa = fa_of_addr(m, fa_addr, false);
-	struct revocation r = { .fa = fa_addr,
-				.home = mb->home,
-				.spi = { mb->csa.spi_out, mb->csa.spi_in } };
+	struct revocation r = { .fa = fa_addr, .home = home, .spi = { spi[0], spi[1] } };
 
 	if (!fa || !fa->up || !fa->sa)
 		return;
@@ -192,6 +190,11 @@ static void revoke_at_fa(struct ike_mod *m, struct mobile *mb, uint32_t fa_addr)
 	ike_mod_revoke_pump(m);
 }
 
+static void revoke_at_fa(struct ike_mod *m, struct mobile *mb, uint32_t fa_addr)
+{
+	ike_mod_revoke_spis(m, mb->home, fa_addr, (uint32_t[2]){ mb->csa.spi_out, mb->csa.spi_in });
+}
+
 void ike_mod_revoke(struct ike_mod *m, struct mobile *mb, uint32_t fa)
 {
 	revoke_at_fa(m, mb, fa);
@@ -204,7 +207,9 @@ static void revoke_cancel(struct ike_mod *m, struct mobile *mb, uint32_t fa)
 	char a[16], c[16];
 
 	for (unsigned int i = 0; i < m->n_revq;) {
-		if (m->revq[i].fa != fa || m->revq[i].home != mb->home) {
+		/* A rekey's old pair goes whatever the MH does. */
+		if (m->revq[i].fa != fa || m->revq[i].home != mb->home ||
+		    m->revq[i].spi[0] != mb->csa.spi_out) {
 			i++;
 			continue;
 		}
@@ -219,6 +224,7 @@ static void mobile_drop_csa(struct ike_mod *m, struct mobile *mb)
 {
 	if (!mb->have_csa)
 		return;
+	ike_life_drop(m, mb);
 	if (mb->fa_with_keys)
 		revoke_at_fa(m, mb, mb->fa_with_keys);
 	for (unsigned int i = 0; i < mb->holders.n; i++)
@@ -400,6 +406,10 @@ static void ev_ike_down(void *ctx, struct ike_sa *sa, enum ike_down_reason why)
 		ike_dkm_ike_down(m, sa);
 	if (m->role == ROLE_MH) {
 		ike_mod_own_binding_spis(m, 0, 0);
+		if (m->mh_sa == sa) {
+			m->mh_sa = NULL;
+			m->mh_rk = (struct csa_rekey){ 0 };
+		}
 		return;
 	}
 	if (m->role != ROLE_HA)
@@ -441,6 +451,8 @@ static void ev_ike_rekeyed(void *ctx, struct ike_sa *old_sa, struct ike_sa *new_
 	for (unsigned int i = 0; i < MOBILES_MAX; i++)
 		if (m->mobiles[i].used && m->mobiles[i].mh_sa == old_sa)
 			m->mobiles[i].mh_sa = new_sa;
+	if (m->mh_sa == old_sa)
+		m->mh_sa = new_sa;
 	for (unsigned int i = 0; i < IKE_PEERS_MAX; i++) {
 		if (m->fas[i].sa == old_sa)
 			m->fas[i].sa = new_sa;
@@ -466,6 +478,7 @@ static void ev_csa_up(void *ctx, struct ike_sa *sa, const struct mlike_csa *csa)
 		}
 		ike_mod_own_binding_spis(m, csa->spi_out, csa->spi_in);
 		ike_mod_bypass(m, m->home, ike_sa_peer(sa)->addr, true);
+		ike_life_csa_up(m, sa);
 		return;
 	}
 	if (m->role != ROLE_HA)
@@ -478,6 +491,7 @@ static void ev_csa_up(void *ctx, struct ike_sa *sa, const struct mlike_csa *csa)
 	mb->have_csa = true;
 	ike_mod_install_pair(m, csa);
 	ike_mod_binding_spis(m, mb->home, csa->spi_out, csa->spi_in);
+	ike_life_csa_up(m, sa);
 	ike_mod_distribute(m); /* Fig. 4 flow 8 */
 }
 
@@ -550,6 +564,7 @@ static void ev_fa_keys_done(void *ctx, struct ike_sa *sa, int result)
 		}
 		mb->fa_with_keys = fa->peer->addr;
 		holders_set(&mb->holders, fa->peer->addr, HOLDER_HELD, true);
+		ike_life_keys_done(m, mb);
 		mb->t_done = loop_now();
 		m->inits_done++;
 		log_info("ML-IKE initialisation of %s done in %.3f ms (binding to keys at %s)",
@@ -567,6 +582,8 @@ static void ev_csa_deleted(void *ctx, struct ike_sa *sa, const uint32_t *spis, u
 	struct ike_mod *m = ctx;
 
 	(void)sa;
+	if (ike_life_mh_deleted(m, spis, n))
+		return; /* a rekey's old pair: the MH moves to the new one */
 	for (unsigned int i = 0; i < n; i++) {
 		ike_mod_remove_csa(m, spis[i]);
 		ike_mod_inst_forget(m, spis[i]);
@@ -586,8 +603,10 @@ static void ev_csa_revoked(void *ctx, struct ike_sa *sa)
 	struct mobile *mb;
 	char a[16];
 
-	if (!fa)
+	if (!fa) {
+		ike_life_mh_answered(m, sa);
 		return;
+	}
 	r = fa->revoking;
 	fa->revoking = (struct revocation){ 0 };
 	mb = r.fa ? mobile_of_home(m, r.home) : NULL;
@@ -613,6 +632,8 @@ const struct ike_events ike_mod_events = {
 	.ike_down = ev_ike_down,
 	.ike_rekeyed = ev_ike_rekeyed,
 	.csa_up = ev_csa_up,
+	.csa_rekeyed = ike_life_rekeyed,
+	.csa_rekey_busy = ike_life_rekey_busy,
 	.fa_keys = ev_fa_keys,
 	.fa_keys_done = ev_fa_keys_done,
 	.csa_deleted = ev_csa_deleted,

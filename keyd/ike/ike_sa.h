@@ -11,7 +11,7 @@
 
 #define IKE_CHILD_MAX 4
 #define IKE_COOKIE_LEN (4 + IKE_PRF_LEN)
-#define IKE_XCHG_SLOTS 8
+#define IKE_XCHG_SLOTS 9
 
 enum ike_state {
 	IKE_S_INIT_SENT,   /* initiator: IKE_SA_INIT request out */
@@ -38,6 +38,13 @@ enum ike_req_kind {
 	IKE_REQ_DKM,	      /* DKM_CSA_REQUEST for a CSA */
 	IKE_REQ_DKM_REPORT,   /* DKM_CSA_REQUEST reporting an install */
 	IKE_REQ_NEIGHBOR_NOTIFY,
+	IKE_REQ_MLIKE_REKEY, /* MLIKE_CREATE_CHILD_SA replacing our CSA pair */
+};
+
+/* The lower nonce of one exchange (RFC 7296 2.8.1's collision rule). */
+struct mlike_nonce {
+	size_t len;
+	uint8_t b[IKE_NONCE_MAX];
 };
 
 /* Our CREATE_CHILD_SA (ike_create.c, ike_rekey.c): what the request asked
@@ -125,6 +132,11 @@ struct ike_sa {
 	uint8_t ml_z1_len;
 	bool csa_valid;
 	struct mlike_csa csa;
+	/* The peer's CSA rekey answered while ours was out (a collision):
+	 * its pair waits until ours decides which one survives. */
+	bool ml_coll;
+	struct mlike_csa ml_coll_csa;
+	struct mlike_nonce ml_coll_lo;
 	uint32_t dkm_home; /* DKM_CSA_REQUEST in flight: for this MH */
 };
 

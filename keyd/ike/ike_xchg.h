@@ -42,6 +42,22 @@ void ike_info_response(struct ike_sa *sa, const struct ike_chain *c);
 /* mlike.c: MLIKE_AUTH_SA and KEY_DISTRIBUTE. */
 void mlike_auth_sa_request(struct ike_sa *sa, const struct ike_hdr *h, const struct ike_chain *c);
 void mlike_auth_sa_response(struct ike_sa *sa, const struct ike_chain *c);
+/* mlike.c: the CSA negotiation MLIKE_AUTH_SA and MLIKE_CREATE_CHILD_SA
+ * share. The offer (with N(REKEY_SA, rekey_spi) unless 0); the responder's
+ * answer (0, and *csa, not installed; else the refusal was sent); the
+ * initiator's pair from the answer. lo (may be NULL) gets the exchange's
+ * lower nonce. */
+int mlike_csa_offer_send(struct ike_sa *sa, uint8_t exchange, enum ike_req_kind kind,
+			 uint32_t rekey_spi);
+int mlike_csa_answer(struct ike_sa *sa, const struct ike_hdr *h, const struct ike_chain *c,
+		     struct mlike_csa *csa, struct mlike_nonce *lo);
+int mlike_csa_from_answer(struct ike_sa *sa, const struct ike_chain *c, struct mlike_csa *csa,
+			  struct mlike_nonce *lo);
+/* <0, 0, >0 as a is lower, equal, higher (RFC 7296 2.8.1). */
+int mlike_nonce_cmp(const struct mlike_nonce *a, const struct mlike_nonce *b);
+/* mlike_rekey.c: MLIKE_CREATE_CHILD_SA, the CSA rekey. */
+void mlike_rekey_request(struct ike_sa *sa, const struct ike_hdr *h, const struct ike_chain *c);
+void mlike_rekey_response(struct ike_sa *sa, const struct ike_chain *c);
 void mlike_key_distribute_request(struct ike_sa *sa, const struct ike_hdr *h,
 				  const struct ike_chain *c);
 void mlike_key_distribute_response(struct ike_sa *sa, const struct ike_chain *c);

@@ -125,6 +125,7 @@ static void ike_stop(void *state)
 	loop_timer_cancel(m->loop, &m->retry);
 	loop_timer_cancel(m->loop, &m->spi_timer);
 	loop_timer_cancel(m->loop, &m->dpd);
+	loop_timer_cancel(m->loop, &m->life_timer);
 	ike_dkm_stop(m);
 	mml_csa_store_close(&m->store);
 	mip_maps_close(&m->maps);
@@ -148,6 +149,7 @@ static int ike_start(struct keyd *kd, const config_setting_t *sec, void **state)
 	loop_timer_init(&m->spi_timer, ike_mod_on_spi_timer, m);
 	loop_timer_init(&m->dpd, ike_mod_on_dpd, m);
 	loop_timer_init(&m->dkm.timer, NULL, m);
+	loop_timer_init(&m->life_timer, ike_life_on_timer, m);
 	mml_csa_store_init(&m->store, &kd->pin);
 	mip_maps_init(&m->maps, &kd->pin);
 	m->pin = kd->pin;
@@ -255,6 +257,7 @@ static json_object *show(struct ike_mod *m)
 		json_object_object_add(e, "handoff",
 				       json_object_new_string(ike_handoff_names[mb->handoff]));
 		json_object_object_add(e, "holders", holders_json(&mb->holders));
+		json_object_object_add(e, "rekey", ike_life_mobile_json(mb));
 		if (mb->have_csa) {
 			json_object_object_add(e, "spi_out",
 					       json_object_new_uint64(mb->csa.spi_out));
@@ -270,6 +273,7 @@ static json_object *show(struct ike_mod *m)
 	if (m->role == ROLE_FA)
 		json_object_object_add(o, "zone1_active", ike_z1_json(m));
 	ike_pkd_show(m, o);
+	ike_life_show(m, o);
 	return o;
 }
 
@@ -295,6 +299,7 @@ static json_object *holders_by_csa(const struct ike_mod *m)
 			json_object_object_add(e, "home",
 					       json_object_new_string(mml_ipv4_str(mb->home, h)));
 			json_object_object_add(e, "holders", holders_json(&mb->holders));
+			json_object_object_add(e, "rekey", ike_life_mobile_json(mb));
 			json_object_array_add(a, e);
 		}
 	}

@@ -40,6 +40,34 @@ struct dkm_wait {
  * asks the previous one. */
 enum ike_handoff { IKE_HANDOFF_REDISTRIBUTE, IKE_HANDOFF_PKD, IKE_HANDOFF_DKM };
 
+/* A CSA rekey in progress (csa_life.c, paper Fig. 7), make before break.
+ * HA: STARTED (our MLIKE_CREATE_CHILD_SA out) -> DISTRIBUTING (the new
+ * pair installed here, its zone 1 on its way to the serving FA) ->
+ * TELL_MH (we send with the new pair; the old pair's Delete waits for the
+ * MH's window) -> DRAINING (the MH moves to the new pair; both accepted)
+ * -> NONE (the old pair deleted here and at every FA that held it).
+ * MH: STARTED -> PENDING (new pair installed, still sending with the old
+ * one until the HA's Delete of it) -> DRAINING (sending with the new one;
+ * the old inbound CSA kept for packets in flight) -> NONE. */
+enum csa_rekey_state {
+	RK_NONE,
+	RK_STARTED,
+	RK_DISTRIBUTING,
+	RK_TELL_MH,
+	RK_PENDING,
+	RK_DRAINING,
+};
+
+struct csa_rekey {
+	uint8_t state;			/* enum csa_rekey_state */
+	uint32_t old_out, old_in;	/* the pair being retired (this node's view) */
+	uint32_t new_out, new_in;	/* MH: the pair to switch to */
+	struct csa_holders old_holders; /* HA: every FA given the old pair */
+	uint64_t deadline_ns;		/* CLOCK_BOOTTIME: the state's bound */
+	uint64_t next_at_ns;		/* the next rekey (soft lifetime, jittered), 0 = none */
+	uint64_t done;			/* rekeys completed (the pair's generation) */
+};
+
 /* HA: one mobile host's initialisation. */
 struct mobile {
 	bool used;
@@ -55,6 +83,7 @@ struct mobile {
 	uint8_t handoff;	    /* enum ike_handoff */
 	struct csa_holders holders; /* every FA sent the zone-1 keys */
 	bool holders_full;	    /* PKD: refused a neighbour (logged, counted once) */
+	struct csa_rekey rk;
 };
 
 /* HA: an FA's neighbour FAs, from its NEIGHBOR_NOTIFY (PKD). */
@@ -182,6 +211,11 @@ struct ike_mod {
 	struct revocation revq[REVOKE_QUEUE_MAX];
 	unsigned int n_revq;
 	uint64_t revocations_queued, revocations_dropped, revocations_raced;
+	/* CSA lifecycle (csa_life.c): MH: its IKE SA with the HA and its rekey */
+	struct loop_timer life_timer;
+	struct ike_sa *mh_sa;
+	struct csa_rekey mh_rk;
+	uint64_t rekeys_started, rekeys_switched, rekeys_retired;
 };
 
 /* --- ike_orch.c --- */
@@ -269,6 +303,30 @@ uint16_t ike_dkm_missing(void *ctx, struct ike_sa *sa, const struct dkm_mh_pl *r
 void ike_dkm_arm(struct ike_mod *m);
 void ike_dkm_reported(void *ctx, struct ike_sa *sa, uint32_t mh_home, uint16_t notify);
 json_object *ike_dkm_json(const struct ike_mod *m);
+
+/* --- csa_life.c: CSA rekeys, make before break (paper Fig. 7) --- */
+
+/* MH and HA: a CSA pair is up (the first), or was rekeyed. */
+void ike_life_csa_up(struct ike_mod *m, struct ike_sa *sa);
+void ike_life_rekeyed(void *ctx, struct ike_sa *sa, const struct mlike_csa *old,
+		      const struct mlike_csa *csa);
+bool ike_life_rekey_busy(void *ctx, struct ike_sa *sa);
+/* HA: the MH answered our CSA Delete (the old pair of a rekey). */
+void ike_life_mh_answered(struct ike_mod *m, struct ike_sa *sa);
+/* HA: the serving FA answered KEY_DISTRIBUTE for mb. */
+void ike_life_keys_done(struct ike_mod *m, struct mobile *mb);
+/* MH: the HA deleted CSAs; true if that was the old pair of a rekey (the
+ * switch to the new one; the caller removes nothing). */
+bool ike_life_mh_deleted(struct ike_mod *m, const uint32_t *spis, unsigned int n);
+/* The periodic work: soft-lifetime rekeys, bounds, retirements. */
+void ike_life_on_timer(void *arg);
+void ike_life_show(const struct ike_mod *m, json_object *o);
+json_object *ike_life_mobile_json(const struct mobile *mb);
+/* HA: mb's CSAs go (binding gone, IKE SA down): a rekey's old pair with
+ * them, at once. */
+void ike_life_drop(struct ike_mod *m, struct mobile *mb);
+/* HA: revokes the pair spis of home at fa (queued like ike_mod_revoke). */
+void ike_mod_revoke_spis(struct ike_mod *m, uint32_t home, uint32_t fa, const uint32_t spi[2]);
 
 /* --- ike_orch.c, for pkd.c --- */
 

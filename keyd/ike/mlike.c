@@ -117,10 +117,14 @@ static int csa_keys(struct ike_sa *sa, bool we_initiated, const uint8_t *ni, siz
 	return err;
 }
 
-int mlike_auth_sa_start(struct ike_sa *sa)
+/* The CSA offer of MLIKE_AUTH_SA, or of MLIKE_CREATE_CHILD_SA with
+ * N(REKEY_SA) naming the CSA it replaces (rekey_spi, the SPI we receive it
+ * with; 0 = none). */
+int mlike_csa_offer_send(struct ike_sa *sa, uint8_t exchange, enum ike_req_kind kind,
+			 uint32_t rekey_spi)
 {
 	const struct ike_peer_cfg *cfg = sa->cfg;
-	uint8_t buf[1024];
+	uint8_t buf[1024], spi[4];
 	struct mlike_zonemap_pl zm;
 	struct ike_sa_pl offer;
 	struct ike_wbuf in;
@@ -136,6 +140,10 @@ int mlike_auth_sa_start(struct ike_sa *sa)
 	if (!sa->ml_spi_offer || ike_random(sa->ml_nonce, sizeof(sa->ml_nonce)))
 		return -EIO;
 	ike_wb_init(&in, buf, sizeof(buf));
+	if (rekey_spi) {
+		put_be32(spi, rekey_spi);
+		ike_put_notify(&in, MLIKE_PROTO_ZONE, spi, 4, IKE_N_REKEY_SA, NULL, 0);
+	}
 	csa_offer(cfg, sa->ml_spi_offer, &offer);
 	{
 		size_t start = ike_wb_pl_begin(&in, MLIKE_PL_CSA_PROPOSAL, true);
@@ -146,8 +154,12 @@ int mlike_auth_sa_start(struct ike_sa *sa)
 	zonemap_of(sa->ml_z1_len, &zm);
 	mlike_put_zonemap(&in, &zm);
 	ike_put_nonce(&in, sa->ml_nonce, sizeof(sa->ml_nonce));
-	return ike_send_protected(sa, MLIKE_AUTH_SA, false, sa->next_msg_id, IKE_REQ_MLIKE_AUTH_SA,
-				  &in);
+	return ike_send_protected(sa, exchange, false, sa->next_msg_id, kind, &in);
+}
+
+int mlike_auth_sa_start(struct ike_sa *sa)
+{
+	return mlike_csa_offer_send(sa, MLIKE_AUTH_SA, IKE_REQ_MLIKE_AUTH_SA, 0);
 }
 
 struct csa_msg {
@@ -185,16 +197,29 @@ static void csa_fill(struct ike_sa *sa, const uint16_t encr[MLIKE_N_ZONES], uint
 	csa->hard_lifetime_s = sa->cfg->csa_hard_lifetime_s;
 }
 
-static void csa_established(struct ike_sa *sa)
+/* The lower of an exchange's two nonces, as RFC 7296 2.8.1 compares them
+ * (bytewise, a prefix lower than the longer nonce). */
+static void nonce_low(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len,
+		      struct mlike_nonce *lo)
 {
-	sa->csa_valid = true;
-	log_info("peer %s: CSA pair up (out %08x, in %08x, zone 1 %u bytes)", sa->cfg->name,
-		 sa->csa.spi_out, sa->csa.spi_in, sa->csa.z1_len);
-	if (sa->eng->ev->csa_up)
-		sa->eng->ev->csa_up(sa->eng->ev_ctx, sa, &sa->csa);
+	size_t n = a_len < b_len ? a_len : b_len;
+	int cmp = memcmp(a, b, n);
+	bool a_low = cmp < 0 || (cmp == 0 && a_len <= b_len);
+
+	lo->len = a_low ? a_len : b_len;
+	memcpy(lo->b, a_low ? a : b, lo->len);
 }
 
-void mlike_auth_sa_request(struct ike_sa *sa, const struct ike_hdr *h, const struct ike_chain *c)
+int mlike_nonce_cmp(const struct mlike_nonce *a, const struct mlike_nonce *b)
+{
+	size_t n = a->len < b->len ? a->len : b->len;
+	int cmp = memcmp(a->b, b->b, n);
+
+	return cmp ? cmp : (a->len > b->len) - (a->len < b->len);
+}
+
+int mlike_csa_answer(struct ike_sa *sa, const struct ike_hdr *h, const struct ike_chain *c,
+		     struct mlike_csa *csa, struct mlike_nonce *lo)
 {
 	uint8_t buf[1024], nr[IKE_NONCE_LEN];
 	uint16_t encr[MLIKE_N_ZONES], refuse;
@@ -202,7 +227,7 @@ void mlike_auth_sa_request(struct ike_sa *sa, const struct ike_hdr *h, const str
 	struct csa_msg m;
 	struct ike_wbuf out;
 	uint32_t peer_spi = 0;
-	struct mlike_csa csa;
+	int err = -EINVAL;
 
 	refuse = csa_msg_parse(c, &m);
 	if (!refuse && !csa_pick(sa->cfg, &m.zones, encr, &peer_spi))
@@ -210,18 +235,19 @@ void mlike_auth_sa_request(struct ike_sa *sa, const struct ike_hdr *h, const str
 	if (!refuse && ike_random(nr, sizeof(nr)))
 		refuse = IKE_N_TEMPORARY_FAILURE;
 	if (refuse) {
-		ike_count(sa->eng, IKE_C_NO_PROPOSAL, "peer %s: MLIKE_AUTH_SA refused (notify %u)",
-			  sa->cfg->name, refuse);
-		ike_send_error_notify(sa, MLIKE_AUTH_SA, h->msg_id, refuse, NULL, 0);
-		return;
+		ike_count(sa->eng, IKE_C_NO_PROPOSAL,
+			  "peer %s: CSA exchange %u refused (notify %u)", sa->cfg->name,
+			  h->exchange, refuse);
+		ike_send_error_notify(sa, h->exchange, h->msg_id, refuse, NULL, 0);
+		return -EINVAL;
 	}
-	csa_fill(sa, encr, (uint8_t)m.zm.end[0], &csa);
-	csa.spi_out = peer_spi;
-	csa.spi_in = ike_new_spi32();
-	if (csa_keys(sa, false, m.nonce->body, m.nonce->len, nr, sizeof(nr), &csa))
+	csa_fill(sa, encr, (uint8_t)m.zm.end[0], csa);
+	csa->spi_out = peer_spi;
+	csa->spi_in = ike_new_spi32();
+	if (csa_keys(sa, false, m.nonce->body, m.nonce->len, nr, sizeof(nr), csa))
 		goto out;
 	ike_wb_init(&out, buf, sizeof(buf));
-	csa_offer(sa->cfg, csa.spi_in, &acc);
+	csa_offer(sa->cfg, csa->spi_in, &acc);
 	for (unsigned int z = 0; z < MLIKE_N_ZONES; z++) {
 		acc.p[z].n_trans = 1;
 		acc.p[z].t[0] = encr_transform(encr[z]);
@@ -234,44 +260,76 @@ void mlike_auth_sa_request(struct ike_sa *sa, const struct ike_hdr *h, const str
 	}
 	mlike_put_zonemap(&out, &m.zm);
 	ike_put_nonce(&out, nr, sizeof(nr));
-	if (ike_send_protected(sa, MLIKE_AUTH_SA, true, h->msg_id, IKE_REQ_NONE, &out))
-		goto out;
-	OPENSSL_cleanse(&sa->csa, sizeof(sa->csa));
-	sa->csa = csa;
-	csa_established(sa);
+	err = ike_send_protected(sa, h->exchange, true, h->msg_id, IKE_REQ_NONE, &out);
+	if (!err && lo)
+		nonce_low(m.nonce->body, m.nonce->len, nr, sizeof(nr), lo);
 out:
+	if (err)
+		OPENSSL_cleanse(csa, sizeof(*csa));
+	OPENSSL_cleanse(nr, sizeof(nr));
+	return err;
+}
+
+int mlike_csa_from_answer(struct ike_sa *sa, const struct ike_chain *c, struct mlike_csa *csa,
+			  struct mlike_nonce *lo)
+{
+	uint16_t encr[MLIKE_N_ZONES];
+	struct csa_msg m;
+	uint32_t peer_spi = 0;
+
+	/* The answer: one transform per zone, among those we offered, and
+	 * the zone map we sent, unchanged. */
+	if (csa_msg_parse(c, &m) || !csa_pick(sa->cfg, &m.zones, encr, &peer_spi) ||
+	    m.zones.p[0].n_trans != 1 || m.zones.p[1].n_trans != 1 ||
+	    m.zm.end[0] != sa->ml_z1_len) {
+		ike_count(sa->eng, IKE_C_MALFORMED, "peer %s: CSA answer not acceptable",
+			  sa->cfg->name);
+		return -EINVAL;
+	}
+	csa_fill(sa, encr, sa->ml_z1_len, csa);
+	csa->spi_out = peer_spi;
+	csa->spi_in = sa->ml_spi_offer;
+	if (csa_keys(sa, true, sa->ml_nonce, sizeof(sa->ml_nonce), m.nonce->body, m.nonce->len,
+		     csa)) {
+		OPENSSL_cleanse(csa, sizeof(*csa));
+		return -EIO;
+	}
+	if (lo)
+		nonce_low(sa->ml_nonce, sizeof(sa->ml_nonce), m.nonce->body, m.nonce->len, lo);
+	return 0;
+}
+
+static void csa_established(struct ike_sa *sa, const struct mlike_csa *csa)
+{
+	OPENSSL_cleanse(&sa->csa, sizeof(sa->csa));
+	sa->csa = *csa;
+	sa->csa_valid = true;
+	log_info("peer %s: CSA pair up (out %08x, in %08x, zone 1 %u bytes)", sa->cfg->name,
+		 sa->csa.spi_out, sa->csa.spi_in, sa->csa.z1_len);
+	if (sa->eng->ev->csa_up)
+		sa->eng->ev->csa_up(sa->eng->ev_ctx, sa, &sa->csa);
+}
+
+void mlike_auth_sa_request(struct ike_sa *sa, const struct ike_hdr *h, const struct ike_chain *c)
+{
+	struct mlike_csa csa;
+
+	if (!mlike_csa_answer(sa, h, c, &csa, NULL))
+		csa_established(sa, &csa);
 	OPENSSL_cleanse(&csa, sizeof(csa));
 }
 
 void mlike_auth_sa_response(struct ike_sa *sa, const struct ike_chain *c)
 {
-	uint16_t encr[MLIKE_N_ZONES], error = ike_chain_error(c);
-	struct csa_msg m;
-	uint32_t peer_spi = 0;
+	uint16_t error = ike_chain_error(c);
 	struct mlike_csa csa;
 
 	if (error) {
 		log_err("peer %s refused MLIKE_AUTH_SA (notify %u)", sa->cfg->name, error);
 		return;
 	}
-	/* The answer: one transform per zone, among those we offered, and
-	 * the zone map we sent, unchanged. */
-	if (csa_msg_parse(c, &m) || !csa_pick(sa->cfg, &m.zones, encr, &peer_spi) ||
-	    m.zones.p[0].n_trans != 1 || m.zones.p[1].n_trans != 1 ||
-	    m.zm.end[0] != sa->ml_z1_len) {
-		ike_count(sa->eng, IKE_C_MALFORMED, "peer %s: MLIKE_AUTH_SA answer not acceptable",
-			  sa->cfg->name);
-		return;
-	}
-	csa_fill(sa, encr, sa->ml_z1_len, &csa);
-	csa.spi_out = peer_spi;
-	csa.spi_in = sa->ml_spi_offer;
-	if (csa_keys(sa, true, sa->ml_nonce, sizeof(sa->ml_nonce), m.nonce->body, m.nonce->len,
-		     &csa) == 0) {
-		OPENSSL_cleanse(&sa->csa, sizeof(sa->csa));
-		sa->csa = csa;
-		csa_established(sa);
-	}
+	if (!mlike_csa_from_answer(sa, c, &csa, NULL))
+		csa_established(sa, &csa);
 	OPENSSL_cleanse(&csa, sizeof(csa));
 }
 

@@ -8,13 +8,13 @@ IKE_CODEC_SRCS := keyd/ike/ike_wire.c keyd/ike/ike_crypto.c keyd/ike/dkm_wire.c
 IKE_SA_SRCS := keyd/ike/ike_io.c keyd/ike/ike_sa.c keyd/ike/ike_sa_child.c keyd/ike/ike_proposal.c \
                keyd/ike/ike_cookie.c
 IKE_XCHG_SRCS := keyd/ike/ike_init.c keyd/ike/ike_child.c keyd/ike/ike_create.c \
-                 keyd/ike/ike_rekey.c keyd/ike/ike_info.c keyd/ike/mlike.c \
+                 keyd/ike/ike_rekey.c keyd/ike/ike_info.c keyd/ike/mlike.c keyd/ike/mlike_rekey.c \
                  keyd/ike/dkm.c \
                  keyd/ike/neighbor.c
 IKE_SRCS := $(IKE_CODEC_SRCS) $(IKE_SA_SRCS) $(IKE_XCHG_SRCS) keyd/ike/ike_engine.c
 IKE_CONF_SRCS := keyd/ike/ike_conf.c keyd/ike/csa_map.c keyd/ike/dkm_cache.c
 # mmlkeyd's ike module around the engine: orchestration, installs, handoffs.
-IKE_MOD_SRCS := keyd/ike/keyd_ike.c keyd/ike/ike_orch.c keyd/ike/ike_install.c keyd/ike/installed.c \
+IKE_MOD_SRCS := keyd/ike/keyd_ike.c keyd/ike/ike_orch.c keyd/ike/csa_life.c keyd/ike/ike_install.c keyd/ike/installed.c \
                 keyd/ike/ike_dkm.c keyd/ike/ike_esp.c keyd/ike/pkd.c keyd/ike/holders.c keyd/ike/z1_ready.c
 
 FMT_SRCS += $(wildcard keyd/ike/*.h)
@@ -38,7 +38,8 @@ TEST_SUITES += unit-ike-holders:$(BUILD)/tests/test_holders
 # report, and the handoff races the simulator found (docs/results.md).
 $(eval $(call TEST_PROGRAM,test_ike_mod,tests/ike/test_ike_mod.c keyd/ike/ike_dkm.c \
                                       keyd/ike/pkd.c keyd/ike/dkm_cache.c keyd/ike/holders.c \
-                                      keyd/ike/ike_orch.c keyd/ike/installed.c keyd/ike/z1_ready.c))
+                                      keyd/ike/ike_orch.c keyd/ike/csa_life.c keyd/ike/installed.c \
+                                      keyd/ike/z1_ready.c))
 TEST_SUITES += unit-ike-mod:$(BUILD)/tests/test_ike_mod
 # Engines over loopback UDP: initialisation, CHILD_SAs, CREATE_CHILD_SA in
 # both roles and every rejection path (about 6 s).
@@ -113,6 +114,8 @@ TEST_SUITES += ike-esp-chacha:'BUILD=$(BUILD) ESP_ALG=chacha20poly1305 SUITE_TAG
 # inactive (drops and counts the MH's ML-ESP), activates them on relaying the
 # registration reply at a handoff during a transfer (about 15 s).
 TEST_SUITES += ike-pkd:'BUILD=$(BUILD) tests/ike/bed-pkd.sh'
+# CSA rekeys every second under a transfer, make before break (about 25 s).
+TEST_SUITES += ike-rekey:'BUILD=$(BUILD) tests/ike/rekey-bed.sh'
 
 # Paper Tables 2/3 on the bed: medians of 20 initialisations (about 100 s).
 .PHONY: bench-ike-bed

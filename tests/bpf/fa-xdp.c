@@ -1336,6 +1336,39 @@ static void test_inactive(void **state)
 	}
 }
 
+/* Issue 17: a CSA past its hard lifetime verifies nothing at the FA, in
+ * seconds (CLOCK_BOOTTIME against add_time_ns, the endpoints' clock) or in
+ * packets (a sequence number above hard_packets). */
+static uint64_t boot_ns(void);
+
+static void test_expired(void **state)
+{
+	struct mml_csa down = make_csa(0x30010, 40, 0x73);
+	struct frame f1, f2;
+	struct expect e;
+
+	sa_from(&sa_down, &down, MML_DIR_OUT);
+	down_mlesp(&f1, 200, 1);
+	down_mlesp(&f2, 200, 2);
+	down.hard_lifetime_s = 10;
+	down.add_time_ns = boot_ns() - 9 * MML_NS_PER_S;
+	put_fa_csa_flags(fa_fwd, &down, 0);
+	e = forwarded(&f1, DOWN, ns.ha_addr, MML_STAT_FWD_MLESP);
+	run_case("CSA within its hard lifetime", fa_fwd, DOWN, &f1, &e);
+	down.add_time_ns = boot_ns() - 10 * MML_NS_PER_S - 1;
+	put_fa_csa_flags(fa_fwd, &down, 0);
+	e = verdict_only(XDP_DROP, MML_STAT_RX_DOWN, MML_STAT_FA_CSA_EXPIRED);
+	run_case("CSA past its hard lifetime", fa_fwd, DOWN, &f1, &e);
+
+	down.hard_lifetime_s = 0;
+	down.hard_packets = 1;
+	put_fa_csa_flags(fa_fwd, &down, 0);
+	e = forwarded(&f1, DOWN, ns.ha_addr, MML_STAT_FWD_MLESP);
+	run_case("sequence number at the hard packet limit", fa_fwd, DOWN, &f1, &e);
+	e = verdict_only(XDP_DROP, MML_STAT_RX_DOWN, MML_STAT_FA_CSA_EXPIRED);
+	run_case("sequence number above the hard packet limit", fa_fwd, DOWN, &f2, &e);
+}
+
 static uint64_t boot_ns(void)
 {
 	struct timespec ts;
@@ -1400,11 +1433,12 @@ static void test_first_verified(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_down_fixtures), cmocka_unit_test(test_up_fixtures),
-		cmocka_unit_test(test_vectors),	      cmocka_unit_test(test_random_lengths),
-		cmocka_unit_test(test_tamper),	      cmocka_unit_test(test_truncation),
-		cmocka_unit_test(test_pinning),	      cmocka_unit_test(test_live_veth),
-		cmocka_unit_test(test_inactive),      cmocka_unit_test(test_first_verified),
+		cmocka_unit_test(test_down_fixtures),  cmocka_unit_test(test_up_fixtures),
+		cmocka_unit_test(test_vectors),	       cmocka_unit_test(test_random_lengths),
+		cmocka_unit_test(test_tamper),	       cmocka_unit_test(test_truncation),
+		cmocka_unit_test(test_pinning),	       cmocka_unit_test(test_live_veth),
+		cmocka_unit_test(test_inactive),       cmocka_unit_test(test_expired),
+		cmocka_unit_test(test_first_verified),
 	};
 	cpu_set_t cpu0;
 

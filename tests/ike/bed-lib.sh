@@ -36,6 +36,8 @@
 #   ike_transfer_start BYTES [RECV-OPTS], ike_transfer_end   the same in the background
 #   ike_sha_ok SENT RECEIVED  both digests there and equal
 #   csa_states NODE           "spi state" per CSA of an FA (mmlctl csa list)
+#   ike_key_drops FA...       every "packet lost to a key" counter (MH, HA, the FAs)
+#   ike_key_drops_changed A B those that differ between two such listings
 #
 # IKE_HANDOFF=pkd|dkm|redistribute (optional): the HA's handoff scheme, and
 # FA1 and FA2 name each other as neighbours (neighbor = true).
@@ -331,3 +333,17 @@ for c in json.load(sys.stdin):
 }
 
 ike_sha_ok() { [[ $1 != none && $1 == "$2" ]]; } # SENT RECEIVED
+
+# Every counter of a packet lost to a key, "node:counter=value" per line:
+# MH and HA (bad tags, unknown SPI, replay, expiry, spoofed or foreign
+# source, no SA) and the FAs given (bad zone-1 tag, expiry, unknown SPI).
+IKE_EP_KEY_DROPS="ep_drop_tag_z1 ep_drop_tag_z2 ep_drop_tag_hdr ep_drop_tag_esp ep_drop_unknown_spi
+	ep_drop_replay ep_drop_expired ep_drop_spoof ep_drop_outer_src ep_drop_no_sa"
+IKE_FA_KEY_DROPS="drop_bad_tag fa_csa_expired fwd_unknown_spi drop_unknown_spi fa_csa_inactive"
+ike_key_drops() { # FA...
+	local n c
+	for n in ha mh; do for c in $IKE_EP_KEY_DROPS; do echo "$n:$c=$(counter $n "$c")"; done; done
+	for n in "$@"; do for c in $IKE_FA_KEY_DROPS; do echo "$n:$c=$(counter "$n" "$c")"; done; done
+}
+# The lines of ike_key_drops that changed between two files, on one line.
+ike_key_drops_changed() { diff "$1" "$2" | sed -n 's/^> //p' | tr '\n' ' '; }

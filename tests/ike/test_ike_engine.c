@@ -28,6 +28,7 @@
 #include "keyd/ike/dkm_cache.h"
 #include "keyd/ike/ike.h"
 #include "keyd/ike/ike_sa.h"
+#include "keyd/ike/ike_xchg.h"
 #include "lib/bytes.h"
 #include "lib/csa.h"
 
@@ -88,6 +89,9 @@ struct node {
 	unsigned int n_reported;
 	uint32_t reported_home;
 	uint16_t reported_notify;
+	/* CSA rekeys: agreed (the old pair passed along) or failed */
+	unsigned int n_csa_rekeyed, n_csa_rekey_failed;
+	struct mlike_csa csa_old;
 };
 
 static uint32_t addr(const char *a)
@@ -162,6 +166,20 @@ static void ev_create_failed(void *ctx, struct ike_sa *sa, uint16_t notify)
 
 	n->n_failed++;
 	n->failed_notify = notify;
+}
+
+static void ev_csa_rekeyed(void *ctx, struct ike_sa *sa, const struct mlike_csa *old,
+			   const struct mlike_csa *csa)
+{
+	struct node *n = ctx;
+
+	if (!csa) {
+		n->n_csa_rekey_failed++;
+		return;
+	}
+	n->n_csa_rekeyed++;
+	n->csa_old = *old;
+	n->csa = *csa;
 }
 
 static void ev_csa(void *ctx, struct ike_sa *sa, const struct mlike_csa *csa)
@@ -303,6 +321,7 @@ static const struct ike_events events = {
 	.ike_rekeyed = ev_rekeyed,
 	.create_failed = ev_create_failed,
 	.csa_up = ev_csa,
+	.csa_rekeyed = ev_csa_rekeyed,
 	.fa_keys = ev_fa_keys,
 	.fa_keys_done = ev_fa_done,
 	.csa_deleted = ev_csa_deleted,
@@ -1014,6 +1033,81 @@ static void protected_rejections(void **state)
 	assert_int_equal(mlike_auth_sa_start(sa), 0);
 	pump(n, 2, 100, NULL, NULL);
 	assert_true(a.have_csa && b.have_csa);
+	stop(&a);
+	stop(&b);
+}
+
+/* MH and HA hold mirror images of the same CSA pair. */
+static void assert_csa_mirror(const struct mlike_csa *x, const struct mlike_csa *y)
+{
+	assert_int_equal(x->spi_out, y->spi_in);
+	assert_int_equal(x->spi_in, y->spi_out);
+	for (unsigned int z = 0; z < 2; z++) {
+		assert_memory_equal(x->key_out[z], y->key_in[z], 36);
+		assert_memory_equal(x->key_in[z], y->key_out[z], 36);
+	}
+}
+
+static bool rekeyed_both(void *arg)
+{
+	struct node **n = arg;
+
+	return n[0]->n_csa_rekeyed >= 1 && n[1]->n_csa_rekeyed >= 1;
+}
+
+/* Issue 17, paper Fig. 7: MLIKE_CREATE_CHILD_SA from either end replaces
+ * the pair with fresh keys and SPIs; both ends at once keep one pair
+ * (RFC 7296 2.8.1); a rekey of a pair the peer does not hold is refused. */
+static void csa_rekey(void **state)
+{
+	struct node a, b, *n[] = { &a, &b };
+	struct ike_sa *sa_a, *sa_b;
+	struct mlike_csa before;
+
+	sa_a = up_pair(&a, &b);
+	sa_b = b.up[0];
+	assert_int_equal(mlike_csa_rekey(sa_a), -ENOENT); /* no pair yet */
+	assert_int_equal(mlike_auth_sa_start(sa_a), 0);
+	pump(n, 2, 200, NULL, NULL);
+	assert_true(a.have_csa && b.have_csa);
+
+	for (int round = 0; round < 3; round++) {
+		before = a.csa;
+		a.n_csa_rekeyed = b.n_csa_rekeyed = 0;
+		if (round != 1)
+			assert_int_equal(mlike_csa_rekey(sa_a), 0);
+		if (round != 0)
+			assert_int_equal(mlike_csa_rekey(sa_b), 0);
+		assert_true(pump(n, 2, 1000, rekeyed_both, n));
+		pump(n, 2, 50, NULL, NULL);
+		/* One pair each, the same one, replacing the one before. */
+		assert_int_equal(a.n_csa_rekeyed, 1);
+		assert_int_equal(b.n_csa_rekeyed, 1);
+		assert_csa_mirror(&a.csa, &b.csa);
+		assert_int_equal(a.csa_old.spi_out, before.spi_out);
+		assert_int_equal(a.csa_old.spi_in, before.spi_in);
+		assert_int_not_equal(a.csa.spi_out, before.spi_out);
+		assert_int_not_equal(a.csa.spi_in, before.spi_in);
+		for (unsigned int z = 0; z < 2; z++)
+			assert_memory_not_equal(a.csa.key_out[z], before.key_out[z], 36);
+		assert_memory_equal(&sa_a->csa, &a.csa, sizeof(a.csa));
+		assert_memory_equal(&sa_b->csa, &b.csa, sizeof(b.csa));
+	}
+	assert_int_equal(ike_engine_counter(a.eng, IKE_C_CSA_REKEY_COLLISIONS), 1);
+	assert_int_equal(ike_engine_counter(b.eng, IKE_C_CSA_REKEY_COLLISIONS), 1);
+	assert_int_equal(ike_engine_counter(a.eng, IKE_C_CSA_REKEYS), 3);
+
+	/* A rekey naming a pair the peer does not hold (a stale or forged
+	 * SPI) is refused with CHILD_SA_NOT_FOUND and changes nothing. */
+	before = b.csa;
+	assert_int_equal(mlike_csa_offer_send(sa_a, MLIKE_CREATE_CHILD_SA, IKE_REQ_MLIKE_REKEY,
+					      a.csa.spi_in ^ 1),
+			 0);
+	pump(n, 2, 200, NULL, NULL);
+	assert_int_equal(a.n_csa_rekey_failed, 1);
+	assert_int_equal(ike_engine_counter(b.eng, IKE_C_CSA_REKEY_REFUSED), 1);
+	assert_memory_equal(&b.csa, &before, sizeof(before));
+	assert_memory_equal(&sa_b->csa, &before, sizeof(before));
 	stop(&a);
 	stop(&b);
 }
@@ -2614,6 +2708,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(initialisation),
+		cmocka_unit_test(csa_rekey),
 		cmocka_unit_test(child_sa_both_algs),
 		cmocka_unit_test(wrong_psk),
 		cmocka_unit_test(silent_peer),

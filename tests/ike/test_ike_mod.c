@@ -211,6 +211,33 @@ void ike_mod_binding_spis(struct ike_mod *mod, uint32_t home, uint32_t out, uint
 {
 }
 
+/* The binding as the CSA rekey writes it (csa_life.c). */
+static uint32_t bind_out, bind_in, bind_prev;
+static unsigned int n_rekeys_sent;
+
+int mip_maps_binding_spis(struct mip_maps *maps, uint32_t home, unsigned int mode, uint32_t out,
+			  uint32_t in)
+{
+	bind_out = out;
+	bind_in = in;
+	return 0;
+}
+
+int mip_maps_binding_spi_prev(struct mip_maps *maps, uint32_t home, uint32_t prev)
+{
+	bind_prev = prev;
+	return 0;
+}
+
+int mlike_csa_rekey(struct ike_sa *sa)
+{
+	int err = window(sa);
+
+	if (!err)
+		n_rekeys_sent++;
+	return err;
+}
+
 void ike_mod_bypass(struct ike_mod *mod, uint32_t home, uint32_t peer, bool add)
 {
 }
@@ -366,7 +393,7 @@ static void fa_installed_by_dkm(void)
 	struct mlike_fa_keys keys = { .mh_home = MH_HOME, .ha_addr = HA_ADDR, .n_secrets = 2 };
 
 	memset(&m, 0, sizeof(m));
-	n_requests = n_reports = n_removed = 0;
+	n_requests = n_reports = n_removed = n_rekeys_sent = 0;
 	m.role = ROLE_FA;
 	m.handoff = IKE_HANDOFF_DKM;
 	m.dkm.timeout_ms = 1000;
@@ -508,7 +535,7 @@ static void reset_recorders(void)
 	memset(&m, 0, sizeof(m));
 	memset(busy, 0, sizeof(busy));
 	n_kd = n_deletes = n_sa_deleted = n_missing = n_nn = 0;
-	n_requests = n_reports = n_removed = 0;
+	n_requests = n_reports = n_removed = n_rekeys_sent = 0;
 	last_kd_sa = last_delete_sa = NULL;
 	nn_ret = 0;
 }
@@ -542,6 +569,87 @@ static struct mobile *ha_at_fa1(enum ike_handoff scheme)
 			       .handoff = (uint8_t)scheme };
 	holders_set(&mb->holders, FA1_ADDR, HOLDER_HELD, true);
 	return mb;
+}
+
+/* Issue 17, make before break at the HA: a rekey installs the new pair
+ * and sends its zone 1 to the serving FA while both ends still send with
+ * the old one; only when that FA holds it does the HA send with the new
+ * pair (accepting both) and delete the old one at the MH; after the grace
+ * period the old pair goes here and at every FA that held it (PKD's
+ * neighbour too), not before. */
+static void ha_rekey_make_before_break(void **state)
+{
+	struct mobile *mb = ha_at_fa1(IKE_HANDOFF_PKD);
+	struct mlike_csa old = mb->csa, csa = { .spi_out = 0x3333, .spi_in = 0x4444 };
+
+	holders_set(&mb->holders, FA2_ADDR, HOLDER_HELD, false); /* a PKD neighbour */
+	bind_out = 0x1111, bind_in = 0x2222, bind_prev = 0;
+	ike_mod_events.csa_rekeyed(&m, SA(SA_MH), &old, &csa);
+	assert_int_equal(mb->rk.state, RK_DISTRIBUTING);
+	assert_int_equal(n_kd, 1);
+	assert_ptr_equal(last_kd_sa, SA(SA_FA1));
+	assert_int_equal(bind_out, 0x1111); /* still sending with the old pair */
+	assert_int_equal(n_deletes, 0);
+	assert_int_equal(n_removed, 0);
+
+	/* FA1 holds it: both pairs accepted, the MH told to move; the HA
+	 * sends with the new pair once the MH answered (it holds the pair). */
+	busy[SA_FA1] = false;
+	ike_mod_events.fa_keys_done(&m, SA(SA_FA1), 0);
+	assert_int_equal(bind_out, 0x1111);
+	assert_int_equal(bind_in, 0x4444);
+	assert_int_equal(bind_prev, 0x2222);
+	assert_int_equal(n_deletes, 1);
+	assert_ptr_equal(last_delete_sa, SA(SA_MH));
+	assert_int_equal(last_delete[0], 0x1111);
+	assert_int_equal(last_delete[1], 0x2222);
+	assert_int_equal(mb->rk.state, RK_TELL_MH);
+	ike_mod_events.csa_revoked(&m, SA(SA_MH));
+	assert_int_equal(bind_out, 0x3333);
+	assert_int_equal(mb->rk.state, RK_DRAINING);
+	assert_int_equal(n_removed, 0);
+
+	now_ns += 100 * NS_PER_MS; /* within the grace period */
+	ike_life_on_timer(&m);
+	assert_int_equal(n_removed, 0);
+	now_ns += 500 * NS_PER_MS;
+	busy[SA_MH] = false;
+	ike_life_on_timer(&m);
+	assert_int_equal(mb->rk.state, RK_NONE);
+	assert_int_equal(bind_prev, 0);
+	assert_int_equal(n_removed, 2);
+	assert_int_equal(removed[0], 0x1111);
+	assert_int_equal(removed[1], 0x2222);
+	/* Revoked at FA1 (sent) and FA2 (PKD's neighbour; sent once FA2's
+	 * window allows), the old SPIs only. */
+	assert_int_equal(n_deletes + m.n_revq, 3);
+	assert_int_equal(m.fas[0].revoking.spi[0], 0x1111);
+	assert_null(holders_find(&mb->holders, FA2_ADDR)); /* given the new pair later */
+}
+
+/* A rekey asked for by the MH while the HA has not moved to the last new
+ * pair is refused (TEMPORARY_FAILURE) rather than stacked. */
+static void ha_rekey_busy_until_switched(void **state)
+{
+	struct mobile *mb = ha_at_fa1(IKE_HANDOFF_REDISTRIBUTE);
+	struct mlike_csa old = mb->csa, csa = { .spi_out = 0x3333, .spi_in = 0x4444 };
+
+	assert_false(ike_mod_events.csa_rekey_busy(&m, SA(SA_MH)));
+	ike_mod_events.csa_rekeyed(&m, SA(SA_MH), &old, &csa);
+	assert_true(ike_mod_events.csa_rekey_busy(&m, SA(SA_MH)));
+	busy[SA_FA1] = false;
+	ike_mod_events.fa_keys_done(&m, SA(SA_FA1), 0);
+	assert_true(ike_mod_events.csa_rekey_busy(&m, SA(SA_MH)));
+	ike_mod_events.csa_revoked(&m, SA(SA_MH));
+	assert_false(ike_mod_events.csa_rekey_busy(&m, SA(SA_MH)));
+	/* The soft lifetime of the new pair starts the next one here. */
+	mb->rk.next_at_ns = now_ns;
+	now_ns += 600 * NS_PER_MS;
+	busy[SA_MH] = false;
+	ike_life_on_timer(&m);
+	ike_life_on_timer(&m);
+	assert_int_equal(n_rekeys_sent, 1);
+	assert_int_equal(mb->rk.state, RK_STARTED);
 }
 
 /* Finding 2: a PKD holder set that is full never sends keys it cannot
@@ -890,6 +998,8 @@ int main(void)
 		cmocka_unit_test(fa_tells_ha_missing),
 		cmocka_unit_test(fa_records_every_csa),
 		cmocka_unit_test(fa_retries_neighbor_notify),
+		cmocka_unit_test(ha_rekey_make_before_break),
+		cmocka_unit_test(ha_rekey_busy_until_switched),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

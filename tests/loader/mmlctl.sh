@@ -52,6 +52,20 @@ out=$(ctl_here csa show spi 0x1000 show-keys)
 out=$(ctl_here -j csa list) && python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d)==3 and {c["dir"] for c in d}=={"in","out","fwd"}' <<<"$out" &&
 	ok "-j list is JSON" || bad "-j list: $out"
 
+# Lifetimes (issue 17): the seconds left to each deadline, and "expired"
+# once the hard one has passed (the data plane refuses the CSA then).
+ctl_here csa add spi 0x1003 format esp dir in keys "$tmp/other" soft-lifetime 100 hard-lifetime 200 &&
+	ctl_here csa add spi 0x1004 format esp dir in keys "$tmp/other" hard-lifetime 1 &&
+	sleep 1.1 && out=$(ctl_here -j csa list) && python3 -c '
+import json, sys
+d = {c["spi"]: c for c in json.load(sys.stdin)}
+a, e, n = d["0x00001003"], d["0x00001004"], d["0x00001000"]
+assert a["state"] == "active" and 98 <= a["soft-left-s"] <= 100 and 198 <= a["hard-left-s"] <= 200, a
+assert e["state"] == "expired" and e["hard-left-s"] == 0 and "soft-left-s" not in e, e
+assert n["state"] == "active" and "hard-left-s" not in n, n' <<<"$out" &&
+	ok "list: lifetimes left, expired state" || bad "list lifetimes: $out"
+ctl_here csa del spi 0x1003 && ctl_here csa del spi 0x1004 || bad "del lifetime CSAs"
+
 # csa list joins what an HA's mmlkeyd knows (`ike holders`) by SPI; without
 # a daemon the map alone, and not a word on stderr.
 out=$(ctl_here -j csa list 2>"$tmp/err") && [[ ! -s $tmp/err ]] &&

@@ -12,6 +12,8 @@
 #      FA2; the deregistration removes every CSA. The wireless links run at
 #      10 Mbit/s here (BER as in 1) so that each transfer takes a few
 #      seconds: at the paper's 2 Mbit/s, 4 MiB take 17 s;
+#      Then PKD and DKM handoffs, and CSA rekeys every second under a
+#      transfer, each on a product bed of its own;
 #   3. SNOOP at the FA on an ML-ESP flow (the FA reads the TCP header from
 #      the zone-1 plaintext it authenticated; the cache holds the encrypted
 #      frames): the paper's TCP at BER 1/64K with SNOOP and without.
@@ -199,6 +201,31 @@ scheme_handoff() { # pkd|dkm
 	psay "  1 MB CN -> MH through FA2 in ML-ESP mode after the $scheme handoff: sha256 match (${s:0:16}...)"
 }
 
+# CSA rekeys under a transfer (issue 17, paper Fig. 7) on a product bed of
+# its own: soft lifetime 1 s, so either end rekeys about once a second;
+# 4 MiB CN -> MH through FA1, and the counters of packets lost to a key.
+rekey_demo() {
+	local before after lost n r s
+	IKE_HA_MH_EXTRA="csa_soft_lifetime = 1; csa_hard_lifetime = 3;" \
+		IKE_MH_HA_EXTRA="csa_soft_lifetime = 1; csa_hard_lifetime = 3;" \
+		ike_setup --rate "$PRODUCT_KBIT" || product_fail "rekey setup" || return
+	ike_mh_start || product_fail "rekey: mmlkeyd on the MH" || return
+	wait_init 1 || product_fail "rekey: ML-IKE initialisation" || return
+	ike_key_drops fa1 >"$TMP/rekey-before"
+	n=$(ike_json ha "d['csa_rekeys']['retired']")
+	ike_transfer $((4 * 1024 * 1024)) || product_fail "rekey: transfer" || return
+	r=$XFER_RCVD s=$XFER_SENT
+	ike_key_drops fa1 >"$TMP/rekey-after"
+	n=$(($(ike_json ha "d['csa_rekeys']['retired']") - n))
+	lost=$(ike_key_drops_changed "$TMP/rekey-before" "$TMP/rekey-after")
+	ike_sha_ok "$s" "$r" || product_fail "rekey: sha256 mismatch" || return
+	[[ $n -ge 1 ]] || product_fail "rekey: no rekey completed during the transfer" || return
+	[[ -z $lost ]] || product_fail "rekey: packets lost to a key: $lost" || return
+	psay "CSA rekeys (MLIKE_CREATE_CHILD_SA, soft lifetime 1 s): 4 MiB CN -> MH across $n rekeys in ${XFER_SECS%.*} s," \
+		"sha256 match (${s:0:16}...); every rekey gave FA1 the new zone 1 before either end sent with it:" \
+		"0 packets dropped for a bad tag, an unknown SPI, replay or expiry at MH, HA and FA1"
+}
+
 # Daemons, workers and the bed go; anything left of them is a failure. A
 # signal that a command substitution's subshell sees kills that subshell by
 # the same signal, so that the shell itself cleans up, once.
@@ -247,6 +274,12 @@ for scheme in pkd dkm; do
 	scheme_handoff $scheme || DEMO_OK=0
 	product_down
 done
+echo "demo: CSA rekeys under a transfer: another product bed ..."
+trap product_down EXIT
+trap 'on_signal INT 130' INT
+trap 'on_signal TERM 143' TERM
+rekey_demo || DEMO_OK=0
+product_down
 echo "demo: SNOOP + ML-ESP at FA1: a third bed (static keys, paper TCP, 100 ms WAN delay each way, BER 1/64K) ..."
 # shellcheck source=../../experiments/lib/tunnel.sh
 source "$TOP/experiments/lib/tunnel.sh"

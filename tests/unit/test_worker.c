@@ -489,6 +489,66 @@ static void outer_source_tied_to_sa_mh(void **state)
 	pair_free(&p);
 }
 
+/* Issue 17: the hard lifetime is enforced in the data plane. An SA past it
+ * (in seconds, or in packets) protects and accepts nothing, counted as
+ * ep_drop_expired; past the soft lifetime it asks for a rekey. */
+static unsigned int ha_protect_verdict(struct pair *p, uint8_t mode)
+{
+	uint8_t inner[300], out[2048];
+	unsigned int stat;
+
+	set_mode(&p->ha, mode);
+	fixture_inner(inner, sizeof(inner), mode);
+	return ep_protect(&p->ha, EP_SIDE_HA, ep_binding_get(&p->ha.binds, be(HOME)), inner,
+			  sizeof(inner), out, sizeof(out), &stat) < 0 ?
+		       stat :
+		       0;
+}
+
+static void lifetimes_enforced(void **state)
+{
+	struct ep_sa *out, *in, *in_esp;
+	uint8_t pkt[3][2048];
+	uint64_t t0;
+	struct pair p;
+	size_t n[3];
+
+	pair_setup(&p, MML_ALG_CHACHA20_POLY1305);
+	out = ep_sacache_get(&p.ha.sas, 0x201);
+	in = ep_sacache_get(&p.mh.sas, 0x201);
+	t0 = out->sa.csa.add_time_ns;
+	out->sa.csa.soft_lifetime_s = in->sa.csa.soft_lifetime_s = 5;
+	out->sa.csa.hard_lifetime_s = in->sa.csa.hard_lifetime_s = 10;
+
+	p.ha.now_ns = p.mh.now_ns = t0 + 5 * MML_NS_PER_S - 1;
+	n[0] = downlink_packet(&p, MML_MODE_MLESP, 200, 1, pkt[0]);
+	assert_false(atomic_load(&out->sa.rekey_wanted));
+	p.ha.now_ns = t0 + 5 * MML_NS_PER_S;
+	n[1] = downlink_packet(&p, MML_MODE_MLESP, 200, 2, pkt[1]);
+	assert_true(atomic_load(&out->sa.rekey_wanted));
+	p.ha.now_ns = t0 + 10 * MML_NS_PER_S;
+	assert_int_equal(ha_protect_verdict(&p, MML_MODE_MLESP), MML_STAT_EP_DROP_EXPIRED);
+
+	p.mh.now_ns = t0 + 10 * MML_NS_PER_S - 1;
+	assert_int_equal(mh_verdict(&p.mh, pkt[0], n[0]), 0);
+	p.mh.now_ns = t0 + 10 * MML_NS_PER_S;
+	assert_int_equal(mh_verdict(&p.mh, pkt[1], n[1]), MML_STAT_EP_DROP_EXPIRED);
+
+	/* Packets: the receiver refuses a number above its hard limit before
+	 * the AEAD; the sender stops at its own. */
+	in_esp = ep_sacache_get(&p.mh.sas, 0x101);
+	in_esp->sa.csa.hard_packets = 2;
+	for (int i = 0; i < 3; i++)
+		n[i] = downlink_packet(&p, MML_MODE_ESP, 200, (uint32_t)i, pkt[i]);
+	assert_int_equal(mh_verdict(&p.mh, pkt[0], n[0]), 0);
+	assert_int_equal(mh_verdict(&p.mh, pkt[1], n[1]), 0);
+	assert_int_equal(mh_verdict(&p.mh, pkt[2], n[2]), MML_STAT_EP_DROP_EXPIRED);
+	ep_sacache_get(&p.ha.sas, 0x101)->sa.csa.hard_packets = 4;
+	assert_int_equal(ha_protect_verdict(&p, MML_MODE_ESP), 0);
+	assert_int_equal(ha_protect_verdict(&p, MML_MODE_ESP), MML_STAT_EP_DROP_EXPIRED);
+	pair_free(&p);
+}
+
 static void flow_lookup_precedence(void **state)
 {
 	struct mml_flow_key keys[4] = {
@@ -1009,6 +1069,7 @@ int main(void)
 		cmocka_unit_test(replay_refused_after_restart),
 		cmocka_unit_test(outer_source_tied_to_sa_mh),
 		cmocka_unit_test(outer_source_tied_to_sa_ha),
+		cmocka_unit_test(lifetimes_enforced),
 		cmocka_unit_test(flow_lookup_precedence),
 		cmocka_unit_test(flow_lookup_address_wildcards),
 		cmocka_unit_test(roundtrip_every_mode),
