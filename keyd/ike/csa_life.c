@@ -92,6 +92,19 @@ static void ha_retire(struct ike_mod *m, struct mobile *mb)
 	holders_clear(&mb->rk.old_holders);
 	mb->rk.state = RK_NONE;
 	mb->rk.done++;
+	if (mb->rk.again) {
+		mb->rk.again = false;
+		mb->rk.next_at_ns = loop_now();
+	}
+}
+
+void ike_life_rekey_soon(struct ike_mod *m, struct mobile *mb)
+{
+	if (mb->rk.state == RK_NONE)
+		mb->rk.next_at_ns = loop_now();
+	else
+		mb->rk.again = true;
+	loop_timer_in(m->loop, &m->life_timer, 1);
 }
 
 static void ha_binding(struct ike_mod *m, struct mobile *mb, uint32_t out)
@@ -193,6 +206,14 @@ static void ha_tick(struct ike_mod *m, struct mobile *mb, uint64_t now)
 
 	switch (mb->rk.state) {
 	case RK_NONE:
+		if (mb->have_csa && ike_pkd_over_threshold(m, mb) &&
+		    (!mb->rk.next_at_ns || mb->rk.next_at_ns > now)) {
+			log_info(
+				"CSA rekey of %s: %u FAs hold its pair, more than pkd_threshold %u",
+				mml_ipv4_str(mb->home, a), mb->holders.n, m->pkd_threshold);
+			m->rekeys_threshold++;
+			mb->rk.next_at_ns = now;
+		}
 		if (!mb->have_csa || !mb->rk.next_at_ns || now < mb->rk.next_at_ns || !mb->mh_sa)
 			return;
 		err = mlike_csa_rekey(mb->mh_sa);
@@ -416,6 +437,11 @@ void ike_life_show(const struct ike_mod *m, json_object *o)
 	json_object_object_add(c, "started", json_object_new_uint64(m->rekeys_started));
 	json_object_object_add(c, "switched", json_object_new_uint64(m->rekeys_switched));
 	json_object_object_add(c, "retired", json_object_new_uint64(m->rekeys_retired));
+	if (m->role == ROLE_HA) {
+		json_object_object_add(c, "pkd_threshold",
+				       json_object_new_uint64(m->rekeys_threshold));
+		json_object_object_add(c, "after_dkm", json_object_new_uint64(m->rekeys_dkm));
+	}
 	if (m->role == ROLE_MH)
 		json_object_object_add(c, "rekey", rk_json(&m->mh_rk));
 	json_object_object_add(o, "csa_rekeys", c);

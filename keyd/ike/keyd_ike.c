@@ -80,6 +80,12 @@ static int read_section(struct ike_mod *m, const config_setting_t *sec)
 	if (cfg_choice(sec, "handoff", ike_handoff_names, &handoff))
 		return -EINVAL;
 	m->handoff = (uint8_t)handoff;
+	/* Papers Figs. 8 and 9 (docs/protocol.md 2.6). */
+	b = true;
+	if (cfg_u32(sec, "pkd_threshold", false, 0, HOLDERS_MAX, &m->pkd_threshold) ||
+	    cfg_bool(sec, "dkm_rekey", &b))
+		return -EINVAL;
+	m->dkm_rekey = b;
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *p = config_setting_get_elem(peers, (unsigned int)i);
 		int h = -1;

@@ -652,6 +652,54 @@ static void ha_rekey_busy_until_switched(void **state)
 	assert_int_equal(mb->rk.state, RK_STARTED);
 }
 
+/* Paper Fig. 8: the new FA's DKM install report ends the handoff and
+ * starts a rekey, so that the key the previous FA held protects nothing
+ * from then on; with dkm_rekey = false, none. */
+static void ha_rekeys_after_dkm(void **state)
+{
+	for (int on = 0; on < 2; on++) {
+		struct dkm_mh_pl rep = { .mh_home = MH_HOME,
+					 .ha_addr = HA_ADDR,
+					 .n_spis = 2,
+					 .spi = { 0x1111, 0x2222 } };
+
+		reset_recorders();
+		ha_setup();
+		m.dkm_rekey = on;
+		assert_int_equal(ike_dkm_installed(&m, SA(SA_FA2), &rep), 0);
+		ike_life_on_timer(&m);
+		assert_int_equal(n_rekeys_sent, on);
+		assert_int_equal(m.rekeys_dkm, on);
+	}
+}
+
+/* Paper Fig. 9: more FAs than pkd_threshold hold the pair and one of them
+ * is neither the serving FA nor its neighbour: a rekey. Within the
+ * threshold, or all of them near, none. */
+static void ha_rekeys_over_pkd_threshold(void **state)
+{
+	static const struct {
+		unsigned int threshold;
+		bool fa3_holds;
+		unsigned int rekeys;
+	} cases[] = { { 0, true, 0 }, { 3, true, 0 }, { 1, false, 0 }, { 2, true, 1 } };
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct mobile *mb = ha_at_fa1(IKE_HANDOFF_PKD);
+
+		m.pkd_threshold = cases[i].threshold;
+		m.nbrs[0] = (struct fa_neighbors){ .fa = FA1_ADDR, .n = 1, .addr = { FA2_ADDR } };
+		holders_set(&mb->holders, FA2_ADDR, HOLDER_HELD, false);
+		if (cases[i].fa3_holds)
+			holders_set(&mb->holders, FA3_ADDR, HOLDER_HELD, false);
+		else
+			holders_set(&mb->holders, FA2_ADDR, HOLDER_HELD, true); /* n stays 2 */
+		ike_life_on_timer(&m);
+		assert_int_equal(n_rekeys_sent, cases[i].rekeys);
+		assert_int_equal(m.rekeys_threshold, cases[i].rekeys);
+	}
+}
+
 /* Finding 2: a PKD holder set that is full never sends keys it cannot
  * record; the refusal is logged and counted once, not on every event.
  * With room again the neighbour gets them, recorded as "sending". */
@@ -1000,6 +1048,8 @@ int main(void)
 		cmocka_unit_test(fa_retries_neighbor_notify),
 		cmocka_unit_test(ha_rekey_make_before_break),
 		cmocka_unit_test(ha_rekey_busy_until_switched),
+		cmocka_unit_test(ha_rekeys_after_dkm),
+		cmocka_unit_test(ha_rekeys_over_pkd_threshold),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
