@@ -183,7 +183,7 @@ struct ike_mod {
 	struct mml_csa_store store;
 	struct mip_maps maps;
 	struct mml_pin_dir pin;
-	int flow_fd;
+	int flow_fd, rekey_fd;
 	uint32_t home; /* MH: its home address */
 	/* MH: SPIs waiting for the Mobile IP role to write our binding (the HA
 	 * starts ML-IKE in parallel with the registration reply, Fig. 4). */
@@ -219,6 +219,8 @@ struct ike_mod {
 	struct loop_timer life_timer;
 	struct ike_sa *mh_sa;
 	struct csa_rekey mh_rk;
+	uint32_t mh_spi_out;	 /* MH: the outbound CSA in use */
+	uint64_t rekeys_packets; /* rekeys the soft packet limit started */
 	uint64_t rekeys_started, rekeys_switched, rekeys_retired;
 };
 
@@ -253,6 +255,9 @@ extern const struct ike_events ike_mod_events;
 /* IKE's own UDP between home and peer exempt from the CSAs (add) or not. */
 void ike_mod_bypass(struct ike_mod *m, uint32_t home, uint32_t peer, bool add);
 void ike_mod_install_pair(struct ike_mod *m, const struct mlike_csa *csa);
+/* The worker found our outbound CSA spi past its soft packet limit
+ * (mml_rekey); the entry is taken. */
+bool ike_mod_rekey_wanted(struct ike_mod *m, uint32_t spi);
 void ike_mod_remove_csa(struct ike_mod *m, uint32_t spi);
 /* HA: the CSA SPIs into a mobile's binding (0, 0 clears them). */
 void ike_mod_binding_spis(struct ike_mod *m, uint32_t home, uint32_t out, uint32_t in);
@@ -311,7 +316,7 @@ json_object *ike_dkm_json(const struct ike_mod *m);
 /* --- csa_life.c: CSA rekeys, make before break (paper Fig. 7) --- */
 
 /* MH and HA: a CSA pair is up (the first), or was rekeyed. */
-void ike_life_csa_up(struct ike_mod *m, struct ike_sa *sa);
+void ike_life_csa_up(struct ike_mod *m, struct ike_sa *sa, const struct mlike_csa *csa);
 void ike_life_rekeyed(void *ctx, struct ike_sa *sa, const struct mlike_csa *old,
 		      const struct mlike_csa *csa);
 bool ike_life_rekey_busy(void *ctx, struct ike_sa *sa);

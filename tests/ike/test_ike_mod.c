@@ -229,6 +229,17 @@ int mip_maps_binding_spi_prev(struct mip_maps *maps, uint32_t home, uint32_t pre
 	return 0;
 }
 
+/* The SPI the worker reported past its soft packet limit (mml_rekey). */
+static uint32_t rekey_wanted_spi;
+
+bool ike_mod_rekey_wanted(struct ike_mod *mod, uint32_t spi)
+{
+	if (!spi || spi != rekey_wanted_spi)
+		return false;
+	rekey_wanted_spi = 0;
+	return true;
+}
+
 int mlike_csa_rekey(struct ike_sa *sa)
 {
 	int err = window(sa);
@@ -394,6 +405,7 @@ static void fa_installed_by_dkm(void)
 
 	memset(&m, 0, sizeof(m));
 	n_requests = n_reports = n_removed = n_rekeys_sent = 0;
+	rekey_wanted_spi = 0;
 	m.role = ROLE_FA;
 	m.handoff = IKE_HANDOFF_DKM;
 	m.dkm.timeout_ms = 1000;
@@ -536,6 +548,7 @@ static void reset_recorders(void)
 	memset(busy, 0, sizeof(busy));
 	n_kd = n_deletes = n_sa_deleted = n_missing = n_nn = 0;
 	n_requests = n_reports = n_removed = n_rekeys_sent = 0;
+	rekey_wanted_spi = 0;
 	last_kd_sa = last_delete_sa = NULL;
 	nn_ret = 0;
 }
@@ -671,6 +684,23 @@ static void ha_rekeys_after_dkm(void **state)
 		assert_int_equal(n_rekeys_sent, on);
 		assert_int_equal(m.rekeys_dkm, on);
 	}
+}
+
+/* The soft limit in packets: the worker's mml_rekey entry for the
+ * mobile's outbound SPI starts a rekey at the next tick; another SPI's
+ * does nothing. */
+static void ha_rekeys_on_worker_signal(void **state)
+{
+	struct mobile *mb = ha_at_fa1(IKE_HANDOFF_REDISTRIBUTE);
+
+	rekey_wanted_spi = 0x2222; /* an inbound SPI: not ours to count */
+	ike_life_on_timer(&m);
+	assert_int_equal(n_rekeys_sent, 0);
+	rekey_wanted_spi = mb->csa.spi_out;
+	ike_life_on_timer(&m);
+	assert_int_equal(n_rekeys_sent, 1);
+	assert_int_equal(m.rekeys_packets, 1);
+	assert_int_equal(mb->rk.state, RK_STARTED);
 }
 
 /* Paper Fig. 9: more FAs than pkd_threshold hold the pair and one of them
@@ -1049,6 +1079,7 @@ int main(void)
 		cmocka_unit_test(ha_rekey_make_before_break),
 		cmocka_unit_test(ha_rekey_busy_until_switched),
 		cmocka_unit_test(ha_rekeys_after_dkm),
+		cmocka_unit_test(ha_rekeys_on_worker_signal),
 		cmocka_unit_test(ha_rekeys_over_pkd_threshold),
 	};
 
