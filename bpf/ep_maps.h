@@ -69,4 +69,14 @@ struct {
 	__type(value, __u64);
 } mml_rx_mark SEC(".maps");
 
+/* Outbound SPI -> its soft packet limit passed (maps/ep.h). Written by the
+ * worker, read and emptied by mmlkeyd. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MML_REKEY_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct mml_rekey);
+} mml_rekey SEC(".maps");
+
 #endif

@@ -146,6 +146,18 @@ struct mml_rx_mark {
 };
 
 MML_STATIC_ASSERT(sizeof(struct mml_rx_mark) == 32, "mml_rx_mark layout");
+
+/* Map mml_rekey: outbound SPI -> when the worker first handed out a
+ * sequence number past the CSA's soft packet limit. The worker adds the
+ * entry once per SA; mmlkeyd starts the CSA rekey and deletes it (issue
+ * 17: the soft lifetime in packets, docs/protocol.md 2.6). */
+#define MML_REKEY_ENTRIES 1024
+struct mml_rekey {
+	__u64 wanted_ns; /* CLOCK_BOOTTIME */
+	__u64 seq;	 /* the first number past the limit */
+};
+
+MML_STATIC_ASSERT(sizeof(struct mml_rekey) == 16, "mml_rekey layout");
 #define MML_RX_MARK_ENTRIES (MML_RX_MARKS * sizeof(struct mml_rx_mark) / 8)
 
 /* Map mml_gen (mmapable array, one __u64): bumped by every writer of

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include <bpf/bpf.h>
 
@@ -15,6 +16,7 @@ int ep_seqstore_init(struct ep_seqstore *s, int hwm_fd, struct mml_rx_mark *mark
 {
 	memset(s, 0, sizeof(*s));
 	s->hwm_fd = hwm_fd;
+	s->rekey_fd = -1;
 	s->marks = marks;
 	s->nmarks = marks ? nmarks : 0;
 	return -pthread_mutex_init(&s->lock, NULL);
@@ -78,6 +80,7 @@ struct ep_outseq *ep_outseq_get(struct ep_seqstore *s, const struct mml_csa *csa
 		o->used = true;
 		atomic_store(&o->last, start);
 		atomic_store(&o->reserved, start);
+		atomic_store(&o->rekey_posted, false);
 	}
 	if (new_install(&o->inst, csa, atomic_load(&o->last) > 0))
 		s->seq_continued++;
@@ -115,6 +118,22 @@ static int outseq_reserve(struct ep_outseq *o, uint64_t n, uint64_t hard)
 	return err;
 }
 
+/* Once per key, whichever thread gets there: mmlkeyd starts the rekey. A full map or a
+ * lost update costs nothing but the rekey's timing: the soft lifetime in
+ * seconds, or the hard limit, still ends the CSA. */
+static void rekey_post(struct ep_seqstore *s, uint32_t spi, uint64_t seq)
+{
+	struct mml_rekey r = { .wanted_ns = 0, .seq = seq };
+	struct timespec ts;
+
+	if (s->rekey_fd < 0)
+		return;
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	r.wanted_ns = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	if (!bpf_map_update_elem(s->rekey_fd, &spi, &r, BPF_NOEXIST))
+		__atomic_fetch_add(&s->rekeys_wanted, 1, __ATOMIC_RELAXED);
+}
+
 int ep_sa_next_seq(struct ep_sa *s, uint32_t *seq)
 {
 	struct ep_outseq *o = s->out;
@@ -132,8 +151,12 @@ int ep_sa_next_seq(struct ep_sa *s, uint32_t *seq)
 		if (err)
 			return err;
 	}
-	if (n > (s->sa.csa.soft_packets ? s->sa.csa.soft_packets : MML_SEQ_SOFT_DEFAULT))
+	if (n > (s->sa.csa.soft_packets ? s->sa.csa.soft_packets : MML_SEQ_SOFT_DEFAULT) &&
+	    !atomic_load_explicit(&s->sa.rekey_wanted, memory_order_relaxed)) {
 		atomic_store_explicit(&s->sa.rekey_wanted, true, memory_order_relaxed);
+		if (!atomic_exchange_explicit(&o->rekey_posted, true, memory_order_relaxed))
+			rekey_post(o->store, s->sa.csa.spi, n);
+	}
 	*seq = (uint32_t)n;
 	return 0;
 }

@@ -185,6 +185,7 @@ static int open_maps(void)
 		{ &node.gen_fd, MML_MAP_GEN, 0, 0 },
 		{ &node.wstats_fd, MML_MAP_WSTATS, 0, 0 },
 		{ &node.rx_mark_fd, MML_MAP_RX_MARK, sizeof(__u32), sizeof(__u64) },
+		{ &node.rekey_fd, MML_MAP_REKEY, sizeof(__u32), sizeof(struct mml_rekey) },
 	};
 	size_t mlen = MML_RX_MARKS * sizeof(struct mml_rx_mark);
 	size_t wlen = MML_WSTATS_ENTRIES * sizeof(uint64_t);
@@ -291,6 +292,7 @@ int main(int argc, char **argv)
 	if (err)
 		goto out;
 	err = ep_seqstore_init(&node.seqs, node.hwm_fd, node.rx_marks, MML_RX_MARKS);
+	node.seqs.rekey_fd = node.rekey_fd;
 	if (err)
 		goto out;
 	threads = calloc((size_t)node.nqueues, sizeof(*threads));

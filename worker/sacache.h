@@ -46,6 +46,7 @@ struct ep_outseq {
 	struct ep_install inst;
 	_Atomic uint64_t last;	   /* last number handed out */
 	_Atomic uint64_t reserved; /* persisted in mml_seq_hwm */
+	atomic_bool rekey_posted;  /* mml_rekey told (once per key, all threads) */
 	int refs;		   /* thread caches using it (under store lock) */
 	struct ep_seqstore *store;
 };
@@ -63,6 +64,8 @@ struct ep_inwin {
 struct ep_seqstore {
 	pthread_mutex_t lock;
 	int hwm_fd;		   /* mml_seq_hwm, -1: nothing persisted (tests) */
+	int rekey_fd;		   /* mml_rekey, -1: nobody told (tests) */
+	uint64_t rekeys_wanted;	   /* SAs past their soft packet limit, posted */
 	struct mml_rx_mark *marks; /* mml_rx_mark through mmap, NULL: none */
 	uint32_t nmarks;
 	uint64_t reservations;
@@ -127,5 +130,7 @@ static inline struct ep_sa *ep_sacache_get(const struct ep_sacache *c, uint32_t 
  * -MML_E_SEQ_EXHAUSTED, or -EIO if the high-water mark could not be
  * persisted (then nothing may be sent). */
 int ep_sa_next_seq(struct ep_sa *s, uint32_t *seq);
+/* Past the soft packet limit: rekey_wanted raised, and mmlkeyd told once
+ * per SA through mml_rekey (maps/ep.h). */
 
 #endif

@@ -57,12 +57,13 @@ static struct mobile *mobile_of(struct ike_mod *m, struct ike_sa *sa)
 	return NULL;
 }
 
-void ike_life_csa_up(struct ike_mod *m, struct ike_sa *sa)
+void ike_life_csa_up(struct ike_mod *m, struct ike_sa *sa, const struct mlike_csa *csa)
 {
 	struct mobile *mb;
 
 	if (m->role == ROLE_MH) {
 		m->mh_sa = sa;
+		m->mh_spi_out = csa->spi_out;
 		m->mh_rk = (struct csa_rekey){ .next_at_ns = next_rekey_ns(
 						       ike_sa_peer(sa)->csa_soft_lifetime_s) };
 	} else if (m->role == ROLE_HA && (mb = mobile_of(m, sa))) {
@@ -92,6 +93,19 @@ static void ha_retire(struct ike_mod *m, struct mobile *mb)
 	holders_clear(&mb->rk.old_holders);
 	mb->rk.state = RK_NONE;
 	mb->rk.done++;
+	if (mb->rk.again) {
+		mb->rk.again = false;
+		mb->rk.next_at_ns = loop_now();
+	}
+}
+
+void ike_life_rekey_soon(struct ike_mod *m, struct mobile *mb)
+{
+	if (mb->rk.state == RK_NONE)
+		mb->rk.next_at_ns = loop_now();
+	else
+		mb->rk.again = true;
+	loop_timer_in(m->loop, &m->life_timer, 1);
 }
 
 static void ha_binding(struct ike_mod *m, struct mobile *mb, uint32_t out)
@@ -193,6 +207,18 @@ static void ha_tick(struct ike_mod *m, struct mobile *mb, uint64_t now)
 
 	switch (mb->rk.state) {
 	case RK_NONE:
+		if (mb->have_csa && ike_mod_rekey_wanted(m, mb->csa.spi_out)) {
+			m->rekeys_packets++;
+			mb->rk.next_at_ns = now; /* the soft limit in packets */
+		}
+		if (mb->have_csa && ike_pkd_over_threshold(m, mb) &&
+		    (!mb->rk.next_at_ns || mb->rk.next_at_ns > now)) {
+			log_info(
+				"CSA rekey of %s: %u FAs hold its pair, more than pkd_threshold %u",
+				mml_ipv4_str(mb->home, a), mb->holders.n, m->pkd_threshold);
+			m->rekeys_threshold++;
+			mb->rk.next_at_ns = now;
+		}
 		if (!mb->have_csa || !mb->rk.next_at_ns || now < mb->rk.next_at_ns || !mb->mh_sa)
 			return;
 		err = mlike_csa_rekey(mb->mh_sa);
@@ -277,6 +303,7 @@ bool ike_life_mh_deleted(struct ike_mod *m, const uint32_t *spis, unsigned int n
 	m->mh_rk.state = RK_DRAINING;
 	m->mh_rk.deadline_ns = loop_now() + RK_GRACE_NS;
 	ike_mod_own_binding_spis(m, m->mh_rk.new_out, m->mh_rk.new_in);
+	m->mh_spi_out = m->mh_rk.new_out;
 	ike_mod_remove_csa(m, m->mh_rk.old_out);
 	ike_mod_inst_forget(m, m->mh_rk.old_out);
 	mip_maps_gen_bump(&m->maps);
@@ -291,6 +318,10 @@ static void mh_tick(struct ike_mod *m, uint64_t now)
 
 	switch (rk->state) {
 	case RK_NONE:
+		if (m->mh_sa && ike_mod_rekey_wanted(m, m->mh_spi_out)) {
+			m->rekeys_packets++;
+			rk->next_at_ns = now; /* the soft limit in packets */
+		}
 		if (!m->mh_sa || !rk->next_at_ns || now < rk->next_at_ns)
 			return;
 		err = mlike_csa_rekey(m->mh_sa);
@@ -416,6 +447,12 @@ void ike_life_show(const struct ike_mod *m, json_object *o)
 	json_object_object_add(c, "started", json_object_new_uint64(m->rekeys_started));
 	json_object_object_add(c, "switched", json_object_new_uint64(m->rekeys_switched));
 	json_object_object_add(c, "retired", json_object_new_uint64(m->rekeys_retired));
+	json_object_object_add(c, "soft_packets", json_object_new_uint64(m->rekeys_packets));
+	if (m->role == ROLE_HA) {
+		json_object_object_add(c, "pkd_threshold",
+				       json_object_new_uint64(m->rekeys_threshold));
+		json_object_object_add(c, "after_dkm", json_object_new_uint64(m->rekeys_dkm));
+	}
 	if (m->role == ROLE_MH)
 		json_object_object_add(c, "rekey", rk_json(&m->mh_rk));
 	json_object_object_add(o, "csa_rekeys", c);

@@ -58,6 +58,10 @@ void mlike_csa_to_map(const struct mlike_csa *csa, uint64_t now_ns, struct mml_c
 		 csa->hard_lifetime_s, now_ns);
 	csa_base(in, csa->spi_in, MML_DIR_IN, csa->z1_len, csa->soft_lifetime_s,
 		 csa->hard_lifetime_s, now_ns);
+	/* Packet limits on our sending side only: the peer's limits for its
+	 * own may differ, and a receiver must not refuse what it may send. */
+	out->soft_packets = csa->soft_packets;
+	out->hard_packets = csa->hard_packets;
 	for (unsigned int z = 0; z < MML_ZONES && z < csa->n_zones; z++) {
 		zone_to_map(&out->zone[z], csa->zone_encr[z], csa->key_out[z]);
 		zone_to_map(&in->zone[z], csa->zone_encr[z], csa->key_in[z]);

@@ -54,6 +54,9 @@ struct ike_peer_cfg {
 	uint8_t z1_len;
 	uint16_t zone2_encr;
 	uint32_t csa_soft_lifetime_s, csa_hard_lifetime_s;
+	/* Our outbound CSA's limits in packets (0 = the data plane's default):
+	 * past the soft one the worker asks for a rekey (mml_rekey). */
+	uint32_t csa_soft_packets, csa_hard_packets;
 };
 
 /* A CHILD_SA as negotiated (keys for a userspace or kernel ESP stack). */
@@ -80,6 +83,7 @@ struct mlike_csa {
 	uint8_t key_out[MLIKE_ZONES_MAX][IKE_AEAD_KEY_LEN + IKE_AEAD_SALT_LEN];
 	uint8_t key_in[MLIKE_ZONES_MAX][IKE_AEAD_KEY_LEN + IKE_AEAD_SALT_LEN];
 	uint32_t soft_lifetime_s, hard_lifetime_s;
+	uint32_t soft_packets, hard_packets; /* the outbound CSA's, 0 = default */
 };
 
 /* What KEY_DISTRIBUTE carries to the FA: both directions' CSAs with zone 1's

@@ -148,6 +148,8 @@ static const char *const peer_settings[] = {
 	"child_rekey_time",
 	"csa_soft_lifetime",
 	"csa_hard_lifetime",
+	"csa_soft_packets",
+	"csa_hard_packets",
 	"handoff",
 	NULL,
 };
@@ -211,8 +213,18 @@ static int peer_values(const config_setting_t *s, struct ike_peer_cfg *peer)
 	    cfg_u32(s, "csa_soft_lifetime", false, 0, IKE_CONF_MAX_LIFETIME,
 		    &peer->csa_soft_lifetime_s) ||
 	    cfg_u32(s, "csa_hard_lifetime", false, 0, IKE_CONF_MAX_LIFETIME,
-		    &peer->csa_hard_lifetime_s))
+		    &peer->csa_hard_lifetime_s) ||
+	    cfg_u32(s, "csa_soft_packets", false, 0, MML_SEQ_HARD_DEFAULT,
+		    &peer->csa_soft_packets) ||
+	    cfg_u32(s, "csa_hard_packets", false, 0, MML_SEQ_HARD_DEFAULT, &peer->csa_hard_packets))
 		return -EINVAL;
+	if (peer->csa_soft_packets && peer->csa_hard_packets &&
+	    peer->csa_soft_packets > peer->csa_hard_packets) {
+		log_err("%s: \"csa_soft_packets\" must not be above \"csa_hard_packets\"",
+			cfg_where(config_setting_get_member(s, "csa_soft_packets"), where,
+				  sizeof(where)));
+		return -EINVAL;
+	}
 	if (z1 % 4) {
 		log_err("%s: \"z1_len\" must be a multiple of 4",
 			cfg_where(config_setting_get_member(s, "z1_len"), where, sizeof(where)));

@@ -404,6 +404,12 @@ static void ha_done(struct ike_mod *m, struct mobile *mb)
 	log_info("DKM handoff of %s done in %.3f ms: zone 1 at %s from its previous FA",
 		 mml_ipv4_str(mb->home, a), (double)(mb->t_done - mb->t_bound) / 1e6,
 		 mml_ipv4_str(mb->coa, c));
+	/* Fig. 8: the new FA holds the very key the previous one had; the
+	 * install report doubles as its request for a new one. */
+	if (m->dkm_rekey) {
+		m->rekeys_dkm++;
+		ike_life_rekey_soon(m, mb);
+	}
 }
 
 /* HA: an FA installed an MH's CSAs by DKM. They must be the CSAs we hold

@@ -47,6 +47,19 @@ void ike_mod_bypass(struct ike_mod *m, uint32_t home, uint32_t peer, bool add)
 	mip_maps_gen_bump(&m->maps);
 }
 
+bool ike_mod_rekey_wanted(struct ike_mod *m, uint32_t spi)
+{
+	struct mml_rekey r;
+
+	if (m->rekey_fd < 0)
+		m->rekey_fd = mml_pin_open_map(m->pin.path, MML_MAP_REKEY, sizeof(uint32_t),
+					       sizeof(struct mml_rekey));
+	if (m->rekey_fd < 0 || !spi || bpf_map_lookup_elem(m->rekey_fd, &spi, &r))
+		return false;
+	bpf_map_delete_elem(m->rekey_fd, &spi);
+	return true;
+}
+
 static void install_csa(struct ike_mod *m, const struct mml_csa *c)
 {
 	if (csa_map_put(&m->store, c) == 0)

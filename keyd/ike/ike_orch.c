@@ -478,7 +478,7 @@ static void ev_csa_up(void *ctx, struct ike_sa *sa, const struct mlike_csa *csa)
 		}
 		ike_mod_own_binding_spis(m, csa->spi_out, csa->spi_in);
 		ike_mod_bypass(m, m->home, ike_sa_peer(sa)->addr, true);
-		ike_life_csa_up(m, sa);
+		ike_life_csa_up(m, sa, csa);
 		return;
 	}
 	if (m->role != ROLE_HA)
@@ -491,7 +491,7 @@ static void ev_csa_up(void *ctx, struct ike_sa *sa, const struct mlike_csa *csa)
 	mb->have_csa = true;
 	ike_mod_install_pair(m, csa);
 	ike_mod_binding_spis(m, mb->home, csa->spi_out, csa->spi_in);
-	ike_life_csa_up(m, sa);
+	ike_life_csa_up(m, sa, csa);
 	ike_mod_distribute(m); /* Fig. 4 flow 8 */
 }
 

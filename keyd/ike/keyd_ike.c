@@ -80,6 +80,12 @@ static int read_section(struct ike_mod *m, const config_setting_t *sec)
 	if (cfg_choice(sec, "handoff", ike_handoff_names, &handoff))
 		return -EINVAL;
 	m->handoff = (uint8_t)handoff;
+	/* Papers Figs. 8 and 9 (docs/protocol.md 2.6). */
+	b = true;
+	if (cfg_u32(sec, "pkd_threshold", false, 0, HOLDERS_MAX, &m->pkd_threshold) ||
+	    cfg_bool(sec, "dkm_rekey", &b))
+		return -EINVAL;
+	m->dkm_rekey = b;
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *p = config_setting_get_elem(peers, (unsigned int)i);
 		int h = -1;
@@ -131,6 +137,8 @@ static void ike_stop(void *state)
 	mip_maps_close(&m->maps);
 	if (m->flow_fd >= 0)
 		close(m->flow_fd);
+	if (m->rekey_fd >= 0)
+		close(m->rekey_fd);
 	OPENSSL_cleanse(m, sizeof(*m));
 	free(m);
 }
@@ -154,6 +162,7 @@ static int ike_start(struct keyd *kd, const config_setting_t *sec, void **state)
 	mip_maps_init(&m->maps, &kd->pin);
 	m->pin = kd->pin;
 	m->flow_fd = -1;
+	m->rekey_fd = -1;
 	err = read_section(m, sec);
 	if (err)
 		goto fail;
@@ -211,7 +220,8 @@ static json_object *show(struct ike_mod *m)
 			   { "mlike_auth_sa", MLIKE_AUTH_SA },
 			   { "key_distribute", MLIKE_KEY_DISTRIBUTE },
 			   { "neighbor_notify", MLIKE_NEIGHBOR_NOTIFY },
-			   { "dkm_csa_request", DKM_CSA_REQUEST } };
+			   { "dkm_csa_request", DKM_CSA_REQUEST },
+			   { "mlike_create_child_sa", MLIKE_CREATE_CHILD_SA } };
 		json_object *proc = json_object_new_object();
 
 		for (size_t i = 0; i < sizeof(xs) / sizeof(xs[0]); i++) {

@@ -64,6 +64,7 @@ struct csa_rekey {
 	uint32_t new_out, new_in;	/* MH: the pair to switch to */
 	struct csa_holders old_holders; /* HA: every FA given the old pair */
 	uint64_t deadline_ns;		/* CLOCK_BOOTTIME: the state's bound */
+	bool again;			/* HA: another rekey wanted once this one ends */
 	uint64_t next_at_ns;		/* the next rekey (soft lifetime, jittered), 0 = none */
 	uint64_t done;			/* rekeys completed (the pair's generation) */
 };
@@ -182,7 +183,7 @@ struct ike_mod {
 	struct mml_csa_store store;
 	struct mip_maps maps;
 	struct mml_pin_dir pin;
-	int flow_fd;
+	int flow_fd, rekey_fd;
 	uint32_t home; /* MH: its home address */
 	/* MH: SPIs waiting for the Mobile IP role to write our binding (the HA
 	 * starts ML-IKE in parallel with the registration reply, Fig. 4). */
@@ -207,6 +208,9 @@ struct ike_mod {
 	uint64_t handoffs_held;		 /* HA: handoffs to an FA that held the keys already */
 	struct z1_ready z1[MOBILES_MAX]; /* FA: zone 1 active since when */
 	uint64_t pkd_holders_full;	 /* HA: neighbours not given keys, the set full */
+	uint32_t pkd_threshold;		 /* HA: rekey when more FAs hold a pair (0 = off) */
+	bool dkm_rekey;			 /* HA: rekey after a DKM handoff (Fig. 8) */
+	uint64_t rekeys_threshold, rekeys_dkm; /* HA: rekeys those two started */
 	/* HA: CSA Deletes waiting for their FA's window (ike_orch.c). */
 	struct revocation revq[REVOKE_QUEUE_MAX];
 	unsigned int n_revq;
@@ -215,6 +219,8 @@ struct ike_mod {
 	struct loop_timer life_timer;
 	struct ike_sa *mh_sa;
 	struct csa_rekey mh_rk;
+	uint32_t mh_spi_out;	 /* MH: the outbound CSA in use */
+	uint64_t rekeys_packets; /* rekeys the soft packet limit started */
 	uint64_t rekeys_started, rekeys_switched, rekeys_retired;
 };
 
@@ -249,6 +255,9 @@ extern const struct ike_events ike_mod_events;
 /* IKE's own UDP between home and peer exempt from the CSAs (add) or not. */
 void ike_mod_bypass(struct ike_mod *m, uint32_t home, uint32_t peer, bool add);
 void ike_mod_install_pair(struct ike_mod *m, const struct mlike_csa *csa);
+/* The worker found our outbound CSA spi past its soft packet limit
+ * (mml_rekey); the entry is taken. */
+bool ike_mod_rekey_wanted(struct ike_mod *m, uint32_t spi);
 void ike_mod_remove_csa(struct ike_mod *m, uint32_t spi);
 /* HA: the CSA SPIs into a mobile's binding (0, 0 clears them). */
 void ike_mod_binding_spis(struct ike_mod *m, uint32_t home, uint32_t out, uint32_t in);
@@ -307,12 +316,15 @@ json_object *ike_dkm_json(const struct ike_mod *m);
 /* --- csa_life.c: CSA rekeys, make before break (paper Fig. 7) --- */
 
 /* MH and HA: a CSA pair is up (the first), or was rekeyed. */
-void ike_life_csa_up(struct ike_mod *m, struct ike_sa *sa);
+void ike_life_csa_up(struct ike_mod *m, struct ike_sa *sa, const struct mlike_csa *csa);
 void ike_life_rekeyed(void *ctx, struct ike_sa *sa, const struct mlike_csa *old,
 		      const struct mlike_csa *csa);
 bool ike_life_rekey_busy(void *ctx, struct ike_sa *sa);
 /* HA: the MH answered our CSA Delete (the old pair of a rekey). */
 void ike_life_mh_answered(struct ike_mod *m, struct ike_sa *sa);
+/* HA: rekey mb's pair now (or right after the rekey in progress): a DKM
+ * handoff gave the new FA the key the previous one holds (Fig. 8). */
+void ike_life_rekey_soon(struct ike_mod *m, struct mobile *mb);
 /* HA: the serving FA answered KEY_DISTRIBUTE for mb. */
 void ike_life_keys_done(struct ike_mod *m, struct mobile *mb);
 /* MH: the HA deleted CSAs; true if that was the old pair of a rekey (the
@@ -342,6 +354,9 @@ uint8_t ike_pkd_handoff_of(const struct ike_mod *m, uint32_t home);
 /* HA: KEY_DISTRIBUTE, marked inactive, to each neighbour of a PKD mobile's
  * serving FA that lacks its keys (one exchange per FA at a time). */
 void ike_pkd_distribute(struct ike_mod *m);
+/* HA, paper Fig. 9: more FAs than pkd_threshold hold mb's pair, some of
+ * them neither its serving FA nor that FA's neighbours: time to rekey. */
+bool ike_pkd_over_threshold(const struct ike_mod *m, const struct mobile *mb);
 /* HA: a KEY_DISTRIBUTE to fa answered; true if it was one of PKD's. */
 bool ike_pkd_keys_done(struct ike_mod *m, struct fa_link *fa, int result);
 /* HA: mb's binding moved to mb->coa; with PKD an FA that holds the keys

@@ -195,6 +195,8 @@ static void csa_fill(struct ike_sa *sa, const uint16_t encr[MLIKE_N_ZONES], uint
 		csa->zone_encr[z] = encr[z];
 	csa->soft_lifetime_s = sa->cfg->csa_soft_lifetime_s;
 	csa->hard_lifetime_s = sa->cfg->csa_hard_lifetime_s;
+	csa->soft_packets = sa->cfg->csa_soft_packets;
+	csa->hard_packets = sa->cfg->csa_hard_packets;
 }
 
 /* The lower of an exchange's two nonces, as RFC 7296 2.8.1 compares them

@@ -116,6 +116,8 @@ TEST_SUITES += ike-esp-chacha:'BUILD=$(BUILD) ESP_ALG=chacha20poly1305 SUITE_TAG
 TEST_SUITES += ike-pkd:'BUILD=$(BUILD) tests/ike/bed-pkd.sh'
 # CSA rekeys every second under a transfer, make before break (about 25 s).
 TEST_SUITES += ike-rekey:'BUILD=$(BUILD) tests/ike/rekey-bed.sh'
+# Rekeys after a DKM handoff and over the PKD threshold, four FAs (about 50 s).
+TEST_SUITES += ike-rekey-handoff:'BUILD=$(BUILD) tests/ike/rekey-handoff-bed.sh'
 
 # Paper Tables 2/3 on the bed: medians of 20 initialisations (about 100 s).
 .PHONY: bench-ike-bed

@@ -96,6 +96,26 @@ void ike_pkd_distribute(struct ike_mod *m)
 	}
 }
 
+bool ike_pkd_over_threshold(const struct ike_mod *m, const struct mobile *mb)
+{
+	const struct fa_neighbors *nb;
+	unsigned int outside = 0;
+
+	if (!m->pkd_threshold || mb->handoff != IKE_HANDOFF_PKD ||
+	    mb->holders.n <= m->pkd_threshold)
+		return false;
+	nb = neighbors_of(m, mb->coa);
+	for (unsigned int i = 0; i < mb->holders.n; i++) {
+		uint32_t fa = mb->holders.h[i].fa;
+		bool near = fa == mb->coa;
+
+		for (unsigned int k = 0; nb && k < nb->n && !near; k++)
+			near = nb->addr[k] == fa;
+		outside += !near;
+	}
+	return outside > 0;
+}
+
 bool ike_pkd_keys_done(struct ike_mod *m, struct fa_link *fa, int result)
 {
 	uint32_t addr = fa->peer->addr;

@@ -229,6 +229,17 @@ int mip_maps_binding_spi_prev(struct mip_maps *maps, uint32_t home, uint32_t pre
 	return 0;
 }
 
+/* The SPI the worker reported past its soft packet limit (mml_rekey). */
+static uint32_t rekey_wanted_spi;
+
+bool ike_mod_rekey_wanted(struct ike_mod *mod, uint32_t spi)
+{
+	if (!spi || spi != rekey_wanted_spi)
+		return false;
+	rekey_wanted_spi = 0;
+	return true;
+}
+
 int mlike_csa_rekey(struct ike_sa *sa)
 {
 	int err = window(sa);
@@ -394,6 +405,7 @@ static void fa_installed_by_dkm(void)
 
 	memset(&m, 0, sizeof(m));
 	n_requests = n_reports = n_removed = n_rekeys_sent = 0;
+	rekey_wanted_spi = 0;
 	m.role = ROLE_FA;
 	m.handoff = IKE_HANDOFF_DKM;
 	m.dkm.timeout_ms = 1000;
@@ -536,6 +548,7 @@ static void reset_recorders(void)
 	memset(busy, 0, sizeof(busy));
 	n_kd = n_deletes = n_sa_deleted = n_missing = n_nn = 0;
 	n_requests = n_reports = n_removed = n_rekeys_sent = 0;
+	rekey_wanted_spi = 0;
 	last_kd_sa = last_delete_sa = NULL;
 	nn_ret = 0;
 }
@@ -650,6 +663,71 @@ static void ha_rekey_busy_until_switched(void **state)
 	ike_life_on_timer(&m);
 	assert_int_equal(n_rekeys_sent, 1);
 	assert_int_equal(mb->rk.state, RK_STARTED);
+}
+
+/* Paper Fig. 8: the new FA's DKM install report ends the handoff and
+ * starts a rekey, so that the key the previous FA held protects nothing
+ * from then on; with dkm_rekey = false, none. */
+static void ha_rekeys_after_dkm(void **state)
+{
+	for (int on = 0; on < 2; on++) {
+		struct dkm_mh_pl rep = { .mh_home = MH_HOME,
+					 .ha_addr = HA_ADDR,
+					 .n_spis = 2,
+					 .spi = { 0x1111, 0x2222 } };
+
+		reset_recorders();
+		ha_setup();
+		m.dkm_rekey = on;
+		assert_int_equal(ike_dkm_installed(&m, SA(SA_FA2), &rep), 0);
+		ike_life_on_timer(&m);
+		assert_int_equal(n_rekeys_sent, on);
+		assert_int_equal(m.rekeys_dkm, on);
+	}
+}
+
+/* The soft limit in packets: the worker's mml_rekey entry for the
+ * mobile's outbound SPI starts a rekey at the next tick; another SPI's
+ * does nothing. */
+static void ha_rekeys_on_worker_signal(void **state)
+{
+	struct mobile *mb = ha_at_fa1(IKE_HANDOFF_REDISTRIBUTE);
+
+	rekey_wanted_spi = 0x2222; /* an inbound SPI: not ours to count */
+	ike_life_on_timer(&m);
+	assert_int_equal(n_rekeys_sent, 0);
+	rekey_wanted_spi = mb->csa.spi_out;
+	ike_life_on_timer(&m);
+	assert_int_equal(n_rekeys_sent, 1);
+	assert_int_equal(m.rekeys_packets, 1);
+	assert_int_equal(mb->rk.state, RK_STARTED);
+}
+
+/* Paper Fig. 9: more FAs than pkd_threshold hold the pair and one of them
+ * is neither the serving FA nor its neighbour: a rekey. Within the
+ * threshold, or all of them near, none. */
+static void ha_rekeys_over_pkd_threshold(void **state)
+{
+	static const struct {
+		unsigned int threshold;
+		bool fa3_holds;
+		unsigned int rekeys;
+	} cases[] = { { 0, true, 0 }, { 3, true, 0 }, { 1, false, 0 }, { 2, true, 1 } };
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct mobile *mb = ha_at_fa1(IKE_HANDOFF_PKD);
+
+		m.pkd_threshold = cases[i].threshold;
+		m.nbrs[0] = (struct fa_neighbors){ .fa = FA1_ADDR, .n = 1, .addr = { FA2_ADDR } };
+		holders_set(&mb->holders, FA2_ADDR, HOLDER_HELD, false);
+		if (cases[i].fa3_holds)
+			holders_set(&mb->holders, FA3_ADDR, HOLDER_HELD, false);
+		else
+			holders_set(&mb->holders, FA2_ADDR, HOLDER_HELD, true); /* n stays 2 */
+		ike_life_on_timer(&m);
+		assert_int_equal(n_rekeys_sent, cases[i].rekeys);
+		assert_int_equal(m.rekeys_threshold, cases[i].rekeys);
+	}
 }
 
 /* Finding 2: a PKD holder set that is full never sends keys it cannot
@@ -1000,6 +1078,9 @@ int main(void)
 		cmocka_unit_test(fa_retries_neighbor_notify),
 		cmocka_unit_test(ha_rekey_make_before_break),
 		cmocka_unit_test(ha_rekey_busy_until_switched),
+		cmocka_unit_test(ha_rekeys_after_dkm),
+		cmocka_unit_test(ha_rekeys_on_worker_signal),
+		cmocka_unit_test(ha_rekeys_over_pkd_threshold),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -276,6 +276,45 @@ static void sequence_hard_limit(void **state)
 	ep_seqstore_free(&store);
 }
 
+/* Issue 17: past the soft packet limit the worker tells mmlkeyd once,
+ * through mml_rekey (the SPI, the first number past the limit). */
+static void soft_packet_limit_tells_keyd(void **state)
+{
+	struct mml_csa out = csa_of(MML_FMT_MLESP, MML_ALG_AES256_GCM, MML_DIR_OUT, 0x1031);
+	int fd = bpf_map_create(BPF_MAP_TYPE_HASH, "mml_rekey", sizeof(uint32_t),
+				sizeof(struct mml_rekey), 16, NULL);
+	struct ep_seqstore store;
+	struct ep_sacache c[2];
+	struct mml_rekey r;
+	uint32_t s, spi = 0x1031;
+
+	assert_true(fd >= 0);
+	out.soft_packets = 3;
+	ep_seqstore_init(&store, -1, NULL, 0);
+	store.rekey_fd = fd;
+	for (int t = 0; t < 2; t++) {
+		ep_sacache_init(&c[t], &store);
+		ep_sacache_load(&c[t], &out, 1);
+	}
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(ep_sa_next_seq(ep_sacache_get(&c[i % 2], spi), &s), 0);
+	assert_int_not_equal(bpf_map_lookup_elem(fd, &spi, &r), 0);
+	assert_int_equal(ep_sa_next_seq(ep_sacache_get(&c[1], spi), &s), 0);
+	assert_int_equal(bpf_map_lookup_elem(fd, &spi, &r), 0);
+	assert_int_equal(r.seq, 4);
+	assert_true(r.wanted_ns > 0);
+	/* Once: neither this thread nor the other posts it again. */
+	bpf_map_delete_elem(fd, &spi);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(ep_sa_next_seq(ep_sacache_get(&c[i % 2], spi), &s), 0);
+	assert_int_not_equal(bpf_map_lookup_elem(fd, &spi, &r), 0);
+	assert_int_equal(store.rekeys_wanted, 1);
+	for (int t = 0; t < 2; t++)
+		ep_sacache_free(&c[t]);
+	ep_seqstore_free(&store);
+	close(fd);
+}
+
 static int hwm_map_create(void)
 {
 	return bpf_map_create(BPF_MAP_TYPE_HASH, "mml_seq_hwm", sizeof(struct mml_key_fp),
@@ -1063,6 +1102,7 @@ int main(void)
 		cmocka_unit_test(sacache_refresh_keeps_unchanged),
 		cmocka_unit_test(sequence_shared_between_threads),
 		cmocka_unit_test(sequence_hard_limit),
+		cmocka_unit_test(soft_packet_limit_tells_keyd),
 		cmocka_unit_test(sequence_resumes_above_persisted_mark),
 		cmocka_unit_test(same_key_reinstalled_continues_sequence),
 		cmocka_unit_test(replay_refused_on_another_thread),
