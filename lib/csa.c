@@ -1,5 +1,6 @@
 #include "lib/csa.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -113,8 +114,9 @@ int mml_csa_validate(const struct mml_csa *c, char *why, size_t why_len)
 		return reject(why, why_len, "spi: %u is reserved (must be >= 256)", c->spi);
 	if (c->dir != MML_DIR_IN && c->dir != MML_DIR_OUT && c->dir != MML_DIR_FWD)
 		return reject(why, why_len, "dir: unknown direction %u", c->dir);
-	if ((c->flags & ~MML_CSA_F_INACTIVE) || c->reserved)
-		return reject(why, why_len, "flags: reserved fields must be zero");
+	/* Any owner is a valid one: the store decides who may write (owner). */
+	if (c->flags & ~MML_CSA_F_INACTIVE)
+		return reject(why, why_len, "flags: reserved bits must be zero");
 	if ((c->flags & MML_CSA_F_INACTIVE) && c->dir != MML_DIR_FWD)
 		return reject(why, why_len, "flags: inactive only for an FA's CSA (dir fwd)");
 	if (c->replay_window &&
@@ -155,4 +157,13 @@ const char *mml_dir_name(unsigned int dir)
 	       dir == MML_DIR_OUT ? "out" :
 	       dir == MML_DIR_FWD ? "fwd" :
 				    "unknown";
+}
+
+const char *mml_csa_owner_name(uint32_t owner, char buf[16])
+{
+	struct in_addr a = { .s_addr = owner };
+
+	if (owner == MML_CSA_OWNER_STATIC)
+		return strcpy(buf, "static");
+	return inet_ntop(AF_INET, &a, buf, 16);
 }

@@ -4,6 +4,7 @@
 #define MML_LIB_CSA_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "maps/csa.h"
 
@@ -12,5 +13,8 @@ int mml_csa_validate(const struct mml_csa *csa, char *why, size_t why_len);
 
 const char *mml_format_name(unsigned int format);
 const char *mml_dir_name(unsigned int dir);
+/* Who owns a CSA (mml_csa.owner), for people: "static" (the operator's)
+ * or the IKE peer's address, written into buf. */
+const char *mml_csa_owner_name(uint32_t owner, char buf[16]);
 
 #endif

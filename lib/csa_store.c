@@ -97,9 +97,56 @@ static int key_conflict(int fd, const struct mml_csa *csa, char *why, size_t why
 	return err;
 }
 
+/* "the operator (static)" or "IKE peer A.B.C.D". */
+static const char *owner_words(uint32_t owner, char buf[32])
+{
+	char a[16];
+
+	if (owner == MML_CSA_OWNER_STATIC)
+		return "the operator (static)";
+	snprintf(buf, 32, "IKE peer %s", mml_csa_owner_name(owner, a));
+	return buf;
+}
+
+/* Who owns spi, if it exists (*exists), and whether writer may touch it:
+ * -EPERM with why naming the owner when not. */
+static int owner_check(int fd, uint32_t spi, uint32_t writer, uint64_t flags, bool *exists,
+		       char *why, size_t why_len)
+{
+	char a[32], b[32];
+	struct mml_csa cur;
+	int err = 0;
+
+	*exists = !bpf_map_lookup_elem(fd, &spi, &cur);
+	if (!*exists)
+		return errno == ENOENT ? 0 : -errno;
+	if (cur.owner != writer && !(flags & MML_CSA_FORCE)) {
+		snprintf(why, why_len, "owner: spi 0x%x is %s's, not %s's", spi,
+			 owner_words(cur.owner, a), owner_words(writer, b));
+		err = -EPERM;
+	}
+	OPENSSL_cleanse(&cur, sizeof(cur));
+	return err;
+}
+
+int mml_csa_store_may(struct mml_csa_store *st, uint32_t spi, uint32_t owner, uint64_t flags,
+		      char *why, size_t why_len)
+{
+	bool exists;
+	int err;
+
+	why[0] = '\0';
+	err = mml_csa_store_open(st);
+	if (!err)
+		err = owner_check(st->fd, spi, owner, flags, &exists, why, why_len);
+	return err;
+}
+
 int mml_csa_store_put(struct mml_csa_store *st, const struct mml_csa *csa, uint64_t flags,
 		      char *why, size_t why_len)
 {
+	uint64_t map_flags = flags & ~MML_CSA_FORCE;
+	bool exists;
 	int err;
 
 	err = mml_csa_validate(csa, why, why_len);
@@ -109,22 +156,40 @@ int mml_csa_store_put(struct mml_csa_store *st, const struct mml_csa *csa, uint6
 	err = mml_csa_store_open(st);
 	if (err)
 		return err;
+	err = owner_check(st->fd, csa->spi, csa->owner, flags, &exists, why, why_len);
+	if (exists && map_flags == BPF_NOEXIST) {
+		why[0] = '\0';
+		return -EEXIST; /* the add's own answer, whoever owns it */
+	}
+	if (err)
+		return err;
 	err = key_conflict(st->fd, csa, why, why_len);
 	if (err)
 		return err;
-	if (bpf_map_update_elem(st->fd, &csa->spi, csa, flags))
+	/* Absent when checked: a CSA another writer adds meanwhile is not
+	 * overwritten unchecked. */
+	if (!exists && map_flags == BPF_ANY)
+		map_flags = BPF_NOEXIST;
+	if (bpf_map_update_elem(st->fd, &csa->spi, csa, map_flags))
 		return -errno;
 	return 0;
 }
 
-int mml_csa_store_del(struct mml_csa_store *st, uint32_t spi)
+int mml_csa_store_del(struct mml_csa_store *st, uint32_t spi, uint32_t owner, uint64_t flags,
+		      char *why, size_t why_len)
 {
 	struct mml_csa zero;
+	bool exists;
 	int err;
 
+	why[0] = '\0';
 	err = mml_csa_store_open(st);
+	if (!err)
+		err = owner_check(st->fd, spi, owner, flags, &exists, why, why_len);
 	if (err)
 		return err;
+	if (!exists)
+		return -ENOENT;
 	memset(&zero, 0, sizeof(zero));
 	/* A reader between the two calls finds an invalid CSA and drops. */
 	if (bpf_map_update_elem(st->fd, &spi, &zero, BPF_EXIST) ||

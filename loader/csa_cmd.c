@@ -1,6 +1,8 @@
 /* mmlctl csa add|replace|del|list|show: static keying of the pinned mml_csa
  * map, like `ip xfrm state`. Keys come from a file or stdin, never argv, and
- * are printed only when asked (show-keys). */
+ * are printed only when asked (show-keys). What we install is static (owner
+ * "static"); a CSA mmlkeyd installed for an IKE peer is replaced or deleted
+ * only with `force` (lib/csa_store.h). */
 #include <bpf/bpf.h>
 #include <errno.h>
 #include <stdio.h>
@@ -33,7 +35,7 @@ static int open_csa_map(struct ctl *ctl)
 /* Builds the CSA from keywords and the key file; the store validates it
  * with the shared validator, so the map only ever holds CSAs every node
  * accepts. */
-static int build_csa(const char *ctx, int argc, char **argv, struct mml_csa *csa)
+static int build_csa(const char *ctx, int argc, char **argv, struct mml_csa *csa, bool *force)
 {
 	int format = 0, dir = 0, alg = 0;
 	uint32_t spi = 0, z1_len = MML_Z1_DEFAULT, window = 0;
@@ -52,6 +54,7 @@ static int build_csa(const char *ctx, int argc, char **argv, struct mml_csa *csa
 		{ "hard-packets", MML_OPT_U64, &hard, NULL, false, false },
 		{ "soft-lifetime", MML_OPT_U64, &soft_s, NULL, false, false },
 		{ "hard-lifetime", MML_OPT_U64, &hard_s, NULL, false, false },
+		{ "force", MML_OPT_FLAG, force, NULL, false, false },
 	};
 	size_t zones;
 	int err;
@@ -61,6 +64,7 @@ static int build_csa(const char *ctx, int argc, char **argv, struct mml_csa *csa
 		return err;
 	memset(csa, 0, sizeof(*csa));
 	csa->spi = spi;
+	csa->owner = MML_CSA_OWNER_STATIC;
 	csa->format = format_of[format];
 	csa->dir = dir_of[dir];
 	if (csa->format == MML_FMT_MLESP) {
@@ -93,15 +97,18 @@ static int csa_install(struct ctl *ctl, int argc, char **argv, const char *ctx, 
 {
 	struct mml_csa_store st;
 	struct mml_csa csa;
+	bool force = false;
 	char why[160];
 	int err;
 
 	mml_csa_store_init(&st, &ctl->dir);
-	err = build_csa(ctx, argc, argv, &csa);
+	err = build_csa(ctx, argc, argv, &csa, &force);
 	if (err)
 		goto out;
-	err = mml_csa_store_put(&st, &csa, flags, why, sizeof(why));
-	if (err && why[0])
+	err = mml_csa_store_put(&st, &csa, flags | (force ? MML_CSA_FORCE : 0), why, sizeof(why));
+	if (err == -EPERM)
+		log_err("%s: %s (force takes it over)", ctx, why);
+	else if (err && why[0])
 		log_err("%s: %s", ctx, why);
 	else if (err == -EEXIST)
 		log_err("%s: spi 0x%x exists (use csa replace)", ctx, csa.spi);
@@ -133,16 +140,22 @@ static int csa_replace(struct ctl *ctl, int argc, char **argv)
 static int csa_del(struct ctl *ctl, int argc, char **argv)
 {
 	uint32_t spi;
+	bool force = false;
 	struct mml_csa_store st;
-	struct mml_opt opts[] = { { "spi", MML_OPT_U32, &spi, NULL, true, false } };
+	struct mml_opt opts[] = { { "spi", MML_OPT_U32, &spi, NULL, true, false },
+				  { "force", MML_OPT_FLAG, &force, NULL, false, false } };
+	char why[160];
 	int err;
 
-	err = mml_opts_parse("csa del", argc, argv, opts, 1);
+	err = mml_opts_parse("csa del", argc, argv, opts, 2);
 	if (err)
 		return err;
 	mml_csa_store_init(&st, &ctl->dir);
-	err = mml_csa_store_del(&st, spi);
-	if (err && st.fd >= 0)
+	err = mml_csa_store_del(&st, spi, MML_CSA_OWNER_STATIC, force ? MML_CSA_FORCE : 0, why,
+				sizeof(why));
+	if (err == -EPERM)
+		log_err("csa del: %s (force deletes it)", why);
+	else if (err && st.fd >= 0)
 		log_err("csa del: spi 0x%x: %s", spi,
 			err == -ENOENT ? "no such CSA" : strerror(-err));
 	mml_csa_store_close(&st);
@@ -184,10 +197,13 @@ static json_object *csa_json(const struct mml_csa *c, bool show_keys)
 {
 	json_object *o = json_object_new_object();
 	uint64_t now = mml_csa_store_now_ns();
-	char spi[16];
+	char spi[16], owner[16];
 
 	snprintf(spi, sizeof(spi), "0x%08x", c->spi);
 	json_object_object_add(o, "spi", json_object_new_string(spi));
+	/* "static" (mmlctl's), or the IKE peer mmlkeyd installed it for. */
+	json_object_object_add(o, "owner",
+			       json_object_new_string(mml_csa_owner_name(c->owner, owner)));
 	json_object_object_add(o, "format", json_object_new_string(mml_format_name(c->format)));
 	json_object_object_add(o, "dir", json_object_new_string(mml_dir_name(c->dir)));
 	if (c->format == MML_FMT_MLESP)
@@ -366,12 +382,12 @@ static int csa_show(struct ctl *ctl, int argc, char **argv)
 #define CSA_ARGS                                                               \
 	"spi SPI format mlesp|esp dir in|out|fwd keys FILE|- [z1-len N] "      \
 	"[alg aes256gcm|chacha20poly1305] [replay-window N] [soft-packets N] " \
-	"[hard-packets N] [soft-lifetime S] [hard-lifetime S]"
+	"[hard-packets N] [soft-lifetime S] [hard-lifetime S] [force]"
 
 const struct ctl_cmd csa_cmds[] = {
 	{ "csa", "add", csa_add, CSA_ARGS },
 	{ "csa", "replace", csa_replace, CSA_ARGS },
-	{ "csa", "del", csa_del, "spi SPI" },
+	{ "csa", "del", csa_del, "spi SPI [force]" },
 	{ "csa", "list", csa_list, "[show-keys] [sock PATH]   HA: with the FAs holding each CSA" },
 	{ "csa", "show", csa_show, "spi SPI [show-keys]" },
 	{ NULL, NULL, NULL, NULL },

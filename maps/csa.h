@@ -47,6 +47,14 @@ enum mml_dir {
  * it relays the HA's registration reply for that MH. Only with MML_DIR_FWD. */
 #define MML_CSA_F_INACTIVE 0x01
 
+/* owner: who installed the CSA, and so who may replace or delete it
+ * (docs/security.md, issue 18 item 3). 0: the operator (static keying,
+ * mmlctl csa); else the IPv4 address, network order, of the IKE peer whose
+ * exchange brought it (mmlkeyd: the HA for an FA's zone-1 CSAs, whether
+ * they came by KEY_DISTRIBUTE or by DKM; the other end for an MH's or
+ * HA's own pair). The data plane does not read it. */
+#define MML_CSA_OWNER_STATIC 0u
+
 struct mml_zone_sa {
 	__u8 alg; /* enum mml_alg */
 	__u8 pad[3];
@@ -55,13 +63,13 @@ struct mml_zone_sa {
 };
 
 struct mml_csa {
-	__u32 spi;	     /* on the wire; zone 1's SA is the designated SA */
-	__u8 format;	     /* enum mml_format */
-	__u8 dir;	     /* enum mml_dir */
-	__u8 z1_len;	     /* zone map (ML-ESP only) */
-	__u8 flags;	     /* MML_CSA_F_*, else 0 */
-	__u32 replay_window; /* packets; 0 = MML_REPLAY_WINDOW_DEFAULT */
-	__u32 reserved;
+	__u32 spi;	       /* on the wire; zone 1's SA is the designated SA */
+	__u8 format;	       /* enum mml_format */
+	__u8 dir;	       /* enum mml_dir */
+	__u8 z1_len;	       /* zone map (ML-ESP only) */
+	__u8 flags;	       /* MML_CSA_F_*, else 0 */
+	__u32 replay_window;   /* packets; 0 = MML_REPLAY_WINDOW_DEFAULT */
+	__u32 owner;	       /* MML_CSA_OWNER_STATIC or an IKE peer's address */
 	__u64 soft_packets;    /* rekey wanted after this sequence number; 0 = default */
 	__u64 hard_packets;    /* last sequence number that may be sent; 0 = default */
 	__u64 soft_lifetime_s; /* seconds after add_time; 0 = none */
@@ -111,6 +119,7 @@ MML_STATIC_ASSERT(__builtin_offsetof(struct mml_zone_sa, salt) == 4, "zone salt 
 MML_STATIC_ASSERT(__builtin_offsetof(struct mml_zone_sa, key) == 8, "zone key offset");
 MML_STATIC_ASSERT(__builtin_offsetof(struct mml_csa, format) == 4, "csa format offset");
 MML_STATIC_ASSERT(__builtin_offsetof(struct mml_csa, replay_window) == 8, "csa window offset");
+MML_STATIC_ASSERT(__builtin_offsetof(struct mml_csa, owner) == 12, "csa owner offset");
 MML_STATIC_ASSERT(__builtin_offsetof(struct mml_csa, soft_packets) == 16, "csa limits offset");
 MML_STATIC_ASSERT(__builtin_offsetof(struct mml_csa, add_time_ns) == 48, "csa time offset");
 MML_STATIC_ASSERT(__builtin_offsetof(struct mml_csa, zone) == 56, "csa zone offset");

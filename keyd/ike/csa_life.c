@@ -82,8 +82,8 @@ static void ha_retire(struct ike_mod *m, struct mobile *mb)
 	char a[16];
 
 	mip_maps_binding_spi_prev(&m->maps, mb->home, 0);
-	ike_mod_remove_csa(m, spi[0]);
-	ike_mod_remove_csa(m, spi[1]);
+	ike_mod_remove_csa(m, spi[0], mb->rk.owner);
+	ike_mod_remove_csa(m, spi[1], mb->rk.owner);
 	mip_maps_gen_bump(&m->maps);
 	for (unsigned int i = 0; i < mb->rk.old_holders.n; i++)
 		ike_mod_revoke_spis(m, mb->home, mb->rk.old_holders.h[i].fa, spi);
@@ -165,8 +165,18 @@ void ike_life_mh_answered(struct ike_mod *m, struct ike_sa *sa)
 static void ha_rekeyed(struct ike_mod *m, struct mobile *mb, const struct mlike_csa *old,
 		       const struct mlike_csa *csa)
 {
+	char a[16];
+
 	if (mb->rk.state == RK_DRAINING)
 		ha_retire(m, mb); /* the rekey before: its grace cut short */
+	if (ike_mod_install_pair(m, csa, mb->csa_owner) == -EPERM) {
+		/* An SPI of the new pair is another owner's here: start over. */
+		log_err("CSA rekey of %s: new pair refused here: IKE SA deleted",
+			mml_ipv4_str(mb->home, a));
+		ike_sa_delete(mb->mh_sa);
+		return;
+	}
+	mb->rk.owner = mb->csa_owner;
 	mb->rk.state = RK_DISTRIBUTING;
 	mb->rk.deadline_ns = loop_now() + RK_DISTRIBUTE_NS;
 	mb->rk.old_out = old->spi_out;
@@ -175,7 +185,6 @@ static void ha_rekeyed(struct ike_mod *m, struct mobile *mb, const struct mlike_
 	mb->rk.next_at_ns = next_rekey_ns(csa->soft_lifetime_s);
 	OPENSSL_cleanse(&mb->csa, sizeof(mb->csa));
 	mb->csa = *csa;
-	ike_mod_install_pair(m, csa);
 	/* Every FA lacks the new pair: the serving FA gets it now (its answer
 	 * to a KEY_DISTRIBUTE of the old pair, if one is out, is ignored),
 	 * PKD's neighbours once it holds it. */
@@ -269,8 +278,14 @@ static void mh_rekeyed(struct ike_mod *m, struct ike_sa *sa, const struct mlike_
 	struct installed *in;
 
 	if (m->mh_rk.state == RK_DRAINING)
-		ike_mod_remove_csa(m, m->mh_rk.old_in);
+		ike_mod_remove_csa(m, m->mh_rk.old_in, m->mh_rk.owner);
+	if (ike_mod_install_pair(m, csa, ike_sa_peer(sa)->addr) == -EPERM) {
+		log_err("CSA rekey: new pair refused here (an SPI is another's): IKE SA deleted");
+		ike_sa_delete(sa);
+		return;
+	}
 	m->mh_sa = sa;
+	m->mh_rk.owner = ike_sa_peer(sa)->addr;
 	m->mh_rk.state = RK_PENDING;
 	m->mh_rk.old_out = old->spi_out;
 	m->mh_rk.old_in = old->spi_in;
@@ -278,7 +293,6 @@ static void mh_rekeyed(struct ike_mod *m, struct ike_sa *sa, const struct mlike_
 	m->mh_rk.new_in = csa->spi_in;
 	m->mh_rk.deadline_ns = 0;
 	m->mh_rk.next_at_ns = next_rekey_ns(ike_sa_peer(sa)->csa_soft_lifetime_s);
-	ike_mod_install_pair(m, csa);
 	in = ike_mod_inst_of(m, sa, true);
 	if (in) {
 		installed_add(in, csa->spi_out);
@@ -302,9 +316,9 @@ bool ike_life_mh_deleted(struct ike_mod *m, const uint32_t *spis, unsigned int n
 	/* Draining first: the binding's update keeps the old inbound CSA. */
 	m->mh_rk.state = RK_DRAINING;
 	m->mh_rk.deadline_ns = loop_now() + RK_GRACE_NS;
-	ike_mod_own_binding_spis(m, m->mh_rk.new_out, m->mh_rk.new_in);
+	ike_mod_own_binding_spis(m, m->mh_rk.new_out, m->mh_rk.new_in, m->mh_rk.owner);
 	m->mh_spi_out = m->mh_rk.new_out;
-	ike_mod_remove_csa(m, m->mh_rk.old_out);
+	ike_mod_remove_csa(m, m->mh_rk.old_out, m->mh_rk.owner);
 	ike_mod_inst_forget(m, m->mh_rk.old_out);
 	mip_maps_gen_bump(&m->maps);
 	m->rekeys_switched++;
@@ -344,7 +358,7 @@ static void mh_tick(struct ike_mod *m, uint64_t now)
 	case RK_DRAINING:
 		if (now < rk->deadline_ns)
 			return;
-		ike_mod_remove_csa(m, rk->old_in);
+		ike_mod_remove_csa(m, rk->old_in, rk->owner);
 		ike_mod_inst_forget(m, rk->old_in);
 		mip_maps_gen_bump(&m->maps);
 		m->rekeys_retired++;

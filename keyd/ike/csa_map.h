@@ -11,19 +11,26 @@
 #include "lib/csa_store.h"
 #include "maps/csa.h"
 
-/* Validates and writes one entry; every failure is logged. */
+/* Validates and writes one entry; csa->owner is the peer writing it (a
+ * CSA of that SPI another owner installed is kept: -EPERM). Every failure
+ * is logged. */
 int csa_map_put(struct mml_csa_store *st, const struct mml_csa *csa);
-/* Zeroes and deletes one entry: 0 also when it is gone already. */
-int csa_map_del(struct mml_csa_store *st, uint32_t spi);
+/* 0 if owner may write each of spis (absent ones included), else -EPERM
+ * (logged) or the map's error: a pair goes in whole or not at all. */
+int csa_map_may(struct mml_csa_store *st, const uint32_t *spis, unsigned int n, uint32_t owner);
+/* Zeroes and deletes one entry owner installed: 0 also when it is gone
+ * already; -EPERM (logged) when another owner's. */
+int csa_map_del(struct mml_csa_store *st, uint32_t spi, uint32_t owner);
 
-/* The mml_csa map entries of a CSA pair (dir out / in) and of an FA's keys. */
-void mlike_csa_to_map(const struct mlike_csa *csa, uint64_t now_ns, struct mml_csa *out,
-		      struct mml_csa *in);
+/* The mml_csa map entries of a CSA pair (dir out / in) and of an FA's
+ * keys, owned by owner (the IKE peer's address, maps/csa.h). */
+void mlike_csa_to_map(const struct mlike_csa *csa, uint32_t owner, uint64_t now_ns,
+		      struct mml_csa *out, struct mml_csa *in);
 /* The ESP-format pair (dir out / in, zone[0] only) of a plain CHILD_SA:
  * -EINVAL for a transform the data plane does not run. */
-int ike_child_to_map(const struct ike_child *c, uint64_t now_ns, struct mml_csa *out,
-		     struct mml_csa *in);
-int mlike_fa_keys_to_map(const struct mlike_fa_keys *keys, uint64_t now_ns, struct mml_csa *csas,
-			 unsigned int *n);
+int ike_child_to_map(const struct ike_child *c, uint32_t owner, uint64_t now_ns,
+		     struct mml_csa *out, struct mml_csa *in);
+int mlike_fa_keys_to_map(const struct mlike_fa_keys *keys, uint32_t owner, uint64_t now_ns,
+			 struct mml_csa *csas, unsigned int *n);
 
 #endif

@@ -89,6 +89,14 @@ void dkm_cache_forget(struct dkm_cache *dc, uint32_t home)
 		entry_wipe(e);
 }
 
+uint32_t dkm_cache_ha_of(const struct dkm_cache *dc, uint32_t home)
+{
+	for (unsigned int i = 0; i < DKM_CACHE_MAX; i++)
+		if (dc->e[i].used && dc->e[i].keys.mh_home == home && !dc->e[i].departed_ns)
+			return dc->e[i].keys.ha_addr;
+	return 0;
+}
+
 void dkm_cache_expire(struct dkm_cache *dc, uint64_t now)
 {
 	for (unsigned int i = 0; i < DKM_CACHE_MAX; i++)

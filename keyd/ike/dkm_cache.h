@@ -35,6 +35,9 @@ uint16_t dkm_cache_take(struct dkm_cache *dc, const struct dkm_mh_pl *req, uint3
 /* The MH's entry is wiped at once: its CSAs were not ours to keep (the
  * HA refused our DKM install report), so they are handed over to no one. */
 void dkm_cache_forget(struct dkm_cache *dc, uint32_t home);
+/* The HA whose CSAs for home are installed here (0: none, or only in
+ * their grace period): one HA's at a time (docs/security.md item 3). */
+uint32_t dkm_cache_ha_of(const struct dkm_cache *dc, uint32_t home);
 /* Wipes the entries whose grace period is over. */
 void dkm_cache_expire(struct dkm_cache *dc, uint64_t now);
 void dkm_cache_clear(struct dkm_cache *dc);

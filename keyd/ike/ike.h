@@ -135,8 +135,10 @@ struct ike_events {
 	int (*fa_keys)(void *ctx, struct ike_sa *sa, const struct mlike_fa_keys *keys);
 	/* HA: the FA answered KEY_DISTRIBUTE (0 = installed). */
 	void (*fa_keys_done)(void *ctx, struct ike_sa *sa, int result);
-	/* Any node: the peer revoked CSAs (Delete with the ML-ESP zone proto). */
-	void (*csa_deleted)(void *ctx, struct ike_sa *sa, const uint32_t *spis, unsigned int n);
+	/* Any node: the peer revoked CSAs (Delete with the ML-ESP zone proto).
+	 * Remove those it may remove (its own), move their SPIs to the front
+	 * of spis and return how many: the answer acknowledges those. */
+	unsigned int (*csa_deleted)(void *ctx, struct ike_sa *sa, uint32_t *spis, unsigned int n);
 	/* The peer answered our CSA Delete (mlike_csa_delete). */
 	void (*csa_revoked)(void *ctx, struct ike_sa *sa);
 	/* DKM, previous FA: a neighbour FA asks for an MH's zone-1 CSAs; fill

@@ -321,12 +321,21 @@ void ike_dkm_answer(void *ctx, struct ike_sa *sa, uint32_t mh_home,
 		give_up(m, r, notify ? "refused" : "unusable answer");
 		return;
 	}
+	/* The HA vouches for these CSAs (it acknowledges our report, revokes
+	 * and rekeys them): it owns them here, so it must be the MH's HA of
+	 * the registration, not whichever the previous FA names. */
+	if (keys->ha_addr != r->mh.ha_addr) {
+		m->csas_refused_owner++;
+		give_up(m, r, "the answer names another HA");
+		return;
+	}
 	*r = (struct dkm_pend){ 0 };
 	ha = link_of(m, keys->ha_addr);
 	if (ha && ha->up)
 		in = ike_mod_inst_of(m, ha->sa, true);
-	if (ike_mod_fa_install(m, keys, in, Z1_VIA_DKM)) {
+	if (ike_mod_fa_install(m, keys, in, Z1_VIA_DKM, keys->ha_addr)) {
 		log_err("DKM: installing the zone-1 CSAs of %s failed", mml_ipv4_str(mh_home, a));
+		tell_missing(m, mh_home, keys->ha_addr); /* the HA sends them itself */
 		return;
 	}
 	mip_maps_gen_bump(&m->maps);
@@ -353,7 +362,7 @@ static void drop_refused(struct ike_mod *m, const struct dkm_mh_pl *rep)
 {
 	for (unsigned int i = 0; i < rep->n_spis; i++) {
 		ike_mod_inst_forget(m, rep->spi[i]);
-		ike_mod_remove_csa(m, rep->spi[i]);
+		ike_mod_remove_csa(m, rep->spi[i], rep->ha_addr);
 	}
 	dkm_cache_forget(&m->dkm.cache, rep->mh_home);
 	mip_maps_gen_bump(&m->maps);

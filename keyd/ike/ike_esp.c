@@ -46,8 +46,9 @@ static bool esp_tracked(struct ike_mod *m, uint32_t spi)
 }
 
 /* ESP CSAs the binding names that no live CHILD_SA of ours owns are a
- * previous daemon instance's (the maps outlive it): they go. */
-static void esp_drop_stale(struct ike_mod *m, uint32_t home)
+ * previous daemon instance's (the maps outlive it): they go if the same
+ * peer (owner) installed them. */
+static void esp_drop_stale(struct ike_mod *m, uint32_t home, uint32_t owner)
 {
 	uint32_t old[2] = { 0, 0 };
 
@@ -55,16 +56,18 @@ static void esp_drop_stale(struct ike_mod *m, uint32_t home)
 		return;
 	for (unsigned int i = 0; i < 2; i++)
 		if (old[i] && !esp_tracked(m, old[i]))
-			ike_mod_remove_csa(m, old[i]);
+			ike_mod_remove_csa(m, old[i], owner);
 }
 
-/* The binding's ESP SPIs (0, 0 clears them). */
-static void esp_binding(struct ike_mod *m, uint32_t home, uint32_t out, uint32_t in)
+/* The binding's ESP SPIs (0, 0 clears them); owner: the peer (the MH's
+ * HA, whose pair a stale binding names). */
+static void esp_binding(struct ike_mod *m, uint32_t home, uint32_t out, uint32_t in, uint32_t owner)
 {
 	char a[16];
 	int err;
 
 	if (m->role == ROLE_MH) {
+		m->pending_owner = owner;
 		ike_mod_own_binding_esp(m, out, in);
 		return;
 	}
@@ -74,18 +77,24 @@ static void esp_binding(struct ike_mod *m, uint32_t home, uint32_t out, uint32_t
 			 strerror(-err));
 }
 
-static int esp_install(struct ike_mod *m, const struct ike_child *c)
+/* The pair as the peer's (owner), both or neither: a CSA under either SPI
+ * that is another's stays (-EPERM, counted). */
+static int esp_install(struct ike_mod *m, const struct ike_child *c, uint32_t owner)
 {
 	struct mml_csa out, in;
 	int err;
 
-	err = ike_child_to_map(c, loop_now(), &out, &in);
+	err = csa_map_may(&m->store, (uint32_t[2]){ c->spi_in, c->spi_out }, 2, owner);
+	if (err == -EPERM)
+		m->csas_refused_owner++;
+	if (!err)
+		err = ike_child_to_map(c, owner, loop_now(), &out, &in);
 	if (!err)
 		err = csa_map_put(&m->store, &in);
 	if (!err) {
 		err = csa_map_put(&m->store, &out);
 		if (err)
-			csa_map_del(&m->store, in.spi);
+			csa_map_del(&m->store, in.spi, owner);
 	}
 	OPENSSL_cleanse(&out, sizeof(out));
 	OPENSSL_cleanse(&in, sizeof(in));
@@ -119,7 +128,7 @@ void ike_mod_esp_child_up(void *ctx, struct ike_sa *sa, const struct ike_child *
 		log_warn("peer %s: CHILD_SA %08x/%08x wants UDP encapsulation, which ESP mode "
 			 "does not do: installed as plain ESP",
 			 ike_sa_peer(sa)->name, c->spi_in, c->spi_out);
-	if (esp_install(m, c))
+	if (esp_install(m, c, ike_sa_peer(sa)->addr))
 		return;
 	*e = (struct esp_child){ .sa = sa,
 				 .home = home,
@@ -128,8 +137,8 @@ void ike_mod_esp_child_up(void *ctx, struct ike_sa *sa, const struct ike_child *
 				 .serial = ++m->esp_serial };
 	/* A rekey's new pair is in place before the binding names it, and
 	 * the old pair stays until its CHILD_SA is deleted. */
-	esp_drop_stale(m, home);
-	esp_binding(m, home, c->spi_out, c->spi_in);
+	esp_drop_stale(m, home, ike_sa_peer(sa)->addr);
+	esp_binding(m, home, c->spi_out, c->spi_in, ike_sa_peer(sa)->addr);
 	if (m->role == ROLE_MH)
 		ike_mod_bypass(m, home, ike_sa_peer(sa)->addr, true);
 	mip_maps_gen_bump(&m->maps);
@@ -166,9 +175,10 @@ void ike_mod_esp_child_down(void *ctx, struct ike_sa *sa, const struct ike_child
 	if ((!mip_maps_binding_get_spis(&m->maps, home, MML_MODE_ESP, &out, &in) &&
 	     (out == c->spi_out || in == c->spi_in)) ||
 	    (m->role == ROLE_MH && m->pending_esp_in == c->spi_in))
-		esp_binding(m, home, next ? next->spi_out : 0, next ? next->spi_in : 0);
-	ike_mod_remove_csa(m, c->spi_out);
-	ike_mod_remove_csa(m, c->spi_in);
+		esp_binding(m, home, next ? next->spi_out : 0, next ? next->spi_in : 0,
+			    ike_sa_peer(sa)->addr);
+	ike_mod_remove_csa(m, c->spi_out, ike_sa_peer(sa)->addr);
+	ike_mod_remove_csa(m, c->spi_in, ike_sa_peer(sa)->addr);
 	mip_maps_gen_bump(&m->maps);
 }
 

@@ -75,6 +75,10 @@ void ike_info_request(struct ike_sa *sa, const struct ike_hdr *h, const struct i
 				csa_gone[n_csa++] = d.spi[k];
 		}
 	}
+	/* The answer names the CSAs removed: one the peer may not remove (not
+	 * its own) stays and is left out (RFC 7296 1.4.1: the SAs deleted). */
+	if (n_csa && sa->eng->ev->csa_deleted)
+		n_csa = (uint16_t)sa->eng->ev->csa_deleted(sa->eng->ev_ctx, sa, csa_gone, n_csa);
 	ike_wb_init(&out, buf, sizeof(buf));
 	/* Deleting the IKE SA takes everything with it: the answer is empty. */
 	if (!ike_gone && n_esp)
@@ -82,8 +86,6 @@ void ike_info_request(struct ike_sa *sa, const struct ike_hdr *h, const struct i
 	if (!ike_gone && n_csa)
 		ike_put_delete(&out, MLIKE_PROTO_ZONE, csa_gone, n_csa);
 	ike_send_protected(sa, IKE_INFORMATIONAL, true, h->msg_id, IKE_REQ_NONE, &out);
-	if (n_csa && sa->eng->ev->csa_deleted)
-		sa->eng->ev->csa_deleted(sa->eng->ev_ctx, sa, csa_gone, n_csa);
 	if (ike_gone) {
 		log_info("peer %s: IKE SA deleted by the peer", sa->cfg->name);
 		ike_sa_kill(sa, IKE_DOWN_DELETED);

@@ -60,58 +60,82 @@ bool ike_mod_rekey_wanted(struct ike_mod *m, uint32_t spi)
 	return true;
 }
 
-static void install_csa(struct ike_mod *m, const struct mml_csa *c)
+static int install_csa(struct ike_mod *m, const struct mml_csa *c)
 {
-	if (csa_map_put(&m->store, c) == 0)
+	int err = csa_map_put(&m->store, c);
+
+	if (!err)
 		m->csas_installed++;
+	else if (err == -EPERM)
+		m->csas_refused_owner++;
+	return err;
 }
 
-void ike_mod_remove_csa(struct ike_mod *m, uint32_t spi)
+int ike_mod_remove_csa(struct ike_mod *m, uint32_t spi, uint32_t owner)
 {
-	if (spi && csa_map_del(&m->store, spi) == 0)
+	int err = spi ? csa_map_del(&m->store, spi, owner) : 0;
+
+	if (err == -EPERM) {
+		m->csas_refused_owner++;
+		return err; /* another's: nothing of it changes here */
+	}
+	if (spi && !err)
 		m->csas_removed++;
 	/* FA: the previous FA of a DKM handoff still answers for a while. */
 	if (spi && m->role == ROLE_FA) {
 		ike_dkm_depart(m, spi);
 		ike_z1_removed(m, spi);
 	}
+	return err;
 }
 
-void ike_mod_install_pair(struct ike_mod *m, const struct mlike_csa *csa)
+int ike_mod_install_pair(struct ike_mod *m, const struct mlike_csa *csa, uint32_t owner)
 {
 	struct mml_csa out, in;
+	int err, err_in;
 
-	mlike_csa_to_map(csa, loop_now(), &out, &in);
-	install_csa(m, &out);
-	install_csa(m, &in);
+	/* Half a pair is no use, and the refused half is someone else's. */
+	err = csa_map_may(&m->store, (uint32_t[2]){ csa->spi_out, csa->spi_in }, 2, owner);
+	if (err == -EPERM)
+		m->csas_refused_owner++;
+	if (err)
+		return err;
+	mlike_csa_to_map(csa, owner, loop_now(), &out, &in);
+	err = install_csa(m, &out);
+	err_in = install_csa(m, &in);
+	if (!err)
+		err = err_in;
 	OPENSSL_cleanse(&out, sizeof(out));
 	OPENSSL_cleanse(&in, sizeof(in));
 	mip_maps_gen_bump(&m->maps);
+	return err;
 }
 
 /* CSAs a binding names that are no longer ours to keep: a previous daemon
- * instance's (the maps outlive it) or the pair being replaced. */
-static void drop_stale(struct ike_mod *m, uint32_t home, uint32_t out, uint32_t in)
+ * instance's (the maps outlive it) or the pair being replaced; only the
+ * peer's own go (a static pair the operator put there stays). */
+static void drop_stale(struct ike_mod *m, uint32_t home, uint32_t out, uint32_t in, uint32_t owner)
 {
 	uint32_t old_out = 0, old_in = 0;
 
 	if (mip_maps_binding_get_spis(&m->maps, home, MML_MODE_MLESP, &old_out, &old_in))
 		return;
 	if (old_out && old_out != out && old_out != in)
-		ike_mod_remove_csa(m, old_out);
+		ike_mod_remove_csa(m, old_out, owner);
 	/* MH: a rekey's old inbound CSA stays for its grace period. */
 	if (m->role == ROLE_MH && m->mh_rk.state == RK_DRAINING && old_in == m->mh_rk.old_in)
 		return;
 	if (old_in && old_in != out && old_in != in)
-		ike_mod_remove_csa(m, old_in);
+		ike_mod_remove_csa(m, old_in, owner);
 }
 
-void ike_mod_binding_spis(struct ike_mod *m, uint32_t home, uint32_t out, uint32_t in)
+void ike_mod_binding_spis(struct ike_mod *m, uint32_t home, uint32_t out, uint32_t in,
+			  uint32_t owner)
 {
 	char a[16];
 	int err;
 
-	drop_stale(m, home, out, in);
+	drop_stale(m, home, out, in, owner);
 	err = mip_maps_binding_spis(&m->maps, home, MML_MODE_MLESP, out, in);
 
 	if (err && err != -ENOENT)
@@ -124,7 +148,7 @@ void ike_mod_on_spi_timer(void *arg)
 	struct ike_mod *m = arg;
 	int err;
 
-	drop_stale(m, m->home, m->pending_out, m->pending_in);
+	drop_stale(m, m->home, m->pending_out, m->pending_in, m->pending_owner);
 	err = mip_maps_binding_spis(&m->maps, m->home, MML_MODE_MLESP, m->pending_out,
 				    m->pending_in);
 	if (!err)
@@ -151,10 +175,11 @@ static void own_binding_retry(struct ike_mod *m)
 	ike_mod_on_spi_timer(m);
 }
 
-void ike_mod_own_binding_spis(struct ike_mod *m, uint32_t out, uint32_t in)
+void ike_mod_own_binding_spis(struct ike_mod *m, uint32_t out, uint32_t in, uint32_t owner)
 {
 	m->pending_out = out;
 	m->pending_in = in;
+	m->pending_owner = owner;
 	own_binding_retry(m);
 }
 

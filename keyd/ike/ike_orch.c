@@ -231,10 +231,10 @@ static void mobile_drop_csa(struct ike_mod *m, struct mobile *mb)
 		if (mb->holders.h[i].fa != mb->fa_with_keys)
 			revoke_at_fa(m, mb, mb->holders.h[i].fa);
 	holders_clear(&mb->holders);
-	ike_mod_remove_csa(m, mb->csa.spi_out);
-	ike_mod_remove_csa(m, mb->csa.spi_in);
+	ike_mod_remove_csa(m, mb->csa.spi_out, mb->csa_owner);
+	ike_mod_remove_csa(m, mb->csa.spi_in, mb->csa_owner);
 	mip_maps_gen_bump(&m->maps);
-	ike_mod_binding_spis(m, mb->home, 0, 0);
+	ike_mod_binding_spis(m, mb->home, 0, 0, mb->csa_owner);
 	OPENSSL_cleanse(&mb->csa, sizeof(mb->csa));
 	mb->have_csa = false;
 	mb->fa_with_keys = 0;
@@ -405,7 +405,7 @@ static void ev_ike_down(void *ctx, struct ike_sa *sa, enum ike_down_reason why)
 	if (m->role == ROLE_FA)
 		ike_dkm_ike_down(m, sa);
 	if (m->role == ROLE_MH) {
-		ike_mod_own_binding_spis(m, 0, 0);
+		ike_mod_own_binding_spis(m, 0, 0, ike_sa_peer(sa)->addr);
 		if (m->mh_sa == sa) {
 			m->mh_sa = NULL;
 			m->mh_rk = (struct csa_rekey){ 0 };
@@ -462,22 +462,38 @@ static void ev_ike_rekeyed(void *ctx, struct ike_sa *old_sa, struct ike_sa *new_
 	ike_mod_esp_rekeyed(m, old_sa, new_sa);
 }
 
+/* MH and HA: the pair goes in as the peer's. An SPI whose CSA here is
+ * another's (another mobile's, a static one) refuses the pair, and the IKE
+ * SA goes with it: the HA starts over with fresh SPIs (its retry timer). */
+static bool install_own_pair(struct ike_mod *m, struct ike_sa *sa, const struct mlike_csa *csa)
+{
+	if (ike_mod_install_pair(m, csa, ike_sa_peer(sa)->addr) != -EPERM)
+		return true;
+	log_err("peer %s: CSA pair %08x/%08x refused (an SPI is another's here): IKE SA "
+		"deleted",
+		ike_sa_peer(sa)->name, csa->spi_out, csa->spi_in);
+	ike_sa_delete(sa);
+	return false;
+}
+
 static void ev_csa_up(void *ctx, struct ike_sa *sa, const struct mlike_csa *csa)
 {
 	struct ike_mod *m = ctx;
+	uint32_t owner = ike_sa_peer(sa)->addr;
 	struct installed *in;
 	struct mobile *mb;
 
 	if (m->role == ROLE_MH) {
 		ike_mod_inst_remove_all(m, sa); /* a new pair replaces the previous one */
-		ike_mod_install_pair(m, csa);
+		if (!install_own_pair(m, sa, csa))
+			return;
 		in = ike_mod_inst_of(m, sa, true);
 		if (in) {
 			installed_add(in, csa->spi_out);
 			installed_add(in, csa->spi_in);
 		}
-		ike_mod_own_binding_spis(m, csa->spi_out, csa->spi_in);
-		ike_mod_bypass(m, m->home, ike_sa_peer(sa)->addr, true);
+		ike_mod_own_binding_spis(m, csa->spi_out, csa->spi_in, owner);
+		ike_mod_bypass(m, m->home, owner, true);
 		ike_life_csa_up(m, sa, csa);
 		return;
 	}
@@ -487,23 +503,26 @@ static void ev_csa_up(void *ctx, struct ike_sa *sa, const struct mlike_csa *csa)
 	if (!mb)
 		return;
 	mobile_drop_csa(m, mb);
+	if (!install_own_pair(m, sa, csa))
+		return;
 	mb->csa = *csa;
+	mb->csa_owner = owner;
 	mb->have_csa = true;
-	ike_mod_install_pair(m, csa);
-	ike_mod_binding_spis(m, mb->home, csa->spi_out, csa->spi_in);
+	ike_mod_binding_spis(m, mb->home, csa->spi_out, csa->spi_in, owner);
 	ike_life_csa_up(m, sa, csa);
 	ike_mod_distribute(m); /* Fig. 4 flow 8 */
 }
 
 int ike_mod_fa_install(struct ike_mod *m, const struct mlike_fa_keys *keys, struct installed *in,
-		       enum z1_via via)
+		       enum z1_via via, uint32_t owner)
 {
+	uint32_t spis[2], ha = dkm_cache_ha_of(&m->dkm.cache, keys->mh_home);
 	struct mml_csa csas[2];
-	uint32_t spis[2];
 	unsigned int n = 0;
+	char a[16];
 	int err = 0;
 
-	if (mlike_fa_keys_to_map(keys, loop_now(), csas, &n))
+	if (mlike_fa_keys_to_map(keys, owner, loop_now(), csas, &n))
 		return -EINVAL;
 	for (unsigned int i = 0; i < n; i++)
 		spis[i] = csas[i].spi;
@@ -512,6 +531,22 @@ int ike_mod_fa_install(struct ike_mod *m, const struct mlike_fa_keys *keys, stru
 		OPENSSL_cleanse(csas, sizeof(csas));
 		log_err("more than %d CSAs under one IKE SA: keys refused", INSTALLED_MAX);
 		return -ENOSPC;
+	}
+	/* Another HA's CSA (or a static one) under one of the SPIs, or
+	 * another HA's CSAs for this mobile (its records here are per
+	 * mobile): none of them goes in, and nothing of that mobile's here
+	 * changes. */
+	err = csa_map_may(&m->store, spis, n, owner);
+	if (!err && ha && ha != owner) {
+		log_err("zone-1 keys of %s refused: its CSAs here are another HA's",
+			mml_ipv4_str(keys->mh_home, a));
+		err = -EPERM;
+	}
+	if (err) {
+		OPENSSL_cleanse(csas, sizeof(csas));
+		if (err == -EPERM)
+			m->csas_refused_owner++;
+		return err;
 	}
 	ike_pkd_fa_install(m, keys, csas, n); /* PKD: held inactive until the MH is here */
 	for (unsigned int i = 0; i < n && !err; i++) {
@@ -530,17 +565,28 @@ int ike_mod_fa_install(struct ike_mod *m, const struct mlike_fa_keys *keys, stru
 	return err;
 }
 
+/* KEY_DISTRIBUTE (PKD's inactive ones too): the sender owns what it
+ * installs, and names itself as the HA (the address DKM's install report
+ * and a later handoff's owner go by). */
 static int ev_fa_keys(void *ctx, struct ike_sa *sa, const struct mlike_fa_keys *keys)
 {
 	struct ike_mod *m = ctx;
+	uint32_t owner = ike_sa_peer(sa)->addr;
 	struct installed *in;
+	char a[16];
 
 	if (m->role != ROLE_FA)
 		return -EPERM;
+	if (keys->ha_addr != owner) {
+		m->csas_refused_owner++;
+		log_err("peer %s: KEY_DISTRIBUTE names %s as the HA, not itself: refused",
+			ike_sa_peer(sa)->name, mml_ipv4_str(keys->ha_addr, a));
+		return -EPERM;
+	}
 	in = ike_mod_inst_of(m, sa, true);
 	if (!in)
 		return -EINVAL;
-	return ike_mod_fa_install(m, keys, in, Z1_VIA_KEY_DISTRIBUTE);
+	return ike_mod_fa_install(m, keys, in, Z1_VIA_KEY_DISTRIBUTE, owner);
 }
 
 static void ev_fa_keys_done(void *ctx, struct ike_sa *sa, int result)
@@ -577,18 +623,24 @@ static void ev_fa_keys_done(void *ctx, struct ike_sa *sa, int result)
 	ike_pkd_distribute(m);
 }
 
-static void ev_csa_deleted(void *ctx, struct ike_sa *sa, const uint32_t *spis, unsigned int n)
+/* The peer's CSA Delete removes what that peer installed; another's SPI
+ * stays, and is left out of the acknowledgement. */
+static unsigned int ev_csa_deleted(void *ctx, struct ike_sa *sa, uint32_t *spis, unsigned int n)
 {
 	struct ike_mod *m = ctx;
+	uint32_t owner = ike_sa_peer(sa)->addr;
+	unsigned int done = 0;
 
-	(void)sa;
 	if (ike_life_mh_deleted(m, spis, n))
-		return; /* a rekey's old pair: the MH moves to the new one */
+		return n; /* a rekey's old pair: the MH moves to the new one */
 	for (unsigned int i = 0; i < n; i++) {
-		ike_mod_remove_csa(m, spis[i]);
+		if (ike_mod_remove_csa(m, spis[i], owner) == -EPERM)
+			continue;
 		ike_mod_inst_forget(m, spis[i]);
+		spis[done++] = spis[i];
 	}
 	mip_maps_gen_bump(&m->maps);
+	return done;
 }
 
 /* HA: an FA answered our CSA Delete. If its MH came back to that FA

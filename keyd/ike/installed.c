@@ -1,7 +1,7 @@
 /* FA and MH: per IKE SA, every CSA it installed, so that the SA's end (or
- * a revocation) removes exactly those. Fixed-size: an FA refuses keys it
- * could not record (ike_mod_fa_install) rather than install them
- * unrecorded, where nothing would ever remove them. */
+ * a revocation) removes exactly those, as the SA's peer (their owner). Fixed-size: an FA refuses
+ * keys it could not record (ike_mod_fa_install) rather than install them unrecorded, where nothing
+ * would ever remove them. */
 #include <errno.h>
 
 #include "keyd/ike/keyd_ike.h"
@@ -15,7 +15,7 @@ struct installed *ike_mod_inst_of(struct ike_mod *m, struct ike_sa *sa, bool cre
 		return NULL;
 	for (unsigned int i = 0; i < IKE_PEERS_MAX; i++)
 		if (!m->inst[i].sa) {
-			m->inst[i] = (struct installed){ .sa = sa };
+			m->inst[i] = (struct installed){ .sa = sa, .owner = ike_sa_peer(sa)->addr };
 			return &m->inst[i];
 		}
 	return NULL;
@@ -28,7 +28,7 @@ void ike_mod_inst_remove_all(struct ike_mod *m, struct ike_sa *sa)
 	if (!in)
 		return;
 	for (unsigned int i = 0; i < in->n; i++)
-		ike_mod_remove_csa(m, in->spi[i]);
+		ike_mod_remove_csa(m, in->spi[i], in->owner);
 	if (in->n)
 		mip_maps_gen_bump(&m->maps);
 	*in = (struct installed){ 0 };

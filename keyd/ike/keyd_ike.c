@@ -95,6 +95,14 @@ static int read_section(struct ike_mod *m, const config_setting_t *sec)
 		    cfg_choice(p, "handoff", ike_handoff_names, &h))
 			return -EINVAL;
 		m->peer_handoff[i] = (uint8_t)(h + 1);
+		/* The address names the peer as the owner of what it installs
+		 * (maps/csa.h owner): two peers must not share one. */
+		for (int k = 0; k < i; k++)
+			if (m->peers[k].addr == m->peers[i].addr) {
+				log_err("%s: ike: peers %s and %s have the same address", cfg_path,
+					m->peers[k].name, m->peers[i].name);
+				return -EINVAL;
+			}
 		/* ESP mode keys are the MH's and the HA's alone. */
 		if (m->role == ROLE_FA && m->peers[i].child) {
 			log_err("%s: ike: peer %s: child = true (ESP mode) is for MH and HA, not "
@@ -245,6 +253,8 @@ static json_object *show(struct ike_mod *m)
 	}
 	json_object_object_add(o, "csas_installed", json_object_new_uint64(m->csas_installed));
 	json_object_object_add(o, "csas_removed", json_object_new_uint64(m->csas_removed));
+	json_object_object_add(o, "csas_refused_owner",
+			       json_object_new_uint64(m->csas_refused_owner));
 	json_object_object_add(o, "initialisations", json_object_new_uint64(m->inits_done));
 	json_object_object_add(o, "dkm", ike_dkm_json(m));
 	json_object_object_add(o, "esp_child_sas", json_object_new_uint64(ike_mod_esp_count(m)));

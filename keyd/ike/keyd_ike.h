@@ -62,6 +62,7 @@ struct csa_rekey {
 	uint8_t state;			/* enum csa_rekey_state */
 	uint32_t old_out, old_in;	/* the pair being retired (this node's view) */
 	uint32_t new_out, new_in;	/* MH: the pair to switch to */
+	uint32_t owner;			/* the peer the pairs were agreed with (their owner) */
 	struct csa_holders old_holders; /* HA: every FA given the old pair */
 	uint64_t deadline_ns;		/* CLOCK_BOOTTIME: the state's bound */
 	bool again;			/* HA: another rekey wanted once this one ends */
@@ -77,6 +78,7 @@ struct mobile {
 	struct ike_sa *mh_sa; /* IKE SA with the MH */
 	bool have_csa;
 	struct mlike_csa csa;	  /* this HA's view (out = towards the MH) */
+	uint32_t csa_owner;	  /* the peer that agreed it (its pair's owner) */
 	uint32_t fa_with_keys;	  /* FA address holding zone 1, 0 = none */
 	uint32_t distributing;	  /* the FA a KEY_DISTRIBUTE is out to, 0 = none */
 	uint64_t t_bound, t_done; /* CLOCK_BOOTTIME ns, for `ike show` */
@@ -168,6 +170,7 @@ struct esp_child {
 #define INSTALLED_MAX (4 * MOBILES_MAX)
 struct installed {
 	struct ike_sa *sa;
+	uint32_t owner; /* its peer's address: the owner of every CSA recorded */
 	uint32_t spi[INSTALLED_MAX];
 	unsigned int n;
 };
@@ -189,11 +192,15 @@ struct ike_mod {
 	 * starts ML-IKE in parallel with the registration reply, Fig. 4). */
 	struct loop_timer spi_timer;
 	uint32_t pending_out, pending_in;
+	uint32_t pending_owner; /* the HA whose pair the binding names */
 	unsigned int spi_tries;
 	struct mobile mobiles[MOBILES_MAX];
 	struct fa_link fas[IKE_PEERS_MAX];
 	struct installed inst[IKE_PEERS_MAX];
 	uint64_t csas_installed, csas_removed, inits_done;
+	/* Installs and removals refused: the SPI's CSA is another peer's, or
+	 * static (docs/security.md "CSA ownership"). */
+	uint64_t csas_refused_owner;
 	struct ike_dkm dkm;
 	/* ESP mode keyed by IKE; MH: the ESP SPIs waiting for its binding. */
 	struct esp_child esp[IKE_ESP_MAX];
@@ -239,11 +246,12 @@ void ike_mod_on_retry(void *arg);
 void ike_mod_on_dpd(void *arg);
 /* HA: KEY_DISTRIBUTE to each mobile's FA that lacks the keys. */
 void ike_mod_distribute(struct ike_mod *m);
-/* FA: zone-1 keys into mml_csa, recorded under in (may be NULL); via says
- * who sent them (KEY_DISTRIBUTE or DKM), for z1_ready.c. -ENOSPC, nothing
- * installed, when in cannot record them all. */
+/* FA: zone-1 keys into mml_csa, owned by owner (the HA) and recorded under
+ * in (may be NULL); via says who sent them (KEY_DISTRIBUTE or DKM), for
+ * z1_ready.c. Nothing installed: -ENOSPC when in cannot record them all,
+ * -EPERM when an SPI's CSA here is another owner's. */
 int ike_mod_fa_install(struct ike_mod *m, const struct mlike_fa_keys *keys, struct installed *in,
-		       enum z1_via via);
+		       enum z1_via via, uint32_t owner);
 /* HA: sends the queued CSA Deletes whose FA's window is free. */
 void ike_mod_revoke_pump(struct ike_mod *m);
 /* HA: revokes mb's CSA pair at fa (queued behind a busy window). */
@@ -254,15 +262,21 @@ extern const struct ike_events ike_mod_events;
 
 /* IKE's own UDP between home and peer exempt from the CSAs (add) or not. */
 void ike_mod_bypass(struct ike_mod *m, uint32_t home, uint32_t peer, bool add);
-void ike_mod_install_pair(struct ike_mod *m, const struct mlike_csa *csa);
+/* The pair of csa, owned by the peer at owner: both CSAs or none (-EPERM
+ * when an SPI's CSA is another owner's, counted). */
+int ike_mod_install_pair(struct ike_mod *m, const struct mlike_csa *csa, uint32_t owner);
+/* Removes spi if owner installed it: -EPERM (counted, the CSA kept) if
+ * not; 0 also when it was gone. */
+int ike_mod_remove_csa(struct ike_mod *m, uint32_t spi, uint32_t owner);
+/* HA: the CSA SPIs into a mobile's binding (0, 0 clears them); the pair
+ * they replace goes if owner installed it. */
+void ike_mod_binding_spis(struct ike_mod *m, uint32_t home, uint32_t out, uint32_t in,
+			  uint32_t owner);
 /* The worker found our outbound CSA spi past its soft packet limit
  * (mml_rekey); the entry is taken. */
 bool ike_mod_rekey_wanted(struct ike_mod *m, uint32_t spi);
-void ike_mod_remove_csa(struct ike_mod *m, uint32_t spi);
-/* HA: the CSA SPIs into a mobile's binding (0, 0 clears them). */
-void ike_mod_binding_spis(struct ike_mod *m, uint32_t home, uint32_t out, uint32_t in);
 /* MH: the same into its own binding, retried until the binding exists. */
-void ike_mod_own_binding_spis(struct ike_mod *m, uint32_t out, uint32_t in);
+void ike_mod_own_binding_spis(struct ike_mod *m, uint32_t out, uint32_t in, uint32_t owner);
 void ike_mod_on_spi_timer(void *arg);
 /* MH: the ESP CSA SPIs into its own binding, retried like the above. */
 void ike_mod_own_binding_esp(struct ike_mod *m, uint32_t out, uint32_t in);

@@ -35,7 +35,8 @@ TEST_SUITES += unit-ike-holders:$(BUILD)/tests/test_holders
 # The module's handoff glue (ike_orch.c, ike_dkm.c, pkd.c, installed.c)
 # with the engine and maps recorded: the HA's refusals of DKM install
 # reports and neighbour lists, the new FA removing the CSAs of a refused
-# report, and the handoff races the simulator found (docs/results.md).
+# report, the handoff races the simulator found (docs/results.md), and the
+# owner each install and removal names (issue 18 item 3).
 $(eval $(call TEST_PROGRAM,test_ike_mod,tests/ike/test_ike_mod.c keyd/ike/ike_dkm.c \
                                       keyd/ike/pkd.c keyd/ike/dkm_cache.c keyd/ike/holders.c \
                                       keyd/ike/ike_orch.c keyd/ike/csa_life.c keyd/ike/installed.c \
@@ -91,7 +92,8 @@ bench-mlike: deps
 	$(Q)$(MAKE) --no-print-directory $(BUILD)/mmlike
 	$(Q)BUILD=$(BUILD) RUNS=20 RESULTS=$(BUILD)/mlike-timing.json tests/ike/mlike.sh
 
-# ML-IKE inside mmlkeyd driven by Mobile IP registration (about 2 s).
+# ML-IKE inside mmlkeyd driven by Mobile IP registration, and a second HA
+# refused the first one's CSAs at the FA (issue 18 item 3; about 8 s).
 TEST_SUITES += ike-keyd:'BUILD=$(BUILD) RUNS=2 tests/ike/keyd-init.sh'
 
 # ML-IKE on the namespace test bed with the whole data plane: registration

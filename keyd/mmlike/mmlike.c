@@ -6,6 +6,7 @@
  *          home A.B.C.D] [node NAME [pin-root DIR]] [delete-after MS]
  *          [rekey-child-after MS] [rekey-ike-after MS]
  *          [once] [timeout S] [keys-out FILE] [timing-out FILE]
+ *          [forge-kd SPI,SPI home A.B.C.D [forge-delete]]
  *
  * delete-after: MS after the last SA event (a CHILD_SA or CSA up,
  * KEY_DISTRIBUTE answered, the initiated IKE SA rekeyed), the initiated IKE
@@ -13,6 +14,11 @@
  * MS after the initiated IKE SA's first CHILD_SA, resp. the IKE SA itself,
  * came up, rekey it once by CREATE_CHILD_SA (the CHILD_SA with PFS when
  * the peer has pfs = true); a failed rekey makes the exit status 1.
+ * forge-kd (tests, with initiate): once the IKE SA is up, KEY_DISTRIBUTE of
+ * fresh random zone-1 keys under the two SPIs (to the MH, to the HA) for
+ * home, naming this node as the HA; forge-delete then revokes those SPIs
+ * (CSA Delete); the answers are printed ("forge kd installed|refused",
+ * "forge delete answered") and the IKE SA is deleted.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -262,7 +268,7 @@ static int run(struct app *app)
 
 /* What the command line names besides the run's settings. */
 struct args {
-	const char *conf, *initiate, *mh, *fa, *home, *node, *pin_root, *keys_out;
+	const char *conf, *initiate, *mh, *fa, *home, *node, *pin_root, *keys_out, *forge;
 };
 
 /* The run's settings into app, the rest into a: 0, or 2 for a bad command
@@ -289,6 +295,8 @@ static int parse_args(int argc, char **argv, struct app *app, struct args *a)
 		{ "timeout", MML_OPT_U32, &timeout, NULL, false, false },
 		{ "keys-out", MML_OPT_STR, &a->keys_out, NULL, false, false },
 		{ "timing-out", MML_OPT_STR, &app->timing_path, NULL, false, false },
+		{ "forge-kd", MML_OPT_STR, &a->forge, NULL, false, false },
+		{ "forge-delete", MML_OPT_FLAG, &app->forge_delete, NULL, false, false },
 	};
 	int argi = 1;
 
@@ -309,6 +317,24 @@ static int parse_args(int argc, char **argv, struct app *app, struct args *a)
 	return 0;
 }
 
+/* forge-kd SPI,SPI with home and initiate. */
+static int forge_args(struct app *app, const struct args *a)
+{
+	char spis[32], *comma;
+
+	snprintf(spis, sizeof(spis), "%s", a->forge);
+	comma = strchr(spis, ',');
+	if (comma)
+		*comma = '\0';
+	if (!comma || mml_parse_u32(spis, &app->forge_spi[0]) ||
+	    mml_parse_u32(comma + 1, &app->forge_spi[1]) || !a->home || !a->initiate ||
+	    mml_parse_ipv4(a->home, &app->mh_home)) {
+		log_err("forge-kd needs SPI,SPI, home A.B.C.D and initiate PEER");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* The configuration, the HA's two peers, the node's map and the key file:
  * 0, or the exit status (2 for a bad configuration). */
 static int set_up(struct app *app, const struct args *a)
@@ -325,6 +351,8 @@ static int set_up(struct app *app, const struct args *a)
 		if (!app->mh_peer || !app->fa_peer)
 			return 2;
 	}
+	if (a->forge && forge_args(app, a))
+		return 2;
 	if (a->node) {
 		if (store_open(&app->store, a->pin_root, a->node))
 			return 1;

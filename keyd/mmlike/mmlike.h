@@ -30,7 +30,7 @@ struct app {
 	struct mlike_csa csa;
 	struct mml_csa_store store;
 	bool store_open;
-	uint32_t installed[4];
+	uint32_t installed[4], installed_owner[4];
 	unsigned int n_installed;
 	FILE *keys_out;
 	const char *timing_path;
@@ -46,6 +46,12 @@ struct app {
 	uint64_t delete_at_ms;
 	uint64_t rekey_child_at_ms, rekey_ike_at_ms; /* 0 = not armed */
 	uint32_t first_child_spi;		     /* the CHILD_SA rekey-child-after rekeys */
+	/* Tests only (forge-kd, forge-delete): over the initiated IKE SA, a
+	 * KEY_DISTRIBUTE of fresh random zone-1 keys under these SPIs (to the
+	 * MH, to the HA) for mh_home, naming us as the HA; then a CSA Delete
+	 * of them. What an HA that is not the mobile's could send its FA. */
+	uint32_t forge_spi[2];
+	bool forge_delete;
 	/* timeline, CLOCK_MONOTONIC ns */
 	uint64_t t_start, t_ike_up[2], t_csa, t_fa_done;
 	uint64_t build_init_ns[2], build_ml_ns, build_kd_ns;

@@ -2,11 +2,13 @@
  * key lines for the tests (keys-out), KEY_DISTRIBUTE once the HA has both
  * the CSA and the FA's IKE SA, the timeline, and when the run is done. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
 
 #include "keyd/ike/csa_map.h"
+#include "keyd/ike/ike_crypto.h"
 #include "keyd/mmlike/mmlike.h"
 #include "lib/log.h"
 
@@ -20,14 +22,16 @@ static void install(struct app *app, const struct mml_csa *c)
 {
 	if (!app->store_open)
 		return;
-	if (csa_map_put(&app->store, c) == 0 && app->n_installed < 4)
+	if (csa_map_put(&app->store, c) == 0 && app->n_installed < 4) {
+		app->installed_owner[app->n_installed] = c->owner;
 		app->installed[app->n_installed++] = c->spi;
+	}
 }
 
 void mmlike_uninstall_all(struct app *app)
 {
 	for (unsigned int i = 0; i < app->n_installed; i++)
-		csa_map_del(&app->store, app->installed[i]);
+		csa_map_del(&app->store, app->installed[i], app->installed_owner[i]);
 	if (app->n_installed)
 		log_info("%u CSAs removed from the map", app->n_installed);
 	app->n_installed = 0;
@@ -79,6 +83,38 @@ static void try_distribute(struct app *app)
 	app->fa_sent = true;
 }
 
+/* forge-kd: zone-1 keys of our own making under SPIs of the test's
+ * choosing, for its mobile, as that mobile's HA would send them. */
+static void forge_kd(struct app *app, struct ike_sa *sa)
+{
+	struct mlike_fa_keys keys = { .mh_home = app->mh_home,
+				      .ha_addr = app->ecfg.local_addr,
+				      .z1_len = 40,
+				      .n_secrets = 4 };
+	int err = 0;
+
+	for (unsigned int i = 0; i < 4 && !err; i++) {
+		struct mlike_secret_pl *s = &keys.secret[i];
+
+		s->spi = app->forge_spi[i / 2];
+		s->dir = (uint8_t)(i / 2 ? MLIKE_DIR_TO_HA : MLIKE_DIR_TO_MH);
+		s->zone = (uint8_t)(i % 2 + 1);
+		if (s->zone == 1) {
+			s->transform = IKE_ENCR_CHACHA20_POLY1305;
+			err = ike_random(s->key, sizeof(s->key)) ||
+			      ike_random(s->salt, sizeof(s->salt));
+		}
+	}
+	if (!err)
+		err = mlike_key_distribute(sa, &keys);
+	OPENSSL_cleanse(&keys, sizeof(keys));
+	if (err) {
+		log_err("forge-kd: KEY_DISTRIBUTE not sent: %s", strerror(err < 0 ? -err : EIO));
+		app->result = 1;
+		app->done = true;
+	}
+}
+
 static void ev_ike_up(void *ctx, struct ike_sa *sa)
 {
 	struct app *app = ctx;
@@ -102,6 +138,10 @@ static void ev_ike_up(void *ctx, struct ike_sa *sa)
 		app->t_ike_up[1] = mono_ns();
 		app->fa_up = true;
 		try_distribute(app);
+		return;
+	}
+	if (app->forge_spi[0] && sa == app->mh_sa) {
+		forge_kd(app, sa);
 		return;
 	}
 	keys_out_ike(app, sa, "up");
@@ -170,7 +210,7 @@ static void ev_csa_up(void *ctx, struct ike_sa *sa, const struct mlike_csa *csa)
 	struct app *app = ctx;
 	struct mml_csa out, in;
 
-	mlike_csa_to_map(csa, mml_csa_store_now_ns(), &out, &in);
+	mlike_csa_to_map(csa, ike_sa_peer(sa)->addr, mml_csa_store_now_ns(), &out, &in);
 	install(app, &out);
 	install(app, &in);
 	OPENSSL_cleanse(&out, sizeof(out));
@@ -195,7 +235,6 @@ static void ev_csa_up(void *ctx, struct ike_sa *sa, const struct mlike_csa *csa)
 		app->t_csa = mono_ns();
 		arm_delete(app);
 	}
-	(void)sa;
 }
 
 static int ev_fa_keys(void *ctx, struct ike_sa *sa, const struct mlike_fa_keys *keys)
@@ -204,7 +243,7 @@ static int ev_fa_keys(void *ctx, struct ike_sa *sa, const struct mlike_fa_keys *
 	struct mml_csa csas[2];
 	unsigned int n = 0;
 
-	if (mlike_fa_keys_to_map(keys, mml_csa_store_now_ns(), csas, &n))
+	if (mlike_fa_keys_to_map(keys, ike_sa_peer(sa)->addr, mml_csa_store_now_ns(), csas, &n))
 		return -EINVAL;
 	for (unsigned int i = 0; i < n; i++) {
 		install(app, &csas[i]);
@@ -219,7 +258,6 @@ static int ev_fa_keys(void *ctx, struct ike_sa *sa, const struct mlike_fa_keys *
 		fflush(app->keys_out);
 	OPENSSL_cleanse(csas, sizeof(csas));
 	app->t_fa_done = mono_ns();
-	(void)sa;
 	return 0;
 }
 
@@ -227,6 +265,13 @@ static void ev_fa_keys_done(void *ctx, struct ike_sa *sa, int result)
 {
 	struct app *app = ctx;
 
+	if (app->forge_spi[0]) {
+		printf("forge kd %s\n", result ? "refused" : "installed");
+		fflush(stdout);
+		if (!app->forge_delete || mlike_csa_delete(sa, app->forge_spi, 2))
+			ike_sa_delete(sa);
+		return;
+	}
 	app->t_fa_done = mono_ns();
 	log_info("ML-IKE initialisation %s", result ? "FAILED at KEY_DISTRIBUTE" : "complete");
 	if (result)
@@ -235,14 +280,28 @@ static void ev_fa_keys_done(void *ctx, struct ike_sa *sa, int result)
 	(void)sa;
 }
 
-static void ev_csa_deleted(void *ctx, struct ike_sa *sa, const uint32_t *spis, unsigned int n)
+static unsigned int ev_csa_deleted(void *ctx, struct ike_sa *sa, uint32_t *spis, unsigned int n)
+{
+	struct app *app = ctx;
+	unsigned int done = 0;
+
+	for (unsigned int i = 0; i < n; i++)
+		if (!app->store_open ||
+		    csa_map_del(&app->store, spis[i], ike_sa_peer(sa)->addr) != -EPERM)
+			spis[done++] = spis[i];
+	return done;
+}
+
+/* forge-delete answered: the test reads the FA's map. */
+static void ev_csa_revoked(void *ctx, struct ike_sa *sa)
 {
 	struct app *app = ctx;
 
-	for (unsigned int i = 0; i < n; i++)
-		if (app->store_open)
-			csa_map_del(&app->store, spis[i]);
-	(void)sa;
+	if (!app->forge_spi[0])
+		return;
+	printf("forge delete answered\n");
+	fflush(stdout);
+	ike_sa_delete(sa);
 }
 
 const struct ike_events mmlike_events = {
@@ -255,4 +314,5 @@ const struct ike_events mmlike_events = {
 	.fa_keys = ev_fa_keys,
 	.fa_keys_done = ev_fa_keys_done,
 	.csa_deleted = ev_csa_deleted,
+	.csa_revoked = ev_csa_revoked,
 };

@@ -66,7 +66,7 @@ static int install(struct sim_node *fa, const struct mlike_fa_keys *keys)
 	unsigned int n = 0;
 	bool inactive;
 
-	if (mh < 0 || mlike_fa_keys_to_map(keys, sim_now, csas, &n) || n != 2)
+	if (mh < 0 || mlike_fa_keys_to_map(keys, keys->ha_addr, sim_now, csas, &n) || n != 2)
 		return -EINVAL;
 	OPENSSL_cleanse(csas, sizeof(csas));
 	check_zone1((unsigned int)mh, keys);
@@ -82,7 +82,8 @@ static int ev_fa_keys(void *ctx, struct ike_sa *sa, const struct mlike_fa_keys *
 	return install(ctx, keys);
 }
 
-static void ev_csa_deleted(void *ctx, struct ike_sa *sa, const uint32_t *spis, unsigned int n)
+/* One HA per mobile here: every Delete is its owner's (no owner check). */
+static unsigned int ev_csa_deleted(void *ctx, struct ike_sa *sa, uint32_t *spis, unsigned int n)
 {
 	struct sim_node *fa = ctx;
 
@@ -94,6 +95,7 @@ static void ev_csa_deleted(void *ctx, struct ike_sa *sa, const uint32_t *spis, u
 			sim_sink_set(fa_index(fa), mh, SLOT_NONE);
 		dkm_cache_depart(&W.dkm[fa_index(fa)], spis[i], sim_now);
 	}
+	return n;
 }
 
 static void ev_ike_up(void *ctx, struct ike_sa *sa)

@@ -13,7 +13,8 @@
 /* xcheck_seams.c: what each node installed (its mml_csa, in memory). */
 struct xc_csa {
 	uint32_t spi;
-	uint8_t flags; /* MML_CSA_F_* */
+	uint8_t flags;	/* MML_CSA_F_* */
+	uint32_t owner; /* mml_csa.owner */
 };
 
 struct xc_store {

@@ -121,34 +121,61 @@ void mml_csa_store_close(struct mml_csa_store *st)
 	st->fd = -1;
 }
 
+/* The store's ownership rule (lib/csa_store.h): only the installer, or
+ * forced, replaces or deletes. */
+static int owner_ok(const struct xc_csa *e, uint32_t owner, uint64_t flags, char *why,
+		    size_t why_len)
+{
+	if (!e || e->owner == owner || (flags & MML_CSA_FORCE))
+		return 0;
+	snprintf(why, why_len, "owner: spi 0x%x is another's", e->spi);
+	return -EPERM;
+}
+
+int mml_csa_store_may(struct mml_csa_store *st, uint32_t spi, uint32_t owner, uint64_t flags,
+		      char *why, size_t why_len)
+{
+	struct xc_store *s = store_of(st);
+
+	why[0] = '\0';
+	return owner_ok(s ? entry_of(s, spi, false) : NULL, owner, flags, why, why_len);
+}
+
 int mml_csa_store_put(struct mml_csa_store *st, const struct mml_csa *csa, uint64_t flags,
 		      char *why, size_t why_len)
 {
 	struct xc_store *s = store_of(st);
-	struct xc_csa *e = s ? entry_of(s, csa->spi, true) : NULL;
-
+	struct xc_csa *e;
 	int err = mml_csa_validate(csa, why, why_len);
 
-	(void)flags;
+	if (!err)
+		err = mml_csa_store_may(st, csa->spi, csa->owner, flags, why, why_len);
 	if (err)
 		return err;
+	e = s ? entry_of(s, csa->spi, true) : NULL;
 	if (!e) {
 		snprintf(why, why_len, "cross-check store full");
 		return -ENOSPC;
 	}
 	e->flags = csa->flags;
+	e->owner = csa->owner;
 	return 0;
 }
 
-int mml_csa_store_del(struct mml_csa_store *st, uint32_t spi)
+int mml_csa_store_del(struct mml_csa_store *st, uint32_t spi, uint32_t owner, uint64_t flags,
+		      char *why, size_t why_len)
 {
 	struct xc_store *s = store_of(st);
 	struct xc_csa *e = s ? entry_of(s, spi, false) : NULL;
+	int err;
 
+	why[0] = '\0';
 	if (!e)
 		return -ENOENT;
-	*e = s->csa[--s->n];
-	return 0;
+	err = owner_ok(e, owner, flags, why, why_len);
+	if (!err)
+		*e = s->csa[--s->n];
+	return err;
 }
 
 int mml_csa_store_set_flags(struct mml_csa_store *st, uint32_t spi, uint8_t set, uint8_t clear)

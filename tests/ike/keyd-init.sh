@@ -9,7 +9,14 @@
 #   - the FA holds both CSAs with zone-1 keys equal to theirs and null zone 2;
 #   - `mmlctl mip deregister` at the MH removes every CSA on all three nodes;
 #   - no PSK, Mobile IP key or zone key (read from the maps) in any
-#     daemon's log, at log level debug (LOG_LEVEL= to change).
+#     daemon's log, at log level debug (LOG_LEVEL= to change);
+#   - issue 18 item 3: a second HA ("ev", a peer the FA authenticates, with
+#     its own identity and PSK; mmlike forge-kd) sends the FA zone-1 keys
+#     of its own under the SPIs of the first HA's mobile and then revokes
+#     them, and sends keys for that mobile under fresh SPIs: each refused
+#     (MLIKE_KEYS_REJECTED, the Delete not acknowledged), counted in the
+#     FA's `ike show` (csas_refused_owner), the FA's CSAs unchanged byte for
+#     byte; its keys for a mobile of its own go in and out as usual.
 # RUNS=N repeats registration/deregistration and prints the medians of the
 # registration (MH) and of binding -> FA keys acknowledged (HA). Runtime
 # about 1 s per run. Exit 77 without root or bpftool.
@@ -17,6 +24,7 @@ set -euo pipefail
 
 BUILD=${BUILD:-build}
 KEYD=$(realpath "$BUILD/mmlkeyd")
+MMLIKE=$(realpath "$BUILD/mmlike")
 CTL=$(realpath "$BUILD/mmlctl")
 NO_SECRETS=$(realpath "$(dirname "$0")/no-secrets.py")
 RUNS=${RUNS:-1}
@@ -33,7 +41,7 @@ keyd_init_cleanup() {
 	for n in "${!PID[@]}"; do
 		kill "${PID[$n]}" 2>/dev/null && wait "${PID[$n]}" 2>/dev/null
 	done
-	for n in ha fa mh; do
+	for n in ha fa mh ev; do
 		ip netns del "$P-$n" 2>/dev/null
 		rm -f "/run/mmlipsec/$P-$n.sock"
 	done
@@ -49,7 +57,8 @@ PREFIX=$P CTL_ROOT=$ROOT
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/node.sh"
 
 HOME_ADDR=10.1.0.10 HA_ADDR=10.204.1.1 COA=10.204.1.2 FA_WL=10.2.1.1
-for n in ha fa mh; do
+EV_ADDR=10.204.2.1 FA_EV=10.204.2.2
+for n in ha fa mh ev; do
 	ip netns add "$P-$n"
 	ip -n "$P-$n" link set lo up
 done
@@ -59,11 +68,17 @@ ip link set "$P-h" netns "$P-ha" name eth0
 ip link set "$P-f" netns "$P-fa" name eth0
 ip link set "$P-w" netns "$P-fa" name wlan0
 ip link set "$P-m" netns "$P-mh" name wlan0
+# The second HA on a wire of its own to the FA.
+ip link add "$P-e" type veth peer name "$P-g"
+ip link set "$P-e" netns "$P-ev" name eth0
+ip link set "$P-g" netns "$P-fa" name eth1
+ip -n "$P-ev" addr add $EV_ADDR/24 dev eth0
+ip -n "$P-fa" addr add $FA_EV/24 dev eth1
 ip -n "$P-ha" addr add $HA_ADDR/24 dev eth0
 ip -n "$P-fa" addr add $COA/24 dev eth0
 ip -n "$P-fa" addr add $FA_WL/24 dev wlan0
 ip -n "$P-mh" addr add $HOME_ADDR/32 dev wlan0
-for l in "ha eth0" "fa eth0" "fa wlan0" "mh wlan0"; do
+for l in "ha eth0" "fa eth0" "fa wlan0" "mh wlan0" "ev eth0" "fa eth1"; do
 	set -- $l
 	ip -n "$P-$1" link set "$2" up
 done
@@ -72,6 +87,7 @@ ip -n "$P-ha" route add $HOME_ADDR/32 via $COA
 ip -n "$P-fa" route add $HOME_ADDR/32 dev wlan0 scope link
 ip -n "$P-mh" route add $FA_WL/32 dev wlan0 scope link
 ip -n "$P-mh" route add default via $FA_WL dev wlan0
+ip -n "$P-ev" route add $COA/32 via $FA_EV
 ip netns exec "$P-fa" sysctl -qw net.ipv4.ip_forward=1
 
 # A fresh machine may have no bpffs mounted yet (mmlctl would mount it).
@@ -90,6 +106,7 @@ umask 077
 KEY=6a1f0e93b2c4d5e6f708192a3b4c5d6e
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$DIR/mh.psk"
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$DIR/fa.psk"
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$DIR/ev.psk"
 common() { echo "node = \"$P-$1\"; pin_root = \"$ROOT\"; log_level = \"${LOG_LEVEL:-debug}\";"; }
 {
 	common ha
@@ -107,8 +124,16 @@ common() { echo "node = \"$P-$1\"; pin_root = \"$ROOT\"; log_level = \"${LOG_LEV
 	echo "  interface = \"wlan0\"; max_lifetime = 600; advert_interval_ms = 1000; };"
 	echo "ike = { role = \"fa\"; local = \"$COA\"; peers = ("
 	echo "  { name = \"ha\"; address = \"$HA_ADDR\"; local_id = \"fqdn:fa.test\"; peer_id = \"fqdn:ha.test\";"
-	echo "    psk_file = \"$DIR/fa.psk\"; } ); };"
+	echo "    psk_file = \"$DIR/fa.psk\"; },"
+	echo "  { name = \"ha2\"; address = \"$EV_ADDR\"; local_id = \"fqdn:fa.test\"; peer_id = \"fqdn:ha2.test\";"
+	echo "    psk_file = \"$DIR/ev.psk\"; } ); };"
 } > "$DIR/fa.conf"
+# mmlike as the second HA.
+{
+	echo "local = \"$EV_ADDR\"; retransmit_ms = 200; peers = ("
+	echo "  { name = \"fa\"; address = \"$COA\"; local_id = \"fqdn:ha2.test\"; peer_id = \"fqdn:fa.test\";"
+	echo "    psk_file = \"$DIR/ev.psk\"; } );"
+} > "$DIR/ev.conf"
 {
 	common mh
 	echo "mip = { role = \"mh\"; home_address = \"$HOME_ADDR\"; home_agent = \"$HA_ADDR\";"
@@ -174,6 +199,50 @@ for block, own, who in ((sys.argv[4], ha, "HA"), (sys.argv[5], mh, "MH")):
 EOP
 }
 
+# Issue 18 item 3: the second HA against the first's mobile at the FA.
+# forge SPIS HOME [forge-delete]: mmlike's answer lines.
+forge() {
+	local spis=$1 home=$2
+	shift 2
+	x ev "$MMLIKE" conf "$DIR/ev.conf" initiate fa forge-kd "$spis" home "$home" "$@" once \
+		timeout 10 2>> "$DIR/ev.log"
+}
+refused_owner() {
+	ctl fa -j ike show | python3 -c 'import json,sys; print(json.load(sys.stdin).get("csas_refused_owner", "absent"))'
+}
+owner_checks() {
+	local spis before r0 out
+	spis=$(map_values fa mml_csa | python3 -c '
+import sys
+print(",".join(hex(int.from_bytes(bytes.fromhex(l)[0:4], "little")) for l in sys.stdin.read().split()))')
+	before=$(map_values fa mml_csa | sort)
+	r0=$(refused_owner)
+	# Its keys under the first HA's SPIs.
+	out=$(forge "$spis" $HOME_ADDR) || die "forge under the mobile's SPIs: mmlike failed"
+	[[ $(map_values fa mml_csa | sort) == "$before" ]] ||
+		die "the second HA overwrote the FA's CSAs $spis ($out)"
+	[[ $out == *"forge kd refused"* ]] || die "KEY_DISTRIBUTE under another HA's SPIs not refused ($out)"
+	grep -q "refused KEY_DISTRIBUTE (notify 8193)" "$DIR/ev.log" || die "no MLIKE_KEYS_REJECTED to the second HA"
+	# Then its revocation of them.
+	out=$(forge "$spis" $HOME_ADDR forge-delete) || die "forge-delete: mmlike failed"
+	[[ $(map_values fa mml_csa | sort) == "$before" ]] ||
+		die "the second HA's Delete removed the FA's CSAs $spis ($out)"
+	[[ $out == *"forge kd refused"*"forge delete answered"* ]] || die "forge-delete: $out"
+	grep -q "not removed: owner: spi .* is IKE peer $HA_ADDR's, not IKE peer $EV_ADDR's" "$DIR/fa.log" ||
+		die "the FA did not log the refused Delete"
+	# Keys for the first HA's mobile under fresh SPIs.
+	out=$(forge 0x7e000001,0x7e000002 $HOME_ADDR) || die "forge for the mobile: mmlike failed"
+	[[ $out == *"forge kd refused"* ]] || die "keys for another HA's mobile under fresh SPIs not refused ($out)"
+	[[ $(map_values fa mml_csa | sort) == "$before" ]] || die "the FA's CSAs changed"
+	# Refused: three KEY_DISTRIBUTEs, the Delete of two SPIs.
+	[[ $(refused_owner) == $((r0 + 5)) ]] || die "csas_refused_owner $(refused_owner), want $((r0 + 5))"
+	# Its own mobile: installed, revoked.
+	out=$(forge 0x7e000003,0x7e000004 10.1.0.99 forge-delete) || die "forge for its own mobile: mmlike failed"
+	[[ $out == *"forge kd installed"*"forge delete answered"* ]] || die "the second HA's own keys ($out)"
+	[[ $(map_values fa mml_csa | sort) == "$before" ]] || die "the FA's CSAs changed"
+	echo "keyd-init: a second HA's keys under the first's SPIs, their Delete and keys for its mobile: refused, counted ($((r0 + 5))), the FA's CSAs unchanged"
+}
+
 start fa
 start ha
 start mh
@@ -184,6 +253,7 @@ for r in $(seq "$RUNS"); do
 	wait_for 10 all_have || die "run $r: CSAs not in all three maps ($(n_csas ha)/$(n_csas mh)/$(n_csas fa))"
 	sleep 0.05 # the MH's own binding entry (written with the registration reply)
 	check_maps || die "run $r: map contents"
+	[[ $r -eq 1 ]] && { owner_checks; check_maps || die "map contents after the second HA"; }
 	# The IKE bypass: UDP 500 <-> 500 between home and HA in plaintext (mode 0).
 	for n in ha mh; do
 		[[ $(bpftool -j map dump pinned "$ROOT/$P-$n/mml_flow" | python3 -c '

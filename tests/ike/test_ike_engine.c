@@ -215,11 +215,12 @@ static void ev_fa_done(void *ctx, struct ike_sa *sa, int result)
 	n->fa_keys_done = result;
 }
 
-static void ev_csa_deleted(void *ctx, struct ike_sa *sa, const uint32_t *spis, unsigned int cnt)
+static unsigned int ev_csa_deleted(void *ctx, struct ike_sa *sa, uint32_t *spis, unsigned int cnt)
 {
 	struct node *n = ctx;
 
 	n->csa_deleted = cnt ? spis[0] : 0;
+	return cnt;
 }
 
 static void ev_rekeyed(void *ctx, struct ike_sa *old_sa, struct ike_sa *new_sa)
@@ -470,7 +471,7 @@ static void initialisation(void **state)
 	assert_memory_not_equal(ha.csa.key_out[0], ha.csa.key_in[0], 36);
 
 	/* Both nodes' map entries pass the shared validator. */
-	mlike_csa_to_map(&mh.csa, 1, &out, &in);
+	mlike_csa_to_map(&mh.csa, 0, 1, &out, &in);
 	assert_int_equal(mml_csa_validate(&out, why, sizeof(why)), 0);
 	assert_int_equal(mml_csa_validate(&in, why, sizeof(why)), 0);
 	assert_int_equal(out.dir, MML_DIR_OUT);
@@ -492,7 +493,7 @@ static void initialisation(void **state)
 			assert_memory_equal(s->key, (uint8_t[32]){ 0 }, 32);
 		}
 	}
-	assert_int_equal(mlike_fa_keys_to_map(&fa.fa_keys, 1, fwd, &n_fwd), 0);
+	assert_int_equal(mlike_fa_keys_to_map(&fa.fa_keys, 0, 1, fwd, &n_fwd), 0);
 	assert_int_equal(n_fwd, 2);
 	for (unsigned int i = 0; i < 2; i++) {
 		assert_int_equal(fwd[i].dir, MML_DIR_FWD);
@@ -1976,7 +1977,7 @@ static void esp_pair(const struct ike_child *c, struct mml_csa *out, struct mml_
 	const struct mml_csa *m[] = { out, in };
 	char why[160];
 
-	assert_int_equal(ike_child_to_map(c, 7, out, in), 0);
+	assert_int_equal(ike_child_to_map(c, 0, 7, out, in), 0);
 	for (unsigned int k = 0; k < 2; k++) {
 		assert_int_equal(mml_csa_validate(m[k], why, sizeof(why)), 0);
 		assert_int_equal(m[k]->format, MML_FMT_ESP);
@@ -2023,7 +2024,7 @@ static void esp_csa_from_child(void **state)
 	struct ike_child bad = { .spi_in = 0x1000, .spi_out = 0x2000, .encr = 3 };
 	struct mml_csa o, i;
 
-	assert_int_equal(ike_child_to_map(&bad, 7, &o, &i), -EINVAL);
+	assert_int_equal(ike_child_to_map(&bad, 0, 7, &o, &i), -EINVAL);
 	for (size_t k = 0; k < 2; k++) {
 		struct node a, b;
 		struct node *n[] = { &a, &b };

@@ -4,7 +4,10 @@
  * nothing changed; above all a report over the MH's own IKE SA), the new
  * FA taking the CSAs it installed by DKM out again when the HA refuses its
  * report, and every refusal of an FA's neighbour list (NEIGHBOR_NOTIFY)
- * at the HA, which the engine answers with MLIKE_NEIGHBORS_REJECTED. */
+ * at the HA, which the engine answers with MLIKE_NEIGHBORS_REJECTED.
+ * Issue 18 item 3: the owner each install and removal path names, and what
+ * a refusal by the CSA store leaves (the store's own refusals, on a real
+ * map, are unit-csa-store's; the whole attack on the bed is ike-keyd's). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <setjmp.h>
@@ -20,7 +23,17 @@
 
 /* Fake IKE SAs: only their addresses matter; the peer of each is a
  * configuration entry of its own. */
-enum { SA_MH, SA_MH_OTHER, SA_FA1, SA_FA2, SA_FA3, SA_HA, SA_FA_MANY, N_SAS = SA_FA_MANY + 17 };
+enum {
+	SA_MH,
+	SA_MH_OTHER,
+	SA_FA1,
+	SA_FA2,
+	SA_FA3,
+	SA_HA,
+	SA_HA2,
+	SA_FA_MANY,
+	N_SAS = SA_FA_MANY + 17
+};
 static char sa_storage[N_SAS];
 static struct ike_peer_cfg sa_peer[N_SAS];
 #define SA(i) ((struct ike_sa *)&sa_storage[i])
@@ -45,6 +58,7 @@ static uint32_t ip(const char *a)
 
 #define MH_HOME ip("10.1.0.2")
 #define HA_ADDR ip("10.0.0.1")
+#define HA2_ADDR ip("10.0.0.2")
 #define FA1_ADDR ip("10.0.1.1")
 #define FA2_ADDR ip("10.0.2.1")
 #define FA3_ADDR ip("10.0.3.1")
@@ -207,7 +221,8 @@ int mlike_auth_sa_start(struct ike_sa *sa)
 	return 0;
 }
 
-void ike_mod_binding_spis(struct ike_mod *mod, uint32_t home, uint32_t out, uint32_t in)
+void ike_mod_binding_spis(struct ike_mod *mod, uint32_t home, uint32_t out, uint32_t in,
+			  uint32_t owner)
 {
 }
 
@@ -253,12 +268,27 @@ void ike_mod_bypass(struct ike_mod *mod, uint32_t home, uint32_t peer, bool add)
 {
 }
 
-void ike_mod_own_binding_spis(struct ike_mod *mod, uint32_t out, uint32_t in)
+void ike_mod_own_binding_spis(struct ike_mod *mod, uint32_t out, uint32_t in, uint32_t owner)
 {
 }
 
-void ike_mod_install_pair(struct ike_mod *mod, const struct mlike_csa *csa)
+/* The CSA store's verdicts: the SPIs whose CSA is another owner's. */
+static uint32_t foreign[4];
+static unsigned int n_foreign, n_puts;
+static uint32_t last_owner;
+
+static bool is_foreign(uint32_t spi)
 {
+	for (unsigned int i = 0; i < n_foreign; i++)
+		if (foreign[i] == spi)
+			return true;
+	return false;
+}
+
+int ike_mod_install_pair(struct ike_mod *mod, const struct mlike_csa *csa, uint32_t owner)
+{
+	last_owner = owner;
+	return is_foreign(csa->spi_out) || is_foreign(csa->spi_in) ? -EPERM : 0;
 }
 
 void ike_mod_esp_rekeyed(struct ike_mod *mod, struct ike_sa *old_sa, struct ike_sa *new_sa)
@@ -274,18 +304,30 @@ void ike_mod_esp_child_down(void *ctx, struct ike_sa *sa, const struct ike_child
 }
 
 /* The map layout: one fwd CSA per zone-1 SECRET, its SPI alone. */
-int mlike_fa_keys_to_map(const struct mlike_fa_keys *keys, uint64_t now, struct mml_csa *csas,
-			 unsigned int *n)
+int mlike_fa_keys_to_map(const struct mlike_fa_keys *keys, uint32_t owner, uint64_t now,
+			 struct mml_csa *csas, unsigned int *n)
 {
 	*n = 0;
 	for (unsigned int i = 0; i < keys->n_secrets && *n < 2; i++)
 		if (keys->secret[i].zone == 1)
-			csas[(*n)++] = (struct mml_csa){ .spi = keys->secret[i].spi };
+			csas[(*n)++] =
+				(struct mml_csa){ .spi = keys->secret[i].spi, .owner = owner };
 	return 0;
 }
 
 int csa_map_put(struct mml_csa_store *st, const struct mml_csa *csa)
 {
+	n_puts++;
+	last_owner = csa->owner;
+	return is_foreign(csa->spi) ? -EPERM : 0;
+}
+
+int csa_map_may(struct mml_csa_store *st, const uint32_t *spis, unsigned int n, uint32_t owner)
+{
+	last_owner = owner;
+	for (unsigned int i = 0; i < n; i++)
+		if (is_foreign(spis[i]))
+			return -EPERM;
 	return 0;
 }
 
@@ -293,11 +335,15 @@ void mip_maps_gen_bump(struct mip_maps *maps)
 {
 }
 
-void ike_mod_remove_csa(struct ike_mod *mod, uint32_t spi)
+int ike_mod_remove_csa(struct ike_mod *mod, uint32_t spi, uint32_t owner)
 {
+	last_owner = owner;
+	if (is_foreign(spi))
+		return -EPERM;
 	if (n_removed < 8)
 		removed[n_removed] = spi;
 	n_removed++;
+	return 0;
 }
 
 /* --- the HA --- */
@@ -551,6 +597,8 @@ static void reset_recorders(void)
 	rekey_wanted_spi = 0;
 	last_kd_sa = last_delete_sa = NULL;
 	nn_ret = 0;
+	n_foreign = n_puts = 0;
+	last_owner = 0;
 }
 
 /* The HA with IKE SAs up to FA1, FA2 and FA3; its one mobile served by
@@ -1004,7 +1052,7 @@ static void fa_tells_ha_missing(void **state)
 static void fa_records_every_csa(void **state)
 {
 	struct mlike_fa_keys keys = { .ha_addr = HA_ADDR, .n_secrets = 2 };
-	const uint32_t gone[] = { 0x100, 0x101 };
+	uint32_t gone[] = { 0x100, 0x101 };
 
 	reset_recorders();
 	m.role = ROLE_FA;
@@ -1059,6 +1107,163 @@ static void fa_retries_neighbor_notify(void **state)
 	assert_int_equal(n_nn, 1);
 }
 
+/* --- issue 18 item 3: who owns a CSA --- */
+
+/* An FA with two HAs as IKE peers (both authenticated), HA's zone-1 CSAs
+ * of MH_HOME installed (0x1111, 0x2222). */
+static void fa_with_two_has(struct mlike_fa_keys *keys)
+{
+	reset_recorders();
+	m.role = ROLE_FA;
+	m.ecfg.local_addr = FA2_ADDR;
+	m.ecfg.n_peers = 2;
+	m.peers[0] = (struct ike_peer_cfg){ .addr = HA_ADDR };
+	m.peers[1] = (struct ike_peer_cfg){ .addr = HA2_ADDR };
+	sa_peer[SA_HA].addr = HA_ADDR;
+	sa_peer[SA_HA2].addr = HA2_ADDR;
+	*keys = (struct mlike_fa_keys){ .mh_home = MH_HOME, .ha_addr = HA_ADDR, .n_secrets = 2 };
+	keys->secret[0] = (struct mlike_secret_pl){ .zone = 1, .spi = 0x1111 };
+	keys->secret[1] = (struct mlike_secret_pl){ .zone = 1, .spi = 0x2222 };
+	assert_int_equal(ike_mod_events.fa_keys(&m, SA(SA_HA), keys), 0);
+	assert_int_equal(last_owner, HA_ADDR);
+	assert_int_equal(n_puts, 2);
+}
+
+static uint32_t cached_ha(void)
+{
+	return dkm_cache_ha_of(&m.dkm.cache, MH_HOME);
+}
+
+/* KEY_DISTRIBUTE from HA2 aimed at HA's mobile: naming HA as the HA, under
+ * HA's SPIs (the store says they are HA's), or for HA's mobile under fresh
+ * SPIs: each refused (the engine answers MLIKE_KEYS_REJECTED), counted,
+ * nothing written, HA's records unchanged. HA2's own mobile is served, and
+ * HA replaces its own keys (a rekey, PKD's inactive copy made active). */
+static void fa_keys_only_from_owner(void **state)
+{
+	struct mlike_fa_keys keys, evil;
+	struct installed *ha2;
+
+	fa_with_two_has(&keys);
+	evil = keys;
+	assert_int_equal(ike_mod_events.fa_keys(&m, SA(SA_HA2), &evil), -EPERM);
+	evil.ha_addr = HA2_ADDR;
+	n_foreign = 2;
+	foreign[0] = 0x1111;
+	foreign[1] = 0x2222;
+	assert_int_equal(ike_mod_events.fa_keys(&m, SA(SA_HA2), &evil), -EPERM);
+	assert_int_equal(last_owner, HA2_ADDR);
+	n_foreign = 0;
+	evil.secret[0].spi = 0x3333;
+	evil.secret[1].spi = 0x4444;
+	assert_int_equal(ike_mod_events.fa_keys(&m, SA(SA_HA2), &evil), -EPERM);
+	assert_int_equal(m.csas_refused_owner, 3);
+	assert_int_equal(n_puts, 2);
+	assert_int_equal(m.csas_installed, 2);
+	ha2 = ike_mod_inst_of(&m, SA(SA_HA2), false);
+	assert_true(!ha2 || ha2->n == 0);
+	assert_int_equal(cached_ha(), HA_ADDR);
+	assert_int_equal(m.z1[0].spi[0], 0x1111);
+
+	evil.mh_home = ip("10.1.0.99"); /* HA2's own mobile */
+	assert_int_equal(ike_mod_events.fa_keys(&m, SA(SA_HA2), &evil), 0);
+	assert_int_equal(last_owner, HA2_ADDR);
+	keys.inactive = true;
+	assert_int_equal(ike_mod_events.fa_keys(&m, SA(SA_HA), &keys), 0);
+	assert_int_equal(last_owner, HA_ADDR);
+	assert_int_equal(m.csas_installed, 6);
+	assert_int_equal(m.csas_refused_owner, 3);
+	ike_dkm_stop(&m);
+}
+
+/* A CSA Delete from HA2 naming HA's SPIs and one of its own: only its own
+ * goes and is acknowledged; HA's stays in HA's record. The end of HA's IKE
+ * SA removes HA's as HA's. */
+static void fa_delete_only_own(void **state)
+{
+	struct mlike_fa_keys keys, own;
+	uint32_t spis[3] = { 0x1111, 0x5555, 0x2222 };
+
+	fa_with_two_has(&keys);
+	own = keys;
+	own.mh_home = ip("10.1.0.99");
+	own.ha_addr = HA2_ADDR;
+	own.secret[0].spi = 0x5555;
+	own.secret[1].spi = 0x6666;
+	assert_int_equal(ike_mod_events.fa_keys(&m, SA(SA_HA2), &own), 0);
+	n_foreign = 2; /* what the store answers HA2 */
+	foreign[0] = 0x1111;
+	foreign[1] = 0x2222;
+	assert_int_equal(ike_mod_events.csa_deleted(&m, SA(SA_HA2), spis, 3), 1);
+	assert_int_equal(spis[0], 0x5555);
+	assert_int_equal(last_owner, HA2_ADDR);
+	assert_int_equal(n_removed, 1);
+	assert_int_equal(ike_mod_inst_of(&m, SA(SA_HA), false)->n, 2);
+	assert_int_equal(ike_mod_inst_of(&m, SA(SA_HA2), false)->n, 1);
+	n_foreign = 0;
+	ike_mod_events.ike_down(&m, SA(SA_HA), IKE_DOWN_TIMEOUT);
+	assert_int_equal(last_owner, HA_ADDR);
+	assert_int_equal(n_removed, 3);
+	ike_dkm_stop(&m);
+}
+
+/* DKM: the CSAs are installed as the HA's that the MH's registration
+ * names (it vouches for them, revokes and rekeys them), not as the
+ * previous FA's; an answer naming another HA is refused, counted, and the
+ * HA told at once that DKM brought nothing. */
+static void dkm_install_owned_by_ha(void **state)
+{
+	struct mlike_fa_keys keys = { .mh_home = MH_HOME, .ha_addr = HA2_ADDR, .n_secrets = 2 };
+
+	keys.secret[0] = (struct mlike_secret_pl){ .zone = 1, .spi = 0x1111 };
+	keys.secret[1] = (struct mlike_secret_pl){ .zone = 1, .spi = 0x2222 };
+	fa_requested();
+	ike_dkm_answer(&m, SA(SA_FA1), MH_HOME, &keys, 0);
+	assert_int_equal(n_puts, 0);
+	assert_int_equal(m.dkm.installed, 0);
+	assert_int_equal(m.csas_refused_owner, 1);
+	assert_int_equal(n_missing, 1);
+	assert_int_equal(last_missing.ha_addr, HA_ADDR);
+	ike_dkm_stop(&m);
+
+	fa_requested();
+	keys.ha_addr = HA_ADDR;
+	ike_dkm_answer(&m, SA(SA_FA1), MH_HOME, &keys, 0);
+	assert_int_equal(m.dkm.installed, 1);
+	assert_int_equal(last_owner, HA_ADDR);
+	/* Refused by the HA: removed as the HA's. */
+	last_owner = 0;
+	ike_dkm_reported(&m, SA(SA_HA), MH_HOME, DKM_N_UNKNOWN_CSA);
+	assert_int_equal(n_removed, 2);
+	assert_int_equal(last_owner, HA_ADDR);
+	ike_dkm_stop(&m);
+}
+
+/* HA: an MH that agrees a pair under another mobile's SPI (the store
+ * refuses it) gets no CSA and no KEY_DISTRIBUTE; its IKE SA goes (the HA
+ * starts over with fresh SPIs). Its own pair is installed as its own. */
+static void ha_pair_refused_drops_sa(void **state)
+{
+	struct mobile *mb = ha_at_fa1(IKE_HANDOFF_REDISTRIBUTE);
+	struct mlike_csa csa = { .spi_out = 0x7777, .spi_in = 0x8888 };
+
+	mb->have_csa = false;
+	mb->fa_with_keys = 0;
+	n_foreign = 1;
+	foreign[0] = 0x7777;
+	ike_mod_events.csa_up(&m, SA(SA_MH), &csa);
+	assert_false(mb->have_csa);
+	assert_int_equal(n_sa_deleted, 1);
+	assert_int_equal(n_kd, 0);
+	assert_int_equal(last_owner, ip("10.9.9.9"));
+	n_foreign = 0;
+	ike_mod_events.csa_up(&m, SA(SA_MH), &csa);
+	assert_true(mb->have_csa);
+	assert_int_equal(mb->csa_owner, ip("10.9.9.9"));
+	assert_int_equal(n_kd, 1);
+	assert_int_equal(n_sa_deleted, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1081,6 +1286,10 @@ int main(void)
 		cmocka_unit_test(ha_rekeys_after_dkm),
 		cmocka_unit_test(ha_rekeys_on_worker_signal),
 		cmocka_unit_test(ha_rekeys_over_pkd_threshold),
+		cmocka_unit_test(fa_keys_only_from_owner),
+		cmocka_unit_test(fa_delete_only_own),
+		cmocka_unit_test(dkm_install_owned_by_ha),
+		cmocka_unit_test(ha_pair_refused_drops_sa),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

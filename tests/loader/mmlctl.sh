@@ -156,6 +156,32 @@ ctl_here csa replace spi 0x1000 format mlesp dir out keys "$tmp/keys" z1-len 60 
 ctl_here csa del spi 0x1000 && ! ctl_here csa show spi 0x1000 2>/dev/null && ok "del" || bad "del"
 ctl_here stats >/dev/null && ok "stats reads the counters" || bad "stats"
 
+# Issue 18 item 3: who owns a CSA. Everything above is static (mmlctl's).
+# A CSA mmlkeyd installed for an IKE peer carries the peer's address as its
+# owner (mml_csa bytes 12..15, network order); written here as the store
+# writes it. Without force, the operator neither replaces nor deletes it.
+csa_bytes() { bpftool -j map lookup pinned "$dir/mml_csa" key 0x01 0x10 0x00 0x00; }
+[[ $(ctl_here -j csa show spi 0x1001) == *'"owner":"static"'* ]] &&
+	ok "an added CSA is static" || bad "owner of an added CSA: $(ctl_here -j csa show spi 0x1001)"
+give_to_peer() {
+	bpftool map update pinned "$dir/mml_csa" key 0x01 0x10 0x00 0x00 value $(csa_bytes |
+		python3 -c 'import json,sys; v=json.load(sys.stdin)["value"]; v[12:16]=["0x0a","0x00","0x00","0x01"]; print(*v)')
+}
+give_to_peer
+before=$(csa_bytes)
+[[ $(ctl_here csa list | grep 0x00001001) == *"owner 10.0.0.1"* ]] &&
+	ok "list: the IKE peer owning a CSA" || bad "list owner: $(ctl_here csa list)"
+expect_err "spi 0x1001 is IKE peer 10.0.0.1's, not the operator (static)'s (force" \
+	csa replace spi 0x1001 format mlesp dir fwd keys "$tmp/zone1" z1-len 40
+expect_err "spi 0x1001 is IKE peer 10.0.0.1's" csa del spi 0x1001
+[[ $(csa_bytes) == "$before" ]] && ok "the peer's CSA unchanged" || bad "the peer's CSA changed"
+ctl_here csa replace spi 0x1001 format mlesp dir fwd keys "$tmp/zone1" z1-len 40 force &&
+	[[ $(ctl_here -j csa show spi 0x1001) == *'"owner":"static"'* ]] &&
+	ok "replace force: taken over, static now" || bad "replace force"
+give_to_peer
+ctl_here csa del spi 0x1001 force && ! ctl_here csa show spi 0x1001 2>/dev/null &&
+	ok "del force" || bad "del force"
+
 rm -rf "$dir"
 expect_err 'is not pinned: attach a role' csa list
 

@@ -28,7 +28,8 @@ $(eval $(call TEST_PROGRAM,test_worker,tests/unit/test_worker.c $(UNIT_FIXTURES)
 TEST_SUITES += unit-worker:$(BUILD)/tests/test_worker
 
 # The CSA store on a real pinned map through the IKE install path (issue 18:
-# equal zone keys, a key reused across directions or key sets; root).
+# equal zone keys, a key reused across directions or key sets, a CSA
+# replaced or deleted by another owner than its installer; root).
 $(eval $(call TEST_PROGRAM,test_csa_store,tests/unit/test_csa_store.c keyd/ike/csa_map.c \
 	$(IKE_CODEC_SRCS)))
 TEST_SUITES += unit-csa-store:$(BUILD)/tests/test_csa_store
