@@ -113,6 +113,8 @@ static int read_section(struct ike_mod *m, const config_setting_t *sec)
 	}
 	m->ecfg.peers = m->peers;
 	m->ecfg.n_peers = (unsigned int)n;
+	if (ike_reconcile_config(m, sec))
+		return -EINVAL;
 	return ike_dkm_config(m, sec);
 }
 
@@ -140,6 +142,7 @@ static void ike_stop(void *state)
 	loop_timer_cancel(m->loop, &m->spi_timer);
 	loop_timer_cancel(m->loop, &m->dpd);
 	loop_timer_cancel(m->loop, &m->life_timer);
+	loop_timer_cancel(m->loop, &m->rec.timer);
 	ike_dkm_stop(m);
 	mml_csa_store_close(&m->store);
 	mip_maps_close(&m->maps);
@@ -166,6 +169,7 @@ static int ike_start(struct keyd *kd, const config_setting_t *sec, void **state)
 	loop_timer_init(&m->dpd, ike_mod_on_dpd, m);
 	loop_timer_init(&m->dkm.timer, NULL, m);
 	loop_timer_init(&m->life_timer, ike_life_on_timer, m);
+	loop_timer_init(&m->rec.timer, ike_reconcile_on_timer, m);
 	mml_csa_store_init(&m->store, &kd->pin);
 	mip_maps_init(&m->maps, &kd->pin);
 	m->pin = kd->pin;
@@ -187,6 +191,7 @@ static int ike_start(struct keyd *kd, const config_setting_t *sec, void **state)
 	}
 	if (m->role == ROLE_HA)
 		keyd_binding_subscribe(ike_mod_on_binding, m);
+	ike_reconcile_start(m);
 	ike_dkm_start(m);
 	if (m->role == ROLE_FA)
 		keyd_visitor_subscribe(ike_pkd_on_visitor, m);
@@ -294,6 +299,14 @@ static json_object *show(struct ike_mod *m)
 		json_object_object_add(o, "zone1_active", ike_z1_json(m));
 	ike_pkd_show(m, o);
 	ike_life_show(m, o);
+	{
+		json_object *r = json_object_new_object();
+
+		json_object_object_add(r, "pending", json_object_new_uint64(m->rec.n));
+		json_object_object_add(r, "wiped", json_object_new_uint64(m->rec.wiped));
+		json_object_object_add(r, "kept", json_object_new_uint64(m->rec.kept));
+		json_object_object_add(o, "reconciled", r);
+	}
 	return o;
 }
 

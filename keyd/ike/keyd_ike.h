@@ -175,6 +175,16 @@ struct installed {
 	unsigned int n;
 };
 
+/* After a restart, the CSAs a previous instance installed (reconcile.c). */
+#define RECONCILE_MAX 1024
+struct reconcile {
+	uint32_t grace_s;
+	unsigned int n;
+	uint32_t spi[RECONCILE_MAX], owner[RECONCILE_MAX];
+	struct loop_timer timer;
+	uint64_t wiped, kept;
+};
+
 struct ike_mod {
 	enum ike_role role;
 	struct loop *loop;
@@ -229,6 +239,7 @@ struct ike_mod {
 	uint32_t mh_spi_out;	 /* MH: the outbound CSA in use */
 	uint64_t rekeys_packets; /* rekeys the soft packet limit started */
 	uint64_t rekeys_started, rekeys_switched, rekeys_retired;
+	struct reconcile rec;
 };
 
 /* --- ike_orch.c --- */
@@ -353,6 +364,14 @@ json_object *ike_life_mobile_json(const struct mobile *mb);
 void ike_life_drop(struct ike_mod *m, struct mobile *mb);
 /* HA: revokes the pair spis of home at fa (queued like ike_mod_revoke). */
 void ike_mod_revoke_spis(struct ike_mod *m, uint32_t home, uint32_t fa, const uint32_t spi[2]);
+
+/* --- reconcile.c: after a restart --- */
+
+int ike_reconcile_config(struct ike_mod *m, const config_setting_t *sec);
+/* Notes the IKE-installed CSAs found in the map; the timer wipes those no
+ * live IKE SA vouches for reconcile_grace seconds later. */
+void ike_reconcile_start(struct ike_mod *m);
+void ike_reconcile_on_timer(void *arg);
 
 /* --- ike_orch.c, for pkd.c --- */
 

@@ -14,7 +14,7 @@ IKE_XCHG_SRCS := keyd/ike/ike_init.c keyd/ike/ike_child.c keyd/ike/ike_create.c 
 IKE_SRCS := $(IKE_CODEC_SRCS) $(IKE_SA_SRCS) $(IKE_XCHG_SRCS) keyd/ike/ike_engine.c
 IKE_CONF_SRCS := keyd/ike/ike_conf.c keyd/ike/csa_map.c keyd/ike/dkm_cache.c
 # mmlkeyd's ike module around the engine: orchestration, installs, handoffs.
-IKE_MOD_SRCS := keyd/ike/keyd_ike.c keyd/ike/ike_orch.c keyd/ike/csa_life.c keyd/ike/ike_install.c keyd/ike/installed.c \
+IKE_MOD_SRCS := keyd/ike/keyd_ike.c keyd/ike/ike_orch.c keyd/ike/csa_life.c keyd/ike/reconcile.c keyd/ike/ike_install.c keyd/ike/installed.c \
                 keyd/ike/ike_dkm.c keyd/ike/ike_esp.c keyd/ike/pkd.c keyd/ike/holders.c keyd/ike/z1_ready.c
 
 FMT_SRCS += $(wildcard keyd/ike/*.h)
@@ -120,6 +120,8 @@ TEST_SUITES += ike-pkd:'BUILD=$(BUILD) tests/ike/bed-pkd.sh'
 TEST_SUITES += ike-rekey:'BUILD=$(BUILD) tests/ike/rekey-bed.sh'
 # Rekeys after a DKM handoff and over the PKD threshold, four FAs (about 50 s).
 TEST_SUITES += ike-rekey-handoff:'BUILD=$(BUILD) tests/ike/rekey-handoff-bed.sh'
+# Keys gone when nobody grants them: FA and MH restarts, binding expiry (about 40 s).
+TEST_SUITES += ike-revoke:'BUILD=$(BUILD) tests/ike/revoke-bed.sh'
 
 # Paper Tables 2/3 on the bed: medians of 20 initialisations (about 100 s).
 .PHONY: bench-ike-bed

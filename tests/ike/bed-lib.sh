@@ -55,7 +55,8 @@ IKE_PORT=7400
 # FA pair; unset, the configurations are today's. IKE_DKM_HA / IKE_DKM_FA
 # add settings there (dkm_timeout_ms, dkm_grace). IKE_HA_MH_EXTRA and
 # IKE_MH_HA_EXTRA: more settings for the HA's peer "mh" and the MH's peer
-# "ha" (tests/ike/esp-bed.sh: the ESP CHILD_SA).
+# "ha" (tests/ike/esp-bed.sh: the ESP CHILD_SA). IKE_HA_EXTRA, IKE_FA_EXTRA
+# and IKE_MH_EXTRA: more settings for each role's ike section.
 ike_scheme() { echo "${IKE_HANDOFF:-${HANDOFF:-}}"; }
 ike_handoff() { [[ -z $(ike_scheme) ]] || echo "  handoff = \"$(ike_scheme)\"; $1"; }
 
@@ -66,7 +67,7 @@ ike_config() {
 	local node=$1 fa
 	case $node in
 	ha)
-		echo "ike = { role = \"ha\"; local = \"$HA_ADDR\"; retransmit_ms = 200;"
+		echo "ike = { role = \"ha\"; local = \"$HA_ADDR\"; retransmit_ms = 200; ${IKE_HA_EXTRA:-}"
 		ike_handoff "${IKE_DKM_HA:-}"
 		cat <<EOC
   peers = (
@@ -80,7 +81,7 @@ EOC
 		echo "  ); };"
 		;;
 	fa*)
-		echo "ike = { role = \"fa\"; local = \"$(coa_of "$node")\";"
+		echo "ike = { role = \"fa\"; local = \"$(coa_of "$node")\"; ${IKE_FA_EXTRA:-}"
 		ike_handoff "${IKE_DKM_FA:-}"
 		cat <<EOC
   peers = (
@@ -95,7 +96,8 @@ EOC
 		;;
 	mh)
 		cat <<EOC
-ike = { role = "mh"; local = "$HOME_ADDR"; home = "$HOME_ADDR"; retransmit_ms = 200; peers = (
+ike = { role = "mh"; local = "$HOME_ADDR"; home = "$HOME_ADDR"; retransmit_ms = 200; ${IKE_MH_EXTRA:-}
+  peers = (
   { name = "ha"; address = "$HA_ADDR"; local_id = "fqdn:mh.bed"; peer_id = "fqdn:ha.bed";
     psk_file = "$TMP/mh.psk"; zone2 = "aes256gcm16"; ${IKE_MH_HA_EXTRA:-} } ); };
 EOC

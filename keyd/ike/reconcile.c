@@ -1,0 +1,97 @@
+/* After a restart (issue 17): the pinned maps outlive mmlkeyd, so the CSAs
+ * a previous instance installed by IKE are still there, and the data plane
+ * still uses them. Those a peer grants again (KEY_DISTRIBUTE to an FA,
+ * a new pair between MH and HA) are recorded as this instance's; every
+ * other one no live IKE SA vouches for is wiped reconcile_grace seconds
+ * after the start (zeroed, then deleted). Static CSAs (owner 0, mmlctl)
+ * are the operator's and stay. */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+
+#include "keyd/ike/keyd_ike.h"
+#include "keyd/keyd.h"
+#include "lib/args.h"
+#include "lib/log.h"
+
+/* A peer may need its dead peer detection and a new IKE SA to grant the
+ * keys again (HA: dpd_s, 30 s, and the retransmissions): 90 s by default. */
+#define RECONCILE_GRACE_DEFAULT_S 90
+
+int ike_reconcile_config(struct ike_mod *m, const config_setting_t *sec)
+{
+	m->rec.grace_s = RECONCILE_GRACE_DEFAULT_S;
+	return cfg_u32(sec, "reconcile_grace", false, 0, 86400, &m->rec.grace_s);
+}
+
+/* This instance holds spi for a live IKE SA, or means to (a rekey's pairs). */
+static bool vouched(const struct ike_mod *m, uint32_t spi)
+{
+	for (unsigned int k = 0; k < IKE_PEERS_MAX; k++)
+		for (unsigned int i = 0; m->inst[k].sa && i < m->inst[k].n; i++)
+			if (m->inst[k].spi[i] == spi)
+				return true;
+	for (unsigned int i = 0; i < MOBILES_MAX; i++) {
+		const struct mobile *mb = &m->mobiles[i];
+
+		if (mb->used && mb->have_csa &&
+		    (mb->csa.spi_out == spi || mb->csa.spi_in == spi ||
+		     (mb->rk.state != RK_NONE && (mb->rk.old_out == spi || mb->rk.old_in == spi))))
+			return true;
+	}
+	for (unsigned int i = 0; i < IKE_ESP_MAX; i++)
+		if (m->esp[i].sa && (m->esp[i].spi_in == spi || m->esp[i].spi_out == spi))
+			return true;
+	return false;
+}
+
+void ike_reconcile_start(struct ike_mod *m)
+{
+	uint32_t spi, next, *prev = NULL;
+	struct mml_csa csa;
+	int fd;
+
+	m->rec.n = 0;
+	if (mml_csa_store_open(&m->store))
+		return; /* no data plane yet: nothing left over */
+	fd = m->store.fd;
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		spi = next;
+		prev = &spi;
+		if (bpf_map_lookup_elem(fd, &spi, &csa))
+			continue;
+		if (csa.owner && m->rec.n < RECONCILE_MAX) {
+			m->rec.spi[m->rec.n] = spi;
+			m->rec.owner[m->rec.n++] = csa.owner;
+		}
+		memset(&csa, 0, sizeof(csa));
+	}
+	if (!m->rec.n)
+		return;
+	log_info("ike: %u CSAs from before this start; those no peer grants again go in %u s",
+		 m->rec.n, m->rec.grace_s);
+	loop_timer_in(m->loop, &m->rec.timer, (uint64_t)m->rec.grace_s * NS_PER_SEC + 1);
+}
+
+void ike_reconcile_on_timer(void *arg)
+{
+	struct ike_mod *m = arg;
+	unsigned int wiped = 0;
+
+	for (unsigned int i = 0; i < m->rec.n; i++) {
+		if (vouched(m, m->rec.spi[i]))
+			continue;
+		if (ike_mod_remove_csa(m, m->rec.spi[i], m->rec.owner[i]) == 0)
+			wiped++;
+	}
+	m->rec.kept += m->rec.n - wiped;
+	m->rec.wiped += wiped;
+	m->rec.n = 0;
+	if (wiped)
+		mip_maps_gen_bump(&m->maps);
+	log_info("ike: reconciled after the start: %u CSAs no peer granted again wiped, %" PRIu64
+		 " kept",
+		 wiped, m->rec.kept);
+}
