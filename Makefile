@@ -103,6 +103,7 @@ help:
 	@echo "  make bench-ike-bed ML-IKE initialisation on the test bed, medians of 20"
 	@echo "  make sim-handoff   PKD vs DKM vs redistribute, 10,000 MHs over 100 FAs (simulated, real IKE engines)"
 	@echo "  make bench-handoff handoff phases per key scheme beside MIP and ESP (Tables 2/3)"
+	@echo "  make bench-rekey   goodput with a CSA rekey a second vs none; MLIKE_CREATE_CHILD_SA cost"
 	@echo "  make fuzz-ike      the IKE fuzzers, FUZZ_TIME seconds each"
 	@echo "  make exp-reno      pure TCP Reno vs bit-error rate on the test bed (PROFILE=quick|paper)"
 	@echo "  make exp-fig14     the five configurations of Fig. 14 vs BER (PROFILE=quick|paper)"
