@@ -109,7 +109,8 @@ struct z1_ready {
 	uint32_t home; /* 0 = unused */
 	uint32_t spi[2];
 	uint64_t active_ns;
-	uint8_t via; /* enum z1_via */
+	uint64_t removed_ns; /* its keys removed since (spi, active_ns 0) */
+	uint8_t via;	     /* enum z1_via */
 };
 
 /* HA: one revocation (the CSA Delete of a mobile's pair at one FA). */

@@ -28,16 +28,25 @@ void ike_z1_active(struct ike_mod *m, uint32_t home, const uint32_t spi[2], enum
 
 	if (!r)
 		return; /* a timestamp only: more mobiles than slots lose it */
+	if (r->active_ns) {
+		/* A rekey's new pair: zone 1 has been active all along. */
+		r->spi[0] = spi[0];
+		r->spi[1] = spi[1];
+		return;
+	}
 	*r = (struct z1_ready){
 		.home = home, .spi = { spi[0], spi[1] }, .active_ns = loop_now(), .via = via
 	};
 }
 
+/* The record stays, with when its keys went: how long a previous FA held
+ * a mobile's zone-1 key after a handoff (issue 17). A new activation for
+ * the mobile takes the slot over. */
 void ike_z1_removed(struct ike_mod *m, uint32_t spi)
 {
 	for (unsigned int i = 0; spi && i < MOBILES_MAX; i++)
 		if (m->z1[i].home && (m->z1[i].spi[0] == spi || m->z1[i].spi[1] == spi))
-			m->z1[i] = (struct z1_ready){ 0 };
+			m->z1[i] = (struct z1_ready){ .home = m->z1[i].home, .removed_ns = loop_now() };
 }
 
 json_object *ike_z1_json(const struct ike_mod *m)
@@ -57,6 +66,8 @@ json_object *ike_z1_json(const struct ike_mod *m)
 		json_object_object_add(e, "spi_to_mh", json_object_new_uint64(r->spi[0]));
 		json_object_object_add(e, "active_ns", json_object_new_uint64(r->active_ns));
 		json_object_object_add(e, "via", json_object_new_string(via_names[r->via]));
+		if (r->removed_ns)
+			json_object_object_add(e, "removed_ns", json_object_new_uint64(r->removed_ns));
 		json_object_array_add(list, e);
 	}
 	return list;

@@ -68,6 +68,15 @@ check "the zone-1 key fa1 held is in no node's maps any more" held_nowhere $old
 check "fa2 holds the new pair's zone 1 only" ike_fa_zone1_only fa2
 check "fa1 holds nothing of the MH" test -z "$(csas fa1)"
 check "no FA's maps hold a zone-2 key" no_zone2_anywhere
+# How long fa1 kept the zone-1 key in its map after fa2's was active
+# (issue 17's measure; the HA revokes it when the binding moves).
+z1_times() { ctl "$1" -j ike show | python3 -c '
+import json, sys
+z = [e for e in json.load(sys.stdin)["zone1_active"] if e["home"] == sys.argv[1]]
+print(z[0].get(sys.argv[2], 0) if z else 0)' "$HOME_ADDR" "$2"; }
+on2=$(z1_times fa2 active_ns) off1=$(z1_times fa1 removed_ns)
+echo "ike-rekey-handoff: fa1 removed the migrated zone-1 key $(awk -v a="$off1" -v b="$on2" 'BEGIN { printf "%.3f", (a - b) / 1e6 }') ms after fa2's was active (DKM)"
+check "fa1 removed it, and fa2 activated its copy first" test "$off1" -gt 0 -a "$on2" -gt 0
 mip_cleanup
 PIDS=() KEYD_PID=() PREFIX="" TMP=""
 
