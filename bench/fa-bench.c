@@ -28,6 +28,7 @@
 #include "lib/mlesp.h"
 #include "maps/fa.h"
 #include "maps/visitor.h"
+#include "tests/bpf/fa-netns.h"
 #include "tests/bpf/fa-packets.h"
 #include "fa_test.skel.h" /* after maps/: it names their types */
 
@@ -56,6 +57,9 @@ static int cmp_double(const void *a, const void *b)
 
 /* Median over runs of the kernel's average ns per repetition. */
 static bool want_redirect;
+/* The wired side of the bench's namespace: frames arrive there from the
+ * HA's MAC, as the downlink's source check (bpf/tunnel_src.h) wants. */
+static struct fa_netns bench_ns;
 
 static int time_prog(int prog_fd, const struct frame *f, unsigned int repeat, int runs,
 		     struct timing *t)
@@ -64,8 +68,11 @@ static int time_prog(int prog_fd, const struct frame *f, unsigned int repeat, in
 	int i;
 
 	for (i = 0; i < runs && i < 32; i++) {
+		struct xdp_md ctx = { .data_end = (uint32_t)f->len,
+				      .ingress_ifindex = (uint32_t)bench_ns.wired_ifindex };
 		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = f->b,
-			    .data_size_in = (uint32_t)f->len, .repeat = repeat);
+			    .data_size_in = (uint32_t)f->len, .ctx_in = &ctx,
+			    .ctx_size_in = sizeof(ctx), .repeat = repeat);
 
 		if (bpf_prog_test_run_opts(prog_fd, &opts)) {
 			log_err("test run: %s", strerror(errno));
@@ -128,7 +135,6 @@ static void build_frames(struct mml_sa *sa, size_t inner_len, struct frame *mles
 			 uint32_t mh)
 {
 	static const struct tcp_fields tcp = { 5001, 40000, 1, 1, 0x10, 1000 };
-	static const uint8_t mac[6] = { 2, 0, 0, 0, 0, 1 };
 	uint8_t inner[FRAME_MAX], esp[FRAME_MAX];
 	long n;
 
@@ -136,8 +142,8 @@ static void build_frames(struct mml_sa *sa, size_t inner_len, struct frame *mles
 	n = build_mlesp(esp, sizeof(esp), sa, 1, ha, mh, inner, inner_len);
 	if (n < 0)
 		abort();
-	build_tunnel(mlesp, mac, mac, ha, cfg->coa, esp, (size_t)n);
-	build_tunnel(plain, mac, mac, ha, cfg->coa, inner, inner_len);
+	build_tunnel(mlesp, bench_ns.wired_mac, bench_ns.ha_mac, ha, cfg->coa, esp, (size_t)n);
+	build_tunnel(plain, bench_ns.wired_mac, bench_ns.ha_mac, ha, cfg->coa, inner, inner_len);
 }
 
 static int setup_maps(struct fa_test *skel, const struct mml_csa *csa, uint32_t ha, uint32_t mh)
@@ -284,18 +290,22 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 	return 0;
 }
 
-/* One CPU and a private netns, so the runs see neither migrations nor the
- * host's interfaces. */
-static void isolate(int cpu)
+/* One CPU and a private netns (tests/bpf/fa-netns.c: the FA's wired link
+ * with the HA as a resolved neighbour), so the runs see neither migrations
+ * nor the host's interfaces. */
+static int isolate(int cpu)
 {
 	cpu_set_t set;
+	int err;
 
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	if (sched_setaffinity(0, sizeof(set), &set))
 		log_warn("cannot pin to CPU %d: %s", cpu, strerror(errno));
-	if (unshare(CLONE_NEWNET))
-		log_warn("no private netns (%s): using the current one's lo", strerror(errno));
+	err = fa_netns_setup(&bench_ns);
+	if (err)
+		log_err("no private netns with the FA's links: %s", strerror(-err));
+	return err;
 }
 
 static void bench_csa(struct mml_csa *csa)
@@ -344,7 +354,7 @@ int main(int argc, char **argv)
 	struct mml_csa csa;
 	struct mml_sa sa = { 0 };
 	struct frame mlesp, plain;
-	uint32_t ha = ip4("10.99.0.1"), mh = ip4("10.10.0.5");
+	uint32_t ha, mh = ip4("10.10.0.5");
 	struct baselines base;
 	int err = 1;
 	char why[128];
@@ -357,13 +367,15 @@ int main(int argc, char **argv)
 		return 77;
 	}
 	mml_log_libbpf();
-	isolate(o.cpu);
+	if (isolate(o.cpu))
+		return 1;
 	bench_csa(&csa);
 	if (mml_sa_init(&sa, &csa, why, sizeof(why))) {
 		log_err("SA: %s", why);
 		goto out;
 	}
-	cfg.coa = ip4("10.99.0.2");
+	cfg.coa = bench_ns.coa;
+	ha = bench_ns.ha_addr;
 	skel = fa_test__open();
 	if (!skel)
 		goto out;

@@ -2,7 +2,7 @@
 #   make bench-codec  ML-ESP/ESP codec vs one raw OpenSSL AEAD pass (~1 min)
 #   make bench-fa     FA XDP zone-1 path vs plain decap vs one OpenSSL seal (~30 s, root)
 $(eval $(call PROGRAM,bench-codec,bench/codec.c))
-$(eval $(call PROGRAM,fa-bench,bench/fa-bench.c tests/bpf/fa-packets.c))
+$(eval $(call PROGRAM,fa-bench,bench/fa-bench.c tests/bpf/fa-netns.c tests/bpf/fa-packets.c))
 
 .PHONY: bench-codec bench-fa
 bench-codec: deps

@@ -4,11 +4,13 @@
  * HA, correspondent side: IPv4 to a registered home address goes to the
  * AF_XDP worker with the tunnel's next hop (FIB lookup of the care-of
  * address) in the frame's metadata. HA, FA side: IP-in-IP to us carrying
- * protocol 50 of an installed inbound SPI goes to the worker; a plaintext
- * reverse tunnel (RFC 3024) from a binding's care-of address is decapsulated
- * here and given to the stack. MH, wireless side: protocol 50 to the home
- * address with an installed inbound SPI goes to the worker; everything else
- * (plaintext mode, agent advertisements, ...) to the stack. */
+ * protocol 50 of an installed inbound SPI goes to the worker (which ties it
+ * to its outer source); a plaintext reverse tunnel (RFC 3024) from a
+ * binding's care-of address, through the next hop toward it, is
+ * decapsulated here and given to the stack; any other IP-in-IP to us is
+ * dropped. MH, wireless side: protocol 50 to the home address with an
+ * installed inbound SPI goes to the worker; everything else (plaintext
+ * mode, agent advertisements, ...) to the stack. */
 #ifndef MML_BPF_EP_H
 #define MML_BPF_EP_H
 
@@ -19,6 +21,7 @@
 
 #include "ep_maps.h"
 #include "parse.h"
+#include "tunnel_src.h"
 
 #ifndef AF_INET
 #define AF_INET 2
@@ -205,9 +208,13 @@ static __always_inline int ha_fa(struct xdp_md *ctx)
 			return ret;
 		return ep_to_worker(ctx, MML_META_HA_UP, NULL);
 	}
+	/* Plaintext carries no proof of origin: it is decapsulated into our
+	 * stack only from the care-of address of its sender's binding, and
+	 * only through the next hop toward that address (issue 18 item 9).
+	 * Anything else tunnelled to us is dropped: the kernel cannot use it. */
 	b = bpf_map_lookup_elem(&mml_binding, &inner->saddr);
-	if (!b || b->coa != outer->saddr)
-		return XDP_PASS;
+	if (!b || b->coa != outer->saddr || !tunnel_from_peer(ctx, ep_cfg.ha_addr, b->coa))
+		return ep_drop(MML_STAT_EP_DROP_TUNNEL_SRC);
 	return ha_fa_decap_plain(ctx, olen);
 }
 

@@ -20,6 +20,7 @@
 #include "mlesp.h"
 #include "parse.h"
 #include "snoop.h"
+#include "tunnel_src.h"
 
 #define AF_INET 2
 #define FA_TUNNEL_TTL 64
@@ -204,11 +205,18 @@ static __always_inline int fa_down_tunnel(struct xdp_md *ctx, struct iphdr *oute
 	if (itot > otot - olen)
 		return fa_drop(MML_STAT_DROP_MALFORMED_INNER);
 
+	/* Tunnelled traffic for a visitor comes from its HA only (issue 18
+	 * item 9). Dropped, not passed: the stack has nothing to do with it. */
 	vis = bpf_map_lookup_elem(&mml_visitor, &inner->daddr);
 	if (!vis)
 		return fa_pass(MML_STAT_PASS_NOT_VISITOR);
 	if (vis->ha_addr != outer->saddr)
-		return fa_pass(MML_STAT_PASS_FOREIGN_TUNNEL);
+		return fa_drop(MML_STAT_DROP_FOREIGN_TUNNEL);
+	/* What zone 1 cannot vouch for, the source address alone does not
+	 * either: plaintext is checked here, before it is classified, opaque
+	 * ESP after fa_inner has told it from ML-ESP. */
+	if (inner->protocol != IPPROTO_ESP && !tunnel_from_peer(ctx, fa_cfg.coa, vis->ha_addr))
+		return fa_drop(MML_STAT_DROP_FOREIGN_TUNNEL);
 	seen = fa_seen();
 	if (!seen)
 		return XDP_ABORTED;
@@ -217,6 +225,9 @@ static __always_inline int fa_down_tunnel(struct xdp_md *ctx, struct iphdr *oute
 		       seen);
 	if (ret != FA_CONTINUE)
 		return ret;
+	if ((fwd_stat == MML_STAT_FWD_ESP || fwd_stat == MML_STAT_FWD_UNKNOWN_SPI) &&
+	    !tunnel_from_peer(ctx, fa_cfg.coa, vis->ha_addr))
+		return fa_drop(MML_STAT_DROP_FOREIGN_TUNNEL);
 	fa_note_verified(vis, fwd_stat);
 
 	/* Decapsulate: drop the outer IPv4 header, new Ethernet header in
@@ -335,6 +346,15 @@ static __always_inline int fa_up_encap(struct xdp_md *ctx, const struct iphdr *i
 	return fa_redirect(fib.ifindex, fwd_stat, seen);
 }
 
+static __always_inline bool fa_from_visitor(struct xdp_md *ctx, const struct mml_visitor *vis)
+{
+	struct ethhdr *eth = (void *)(long)ctx->data;
+
+	if ((void *)(eth + 1) > (void *)(long)ctx->data_end)
+		return false;
+	return ctx->ingress_ifindex == vis->ifindex && mac_equal(eth->h_source, vis->mh_mac);
+}
+
 static __always_inline int fa_up(struct xdp_md *ctx)
 {
 	__u32 fwd_stat = MML_STAT_FWD_PLAIN, ihl, itot, ha_addr;
@@ -356,6 +376,11 @@ static __always_inline int fa_up(struct xdp_md *ctx)
 		return ret;
 	if (fa_up_is_local(iph, c.end))
 		return XDP_PASS;
+	/* The visitor's address is only a claim: what is reverse-tunnelled in
+	 * its name comes from its MAC, on its interface (issue 18 item 9). The
+	 * MH's registrations went to the stack above. */
+	if (!fa_from_visitor(ctx, vis))
+		return fa_drop(MML_STAT_DROP_VISITOR_SPOOF);
 	ihl = ipv4_hlen(iph);
 	itot = bpf_ntohs(iph->tot_len);
 	ha_addr = vis->ha_addr;

@@ -31,8 +31,9 @@
 	X(DROP_TOO_BIG, "drop_too_big", "uplink: encapsulated packet over the egress MTU")        \
 	X(PASS_NOT_VISITOR, "pass_not_visitor",                                                   \
 	  "tunnelled to us, inner destination not a visitor")                                     \
-	X(PASS_FOREIGN_TUNNEL, "pass_foreign_tunnel",                                             \
-	  "tunnel from an address not the visitor's HA")                                          \
+	/* Was pass_foreign_tunnel (passed to the stack) until issue 18 item 9. */                \
+	X(DROP_FOREIGN_TUNNEL, "drop_foreign_tunnel",                                             \
+	  "tunnel for a visitor not from its HA (source address, or interface/MAC), dropped")     \
 	X(PASS_NO_ROUTE, "pass_no_route",                                                         \
 	  "uplink: no route/neighbour to the HA, given to the stack")                             \
 	X(Z1_SHORT, "z1_short", "verified, but the TCP header is not inside zone 1")              \
@@ -92,6 +93,11 @@
 	  "inbound CSA (re)loaded with a key already used: window starts above its mark")         \
 	X(EP_DROP_OUTER_SRC, "ep_drop_outer_src",                                                 \
 	  "protected packet from an outer source not its SA's (MH: its HA; HA: home, care-of)")   \
+	/* Tunnel sources (issue 18 item 9, docs/security.md) */                                  \
+	X(DROP_VISITOR_SPOOF, "drop_visitor_spoof",                                               \
+	  "FA uplink: a visitor's source address, not from its MAC on its interface, dropped")    \
+	X(EP_DROP_TUNNEL_SRC, "ep_drop_tunnel_src",                                               \
+	  "HA: IP-in-IP not from a binding's care-of address (address, interface/MAC), dropped")  \
 	/* CSA lifetimes (maps/csa.h): issue 17 */                                                \
 	X(EP_DROP_EXPIRED, "ep_drop_expired",                                                     \
 	  "CSA past its hard lifetime (seconds or packets): nothing protected or accepted")       \
@@ -106,7 +112,7 @@ enum mml_stat {
 
 /* Capacity of the pinned map, larger than MML_STAT_MAX so that new counters
  * do not change the map's shape under a running data plane. */
-#define MML_STATS_CAP 64
+#define MML_STATS_CAP 96
 MML_STATIC_ASSERT(MML_STAT_MAX <= MML_STATS_CAP, "mml_stats capacity");
 
 #ifndef __bpf__

@@ -46,7 +46,8 @@ void ike_z1_removed(struct ike_mod *m, uint32_t spi)
 {
 	for (unsigned int i = 0; spi && i < MOBILES_MAX; i++)
 		if (m->z1[i].home && (m->z1[i].spi[0] == spi || m->z1[i].spi[1] == spi))
-			m->z1[i] = (struct z1_ready){ .home = m->z1[i].home, .removed_ns = loop_now() };
+			m->z1[i] = (struct z1_ready){ .home = m->z1[i].home,
+						      .removed_ns = loop_now() };
 }
 
 json_object *ike_z1_json(const struct ike_mod *m)
@@ -67,7 +68,8 @@ json_object *ike_z1_json(const struct ike_mod *m)
 		json_object_object_add(e, "active_ns", json_object_new_uint64(r->active_ns));
 		json_object_object_add(e, "via", json_object_new_string(via_names[r->via]));
 		if (r->removed_ns)
-			json_object_object_add(e, "removed_ns", json_object_new_uint64(r->removed_ns));
+			json_object_object_add(e, "removed_ns",
+					       json_object_new_uint64(r->removed_ns));
 		json_object_array_add(list, e);
 	}
 	return list;

@@ -406,16 +406,6 @@ static void ha_fa_plain_decapsulated(void **state)
 	assert_int_equal(r.out_len, inner.len);
 	assert_memory_equal(r.out, inner.b, inner.len);
 
-	/* From an address that is not the binding's care-of address: the
-	 * stack gets it as it is. */
-	eth(&f);
-	at = ipip_open(&f);
-	tcp(&f, HOME, CN, 300);
-	ipip_close(&f, at, FA2_ADDR, HA_ADDR, false);
-	run(skel->progs.mml_ha_fa, epa, &f, &r);
-	assert_int_equal(r.verdict, XDP_PASS);
-	assert_int_equal(r.out_len, f.len);
-
 	/* Fragments of the tunnel are dropped. */
 	eth(&f);
 	at = ipip_open(&f);
@@ -433,6 +423,70 @@ static void ha_fa_plain_decapsulated(void **state)
 	run(skel->progs.mml_ha_fa, epa, &f, &r);
 	assert_int_equal(r.verdict, XDP_PASS);
 	assert_int_equal(r.out_len, f.len);
+}
+
+/* Issue 18 item 9: plaintext IP-in-IP to the HA carries no proof of
+ * origin. It is decapsulated into the HA's stack only from the care-of
+ * address of the inner source's binding, through the next hop toward it
+ * (interface and MAC); everything else is dropped and counted. */
+static void plain_tunnel(struct frame *f, const char *outer_src, const char *inner_src)
+{
+	size_t at;
+
+	eth(f);
+	at = ipip_open(f);
+	tcp(f, inner_src, CN, 300);
+	ipip_close(f, at, outer_src, HA_ADDR, false);
+}
+
+static void expect_verdict(const char *desc, int ifindex, const struct frame *f, int verdict,
+			   uint32_t stat)
+{
+	uint64_t before = stat_sum(stat);
+	struct result r;
+
+	run(skel->progs.mml_ha_fa, ifindex, f, &r);
+	if (r.verdict != verdict || stat_sum(stat) != before + 1)
+		fail_msg("%s: verdict %d (want %d), counter +%llu", desc, r.verdict, verdict,
+			 (unsigned long long)(stat_sum(stat) - before));
+}
+
+static void ha_fa_tunnel_sources(void **state)
+{
+	const uint32_t refused = MML_STAT_EP_DROP_TUNNEL_SRC, decap = MML_STAT_EP_XDP_DECAP_PLAIN;
+	struct frame f;
+	size_t at;
+
+	plain_tunnel(&f, FA_ADDR, HOME);
+	expect_verdict("from the binding's care-of address", epa, &f, XDP_PASS, decap);
+	plain_tunnel(&f, FA2_ADDR, HOME);
+	expect_verdict("from another FA's address", epa, &f, XDP_DROP, refused);
+	plain_tunnel(&f, "10.9.0.66", HOME);
+	expect_verdict("from an address no binding has", epa, &f, XDP_DROP, refused);
+	plain_tunnel(&f, FA_ADDR, "10.1.0.99");
+	expect_verdict("inner source not a home address", epa, &f, XDP_DROP, refused);
+	plain_tunnel(&f, FA_ADDR, HOME);
+	memcpy(f.b + 6, "\x02\x66\x66\x66\x66\x66", 6);
+	expect_verdict("the care-of address from another MAC", epa, &f, XDP_DROP, refused);
+	plain_tunnel(&f, FA_ADDR, HOME);
+	expect_verdict("the care-of address and MAC on another interface", epb, &f, XDP_DROP,
+		       refused);
+
+	/* HOME2's FA is on link but not resolved: its MAC is unknown, the
+	 * interface still counts. */
+	plain_tunnel(&f, FA2_ADDR, HOME2);
+	memcpy(f.b + 6, "\x02\x66\x66\x66\x66\x66", 6);
+	expect_verdict("next hop unresolved: the interface toward it", epa, &f, XDP_PASS, decap);
+	expect_verdict("next hop unresolved: another interface", epb, &f, XDP_DROP, refused);
+
+	/* ESP is the worker's to tie to its outer source (ep_drop_outer_src):
+	 * XDP steers it whoever sent it. */
+	eth(&f);
+	at = ipip_open(&f);
+	esp(&f, &out_mlesp, HOME, HA_ADDR);
+	ipip_close(&f, at, "10.9.0.66", HA_ADDR, false);
+	expect_verdict("ESP from another address: to the worker", epa, &f, XDP_REDIRECT,
+		       MML_STAT_EP_XDP_TO_WORKER);
 }
 
 /* ---------------------------------------------------------------- MH */
@@ -481,6 +535,7 @@ int main(void)
 		cmocka_unit_test(ha_cn_no_route_expired_and_others),
 		cmocka_unit_test(ha_fa_esp_to_worker),
 		cmocka_unit_test(ha_fa_plain_decapsulated),
+		cmocka_unit_test(ha_fa_tunnel_sources),
 		cmocka_unit_test(mh_steers_known_spi_only),
 	};
 

@@ -225,6 +225,17 @@ static struct bed_pkt *forge(struct plan_ctx *c, const char *group, enum bed_exp
 	return emit(c, group, expect, counter, pkt, n);
 }
 
+/* Issue 18 item 9: a frame with the genuine sender's addresses from another
+ * host on the same link (another MAC). */
+static struct bed_pkt *from_other_mac(struct bed_pkt *k)
+{
+	static const uint8_t forger[6] = { 0x02, 0x66, 0x66, 0x66, 0x66, 0x66 };
+
+	if (k)
+		memcpy(k->frame + 6, forger, 6);
+	return k;
+}
+
 /* Changes to the outer header of a downlink frame after it was built. */
 static void outer_fix(struct bed_pkt *k)
 {
@@ -352,9 +363,20 @@ static int plan_down(struct plan_ctx *c)
 		outer_fix(k);
 	}
 	bad |= !k;
-	/* Not the FA's: to its stack, never to the MH. */
-	bad |= !emit_from(c, c->ha_link, "foreign-tunnel", BED_PASS, "pass_foreign_tunnel", pkt,
+	/* Tunnels for the visitor not from its HA (issue 18 item 9): from
+	 * another address, or with the HA's address from another MAC; only
+	 * ML-ESP, which zone 1 authenticates, is taken from another MAC. */
+	bad |= !emit_from(c, c->ha_link, "foreign-tunnel", BED_DROP, "drop_foreign_tunnel", pkt,
 			  mlesp_pkt(c, &c->ml, pkt, 100));
+	bad |= !emit_from(c, c->ha_link, "foreign-tunnel", BED_DROP, "drop_foreign_tunnel", pkt,
+			  tcp_pkt(pkt, 100, c->cn, c->mh, 0x18));
+	bad |= !from_other_mac(emit(c, "ha-address-other-mac", BED_DROP, "drop_foreign_tunnel", pkt,
+				    tcp_pkt(pkt, 100, c->cn, c->mh, 0x18)));
+	bad |= !from_other_mac(emit(c, "ha-address-other-mac", BED_DROP, "drop_foreign_tunnel", pkt,
+				    esp_pkt(c, pkt, 100)));
+	bad |= !from_other_mac(emit(c, "mlesp-other-mac", BED_DELIVER, "fwd_mlesp", pkt,
+				    mlesp_pkt(c, &c->ml, pkt, 100)));
+	/* Not the FA's: to its stack, never to the MH. */
 	bad |= !emit(c, "not-a-visitor", BED_PASS, "pass_not_visitor", pkt,
 		     udp_pkt(pkt, 100, c->cn, c->not_visitor));
 	return bad ? -EINVAL : 0;
@@ -374,6 +396,13 @@ static int plan_up(struct plan_ctx *c)
 	n = udp_pkt(pkt, 100, c->mh, c->cn);
 	pkt[0] = 0x44;
 	bad |= !emit(c, "bad-ihl", BED_DROP, "drop_malformed_inner", pkt, n);
+	/* In the MH's name from another station of the cell (issue 18 item 9). */
+	bad |= !from_other_mac(emit(c, "mh-address-other-mac", BED_DROP, "drop_visitor_spoof", pkt,
+				    udp_pkt(pkt, 100, c->mh, c->cn)));
+	bad |= !from_other_mac(emit(c, "mh-address-other-mac", BED_DROP, "drop_visitor_spoof", pkt,
+				    esp_pkt(c, pkt, 100)));
+	bad |= !from_other_mac(emit(c, "mh-address-other-mac", BED_DROP, "drop_visitor_spoof", pkt,
+				    mlesp_pkt(c, &c->ml, pkt, 100)));
 	return bad ? -EINVAL : 0;
 }
 

@@ -7,10 +7,12 @@
 #         inner 20..1400 bytes), ESP of an SPI FA1 has no key for, plaintext
 #         TCP/UDP (and a fragment), zone-2 damage (not FA1's to check), and
 #         forgeries (a byte of C1, T1, SPI or Seq changed; cut short in five
-#         ways; bad or fragmented tunnel header), a foreign tunnel and a
+#         ways; bad or fragmented tunnel header), foreign tunnels (from
+#         another address; the HA's address from another MAC) and a
 #         non-visitor;
 #   up:   MH -> FA1 on the air: ML-ESP (ACKs and data), ESP, plaintext, and
-#         forgeries, which FA1 must reverse-tunnel to the HA or drop.
+#         forgeries (also in the MH's name from another MAC), which FA1
+#         must reverse-tunnel to the HA or drop.
 # A capture at the far end (AF_PACKET on the MH's wlan0, on the HA's to-fa1)
 # must hold every forwarded packet once, byte for byte as sent (what was
 # inside the tunnel / what the tunnel carries, with the right Ethernet and

@@ -191,8 +191,9 @@ struct expect {
 	enum mml_stat stats[4]; /* counters that go up by one; MML_STAT_MAX ends */
 };
 
-static void run_case(const char *desc, struct fa *fa, enum side side, const struct frame *in,
-		     const struct expect *want)
+/* One frame through the program of side, as if it arrived on ifindex. */
+static void run_case_on(const char *desc, struct fa *fa, enum side side, int ifindex,
+			const struct frame *in, const struct expect *want)
 {
 	static struct frame got;
 	uint64_t before[MML_STAT_MAX], after[MML_STAT_MAX];
@@ -203,7 +204,7 @@ static void run_case(const char *desc, struct fa *fa, enum side side, const stru
 	stats_all(fa, before);
 	got.len = 0;
 	verdict = xdp_run(bpf_program__fd(prog), in->b, in->len, got.b, sizeof(got.b), &got.len,
-			  (uint32_t)(side == DOWN ? ns.wired_ifindex : ns.wireless_ifindex));
+			  (uint32_t)ifindex);
 	stats_all(fa, after);
 	if (verdict != want->verdict)
 		fail_msg("%s: verdict %d, want %d", desc, verdict, want->verdict);
@@ -220,6 +221,14 @@ static void run_case(const char *desc, struct fa *fa, enum side side, const stru
 				 mml_stat_name(s), (unsigned long long)(after[s] - before[s]),
 				 (unsigned long long)delta);
 	}
+}
+
+/* On the interface the side's program is attached to. */
+static void run_case(const char *desc, struct fa *fa, enum side side, const struct frame *in,
+		     const struct expect *want)
+{
+	run_case_on(desc, fa, side, side == DOWN ? ns.wired_ifindex : ns.wireless_ifindex, in,
+		    want);
 }
 
 static struct expect forwarded(const struct frame *in, enum side side, uint32_t ha,
@@ -535,6 +544,12 @@ static void spi_unknown(struct frame *f)
 	put_be32(f->b + ESP, 0x77777777);
 }
 
+/* The same on an uplink frame (no tunnel header yet). */
+static void spi_unknown_up(struct frame *f)
+{
+	put_be32(f->b + ETH_LEN + IP_LEN, 0x77777777);
+}
+
 static void spi_esp_csa(struct frame *f)
 {
 	put_be32(f->b + ESP, SPI_ESP);
@@ -695,8 +710,8 @@ static const struct fixture down_fixtures[] = {
 	  FWD, true, STATS(RXD, MML_STAT_FWD_PLAIN), saw_down_plain },
 	{ "inner destination not a visitor", DOWN_PLAIN, 200, inner_dst_cn, false, PASS, false,
 	  STATS(RXD, MML_STAT_PASS_NOT_VISITOR), NULL },
-	{ "tunnel from an address not the visitor's HA", DOWN_MLESP, 200, outer_src_cn, false, PASS,
-	  false, STATS(RXD, MML_STAT_PASS_FOREIGN_TUNNEL), NULL },
+	{ "tunnel from an address not the visitor's HA", DOWN_MLESP, 200, outer_src_cn, false, DROP,
+	  false, STATS(RXD, MML_STAT_DROP_FOREIGN_TUNNEL), NULL },
 	{ "ESP length not a multiple of 4", DOWN_MLESP, 200, esp_len_odd, false, DROP, false,
 	  STATS(RXD, MML_STAT_DROP_MALFORMED_INNER), NULL },
 	{ "ESP shorter than the ML-ESP minimum", DOWN_MLESP, 200, esp_len_40, false, DROP, false,
@@ -1430,15 +1445,178 @@ static void test_first_verified(void **state)
 	assert_true(first >= t0 && first <= boot_ns());
 }
 
+/* ---- issue 18 item 9: where tunnelled traffic comes from ---- */
+
+static const uint8_t forger_mac[6] = { 0x02, 0x66, 0x66, 0x66, 0x66, 0x66 };
+
+/* What a downlink frame carries, as the FA tells it apart. */
+enum down_kind { K_PLAIN, K_UNKNOWN_SPI, K_ESP_CSA, K_MLESP, K_KINDS };
+
+static const struct {
+	const char *name;
+	enum mml_stat fwd;
+	bool authenticated; /* zone 1 vouches for it at the FA */
+} down_kinds[K_KINDS] = {
+	[K_PLAIN] = { "plaintext", MML_STAT_FWD_PLAIN, false },
+	[K_UNKNOWN_SPI] = { "unknown SPI (ESP mode)", MML_STAT_FWD_UNKNOWN_SPI, false },
+	[K_ESP_CSA] = { "ESP-format CSA", MML_STAT_FWD_ESP, false },
+	[K_MLESP] = { "ML-ESP", MML_STAT_FWD_MLESP, true },
+};
+
+static void down_kind(struct frame *f, enum down_kind k)
+{
+	if (k == K_PLAIN) {
+		down_plain(f, 300);
+		return;
+	}
+	down_mlesp(f, 300, 21);
+	if (k == K_UNKNOWN_SPI)
+		spi_unknown(f);
+	else if (k == K_ESP_CSA)
+		spi_esp_csa(f);
+}
+
+static void set_eth_src(struct frame *f, const uint8_t mac[6])
+{
+	memcpy(f->b + 6, mac, 6);
+}
+
+/* A forged tunnel: from another address on the HA's link, or with the HA's
+ * address from another MAC there, or with the HA's address and MAC on an
+ * interface that does not lead to the HA. Refused and counted, whatever
+ * it carries (ML-ESP excepted where only the path is wrong: zone 1
+ * authenticates it, and the MH's window refuses a replay); the genuine
+ * frame still passes. */
+static void test_tunnel_sources_down(void **state)
+{
+	struct mml_csa csa = make_csa(0x50000, 40, 0x91);
+	uint32_t forger = ip4("10.99.0.66");
+	char desc[128];
+	struct frame f, g;
+	struct expect e, refused;
+
+	put_both(&csa);
+	sa_from(&sa_down, &csa, MML_DIR_OUT);
+	refused = verdict_only(XDP_DROP, MML_STAT_RX_DOWN, MML_STAT_DROP_FOREIGN_TUNNEL);
+	for (int k = 0; k < K_KINDS; k++) {
+		const char *name = down_kinds[k].name;
+
+		down_kind(&f, (enum down_kind)k);
+		e = forwarded(&f, DOWN, 0, down_kinds[k].fwd);
+		snprintf(desc, sizeof(desc), "%s from the visitor's HA", name);
+		run_case(desc, fa_fwd, DOWN, &f, &e);
+
+		g = f;
+		set_addr(&g, OUTER, 12, forger);
+		snprintf(desc, sizeof(desc), "%s tunnelled from another address", name);
+		run_case(desc, fa_fwd, DOWN, &g, &refused);
+		run_case(desc, fa_drop, DOWN, &g, &refused);
+
+		g = f;
+		set_eth_src(&g, forger_mac);
+		e = down_kinds[k].authenticated ? forwarded(&g, DOWN, 0, down_kinds[k].fwd) :
+						  refused;
+		snprintf(desc, sizeof(desc), "%s with the HA's address from another MAC", name);
+		run_case(desc, fa_fwd, DOWN, &g, &e);
+
+		e = down_kinds[k].authenticated ? forwarded(&f, DOWN, 0, down_kinds[k].fwd) :
+						  refused;
+		snprintf(desc, sizeof(desc),
+			 "%s with the HA's address and MAC on another interface", name);
+		run_case_on(desc, fa_fwd, DOWN, ns.wireless_ifindex, &f, &e);
+	}
+}
+
+/* A downlink plaintext frame to home from the HA address ha. */
+static void down_plain_to(struct frame *f, uint32_t ha, uint32_t home)
+{
+	uint8_t inner[FRAME_MAX];
+
+	build_inner(inner, 200, cn_addr, home, &tcp_down);
+	build_tunnel(f, ns.wired_mac, ns.ha_mac, ha, ns.coa, inner, 200);
+}
+
+/* The HA's next hop not resolved yet: its MAC is unknown, the interface is
+ * still checked. No route to the HA: the path cannot be checked, refused. */
+static void test_tunnel_sources_no_neighbour(void **state)
+{
+	struct expect refused =
+		verdict_only(XDP_DROP, MML_STAT_RX_DOWN, MML_STAT_DROP_FOREIGN_TUNNEL);
+	struct frame f;
+	struct expect e;
+
+	down_plain_to(&f, ns.ha_unresolved, mh2_home);
+	set_eth_src(&f, forger_mac);
+	e = forwarded(&f, DOWN, 0, MML_STAT_FWD_PLAIN);
+	run_case("HA's neighbour unresolved: any MAC on the interface toward it", fa_fwd, DOWN, &f,
+		 &e);
+	run_case_on("HA's neighbour unresolved: another interface", fa_fwd, DOWN,
+		    ns.wireless_ifindex, &f, &refused);
+	down_plain_to(&f, ns.ha_unroutable, mh3_home);
+	run_case("no route to the HA", fa_fwd, DOWN, &f, &refused);
+}
+
+/* The reverse tunnel carries, in a visitor's name, only what comes from the
+ * visitor's MAC on its interface; its registrations still reach the stack
+ * from anywhere (they are authenticated there). */
+static void test_tunnel_sources_up(void **state)
+{
+	struct mml_csa csa = make_csa(0x50001, 40, 0x92);
+	struct expect refused = verdict_only(XDP_DROP, MML_STAT_RX_UP, MML_STAT_DROP_VISITOR_SPOOF);
+	struct frame f, g;
+	struct expect e;
+
+	put_both(&csa);
+	sa_from(&sa_up, &csa, MML_DIR_OUT);
+
+	up_plain(&f, mh_home, cn_addr, 300);
+	e = forwarded(&f, UP, ns.ha_addr, MML_STAT_FWD_PLAIN);
+	run_case("plaintext uplink from the visitor", fa_fwd, UP, &f, &e);
+	g = f;
+	set_eth_src(&g, forger_mac);
+	run_case("plaintext uplink in the visitor's name from another MAC", fa_fwd, UP, &g,
+		 &refused);
+	run_case_on("plaintext uplink from the visitor's MAC on another interface", fa_fwd, UP,
+		    ns.wired_ifindex, &f, &refused);
+
+	up_mlesp(&f, 300, 5);
+	spi_unknown_up(&f);
+	e = forwarded(&f, UP, ns.ha_addr, MML_STAT_FWD_UNKNOWN_SPI);
+	run_case("unknown SPI uplink from the visitor", fa_fwd, UP, &f, &e);
+	set_eth_src(&f, forger_mac);
+	run_case("unknown SPI uplink in the visitor's name from another MAC", fa_fwd, UP, &f,
+		 &refused);
+
+	up_mlesp(&f, 300, 6);
+	e = forwarded(&f, UP, ns.ha_addr, MML_STAT_FWD_MLESP);
+	run_case("ML-ESP uplink from the visitor", fa_fwd, UP, &f, &e);
+	set_eth_src(&f, forger_mac);
+	run_case("ML-ESP uplink in the visitor's name from another MAC", fa_fwd, UP, &f, &refused);
+
+	up_plain(&f, mh_home, cn_addr, 100);
+	up_registration(&f);
+	set_eth_src(&f, forger_mac);
+	e = verdict_only(XDP_PASS, MML_STAT_RX_UP, MML_STAT_MAX);
+	run_case("registration from another MAC: to the stack", fa_fwd, UP, &f, &e);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_down_fixtures),  cmocka_unit_test(test_up_fixtures),
-		cmocka_unit_test(test_vectors),	       cmocka_unit_test(test_random_lengths),
-		cmocka_unit_test(test_tamper),	       cmocka_unit_test(test_truncation),
-		cmocka_unit_test(test_pinning),	       cmocka_unit_test(test_live_veth),
-		cmocka_unit_test(test_inactive),       cmocka_unit_test(test_expired),
+		cmocka_unit_test(test_down_fixtures),
+		cmocka_unit_test(test_up_fixtures),
+		cmocka_unit_test(test_vectors),
+		cmocka_unit_test(test_random_lengths),
+		cmocka_unit_test(test_tamper),
+		cmocka_unit_test(test_truncation),
+		cmocka_unit_test(test_pinning),
+		cmocka_unit_test(test_live_veth),
+		cmocka_unit_test(test_inactive),
+		cmocka_unit_test(test_expired),
 		cmocka_unit_test(test_first_verified),
+		cmocka_unit_test(test_tunnel_sources_down),
+		cmocka_unit_test(test_tunnel_sources_no_neighbour),
+		cmocka_unit_test(test_tunnel_sources_up),
 	};
 	cpu_set_t cpu0;
 

@@ -25,7 +25,7 @@ expect_err() {
 mkdir -p "$dir" && chmod 700 "$dir"
 bpftool map create "$dir/mml_csa" type hash key 4 value 136 entries 64 name mml_csa flags 1 ||
 	{ echo "cannot create maps"; exit 1; }
-bpftool map create "$dir/mml_stats" type percpu_array key 4 value 8 entries 64 name mml_stats
+bpftool map create "$dir/mml_stats" type percpu_array key 4 value 8 entries 96 name mml_stats
 
 umask 077
 {

@@ -42,3 +42,8 @@ TEST_SUITES += mip-bed:tests/mip/mip-bed.sh
 # Foreign-Home keys refuses and counts a reply from a forger and one spoofing
 # the HA, mml_visitor unchanged, the genuine reply taken (~15 s, root).
 TEST_SUITES += forged-reply-bed:tests/mip/forged-reply-bed.sh
+# Forged tunnel frames of issue 18 (item 9) on the bed, plaintext mode: from
+# hosts beside the HA, FA1 and the MH (their own MACs), with the HA's, FA1's
+# and the MH's addresses; none reaches the MH, the CN or a stack, each is
+# counted where refused, transfers each way arrive intact (~25 s, root).
+TEST_SUITES += tunnel-src-bed:tests/mip/tunnel-src-bed.sh
