@@ -53,7 +53,7 @@ one_run() {
 			echo "ha $(proc_sample ha)"
 			echo "mh $(proc_sample mh)"
 			sleep 0.1
-		done >>"$DATA/proc") &
+		done >>"$DATA/proc" 2>/dev/null) &
 		sampler=$!
 	fi
 	ike_transfer "$BYTES"
