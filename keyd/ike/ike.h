@@ -230,10 +230,11 @@ enum ike_counter {
 	/* Unauthenticated IKE_SA_INIT answers not acted on: error notifies,
 	 * COOKIEs beyond the bound, answers we cannot use (RFC 7296 2.21.1). */
 	IKE_C_INIT_IGNORED,
-	IKE_C_COOKIE_STALE,	    /* a cookie of a secret no longer accepted */
-	IKE_C_CSA_REKEYS,	    /* CSA pairs replaced by MLIKE_CREATE_CHILD_SA */
-	IKE_C_CSA_REKEY_COLLISIONS, /* both ends rekeyed at once: one pair dropped */
-	IKE_C_CSA_REKEY_REFUSED,    /* rekeys of a CSA we do not hold, refused */
+	IKE_C_COOKIE_STALE,	      /* a cookie of a secret no longer accepted */
+	IKE_C_CSA_REKEYS,	      /* CSA pairs replaced by MLIKE_CREATE_CHILD_SA */
+	IKE_C_CSA_REKEY_COLLISIONS,   /* both ends rekeyed at once: one pair dropped */
+	IKE_C_CSA_REKEY_REFUSED,      /* rekeys of a CSA we do not hold, refused */
+	IKE_C_CHILD_REKEY_COLLISIONS, /* a CHILD_SA rekeyed by both ends at once */
 	IKE_C_MAX
 };
 

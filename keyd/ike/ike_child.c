@@ -167,6 +167,19 @@ void ike_create_child_request(struct ike_sa *sa, const struct ike_hdr *h, const 
 	child->used = true;
 	log_info("peer %s: CHILD_SA %08x/%08x created by the peer's CREATE_CHILD_SA%s",
 		 sa->cfg->name, child->spi_in, child->spi_out, r.have_ke ? " (PFS)" : "");
+	/* Our rekey of the same CHILD_SA is out: one of the two new ones is
+	 * redundant, which one ours decides when its answer comes. */
+	if (r.rekey_spi && sa->cc.active && !sa->cc.ike && sa->cc.rekey_spi) {
+		const struct ike_child *old = ike_child_by_spi_in(sa, sa->cc.rekey_spi);
+
+		if (old && old->spi_out == r.rekey_spi) {
+			sa->cc_coll_spi = child->spi_in;
+			ike_nonce_low(r.nonce->body, r.nonce->len, nr, sizeof(nr), &sa->cc_coll_lo);
+			ike_count(sa->eng, IKE_C_CHILD_REKEY_COLLISIONS,
+				  "peer %s: both ends rekey CHILD_SA %08x at once", sa->cfg->name,
+				  old->spi_in);
+		}
+	}
 	if (sa->eng->ev->child_up)
 		sa->eng->ev->child_up(sa->eng->ev_ctx, sa, child);
 out:

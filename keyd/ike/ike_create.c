@@ -183,6 +183,30 @@ void ike_create_answer(struct ike_sa *sa, const struct ike_chain *c)
 		return;
 	}
 	child->used = true;
+	if (old_spi && sa->cc_coll_spi && ike_child_by_spi_in(sa, sa->cc_coll_spi)) {
+		struct ike_nonce_lo lo;
+
+		/* RFC 7296 2.8.1: the CHILD_SA made with the lowest of the four
+		 * nonces is redundant, and its initiator deletes it. Ours: it
+		 * goes now (the peer deletes the old one, as its rekey's
+		 * initiator); the peer's: the peer deletes it, and ours
+		 * replaces the old one as usual. */
+		ike_nonce_low(sa->cc.ni, sizeof(sa->cc.ni), a.nonce->body, a.nonce->len, &lo);
+		sa->cc_coll_spi = 0;
+		if (ike_nonce_cmp(&lo, &sa->cc_coll_lo) < 0) {
+			uint32_t redundant = child->spi_in;
+
+			ike_cc_wipe(sa);
+			log_info("peer %s: CHILD_SA %08x/%08x of our rekey is redundant (both ends "
+				 "rekeyed): deleted",
+				 sa->cfg->name, child->spi_in, child->spi_out);
+			if (ike_child_delete(sa, redundant))
+				log_warn("peer %s: cannot delete the redundant CHILD_SA %08x",
+					 sa->cfg->name, redundant);
+			return;
+		}
+	}
+	sa->cc_coll_spi = 0;
 	ike_cc_wipe(sa);
 	log_info("peer %s: CHILD_SA %08x/%08x %s by our CREATE_CHILD_SA%s", sa->cfg->name,
 		 child->spi_in, child->spi_out, old_spi ? "rekeyed" : "created",

@@ -41,6 +41,7 @@ static const char *const counter_names[IKE_C_MAX] = {
 	[IKE_C_CSA_REKEYS] = "csa_rekeys",
 	[IKE_C_CSA_REKEY_COLLISIONS] = "csa_rekey_collisions",
 	[IKE_C_CSA_REKEY_REFUSED] = "csa_rekey_refused",
+	[IKE_C_CHILD_REKEY_COLLISIONS] = "child_rekey_collisions",
 };
 
 const char *ike_counter_name(enum ike_counter c)

@@ -237,3 +237,24 @@ int ike_sa_delete(struct ike_sa *sa)
 		sa->state = IKE_S_DELETING;
 	return err;
 }
+
+/* The lower of an exchange's two nonces, as RFC 7296 2.8.1 compares them
+ * (bytewise, a prefix lower than the longer nonce). */
+void ike_nonce_low(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len,
+		   struct ike_nonce_lo *lo)
+{
+	size_t n = a_len < b_len ? a_len : b_len;
+	int cmp = memcmp(a, b, n);
+	bool a_low = cmp < 0 || (cmp == 0 && a_len <= b_len);
+
+	lo->len = a_low ? a_len : b_len;
+	memcpy(lo->b, a_low ? a : b, lo->len);
+}
+
+int ike_nonce_cmp(const struct ike_nonce_lo *a, const struct ike_nonce_lo *b)
+{
+	size_t n = a->len < b->len ? a->len : b->len;
+	int cmp = memcmp(a->b, b->b, n);
+
+	return cmp ? cmp : (a->len > b->len) - (a->len < b->len);
+}

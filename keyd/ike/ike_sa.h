@@ -42,7 +42,7 @@ enum ike_req_kind {
 };
 
 /* The lower nonce of one exchange (RFC 7296 2.8.1's collision rule). */
-struct mlike_nonce {
+struct ike_nonce_lo {
 	size_t len;
 	uint8_t b[IKE_NONCE_MAX];
 };
@@ -123,6 +123,11 @@ struct ike_sa {
 	/* CREATE_CHILD_SA of ours, the CHILD_SA whose Delete is out, and when
 	 * the IKE SA's soft lifetime ends (0 = none). */
 	struct ike_cc cc;
+	/* The peer's rekey of the CHILD_SA ours rekeys too, answered while
+	 * ours was out (RFC 7296 2.8.1): its new CHILD_SA (our inbound SPI)
+	 * and its exchange's lower nonce, until ours decides. */
+	uint32_t cc_coll_spi;
+	struct ike_nonce_lo cc_coll_lo;
 	uint32_t child_deleting;
 	uint64_t rekey_at_ms;
 
@@ -136,7 +141,7 @@ struct ike_sa {
 	 * its pair waits until ours decides which one survives. */
 	bool ml_coll;
 	struct mlike_csa ml_coll_csa;
-	struct mlike_nonce ml_coll_lo;
+	struct ike_nonce_lo ml_coll_lo;
 	uint32_t dkm_home; /* DKM_CSA_REQUEST in flight: for this MH */
 };
 
@@ -250,6 +255,12 @@ uint64_t ike_soft_deadline(uint32_t ms);
 int ike_cc_ready(const struct ike_sa *sa);
 int ike_cc_fresh(struct ike_cc *cc, bool ke);
 void ike_cc_wipe(struct ike_sa *sa);
+/* RFC 7296 2.8.1's collision rule: the lower of an exchange's two nonces
+ * (bytewise, a prefix lower than the longer nonce), and their order (<0,
+ * 0, >0 as a is lower, equal, higher). */
+void ike_nonce_low(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len,
+		   struct ike_nonce_lo *lo);
+int ike_nonce_cmp(const struct ike_nonce_lo *a, const struct ike_nonce_lo *b);
 void ike_cc_fail(struct ike_sa *sa, uint16_t notify);
 
 /* --- ike_sa_child.c: the CHILD_SAs of an IKE SA --- */

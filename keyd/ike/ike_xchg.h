@@ -50,11 +50,9 @@ void mlike_auth_sa_response(struct ike_sa *sa, const struct ike_chain *c);
 int mlike_csa_offer_send(struct ike_sa *sa, uint8_t exchange, enum ike_req_kind kind,
 			 uint32_t rekey_spi);
 int mlike_csa_answer(struct ike_sa *sa, const struct ike_hdr *h, const struct ike_chain *c,
-		     struct mlike_csa *csa, struct mlike_nonce *lo);
+		     struct mlike_csa *csa, struct ike_nonce_lo *lo);
 int mlike_csa_from_answer(struct ike_sa *sa, const struct ike_chain *c, struct mlike_csa *csa,
-			  struct mlike_nonce *lo);
-/* <0, 0, >0 as a is lower, equal, higher (RFC 7296 2.8.1). */
-int mlike_nonce_cmp(const struct mlike_nonce *a, const struct mlike_nonce *b);
+			  struct ike_nonce_lo *lo);
 /* mlike_rekey.c: MLIKE_CREATE_CHILD_SA, the CSA rekey. */
 void mlike_rekey_request(struct ike_sa *sa, const struct ike_hdr *h, const struct ike_chain *c);
 void mlike_rekey_response(struct ike_sa *sa, const struct ike_chain *c);

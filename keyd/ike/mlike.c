@@ -199,29 +199,8 @@ static void csa_fill(struct ike_sa *sa, const uint16_t encr[MLIKE_N_ZONES], uint
 	csa->hard_packets = sa->cfg->csa_hard_packets;
 }
 
-/* The lower of an exchange's two nonces, as RFC 7296 2.8.1 compares them
- * (bytewise, a prefix lower than the longer nonce). */
-static void nonce_low(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len,
-		      struct mlike_nonce *lo)
-{
-	size_t n = a_len < b_len ? a_len : b_len;
-	int cmp = memcmp(a, b, n);
-	bool a_low = cmp < 0 || (cmp == 0 && a_len <= b_len);
-
-	lo->len = a_low ? a_len : b_len;
-	memcpy(lo->b, a_low ? a : b, lo->len);
-}
-
-int mlike_nonce_cmp(const struct mlike_nonce *a, const struct mlike_nonce *b)
-{
-	size_t n = a->len < b->len ? a->len : b->len;
-	int cmp = memcmp(a->b, b->b, n);
-
-	return cmp ? cmp : (a->len > b->len) - (a->len < b->len);
-}
-
 int mlike_csa_answer(struct ike_sa *sa, const struct ike_hdr *h, const struct ike_chain *c,
-		     struct mlike_csa *csa, struct mlike_nonce *lo)
+		     struct mlike_csa *csa, struct ike_nonce_lo *lo)
 {
 	uint8_t buf[1024], nr[IKE_NONCE_LEN];
 	uint16_t encr[MLIKE_N_ZONES], refuse;
@@ -264,7 +243,7 @@ int mlike_csa_answer(struct ike_sa *sa, const struct ike_hdr *h, const struct ik
 	ike_put_nonce(&out, nr, sizeof(nr));
 	err = ike_send_protected(sa, h->exchange, true, h->msg_id, IKE_REQ_NONE, &out);
 	if (!err && lo)
-		nonce_low(m.nonce->body, m.nonce->len, nr, sizeof(nr), lo);
+		ike_nonce_low(m.nonce->body, m.nonce->len, nr, sizeof(nr), lo);
 out:
 	if (err)
 		OPENSSL_cleanse(csa, sizeof(*csa));
@@ -273,7 +252,7 @@ out:
 }
 
 int mlike_csa_from_answer(struct ike_sa *sa, const struct ike_chain *c, struct mlike_csa *csa,
-			  struct mlike_nonce *lo)
+			  struct ike_nonce_lo *lo)
 {
 	uint16_t encr[MLIKE_N_ZONES];
 	struct csa_msg m;
@@ -297,7 +276,7 @@ int mlike_csa_from_answer(struct ike_sa *sa, const struct ike_chain *c, struct m
 		return -EIO;
 	}
 	if (lo)
-		nonce_low(sa->ml_nonce, sizeof(sa->ml_nonce), m.nonce->body, m.nonce->len, lo);
+		ike_nonce_low(sa->ml_nonce, sizeof(sa->ml_nonce), m.nonce->body, m.nonce->len, lo);
 	return 0;
 }
 

@@ -69,7 +69,7 @@ static void coll_clear(struct ike_sa *sa)
 void mlike_rekey_request(struct ike_sa *sa, const struct ike_hdr *h, const struct ike_chain *c)
 {
 	uint32_t spi = rekey_spi(c);
-	struct mlike_nonce lo;
+	struct ike_nonce_lo lo;
 	struct mlike_csa csa;
 	uint16_t refuse = 0;
 
@@ -104,7 +104,7 @@ void mlike_rekey_request(struct ike_sa *sa, const struct ike_hdr *h, const struc
 void mlike_rekey_response(struct ike_sa *sa, const struct ike_chain *c)
 {
 	uint16_t error = ike_chain_error(c);
-	struct mlike_nonce lo;
+	struct ike_nonce_lo lo;
 	struct mlike_csa csa;
 	bool ours;
 
@@ -113,7 +113,7 @@ void mlike_rekey_response(struct ike_sa *sa, const struct ike_chain *c)
 		log_err("peer %s refused the CSA rekey (notify %u)", sa->cfg->name, error);
 	if (sa->ml_coll) {
 		/* The exchange with the lowest nonce is the redundant one. */
-		if (!ours || mlike_nonce_cmp(&lo, &sa->ml_coll_lo) < 0) {
+		if (!ours || ike_nonce_cmp(&lo, &sa->ml_coll_lo) < 0) {
 			if (ours)
 				OPENSSL_cleanse(&csa, sizeof(csa));
 			csa = sa->ml_coll_csa;

@@ -1739,6 +1739,39 @@ static struct ike_sa *live_sa(const struct node *n)
 	return NULL;
 }
 
+/* Issue 17: both ends rekey the same CHILD_SA in one round trip (RFC 7296
+ * 2.8.1). Each answers the other's; the CHILD_SA made with the lowest of
+ * the four nonces is deleted by its initiator, the old one by the other:
+ * one CHILD_SA is left, the same at both ends. Before, both new ones
+ * stayed. Repeated, so that either end's exchange loses now and then. */
+static void child_rekey_collision(void **state)
+{
+	for (int round = 0; round < 4; round++) {
+		struct node a, b, *n[] = { &a, &b };
+		struct ike_sa *sa_a, *sa_b;
+		uint32_t old_a, old_b;
+
+		child_cfg(&a, &b);
+		child_up_pair(&a, &b, &sa_a, &sa_b);
+		old_a = a.child.spi_in;
+		old_b = b.child.spi_in;
+		assert_int_equal(ike_child_create(sa_a, old_a, false), 0);
+		assert_int_equal(ike_child_create(sa_b, old_b, false), 0);
+		pump(n, 2, 600, NULL, NULL);
+		assert_int_equal(ike_engine_counter(a.eng, IKE_C_CHILD_REKEY_COLLISIONS), 1);
+		assert_int_equal(ike_engine_counter(b.eng, IKE_C_CHILD_REKEY_COLLISIONS), 1);
+		assert_int_equal(n_children(sa_a), 1);
+		assert_int_equal(n_children(sa_b), 1);
+		assert_null(child_in(sa_a, old_a));
+		assert_null(child_in(sa_b, old_b));
+		for (unsigned int i = 0; i < IKE_CHILD_MAX; i++)
+			if (sa_a->child[i].used)
+				assert_child_pair(sa_a, sa_b, sa_a->child[i].spi_in);
+		stop(&a);
+		stop(&b);
+	}
+}
+
 /* A request of A's taken from B's socket before B sees it, opened with B's
  * keys: its header and inner chain (pointing into copy). */
 struct stolen {
@@ -2710,6 +2743,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(initialisation),
 		cmocka_unit_test(csa_rekey),
+		cmocka_unit_test(child_rekey_collision),
 		cmocka_unit_test(child_sa_both_algs),
 		cmocka_unit_test(wrong_psk),
 		cmocka_unit_test(silent_peer),
