@@ -279,6 +279,19 @@ static json_object *holders_text(json_object *holders)
 	return json_object_new_string(len ? text : "none");
 }
 
+/* The HA's view of a CSA's place in its rekeys (issue 17): its generation,
+ * and "draining" for a pair a rekey is retiring. */
+static void copy_rekey(json_object *c, json_object *e)
+{
+	json_object *gen, *draining;
+
+	if (json_object_object_get_ex(e, "generation", &gen))
+		json_object_object_add(c, "generation", json_object_get(gen));
+	if (json_object_object_get_ex(e, "draining", &draining) &&
+	    json_object_get_boolean(draining))
+		json_object_object_add(c, "state", json_object_new_string("draining"));
+}
+
 /* The HA's mmlkeyd knows which FAs hold each mobile's CSAs (`ike
  * holders`); each CSA it names gets them, every other CSA an empty list.
  * Without a daemon, or on a node that is not an HA, the map alone. */
@@ -313,6 +326,7 @@ static void add_holders(struct ctl *ctl, json_object *csas, const char *sock)
 			}
 			if (json_object_object_get_ex(e, "home", &home))
 				json_object_object_add(c, "home", json_object_get(home));
+			copy_rekey(c, e);
 		}
 		if (!holders)
 			holders = json_object_new_array();

@@ -319,20 +319,28 @@ static json_object *holders_by_csa(const struct ike_mod *m)
 
 	for (unsigned int i = 0; i < MOBILES_MAX; i++) {
 		const struct mobile *mb = &m->mobiles[i];
-		const uint32_t spis[] = { mb->csa.spi_out, mb->csa.spi_in };
+		/* The pair, and a rekey's old one while it drains (issue 17). */
+		bool old = mb->rk.state >= RK_DISTRIBUTING;
+		const uint32_t spis[] = { mb->csa.spi_out, mb->csa.spi_in, mb->rk.old_out,
+					  mb->rk.old_in };
 
 		if (!mb->used || !mb->have_csa)
 			continue;
-		for (unsigned int k = 0; k < 2; k++) {
+		for (unsigned int k = 0; k < (old ? 4u : 2u); k++) {
 			json_object *e = json_object_new_object();
 			char spi[16];
 
 			snprintf(spi, sizeof(spi), "0x%08x", spis[k]);
+			json_object_object_add(e, "draining", json_object_new_boolean(k >= 2));
+			json_object_object_add(
+				e, "generation",
+				json_object_new_uint64(mb->rk.done + 1 + (k < 2 && old)));
 			json_object_object_add(e, "spi", json_object_new_string(spi));
 			json_object_object_add(e, "home",
 					       json_object_new_string(mml_ipv4_str(mb->home, h)));
-			json_object_object_add(e, "holders", holders_json(&mb->holders));
-			json_object_object_add(e, "rekey", ike_life_mobile_json(mb));
+			json_object_object_add(
+				e, "holders",
+				holders_json(k < 2 ? &mb->holders : &mb->rk.old_holders));
 			json_object_array_add(a, e);
 		}
 	}

@@ -67,6 +67,11 @@ rekeys_under_transfer() {
 		test $(($(counter fa1 fwd_mlesp) - fa0)) -gt 7000
 	echo "$what: rekeys at the HA $(ike_json ha "d['csa_rekeys']"), at the MH $(ike_json mh "d['csa_rekeys']")"
 	echo "$what: HA ike counters $(ike_json ha "{k: v for k, v in d['counters'].items() if v and 'rekey' in k}")"
+	check "$what: the HA's csa list gives each CSA of the MH its generation (above 1) and state" \
+		eval 'ctl ha -j csa list | python3 -c "
+import json, sys
+c = [x for x in json.load(sys.stdin) if x.get(\"home\")]
+sys.exit(not c or any(x[\"generation\"] < 2 or x[\"state\"] not in (\"active\", \"draining\") for x in c))"'
 
 	# Rekeys go on, each retiring its predecessor (part 2: the MH's ACKs
 	# and a ping keep both directions counting). Every pair a node holds
