@@ -17,7 +17,7 @@
 # before break around it (KEY_DISTRIBUTE to the FA, the old pair's Delete
 # to the MH, the grace period) is the protocol's, not this message's.
 # Last line:
-#   rekey: goodput X of none (N rekeys); MLIKE_CREATE_CHILD_SA initiator A ms + responder B ms = C ms (paper 2.65 ms), round trip D ms
+#   rekey: goodput X of none (N rekeys, L packets lost to a key); MLIKE_CREATE_CHILD_SA initiator A ms + responder B ms = C ms (paper 2.65 ms), round trip D ms
 #
 #   bench/rekey.sh [BUILD_DIR]   RUNS=N BYTES=N
 set -uo pipefail
@@ -48,6 +48,7 @@ one_run() {
 	ike_mh_start >/dev/null || { echo "bench-rekey: mmlkeyd on the MH"; exit 1; }
 	wait_init 1 || { echo "bench-rekey: initialisation not complete"; exit 1; }
 	r0=$(ike_json ha "d['csa_rekeys']['retired']")
+	ike_key_drops fa1 >"$DATA/drops-before"
 	if [[ $label == rekey ]]; then
 		(while :; do
 			echo "ha $(proc_sample ha)"
@@ -58,6 +59,11 @@ one_run() {
 	fi
 	ike_transfer "$BYTES"
 	[[ -n ${sampler:-} ]] && kill "$sampler" 2>/dev/null && wait "$sampler" 2>/dev/null
+	ike_key_drops fa1 >"$DATA/drops-after"
+	# Packets lost to a key in this run (bad tag, unknown SPI, replay,
+	# expiry at MH, HA and FA1): the sum of every such counter's change.
+	paste -d' ' <(tr '=' ' ' <"$DATA/drops-before") <(tr '=' ' ' <"$DATA/drops-after") |
+		awk '{ n += $4 - $2 } END { print n + 0 }' >>"$DATA/lost-$label"
 	ike_sha_ok "$XFER_SENT" "$XFER_RCVD" || { echo "bench-rekey: $label: sha256 mismatch"; exit 1; }
 	echo "$label $(awk -v b="$BYTES" -v s="$XFER_SECS" 'BEGIN { printf "%.0f", b * 8 / s }') \
 $(($(ike_json ha "d['csa_rekeys']['retired']") - r0))" >>"$DATA/runs"
@@ -73,7 +79,7 @@ for r in $(seq "$RUNS"); do
 	one_run none ""
 	one_run rekey "csa_soft_lifetime = 1; csa_hard_lifetime = 3;"
 done
-python3 - "$DATA/runs" "$DATA/proc" <<'EOP'
+python3 - "$DATA/runs" "$DATA/proc" "$DATA/lost-rekey" <<'EOP'
 import statistics, sys
 runs = [l.split() for l in open(sys.argv[1])]
 none = [float(r[1]) for r in runs if r[0] == "none"]
@@ -92,12 +98,14 @@ for l in open(sys.argv[2]):
     if c > 0: rtt.append(c)
 med = lambda v: statistics.median(v) / 1e3 if v else float("nan")
 ratio = statistics.median(rk) / statistics.median(none)
+lost = sum(int(l) for l in open(sys.argv[3]))
 print("bench-rekey: goodput medians: none %.2f Mbit/s, rekey once a second %.2f Mbit/s (%d rekeys in %d runs)"
       % (statistics.median(none) / 1e6, statistics.median(rk) / 1e6, n_rekeys, len(rk)))
 print("bench-rekey: MLIKE_CREATE_CHILD_SA processing, medians (max, n): responder %.3f ms (%.3f, %d), "
       "initiator %.3f ms (%.3f, %d); round trip %.3f ms (%.3f, %d)"
       % (med(req), max(req, default=0) / 1e3, len(req), med(resp), max(resp, default=0) / 1e3, len(resp),
          med(rtt), max(rtt, default=0) / 1e3, len(rtt)))
-print("rekey: goodput %.3f of none (%d rekeys); MLIKE_CREATE_CHILD_SA initiator %.3f ms + responder %.3f ms = %.3f ms "
-      "(paper 2.65 ms), round trip %.3f ms" % (ratio, n_rekeys, med(resp), med(req), med(resp) + med(req), med(rtt)))
+print("bench-rekey: packets lost to a key across the %d rekeys (MH, HA, FA1 counters): %d" % (n_rekeys, lost))
+print("rekey: goodput %.3f of none (%d rekeys, %d packets lost to a key); MLIKE_CREATE_CHILD_SA initiator %.3f ms + responder %.3f ms = %.3f ms "
+      "(paper 2.65 ms), round trip %.3f ms" % (ratio, n_rekeys, lost, med(resp), med(req), med(resp) + med(req), med(rtt)))
 EOP
