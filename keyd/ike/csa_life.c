@@ -143,23 +143,40 @@ static void ha_tell_mh(struct ike_mod *m, struct mobile *mb)
 		return;
 	}
 	mb->rk.state = RK_TELL_MH;
-	mb->rk.deadline_ns = loop_now() + RK_TELL_NS;
+	mb->rk.delete_out = true;
 }
 
 static void ha_switch(struct ike_mod *m, struct mobile *mb)
 {
 	ha_binding(m, mb, mb->rk.old_out); /* both inbound pairs accepted */
 	mb->rk.state = RK_TELL_MH;
-	mb->rk.deadline_ns = 0; /* the Delete not sent yet */
+	mb->rk.delete_out = false;
+	mb->rk.tell_until_ns = loop_now() + RK_TELL_NS;
 	ha_tell_mh(m, mb);
 }
 
-void ike_life_mh_answered(struct ike_mod *m, struct ike_sa *sa)
+/* The MH acknowledges the old pair's Delete only once it holds the new
+ * pair and sends with it (ike_life_mh_deleted); an answer without them
+ * (the Delete overtook the rekey's answer, lost on the air and sent
+ * again) means: not yet, ask again shortly. */
+void ike_life_mh_answered(struct ike_mod *m, struct ike_sa *sa, const uint32_t *acked,
+			  unsigned int n)
 {
 	struct mobile *mb = m->role == ROLE_HA ? mobile_of(m, sa) : NULL;
+	bool out = false, in = false;
 
-	if (mb && mb->rk.state == RK_TELL_MH && mb->rk.deadline_ns)
+	if (!mb || mb->rk.state != RK_TELL_MH || !mb->rk.delete_out)
+		return;
+	mb->rk.delete_out = false;
+	for (unsigned int i = 0; i < n; i++) {
+		out |= acked[i] == mb->rk.old_out;
+		in |= acked[i] == mb->rk.old_in;
+	}
+	if (out && in) {
 		ha_send_new(m, mb);
+		return;
+	}
+	m->rekeys_mh_not_ready++; /* the next tick asks again, within RK_TELL_NS */
 }
 
 static void ha_rekeyed(struct ike_mod *m, struct mobile *mb, const struct mlike_csa *old,
@@ -256,10 +273,15 @@ static void ha_tick(struct ike_mod *m, struct mobile *mb, uint64_t now)
 		}
 		return;
 	case RK_TELL_MH:
-		if (!mb->rk.deadline_ns)
+		if (now >= mb->rk.tell_until_ns) {
+			/* No answer that says so: the MH has it, or is gone. */
+			log_warn("CSA rekey of %s: the MH did not confirm the new pair: sending "
+				 "with it anyway",
+				 mml_ipv4_str(mb->home, a));
+			ha_send_new(m, mb);
+		} else if (!mb->rk.delete_out) {
 			ha_tell_mh(m, mb);
-		else if (now >= mb->rk.deadline_ns)
-			ha_send_new(m, mb); /* no answer: the MH has it or is gone */
+		}
 		return;
 	case RK_DRAINING:
 		if (now >= mb->rk.deadline_ns)
@@ -300,19 +322,28 @@ static void mh_rekeyed(struct ike_mod *m, struct ike_sa *sa, const struct mlike_
 	}
 }
 
-bool ike_life_mh_deleted(struct ike_mod *m, const uint32_t *spis, unsigned int n)
+int ike_life_mh_deleted(struct ike_mod *m, const uint32_t *spis, unsigned int n)
 {
-	bool out = false, in = false;
+	bool out = false, in = false, current = false;
 
-	if (m->role != ROLE_MH || m->mh_rk.state != RK_PENDING)
-		return false;
+	if (m->role != ROLE_MH)
+		return -1;
+	for (unsigned int i = 0; i < n; i++)
+		current |= m->mh_spi_out && spis[i] == m->mh_spi_out;
+	/* Our rekey is out and the HA already retires the pair we send with:
+	 * its answer, lost on the air, is on its way again. Nothing goes and
+	 * nothing is acknowledged until we hold the new pair. */
+	if (current && m->mh_rk.state == RK_STARTED)
+		return 0;
+	if (m->mh_rk.state != RK_PENDING)
+		return -1;
 	/* The HA names its view of the pair: its out is our in. */
 	for (unsigned int i = 0; i < n; i++) {
 		out |= spis[i] == m->mh_rk.old_out;
 		in |= spis[i] == m->mh_rk.old_in;
 	}
 	if (!out || !in)
-		return false;
+		return -1;
 	/* Draining first: the binding's update keeps the old inbound CSA. */
 	m->mh_rk.state = RK_DRAINING;
 	m->mh_rk.deadline_ns = loop_now() + RK_GRACE_NS;
@@ -322,7 +353,7 @@ bool ike_life_mh_deleted(struct ike_mod *m, const uint32_t *spis, unsigned int n
 	ike_mod_inst_forget(m, m->mh_rk.old_out);
 	mip_maps_gen_bump(&m->maps);
 	m->rekeys_switched++;
-	return true;
+	return (int)n;
 }
 
 static void mh_tick(struct ike_mod *m, uint64_t now)

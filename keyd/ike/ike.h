@@ -140,7 +140,7 @@ struct ike_events {
 	 * of spis and return how many: the answer acknowledges those. */
 	unsigned int (*csa_deleted)(void *ctx, struct ike_sa *sa, uint32_t *spis, unsigned int n);
 	/* The peer answered our CSA Delete (mlike_csa_delete). */
-	void (*csa_revoked)(void *ctx, struct ike_sa *sa);
+	void (*csa_revoked)(void *ctx, struct ike_sa *sa, const uint32_t *acked, unsigned int n);
 	/* DKM, previous FA: a neighbour FA asks for an MH's zone-1 CSAs; fill
 	 * keys and return 0, or return the refusal (DKM_N_*). */
 	uint16_t (*dkm_lookup)(void *ctx, struct ike_sa *sa, const struct dkm_mh_pl *req,

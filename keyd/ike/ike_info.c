@@ -92,11 +92,29 @@ void ike_info_request(struct ike_sa *sa, const struct ike_hdr *h, const struct i
 	}
 }
 
+/* The CSA SPIs the peer's answer acknowledges as deleted (ML-ESP zone
+ * protocol), at most max. */
+static unsigned int csa_acked(const struct ike_chain *c, uint32_t *spis, unsigned int max)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < c->n; i++) {
+		struct ike_delete_pl d;
+
+		if (c->pl[i].type != IKE_PL_DELETE ||
+		    ike_delete_parse(c->pl[i].body, c->pl[i].len, &d) ||
+		    d.proto != MLIKE_PROTO_ZONE)
+			continue;
+		for (unsigned int k = 0; k < d.n_spis && n < max; k++)
+			spis[n++] = d.spi[k];
+	}
+	return n;
+}
+
 void ike_info_response(struct ike_sa *sa, const struct ike_chain *c)
 {
 	enum ike_req_kind kind = sa->req_kind;
 
-	(void)c;
 	sa->req_kind = IKE_REQ_NONE;
 	if (kind == IKE_REQ_DELETE) {
 		log_info("peer %s: %sIKE SA deleted", sa->cfg->name,
@@ -111,6 +129,9 @@ void ike_info_response(struct ike_sa *sa, const struct ike_chain *c)
 		if (child)
 			ike_child_remove(sa, child, "deleted");
 	} else if (kind == IKE_REQ_CSA_DELETE && sa->eng->ev->csa_revoked) {
-		sa->eng->ev->csa_revoked(sa->eng->ev_ctx, sa);
+		uint32_t acked[IKE_DELETE_MAX];
+		unsigned int n = csa_acked(c, acked, IKE_DELETE_MAX);
+
+		sa->eng->ev->csa_revoked(sa->eng->ev_ctx, sa, acked, n);
 	}
 }

@@ -629,10 +629,11 @@ static unsigned int ev_csa_deleted(void *ctx, struct ike_sa *sa, uint32_t *spis,
 {
 	struct ike_mod *m = ctx;
 	uint32_t owner = ike_sa_peer(sa)->addr;
+	int acked = ike_life_mh_deleted(m, spis, n);
 	unsigned int done = 0;
 
-	if (ike_life_mh_deleted(m, spis, n))
-		return n; /* a rekey's old pair: the MH moves to the new one */
+	if (acked >= 0)
+		return (unsigned int)acked; /* a rekey's old pair (csa_life.c) */
 	for (unsigned int i = 0; i < n; i++) {
 		if (ike_mod_remove_csa(m, spis[i], owner) == -EPERM)
 			continue;
@@ -647,7 +648,7 @@ static unsigned int ev_csa_deleted(void *ctx, struct ike_sa *sa, uint32_t *spis,
  * while the Delete travelled, the FA's copy may have gone with it (DKM
  * installed it before the Delete arrived): the FA holds nothing for it
  * now, and KEY_DISTRIBUTE gives it the keys again. */
-static void ev_csa_revoked(void *ctx, struct ike_sa *sa)
+static void ev_csa_revoked(void *ctx, struct ike_sa *sa, const uint32_t *acked, unsigned int n)
 {
 	struct ike_mod *m = ctx;
 	struct fa_link *fa = m->role == ROLE_HA ? fa_of_sa(m, sa) : NULL;
@@ -656,7 +657,7 @@ static void ev_csa_revoked(void *ctx, struct ike_sa *sa)
 	char a[16];
 
 	if (!fa) {
-		ike_life_mh_answered(m, sa);
+		ike_life_mh_answered(m, sa, acked, n);
 		return;
 	}
 	r = fa->revoking;

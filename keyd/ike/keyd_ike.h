@@ -66,6 +66,8 @@ struct csa_rekey {
 	struct csa_holders old_holders; /* HA: every FA given the old pair */
 	uint64_t deadline_ns;		/* CLOCK_BOOTTIME: the state's bound */
 	bool again;			/* HA: another rekey wanted once this one ends */
+	uint64_t tell_until_ns;		/* HA: TELL_MH's bound */
+	bool delete_out;		/* HA: the old pair's Delete to the MH unanswered */
 	uint64_t next_at_ns;		/* the next rekey (soft lifetime, jittered), 0 = none */
 	uint64_t done;			/* rekeys completed (the pair's generation) */
 };
@@ -240,6 +242,7 @@ struct ike_mod {
 	uint32_t mh_spi_out;	 /* MH: the outbound CSA in use */
 	uint64_t rekeys_packets; /* rekeys the soft packet limit started */
 	uint64_t rekeys_started, rekeys_switched, rekeys_retired;
+	uint64_t rekeys_mh_not_ready; /* HA: the MH's answer acknowledged nothing yet */
 	struct reconcile rec;
 };
 
@@ -347,15 +350,18 @@ void ike_life_rekeyed(void *ctx, struct ike_sa *sa, const struct mlike_csa *old,
 		      const struct mlike_csa *csa);
 bool ike_life_rekey_busy(void *ctx, struct ike_sa *sa);
 /* HA: the MH answered our CSA Delete (the old pair of a rekey). */
-void ike_life_mh_answered(struct ike_mod *m, struct ike_sa *sa);
+void ike_life_mh_answered(struct ike_mod *m, struct ike_sa *sa, const uint32_t *acked,
+			  unsigned int n);
 /* HA: rekey mb's pair now (or right after the rekey in progress): a DKM
  * handoff gave the new FA the key the previous one holds (Fig. 8). */
 void ike_life_rekey_soon(struct ike_mod *m, struct mobile *mb);
 /* HA: the serving FA answered KEY_DISTRIBUTE for mb. */
 void ike_life_keys_done(struct ike_mod *m, struct mobile *mb);
-/* MH: the HA deleted CSAs; true if that was the old pair of a rekey (the
- * switch to the new one; the caller removes nothing). */
-bool ike_life_mh_deleted(struct ike_mod *m, const uint32_t *spis, unsigned int n);
+/* MH: the HA deleted CSAs. -1: no rekey's business (the caller removes
+ * them); else the rekey's old pair, how many of spis to acknowledge: n when
+ * the MH moved to the new pair, 0 while its rekey's answer is still to
+ * come (nothing removed; the HA asks again). */
+int ike_life_mh_deleted(struct ike_mod *m, const uint32_t *spis, unsigned int n);
 /* The periodic work: soft-lifetime rekeys, bounds, retirements. */
 void ike_life_on_timer(void *arg);
 void ike_life_show(const struct ike_mod *m, json_object *o);

@@ -293,7 +293,7 @@ static unsigned int ev_csa_deleted(void *ctx, struct ike_sa *sa, uint32_t *spis,
 }
 
 /* forge-delete answered: the test reads the FA's map. */
-static void ev_csa_revoked(void *ctx, struct ike_sa *sa)
+static void ev_csa_revoked(void *ctx, struct ike_sa *sa, const uint32_t *acked, unsigned int n)
 {
 	struct app *app = ctx;
 

@@ -173,7 +173,7 @@ static void ev_fa_keys_done(void *ctx, struct ike_sa *sa, int result)
 
 /* ev_csa_revoked: a Delete answered while the MH is back at that FA may
  * have removed what DKM gave it again: the keys go once more. */
-static void ev_csa_revoked(void *ctx, struct ike_sa *sa)
+static void ev_csa_revoked(void *ctx, struct ike_sa *sa, const uint32_t *acked, unsigned int n)
 {
 	struct sim_node *ha = ctx;
 	int fa = sim_fa_of_addr(ike_sa_peer(sa)->addr);

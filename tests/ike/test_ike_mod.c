@@ -665,7 +665,16 @@ static void ha_rekey_make_before_break(void **state)
 	assert_int_equal(last_delete[0], 0x1111);
 	assert_int_equal(last_delete[1], 0x2222);
 	assert_int_equal(mb->rk.state, RK_TELL_MH);
-	ike_mod_events.csa_revoked(&m, SA(SA_MH));
+	/* An answer acknowledging nothing: the MH does not hold the new pair
+	 * yet (its rekey's answer was lost on the air): keep sending with the
+	 * old one, ask again at the next tick. */
+	busy[SA_MH] = false;
+	ike_mod_events.csa_revoked(&m, SA(SA_MH), NULL, 0);
+	assert_int_equal(bind_out, 0x1111);
+	assert_int_equal(m.rekeys_mh_not_ready, 1);
+	ike_life_on_timer(&m);
+	assert_int_equal(n_deletes, 2);
+	ike_mod_events.csa_revoked(&m, SA(SA_MH), (uint32_t[]){ 0x1111, 0x2222 }, 2);
 	assert_int_equal(bind_out, 0x3333);
 	assert_int_equal(mb->rk.state, RK_DRAINING);
 	assert_int_equal(n_removed, 0);
@@ -683,7 +692,7 @@ static void ha_rekey_make_before_break(void **state)
 	assert_int_equal(removed[1], 0x2222);
 	/* Revoked at FA1 (sent) and FA2 (PKD's neighbour; sent once FA2's
 	 * window allows), the old SPIs only. */
-	assert_int_equal(n_deletes + m.n_revq, 3);
+	assert_int_equal(n_deletes + m.n_revq, 4); /* two Deletes to the MH */
 	assert_int_equal(m.fas[0].revoking.spi[0], 0x1111);
 	assert_null(holders_find(&mb->holders, FA2_ADDR)); /* given the new pair later */
 }
@@ -701,7 +710,7 @@ static void ha_rekey_busy_until_switched(void **state)
 	busy[SA_FA1] = false;
 	ike_mod_events.fa_keys_done(&m, SA(SA_FA1), 0);
 	assert_true(ike_mod_events.csa_rekey_busy(&m, SA(SA_MH)));
-	ike_mod_events.csa_revoked(&m, SA(SA_MH));
+	ike_mod_events.csa_revoked(&m, SA(SA_MH), (uint32_t[]){ 0x1111, 0x2222 }, 2);
 	assert_false(ike_mod_events.csa_rekey_busy(&m, SA(SA_MH)));
 	/* The soft lifetime of the new pair starts the next one here. */
 	mb->rk.next_at_ns = now_ns;
@@ -878,7 +887,7 @@ static void ha_queues_busy_revocation(void **state)
 	assert_int_equal(n_sa_deleted, 0);
 	/* Answered while the MH is elsewhere: nothing more to do. */
 	busy[SA_FA1] = false;
-	ike_mod_events.csa_revoked(&m, SA(SA_FA1));
+	ike_mod_events.csa_revoked(&m, SA(SA_FA1), NULL, 0);
 	assert_int_equal(m.revocations_raced, 0);
 	assert_int_equal(m.fas[0].revoking.fa, 0);
 	assert_int_equal(n_kd, 1);
@@ -952,7 +961,7 @@ static void ha_repairs_revocation_crossing_return(void **state)
 	assert_int_equal(n_kd, 0);
 
 	busy[SA_FA1] = false; /* FA1 answers the Delete: its copy went */
-	ike_mod_events.csa_revoked(&m, SA(SA_FA1));
+	ike_mod_events.csa_revoked(&m, SA(SA_FA1), NULL, 0);
 	assert_int_equal(m.revocations_raced, 1);
 	assert_int_equal(n_kd, 1);
 	assert_ptr_equal(last_kd_sa, SA(SA_FA1));
