@@ -497,6 +497,8 @@ void ike_life_show(const struct ike_mod *m, json_object *o)
 		json_object_object_add(c, "pkd_threshold",
 				       json_object_new_uint64(m->rekeys_threshold));
 		json_object_object_add(c, "after_dkm", json_object_new_uint64(m->rekeys_dkm));
+		json_object_object_add(c, "mh_not_ready",
+				       json_object_new_uint64(m->rekeys_mh_not_ready));
 	}
 	if (m->role == ROLE_MH)
 		json_object_object_add(c, "rekey", rk_json(&m->mh_rk));
