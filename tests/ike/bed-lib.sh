@@ -37,6 +37,7 @@
 #   ike_sha_ok SENT RECEIVED  both digests there and equal
 #   csa_states NODE           "spi state" per CSA of an FA (mmlctl csa list)
 #   ike_key_drops FA...       every "packet lost to a key" counter (MH, HA, the FAs)
+#   wait_for SECONDS CMD...   CMD until it succeeds
 #   ike_key_drops_changed A B those that differ between two such listings
 #
 # IKE_HANDOFF=pkd|dkm|redistribute (optional): the HA's handoff scheme, and
@@ -335,6 +336,14 @@ for c in json.load(sys.stdin):
 }
 
 ike_sha_ok() { [[ $1 != none && $1 == "$2" ]]; } # SENT RECEIVED
+
+# wait_for SECONDS CMD...: CMD every 50 ms until it succeeds, at most SECONDS.
+wait_for() {
+	local t=$(($1 * 20))
+	shift
+	for ((; t > 0; t--)); do "$@" && return 0; sleep 0.05; done
+	return 1
+}
 
 # Every counter of a packet lost to a key, "node:counter=value" per line:
 # MH and HA (bad tags, unknown SPI, replay, expiry, spoofed or foreign

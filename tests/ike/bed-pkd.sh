@@ -42,12 +42,6 @@ states() { csa_states "$1" | awk '{print $2}' | sort -u | tr '\n' ' ' | sed 's/ 
 holders() {
 	ike_json ha "' '.join(sorted('%s:%s' % (h['fa'], h['active']) for h in d['mobiles'][0]['holders'] if h['state'] == 'held'))"
 }
-wait_for() { # SECONDS CMD...: CMD until it succeeds
-	local t=$(($1 * 20))
-	shift
-	for ((; t > 0; t--)); do "$@" && return 0; sleep 0.05; done
-	return 1
-}
 # The same from the HA's `mmlctl -j csa list`: "fa:active" sorted, one
 # line per CSA of the MH.
 csa_holders() {

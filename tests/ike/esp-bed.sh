@@ -59,18 +59,9 @@ esp_mirror() {
 	[[ $(awk '{print $1, $2, $4}' <<<"$ha" | sort) == \
 		"$(awk '{print $1, 3 - $2, $4}' <<<"$mh" | sort)" ]]
 }
-# wait_for SECONDS CMD...: the HA rekeys every 2 s, so a look may fall in
-# the middle of one (four CSAs, the binding moving); a lasting fault does not
-# go away.
-wait_for() {
-	local s=$1
-	shift
-	for _ in $(seq $((s * 20))); do
-		"$@" && return 0
-		sleep 0.05
-	done
-	return 1
-}
+# Checks wait (wait_for, bed-lib.sh): the HA rekeys every 2 s, so a look
+# may fall in the middle of one (four CSAs, the binding moving); a lasting
+# fault does not go away.
 
 # The binding's ESP SPIs ("out in") name the node's own pair.
 binding_esp() {

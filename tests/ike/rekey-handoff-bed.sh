@@ -31,12 +31,6 @@ held_nowhere() { # KEY...
 	local n
 	for n in ha mh $FAS; do ! ike_maps_hold "$n" "$@" || return 1; done
 }
-wait_for() { # SECONDS CMD...
-	local t=$(($1 * 20))
-	shift
-	for ((; t > 0; t--)); do "$@" && return 0; sleep 0.05; done
-	return 1
-}
 retired_since() { (($(ike_json ha "d['csa_rekeys']['retired']") > $1)); }
 handoff_to() { # FA
 	"$BED" -p "$PREFIX" handoff "$1" >"$TMP/handoff-$1.log" 2>&1 &&

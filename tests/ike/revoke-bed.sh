@@ -27,12 +27,6 @@ FA_GRACE=15 # longer than the HA needs to notice FA1's restart and grant again:
             # dpd_s 1, five transmissions from 200 ms, a new IKE SA 2 s later
 
 ike_suite ike-revoke
-wait_for() { # SECONDS CMD...
-	local t=$(($1 * 20))
-	shift
-	for ((; t > 0; t--)); do "$@" && return 0; sleep 0.05; done
-	return 1
-}
 killed() { # NODE: its mmlkeyd gone without a word (SIGKILL)
 	kill -9 "${KEYD_PID[$1]}" 2>/dev/null
 	wait "${KEYD_PID[$1]}" 2>/dev/null
