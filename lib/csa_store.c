@@ -129,17 +129,23 @@ static int owner_check(int fd, uint32_t spi, uint32_t writer, uint64_t flags, bo
 	return err;
 }
 
-int mml_csa_store_may(struct mml_csa_store *st, uint32_t spi, uint32_t owner, uint64_t flags,
-		      char *why, size_t why_len)
+/* The map opened, and owner's right to spi (owner_check). */
+static int open_check(struct mml_csa_store *st, uint32_t spi, uint32_t owner, uint64_t flags,
+		      bool *exists, char *why, size_t why_len)
 {
-	bool exists;
 	int err;
 
 	why[0] = '\0';
 	err = mml_csa_store_open(st);
-	if (!err)
-		err = owner_check(st->fd, spi, owner, flags, &exists, why, why_len);
-	return err;
+	return err ? err : owner_check(st->fd, spi, owner, flags, exists, why, why_len);
+}
+
+int mml_csa_store_may(struct mml_csa_store *st, uint32_t spi, uint32_t owner, uint64_t flags,
+		      char *why, size_t why_len)
+{
+	bool exists;
+
+	return open_check(st, spi, owner, flags, &exists, why, why_len);
 }
 
 int mml_csa_store_put(struct mml_csa_store *st, const struct mml_csa *csa, uint64_t flags,
@@ -182,10 +188,7 @@ int mml_csa_store_del(struct mml_csa_store *st, uint32_t spi, uint32_t owner, ui
 	bool exists;
 	int err;
 
-	why[0] = '\0';
-	err = mml_csa_store_open(st);
-	if (!err)
-		err = owner_check(st->fd, spi, owner, flags, &exists, why, why_len);
+	err = open_check(st, spi, owner, flags, &exists, why, why_len);
 	if (err)
 		return err;
 	if (!exists)
