@@ -194,6 +194,10 @@ scheme_handoff() { # pkd|dkm
 		[[ -n $ready ]] || product_fail "dkm: no DKM handoff at the HA" || return
 		psay "DKM: FA2 took the MH's zone-1 CSAs from FA1 (previous-FA extension, FA-FA IKE SA," \
 			"DKM_CSA_REQUEST) and reported them to the HA $ready ms after the new binding; no KEY_DISTRIBUTE"
+		dkm_rekeyed() { (($(ike_json ha "d['csa_rekeys']['after_dkm']") >= 1 &&
+			$(ike_json ha "d['csa_rekeys']['retired']") >= 1)); }
+		wait_for 8 dkm_rekeyed || product_fail "dkm: no rekey after the DKM handoff" || return
+		psay "  then the HA rekeyed the pair (paper Fig. 8): the zone-1 key FA1 held protects nothing any more"
 	fi
 	ike_transfer 1048576 || product_fail "$scheme: transfer" || return
 	r=$XFER_RCVD s=$XFER_SENT
