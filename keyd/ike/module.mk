@@ -122,6 +122,8 @@ TEST_SUITES += ike-rekey:'BUILD=$(BUILD) tests/ike/rekey-bed.sh'
 TEST_SUITES += ike-rekey-handoff:'BUILD=$(BUILD) tests/ike/rekey-handoff-bed.sh'
 # Keys gone when nobody grants them: FA and MH restarts, binding expiry (about 40 s).
 TEST_SUITES += ike-revoke:'BUILD=$(BUILD) tests/ike/revoke-bed.sh'
+# Every endpoint process killed mid-transfer and restarted (issue 20; about 60 s).
+TEST_SUITES += faults:'BUILD=$(BUILD) tests/ike/faults-bed.sh'
 
 # Paper Tables 2/3 on the bed: medians of 20 initialisations (about 100 s).
 .PHONY: bench-ike-bed
