@@ -244,6 +244,15 @@ static void link_changed(void *arg, const struct nl_link_ev *ev)
 	bool flapped = up && mh->link_up && ev->has_downs && mh->downs_known &&
 		       ev->carrier_downs != mh->carrier_downs;
 
+	/* The home address is back (on a restarted worker's new TUN device):
+	 * the routes that had it as their source went with it. */
+	if (ev->addr_added) {
+		if (ev->addr == mh->cfg.home && mh->routed_fa) {
+			log_info("home address back: routes via the FA again");
+			set_routes(mh, mh->routed_fa);
+		}
+		return;
+	}
 	if (ev->ifindex != mh->cfg.ifindex)
 		return;
 	if (ev->has_downs) {

@@ -19,7 +19,7 @@ int nl_open(struct nl **out, bool link_events)
 
 	if (!nl)
 		return -ENOMEM;
-	err = mml_rtnl_open(&nl->rt, link_events ? RTMGRP_LINK : 0, 0);
+	err = mml_rtnl_open(&nl->rt, link_events ? RTMGRP_LINK | RTMGRP_IPV4_IFADDR : 0, 0);
 	if (err) {
 		free(nl);
 		return err;
@@ -92,12 +92,43 @@ static int link_attr(const struct nlattr *a, void *data)
 	return MNL_CB_OK;
 }
 
+static int addr_attr(const struct nlattr *a, void *data)
+{
+	struct nl_link_ev *ev = data;
+
+	if (mnl_attr_get_type(a) == IFA_LOCAL && mnl_attr_validate(a, MNL_TYPE_U32) == 0) {
+		ev->addr = mnl_attr_get_u32(a);
+		ev->addr_added = true;
+	}
+	return MNL_CB_OK;
+}
+
+/* RTM_NEWADDR of an IPv4 address, to an event subscriber only. */
+static int addr_msg(const struct nlmsghdr *nlh, struct link_cb *lc)
+{
+	const struct ifaddrmsg *ifa;
+	struct nl_link_ev ev = { 0 };
+
+	if (!lc->fn || mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifa))
+		return MNL_CB_OK;
+	ifa = mnl_nlmsg_get_payload(nlh);
+	if (ifa->ifa_family != AF_INET)
+		return MNL_CB_OK;
+	ev.ifindex = ifa->ifa_index;
+	mnl_attr_parse(nlh, sizeof(*ifa), addr_attr, &ev);
+	if (ev.addr_added)
+		lc->fn(lc->arg, &ev);
+	return MNL_CB_OK;
+}
+
 static int link_msg(const struct nlmsghdr *nlh, void *data)
 {
 	struct link_cb *lc = data;
 	const struct ifinfomsg *ifi;
 	struct nl_link_ev ev = { 0 };
 
+	if (nlh->nlmsg_type == RTM_NEWADDR)
+		return addr_msg(nlh, lc);
 	if (nlh->nlmsg_type != RTM_NEWLINK && nlh->nlmsg_type != RTM_DELLINK)
 		return MNL_CB_OK;
 	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifi))

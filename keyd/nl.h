@@ -37,6 +37,10 @@ struct nl_link_ev {
 	uint32_t ifindex;
 	uint32_t carrier_downs;
 	bool up, deleted, has_downs;
+	/* An IPv4 address added to ifindex (RTM_NEWADDR; up etc. unset): a
+	 * route with it as its source may be installed again. */
+	bool addr_added;
+	uint32_t addr; /* network order */
 };
 
 /* Link events: fd to poll, then nl_link_read() calls fn for each. */

@@ -4,9 +4,8 @@
 # for each of mmlkeyd at HA, FA1 and MH and the endpoint worker at HA and
 # MH, a 10 MB CN -> MH transfer runs, the process is killed with SIGKILL a
 # second in and started again as docs/operations.md says (the same command
-# line; at the MH the default route back on the new TUN device and a
-# registration, which puts back the route to the FA that went with the
-# home address), and
+# line; at the MH the default route back on the new TUN device: mmlkeyd
+# puts back its route to the FA, which went with the home address), and
 #   - the transfer completes with its SHA-256 intact (TCP may retransmit);
 #   - the time from the kill until data flows again (the CN's bytes_acked
 #     moving, `ss -ti`) is printed, and must stay under 15 s.
@@ -49,8 +48,7 @@ worker_restart() { # NODE
 	bg mh "$BUILD/mmlworker" --role mh --node "$PREFIX-mh" --port wlan0 --tun mml0 \
 		--home $HOME_ADDR >>"$TMP/worker-mh.log" 2>&1
 	wait_for 5 eval "ip -n '$PREFIX-mh' -o addr show dev mml0 2>/dev/null | grep -q '$HOME_ADDR'" &&
-		ip -n "$PREFIX-mh" route replace default dev mml0 &&
-		ctl mh mip register >/dev/null # the route to the FA went with the address
+		ip -n "$PREFIX-mh" route replace default dev mml0
 }
 acked() { # the CN's bytes_acked of its connection to the MH (0 if none)
 	x cn ss -tinH dst "$HOME_ADDR" 2>/dev/null |

@@ -542,6 +542,29 @@ static void link_flap_solicits(void **state)
 	assert_int_equal(f->st.ctr[MIP_C_LINK_CHANGE], 3);
 }
 
+/* A restarted worker's new TUN device brings the home address back; the
+ * routes with it as their source went when it went: they are installed
+ * again, and only for the home address, only while routed via an FA. */
+static void home_address_back_restores_routes(void **state)
+{
+	struct fixture *f = *state;
+	struct nl_link_ev ev = { .ifindex = 9, .addr_added = true, .addr = f->home };
+	unsigned int n;
+
+	link_changed(f->mh, &ev); /* not registered: nothing to put back */
+	assert_int_equal(rec.n_routes, 0);
+	register_through(f, f->fa1, f->coa1);
+	n = rec.n_routes;
+	rec.host_route = 0;
+	ev.addr = f->home ^ htonl(1); /* another address */
+	link_changed(f->mh, &ev);
+	assert_int_equal(rec.n_routes, n);
+	ev.addr = f->home;
+	link_changed(f->mh, &ev);
+	assert_true(rec.n_routes > n);
+	assert_int_equal(rec.host_route, f->fa1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -552,6 +575,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(malformed_replies, setup, teardown),
 		cmocka_unit_test_setup_teardown(deregistration, setup, teardown),
 		cmocka_unit_test_setup_teardown(link_flap_solicits, setup, teardown),
+		cmocka_unit_test_setup_teardown(home_address_back_restores_routes, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
