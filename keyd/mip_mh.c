@@ -274,6 +274,11 @@ static void link_changed(void *arg, const struct nl_link_ev *ev)
 	mh->cur.link_up = loop_now();
 	mh->heard.known = false;
 	loop_timer_cancel(mh->loop, &mh->agent_timer);
+	/* The kernel dropped the routes through the link when it went down:
+	 * back to the agent we are registered with until the solicitation
+	 * finds whether it is still that one (a new one re-routes). */
+	if (mh->routed_fa)
+		set_routes(mh, mh->routed_fa);
 	start_soliciting(mh);
 }
 

@@ -12,7 +12,8 @@
 # The killed daemon's pinned state carries the data plane meanwhile: the
 # workers go on with the pinned CSAs and bindings, a restarted mmlkeyd
 # adopts them (the HA its bindings; ML-IKE keeps what peers grant again).
-# About 90 s. Exit 77 when the bed or a data-plane piece is missing.
+# Then the MH's wireless link goes down for 3 s during a transfer, with
+# the same checks. About 110 s. Exit 77 when the bed or a data-plane piece is missing.
 set -uo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -96,6 +97,11 @@ fault "mmlkeyd at FA1 killed and restarted" "kill_keyd fa1" "keyd_start fa1"
 fault "mmlkeyd at the MH killed and restarted" "kill_keyd mh" "keyd_start mh"
 fault "the HA's worker killed and restarted" "kill_worker ha" "worker_restart ha"
 fault "the MH's worker killed and restarted" "kill_worker mh" "worker_restart mh"
+# The MH's wireless link down for 3 s in the middle of a transfer (a flap):
+# its routes via the link go and come back with the registration that the
+# link's return starts (movement detection).
+fault "the MH's wireless link down for 3 s" "x mh ip link set wlan0 down" \
+	"sleep 3; x mh ip link set wlan0 up"
 # After it all: the chain still initialises and protects. ML-ESP keys on
 # every node again (the HA re-ran ML-IKE where its state was lost).
 check "afterwards MH and HA hold the same CSA pair" wait_for 20 ike_ep_keys_match

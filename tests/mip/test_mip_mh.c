@@ -565,6 +565,24 @@ static void home_address_back_restores_routes(void **state)
 	assert_int_equal(rec.host_route, f->fa1);
 }
 
+/* The link down and up again (a flap of the interface itself): the
+ * kernel took the routes through it; they come back with the link, to the
+ * agent the node is registered with, before any advertisement. */
+static void link_back_restores_routes(void **state)
+{
+	struct fixture *f = *state;
+	unsigned int n;
+
+	register_through(f, f->fa1, f->coa1);
+	link_event(f, true, true, 1);
+	link_event(f, false, true, 2);
+	n = rec.n_routes;
+	rec.host_route = 0;
+	link_event(f, true, true, 2);
+	assert_true(rec.n_routes > n);
+	assert_int_equal(rec.host_route, f->fa1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -576,6 +594,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(deregistration, setup, teardown),
 		cmocka_unit_test_setup_teardown(link_flap_solicits, setup, teardown),
 		cmocka_unit_test_setup_teardown(home_address_back_restores_routes, setup, teardown),
+		cmocka_unit_test_setup_teardown(link_back_restores_routes, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
