@@ -32,3 +32,10 @@ FUZZ_CFG_WRAP := ike_socket_open mip_udp_open mip_pkt_open mip_icmp_open nl_open
 $(eval $(call FUZZ_PROGRAM,fuzz_cfg,tests/fuzz/fuzz_cfg.c $(filter-out keyd/mmlkeyd.c,$(KEYD_SRCS)) \
 	$(LIB_SRCS),$(KEYD_LIBS) $(addprefix -Xlinker --wrap=,$(FUZZ_CFG_WRAP))))
 TEST_SUITES += fuzz-cfg:'BUILD=$(BUILD) tests/fuzz/fuzz.sh cfg $(FUZZ_SHORT)'
+
+# The Mobile IP roles: the codec and the home agent (fuzz_mip), the foreign
+# agent with Foreign-Home keys (fuzz_mip_fa), the mobile node (fuzz_mip_mh:
+# keyd/mip_mh.c compiled in, sends and routes recorded).
+FUZZ_MIP_SRCS := $(KEYD_CORE) $(FUZZ_KEYD_LIB)
+$(eval $(call FUZZ_PROGRAM,fuzz_mip_fa,tests/fuzz/fuzz_mip_fa.c $(FUZZ_MIP_SRCS),$(KEYD_LIBS)))
+TEST_SUITES += fuzz-mip-fa:'BUILD=$(BUILD) tests/fuzz/fuzz.sh mip-fa $(FUZZ_SHORT)'
