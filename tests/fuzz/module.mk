@@ -39,3 +39,5 @@ TEST_SUITES += fuzz-cfg:'BUILD=$(BUILD) tests/fuzz/fuzz.sh cfg $(FUZZ_SHORT)'
 FUZZ_MIP_SRCS := $(KEYD_CORE) $(FUZZ_KEYD_LIB)
 $(eval $(call FUZZ_PROGRAM,fuzz_mip_fa,tests/fuzz/fuzz_mip_fa.c $(FUZZ_MIP_SRCS),$(KEYD_LIBS)))
 TEST_SUITES += fuzz-mip-fa:'BUILD=$(BUILD) tests/fuzz/fuzz.sh mip-fa $(FUZZ_SHORT)'
+$(eval $(call FUZZ_PROGRAM,fuzz_mip_mh,tests/fuzz/fuzz_mip_mh.c $(FUZZ_MIP_SRCS) keyd/nl.c,$(KEYD_LIBS)))
+TEST_SUITES += fuzz-mip-mh:'BUILD=$(BUILD) tests/fuzz/fuzz.sh mip-mh $(FUZZ_SHORT)'
