@@ -29,6 +29,7 @@
 
 #include "lib/snoop.h"
 #include "lib/snoop_cfg.h"
+#include "tests/fuzz/cursor.h"
 
 #define MS 1000000ULL
 #define N_KEYS 4
@@ -40,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 enum frame_state { F_NEVER, F_HELD, F_RELEASED };
 
 struct run {
-	const uint8_t *p, *end;
+	struct cursor c;
 	struct snoop s;
 	uint8_t state[MAX_FRAMES];
 	uint32_t next_frame, held;
@@ -57,17 +58,17 @@ static const struct mml_snoop_key keys[N_KEYS] = {
 
 static uint8_t u8(struct run *r)
 {
-	return r->p < r->end ? *r->p++ : 0;
+	return cur_u8(&r->c);
 }
 
 static uint16_t u16(struct run *r)
 {
-	return (uint16_t)(u8(r) | u8(r) << 8);
+	return cur_u16(&r->c);
 }
 
 static uint32_t u32(struct run *r)
 {
-	return (uint32_t)u16(r) | (uint32_t)u16(r) << 16;
+	return cur_u32(&r->c);
 }
 
 static void check(bool ok, const char *what)
@@ -247,16 +248,16 @@ static void cfg_compact(struct run *r, struct mml_snoop_cfg *c)
 /* "key value" lines up to a NUL; false when the result is not usable. */
 static bool cfg_text(struct run *r, struct mml_snoop_cfg *c)
 {
-	const uint8_t *nul = memchr(r->p, 0, (size_t)(r->end - r->p));
-	size_t n = nul ? (size_t)(nul - r->p) : (size_t)(r->end - r->p);
+	const uint8_t *nul = memchr(r->c.p, 0, (size_t)(r->c.end - r->c.p));
+	size_t n = nul ? (size_t)(nul - r->c.p) : (size_t)(r->c.end - r->c.p);
 	char *text = malloc(n + 1), *line, *save = NULL, why[200];
 	bool ok = true;
 
 	if (!text)
 		return false;
-	memcpy(text, r->p, n);
+	memcpy(text, r->c.p, n);
 	text[n] = '\0';
-	r->p += nul ? n + 1 : n;
+	r->c.p += nul ? n + 1 : n;
 	mml_snoop_cfg_default(c);
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *value = strchr(line, ' ');
@@ -290,8 +291,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1 || size > 16384)
 		return 0;
 	memset(r->state, 0, sizeof(r->state));
-	r->p = data + 1;
-	r->end = data + size;
+	r->c = (struct cursor){ data + 1, data + size };
 	r->next_frame = r->held = 0;
 	r->now = 1000 * MS;
 	r->next_deadline = 0;
@@ -304,7 +304,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cfg_compact(r, &cfg);
 	}
 	check(snoop_init(&r->s, &cfg, &ops) == 0, "snoop_init refused a valid configuration");
-	while (r->p < r->end)
+	while (cur_more(&r->c))
 		step(r);
 	snoop_free(&r->s);
 	check(r->held == 0, "snoop_free left frames held");

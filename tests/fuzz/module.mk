@@ -41,3 +41,11 @@ $(eval $(call FUZZ_PROGRAM,fuzz_mip_fa,tests/fuzz/fuzz_mip_fa.c $(FUZZ_MIP_SRCS)
 TEST_SUITES += fuzz-mip-fa:'BUILD=$(BUILD) tests/fuzz/fuzz.sh mip-fa $(FUZZ_SHORT)'
 $(eval $(call FUZZ_PROGRAM,fuzz_mip_mh,tests/fuzz/fuzz_mip_mh.c $(FUZZ_MIP_SRCS) keyd/nl.c,$(KEYD_LIBS)))
 TEST_SUITES += fuzz-mip-mh:'BUILD=$(BUILD) tests/fuzz/fuzz.sh mip-mh $(FUZZ_SHORT)'
+$(eval $(call FUZZ_PROGRAM,fuzz_mip,tests/mip/fuzz_mip.c $(filter-out keyd/mip_ha.c,$(FUZZ_MIP_SRCS)),$(KEYD_LIBS)))
+TEST_SUITES += fuzz-mip:'BUILD=$(BUILD) tests/fuzz/fuzz.sh mip $(FUZZ_SHORT)'
+
+# The harnesses built in other fragments: the IKE codec and engine, the
+# endpoint workers' receive paths.
+TEST_SUITES += fuzz-ike-wire:'BUILD=$(BUILD) tests/fuzz/fuzz.sh ike-wire $(FUZZ_SHORT)'
+TEST_SUITES += fuzz-ike-engine:'BUILD=$(BUILD) tests/fuzz/fuzz.sh ike-engine $(FUZZ_SHORT)'
+TEST_SUITES += fuzz-ep-rx:'BUILD=$(BUILD) tests/fuzz/fuzz.sh ep-rx $(FUZZ_SHORT)'
