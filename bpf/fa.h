@@ -354,8 +354,10 @@ static __always_inline int fa_up(struct xdp_md *ctx)
 	ret = fa_check_ipv4(iph, c.end, MML_STAT_DROP_MALFORMED_INNER);
 	if (ret != FA_CONTINUE)
 		return ret;
+	/* Counted, so that every rx_up has its outcome (the random-packet
+	 * mode of bpf-fa checks that of any frame). */
 	if (fa_up_is_local(iph, c.end))
-		return XDP_PASS;
+		return fa_pass(MML_STAT_PASS_LOCAL);
 	ihl = ipv4_hlen(iph);
 	itot = bpf_ntohs(iph->tot_len);
 	ha_addr = vis->ha_addr;

@@ -91,7 +91,10 @@
 	X(EP_RX_RESUMED, "ep_rx_resumed",                                                         \
 	  "inbound CSA (re)loaded with a key already used: window starts above its mark")         \
 	X(EP_DROP_OUTER_SRC, "ep_drop_outer_src",                                                 \
-	  "protected packet from an outer source not its SA's (MH: its HA; HA: home, care-of)")
+	  "protected packet from an outer source not its SA's (MH: its HA; HA: home, care-of)")   \
+	/* FA: the uplink's own traffic, so that rx_up is always accounted for */                 \
+	X(PASS_LOCAL, "pass_local",                                                               \
+	  "uplink for the FA itself (its addresses, broadcast, multicast, UDP 434, solicitation)")
 
 enum mml_stat {
 #define MML_STAT_ENUM(id, name, help) MML_STAT_##id,

@@ -50,6 +50,7 @@
 #include "fa.skel.h" /* after maps/: it names their types */
 #include "tests/bpf/fa-netns.h"
 #include "tests/bpf/fa-packets.h"
+#include "tests/bpf/xdp-random.h"
 #include "tests/bpf/xdp-run.h"
 
 #define XDP_DROP 1
@@ -724,17 +725,17 @@ static const struct fixture up_fixtures[] = {
 	  NULL },
 	{ "uplink ARP", UP_PLAIN, 100, to_arp, false, PASS, false, STATS(NONE), NULL },
 	{ "uplink to the FA's wireless address", UP_PLAIN, 100, up_to_wireless_addr, false, PASS,
-	  false, STATS(RXU), NULL },
-	{ "uplink to the care-of address", UP_PLAIN, 100, up_to_coa, false, PASS, false, STATS(RXU),
-	  NULL },
+	  false, STATS(RXU, MML_STAT_PASS_LOCAL), NULL },
+	{ "uplink to the care-of address", UP_PLAIN, 100, up_to_coa, false, PASS, false,
+	  STATS(RXU, MML_STAT_PASS_LOCAL), NULL },
 	{ "uplink to a multicast group", UP_PLAIN, 100, up_to_multicast, false, PASS, false,
-	  STATS(RXU), NULL },
-	{ "uplink broadcast", UP_PLAIN, 100, up_to_broadcast, false, PASS, false, STATS(RXU),
-	  NULL },
+	  STATS(RXU, MML_STAT_PASS_LOCAL), NULL },
+	{ "uplink broadcast", UP_PLAIN, 100, up_to_broadcast, false, PASS, false,
+	  STATS(RXU, MML_STAT_PASS_LOCAL), NULL },
 	{ "Mobile IP registration (UDP 434)", UP_PLAIN, 100, up_registration, false, PASS, false,
-	  STATS(RXU), NULL },
+	  STATS(RXU, MML_STAT_PASS_LOCAL), NULL },
 	{ "ICMP router solicitation", UP_PLAIN, 100, up_router_solicitation, false, PASS, false,
-	  STATS(RXU), NULL },
+	  STATS(RXU, MML_STAT_PASS_LOCAL), NULL },
 	{ "ICMP echo request, reverse-tunnelled", UP_PLAIN, 100, up_echo_request, false, FWD, true,
 	  STATS(RXU, MML_STAT_FWD_PLAIN), NULL },
 	{ "HA without a neighbour entry", UP_PLAIN, 100, up_from_mh2, false, PASS, false,
@@ -1397,14 +1398,120 @@ static void test_first_verified(void **state)
 	assert_true(first >= t0 && first <= boot_ns());
 }
 
+/* ---- random-packet mode ---- */
+
+/* What the counters must say about any frame (docs/fa.md, "Verdicts and
+ * counters"): either it is not the FA's (no rx counter; passed, nothing
+ * counted), or its rx counter and exactly one outcome counter went up by
+ * one, the outcome's class matching the verdict; z1_short only beside
+ * fwd_mlesp; nothing else moves. Returns NULL or what is wrong. */
+static const char *fa_accounting(enum side side, int verdict, const uint64_t *d)
+{
+	static char why[160];
+	enum mml_stat rx = side == DOWN ? MML_STAT_RX_DOWN : MML_STAT_RX_UP, outcome = NONE;
+	unsigned int outcomes = 0;
+	int want = -1;
+
+	for (uint32_t s = 0; s < MML_STAT_MAX; s++) {
+		int cls = s >= MML_STAT_FWD_MLESP && s <= MML_STAT_FWD_PLAIN ? XDP_REDIRECT :
+			  (s >= MML_STAT_DROP_BAD_TAG && s <= MML_STAT_DROP_TOO_BIG) ||
+					  s == MML_STAT_FA_CSA_INACTIVE ?
+									       XDP_DROP :
+			  (s >= MML_STAT_PASS_NOT_VISITOR && s <= MML_STAT_PASS_NO_ROUTE) ||
+					  s == MML_STAT_PASS_LOCAL ?
+									       XDP_PASS :
+									       -1;
+
+		if (!d[s] || s == rx || (s == MML_STAT_Z1_SHORT && d[s] == 1))
+			continue;
+		if (cls < 0 || d[s] != 1) {
+			snprintf(why, sizeof(why), "counter %s went up by %llu", mml_stat_name(s),
+				 (unsigned long long)d[s]);
+			return why;
+		}
+		outcomes++;
+		outcome = (enum mml_stat)s;
+		want = cls;
+	}
+	if (d[rx] > 1 || d[side == DOWN ? MML_STAT_RX_UP : MML_STAT_RX_DOWN])
+		return "rx counters wrong for the program's side";
+	if (!d[rx]) {
+		if (outcomes || d[MML_STAT_Z1_SHORT] || verdict != XDP_PASS)
+			return "not counted as the FA's, yet not simply passed";
+		return NULL;
+	}
+	if (outcomes != 1)
+		return outcomes ? "more than one outcome counted" :
+				  "counted as the FA's, no outcome";
+	if (verdict != want) {
+		snprintf(why, sizeof(why), "verdict %d with outcome %s", verdict,
+			 mml_stat_name(outcome));
+		return why;
+	}
+	if (d[MML_STAT_Z1_SHORT] && outcome != MML_STAT_FWD_MLESP)
+		return "z1_short without fwd_mlesp";
+	return NULL;
+}
+
+/* MML_BPF_RANDOM frames (default 1000), each a baseline mutated at random,
+ * through either program of either FA (unknown SPIs forwarded or
+ * dropped). */
+static void test_random_packets(void **state)
+{
+	const uint32_t addrs[] = { ns.coa,	    ns.ha_addr,	 ns.wireless_addr,
+				   mh_home,	    mh2_home,	 mh3_home,
+				   cn_addr,	    0xffffffffu, htonl(0xe0000001),
+				   ns.ha_unresolved };
+	unsigned long n = xdp_random_count(1000);
+	uint64_t before[MML_STAT_MAX], after[MML_STAT_MAX], d[MML_STAT_MAX];
+	static struct frame f, got;
+	unsigned long tally[5] = { 0 }; /* by verdict */
+	char what[400];
+
+	test_seed();
+	for (unsigned long i = 0; i < n; i++) {
+		enum base base = (enum base)test_random_below(4);
+		enum side side = test_random_below(8) ? (base <= DOWN_PLAIN ? DOWN : UP) :
+							(enum side)test_random_below(2);
+		struct fa *fa = test_random_below(2) ? fa_fwd : fa_drop;
+		struct bpf_program *prog =
+			side == DOWN ? fa->progs.mml_fa_down : fa->progs.mml_fa_up;
+		const char *bad;
+		int verdict;
+
+		build_base(&f, base, 20 + test_random_below(600));
+		xdp_mutate(f.b, &f.len, sizeof(f.b), ETH_LEN, addrs,
+			   sizeof(addrs) / sizeof(addrs[0]), what, sizeof(what));
+		stats_all(fa, before);
+		verdict =
+			xdp_run(bpf_program__fd(prog), f.b, f.len, got.b, sizeof(got.b), &got.len,
+				(uint32_t)(side == DOWN ? ns.wired_ifindex : ns.wireless_ifindex));
+		stats_all(fa, after);
+		for (uint32_t s = 0; s < MML_STAT_MAX; s++)
+			d[s] = after[s] - before[s];
+		bad = verdict != XDP_PASS && verdict != XDP_DROP && verdict != XDP_REDIRECT ?
+			      "a verdict the FA never gives" :
+			      fa_accounting(side, verdict, d);
+		tally[verdict >= 0 && verdict < 5 ? verdict : 0]++;
+		if (bad)
+			fail_msg("random frame %lu (%s, base %d, %zu bytes: %s): verdict %d: %s", i,
+				 side == DOWN ? "down" : "up", base, f.len, what, verdict, bad);
+	}
+	print_message(
+		"random-packet mode: %lu frames (%lu passed, %lu dropped, %lu redirected), every "
+		"verdict expected and accounted for\n",
+		n, tally[XDP_PASS], tally[XDP_DROP], tally[XDP_REDIRECT]);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_down_fixtures), cmocka_unit_test(test_up_fixtures),
-		cmocka_unit_test(test_vectors),	      cmocka_unit_test(test_random_lengths),
-		cmocka_unit_test(test_tamper),	      cmocka_unit_test(test_truncation),
-		cmocka_unit_test(test_pinning),	      cmocka_unit_test(test_live_veth),
-		cmocka_unit_test(test_inactive),      cmocka_unit_test(test_first_verified),
+		cmocka_unit_test(test_down_fixtures),  cmocka_unit_test(test_up_fixtures),
+		cmocka_unit_test(test_vectors),	       cmocka_unit_test(test_random_lengths),
+		cmocka_unit_test(test_tamper),	       cmocka_unit_test(test_truncation),
+		cmocka_unit_test(test_pinning),	       cmocka_unit_test(test_live_veth),
+		cmocka_unit_test(test_inactive),       cmocka_unit_test(test_first_verified),
+		cmocka_unit_test(test_random_packets),
 	};
 	cpu_set_t cpu0;
 
