@@ -48,6 +48,7 @@
 #include "maps/stats.h"
 #include "maps/visitor.h"
 #include "fa.skel.h" /* after maps/: it names their types */
+#include "tests/bpf/fa-account.h"
 #include "tests/bpf/fa-netns.h"
 #include "tests/bpf/fa-packets.h"
 #include "tests/bpf/xdp-random.h"
@@ -1400,59 +1401,6 @@ static void test_first_verified(void **state)
 
 /* ---- random-packet mode ---- */
 
-/* What the counters must say about any frame (docs/fa.md, "Verdicts and
- * counters"): either it is not the FA's (no rx counter; passed, nothing
- * counted), or its rx counter and exactly one outcome counter went up by
- * one, the outcome's class matching the verdict; z1_short only beside
- * fwd_mlesp; nothing else moves. Returns NULL or what is wrong. */
-static const char *fa_accounting(enum side side, int verdict, const uint64_t *d)
-{
-	static char why[160];
-	enum mml_stat rx = side == DOWN ? MML_STAT_RX_DOWN : MML_STAT_RX_UP, outcome = NONE;
-	unsigned int outcomes = 0;
-	int want = -1;
-
-	for (uint32_t s = 0; s < MML_STAT_MAX; s++) {
-		int cls = s >= MML_STAT_FWD_MLESP && s <= MML_STAT_FWD_PLAIN ? XDP_REDIRECT :
-			  (s >= MML_STAT_DROP_BAD_TAG && s <= MML_STAT_DROP_TOO_BIG) ||
-					  s == MML_STAT_FA_CSA_INACTIVE ?
-									       XDP_DROP :
-			  (s >= MML_STAT_PASS_NOT_VISITOR && s <= MML_STAT_PASS_NO_ROUTE) ||
-					  s == MML_STAT_PASS_LOCAL ?
-									       XDP_PASS :
-									       -1;
-
-		if (!d[s] || s == rx || (s == MML_STAT_Z1_SHORT && d[s] == 1))
-			continue;
-		if (cls < 0 || d[s] != 1) {
-			snprintf(why, sizeof(why), "counter %s went up by %llu", mml_stat_name(s),
-				 (unsigned long long)d[s]);
-			return why;
-		}
-		outcomes++;
-		outcome = (enum mml_stat)s;
-		want = cls;
-	}
-	if (d[rx] > 1 || d[side == DOWN ? MML_STAT_RX_UP : MML_STAT_RX_DOWN])
-		return "rx counters wrong for the program's side";
-	if (!d[rx]) {
-		if (outcomes || d[MML_STAT_Z1_SHORT] || verdict != XDP_PASS)
-			return "not counted as the FA's, yet not simply passed";
-		return NULL;
-	}
-	if (outcomes != 1)
-		return outcomes ? "more than one outcome counted" :
-				  "counted as the FA's, no outcome";
-	if (verdict != want) {
-		snprintf(why, sizeof(why), "verdict %d with outcome %s", verdict,
-			 mml_stat_name(outcome));
-		return why;
-	}
-	if (d[MML_STAT_Z1_SHORT] && outcome != MML_STAT_FWD_MLESP)
-		return "z1_short without fwd_mlesp";
-	return NULL;
-}
-
 /* MML_BPF_RANDOM frames (default 1000), each a baseline mutated at random,
  * through either program of either FA (unknown SPIs forwarded or
  * dropped). */
@@ -1489,9 +1437,7 @@ static void test_random_packets(void **state)
 		stats_all(fa, after);
 		for (uint32_t s = 0; s < MML_STAT_MAX; s++)
 			d[s] = after[s] - before[s];
-		bad = verdict != XDP_PASS && verdict != XDP_DROP && verdict != XDP_REDIRECT ?
-			      "a verdict the FA never gives" :
-			      fa_accounting(side, verdict, d);
+		bad = fa_accounting(side == DOWN, verdict, d);
 		tally[verdict >= 0 && verdict < 5 ? verdict : 0]++;
 		if (bad)
 			fail_msg("random frame %lu (%s, base %d, %zu bytes: %s): verdict %d: %s", i,
