@@ -5,6 +5,8 @@
  *   0-3  the parsers of requests (and the authenticator over a parsed
  *        one), replies, advertisements, solicitations, on the rest;
  *   4    one raw request to the home agent, from the source byte 1 picks;
+ *   6    the checks of a packet off the wireless link (mip_ip_payload, the
+ *        foreign agent's packet socket): IPv4, UDP, checksums;
  *   5    a script of events for one home agent: raw requests, requests
  *        built from fields (home address, flags, lifetime, care-of
  *        address, Identification now / stale / a replay / any, the mobile
@@ -23,6 +25,7 @@
  *     bound, granted lifetime within max_lifetime. */
 #include "keyd/mip_ha.c"
 
+#include <netinet/in.h>
 #include <stdio.h>
 
 #include "tests/fuzz/cursor.h"
@@ -345,6 +348,28 @@ static void script(const uint8_t *data, size_t size)
 	mip_ha_core_free(r->ha);
 }
 
+/* A packet as the FA's packet socket reads it: accepted only with the
+ * payload inside the packet and the UDP header accounted for. */
+static void ip_frame(bool csum_checked, const uint8_t *data, size_t size)
+{
+	uint8_t *copy = malloc(size ? size : 1), proto = 0;
+	struct mip_rx rx = { 0 };
+	size_t payload = 0;
+	int off;
+
+	check(copy != NULL, "malloc");
+	memcpy(copy, data, size);
+	off = mip_ip_payload(copy, size, csum_checked, &proto, &rx, &payload);
+	if (off >= 0) {
+		check(off >= 20 && (size_t)off + payload <= size, "payload outside the packet");
+		check(proto != IPPROTO_UDP || (size_t)off == (size_t)(copy[0] & 0xf) * 4 + 8,
+		      "UDP payload not after the UDP header");
+	} else {
+		check(off == -EBADMSG, "refused with another error than -EBADMSG");
+	}
+	free(copy);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct mip_stats stats;
@@ -357,7 +382,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (size < 1 || size > 8192)
 		return 0;
-	switch (data[0] % 6) {
+	switch (data[0] % 7) {
+	case 6:
+		if (size >= 2)
+			ip_frame(data[1] & 1, data + 2, size - 2);
+		break;
 	case 4:
 		if (size < 2 || size - 2 > MIP_MSG_MAX)
 			return 0;
@@ -369,7 +398,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	default:
 		if (size - 1 <= 1200)
-			parsers(data[0] % 6, data + 1, size - 1);
+			parsers(data[0] % 7, data + 1, size - 1);
 		break;
 	}
 	return 0;
