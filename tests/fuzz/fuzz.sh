@@ -8,9 +8,13 @@
 #                                            directory that is thrown away
 #   tests/fuzz/fuzz.sh --keep NAME SECONDS   make fuzz: new inputs are added
 #                                            to the committed corpus
-#   tests/fuzz/fuzz.sh --merge NAME          minimise the corpus (libFuzzer
-#                                            -merge=1 into a fresh directory,
-#                                            which then replaces it)
+#   tests/fuzz/fuzz.sh --merge NAME [DIR...]  minimise the corpus, with the
+#                                            inputs of DIRs (a campaign's):
+#                                            the named seeds and regress-*
+#                                            inputs are kept, then libFuzzer
+#                                            -merge=1 adds to them in a fresh
+#                                            directory only the inputs (named
+#                                            by hash) that add coverage
 #   tests/fuzz/fuzz.sh --list                the harnesses' names
 #
 # A crashing, leaking or timing-out input is kept as
@@ -40,7 +44,7 @@ table=(
 )
 
 usage() {
-	sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' >&2
+	awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0" >&2
 	exit 2
 }
 
@@ -59,6 +63,8 @@ esac
 [[ $# -ge 1 ]] || usage
 name=$1 secs=${2:-}
 [[ $mode == merge || -n $secs ]] || usage
+extra=()
+[[ $mode == merge ]] && { extra=("${@:2}"); secs=""; }
 bin="" corpus="" gen="" opts=""
 for row in "${table[@]}"; do
 	read -r n b c g o <<<"$row"
@@ -75,16 +81,23 @@ if [[ $gen == gen ]]; then
 fi
 
 if [[ $mode == merge ]]; then
-	mkdir "$work/min"
+	mkdir "$work/min" "$work/rest"
+	# Seeds with names (hand-written, regress-*) stay whatever their
+	# coverage; libFuzzer names what it adds by the SHA-1 of the content.
+	for f in "$corpus"/*; do
+		[[ -f $f ]] || continue
+		if [[ $(basename "$f") =~ ^[0-9a-f]{40}$ ]]; then cp "$f" "$work/rest/"; else cp "$f" "$work/min/"; fi
+	done
+	before=$(find "$corpus" -type f | wc -l)
 	# shellcheck disable=SC2086 # options are words
-	"$bin" -merge=1 $opts "$work/min" "$corpus" "$work/gen" >"$work/log" 2>&1 || {
+	"$bin" -merge=1 $opts "$work/min" "$work/rest" "$work/gen" "${extra[@]}" >"$work/log" 2>&1 || {
 		tail -20 "$work/log"
 		exit 1
 	}
-	before=$(find "$corpus" -type f | wc -l)
 	find "$corpus" -type f -delete
 	cp "$work/min"/* "$corpus"/ 2>/dev/null || true
-	echo "fuzz $name: corpus minimised, $before -> $(find "$corpus" -type f | wc -l) inputs"
+	echo "fuzz $name: corpus minimised, $before -> $(find "$corpus" -type f | wc -l) inputs" \
+		"($(grep -oE 'cov: [0-9]+' "$work/log" | tail -1))"
 	exit 0
 fi
 
