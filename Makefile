@@ -3,6 +3,7 @@
 #   make            build everything into $(BUILD)/ (installs missing Debian packages first)
 #   make test       build, then run every test suite (unit, vectors, BPF, netns)
 #   make demo       the namespace test bed, real transfers (plain, the product, SNOOP), a summary
+#   make fuzz       every libFuzzer harness FUZZ_TIME seconds (default 10), new finds kept
 #   make help       all targets
 #
 # Each directory adds its sources through a module.mk fragment (see mk/rules.mk
@@ -55,7 +56,7 @@ include $(sort $(wildcard */module.mk */*/module.mk))
 .PHONY: skeletons
 skeletons: $(SKELS)
 
-.PHONY: all build deps test test-run demo clean vmlinux help fmt fmt-check
+.PHONY: all build deps test test-run demo fuzz clean vmlinux help fmt fmt-check
 
 all: deps
 	$(Q)$(MAKE) --no-print-directory build
@@ -75,6 +76,16 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory build
 	$(Q)tests/netns/demo.sh
 
+# Every harness (tests/fuzz/fuzz.sh --list) for FUZZ_TIME seconds from its
+# committed corpus, new inputs added to it (minimise before committing:
+# tests/fuzz/fuzz.sh --merge NAME); FUZZ_ONLY='snoop ctl' runs only those.
+# A crash stops nothing but fails the target; the input is kept in
+# $(BUILD)/fuzz/.
+fuzz: deps
+	$(Q)$(MAKE) --no-print-directory $(FUZZ_BINS)
+	$(Q)st=0; for n in $(or $(FUZZ_ONLY),$$(tests/fuzz/fuzz.sh --list)); do \
+		BUILD=$(BUILD) tests/fuzz/fuzz.sh --keep $$n $(FUZZ_TIME) || st=1; done; exit $$st
+
 # vmlinux.h is committed; regenerate it from the running kernel's BTF, and
 # touch it only when the content changed so BPF objects do not rebuild.
 vmlinux:
@@ -92,7 +103,7 @@ clean:
 	$(Q)rm -rf $(BUILD)
 
 help:
-	@sed -n '3,8p' Makefile | sed 's/^# *//'
+	@sed -n '3,9p' Makefile | sed 's/^# *//'
 	@echo "  make bench-codec   ML-ESP/ESP codec throughput vs raw OpenSSL AEAD"
 	@echo "  make bench-fa      the FA's XDP zone-1 path vs plain decap vs one OpenSSL seal"
 	@echo "  make bench-ep-cost per-packet HA encapsulation and MH decapsulation"
@@ -104,6 +115,7 @@ help:
 	@echo "  make sim-handoff   PKD vs DKM vs redistribute, 10,000 MHs over 100 FAs (simulated, real IKE engines)"
 	@echo "  make bench-handoff handoff phases per key scheme beside MIP and ESP (Tables 2/3)"
 	@echo "  make bench-rekey   goodput with a CSA rekey a second vs none; MLIKE_CREATE_CHILD_SA cost"
+	@echo "  make fuzz          every libFuzzer harness FUZZ_TIME s each (FUZZ_ONLY='snoop ctl'), finds kept"
 	@echo "  make fuzz-ike      the IKE fuzzers, FUZZ_TIME seconds each"
 	@echo "  make exp-reno      pure TCP Reno vs bit-error rate on the test bed (PROFILE=quick|paper)"
 	@echo "  make exp-fig14     the five configurations of Fig. 14 vs BER (PROFILE=quick|paper)"

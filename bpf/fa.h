@@ -374,8 +374,10 @@ static __always_inline int fa_up(struct xdp_md *ctx)
 	ret = fa_check_ipv4(iph, c.end, MML_STAT_DROP_MALFORMED_INNER);
 	if (ret != FA_CONTINUE)
 		return ret;
+	/* Counted, so that every rx_up has its outcome (the random-packet
+	 * mode of bpf-fa checks that of any frame). */
 	if (fa_up_is_local(iph, c.end))
-		return XDP_PASS;
+		return fa_pass(MML_STAT_PASS_LOCAL);
 	/* The visitor's address is only a claim: what is reverse-tunnelled in
 	 * its name comes from its MAC, on its interface (issue 18 item 9). The
 	 * MH's registrations went to the stack above. */

@@ -50,24 +50,48 @@ static json_object *error_reply(const char *msg)
 	return r;
 }
 
+/* Validate, then interpret: module and verb are strings, args (optional)
+ * an array of strings, as keyd_module.control expects. A JSON null where a
+ * string belongs has no string (json_object_get_string gives NULL), so
+ * anything else is refused here, before a module sees it. */
+static const char *request_check(json_object *req, json_object **args)
+{
+	json_object *v;
+
+	*args = NULL;
+	if (!req || !json_object_is_type(req, json_type_object))
+		return "request is not {\"module\": ..., \"verb\": ...}";
+	if (!json_object_object_get_ex(req, "module", &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return "request: \"module\" must be a string";
+	if (!json_object_object_get_ex(req, "verb", &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return "request: \"verb\" must be a string";
+	if (!json_object_object_get_ex(req, "args", args))
+		return NULL;
+	if (!json_object_is_type(*args, json_type_array))
+		return "request: \"args\" must be an array of strings";
+	for (size_t i = 0; i < json_object_array_length(*args); i++)
+		if (!json_object_is_type(json_object_array_get_idx(*args, i), json_type_string))
+			return "request: \"args\" must be an array of strings";
+	return NULL;
+}
+
 static json_object *dispatch(struct ctl_server *srv, const char *text)
 {
 	json_object *req = json_tokener_parse(text), *jmod, *jverb, *args, *result = NULL, *r;
-	const char *mod, *verb;
+	const char *mod, *verb, *bad = request_check(req, &args);
 	char err[256] = "";
 	int ret;
 
-	if (!req || !json_object_is_type(req, json_type_object) ||
-	    !json_object_object_get_ex(req, "module", &jmod) ||
-	    !json_object_object_get_ex(req, "verb", &jverb)) {
+	if (bad) {
 		json_object_put(req);
-		return error_reply("request is not {\"module\": ..., \"verb\": ...}");
+		return error_reply(bad);
 	}
+	json_object_object_get_ex(req, "module", &jmod);
+	json_object_object_get_ex(req, "verb", &jverb);
 	mod = json_object_get_string(jmod);
 	verb = json_object_get_string(jverb);
-	if (!json_object_object_get_ex(req, "args", &args) ||
-	    !json_object_is_type(args, json_type_array))
-		args = NULL;
 	for (size_t i = 0; i < srv->n_mods; i++) {
 		if (strcmp(srv->mods[i]->name, mod) || !srv->states[i])
 			continue;

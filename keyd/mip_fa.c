@@ -375,9 +375,13 @@ static void pending_timeout(void *arg)
 static void accept_reply(struct mip_fa *fa, struct fa_visitor *v, const struct mip_reg_reply *rep)
 {
 	uint64_t now = loop_now();
+	/* Never more than asked for: an answer of any lifetime to a
+	 * deregistration (lifetime 0) still deregisters, it does not register
+	 * the visitor for 0 s. */
+	uint16_t granted = rep->lifetime < v->pend_lifetime ? rep->lifetime : v->pend_lifetime;
 	char a[16], h[16];
 
-	if (!rep->lifetime) {
+	if (!granted) {
 		if (v->registered) {
 			fa->st->ctr[MIP_C_VISITOR_DEREG]++;
 			log_info("visitor %s deregistered", mml_ipv4_str(v->home, a));
@@ -385,7 +389,7 @@ static void accept_reply(struct mip_fa *fa, struct fa_visitor *v, const struct m
 		unregister(fa, v);
 		return;
 	}
-	v->granted = rep->lifetime < v->pend_lifetime ? rep->lifetime : v->pend_lifetime;
+	v->granted = granted;
 	v->expires = now + (uint64_t)v->granted * NS_PER_SEC;
 	v->ha = rep->ha_addr;
 	v->registrations++;
@@ -504,7 +508,7 @@ void mip_fa_from_ha(struct mip_fa *fa, const uint8_t *msg, size_t len, bool trun
 	else
 		log_info("home agent %s denied %s: code %u (%s)", mml_ipv4_str(src, s),
 			 mml_ipv4_str(rep.home_addr, h), rep.code, mip_code_str(rep.code));
-	if (mip_code_accepted(rep.code) && rep.lifetime) {
+	if (mip_code_accepted(rep.code) && v->registered) {
 		v->reply_ns = loop_now();
 		keyd_visitor_changed(rep.home_addr, true);
 	}

@@ -163,10 +163,8 @@ int mip_pkt_open(uint32_t ifindex, uint8_t icmp_type)
 	return fd;
 }
 
-/* Validates the IPv4 header (and UDP header) of a received packet and
- * returns the offset of the payload, or -EBADMSG. */
-static int ip_payload(const uint8_t *p, size_t len, bool csum_checked, uint8_t *proto,
-		      struct mip_rx *rx, size_t *payload_len)
+int mip_ip_payload(const uint8_t *p, size_t len, bool csum_checked, uint8_t *proto,
+		   struct mip_rx *rx, size_t *payload_len)
 {
 	size_t ihl, tot;
 
@@ -237,7 +235,7 @@ ssize_t mip_pkt_recv(int fd, uint8_t *buf, size_t size, uint8_t *proto, struct m
 		rx->truncated = true;
 		n = sizeof(pkt);
 	}
-	off = ip_payload(pkt, (size_t)n, csum_checked, proto, rx, &payload_len);
+	off = mip_ip_payload(pkt, (size_t)n, csum_checked, proto, rx, &payload_len);
 	if (off < 0)
 		return off;
 	if (payload_len > size) {

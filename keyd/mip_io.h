@@ -37,6 +37,13 @@ int mip_pkt_open(uint32_t ifindex, uint8_t icmp_type);
 /* The IP payload (UDP payload for UDP, the ICMP message for ICMP) of one
  * accepted packet; *proto says which. Headers are validated here. */
 ssize_t mip_pkt_recv(int fd, uint8_t *buf, size_t size, uint8_t *proto, struct mip_rx *rx);
+/* mip_pkt_recv's checks of what came off the air: validates the IPv4
+ * header (and the UDP header and checksum, unless csum_checked) of the
+ * packet p[0, len) and returns the offset of its payload (*payload_len
+ * bytes; proto, addresses, TTL and UDP source port in *proto and *rx), or
+ * -EBADMSG. Apart from the socket so that the fuzz harness reaches it. */
+int mip_ip_payload(const uint8_t *p, size_t len, bool csum_checked, uint8_t *proto,
+		   struct mip_rx *rx, size_t *payload_len);
 /* Builds IPv4 (+ UDP for proto 17) around payload and sends it to mac on
  * ifindex. ttl 1 for ICMP advertisements. */
 int mip_pkt_send(int fd, uint32_t ifindex, const uint8_t mac[6], uint32_t src, uint32_t dst,

@@ -73,6 +73,7 @@ struct mip_mh {
 	uint32_t prev_fa;	 /* the one before it (DKM extension) */
 	uint32_t routed_fa;	 /* whose host route is installed */
 	uint64_t ident;		 /* last Identification sent */
+	uint64_t ident_clock;	 /* our own NTP time when it was made */
 	int64_t clock_offset_ns; /* home agent's clock minus ours (from code 133) */
 	uint16_t req_lifetime;
 	uint32_t retransmit_ms;
@@ -284,10 +285,14 @@ static void link_changed(void *arg, const struct nl_link_ev *ev)
 
 /* Registration */
 
+/* Our NTP time moved by the home agent's offset, in whole seconds: the
+ * high half of the Identification, which wraps with the NTP era. */
 static uint64_t next_ident(struct mip_mh *mh)
 {
-	uint64_t ident =
-		mip_ntp_from_ns((uint64_t)((int64_t)loop_realtime() + mh->clock_offset_ns));
+	uint64_t ident;
+
+	mh->ident_clock = mip_ntp_from_ns(loop_realtime());
+	ident = mh->ident_clock + ((uint64_t)(mh->clock_offset_ns / (int64_t)NS_PER_SEC) << 32);
 
 	if (ident <= mh->ident)
 		ident = mh->ident + 1;
@@ -359,6 +364,9 @@ static void renew(void *arg)
 static void registered(struct mip_mh *mh, const struct mip_reg_reply *rep)
 {
 	uint64_t now = loop_now(), renew_in;
+	/* Never more than asked for: a deregistration (lifetime 0) answered
+	 * with any lifetime is a deregistration, not a binding of 0 s. */
+	uint16_t granted = rep->lifetime < mh->req_lifetime ? rep->lifetime : mh->req_lifetime;
 	char a[16];
 
 	loop_timer_cancel(mh->loop, &mh->retransmit);
@@ -366,7 +374,7 @@ static void registered(struct mip_mh *mh, const struct mip_reg_reply *rep)
 	mh->cur.fa = mh->fa.addr;
 	mh->cur.code = rep->code;
 	history_push(mh);
-	if (!rep->lifetime) {
+	if (!granted) {
 		log_info("deregistered");
 		mh->state = MH_IDLE;
 		mh->granted = 0;
@@ -375,7 +383,7 @@ static void registered(struct mip_mh *mh, const struct mip_reg_reply *rep)
 	}
 	mh->st->ctr[MIP_C_REGISTERED]++;
 	mh->state = MH_REGISTERED;
-	mh->granted = rep->lifetime < mh->req_lifetime ? rep->lifetime : mh->req_lifetime;
+	mh->granted = granted;
 	mh->expires = now + (uint64_t)mh->granted * NS_PER_SEC;
 	log_info("registered through %s for %u s (%.2f ms after the request)",
 		 mml_ipv4_str(mh->fa.addr, a), mh->granted,
@@ -439,9 +447,14 @@ static void on_reply(struct mip_mh *mh, const uint8_t *msg, size_t len, const st
 	}
 	if (rep.code == MIP_HA_IDENT_MISMATCH) {
 		/* Resynchronise with the home agent's clock and retry at once. */
+		/* Its time minus ours when we asked, as the NTP era's signed
+		 * 32-bit distance (RFC 5905): set, not added to the old offset,
+		 * so that no run of 133s can carry it past +-68 years (added up,
+		 * it overflowed: fuzz-mip-mh). */
 		ha_secs = (uint32_t)(rep.ident >> 32);
-		mh->clock_offset_ns += ((int64_t)ha_secs - (int64_t)(uint32_t)(mh->ident >> 32)) *
-				       (int64_t)NS_PER_SEC;
+		mh->clock_offset_ns =
+			(int64_t)(int32_t)(ha_secs - (uint32_t)(mh->ident_clock >> 32)) *
+			(int64_t)NS_PER_SEC;
 		mh->st->ctr[MIP_C_CLOCK_RESYNC]++;
 		log_info("home agent clock differs: offset now %+.0f s",
 			 (double)mh->clock_offset_ns / 1e9);

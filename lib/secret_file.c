@@ -69,6 +69,9 @@ int mml_secret_file_read(const char *what, const char *path, void *buf, size_t s
 		err = -errno;
 		log_err("%s %s: %s", what, path,
 			errno == ELOOP ? "a symbolic link, refused" : strerror(errno));
+		/* Wiped on every error, as promised: the caller's buffer may
+		 * still hold a key of an earlier read. */
+		OPENSSL_cleanse(buf, size);
 		return err;
 	}
 	err = check_file(what, path, fd);

@@ -52,9 +52,10 @@ int keyfile_read(const char *path, struct keymat *km, size_t want)
 {
 	bool is_stdin = !strcmp(path, "-");
 	FILE *f = is_stdin ? stdin : fopen(path, "re");
-	char line[256];
-	size_t got = 0;
+	char *line = NULL;
+	size_t got = 0, cap = 0;
 	int lineno = 0, err = 0;
+	ssize_t n;
 
 	if (!f) {
 		err = -errno;
@@ -62,13 +63,18 @@ int keyfile_read(const char *path, struct keymat *km, size_t want)
 		return err;
 	}
 	err = check_mode(f, path);
-	while (!err && fgets(line, sizeof(line), f)) {
+	/* Whole lines of any length (a fixed buffer cut long ones into two
+	 * "lines", so one line could hold two zones' keys). */
+	while (!err && (n = getline(&line, &cap, f)) >= 0) {
 		char *p = line + strspn(line, " \t\r\n");
 
 		lineno++;
-		if (!*p || *p == '#')
+		if (memchr(line, '\0', (size_t)n)) {
+			log_err("keys %s:%d: a NUL byte", path, lineno);
+			err = -EINVAL;
+		} else if (!*p || *p == '#') {
 			continue;
-		if (got == want) {
+		} else if (got == want) {
 			log_err("keys %s:%d: more key lines than the CSA has zones (%zu)", path,
 				lineno, want);
 			err = -EINVAL;
@@ -80,7 +86,8 @@ int keyfile_read(const char *path, struct keymat *km, size_t want)
 			got++;
 		}
 	}
-	OPENSSL_cleanse(line, sizeof(line));
+	if (line)
+		OPENSSL_clear_free(line, cap);
 	if (!err && got != want) {
 		log_err("keys %s: %zu key line(s), the CSA needs %zu", path, got, want);
 		err = -EINVAL;

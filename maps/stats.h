@@ -101,7 +101,10 @@
 	/* CSA lifetimes (maps/csa.h): issue 17 */                                                \
 	X(EP_DROP_EXPIRED, "ep_drop_expired",                                                     \
 	  "CSA past its hard lifetime (seconds or packets): nothing protected or accepted")       \
-	X(FA_CSA_EXPIRED, "fa_csa_expired", "ML-ESP of a CSA past its hard lifetime, dropped")
+	X(FA_CSA_EXPIRED, "fa_csa_expired", "ML-ESP of a CSA past its hard lifetime, dropped")    \
+	/* FA: the uplink's own traffic, so that rx_up is always accounted for */                 \
+	X(PASS_LOCAL, "pass_local",                                                               \
+	  "uplink for the FA itself (its addresses, broadcast, multicast, UDP 434, solicitation)")
 
 enum mml_stat {
 #define MML_STAT_ENUM(id, name, help) MML_STAT_##id,

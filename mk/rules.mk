@@ -7,6 +7,9 @@
 #   $(eval $(call BPF_OBJECT,NAME[,DIR]))               -> DIR/NAME.bpf.c (DIR: bpf unless given)
 #                                                          compiled to $(BUILD)/bpf/NAME.bpf.o,
 #                                                          skeleton $(BUILD)/skel/NAME.skel.h
+#   $(eval $(call FUZZ_PROGRAM,NAME,SOURCES[,LDLIBS]))   -> $(BUILD)/fuzz/NAME, a libFuzzer harness:
+#                                                          clang, ASan+UBSan, every source
+#                                                          instrumented (tests/fuzz/module.mk)
 #   TEST_SUITES += name:command                         -> run by `make test`
 
 obj    = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
@@ -57,4 +60,22 @@ $(BUILD)/bpf/$(1).bpf.o: $(or $(2),bpf)/$(1).bpf.c vmlinux.h
 	$$(call msg,CLANG,$$@)
 	$$(Q)mkdir -p $$(@D)
 	$$(Q)$$(CLANG) $$(BPF_CFLAGS) -c $$< -o $$@
+endef
+
+# One clang command over every source, so that the code under test gets the
+# fuzzer's coverage instrumentation too (libmml's archives are gcc's); the
+# dependency file covers every source's includes (a harness may include a
+# .c file to reach its internals).
+FUZZ_CC ?= clang
+define FUZZ_PROGRAM
+FUZZ_BINS += $(BUILD)/fuzz/$(1)
+ALL_DEPFILES += $(BUILD)/fuzz/$(1).d
+FMT_SRCS += $(filter tests/%,$(2))
+$(BUILD)/fuzz/$(1): $(2) | skeletons
+	$$(call msg,FUZZ,$$@)
+	$$(Q)mkdir -p $$(@D)
+	$$(Q)$$(FUZZ_CC) $$(CPPFLAGS) $$(PKG_CFLAGS) -MM -MP -MT $$@ $(2) > $$@.d
+	$$(Q)$$(FUZZ_CC) $$(CPPFLAGS) $$(PKG_CFLAGS) -std=c11 -g -O1 $$(WARN) -Wno-unused-command-line-argument \
+		-Wno-format-nonliteral -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		$(2) -o $$@ $$(PKG_LDLIBS) $(3)
 endef

@@ -11,11 +11,11 @@ FMT_SRCS += $(wildcard worker/*.h)
 # libFuzzer harness (clang, ASan+UBSan) for the receive paths of the HA and
 # MH workers: frames as XDP hands them over, inner packets and TUN reads
 # through protect and unprotect, with real SAs (tests/fuzz/fuzz_ep_rx.c).
-# `make test` runs it for 10 s from seeds it writes itself; longer:
-# tests/fuzz/run-ep.sh build/tests/fuzz_ep_rx SECONDS.
+# Its suite and corpus: tests/fuzz/module.mk, tests/fuzz/fuzz.sh (ep-rx).
 FUZZ_EP_RX_SRCS := tests/fuzz/fuzz_ep_rx.c $(WORKER_CORE) worker/gso.c lib/aead.c lib/esp.c lib/inet.c \
                    lib/mlesp.c lib/sa.c lib/csa.c lib/replay.c lib/seq.c lib/err.c lib/log.c
 TEST_TARGETS += $(BUILD)/tests/fuzz_ep_rx
+FUZZ_BINS += $(BUILD)/tests/fuzz_ep_rx
 ALL_DEPFILES += $(BUILD)/tests/fuzz_ep_rx.d
 FMT_SRCS += tests/fuzz/fuzz_ep_rx.c
 $(BUILD)/tests/fuzz_ep_rx: $(FUZZ_EP_RX_SRCS) | skeletons
@@ -24,4 +24,3 @@ $(BUILD)/tests/fuzz_ep_rx: $(FUZZ_EP_RX_SRCS) | skeletons
 	$(Q)$(CLANG) $(CPPFLAGS) $(PKG_CFLAGS) -std=c11 -g -O1 $(WARN) -Wno-unused-command-line-argument -Wno-format-nonliteral \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -MMD -MP -MF $@.d \
 		$(FUZZ_EP_RX_SRCS) -o $@ $(PKG_LDLIBS)
-TEST_SUITES += fuzz-ep-rx:'tests/fuzz/run-ep.sh $(BUILD)/tests/fuzz_ep_rx 10'

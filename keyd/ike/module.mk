@@ -54,9 +54,11 @@ $(eval $(call TEST_PROGRAM,test_ike_robust,tests/ike/test_ike_robust.c $(IKE_SRC
 TEST_SUITES += unit-ike-robust:$(BUILD)/tests/test_ike_robust
 
 # libFuzzer + ASan/UBSan harnesses (clang): the codec, and the engine behind
-# the integrity check. `make test` runs them for about 20 s in total from
-# the committed seeds; `make fuzz-ike FUZZ_TIME=600` runs them longer.
-# tests/ike/gen_dkm_seeds.py writes the seeds of exchanges 242 and 243.
+# the integrity check. Their suites and corpora (the seeds in
+# tests/ike/seeds/): tests/fuzz/module.mk, tests/fuzz/fuzz.sh (ike-wire,
+# ike-engine); `make fuzz-ike FUZZ_TIME=600` runs these two longer, `make
+# fuzz` every harness. tests/ike/gen_dkm_seeds.py writes the seeds of
+# exchanges 242 and 243.
 FUZZ_CC ?= clang
 FUZZ_FLAGS := -std=c11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
               -I. -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter
@@ -74,14 +76,13 @@ $(BUILD)/fuzz/fuzz_ike_engine: tests/ike/fuzz_engine.c $(IKE_SRCS) $(FUZZ_LIB_SR
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) $^ -o $@ -lcrypto -lbpf
 
 TEST_TARGETS += $(BUILD)/fuzz/fuzz_ike_wire $(BUILD)/fuzz/fuzz_ike_engine
+FUZZ_BINS += $(BUILD)/fuzz/fuzz_ike_wire $(BUILD)/fuzz/fuzz_ike_engine
 FMT_SRCS += tests/ike/fuzz_wire.c tests/ike/fuzz_engine.c
-TEST_SUITES += fuzz-ike-wire:'tests/ike/fuzz.sh $(BUILD)/fuzz/fuzz_ike_wire tests/ike/seeds/wire 8'
-TEST_SUITES += fuzz-ike-engine:'tests/ike/fuzz.sh $(BUILD)/fuzz/fuzz_ike_engine tests/ike/seeds/engine 12'
 
 .PHONY: fuzz-ike
 fuzz-ike: $(BUILD)/fuzz/fuzz_ike_wire $(BUILD)/fuzz/fuzz_ike_engine
-	$(Q)tests/ike/fuzz.sh $(BUILD)/fuzz/fuzz_ike_wire tests/ike/seeds/wire $(FUZZ_TIME)
-	$(Q)tests/ike/fuzz.sh $(BUILD)/fuzz/fuzz_ike_engine tests/ike/seeds/engine $(FUZZ_TIME)
+	$(Q)BUILD=$(BUILD) tests/fuzz/fuzz.sh ike-wire $(FUZZ_TIME)
+	$(Q)BUILD=$(BUILD) tests/fuzz/fuzz.sh ike-engine $(FUZZ_TIME)
 
 # ML-IKE initialisation HA/MH/FA in namespaces with pinned maps (about 4 s).
 TEST_SUITES += ike-mlike:'BUILD=$(BUILD) tests/ike/mlike.sh'

@@ -32,6 +32,8 @@
 #include "lib/bytes.h"
 #include "lib/esp.h"
 #include "lib/mlesp.h"
+#include "tests/bpf/xdp-random.h"
+#include "tests/bpf/xdp-run.h"
 #include "tests/unit/fixtures.h"
 #include "worker/netlink.h"
 #include "worker/pkt.h"
@@ -527,6 +529,127 @@ static void mh_steers_known_spi_only(void **state)
 	assert_int_equal(r.verdict, XDP_DROP);
 }
 
+/* ---------------------------------------------------------------- random frames */
+
+/* What the counters must say about any frame: the programs count each
+ * decision they take once (bpf/ep.h): a redirect to the worker counts
+ * ep_xdp_to_worker, a drop one drop counter, a pass either nothing (not the
+ * endpoint's) or ep_xdp_expired / ep_xdp_decap_plain; nothing else moves. */
+static const char *ep_accounting(int verdict, const uint64_t *d)
+{
+	static char why[160];
+	unsigned int moved = 0;
+	uint32_t which = MML_STAT_MAX;
+	int cls = -1;
+
+	for (uint32_t s = 0; s < MML_STAT_MAX; s++) {
+		if (!d[s])
+			continue;
+		moved++;
+		which = s;
+		if (d[s] != 1) {
+			snprintf(why, sizeof(why), "counter %s went up by %llu", mml_stat_name(s),
+				 (unsigned long long)d[s]);
+			return why;
+		}
+	}
+	if (moved > 1)
+		return "more than one counter for one frame";
+	if (!moved)
+		return verdict == XDP_PASS ? NULL : "a drop or redirect without its counter";
+	switch (which) {
+	case MML_STAT_EP_XDP_TO_WORKER:
+		cls = XDP_REDIRECT;
+		break;
+	case MML_STAT_EP_XDP_EXPIRED:
+	case MML_STAT_EP_XDP_DECAP_PLAIN:
+		cls = XDP_PASS;
+		break;
+	case MML_STAT_EP_DROP_MALFORMED:
+	case MML_STAT_EP_DROP_UNKNOWN_SPI:
+	case MML_STAT_EP_XDP_NO_WORKER:
+	case MML_STAT_EP_XDP_FRAGMENT:
+	case MML_STAT_EP_XDP_NO_ROUTE:
+	case MML_STAT_EP_DROP_TUNNEL_SRC:
+		cls = XDP_DROP;
+		break;
+	}
+	if (cls != verdict) {
+		snprintf(why, sizeof(why), "verdict %d with counter %s", verdict,
+			 mml_stat_name(which));
+		return why;
+	}
+	return NULL;
+}
+
+/* A valid frame for one of the three programs (0 ha_cn, 1 ha_fa, 2 mh_wl). */
+static void random_base(struct frame *f, unsigned int prog)
+{
+	size_t at;
+
+	eth(f);
+	switch (prog) {
+	case 0:
+		tcp(f, CN, test_random_below(2) ? HOME : HOME2, 40 + test_random_below(600));
+		break;
+	case 1:
+		at = ipip_open(f);
+		if (test_random_below(2))
+			esp(f, &out_mlesp, HOME, HA_ADDR);
+		else
+			tcp(f, HOME, CN, 40 + test_random_below(600));
+		ipip_close(f, at, FA_ADDR, HA_ADDR, false);
+		break;
+	default:
+		esp(f, test_random_below(4) ? &out_mlesp : &out_esp, HA_ADDR, HOME);
+		break;
+	}
+}
+
+/* MML_BPF_RANDOM frames (default 1000), each a valid frame for one of the
+ * programs mutated at random, through that program (now and then another). */
+static void random_packets(void **state)
+{
+	const uint32_t addrs[] = { addr(HA_ADDR), addr(FA_ADDR), addr(FA2_ADDR), addr(FAR_ADDR),
+				   addr(HOME),	  addr(HOME2),	 addr(CN) };
+	struct bpf_program *progs[3] = { skel->progs.mml_ha_cn, skel->progs.mml_ha_fa,
+					 skel->progs.mml_mh_wl };
+	unsigned long n = xdp_random_count(1000);
+	uint64_t before[MML_STAT_MAX], d[MML_STAT_MAX];
+	static struct frame f;
+	static struct result r;
+	unsigned long tally[5] = { 0 }; /* by verdict */
+	char what[400];
+
+	test_seed();
+	for (unsigned long i = 0; i < n; i++) {
+		unsigned int base = test_random_below(3);
+		unsigned int prog = test_random_below(8) ? base : test_random_below(3);
+		const char *bad;
+
+		random_base(&f, base);
+		xdp_mutate(f.b, &f.len, sizeof(f.b), EP_ETH_HLEN, addrs,
+			   sizeof(addrs) / sizeof(addrs[0]), what, sizeof(what));
+		for (uint32_t s = 0; s < MML_STAT_MAX; s++)
+			before[s] = stat_sum(s);
+		run(progs[prog], epa, &f, &r);
+		for (uint32_t s = 0; s < MML_STAT_MAX; s++)
+			d[s] = stat_sum(s) - before[s];
+		bad = r.verdict != XDP_PASS && r.verdict != XDP_DROP && r.verdict != XDP_REDIRECT ?
+			      "a verdict the endpoints never give" :
+			      ep_accounting(r.verdict, d);
+		tally[r.verdict >= 0 && r.verdict < 5 ? r.verdict : 0]++;
+		if (bad)
+			fail_msg(
+				"random frame %lu (program %u, base %u, %zu bytes: %s): verdict %d: %s",
+				i, prog, base, f.len, what, r.verdict, bad);
+	}
+	print_message(
+		"random-packet mode: %lu frames (%lu passed, %lu dropped, %lu redirected), every "
+		"verdict expected and accounted for\n",
+		n, tally[XDP_PASS], tally[XDP_DROP], tally[XDP_REDIRECT]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -537,6 +660,7 @@ int main(void)
 		cmocka_unit_test(ha_fa_plain_decapsulated),
 		cmocka_unit_test(ha_fa_tunnel_sources),
 		cmocka_unit_test(mh_steers_known_spi_only),
+		cmocka_unit_test(random_packets),
 	};
 
 	if (geteuid()) {

@@ -48,8 +48,10 @@
 #include "maps/stats.h"
 #include "maps/visitor.h"
 #include "fa.skel.h" /* after maps/: it names their types */
+#include "tests/bpf/fa-account.h"
 #include "tests/bpf/fa-netns.h"
 #include "tests/bpf/fa-packets.h"
+#include "tests/bpf/xdp-random.h"
 #include "tests/bpf/xdp-run.h"
 
 #define XDP_DROP 1
@@ -739,17 +741,17 @@ static const struct fixture up_fixtures[] = {
 	  NULL },
 	{ "uplink ARP", UP_PLAIN, 100, to_arp, false, PASS, false, STATS(NONE), NULL },
 	{ "uplink to the FA's wireless address", UP_PLAIN, 100, up_to_wireless_addr, false, PASS,
-	  false, STATS(RXU), NULL },
-	{ "uplink to the care-of address", UP_PLAIN, 100, up_to_coa, false, PASS, false, STATS(RXU),
-	  NULL },
+	  false, STATS(RXU, MML_STAT_PASS_LOCAL), NULL },
+	{ "uplink to the care-of address", UP_PLAIN, 100, up_to_coa, false, PASS, false,
+	  STATS(RXU, MML_STAT_PASS_LOCAL), NULL },
 	{ "uplink to a multicast group", UP_PLAIN, 100, up_to_multicast, false, PASS, false,
-	  STATS(RXU), NULL },
-	{ "uplink broadcast", UP_PLAIN, 100, up_to_broadcast, false, PASS, false, STATS(RXU),
-	  NULL },
+	  STATS(RXU, MML_STAT_PASS_LOCAL), NULL },
+	{ "uplink broadcast", UP_PLAIN, 100, up_to_broadcast, false, PASS, false,
+	  STATS(RXU, MML_STAT_PASS_LOCAL), NULL },
 	{ "Mobile IP registration (UDP 434)", UP_PLAIN, 100, up_registration, false, PASS, false,
-	  STATS(RXU), NULL },
+	  STATS(RXU, MML_STAT_PASS_LOCAL), NULL },
 	{ "ICMP router solicitation", UP_PLAIN, 100, up_router_solicitation, false, PASS, false,
-	  STATS(RXU), NULL },
+	  STATS(RXU, MML_STAT_PASS_LOCAL), NULL },
 	{ "ICMP echo request, reverse-tunnelled", UP_PLAIN, 100, up_echo_request, false, FWD, true,
 	  STATS(RXU, MML_STAT_FWD_PLAIN), NULL },
 	{ "HA without a neighbour entry", UP_PLAIN, 100, up_from_mh2, false, PASS, false,
@@ -1596,8 +1598,58 @@ static void test_tunnel_sources_up(void **state)
 	up_plain(&f, mh_home, cn_addr, 100);
 	up_registration(&f);
 	set_eth_src(&f, forger_mac);
-	e = verdict_only(XDP_PASS, MML_STAT_RX_UP, MML_STAT_MAX);
+	e = verdict_only(XDP_PASS, MML_STAT_RX_UP, MML_STAT_PASS_LOCAL);
 	run_case("registration from another MAC: to the stack", fa_fwd, UP, &f, &e);
+}
+
+/* ---- random-packet mode ---- */
+
+/* MML_BPF_RANDOM frames (default 1000), each a baseline mutated at random,
+ * through either program of either FA (unknown SPIs forwarded or
+ * dropped). */
+static void test_random_packets(void **state)
+{
+	const uint32_t addrs[] = { ns.coa,	    ns.ha_addr,	 ns.wireless_addr,
+				   mh_home,	    mh2_home,	 mh3_home,
+				   cn_addr,	    0xffffffffu, htonl(0xe0000001),
+				   ns.ha_unresolved };
+	unsigned long n = xdp_random_count(1000);
+	uint64_t before[MML_STAT_MAX], after[MML_STAT_MAX], d[MML_STAT_MAX];
+	static struct frame f, got;
+	unsigned long tally[5] = { 0 }; /* by verdict */
+	char what[400];
+
+	test_seed();
+	for (unsigned long i = 0; i < n; i++) {
+		enum base base = (enum base)test_random_below(4);
+		enum side side = test_random_below(8) ? (base <= DOWN_PLAIN ? DOWN : UP) :
+							(enum side)test_random_below(2);
+		struct fa *fa = test_random_below(2) ? fa_fwd : fa_drop;
+		struct bpf_program *prog =
+			side == DOWN ? fa->progs.mml_fa_down : fa->progs.mml_fa_up;
+		const char *bad;
+		int verdict;
+
+		build_base(&f, base, 20 + test_random_below(600));
+		xdp_mutate(f.b, &f.len, sizeof(f.b), ETH_LEN, addrs,
+			   sizeof(addrs) / sizeof(addrs[0]), what, sizeof(what));
+		stats_all(fa, before);
+		verdict =
+			xdp_run(bpf_program__fd(prog), f.b, f.len, got.b, sizeof(got.b), &got.len,
+				(uint32_t)(side == DOWN ? ns.wired_ifindex : ns.wireless_ifindex));
+		stats_all(fa, after);
+		for (uint32_t s = 0; s < MML_STAT_MAX; s++)
+			d[s] = after[s] - before[s];
+		bad = fa_accounting(side == DOWN, verdict, d);
+		tally[verdict >= 0 && verdict < 5 ? verdict : 0]++;
+		if (bad)
+			fail_msg("random frame %lu (%s, base %d, %zu bytes: %s): verdict %d: %s", i,
+				 side == DOWN ? "down" : "up", base, f.len, what, verdict, bad);
+	}
+	print_message(
+		"random-packet mode: %lu frames (%lu passed, %lu dropped, %lu redirected), every "
+		"verdict expected and accounted for\n",
+		n, tally[XDP_PASS], tally[XDP_DROP], tally[XDP_REDIRECT]);
 }
 
 int main(int argc, char **argv)
@@ -1617,6 +1669,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_tunnel_sources_down),
 		cmocka_unit_test(test_tunnel_sources_no_neighbour),
 		cmocka_unit_test(test_tunnel_sources_up),
+		cmocka_unit_test(test_random_packets),
 	};
 	cpu_set_t cpu0;
 

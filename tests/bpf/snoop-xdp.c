@@ -38,8 +38,10 @@
 #include "maps/stats.h"
 #include "maps/visitor.h"
 #include "fa.skel.h" /* after maps/: it names their types */
+#include "tests/bpf/fa-account.h"
 #include "tests/bpf/fa-netns.h"
 #include "tests/bpf/fa-packets.h"
+#include "tests/bpf/xdp-random.h"
 #include "tests/bpf/xdp-run.h"
 
 #define XDP_DROP 1
@@ -529,6 +531,63 @@ static void syn_and_rst_reset(void **state)
 	assert_int_equal(drain_events(), 0);
 }
 
+/* ---- random-packet mode ---- */
+
+/* MML_BPF_RANDOM frames (default 1000) with SNOOP on: data segments and
+ * ACKs of the snooped connection (or, now and then, not snooped, SNOOP
+ * off), plaintext, ML-ESP or opaque ESP, with random sequence numbers,
+ * windows, payload and flags, then mutated at random; every verdict
+ * expected and accounted for (tests/bpf/fa-account.h). */
+static void random_packets(void **state)
+{
+	static const uint8_t flag_sets[] = { FL_ACK, FL_ACK, FL_ACK | FL_FIN,
+					     FL_SYN, FL_RST, FL_ACK | FL_SYN,
+					     0 };
+	const uint32_t addrs[] = { ns.coa, ns.ha_addr, ns.wireless_addr, mh_home, cn_addr };
+	unsigned long n = xdp_random_count(1000), tally[5] = { 0 };
+	uint64_t before[MML_STAT_MAX], d[MML_STAT_MAX];
+	static struct frame f;
+	static struct result r;
+	char what[400];
+
+	test_seed();
+	for (unsigned long i = 0; i < n; i++) {
+		bool down = test_random_below(2);
+		enum how how = (enum how)test_random_below(3);
+		uint8_t flags = flag_sets[test_random_below(sizeof(flag_sets))];
+		size_t payload = test_random_below(3) ? 0 : test_random_below(1400);
+		const char *bad;
+
+		snooped(test_random_below(8) != 0);
+		if (test_random_below(64) == 0)
+			set_enabled(test_random_below(2));
+		if (down)
+			downlink(&f, how, test_random_below(4096), payload, flags);
+		else
+			uplink(&f, how == ESP ? PLAIN : how, test_random_below(4096),
+			       (uint16_t)(1000 + test_random_below(3)), payload, flags);
+		xdp_mutate(f.b, &f.len, sizeof(f.b), ETH_LEN, addrs,
+			   sizeof(addrs) / sizeof(addrs[0]), what, sizeof(what));
+		for (uint32_t s = 0; s < MML_STAT_MAX; s++)
+			before[s] = stat(s);
+		run(down, &f, &r);
+		for (uint32_t s = 0; s < MML_STAT_MAX; s++)
+			d[s] = stat(s) - before[s];
+		tally[r.verdict >= 0 && r.verdict < 5 ? r.verdict : 0]++;
+		bad = fa_accounting(down, r.verdict, d);
+		if (bad)
+			fail_msg("random frame %lu (%s, %zu bytes: %s): verdict %d: %s", i,
+				 down ? "down" : "up", f.len, what, r.verdict, bad);
+		if (i % 256 == 255)
+			drain_events();
+	}
+	set_enabled(true);
+	print_message(
+		"random-packet mode: %lu frames (%lu passed, %lu dropped, %lu redirected), every "
+		"verdict expected and accounted for\n",
+		n, tally[2], tally[XDP_DROP], tally[XDP_REDIRECT]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -538,6 +597,7 @@ int main(void)
 		cmocka_unit_test(up_fixtures_mlesp),
 		cmocka_unit_test(up_not_snooped_connection),
 		cmocka_unit_test(syn_and_rst_reset),
+		cmocka_unit_test(random_packets),
 	};
 	cpu_set_t cpu0;
 

@@ -2,7 +2,7 @@
  * worker/proto.c, worker/pkt.c, worker/gso.c and lib's ESP/ML-ESP codec
  * under them), on arbitrary input, with the HA's and the MH's tables loaded
  * with real SAs, bindings and flows. `make test` runs it briefly
- * (fuzz-ep-rx, tests/fuzz/run-ep.sh); MML_FUZZ_SEEDS=DIR writes the seed
+ * (fuzz-ep-rx, tests/fuzz/fuzz.sh ep-rx); MML_FUZZ_SEEDS=DIR writes the seed
  * corpus (valid frames of every kind under these keys) and exits.
  *
  * Input: byte 0 selects, then target-specific bytes.

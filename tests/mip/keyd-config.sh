@@ -43,6 +43,10 @@ refuses "${good/spi = 1000/spi = 7}" 0600 "\"spi\" must be a number from 256"
 refuses "${good/$key/0011}" 0600 "key must be 16 to 64 bytes"
 refuses "${good/hmac/x}; mip2 = " 0600 "syntax error"
 refuses "node = \"x\";" 0600 "no module section"
+# An included file would escape the checks above (fuzz-cfg found it).
+printf 'mip = { role = "ha"; };\n' >"$TMP/inc.conf" && chmod 644 "$TMP/inc.conf"
+refuses "node = \"x\";
+  @include \"$TMP/inc.conf\"" 0600 "@include is not supported"
 # Foreign-Home keys (docs/mobileip.md): the same key rules, one peer once.
 fh="foreign_agents = ( { address = \"10.0.2.2\"; keys = ( { spi = 2000; key = \"$key\"; } ); } ); mobiles"
 refuses "${good/mobiles/foreign_agents = 5; mobiles}" 0600 '"foreign_agents" must be a list'
@@ -113,6 +117,17 @@ role=$("$CTL" -j mip show sock "$TMP/ha.sock" | python3 -c 'import json,sys; pri
 [[ $role == ha ]] && ok "mmlctl mip show -j: role ha" || bad "mip show: $role"
 out=$("$CTL" mip visitors sock "$TMP/ha.sock" 2>&1)
 [[ $out == *"not a command of the ha role"* ]] && ok "wrong verb for the role refused" || bad "$out"
+# Requests mmlctl never sends (fuzz-ctl found the first two crashing the
+# daemon): each refused with a reason, the daemon still answering after.
+for req in '{"module": null, "verb": "show"}' '{"module": "mip", "verb": null}' \
+	'{"module": "mip", "verb": "show", "args": [null]}' '{"module": "mip", "verb": "show", "args": 1}'; do
+	out=$(python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+s.sendall(sys.argv[2].encode()); s.shutdown(socket.SHUT_WR); print(s.makefile().read())' \
+		"$TMP/ha.sock" "$req" 2>&1)
+	[[ $out == *'"ok":false'*'must be'* ]] && ok "refused: $req" || bad "$req: $out"
+done
+kill -0 "$pid" 2>/dev/null && "$CTL" mip show sock "$TMP/ha.sock" >/dev/null 2>&1 &&
+	ok "the daemon still answers" || bad "the daemon died: $(tail -3 "$TMP/ha.log")"
 # Registrations from bench-mip's client for that mobile node (10.200.0.1).
 if nsenter --net=/run/netns/"$id" "$BUILD/bench-mip" -n 1 -w 1 -t 1 >"$TMP/bench.out" 2>&1; then
 	ok "registrations over loopback: $(grep -o 'accepted=[0-9]*' "$TMP/bench.out")"

@@ -15,19 +15,7 @@ TEST_SUITES += unit-mip-fa:$(BUILD)/tests/test_mip_fa
 $(eval $(call TEST_PROGRAM,test_mip_mh,tests/mip/test_mip_mh.c $(KEYD_CORE) keyd/nl.c,$(KEYD_LIBS)))
 TEST_SUITES += unit-mip-mh:$(BUILD)/tests/test_mip_mh
 
-# libFuzzer harness (clang, ASan+UBSan): parsers and HA processing, run for
-# a short budget by `make test`; longer runs: tests/mip/fuzz.sh BIN SECONDS.
-FUZZ_MIP_SRCS := tests/mip/fuzz_mip.c $(KEYD_CORE) lib/inet.c lib/log.c lib/args.c lib/ifinfo.c lib/pin.c lib/secret_file.c
-TEST_TARGETS += $(BUILD)/tests/fuzz_mip
-ALL_DEPFILES += $(BUILD)/tests/fuzz_mip.d
-FMT_SRCS += tests/mip/fuzz_mip.c
-$(BUILD)/tests/fuzz_mip: $(FUZZ_MIP_SRCS) | skeletons
-	$(call msg,FUZZ,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) $(CPPFLAGS) $(PKG_CFLAGS) -std=c11 -g -O1 $(WARN) -Wno-unused-command-line-argument -Wno-format-nonliteral \
-		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -MMD -MP -MF $@.d \
-		$(FUZZ_MIP_SRCS) -o $@ $(PKG_LDLIBS) $(KEYD_LIBS)
-TEST_SUITES += fuzz-mip:'tests/mip/fuzz.sh $(BUILD)/tests/fuzz_mip 25'
+# libFuzzer harnesses of the codec and of each role: tests/fuzz/module.mk.
 
 # mmlkeyd's configuration refusals and control socket, a home agent on
 # loopback in a throwaway namespace (~2 s, root; no test bed needed).

@@ -575,6 +575,29 @@ static void foreign_home_auth(void **state)
 	mip_key_free(&wrong);
 }
 
+/* A deregistration (lifetime 0) answered with a lifetime, by the home
+ * agent it went to (fuzz-mip-fa found this): the visitor is deregistered,
+ * not registered for 0 s, and ML-IKE is not told it arrived. */
+static void dereg_answered_with_lifetime(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t msg[256], rep[256];
+	size_t len = request(f, msg, MIP_REQ_T, 200, f->coa), rlen;
+
+	mip_fa_from_mh(f->fa, msg, len, false, &f->mh);
+	rlen = reply(f, rep, MIP_ACCEPTED, 200);
+	mip_fa_from_ha(f->fa, rep, rlen, false, f->ha);
+	assert_int_equal(mip_fa_visitor_state(f->fa, f->home), 1);
+	len = request(f, msg, MIP_REQ_T, 0, f->coa);
+	mip_fa_from_mh(f->fa, msg, len, false, &f->mh);
+	rlen = reply(f, rep, MIP_ACCEPTED, 200);
+	mip_fa_from_ha(f->fa, rep, rlen, false, f->ha);
+	assert_int_equal(mip_fa_visitor_state(f->fa, f->home), -ENOENT);
+	assert_int_equal(f->st.ctr[MIP_C_VISITOR_DEREG], 1);
+	/* The reply still reaches the mobile node, which judges it. */
+	assert_int_equal(f->to_mh.n, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -588,6 +611,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(visitor_list_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(forged_reply_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(foreign_home_auth, setup, teardown),
+		cmocka_unit_test_setup_teardown(dereg_answered_with_lifetime, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

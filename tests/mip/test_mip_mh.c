@@ -583,6 +583,49 @@ static void link_back_restores_routes(void **state)
 	assert_int_equal(rec.host_route, f->fa1);
 }
 
+/* A deregistration answered with a lifetime by the home agent itself
+ * (fuzz-mip-mh found this): deregistered, not registered for 0 s. */
+static void dereg_answered_with_lifetime(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t msg[256];
+	size_t len;
+
+	register_through(f, f->fa1, f->coa1);
+	assert_int_equal(mip_mh_deregister(f->mh), 0);
+	assert_int_equal(last_request().lifetime, 0);
+	len = reply(f, msg, MIP_ACCEPTED, 300, 0, &f->ha_key);
+	deliver(f, msg, len);
+	assert_int_equal(f->mh->state, MH_IDLE);
+	assert_int_equal(f->mh->granted, 0);
+	assert_false(loop_timer_armed(&f->mh->renew));
+}
+
+/* Code 133 again and again with the home agent's clock at either end of
+ * the NTP era (fuzz-mip-mh: the offset was added up, ran away and
+ * overflowed int64): it stays the era's signed distance, at most 2^31 s
+ * either way. */
+static void clock_resync_bounded(void **state)
+{
+	struct fixture *f = *state;
+	struct mip_reg_request req;
+	uint8_t msg[256];
+	size_t len;
+
+	advert(f, f->fa1, f->coa1, 1);
+	for (int i = 0; i < 8; i++) {
+		uint64_t ha_secs = i % 2 ? 0xffffffffu : 0;
+
+		req = last_request();
+		len = reply(f, msg, MIP_HA_IDENT_MISMATCH, 0,
+			    ha_secs << 32 | (req.ident & 0xffffffffu), &f->ha_key);
+		deliver(f, msg, len);
+		assert_int_equal(f->st.ctr[MIP_C_CLOCK_RESYNC], (uint64_t)i + 1);
+		assert_true(f->mh->clock_offset_ns <= (int64_t)INT32_MAX * (int64_t)NS_PER_SEC);
+		assert_true(f->mh->clock_offset_ns >= (int64_t)INT32_MIN * (int64_t)NS_PER_SEC);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -595,6 +638,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(link_flap_solicits, setup, teardown),
 		cmocka_unit_test_setup_teardown(home_address_back_restores_routes, setup, teardown),
 		cmocka_unit_test_setup_teardown(link_back_restores_routes, setup, teardown),
+		cmocka_unit_test_setup_teardown(dereg_answered_with_lifetime, setup, teardown),
+		cmocka_unit_test_setup_teardown(clock_resync_bounded, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
