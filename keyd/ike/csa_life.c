@@ -11,8 +11,9 @@
  *    accepts both pairs (the binding's spi_in_prev) and deletes the old
  *    pair at the MH (INFORMATIONAL Delete, protocol 201).
  * 4. MH, on that Delete: sends with the new pair; keeps the old inbound
- *    CSA for the packets still in flight. Its answer tells the HA that the
- *    MH holds the new pair (it handled the rekey exchange first).
+ *    CSA for the packets still in flight. It acknowledges the old pair
+ *    only once it holds the new one (the Delete may overtake the answer to
+ *    its own rekey request); an answer without it makes the HA ask again.
  * 5. HA, on the answer: sends with the new pair.
  * 6. After the grace period each end deletes the old pair (zeroed, then
  *    deleted), and the HA revokes it at every FA that held it.
@@ -75,7 +76,7 @@ void ike_life_csa_up(struct ike_mod *m, struct ike_sa *sa, const struct mlike_cs
 
 /* --------------------------------------------------------------- HA */
 
-/* Step 5 at the HA: the old pair goes here and at every FA that held it. */
+/* Step 6 at the HA: the old pair goes here and at every FA that held it. */
 static void ha_retire(struct ike_mod *m, struct mobile *mb)
 {
 	const uint32_t spi[2] = { mb->rk.old_out, mb->rk.old_in };
