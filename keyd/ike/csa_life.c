@@ -229,7 +229,7 @@ void ike_life_keys_done(struct ike_mod *m, struct mobile *mb)
 
 static void ha_tick(struct ike_mod *m, struct mobile *mb, uint64_t now)
 {
-	char a[16];
+	char a[16], c[16];
 	int err;
 
 	switch (mb->rk.state) {
@@ -269,7 +269,7 @@ static void ha_tick(struct ike_mod *m, struct mobile *mb, uint64_t now)
 	case RK_DISTRIBUTING:
 		if (now >= mb->rk.deadline_ns) {
 			log_warn("CSA rekey of %s: %s has not taken the new pair: switching anyway",
-				 mml_ipv4_str(mb->home, a), mml_ipv4_str(mb->coa, a));
+				 mml_ipv4_str(mb->home, a), mml_ipv4_str(mb->coa, c));
 			ha_switch(m, mb);
 		}
 		return;
