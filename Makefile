@@ -78,7 +78,8 @@ demo: deps
 
 # Every harness (tests/fuzz/fuzz.sh --list) for FUZZ_TIME seconds from its
 # committed corpus, new inputs added to it (minimise before committing:
-# tests/fuzz/fuzz.sh --merge NAME); FUZZ_ONLY='snoop ctl' runs only those.
+# tests/fuzz/fuzz.sh --merge NAME); FUZZ_ONLY='snoop ctl' runs only those,
+# FUZZ_RUNS=N stops each after N executions if that comes first.
 # A crash stops nothing but fails the target; the input is kept in
 # $(BUILD)/fuzz/.
 fuzz: deps

@@ -19,7 +19,9 @@
 #
 # A crashing, leaking or timing-out input is kept as
 # $BUILD/fuzz/NAME-crash-... (or -leak-, -timeout-); run the harness on it
-# to reproduce. BUILD defaults to build.
+# to reproduce. BUILD defaults to build. FUZZ_RUNS=N stops a run after N
+# executions if that comes before SECONDS (a campaign: 10 million runs or
+# an hour, whichever is first).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${BUILD:-build}
@@ -107,7 +109,7 @@ before=$(find "$first" -type f | wc -l)
 start=$SECONDS
 rc=0
 # shellcheck disable=SC2086
-"$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 $opts \
+"$bin" -max_total_time="$secs" ${FUZZ_RUNS:+-runs=$FUZZ_RUNS} -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 $opts \
 	-artifact_prefix="$build/fuzz/$name-" "$first" "$corpus" "$work/gen" >"$work/log" 2>&1 || rc=$?
 if [[ $rc -ne 0 ]]; then
 	tail -40 "$work/log"
