@@ -4,11 +4,21 @@
 
 static keyd_binding_fn binding_fn;
 static void *binding_arg;
+static keyd_binding_walk_fn binding_walk;
+static void *binding_walk_arg;
 
 void keyd_binding_subscribe(keyd_binding_fn fn, void *arg)
 {
 	binding_fn = fn;
 	binding_arg = arg;
+	if (fn && binding_walk)
+		binding_walk(binding_walk_arg);
+}
+
+void keyd_binding_source(keyd_binding_walk_fn walk, void *arg)
+{
+	binding_walk = walk;
+	binding_walk_arg = arg;
 }
 
 void keyd_binding_changed(uint32_t home, uint32_t coa)

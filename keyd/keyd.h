@@ -50,6 +50,13 @@ extern const struct keyd_module ike_module;
 typedef void (*keyd_binding_fn)(void *arg, uint32_t home, uint32_t coa);
 void keyd_binding_subscribe(keyd_binding_fn fn, void *arg);
 void keyd_binding_changed(uint32_t home, uint32_t coa);
+/* The HA's Mobile IP role names how to walk the bindings it holds (each
+ * through keyd_binding_changed). ML-IKE subscribes after Mobile IP has
+ * adopted the bindings pinned by an earlier instance: the subscription
+ * replays them, so a restarted HA runs ML-IKE again with every mobile by
+ * itself instead of waiting for each one's next registration. */
+typedef void (*keyd_binding_walk_fn)(void *arg);
+void keyd_binding_source(keyd_binding_walk_fn walk, void *arg);
 /* The FA's Mobile IP role relayed a registration naming the MH's previous
  * FA (its care-of address, extension type 131): ML-IKE asks that FA for
  * the MH's zone-1 CSAs (DKM) in parallel with the relay. */

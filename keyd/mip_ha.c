@@ -565,6 +565,18 @@ static int ha_cfg_read(const config_setting_t *sec, struct mip_ha_cfg *cfg)
 	return err;
 }
 
+/* keyd_binding_source: every live binding once more to the subscriber. */
+static void ha_walk_bindings(void *arg)
+{
+	struct mip_ha *ha = arg;
+	struct ha_mobile *mn;
+	uint32_t home;
+
+	for (size_t i = 0; (mn = u32map_next(&ha->mobiles, &i, &home));)
+		if (mn->bound)
+			keyd_binding_changed(mn->home, mn->coa);
+}
+
 int mip_ha_start(struct loop *loop, const struct mml_pin_dir *pin, const config_setting_t *sec,
 		 struct mip_stats *st, struct mip_ha **out)
 {
@@ -603,6 +615,7 @@ int mip_ha_start(struct loop *loop, const struct mml_pin_dir *pin, const config_
 		 cfg.reverse == MIP_RT_OFF	? "off" :
 		 cfg.reverse == MIP_RT_REQUIRED ? "required" :
 						  "optional");
+	keyd_binding_source(ha_walk_bindings, ha);
 	*out = ha;
 	return 0;
 fail:
@@ -614,6 +627,7 @@ void mip_ha_stop(struct mip_ha *ha)
 {
 	if (!ha)
 		return;
+	keyd_binding_source(NULL, NULL);
 	if (ha->fd >= 0) {
 		loop_del_fd(ha->loop, ha->fd);
 		close(ha->fd);

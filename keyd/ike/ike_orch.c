@@ -374,6 +374,7 @@ static void ev_ike_up(void *ctx, struct ike_sa *sa)
 	int err;
 
 	if (m->role == ROLE_FA) {
+		ike_reconcile_superseded(m, sa);
 		ike_dkm_ike_up(m, sa);
 		ike_pkd_fa_up(m, sa);
 	}

@@ -305,6 +305,8 @@ static json_object *show(struct ike_mod *m)
 		json_object_object_add(r, "pending", json_object_new_uint64(m->rec.n));
 		json_object_object_add(r, "wiped", json_object_new_uint64(m->rec.wiped));
 		json_object_object_add(r, "kept", json_object_new_uint64(m->rec.kept));
+		json_object_object_add(r, "superseded_sas",
+				       json_object_new_uint64(m->rec.superseded));
 		json_object_object_add(o, "reconciled", r);
 	}
 	return o;

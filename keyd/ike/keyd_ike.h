@@ -186,6 +186,7 @@ struct reconcile {
 	uint32_t spi[RECONCILE_MAX], owner[RECONCILE_MAX];
 	struct loop_timer timer;
 	uint64_t wiped, kept;
+	uint64_t superseded; /* FA: IKE SAs a peer replaced by a new one */
 };
 
 struct ike_mod {
@@ -379,6 +380,11 @@ int ike_reconcile_config(struct ike_mod *m, const config_setting_t *sec);
  * live IKE SA vouches for reconcile_grace seconds later. */
 void ike_reconcile_start(struct ike_mod *m);
 void ike_reconcile_on_timer(void *arg);
+/* FA: a peer opened a new IKE SA while an older one it opened is still up
+ * here. It lost that one (a restart, or its liveness check gave up on
+ * us): the CSAs the older SA installed are reconciled like those left
+ * from before a start, and the older SA is deleted. */
+void ike_reconcile_superseded(struct ike_mod *m, struct ike_sa *sa);
 
 /* --- ike_orch.c, for pkd.c --- */
 

@@ -40,7 +40,7 @@ TEST_SUITES += unit-ike-holders:$(BUILD)/tests/test_holders
 $(eval $(call TEST_PROGRAM,test_ike_mod,tests/ike/test_ike_mod.c keyd/ike/ike_dkm.c \
                                       keyd/ike/pkd.c keyd/ike/dkm_cache.c keyd/ike/holders.c \
                                       keyd/ike/ike_orch.c keyd/ike/csa_life.c keyd/ike/installed.c \
-                                      keyd/ike/z1_ready.c))
+                                      keyd/ike/z1_ready.c keyd/ike/reconcile.c))
 TEST_SUITES += unit-ike-mod:$(BUILD)/tests/test_ike_mod
 # Engines over loopback UDP: initialisation, CHILD_SAs, CREATE_CHILD_SA in
 # both roles and every rejection path (about 6 s).

@@ -4,7 +4,9 @@
  * a new pair between MH and HA) are recorded as this instance's; every
  * other one no live IKE SA vouches for is wiped reconcile_grace seconds
  * after the start (zeroed, then deleted). Static CSAs (owner 0, mmlctl)
- * are the operator's and stay. */
+ * are the operator's and stay. The same happens at an FA to what an HA
+ * installed over an IKE SA that HA has lost (its own restart): the new SA
+ * supersedes the old one. */
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
@@ -75,6 +77,50 @@ void ike_reconcile_start(struct ike_mod *m)
 	loop_timer_in(m->loop, &m->rec.timer, (uint64_t)m->rec.grace_s * NS_PER_SEC + 1);
 }
 
+static void rec_add(struct ike_mod *m, uint32_t spi, uint32_t owner)
+{
+	for (unsigned int i = 0; i < m->rec.n; i++)
+		if (m->rec.spi[i] == spi)
+			return;
+	if (m->rec.n < RECONCILE_MAX) {
+		m->rec.spi[m->rec.n] = spi;
+		m->rec.owner[m->rec.n++] = owner;
+	}
+}
+
+void ike_reconcile_superseded(struct ike_mod *m, struct ike_sa *sa)
+{
+	uint32_t peer = ike_sa_peer(sa)->addr;
+	unsigned int moved = 0;
+	char a[16];
+
+	/* Only SAs the peer opened: two SAs with a peer may also be a
+	 * simultaneous open (FA peers for DKM), where neither is lost. */
+	if (m->role != ROLE_FA || ike_sa_is_initiator(sa))
+		return;
+	for (unsigned int k = 0; k < IKE_PEERS_MAX; k++) {
+		struct installed *in = &m->inst[k];
+		struct ike_sa *old = in->sa;
+
+		if (!old || old == sa || in->owner != peer || ike_sa_is_initiator(old))
+			continue;
+		for (unsigned int i = 0; i < in->n; i++)
+			rec_add(m, in->spi[i], in->owner);
+		moved += in->n;
+		/* Detached first: the old SA's end must not wipe at once what
+		 * the data plane may still use during the grace time. */
+		*in = (struct installed){ 0 };
+		m->rec.superseded++;
+		ike_sa_delete(old);
+	}
+	if (!moved)
+		return;
+	log_info("ike: %s opened a new IKE SA: the %u CSAs its old one installed go in %u s "
+		 "unless granted again",
+		 mml_ipv4_str(peer, a), moved, m->rec.grace_s);
+	loop_timer_in(m->loop, &m->rec.timer, (uint64_t)m->rec.grace_s * NS_PER_SEC + 1);
+}
+
 void ike_reconcile_on_timer(void *arg)
 {
 	struct ike_mod *m = arg;
@@ -91,7 +137,6 @@ void ike_reconcile_on_timer(void *arg)
 	m->rec.n = 0;
 	if (wiped)
 		mip_maps_gen_bump(&m->maps);
-	log_info("ike: reconciled after the start: %u CSAs no peer granted again wiped, %" PRIu64
-		 " kept",
-		 wiped, m->rec.kept);
+	log_info("ike: reconciled: %u CSAs no peer granted again wiped, %" PRIu64 " kept", wiped,
+		 m->rec.kept);
 }

@@ -32,7 +32,7 @@ killed() { # NODE: its mmlkeyd gone without a word (SIGKILL)
 	wait "${KEYD_PID[$1]}" 2>/dev/null
 	unset "KEYD_PID[$1]"
 }
-reconciled() { grep -c "reconciled after the start" "$TMP/keyd-$1.log"; }
+reconciled() { grep -c "ike: reconciled:" "$TMP/keyd-$1.log"; }
 spis_of() { csas "$1" | awk '{print $1}' | sort | tr '\n' ' '; }
 none_at() { [[ -z $(csas "$1") ]]; }
 elapsed_ms() { echo $((($(date +%s%N) - $1) / 1000000)); }

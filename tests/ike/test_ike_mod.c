@@ -70,6 +70,14 @@ const struct ike_peer_cfg *ike_sa_peer(const struct ike_sa *sa)
 	return &sa_peer[(const char *)sa - sa_storage];
 }
 
+/* Which fake SAs this node opened (the rest the peer opened). */
+static bool sa_initiator[N_SAS];
+
+bool ike_sa_is_initiator(const struct ike_sa *sa)
+{
+	return sa_initiator[(const char *)sa - sa_storage];
+}
+
 uint64_t loop_now(void)
 {
 	return now_ns;
@@ -599,6 +607,7 @@ static void reset_recorders(void)
 	nn_ret = 0;
 	n_foreign = n_puts = 0;
 	last_owner = 0;
+	memset(sa_initiator, 0, sizeof(sa_initiator));
 }
 
 /* The HA with IKE SAs up to FA1, FA2 and FA3; its one mobile served by
@@ -1094,6 +1103,51 @@ static void fa_records_every_csa(void **state)
 	ike_dkm_stop(&m);
 }
 
+/* The HA restarted: its new instance opens a new IKE SA with the FA and
+ * knows nothing of the CSAs the old one installed. The FA reconciles them
+ * (wiped after the grace unless granted again over the new SA), not at
+ * once and not never, and deletes the old SA. An SA this FA opened (a
+ * simultaneous open with an FA peer) supersedes nothing. */
+static void fa_superseded_sa_reconciled(void **state)
+{
+	struct mlike_fa_keys keys = { .ha_addr = HA_ADDR, .mh_home = MH_HOME, .n_secrets = 2 };
+
+	reset_recorders();
+	m.role = ROLE_FA;
+	m.ecfg.local_addr = FA2_ADDR;
+	m.ecfg.n_peers = 1;
+	m.peers[0] = (struct ike_peer_cfg){ .addr = HA_ADDR };
+	sa_peer[SA_HA].addr = HA_ADDR;
+	sa_peer[SA_HA2].addr = HA_ADDR; /* the same HA, restarted */
+	keys.secret[0] = (struct mlike_secret_pl){ .zone = 1, .spi = 0x100 };
+	keys.secret[1] = (struct mlike_secret_pl){ .zone = 1, .spi = 0x101 };
+	assert_int_equal(ike_mod_events.fa_keys(&m, SA(SA_HA), &keys), 0);
+
+	sa_initiator[SA_HA2] = true;
+	ike_mod_events.ike_up(&m, SA(SA_HA2));
+	assert_int_equal(m.rec.n, 0);
+	assert_int_equal(n_sa_deleted, 0);
+
+	sa_initiator[SA_HA2] = false;
+	ike_mod_events.ike_up(&m, SA(SA_HA2));
+	assert_int_equal(m.rec.n, 2);
+	assert_int_equal(m.rec.superseded, 1);
+	assert_int_equal(n_sa_deleted, 1);
+	assert_null(ike_mod_inst_of(&m, SA(SA_HA), false));
+	/* The old SA's end wipes nothing now: the grace decides. */
+	ike_mod_events.ike_down(&m, SA(SA_HA), IKE_DOWN_TIMEOUT);
+	assert_int_equal(n_removed, 0);
+
+	/* The new instance grants 0x100 again; 0x101 nobody does. */
+	keys.n_secrets = 1;
+	assert_int_equal(ike_mod_events.fa_keys(&m, SA(SA_HA2), &keys), 0);
+	ike_reconcile_on_timer(&m);
+	assert_int_equal(n_removed, 1);
+	assert_int_equal(removed[0], 0x101);
+	assert_int_equal(last_owner, HA_ADDR);
+	ike_dkm_stop(&m);
+}
+
 /* The FA's NEIGHBOR_NOTIFY found the window busy (a DKM report out when
  * its IKE SA with the HA came back): tried again, not lost. */
 static void fa_retries_neighbor_notify(void **state)
@@ -1289,6 +1343,7 @@ int main(void)
 		cmocka_unit_test(ha_redistributes_on_missing),
 		cmocka_unit_test(fa_tells_ha_missing),
 		cmocka_unit_test(fa_records_every_csa),
+		cmocka_unit_test(fa_superseded_sa_reconciled),
 		cmocka_unit_test(fa_retries_neighbor_notify),
 		cmocka_unit_test(ha_rekey_make_before_break),
 		cmocka_unit_test(ha_rekey_busy_until_switched),
