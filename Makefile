@@ -116,6 +116,7 @@ help:
 	@echo "  make sim-handoff   PKD vs DKM vs redistribute, 10,000 MHs over 100 FAs (simulated, real IKE engines)"
 	@echo "  make bench-handoff handoff phases per key scheme beside MIP and ESP (Tables 2/3)"
 	@echo "  make bench-rekey   goodput with a CSA rekey a second vs none; MLIKE_CREATE_CHILD_SA cost"
+	@echo "  make soak          SOAK_MIN (10) minutes of churn: 64 connections, handoffs, rekeys; RSS, maps, drops"
 	@echo "  make fuzz          every libFuzzer harness FUZZ_TIME s each (FUZZ_ONLY='snoop ctl'), finds kept"
 	@echo "  make fuzz-ike      the IKE fuzzers, FUZZ_TIME seconds each"
 	@echo "  make exp-reno      pure TCP Reno vs bit-error rate on the test bed (PROFILE=quick|paper)"

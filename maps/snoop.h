@@ -186,7 +186,9 @@ MML_STATIC_ASSERT(sizeof(struct mml_snoop_meta) == 32, "mml_snoop_meta layout");
 	X(EVENTS, "events", "ring-buffer events consumed")                                        \
 	X(BAD_META, "bad_meta", "frames without valid metadata")                                  \
 	X(CFG_RELOAD, "cfg_reload", "configuration changes applied")                              \
-	X(EVICTED_FOR_HOLE, "evicted_for_hole", "newest segments dropped for a CN's hole repair")
+	X(EVICTED_FOR_HOLE, "evicted_for_hole", "newest segments dropped for a CN's hole repair") \
+	X(RXMIT_STALE_KEY, "rxmit_stale_key",                                                     \
+	  "cached segments not sent again: their CSA is gone here")
 
 enum mml_snoop_stat {
 #define MML_SNOOP_STAT_ENUM(id, name, help) MML_SNOOP_STAT_##id,

@@ -133,7 +133,7 @@ static int open_maps(void)
 		{ &fa.xsks_fd, MML_MAP_XSKS },		 { &fa.slot_fd, MML_MAP_XSK_SLOT },
 		{ &fa.cfg_fd, MML_MAP_SNOOP_CFG },	 { &fa.conn_fd, MML_MAP_SNOOP },
 		{ &fa.ack_fd, MML_MAP_SNOOP_ACK },	 { &fa.stats_fd, MML_MAP_SNOOP_STATS },
-		{ &fa.events_fd, MML_MAP_SNOOP_EVENTS },
+		{ &fa.events_fd, MML_MAP_SNOOP_EVENTS }, { &fa.csa_fd, MML_MAP_CSA },
 	};
 	size_t slen = MML_SNOOP_STATS_CAP * sizeof(uint64_t);
 	void *stats;
@@ -247,7 +247,7 @@ int fa_main(int argc, char **argv)
 	int err;
 
 	fa.xsks_fd = fa.slot_fd = fa.cfg_fd = fa.conn_fd = fa.ack_fd = fa.stats_fd = -1;
-	fa.events_fd = -1;
+	fa.events_fd = fa.csa_fd = -1;
 	err = parse_args(argc, argv);
 	if (!err)
 		err = open_maps();

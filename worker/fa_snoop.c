@@ -5,10 +5,13 @@
 #include <string.h>
 #include <time.h>
 
+#include <arpa/inet.h>
 #include <bpf/bpf.h>
+#include <netinet/in.h>
 
 #include "lib/log.h"
 #include "lib/snoop_cfg.h"
+#include "maps/csa.h"
 #include "maps/pin.h"
 
 static const unsigned int stat_of_counter[SNOOP_C_MAX] = {
@@ -54,11 +57,38 @@ static uint64_t mono_ns(void)
 
 /* ---- the state machine's callbacks ---- */
 
+/* A cached ML-ESP frame (outer IPv4, protocol 50) whose CSA this FA no
+ * longer holds: its pair was rekeyed and retired, or revoked when the MH
+ * moved away and back. The MH deleted that pair too and would drop the
+ * copy as of an unknown SPI; the CN's own retransmission, under the pair
+ * in use, repairs the loss. Anything else, or a lookup that fails for
+ * another reason than absence, is sent. */
+static bool frame_key_gone(const struct fa_worker *w, uint64_t frame, uint32_t len)
+{
+	const uint8_t *ip = (const uint8_t *)w->umem.area + frame + EP_ETH_HLEN_FA;
+	struct mml_csa csa;
+	uint32_t ihl, spi;
+
+	if (w->csa_fd < 0 || len < EP_ETH_HLEN_FA + 20u || ip[9] != IPPROTO_ESP)
+		return false;
+	ihl = (ip[0] & 0xfu) * 4u;
+	if (ihl < 20 || len < EP_ETH_HLEN_FA + ihl + 4u)
+		return false;
+	memcpy(&spi, ip + ihl, sizeof(spi));
+	spi = ntohl(spi);
+	if (!bpf_map_lookup_elem(w->csa_fd, &spi, &csa))
+		return false;
+	return errno == ENOENT;
+}
+
 static void snoop_xmit(void *ctx, uint64_t frame, uint32_t frame_len)
 {
 	struct fa_worker *w = ctx;
 
-	(void)frame_len;
+	if (frame_key_gone(w, frame, frame_len)) {
+		count(w, MML_SNOOP_STAT_RXMIT_STALE_KEY);
+		return;
+	}
 	fa_frames_rxmit(&w->frames, frame);
 }
 

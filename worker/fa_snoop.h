@@ -33,7 +33,8 @@ struct fa_worker {
 	bool snoop_ready;
 	struct mml_snoop_cfg cfg;
 	int xsks_fd, slot_fd, cfg_fd, conn_fd, ack_fd, stats_fd, events_fd;
-	volatile uint64_t *stats;		 /* mml_snoop_stats, mmapped */
+	int csa_fd;		  /* mml_csa: is a cached ML-ESP frame's CSA still here? */
+	volatile uint64_t *stats; /* mml_snoop_stats, mmapped */
 	uint64_t stats_base[MML_SNOOP_STAT_MAX]; /* of state machines replaced */
 	struct ring_buffer *events;
 	bool *dirty; /* per connection slot: mirror into mml_snoop */

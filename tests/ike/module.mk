@@ -13,3 +13,11 @@ TEST_SUITES += handoff-walk-dkm:'BUILD=$(BUILD) HANDOFF=dkm tests/ike/handoff-wa
 TEST_SUITES += handoff-walk-ber:'BUILD=$(BUILD) WALK_BER=1/256K tests/ike/handoff-walk.sh'
 TEST_SUITES += handoff-walk-pkd-ber:'BUILD=$(BUILD) HANDOFF=pkd WALK_BER=1/256K tests/ike/handoff-walk.sh'
 TEST_SUITES += handoff-walk-dkm-ber:'BUILD=$(BUILD) HANDOFF=dkm WALK_BER=1/256K tests/ike/handoff-walk.sh'
+
+# Issue 20's soak: SOAK_MIN minutes (10) of 64 connections, handoffs every
+# 10 s, CSA rekeys, SNOOP on lossy cells; RSS, map counts, drops (root).
+SOAK_MIN ?= 10
+.PHONY: soak
+soak: deps
+	$(Q)$(MAKE) --no-print-directory build
+	$(Q)SOAK_MIN=$(SOAK_MIN) BUILD=$(BUILD) tests/ike/soak.sh
