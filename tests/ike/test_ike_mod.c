@@ -1067,17 +1067,23 @@ static void fa_tells_ha_missing(void **state)
  * pairs), so a revocation removes its pair from the record and the IKE
  * SA's end removes all the rest; a record that is full refuses keys
  * rather than install them unrecorded. */
-static void fa_records_every_csa(void **state)
+/* FA2, whose one IKE peer is the HA (SA_HA). */
+static void fa2_with_ha(void)
 {
-	struct mlike_fa_keys keys = { .ha_addr = HA_ADDR, .n_secrets = 2 };
-	uint32_t gone[] = { 0x100, 0x101 };
-
 	reset_recorders();
 	m.role = ROLE_FA;
 	m.ecfg.local_addr = FA2_ADDR;
 	m.ecfg.n_peers = 1;
 	m.peers[0] = (struct ike_peer_cfg){ .addr = HA_ADDR };
 	sa_peer[SA_HA].addr = HA_ADDR;
+}
+
+static void fa_records_every_csa(void **state)
+{
+	struct mlike_fa_keys keys = { .ha_addr = HA_ADDR, .n_secrets = 2 };
+	uint32_t gone[] = { 0x100, 0x101 };
+
+	fa2_with_ha();
 	for (uint32_t i = 0; i < 3; i++) {
 		keys.mh_home = htonl(0x0a010002 + i);
 		keys.secret[0] = (struct mlike_secret_pl){ .zone = 1, .spi = 0x100 + 2 * i };
@@ -1112,12 +1118,7 @@ static void fa_superseded_sa_reconciled(void **state)
 {
 	struct mlike_fa_keys keys = { .ha_addr = HA_ADDR, .mh_home = MH_HOME, .n_secrets = 2 };
 
-	reset_recorders();
-	m.role = ROLE_FA;
-	m.ecfg.local_addr = FA2_ADDR;
-	m.ecfg.n_peers = 1;
-	m.peers[0] = (struct ike_peer_cfg){ .addr = HA_ADDR };
-	sa_peer[SA_HA].addr = HA_ADDR;
+	fa2_with_ha();
 	sa_peer[SA_HA2].addr = HA_ADDR; /* the same HA, restarted */
 	keys.secret[0] = (struct mlike_secret_pl){ .zone = 1, .spi = 0x100 };
 	keys.secret[1] = (struct mlike_secret_pl){ .zone = 1, .spi = 0x101 };
