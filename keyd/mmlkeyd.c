@@ -22,6 +22,7 @@
 #include "keyd/harden.h"
 #include "keyd/keyd.h"
 #include "lib/log.h"
+#include "lib/version.h"
 
 #define DEFAULT_CONFIG "/etc/mmlipsec/mmlkeyd.conf"
 /* A configuration is a few kilobytes; anything near this is not one. */
@@ -36,6 +37,7 @@ static const struct keyd_module *const modules[] = {
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: mmlkeyd [-f CONFIG] [-F] [-d]\n"
+		   "       mmlkeyd --version\n"
 		   "  -f  configuration file (default " DEFAULT_CONFIG ")\n"
 		   "  -F  foreground, log to stderr\n"
 		   "  -d  debug messages\n");
@@ -193,6 +195,8 @@ int main(int argc, char **argv)
 	char host[65], lock_path[PATH_MAX];
 	int opt, err, started = 0, unhardened, wiped, lock_fd = -1;
 
+	if (mml_version_requested(argc, argv, "mmlkeyd"))
+		return 0;
 	while ((opt = getopt(argc, argv, "f:Fdh")) != -1) {
 		switch (opt) {
 		case 'f':

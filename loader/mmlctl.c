@@ -17,6 +17,7 @@
 
 #include "lib/args.h"
 #include "lib/log.h"
+#include "lib/version.h"
 #include "loader/ctl.h"
 
 static const struct ctl_cmd *const cmd_tables[] = {
@@ -99,6 +100,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: mmlctl [-j|-p] [-r ROOT] [-n NODE] [-v] OBJECT [VERB] [ARGS...]\n"
 		   "       mmlctl help | -h | --help\n"
+		   "       mmlctl --version\n"
 		   "       mmlctl OBJECT help\n"
 		   "  -j  JSON output       -p  pretty JSON\n"
 		   "  -r  pin root (default " MML_PIN_ROOT_DEFAULT ")\n"
@@ -164,6 +166,9 @@ int main(int argc, char **argv)
 	char host[65];
 	bool object_known, debug = false;
 	int opt, err, first;
+
+	if (mml_version_requested(argc, argv, "mmlctl"))
+		return 0;
 
 	static const struct option long_opts[] = {
 		{ "help", no_argument, NULL, 'h' },

@@ -20,6 +20,7 @@
 #include "lib/args.h"
 #include "lib/pin.h"
 #include "lib/log.h"
+#include "lib/version.h"
 #include "maps/pin.h"
 #include "worker/fa_snoop.h"
 #include "worker/worker.h"
@@ -46,7 +47,8 @@ static void usage(FILE *f)
 		"  --tun     TUN device to create (default mml0): the stack's side\n"
 		"  --mtu     its MTU (default 1400: inner packets that fit the tunnels)\n"
 		"  --home    MH: the home address, put on the TUN device\n"
-		"mmlworker --role fa ...: the FA's SNOOP worker (mmlworker --role fa --help)\n");
+		"mmlworker --role fa ...: the FA's SNOOP worker (mmlworker --role fa --help)\n"
+		"mmlworker --version\n");
 }
 
 /* name: an interface (its index checked by --port's validator). */
@@ -279,6 +281,8 @@ int main(int argc, char **argv)
 	struct ep_thread *threads = NULL;
 	int err, started = 0;
 
+	if (mml_version_requested(argc, argv, "mmlworker"))
+		return 0;
 	mml_log_open("mmlworker", false, MML_LOG_INFO);
 	mml_log_libbpf();
 	/* The FA's SNOOP worker is a role of its own (worker/fa_main.c). */

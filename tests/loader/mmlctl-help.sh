@@ -3,7 +3,8 @@
 # print the whole usage on stdout and exit 0; "mmlctl OBJECT help" prints
 # that object's verbs only; an object given without a verb, when it has no
 # default verb ("mmlctl fa"), prints its help on stderr and exits 2 instead
-# of running a command chosen from uninitialised state. Needs no maps.
+# of running a command chosen from uninitialised state. And --version on
+# mmlctl, mmlkeyd and mmlworker. Needs no maps.
 set -uo pipefail
 
 MMLCTL=${MMLCTL:-build/mmlctl}
@@ -57,6 +58,19 @@ run frob help
 run
 [[ $rc -eq 2 && $err == *"usage: mmlctl"* ]] && ok "mmlctl alone: usage, status 2" ||
 	bad "mmlctl alone: rc=$rc"
+
+# --version (and -V) on every binary: "NAME VERSION" on stdout, status 0,
+# the version of the tree (VERSION) whatever else the build adds.
+want=$(<"$(dirname "${BASH_SOURCE[0]}")/../../VERSION")
+for bin in "$MMLCTL" "$(dirname "$MMLCTL")/mmlkeyd" "$(dirname "$MMLCTL")/mmlworker"; do
+	name=$(basename "$bin")
+	for flag in --version -V; do
+		v=$("$bin" $flag 2>&1)
+		rc=$?
+		[[ $rc -eq 0 && $v == "$name $want"* && $v != *$'\n'* ]] && ok "$name $flag: $v" ||
+			bad "$name $flag: rc=$rc '$v' (want '$name $want...')"
+	done
+done
 
 echo "$pass passed, $fail failed"
 [[ $fail -eq 0 ]]
