@@ -117,22 +117,31 @@ echo "entries: HA mml_binding=$nb FA1 mml_visitor=$nv1 FA2 mml_visitor=$nv2"
 for k in ha fa1 fa2 worker; do
 	r=$(rss_kb ${pid[$k]})
 	printf 'RSS %-6s before %7d kB  after %7d kB  delta %7d kB  per entry %6.0f B\n' $k \
-		${rss0[$k]} $r $((r - rss0[$k])) "$(echo "($r - ${rss0[$k]}) * 1024 / $N" | bc -l)"
+		${rss0[$k]} $r $((r - rss0[$k])) "$(awk "BEGIN { print ($r - ${rss0[$k]}) * 1024 / $N }")"
 done
 for m in "ha mml_binding" "ha mml_csa" "ha mml_seq_hwm" "ha mml_flow" "fa1 mml_visitor" "fa1 mml_csa"; do
 	read -r max mem <<<"$(map $m)"
 	printf 'map %-4s %-12s max_entries %7d  memlock %9d B  per entry %5.0f B\n' $m \
-		"$max" "$mem" "$(echo "$mem / $max" | bc -l)"
+		"$max" "$mem" "$(awk "BEGIN { print $mem / $max }")"
 done
 x ha "$ctl_bin" -n $p-ha -j mip show >"$dir/ha-show.json"
 python3 - "$dir/ha-show.json" <<'EOF'
 import json, sys
-d = json.load(open(sys.argv[1]))
-c = d.get("counters", d)
-print("HA counters:", {k: v for k, v in c.items() if isinstance(v, int) and v and k in (
-    "rx_request", "binding_add", "binding_renew", "denied", "map_full", "map_error", "ident_replay")})
+want = ("rx_request", "binding_add", "binding_renew", "denied", "map_full", "map_error")
+found = {}
+def walk(o):
+    if isinstance(o, dict):
+        for k, v in o.items():
+            if k in want and isinstance(v, int):
+                found[k] = v
+            walk(v)
+    elif isinstance(o, list):
+        for v in o:
+            walk(v)
+walk(json.load(open(sys.argv[1])))
+print("HA counters:", " ".join(f"{k}={found[k]}" for k in want if k in found))
 EOF
-grep -c . "$dir/keyd-ha.log" >/dev/null && grep -m5 -i "error\|full" "$dir"/keyd-*.log || true
+grep -m5 -i "error\|full" "$dir"/keyd-*.log || true
 
 echo "== per-packet cost with N entries against 1 (same run)"
 "$build/bench-scale-cost" -n "$N"
