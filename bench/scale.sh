@@ -47,7 +47,10 @@ map() {
 	bpftool map show pinned "$pins/$p-$1/$2" -j |
 		python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["max_entries"], d.get("bytes_memlock", 0))'
 }
-entries() { bpftool map dump pinned "$pins/$p-$1/$2" -j | grep -c '"key"' || true; }
+entries() {
+	bpftool map dump pinned "$pins/$p-$1/$2" -j |
+		python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'
+}
 
 for n in "${nodes[@]}"; do ip netns add $p-$n; x $n ip link set lo up; done
 link() { # NODE_A IF_A ADDR_A NODE_B IF_B ADDR_B
@@ -78,8 +81,10 @@ for i in 1 2; do
 	ctl fa$i fa attach coa ${FA_COA[$((i - 1))]} wired eth0 wireless wlan0 \
 		local ${FA_WL[$((i - 1))]} visitor-max $((N / 2 + 1024)) csa-max $((N + 1024))
 done
-x ha "$build/mmlworker" --role ha --node $p-ha --port cn0 --port to-fa1 --port to-fa2 \
-	--tun mml0 >"$dir/worker-ha.log" 2>&1 &
+# Started without the x function: $! is then the process itself (nsenter
+# execs it), which the RSS is read from and cleanup kills.
+nsenter --net=/run/netns/$p-ha -- "$build/mmlworker" --role ha --node $p-ha --port cn0 \
+	--port to-fa1 --port to-fa2 --tun mml0 >"$dir/worker-ha.log" 2>&1 &
 pid[worker]=$!
 
 "$build/bench-scale-mip" -n "$N" -a $HA -c "$dir/mobiles.conf"
@@ -93,7 +98,8 @@ EOF
 done
 chmod 600 "$dir"/*.conf
 for n in ha fa1 fa2; do
-	x $n "$build/mmlkeyd" -F -f "$dir/$n.conf" >"$dir/keyd-$n.log" 2>&1 &
+	nsenter --net=/run/netns/$p-$n -- "$build/mmlkeyd" -F -f "$dir/$n.conf" \
+		>"$dir/keyd-$n.log" 2>&1 &
 	pid[$n]=$!
 done
 for n in ha fa1 fa2; do
