@@ -111,6 +111,10 @@ kill -0 ${pid[worker]} 2>/dev/null || { echo "the HA's worker did not start:"; c
 declare -A rss0=()
 for k in ha fa1 fa2 worker; do rss0[$k]=$(rss_kb ${pid[$k]}); done
 
+declare -A mem0=()
+for m in "ha mml_binding" "fa1 mml_visitor" "fa2 mml_visitor"; do
+	read -r _ mem0[$m] <<<"$(map $m)"
+done
 echo "== bench-scale: N=$N mobiles, HA + 2 FAs (mmlkeyd, XDP attached, HA worker)"
 t0=$(date +%s.%N)
 x cl "$build/bench-scale-mip" -n "$N" -a $HA -f "${FA_WL[0]},${FA_WL[1]}" -w 64 -t 3 |
@@ -125,10 +129,13 @@ for k in ha fa1 fa2 worker; do
 	printf 'RSS %-6s before %7d kB  after %7d kB  delta %7d kB  per entry %6.0f B\n' $k \
 		${rss0[$k]} $r $((r - rss0[$k])) "$(awk "BEGIN { print ($r - ${rss0[$k]}) * 1024 / $N }")"
 done
-for m in "ha mml_binding" "ha mml_csa" "ha mml_seq_hwm" "ha mml_flow" "fa1 mml_visitor" "fa1 mml_csa"; do
+# Not preallocated: the kernel's count grows with the entries.
+for m in "ha mml_binding" "fa1 mml_visitor" "fa2 mml_visitor"; do
 	read -r max mem <<<"$(map $m)"
-	printf 'map %-4s %-12s max_entries %7d  memlock %9d B  per entry %5.0f B\n' $m \
-		"$max" "$mem" "$(awk "BEGIN { print $mem / $max }")"
+	n=$N
+	[[ $m == fa* ]] && n=$((N / 2))
+	printf 'map %-4s %-12s max_entries %7d  memlock %9d B before, %9d B after: %5.0f B per entry\n' \
+		$m "$max" "${mem0[$m]}" "$mem" "$(awk "BEGIN { print ($mem - ${mem0[$m]}) / $n }")"
 done
 x ha "$ctl_bin" -n $p-ha -j mip show >"$dir/ha-show.json"
 python3 - "$dir/ha-show.json" <<'EOF'

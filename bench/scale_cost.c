@@ -113,6 +113,25 @@ static uint32_t home_of(unsigned int i)
 	return htonl(HOME_BASE + i);
 }
 
+/* The kernel's accounting of a map's memory (fdinfo "memlock", what
+ * bpftool prints as bytes_memlock): for the maps without preallocation
+ * (mml_csa, mml_visitor, mml_binding) it grows with the entries. */
+static long map_memlock(int fd)
+{
+	char path[64], line[128];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "memlock: %ld", &v) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return v;
+}
+
 /* --- FA --- */
 
 static struct fa_netns bench_ns;
@@ -214,6 +233,15 @@ static int bench_fa(const struct opts *o)
 	       "1 mobile %.1f ns, %u visitors + %u CSAs %.1f ns, ratio %.3f (target <= 1.1)\n",
 	       INNER, o->repeat, runs, t1[runs / 2], o->n, 2 * o->n, tn[runs / 2],
 	       tn[runs / 2] / t1[runs / 2]);
+	printf("BPF map memory per entry (kernel accounting, %u entries against 1): mml_csa %.0f "
+	       "B per CSA, mml_visitor %.0f B per visitor\n",
+	       o->n,
+	       (double)(map_memlock(bpf_map__fd(many->maps.mml_csa)) -
+			map_memlock(bpf_map__fd(one->maps.mml_csa))) /
+		       (2.0 * o->n - 2),
+	       (double)(map_memlock(bpf_map__fd(many->maps.mml_visitor)) -
+			map_memlock(bpf_map__fd(one->maps.mml_visitor))) /
+		       (o->n - 1.0));
 	err = 0;
 out:
 	fa_test__destroy(one);
