@@ -32,7 +32,12 @@ cleanup() {
 		rm -rf "$pins/$p-$n"
 		rm -f /run/mmlipsec/$p-$n.sock
 	done
-	for n in "${nodes[@]}"; do ip netns del $p-$n 2>/dev/null || true; done
+	# Anything still running in our namespaces is ours: it must not
+	# outlive the run (it would hold the netns lock's file open).
+	for n in "${nodes[@]}"; do
+		for q in $(ip netns pids $p-$n 2>/dev/null); do kill -9 "$q" 2>/dev/null || true; done
+		ip netns del $p-$n 2>/dev/null || true
+	done
 	rm -rf "$dir"
 }
 trap cleanup EXIT INT TERM
