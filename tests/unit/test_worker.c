@@ -264,6 +264,34 @@ static void thousands_of_mobiles(void **state)
 	ep_sacache_free(&c);
 	ep_seqstore_free(&store);
 
+	/* More inbound keys than marks: the first take them, the rest run
+	 * without; once those keys are gone, new ones take their marks. */
+	{
+		static struct mml_rx_mark marks[8];
+		unsigned int with = 0;
+
+		assert_int_equal(ep_seqstore_init_cap(&store, 64, -1, marks, 8), 0);
+		ep_sacache_init(&c, &store);
+		for (unsigned int i = 0; i < 20; i++)
+			set[i] = set[2 * i + 1]; /* inbound ones */
+		assert_int_equal(ep_sacache_load(&c, set, 20), 20);
+		for (unsigned int i = 0; i < 20; i++)
+			with += ep_sacache_get(&c, set[i].spi)->in->mark != NULL;
+		assert_int_equal(with, 8);
+		assert_int_equal(ep_sacache_load(&c, NULL, 0), 0);
+		for (unsigned int i = 20; i < 28; i++) { /* keys never seen */
+			set[i] = set[i - 20];
+			set[i].spi += 0x8000;
+			set[i].zone[0].key[9] ^= 0x5a;
+			set[i].zone[1].key[9] ^= 0x5a;
+		}
+		assert_int_equal(ep_sacache_load(&c, set + 20, 8), 8);
+		for (unsigned int i = 20; i < 28; i++)
+			assert_non_null(ep_sacache_get(&c, set[i].spi)->in->mark);
+		ep_sacache_free(&c);
+		ep_seqstore_free(&store);
+	}
+
 	for (unsigned int i = 0; i < N; i++)
 		homes[i] = htonl(0x0ac80001u + i);
 	assert_int_equal(ep_bindtab_load(&t, homes, bs, N), N);
