@@ -118,7 +118,8 @@ for k in ha fa1 fa2 worker; do rss0[$k]=$(rss_kb ${pid[$k]}); done
 
 declare -A mem0=()
 for m in "ha mml_binding" "fa1 mml_visitor" "fa2 mml_visitor"; do
-	read -r _ mem0[$m] <<<"$(map $m)"
+	read -r _ mem <<<"$(map $m)"
+	mem0[${m/ /:}]=$mem
 done
 echo "== bench-scale: N=$N mobiles, HA + 2 FAs (mmlkeyd, XDP attached, HA worker)"
 t0=$(date +%s.%N)
@@ -140,7 +141,7 @@ for m in "ha mml_binding" "fa1 mml_visitor" "fa2 mml_visitor"; do
 	n=$N
 	[[ $m == fa* ]] && n=$((N / 2))
 	printf 'map %-4s %-12s max_entries %7d  memlock %9d B before, %9d B after: %5.0f B per entry\n' \
-		$m "$max" "${mem0[$m]}" "$mem" "$(awk "BEGIN { print ($mem - ${mem0[$m]}) / $n }")"
+		$m "$max" "${mem0[${m/ /:}]}" "$mem" "$(awk "BEGIN { print ($mem - ${mem0[${m/ /:}]}) / $n }")"
 done
 x ha "$ctl_bin" -n $p-ha -j mip show >"$dir/ha-show.json"
 python3 - "$dir/ha-show.json" <<'EOF'
