@@ -111,6 +111,7 @@ help:
 	@echo "  make bench-tunnel  TCP throughput per mode vs strongSwan-libipsec and forwarding"
 	@echo "  make bench-mip     home agent registrations per second"
 	@echo "  make bench-mip-handoff  registration and L3 handoff latency on the test bed"
+	@echo "  make bench-scale   10,000 mobiles at one HA through two FAs (SCALE_N=; root, netns lock)"
 	@echo "  make bench-mlike   ML-IKE initialisation timings (paper Tables 2/3), medians of 20"
 	@echo "  make bench-ike-bed ML-IKE initialisation on the test bed, medians of 20"
 	@echo "  make sim-handoff   PKD vs DKM vs redistribute, 10,000 MHs over 100 FAs (simulated, real IKE engines)"

@@ -59,3 +59,18 @@ bench-handoff: deps
 bench-rekey: deps
 	$(Q)$(MAKE) --no-print-directory build
 	$(Q)bench/rekey.sh $(BUILD)
+
+# bench-scale (issue 20): SCALE_N mobiles (default 10000) registered at one
+# HA through two FAs, the real mmlkeyd on each with the data plane attached;
+# memory per binding and per CSA, bring-up time and rates, per-packet cost
+# with N entries against 1, ML-IKE initialisations per second (root, about
+# 2 minutes; run it under flock /tmp/mml-netns.lock): bench/scale.sh.
+$(eval $(call PROGRAM,bench-scale-mip,bench/scale_mip.c keyd/mip_wire.c keyd/mip_auth.c))
+
+.PHONY: bench-scale
+bench-scale: deps
+	$(Q)$(MAKE) --no-print-directory build $(BUILD)/bench-scale-mip $(BUILD)/bench-scale-cost \
+		$(BUILD)/bench-scale-ike
+	$(Q)SCALE_N=$(SCALE_N) bench/scale.sh $(BUILD)
+$(eval $(call PROGRAM,bench-scale-cost,bench/scale_cost.c tests/bpf/fa-netns.c tests/bpf/fa-packets.c \
+	worker/pkt.c worker/sacache.c worker/keystate.c worker/keyfp.c worker/tables.c worker/proto.c,-lpthread))

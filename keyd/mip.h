@@ -61,7 +61,8 @@
 	X(CLOCK_RESYNC, "clock_resync")             \
 	X(MAP_ERROR, "map_error")                   \
 	X(SEND_ERROR, "send_error")                 \
-	X(ROUTE_ERROR, "route_error")
+	X(ROUTE_ERROR, "route_error")               \
+	X(MAP_FULL, "map_full")
 
 enum mip_ctr {
 #define MIP_CTR_ENUM(id, name) MIP_C_##id,
@@ -98,6 +99,7 @@ struct mip_maps {
 	int binding_fd, visitor_fd, gen_fd;
 	void *gen; /* mmap of mml_gen, NULL if absent */
 	uint64_t next_try;
+	uint32_t cap[2]; /* enum mip_map: max_entries once known, 0 = not yet */
 };
 
 struct mml_visitor;
@@ -128,6 +130,10 @@ void mip_maps_gen_bump(struct mip_maps *m);
 int mip_maps_binding_each(struct mip_maps *m,
 			  void (*fn)(void *arg, uint32_t home, const struct mml_binding *b),
 			  void *arg);
+/* The capacity (max_entries) of a pinned map, 0 when it is not pinned:
+ * what a full map refuses beyond (E2BIG on a new key). */
+enum mip_map { MIP_MAP_BINDING, MIP_MAP_VISITOR };
+uint32_t mip_maps_capacity(struct mip_maps *m, enum mip_map which);
 int mip_maps_visitor_put(struct mip_maps *m, uint32_t home, const struct mml_visitor *v);
 int mip_maps_visitor_del(struct mip_maps *m, uint32_t home);
 /* The entry of home as the data plane has it now (its first_mlesp_ns). */

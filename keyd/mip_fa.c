@@ -98,26 +98,36 @@ static void forget_if_idle(struct mip_fa *fa, struct fa_visitor *v)
 	visitor_free(fa, v);
 }
 
-static void map_put(struct mip_fa *fa, struct fa_visitor *v)
+/* -E2BIG when mml_visitor is full (logged, counted): the caller refuses
+ * the visitor rather than forward for it without the data plane's entry. */
+static int map_put(struct mip_fa *fa, struct fa_visitor *v)
 {
 	struct mml_visitor mv;
 	char a[16];
 	int err;
 
 	if (!fa->maps)
-		return;
+		return 0;
 	memset(&mv, 0, sizeof(mv));
 	mv.ha_addr = v->ha;
 	mv.ifindex = v->link.ifindex;
 	memcpy(mv.mh_mac, v->link.mac, 6);
 	memcpy(mv.fa_mac, fa->cfg.mac, 6);
 	err = mip_maps_visitor_put(fa->maps, v->home, &mv);
+	if (err == -E2BIG) {
+		fa->st->ctr[MIP_C_MAP_FULL]++;
+		log_err("mml_visitor is full (%u entries): visitor %s refused; size it with `mmlctl "
+			"fa attach ... visitor-max N` (docs/operations.md, \"Map sizing\")",
+			mip_maps_capacity(fa->maps, MIP_MAP_VISITOR), mml_ipv4_str(v->home, a));
+		return err;
+	}
 	if (err) {
 		fa->st->ctr[MIP_C_MAP_ERROR]++;
 		log_err("mml_visitor %s: %s", mml_ipv4_str(v->home, a),
 			err == -ENOENT ? "not pinned (is the FA data plane attached?)" :
 					 strerror(-err));
 	}
+	return 0;
 }
 
 static void map_del(struct mip_fa *fa, struct fa_visitor *v)
@@ -325,6 +335,16 @@ void mip_fa_from_mh(struct mip_fa *fa, const uint8_t *msg, size_t len, bool trun
 		deny(fa, &req, from, MIP_FA_RESOURCES, "visitor list full");
 		return;
 	}
+	/* A new visitor the data plane has no room for is refused now, not
+	 * after its home agent bound it (accept_reply checks again). */
+	if (!v->registered && fa->maps && req.lifetime &&
+	    fa->n_registered >= mip_maps_capacity(fa->maps, MIP_MAP_VISITOR) &&
+	    mip_maps_capacity(fa->maps, MIP_MAP_VISITOR)) {
+		fa->st->ctr[MIP_C_MAP_FULL]++;
+		forget_if_idle(fa, v);
+		deny(fa, &req, from, MIP_FA_RESOURCES, "mml_visitor full");
+		return;
+	}
 	err = relay_to_ha(fa, &req, msg, len, &why);
 	if (err == -EBADMSG) {
 		forget_if_idle(fa, v);
@@ -372,7 +392,8 @@ static void pending_timeout(void *arg)
 
 /* Replies from home agents */
 
-static void accept_reply(struct mip_fa *fa, struct fa_visitor *v, const struct mip_reg_reply *rep)
+/* -E2BIG: mml_visitor is full, the visitor is not registered here. */
+static int accept_reply(struct mip_fa *fa, struct fa_visitor *v, const struct mip_reg_reply *rep)
 {
 	uint64_t now = loop_now();
 	/* Never more than asked for: an answer of any lifetime to a
@@ -387,8 +408,10 @@ static void accept_reply(struct mip_fa *fa, struct fa_visitor *v, const struct m
 			log_info("visitor %s deregistered", mml_ipv4_str(v->home, a));
 		}
 		unregister(fa, v);
-		return;
+		return 0;
 	}
+	if (!v->registered && map_put(fa, v) == -E2BIG)
+		return -E2BIG;
 	v->granted = granted;
 	v->expires = now + (uint64_t)v->granted * NS_PER_SEC;
 	v->ha = rep->ha_addr;
@@ -406,6 +429,7 @@ static void accept_reply(struct mip_fa *fa, struct fa_visitor *v, const struct m
 	/* Written on renewals too: the mobile node may have a new MAC. */
 	map_put(fa, v);
 	loop_timer_at(fa->loop, &v->expiry, v->expires);
+	return 0;
 }
 
 /* Home address and Identification are seen by anyone on the air, so they
@@ -503,9 +527,17 @@ void mip_fa_from_ha(struct mip_fa *fa, const uint8_t *msg, size_t len, bool trun
 		fa->st->ctr[MIP_C_EXT_SKIPPED] += rep.skipped;
 	v->pending = false;
 	loop_timer_cancel(fa->loop, &v->pend_timer);
-	if (mip_code_accepted(rep.code))
-		accept_reply(fa, v, &rep);
-	else
+	if (mip_code_accepted(rep.code) && accept_reply(fa, v, &rep) == -E2BIG) {
+		struct mip_reg_request req = { .home_addr = v->home,
+					       .ha_addr = v->ha,
+					       .ident = v->pend_ident };
+
+		/* The home agent's binding lapses with its lifetime. */
+		deny(fa, &req, &v->link, MIP_FA_RESOURCES, "mml_visitor full");
+		forget_if_idle(fa, v);
+		return;
+	}
+	if (!mip_code_accepted(rep.code))
 		log_info("home agent %s denied %s: code %u (%s)", mml_ipv4_str(src, s),
 			 mml_ipv4_str(rep.home_addr, h), rep.code, mip_code_str(rep.code));
 	if (mip_code_accepted(rep.code) && v->registered) {

@@ -179,11 +179,34 @@ static void binding_expired(void *arg)
 	unbind(mn->ha, mn);
 }
 
-static void bind_to(struct mip_ha *ha, struct ha_mobile *mn, uint32_t coa, uint32_t src,
-		    uint16_t lifetime, uint64_t now)
+/* A new binding goes into mml_binding before it is granted: a full map
+ * (E2BIG from the kernel) is a denial now, never a binding the data plane
+ * lacks. -E2BIG (logged, counted) or 0. */
+static int reserve(struct mip_ha *ha, struct ha_mobile *mn, uint32_t coa, uint64_t expires)
+{
+	char a[16];
+	int err;
+
+	if (mn->bound || !ha->maps)
+		return 0;
+	err = mip_maps_binding_put(ha->maps, mn->home, ha->cfg.addr, coa, expires);
+	if (err != -E2BIG)
+		return 0; /* anything else: map_write's to report */
+	ha->st->ctr[MIP_C_MAP_FULL]++;
+	log_err("mml_binding is full (%u entries): binding of %s refused; size it with `mmlctl ha "
+		"attach ... binding-max N` (docs/operations.md, \"Map sizing\")",
+		mip_maps_capacity(ha->maps, MIP_MAP_BINDING), mml_ipv4_str(mn->home, a));
+	return err;
+}
+
+static int bind_to(struct mip_ha *ha, struct ha_mobile *mn, uint32_t coa, uint32_t src,
+		   uint16_t lifetime, uint64_t now)
 {
 	char a[16], c[16], o[16];
+	int err = reserve(ha, mn, coa, now + (uint64_t)lifetime * NS_PER_SEC);
 
+	if (err)
+		return err;
 	if (!mn->bound) {
 		ha->n_bound++;
 		ha->st->ctr[MIP_C_BINDING_ADD]++;
@@ -207,6 +230,7 @@ static void bind_to(struct mip_ha *ha, struct ha_mobile *mn, uint32_t coa, uint3
 	mn->registrations++;
 	loop_timer_at(ha->loop, &mn->expiry, mn->expires);
 	map_write(ha, mn);
+	return 0;
 }
 
 /* Registration processing */
@@ -314,7 +338,7 @@ static uint8_t policy(struct mip_ha *ha, struct ha_mobile *mn, const struct mip_
 }
 
 static void apply(struct mip_ha *ha, struct ha_mobile *mn, const struct mip_reg_request *req,
-		  uint32_t src, uint64_t now, struct verdict *v)
+		  uint32_t src, uint64_t now, struct verdict *v, const char **why)
 {
 	char a[16];
 
@@ -334,7 +358,11 @@ static void apply(struct mip_ha *ha, struct ha_mobile *mn, const struct mip_reg_
 	v->lifetime = req->lifetime < ha->cfg.max_lifetime ? req->lifetime : ha->cfg.max_lifetime;
 	if (req->flags & MIP_REQ_S)
 		v->code = MIP_ACCEPTED_NO_SIMUL;
-	bind_to(ha, mn, req->coa, src, v->lifetime, now);
+	if (bind_to(ha, mn, req->coa, src, v->lifetime, now)) {
+		v->code = MIP_HA_RESOURCES;
+		v->lifetime = 0;
+		*why = "mml_binding full";
+	}
 }
 
 static int deny_malformed(struct mip_ha *ha, const struct mip_reg_request *req,
@@ -410,7 +438,7 @@ int mip_ha_process(struct mip_ha *ha, const uint8_t *msg, size_t len, bool trunc
 	} else if (ident_ok(ha, mn, &req, ntp_now, &v, &why)) {
 		v.code = policy(ha, mn, &req, &why);
 		if (v.code == MIP_ACCEPTED)
-			apply(ha, mn, &req, src, now, &v);
+			apply(ha, mn, &req, src, now, &v, &why);
 	}
 	if (why)
 		log_denial(ha, &req, src, v.code, why);

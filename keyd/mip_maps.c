@@ -211,3 +211,21 @@ int mip_maps_visitor_del(struct mip_maps *m, uint32_t home)
 		return fd;
 	return bpf_map_delete_elem(fd, &home) && errno != ENOENT ? -errno : 0;
 }
+
+uint32_t mip_maps_capacity(struct mip_maps *m, enum mip_map which)
+{
+	struct bpf_map_info info = { 0 };
+	uint32_t len = sizeof(info);
+	int fd;
+
+	if (m->cap[which])
+		return m->cap[which];
+	fd = which == MIP_MAP_BINDING ?
+		     open_map(m, &m->binding_fd, MML_MAP_BINDING, sizeof(struct mml_binding)) :
+		     open_map(m, &m->visitor_fd, MML_MAP_VISITOR, sizeof(struct mml_visitor));
+
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	m->cap[which] = info.max_entries;
+	return info.max_entries;
+}

@@ -87,8 +87,42 @@ static int set_pin_paths(const struct mml_role_obj *o)
 	return 0;
 }
 
+/* The operator's capacities onto the opened object's maps, before load
+ * (and before a pinned map is compared with them). */
+static int set_sizes(const struct mml_role_obj *o, const struct mml_map_sizes *sizes)
+{
+	const struct {
+		const char *name;
+		uint32_t n;
+	} want[] = {
+		{ MML_MAP_CSA, sizes->csa },	     { MML_MAP_SEQ_HWM, sizes->csa },
+		{ MML_MAP_BINDING, sizes->binding }, { MML_MAP_VISITOR, sizes->visitor },
+		{ MML_MAP_FLOW, sizes->flow },
+	};
+
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		struct bpf_map *map = bpf_object__find_map_by_name(o->obj, want[i].name);
+		int err;
+
+		if (!map || !want[i].n)
+			continue;
+		err = bpf_map__set_max_entries(map, want[i].n);
+		if (err) {
+			log_err("%s: max_entries %u: %s", want[i].name, want[i].n, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
 int mml_role_load(enum mml_role_id id, const void *cfg, const char *pin_dir,
 		  struct mml_role_obj **out)
+{
+	return mml_role_load_sized(id, cfg, pin_dir, NULL, out);
+}
+
+int mml_role_load_sized(enum mml_role_id id, const void *cfg, const char *pin_dir,
+			const struct mml_map_sizes *sizes, struct mml_role_obj **out)
 {
 	struct mml_role_obj *o = calloc(1, sizeof(*o));
 	int err;
@@ -103,6 +137,8 @@ int mml_role_load(enum mml_role_id id, const void *cfg, const char *pin_dir,
 		goto out;
 	}
 	err = o->role->open(cfg, &o->skel, &o->obj);
+	if (!err && sizes)
+		err = set_sizes(o, sizes);
 	if (err)
 		goto out;
 	err = pin_dir ? set_pin_paths(o) : 0;

@@ -30,6 +30,19 @@ struct mml_role_obj;
  * pinned otherwise. */
 int mml_role_load(enum mml_role_id id, const void *cfg, const char *pin_dir,
 		  struct mml_role_obj **out);
+
+/* Capacities of the state maps (max_entries), 0 = the build's default
+ * (MML_CSA_MAX, MML_BINDING_MAX, MML_VISITOR_MAX, MML_FLOW_MAX). csa sizes
+ * mml_csa and mml_seq_hwm (one entry per outbound CSA). A map already
+ * pinned with another size fails the load: the operator detaches the role
+ * (which unpins) to resize. docs/operations.md "Map sizing". */
+struct mml_map_sizes {
+	uint32_t csa, binding, visitor, flow;
+};
+#define MML_MAP_SIZE_MAX (1u << 22)
+/* As mml_role_load with sizes (NULL: defaults). */
+int mml_role_load_sized(enum mml_role_id id, const void *cfg, const char *pin_dir,
+			const struct mml_map_sizes *sizes, struct mml_role_obj **out);
 /* Closes the loader's handles; attachments and pins are not touched. NULL
  * is fine. */
 void mml_role_unload(struct mml_role_obj *o);

@@ -16,6 +16,7 @@
 struct ctl {
 	struct mml_pin_dir dir; /* <root>/<node> */
 	enum mml_out_format format;
+	struct mml_map_sizes sizes; /* attach: csa-max, binding-max, ... (0: default) */
 };
 
 typedef int (*ctl_fn)(struct ctl *ctl, int argc, char **argv);
@@ -53,6 +54,14 @@ int ctl_split_ifaces(const char *ctx, char *list, uint32_t *ifindex, int max);
  * attached, then the programs attached. detach: [dev IF[,IF]], the pins
  * going with the node's last program. */
 typedef int (*ctl_role_setup)(struct mml_role_obj *o, void *arg);
+/* The attach options that size the maps (csa-max N, binding-max N,
+ * visitor-max N, flow-max N) into ctl->sizes, after those of the role's
+ * own opts; returns the total count of opts. */
+#define CTL_SIZE_OPTS(ctl)                                                   \
+	{ "csa-max", MML_OPT_U32, &(ctl)->sizes.csa, NULL, false, false },         \
+	{ "binding-max", MML_OPT_U32, &(ctl)->sizes.binding, NULL, false, false }, \
+	{ "visitor-max", MML_OPT_U32, &(ctl)->sizes.visitor, NULL, false, false }, \
+	{ "flow-max", MML_OPT_U32, &(ctl)->sizes.flow, NULL, false, false }
 int ctl_role_attach(struct ctl *ctl, enum mml_role_id id, const void *cfg, char **lists, bool skb,
 		    ctl_role_setup setup, void *arg);
 int ctl_role_detach(struct ctl *ctl, enum mml_role_id id, int argc, char **argv);

@@ -30,6 +30,7 @@ static int ha_attach(struct ctl *ctl, int argc, char **argv)
 		{ "cn", MML_OPT_STR, &cn, NULL, true, false },
 		{ "fa", MML_OPT_STR, &fa, NULL, true, false },
 		{ "skb", MML_OPT_FLAG, &skb, NULL, false, false },
+		CTL_SIZE_OPTS(ctl),
 	};
 	int err = mml_opts_parse("ha attach", argc, argv, opts, sizeof(opts) / sizeof(opts[0]));
 	char *lists[] = { [MML_HA_CN] = cn, [MML_HA_FA] = fa };
@@ -46,6 +47,7 @@ static int mh_attach(struct ctl *ctl, int argc, char **argv)
 		{ "home", MML_OPT_IPV4, &cfg.home_addr, NULL, true, false },
 		{ "dev", MML_OPT_STR, &dev, NULL, true, false },
 		{ "skb", MML_OPT_FLAG, &skb, NULL, false, false },
+		CTL_SIZE_OPTS(ctl),
 	};
 	int err = mml_opts_parse("mh attach", argc, argv, opts, sizeof(opts) / sizeof(opts[0]));
 	char *lists[] = { [MML_MH_WL] = dev };
@@ -294,9 +296,11 @@ static int flow_list(struct ctl *ctl, int argc, char **argv)
 }
 
 const struct ctl_cmd ep_cmds[] = {
-	{ "ha", "attach", ha_attach, "addr ADDR cn IFACE[,IFACE] fa IFACE[,IFACE] [skb]" },
+	{ "ha", "attach", ha_attach,
+	  "addr ADDR cn IFACE[,IFACE] fa IFACE[,IFACE] [skb] [csa-max N] [binding-max N] [flow-max N]" },
 	{ "ha", "detach", ha_detach, "[dev IFACE[,IFACE]]" },
-	{ "mh", "attach", mh_attach, "home ADDR dev IFACE[,IFACE] [skb]" },
+	{ "mh", "attach", mh_attach,
+	  "home ADDR dev IFACE[,IFACE] [skb] [csa-max N] [binding-max N] [flow-max N]" },
 	{ "mh", "detach", mh_detach, "[dev IFACE[,IFACE]]" },
 	{ "binding", "add", binding_add,
 	  "home ADDR ha ADDR coa ADDR [esp-out SPI] [esp-in SPI] [mlesp-out SPI] [mlesp-in SPI] "

@@ -60,6 +60,7 @@ static int fa_attach(struct ctl *ctl, int argc, char **argv)
 		{ "unknown-spi", MML_OPT_CHOICE, &policy, spi_policies, false, false },
 		{ "skb", MML_OPT_FLAG, &skb, NULL, false, false },
 		{ "snoop", MML_OPT_CHOICE, &snoop, on_off, false, false },
+		CTL_SIZE_OPTS(ctl),
 	};
 	char *lists[MML_ROLE_PROGS_MAX];
 
@@ -82,7 +83,7 @@ static int fa_detach(struct ctl *ctl, int argc, char **argv)
 const struct ctl_cmd fa_cmds[] = {
 	{ "fa", "attach", fa_attach,
 	  "coa ADDR wired IF[,IF] wireless IF[,IF] [local ADDR[,ADDR]] "
-	  "[unknown-spi forward|drop] [snoop on|off] [skb]" },
+	  "[unknown-spi forward|drop] [snoop on|off] [skb] [csa-max N] [visitor-max N]" },
 	{ "fa", "detach", fa_detach, "[dev IF[,IF]]" },
 	{ NULL, NULL, NULL, NULL },
 };

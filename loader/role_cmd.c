@@ -28,9 +28,14 @@ int ctl_role_attach(struct ctl *ctl, enum mml_role_id id, const void *cfg, char 
 		if (n[p] < 0)
 			return n[p];
 	}
+	if (ctl->sizes.csa > MML_MAP_SIZE_MAX || ctl->sizes.binding > MML_MAP_SIZE_MAX ||
+	    ctl->sizes.visitor > MML_MAP_SIZE_MAX || ctl->sizes.flow > MML_MAP_SIZE_MAX) {
+		log_err("%s: a map size is at most %u entries", ctx, MML_MAP_SIZE_MAX);
+		return -EINVAL;
+	}
 	err = ctl_prepare_node(ctl);
 	if (!err)
-		err = mml_role_load(id, cfg, ctl->dir.path, &o);
+		err = mml_role_load_sized(id, cfg, ctl->dir.path, &ctl->sizes, &o);
 	if (!err && setup)
 		err = setup(o, arg);
 	for (int p = 0; role->progs[p] && !err; p++)

@@ -4,6 +4,7 @@
 #include "worker/sacache.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -14,7 +15,27 @@
 
 int ep_seqstore_init(struct ep_seqstore *s, int hwm_fd, struct mml_rx_mark *marks, uint32_t nmarks)
 {
+	return ep_seqstore_init_cap(s, 0, hwm_fd, marks, nmarks);
+}
+
+int ep_seqstore_init_cap(struct ep_seqstore *s, uint32_t cap, int hwm_fd, struct mml_rx_mark *marks,
+			 uint32_t nmarks)
+{
+	uint32_t buckets = 16;
+
 	memset(s, 0, sizeof(*s));
+	s->cap = cap ? cap : EP_KEYS_DEFAULT;
+	while (buckets < s->cap)
+		buckets *= 2;
+	s->mask = buckets - 1;
+	s->out = calloc(s->cap, sizeof(*s->out));
+	s->in = calloc(s->cap, sizeof(*s->in));
+	s->out_head = calloc(buckets, sizeof(*s->out_head));
+	s->in_head = calloc(buckets, sizeof(*s->in_head));
+	if (!s->out || !s->in || !s->out_head || !s->in_head) {
+		ep_seqstore_free(s);
+		return -ENOMEM;
+	}
 	s->hwm_fd = hwm_fd;
 	s->rekey_fd = -1;
 	s->marks = marks;
@@ -24,10 +45,57 @@ int ep_seqstore_init(struct ep_seqstore *s, int hwm_fd, struct mml_rx_mark *mark
 
 void ep_seqstore_free(struct ep_seqstore *s)
 {
-	for (int i = 0; i < EP_INWIN_MAX; i++)
+	for (uint32_t i = 0; s->in && i < s->cap; i++)
 		mml_replay_free(&s->in[i].win);
+	free(s->out);
+	free(s->in);
+	free(s->out_head);
+	free(s->in_head);
+	s->out = NULL;
+	s->in = NULL;
+	s->out_head = s->in_head = NULL;
 	pthread_mutex_destroy(&s->lock);
 }
+
+/* The key index: FNV-1a over the fingerprint, chains through hnext. */
+static uint32_t fp_bucket(const struct ep_seqstore *s, const struct mml_key_fp *fp)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < sizeof(fp->b); i++)
+		h = (h ^ fp->b[i]) * 16777619u;
+	return h & s->mask;
+}
+
+#define INDEX_FNS(name, type, arr, head)                                                 \
+	static type *name##_find(struct ep_seqstore *s, const struct mml_key_fp *fp)     \
+	{                                                                                \
+		for (uint32_t i = s->head[fp_bucket(s, fp)]; i; i = s->arr[i - 1].hnext) \
+			if (s->arr[i - 1].used && ep_key_fp_eq(&s->arr[i - 1].fp, fp))   \
+				return &s->arr[i - 1];                                   \
+		return NULL;                                                             \
+	}                                                                                \
+	static void name##_link(struct ep_seqstore *s, type *e)                          \
+	{                                                                                \
+		uint32_t b = fp_bucket(s, &e->fp);                                       \
+                                                                                         \
+		e->hnext = s->head[b];                                                   \
+		s->head[b] = (uint32_t)(e - s->arr) + 1;                                 \
+	}                                                                                \
+	static void name##_unlink(struct ep_seqstore *s, type *e)                        \
+	{                                                                                \
+		uint32_t self = (uint32_t)(e - s->arr) + 1;                              \
+		uint32_t *p = &s->head[fp_bucket(s, &e->fp)];                            \
+                                                                                         \
+		while (*p && *p != self)                                                 \
+			p = &s->arr[*p - 1].hnext;                                       \
+		if (*p)                                                                  \
+			*p = e->hnext;                                                   \
+		e->hnext = 0;                                                            \
+	}
+
+INDEX_FNS(outseq, struct ep_outseq, out, out_head)
+INDEX_FNS(inwin, struct ep_inwin, in, in_head)
 
 /* A new installation of the key (not another thread loading the same one)
  * that finds state in use. Under the store lock. */
@@ -46,15 +114,16 @@ static bool new_install(struct ep_install *inst, const struct mml_csa *csa, bool
  * persisted in mml_seq_hwm, or, without the map, forgotten: tests only). */
 static struct ep_outseq *outseq_free_slot(struct ep_seqstore *s)
 {
-	struct ep_outseq *spare = NULL;
-
-	for (int i = 0; i < EP_OUTSEQ_MAX; i++) {
+	if (s->out_fresh < s->cap)
+		return &s->out[s->out_fresh++];
+	/* A slot given up first, else one no cache holds now. */
+	for (uint32_t i = 0; i < s->cap; i++)
 		if (!s->out[i].used)
 			return &s->out[i];
-		if (!s->out[i].refs && !spare)
-			spare = &s->out[i];
-	}
-	return spare;
+	for (uint32_t i = 0; i < s->cap; i++)
+		if (!s->out[i].refs)
+			return &s->out[i];
+	return NULL;
 }
 
 struct ep_outseq *ep_outseq_get(struct ep_seqstore *s, const struct mml_csa *csa,
@@ -65,19 +134,20 @@ struct ep_outseq *ep_outseq_get(struct ep_seqstore *s, const struct mml_csa *csa
 	uint64_t start = 0;
 
 	pthread_mutex_lock(&s->lock);
-	for (int i = 0; i < EP_OUTSEQ_MAX && !o; i++)
-		if (s->out[i].used && ep_key_fp_eq(&s->out[i].fp, fp))
-			o = &s->out[i];
+	o = outseq_find(s, fp);
 	if (!o) {
 		o = outseq_free_slot(s);
 		if (!o)
 			goto out;
+		if (o->used)
+			outseq_unlink(s, o);
 		if (s->hwm_fd >= 0 && !bpf_map_lookup_elem(s->hwm_fd, fp, &hwm))
 			start = hwm.reserved;
 		memset(&o->inst, 0, sizeof(o->inst));
 		o->store = s;
 		o->fp = *fp;
 		o->used = true;
+		outseq_link(s, o);
 		atomic_store(&o->last, start);
 		atomic_store(&o->reserved, start);
 		atomic_store(&o->rekey_posted, false);
@@ -163,12 +233,24 @@ int ep_sa_next_seq(struct ep_sa *s, uint32_t *seq)
 
 /* ------------------------------------------------------------- inbound */
 
-static bool mark_in_use(const struct ep_seqstore *s, const struct mml_rx_mark *m)
+/* A mark no cache's window uses: one pass over the windows, not one per
+ * mark (that was marks x windows per install once every mark was taken:
+ * 4096 x 10,000 at an HA with 10,000 mobiles). */
+static struct mml_rx_mark *mark_unused(const struct ep_seqstore *s)
 {
-	for (int i = 0; i < EP_INWIN_MAX; i++)
-		if (s->in[i].used && s->in[i].refs && s->in[i].mark == m)
-			return true;
-	return false;
+	uint8_t *busy = calloc(s->nmarks, 1);
+	struct mml_rx_mark *m = NULL;
+
+	if (!busy)
+		return NULL;
+	for (uint32_t i = 0; i < s->in_fresh; i++)
+		if (s->in[i].used && s->in[i].refs && s->in[i].mark)
+			busy[s->in[i].mark - s->marks] = 1;
+	for (uint32_t i = 0; i < s->nmarks && !m; i++)
+		if (!busy[i])
+			m = &s->marks[i];
+	free(busy);
+	return m;
 }
 
 /* The key's mark: found, or a free slot, or (all taken) the slot of a key
@@ -183,14 +265,14 @@ static struct mml_rx_mark *mark_get(struct ep_seqstore *s, const struct mml_key_
 	for (uint32_t i = 0; i < s->nmarks && !m; i++)
 		if (!s->marks[i].used)
 			m = &s->marks[i];
-	for (uint32_t i = 0; i < s->nmarks && !m; i++)
-		if (!mark_in_use(s, &s->marks[i]))
-			m = &s->marks[i];
+	if (!m)
+		m = mark_unused(s);
 	if (!m)
 		return NULL;
 	/* A remembered window still pointing at it forgets its key. */
-	for (int i = 0; i < EP_INWIN_MAX; i++)
+	for (uint32_t i = 0; i < s->in_fresh; i++)
 		if (s->in[i].used && s->in[i].mark == m) {
+			inwin_unlink(s, &s->in[i]);
 			mml_replay_free(&s->in[i].win);
 			s->in[i].used = false;
 			s->in[i].mark = NULL;
@@ -203,15 +285,16 @@ static struct mml_rx_mark *mark_get(struct ep_seqstore *s, const struct mml_key_
 
 static struct ep_inwin *inwin_free_slot(struct ep_seqstore *s)
 {
-	struct ep_inwin *spare = NULL;
-
-	for (int i = 0; i < EP_INWIN_MAX; i++) {
+	if (s->in_fresh < s->cap)
+		return &s->in[s->in_fresh++];
+	/* A slot given up first, else one no cache holds now. */
+	for (uint32_t i = 0; i < s->cap; i++)
 		if (!s->in[i].used)
 			return &s->in[i];
-		if (!s->in[i].refs && !spare)
-			spare = &s->in[i];
-	}
-	return spare;
+	for (uint32_t i = 0; i < s->cap; i++)
+		if (!s->in[i].refs)
+			return &s->in[i];
+	return NULL;
 }
 
 static struct ep_inwin *inwin_new(struct ep_seqstore *s, const struct mml_csa *csa,
@@ -222,6 +305,8 @@ static struct ep_inwin *inwin_new(struct ep_seqstore *s, const struct mml_csa *c
 
 	if (!w)
 		return NULL;
+	if (w->used)
+		inwin_unlink(s, w);
 	mml_replay_free(&w->win);
 	w->used = false;
 	w->mark = NULL;
@@ -236,6 +321,7 @@ static struct ep_inwin *inwin_new(struct ep_seqstore *s, const struct mml_csa *c
 	memset(&w->inst, 0, sizeof(w->inst));
 	w->fp = *fp;
 	w->used = true;
+	inwin_link(s, w);
 	return w;
 }
 
@@ -245,9 +331,7 @@ struct ep_inwin *ep_inwin_get(struct ep_seqstore *s, const struct mml_csa *csa,
 	struct ep_inwin *w = NULL;
 
 	pthread_mutex_lock(&s->lock);
-	for (int i = 0; i < EP_INWIN_MAX && !w; i++)
-		if (s->in[i].used && ep_key_fp_eq(&s->in[i].fp, fp))
-			w = &s->in[i];
+	w = inwin_find(s, fp);
 	if (!w)
 		w = inwin_new(s, csa, fp);
 	if (w) {

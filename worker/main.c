@@ -275,6 +275,14 @@ static void thread_cleanup(struct ep_thread *t)
 		close(t->tun_fd);
 }
 
+static uint32_t map_capacity(int fd)
+{
+	struct bpf_map_info info = { 0 };
+	uint32_t len = sizeof(info);
+
+	return fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) ? info.max_entries : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -295,7 +303,9 @@ int main(int argc, char **argv)
 	err = open_maps();
 	if (err)
 		goto out;
-	err = ep_seqstore_init(&node.seqs, node.hwm_fd, node.rx_marks, MML_RX_MARKS);
+	/* Room for a key per CSA the node can hold (its map's capacity). */
+	err = ep_seqstore_init_cap(&node.seqs, map_capacity(node.csa_fd), node.hwm_fd,
+				   node.rx_marks, MML_RX_MARKS);
 	node.seqs.rekey_fd = node.rekey_fd;
 	if (err)
 		goto out;

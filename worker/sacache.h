@@ -28,8 +28,11 @@
 #ifndef EP_SEQ_BLOCK
 #define EP_SEQ_BLOCK 65536 /* numbers reserved per write to mml_seq_hwm */
 #endif
-#define EP_OUTSEQ_MAX 1024
-#define EP_INWIN_MAX 1024
+/* Keys the store holds per direction unless told (ep_seqstore_init_cap):
+ * the worker sizes it from mml_csa's capacity, every CSA a key of its
+ * own (issue 20: 10,000 mobiles are 10,000 outbound and 10,000 inbound
+ * keys at the HA). */
+#define EP_KEYS_DEFAULT 1024
 
 struct ep_seqstore;
 
@@ -48,6 +51,7 @@ struct ep_outseq {
 	_Atomic uint64_t reserved; /* persisted in mml_seq_hwm */
 	atomic_bool rekey_posted;  /* mml_rekey told (once per key, all threads) */
 	int refs;		   /* thread caches using it (under store lock) */
+	uint32_t hnext;		   /* the index's chain: next slot + 1, 0 = end */
 	struct ep_seqstore *store;
 };
 
@@ -58,6 +62,7 @@ struct ep_inwin {
 	int refs;
 	struct mml_replay win;	  /* win.mark: &mark->top */
 	struct mml_rx_mark *mark; /* its slot of mml_rx_mark, or NULL */
+	uint32_t hnext;		  /* the index's chain, as ep_outseq's */
 };
 
 /* Node-wide sequence and replay state. */
@@ -71,8 +76,13 @@ struct ep_seqstore {
 	uint64_t reservations;
 	uint64_t seq_continued; /* installs that continued a key's sequence */
 	uint64_t rx_resumed;	/* installs whose window started above a mark */
-	struct ep_outseq out[EP_OUTSEQ_MAX];
-	struct ep_inwin in[EP_INWIN_MAX];
+	/* cap slots each, never moved (SAs point at them); found by key
+	 * through a chained hash index (head: bucket -> slot + 1); fresh: the
+	 * slots below it have been used. */
+	uint32_t cap, mask, out_fresh, in_fresh;
+	struct ep_outseq *out;
+	struct ep_inwin *in;
+	uint32_t *out_head, *in_head;
 };
 
 struct ep_sa {
@@ -92,6 +102,9 @@ struct ep_sacache {
 
 /* marks: nmarks slots of the mapped mml_rx_mark (or NULL, 0). */
 int ep_seqstore_init(struct ep_seqstore *s, int hwm_fd, struct mml_rx_mark *marks, uint32_t nmarks);
+/* The same with room for cap keys per direction (0: EP_KEYS_DEFAULT). */
+int ep_seqstore_init_cap(struct ep_seqstore *s, uint32_t cap, int hwm_fd, struct mml_rx_mark *marks,
+			 uint32_t nmarks);
 void ep_seqstore_free(struct ep_seqstore *s);
 
 int ep_sacache_init(struct ep_sacache *c, struct ep_seqstore *store);

@@ -212,7 +212,7 @@ int ep_bindtab_load(struct ep_bindtab *t, const uint32_t *homes, const struct mm
 
 		if (!homes[i])
 			continue;
-		for (j = (homes[i] * 2654435761u) & (cap - 1);
+		for (j = ep_home_hash(homes[i]) & (cap - 1);
 		     slots[j].home && slots[j].home != homes[i]; j = (j + 1) & (cap - 1))
 			;
 		if (slots[j].home)

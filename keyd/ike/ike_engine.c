@@ -78,7 +78,7 @@ void ike_engine_free(struct ike_engine *eng)
 			ike_sa_delete(sa);
 		ike_sa_kill(sa, IKE_DOWN_SHUTDOWN);
 	}
-	ike_sa_reap(eng);
+	ike_sa_reap_all(eng);
 	if (eng->fd >= 0)
 		close(eng->fd);
 	if (eng->fd_natt >= 0)

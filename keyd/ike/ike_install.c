@@ -60,7 +60,7 @@ bool ike_mod_rekey_wanted(struct ike_mod *m, uint32_t spi)
 	return true;
 }
 
-static int install_csa(struct ike_mod *m, const struct mml_csa *c)
+int ike_mod_install_csa(struct ike_mod *m, const struct mml_csa *c)
 {
 	int err = csa_map_put(&m->store, c);
 
@@ -68,6 +68,13 @@ static int install_csa(struct ike_mod *m, const struct mml_csa *c)
 		m->csas_installed++;
 	else if (err == -EPERM)
 		m->csas_refused_owner++;
+	else if (err == -E2BIG) {
+		/* The exchange that brought it is answered with a refusal. */
+		m->csas_refused_full++;
+		log_err("mml_csa is full: CSA 0x%08x refused; size it with `mmlctl ha|fa|mh attach "
+			"... csa-max N` (docs/operations.md, \"Map sizing\")",
+			c->spi);
+	}
 	return err;
 }
 
@@ -101,8 +108,13 @@ int ike_mod_install_pair(struct ike_mod *m, const struct mlike_csa *csa, uint32_
 	if (err)
 		return err;
 	mlike_csa_to_map(csa, owner, loop_now(), &out, &in);
-	err = install_csa(m, &out);
-	err_in = install_csa(m, &in);
+	err = ike_mod_install_csa(m, &out);
+	err_in = ike_mod_install_csa(m, &in);
+	/* Both or none: a full map took one of them only. */
+	if (!err && err_in)
+		ike_mod_remove_csa(m, csa->spi_out, owner);
+	if (err && !err_in)
+		ike_mod_remove_csa(m, csa->spi_in, owner);
 	if (!err)
 		err = err_in;
 	OPENSSL_cleanse(&out, sizeof(out));

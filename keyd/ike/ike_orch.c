@@ -551,11 +551,14 @@ int ike_mod_fa_install(struct ike_mod *m, const struct mlike_fa_keys *keys, stru
 	}
 	ike_pkd_fa_install(m, keys, csas, n); /* PKD: held inactive until the MH is here */
 	for (unsigned int i = 0; i < n && !err; i++) {
-		err = csa_map_put(&m->store, &csas[i]);
-		if (!err)
-			m->csas_installed++;
+		err = ike_mod_install_csa(m, &csas[i]);
 		if (!err && in)
 			installed_add(in, csas[i].spi);
+		/* A full map: none of the set stays (KEY_DISTRIBUTE refused). */
+		for (unsigned int k = 0; err && k < i; k++) {
+			ike_mod_remove_csa(m, csas[k].spi, owner);
+			ike_mod_inst_forget(m, csas[k].spi);
+		}
 	}
 	if (!err && n == 2 && !(csas[0].flags & MML_CSA_F_INACTIVE))
 		ike_z1_active(m, keys->mh_home, (uint32_t[2]){ csas[0].spi, csas[1].spi }, via);

@@ -245,7 +245,7 @@ static struct ike_sa *rekey_answer_sa(struct ike_sa *sa, const struct ike_sa_pl 
 
 	if (!nsa)
 		return NULL;
-	memcpy(nsa->spi_i, sa->cc.spi_ike, IKE_SPI_LEN);
+	ike_sa_set_own_spi(nsa, sa->cc.spi_ike);
 	memcpy(nsa->spi_r, acc->p[0].spi, IKE_SPI_LEN);
 	nsa->encr = encr;
 	memcpy(nsa->ni, sa->cc.ni, sizeof(sa->cc.ni));

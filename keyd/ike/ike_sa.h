@@ -66,6 +66,7 @@ struct ike_cc {
 
 struct ike_sa {
 	struct ike_sa *next;
+	struct ike_sa *hnext; /* the engine's by_spi chain */
 	struct ike_engine *eng;
 	const struct ike_peer_cfg *cfg;
 	void *user;
@@ -145,6 +146,8 @@ struct ike_sa {
 	uint32_t dkm_home; /* DKM_CSA_REQUEST in flight: for this MH */
 };
 
+#define IKE_SA_BUCKETS 4096
+
 struct ike_engine {
 	int fd;
 	int fd_natt; /* -1 unless nat_detection */
@@ -152,6 +155,13 @@ struct ike_engine {
 	const struct ike_events *ev;
 	void *ev_ctx;
 	struct ike_sa *sas;
+	/* Every SA by its own SPI (ours: spi_i if we initiated, else spi_r,
+	 * set once at creation), chained through hnext: a message finds its SA
+	 * without a walk over all of them (issue 20: an HA with 10,000). */
+	struct ike_sa *by_spi[IKE_SA_BUCKETS];
+	/* ike_sa_reap walks the list once per reap_every calls (a dead SA is
+	 * skipped by every lookup, its keys already wiped by ike_sa_kill). */
+	unsigned int reap_calls, reap_every;
 	unsigned int half_open;
 	/* Cookie secrets (ike_cookie.c): the current one, and the one before
 	 * it, taken until cookie_prev_until_ms. */
@@ -239,8 +249,13 @@ int ike_cookie_check(struct ike_engine *eng, const uint8_t spi_i[IKE_SPI_LEN], c
 
 struct ike_sa *ike_sa_new(struct ike_engine *eng, const struct ike_peer_cfg *cfg, bool initiator);
 void ike_sa_kill(struct ike_sa *sa, enum ike_down_reason why);
-/* Frees the SAs ike_sa_kill left dead. */
+/* Our SPI of sa replaced (an IKE SA rekey we initiated takes the SPI it
+ * offered), the engine's index with it. */
+void ike_sa_set_own_spi(struct ike_sa *sa, const uint8_t *spi);
+/* Frees the SAs ike_sa_kill left dead: every reap_every-th call (about
+ * 1/32 of the SA count), or now with force (the engine's end). */
 void ike_sa_reap(struct ike_engine *eng);
+void ike_sa_reap_all(struct ike_engine *eng);
 struct ike_sa *ike_sa_find(struct ike_engine *eng, const struct ike_hdr *h, uint32_t addr);
 const struct ike_peer_cfg *ike_peer_by_addr(const struct ike_engine *eng, uint32_t addr);
 /* An INFORMATIONAL request of ours: -ENOTCONN unless established, -EBUSY

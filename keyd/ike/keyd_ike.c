@@ -260,6 +260,8 @@ static json_object *show(struct ike_mod *m)
 	json_object_object_add(o, "csas_removed", json_object_new_uint64(m->csas_removed));
 	json_object_object_add(o, "csas_refused_owner",
 			       json_object_new_uint64(m->csas_refused_owner));
+	json_object_object_add(o, "csas_refused_full",
+			       json_object_new_uint64(m->csas_refused_full));
 	json_object_object_add(o, "initialisations", json_object_new_uint64(m->inits_done));
 	json_object_object_add(o, "dkm", ike_dkm_json(m));
 	json_object_object_add(o, "esp_child_sas", json_object_new_uint64(ike_mod_esp_count(m)));

@@ -215,6 +215,7 @@ struct ike_mod {
 	/* Installs and removals refused: the SPI's CSA is another peer's, or
 	 * static (docs/security.md "CSA ownership"). */
 	uint64_t csas_refused_owner;
+	uint64_t csas_refused_full; /* mml_csa full: the install refused */
 	struct ike_dkm dkm;
 	/* ESP mode keyed by IKE; MH: the ESP SPIs waiting for its binding. */
 	struct esp_child esp[IKE_ESP_MAX];
@@ -281,6 +282,8 @@ void ike_mod_bypass(struct ike_mod *m, uint32_t home, uint32_t peer, bool add);
 /* The pair of csa, owned by the peer at owner: both CSAs or none (-EPERM
  * when an SPI's CSA is another owner's, counted). */
 int ike_mod_install_pair(struct ike_mod *m, const struct mlike_csa *csa, uint32_t owner);
+/* One CSA into mml_csa, counted (installed, refused: owner, map full). */
+int ike_mod_install_csa(struct ike_mod *m, const struct mml_csa *c);
 /* Removes spi if owner installed it: -EPERM (counted, the CSA kept) if
  * not; 0 also when it was gone. */
 int ike_mod_remove_csa(struct ike_mod *m, uint32_t spi, uint32_t owner);

@@ -131,3 +131,7 @@ TEST_SUITES += faults:'BUILD=$(BUILD) tests/ike/faults-bed.sh'
 bench-ike-bed: deps
 	$(Q)$(MAKE) --no-print-directory build
 	$(Q)BUILD=$(BUILD) RUNS=20 RESULTS=$(BUILD)/ike-bed-timing.json tests/ike/bed-init.sh
+# bench-scale-ike (bench/scale.sh, make bench-scale): the engine's ML-IKE
+# initialisations for N mobiles in one process; here because it links
+# IKE_SRCS, which bench/module.mk (read first) cannot see yet.
+$(eval $(call PROGRAM,bench-scale-ike,bench/scale_ike.c $(IKE_SRCS)))

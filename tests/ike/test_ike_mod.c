@@ -323,11 +323,32 @@ int mlike_fa_keys_to_map(const struct mlike_fa_keys *keys, uint32_t owner, uint6
 	return 0;
 }
 
+/* The map's room: puts beyond map_room fail as a full kernel map does. */
+static unsigned int map_room = ~0u;
+
 int csa_map_put(struct mml_csa_store *st, const struct mml_csa *csa)
 {
+	if (is_foreign(csa->spi))
+		return -EPERM;
+	if (n_puts == map_room)
+		return -E2BIG;
 	n_puts++;
 	last_owner = csa->owner;
-	return is_foreign(csa->spi) ? -EPERM : 0;
+	return 0;
+}
+
+/* As keyd/ike/ike_install.c counts. */
+int ike_mod_install_csa(struct ike_mod *mod, const struct mml_csa *c)
+{
+	int err = csa_map_put(&mod->store, c);
+
+	if (!err)
+		mod->csas_installed++;
+	else if (err == -EPERM)
+		mod->csas_refused_owner++;
+	else if (err == -E2BIG)
+		mod->csas_refused_full++;
+	return err;
 }
 
 int csa_map_may(struct mml_csa_store *st, const uint32_t *spis, unsigned int n, uint32_t owner)
@@ -606,6 +627,7 @@ static void reset_recorders(void)
 	last_kd_sa = last_delete_sa = NULL;
 	nn_ret = 0;
 	n_foreign = n_puts = 0;
+	map_room = ~0u;
 	last_owner = 0;
 	memset(sa_initiator, 0, sizeof(sa_initiator));
 }
@@ -1149,6 +1171,25 @@ static void fa_superseded_sa_reconciled(void **state)
 	ike_dkm_stop(&m);
 }
 
+/* Issue 20: mml_csa has room for one CSA of a pair: KEY_DISTRIBUTE is
+ * refused (the engine answers MLIKE_KEYS_REJECTED), counted, and the half
+ * that went in is removed and unrecorded: no zone-1 key half installed. */
+static void fa_full_map_refuses_keys(void **state)
+{
+	struct mlike_fa_keys keys = { .ha_addr = HA_ADDR, .mh_home = MH_HOME, .n_secrets = 2 };
+
+	fa2_with_ha();
+	keys.secret[0] = (struct mlike_secret_pl){ .zone = 1, .spi = 0x300 };
+	keys.secret[1] = (struct mlike_secret_pl){ .zone = 1, .spi = 0x301 };
+	map_room = 1;
+	assert_int_equal(ike_mod_events.fa_keys(&m, SA(SA_HA), &keys), -E2BIG);
+	assert_int_equal(m.csas_refused_full, 1);
+	assert_int_equal(n_removed, 1);
+	assert_int_equal(removed[0], 0x300);
+	assert_int_equal(m.inst[0].n, 0);
+	ike_dkm_stop(&m);
+}
+
 /* The FA's NEIGHBOR_NOTIFY found the window busy (a DKM report out when
  * its IKE SA with the HA came back): tried again, not lost. */
 static void fa_retries_neighbor_notify(void **state)
@@ -1345,6 +1386,7 @@ int main(void)
 		cmocka_unit_test(fa_tells_ha_missing),
 		cmocka_unit_test(fa_records_every_csa),
 		cmocka_unit_test(fa_superseded_sa_reconciled),
+		cmocka_unit_test(fa_full_map_refuses_keys),
 		cmocka_unit_test(fa_retries_neighbor_notify),
 		cmocka_unit_test(ha_rekey_make_before_break),
 		cmocka_unit_test(ha_rekey_busy_until_switched),

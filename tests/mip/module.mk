@@ -35,3 +35,8 @@ TEST_SUITES += forged-reply-bed:tests/mip/forged-reply-bed.sh
 # and the MH's addresses; none reaches the MH, the CN or a stack, each is
 # counted where refused, transfers each way arrive intact (~25 s, root).
 TEST_SUITES += tunnel-src-bed:tests/mip/tunnel-src-bed.sh
+# Map sizing (issue 20): sizes reach the pins, a full mml_binding denies a
+# new binding with 130 and counts map_full, a full mml_csa is E2BIG
+# (cmocka, root; tiny maps in a node directory of its own).
+$(eval $(call TEST_PROGRAM,test_map_full,tests/mip/test_map_full.c $(KEYD_CORE),$(KEYD_LIBS)))
+TEST_SUITES += unit-map-full:$(BUILD)/tests/test_map_full

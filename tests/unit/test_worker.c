@@ -228,6 +228,87 @@ static void sacache_refresh_keeps_unchanged(void **state)
 	ep_seqstore_free(&store);
 }
 
+/* Issue 20: a store sized for the node's CSAs holds a key per CSA, far
+ * beyond the old fixed 1024 per direction (the rest were "ignored": no
+ * packet of those mobiles passed), reloads them (found by key, state
+ * kept), and a binding table of a whole /16 of home addresses finds each
+ * within a few probes (the hash once put them all in one slot). */
+static void thousands_of_mobiles(void **state)
+{
+	enum { N = 3000 };
+	static struct mml_csa set[2 * N];
+	static uint32_t homes[N];
+	static struct mml_binding bs[N];
+	struct ep_seqstore store;
+	struct ep_sacache c;
+	struct ep_bindtab t = { 0 };
+	struct ep_sa *a;
+	unsigned int far = 0;
+
+	for (unsigned int i = 0; i < 2 * N; i++) {
+		set[i] = csa_of(MML_FMT_MLESP, MML_ALG_AES256_GCM, i & 1 ? MML_DIR_IN : MML_DIR_OUT,
+				0x10000 + i);
+		memcpy(set[i].zone[0].key, &i, sizeof(i));
+		memcpy(set[i].zone[1].key, &i, sizeof(i));
+		set[i].zone[1].key[8] = 0x77;
+	}
+	assert_int_equal(ep_seqstore_init_cap(&store, 2 * N, -1, NULL, 0), 0);
+	ep_sacache_init(&c, &store);
+	assert_int_equal(ep_sacache_load(&c, set, 2 * N), 2 * N);
+	a = ep_sacache_get(&c, 0x10000 + 2 * N - 2);
+	assert_non_null(a);
+	assert_non_null(a->out);
+	assert_int_equal(mml_replay_update(mml_sa_replay(&ep_sacache_get(&c, 0x10001)->sa), 77), 0);
+	assert_int_equal(ep_sacache_load(&c, set, 2 * N), 2 * N);
+	assert_int_equal(mml_sa_replay(&ep_sacache_get(&c, 0x10001)->sa)->top, 77);
+	ep_sacache_free(&c);
+	ep_seqstore_free(&store);
+
+	/* More inbound keys than marks: the first take them, the rest run
+	 * without; once those keys are gone, new ones take their marks. */
+	{
+		static struct mml_rx_mark marks[8];
+		unsigned int with = 0;
+
+		assert_int_equal(ep_seqstore_init_cap(&store, 64, -1, marks, 8), 0);
+		ep_sacache_init(&c, &store);
+		for (unsigned int i = 0; i < 20; i++)
+			set[i] = set[2 * i + 1]; /* inbound ones */
+		assert_int_equal(ep_sacache_load(&c, set, 20), 20);
+		for (unsigned int i = 0; i < 20; i++)
+			with += ep_sacache_get(&c, set[i].spi)->in->mark != NULL;
+		assert_int_equal(with, 8);
+		assert_int_equal(ep_sacache_load(&c, NULL, 0), 0);
+		for (unsigned int i = 20; i < 28; i++) { /* keys never seen */
+			set[i] = set[i - 20];
+			set[i].spi += 0x8000;
+			set[i].zone[0].key[9] ^= 0x5a;
+			set[i].zone[1].key[9] ^= 0x5a;
+		}
+		assert_int_equal(ep_sacache_load(&c, set + 20, 8), 8);
+		for (unsigned int i = 20; i < 28; i++)
+			assert_non_null(ep_sacache_get(&c, set[i].spi)->in->mark);
+		ep_sacache_free(&c);
+		ep_seqstore_free(&store);
+	}
+
+	for (unsigned int i = 0; i < N; i++)
+		homes[i] = htonl(0x0ac80001u + i);
+	assert_int_equal(ep_bindtab_load(&t, homes, bs, N), N);
+	for (unsigned int i = 0; i < N; i++) {
+		uint32_t k = ep_home_hash(homes[i]) & t.mask, probes = 0;
+
+		assert_non_null(ep_binding_get(&t, homes[i]));
+		while (t.slots[k].home != homes[i]) {
+			k = (k + 1) & t.mask;
+			probes++;
+		}
+		far += probes > 16;
+	}
+	assert_true(far < N / 100);
+	ep_bindtab_free(&t);
+}
+
 static void sequence_shared_between_threads(void **state)
 {
 	struct ep_seqstore store;
@@ -1100,6 +1181,7 @@ int main(void)
 		cmocka_unit_test(ip_header_checksums),
 		cmocka_unit_test(ttl_decrement_patches_checksum),
 		cmocka_unit_test(sacache_refresh_keeps_unchanged),
+		cmocka_unit_test(thousands_of_mobiles),
 		cmocka_unit_test(sequence_shared_between_threads),
 		cmocka_unit_test(sequence_hard_limit),
 		cmocka_unit_test(soft_packet_limit_tells_keyd),

@@ -1,0 +1,361 @@
+/* bench-scale-mip: N synthetic mobile hosts registering at one home agent
+ * through two foreign agents, all three the real mmlkeyd (bench/scale.sh).
+ * Mobile i registers through FA (i % 2) as a mobile host does: a request
+ * from its home address (the client's namespace holds the whole home
+ * prefix as a local route, so one UDP socket on port 434 sends from and
+ * receives for every home address), to the FA's wireless address, with
+ * the Mobile-Home authenticator; the FA relays it to the HA, binds the
+ * visitor in mml_visitor when the HA's reply comes, and relays the reply
+ * back over the wireless link to the home address. A window of requests
+ * is kept in flight; an unanswered request is sent again after 1 s.
+ *
+ *   bench-scale-mip -n N -a HA -f FA1_WL,FA2_WL [-w WINDOW] [-t RENEW_S]
+ *   bench-scale-mip -n N -a HA -c CONFIG_OUT   (the HA's mobiles section)
+ *
+ * Prints the bring-up (every mobile registered once: time, rate, reply
+ * latency), then renewals for RENEW_S seconds at the full binding table. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "keyd/mip_auth.h"
+#include "keyd/mip_wire.h"
+
+#define SPI 1000
+#define HOME_BASE 0x0ac80001u /* 10.200.0.1 */
+#define RESEND_NS 1000000000ULL
+
+struct mobile {
+	struct mip_key key;
+	uint64_t ident, sent_ns;
+	uint8_t state; /* 0 idle, 1 in flight, 2 answered */
+};
+
+static uint64_t now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static uint32_t home_of(unsigned int i)
+{
+	return htonl(HOME_BASE + i);
+}
+
+static void secret_of(unsigned int i, uint8_t secret[16])
+{
+	for (int b = 0; b < 16; b++)
+		secret[b] = (uint8_t)(i * 31 + (unsigned int)b * 7 + 1);
+}
+
+static int write_config(const char *path, const char *ha, unsigned int n)
+{
+	FILE *f = fopen(path, "w");
+	uint8_t secret[16];
+	char home[16];
+
+	if (!f)
+		return -errno;
+	fprintf(f,
+		"mip = {\n  role = \"ha\";\n  address = \"%s\";\n  max_lifetime = 600;\n"
+		"  max_bindings = %u;\n  mobiles = (\n",
+		ha, n);
+	for (unsigned int i = 0; i < n; i++) {
+		struct in_addr a = { .s_addr = home_of(i) };
+
+		secret_of(i, secret);
+		inet_ntop(AF_INET, &a, home, sizeof(home));
+		fprintf(f, "    { home = \"%s\"; keys = ( { spi = %d; key = \"", home, SPI);
+		for (int b = 0; b < 16; b++)
+			fprintf(f, "%02x", secret[b]);
+		fprintf(f, "\"; } ); }%s\n", i + 1 < n ? "," : "");
+	}
+	fprintf(f, "  );\n};\n");
+	return fclose(f) ? -errno : 0;
+}
+
+struct opts {
+	unsigned int n, window, renew_s;
+	const char *config_out;
+	uint32_t ha, fa[2];
+};
+
+/* From the mobile's home address (IP_PKTINFO) to its FA's wireless
+ * address. */
+static int send_request(int fd, const struct opts *o, struct mobile *mobiles, unsigned int i)
+{
+	struct mobile *m = &mobiles[i];
+	struct mip_reg_request req = {
+		.flags = MIP_REQ_T,
+		.lifetime = 600,
+		.home_addr = home_of(i),
+		.ha_addr = o->ha,
+		.coa = 0, /* set below: the FA's care-of address is its own */
+	};
+	struct sockaddr_in fa = { .sin_family = AF_INET,
+				  .sin_port = htons(MIP_PORT),
+				  .sin_addr.s_addr = o->fa[i & 1] };
+	char cbuf[CMSG_SPACE(sizeof(struct in_pktinfo))] = { 0 };
+	struct in_pktinfo *pi;
+	uint8_t buf[128];
+	struct iovec iov = { .iov_base = buf };
+	struct msghdr mh = { .msg_name = &fa,
+			     .msg_namelen = sizeof(fa),
+			     .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	int len;
+
+	/* FA1's care-of address is 10.100.1.1, FA2's 10.100.2.1 (scale.sh). */
+	req.coa = htonl(0x0a640001u + ((i & 1u) + 1u) * 0x100u);
+	req.ident = mip_ntp_from_ns(now_ns(CLOCK_REALTIME));
+	if (req.ident <= m->ident)
+		req.ident = m->ident + 1;
+	m->ident = req.ident;
+	len = mip_build_request(&req, buf, sizeof(buf));
+	len = mip_auth_append(&m->key, MIP_EXT_MH_AUTH, buf, sizeof(buf), (size_t)len);
+	if (len < 0)
+		return len;
+	iov.iov_len = (size_t)len;
+	c->cmsg_level = IPPROTO_IP;
+	c->cmsg_type = IP_PKTINFO;
+	c->cmsg_len = CMSG_LEN(sizeof(*pi));
+	pi = (struct in_pktinfo *)CMSG_DATA(c);
+	pi->ipi_spec_dst.s_addr = req.home_addr;
+	m->sent_ns = now_ns(CLOCK_MONOTONIC);
+	m->state = 1;
+	return sendmsg(fd, &mh, 0) < 0 ? -errno : 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+struct tally {
+	unsigned int accepted, denied, bad, resent;
+	uint64_t *lat;
+	size_t n_lat;
+};
+
+/* One reply: its mobile's index, -1 for one not taken, -2 when none is
+ * waiting. */
+static int take_reply(int fd, struct mobile *mobiles, unsigned int n, struct tally *t)
+{
+	struct mip_reg_reply rep;
+	struct mip_err err;
+	uint8_t buf[256];
+	ssize_t len;
+	uint32_t idx;
+
+	len = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+	if (len < 0)
+		return -2;
+	if (mip_parse_reply(buf, (size_t)len, &rep, &err)) {
+		t->bad++;
+		return -1;
+	}
+	idx = ntohl(rep.home_addr) - HOME_BASE;
+	if (idx >= n || !rep.has_mh_auth || mobiles[idx].state != 1 ||
+	    (uint32_t)rep.ident != (uint32_t)mobiles[idx].ident ||
+	    !mip_auth_verify(&mobiles[idx].key, buf, (size_t)len, &rep.mh_auth)) {
+		t->bad++;
+		return -1;
+	}
+	mobiles[idx].state = 2;
+	if (!mip_code_accepted(rep.code)) {
+		if (t->denied++ < 5)
+			fprintf(stderr, "bench-scale-mip: mobile %u denied, code %u\n", idx,
+				rep.code);
+		return (int)idx;
+	}
+	t->accepted++;
+	t->lat[t->n_lat++] = now_ns(CLOCK_MONOTONIC) - mobiles[idx].sent_ns;
+	return (int)idx;
+}
+
+/* Every mobile once, WINDOW in flight; lost ones again after RESEND_NS. */
+static int round_all(int fd, const struct opts *o, struct mobile *mobiles, struct tally *t,
+		     double *secs)
+{
+	unsigned int next = 0, in_flight = 0, done = 0, scan = 0;
+	uint64_t start = now_ns(CLOCK_MONOTONIC), last_progress = start;
+
+	for (unsigned int i = 0; i < o->n; i++)
+		mobiles[i].state = 0;
+	t->n_lat = 0;
+	while (done < o->n) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		uint64_t now;
+		int idx;
+
+		while (in_flight < o->window && next < o->n) {
+			if (send_request(fd, o, mobiles, next++) == 0)
+				in_flight++;
+		}
+		poll(&pfd, 1, 100);
+		while ((idx = take_reply(fd, mobiles, o->n, t)) != -2) {
+			if (idx < 0)
+				continue;
+			in_flight--;
+			done++;
+			last_progress = now_ns(CLOCK_MONOTONIC);
+		}
+		now = now_ns(CLOCK_MONOTONIC);
+		/* Requests (or replies) lost: sent again, a slice at a time. */
+		for (unsigned int k = 0; k < 256 && next == o->n; k++, scan = (scan + 1) % o->n)
+			if (mobiles[scan].state == 1 && now - mobiles[scan].sent_ns > RESEND_NS) {
+				t->resent++;
+				send_request(fd, o, mobiles, scan);
+			}
+		if (now - last_progress > 20 * RESEND_NS) {
+			fprintf(stderr, "bench-scale-mip: no reply for 20 s (%u of %u answered)\n",
+				done, o->n);
+			return -ETIMEDOUT;
+		}
+	}
+	*secs = (double)(now_ns(CLOCK_MONOTONIC) - start) / 1e9;
+	return 0;
+}
+
+static void report(const char *what, const struct opts *o, struct tally *t, double secs)
+{
+	qsort(t->lat, t->n_lat, sizeof(*t->lat), cmp_u64);
+	printf("%s: mobiles=%u window=%u seconds=%.2f accepted=%u denied=%u resent=%u bad=%u "
+	       "registrations_per_s=%.0f rtt_median_ms=%.2f rtt_p99_ms=%.2f\n",
+	       what, o->n, o->window, secs, t->accepted, t->denied, t->resent, t->bad,
+	       t->accepted / secs, t->n_lat ? (double)t->lat[t->n_lat / 2] / 1e6 : 0.0,
+	       t->n_lat ? (double)t->lat[t->n_lat * 99 / 100] / 1e6 : 0.0);
+	fflush(stdout);
+}
+
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+	char *fas = NULL, *comma;
+	int opt;
+
+	while ((opt = getopt(argc, argv, "n:a:f:w:t:c:")) != -1) {
+		switch (opt) {
+		case 'n':
+			o->n = (unsigned int)atoi(optarg);
+			break;
+		case 'a':
+			if (inet_pton(AF_INET, optarg, &o->ha) != 1)
+				return -EINVAL;
+			break;
+		case 'f':
+			fas = optarg;
+			break;
+		case 'w':
+			o->window = (unsigned int)atoi(optarg);
+			break;
+		case 't':
+			o->renew_s = (unsigned int)atoi(optarg);
+			break;
+		case 'c':
+			o->config_out = optarg;
+			break;
+		default:
+			return -EINVAL;
+		}
+	}
+	if (!o->n || o->n > 60000 || !o->ha || !o->window)
+		return -EINVAL;
+	if (o->config_out)
+		return 0;
+	comma = fas ? strchr(fas, ',') : NULL;
+	if (!comma)
+		return -EINVAL;
+	*comma = '\0';
+	if (inet_pton(AF_INET, fas, &o->fa[0]) != 1 ||
+	    inet_pton(AF_INET, comma + 1, &o->fa[1]) != 1)
+		return -EINVAL;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { .window = 64, .renew_s = 3 };
+	struct sockaddr_in any = { .sin_family = AF_INET, .sin_port = htons(MIP_PORT) };
+	struct tally t = { 0 };
+	struct mobile *mobiles;
+	uint8_t secret[16];
+	double secs;
+	int fd, one = 1, rc = 1;
+
+	if (parse_args(argc, argv, &o)) {
+		fprintf(stderr, "usage: bench-scale-mip -n N -a HA (-f FA1,FA2 [-w WINDOW] [-t "
+				"RENEW_S] | -c CONFIG_OUT)\n");
+		return 2;
+	}
+	if (o.config_out) {
+		char ha[16];
+
+		inet_ntop(AF_INET, &o.ha, ha, sizeof(ha));
+		return write_config(o.config_out, ha, o.n) ? 1 : 0;
+	}
+	mobiles = calloc(o.n, sizeof(*mobiles));
+	t.lat = calloc(o.n, sizeof(*t.lat));
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (!mobiles || !t.lat || fd < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &(int){ 4 << 20 }, sizeof(int)) ||
+	    setsockopt(fd, SOL_IP, IP_FREEBIND, &one, sizeof(one)) ||
+	    bind(fd, (struct sockaddr *)&any, sizeof(any))) {
+		perror("bench-scale-mip");
+		return 1;
+	}
+	for (unsigned int i = 0; i < o.n; i++) {
+		secret_of(i, secret);
+		if (mip_key_init(&mobiles[i].key, SPI, MIP_ALG_HMAC_MD5, secret, 16))
+			return 1;
+	}
+	if (round_all(fd, &o, mobiles, &t, &secs))
+		goto out;
+	report("bring-up", &o, &t, secs);
+	if (t.accepted != o.n)
+		goto out;
+	/* Renewals at the full table, for about renew_s seconds. */
+	{
+		struct tally r = { .lat = t.lat };
+		uint64_t end = now_ns(CLOCK_MONOTONIC) + (uint64_t)o.renew_s * 1000000000ULL;
+		double total = 0;
+		unsigned int rounds = 0;
+
+		while (now_ns(CLOCK_MONOTONIC) < end || !rounds) {
+			struct tally one_round = { .lat = t.lat };
+
+			if (round_all(fd, &o, mobiles, &one_round, &secs))
+				goto out;
+			r.accepted += one_round.accepted;
+			r.denied += one_round.denied;
+			r.resent += one_round.resent;
+			r.bad += one_round.bad;
+			r.n_lat = one_round.n_lat;
+			total += secs;
+			rounds++;
+		}
+		report("renewals", &o, &r, total);
+		rc = r.denied || r.accepted != rounds * o.n;
+	}
+out:
+	for (unsigned int i = 0; i < o.n; i++)
+		mip_key_free(&mobiles[i].key);
+	free(mobiles);
+	free(t.lat);
+	close(fd);
+	return rc;
+}
