@@ -97,9 +97,9 @@ slot() {
 	if ((i % 4 == 3)); then from=mh to=cn dst=$CN_ADDR; fi
 	while [[ ! -e $TMP/stop ]]; do
 		k=$((k + 1))
-		x $to timeout 300 "$BUILD/mml-xfer" recv -p $port -t 60 >"$TMP/r-$i" 2>&1 &
+		x $to timeout 300 "$XFER" recv -p $port -t 60 >"$TMP/r-$i" 2>&1 &
 		r=$!
-		x $from timeout 300 "$BUILD/mml-xfer" send -c $dst -p $port -n $BYTES -s $((i * 1000 + k)) \
+		x $from timeout 300 "$XFER" send -c $dst -p $port -n $BYTES -s $((i * 1000 + k)) \
 			-R 10 -t 60 >"$TMP/s-$i" 2>&1
 		wait $r
 		s=$(sed -n 's/.*sha256=\([0-9a-f]*\).*/\1/p' "$TMP/s-$i")
@@ -113,6 +113,10 @@ slot() {
 }
 count() { cat "$TMP"/slot-* 2>/dev/null | grep -c "^$1" || true; }
 
+# A copy of the transfer tool: a rebuild of the tree during the soak would
+# make the one in the build directory briefly unexecutable.
+XFER=$TMP/mml-xfer
+cp "$BUILD/mml-xfer" "$XFER"
 x cn sysctl -qw net.ipv4.tcp_timestamps=0
 maps0=$(maps_now)
 lost0=$(key_lost)
