@@ -90,6 +90,7 @@ int ep_flowtab_load(struct ep_flowtab *t, const struct mml_flow_key *keys,
 		slots[j].used = true;
 		slots[j].key = k;
 		slots[j].flow = flows[i];
+		slots[j].shared = ep_flowctr_get(t->ctrs, &k);
 		count++;
 		shapes |= 1u << flow_shape(&k);
 	}
@@ -116,10 +117,7 @@ static struct ep_flow_ent *flow_find(const struct ep_flowtab *t, const struct mm
  * the most specific entry wins and a table of exact keys costs one probe. */
 struct ep_flow_ent *ep_flow_lookup(const struct ep_flowtab *t, const struct mml_flow_key *k)
 {
-	static const uint8_t by_specificity[FLOW_SHAPES] = {
-		0, 1,  2,  4,  8,  16, 3,  5,  6,  9,  10, 12, 17, 18, 20, 24,
-		7, 11, 13, 14, 19, 21, 22, 25, 26, 28, 15, 23, 27, 29, 30, 31,
-	};
+	static const uint8_t by_specificity[FLOW_SHAPES] = MML_FLOW_SHAPE_ORDER;
 	struct ep_flow_ent *e;
 
 	if (!t->slots || !t->count)
@@ -153,11 +151,66 @@ uint8_t ep_flow_mode(const struct ep_flowtab *t, const struct mml_flow_key *k,
 		return mode;
 	}
 	mode = e->flow.mode < MML_MODE_MAX ? e->flow.mode : MML_MODE_MLESP;
-	/* Dynamic MML-IPsec: packets 0, n, 2n, ... protected, the rest plain. */
-	if (e->flow.every_n > 1 && mode != MML_MODE_PLAIN && e->packets++ % e->flow.every_n)
-		mode = MML_MODE_PLAIN;
+	/* Dynamic MML-IPsec: packets 0, n, 2n, ... of the entry protected, the
+	 * rest plain, counted over every thread (one atomic add). */
+	if (e->flow.every_n > 1 && mode != MML_MODE_PLAIN) {
+		uint64_t i = e->shared ?
+				     atomic_fetch_add_explicit(e->shared, 1, memory_order_relaxed) :
+				     e->packets++;
+
+		if (i % e->flow.every_n)
+			mode = MML_MODE_PLAIN;
+	}
 	*spi = mode == MML_MODE_PLAIN ? 0 : e->flow.spi ? e->flow.spi : b->spi_out[mode];
 	return mode;
+}
+
+enum ep_flow_rx ep_flow_rx_check(const struct ep_flowtab *t, const struct mml_flow_key *k,
+				 uint8_t mode, struct mml_flow *learned)
+{
+	const struct ep_flow_ent *e = ep_flow_lookup(t, k);
+	uint8_t sends;
+
+	if (!e)
+		return EP_FLOW_RX_OK;
+	if (mode < mml_flow_rx_floor(&e->flow))
+		return EP_FLOW_RX_DOWNGRADE;
+	sends = e->flow.mode < MML_MODE_MAX ? e->flow.mode : MML_MODE_MLESP;
+	if (mode <= sends)
+		return EP_FLOW_RX_OK;
+	/* The peer went stronger: our replies follow, and since anything
+	 * weaker must now be negotiated again, so does what we accept. The
+	 * interval stays (both ends agreed on it); an SPI override was for the
+	 * old mode. */
+	memset(learned, 0, sizeof(*learned));
+	learned->mode = mode;
+	learned->every_n = e->flow.every_n;
+	learned->flags = MML_FLOW_F_LEARNED;
+	return EP_FLOW_RX_UPGRADE;
+}
+
+int ep_flowtab_learn(struct ep_flowtab *t, const struct mml_flow_key *k, const struct mml_flow *f)
+{
+	uint32_t n = 0, cap = t->count + 1;
+	struct mml_flow_key *keys = malloc(cap * sizeof(*keys));
+	struct mml_flow *flows = malloc(cap * sizeof(*flows));
+	int ret = -ENOMEM;
+
+	if (!keys || !flows)
+		goto out;
+	/* The new entry first: the loader keeps the first of equal keys. */
+	keys[n] = *k;
+	flows[n++] = *f;
+	for (uint32_t i = 0; t->slots && i <= t->mask; i++)
+		if (t->slots[i].used) {
+			keys[n] = t->slots[i].key;
+			flows[n++] = t->slots[i].flow;
+		}
+	ret = ep_flowtab_load(t, keys, flows, n);
+out:
+	free(keys);
+	free(flows);
+	return ret;
 }
 
 int ep_flowtab_refresh(struct ep_flowtab *t, int flow_fd)
