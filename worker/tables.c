@@ -178,14 +178,17 @@ enum ep_flow_rx ep_flow_rx_check(const struct ep_flowtab *t, const struct mml_fl
 	sends = e->flow.mode < MML_MODE_MAX ? e->flow.mode : MML_MODE_MLESP;
 	if (mode <= sends)
 		return EP_FLOW_RX_OK;
-	/* The peer went stronger: our replies follow, and since anything
-	 * weaker must now be negotiated again, so does what we accept. The
-	 * interval stays (both ends agreed on it); an SPI override was for the
-	 * old mode. */
+	/* The peer went stronger: our replies follow, and what we accept
+	 * rises with them, down to what was agreed before (the interval and
+	 * the accept flags stay: a weaker mode configured or negotiated for
+	 * the flow is still agreed); anything else weaker must be agreed
+	 * anew. An SPI override was for the old mode. */
 	memset(learned, 0, sizeof(*learned));
 	learned->mode = mode;
 	learned->every_n = e->flow.every_n;
-	learned->flags = MML_FLOW_F_LEARNED;
+	learned->flags =
+		(uint8_t)(MML_FLOW_F_LEARNED |
+			  (e->flow.flags & (MML_FLOW_F_ACCEPT_ESP | MML_FLOW_F_ACCEPT_PLAIN)));
 	return EP_FLOW_RX_UPGRADE;
 }
 

@@ -1247,13 +1247,20 @@ static void flow_rx_policy_table(void **state)
 			if (v != EP_FLOW_RX_UPGRADE)
 				continue;
 			/* The learned entry sends what arrived, accepts nothing
-			 * weaker than that (unless every n-th), keeps n. */
+			 * weaker than that unless agreed before (every n-th,
+			 * the accept flags, which it keeps), keeps n. */
 			assert_int_equal(learned.mode, m);
-			assert_int_equal(learned.flags, MML_FLOW_F_LEARNED);
+			assert_int_equal(learned.flags,
+					 MML_FLOW_F_LEARNED | (cases[i].f.flags & MML_FLOW_F_ALL &
+							       ~MML_FLOW_F_LEARNED));
 			assert_int_equal(learned.every_n, cases[i].f.every_n);
 			assert_int_equal(learned.spi, 0);
 			assert_int_equal(mml_flow_rx_floor(&learned),
-					 cases[i].f.every_n > 1 ? MML_MODE_PLAIN : m);
+					 cases[i].f.every_n > 1 ? MML_MODE_PLAIN :
+					 cases[i].f.flags & MML_FLOW_F_ACCEPT_PLAIN ?
+								  MML_MODE_PLAIN :
+					 cases[i].f.flags & MML_FLOW_F_ACCEPT_ESP ? MML_MODE_ESP :
+										    m);
 		}
 	}
 	ep_flowtab_free(&t);
