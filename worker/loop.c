@@ -72,8 +72,10 @@ int ep_thread_refresh(struct ep_thread *t)
 	struct ep_node *n = t->node;
 	int err = ep_sacache_refresh(&t->tab.sas, n->csa_fd);
 
-	if (err >= 0)
+	if (err >= 0) {
+		t->tab.flows.now_ns = t->tab.now_ns;
 		err = ep_flowtab_refresh(&t->tab.flows, n->flow_fd);
+	}
 	if (err >= 0)
 		err = ep_bindtab_refresh(&t->tab.binds, n->binding_fd);
 	if (err < 0) {

@@ -176,12 +176,13 @@ static bool flow_rx_allowed(struct ep_tables *t, enum ep_side side, const uint8_
 	if (ep_ip_parse(p, len, &ip))
 		return false;
 	flow_key(side == EP_SIDE_MH ? EP_SIDE_HA : EP_SIDE_MH, p, &ip, &key);
-	switch (ep_flow_rx_check(&t->flows, &key, mode, &learned)) {
+	switch (ep_flow_rx_check(&t->flows, &key, mode, t->now_ns, &learned)) {
 	case EP_FLOW_RX_DOWNGRADE:
 		return false;
 	case EP_FLOW_RX_UPGRADE:
 		/* Without memory the packet still goes: only the replies stay
 		 * weaker until the learn callback's map write is reloaded. */
+		t->flows.now_ns = t->now_ns;
 		ep_flowtab_learn(&t->flows, &key, &learned);
 		if (t->learn)
 			t->learn(t->learn_ctx, &key, &learned);

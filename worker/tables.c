@@ -63,6 +63,8 @@ static uint32_t table_cap(uint32_t n)
 	return cap;
 }
 
+static struct ep_flow_ent *flow_find(const struct ep_flowtab *t, const struct mml_flow_key *k);
+
 void ep_flowtab_free(struct ep_flowtab *t)
 {
 	free(t->slots);
@@ -73,7 +75,7 @@ int ep_flowtab_load(struct ep_flowtab *t, const struct mml_flow_key *keys,
 		    const struct mml_flow *flows, uint32_t n)
 {
 	uint32_t cap = table_cap(n), shapes = 0, count = 0;
-	struct ep_flow_ent *slots = calloc(cap, sizeof(*slots));
+	struct ep_flow_ent *slots = calloc(cap, sizeof(*slots)), *old;
 
 	if (!slots)
 		return -ENOMEM;
@@ -91,6 +93,12 @@ int ep_flowtab_load(struct ep_flowtab *t, const struct mml_flow_key *keys,
 		slots[j].key = k;
 		slots[j].flow = flows[i];
 		slots[j].shared = ep_flowctr_get(t->ctrs, &k);
+		/* An unchanged entry keeps its age, a new or changed one starts
+		 * settling now. */
+		old = t->slots ? flow_find(t, &k) : NULL;
+		slots[j].since_ns = old && !memcmp(&old->flow, &flows[i], sizeof(old->flow)) ?
+					    old->since_ns :
+					    t->now_ns;
 		count++;
 		shapes |= 1u << flow_shape(&k);
 	}
@@ -166,7 +174,7 @@ uint8_t ep_flow_mode(const struct ep_flowtab *t, const struct mml_flow_key *k,
 }
 
 enum ep_flow_rx ep_flow_rx_check(const struct ep_flowtab *t, const struct mml_flow_key *k,
-				 uint8_t mode, struct mml_flow *learned)
+				 uint8_t mode, uint64_t now_ns, struct mml_flow *learned)
 {
 	const struct ep_flow_ent *e = ep_flow_lookup(t, k);
 	uint8_t sends;
@@ -177,6 +185,10 @@ enum ep_flow_rx ep_flow_rx_check(const struct ep_flowtab *t, const struct mml_fl
 		return EP_FLOW_RX_DOWNGRADE;
 	sends = e->flow.mode < MML_MODE_MAX ? e->flow.mode : MML_MODE_MLESP;
 	if (mode <= sends)
+		return EP_FLOW_RX_OK;
+	/* Just switched down (both ends together): the peer's packets of
+	 * the old, stronger mode are still arriving and are no upgrade. */
+	if (e->since_ns && now_ns - e->since_ns < EP_FLOW_SETTLE_NS)
 		return EP_FLOW_RX_OK;
 	/* The peer went stronger: our replies follow, and what we accept
 	 * rises with them, down to what was agreed before (the interval and

@@ -16,6 +16,7 @@ struct ep_flow_ent {
 	struct mml_flow flow;
 	_Atomic uint64_t *shared; /* every_n counter of all threads (flowctr.h) */
 	uint64_t packets;	  /* every_n counter when shared is NULL */
+	uint64_t since_ns;	  /* the entry's content appeared (now_ns of that load) */
 	bool used;
 };
 
@@ -25,7 +26,12 @@ struct ep_flowtab {
 	uint32_t count;
 	uint32_t shapes;	 /* bit n: some entry has wildcard shape n (tables.c) */
 	struct ep_flowctr *ctrs; /* the node's shared counters; NULL: per table */
+	uint64_t now_ns;	 /* set by the owner before a load (since_ns) */
 };
+
+/* An entry changed less than this long ago learns no upgrade: packets
+ * of the mode it replaced are still in flight (an agreed downgrade). */
+#define EP_FLOW_SETTLE_NS 2000000000ull
 
 struct ep_bind_ent {
 	uint32_t home; /* network order; 0 = empty */
@@ -67,9 +73,10 @@ enum ep_flow_rx {
 
 /* The receiver's policy (docs/endpoints.md, "Switching modes"): without an
  * entry anything goes; a mode below mml_flow_rx_floor() is refused; a mode
- * above the entry's is an implicit upgrade of this 5-tuple. */
+ * above the entry's is an implicit upgrade of this 5-tuple, unless the
+ * entry changed less than EP_FLOW_SETTLE_NS before now_ns. */
 enum ep_flow_rx ep_flow_rx_check(const struct ep_flowtab *t, const struct mml_flow_key *k,
-				 uint8_t mode, struct mml_flow *learned);
+				 uint8_t mode, uint64_t now_ns, struct mml_flow *learned);
 
 /* Put (or replace) the exact entry k -> f into t at once, so that this
  * thread's replies switch before the next reload brings it from the map. */

@@ -1231,11 +1231,11 @@ static void flow_rx_policy_table(void **state)
 
 	assert_int_equal(ep_flowtab_load(&t, NULL, NULL, 0), 0);
 	for (uint8_t m = 0; m < MML_MODE_MAX; m++) /* no entry: anything goes */
-		assert_int_equal(ep_flow_rx_check(&t, &k, m, &learned), EP_FLOW_RX_OK);
+		assert_int_equal(ep_flow_rx_check(&t, &k, m, 0, &learned), EP_FLOW_RX_OK);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		assert_int_equal(ep_flowtab_load(&t, &any, &cases[i].f, 1), 1);
 		for (uint8_t m = 0; m < MML_MODE_MAX; m++) {
-			int v = (int)ep_flow_rx_check(&t, &k, m, &learned);
+			int v = (int)ep_flow_rx_check(&t, &k, m, 0, &learned);
 
 			if (v != cases[i].verdict[m]) {
 				ep_flowtab_free(&t);
@@ -1263,6 +1263,35 @@ static void flow_rx_policy_table(void **state)
 										    m);
 		}
 	}
+	ep_flowtab_free(&t);
+}
+
+/* An entry that just changed (an agreed downgrade) learns no upgrade from
+ * the peer's packets of the old mode still in flight: only once it has
+ * settled (EP_FLOW_SETTLE_NS). An unchanged reload keeps its age. */
+static void flow_upgrade_waits_for_settling(void **state)
+{
+	const uint64_t s = 1000000000ull, settle = EP_FLOW_SETTLE_NS;
+	struct mml_flow_key k = { be(HOME), be(PEER), 5000, 80, 6, { 0 } }, any = { 0 };
+	struct mml_flow mlesp = { .mode = MML_MODE_MLESP }, esp = { .mode = MML_MODE_ESP };
+	struct ep_flowtab t = { 0 };
+	struct mml_flow learned;
+
+	t.now_ns = 100 * s;
+	assert_int_equal(ep_flowtab_load(&t, &any, &mlesp, 1), 1);
+	t.now_ns = 200 * s; /* switched down to ESP at 200 s */
+	assert_int_equal(ep_flowtab_load(&t, &any, &esp, 1), 1);
+	assert_int_equal(ep_flow_rx_check(&t, &k, MML_MODE_MLESP, 200 * s + 1, &learned),
+			 EP_FLOW_RX_OK);
+	assert_int_equal(ep_flow_rx_check(&t, &k, MML_MODE_MLESP, 200 * s + settle - 1, &learned),
+			 EP_FLOW_RX_OK);
+	/* Downgrades are refused at once all the same. */
+	assert_int_equal(ep_flow_rx_check(&t, &k, MML_MODE_PLAIN, 200 * s + 1, &learned),
+			 EP_FLOW_RX_DOWNGRADE);
+	t.now_ns = 201 * s; /* a reload of the same entry: still 200 s old */
+	assert_int_equal(ep_flowtab_load(&t, &any, &esp, 1), 1);
+	assert_int_equal(ep_flow_rx_check(&t, &k, MML_MODE_MLESP, 200 * s + settle, &learned),
+			 EP_FLOW_RX_UPGRADE);
 	ep_flowtab_free(&t);
 }
 
@@ -1400,6 +1429,7 @@ int main(void)
 		cmocka_unit_test(every_n_counted_across_threads),
 		cmocka_unit_test(flowctr_full_falls_back),
 		cmocka_unit_test(flow_rx_policy_table),
+		cmocka_unit_test(flow_upgrade_waits_for_settling),
 		cmocka_unit_test(flow_switch_at_both_ends),
 	};
 
