@@ -614,6 +614,13 @@ static void plaintext_of_protected_flow_refused(void **state)
 	expect_verdict("HA, no entry", epa, &f, XDP_PASS, MML_STAT_EP_XDP_DECAP_PLAIN);
 	flow_put(&any, MML_MODE_MLESP, 0, 0);
 	expect_verdict("HA, ML-ESP default", epa, &f, XDP_DROP, MML_STAT_EP_DROP_DOWNGRADE);
+	flow_put(&any, MML_MODE_ESP, 0, MML_FLOW_F_ACCEPT_ESP);
+	expect_verdict("HA, ESP default", epa, &f, XDP_DROP, MML_STAT_EP_DROP_DOWNGRADE);
+	flow_put(&any, MML_MODE_MLESP, 0, MML_FLOW_F_LEARNED);
+	expect_verdict("HA, learned ML-ESP", epa, &f, XDP_DROP, MML_STAT_EP_DROP_DOWNGRADE);
+	flow_put(&any, MML_MODE_MLESP, 0, MML_FLOW_F_ACCEPT_PLAIN);
+	expect_verdict("HA, ML-ESP accepting plaintext", epa, &f, XDP_PASS,
+		       MML_STAT_EP_XDP_DECAP_PLAIN);
 	flow_put(&any, MML_MODE_MLESP, 3, 0);
 	expect_verdict("HA, ML-ESP every 3rd", epa, &f, XDP_PASS, MML_STAT_EP_XDP_DECAP_PLAIN);
 	any.home_addr = addr(HOME2); /* another MH's entry */
