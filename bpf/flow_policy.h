@@ -36,31 +36,36 @@ static __always_inline void flow_key_of(struct mml_flow_key *k, const struct iph
 	k->peer_port = home_is_dst ? sport : dport;
 }
 
-/* The most specific entry for k (the worker's tuple-space order) demands
- * more than plaintext. Up to one lookup per wildcard shape: only
- * plaintext to or from a home address pays it. */
+/* The most specific entry for k (the worker's tuple-space order: fewer
+ * wildcards first, by shape number among equals, MML_FLOW_SHAPE_ORDER)
+ * demands more than plaintext. Up to one lookup per wildcard shape: only
+ * plaintext to or from a home address pays it. The order is computed, not
+ * a table: a static array here would be a .rodata variable whose BTF the
+ * kernel refuses (it overlaps ep_cfg), and with it every map's BTF. */
 static __always_inline bool flow_plain_refused(const struct mml_flow_key *k)
 {
-	static const __u8 order[MML_FLOW_SHAPES] = MML_FLOW_SHAPE_ORDER;
 	const struct mml_flow *f;
 
-	for (__u32 i = 0; i < MML_FLOW_SHAPES; i++) {
-		__u8 shape = order[i];
-		struct mml_flow_key p = *k;
+	for (__u32 wild = 0; wild <= 5; wild++) {
+		for (__u32 shape = 0; shape < MML_FLOW_SHAPES; shape++) {
+			struct mml_flow_key p = *k;
 
-		if (shape & 1)
-			p.peer_port = 0;
-		if (shape & 2)
-			p.home_port = 0;
-		if (shape & 4)
-			p.proto = 0;
-		if (shape & 8)
-			p.peer_addr = 0;
-		if (shape & 16)
-			p.home_addr = 0;
-		f = bpf_map_lookup_elem(&mml_flow, &p);
-		if (f)
-			return mml_flow_rx_floor(f) > MML_MODE_PLAIN;
+			if ((__u32)__builtin_popcount(shape) != wild)
+				continue;
+			if (shape & 1)
+				p.peer_port = 0;
+			if (shape & 2)
+				p.home_port = 0;
+			if (shape & 4)
+				p.proto = 0;
+			if (shape & 8)
+				p.peer_addr = 0;
+			if (shape & 16)
+				p.home_addr = 0;
+			f = bpf_map_lookup_elem(&mml_flow, &p);
+			if (f)
+				return mml_flow_rx_floor(f) > MML_MODE_PLAIN;
+		}
 	}
 	return false;
 }

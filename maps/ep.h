@@ -98,8 +98,9 @@ static inline __u8 mml_flow_rx_floor(const struct mml_flow *f)
 }
 
 /* Wildcard shapes of a flow key, in the order a lookup tries them (fewest
- * wildcards first): bit 1 peer port, 2 home port, 4 protocol, 8 peer
- * address, 16 home address set = that field is ignored. */
+ * wildcards first, then by number): bit 1 peer port, 2 home port, 4
+ * protocol, 8 peer address, 16 home address set = that field is ignored.
+ * bpf/flow_policy.h computes the same order. */
 #define MML_FLOW_SHAPES 32
 #define MML_FLOW_SHAPE_ORDER                                                                      \
 	{                                                                                         \

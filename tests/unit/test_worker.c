@@ -1266,6 +1266,24 @@ static void flow_rx_policy_table(void **state)
 	ep_flowtab_free(&t);
 }
 
+/* MML_FLOW_SHAPE_ORDER is every shape once, by number of wildcards then
+ * by number: the order bpf/flow_policy.h computes. */
+static void flow_shape_order(void **state)
+{
+	static const uint8_t order[MML_FLOW_SHAPES] = MML_FLOW_SHAPE_ORDER;
+	uint32_t seen = 0;
+
+	for (int i = 0; i < MML_FLOW_SHAPES; i++) {
+		seen |= 1u << order[i];
+		if (i)
+			assert_true(
+				__builtin_popcount(order[i - 1]) < __builtin_popcount(order[i]) ||
+				(__builtin_popcount(order[i - 1]) == __builtin_popcount(order[i]) &&
+				 order[i - 1] < order[i]));
+	}
+	assert_int_equal(seen, 0xffffffffu);
+}
+
 /* An entry that just changed (an agreed downgrade) learns no upgrade from
  * the peer's packets of the old mode still in flight: only once it has
  * settled (EP_FLOW_SETTLE_NS). An unchanged reload keeps its age. */
@@ -1430,6 +1448,7 @@ int main(void)
 		cmocka_unit_test(flowctr_full_falls_back),
 		cmocka_unit_test(flow_rx_policy_table),
 		cmocka_unit_test(flow_upgrade_waits_for_settling),
+		cmocka_unit_test(flow_shape_order),
 		cmocka_unit_test(flow_switch_at_both_ends),
 	};
 
