@@ -23,7 +23,7 @@ bench-mip: deps
 
 # bench-ep-cost: the endpoint worker's per-packet cost (HA encap, MH decap).
 $(eval $(call PROGRAM,bench-ep-cost,bench/ep_cost.c worker/pkt.c worker/sacache.c worker/keystate.c worker/keyfp.c \
-	worker/tables.c worker/proto.c,-lpthread))
+	worker/flowctr.c worker/tables.c worker/proto.c,-lpthread))
 
 .PHONY: bench-ep-cost
 bench-ep-cost: deps

@@ -20,6 +20,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "ep_maps.h"
+#include "flow_policy.h"
 #include "parse.h"
 #include "tunnel_src.h"
 
@@ -181,6 +182,7 @@ static __always_inline int ha_fa(struct xdp_md *ctx)
 {
 	const struct mml_binding *b;
 	struct iphdr *outer, *inner;
+	struct mml_flow_key key;
 	__u32 olen, ilen;
 	struct cursor c;
 	int ret;
@@ -215,7 +217,30 @@ static __always_inline int ha_fa(struct xdp_md *ctx)
 	b = bpf_map_lookup_elem(&mml_binding, &inner->saddr);
 	if (!b || b->coa != outer->saddr || !tunnel_from_peer(ctx, ep_cfg.ha_addr, b->coa))
 		return ep_drop(MML_STAT_EP_DROP_TUNNEL_SRC);
+	/* Even from its MH, plaintext of a protected flow was not agreed on. */
+	flow_key_of(&key, inner, (void *)inner + ilen, c.end, false);
+	if (flow_plain_refused(&key))
+		return ep_drop(MML_STAT_EP_DROP_DOWNGRADE);
 	return ha_fa_decap_plain(ctx, olen);
+}
+
+/* MH: plaintext to the home address that its flow's entry refuses
+ * (flow_policy.h). Mobile IP's registration replies (UDP from port 434)
+ * authenticate themselves and come from whichever FA serves us, before any
+ * binding names it: never judged by the flow table. */
+static __always_inline int mh_plain(struct iphdr *iph, void *data_end)
+{
+	struct mml_flow_key key;
+	__u32 hl = ep_ipv4_ok(iph, data_end);
+
+	if (!hl)
+		return XDP_PASS; /* the stack's to refuse */
+	flow_key_of(&key, iph, (void *)iph + hl, data_end, true);
+	if (key.proto == IPPROTO_UDP && key.peer_port == 434)
+		return XDP_PASS;
+	if (flow_plain_refused(&key))
+		return ep_drop(MML_STAT_EP_DROP_DOWNGRADE);
+	return XDP_PASS;
 }
 
 static __always_inline int mh_wl(struct xdp_md *ctx)
@@ -226,8 +251,10 @@ static __always_inline int mh_wl(struct xdp_md *ctx)
 	int ret;
 
 	iph = cursor_eth_ipv4(&c, ctx);
-	if (!iph || iph->protocol != IPPROTO_ESP || iph->daddr != ep_cfg.home_addr)
+	if (!iph || iph->daddr != ep_cfg.home_addr)
 		return XDP_PASS;
+	if (iph->protocol != IPPROTO_ESP)
+		return mh_plain(iph, c.end);
 	hl = ep_ipv4_ok(iph, c.end);
 	if (!hl)
 		return ep_drop(MML_STAT_EP_DROP_MALFORMED);

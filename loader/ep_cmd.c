@@ -182,8 +182,12 @@ static int flow_key_parse(const char *ctx, int argc, char **argv, struct mml_flo
 {
 	static const char *const protos[] = { "any", "tcp", "udp", "icmp", NULL };
 	static const uint8_t proto_of[] = { 0, 6, 17, 1 };
+	/* accept: the weakest mode the receiver takes besides the entry's own
+	 * (docs/endpoints.md, "Switching modes"). */
+	static const char *const accepts[] = { "none", "esp", "plain", NULL };
+	static const uint8_t accept_flags[] = { 0, MML_FLOW_F_ACCEPT_ESP, MML_FLOW_F_ACCEPT_PLAIN };
 	uint32_t hport = 0, pport = 0, every = 0, spi = 0;
-	int proto = 0, mode = MML_MODE_MLESP;
+	int proto = 0, mode = MML_MODE_MLESP, accept = 0;
 	struct mml_opt opts[] = {
 		{ "home", MML_OPT_IPV4, &k->home_addr, NULL, false, false },
 		{ "peer", MML_OPT_IPV4, &k->peer_addr, NULL, false, false },
@@ -193,6 +197,7 @@ static int flow_key_parse(const char *ctx, int argc, char **argv, struct mml_flo
 		{ "mode", MML_OPT_CHOICE, &mode, modes, f != NULL, false },
 		{ "every", MML_OPT_U32, &every, NULL, false, false },
 		{ "spi", MML_OPT_U32, &spi, NULL, false, false },
+		{ "accept", MML_OPT_CHOICE, &accept, accepts, false, false },
 	};
 	size_t n = f ? sizeof(opts) / sizeof(opts[0]) : 5;
 	int err;
@@ -213,8 +218,34 @@ static int flow_key_parse(const char *ctx, int argc, char **argv, struct mml_flo
 		f->mode = (uint8_t)mode;
 		f->every_n = (uint16_t)every;
 		f->spi = spi;
+		f->flags = accept_flags[accept];
 	}
 	return 0;
+}
+
+/* Entries a worker learned from an implicit upgrade (MML_FLOW_F_LEARNED)
+ * under key k (every field of k either 0 or equal) give way to the
+ * configuration: a new or deleted entry is what the operator wants for
+ * those flows now (docs/endpoints.md, "Switching modes"). */
+static void flow_forget_learned(int fd, const struct mml_flow_key *k)
+{
+	struct mml_flow_key cur, next, *prev = NULL;
+	struct mml_flow f;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		cur = next;
+		prev = &cur;
+		if (bpf_map_lookup_elem(fd, &cur, &f) || !(f.flags & MML_FLOW_F_LEARNED))
+			continue;
+		if ((k->home_addr && k->home_addr != cur.home_addr) ||
+		    (k->peer_addr && k->peer_addr != cur.peer_addr) ||
+		    (k->home_port && k->home_port != cur.home_port) ||
+		    (k->peer_port && k->peer_port != cur.peer_port) ||
+		    (k->proto && k->proto != cur.proto))
+			continue;
+		bpf_map_delete_elem(fd, &cur);
+		prev = NULL; /* the walk restarts: the deleted key has no successor */
+	}
 }
 
 static int flow_add(struct ctl *ctl, int argc, char **argv)
@@ -228,6 +259,7 @@ static int flow_add(struct ctl *ctl, int argc, char **argv)
 	fd = ctl_open_map(ctl, MML_MAP_FLOW, sizeof(k), sizeof(f));
 	if (fd < 0)
 		return fd;
+	flow_forget_learned(fd, &k);
 	if (bpf_map_update_elem(fd, &k, &f, BPF_ANY)) {
 		err = -errno;
 		log_err("flow add: updating %s: %s", MML_MAP_FLOW, strerror(-err));
@@ -249,6 +281,8 @@ static int flow_del(struct ctl *ctl, int argc, char **argv)
 	if (bpf_map_delete_elem(fd, &k)) {
 		err = -errno;
 		log_err("flow del: %s", err == -ENOENT ? "no such flow" : strerror(-err));
+	} else {
+		flow_forget_learned(fd, &k);
 	}
 	close(fd);
 	return err ? err : gen_bump(ctl);
@@ -288,6 +322,10 @@ static int flow_list(struct ctl *ctl, int argc, char **argv)
 			json_object_new_string(f.mode < MML_MODE_MAX ? modes[f.mode] : "?"));
 		json_object_object_add(o, "every", json_object_new_int(f.every_n));
 		json_object_object_add(o, "spi", json_object_new_int64(f.spi));
+		json_object_object_add(o, "accept",
+				       json_object_new_string(modes[mml_flow_rx_floor(&f)]));
+		json_object_object_add(o, "learned",
+				       json_object_new_boolean(f.flags & MML_FLOW_F_LEARNED));
 		json_object_array_add(list, o);
 	}
 	ctl_print(ctl, list);
@@ -309,7 +347,8 @@ const struct ctl_cmd ep_cmds[] = {
 	{ "binding", "list", binding_list, "" },
 	{ "flow", "add", flow_add,
 	  "[home ADDR] [peer ADDR] [proto any|tcp|udp|icmp] [home-port N] [peer-port N] "
-	  "mode plain|esp|mlesp [every N] [spi SPI]   (no key fields: the default)" },
+	  "mode plain|esp|mlesp [every N] [spi SPI] [accept none|esp|plain]   (no key fields: the "
+	  "default)" },
 	{ "flow", "del", flow_del,
 	  "[home ADDR] [peer ADDR] [proto P] [home-port N] [peer-port N]" },
 	{ "flow", "list", flow_list, "" },

@@ -61,15 +61,52 @@ struct mml_flow_key {
 	__u8 pad[3];
 };
 
+/* mml_flow.flags. ACCEPT_*: the receiver also takes this weaker mode
+ * (configured, or set by the side that asked for a downgrade until its
+ * peer agreed); LEARNED: written by a worker when the flow's first packet
+ * in a stronger mode arrived (an implicit upgrade, docs/endpoints.md). */
+enum mml_flow_flag {
+	MML_FLOW_F_ACCEPT_ESP = 1,
+	MML_FLOW_F_ACCEPT_PLAIN = 2,
+	MML_FLOW_F_LEARNED = 4,
+	MML_FLOW_F_ALL = 7,
+};
+
 struct mml_flow {
 	__u8 mode;     /* enum mml_mode */
-	__u8 flags;    /* reserved, 0 */
+	__u8 flags;    /* enum mml_flow_flag */
 	__u16 every_n; /* protect every n-th packet, plain in between; 0/1 = all */
 	__u32 spi;     /* 0 = the binding's SPI for the mode */
 };
 
 MML_STATIC_ASSERT(sizeof(struct mml_flow_key) == 16, "mml_flow_key layout");
 MML_STATIC_ASSERT(sizeof(struct mml_flow) == 8, "mml_flow layout");
+
+/* The weakest mode a receiver accepts for a flow whose entry is f (issue
+ * 19): the entry's mode; plaintext too when only every n-th packet is
+ * protected; and whatever the ACCEPT flags add. Shared by the endpoint XDP
+ * programs (plaintext) and the workers (ESP under an ML-ESP policy). */
+static inline __u8 mml_flow_rx_floor(const struct mml_flow *f)
+{
+	__u8 floor = f->mode < MML_MODE_MAX ? f->mode : MML_MODE_MLESP;
+
+	if (f->every_n > 1 || (f->flags & MML_FLOW_F_ACCEPT_PLAIN))
+		return MML_MODE_PLAIN;
+	if ((f->flags & MML_FLOW_F_ACCEPT_ESP) && floor > MML_MODE_ESP)
+		return MML_MODE_ESP;
+	return floor;
+}
+
+/* Wildcard shapes of a flow key, in the order a lookup tries them (fewest
+ * wildcards first, then by number): bit 1 peer port, 2 home port, 4
+ * protocol, 8 peer address, 16 home address set = that field is ignored.
+ * bpf/flow_policy.h computes the same order. */
+#define MML_FLOW_SHAPES 32
+#define MML_FLOW_SHAPE_ORDER                                                                      \
+	{                                                                                         \
+		0, 1, 2, 4, 8, 16, 3, 5, 6, 9, 10, 12, 17, 18, 20, 24, 7, 11, 13, 14, 19, 21, 22, \
+			25, 26, 28, 15, 23, 27, 29, 30, 31                                        \
+	}
 
 /* What an endpoint XDP program found, pushed in front of the frame with
  * bpf_xdp_adjust_head (xsk_record_push, bpf/xsk_maps.h): an AF_XDP

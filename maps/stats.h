@@ -104,7 +104,13 @@
 	X(FA_CSA_EXPIRED, "fa_csa_expired", "ML-ESP of a CSA past its hard lifetime, dropped")    \
 	/* FA: the uplink's own traffic, so that rx_up is always accounted for */                 \
 	X(PASS_LOCAL, "pass_local",                                                               \
-	  "uplink for the FA itself (its addresses, broadcast, multicast, UDP 434, solicitation)")
+	  "uplink for the FA itself (its addresses, broadcast, multicast, UDP 434, "              \
+	  "solicitation)")                                                                        \
+	/* Endpoints: per-flow modes (issue 19, docs/endpoints.md) */                             \
+	X(EP_DROP_DOWNGRADE, "ep_drop_downgrade",                                                 \
+	  "flow packet in a weaker mode than its entry accepts (not negotiated), dropped")        \
+	X(EP_FLOW_UPGRADE, "ep_flow_upgrade",                                                     \
+	  "first packet of a flow in a stronger mode: its replies switched (learned)")
 
 enum mml_stat {
 #define MML_STAT_ENUM(id, name, help) MML_STAT_##id,

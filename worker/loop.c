@@ -8,8 +8,11 @@
 #include <net/if.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
+
 #include "lib/inet.h"
 #include "lib/log.h"
+#include "lib/node_maps.h"
 #include "worker/gso.h"
 #include "worker/pkt.h"
 #include "worker/rx.h"
@@ -69,8 +72,10 @@ int ep_thread_refresh(struct ep_thread *t)
 	struct ep_node *n = t->node;
 	int err = ep_sacache_refresh(&t->tab.sas, n->csa_fd);
 
-	if (err >= 0)
+	if (err >= 0) {
+		t->tab.flows.now_ns = t->tab.now_ns;
 		err = ep_flowtab_refresh(&t->tab.flows, n->flow_fd);
+	}
 	if (err >= 0)
 		err = ep_bindtab_refresh(&t->tab.binds, n->binding_fd);
 	if (err < 0) {
@@ -79,6 +84,24 @@ int ep_thread_refresh(struct ep_thread *t)
 	}
 	ep_count(t, MML_STAT_EP_CACHE_RELOAD);
 	return 0;
+}
+
+/* The peer switched a flow to a stronger mode: the entry this thread
+ * already uses goes into mml_flow too, so that the other threads (at their
+ * reload), the XDP programs (which refuse the flow's plaintext from now on)
+ * and mmlctl flow list see it. Rare: once per flow and upgrade. */
+void ep_flow_learned(void *ctx, const struct mml_flow_key *k, const struct mml_flow *f)
+{
+	struct ep_thread *t = ctx;
+	int err = 0;
+
+	ep_count(t, MML_STAT_EP_FLOW_UPGRADE);
+	if (bpf_map_update_elem(t->node->flow_fd, k, f, BPF_ANY))
+		err = -errno;
+	else
+		err = mml_gen_bump(t->node->pin.path);
+	if (err)
+		log_warn("learned flow upgrade not stored in mml_flow: %s", strerror(-err));
 }
 
 /* Routes, neighbours or links changed (a handoff): resolve again on use. */

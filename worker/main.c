@@ -255,6 +255,9 @@ static int thread_start(struct ep_thread *t, int q)
 	for (int i = 0; i < EP_HOPS; i++)
 		t->hops[i].port = -1;
 	ep_sacache_init(&t->tab.sas, &node.seqs);
+	t->tab.flows.ctrs = &node.flowctr;
+	t->tab.learn = ep_flow_learned;
+	t->tab.learn_ctx = t;
 	t->tab.ip_id = (uint16_t)(getpid() + q * 8191);
 	err = ep_nl_open(&t->nl, true);
 	if (!err)
@@ -307,6 +310,8 @@ int main(int argc, char **argv)
 	err = ep_seqstore_init_cap(&node.seqs, map_capacity(node.csa_fd), node.hwm_fd,
 				   node.rx_marks, MML_RX_MARKS);
 	node.seqs.rekey_fd = node.rekey_fd;
+	if (!err)
+		err = ep_flowctr_init(&node.flowctr, MML_FLOW_MAX);
 	if (err)
 		goto out;
 	threads = calloc((size_t)node.nqueues, sizeof(*threads));
@@ -342,5 +347,6 @@ out:
 			thread_cleanup(&threads[q]);
 		free(threads);
 	}
+	ep_flowctr_free(&node.flowctr);
 	return err ? 1 : 0;
 }

@@ -163,6 +163,35 @@ static bool outer_allowed(struct ep_tables *t, enum ep_side side, uint32_t home,
 	return b && binding_takes(b, mode, spi) && tunnel_src == b->coa;
 }
 
+/* The flow's receive policy on an authentic inner packet (inner_allowed
+ * parsed it). The receiver's key is the sender's: the MH receives what the
+ * HA side sends and the other way round. */
+static bool flow_rx_allowed(struct ep_tables *t, enum ep_side side, const uint8_t *p, size_t len,
+			    uint8_t mode)
+{
+	struct mml_flow_key key;
+	struct mml_flow learned;
+	struct ep_ip ip;
+
+	if (ep_ip_parse(p, len, &ip))
+		return false;
+	flow_key(side == EP_SIDE_MH ? EP_SIDE_HA : EP_SIDE_MH, p, &ip, &key);
+	switch (ep_flow_rx_check(&t->flows, &key, mode, t->now_ns, &learned)) {
+	case EP_FLOW_RX_DOWNGRADE:
+		return false;
+	case EP_FLOW_RX_UPGRADE:
+		/* Without memory the packet still goes: only the replies stay
+		 * weaker until the learn callback's map write is reloaded. */
+		t->flows.now_ns = t->now_ns;
+		ep_flowtab_learn(&t->flows, &key, &learned);
+		if (t->learn)
+			t->learn(t->learn_ctx, &key, &learned);
+		return true;
+	default:
+		return true;
+	}
+}
+
 ssize_t ep_unprotect(struct ep_tables *t, enum ep_side side, uint32_t home, uint32_t tunnel_src,
 		     uint8_t *ip, size_t len, uint8_t **inner, unsigned int *stat)
 {
@@ -203,6 +232,10 @@ ssize_t ep_unprotect(struct ep_tables *t, enum ep_side side, uint32_t home, uint
 	}
 	if (!inner_allowed(t, side, home, spi, mode, *inner, (size_t)n)) {
 		*stat = MML_STAT_EP_DROP_SPOOF;
+		return -1;
+	}
+	if (!flow_rx_allowed(t, side, *inner, (size_t)n, mode)) {
+		*stat = MML_STAT_EP_DROP_DOWNGRADE;
 		return -1;
 	}
 	*stat = mode == MML_MODE_ESP ? MML_STAT_EP_DELIVER_ESP : MML_STAT_EP_DELIVER_MLESP;

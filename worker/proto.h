@@ -25,6 +25,10 @@ struct ep_tables {
 	/* CLOCK_BOOTTIME (the clock of a CSA's add_time_ns), set by the
 	 * worker's loop once per round: lifetimes are whole seconds. */
 	uint64_t now_ns;
+	/* An implicit upgrade (ep_flow_rx_check) is already in flows; learn,
+	 * when set, makes it the node's too (the worker writes mml_flow). */
+	void (*learn)(void *ctx, const struct mml_flow_key *k, const struct mml_flow *f);
+	void *learn_ctx;
 };
 
 enum ep_side {
@@ -52,7 +56,9 @@ ssize_t ep_protect(struct ep_tables *t, enum ep_side side, const struct mml_bind
  * packet must belong to that binding too: at the MH its destination is
  * home, at the HA its source is the home address. An SA past its hard
  * lifetime, or a sequence number above its hard packet limit, is refused
- * before the AEAD (ep_drop_expired). */
+ * before the AEAD (ep_drop_expired). Last, the flow's receive policy
+ * (ep_flow_rx_check): ESP where ML-ESP is required is refused
+ * (ep_drop_downgrade); a mode stronger than the flow's is learned. */
 ssize_t ep_unprotect(struct ep_tables *t, enum ep_side side, uint32_t home, uint32_t tunnel_src,
 		     uint8_t *ip, size_t len, uint8_t **inner, unsigned int *stat);
 

@@ -63,6 +63,8 @@ static uint32_t table_cap(uint32_t n)
 	return cap;
 }
 
+static struct ep_flow_ent *flow_find(const struct ep_flowtab *t, const struct mml_flow_key *k);
+
 void ep_flowtab_free(struct ep_flowtab *t)
 {
 	free(t->slots);
@@ -73,7 +75,7 @@ int ep_flowtab_load(struct ep_flowtab *t, const struct mml_flow_key *keys,
 		    const struct mml_flow *flows, uint32_t n)
 {
 	uint32_t cap = table_cap(n), shapes = 0, count = 0;
-	struct ep_flow_ent *slots = calloc(cap, sizeof(*slots));
+	struct ep_flow_ent *slots = calloc(cap, sizeof(*slots)), *old;
 
 	if (!slots)
 		return -ENOMEM;
@@ -90,6 +92,13 @@ int ep_flowtab_load(struct ep_flowtab *t, const struct mml_flow_key *keys,
 		slots[j].used = true;
 		slots[j].key = k;
 		slots[j].flow = flows[i];
+		slots[j].shared = ep_flowctr_get(t->ctrs, &k);
+		/* An unchanged entry keeps its age, a new or changed one starts
+		 * settling now. */
+		old = t->slots ? flow_find(t, &k) : NULL;
+		slots[j].since_ns = old && !memcmp(&old->flow, &flows[i], sizeof(old->flow)) ?
+					    old->since_ns :
+					    t->now_ns;
 		count++;
 		shapes |= 1u << flow_shape(&k);
 	}
@@ -116,10 +125,7 @@ static struct ep_flow_ent *flow_find(const struct ep_flowtab *t, const struct mm
  * the most specific entry wins and a table of exact keys costs one probe. */
 struct ep_flow_ent *ep_flow_lookup(const struct ep_flowtab *t, const struct mml_flow_key *k)
 {
-	static const uint8_t by_specificity[FLOW_SHAPES] = {
-		0, 1,  2,  4,  8,  16, 3,  5,  6,  9,  10, 12, 17, 18, 20, 24,
-		7, 11, 13, 14, 19, 21, 22, 25, 26, 28, 15, 23, 27, 29, 30, 31,
-	};
+	static const uint8_t by_specificity[FLOW_SHAPES] = MML_FLOW_SHAPE_ORDER;
 	struct ep_flow_ent *e;
 
 	if (!t->slots || !t->count)
@@ -153,11 +159,73 @@ uint8_t ep_flow_mode(const struct ep_flowtab *t, const struct mml_flow_key *k,
 		return mode;
 	}
 	mode = e->flow.mode < MML_MODE_MAX ? e->flow.mode : MML_MODE_MLESP;
-	/* Dynamic MML-IPsec: packets 0, n, 2n, ... protected, the rest plain. */
-	if (e->flow.every_n > 1 && mode != MML_MODE_PLAIN && e->packets++ % e->flow.every_n)
-		mode = MML_MODE_PLAIN;
+	/* Dynamic MML-IPsec: packets 0, n, 2n, ... of the entry protected, the
+	 * rest plain, counted over every thread (one atomic add). */
+	if (e->flow.every_n > 1 && mode != MML_MODE_PLAIN) {
+		uint64_t i = e->shared ?
+				     atomic_fetch_add_explicit(e->shared, 1, memory_order_relaxed) :
+				     e->packets++;
+
+		if (i % e->flow.every_n)
+			mode = MML_MODE_PLAIN;
+	}
 	*spi = mode == MML_MODE_PLAIN ? 0 : e->flow.spi ? e->flow.spi : b->spi_out[mode];
 	return mode;
+}
+
+enum ep_flow_rx ep_flow_rx_check(const struct ep_flowtab *t, const struct mml_flow_key *k,
+				 uint8_t mode, uint64_t now_ns, struct mml_flow *learned)
+{
+	const struct ep_flow_ent *e = ep_flow_lookup(t, k);
+	uint8_t sends;
+
+	if (!e)
+		return EP_FLOW_RX_OK;
+	if (mode < mml_flow_rx_floor(&e->flow))
+		return EP_FLOW_RX_DOWNGRADE;
+	sends = e->flow.mode < MML_MODE_MAX ? e->flow.mode : MML_MODE_MLESP;
+	if (mode <= sends)
+		return EP_FLOW_RX_OK;
+	/* Just switched down (both ends together): the peer's packets of
+	 * the old, stronger mode are still arriving and are no upgrade. */
+	if (e->since_ns && now_ns - e->since_ns < EP_FLOW_SETTLE_NS)
+		return EP_FLOW_RX_OK;
+	/* The peer went stronger: our replies follow, and what we accept
+	 * rises with them, down to what was agreed before (the interval and
+	 * the accept flags stay: a weaker mode configured or negotiated for
+	 * the flow is still agreed); anything else weaker must be agreed
+	 * anew. An SPI override was for the old mode. */
+	memset(learned, 0, sizeof(*learned));
+	learned->mode = mode;
+	learned->every_n = e->flow.every_n;
+	learned->flags =
+		(uint8_t)(MML_FLOW_F_LEARNED |
+			  (e->flow.flags & (MML_FLOW_F_ACCEPT_ESP | MML_FLOW_F_ACCEPT_PLAIN)));
+	return EP_FLOW_RX_UPGRADE;
+}
+
+int ep_flowtab_learn(struct ep_flowtab *t, const struct mml_flow_key *k, const struct mml_flow *f)
+{
+	uint32_t n = 0, cap = t->count + 1;
+	struct mml_flow_key *keys = malloc(cap * sizeof(*keys));
+	struct mml_flow *flows = malloc(cap * sizeof(*flows));
+	int ret = -ENOMEM;
+
+	if (!keys || !flows)
+		goto out;
+	/* The new entry first: the loader keeps the first of equal keys. */
+	keys[n] = *k;
+	flows[n++] = *f;
+	for (uint32_t i = 0; t->slots && i <= t->mask; i++)
+		if (t->slots[i].used) {
+			keys[n] = t->slots[i].key;
+			flows[n++] = t->slots[i].flow;
+		}
+	ret = ep_flowtab_load(t, keys, flows, n);
+out:
+	free(keys);
+	free(flows);
+	return ret;
 }
 
 int ep_flowtab_refresh(struct ep_flowtab *t, int flow_fd)

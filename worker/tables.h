@@ -9,11 +9,14 @@
 #include <stdint.h>
 
 #include "maps/ep.h"
+#include "worker/flowctr.h"
 
 struct ep_flow_ent {
 	struct mml_flow_key key;
 	struct mml_flow flow;
-	uint64_t packets; /* for every_n */
+	_Atomic uint64_t *shared; /* every_n counter of all threads (flowctr.h) */
+	uint64_t packets;	  /* every_n counter when shared is NULL */
+	uint64_t since_ns;	  /* the entry's content appeared (now_ns of that load) */
 	bool used;
 };
 
@@ -21,8 +24,14 @@ struct ep_flowtab {
 	struct ep_flow_ent *slots;
 	uint32_t mask;
 	uint32_t count;
-	uint32_t shapes; /* bit n: some entry has wildcard shape n (tables.c) */
+	uint32_t shapes;	 /* bit n: some entry has wildcard shape n (tables.c) */
+	struct ep_flowctr *ctrs; /* the node's shared counters; NULL: per table */
+	uint64_t now_ns;	 /* set by the owner before a load (since_ns) */
 };
+
+/* An entry changed less than this long ago learns no upgrade: packets
+ * of the mode it replaced are still in flight (an agreed downgrade). */
+#define EP_FLOW_SETTLE_NS 2000000000ull
 
 struct ep_bind_ent {
 	uint32_t home; /* network order; 0 = empty */
@@ -53,6 +62,25 @@ struct ep_flow_ent *ep_flow_lookup(const struct ep_flowtab *t, const struct mml_
  * for. *spi is the outbound SPI to use (0 for plaintext). */
 uint8_t ep_flow_mode(const struct ep_flowtab *t, const struct mml_flow_key *k,
 		     const struct mml_binding *b, uint32_t *spi);
+
+/* What a receiver does with a packet of flow k that arrived in mode. */
+enum ep_flow_rx {
+	EP_FLOW_RX_OK,
+	EP_FLOW_RX_DOWNGRADE, /* weaker than the entry accepts: drop */
+	EP_FLOW_RX_UPGRADE,   /* stronger than the entry sends: *learned is the
+			       * exact entry that switches the replies */
+};
+
+/* The receiver's policy (docs/endpoints.md, "Switching modes"): without an
+ * entry anything goes; a mode below mml_flow_rx_floor() is refused; a mode
+ * above the entry's is an implicit upgrade of this 5-tuple, unless the
+ * entry changed less than EP_FLOW_SETTLE_NS before now_ns. */
+enum ep_flow_rx ep_flow_rx_check(const struct ep_flowtab *t, const struct mml_flow_key *k,
+				 uint8_t mode, uint64_t now_ns, struct mml_flow *learned);
+
+/* Put (or replace) the exact entry k -> f into t at once, so that this
+ * thread's replies switch before the next reload brings it from the map. */
+int ep_flowtab_learn(struct ep_flowtab *t, const struct mml_flow_key *k, const struct mml_flow *f);
 
 int ep_bindtab_load(struct ep_bindtab *t, const uint32_t *homes, const struct mml_binding *bs,
 		    uint32_t n);

@@ -30,6 +30,7 @@ struct ep_node {
 	struct mml_rx_mark *rx_marks; /* mml_rx_mark through mmap */
 	volatile uint64_t *wstats;
 	struct ep_seqstore seqs;
+	struct ep_flowctr flowctr; /* every_n counters of all threads */
 	atomic_bool stop;
 };
 
@@ -68,6 +69,8 @@ static inline void ep_count(struct ep_thread *t, unsigned int stat)
 }
 
 void *ep_thread_main(void *arg);
+/* ep_tables.learn of a worker thread (ctx): the learned entry into mml_flow. */
+void ep_flow_learned(void *ctx, const struct mml_flow_key *k, const struct mml_flow *f);
 /* Reload SA cache, flows, bindings (exposed for tests). */
 int ep_thread_refresh(struct ep_thread *t);
 

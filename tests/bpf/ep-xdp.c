@@ -529,6 +529,122 @@ static void mh_steers_known_spi_only(void **state)
 	assert_int_equal(r.verdict, XDP_DROP);
 }
 
+/* ---------------------------------------------------------------- flow policy */
+
+/* The kernel took the object's BTF: bpftool shows the maps typed (the
+ * suites read mml_csa that way), which a .rodata variable it refuses
+ * would take away from every map (bpf/flow_policy.h). */
+static void maps_carry_btf(void **state)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	assert_int_equal(bpf_obj_get_info_by_fd(bpf_map__fd(skel->maps.mml_flow), &info, &len), 0);
+	assert_int_not_equal(info.btf_id, 0);
+	assert_int_not_equal(info.btf_value_type_id, 0);
+}
+
+static void flow_put(const struct mml_flow_key *k, uint8_t mode, uint16_t every, uint8_t flags)
+{
+	struct mml_flow f = { .mode = mode, .flags = flags, .every_n = every };
+
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.mml_flow), k, &f, 0), 0);
+}
+
+static void flow_clear(void)
+{
+	int fd = bpf_map__fd(skel->maps.mml_flow);
+	struct mml_flow_key k;
+
+	while (!bpf_map_get_next_key(fd, NULL, &k))
+		assert_int_equal(bpf_map_delete_elem(fd, &k), 0);
+}
+
+static void expect_mh(const char *desc, const struct frame *f, int verdict)
+{
+	uint64_t before = stat_sum(MML_STAT_EP_DROP_DOWNGRADE);
+	struct result r;
+
+	run(skel->progs.mml_mh_wl, epa, f, &r);
+	if (r.verdict != verdict ||
+	    stat_sum(MML_STAT_EP_DROP_DOWNGRADE) != before + (verdict == XDP_DROP))
+		fail_msg("MH, %s: verdict %d (want %d), ep_drop_downgrade +%llu", desc, r.verdict,
+			 verdict,
+			 (unsigned long long)(stat_sum(MML_STAT_EP_DROP_DOWNGRADE) - before));
+}
+
+/* Issue 19: plaintext of a flow whose entry accepts only ESP or ML-ESP
+ * is refused at XDP, at the MH (downlink) and at the HA (the reverse
+ * tunnel), unless the entry lets plaintext through: its own mode, every
+ * n-th, an ACCEPT flag, or a more specific entry. */
+static void plaintext_of_protected_flow_refused(void **state)
+{
+	const uint8_t *l4 = NULL;
+	struct mml_flow_key any = { 0 }, exact;
+	uint16_t sport, dport;
+	struct frame f;
+
+	eth(&f);
+	tcp(&f, CN, HOME, 500);
+	l4 = f.b + EP_ETH_HLEN + 20;
+	sport = get_be16(l4);
+	dport = get_be16(l4 + 2);
+	exact = (struct mml_flow_key){ addr(HOME), addr(CN), dport, sport, 6, { 0 } };
+
+	expect_mh("no entry", &f, XDP_PASS);
+	flow_put(&any, MML_MODE_MLESP, 0, 0);
+	expect_mh("default entry ML-ESP", &f, XDP_DROP);
+	flow_put(&any, MML_MODE_ESP, 0, 0);
+	expect_mh("default entry ESP", &f, XDP_DROP);
+	flow_put(&any, MML_MODE_ESP, 10, 0);
+	expect_mh("ESP every 10th", &f, XDP_PASS);
+	flow_put(&any, MML_MODE_MLESP, 0, MML_FLOW_F_ACCEPT_PLAIN);
+	expect_mh("ML-ESP accepting plaintext", &f, XDP_PASS);
+	flow_put(&any, MML_MODE_MLESP, 0, MML_FLOW_F_ACCEPT_ESP);
+	expect_mh("ML-ESP accepting ESP only", &f, XDP_DROP);
+	flow_put(&any, MML_MODE_PLAIN, 0, 0);
+	expect_mh("default entry plaintext", &f, XDP_PASS);
+	flow_put(&exact, MML_MODE_MLESP, 0, MML_FLOW_F_LEARNED);
+	expect_mh("learned exact entry over a plaintext default", &f, XDP_DROP);
+	exact.peer_port = 0; /* a port wildcard is still more specific */
+	flow_put(&exact, MML_MODE_PLAIN, 0, 0);
+	expect_mh("the exact entry wins over the port wildcard", &f, XDP_DROP);
+	flow_clear();
+	flow_put(&exact, MML_MODE_PLAIN, 0, 0);
+	flow_put(&any, MML_MODE_MLESP, 0, 0);
+	expect_mh("port wildcard plaintext over an ML-ESP default", &f, XDP_PASS);
+
+	/* Mobile IP's replies are not a flow of the table. */
+	f.b[EP_ETH_HLEN + 9] = EP_PROTO_UDP;
+	put_be16(f.b + EP_ETH_HLEN + 20, 434);
+	expect_mh("UDP from port 434", &f, XDP_PASS);
+	put_be16(f.b + EP_ETH_HLEN + 20, 435);
+	expect_mh("UDP from port 435", &f, XDP_DROP);
+
+	/* The HA: the plaintext reverse tunnel of its MH. */
+	flow_clear();
+	plain_tunnel(&f, FA_ADDR, HOME);
+	expect_verdict("HA, no entry", epa, &f, XDP_PASS, MML_STAT_EP_XDP_DECAP_PLAIN);
+	flow_put(&any, MML_MODE_MLESP, 0, 0);
+	expect_verdict("HA, ML-ESP default", epa, &f, XDP_DROP, MML_STAT_EP_DROP_DOWNGRADE);
+	flow_put(&any, MML_MODE_ESP, 0, MML_FLOW_F_ACCEPT_ESP);
+	expect_verdict("HA, ESP default", epa, &f, XDP_DROP, MML_STAT_EP_DROP_DOWNGRADE);
+	flow_put(&any, MML_MODE_MLESP, 0, MML_FLOW_F_LEARNED);
+	expect_verdict("HA, learned ML-ESP", epa, &f, XDP_DROP, MML_STAT_EP_DROP_DOWNGRADE);
+	flow_put(&any, MML_MODE_MLESP, 0, MML_FLOW_F_ACCEPT_PLAIN);
+	expect_verdict("HA, ML-ESP accepting plaintext", epa, &f, XDP_PASS,
+		       MML_STAT_EP_XDP_DECAP_PLAIN);
+	flow_put(&any, MML_MODE_MLESP, 3, 0);
+	expect_verdict("HA, ML-ESP every 3rd", epa, &f, XDP_PASS, MML_STAT_EP_XDP_DECAP_PLAIN);
+	any.home_addr = addr(HOME2); /* another MH's entry */
+	flow_clear();
+	flow_put(&any, MML_MODE_MLESP, 0, 0);
+	expect_verdict("HA, another home address's entry", epa, &f, XDP_PASS,
+		       MML_STAT_EP_XDP_DECAP_PLAIN);
+	flow_clear();
+}
+
 /* ---------------------------------------------------------------- random frames */
 
 /* What the counters must say about any frame: the programs count each
@@ -571,6 +687,7 @@ static const char *ep_accounting(int verdict, const uint64_t *d)
 	case MML_STAT_EP_XDP_FRAGMENT:
 	case MML_STAT_EP_XDP_NO_ROUTE:
 	case MML_STAT_EP_DROP_TUNNEL_SRC:
+	case MML_STAT_EP_DROP_DOWNGRADE:
 		cls = XDP_DROP;
 		break;
 	}
@@ -660,6 +777,8 @@ int main(void)
 		cmocka_unit_test(ha_fa_plain_decapsulated),
 		cmocka_unit_test(ha_fa_tunnel_sources),
 		cmocka_unit_test(mh_steers_known_spi_only),
+		cmocka_unit_test(maps_carry_btf),
+		cmocka_unit_test(plaintext_of_protected_flow_refused),
 		cmocka_unit_test(random_packets),
 	};
 

@@ -9,3 +9,6 @@ TEST_SUITES += ep-bed:tests/ep/ep-bed.sh
 # Issue 18 items 1 and 5 on the bed: nonce reuse after csa replace / del+add
 # with the same key, replay to a restarted worker (~30 s).
 TEST_SUITES += ep-keys:tests/ep/ep-keys.sh
+# Issue 19 on the bed: forged plaintext of a protected flow refused and
+# counted, a transfer switched ML-ESP -> ESP -> every 10th -> ML-ESP (~40 s).
+TEST_SUITES += ep-modes:tests/ep/ep-modes.sh

@@ -398,6 +398,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	reset_replay(&ha);
 	reset_replay(&mh);
+	/* A flow upgrade learned from a resealed frame (issue 19) stays in
+	 * that input: the next round trip starts from equal tables again. */
+	if (ha.flows.count != 5)
+		load_flows(&ha, 0x1000);
+	if (mh.flows.count != 5)
+		load_flows(&mh, 0x2000);
 	sel = data[0];
 	data++;
 	size--;

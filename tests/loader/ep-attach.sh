@@ -130,16 +130,39 @@ check "flow add (default)" ctl_as "$ha" flow add mode mlesp
 check "flow add (exact)" ctl_as "$ha" flow add home 10.1.0.10 proto tcp peer-port 22 mode esp \
 	every 4 spi 0x1100
 check "flow add (udp)" ctl_as "$ha" flow add home 10.1.0.10 proto udp mode plain
+check "flow add (accept)" ctl_as "$ha" flow add home 10.1.0.10 proto tcp peer-port 443 mode mlesp \
+	accept esp
 out=$(ctl_as "$ha" -j flow list)
 python3 -c '
 import json, sys
 d = {(f["home"], f["proto"], f["peer-port"]): f for f in json.loads(sys.argv[1])}
-assert len(d) == 3, d
-assert d[("0.0.0.0", 0, 0)]["mode"] == "mlesp"
+assert len(d) == 4, d
+assert (d[("0.0.0.0", 0, 0)]["mode"], d[("0.0.0.0", 0, 0)]["accept"]) == ("mlesp", "mlesp")
 f = d[("10.1.0.10", 6, 22)]
 assert (f["mode"], f["every"], f["spi"], f["home-port"]) == ("esp", 4, 0x1100, 0), f
-assert d[("10.1.0.10", 17, 0)]["mode"] == "plain"' "$out" &&
-	ok "flow list (JSON): three entries with mode, every, spi" || bad "flow list: $out"
+assert f["accept"] == "plain" and f["learned"] is False, f  # every 4: plaintext between
+assert d[("10.1.0.10", 17, 0)]["mode"] == "plain"
+assert (d[("10.1.0.10", 6, 443)]["mode"], d[("10.1.0.10", 6, 443)]["accept"]) == ("mlesp", "esp")
+' "$out" &&
+	ok "flow list (JSON): four entries with mode, every, spi, accept" || bad "flow list: $out"
+check "flow del (accept)" ctl_as "$ha" flow del home 10.1.0.10 proto tcp peer-port 443
+# Entries a worker learned (an implicit upgrade, flags 4) give way to a
+# configured entry that covers them, and only to such an entry.
+learn() { # home-port: 10.1.0.10:PORT <-> 10.2.0.2:80 tcp, mode mlesp, learned
+	bpftool map update pinned "$root/$ha/mml_flow" \
+		key hex 0a 01 00 0a 0a 02 00 02 $(printf '%02x %02x' $(($1 & 255)) $(($1 >> 8))) 50 00 06 00 00 00 \
+		value hex 02 04 00 00 00 00 00 00
+}
+nflows() { ctl_as "$ha" -j flow list | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
+learn 5000 && learn 5001 && n0=$(nflows)
+[[ $(ctl_as "$ha" -j flow list) == *'"learned":true'* ]] && ok "learned entries listed as such" ||
+	bad "learned entries: $(ctl_as "$ha" -j flow list)"
+check "flow add (another home address)" ctl_as "$ha" flow add home 10.1.0.11 mode esp
+check "  learned entries of 10.1.0.10 kept" test "$(nflows)" -eq $((n0 + 1))
+check "flow add (covering them)" ctl_as "$ha" flow add home 10.1.0.10 proto tcp mode esp
+check "  learned entries under it gone" test "$(nflows)" -eq $((n0 + 1 - 2 + 1))
+check "flow del (cleanup)" ctl_as "$ha" flow del home 10.1.0.10 proto tcp
+check "flow del (cleanup)" ctl_as "$ha" flow del home 10.1.0.11
 g=$(gen "$ha")
 check "flow del (exact key)" ctl_as "$ha" flow del home 10.1.0.10 proto tcp peer-port 22
 check "  mml_gen bumped" test "$(gen "$ha")" -gt "$g"

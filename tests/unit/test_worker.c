@@ -8,6 +8,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include "lib/err.h"
 #include "lib/mlesp.h"
 #include "tests/unit/fixtures.h"
+#include "worker/flowctr.h"
 #include "worker/gso.h"
 #include "worker/keyfp.h"
 #include "worker/pkt.h"
@@ -1175,6 +1177,328 @@ static void rx_frames_classified(void **state)
 	assert_int_equal(rx.kind, EP_RX_DROP);
 }
 
+/* ---------------------------------------------------------------- flow modes (issue 19) */
+
+/* Issue 19 item 1: every n-th packet of an entry counted over all worker
+ * threads. Each thread has its own table (as in the worker) and all share
+ * one ep_flowctr; per-thread counting would protect 4 * ceil(25003 / 10) =
+ * 10004 of the 100012 packets, the shared counter exactly ceil(100012 / 10). */
+#define EVERY_THREADS 4
+#define EVERY_PER_THREAD 25003u
+#define EVERY_N 10u
+
+struct every_arg {
+	struct ep_flowtab tab;
+	uint64_t protected;
+};
+
+static void *every_thread(void *arg)
+{
+	struct every_arg *a = arg;
+	struct mml_binding b = { .spi_out = { 0, 0x10, 0x20 } };
+	struct mml_flow_key k = { be(HOME), be(PEER), 5000, 80, 6, { 0 } };
+	uint32_t spi;
+
+	for (uint32_t i = 0; i < EVERY_PER_THREAD; i++)
+		a->protected += ep_flow_mode(&a->tab, &k, &b, &spi) != MML_MODE_PLAIN;
+	return NULL;
+}
+
+static uint64_t every_run(struct ep_flowctr *shared)
+{
+	struct mml_flow_key key = { 0 };
+	struct mml_flow flow = { .mode = MML_MODE_MLESP, .every_n = EVERY_N };
+	struct every_arg a[EVERY_THREADS];
+	pthread_t tid[EVERY_THREADS];
+	uint64_t total = 0;
+
+	memset(a, 0, sizeof(a));
+	for (int i = 0; i < EVERY_THREADS; i++) {
+		a[i].tab.ctrs = shared;
+		assert_int_equal(ep_flowtab_load(&a[i].tab, &key, &flow, 1), 1);
+	}
+	for (int i = 0; i < EVERY_THREADS; i++)
+		assert_int_equal(pthread_create(&tid[i], NULL, every_thread, &a[i]), 0);
+	for (int i = 0; i < EVERY_THREADS; i++) {
+		pthread_join(tid[i], NULL);
+		total += a[i].protected;
+		ep_flowtab_free(&a[i].tab);
+	}
+	return total;
+}
+
+static void every_n_counted_across_threads(void **state)
+{
+	const uint64_t packets = EVERY_THREADS * (uint64_t)EVERY_PER_THREAD;
+	struct ep_flowctr c;
+
+	assert_int_equal(ep_flowctr_init(&c, 64), 0);
+	for (int round = 0; round < 5; round++) {
+		/* The counter continues over rounds (and table reloads): the
+		 * first packet of each round is protected only where the
+		 * global count says so. */
+		uint64_t first = (uint64_t)round * packets;
+		uint64_t want =
+			(first + packets + EVERY_N - 1) / EVERY_N - (first + EVERY_N - 1) / EVERY_N;
+
+		assert_int_equal(every_run(&c), want);
+	}
+	/* The same without the shared counter: what issue 19 reported. */
+	assert_int_equal(every_run(NULL),
+			 EVERY_THREADS * ((EVERY_PER_THREAD + EVERY_N - 1) / EVERY_N));
+	ep_flowctr_free(&c);
+}
+
+/* A full ep_flowctr hands out no more slots: the caller counts per table. */
+static void flowctr_full_falls_back(void **state)
+{
+	struct mml_flow_key k = { 0 };
+	struct ep_flowctr c;
+	_Atomic uint64_t *first;
+
+	assert_int_equal(ep_flowctr_init(&c, 8), 0);
+	first = ep_flowctr_get(&c, &k);
+	assert_non_null(first);
+	for (uint16_t i = 1; i < 8; i++) {
+		k.home_port = i;
+		assert_non_null(ep_flowctr_get(&c, &k));
+	}
+	k.home_port = 100;
+	assert_null(ep_flowctr_get(&c, &k));
+	k.home_port = 0; /* known keys keep their slot */
+	assert_ptr_equal(ep_flowctr_get(&c, &k), first);
+	ep_flowctr_free(&c);
+}
+
+/* Issue 19 item 2: the receiver's policy, every entry against every mode. */
+static void flow_rx_policy_table(void **state)
+{
+	static const struct {
+		struct mml_flow f;
+		uint8_t verdict[MML_MODE_MAX]; /* for plain, ESP, ML-ESP received */
+	} cases[] = {
+		/* modes as configured */
+		{ { MML_MODE_PLAIN, 0, 0, 0 },
+		  { EP_FLOW_RX_OK, EP_FLOW_RX_UPGRADE, EP_FLOW_RX_UPGRADE } },
+		{ { MML_MODE_ESP, 0, 0, 0 },
+		  { EP_FLOW_RX_DOWNGRADE, EP_FLOW_RX_OK, EP_FLOW_RX_UPGRADE } },
+		{ { MML_MODE_MLESP, 0, 0, 0 },
+		  { EP_FLOW_RX_DOWNGRADE, EP_FLOW_RX_DOWNGRADE, EP_FLOW_RX_OK } },
+		{ { 9, 0, 0, 0 }, /* an unknown mode is ML-ESP's */
+		  { EP_FLOW_RX_DOWNGRADE, EP_FLOW_RX_DOWNGRADE, EP_FLOW_RX_OK } },
+		/* every n-th: plaintext between the protected packets, and
+		 * so anything stronger than plaintext too */
+		{ { MML_MODE_MLESP, 0, 10, 0 }, { EP_FLOW_RX_OK, EP_FLOW_RX_OK, EP_FLOW_RX_OK } },
+		{ { MML_MODE_ESP, 0, 10, 0 },
+		  { EP_FLOW_RX_OK, EP_FLOW_RX_OK, EP_FLOW_RX_UPGRADE } },
+		{ { MML_MODE_MLESP, 0, 1, 0 }, /* every 1st = every packet */
+		  { EP_FLOW_RX_DOWNGRADE, EP_FLOW_RX_DOWNGRADE, EP_FLOW_RX_OK } },
+		/* negotiated (or configured) acceptance of a weaker mode */
+		{ { MML_MODE_MLESP, MML_FLOW_F_ACCEPT_ESP, 0, 0 },
+		  { EP_FLOW_RX_DOWNGRADE, EP_FLOW_RX_OK, EP_FLOW_RX_OK } },
+		{ { MML_MODE_MLESP, MML_FLOW_F_ACCEPT_PLAIN, 0, 0 }, /* modes are ordered */
+		  { EP_FLOW_RX_OK, EP_FLOW_RX_OK, EP_FLOW_RX_OK } },
+		{ { MML_MODE_MLESP, MML_FLOW_F_ACCEPT_PLAIN | MML_FLOW_F_ACCEPT_ESP, 0, 0 },
+		  { EP_FLOW_RX_OK, EP_FLOW_RX_OK, EP_FLOW_RX_OK } },
+		{ { MML_MODE_ESP, MML_FLOW_F_ACCEPT_ESP, 0, 0 },
+		  { EP_FLOW_RX_DOWNGRADE, EP_FLOW_RX_OK, EP_FLOW_RX_UPGRADE } },
+		/* a learned entry is an ordinary one */
+		{ { MML_MODE_ESP, MML_FLOW_F_LEARNED, 0, 0 },
+		  { EP_FLOW_RX_DOWNGRADE, EP_FLOW_RX_OK, EP_FLOW_RX_UPGRADE } },
+	};
+	struct mml_flow_key k = { be(HOME), be(PEER), 5000, 80, 6, { 0 } }, any = { 0 };
+	struct ep_flowtab t = { 0 };
+	struct mml_flow learned;
+
+	assert_int_equal(ep_flowtab_load(&t, NULL, NULL, 0), 0);
+	for (uint8_t m = 0; m < MML_MODE_MAX; m++) /* no entry: anything goes */
+		assert_int_equal(ep_flow_rx_check(&t, &k, m, 0, &learned), EP_FLOW_RX_OK);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(ep_flowtab_load(&t, &any, &cases[i].f, 1), 1);
+		for (uint8_t m = 0; m < MML_MODE_MAX; m++) {
+			int v = (int)ep_flow_rx_check(&t, &k, m, 0, &learned);
+
+			if (v != cases[i].verdict[m]) {
+				ep_flowtab_free(&t);
+				fail_msg(
+					"entry %zu (mode %u flags %u every %u), %u received: %d, want %d",
+					i, cases[i].f.mode, cases[i].f.flags, cases[i].f.every_n, m,
+					v, cases[i].verdict[m]);
+			}
+			if (v != EP_FLOW_RX_UPGRADE)
+				continue;
+			/* The learned entry sends what arrived, accepts nothing
+			 * weaker than that unless agreed before (every n-th,
+			 * the accept flags, which it keeps), keeps n. */
+			assert_int_equal(learned.mode, m);
+			assert_int_equal(learned.flags,
+					 MML_FLOW_F_LEARNED | (cases[i].f.flags & MML_FLOW_F_ALL &
+							       ~MML_FLOW_F_LEARNED));
+			assert_int_equal(learned.every_n, cases[i].f.every_n);
+			assert_int_equal(learned.spi, 0);
+			assert_int_equal(mml_flow_rx_floor(&learned),
+					 cases[i].f.every_n > 1 ? MML_MODE_PLAIN :
+					 cases[i].f.flags & MML_FLOW_F_ACCEPT_PLAIN ?
+								  MML_MODE_PLAIN :
+					 cases[i].f.flags & MML_FLOW_F_ACCEPT_ESP ? MML_MODE_ESP :
+										    m);
+		}
+	}
+	ep_flowtab_free(&t);
+}
+
+/* MML_FLOW_SHAPE_ORDER is every shape once, by number of wildcards then
+ * by number: the order bpf/flow_policy.h computes. */
+static void flow_shape_order(void **state)
+{
+	static const uint8_t order[MML_FLOW_SHAPES] = MML_FLOW_SHAPE_ORDER;
+	uint32_t seen = 0;
+
+	for (int i = 0; i < MML_FLOW_SHAPES; i++) {
+		seen |= 1u << order[i];
+		if (i)
+			assert_true(
+				__builtin_popcount(order[i - 1]) < __builtin_popcount(order[i]) ||
+				(__builtin_popcount(order[i - 1]) == __builtin_popcount(order[i]) &&
+				 order[i - 1] < order[i]));
+	}
+	assert_int_equal(seen, 0xffffffffu);
+}
+
+/* An entry that just changed (an agreed downgrade) learns no upgrade from
+ * the peer's packets of the old mode still in flight: only once it has
+ * settled (EP_FLOW_SETTLE_NS). An unchanged reload keeps its age. */
+static void flow_upgrade_waits_for_settling(void **state)
+{
+	const uint64_t s = 1000000000ull, settle = EP_FLOW_SETTLE_NS;
+	struct mml_flow_key k = { be(HOME), be(PEER), 5000, 80, 6, { 0 } }, any = { 0 };
+	struct mml_flow mlesp = { .mode = MML_MODE_MLESP }, esp = { .mode = MML_MODE_ESP };
+	struct ep_flowtab t = { 0 };
+	struct mml_flow learned;
+
+	t.now_ns = 100 * s;
+	assert_int_equal(ep_flowtab_load(&t, &any, &mlesp, 1), 1);
+	t.now_ns = 200 * s; /* switched down to ESP at 200 s */
+	assert_int_equal(ep_flowtab_load(&t, &any, &esp, 1), 1);
+	assert_int_equal(ep_flow_rx_check(&t, &k, MML_MODE_MLESP, 200 * s + 1, &learned),
+			 EP_FLOW_RX_OK);
+	assert_int_equal(ep_flow_rx_check(&t, &k, MML_MODE_MLESP, 200 * s + settle - 1, &learned),
+			 EP_FLOW_RX_OK);
+	/* Downgrades are refused at once all the same. */
+	assert_int_equal(ep_flow_rx_check(&t, &k, MML_MODE_PLAIN, 200 * s + 1, &learned),
+			 EP_FLOW_RX_DOWNGRADE);
+	t.now_ns = 201 * s; /* a reload of the same entry: still 200 s old */
+	assert_int_equal(ep_flowtab_load(&t, &any, &esp, 1), 1);
+	assert_int_equal(ep_flow_rx_check(&t, &k, MML_MODE_MLESP, 200 * s + settle, &learned),
+			 EP_FLOW_RX_UPGRADE);
+	ep_flowtab_free(&t);
+}
+
+struct learn_log {
+	int calls;
+	struct mml_flow_key key;
+	struct mml_flow flow;
+};
+
+static void learn_cb(void *ctx, const struct mml_flow_key *k, const struct mml_flow *f)
+{
+	struct learn_log *l = ctx;
+
+	l->calls++;
+	l->key = *k;
+	l->flow = *f;
+}
+
+/* The state machine through protect/unprotect at both ends: a refused
+ * downgrade in each direction, then an implicit upgrade that switches the
+ * receiver's replies of that 5-tuple only, after which the weaker mode is
+ * refused for it. */
+static void flow_switch_at_both_ends(void **state)
+{
+	struct mml_flow_key any = { 0 };
+	struct mml_flow esp = { .mode = MML_MODE_ESP }, mlesp = { .mode = MML_MODE_MLESP };
+	uint8_t inner[300], buf[2048], *out;
+	struct learn_log log = { 0 };
+	uint16_t sport, dport;
+	unsigned int stat;
+	struct ep_ip ip;
+	struct pair p;
+	ssize_t n;
+
+	pair_setup(&p, MML_ALG_AES256_GCM);
+	/* Downlink: the HA sends ESP, the MH's entry says ML-ESP. */
+	assert_int_equal(ep_flowtab_load(&p.ha.flows, &any, &esp, 1), 1);
+	assert_int_equal(ep_flowtab_load(&p.mh.flows, &any, &mlesp, 1), 1);
+	n = downlink_packet(&p, MML_MODE_ESP, 300, 1, buf);
+	assert_int_equal(mh_verdict(&p.mh, buf, (size_t)n), MML_STAT_EP_DROP_DOWNGRADE);
+	/* Uplink: the MH sends ESP, the HA's entry says ML-ESP. */
+	assert_int_equal(ep_flowtab_load(&p.ha.flows, &any, &mlesp, 1), 1);
+	n = uplink_packet(&p, MML_MODE_ESP, 300, buf);
+	assert_int_equal(verdict(&p, buf, (size_t)n), MML_STAT_EP_DROP_DOWNGRADE);
+
+	/* Upgrade at the MH: its entry (a wildcard) says ESP, the HA sends
+	 * ML-ESP: delivered, learned for this 5-tuple, told once. */
+	assert_int_equal(ep_flowtab_load(&p.mh.flows, &any, &esp, 1), 1);
+	p.mh.learn = learn_cb;
+	p.mh.learn_ctx = &log;
+	fixture_inner(inner, sizeof(inner), 7);
+	assert_int_equal(ep_ip_parse(inner, sizeof(inner), &ip), 0);
+	ep_ports(inner, &ip, &sport, &dport);
+	n = ep_protect(&p.ha, EP_SIDE_HA, ep_binding_get(&p.ha.binds, be(HOME)), inner,
+		       sizeof(inner), buf, sizeof(buf), &stat);
+	assert_int_equal(stat, MML_STAT_EP_ENCAP_MLESP);
+	assert_int_equal(ep_unprotect(&p.mh, EP_SIDE_MH, be(HOME), 0, buf, (size_t)n, &out, &stat),
+			 sizeof(inner));
+	assert_int_equal(stat, MML_STAT_EP_DELIVER_MLESP);
+	assert_int_equal(log.calls, 1);
+	assert_int_equal(log.key.home_addr, ip.daddr);
+	assert_int_equal(log.key.peer_addr, ip.saddr);
+	assert_int_equal(log.key.home_port, dport);
+	assert_int_equal(log.key.peer_port, sport);
+	assert_int_equal(log.flow.mode, MML_MODE_MLESP);
+	assert_int_equal(log.flow.flags, MML_FLOW_F_LEARNED);
+	/* The reply of that flow goes out in ML-ESP, another flow in ESP. */
+	{
+		uint8_t reply[300];
+		uint8_t tmp[4];
+
+		memcpy(reply, inner, sizeof(reply));
+		memcpy(tmp, reply + 12, 4);
+		memcpy(reply + 12, reply + 16, 4);
+		memcpy(reply + 16, tmp, 4);
+		put_be16(reply + 20, dport);
+		put_be16(reply + 22, sport);
+		assert_true(ep_protect(&p.mh, EP_SIDE_MH, ep_binding_get(&p.mh.binds, be(HOME)),
+				       reply, sizeof(reply), buf, sizeof(buf), &stat) > 0);
+		assert_int_equal(stat, MML_STAT_EP_ENCAP_MLESP);
+		put_be16(reply + 20, (uint16_t)(dport + 1));
+		assert_true(ep_protect(&p.mh, EP_SIDE_MH, ep_binding_get(&p.mh.binds, be(HOME)),
+				       reply, sizeof(reply), buf, sizeof(buf), &stat) > 0);
+		assert_int_equal(stat, MML_STAT_EP_ENCAP_ESP);
+	}
+	/* A second ML-ESP packet is no news; ESP of the flow is now refused. */
+	n = ep_protect(&p.ha, EP_SIDE_HA, ep_binding_get(&p.ha.binds, be(HOME)), inner,
+		       sizeof(inner), buf, sizeof(buf), &stat);
+	assert_true(ep_unprotect(&p.mh, EP_SIDE_MH, be(HOME), 0, buf, (size_t)n, &out, &stat) > 0);
+	assert_int_equal(log.calls, 1);
+	assert_int_equal(ep_flowtab_load(&p.ha.flows, &any, &esp, 1), 1);
+	n = ep_protect(&p.ha, EP_SIDE_HA, ep_binding_get(&p.ha.binds, be(HOME)), inner,
+		       sizeof(inner), buf, sizeof(buf), &stat);
+	assert_int_equal(stat, MML_STAT_EP_ENCAP_ESP);
+	assert_int_equal(mh_verdict(&p.mh, buf, (size_t)n), MML_STAT_EP_DROP_DOWNGRADE);
+	/* A negotiated downgrade (the entry's ACCEPT flag) lets it in. */
+	{
+		struct mml_flow accept = log.flow;
+
+		accept.flags |= MML_FLOW_F_ACCEPT_ESP;
+		assert_int_equal(ep_flowtab_learn(&p.mh.flows, &log.key, &accept), 2);
+		n = ep_protect(&p.ha, EP_SIDE_HA, ep_binding_get(&p.ha.binds, be(HOME)), inner,
+			       sizeof(inner), buf, sizeof(buf), &stat);
+		assert_int_equal(mh_verdict(&p.mh, buf, (size_t)n), 0);
+	}
+	pair_free(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1202,6 +1526,12 @@ int main(void)
 		cmocka_unit_test(gso_super_packet_cut),
 		cmocka_unit_test(gso_partial_checksum_completed),
 		cmocka_unit_test(rx_frames_classified),
+		cmocka_unit_test(every_n_counted_across_threads),
+		cmocka_unit_test(flowctr_full_falls_back),
+		cmocka_unit_test(flow_rx_policy_table),
+		cmocka_unit_test(flow_upgrade_waits_for_settling),
+		cmocka_unit_test(flow_shape_order),
+		cmocka_unit_test(flow_switch_at_both_ends),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,73 @@
+/* The endpoints' receive policy for plaintext (issue 19, docs/endpoints.md
+ * "Switching modes"): a plaintext packet of a flow whose mml_flow entry
+ * accepts only ESP or ML-ESP was neither configured nor negotiated weaker
+ * and is dropped here, before the stack sees it. Protected packets are
+ * judged by the worker after decryption (worker/tables.c), with the same
+ * entry and the same floor (mml_flow_rx_floor, maps/ep.h). */
+#ifndef MML_BPF_FLOW_POLICY_H
+#define MML_BPF_FLOW_POLICY_H
+
+#include "vmlinux.h"
+
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "ep_maps.h"
+#include "parse.h"
+
+/* The key the worker would build for this packet (worker/proto.c
+ * flow_key): home = the home address's side, ports of TCP and UDP unless
+ * a later fragment, 0 otherwise. l4 follows the IPv4 header. */
+static __always_inline void flow_key_of(struct mml_flow_key *k, const struct iphdr *iph,
+					const void *l4, void *data_end, bool home_is_dst)
+{
+	__u16 sport = 0, dport = 0;
+
+	__builtin_memset(k, 0, sizeof(*k));
+	if ((iph->protocol == IPPROTO_TCP || iph->protocol == IPPROTO_UDP) &&
+	    !(iph->frag_off & bpf_htons(IP_OFFSET)) && l4 + 4 <= data_end) {
+		sport = bpf_ntohs(*(const __u16 *)l4);
+		dport = bpf_ntohs(*(const __u16 *)(l4 + 2));
+	}
+	k->proto = iph->protocol;
+	k->home_addr = home_is_dst ? iph->daddr : iph->saddr;
+	k->peer_addr = home_is_dst ? iph->saddr : iph->daddr;
+	k->home_port = home_is_dst ? dport : sport;
+	k->peer_port = home_is_dst ? sport : dport;
+}
+
+/* The most specific entry for k (the worker's tuple-space order: fewer
+ * wildcards first, by shape number among equals, MML_FLOW_SHAPE_ORDER)
+ * demands more than plaintext. Up to one lookup per wildcard shape: only
+ * plaintext to or from a home address pays it. The order is computed, not
+ * a table: a static array here would be a .rodata variable whose BTF the
+ * kernel refuses (it overlaps ep_cfg), and with it every map's BTF. */
+static __always_inline bool flow_plain_refused(const struct mml_flow_key *k)
+{
+	const struct mml_flow *f;
+
+	for (__u32 wild = 0; wild <= 5; wild++) {
+		for (__u32 shape = 0; shape < MML_FLOW_SHAPES; shape++) {
+			struct mml_flow_key p = *k;
+
+			if ((__u32)__builtin_popcount(shape) != wild)
+				continue;
+			if (shape & 1)
+				p.peer_port = 0;
+			if (shape & 2)
+				p.home_port = 0;
+			if (shape & 4)
+				p.proto = 0;
+			if (shape & 8)
+				p.peer_addr = 0;
+			if (shape & 16)
+				p.home_addr = 0;
+			f = bpf_map_lookup_elem(&mml_flow, &p);
+			if (f)
+				return mml_flow_rx_floor(f) > MML_MODE_PLAIN;
+		}
+	}
+	return false;
+}
+
+#endif

@@ -1,0 +1,237 @@
+#!/usr/bin/env bash
+# Issue 19 on the endpoint bed (static keys through mmlctl, BER 0, 20 Mbit/s):
+#   1. forged plaintext: UDP datagrams with the 5-tuple of a protected flow
+#      (CN:SPORT -> MH:DPORT, ML-ESP), sent plaintext in the Mobile IP tunnel
+#      from the wired side (the HA's namespace, outer source the HA, as any
+#      box on the HA-FA wire could), never reach the MH's application and
+#      are each counted (ep_drop_downgrade); a genuine datagram of the same
+#      5-tuple through the HA does arrive, and with the flow configured
+#      `accept plain` the same forgeries do (the check can fail);
+#   2. a 12 MB CN -> MH transfer switched ML-ESP -> ESP -> ML-ESP every 10th
+#      -> ML-ESP while it runs, each switch in the configured order (both
+#      receivers accept the weaker mode first, docs/endpoints.md "Switching
+#      modes"): SHA-256 equal, each mode seen in its phase, in the every-10th
+#      phase exactly one downlink packet in ten (+-1) protected, and the FA's
+#      zone-1 verifications bounded by the ML-ESP packets sent.
+# Runtime about 40 s. Exit 77 when the bed is missing.
+set -uo pipefail
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${BUILD:-$TOP/build}
+[[ $BUILD == /* ]] || BUILD=$TOP/$BUILD
+BED=$TOP/tests/netns/bed.sh
+CTL=$BUILD/mmlctl
+
+SUITE=ep-modes
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/check.sh" # ok, bad, check, has, skip; pass, fail
+[[ $(id -u) -eq 0 ]] || skip "needs root"
+[[ -x $BED ]] || skip "no test bed (tests/netns/bed.sh)"
+for f in "$CTL" "$BUILD/mmlworker" "$BUILD/mml-xfer"; do
+	[[ -x $f ]] || skip "missing $f (run make)"
+done
+
+. "$TOP/tests/ep/common.sh"
+PREFIX=$("$BED" new-prefix)
+TMP=$(mktemp -d /tmp/ep-modes.XXXXXX)
+PIDS=()
+
+ep_modes_cleanup() {
+	local pid
+	for pid in "${PIDS[@]}"; do
+		kill "$pid" 2>/dev/null
+	done
+	sleep 0.3
+	for pid in "${PIDS[@]}"; do
+		kill -9 "$pid" 2>/dev/null
+	done
+	"$BED" -p "$PREFIX" down >/dev/null 2>&1
+	rm -rf "$TMP" "/sys/fs/bpf/mmlipsec/$PREFIX-ha" "/sys/fs/bpf/mmlipsec/$PREFIX-mh" \
+		"/sys/fs/bpf/mmlipsec/$PREFIX-fa1" "/sys/fs/bpf/mmlipsec/$PREFIX-fa2"
+}
+trap ep_modes_cleanup EXIT
+trap 'exit 130' INT TERM
+
+"$BED" -p "$PREFIX" up --rate 20000 --routing none >"$TMP/bed.log" 2>&1 ||
+	{
+		cat "$TMP/bed.log"
+		echo "ep-modes: the test bed did not come up"
+		exit 1
+	}
+make_keys
+if ! setup_endpoints; then
+	cat "$TMP"/*.log
+	echo "ep-modes: setup failed"
+	exit 1
+fi
+mode mlesp
+
+# ---------------------------------------------------------------- 1. forged plaintext
+
+SPORT=40001 DPORT=9001
+# The MH's application: counts the datagrams it receives, by payload.
+cat >"$TMP/listen.py" <<'EOF'
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.settimeout(0.2)
+got = {}
+end = time.time() + float(sys.argv[3])
+while time.time() < end:
+    try:
+        d, _ = s.recvfrom(2048)
+    except socket.timeout:
+        continue
+    k = d.split(b" ")[0].decode()
+    got[k] = got.get(k, 0) + 1
+print(" ".join("%s=%d" % kv for kv in sorted(got.items())))
+EOF
+# The genuine sender at the CN, from the flow's source port.
+cat >"$TMP/genuine.py" <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", int(sys.argv[2])))
+for i in range(int(sys.argv[4])):
+    s.sendto(b"genuine %d" % i, (sys.argv[1], int(sys.argv[3])))
+EOF
+# The forger: IP-in-IP from the HA's tunnel address to the FA's care-of
+# address, inner UDP CN:SPORT -> MH:DPORT in plaintext.
+cat >"$TMP/forge.py" <<'EOF'
+import socket, struct, sys, time
+def csum(b):
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    s = (s >> 16) + (s & 0xffff)
+    s += s >> 16
+    return ~s & 0xffff
+def ip(src, dst, proto, payload):
+    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 0x1234, 0, 64, proto, 0,
+                    socket.inet_aton(src), socket.inet_aton(dst))
+    return h[:10] + struct.pack("!H", csum(h)) + h[12:] + payload
+outer_src, coa, cn, home, sport, dport, n = sys.argv[1:8]
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+for i in range(int(n)):
+    data = b"forged %d" % i
+    udp = struct.pack("!HHHH", int(sport), int(dport), 8 + len(data), 0) + data
+    s.sendto(ip(outer_src, coa, 4, ip(cn, home, 17, udp)), (coa, 0))
+    time.sleep(0.01)
+EOF
+
+# forge_round N: the listener runs while the CN sends one genuine datagram
+# and the HA's namespace N forged ones; prints what the application got.
+forge_round() {
+	x mh timeout 10 python3 "$TMP/listen.py" $HOME_ADDR $DPORT 3 >"$TMP/got" 2>&1 &
+	local lp=$!
+	sleep 0.5
+	x cn python3 "$TMP/genuine.py" $HOME_ADDR $SPORT $DPORT 1
+	sleep 0.3
+	x ha python3 "$TMP/forge.py" $HA_ADDR $COA $CN_ADDR $HOME_ADDR $SPORT $DPORT "$1"
+	wait $lp
+	cat "$TMP/got"
+}
+drops0=$(counter mh ep_drop_downgrade)
+got=$(forge_round 20)
+drops1=$(counter mh ep_drop_downgrade)
+echo "ep-modes: protected flow, the application got: ${got:-nothing}"
+check "a genuine datagram of the protected flow arrives" has "genuine=1" echo "$got"
+check "no forged plaintext datagram reaches the application" test "${got/forged/}" == "$got"
+check "each forgery counted at the MH: ep_drop_downgrade +20 ($((drops1 - drops0)))" \
+	test $((drops1 - drops0)) -eq 20
+
+# The control: the same flow configured to accept plaintext lets them in.
+ctl mh flow add proto udp home-port $DPORT mode mlesp accept plain ||
+	bad "flow add ... accept plain at the MH"
+got=$(forge_round 20)
+echo "ep-modes: flow accepting plaintext, the application got: ${got:-nothing}"
+check "with accept plain the forgeries do arrive (the check can fail)" has "forged=20" echo "$got"
+check "  and are not counted" test "$(counter mh ep_drop_downgrade)" -eq "$drops1"
+ctl mh flow del proto udp home-port $DPORT || bad "flow del at the MH"
+
+# ---------------------------------------------------------------- 2. switches
+
+# both ARGS: the same flow entry (the default key) at both ends.
+both() { ctl ha flow add "$@" && ctl mh flow add "$@"; }
+# switch FROM-ARGS -- TO-ARGS ACCEPT: receivers accept ACCEPT (the weaker of
+# the two) first, then senders switch, then the acceptance goes.
+switch() {
+	local from=() to=() acc
+	while [[ $1 != -- ]]; do
+		from+=("$1")
+		shift
+	done
+	shift
+	acc=${*: -1}
+	to=("${@:1:$#-1}")
+	both "${from[@]}" accept "$acc" && sleep 0.3 &&
+		both "${to[@]}" accept "$acc" && sleep 0.3 &&
+		both "${to[@]}"
+}
+snap() { # NAME: the counters compared below, one stats read per node
+	local n
+	for n in ha mh; do
+		eval "$(ctl "$n" -j stats | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+for c in ("ep_encap_plain", "ep_encap_esp", "ep_encap_mlesp"):
+    print("snap_%s_%s_%s=%d" % (sys.argv[1], sys.argv[2], c, d[c]))' "$1" "$n")"
+	done
+	eval "snap_$1_fa=$(counter fa1 fwd_mlesp)"
+}
+d() { # NODE COUNTER FROM TO
+	local a b
+	eval "a=\$snap_$3_$1_$2 b=\$snap_$4_$1_$2"
+	echo $((b - a))
+}
+
+port=7100
+MB=$((32 * 1024 * 1024))
+x mh timeout 90 "$BUILD/mml-xfer" recv -p $port -t 30 >"$TMP/recv.out" 2>&1 &
+rpid=$!
+sleep 0.3
+x cn timeout 90 "$BUILD/mml-xfer" send -c $HOME_ADDR -p $port -n $MB -s $port -R 5 -t 30 \
+	>"$TMP/send.out" 2>&1 &
+spid=$!
+sleep 1
+snap a
+switch mode mlesp -- mode esp esp || bad "switch to ESP"
+snap b0
+sleep 1
+snap b1
+switch mode esp -- mode mlesp every 10 plain || bad "switch to every 10th"
+snap c0
+sleep 1.5
+snap c1
+switch mode mlesp every 10 -- mode mlesp plain || bad "switch back to ML-ESP"
+snap d0
+sleep 1
+snap d1
+check "the transfer was still running after the last switch" kill -0 $spid
+wait $spid
+wait $rpid
+sent=$(grep -o 'sha256=[0-9a-f]*' "$TMP/send.out")
+rcvd=$(grep -o 'sha256=[0-9a-f]*' "$TMP/recv.out")
+same_sha "32 MB CN -> MH through ML-ESP, ESP, every 10th, ML-ESP" "${sent#sha256=} ${rcvd#sha256=}"
+
+phase() { echo "$(d ha ep_encap_plain "$1" "$2")/$(d ha ep_encap_esp "$1" "$2")/$(d ha ep_encap_mlesp "$1" "$2")"; }
+echo "ep-modes: HA downlink plain/esp/mlesp: ESP phase $(phase b0 b1), every-10th phase" \
+	"$(phase c0 c1), ML-ESP phase $(phase d0 d1)"
+check "ESP phase: ESP only ($(phase b0 b1))" \
+	test "$(d ha ep_encap_esp b0 b1)" -gt 100 -a "$(d ha ep_encap_plain b0 b1)" -eq 0 \
+	-a "$(d ha ep_encap_mlesp b0 b1)" -eq 0
+p=$(d ha ep_encap_plain c0 c1) m=$(d ha ep_encap_mlesp c0 c1)
+check "every-10th phase: plaintext and ML-ESP, no ESP ($(phase c0 c1))" \
+	test "$p" -gt 100 -a "$m" -gt 10 -a "$(d ha ep_encap_esp c0 c1)" -eq 0
+# The entry's one counter over the HA's threads: exactly one packet in ten,
+# up to where in the cycle the phase's first and last packets fall.
+check "every-10th phase: one in ten protected ($m of $((p + m)))" \
+	test $((10 * m - (p + m))) -le 10 -a $((10 * m - (p + m))) -ge -10
+check "ML-ESP phase: ML-ESP only ($(phase d0 d1))" \
+	test "$(d ha ep_encap_mlesp d0 d1)" -gt 100 -a "$(d ha ep_encap_plain d0 d1)" -eq 0 \
+	-a "$(d ha ep_encap_esp d0 d1)" -eq 0
+snap z
+fa=$((snap_z_fa - snap_a_fa))
+sent_ml=$(($(d ha ep_encap_mlesp a z) + $(d mh ep_encap_mlesp a z)))
+check "the FA verified zone 1 of ML-ESP packets only ($fa <= $sent_ml)" \
+	test "$fa" -gt 0 -a "$fa" -le "$sent_ml"
+check "no refused downgrade during the agreed switches (HA $(counter ha ep_drop_downgrade), MH $(counter mh ep_drop_downgrade) - 20)" \
+	test "$(counter ha ep_drop_downgrade)" -eq 0 -a "$(counter mh ep_drop_downgrade)" -eq 20
+
+summary
