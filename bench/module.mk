@@ -73,4 +73,4 @@ bench-scale: deps
 		$(BUILD)/bench-scale-ike
 	$(Q)SCALE_N=$(SCALE_N) bench/scale.sh $(BUILD)
 $(eval $(call PROGRAM,bench-scale-cost,bench/scale_cost.c tests/bpf/fa-netns.c tests/bpf/fa-packets.c \
-	worker/pkt.c worker/sacache.c worker/keystate.c worker/keyfp.c worker/tables.c worker/proto.c,-lpthread))
+	worker/pkt.c worker/sacache.c worker/keystate.c worker/keyfp.c worker/flowctr.c worker/tables.c worker/proto.c,-lpthread))
