@@ -20,10 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/mip_mobiles.h"
 #include "keyd/mip_auth.h"
 #include "keyd/mip_wire.h"
-
-#define SPI 1000
 
 struct mobile {
 	uint32_t home;
@@ -32,51 +31,6 @@ struct mobile {
 	unsigned int round;
 	uint64_t sent_ns;
 };
-
-static uint64_t now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static uint32_t home_of(unsigned int i)
-{
-	return htonl(0x0ac80000u + i + 1); /* 10.200.0.0/16 */
-}
-
-static void secret_of(unsigned int i, uint8_t secret[16])
-{
-	for (int b = 0; b < 16; b++)
-		secret[b] = (uint8_t)(i * 31 + (unsigned int)b * 7 + 1);
-}
-
-static int write_config(const char *path, const char *ha, unsigned int n)
-{
-	FILE *f = fopen(path, "w");
-	uint8_t secret[16];
-	char home[16];
-
-	if (!f)
-		return -errno;
-	fprintf(f,
-		"mip = {\n  role = \"ha\";\n  address = \"%s\";\n  max_lifetime = 600;\n"
-		"  max_bindings = %u;\n  mobiles = (\n",
-		ha, n);
-	for (unsigned int i = 0; i < n; i++) {
-		struct in_addr a = { .s_addr = home_of(i) };
-
-		secret_of(i, secret);
-		inet_ntop(AF_INET, &a, home, sizeof(home));
-		fprintf(f, "    { home = \"%s\"; keys = ( { spi = %d; key = \"", home, SPI);
-		for (int b = 0; b < 16; b++)
-			fprintf(f, "%02x", secret[b]);
-		fprintf(f, "\"; } ); }%s\n", i + 1 < n ? "," : "");
-	}
-	fprintf(f, "  );\n};\n");
-	return fclose(f) ? -errno : 0;
-}
 
 static int send_request(int fd, const struct sockaddr_in *ha, struct mobile *m)
 {
@@ -91,13 +45,13 @@ static int send_request(int fd, const struct sockaddr_in *ha, struct mobile *m)
 	int len;
 
 	memcpy(&req.coa, coa_bytes[m->round++ & 1], 4);
-	req.ident = mip_ntp_from_ns(now_ns(CLOCK_REALTIME));
+	req.ident = mip_ntp_from_ns(bench_now_ns(CLOCK_REALTIME));
 	if (req.ident <= m->ident)
 		req.ident = m->ident + 1;
 	m->ident = req.ident;
 	len = mip_build_request(&req, buf, sizeof(buf));
 	len = mip_auth_append(&m->key, MIP_EXT_MH_AUTH, buf, sizeof(buf), (size_t)len);
-	m->sent_ns = now_ns(CLOCK_MONOTONIC);
+	m->sent_ns = bench_now_ns(CLOCK_MONOTONIC);
 	return sendto(fd, buf, (size_t)len, 0, (const struct sockaddr *)ha, sizeof(*ha)) < 0 ?
 		       -errno :
 		       0;
@@ -158,9 +112,9 @@ static struct mobile *mobiles_new(unsigned int n)
 	uint8_t secret[16];
 
 	for (unsigned int i = 0; mobiles && i < n; i++) {
-		mobiles[i].home = home_of(i);
-		secret_of(i, secret);
-		if (mip_key_init(&mobiles[i].key, SPI, MIP_ALG_HMAC_MD5, secret, 16)) {
+		mobiles[i].home = bench_mip_home(i);
+		bench_mip_secret(i, secret);
+		if (mip_key_init(&mobiles[i].key, BENCH_MIP_SPI, MIP_ALG_HMAC_MD5, secret, 16)) {
 			free(mobiles);
 			return NULL;
 		}
@@ -200,7 +154,7 @@ static int take_reply(int fd, struct mobile *mobiles, unsigned int n, struct tal
 	else
 		t->other++;
 	if (t->n_lat < t->lat_cap)
-		t->lat[t->n_lat++] = now_ns(CLOCK_MONOTONIC) - mobiles[idx].sent_ns;
+		t->lat[t->n_lat++] = bench_now_ns(CLOCK_MONOTONIC) - mobiles[idx].sent_ns;
 	return (int)idx;
 }
 
@@ -220,7 +174,7 @@ int main(int argc, char **argv)
 	if (parse_args(argc, argv, &o))
 		return 2;
 	if (o.config_out)
-		return write_config(o.config_out, o.ha_str, o.n) ? 1 : 0;
+		return bench_mip_write_config(o.config_out, o.ha_str, o.n) ? 1 : 0;
 	mobiles = mobiles_new(o.n);
 	t.lat = malloc(t.lat_cap * sizeof(*t.lat));
 	fd = socket(AF_INET, SOCK_DGRAM, 0);
@@ -230,9 +184,9 @@ int main(int argc, char **argv)
 	for (unsigned int i = 0; i < o.window; i++)
 		send_request(fd, &o.ha, &mobiles[i]);
 	next = o.window % o.n;
-	start = now_ns(CLOCK_MONOTONIC);
+	start = bench_now_ns(CLOCK_MONOTONIC);
 	end = start + (uint64_t)o.secs * 1000000000ULL;
-	while (now_ns(CLOCK_MONOTONIC) < end) {
+	while (bench_now_ns(CLOCK_MONOTONIC) < end) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 
 		if (poll(&pfd, 1, 1000) <= 0) {
@@ -244,7 +198,7 @@ int main(int argc, char **argv)
 		send_request(fd, &o.ha, &mobiles[next]);
 		next = (next + 1) % o.n;
 	}
-	end = now_ns(CLOCK_MONOTONIC);
+	end = bench_now_ns(CLOCK_MONOTONIC);
 	qsort(t.lat, t.n_lat, sizeof(*t.lat), cmp_u64);
 	printf("mobiles=%u window=%u seconds=%.2f accepted=%u denied=%u bad=%u "
 	       "registrations_per_s=%.0f rtt_median_us=%.1f rtt_p99_us=%.1f\n",

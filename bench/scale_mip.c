@@ -26,11 +26,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/mip_mobiles.h"
 #include "keyd/mip_auth.h"
 #include "keyd/mip_wire.h"
 
-#define SPI 1000
-#define HOME_BASE 0x0ac80001u /* 10.200.0.1 */
 #define RESEND_NS 1000000000ULL
 
 struct mobile {
@@ -38,51 +37,6 @@ struct mobile {
 	uint64_t ident, sent_ns;
 	uint8_t state; /* 0 idle, 1 in flight, 2 answered */
 };
-
-static uint64_t now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static uint32_t home_of(unsigned int i)
-{
-	return htonl(HOME_BASE + i);
-}
-
-static void secret_of(unsigned int i, uint8_t secret[16])
-{
-	for (int b = 0; b < 16; b++)
-		secret[b] = (uint8_t)(i * 31 + (unsigned int)b * 7 + 1);
-}
-
-static int write_config(const char *path, const char *ha, unsigned int n)
-{
-	FILE *f = fopen(path, "w");
-	uint8_t secret[16];
-	char home[16];
-
-	if (!f)
-		return -errno;
-	fprintf(f,
-		"mip = {\n  role = \"ha\";\n  address = \"%s\";\n  max_lifetime = 600;\n"
-		"  max_bindings = %u;\n  mobiles = (\n",
-		ha, n);
-	for (unsigned int i = 0; i < n; i++) {
-		struct in_addr a = { .s_addr = home_of(i) };
-
-		secret_of(i, secret);
-		inet_ntop(AF_INET, &a, home, sizeof(home));
-		fprintf(f, "    { home = \"%s\"; keys = ( { spi = %d; key = \"", home, SPI);
-		for (int b = 0; b < 16; b++)
-			fprintf(f, "%02x", secret[b]);
-		fprintf(f, "\"; } ); }%s\n", i + 1 < n ? "," : "");
-	}
-	fprintf(f, "  );\n};\n");
-	return fclose(f) ? -errno : 0;
-}
 
 struct opts {
 	unsigned int n, window, renew_s;
@@ -98,7 +52,7 @@ static int send_request(int fd, const struct opts *o, struct mobile *mobiles, un
 	struct mip_reg_request req = {
 		.flags = MIP_REQ_T,
 		.lifetime = 600,
-		.home_addr = home_of(i),
+		.home_addr = bench_mip_home(i),
 		.ha_addr = o->ha,
 		.coa = 0, /* set below: the FA's care-of address is its own */
 	};
@@ -120,7 +74,7 @@ static int send_request(int fd, const struct opts *o, struct mobile *mobiles, un
 
 	/* FA1's care-of address is 10.100.1.1, FA2's 10.100.2.1 (scale.sh). */
 	req.coa = htonl(0x0a640001u + ((i & 1u) + 1u) * 0x100u);
-	req.ident = mip_ntp_from_ns(now_ns(CLOCK_REALTIME));
+	req.ident = mip_ntp_from_ns(bench_now_ns(CLOCK_REALTIME));
 	if (req.ident <= m->ident)
 		req.ident = m->ident + 1;
 	m->ident = req.ident;
@@ -134,7 +88,7 @@ static int send_request(int fd, const struct opts *o, struct mobile *mobiles, un
 	c->cmsg_len = CMSG_LEN(sizeof(*pi));
 	pi = (struct in_pktinfo *)CMSG_DATA(c);
 	pi->ipi_spec_dst.s_addr = req.home_addr;
-	m->sent_ns = now_ns(CLOCK_MONOTONIC);
+	m->sent_ns = bench_now_ns(CLOCK_MONOTONIC);
 	m->state = 1;
 	return sendmsg(fd, &mh, 0) < 0 ? -errno : 0;
 }
@@ -169,7 +123,7 @@ static int take_reply(int fd, struct mobile *mobiles, unsigned int n, struct tal
 		t->bad++;
 		return -1;
 	}
-	idx = ntohl(rep.home_addr) - HOME_BASE;
+	idx = ntohl(rep.home_addr) - BENCH_MIP_HOME_BASE;
 	if (idx >= n || !rep.has_mh_auth || mobiles[idx].state != 1 ||
 	    (uint32_t)rep.ident != (uint32_t)mobiles[idx].ident ||
 	    !mip_auth_verify(&mobiles[idx].key, buf, (size_t)len, &rep.mh_auth)) {
@@ -184,7 +138,7 @@ static int take_reply(int fd, struct mobile *mobiles, unsigned int n, struct tal
 		return (int)idx;
 	}
 	t->accepted++;
-	t->lat[t->n_lat++] = now_ns(CLOCK_MONOTONIC) - mobiles[idx].sent_ns;
+	t->lat[t->n_lat++] = bench_now_ns(CLOCK_MONOTONIC) - mobiles[idx].sent_ns;
 	return (int)idx;
 }
 
@@ -193,7 +147,7 @@ static int round_all(int fd, const struct opts *o, struct mobile *mobiles, struc
 		     double *secs)
 {
 	unsigned int next = 0, in_flight = 0, done = 0, scan = 0;
-	uint64_t start = now_ns(CLOCK_MONOTONIC), last_progress = start;
+	uint64_t start = bench_now_ns(CLOCK_MONOTONIC), last_progress = start;
 
 	for (unsigned int i = 0; i < o->n; i++)
 		mobiles[i].state = 0;
@@ -213,9 +167,9 @@ static int round_all(int fd, const struct opts *o, struct mobile *mobiles, struc
 				continue;
 			in_flight--;
 			done++;
-			last_progress = now_ns(CLOCK_MONOTONIC);
+			last_progress = bench_now_ns(CLOCK_MONOTONIC);
 		}
-		now = now_ns(CLOCK_MONOTONIC);
+		now = bench_now_ns(CLOCK_MONOTONIC);
 		/* Requests (or replies) lost: sent again, a slice at a time. */
 		for (unsigned int k = 0; k < 256 && next == o->n; k++, scan = (scan + 1) % o->n)
 			if (mobiles[scan].state == 1 && now - mobiles[scan].sent_ns > RESEND_NS) {
@@ -228,7 +182,7 @@ static int round_all(int fd, const struct opts *o, struct mobile *mobiles, struc
 			return -ETIMEDOUT;
 		}
 	}
-	*secs = (double)(now_ns(CLOCK_MONOTONIC) - start) / 1e9;
+	*secs = (double)(bench_now_ns(CLOCK_MONOTONIC) - start) / 1e9;
 	return 0;
 }
 
@@ -306,7 +260,7 @@ int main(int argc, char **argv)
 		char ha[16];
 
 		inet_ntop(AF_INET, &o.ha, ha, sizeof(ha));
-		return write_config(o.config_out, ha, o.n) ? 1 : 0;
+		return bench_mip_write_config(o.config_out, ha, o.n) ? 1 : 0;
 	}
 	mobiles = calloc(o.n, sizeof(*mobiles));
 	t.lat = calloc(o.n, sizeof(*t.lat));
@@ -319,8 +273,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (unsigned int i = 0; i < o.n; i++) {
-		secret_of(i, secret);
-		if (mip_key_init(&mobiles[i].key, SPI, MIP_ALG_HMAC_MD5, secret, 16))
+		bench_mip_secret(i, secret);
+		if (mip_key_init(&mobiles[i].key, BENCH_MIP_SPI, MIP_ALG_HMAC_MD5, secret, 16))
 			return 1;
 	}
 	if (round_all(fd, &o, mobiles, &t, &secs))
@@ -331,11 +285,11 @@ int main(int argc, char **argv)
 	/* Renewals at the full table, for about renew_s seconds. */
 	{
 		struct tally r = { .lat = t.lat };
-		uint64_t end = now_ns(CLOCK_MONOTONIC) + (uint64_t)o.renew_s * 1000000000ULL;
+		uint64_t end = bench_now_ns(CLOCK_MONOTONIC) + (uint64_t)o.renew_s * 1000000000ULL;
 		double total = 0;
 		unsigned int rounds = 0;
 
-		while (now_ns(CLOCK_MONOTONIC) < end || !rounds) {
+		while (bench_now_ns(CLOCK_MONOTONIC) < end || !rounds) {
 			struct tally one_round = { .lat = t.lat };
 
 			if (round_all(fd, &o, mobiles, &one_round, &secs))
