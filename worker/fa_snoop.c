@@ -76,8 +76,10 @@ static bool frame_key_gone(const struct fa_worker *w, uint64_t frame, uint32_t l
 		return false;
 	memcpy(&spi, ip + ihl, sizeof(spi));
 	spi = ntohl(spi);
-	if (!bpf_map_lookup_elem(w->csa_fd, &spi, &csa))
+	if (!bpf_map_lookup_elem(w->csa_fd, &spi, &csa)) {
+		explicit_bzero(&csa, sizeof(csa)); /* the lookup copied zone 1's key */
 		return false;
+	}
 	return errno == ENOENT;
 }
 
