@@ -189,10 +189,12 @@ static int ike_start(struct keyd *kd, const config_setting_t *sec, void **state)
 		if (err)
 			goto fail;
 	}
-	if (m->role == ROLE_HA)
-		keyd_binding_subscribe(ike_mod_on_binding, m);
 	ike_reconcile_start(m);
 	ike_dkm_start(m);
+	/* Last of the set-up: the subscription replays the bindings adopted
+	 * at the start, which starts ML-IKE for each at once. */
+	if (m->role == ROLE_HA)
+		keyd_binding_subscribe(ike_mod_on_binding, m);
 	if (m->role == ROLE_FA)
 		keyd_visitor_subscribe(ike_pkd_on_visitor, m);
 	/* The MH's IKE traffic with its HA (the first peer) is exempt from
