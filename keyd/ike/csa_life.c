@@ -36,6 +36,11 @@
 #define RK_TELL_NS (3 * NS_PER_SEC)	  /* the MH's answer to the Delete, at most */
 #define RK_GRACE_NS (500 * NS_PER_MS)	  /* packets of the old pair in flight */
 #define RK_RETRY_NS (1 * NS_PER_SEC)	  /* after a refused or failed rekey */
+/* MH: the HA's Delete of the old pair, at most. The HA accepts both
+ * pairs from the end of DISTRIBUTING (RK_DISTRIBUTE_NS at most) until the
+ * grace after TELL_MH (at least RK_TELL_NS + RK_GRACE_NS later): moving
+ * inside that window is what the Delete would have said. */
+#define RK_PENDING_NS (RK_DISTRIBUTE_NS + RK_GRACE_NS)
 
 /* The next rekey: the soft lifetime from now, 0-10 % earlier at random so
  * that MH and HA seldom start together (RFC 7296 2.8.1). */
@@ -314,13 +319,27 @@ static void mh_rekeyed(struct ike_mod *m, struct ike_sa *sa, const struct mlike_
 	m->mh_rk.old_in = old->spi_in;
 	m->mh_rk.new_out = csa->spi_out;
 	m->mh_rk.new_in = csa->spi_in;
-	m->mh_rk.deadline_ns = 0;
+	m->mh_rk.deadline_ns = loop_now() + RK_PENDING_NS;
 	m->mh_rk.next_at_ns = next_rekey_ns(ike_sa_peer(sa)->csa_soft_lifetime_s);
 	in = ike_mod_inst_of(m, sa, true);
 	if (in) {
 		installed_add(in, csa->spi_out);
 		installed_add(in, csa->spi_in);
 	}
+}
+
+/* PENDING -> DRAINING: send with the new pair, keep the old inbound CSA
+ * for packets in flight (the binding's update keeps it). */
+static void mh_send_new(struct ike_mod *m)
+{
+	m->mh_rk.state = RK_DRAINING;
+	m->mh_rk.deadline_ns = loop_now() + RK_GRACE_NS;
+	ike_mod_own_binding_spis(m, m->mh_rk.new_out, m->mh_rk.new_in, m->mh_rk.owner);
+	m->mh_spi_out = m->mh_rk.new_out;
+	ike_mod_remove_csa(m, m->mh_rk.old_out, m->mh_rk.owner);
+	ike_mod_inst_forget(m, m->mh_rk.old_out);
+	mip_maps_gen_bump(&m->maps);
+	m->rekeys_switched++;
 }
 
 int ike_life_mh_deleted(struct ike_mod *m, const uint32_t *spis, unsigned int n)
@@ -336,7 +355,7 @@ int ike_life_mh_deleted(struct ike_mod *m, const uint32_t *spis, unsigned int n)
 	 * nothing is acknowledged until we hold the new pair. */
 	if (current && m->mh_rk.state == RK_STARTED)
 		return 0;
-	if (m->mh_rk.state != RK_PENDING)
+	if (m->mh_rk.state != RK_PENDING && m->mh_rk.state != RK_DRAINING)
 		return -1;
 	/* The HA names its view of the pair: its out is our in. */
 	for (unsigned int i = 0; i < n; i++) {
@@ -345,15 +364,10 @@ int ike_life_mh_deleted(struct ike_mod *m, const uint32_t *spis, unsigned int n)
 	}
 	if (!out || !in)
 		return -1;
-	/* Draining first: the binding's update keeps the old inbound CSA. */
-	m->mh_rk.state = RK_DRAINING;
-	m->mh_rk.deadline_ns = loop_now() + RK_GRACE_NS;
-	ike_mod_own_binding_spis(m, m->mh_rk.new_out, m->mh_rk.new_in, m->mh_rk.owner);
-	m->mh_spi_out = m->mh_rk.new_out;
-	ike_mod_remove_csa(m, m->mh_rk.old_out, m->mh_rk.owner);
-	ike_mod_inst_forget(m, m->mh_rk.old_out);
-	mip_maps_gen_bump(&m->maps);
-	m->rekeys_switched++;
+	/* Draining already (we moved without it): acknowledged, the old
+	 * inbound CSA kept to the end of its grace all the same. */
+	if (m->mh_rk.state == RK_PENDING)
+		mh_send_new(m);
 	return (int)n;
 }
 
@@ -387,6 +401,17 @@ static void mh_tick(struct ike_mod *m, uint64_t now)
 			rk->next_at_ns = now + RK_RETRY_NS;
 		}
 		return;
+	case RK_PENDING:
+		/* The HA's Delete lost (its retransmissions too) or answered
+		 * while we were not ready: the HA sends with the new pair by
+		 * now, and retires the old one soon. */
+		if (now < rk->deadline_ns)
+			return;
+		log_warn("CSA rekey: no Delete of the old pair from the HA: sending with the new "
+			 "one anyway");
+		m->rekeys_unconfirmed++;
+		mh_send_new(m);
+		return;
 	case RK_DRAINING:
 		if (now < rk->deadline_ns)
 			return;
@@ -398,7 +423,7 @@ static void mh_tick(struct ike_mod *m, uint64_t now)
 		rk->done++;
 		return;
 	default:
-		return; /* PENDING: the HA's Delete, or the old pair's hard lifetime */
+		return;
 	}
 }
 
@@ -501,8 +526,11 @@ void ike_life_show(const struct ike_mod *m, json_object *o)
 		json_object_object_add(c, "mh_not_ready",
 				       json_object_new_uint64(m->rekeys_mh_not_ready));
 	}
-	if (m->role == ROLE_MH)
+	if (m->role == ROLE_MH) {
+		json_object_object_add(c, "unconfirmed",
+				       json_object_new_uint64(m->rekeys_unconfirmed));
 		json_object_object_add(c, "rekey", rk_json(&m->mh_rk));
+	}
 	json_object_object_add(o, "csa_rekeys", c);
 }
 

@@ -47,7 +47,7 @@ enum ike_handoff { IKE_HANDOFF_REDISTRIBUTE, IKE_HANDOFF_PKD, IKE_HANDOFF_DKM };
  * MH's window) -> DRAINING (the MH moves to the new pair; both accepted)
  * -> NONE (the old pair deleted here and at every FA that held it).
  * MH: STARTED -> PENDING (new pair installed, still sending with the old
- * one until the HA's Delete of it) -> DRAINING (sending with the new one;
+ * one until the HA's Delete of it, at most RK_PENDING_NS) -> DRAINING (sending with the new one;
  * the old inbound CSA kept for packets in flight) -> NONE. */
 enum csa_rekey_state {
 	RK_NONE,
@@ -245,6 +245,7 @@ struct ike_mod {
 	uint64_t rekeys_packets; /* rekeys the soft packet limit started */
 	uint64_t rekeys_started, rekeys_switched, rekeys_retired;
 	uint64_t rekeys_mh_not_ready; /* HA: the MH's answer acknowledged nothing yet */
+	uint64_t rekeys_unconfirmed;  /* MH: moved to the new pair without the HA's Delete */
 	struct reconcile rec;
 };
 

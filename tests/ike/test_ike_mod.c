@@ -753,6 +753,51 @@ static void ha_rekey_busy_until_switched(void **state)
 	assert_int_equal(mb->rk.state, RK_STARTED);
 }
 
+/* The MH's side of a rekey whose Delete of the old pair never comes (lost
+ * with its retransmissions, or answered while the MH did not hold the new
+ * pair yet and not asked again): the MH moves to the new pair by itself
+ * inside the window in which the HA accepts both, counted, instead of
+ * sending for ever with a pair the HA retires. A Delete arriving late is
+ * acknowledged and cuts nothing short. */
+static void mh_rekey_moves_without_delete(void **state)
+{
+	/* The MH's view: its out is the HA's in. */
+	struct mlike_csa old = { .spi_out = 0x2222, .spi_in = 0x1111 };
+	struct mlike_csa csa = { .spi_out = 0x4444, .spi_in = 0x3333 };
+	uint32_t late[] = { 0x1111, 0x2222 }; /* the HA's view of the old pair */
+
+	reset_recorders();
+	m.role = ROLE_MH;
+	sa_peer[SA_HA].addr = HA_ADDR;
+	m.mh_spi_out = 0x2222;
+	ike_mod_events.csa_rekeyed(&m, SA(SA_HA), &old, &csa);
+	assert_int_equal(m.mh_rk.state, RK_PENDING);
+	assert_true(ike_mod_events.csa_rekey_busy(&m, SA(SA_HA)));
+
+	now_ns += 2 * NS_PER_SEC; /* the HA may still wait for its FA */
+	ike_life_on_timer(&m);
+	assert_int_equal(m.mh_rk.state, RK_PENDING);
+	assert_int_equal(m.mh_spi_out, 0x2222);
+	assert_int_equal(n_removed, 0);
+
+	now_ns += 600 * NS_PER_MS;
+	ike_life_on_timer(&m);
+	assert_int_equal(m.mh_rk.state, RK_DRAINING);
+	assert_int_equal(m.mh_spi_out, 0x4444);
+	assert_int_equal(m.rekeys_unconfirmed, 1);
+	assert_int_equal(n_removed, 1);
+	assert_int_equal(removed[0], 0x2222); /* outbound only */
+	assert_false(ike_mod_events.csa_rekey_busy(&m, SA(SA_HA)));
+
+	assert_int_equal(ike_mod_events.csa_deleted(&m, SA(SA_HA), late, 2), 2);
+	assert_int_equal(n_removed, 1); /* the old inbound CSA keeps its grace */
+	now_ns += 600 * NS_PER_MS;
+	ike_life_on_timer(&m);
+	assert_int_equal(m.mh_rk.state, RK_NONE);
+	assert_int_equal(n_removed, 2);
+	assert_int_equal(removed[1], 0x1111);
+}
+
 /* Paper Fig. 8: the new FA's DKM install report ends the handoff and
  * starts a rekey, so that the key the previous FA held protects nothing
  * from then on; with dkm_rekey = false, none. */
@@ -1390,6 +1435,7 @@ int main(void)
 		cmocka_unit_test(fa_retries_neighbor_notify),
 		cmocka_unit_test(ha_rekey_make_before_break),
 		cmocka_unit_test(ha_rekey_busy_until_switched),
+		cmocka_unit_test(mh_rekey_moves_without_delete),
 		cmocka_unit_test(ha_rekeys_after_dkm),
 		cmocka_unit_test(ha_rekeys_on_worker_signal),
 		cmocka_unit_test(ha_rekeys_over_pkd_threshold),
