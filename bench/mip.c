@@ -21,8 +21,6 @@
 #include <unistd.h>
 
 #include "bench/mip_mobiles.h"
-#include "keyd/mip_auth.h"
-#include "keyd/mip_wire.h"
 
 struct mobile {
 	uint32_t home;
@@ -45,23 +43,13 @@ static int send_request(int fd, const struct sockaddr_in *ha, struct mobile *m)
 	int len;
 
 	memcpy(&req.coa, coa_bytes[m->round++ & 1], 4);
-	req.ident = mip_ntp_from_ns(bench_now_ns(CLOCK_REALTIME));
-	if (req.ident <= m->ident)
-		req.ident = m->ident + 1;
-	m->ident = req.ident;
-	len = mip_build_request(&req, buf, sizeof(buf));
-	len = mip_auth_append(&m->key, MIP_EXT_MH_AUTH, buf, sizeof(buf), (size_t)len);
+	len = bench_mip_sign_request(&m->key, &m->ident, &req, buf, sizeof(buf));
+	if (len < 0)
+		return len;
 	m->sent_ns = bench_now_ns(CLOCK_MONOTONIC);
 	return sendto(fd, buf, (size_t)len, 0, (const struct sockaddr *)ha, sizeof(*ha)) < 0 ?
 		       -errno :
 		       0;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 struct bench_opts {
@@ -109,12 +97,10 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 static struct mobile *mobiles_new(unsigned int n)
 {
 	struct mobile *mobiles = calloc(n, sizeof(*mobiles));
-	uint8_t secret[16];
 
 	for (unsigned int i = 0; mobiles && i < n; i++) {
 		mobiles[i].home = bench_mip_home(i);
-		bench_mip_secret(i, secret);
-		if (mip_key_init(&mobiles[i].key, BENCH_MIP_SPI, MIP_ALG_HMAC_MD5, secret, 16)) {
+		if (bench_mip_key(i, &mobiles[i].key)) {
 			free(mobiles);
 			return NULL;
 		}
@@ -199,7 +185,7 @@ int main(int argc, char **argv)
 		next = (next + 1) % o.n;
 	}
 	end = bench_now_ns(CLOCK_MONOTONIC);
-	qsort(t.lat, t.n_lat, sizeof(*t.lat), cmp_u64);
+	qsort(t.lat, t.n_lat, sizeof(*t.lat), bench_cmp_u64);
 	printf("mobiles=%u window=%u seconds=%.2f accepted=%u denied=%u bad=%u "
 	       "registrations_per_s=%.0f rtt_median_us=%.1f rtt_p99_us=%.1f\n",
 	       o.n, o.window, (double)(end - start) / 1e9, t.accepted, t.other, t.bad,

@@ -50,3 +50,33 @@ uint64_t bench_now_ns(clockid_t clk)
 	clock_gettime(clk, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
+
+int bench_mip_key(unsigned int i, struct mip_key *key)
+{
+	uint8_t secret[16];
+
+	bench_mip_secret(i, secret);
+	return mip_key_init(key, BENCH_MIP_SPI, MIP_ALG_HMAC_MD5, secret, sizeof(secret));
+}
+
+int bench_mip_sign_request(const struct mip_key *key, uint64_t *last_ident,
+			   struct mip_reg_request *req, uint8_t *buf, size_t cap)
+{
+	int len;
+
+	req->ident = mip_ntp_from_ns(bench_now_ns(CLOCK_REALTIME));
+	if (req->ident <= *last_ident)
+		req->ident = *last_ident + 1;
+	*last_ident = req->ident;
+	len = mip_build_request(req, buf, cap);
+	if (len < 0)
+		return len;
+	return mip_auth_append(key, MIP_EXT_MH_AUTH, buf, cap, (size_t)len);
+}
+
+int bench_cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}

@@ -27,8 +27,6 @@
 #include <unistd.h>
 
 #include "bench/mip_mobiles.h"
-#include "keyd/mip_auth.h"
-#include "keyd/mip_wire.h"
 
 #define RESEND_NS 1000000000ULL
 
@@ -74,12 +72,7 @@ static int send_request(int fd, const struct opts *o, struct mobile *mobiles, un
 
 	/* FA1's care-of address is 10.100.1.1, FA2's 10.100.2.1 (scale.sh). */
 	req.coa = htonl(0x0a640001u + ((i & 1u) + 1u) * 0x100u);
-	req.ident = mip_ntp_from_ns(bench_now_ns(CLOCK_REALTIME));
-	if (req.ident <= m->ident)
-		req.ident = m->ident + 1;
-	m->ident = req.ident;
-	len = mip_build_request(&req, buf, sizeof(buf));
-	len = mip_auth_append(&m->key, MIP_EXT_MH_AUTH, buf, sizeof(buf), (size_t)len);
+	len = bench_mip_sign_request(&m->key, &m->ident, &req, buf, sizeof(buf));
 	if (len < 0)
 		return len;
 	iov.iov_len = (size_t)len;
@@ -91,13 +84,6 @@ static int send_request(int fd, const struct opts *o, struct mobile *mobiles, un
 	m->sent_ns = bench_now_ns(CLOCK_MONOTONIC);
 	m->state = 1;
 	return sendmsg(fd, &mh, 0) < 0 ? -errno : 0;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 struct tally {
@@ -188,7 +174,7 @@ static int round_all(int fd, const struct opts *o, struct mobile *mobiles, struc
 
 static void report(const char *what, const struct opts *o, struct tally *t, double secs)
 {
-	qsort(t->lat, t->n_lat, sizeof(*t->lat), cmp_u64);
+	qsort(t->lat, t->n_lat, sizeof(*t->lat), bench_cmp_u64);
 	printf("%s: mobiles=%u window=%u seconds=%.2f accepted=%u denied=%u resent=%u bad=%u "
 	       "registrations_per_s=%.0f rtt_median_ms=%.2f rtt_p99_ms=%.2f\n",
 	       what, o->n, o->window, secs, t->accepted, t->denied, t->resent, t->bad,
@@ -247,7 +233,6 @@ int main(int argc, char **argv)
 	struct sockaddr_in any = { .sin_family = AF_INET, .sin_port = htons(MIP_PORT) };
 	struct tally t = { 0 };
 	struct mobile *mobiles;
-	uint8_t secret[16];
 	double secs;
 	int fd, one = 1, rc = 1;
 
@@ -273,8 +258,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (unsigned int i = 0; i < o.n; i++) {
-		bench_mip_secret(i, secret);
-		if (mip_key_init(&mobiles[i].key, BENCH_MIP_SPI, MIP_ALG_HMAC_MD5, secret, 16))
+		if (bench_mip_key(i, &mobiles[i].key))
 			return 1;
 	}
 	if (round_all(fd, &o, mobiles, &t, &secs))
