@@ -108,6 +108,7 @@ help:
 	@echo "  make bench-codec   ML-ESP/ESP codec throughput vs raw OpenSSL AEAD"
 	@echo "  make bench-fa      the FA's XDP zone-1 path vs plain decap vs one OpenSSL seal"
 	@echo "  make bench-ep-cost per-packet HA encapsulation and MH decapsulation"
+	@echo "  make bench-snoop-cost  SNOOP's per-packet cost in the FA worker vs the ledger alone"
 	@echo "  make bench-tunnel  TCP throughput per mode vs strongSwan-libipsec and forwarding"
 	@echo "  make bench-mip     home agent registrations per second"
 	@echo "  make bench-mip-handoff  registration and L3 handoff latency on the test bed"

@@ -29,6 +29,15 @@ $(eval $(call PROGRAM,bench-ep-cost,bench/ep_cost.c worker/pkt.c worker/sacache.
 bench-ep-cost: deps
 	$(Q)$(MAKE) --no-print-directory $(BUILD)/bench-ep-cost
 	$(Q)$(BUILD)/bench-ep-cost
+
+# bench-snoop-cost: SNOOP's per-packet cost in the FA's worker (the paper's
+# snoop_ctrl) beside the frame ledger alone, in the same run (~5 s).
+$(eval $(call PROGRAM,bench-snoop-cost,bench/snoop_cost.c worker/fa_frames.c))
+
+.PHONY: bench-snoop-cost
+bench-snoop-cost: deps
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/bench-snoop-cost
+	$(Q)$(BUILD)/bench-snoop-cost
 # Handoff outage probe (constant-rate UDP stream) for bench/mip-handoff.sh.
 $(eval $(call PROGRAM,mip-probe,bench/mip_probe.c))
 
