@@ -1,5 +1,6 @@
 /* bench-codec: encapsulation and decapsulation throughput of ML-ESP and ESP
- * beside one raw OpenSSL EVP AEAD pass over the same bytes, measured in the
+ * beside one raw OpenSSL EVP AEAD pass over the same bytes (OpenSSL at every
+ * length, even where lib/aead takes Nettle for ChaCha20), measured in the
  * same run and printed as ratios (machines here are shared and noisy, so
  * only ratios are compared; each figure is the best of several rounds,
  * baseline and candidate interleaved). */
@@ -84,6 +85,10 @@ static int setup(struct bench_case *b)
 		err = mml_aead_init(&b->raw_seal, b->zone2_alg, key, salt, true);
 	if (!err)
 		err = mml_aead_init(&b->raw_open, b->zone2_alg, key, salt, false);
+	if (!err) {
+		mml_aead_openssl_only(&b->raw_seal);
+		mml_aead_openssl_only(&b->raw_open);
+	}
 	if (err) {
 		fprintf(stderr, "bench-codec: %s: %s\n", b->name,
 			err == -EINVAL ? why : strerror(-err));
@@ -245,7 +250,7 @@ static int explain_zone1(void)
 {
 	static uint8_t scratch[BUF + 64];
 	struct bench_case *small = calloc(1, sizeof(*small)), *big = calloc(1, sizeof(*big));
-	double ns_small = 0, ns_big = 0;
+	double ns_small = 0, ns_big = 0, ns_nettle = 0;
 	int err = -ENOMEM;
 
 	if (!small || !big)
@@ -265,10 +270,20 @@ static int explain_zone1(void)
 		ns_small = time_pass(small, raw_seal_pass, scratch, ns_small);
 		ns_big = time_pass(big, raw_seal_pass, scratch, ns_big);
 	}
-	printf("\nOne OpenSSL ChaCha20-Poly1305 seal of a 40-byte zone 1 (P = 44): %.0f ns; of a\n"
-	       "1400-byte packet: %.0f ns. ML-ESP at 1400 B can reach at most %.1f%% of one raw\n"
-	       "pass while OpenSSL's fixed cost per AEAD call is this high.\n",
-	       ns_small, ns_big, 100.0 * ns_big / (ns_big + ns_small));
+	/* The same 44 bytes through lib/aead's own road for them (Nettle). */
+	mml_aead_free(&small->raw_seal);
+	err = mml_aead_init(&small->raw_seal, MML_ALG_CHACHA20_POLY1305, small->inner, small->inner,
+			    true);
+	if (err)
+		goto out;
+	for (int r = 0; r < ROUNDS; r++)
+		ns_nettle = time_pass(small, raw_seal_pass, scratch, ns_nettle);
+	printf("\nOne ChaCha20-Poly1305 seal of a 40-byte zone 1 (P = 44): OpenSSL %.0f ns, Nettle\n"
+	       "(what lib/aead uses up to %d bytes) %.0f ns; OpenSSL on a 1400-byte packet: %.0f ns.\n"
+	       "ML-ESP at 1400 B can reach at most %.1f%% of one raw pass with zone 1 through\n"
+	       "Nettle (%.1f%% through OpenSSL).\n",
+	       ns_small, MML_AEAD_SMALL_MAX, ns_nettle, ns_big,
+	       100.0 * ns_big / (ns_big + ns_nettle), 100.0 * ns_big / (ns_big + ns_small));
 out:
 	if (small && small->pkts)
 		teardown(small);

@@ -3,8 +3,10 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <nettle/chacha-poly1305.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/params.h>
@@ -50,16 +52,50 @@ int mml_aead_init(struct mml_aead *a, uint8_t alg, const uint8_t key[MML_KEY_LEN
 		mml_aead_free(a);
 		return -EINVAL;
 	}
+	if (alg == MML_ALG_CHACHA20_POLY1305) {
+		a->small = malloc(sizeof(*a->small));
+		if (!a->small) {
+			mml_aead_free(a);
+			return -ENOMEM;
+		}
+		chacha_poly1305_set_key(a->small, key);
+	}
 	memcpy(a->salt, salt, MML_SALT_LEN);
 	a->alg = alg;
 	a->encrypt = encrypt;
 	return 0;
 }
 
+void mml_aead_openssl_only(struct mml_aead *a)
+{
+	if (a->small) {
+		OPENSSL_cleanse(a->small, sizeof(*a->small)); /* the ChaCha20 key */
+		free(a->small);
+		a->small = NULL;
+	}
+}
+
 void mml_aead_free(struct mml_aead *a)
 {
 	EVP_CIPHER_CTX_free(a->ctx);
+	mml_aead_openssl_only(a);
 	OPENSSL_cleanse(a, sizeof(*a));
+}
+
+static bool small_path(const struct mml_aead *a, size_t len)
+{
+	return a->small && len <= MML_AEAD_SMALL_MAX;
+}
+
+static void small_start(struct mml_aead *a, const uint8_t iv[8], const uint8_t *aad, size_t aad_len)
+{
+	uint8_t nonce[CHACHA_POLY1305_NONCE_SIZE];
+
+	memcpy(nonce, a->salt, 4);
+	memcpy(nonce + 4, iv, 8);
+	chacha_poly1305_set_nonce(a->small, nonce);
+	if (aad_len)
+		chacha_poly1305_update(a->small, aad_len, aad);
 }
 
 static int aead_start(struct mml_aead *a, const uint8_t iv[8], const uint8_t *aad, size_t aad_len,
@@ -98,6 +134,12 @@ int mml_aead_seal(struct mml_aead *a, const uint8_t iv[8], const uint8_t *aad, s
 {
 	int outl, finl, err;
 
+	if (small_path(a, len)) {
+		small_start(a, iv, aad, aad_len);
+		chacha_poly1305_encrypt(a->small, len, out, in);
+		chacha_poly1305_digest(a->small, MML_TAG_LEN, tag);
+		return 0;
+	}
 	err = aead_start(a, iv, aad, aad_len, len);
 	if (err)
 		return err;
@@ -112,8 +154,17 @@ int mml_aead_seal(struct mml_aead *a, const uint8_t iv[8], const uint8_t *aad, s
 int mml_aead_open(struct mml_aead *a, const uint8_t iv[8], const uint8_t *aad, size_t aad_len,
 		  const uint8_t *in, uint8_t *out, size_t len, const uint8_t *tag)
 {
+	uint8_t want[MML_TAG_LEN];
 	int outl, finl, err;
 
+	if (small_path(a, len)) {
+		small_start(a, iv, aad, aad_len);
+		chacha_poly1305_decrypt(a->small, len, out, in);
+		chacha_poly1305_digest(a->small, MML_TAG_LEN, want);
+		err = CRYPTO_memcmp(want, tag, MML_TAG_LEN) ? -EBADMSG : 0;
+		OPENSSL_cleanse(want, sizeof(want));
+		return err;
+	}
 	err = aead_start(a, iv, aad, aad_len, len);
 	if (err)
 		return err;

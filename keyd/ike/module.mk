@@ -68,12 +68,12 @@ FUZZ_TIME ?= 10
 $(BUILD)/fuzz/fuzz_ike_wire: tests/ike/fuzz_wire.c $(IKE_CODEC_SRCS) $(FUZZ_LIB_SRCS)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) $^ -o $@ -lcrypto -lbpf
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) $^ -o $@ -lcrypto -lnettle -lbpf
 
 $(BUILD)/fuzz/fuzz_ike_engine: tests/ike/fuzz_engine.c $(IKE_SRCS) $(FUZZ_LIB_SRCS)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) $^ -o $@ -lcrypto -lbpf
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) $^ -o $@ -lcrypto -lnettle -lbpf
 
 TEST_TARGETS += $(BUILD)/fuzz/fuzz_ike_wire $(BUILD)/fuzz/fuzz_ike_engine
 FUZZ_BINS += $(BUILD)/fuzz/fuzz_ike_wire $(BUILD)/fuzz/fuzz_ike_engine

@@ -14,7 +14,10 @@
 
 #include <cmocka.h>
 #include <json-c/json.h>
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include "lib/aead.h"
 #include "lib/bytes.h"
@@ -81,9 +84,10 @@ static json_object *section(const char *name)
 }
 
 /* Seal and open one AEAD vector through lib/aead (nonce = salt(4) || iv(8)),
- * and check a flipped tag bit is refused. */
+ * and check a flipped tag bit is refused; on lib/aead's road for the length
+ * (Nettle for a short ChaCha20-Poly1305 message), or OpenSSL's alone. */
 static void check_aead(uint8_t alg, struct hexbuf key, struct hexbuf nonce, struct hexbuf aad,
-		       struct hexbuf pt, struct hexbuf ct, struct hexbuf tag)
+		       struct hexbuf pt, struct hexbuf ct, struct hexbuf tag, bool openssl_only)
 {
 	struct mml_aead seal, open;
 	unsigned char out[2048], t[MML_TAG_LEN];
@@ -94,6 +98,10 @@ static void check_aead(uint8_t alg, struct hexbuf key, struct hexbuf nonce, stru
 	assert_true(pt.n == ct.n && pt.n < (long)sizeof(out));
 	assert_int_equal(mml_aead_init(&seal, alg, key.p, nonce.p, true), 0);
 	assert_int_equal(mml_aead_init(&open, alg, key.p, nonce.p, false), 0);
+	if (openssl_only) {
+		mml_aead_openssl_only(&seal);
+		mml_aead_openssl_only(&open);
+	}
 	assert_int_equal(
 		mml_aead_seal(&seal, nonce.p + 4, aad.p, (size_t)aad.n, pt.p, out, (size_t)pt.n, t),
 		0);
@@ -128,7 +136,8 @@ static void rfc8439_and_rfc7634b_aead(void **state)
 		uint8_t alg;
 
 		assert_int_equal(mml_alg_parse(str(v, "alg"), &alg), 0);
-		check_aead(alg, b[0], b[1], b[2], b[3], b[4], b[5]);
+		check_aead(alg, b[0], b[1], b[2], b[3], b[4], b[5], false);
+		check_aead(alg, b[0], b[1], b[2], b[3], b[4], b[5], true);
 		printf("ok   %s\n", str(v, "source"));
 		free_all(b, 6);
 	}
@@ -177,7 +186,7 @@ static void esp_gcm_vector(json_object *v, uint8_t alg)
 			       hex(v, "plaintext"), hex(v, "ciphertext"), hex(v, "tag") };
 	json_object *esn;
 
-	check_aead(alg, b[0], b[1], b[2], b[3], b[4], b[5]);
+	check_aead(alg, b[0], b[1], b[2], b[3], b[4], b[5], false);
 	if (json_object_object_get_ex(v, "esn", &esn) && !json_object_get_boolean(esn)) {
 		struct hexbuf esp = hex(v, "esp"), spi = hex(v, "spi"), salt = hex(v, "salt");
 		struct mml_csa csa = { 0 };
@@ -256,12 +265,81 @@ static void mlesp_vectors(void **state)
 	json_object_put(root);
 }
 
+/* ChaCha20-Poly1305 takes two roads in lib/aead (Nettle up to
+ * MML_AEAD_SMALL_MAX bytes, OpenSSL above): at every length on both sides
+ * of the switch, with and without AAD, lib/aead's seal equals a one-shot
+ * OpenSSL seal of the same bytes, opens, and refuses a flipped bit in the
+ * tag, the ciphertext or the AAD. */
+static void openssl_seal(const uint8_t key[32], const uint8_t nonce[12], const uint8_t *aad,
+			 size_t aad_len, const uint8_t *in, size_t len, uint8_t *out, uint8_t *tag)
+{
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+	OSSL_PARAM p[2] = { OSSL_PARAM_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag, 16),
+			    OSSL_PARAM_END };
+	int n = 0, f = 0;
+
+	assert_non_null(c);
+	assert_true(EVP_EncryptInit_ex2(c, EVP_chacha20_poly1305(), key, nonce, NULL));
+	assert_true(!aad_len || EVP_EncryptUpdate(c, NULL, &n, aad, (int)aad_len));
+	assert_true(!len || EVP_EncryptUpdate(c, out, &n, in, (int)len));
+	assert_true(EVP_EncryptFinal_ex(c, out + n, &f));
+	assert_true(EVP_CIPHER_CTX_get_params(c, p));
+	EVP_CIPHER_CTX_free(c);
+}
+
+static void chacha_both_roads_agree(void **state)
+{
+	uint8_t key[32], salt[4], iv[8], nonce[12], aad[12], in[300], want[300], out[300];
+	uint8_t want_tag[16], tag[16];
+	struct mml_aead seal, open;
+
+	assert_int_equal(RAND_bytes(key, sizeof(key)), 1);
+	assert_int_equal(RAND_bytes(salt, sizeof(salt)), 1);
+	assert_int_equal(mml_aead_init(&seal, MML_ALG_CHACHA20_POLY1305, key, salt, true), 0);
+	assert_int_equal(mml_aead_init(&open, MML_ALG_CHACHA20_POLY1305, key, salt, false), 0);
+	for (size_t len = 0; len < sizeof(in); len += len < MML_AEAD_SMALL_MAX + 8 ? 1 : 37) {
+		size_t aad_len = len % 3 ? 8 : 0;
+
+		assert_int_equal(RAND_bytes(in, sizeof(in)), 1);
+		assert_int_equal(RAND_bytes(iv, sizeof(iv)), 1);
+		assert_int_equal(RAND_bytes(aad, sizeof(aad)), 1);
+		memcpy(nonce, salt, 4);
+		memcpy(nonce + 4, iv, 8);
+		openssl_seal(key, nonce, aad, aad_len, in, len, want, want_tag);
+		assert_int_equal(mml_aead_seal(&seal, iv, aad, aad_len, in, out, len, tag), 0);
+		assert_memory_equal(out, want, len);
+		assert_memory_equal(tag, want_tag, 16);
+		assert_int_equal(mml_aead_open(&open, iv, aad, aad_len, want, out, len, tag), 0);
+		assert_memory_equal(out, in, len);
+		tag[len % 16] ^= 1;
+		assert_int_equal(mml_aead_open(&open, iv, aad, aad_len, want, out, len, tag),
+				 -EBADMSG);
+		tag[len % 16] ^= 1;
+		if (len) {
+			want[len / 2] ^= 0x80;
+			assert_int_equal(
+				mml_aead_open(&open, iv, aad, aad_len, want, out, len, tag),
+				-EBADMSG);
+			want[len / 2] ^= 0x80;
+		}
+		if (aad_len) {
+			aad[1] ^= 4;
+			assert_int_equal(
+				mml_aead_open(&open, iv, aad, aad_len, want, out, len, tag),
+				-EBADMSG);
+		}
+	}
+	mml_aead_free(&seal);
+	mml_aead_free(&open);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(rfc8439_and_rfc7634b_aead),
 		cmocka_unit_test(esp_vectors),
 		cmocka_unit_test(mlesp_vectors),
+		cmocka_unit_test(chacha_both_roads_agree),
 	};
 
 	return cmocka_run_group_tests_name("kat", tests, setup, teardown);
