@@ -29,6 +29,18 @@ struct {
 	__type(value, struct mml_flow);
 } mml_flow SEC(".maps");
 
+/* Which wildcard shapes (maps/ep.h MML_FLOW_SHAPE_ORDER) some mml_flow key
+ * was written with (lib/node_maps.h mml_flow_put; never cleared: a shape
+ * no entry has any more costs a probe, nothing else). The XDP receive
+ * policy probes only those (bpf/flow_policy.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct mml_flow_shapes);
+} mml_flow_shapes SEC(".maps");
+
 /* Configuration generation, bumped by every writer (maps/ep.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -38,19 +38,25 @@ static __always_inline void flow_key_of(struct mml_flow_key *k, const struct iph
 
 /* The most specific entry for k (the worker's tuple-space order: fewer
  * wildcards first, by shape number among equals, MML_FLOW_SHAPE_ORDER)
- * demands more than plaintext. Up to one lookup per wildcard shape: only
+ * demands more than plaintext. One hash lookup per wildcard shape some
+ * key was written with (mml_flow_shapes), the exact one always: only
  * plaintext to or from a home address pays it. The order is computed, not
  * a table: a static array here would be a .rodata variable whose BTF the
  * kernel refuses (it overlaps ep_cfg), and with it every map's BTF. */
 static __always_inline bool flow_plain_refused(const struct mml_flow_key *k)
 {
+	const struct mml_flow_shapes *shapes;
 	const struct mml_flow *f;
+	__u32 zero = 0;
 
+	shapes = bpf_map_lookup_elem(&mml_flow_shapes, &zero);
 	for (__u32 wild = 0; wild <= 5; wild++) {
 		for (__u32 shape = 0; shape < MML_FLOW_SHAPES; shape++) {
 			struct mml_flow_key p = *k;
 
 			if ((__u32)__builtin_popcount(shape) != wild)
+				continue;
+			if (shape && shapes && !shapes->seen[shape & (MML_FLOW_SHAPES - 1)])
 				continue;
 			if (shape & 1)
 				p.peer_port = 0;

@@ -32,6 +32,31 @@ out:
 	return err;
 }
 
+static __u32 flow_shape(const struct mml_flow_key *k)
+{
+	return (k->peer_port ? 0 : 1u) | (k->home_port ? 0 : 2u) | (k->proto ? 0 : 4u) |
+	       (k->peer_addr ? 0 : 8u) | (k->home_addr ? 0 : 16u);
+}
+
+int mml_flow_put(int flow_fd, int shapes_fd, const struct mml_flow_key *k, const struct mml_flow *f)
+{
+	size_t len = (size_t)sysconf(_SC_PAGESIZE);
+	__u32 shape = flow_shape(k);
+	struct mml_flow_shapes *s;
+
+	/* The shape first: XDP must never hold an entry it does not probe. */
+	if (shape) {
+		if (shapes_fd < 0)
+			return -EBADF;
+		s = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, shapes_fd, 0);
+		if (s == MAP_FAILED)
+			return -errno;
+		atomic_store((_Atomic __u8 *)&s->seen[shape], 1);
+		munmap(s, len);
+	}
+	return bpf_map_update_elem(flow_fd, k, f, BPF_ANY) ? -errno : 0;
+}
+
 int mml_wstats_add(const char *pin_dir, uint64_t *out)
 {
 	size_t len = MML_WSTATS_ENTRIES * sizeof(uint64_t);

@@ -12,6 +12,16 @@
  * when no endpoint role is attached. */
 int mml_gen_bump(const char *pin_dir);
 
+/* Every writer of mml_flow: the key's wildcard shape (its zero fields) is
+ * noted in mml_flow_shapes (shapes_fd; -1 is enough for a key with no
+ * zero field), then the entry written. The XDP receive policy probes only
+ * noted shapes, so an entry written otherwise could be missed there.
+ * 0 or -errno (-EBADF: a wildcard key without shapes_fd; nothing written). */
+struct mml_flow_key;
+struct mml_flow;
+int mml_flow_put(int flow_fd, int shapes_fd, const struct mml_flow_key *k,
+		 const struct mml_flow *f);
+
 /* Adds the workers' rows (mml_wstats, read through mmap while they run) to
  * out[MML_STATS_CAP]; -ENOENT if no worker map is pinned. */
 int mml_wstats_add(const char *pin_dir, uint64_t *out);

@@ -252,18 +252,24 @@ static int flow_add(struct ctl *ctl, int argc, char **argv)
 {
 	struct mml_flow_key k;
 	struct mml_flow f;
-	int fd, err = flow_key_parse("flow add", argc, argv, &k, &f);
+	int fd, shapes_fd, err = flow_key_parse("flow add", argc, argv, &k, &f);
 
 	if (err)
 		return err;
 	fd = ctl_open_map(ctl, MML_MAP_FLOW, sizeof(k), sizeof(f));
 	if (fd < 0)
 		return fd;
-	flow_forget_learned(fd, &k);
-	if (bpf_map_update_elem(fd, &k, &f, BPF_ANY)) {
-		err = -errno;
-		log_err("flow add: updating %s: %s", MML_MAP_FLOW, strerror(-err));
+	shapes_fd = ctl_open_map(ctl, MML_MAP_FLOW_SHAPES, sizeof(__u32),
+				 sizeof(struct mml_flow_shapes));
+	if (shapes_fd < 0) {
+		close(fd);
+		return shapes_fd;
 	}
+	flow_forget_learned(fd, &k);
+	err = mml_flow_put(fd, shapes_fd, &k, &f);
+	if (err)
+		log_err("flow add: updating %s: %s", MML_MAP_FLOW, strerror(-err));
+	close(shapes_fd);
 	close(fd);
 	return err ? err : gen_bump(ctl);
 }

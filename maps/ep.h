@@ -108,6 +108,13 @@ static inline __u8 mml_flow_rx_floor(const struct mml_flow *f)
 			25, 26, 28, 15, 23, 27, 29, 30, 31                                        \
 	}
 
+/* mml_flow_shapes' one value: seen[s] = 1 once some mml_flow key of
+ * wildcard shape s was written (lib/node_maps.h mml_flow_put, one byte
+ * stored through mmap: writers never read-modify-write each other's). */
+struct mml_flow_shapes {
+	__u8 seen[MML_FLOW_SHAPES];
+};
+
 /* What an endpoint XDP program found, pushed in front of the frame with
  * bpf_xdp_adjust_head (xsk_record_push, bpf/xsk_maps.h): an AF_XDP
  * descriptor starts with this record and the frame follows it. */

@@ -23,6 +23,8 @@
 #define MML_MAP_SEQ_HWM "mml_seq_hwm"	/* hash: struct mml_key_fp -> struct mml_seq_hwm */
 #define MML_MAP_RX_MARK "mml_rx_mark"	/* mmapable array: struct mml_rx_mark slots */
 #define MML_MAP_REKEY "mml_rekey"	/* hash: outbound SPI -> struct mml_rekey */
+/* mmapable array[1]: struct mml_flow_shapes */
+#define MML_MAP_FLOW_SHAPES "mml_flow_shapes"
 
 /* FA, SNOOP: maps/snoop.h (the FA worker also uses mml_xsks, mml_xsk_slot) */
 #define MML_MAP_SNOOP "mml_snoop" /* LRU hash: struct mml_snoop_key -> struct mml_snoop_conn */

@@ -96,9 +96,8 @@ void ep_flow_learned(void *ctx, const struct mml_flow_key *k, const struct mml_f
 	int err = 0;
 
 	ep_count(t, MML_STAT_EP_FLOW_UPGRADE);
-	if (bpf_map_update_elem(t->node->flow_fd, k, f, BPF_ANY))
-		err = -errno;
-	else
+	err = mml_flow_put(t->node->flow_fd, t->node->flow_shapes_fd, k, f);
+	if (!err)
 		err = mml_gen_bump(t->node->pin.path);
 	if (err)
 		log_warn("learned flow upgrade not stored in mml_flow: %s", strerror(-err));

@@ -180,6 +180,8 @@ static int open_maps(void)
 		{ &node.csa_fd, MML_MAP_CSA, 0, 0 },
 		{ &node.binding_fd, MML_MAP_BINDING, 0, 0 },
 		{ &node.flow_fd, MML_MAP_FLOW, 0, 0 },
+		{ &node.flow_shapes_fd, MML_MAP_FLOW_SHAPES, sizeof(__u32),
+		  sizeof(struct mml_flow_shapes) },
 		{ &node.xsks_fd, MML_MAP_XSKS, 0, 0 },
 		{ &node.slot_fd, MML_MAP_XSK_SLOT, 0, 0 },
 		{ &node.hwm_fd, MML_MAP_SEQ_HWM, sizeof(struct mml_key_fp),

@@ -12,6 +12,7 @@
 #include "keyd/ike/keyd_ike.h"
 #include "lib/args.h"
 #include "lib/log.h"
+#include "lib/node_maps.h"
 #include "maps/ep.h"
 
 #define SPI_RETRY_NS (20 * NS_PER_MS)
@@ -39,8 +40,8 @@ void ike_mod_bypass(struct ike_mod *m, uint32_t home, uint32_t peer, bool add)
 					    .peer_port = ports[i],
 					    .proto = 17 };
 
-		if (add)
-			bpf_map_update_elem(m->flow_fd, &key, &flow, BPF_ANY);
+		if (add) /* exact: no wildcard shape to note in mml_flow_shapes */
+			mml_flow_put(m->flow_fd, -1, &key, &flow);
 		else
 			bpf_map_delete_elem(m->flow_fd, &key);
 	}

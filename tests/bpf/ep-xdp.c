@@ -32,6 +32,7 @@
 #include "lib/bytes.h"
 #include "lib/esp.h"
 #include "lib/mlesp.h"
+#include "lib/node_maps.h"
 #include "tests/bpf/xdp-random.h"
 #include "tests/bpf/xdp-run.h"
 #include "tests/unit/fixtures.h"
@@ -545,11 +546,42 @@ static void maps_carry_btf(void **state)
 	assert_int_not_equal(info.btf_value_type_id, 0);
 }
 
+/* As every writer does (lib/node_maps.h): the key's shape noted first. */
 static void flow_put(const struct mml_flow_key *k, uint8_t mode, uint16_t every, uint8_t flags)
 {
 	struct mml_flow f = { .mode = mode, .flags = flags, .every_n = every };
 
-	assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.mml_flow), k, &f, 0), 0);
+	assert_int_equal(mml_flow_put(bpf_map__fd(skel->maps.mml_flow),
+				      bpf_map__fd(skel->maps.mml_flow_shapes), k, &f),
+			 0);
+}
+
+/* mml_flow_put notes the key's wildcard shape (its zero fields) before
+ * the entry goes in, and refuses a wildcard key it cannot note. */
+static void flow_put_notes_shape(void **state)
+{
+	int flow_fd = bpf_map__fd(skel->maps.mml_flow);
+	int shapes_fd = bpf_map__fd(skel->maps.mml_flow_shapes);
+	struct mml_flow f = { .mode = MML_MODE_ESP }, got;
+	struct mml_flow_shapes seen;
+	__u32 zero = 0;
+
+	for (unsigned int shape = 0; shape < MML_FLOW_SHAPES; shape++) {
+		struct mml_flow_key k = { .home_addr = shape & 16 ? 0 : 0x0a01000a,
+					  .peer_addr = shape & 8 ? 0 : 0x0a000001,
+					  .home_port = shape & 2 ? 0 : 7000,
+					  .peer_port = shape & 1 ? 0 : 5001,
+					  .proto = shape & 4 ? 0 : 6 };
+
+		if (shape) {
+			assert_int_equal(mml_flow_put(flow_fd, -1, &k, &f), -EBADF);
+			assert_int_not_equal(bpf_map_lookup_elem(flow_fd, &k, &got), 0);
+		}
+		assert_int_equal(mml_flow_put(flow_fd, shape ? shapes_fd : -1, &k, &f), 0);
+		assert_int_equal(bpf_map_lookup_elem(shapes_fd, &zero, &seen), 0);
+		assert_true(!shape || seen.seen[shape] == 1);
+		assert_int_equal(bpf_map_delete_elem(flow_fd, &k), 0);
+	}
 }
 
 static void flow_clear(void)
@@ -779,6 +811,7 @@ int main(void)
 		cmocka_unit_test(mh_steers_known_spi_only),
 		cmocka_unit_test(maps_carry_btf),
 		cmocka_unit_test(plaintext_of_protected_flow_refused),
+		cmocka_unit_test(flow_put_notes_shape),
 		cmocka_unit_test(random_packets),
 	};
 
