@@ -1,13 +1,56 @@
 # Shared by tests/ep/ep-bed.sh and bench/tunnel.sh: the endpoint roles set
 # up on a test bed (tests/netns/bed.sh up --routing none) with static keys
 # through mmlctl, as docs/endpoints.md describes for real hosts. Callers set
-# PREFIX, TMP, BUILD, CTL and an array PIDS (background processes to stop).
+# PREFIX, TMP, BUILD, CTL and an array PIDS (background processes to stop),
+# or BED, BUILD and CTL and call ep_bed_start.
 # shellcheck shell=bash
 
 HOME_ADDR=10.1.0.10 HA_ADDR=10.1.0.1 COA=10.0.2.2 FA_WL=10.2.1.1 CN_ADDR=10.0.1.1
 
 # x, ctl, bg, counter: a node of the bed ($PREFIX-NODE).
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/node.sh"
+
+# ep_bed_start NAME [BED-UP-OPTION...]: a bed of its own for the suite NAME
+# (PREFIX, TMP, PIDS), cleaned up on exit (EP_BED_KEEP=1 keeps it for a
+# look), up with the options and --routing none, keys made and the
+# endpoints set up as above; on any failure the logs and exit 1.
+ep_bed_start() {
+	EP_BED_NAME=$1
+	shift
+	PREFIX=$("$BED" new-prefix)
+	TMP=$(mktemp -d "/tmp/$EP_BED_NAME.XXXXXX")
+	PIDS=()
+	trap ep_bed_cleanup EXIT
+	trap 'exit 130' INT TERM
+	if ! "$BED" -p "$PREFIX" up "$@" --routing none >"$TMP/bed.log" 2>&1; then
+		cat "$TMP/bed.log"
+		echo "$EP_BED_NAME: the test bed did not come up"
+		exit 1
+	fi
+	make_keys
+	if ! setup_endpoints; then
+		cat "$TMP"/*.log
+		echo "$EP_BED_NAME: setup failed"
+		exit 1
+	fi
+}
+
+ep_bed_cleanup() {
+	local pid
+	if [[ ${EP_BED_KEEP:-0} == 1 ]]; then
+		echo "$EP_BED_NAME: kept bed $PREFIX, files in $TMP, processes ${PIDS[*]}"
+		return
+	fi
+	for pid in "${PIDS[@]}"; do
+		kill "$pid" 2>/dev/null
+	done
+	sleep 0.3
+	for pid in "${PIDS[@]}"; do
+		kill -9 "$pid" 2>/dev/null
+	done
+	"$BED" -p "$PREFIX" down >/dev/null 2>&1
+	rm -rf "$TMP" "/sys/fs/bpf/mmlipsec/$PREFIX"-*
+}
 
 # key: 36 random bytes in hex (a 32-byte key and its 4-byte salt).
 key() { od -An -tx1 -N36 /dev/urandom | tr -d ' \n'; }

@@ -38,47 +38,9 @@ done
 "$CTL" -h 2>&1 | grep -q "mmlctl fa attach" || skip "mmlctl has no FA role"
 
 . "$TOP/tests/ep/common.sh"
-PREFIX=$("$BED" new-prefix)
-TMP=$(mktemp -d /tmp/ep-bed.XXXXXX)
-PIDS=()
-
-ep_bed_cleanup() {
-	local pid
-	if [[ ${EP_BED_KEEP:-0} == 1 ]]; then
-		echo "ep-bed: kept bed $PREFIX, files in $TMP, workers ${PIDS[*]}"
-		return
-	fi
-	for pid in "${PIDS[@]}"; do
-		kill "$pid" 2>/dev/null
-	done
-	sleep 0.3
-	for pid in "${PIDS[@]}"; do
-		kill -9 "$pid" 2>/dev/null
-	done
-	"$BED" -p "$PREFIX" down >/dev/null 2>&1
-	rm -rf "$TMP" "/sys/fs/bpf/mmlipsec/$PREFIX-ha" "/sys/fs/bpf/mmlipsec/$PREFIX-mh" \
-		"/sys/fs/bpf/mmlipsec/$PREFIX-fa1" "/sys/fs/bpf/mmlipsec/$PREFIX-fa2" \
-		"/sys/fs/bpf/mmlipsec/$PREFIX-tamper"
-}
-trap ep_bed_cleanup EXIT
-trap 'exit 130' INT TERM
-
-
 # ---------------------------------------------------------------- set up
 
-"$BED" -p "$PREFIX" up --rate 1000000 --routing none >"$TMP/bed.log" 2>&1 ||
-	{
-		cat "$TMP/bed.log"
-		echo "ep-bed: the test bed did not come up"
-		exit 1
-	}
-
-make_keys
-if ! setup_endpoints; then
-	cat "$TMP"/*.log
-	echo "ep-bed: setup failed"
-	exit 1
-fi
+ep_bed_start ep-bed --rate 1000000
 
 # ep_transfer FROM TO BYTES|FILE: mml-xfer on port $port (the caller moves it
 # on: this runs in a command substitution), prints "sent received" SHA-256.

@@ -29,38 +29,7 @@ done
 command -v tshark >/dev/null || skip "no tshark"
 
 . "$TOP/tests/ep/common.sh"
-PREFIX=$("$BED" new-prefix)
-TMP=$(mktemp -d /tmp/ep-keys.XXXXXX)
-PIDS=()
-
-ep_keys_cleanup() {
-	local pid
-	for pid in "${PIDS[@]}"; do
-		kill "$pid" 2>/dev/null
-	done
-	sleep 0.3
-	for pid in "${PIDS[@]}"; do
-		kill -9 "$pid" 2>/dev/null
-	done
-	"$BED" -p "$PREFIX" down >/dev/null 2>&1
-	rm -rf "$TMP" "/sys/fs/bpf/mmlipsec/$PREFIX-ha" "/sys/fs/bpf/mmlipsec/$PREFIX-mh" \
-		"/sys/fs/bpf/mmlipsec/$PREFIX-fa1" "/sys/fs/bpf/mmlipsec/$PREFIX-fa2"
-}
-trap ep_keys_cleanup EXIT
-trap 'exit 130' INT TERM
-
-"$BED" -p "$PREFIX" up --rate 1000000 --routing none >"$TMP/bed.log" 2>&1 ||
-	{
-		cat "$TMP/bed.log"
-		echo "ep-keys: the test bed did not come up"
-		exit 1
-	}
-make_keys
-if ! setup_endpoints; then
-	cat "$TMP"/*.log
-	echo "ep-keys: setup failed"
-	exit 1
-fi
+ep_bed_start ep-keys --rate 1000000
 mode mlesp
 
 # pings N: the CN pings the MH N times; prints how many were answered.

@@ -31,38 +31,7 @@ for f in "$CTL" "$BUILD/mmlworker" "$BUILD/mml-xfer"; do
 done
 
 . "$TOP/tests/ep/common.sh"
-PREFIX=$("$BED" new-prefix)
-TMP=$(mktemp -d /tmp/ep-modes.XXXXXX)
-PIDS=()
-
-ep_modes_cleanup() {
-	local pid
-	for pid in "${PIDS[@]}"; do
-		kill "$pid" 2>/dev/null
-	done
-	sleep 0.3
-	for pid in "${PIDS[@]}"; do
-		kill -9 "$pid" 2>/dev/null
-	done
-	"$BED" -p "$PREFIX" down >/dev/null 2>&1
-	rm -rf "$TMP" "/sys/fs/bpf/mmlipsec/$PREFIX-ha" "/sys/fs/bpf/mmlipsec/$PREFIX-mh" \
-		"/sys/fs/bpf/mmlipsec/$PREFIX-fa1" "/sys/fs/bpf/mmlipsec/$PREFIX-fa2"
-}
-trap ep_modes_cleanup EXIT
-trap 'exit 130' INT TERM
-
-"$BED" -p "$PREFIX" up --rate 20000 --routing none >"$TMP/bed.log" 2>&1 ||
-	{
-		cat "$TMP/bed.log"
-		echo "ep-modes: the test bed did not come up"
-		exit 1
-	}
-make_keys
-if ! setup_endpoints; then
-	cat "$TMP"/*.log
-	echo "ep-modes: setup failed"
-	exit 1
-fi
+ep_bed_start ep-modes --rate 20000
 mode mlesp
 
 # ---------------------------------------------------------------- 1. forged plaintext

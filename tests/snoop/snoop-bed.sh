@@ -30,37 +30,7 @@ for f in "$CTL" "$BUILD/mmlworker" "$BUILD/mml-xfer"; do
 done
 
 . "$TOP/tests/ep/common.sh"
-PREFIX=$("$BED" new-prefix)
-TMP=$(mktemp -d /tmp/snoop-bed.XXXXXX)
-PIDS=()
-
-snoop_bed_cleanup() {
-	local pid
-	for pid in "${PIDS[@]}"; do
-		kill "$pid" 2>/dev/null
-	done
-	sleep 0.3
-	for pid in "${PIDS[@]}"; do
-		kill -9 "$pid" 2>/dev/null
-	done
-	"$BED" -p "$PREFIX" down >/dev/null 2>&1
-	rm -rf "$TMP"
-}
-trap snoop_bed_cleanup EXIT
-trap 'exit 130' INT TERM
-
-
-"$BED" -p "$PREFIX" up --profile paper --delay 100 --routing none >"$TMP/bed.log" 2>&1 || {
-	cat "$TMP/bed.log"
-	echo "snoop-bed: the test bed did not come up"
-	exit 1
-}
-make_keys
-if ! setup_endpoints; then
-	cat "$TMP"/*.log
-	echo "snoop-bed: setup failed"
-	exit 1
-fi
+ep_bed_start snoop-bed --profile paper --delay 100
 ctl fa1 snoop set enabled on || bad "mmlctl snoop set enabled on"
 # No TCP timestamps, as in the paper (zone 1 = 40 bytes: no TCP options;
 # 1460-byte segments): with them the MH's PAWS check discards a cached
