@@ -14,6 +14,7 @@
 #include "lib/log.h"
 #include "lib/pin.h"
 #include "lib/role_owner.h"
+#include "maps/ep.h"
 #include "maps/pin.h"
 
 struct mml_role_obj {
@@ -91,12 +92,18 @@ static int set_pin_paths(const struct mml_role_obj *o)
  * (and before a pinned map is compared with them). */
 static int set_sizes(const struct mml_role_obj *o, const struct mml_map_sizes *sizes)
 {
+	/* A replay mark per inbound key the node can hold: past the marks a
+	 * restarted worker would start that key's window at 0. */
+	uint32_t marks = sizes->csa > MML_RX_MARKS ? sizes->csa : 0;
 	const struct {
 		const char *name;
 		uint32_t n;
 	} want[] = {
-		{ MML_MAP_CSA, sizes->csa },	     { MML_MAP_SEQ_HWM, sizes->csa },
-		{ MML_MAP_BINDING, sizes->binding }, { MML_MAP_VISITOR, sizes->visitor },
+		{ MML_MAP_CSA, sizes->csa },
+		{ MML_MAP_SEQ_HWM, sizes->csa },
+		{ MML_MAP_RX_MARK, (uint32_t)(marks * sizeof(struct mml_rx_mark) / 8) },
+		{ MML_MAP_BINDING, sizes->binding },
+		{ MML_MAP_VISITOR, sizes->visitor },
 		{ MML_MAP_FLOW, sizes->flow },
 	};
 

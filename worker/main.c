@@ -168,6 +168,14 @@ bad_usage:
 	return -EINVAL;
 }
 
+static uint32_t map_capacity(int fd)
+{
+	struct bpf_map_info info = { 0 };
+	uint32_t len = sizeof(info);
+
+	return fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) ? info.max_entries : 0;
+}
+
 static int open_maps(void)
 {
 	/* The maps whose layout changed with issue 18 are checked: a worker
@@ -191,7 +199,7 @@ static int open_maps(void)
 		{ &node.rx_mark_fd, MML_MAP_RX_MARK, sizeof(__u32), sizeof(__u64) },
 		{ &node.rekey_fd, MML_MAP_REKEY, sizeof(__u32), sizeof(struct mml_rekey) },
 	};
-	size_t mlen = MML_RX_MARKS * sizeof(struct mml_rx_mark);
+	size_t mlen;
 	size_t wlen = MML_WSTATS_ENTRIES * sizeof(uint64_t);
 
 	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
@@ -209,7 +217,12 @@ static int open_maps(void)
 	}
 	node.gen = mmap(NULL, (size_t)sysconf(_SC_PAGESIZE), PROT_READ, MAP_SHARED, node.gen_fd, 0);
 	node.wstats = mmap(NULL, wlen, PROT_READ | PROT_WRITE, MAP_SHARED, node.wstats_fd, 0);
-	node.rx_marks = mmap(NULL, mlen, PROT_READ | PROT_WRITE, MAP_SHARED, node.rx_mark_fd, 0);
+	/* As many marks as the map was sized for at attach (csa-max). */
+	node.nmarks = map_capacity(node.rx_mark_fd) * 8 / sizeof(struct mml_rx_mark);
+	mlen = node.nmarks * sizeof(struct mml_rx_mark);
+	node.rx_marks = node.nmarks ? mmap(NULL, mlen, PROT_READ | PROT_WRITE, MAP_SHARED,
+					   node.rx_mark_fd, 0) :
+				      MAP_FAILED;
 	if (node.gen == MAP_FAILED || node.wstats == MAP_FAILED || node.rx_marks == MAP_FAILED) {
 		log_err("mmap mml_gen/mml_wstats/mml_rx_mark: %s", strerror(errno));
 		return -errno;
@@ -280,14 +293,6 @@ static void thread_cleanup(struct ep_thread *t)
 		close(t->tun_fd);
 }
 
-static uint32_t map_capacity(int fd)
-{
-	struct bpf_map_info info = { 0 };
-	uint32_t len = sizeof(info);
-
-	return fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) ? info.max_entries : 0;
-}
-
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -310,7 +315,7 @@ int main(int argc, char **argv)
 		goto out;
 	/* Room for a key per CSA the node can hold (its map's capacity). */
 	err = ep_seqstore_init_cap(&node.seqs, map_capacity(node.csa_fd), node.hwm_fd,
-				   node.rx_marks, MML_RX_MARKS);
+				   node.rx_marks, node.nmarks);
 	node.seqs.rekey_fd = node.rekey_fd;
 	if (!err)
 		err = ep_flowctr_init(&node.flowctr, MML_FLOW_MAX);

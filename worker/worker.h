@@ -29,6 +29,7 @@ struct ep_node {
 	int rekey_fd;
 	const volatile uint64_t *gen;
 	struct mml_rx_mark *rx_marks; /* mml_rx_mark through mmap */
+	uint32_t nmarks;
 	volatile uint64_t *wstats;
 	struct ep_seqstore seqs;
 	struct ep_flowctr flowctr; /* every_n counters of all threads */

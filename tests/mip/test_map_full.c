@@ -113,6 +113,33 @@ static void sizes_reach_the_pins(void **state)
 	assert_int_equal(max_entries(f, MML_MAP_GEN), 1);
 }
 
+/* mml_rx_mark holds a replay mark per inbound key: sized with csa-max
+ * above its default, never below it (a worker restart must not start the
+ * window of a key without a mark at 0). */
+static void rx_marks_follow_csa_max(void **state)
+{
+	struct mml_map_sizes sizes = { .csa = 3 * MML_RX_MARKS };
+	struct mml_ep_cfg ep = { .home_addr = addr(10, 1, 0, 10) };
+	struct mml_role_obj *o = NULL;
+	struct fixture big;
+	char name[64];
+
+	if (!*state)
+		skip();
+	/* The fixture's HA, csa-max 3: the default. */
+	assert_int_equal(max_entries(*state, MML_MAP_RX_MARK), MML_RX_MARK_ENTRIES);
+	memset(&big, 0, sizeof(big));
+	snprintf(name, sizeof(name), "mmlt-marks-%d", (int)getpid());
+	assert_int_equal(mml_pin_dir_setup(&big.dir, MML_PIN_ROOT_DEFAULT, name), 0);
+	assert_int_equal(mml_pin_mkdir(big.dir.path), 0);
+	assert_int_equal(mml_role_load_sized(MML_ROLE_MH, &ep, big.dir.path, &sizes, &o), 0);
+	assert_int_equal(max_entries(&big, MML_MAP_RX_MARK),
+			 3 * MML_RX_MARKS * sizeof(struct mml_rx_mark) / 8);
+	mml_role_unload(o);
+	mml_role_detach(big.dir.path, MML_ROLE_MH, NULL, 0);
+	rmdir(big.dir.path);
+}
+
 static void reload_with_other_size_fails(void **state)
 {
 	struct fixture *f = *state;
@@ -253,6 +280,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(sizes_reach_the_pins),
+		cmocka_unit_test(rx_marks_follow_csa_max),
 		cmocka_unit_test(reload_with_other_size_fails),
 		cmocka_unit_test(full_binding_map_denies),
 		cmocka_unit_test(full_csa_map_is_e2big),
