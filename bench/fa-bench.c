@@ -98,8 +98,10 @@ static double now_ns(void)
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
-/* One seal of a zone-1-sized message with the project's AEAD wrapper
- * (lib/aead.c: EVP context made once, per call only the nonce). */
+/* One seal of a zone-1-sized message with the project's AEAD wrapper held
+ * to OpenSSL (lib/aead.c: EVP context made once, per call only the nonce;
+ * for this length lib/aead would take Nettle, the issue's yardstick is
+ * OpenSSL's EVP). */
 static int time_openssl(const struct mml_csa *csa, unsigned int repeat, int runs, double *ns)
 {
 	uint8_t iv[8] = { 0 }, aad[8] = { 0 }, buf[Z1_LEN] = { 0 }, tag[16];
@@ -112,6 +114,7 @@ static int time_openssl(const struct mml_csa *csa, unsigned int repeat, int runs
 			    true);
 	if (err)
 		return err;
+	mml_aead_openssl_only(&a);
 	for (i = 0; i < runs && i < 32; i++) {
 		start = now_ns();
 		for (n = 0; n < repeat; n++) {

@@ -100,7 +100,7 @@ static const struct mml_role roles[MML_ROLE_COUNT] = {
 		.pinned = { MML_MAP_CSA, MML_MAP_VISITOR, MML_MAP_STATS, MML_MAP_PORTS,
 			    MML_MAP_SNOOP, MML_MAP_SNOOP_ACK, MML_MAP_SNOOP_CFG,
 			    MML_MAP_SNOOP_STATS, MML_MAP_SNOOP_EVENTS, MML_MAP_XSKS,
-			    MML_MAP_XSK_SLOT, NULL },
+			    MML_MAP_XSK_SLOT, MML_MAP_CAPTURE_CFG, MML_MAP_CAPTURE, NULL },
 		.replace = false,
 		.ports = true,
 		.open = fa_open,

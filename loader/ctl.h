@@ -75,6 +75,9 @@ int ctl_keyd_call(const char *path, const char *module, const char *verb, bool q
 /* <MML_KEYD_SOCK_DIR>/<node>.sock, node as for the maps; returns buf. */
 const char *ctl_keyd_default_path(const struct ctl *ctl, char *buf, size_t len);
 
+/* mmlctl fa capture (loader/capture_cmd.c). */
+int ctl_fa_capture(struct ctl *ctl, int argc, char **argv);
+
 extern const struct ctl_cmd csa_cmds[];
 extern const struct ctl_cmd fa_cmds[];
 extern const struct ctl_cmd visitor_cmds[];

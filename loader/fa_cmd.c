@@ -85,5 +85,7 @@ const struct ctl_cmd fa_cmds[] = {
 	  "coa ADDR wired IF[,IF] wireless IF[,IF] [local ADDR[,ADDR]] "
 	  "[unknown-spi forward|drop] [snoop on|off] [skb] [csa-max N] [visitor-max N]" },
 	{ "fa", "detach", fa_detach, "[dev IF[,IF]]" },
+	{ "fa", "capture", ctl_fa_capture,
+	  "-w FILE [--at entry|exit|both] [-c COUNT] [-t SECONDS] [snaplen N] [force]" },
 	{ NULL, NULL, NULL, NULL },
 };

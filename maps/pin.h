@@ -32,6 +32,9 @@
 #define MML_MAP_SNOOP_CFG "mml_snoop_cfg" /* array[1]: struct mml_snoop_cfg */
 #define MML_MAP_SNOOP_STATS "mml_snoop_stats"	/* mmapable array: enum mml_snoop_stat -> __u64 */
 #define MML_MAP_SNOOP_EVENTS "mml_snoop_events" /* ring buffer: struct mml_snoop_event */
+/* FA capture: maps/capture.h */
+#define MML_MAP_CAPTURE_CFG "mml_capture_cfg" /* array[1]: struct mml_capture_cfg */
+#define MML_MAP_CAPTURE "mml_capture"	      /* perf event array: mml_capture_rec + frame */
 
 /* FA-internal, not pinned: last inner header seen per CPU (maps/fa.h). */
 #define MML_MAP_FA_SEEN "mml_fa_seen"

@@ -43,6 +43,7 @@
 #include "lib/node_maps.h"
 #include "lib/pin.h"
 #include "lib/role_loader.h"
+#include "maps/capture.h"
 #include "maps/fa.h"
 #include "maps/pin.h"
 #include "maps/stats.h"
@@ -1447,6 +1448,91 @@ static void test_first_verified(void **state)
 	assert_true(first >= t0 && first <= boot_ns());
 }
 
+/* ---- issue 22: the programs' own capture (bpf/capture.h) ---- */
+
+struct captured {
+	struct mml_capture_rec rec[4];
+	uint8_t head[4][16]; /* the first bytes of each frame */
+	int n;
+};
+
+static void capture_sample(void *ctx, int cpu, void *data, __u32 size)
+{
+	struct captured *c = ctx;
+	struct mml_capture_rec r;
+
+	/* A perf sample is 4-byte aligned only. */
+	assert_true(size >= sizeof(r));
+	memcpy(&r, data, sizeof(r));
+	assert_true(size >= sizeof(r) + r.caplen);
+	if (c->n < 4) {
+		c->rec[c->n] = r;
+		memcpy(c->head[c->n], (const uint8_t *)data + sizeof(r),
+		       r.caplen < 16 ? r.caplen : 16);
+	}
+	c->n++;
+}
+
+static void capture_set(struct fa *fa, uint32_t at, uint32_t snaplen)
+{
+	struct mml_capture_cfg cfg = { .at = at, .snaplen = snaplen };
+	__u32 zero = 0;
+
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(fa->maps.mml_capture_cfg), &zero, &cfg, 0),
+			 0);
+}
+
+/* Off: nothing. At entry and exit: the frame as it came (up to snaplen)
+ * and as it left, with the verdict; a dropped frame too. */
+static void test_capture(void **state)
+{
+	struct mml_csa down = make_csa(0x50000, 40, 0x91);
+	struct perf_buffer *pb;
+	struct captured c = { 0 };
+	struct frame fd, bad;
+	struct expect e;
+
+	pb = perf_buffer__new(bpf_map__fd(fa_fwd->maps.mml_capture), 8, capture_sample, NULL, &c,
+			      NULL);
+	assert_non_null(pb);
+	sa_from(&sa_down, &down, MML_DIR_OUT);
+	down_mlesp(&fd, 200, 11);
+	put_visitor(fa_fwd, mh_home, ns.ha_addr);
+	put_fa_csa(fa_fwd, &down);
+	e = forwarded(&fd, DOWN, ns.ha_addr, MML_STAT_FWD_MLESP);
+	run_case("capture off", fa_fwd, DOWN, &fd, &e);
+	perf_buffer__consume(pb);
+	assert_int_equal(c.n, 0);
+
+	capture_set(fa_fwd, MML_CAPTURE_ENTRY | MML_CAPTURE_EXIT, 64);
+	run_case("capture on", fa_fwd, DOWN, &fd, &e);
+	perf_buffer__consume(pb);
+	assert_int_equal(c.n, 2);
+	assert_int_equal(c.rec[0].at, MML_CAPTURE_ENTRY);
+	assert_int_equal(c.rec[0].prog, MML_FA_DOWN);
+	assert_int_equal(c.rec[0].len, fd.len);
+	assert_int_equal(c.rec[0].caplen, 64);
+	assert_int_equal(c.rec[0].ifindex, ns.wired_ifindex);
+	assert_memory_equal(c.head[0], fd.b, 16);
+	assert_int_equal(c.rec[1].at, MML_CAPTURE_EXIT);
+	assert_int_equal(c.rec[1].verdict, XDP_REDIRECT);
+	assert_int_equal(c.rec[1].len, e.out.len); /* decapsulated: the frame as it leaves */
+	assert_memory_equal(c.head[1], e.out.b, 16);
+
+	c.n = 0;
+	capture_set(fa_fwd, MML_CAPTURE_EXIT, 2048);
+	bad = fd;
+	bad.b[ESP + 8 + 40] ^= 1; /* T1's first byte */
+	e = verdict_only(XDP_DROP, MML_STAT_RX_DOWN, MML_STAT_DROP_BAD_TAG);
+	run_case("capture of a drop", fa_fwd, DOWN, &bad, &e);
+	perf_buffer__consume(pb);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.rec[0].verdict, XDP_DROP);
+	assert_int_equal(c.rec[0].caplen, bad.len);
+	capture_set(fa_fwd, 0, 0);
+	perf_buffer__free(pb);
+}
+
 /* ---- issue 18 item 9: where tunnelled traffic comes from ---- */
 
 static const uint8_t forger_mac[6] = { 0x02, 0x66, 0x66, 0x66, 0x66, 0x66 };
@@ -1666,6 +1752,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_inactive),
 		cmocka_unit_test(test_expired),
 		cmocka_unit_test(test_first_verified),
+		cmocka_unit_test(test_capture),
 		cmocka_unit_test(test_tunnel_sources_down),
 		cmocka_unit_test(test_tunnel_sources_no_neighbour),
 		cmocka_unit_test(test_tunnel_sources_up),

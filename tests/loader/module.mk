@@ -11,3 +11,6 @@ TEST_SUITES += ep-attach:'BUILD=$(BUILD) MMLCTL=$(BUILD)/mmlctl tests/loader/ep-
 
 # Every C source of the product is clang-formatted (.clang-format).
 TEST_SUITES += clang-format:'$(MAKE) --no-print-directory fmt-check'
+# mmlctl fa capture on the endpoint bed: pcapng with a comment per frame,
+# the capture switched off after, one reader at a time (~20 s).
+TEST_SUITES += fa-capture:'BUILD=$(BUILD) tests/loader/fa-capture.sh'
