@@ -66,6 +66,22 @@ int mml_aead_init(struct mml_aead *a, uint8_t alg, const uint8_t key[MML_KEY_LEN
 	return 0;
 }
 
+int mml_aead_init_small(struct mml_aead *a, uint8_t alg, const uint8_t key[MML_KEY_LEN],
+			const uint8_t salt[MML_SALT_LEN], bool encrypt)
+{
+	if (alg != MML_ALG_CHACHA20_POLY1305)
+		return mml_aead_init(a, alg, key, salt, encrypt);
+	memset(a, 0, sizeof(*a));
+	a->small = malloc(sizeof(*a->small));
+	if (!a->small)
+		return -ENOMEM;
+	chacha_poly1305_set_key(a->small, key);
+	memcpy(a->salt, salt, MML_SALT_LEN);
+	a->alg = alg;
+	a->encrypt = encrypt;
+	return 0;
+}
+
 void mml_aead_openssl_only(struct mml_aead *a)
 {
 	if (a->small) {
@@ -104,8 +120,8 @@ static int aead_start(struct mml_aead *a, const uint8_t iv[8], const uint8_t *aa
 	uint8_t nonce[12];
 	int outl;
 
-	if (len > INT_MAX || aad_len > INT_MAX)
-		return -EMSGSIZE;
+	if (!a->ctx || len > INT_MAX || aad_len > INT_MAX)
+		return -EMSGSIZE; /* !ctx: made for short messages only */
 	memcpy(nonce, a->salt, 4);
 	memcpy(nonce + 4, iv, 8);
 	if (!EVP_CipherInit_ex2(a->ctx, NULL, NULL, nonce, -1, NULL))

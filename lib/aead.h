@@ -32,6 +32,12 @@ struct mml_aead {
 
 int mml_aead_init(struct mml_aead *a, uint8_t alg, const uint8_t key[MML_KEY_LEN],
 		  const uint8_t salt[MML_SALT_LEN], bool encrypt);
+/* For messages of at most MML_AEAD_SMALL_MAX bytes (ML-ESP's zone 1):
+ * ChaCha20-Poly1305 gets Nettle's context alone, no OpenSSL one (about 1 KB
+ * less per SA, and less to bring into the cache per packet); a longer
+ * message is refused with -EMSGSIZE. Other algorithms as mml_aead_init. */
+int mml_aead_init_small(struct mml_aead *a, uint8_t alg, const uint8_t key[MML_KEY_LEN],
+			const uint8_t salt[MML_SALT_LEN], bool encrypt);
 /* Frees the contexts (OpenSSL cleanses its key schedule, Nettle's is wiped
  * here) and wipes the salt; safe on a zeroed or already freed struct. */
 void mml_aead_free(struct mml_aead *a);

@@ -8,6 +8,8 @@
 #include "lib/csa.h"
 #include "lib/err.h"
 
+_Static_assert(MML_Z1_MAX <= MML_AEAD_SMALL_MAX, "ML-ESP's zone 1 takes lib/aead's short road");
+
 int mml_sa_init(struct mml_sa *sa, const struct mml_csa *csa, char *why, size_t why_len)
 {
 	bool encrypt = csa->dir == MML_DIR_OUT;
@@ -21,8 +23,12 @@ int mml_sa_init(struct mml_sa *sa, const struct mml_csa *csa, char *why, size_t 
 	for (int z = 0; z < MML_ZONES; z++) {
 		if (csa->zone[z].alg == MML_ALG_NULL)
 			continue;
-		err = mml_aead_init(&sa->zone[z], csa->zone[z].alg, csa->zone[z].key,
-				    csa->zone[z].salt, encrypt);
+		/* ML-ESP's zone 1 is at most MML_Z1_MAX (128) bytes. */
+		err = csa->format == MML_FMT_MLESP && z == 0 ?
+			      mml_aead_init_small(&sa->zone[z], csa->zone[z].alg, csa->zone[z].key,
+						  csa->zone[z].salt, encrypt) :
+			      mml_aead_init(&sa->zone[z], csa->zone[z].alg, csa->zone[z].key,
+					    csa->zone[z].salt, encrypt);
 		if (err)
 			goto fail;
 	}

@@ -333,6 +333,31 @@ static void chacha_both_roads_agree(void **state)
 	mml_aead_free(&open);
 }
 
+/* The short road alone (ML-ESP's zone 1, lib/sa.c): the same bytes as a
+ * full context up to MML_AEAD_SMALL_MAX, a longer message refused. */
+static void chacha_short_road_only(void **state)
+{
+	uint8_t key[32], salt[4], iv[8] = { 1 }, in[MML_AEAD_SMALL_MAX + 1], a[sizeof(in)],
+				  b[sizeof(in)];
+	uint8_t ta[16], tb[16];
+	struct mml_aead full, small;
+
+	assert_int_equal(RAND_bytes(key, sizeof(key)), 1);
+	assert_int_equal(RAND_bytes(salt, sizeof(salt)), 1);
+	assert_int_equal(RAND_bytes(in, sizeof(in)), 1);
+	assert_int_equal(mml_aead_init(&full, MML_ALG_CHACHA20_POLY1305, key, salt, true), 0);
+	assert_int_equal(mml_aead_init_small(&small, MML_ALG_CHACHA20_POLY1305, key, salt, true),
+			 0);
+	assert_null(small.ctx);
+	assert_int_equal(mml_aead_seal(&full, iv, in, 8, in, a, MML_AEAD_SMALL_MAX, ta), 0);
+	assert_int_equal(mml_aead_seal(&small, iv, in, 8, in, b, MML_AEAD_SMALL_MAX, tb), 0);
+	assert_memory_equal(a, b, MML_AEAD_SMALL_MAX);
+	assert_memory_equal(ta, tb, 16);
+	assert_int_equal(mml_aead_seal(&small, iv, in, 8, in, b, sizeof(in), tb), -EMSGSIZE);
+	mml_aead_free(&full);
+	mml_aead_free(&small);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -340,6 +365,7 @@ int main(void)
 		cmocka_unit_test(esp_vectors),
 		cmocka_unit_test(mlesp_vectors),
 		cmocka_unit_test(chacha_both_roads_agree),
+		cmocka_unit_test(chacha_short_road_only),
 	};
 
 	return cmocka_run_group_tests_name("kat", tests, setup, teardown);
