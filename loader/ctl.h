@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <json-c/json.h>
 
@@ -74,6 +75,16 @@ int ctl_keyd_call(const char *path, const char *module, const char *verb, bool q
 		  json_object **result);
 /* <MML_KEYD_SOCK_DIR>/<node>.sock, node as for the maps; returns buf. */
 const char *ctl_keyd_default_path(const struct ctl *ctl, char *buf, size_t len);
+
+/* One counter of mmlctl stats: its name as printed, what it counts. */
+struct ctl_counter {
+	char name[64];
+	const char *help;
+	uint64_t value;
+};
+/* The counters in Prometheus' text format (loader/stats_prom.c), labelled
+ * with the node and its role. */
+void ctl_prom_print(const struct ctl *ctl, FILE *f, const struct ctl_counter *c, size_t n);
 
 extern const struct ctl_cmd csa_cmds[];
 extern const struct ctl_cmd fa_cmds[];

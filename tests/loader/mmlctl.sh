@@ -156,6 +156,25 @@ ctl_here csa replace spi 0x1000 format mlesp dir out keys "$tmp/keys" z1-len 60 
 ctl_here csa del spi 0x1000 && ! ctl_here csa show spi 0x1000 2>/dev/null && ok "del" || bad "del"
 ctl_here stats >/dev/null && ok "stats reads the counters" || bad "stats"
 
+# stats --prometheus (docs/operations.md "Metrics"): every counter of -j
+# stats, same value, as mmlipsec_<name>_total{node,role} with HELP and TYPE;
+# no program uses these maps, so the role is "none". fwd_esp counted on
+# every CPU: the sum, as -j gives it.
+bpftool map update pinned "$dir/mml_stats" key 3 0 0 0 value 5 0 0 0 0 0 0 0
+ctl_here -j stats > "$tmp/stats.json" && ctl_here stats --prometheus > "$tmp/stats.prom" &&
+	python3 "$(dirname "${BASH_SOURCE[0]}")/promtext.py" "$tmp/stats.prom" \
+		--labels "node=$node,role=none" --json "$tmp/stats.json" &&
+	grep -qE "^mmlipsec_fwd_esp_total\\{node=\"$node\",role=\"none\"\\} [1-9][0-9]*$" "$tmp/stats.prom" &&
+	grep -qx '# HELP mmlipsec_fwd_esp_total ESP packets of a known SPI without a zone key, forwarded opaque' "$tmp/stats.prom" &&
+	ok "stats --prometheus: every counter of -j stats, labelled, HELP and TYPE" ||
+	bad "stats --prometheus: $(head -3 "$tmp/stats.prom")"
+ctl_here stats show prometheus | cmp -s - "$tmp/stats.prom" && ok "stats show prometheus: the same" ||
+	bad "stats show prometheus differs"
+if command -v promtool >/dev/null; then
+	promtool check metrics < "$tmp/stats.prom" && ok "promtool check metrics" ||
+		bad "promtool check metrics"
+fi
+
 # Issue 18 item 3: who owns a CSA. Everything above is static (mmlctl's).
 # A CSA mmlkeyd installed for an IKE peer carries the peer's address as its
 # owner (mml_csa bytes 12..15, network order); written here as the store
