@@ -2,7 +2,8 @@
  * array), summed over CPUs, by name, plus the endpoint workers' rows
  * (mml_wstats) where a worker runs, and an FA worker's SNOOP counters
  * (mml_snoop_stats). reset clears the programs' counters; prometheus
- * prints them for node_exporter (loader/stats_prom.c). */
+ * prints them for node_exporter (loader/stats_prom.c) with mmlkeyd's
+ * (loader/stats_keyd.c; sock PATH: its control socket). */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -78,38 +79,51 @@ static int stats_read(struct ctl *ctl, bool reset, struct ctl_counter *c)
 	return err;
 }
 
+/* Room for mmlkeyd's counters: about 80, and a reply code or a malformed
+ * reason each for those seen. */
+#define KEYD_COUNTERS_MAX 1024
+
 static int stats_show(struct ctl *ctl, int argc, char **argv)
 {
 	bool reset = false, prom = false;
+	const char *sock = NULL;
 	/* "--prometheus" as well: the spelling operators expect from exporters. */
 	struct mml_opt opts[] = {
 		{ "reset", MML_OPT_FLAG, &reset, NULL, false, false },
 		{ "prometheus", MML_OPT_FLAG, &prom, NULL, false, false },
 		{ "--prometheus", MML_OPT_FLAG, &prom, NULL, false, false },
+		{ "sock", MML_OPT_STR, &sock, NULL, false, false },
 	};
-	struct ctl_counter c[MML_STAT_MAX + MML_SNOOP_STAT_MAX];
+	size_t cap = MML_STAT_MAX + MML_SNOOP_STAT_MAX + KEYD_COUNTERS_MAX, n;
+	struct ctl_counter *c;
 	json_object *o;
-	size_t n;
 	int err;
 
 	err = mml_opts_parse("stats", argc, argv, opts, sizeof(opts) / sizeof(opts[0]));
-	if (!err)
-		err = stats_read(ctl, reset, c);
 	if (err)
 		return err;
+	c = calloc(cap, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	err = stats_read(ctl, reset, c);
+	if (err)
+		goto out;
 	n = MML_STAT_MAX + snoop_stats_add(ctl, c + MML_STAT_MAX);
 	if (prom) {
+		n += ctl_keyd_counters(ctl, sock, c + n, cap - n);
 		ctl_prom_print(ctl, stdout, c, n);
-		return 0;
+		goto out;
 	}
 	o = json_object_new_object();
 	for (size_t i = 0; i < n; i++)
 		json_object_object_add(o, c[i].name, json_object_new_int64((int64_t)c[i].value));
 	ctl_print(ctl, o);
-	return 0;
+out:
+	free(c);
+	return err;
 }
 
 const struct ctl_cmd stats_cmds[] = {
-	{ "stats", "show", stats_show, "[reset] [prometheus|--prometheus]" },
+	{ "stats", "show", stats_show, "[reset] [prometheus|--prometheus] [sock PATH]" },
 	{ NULL, NULL, NULL, NULL },
 };

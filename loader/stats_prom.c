@@ -2,7 +2,8 @@
  * format, for node_exporter's textfile collector. Each counter is a metric
  * mmlipsec_<counter>_total with the labels node and role; the names are
  * those of `mmlctl stats`, so they stay as stable as the map's indices
- * (maps/stats.h: appended, never renamed). The format is a few lines of
+ * (maps/stats.h: appended, never renamed), and mmlkeyd's are prefixed mip_
+ * and ike_ (loader/stats_keyd.c). The format is a few lines of
  * text; no C client library is packaged for Debian (prometheus-cpp is C++
  * and serves HTTP), so it is written here. */
 #include <bpf/bpf.h>
@@ -100,12 +101,17 @@ void ctl_prom_print(const struct ctl *ctl, FILE *f, const struct ctl_counter *c,
 
 	node = node ? node + 1 : ctl->dir.path;
 	for (size_t i = 0; i < n; i++) {
-		fprintf(f, "# HELP mmlipsec_%s_total ", c[i].name);
-		put_help(f, c[i].help ? c[i].help : c[i].name);
-		fprintf(f, "\n# TYPE mmlipsec_%s_total counter\nmmlipsec_%s_total{", c[i].name,
-			c[i].name);
+		/* HELP and TYPE once per family, before its first sample. */
+		if (!i || strcmp(c[i].name, c[i - 1].name)) {
+			fprintf(f, "# HELP mmlipsec_%s_total ", c[i].name);
+			put_help(f, c[i].help ? c[i].help : c[i].name);
+			fprintf(f, "\n# TYPE mmlipsec_%s_total counter\n", c[i].name);
+		}
+		fprintf(f, "mmlipsec_%s_total{", c[i].name);
 		put_label(f, "node", node, ",");
-		put_label(f, "role", role, "");
+		put_label(f, "role", role, c[i].label ? "," : "");
+		if (c[i].label)
+			put_label(f, c[i].label, c[i].label_value, "");
 		fprintf(f, "} %llu\n", (unsigned long long)c[i].value);
 	}
 }

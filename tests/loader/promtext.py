@@ -3,11 +3,12 @@
 node_exporter's textfile collector reads it, for the subset mmlctl writes:
 counters only, labelled samples, no timestamps.
 
-    promtext.py FILE [--labels node=N,role=R] [--json STATS.json]
+    promtext.py FILE [--labels node=N,role=R] [--extra reason,code] [--json STATS.json]
 
 Exits 1 with one line per fault. --labels: every sample carries exactly
-these labels; --json: every counter of `mmlctl -j stats` is there as
-mmlipsec_<name>_total with the same value, and nothing else is."""
+these labels, and at most one more of those --extra names; --json: every
+counter of `mmlctl -j stats` is there as mmlipsec_<name>_total with the same
+value, and nothing else is."""
 import json
 import re
 import sys
@@ -22,11 +23,13 @@ SAMPLE = re.compile(r"^(" + NAME + r")(?:\{((?:" + LABEL + r",)*" + LABEL + r")?
 def main():
     args = sys.argv[1:]
     path = args.pop(0)
-    want_labels, stats = None, None
+    want_labels, stats, extra = None, None, set()
     while args:
         opt, val = args.pop(0), args.pop(0)
         if opt == "--labels":
             want_labels = dict(kv.split("=", 1) for kv in val.split(","))
+        elif opt == "--extra":
+            extra = set(val.split(","))
         elif opt == "--json":
             with open(val) as f:
                 stats = json.load(f)
@@ -68,8 +71,10 @@ def main():
             faults.append(f"{where}: a counter's name must end in _total")
         if not re.fullmatch(r"[0-9]+", value):
             faults.append(f"{where}: {value} is not a counter's value")
-        if want_labels is not None and lab != want_labels:
-            faults.append(f"{where}: labels {lab}, want {want_labels}")
+        more = {k for k in lab if k not in (want_labels or {})}
+        if want_labels is not None and ({k: lab.get(k) for k in want_labels} != want_labels
+                                        or len(more) > 1 or not more <= extra):
+            faults.append(f"{where}: labels {lab}, want {want_labels} (and one of {sorted(extra)})")
         key = (name, tuple(sorted(lab.items())))
         if key in samples:
             faults.append(f"{where}: the same series twice")

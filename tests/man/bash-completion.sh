@@ -42,7 +42,7 @@ expect "esp mlesp" csa add spi 1 format ""
 expect "fwd in out" csa add spi 1 format mlesp dir ""
 expect "alg dir force format hard-lifetime hard-packets keys replay-window soft-lifetime soft-packets z1-len" \
 	csa add spi 1 ""
-expect "--prometheus prometheus reset" stats show ""
+expect "--prometheus prometheus reset sock" stats show ""
 expect "lo" fa attach coa 10.0.2.2 wired l
 expect "lo,lo" fa attach coa 10.0.2.2 wired lo,l
 expect "lo" ha attach addr 10.1.0.1 fa l

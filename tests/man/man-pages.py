@@ -95,15 +95,16 @@ def mmlctl():
     page = "man/mmlctl.8"
     text = rendered(page)
     usage = subprocess.run([MMLCTL, "help"], capture_output=True, text=True).stdout
-    pairs, keywords = [], []
+    pairs, keywords = {}, []
     for line in usage.splitlines():
         m = re.match(r"^  mmlctl (\S+) (\S+) ?(.*)$", line)
         if not m:
             continue
-        pairs.append(f"{m[1]} {m[2]}")
         # The arguments end where a comment starts: two blanks or "(".
         args = re.split(r"\s{2,}|\(", m[3])[0]
-        keywords += [w for w in re.split(r"[\s\[\]|,]+", args) if re.fullmatch(r"[a-z][a-z0-9_-]*", w)]
+        words = [w for w in re.split(r"[\s\[\]|,]+", args) if re.fullmatch(r"-*[a-z][a-z0-9_-]*", w)]
+        pairs[f"{m[1]} {m[2]}"] = words
+        keywords += words
     if len(pairs) < 20:
         bad(f"mmlctl help: only {len(pairs)} object/verb lines ({MMLCTL})")
     missing = [p for p in pairs if p not in text]
@@ -112,6 +113,17 @@ def mmlctl():
     elif pairs:
         ok(f"{page}: all {len(pairs)} objects with their verbs of mmlctl help")
     check_words(page, text, "keywords of mmlctl help", keywords)
+    # Each verb's synopsis in the page (its item: "OBJECT VERB" and what
+    # follows, up to the first full stop) has every keyword of its usage.
+    short = []
+    for pair, words in pairs.items():
+        spans = [text[m.end():].split(". ")[0] for m in re.finditer(re.escape(pair) + r"(?![\w-])", text)]
+        if not any(all(named(sp, w) for w in words) for sp in spans):
+            short.append(pair)
+    if short:
+        bad(f"{page}: no synopsis with all the keywords of: {', '.join(short)}")
+    else:
+        ok(f"{page}: a synopsis with every keyword for each of the {len(pairs)} verbs")
     keys = re.search(r'mml_snoop_cfg_keys\[\] = ((?:\s*"[^"]*")+);', read("lib/snoop_cfg.c"))
     snoop = re.findall(r"[a-z][a-z_]+", "".join(re.findall(r'"([^"]*)"', keys[1]))) if keys else []
     check_words(page, text, "snoop set keys", snoop)
