@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <json-c/json.h>
 
@@ -77,6 +78,23 @@ const char *ctl_keyd_default_path(const struct ctl *ctl, char *buf, size_t len);
 
 /* mmlctl fa capture (loader/capture_cmd.c). */
 int ctl_fa_capture(struct ctl *ctl, int argc, char **argv);
+
+/* One counter of mmlctl stats: its name as printed, what it counts, and
+ * for one of a family (mmlkeyd's replies by code) the label that tells the
+ * members apart. */
+struct ctl_counter {
+	char name[64];
+	const char *help;
+	const char *label; /* NULL: none */
+	char label_value[48];
+	uint64_t value;
+};
+/* The counters in Prometheus' text format (loader/stats_prom.c), labelled
+ * with the node and its role; a family's members follow each other. */
+void ctl_prom_print(const struct ctl *ctl, FILE *f, const struct ctl_counter *c, size_t n);
+/* mmlkeyd's counters (loader/stats_keyd.c), asked on sock (NULL: the
+ * node's socket), at most cap; none, quietly, without a daemon. */
+size_t ctl_keyd_counters(struct ctl *ctl, const char *sock, struct ctl_counter *c, size_t cap);
 
 extern const struct ctl_cmd csa_cmds[];
 extern const struct ctl_cmd fa_cmds[];

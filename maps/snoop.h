@@ -210,6 +210,17 @@ static inline const char *mml_snoop_stat_name(unsigned int stat)
 
 	return stat < MML_SNOOP_STAT_MAX ? names[stat] : NULL;
 }
+
+static inline const char *mml_snoop_stat_help(unsigned int stat)
+{
+	static const char *const help_texts[] = {
+#define MML_SNOOP_STAT_HELP(id, name, help) [MML_SNOOP_STAT_##id] = help,
+		MML_SNOOP_STAT_LIST(MML_SNOOP_STAT_HELP)
+#undef MML_SNOOP_STAT_HELP
+	};
+
+	return stat < MML_SNOOP_STAT_MAX ? help_texts[stat] : NULL;
+}
 #endif
 
 #endif

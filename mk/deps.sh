@@ -15,6 +15,8 @@ pkgs=(
 	libstrongswan-standard-plugins
 	# ML-IKE: libFuzzer runtime for the parser fuzzers
 	libclang-rt-14-dev
+	# man pages: the drift test lints them (mandoc -T lint)
+	mandoc
 )
 
 missing=()

@@ -156,6 +156,81 @@ ctl_here csa replace spi 0x1000 format mlesp dir out keys "$tmp/keys" z1-len 60 
 ctl_here csa del spi 0x1000 && ! ctl_here csa show spi 0x1000 2>/dev/null && ok "del" || bad "del"
 ctl_here stats >/dev/null && ok "stats reads the counters" || bad "stats"
 
+# stats --prometheus (docs/operations.md "Metrics"): every counter of -j
+# stats, same value, as mmlipsec_<name>_total{node,role} with HELP and TYPE;
+# no program uses these maps, so the role is "none". fwd_esp counted on
+# every CPU: the sum, as -j gives it.
+bpftool map update pinned "$dir/mml_stats" key 3 0 0 0 value 5 0 0 0 0 0 0 0
+ctl_here -j stats > "$tmp/stats.json" && ctl_here stats --prometheus > "$tmp/stats.prom" &&
+	python3 "$(dirname "${BASH_SOURCE[0]}")/promtext.py" "$tmp/stats.prom" \
+		--labels "node=$node,role=none" --json "$tmp/stats.json" &&
+	grep -qE "^mmlipsec_fwd_esp_total\\{node=\"$node\",role=\"none\"\\} [1-9][0-9]*$" "$tmp/stats.prom" &&
+	grep -qx '# HELP mmlipsec_fwd_esp_total ESP packets of a known SPI without a zone key, forwarded opaque' "$tmp/stats.prom" &&
+	ok "stats --prometheus: every counter of -j stats, labelled, HELP and TYPE" ||
+	bad "stats --prometheus: $(head -3 "$tmp/stats.prom")"
+ctl_here stats show prometheus | cmp -s - "$tmp/stats.prom" && ok "stats show prometheus: the same" ||
+	bad "stats show prometheus differs"
+# With mmlkeyd (a stand-in on a socket of its own): its counters after the
+# data plane's, mip_ and ike_ prefixed, replies by code and refusals by
+# reason as labels; its states and gauges (role, esp_child_sas) left out.
+python3 - "$tmp/keyd-stats.sock" <<'EOP' &
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen(2)
+s.settimeout(10)
+replies = {
+    "mip": {"role": "ha", "state": "up", "bindings": 1,
+            "counters": {"rx_request": 7, "denied": 2, "binding_add": 1},
+            "malformed_by_reason": {"short": 3, "bad extension": 1},
+            "reply_codes_sent": {"0": 5, "131": 2}, "reply_codes_received": {}},
+    "ike": {"role": "ha", "counters": {"rx": 11, "sa_up": 2},
+            "csas_installed": 4, "csas_removed": 0, "csas_refused_owner": 0,
+            "csas_refused_full": 1, "initialisations": 1, "esp_child_sas": 1,
+            "dkm": {"handoff": "dkm", "requested": 6}, "mobiles": []},
+}
+for _ in range(2):
+    c, _ = s.accept()
+    req = b""
+    while not req.endswith(b"\n"):
+        req += c.recv(4096)
+    req = json.loads(req)
+    c.sendall(json.dumps({"ok": req["verb"] == "show", "result": replies[req["module"]]}).encode())
+    c.close()
+EOP
+standin=$!
+for ((i = 0; i < 50; i++)); do [[ -S $tmp/keyd-stats.sock ]] && break; sleep 0.05; done
+ctl_here stats --prometheus sock "$tmp/keyd-stats.sock" > "$tmp/keyd.prom"
+wait "$standin"
+want='mmlipsec_mip_rx_request_total{node="N",role="none"} 7
+mmlipsec_mip_denied_total{node="N",role="none"} 2
+mmlipsec_mip_binding_add_total{node="N",role="none"} 1
+mmlipsec_mip_malformed_by_reason_total{node="N",role="none",reason="short"} 3
+mmlipsec_mip_malformed_by_reason_total{node="N",role="none",reason="bad extension"} 1
+mmlipsec_mip_reply_codes_sent_total{node="N",role="none",code="0"} 5
+mmlipsec_mip_reply_codes_sent_total{node="N",role="none",code="131"} 2
+mmlipsec_ike_rx_total{node="N",role="none"} 11
+mmlipsec_ike_sa_up_total{node="N",role="none"} 2
+mmlipsec_ike_csas_installed_total{node="N",role="none"} 4
+mmlipsec_ike_csas_removed_total{node="N",role="none"} 0
+mmlipsec_ike_csas_refused_owner_total{node="N",role="none"} 0
+mmlipsec_ike_csas_refused_full_total{node="N",role="none"} 1
+mmlipsec_ike_initialisations_total{node="N",role="none"} 1
+mmlipsec_ike_dkm_requested_total{node="N",role="none"} 6'
+got=$(grep -E '^mmlipsec_(mip|ike)_' "$tmp/keyd.prom")
+[[ $got == "${want//\"N\"/\"$node\"}" ]] && ok "stats --prometheus with mmlkeyd: its counters, labelled" ||
+	bad "stats --prometheus with mmlkeyd: $got"
+python3 "$(dirname "${BASH_SOURCE[0]}")/promtext.py" "$tmp/keyd.prom" \
+	--labels "node=$node,role=none" --extra reason,code &&
+	[[ $(grep -c '^# TYPE mmlipsec_mip_reply_codes_sent_total counter$' "$tmp/keyd.prom") -eq 1 ]] &&
+	head -n "$(wc -l < "$tmp/stats.prom")" "$tmp/keyd.prom" | cmp -s - "$tmp/stats.prom" &&
+	ok "with mmlkeyd: strict format, one TYPE per family, the data plane's first" ||
+	bad "with mmlkeyd: format"
+if command -v promtool >/dev/null; then
+	promtool check metrics < "$tmp/stats.prom" && promtool check metrics < "$tmp/keyd.prom" &&
+		ok "promtool check metrics" || bad "promtool check metrics"
+fi
+
 # Issue 18 item 3: who owns a CSA. Everything above is static (mmlctl's).
 # A CSA mmlkeyd installed for an IKE peer carries the peer's address as its
 # owner (mml_csa bytes 12..15, network order); written here as the store
