@@ -3,11 +3,11 @@
 # Wireshark 4.0's epan plugin directory (`pkg-config --variable=plugindir
 # wireshark`/epan); built only when wireshark-dev is installed.
 WS_PLUGIN      := $(BUILD)/wireshark/mmlipsec.so
-WS_PLUGIN_SRCS := $(addprefix dist/wireshark/,plugin.c mlesp.c mlesp_keys.c mlesp_zone1.c mlike.c)
+WS_PLUGIN_SRCS := $(addprefix dist/wireshark/,plugin.c mlesp.c mlesp_keys.c mlesp_zone1.c mlike.c mlike_pl.c)
 WS_CFLAGS       = $(shell pkg-config --cflags wireshark 2>/dev/null) -fPIC -fvisibility=hidden \
                   -DMML_VERSION='"$(shell cat VERSION)"'
 WS_LDLIBS       = $(shell pkg-config --libs wireshark 2>/dev/null) -lgcrypt
-FMT_SRCS       += $(WS_PLUGIN_SRCS) dist/wireshark/mml_ws.h
+FMT_SRCS       += $(WS_PLUGIN_SRCS) dist/wireshark/mml_ws.h dist/wireshark/mlike.h
 ALL_TARGETS    += $(WS_PLUGIN)
 ALL_DEPFILES   += $(patsubst %.c,$(BUILD)/ws/%.d,$(WS_PLUGIN_SRCS))
 

@@ -1,5 +1,7 @@
-# The Wireshark plugin (dist/wireshark): ws-vectors on the ML-ESP
-# known-answer vectors (seconds, no bed); wireshark-bed on a capture of the
-# test bed (ML-ESP transfer seen as the FA sees it, ML-IKE's exchanges; run
-# under flock /tmp/mml-netns.lock, ~1 min).
-TEST_SUITES += wireshark:tests/wireshark/ws-vectors.sh
+# The Wireshark plugin (dist/wireshark). wireshark: ws-offline.sh on the
+# ML-ESP known-answer vectors and on ML-IKE messages of the codec (seconds,
+# no bed).
+TEST_SUITES += wireshark:'BUILD=$(BUILD) tests/wireshark/ws-offline.sh'
+# ws-mlike-pcap: ML-IKE messages from the project's codec, SK-sealed with
+# fixed keys, as a pcap (the suite's input for the ML-IKE postdissector).
+$(eval $(call PROGRAM,ws-mlike-pcap,tests/wireshark/mlike-pcap.c $(IKE_CODEC_SRCS)))
