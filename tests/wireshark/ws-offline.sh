@@ -48,6 +48,10 @@ expect "SPI listed: sequence 2" "$WS_HOME/listed" "^2 ML-ESP 0x0000c0de 2 40 "
 expect "SPI listed: sequence 4294967294" "$WS_HOME/listed" "^3 ML-ESP 0x0000c0de 4294967294 40 "
 expect "an SPI not listed stays ESP (frame 4, SPI 0x2100)" "$WS_HOME/listed" \
 	"^4 ESP     10\.0\.2\.1 10\.0\.2\.2   0x00002100$"
+ws -r "$PCAP" -o mlesp.heuristic:TRUE "${F[@]}" >"$WS_HOME/heur"
+check "heuristic on, nothing listed: vectors 1-3 ML-ESP (IV bytes not 0 || seq)" \
+	test "$(grep -cE '^[123] ML-ESP 0x0000c0de ' "$WS_HOME/heur")" -eq 3
+expect "heuristic on: the ESP packet (IV = 0 || seq) stays ESP" "$WS_HOME/heur" "^4 ESP .*0x00002100$"
 
 # Vectors 2 and 3 use z1_len 40, vector 1 60: one zone map per run.
 ws -r "$PCAP" -o "$(row "$z1b" "$key" "$salt")" "${F[@]}" >"$WS_HOME/k40"
