@@ -101,8 +101,11 @@ static int dissect_mlesp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, vo
 	proto_item *ti;
 	uint32_t spi, seq;
 
-	if (!is_mlesp(tvb))
+	if (!is_mlesp(tvb)) {
+		if (!esp_handle)
+			return 0; /* no ESP dissector: the data dissector shows it */
 		return call_dissector_with_data(esp_handle, tvb, pinfo, tree, data);
+	}
 
 	col_set_str(pinfo->cinfo, COL_PROTOCOL, "ML-ESP");
 	spi = tvb_get_ntohl(tvb, 0);
