@@ -25,7 +25,9 @@ BUILD=${BUILD:-$TOP/build}
 
 ike_suite wireshark-bed
 [[ -f $BUILD/wireshark/mmlipsec.so ]] || skip "no build/wireshark/mmlipsec.so (wireshark-dev)"
-command -v dumpcap >/dev/null && command -v tshark >/dev/null || skip "no tshark/dumpcap"
+for t in dumpcap tshark; do
+	command -v $t >/dev/null || skip "no $t"
+done
 WS_HOME=$(mktemp -d /tmp/ws-bed.XXXXXX)
 trap 'ike_keep_logs; rm -rf "$WS_HOME"' EXIT
 ws_setup || die "plugin directory"
@@ -72,8 +74,11 @@ expect "KEY_DISTRIBUTE between the HA ($HA_ADDR) and FA1 ($(coa_of fa1))" "$WS_H
 cap_start air c1-fa "ip proto 50" "$WS_HOME/air.pcapng"
 ike_transfer $((2 * 1024 * 1024))
 cap_stop
-ike_sha_ok "$XFER_SENT" "$XFER_RCVD" && ok "2 MB CN -> MH under capture (sha256 equal)" ||
+if ike_sha_ok "$XFER_SENT" "$XFER_RCVD"; then
+	ok "2 MB CN -> MH under capture (sha256 equal)"
+else
 	bad "2 MB CN -> MH: sent $XFER_SENT, received $XFER_RCVD"
+fi
 # FA1's CSAs: "spi dir z1alg z2alg z1key|salt z2key|salt", zone 2 null.
 csas fa1 >"$WS_HOME/fa1-csas"
 check "FA1 holds two CSAs (zone 1 keys)" test "$(wc -l <"$WS_HOME/fa1-csas")" -eq 2

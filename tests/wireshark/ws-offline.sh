@@ -86,7 +86,7 @@ for x in "1 .*MLIKE_AUTH_SA MID=02 Initiator Request" "2 .*MLIKE_KEY_DISTRIBUTE 
 done
 ws -r "$IKE" -T fields -e mlike.payload >"$WS_HOME/ike-nokey"
 check "no keys: no private payload visible (SK encrypted)" test -z "$(tr -d "\n" <"$WS_HOME/ike-nokey")"
-G=(-T fields -E separator=' ' -E aggregator=, -e frame.number)
+G=(-T fields -E separator=' ' -E 'aggregator=,' -e frame.number)
 ws -r "$IKE" -o "$SK" "${G[@]}" -e mlike.exchange -e mlike.payload -e mlike.csa.spi -e mlike.csa.encr \
 	-e mlike.zonemap.end >"$WS_HOME/ike-pl"
 expect "keys: MLIKE_AUTH_SA carries CSA_PROPOSAL (zone 1 SPI 0x1000, ChaCha20; zone 2 AES-GCM or ChaCha20) and ZONEMAP [0,40) [40,end)" \
