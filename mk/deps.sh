@@ -8,6 +8,8 @@ pkgs=(
 	# build
 	gcc make pkg-config clang llvm bpftool libbpf-dev libxdp-dev libssl-dev
 	libjson-c-dev libconfig-dev libmnl-dev libcmocka-dev nettle-dev
+	# the Wireshark plugin (dist/wireshark)
+	wireshark-dev libgcrypt20-dev
 	# test bed, experiments, captures
 	iproute2 ethtool iperf3 tshark gnuplot-nox procps psmisc python3 util-linux iputils-ping
 	# bench-tunnel's peer (userspace ESP) and profile; ML-IKE's interop tests
