@@ -63,8 +63,14 @@ all: deps
 
 build: $(ALL_TARGETS)
 
+# Debian packages by group (mk/deps.sh): building needs the build group;
+# any goal beyond building (test, demo, benchmarks, experiments, fuzz) the
+# test group too; make deb asks for its own (mk/install.mk).
+BUILD_ONLY_GOALS := all build deps clean fmt fmt-check help vmlinux install uninstall
+DEPS_GROUPS ?= build $(if $(filter-out $(BUILD_ONLY_GOALS) $(BUILD)/%,$(MAKECMDGOALS)),test)
+
 deps:
-	$(Q)mk/deps.sh
+	$(Q)mk/deps.sh $(DEPS_GROUPS)
 
 # `make test` never stops at the first failing suite: tests/run-suites.sh runs
 # them all and ends with one "N passed, M failed" line.
