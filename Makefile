@@ -32,7 +32,7 @@ BPFTOOL ?= bpftool
 
 # pkg-config is evaluated lazily: on a fresh machine the libraries appear only
 # after `make deps`, which every top-level goal runs first.
-PKG_LIBS  = libbpf libxdp libcrypto json-c
+PKG_LIBS  = libbpf libxdp libcrypto json-c libsystemd
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKG_LIBS) 2>/dev/null)
 PKG_LDLIBS = $(shell pkg-config --libs $(PKG_LIBS) 2>/dev/null)
 

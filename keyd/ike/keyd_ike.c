@@ -378,9 +378,73 @@ static int ike_control(void *state, const char *verb, json_object *args, json_ob
 	return -EINVAL;
 }
 
+/* What a reload may change (keyd/reload.c): lifetimes and thresholds read
+ * when the next SA, CSA or rekey is set up; SAs up keep the ones they were
+ * made with. Peers, identities, algorithms and the handoff scheme are
+ * fixed into the SAs and the holders: a restart. */
+static const char *const ike_reloadable[] = {
+	"pkd_threshold",
+	"peers.*.ike_rekey_time",
+	"peers.*.child_rekey_time",
+	"peers.*.csa_soft_lifetime",
+	"peers.*.csa_hard_lifetime",
+	"peers.*.csa_soft_packets",
+	"peers.*.csa_hard_packets",
+	NULL,
+};
+
+/* The engine points into m->peers: the new values are written in place. */
+static int ike_reload(void *state, const config_setting_t *sec, bool apply)
+{
+	const config_setting_t *peers = config_setting_get_member(sec, "peers");
+	struct ike_mod *m = state;
+	struct ike_peer_cfg *p = malloc(sizeof(*p));
+	uint32_t pkd = 0;
+	int err = 0;
+
+	if (!p)
+		return -ENOMEM;
+	if (cfg_u32(sec, "pkd_threshold", false, 0, HOLDERS_MAX, &pkd))
+		err = -EINVAL;
+	for (unsigned int i = 0; !err && i < m->ecfg.n_peers; i++) {
+		struct ike_peer_cfg *cur = &m->peers[i];
+
+		/* Validates the whole peer again (its PSK file too). */
+		err = ike_conf_peer(config_setting_get_elem(peers, i), p);
+		if (err || !apply)
+			continue;
+		if (p->csa_soft_lifetime_s != cur->csa_soft_lifetime_s ||
+		    p->csa_hard_lifetime_s != cur->csa_hard_lifetime_s ||
+		    p->csa_soft_packets != cur->csa_soft_packets ||
+		    p->csa_hard_packets != cur->csa_hard_packets ||
+		    p->ike_rekey_ms != cur->ike_rekey_ms ||
+		    p->child_rekey_ms != cur->child_rekey_ms)
+			log_info("reload: peer %s: CSA lifetime %u/%u s, %u/%u packets, rekeys IKE "
+				 "%u s, CHILD %u s",
+				 cur->name, p->csa_soft_lifetime_s, p->csa_hard_lifetime_s,
+				 p->csa_soft_packets, p->csa_hard_packets, p->ike_rekey_ms / 1000,
+				 p->child_rekey_ms / 1000);
+		cur->csa_soft_lifetime_s = p->csa_soft_lifetime_s;
+		cur->csa_hard_lifetime_s = p->csa_hard_lifetime_s;
+		cur->csa_soft_packets = p->csa_soft_packets;
+		cur->csa_hard_packets = p->csa_hard_packets;
+		cur->ike_rekey_ms = p->ike_rekey_ms;
+		cur->child_rekey_ms = p->child_rekey_ms;
+	}
+	if (!err && apply && pkd != m->pkd_threshold) {
+		log_info("reload: pkd_threshold %u", pkd);
+		m->pkd_threshold = pkd;
+	}
+	OPENSSL_cleanse(p, sizeof(*p));
+	free(p);
+	return err;
+}
+
 const struct keyd_module ike_module = {
 	.name = "ike",
 	.start = ike_start,
 	.stop = ike_stop,
 	.control = ike_control,
+	.reloadable = ike_reloadable,
+	.reload = ike_reload,
 };
