@@ -50,6 +50,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -I. -Ibpf \
 
 include mk/rules.mk
 include $(sort $(wildcard */module.mk */*/module.mk))
+include mk/install.mk
 
 # Userspace objects include generated skeletons; -MMD tracks them after the
 # first build, this order-only edge makes the first build work.
@@ -66,7 +67,7 @@ build: $(ALL_TARGETS)
 # Debian packages by group (mk/deps.sh): building needs the build group;
 # any goal beyond building (test, demo, benchmarks, experiments, fuzz) the
 # test group too; make deb asks for its own (mk/install.mk).
-BUILD_ONLY_GOALS := all build deps clean fmt fmt-check help vmlinux install uninstall
+BUILD_ONLY_GOALS := all build deps clean fmt fmt-check help vmlinux install install-only uninstall deb
 DEPS_GROUPS ?= build $(if $(filter-out $(BUILD_ONLY_GOALS) $(BUILD)/%,$(MAKECMDGOALS)),test)
 
 deps:
