@@ -1,6 +1,6 @@
 # mmlipsec — Mobile Multi-Layered IPsec on eBPF/XDP.
 #
-#   make            build everything into $(BUILD)/ (installs missing Debian packages first)
+#   make            build everything into $(BUILD)/ (installs missing build packages first)
 #   make test       build, then run every test suite (unit, vectors, BPF, netns)
 #   make demo       the namespace test bed, real transfers (plain, the product, SNOOP), a summary
 #   make fuzz       every libFuzzer harness FUZZ_TIME seconds (default 10), new finds kept
@@ -111,7 +111,9 @@ clean:
 	$(Q)rm -rf $(BUILD)
 
 help:
-	@sed -n '3,9p' Makefile | sed 's/^# *//'
+	@sed -n '3,7p' Makefile | sed 's/^# *//'
+	@echo "  make install       build, then install (PREFIX=/usr/local DESTDIR=); make uninstall"
+	@echo "  make deb           build/deb/mmlipsec_VERSION_amd64.deb (debhelper)"
 	@echo "  make bench-codec   ML-ESP/ESP codec throughput vs raw OpenSSL AEAD"
 	@echo "  make bench-fa      the FA's XDP zone-1 path vs plain decap vs one OpenSSL seal"
 	@echo "  make bench-ep-cost per-packet HA encapsulation and MH decapsulation"
