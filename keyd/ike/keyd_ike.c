@@ -211,6 +211,35 @@ fail:
 	return err;
 }
 
+/* The settings a reload may change, as in force (docs/operations.md). */
+static json_object *settings_json(const struct ike_mod *m)
+{
+	json_object *o = json_object_new_object(), *peers = json_object_new_array();
+
+	json_object_object_add(o, "pkd_threshold", json_object_new_uint64(m->pkd_threshold));
+	for (unsigned int i = 0; i < m->ecfg.n_peers; i++) {
+		const struct ike_peer_cfg *p = &m->peers[i];
+		json_object *q = json_object_new_object();
+
+		json_object_object_add(q, "name", json_object_new_string(p->name));
+		json_object_object_add(q, "ike_rekey_time",
+				       json_object_new_uint64(p->ike_rekey_ms / 1000));
+		json_object_object_add(q, "child_rekey_time",
+				       json_object_new_uint64(p->child_rekey_ms / 1000));
+		json_object_object_add(q, "csa_soft_lifetime",
+				       json_object_new_uint64(p->csa_soft_lifetime_s));
+		json_object_object_add(q, "csa_hard_lifetime",
+				       json_object_new_uint64(p->csa_hard_lifetime_s));
+		json_object_object_add(q, "csa_soft_packets",
+				       json_object_new_uint64(p->csa_soft_packets));
+		json_object_object_add(q, "csa_hard_packets",
+				       json_object_new_uint64(p->csa_hard_packets));
+		json_object_array_add(peers, q);
+	}
+	json_object_object_add(o, "peers", peers);
+	return o;
+}
+
 static json_object *show(struct ike_mod *m)
 {
 	json_object *o = json_object_new_object(), *ctr = json_object_new_object();
@@ -222,6 +251,7 @@ static json_object *show(struct ike_mod *m)
 		json_object_object_add(ctr, ike_counter_name((enum ike_counter)i),
 				       json_object_new_uint64(ike_engine_counter(m->eng, i)));
 	json_object_object_add(o, "counters", ctr);
+	json_object_object_add(o, "settings", settings_json(m));
 	{
 		/* Processing time of the last message of each exchange, µs
 		 * (the paper's Table 2 per node). */

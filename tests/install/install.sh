@@ -175,17 +175,22 @@ ip -n "$ns" link set w0 up && ip -n "$ns" link set w1 up
 # -f names one.
 "$BUILD/bench-mip" -n 1 -w 1 -c "$TMP/mip.conf" || die "bench-mip -c failed"
 conf=$TMP/mmlkeyd.conf
-write_conf() { # LOG_LEVEL MAX_LIFETIME ADDRESS KEY
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$TMP/mh.psk"
+chmod 600 "$TMP/mh.psk"
+write_conf() { # LOG_LEVEL MAX_LIFETIME ADDRESS KEY PKD_THRESHOLD CSA_SOFT_LIFETIME
 	{
 		echo "node = \"$node\"; control_socket = \"$TMP/keyd.sock\"; pin_root = \"$TMP/nopins\";"
 		echo "log_level = \"$1\";"
 		sed -e "s/max_lifetime = [0-9]*/max_lifetime = $2/" -e "s/address = \"127.0.0.1\"/address = \"$3\"/" \
 			-e "s/key = \"[0-9a-f]*\"/key = \"$4\"/" "$TMP/mip.conf"
+		echo "ike = { role = \"ha\"; local = \"127.0.0.1\"; pkd_threshold = $5; peers = ("
+		echo "  { name = \"mh\"; address = \"10.200.0.1\"; local_id = \"fqdn:ha.test\";"
+		echo "    peer_id = \"fqdn:mh.test\"; psk_file = \"$TMP/mh.psk\"; csa_soft_lifetime = $6; } ); };"
 	} >"$conf.new"
 	chmod 600 "$conf.new" && mv "$conf.new" "$conf"
 }
 key=$(grep -o 'key = "[0-9a-f]*"' "$TMP/mip.conf" | cut -d'"' -f2)
-write_conf info 600 127.0.0.1 "$key"
+write_conf info 600 127.0.0.1 "$key" 0 600
 kunit=$units/mmlkeyd.service
 unit_cmd "$kunit" ExecStart
 [[ ${WORDS[*]} == "$DEST/usr/sbin/mmlkeyd -F -f /etc/mmlipsec/mmlkeyd.conf" ]] ||
@@ -226,15 +231,25 @@ reloaded() {
 	sed -n "${r2}p" "$NOTES"
 }
 
-# 1. Changes a reload applies: max_lifetime, log_level.
-write_conf debug 120 127.0.0.1 "$key"
+ike_settings() { "$BUILD/mmlctl" -j ike show sock "$TMP/keyd.sock" 2>&1 | python3 -c '
+import json, sys
+s = json.load(sys.stdin)["settings"]
+print(s["pkd_threshold"], s["peers"][0]["csa_soft_lifetime"])' 2>&1; }
+[[ $(ike_settings) == "0 600" ]] || bad "ike show settings before the reload: $(ike_settings)"
+
+# 1. Changes a reload applies: mip.max_lifetime, log_level,
+# ike.pkd_threshold, a peer's csa_soft_lifetime.
+write_conf debug 120 127.0.0.1 "$key" 3 30
 from=$(notes)
 reload
 if r=$(reloaded "$from"); then ok "ExecReload: RELOADING=1, then $r"; else bad "reload: $r"; fi
 [[ $(mip_show) == 120 ]] && ok "mip.max_lifetime 600 -> 120 in effect (mip show)" ||
 	bad "max_lifetime after the reload: $(mip_show)"
-grep -q 'reload: home agent: max lifetime 120 s' "$TMP/keyd.log" && ok "the daemon logs the new values" ||
-	bad "no reload line in the log"
+[[ $(ike_settings) == "3 30" ]] && ok "ike.pkd_threshold 0 -> 3, peer mh csa_soft_lifetime 600 -> 30 in effect (ike show)" ||
+	bad "ike settings after the reload: $(ike_settings)"
+grep -q 'reload: home agent: max lifetime 120 s' "$TMP/keyd.log" &&
+	grep -q 'reload: peer mh: CSA lifetime 30/0 s' "$TMP/keyd.log" && grep -q 'reload: pkd_threshold 3' "$TMP/keyd.log" &&
+	ok "the daemon logs the new values" || bad "reload lines: $(grep 'reload:' "$TMP/keyd.log" | tr '\n' ' ')"
 register || bad "registration after the reload"
 [[ $(debug_lines) -gt 0 ]] && ok "log_level info -> debug in effect (a registration's debug line)" ||
 	bad "no debug line after log_level = debug"
@@ -242,9 +257,9 @@ register || bad "registration after the reload"
 # 2. Changes that need a restart: refused, the running values kept.
 for change in address key; do
 	if [[ $change == address ]]; then
-		write_conf debug 60 127.0.0.2 "$key"
+		write_conf debug 60 127.0.0.2 "$key" 5 40
 	else
-		write_conf debug 60 127.0.0.1 "00112233445566778899aabbccddeeff"
+		write_conf debug 60 127.0.0.1 "00112233445566778899aabbccddeeff" 5 40
 	fi
 	from=$(notes)
 	reload
@@ -254,9 +269,9 @@ for change in address key; do
 	else
 		bad "a changed $change: $r"
 	fi
-	[[ $(mip_show) == 120 ]] && kill -0 "$kpid" 2>/dev/null &&
-		ok "  still running with max_lifetime 120 (the new 60 not applied)" ||
-		bad "  after a refused reload: max_lifetime $(mip_show)"
+	[[ $(mip_show) == 120 && $(ike_settings) == "3 30" ]] && kill -0 "$kpid" 2>/dev/null &&
+		ok "  still running with max_lifetime 120, pkd_threshold 3, csa_soft_lifetime 30 (none of the new applied)" ||
+		bad "  after a refused reload: max_lifetime $(mip_show), ike $(ike_settings)"
 done
 grep -q 'reload: "mip.address" changed: that needs a restart' "$TMP/keyd.log" &&
 	grep -q 'reload: an inline key changed: that needs a restart' "$TMP/keyd.log" &&
