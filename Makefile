@@ -1,6 +1,6 @@
 # mmlipsec — Mobile Multi-Layered IPsec on eBPF/XDP.
 #
-#   make            build everything into $(BUILD)/ (installs missing Debian packages first)
+#   make            build everything into $(BUILD)/ (installs missing build packages first)
 #   make test       build, then run every test suite (unit, vectors, BPF, netns)
 #   make demo       the namespace test bed, real transfers (plain, the product, SNOOP), a summary
 #   make fuzz       every libFuzzer harness FUZZ_TIME seconds (default 10), new finds kept
@@ -32,7 +32,7 @@ BPFTOOL ?= bpftool
 
 # pkg-config is evaluated lazily: on a fresh machine the libraries appear only
 # after `make deps`, which every top-level goal runs first.
-PKG_LIBS  = libbpf libxdp libcrypto nettle json-c
+PKG_LIBS  = libbpf libxdp libcrypto nettle json-c libsystemd
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKG_LIBS) 2>/dev/null)
 PKG_LDLIBS = $(shell pkg-config --libs $(PKG_LIBS) 2>/dev/null)
 
@@ -50,6 +50,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -I. -Ibpf \
 
 include mk/rules.mk
 include $(sort $(wildcard */module.mk */*/module.mk))
+include mk/install.mk
 
 # Userspace objects include generated skeletons; -MMD tracks them after the
 # first build, this order-only edge makes the first build work.
@@ -63,8 +64,14 @@ all: deps
 
 build: $(ALL_TARGETS)
 
+# Debian packages by group (mk/deps.sh): building needs the build group;
+# any goal beyond building (test, demo, benchmarks, experiments, fuzz) the
+# test group too; make deb asks for its own (mk/install.mk).
+BUILD_ONLY_GOALS := all build deps clean fmt fmt-check help vmlinux install install-only uninstall deb
+DEPS_GROUPS ?= build $(if $(filter-out $(BUILD_ONLY_GOALS) $(BUILD)/%,$(MAKECMDGOALS)),test)
+
 deps:
-	$(Q)mk/deps.sh
+	$(Q)mk/deps.sh $(DEPS_GROUPS)
 
 # `make test` never stops at the first failing suite: tests/run-suites.sh runs
 # them all and ends with one "N passed, M failed" line.
@@ -104,7 +111,9 @@ clean:
 	$(Q)rm -rf $(BUILD)
 
 help:
-	@sed -n '3,9p' Makefile | sed 's/^# *//'
+	@sed -n '3,7p' Makefile | sed 's/^# *//'
+	@echo "  make install       build, then install (PREFIX=/usr/local DESTDIR=); make uninstall"
+	@echo "  make deb           build/deb/mmlipsec_VERSION_amd64.deb (debhelper)"
 	@echo "  make bench-codec   ML-ESP/ESP codec throughput vs raw OpenSSL AEAD"
 	@echo "  make bench-fa      the FA's XDP zone-1 path vs plain decap vs one OpenSSL seal"
 	@echo "  make bench-ep-cost per-packet HA encapsulation and MH decapsulation"

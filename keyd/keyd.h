@@ -38,6 +38,14 @@ struct keyd_module {
 	 * *result set, or a negative errno with a message in err. */
 	int (*control)(void *state, const char *verb, json_object *args, json_object **result,
 		       char *err, size_t err_len);
+	/* SIGHUP (keyd/reload.c): the settings of the section that may change
+	 * while running, as paths below it ("peers.*.csa_soft_lifetime": "*"
+	 * is any element of a list), NULL-terminated; NULL: none. reload reads
+	 * them from the new section: with apply false it only validates it
+	 * (every module is checked before any applies), with apply true it
+	 * puts the new values in place. */
+	const char *const *reloadable;
+	int (*reload)(void *state, const config_setting_t *section, bool apply);
 };
 
 extern const struct keyd_module mip_module;
@@ -71,6 +79,22 @@ void keyd_prev_fa(uint32_t home, uint32_t ha, uint32_t prev_fa);
 typedef void (*keyd_visitor_fn)(void *arg, uint32_t home, bool registered);
 void keyd_visitor_subscribe(keyd_visitor_fn fn, void *arg);
 void keyd_visitor_changed(uint32_t home, bool registered);
+
+/* SIGHUP (keyd/reload.c). The configuration's inline keys are wiped once
+ * read, so a reload compares their digest (SHA-256 over each "key" setting's
+ * path and value), taken before the wipe. */
+#define KEYD_KEYS_DIGEST_LEN 32
+void keyd_keys_digest(const config_t *cfg, unsigned char out[KEYD_KEYS_DIGEST_LEN]);
+/* Applies next, a configuration read again, to the running daemon: every
+ * difference from kd->config must be in a module's reloadable list (or the
+ * top-level log_level, whose new value is *level), and the inline keys must
+ * be the same (keys_digest: the running configuration's); each module
+ * validates its section, then each applies it. Otherwise nothing changes:
+ * -EBUSY, with the first setting that needs a restart logged. next is left
+ * to the caller. */
+int keyd_reload(struct keyd *kd, const config_t *next,
+		const unsigned char keys_digest[KEYD_KEYS_DIGEST_LEN],
+		const struct keyd_module *const *mods, void *const *states, size_t n_mods);
 
 /* Control socket server (keyd/ctl.c). */
 struct ctl_server;

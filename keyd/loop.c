@@ -30,6 +30,8 @@ struct loop {
 	struct loop_timer **heap;
 	size_t heap_len, heap_cap;
 	uint64_t timerfd_deadline; /* what the timerfd is armed for, 0 = disarmed */
+	loop_signal_fn on_hup;
+	void *hup_arg;
 };
 
 uint64_t loop_now(void)
@@ -328,7 +330,11 @@ static void read_signals(struct loop *loop)
 
 	while (read(loop->sigfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
-			log_info("SIGHUP: configuration reload is not supported, restart instead");
+			if (loop->on_hup)
+				loop->on_hup(loop->hup_arg);
+			else
+				log_info("SIGHUP: configuration reload is not supported, restart "
+					 "instead");
 			continue;
 		}
 		log_info("signal %u: stopping", si.ssi_signo);
@@ -367,6 +373,12 @@ int loop_run(struct loop *loop)
 		bury(loop);
 	}
 	return 0;
+}
+
+void loop_on_hup(struct loop *loop, loop_signal_fn fn, void *arg)
+{
+	loop->on_hup = fn;
+	loop->hup_arg = arg;
 }
 
 void loop_stop(struct loop *loop)

@@ -32,6 +32,9 @@ void loop_free(struct loop *loop);
 /* Runs until loop_stop() or SIGINT/SIGTERM; returns 0 or a negative errno. */
 int loop_run(struct loop *loop);
 void loop_stop(struct loop *loop);
+/* SIGHUP calls fn (mmlkeyd: reload); without one it is logged and ignored. */
+typedef void (*loop_signal_fn)(void *arg);
+void loop_on_hup(struct loop *loop, loop_signal_fn fn, void *arg);
 
 /* Watch fd for events (EPOLLIN, ...); the loop does not own fd. */
 int loop_add_fd(struct loop *loop, int fd, uint32_t events, loop_fd_fn fn, void *arg);

@@ -114,9 +114,34 @@ static int mip_control(void *state, const char *verb, json_object *args, json_ob
 	return ret;
 }
 
+/* What a reload may change (keyd/reload.c): limits and timers each new
+ * registration or advertisement reads, never what a socket, a map or a
+ * binding was set up with. A role ignores the others' settings. */
+static const char *const mip_reloadable[] = {
+	"max_lifetime",	      /* HA, FA: the lifetime granted from now on */
+	"replay_window",      /* HA: identification skew accepted */
+	"max_bindings",	      /* HA: new bindings refused above it */
+	"max_visitors",	      /* FA: new visitors refused above it */
+	"advert_interval_ms", /* FA: from the next advertisement */
+	NULL,
+};
+
+static int mip_reload(void *state, const config_setting_t *sec, bool apply)
+{
+	struct mip_state *m = state;
+
+	if (m->ha)
+		return mip_ha_reload(m->ha, sec, apply);
+	if (m->fa)
+		return mip_fa_reload(m->fa, sec, apply);
+	return 0;
+}
+
 const struct keyd_module mip_module = {
 	.name = "mip",
 	.start = mip_start,
 	.stop = mip_stop,
 	.control = mip_control,
+	.reloadable = mip_reloadable,
+	.reload = mip_reload,
 };

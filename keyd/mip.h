@@ -166,12 +166,17 @@ int mip_ha_start(struct loop *loop, const struct mml_pin_dir *pin, const config_
 void mip_ha_stop(struct mip_ha *ha);
 json_object *mip_ha_show(struct mip_ha *ha);
 json_object *mip_ha_bindings(struct mip_ha *ha);
+/* SIGHUP (keyd/reload.c): reads the section again; with apply, takes its
+ * max_lifetime, replay_window and max_bindings. */
+int mip_ha_reload(struct mip_ha *ha, const config_setting_t *sec, bool apply);
 
 int mip_fa_start(struct loop *loop, const struct mml_pin_dir *pin, const config_setting_t *sec,
 		 struct mip_stats *st, struct mip_fa **out);
 void mip_fa_stop(struct mip_fa *fa);
 json_object *mip_fa_show(struct mip_fa *fa);
 json_object *mip_fa_visitors(struct mip_fa *fa);
+/* SIGHUP: as mip_ha_reload; max_lifetime, max_visitors, advert_interval_ms. */
+int mip_fa_reload(struct mip_fa *fa, const config_setting_t *sec, bool apply);
 
 int mip_mh_start(struct loop *loop, const struct mml_pin_dir *pin, const config_setting_t *sec,
 		 struct mip_stats *st, struct mip_mh **out);

@@ -167,6 +167,24 @@ static int fa_cfg_read(const config_setting_t *sec, struct mip_fa_cfg *cfg)
 	return err;
 }
 
+int mip_fa_reload(struct mip_fa *fa, const config_setting_t *sec, bool apply)
+{
+	struct mip_fa_cfg cfg;
+	int err = fa_cfg_read(sec, &cfg);
+
+	if (err || !apply)
+		return err;
+	if (cfg.max_lifetime != fa->cfg.max_lifetime || cfg.max_visitors != fa->cfg.max_visitors ||
+	    cfg.advert_interval_ms != fa->cfg.advert_interval_ms)
+		log_info("reload: foreign agent: max lifetime %u s, max visitors %u, "
+			 "advertisements every %u ms",
+			 cfg.max_lifetime, cfg.max_visitors, cfg.advert_interval_ms);
+	fa->cfg.max_lifetime = cfg.max_lifetime;
+	fa->cfg.max_visitors = cfg.max_visitors;
+	fa->cfg.advert_interval_ms = cfg.advert_interval_ms;
+	return 0;
+}
+
 int mip_fa_start(struct loop *loop, const struct mml_pin_dir *pin, const config_setting_t *sec,
 		 struct mip_stats *st, struct mip_fa **out)
 {

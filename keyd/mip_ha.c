@@ -593,6 +593,24 @@ static int ha_cfg_read(const config_setting_t *sec, struct mip_ha_cfg *cfg)
 	return err;
 }
 
+int mip_ha_reload(struct mip_ha *ha, const config_setting_t *sec, bool apply)
+{
+	struct mip_ha_cfg cfg;
+	int err = ha_cfg_read(sec, &cfg);
+
+	if (err || !apply)
+		return err;
+	if (cfg.max_lifetime != ha->cfg.max_lifetime ||
+	    cfg.replay_window != ha->cfg.replay_window || cfg.max_bindings != ha->cfg.max_bindings)
+		log_info(
+			"reload: home agent: max lifetime %u s, replay window %u s, max bindings %u",
+			cfg.max_lifetime, cfg.replay_window, cfg.max_bindings);
+	ha->cfg.max_lifetime = cfg.max_lifetime;
+	ha->cfg.replay_window = cfg.replay_window;
+	ha->cfg.max_bindings = cfg.max_bindings;
+	return 0;
+}
+
 /* keyd_binding_source: every live binding once more to the subscriber. */
 static void ha_walk_bindings(void *arg)
 {

@@ -6,6 +6,11 @@
  *     -F  stay in the foreground and log to stderr (default: syslog)
  *     -d  debug messages
  *
+ * Under systemd (Type=notify, dist/systemd/mmlkeyd.service) it says READY=1
+ * once its modules are up; SIGHUP reads the configuration again and applies
+ * what may change while running (keyd/reload.c), between RELOADING=1 and
+ * READY=1. Without NOTIFY_SOCKET the notifications are no-ops.
+ *
  * The configuration's top level names the node and where its maps and
  * control socket live; each protocol module has its own section
  * (docs/mobileip.md has an example). */
@@ -17,7 +22,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <systemd/sd-daemon.h>
 
 #include "keyd/harden.h"
 #include "keyd/keyd.h"
@@ -152,6 +160,51 @@ static int log_level_of(const config_t *cfg, bool debug, enum mml_log_level *lev
 	return err;
 }
 
+/* What SIGHUP needs to read and apply the configuration again. */
+struct reload_ctx {
+	struct keyd *kd;
+	const char *path;
+	bool debug;
+	void *const *states;
+	unsigned char keys_digest[KEYD_KEYS_DIGEST_LEN];
+	char status[160]; /* the STATUS= of READY=1 */
+};
+
+static uint64_t monotonic_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void on_hup(void *arg)
+{
+	struct reload_ctx *r = arg;
+	enum mml_log_level level;
+	config_t next;
+	int err;
+
+	/* MONOTONIC_USEC: what systemd's Type=notify-reload (253+) asks for. */
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading %s",
+		   (unsigned long long)monotonic_usec(), r->path);
+	log_info("SIGHUP: reading %s again", r->path);
+	config_init(&next);
+	err = read_config(&next, r->path);
+	if (!err)
+		err = log_level_of(&next, r->debug, &level);
+	if (!err)
+		err = keyd_reload(r->kd, &next, r->keys_digest, modules, r->states, N_MODULES);
+	if (!err) {
+		mml_log_set_level(level);
+		log_info("reload: done");
+	}
+	keyd_wipe_config_keys(&next);
+	config_destroy(&next);
+	sd_notifyf(0, "READY=1\nSTATUS=%s%s", r->status,
+		   err ? "; last reload refused, see the log" : "");
+}
+
 static int setup(struct keyd *kd, const char **sock_path, char *host, size_t host_len)
 {
 	const config_setting_t *root = config_root_setting(&kd->config);
@@ -190,6 +243,7 @@ int main(int argc, char **argv)
 	void *states[N_MODULES] = { NULL };
 	struct ctl_server *ctl = NULL;
 	struct keyd kd = { .foreground = false };
+	struct reload_ctx reload = { .kd = &kd, .states = states };
 	enum mml_log_level level;
 	bool debug = false;
 	char host[65], lock_path[PATH_MAX];
@@ -261,6 +315,7 @@ int main(int argc, char **argv)
 	err = ctl_server_start(&kd, sock_path, modules, states, N_MODULES, &ctl);
 	if (err)
 		goto out;
+	keyd_keys_digest(&kd.config, reload.keys_digest);
 	wiped = keyd_wipe_config_keys(&kd.config);
 	err = keyd_drop_caps();
 	if (err)
@@ -269,7 +324,21 @@ int main(int argc, char **argv)
 	log_info("hardening: not dumpable, memory locked, %d inline keys wiped from the "
 		 "configuration, capabilities kept: net_admin, bpf, ipc_lock%s",
 		 wiped, unhardened ? " (some steps failed, see above)" : "");
+	reload.path = config_path;
+	reload.debug = debug;
+	snprintf(reload.status, sizeof(reload.status), "node %s:", kd.node);
+	for (size_t i = 0; i < N_MODULES; i++)
+		if (states[i])
+			snprintf(reload.status + strlen(reload.status),
+				 sizeof(reload.status) - strlen(reload.status), " %s",
+				 modules[i]->name);
+	snprintf(reload.status + strlen(reload.status),
+		 sizeof(reload.status) - strlen(reload.status), " up, control socket %s",
+		 sock_path);
+	loop_on_hup(kd.loop, on_hup, &reload);
+	sd_notifyf(0, "READY=1\nSTATUS=%s", reload.status);
 	err = loop_run(kd.loop);
+	sd_notify(0, "STOPPING=1");
 out:
 	ctl_server_stop(ctl);
 	for (size_t i = 0; i < N_MODULES; i++)

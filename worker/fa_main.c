@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <systemd/sd-daemon.h>
 
 #include "lib/args.h"
 #include "lib/pin.h"
@@ -265,6 +266,8 @@ int fa_main(int argc, char **argv)
 	log_info("FA worker running: %d port(s), SNOOP %s, %u segments x %u connections", fa.nports,
 		 fa.cfg.enabled ? "on" : "off (mmlctl snoop set enabled on)", fa.cfg.max_segs,
 		 fa.cfg.max_conns);
+	sd_notifyf(0, "READY=1\nSTATUS=FA worker: %d port(s), SNOOP %s", fa.nports,
+		   fa.cfg.enabled ? "on" : "off");
 	run();
 out:
 	if (started)

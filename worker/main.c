@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <systemd/sd-daemon.h>
 
 #include "lib/args.h"
 #include "lib/pin.h"
@@ -340,10 +341,16 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
-	if (!err)
+	if (!err) {
 		log_info("%s worker running: %d port(s), %d queue(s), TUN %s",
 			 node.role == EP_ROLE_HA ? "HA" : "MH", node.nports, node.nqueues,
 			 node.tun_name);
+		/* Type=notify (dist/systemd/mmlworker@.service): the sockets are
+		 * in mml_xsks and the TUN device is up. */
+		sd_notifyf(0, "READY=1\nSTATUS=%s worker: %d port(s), %d queue(s), TUN %s",
+			   node.role == EP_ROLE_HA ? "HA" : "MH", node.nports, node.nqueues,
+			   node.tun_name);
+	}
 	if (err)
 		atomic_store(&node.stop, true);
 	for (int q = 0; q < started; q++)

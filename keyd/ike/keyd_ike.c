@@ -211,6 +211,35 @@ fail:
 	return err;
 }
 
+/* The settings a reload may change, as in force (docs/operations.md). */
+static json_object *settings_json(const struct ike_mod *m)
+{
+	json_object *o = json_object_new_object(), *peers = json_object_new_array();
+
+	json_object_object_add(o, "pkd_threshold", json_object_new_uint64(m->pkd_threshold));
+	for (unsigned int i = 0; i < m->ecfg.n_peers; i++) {
+		const struct ike_peer_cfg *p = &m->peers[i];
+		json_object *q = json_object_new_object();
+
+		json_object_object_add(q, "name", json_object_new_string(p->name));
+		json_object_object_add(q, "ike_rekey_time",
+				       json_object_new_uint64(p->ike_rekey_ms / 1000));
+		json_object_object_add(q, "child_rekey_time",
+				       json_object_new_uint64(p->child_rekey_ms / 1000));
+		json_object_object_add(q, "csa_soft_lifetime",
+				       json_object_new_uint64(p->csa_soft_lifetime_s));
+		json_object_object_add(q, "csa_hard_lifetime",
+				       json_object_new_uint64(p->csa_hard_lifetime_s));
+		json_object_object_add(q, "csa_soft_packets",
+				       json_object_new_uint64(p->csa_soft_packets));
+		json_object_object_add(q, "csa_hard_packets",
+				       json_object_new_uint64(p->csa_hard_packets));
+		json_object_array_add(peers, q);
+	}
+	json_object_object_add(o, "peers", peers);
+	return o;
+}
+
 static json_object *show(struct ike_mod *m)
 {
 	json_object *o = json_object_new_object(), *ctr = json_object_new_object();
@@ -222,6 +251,7 @@ static json_object *show(struct ike_mod *m)
 		json_object_object_add(ctr, ike_counter_name((enum ike_counter)i),
 				       json_object_new_uint64(ike_engine_counter(m->eng, i)));
 	json_object_object_add(o, "counters", ctr);
+	json_object_object_add(o, "settings", settings_json(m));
 	{
 		/* Processing time of the last message of each exchange, µs
 		 * (the paper's Table 2 per node). */
@@ -378,9 +408,73 @@ static int ike_control(void *state, const char *verb, json_object *args, json_ob
 	return -EINVAL;
 }
 
+/* What a reload may change (keyd/reload.c): lifetimes and thresholds read
+ * when the next SA, CSA or rekey is set up; SAs up keep the ones they were
+ * made with. Peers, identities, algorithms and the handoff scheme are
+ * fixed into the SAs and the holders: a restart. */
+static const char *const ike_reloadable[] = {
+	"pkd_threshold",
+	"peers.*.ike_rekey_time",
+	"peers.*.child_rekey_time",
+	"peers.*.csa_soft_lifetime",
+	"peers.*.csa_hard_lifetime",
+	"peers.*.csa_soft_packets",
+	"peers.*.csa_hard_packets",
+	NULL,
+};
+
+/* The engine points into m->peers: the new values are written in place. */
+static int ike_reload(void *state, const config_setting_t *sec, bool apply)
+{
+	const config_setting_t *peers = config_setting_get_member(sec, "peers");
+	struct ike_mod *m = state;
+	struct ike_peer_cfg *p = malloc(sizeof(*p));
+	uint32_t pkd = 0;
+	int err = 0;
+
+	if (!p)
+		return -ENOMEM;
+	if (cfg_u32(sec, "pkd_threshold", false, 0, HOLDERS_MAX, &pkd))
+		err = -EINVAL;
+	for (unsigned int i = 0; !err && i < m->ecfg.n_peers; i++) {
+		struct ike_peer_cfg *cur = &m->peers[i];
+
+		/* Validates the whole peer again (its PSK file too). */
+		err = ike_conf_peer(config_setting_get_elem(peers, i), p);
+		if (err || !apply)
+			continue;
+		if (p->csa_soft_lifetime_s != cur->csa_soft_lifetime_s ||
+		    p->csa_hard_lifetime_s != cur->csa_hard_lifetime_s ||
+		    p->csa_soft_packets != cur->csa_soft_packets ||
+		    p->csa_hard_packets != cur->csa_hard_packets ||
+		    p->ike_rekey_ms != cur->ike_rekey_ms ||
+		    p->child_rekey_ms != cur->child_rekey_ms)
+			log_info("reload: peer %s: CSA lifetime %u/%u s, %u/%u packets, rekeys IKE "
+				 "%u s, CHILD %u s",
+				 cur->name, p->csa_soft_lifetime_s, p->csa_hard_lifetime_s,
+				 p->csa_soft_packets, p->csa_hard_packets, p->ike_rekey_ms / 1000,
+				 p->child_rekey_ms / 1000);
+		cur->csa_soft_lifetime_s = p->csa_soft_lifetime_s;
+		cur->csa_hard_lifetime_s = p->csa_hard_lifetime_s;
+		cur->csa_soft_packets = p->csa_soft_packets;
+		cur->csa_hard_packets = p->csa_hard_packets;
+		cur->ike_rekey_ms = p->ike_rekey_ms;
+		cur->child_rekey_ms = p->child_rekey_ms;
+	}
+	if (!err && apply && pkd != m->pkd_threshold) {
+		log_info("reload: pkd_threshold %u", pkd);
+		m->pkd_threshold = pkd;
+	}
+	OPENSSL_cleanse(p, sizeof(*p));
+	free(p);
+	return err;
+}
+
 const struct keyd_module ike_module = {
 	.name = "ike",
 	.start = ike_start,
 	.stop = ike_stop,
 	.control = ike_control,
+	.reloadable = ike_reloadable,
+	.reload = ike_reload,
 };

@@ -40,3 +40,8 @@ TEST_SUITES += tunnel-src-bed:tests/mip/tunnel-src-bed.sh
 # (cmocka, root; tiny maps in a node directory of its own).
 $(eval $(call TEST_PROGRAM,test_map_full,tests/mip/test_map_full.c $(KEYD_CORE),$(KEYD_LIBS)))
 TEST_SUITES += unit-map-full:$(BUILD)/tests/test_map_full
+
+# mmlkeyd's SIGHUP reload (keyd/reload.c): reloadable differences applied,
+# any other (and a changed inline key) refused, all modules or none.
+$(eval $(call TEST_PROGRAM,test_reload,tests/mip/test_reload.c keyd/reload.c,-lconfig))
+TEST_SUITES += unit-keyd-reload:$(BUILD)/tests/test_reload

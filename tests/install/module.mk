@@ -1,0 +1,9 @@
+# make install / uninstall and the systemd units (mk/install.mk,
+# dist/systemd/, docs/operations.md): the installed file list, verify and
+# security of the units, their command lines run with the units'
+# privileges and a NOTIFY_SOCKET of the test's: READY=1, SIGHUP reload
+# (root, namespaces: under flock /tmp/mml-netns.lock; about 10 s).
+TEST_SUITES += install:'BUILD=$(BUILD) tests/install/install.sh'
+# make deb: the package built, lintian, dpkg -i, --version, dpkg -P leaves
+# nothing (root; changes this machine's package database while it runs).
+TEST_SUITES += deb:'BUILD=$(BUILD) tests/install/deb.sh'
