@@ -28,6 +28,10 @@ INST_DOCS  := README.md docs/operations.md docs/mobileip.md docs/endpoints.md do
               docs/security.md docs/snoop.md
 INST_MAN   := $(wildcard man/*.5 man/*.8)
 INST_BASHCOMP := $(wildcard dist/bash-completion/mmlctl)
+# The Wireshark plugin, when it was built: into Wireshark's own epan plugin
+# directory under PREFIX (with PREFIX=/usr, where Wireshark looks).
+INST_WSPLUGIN := $(wildcard $(WS_PLUGIN))
+WSPLUGINDIR ?= $(patsubst /usr/%,$(PREFIX)/%,$(shell pkg-config --variable=plugindir wireshark 2>/dev/null))/epan
 
 # Every path install creates, for uninstall (directories of our own last).
 INST_FILES := $(addprefix $(SBINDIR)/,$(INST_BINS)) \
@@ -35,7 +39,8 @@ INST_FILES := $(addprefix $(SBINDIR)/,$(INST_BINS)) \
               $(addprefix $(DOCDIR)/examples/,$(notdir $(INST_EXAMPLES))) \
               $(addprefix $(DOCDIR)/,$(notdir $(INST_DOCS))) \
               $(foreach m,$(INST_MAN),$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m))) \
-              $(if $(INST_BASHCOMP),$(BASHCOMPDIR)/mmlctl)
+              $(if $(INST_BASHCOMP),$(BASHCOMPDIR)/mmlctl) \
+              $(if $(INST_WSPLUGIN),$(WSPLUGINDIR)/mmlipsec.so)
 
 .PHONY: install install-only uninstall deb
 
@@ -59,6 +64,8 @@ install-only:
 		$(INSTALL) -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/ || exit 1; done
 	$(Q)$(if $(INST_BASHCOMP),$(INSTALL) -d -m 0755 $(DESTDIR)$(BASHCOMPDIR) && \
 		$(INSTALL) -m 0644 $(INST_BASHCOMP) $(DESTDIR)$(BASHCOMPDIR)/mmlctl,:)
+	$(Q)$(if $(INST_WSPLUGIN),$(INSTALL) -d -m 0755 $(DESTDIR)$(WSPLUGINDIR) && \
+		$(INSTALL) -m 0644 $(INST_WSPLUGIN) $(DESTDIR)$(WSPLUGINDIR)/mmlipsec.so,:)
 	$(Q)$(INSTALL) -d -m 0700 $(DESTDIR)$(SYSCONFDIR)/mmlipsec
 
 # Leaves /etc/mmlipsec when it holds anything (configurations, keys).
