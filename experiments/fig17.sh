@@ -108,7 +108,8 @@ fa_bpf() {
 }
 
 # "passed_frames=.. passed_bits=.. lost_frames=.. lost_bits=.." -> "frames bits"
-air() { bed stats fa1 "$1" | tr ' ' '\n' | sed 's/.*=//' | xargs | awk '{ print $1 + $3, $2 + $4 }'; }
+# (%.0f: the bits pass 2^31 without a rate limit, past mawk's %d and %g)
+air() { bed stats fa1 "$1" | tr ' ' '\n' | sed 's/.*=//' | xargs | awk '{ printf "%.0f %.0f\n", $1 + $3, $2 + $4 }'; }
 
 # The same flow entry (the default key) at both ends, for a point.
 set_point() {
@@ -121,12 +122,21 @@ set_point() {
 	ctl ha flow add "${args[@]}" >/dev/null && ctl mh flow add "${args[@]}" >/dev/null
 }
 
+# NODE FILE NAME: a TCP counter of the node's stack (/proc/net/snmp "Tcp:",
+# /proc/net/netstat "TcpExt:"; a header line, then the values).
+tcp_stat() {
+	x "$1" cat "/proc/net/$2" | awk -v n="$3" '$1 ~ /^Tcp/ {
+		if (!($1 in seen)) { seen[$1] = 1; for (i = 2; i <= NF; i++) if ($i == n) c[$1] = i; next }
+		if ($1 in c) { print $(c[$1]); exit } }'
+}
+
 EP_COUNTERS=(ep_encap_plain ep_encap_esp ep_encap_mlesp)
 FA_COUNTERS=(fwd_mlesp fwd_plain fwd_esp)
 snapshot() { # -> one line of every value measured around a transfer
 	echo "$(air down) $(air up) $(worker_ticks ha) $(worker_ticks mh)" \
 		"$(counters ha "${EP_COUNTERS[@]}") $(counters mh "${EP_COUNTERS[@]}")" \
-		"$(counters fa1 "${FA_COUNTERS[@]}") $(fa_bpf)"
+		"$(counters fa1 "${FA_COUNTERS[@]}") $(fa_bpf)" \
+		"$(tcp_stat mh netstat TCPOFOQueue) $(tcp_stat cn snmp RetransSegs)"
 }
 
 # One transfer of a point; appends a CSV line.
@@ -155,7 +165,8 @@ run_one() {
 	),$load" >>"$CSV"
 	progress "$link round $round point $point: $(awk -v b="${bps:-0}" -v s="${secs:-0}" \
 		'BEGIN { printf "%.3f Mbit/s in %.1f s", b / 1e6, s }'), HA plain/esp/mlesp ${d[6]}/${d[7]}/${d[8]}," \
-		"FA zone 1 verified ${d[12]}, plaintext ${d[13]}, CPU ticks HA ${d[4]} MH ${d[5]}, load $load," \
+		"FA zone 1 verified ${d[12]}, plaintext ${d[13]}, CPU ticks HA ${d[4]} MH ${d[5]}," \
+		"MH out of order ${d[17]}, CN retransmitted ${d[18]}, load $load," \
 		"sha256 $([[ $ok == 1 ]] && echo ok || echo MISMATCH)"
 }
 
@@ -178,6 +189,16 @@ run_link() {
 	progress "$link: bed up (${up[*]}), $bytes bytes a transfer, $RUNS rounds over: $POINTS"
 	bpf_stats=$(sysctl -n kernel.bpf_stats_enabled)
 	sysctl -qw kernel.bpf_stats_enabled=1
+	# Nothing started on the bed (its daemons, the workers, the transfers)
+	# inherits the lock's descriptor: a process left behind would hold the
+	# lock for every other user of the bed.
+	link_body 9>&-
+	sysctl -qw kernel.bpf_stats_enabled="$bpf_stats"
+	flock -u 9
+	exec 9>&-
+}
+
+link_body() {
 	if bed_start "${up[@]}" --routing none; then
 		[[ $link == paper ]] && on cn sysctl -qw net.ipv4.tcp_timestamps=0
 		if tunnel_setup esp off; then
@@ -195,9 +216,6 @@ run_link() {
 	else
 		progress "$link: the bed did not come up"
 	fi
-	sysctl -qw kernel.bpf_stats_enabled="$bpf_stats"
-	flock -u 9
-	exec 9>&-
 }
 
 make_plots() {
@@ -232,7 +250,7 @@ make_plots() {
 START=$SECONDS
 if [[ $REPORT_ONLY == 0 ]]; then
 	source "$EXP_DIR/lib/tunnel.sh"
-	echo "link,round,point,bytes,seconds,goodput_bps,sha256_ok,air_frames_down,air_bits_down,air_frames_up,air_bits_up,ha_cpu_ticks,mh_cpu_ticks,ha_encap_plain,ha_encap_esp,ha_encap_mlesp,mh_encap_plain,mh_encap_esp,mh_encap_mlesp,fa_fwd_mlesp,fa_fwd_plain,fa_fwd_esp,fa_xdp_ns,fa_xdp_runs,load1" >"$CSV"
+	echo "link,round,point,bytes,seconds,goodput_bps,sha256_ok,air_frames_down,air_bits_down,air_frames_up,air_bits_up,ha_cpu_ticks,mh_cpu_ticks,ha_encap_plain,ha_encap_esp,ha_encap_mlesp,mh_encap_plain,mh_encap_esp,mh_encap_mlesp,fa_fwd_mlesp,fa_fwd_plain,fa_fwd_esp,fa_xdp_ns,fa_xdp_runs,mh_tcp_ofo,cn_tcp_retrans,load1" >"$CSV"
 	progress "points $POINTS, $RUNS rounds, links ${LINK_LIST[*]}, output $OUT"
 	for l in "${LINK_LIST[@]}"; do
 		run_link "$l"

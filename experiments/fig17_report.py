@@ -53,6 +53,7 @@ def main():
             if r["point"] not in points:
                 points.append(r["point"])
         esp = {r["round"]: r for r in lr if r["point"] == "esp"}
+        plain = {r["round"]: r for r in lr if r["point"] == "plain"}
 
         def metric(r):
             mb = int(r["bytes"]) / 1e6
@@ -71,6 +72,9 @@ def main():
             m["fa_z1"] = int(r["fa_fwd_mlesp"]) / fa if fa else None
             m["fa_raw"] = (int(r["fa_fwd_mlesp"]), int(r["fa_fwd_plain"]), int(r["fa_fwd_esp"]))
             m["ml_sent"] = int(r["ha_encap_mlesp"]) + int(r["mh_encap_mlesp"])
+            m["up"] = sum(int(r["mh_encap_" + k]) for k in ("plain", "esp", "mlesp")) / mb
+            m["ofo"] = int(r["mh_tcp_ofo"]) / mb if r.get("mh_tcp_ofo") else None
+            m["rtx"] = 100 * int(r["cn_tcp_retrans"]) / sent if r.get("cn_tcp_retrans") and sent else None
             return m
 
         res = {}
@@ -87,6 +91,9 @@ def main():
                     m["air_ovh"] = 100 * (m["air"] / em["air"] - 1)
                     m["cpu_ovh"] = 100 * (m["cpu"] / em["cpu"] - 1) if em["cpu"] else None
                     m["fa_ovh"] = 100 * (m["fa"] / em["fa"] - 1) if em["fa"] else None
+                pr = plain.get(r["round"])
+                if pr:
+                    m["plain_ovh"] = 100 * (1 - m["tput"] / metric(pr)["tput"])
                 res[p].append(m)
 
         def col(p, k):
@@ -102,18 +109,20 @@ def main():
                   "air bytes = bytes on the downlink air per byte delivered, against ESP. "
                   "Median (range) over rounds; load average (1 min) during the run %s.\n" % load)
             print("| i | throughput (Mbit/s) | overhead vs ESP (%) | air bytes vs ESP (%) "
+                  "| throughput loss vs plaintext (%) "
                   "| ML-ESP share at the HA | FA zone 1 verified : plaintext forwarded (last round) "
                   "| the paper: throughput | the paper: overhead |")
-            print("|---|---|---|---|---|---|---|---|")
+            print("|---|---|---|---|---|---|---|---|---|")
             for p in points:
                 z = res[p][-1]["fa_raw"]
                 fa = "%d : %d (%.3f)" % (z[0], z[1], z[0] / sum(z)) if sum(z) else "—"
                 if z[2]:
                     fa += ", %d ESP opaque" % z[2]
-                print("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                print("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
                     label(p), fmt(col(p, "tput"), "%.3f"),
                     "(reference)" if p == "esp" else fmt(col(p, "tput_ovh")),
                     "(reference)" if p == "esp" else fmt(col(p, "air_ovh")),
+                    "(reference)" if p == "plain" else fmt(col(p, "plain_ovh")),
                     fmt(col(p, "prot"), "%.3f"), fa,
                     "%.2f" % PAPER_TPUT[p] if p in PAPER_TPUT else "—",
                     "%.2f" % PAPER_OVH[p] if p in PAPER_OVH else "—"))
@@ -148,16 +157,18 @@ def main():
                   "the same round. Median (range) over rounds; load average (1 min) during the run %s "
                   "(other work on the 2 CPUs shares them).\n" % load)
             print("| i | throughput (Mbit/s) | HA worker (ms/MB) | MH worker (ms/MB) "
-                  "| HA+MH vs ESP (%) | FA XDP (µs/MB) | FA XDP vs ESP (%) | ML-ESP share at the HA |")
-            print("|---|---|---|---|---|---|---|---|")
+                  "| HA+MH vs ESP (%) | FA XDP (µs/MB) | FA XDP vs ESP (%) | ML-ESP share at the HA "
+                  "| MH uplink packets / MB | out of order at the MH / MB | CN retransmitted (%) |")
+            print("|---|---|---|---|---|---|---|---|---|---|---|")
             for p in points:
                 ref = p == "esp"
-                print("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
                     label(p), fmt(col(p, "tput"), "%.0f"), fmt(col(p, "ha")), fmt(col(p, "mh")),
                     "(reference)" if ref else fmt(col(p, "cpu_ovh"), "%+.1f"),
                     fmt(col(p, "fa"), "%.0f"),
                     "(reference)" if ref else fmt(col(p, "fa_ovh"), "%+.0f"),
-                    fmt(col(p, "prot"), "%.3f")))
+                    fmt(col(p, "prot"), "%.3f"), fmt(col(p, "up"), "%.0f"),
+                    fmt(col(p, "ofo"), "%.0f"), fmt(col(p, "rtx"), "%.2f")))
             with open(out + "/plot-fast.csv", "w") as f:
                 for i, p in enumerate(x for x in points if x != "esp"):
                     o = [x for x in col(p, "cpu_ovh") if x is not None]
