@@ -59,6 +59,9 @@ for f in README.md docs/operations.md docs/mobileip.md docs/endpoints.md docs/pr
 	docs/security.md docs/snoop.md; do want+=("usr/share/doc/mmlipsec/${f##*/}"); done
 for f in "$TOP"/man/*.[58]; do [[ -e $f ]] && want+=("usr/share/man/man${f##*.}/${f##*/}"); done
 [[ -e $TOP/dist/bash-completion/mmlctl ]] && want+=(usr/share/bash-completion/completions/mmlctl)
+# The Wireshark plugin, when the tree built it (mk/install.mk).
+[[ -e $BUILD/wireshark/mmlipsec.so ]] &&
+	want+=("$(pkg-config --variable=plugindir wireshark | sed 's|^/||')/epan/mmlipsec.so")
 got=$(cd "$DEST" && { find . -type f -printf '%P\n'; find . -type d -empty -printf '%P/\n'; } | sort)
 exp=$(printf '%s\n' "${want[@]}" | sort)
 [[ $got == "$exp" ]] && ok "make install: the ${#want[@]} expected paths, nothing else" ||

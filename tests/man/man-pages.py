@@ -155,7 +155,11 @@ def settings():
     for path in glob.glob("keyd/*.c") + glob.glob("keyd/ike/*.c"):
         src = read(path)
         names += re.findall(r'\bcfg_(?:str|ipv4|u32|ifname|bool|choice)\([^,()]+,\s*"(\w+)"', src)
-        names += re.findall(r'\bconfig_setting_(?:get_member|lookup)\([^"]*?,\s*"(\w+)"', src)
+        # The first argument may hold one call (config_root_setting(&c)); a
+        # name computed at run time (config_setting_name(m)) is no setting.
+        names += re.findall(
+            r'\bconfig_setting_(?:get_member|lookup)\(\s*(?:[^,()]|\([^()]*\))+,\s*"(\w+)"', src
+        )
         names += re.findall(r'\bmip_fh_from_config\([^,]+,\s*"(\w+)"', src)
         names += re.findall(r'const struct keyd_module \w+ = \{\s*\.name = "(\w+)"', src)
         lst = re.search(r"peer_settings\[\] = \{(.*?)\};", src, re.S)
