@@ -7,3 +7,7 @@ TEST_SUITES += install:'BUILD=$(BUILD) tests/install/install.sh'
 # make deb: the package built, lintian, dpkg -i, --version, dpkg -P leaves
 # nothing (root; changes this machine's package database while it runs).
 TEST_SUITES += deb:'BUILD=$(BUILD) tests/install/deb.sh'
+# The package installed, the product bed run from it (mmlkeyd as its unit
+# starts it, a transfer, Prometheus counters), purged leaving nothing
+# (root; dpkg; a bed: ~40 s).
+TEST_SUITES += deb-bed:'BUILD=$(BUILD) tests/install/deb-bed.sh'
