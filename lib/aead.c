@@ -36,6 +36,25 @@ static const EVP_CIPHER *cipher_for(uint8_t alg)
 	}
 }
 
+/* The rest of an init: Nettle's context for ChaCha20-Poly1305 (freed with
+ * whatever a holds already on failure), the salt, the direction. */
+static int small_init(struct mml_aead *a, uint8_t alg, const uint8_t key[MML_KEY_LEN],
+		      const uint8_t salt[MML_SALT_LEN], bool encrypt)
+{
+	if (alg == MML_ALG_CHACHA20_POLY1305) {
+		a->small = malloc(sizeof(*a->small));
+		if (!a->small) {
+			mml_aead_free(a);
+			return -ENOMEM;
+		}
+		chacha_poly1305_set_key(a->small, key);
+	}
+	memcpy(a->salt, salt, MML_SALT_LEN);
+	a->alg = alg;
+	a->encrypt = encrypt;
+	return 0;
+}
+
 int mml_aead_init(struct mml_aead *a, uint8_t alg, const uint8_t key[MML_KEY_LEN],
 		  const uint8_t salt[MML_SALT_LEN], bool encrypt)
 {
@@ -52,18 +71,7 @@ int mml_aead_init(struct mml_aead *a, uint8_t alg, const uint8_t key[MML_KEY_LEN
 		mml_aead_free(a);
 		return -EINVAL;
 	}
-	if (alg == MML_ALG_CHACHA20_POLY1305) {
-		a->small = malloc(sizeof(*a->small));
-		if (!a->small) {
-			mml_aead_free(a);
-			return -ENOMEM;
-		}
-		chacha_poly1305_set_key(a->small, key);
-	}
-	memcpy(a->salt, salt, MML_SALT_LEN);
-	a->alg = alg;
-	a->encrypt = encrypt;
-	return 0;
+	return small_init(a, alg, key, salt, encrypt);
 }
 
 int mml_aead_init_small(struct mml_aead *a, uint8_t alg, const uint8_t key[MML_KEY_LEN],
@@ -72,14 +80,7 @@ int mml_aead_init_small(struct mml_aead *a, uint8_t alg, const uint8_t key[MML_K
 	if (alg != MML_ALG_CHACHA20_POLY1305)
 		return mml_aead_init(a, alg, key, salt, encrypt);
 	memset(a, 0, sizeof(*a));
-	a->small = malloc(sizeof(*a->small));
-	if (!a->small)
-		return -ENOMEM;
-	chacha_poly1305_set_key(a->small, key);
-	memcpy(a->salt, salt, MML_SALT_LEN);
-	a->alg = alg;
-	a->encrypt = encrypt;
-	return 0;
+	return small_init(a, alg, key, salt, encrypt);
 }
 
 void mml_aead_openssl_only(struct mml_aead *a)
