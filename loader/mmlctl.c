@@ -7,7 +7,10 @@
  * here at the top, as an exit status. */
 #include <bpf/bpf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,14 +101,16 @@ int ctl_split_ifaces(const char *ctx, char *list, uint32_t *ifindex, int max)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: mmlctl [-j|-p] [-r ROOT] [-n NODE] [-v] OBJECT [VERB] [ARGS...]\n"
-		   "       mmlctl help | -h | --help\n"
-		   "       mmlctl --version\n"
-		   "       mmlctl OBJECT help\n"
-		   "  -j  JSON output       -p  pretty JSON\n"
-		   "  -r  pin root (default " MML_PIN_ROOT_DEFAULT ")\n"
-		   "  -n  node name: maps live in ROOT/NODE (default: the host name)\n"
-		   "  -v  debug messages (libbpf's too)\n\n");
+	fprintf(f,
+		"usage: mmlctl [-j|-p] [-r ROOT] [-n NODE] [-N NETNS] [-v] OBJECT [VERB] [ARGS...]\n"
+		"       mmlctl help | -h | --help\n"
+		"       mmlctl --version\n"
+		"       mmlctl OBJECT help\n"
+		"  -j  JSON output       -p  pretty JSON\n"
+		"  -r  pin root (default " MML_PIN_ROOT_DEFAULT ")\n"
+		"  -n  node name: maps live in ROOT/NODE (default: NETNS, else the host name)\n"
+		"  -N  run in network namespace NETNS (/run/netns/NETNS or a path), as ip -n\n"
+		"  -v  debug messages (libbpf's too)\n\n");
 	for (size_t t = 0; t < sizeof(cmd_tables) / sizeof(cmd_tables[0]); t++)
 		for (const struct ctl_cmd *c = cmd_tables[t]; c->object; c++)
 			fprintf(f, "  mmlctl %s %s %s\n", c->object, c->verb, c->usage);
@@ -150,6 +155,26 @@ static const char *default_verb(const char *object)
 	return NULL;
 }
 
+/* As ip -n: the interfaces named on the command line are NETNS's. The
+ * mount namespace is left alone (ip netns exec would remount /sys, and
+ * the pins would be looked for in a bpffs of its own). */
+static int enter_netns(const char *netns)
+{
+	char path[PATH_MAX];
+	int fd, err = 0;
+
+	if (snprintf(path, sizeof(path), strchr(netns, '/') ? "%s" : "/run/netns/%s", netns) >=
+	    (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (setns(fd, CLONE_NEWNET))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
 static const char *default_node(char *buf, size_t len)
 {
 	if (gethostname(buf, len) || !buf[0])
@@ -161,7 +186,7 @@ static const char *default_node(char *buf, size_t len)
 int main(int argc, char **argv)
 {
 	struct ctl ctl = { .format = MML_OUT_TEXT };
-	const char *root = MML_PIN_ROOT_DEFAULT, *node = NULL, *object, *verb;
+	const char *root = MML_PIN_ROOT_DEFAULT, *node = NULL, *netns = NULL, *object, *verb;
 	const struct ctl_cmd *cmd;
 	char host[65];
 	bool object_known, debug = false;
@@ -175,7 +200,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 
-	while ((opt = getopt_long(argc, argv, "+jpr:n:vh", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+jpr:n:N:vh", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 'j':
 			ctl.format = MML_OUT_JSON;
@@ -188,6 +213,9 @@ int main(int argc, char **argv)
 			break;
 		case 'n':
 			node = optarg;
+			break;
+		case 'N':
+			netns = optarg;
 			break;
 		case 'v':
 			debug = true;
@@ -205,6 +233,17 @@ int main(int argc, char **argv)
 	if (optind >= argc) {
 		usage(stderr);
 		return 2;
+	}
+	if (netns) {
+		err = enter_netns(netns);
+		if (err) {
+			log_err("network namespace \"%s\": %s", netns, strerror(-err));
+			return 2;
+		}
+		/* A bed's node and its namespace share the name; a path's last
+		 * component serves the same way. */
+		if (!node)
+			node = strrchr(netns, '/') ? strrchr(netns, '/') + 1 : netns;
 	}
 	if (!node)
 		node = default_node(host, sizeof(host));
