@@ -326,6 +326,17 @@ static int flow_list(struct ctl *ctl, int argc, char **argv)
 				       json_object_new_string(modes[mml_flow_rx_floor(&f)]));
 		json_object_object_add(o, "learned",
 				       json_object_new_boolean(f.flags & MML_FLOW_F_LEARNED));
+		{
+			/* The flags themselves: what an agreed change adds
+			 * for a while shows here (docs/protocol.md §2.7). */
+			json_object *fl = json_object_new_array();
+
+			if (f.flags & MML_FLOW_F_ACCEPT_ESP)
+				json_object_array_add(fl, json_object_new_string("esp"));
+			if (f.flags & MML_FLOW_F_ACCEPT_PLAIN)
+				json_object_array_add(fl, json_object_new_string("plain"));
+			json_object_object_add(o, "accept_flags", fl);
+		}
 		json_object_array_add(list, o);
 	}
 	ctl_print(ctl, list);
@@ -352,5 +363,9 @@ const struct ctl_cmd ep_cmds[] = {
 	{ "flow", "del", flow_del,
 	  "[home ADDR] [peer ADDR] [proto P] [home-port N] [peer-port N]" },
 	{ "flow", "list", flow_list, "" },
+	{ "flow", "set", ctl_flow_set,
+	  "[home ADDR] [peer ADDR] [proto any|tcp|udp|icmp] [home-port N] [peer-port N] "
+	  "mode plain|esp|mlesp [every N] [for SECONDS] [sock PATH]   (agreed with the peer over "
+	  "ML-IKE; the MH's home address by default at the MH)" },
 	{ NULL, NULL, NULL, NULL },
 };

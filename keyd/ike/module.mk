@@ -15,7 +15,8 @@ IKE_SRCS := $(IKE_CODEC_SRCS) $(IKE_SA_SRCS) $(IKE_XCHG_SRCS) keyd/ike/ike_engin
 IKE_CONF_SRCS := keyd/ike/ike_conf.c keyd/ike/csa_map.c keyd/ike/dkm_cache.c
 # mmlkeyd's ike module around the engine: orchestration, installs, handoffs.
 IKE_MOD_SRCS := keyd/ike/keyd_ike.c keyd/ike/ike_orch.c keyd/ike/csa_life.c keyd/ike/reconcile.c keyd/ike/ike_install.c keyd/ike/installed.c \
-                keyd/ike/ike_dkm.c keyd/ike/ike_esp.c keyd/ike/pkd.c keyd/ike/holders.c keyd/ike/z1_ready.c
+                keyd/ike/ike_dkm.c keyd/ike/ike_esp.c keyd/ike/pkd.c keyd/ike/holders.c keyd/ike/z1_ready.c \
+                keyd/ike/flowneg.c keyd/ike/flow_ctl.c
 
 FMT_SRCS += $(wildcard keyd/ike/*.h)
 
@@ -30,6 +31,10 @@ $(eval $(call TEST_PROGRAM,test_ike_crypto,tests/ike/test_ike_crypto.c $(IKE_SRC
 TEST_SUITES += unit-ike-crypto:$(BUILD)/tests/test_ike_crypto
 $(eval $(call TEST_PROGRAM,test_ike_wire,tests/ike/test_ike_wire.c $(IKE_CODEC_SRCS)))
 TEST_SUITES += unit-ike-wire:$(BUILD)/tests/test_ike_wire
+# Flow modes by agreement (issue 19): both ends' writes, policy, settle,
+# expiry, refusals (keyd/ike/flowneg.c).
+$(eval $(call TEST_PROGRAM,test_flowneg,tests/ike/test_flowneg.c keyd/ike/flowneg.c))
+TEST_SUITES += unit-ike-flowneg:$(BUILD)/tests/test_flowneg
 $(eval $(call TEST_PROGRAM,test_holders,tests/ike/test_holders.c keyd/ike/holders.c))
 TEST_SUITES += unit-ike-holders:$(BUILD)/tests/test_holders
 # The module's handoff glue (ike_orch.c, ike_dkm.c, pkd.c, installed.c)
