@@ -128,6 +128,10 @@ TEST_SUITES += ike-rekey:'BUILD=$(BUILD) tests/ike/rekey-bed.sh'
 TEST_SUITES += ike-rekey-handoff:'BUILD=$(BUILD) tests/ike/rekey-handoff-bed.sh'
 # Keys gone when nobody grants them: FA and MH restarts, binding expiry (about 40 s).
 TEST_SUITES += ike-revoke:'BUILD=$(BUILD) tests/ike/revoke-bed.sh'
+# A flow's mode agreed between MH and HA over ML-IKE during a transfer:
+# ML-ESP -> ESP -> every 10th -> ML-ESP, a refusal below the policy, forged
+# plaintext dropped, a timed change expiring (issue 19; about 45 s).
+TEST_SUITES += ike-flowneg:'BUILD=$(BUILD) tests/ike/flowneg-bed.sh'
 # Every endpoint process killed mid-transfer and restarted (issue 20; about 60 s).
 TEST_SUITES += faults:'BUILD=$(BUILD) tests/ike/faults-bed.sh'
 
