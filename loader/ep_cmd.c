@@ -326,17 +326,18 @@ static int flow_list(struct ctl *ctl, int argc, char **argv)
 				       json_object_new_string(modes[mml_flow_rx_floor(&f)]));
 		json_object_object_add(o, "learned",
 				       json_object_new_boolean(f.flags & MML_FLOW_F_LEARNED));
-		{
-			/* The flags themselves: what an agreed change adds
-			 * for a while shows here (docs/protocol.md §2.7). */
-			json_object *fl = json_object_new_array();
-
-			if (f.flags & MML_FLOW_F_ACCEPT_ESP)
-				json_object_array_add(fl, json_object_new_string("esp"));
-			if (f.flags & MML_FLOW_F_ACCEPT_PLAIN)
-				json_object_array_add(fl, json_object_new_string("plain"));
-			json_object_object_add(o, "accept_flags", fl);
-		}
+		/* The flags themselves, "esp", "plain", "esp,plain" or "-":
+		 * what an agreed change adds for a while shows here
+		 * (docs/protocol.md §2.7). A string, not a list: the text
+		 * output stays one row per entry. */
+		json_object_object_add(
+			o, "accept_flags",
+			json_object_new_string((f.flags & MML_FLOW_F_ACCEPT_ESP) ?
+						       ((f.flags & MML_FLOW_F_ACCEPT_PLAIN) ?
+								"esp,plain" :
+								"esp") :
+					       (f.flags & MML_FLOW_F_ACCEPT_PLAIN) ? "plain" :
+										     "-"));
 		json_object_array_add(list, o);
 	}
 	ctl_print(ctl, list);

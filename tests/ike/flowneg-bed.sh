@@ -59,7 +59,7 @@ entry() {
 import json, sys
 for f in json.load(sys.stdin):
     if f['home'] == '$HOME_ADDR' and f['peer'] == '0.0.0.0' and f['proto'] == 6 and f['home-port'] == $XPORT:
-        print(f['mode'], f['every'], ','.join(f['accept_flags']) or '-')"
+        print(f['mode'], f['every'], f['accept_flags'])"
 }
 for n in ha mh; do
 	ctl $n flow add "${FLOW[@]}" mode mlesp || die "flow add at $n"
