@@ -227,7 +227,10 @@ static __always_inline int ha_fa(struct xdp_md *ctx)
 /* MH: plaintext to the home address that its flow's entry refuses
  * (flow_policy.h). Mobile IP's registration replies (UDP from port 434)
  * authenticate themselves and come from whichever FA serves us, before any
- * binding names it: never judged by the flow table. */
+ * binding names it: never judged by the flow table. Nor are agent
+ * advertisements (ICMP type 9): an FA answers a solicitation unicast to the
+ * home address, and the same advertisement broadcast is never judged (not
+ * to the home address) and no more authentic. */
 static __always_inline int mh_plain(struct iphdr *iph, void *data_end)
 {
 	struct mml_flow_key key;
@@ -237,6 +240,9 @@ static __always_inline int mh_plain(struct iphdr *iph, void *data_end)
 		return XDP_PASS; /* the stack's to refuse */
 	flow_key_of(&key, iph, (void *)iph + hl, data_end, true);
 	if (key.proto == IPPROTO_UDP && key.peer_port == 434)
+		return XDP_PASS;
+	if (key.proto == IPPROTO_ICMP && !(iph->frag_off & bpf_htons(IP_OFFSET)) &&
+	    (void *)iph + hl + 1 <= data_end && *((__u8 *)iph + hl) == 9)
 		return XDP_PASS;
 	if (flow_plain_refused(&key))
 		return ep_drop(MML_STAT_EP_DROP_DOWNGRADE);

@@ -73,6 +73,12 @@ int ctl_role_detach(struct ctl *ctl, enum mml_role_id id, int argc, char **argv)
  * daemon is optional). */
 int ctl_keyd_call(const char *path, const char *module, const char *verb, bool quiet,
 		  json_object **result);
+/* The same with args (a JSON array of strings; the caller keeps it). */
+int ctl_keyd_call_args(const char *path, const char *module, const char *verb, json_object *args,
+		       bool quiet, json_object **result);
+/* mmlctl flow set (loader/flow_set.c): a flow's mode agreed with the peer
+ * through mmlkeyd (ML-IKE, docs/protocol.md §2.7). */
+int ctl_flow_set(struct ctl *ctl, int argc, char **argv);
 /* <MML_KEYD_SOCK_DIR>/<node>.sock, node as for the maps; returns buf. */
 const char *ctl_keyd_default_path(const struct ctl *ctl, char *buf, size_t len);
 

@@ -332,6 +332,18 @@ static int flow_list(struct ctl *ctl, int argc, char **argv)
 				       json_object_new_string(modes[mml_flow_rx_floor(&f)]));
 		json_object_object_add(o, "learned",
 				       json_object_new_boolean(f.flags & MML_FLOW_F_LEARNED));
+		/* The flags themselves, "esp", "plain", "esp,plain" or "-":
+		 * what an agreed change adds for a while shows here
+		 * (docs/protocol.md §2.7). A string, not a list: the text
+		 * output stays one row per entry. */
+		json_object_object_add(
+			o, "accept_flags",
+			json_object_new_string((f.flags & MML_FLOW_F_ACCEPT_ESP) ?
+						       ((f.flags & MML_FLOW_F_ACCEPT_PLAIN) ?
+								"esp,plain" :
+								"esp") :
+					       (f.flags & MML_FLOW_F_ACCEPT_PLAIN) ? "plain" :
+										     "-"));
 		json_object_array_add(list, o);
 	}
 	ctl_print(ctl, list);
@@ -358,5 +370,9 @@ const struct ctl_cmd ep_cmds[] = {
 	{ "flow", "del", flow_del,
 	  "[home ADDR] [peer ADDR] [proto P] [home-port N] [peer-port N]" },
 	{ "flow", "list", flow_list, "" },
+	{ "flow", "set", ctl_flow_set,
+	  "[home ADDR] [peer ADDR] [proto any|tcp|udp|icmp] [home-port N] [peer-port N] "
+	  "mode plain|esp|mlesp [every N] [for SECONDS] [sock PATH]   (agreed with the peer over "
+	  "ML-IKE; the MH's home address by default at the MH)" },
 	{ NULL, NULL, NULL, NULL },
 };

@@ -80,6 +80,12 @@ static int read_all(int fd, char **out)
 int ctl_keyd_call(const char *path, const char *module, const char *verb, bool quiet,
 		  json_object **result)
 {
+	return ctl_keyd_call_args(path, module, verb, NULL, quiet, result);
+}
+
+int ctl_keyd_call_args(const char *path, const char *module, const char *verb, json_object *args,
+		       bool quiet, json_object **result)
+{
 	json_object *req = json_object_new_object(), *reply = NULL, *ok, *val;
 	const char *text;
 	char *buf = NULL, why[256] = "";
@@ -87,7 +93,7 @@ int ctl_keyd_call(const char *path, const char *module, const char *verb, bool q
 
 	json_object_object_add(req, "module", json_object_new_string(module));
 	json_object_object_add(req, "verb", json_object_new_string(verb));
-	json_object_object_add(req, "args", json_object_new_array());
+	json_object_object_add(req, "args", args ? json_object_get(args) : json_object_new_array());
 	text = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
 	fd = connect_keyd(path);
 	if (fd < 0) {

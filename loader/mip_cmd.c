@@ -66,6 +66,12 @@ static int ike_show(struct ctl *ctl, int argc, char **argv)
 	return keyd_run(ctl, "ike", "show", argc, argv, true);
 }
 
+/* Flow modes agreed with the peer (keyd/ike/flow_ctl.c): in progress, held. */
+static int ike_flows(struct ctl *ctl, int argc, char **argv)
+{
+	return keyd_run(ctl, "ike", "flows", argc, argv, true);
+}
+
 static int mip_show(struct ctl *ctl, int argc, char **argv)
 {
 	return mip_run(ctl, "show", argc, argv, true);
@@ -98,5 +104,7 @@ const struct ctl_cmd mip_cmds[] = {
 	{ "mip", "register", mip_register, "[sock PATH]   MH: register again now" },
 	{ "mip", "deregister", mip_deregister, "[sock PATH]   MH: deregister (lifetime 0)" },
 	{ "ike", "show", ike_show, "[sock PATH]   ML-IKE: counters, CSAs, processing times" },
+	{ "ike", "flows", ike_flows,
+	  "[sock PATH]   flow modes agreed with the peer: changes in progress or held, counters" },
 	{ NULL, NULL, NULL, NULL },
 };

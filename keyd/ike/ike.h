@@ -163,6 +163,15 @@ struct ike_events {
 	int (*neighbors)(void *ctx, struct ike_sa *sa, const uint32_t *addrs, unsigned int n);
 	/* PKD, FA: the HA answered NEIGHBOR_NOTIFY (0 = accepted). */
 	void (*neighbors_done)(void *ctx, struct ike_sa *sa, int result);
+	/* MH and HA (issue 19): the peer asks for a flow's new mode (an
+	 * INFORMATIONAL with MLIKE_N_FLOW_MODE). 0 agrees (the entry is
+	 * written before the answer leaves), else the refusal's notify. */
+	uint16_t (*flow_mode)(void *ctx, struct ike_sa *sa, const struct mlike_flow_mode_pl *fm);
+	/* The answer to our mlike_flow_mode: 0 agreed, else the peer's error
+	 * notify, IKE_N_INVALID_SYNTAX for an answer that does not repeat
+	 * what we asked. (A request never answered ends the IKE SA.) */
+	void (*flow_mode_done)(void *ctx, struct ike_sa *sa, const struct mlike_flow_mode_pl *fm,
+			       uint16_t notify);
 };
 
 /* Where an engine's datagrams go instead of its UDP socket: an embedder
@@ -235,6 +244,11 @@ enum ike_counter {
 	IKE_C_CSA_REKEY_COLLISIONS,   /* both ends rekeyed at once: one pair dropped */
 	IKE_C_CSA_REKEY_REFUSED,      /* rekeys of a CSA we do not hold, refused */
 	IKE_C_CHILD_REKEY_COLLISIONS, /* a CHILD_SA rekeyed by both ends at once */
+	/* Flow mode changes (MLIKE_N_FLOW_MODE, issue 19): the peer's we
+	 * refused (policy, malformed, not its flow), and those agreed (the
+	 * peer's we took, and ours it took). */
+	IKE_C_FLOW_MODE_REFUSED,
+	IKE_C_FLOW_MODE_AGREED,
 	IKE_C_MAX
 };
 
@@ -311,6 +325,10 @@ int mlike_key_distribute(struct ike_sa *sa, const struct mlike_fa_keys *keys);
 /* PKD: tells the HA our neighbour FAs (network order); neighbors_done
  * when answered. */
 int mlike_neighbor_notify(struct ike_sa *sa, const uint32_t *addrs, unsigned int n);
+/* Asks the peer for a flow's new mode (INFORMATIONAL, MLIKE_N_FLOW_MODE;
+ * docs/protocol.md "Flow mode"); flow_mode_done when answered. -ENOTCONN
+ * unless established, -EBUSY while another request is out. */
+int mlike_flow_mode(struct ike_sa *sa, const struct mlike_flow_mode_pl *fm);
 /* Revokes CSAs at the peer (INFORMATIONAL Delete, ML-ESP zone protocol). */
 int mlike_csa_delete(struct ike_sa *sa, const uint32_t *spis, unsigned int n);
 /* The FA's share of a CSA pair: zone 1 of both directions, null SAs for the

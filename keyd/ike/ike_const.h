@@ -120,6 +120,7 @@ enum ike_notify {
 	DKM_N_REPLAYED = 8202,		   /* these CSAs were handed over already */
 	DKM_N_UNKNOWN_CSA = 8203,	   /* HA: not this MH's CSAs, or not its FA */
 	MLIKE_N_NEIGHBORS_REJECTED = 8194, /* NEIGHBOR_NOTIFY not taken (PKD) */
+	MLIKE_N_FLOW_MODE_REFUSED = 8210,  /* a flow's mode change refused (issue 19) */
 	IKE_N_ERROR_MAX = 16383,
 	IKE_N_INITIAL_CONTACT = 16384,
 	IKE_N_NAT_DETECTION_SOURCE_IP = 16388,
@@ -137,6 +138,7 @@ enum ike_notify {
 	DKM_N_CSA_MISSING = 40971,	    /* the request is a report: no CSA by DKM */
 	MLIKE_N_PKD_INACTIVE = 40962,	    /* KEY_DISTRIBUTE: hold the CSAs inactive */
 	MLIKE_N_NEIGHBORS_ACCEPTED = 40963, /* NEIGHBOR_NOTIFY answered */
+	MLIKE_N_FLOW_MODE = 40980,	    /* INFORMATIONAL: a flow's new mode, asked or agreed */
 };
 
 #define IKE_NONCE_LEN 32 /* ours; peers' may be 16..256 */

@@ -208,6 +208,7 @@ static void dispatch_response(struct ike_sa *sa, const struct ike_hdr *h, const 
 	case IKE_REQ_LIVENESS:
 	case IKE_REQ_CSA_DELETE:
 	case IKE_REQ_CHILD_DELETE:
+	case IKE_REQ_FLOW_MODE:
 		sa->req_kind = kind;
 		ike_info_response(sa, c);
 		break;

@@ -1,6 +1,7 @@
-/* INFORMATIONAL (RFC 7296 1.4, 2.4): liveness and the revocation of CSAs
- * as initiator; the peer's Deletes (IKE SA, CHILD_SAs, ML-ESP CSAs) and
- * the answers to ours. The Deletes of ours are the SA layer's
+/* INFORMATIONAL (RFC 7296 1.4, 2.4): liveness, the revocation of CSAs and
+ * a flow's mode change (MLIKE_N_FLOW_MODE, issue 19) as initiator; the
+ * peer's Deletes (IKE SA, CHILD_SAs, ML-ESP CSAs) and flow mode requests,
+ * and the answers to ours. The Deletes of ours are the SA layer's
  * (ike_sa_delete, ike_child_delete). */
 #include <errno.h>
 #include <string.h>
@@ -31,6 +32,100 @@ int mlike_csa_delete(struct ike_sa *sa, const uint32_t *spis, unsigned int n)
 	return ike_info_send(sa, &in, IKE_REQ_CSA_DELETE);
 }
 
+int mlike_flow_mode(struct ike_sa *sa, const struct mlike_flow_mode_pl *fm)
+{
+	uint8_t buf[64], data[MLIKE_FLOW_MODE_LEN];
+	struct ike_wbuf in;
+	int err;
+
+	mlike_flow_mode_encode(fm, data);
+	ike_wb_init(&in, buf, sizeof(buf));
+	ike_put_notify(&in, 0, NULL, 0, MLIKE_N_FLOW_MODE, data, sizeof(data));
+	err = ike_info_send(sa, &in, IKE_REQ_FLOW_MODE);
+	if (!err)
+		sa->flow_asked = *fm;
+	return err;
+}
+
+/* The peer's MLIKE_N_FLOW_MODE request: exactly one such notify, alone
+ * (nothing else in the message), well formed; then the embedder's policy.
+ * The answer repeats the data: agreed (the same notify) or refused (the
+ * error notify). Everything here arrived inside the SK payload of an
+ * established IKE SA: the dispatcher checked the integrity first. */
+static void flow_mode_request(struct ike_sa *sa, const struct ike_hdr *h, const struct ike_chain *c)
+{
+	struct ike_engine *eng = sa->eng;
+	struct mlike_flow_mode_pl fm;
+	struct ike_notify_pl n = { 0 };
+	uint8_t buf[64], data[MLIKE_FLOW_MODE_LEN];
+	unsigned int found = 0;
+	struct ike_wbuf out;
+	uint16_t refuse;
+
+	for (unsigned int i = 0; i < c->n; i++) {
+		struct ike_notify_pl x;
+
+		if (c->pl[i].type == IKE_PL_NOTIFY &&
+		    !ike_notify_parse(c->pl[i].body, c->pl[i].len, &x) &&
+		    x.type == MLIKE_N_FLOW_MODE) {
+			n = x;
+			found++;
+		}
+	}
+	if (found != 1 || c->n != 1 || n.proto || n.spi_len ||
+	    mlike_flow_mode_parse(n.data, n.data_len, &fm)) {
+		ike_count(eng, IKE_C_FLOW_MODE_REFUSED, "peer %s: malformed flow mode request",
+			  sa->cfg->name);
+		ike_send_error_notify(sa, IKE_INFORMATIONAL, h->msg_id, IKE_N_INVALID_SYNTAX, NULL,
+				      0);
+		return;
+	}
+	mlike_flow_mode_encode(&fm, data);
+	refuse = eng->ev->flow_mode ? eng->ev->flow_mode(eng->ev_ctx, sa, &fm) :
+				      MLIKE_N_FLOW_MODE_REFUSED;
+	if (refuse) {
+		ike_count(eng, IKE_C_FLOW_MODE_REFUSED, "peer %s: flow mode request refused (%u)",
+			  sa->cfg->name, refuse);
+		ike_send_error_notify(sa, IKE_INFORMATIONAL, h->msg_id, refuse, data, sizeof(data));
+		return;
+	}
+	eng->counters[IKE_C_FLOW_MODE_AGREED]++;
+	ike_wb_init(&out, buf, sizeof(buf));
+	ike_put_notify(&out, 0, NULL, 0, MLIKE_N_FLOW_MODE, data, sizeof(data));
+	ike_send_protected(sa, IKE_INFORMATIONAL, true, h->msg_id, IKE_REQ_NONE, &out);
+}
+
+/* The answer to ours: an error notify refuses; an agreement must repeat
+ * what we asked byte for byte. */
+static void flow_mode_response(struct ike_sa *sa, const struct ike_chain *c)
+{
+	struct ike_engine *eng = sa->eng;
+	uint8_t asked[MLIKE_FLOW_MODE_LEN];
+	uint16_t result = ike_chain_error(c);
+
+	mlike_flow_mode_encode(&sa->flow_asked, asked);
+	if (!result) {
+		result = IKE_N_INVALID_SYNTAX;
+		for (unsigned int i = 0; i < c->n; i++) {
+			struct ike_notify_pl n;
+
+			if (c->pl[i].type == IKE_PL_NOTIFY &&
+			    !ike_notify_parse(c->pl[i].body, c->pl[i].len, &n) &&
+			    n.type == MLIKE_N_FLOW_MODE && n.data_len == sizeof(asked) &&
+			    !memcmp(n.data, asked, sizeof(asked)))
+				result = 0;
+		}
+		if (result)
+			ike_count(eng, IKE_C_MALFORMED,
+				  "peer %s: flow mode answer does not repeat the request",
+				  sa->cfg->name);
+		else
+			eng->counters[IKE_C_FLOW_MODE_AGREED]++;
+	}
+	if (eng->ev->flow_mode_done)
+		eng->ev->flow_mode_done(eng->ev_ctx, sa, &sa->flow_asked, result);
+}
+
 /* Child deletes: the peer names its inbound SPIs (our outbound); we answer
  * with our inbound SPIs of the same pairs (RFC 7296 1.4.1). */
 static void delete_children(struct ike_sa *sa, const struct ike_delete_pl *d, uint32_t *ours,
@@ -54,6 +149,16 @@ void ike_info_request(struct ike_sa *sa, const struct ike_hdr *h, const struct i
 	uint8_t buf[512];
 	struct ike_wbuf out;
 
+	for (unsigned int i = 0; i < c->n; i++) {
+		struct ike_notify_pl n;
+
+		if (c->pl[i].type == IKE_PL_NOTIFY &&
+		    !ike_notify_parse(c->pl[i].body, c->pl[i].len, &n) &&
+		    n.type == MLIKE_N_FLOW_MODE) {
+			flow_mode_request(sa, h, c);
+			return;
+		}
+	}
 	for (unsigned int i = 0; i < c->n; i++) {
 		struct ike_delete_pl d;
 
@@ -128,6 +233,8 @@ void ike_info_response(struct ike_sa *sa, const struct ike_chain *c)
 		sa->child_deleting = 0;
 		if (child)
 			ike_child_remove(sa, child, "deleted");
+	} else if (kind == IKE_REQ_FLOW_MODE) {
+		flow_mode_response(sa, c);
 	} else if (kind == IKE_REQ_CSA_DELETE && sa->eng->ev->csa_revoked) {
 		uint32_t acked[IKE_DELETE_MAX];
 		unsigned int n = csa_acked(c, acked, IKE_DELETE_MAX);

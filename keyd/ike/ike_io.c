@@ -42,6 +42,8 @@ static const char *const counter_names[IKE_C_MAX] = {
 	[IKE_C_CSA_REKEY_COLLISIONS] = "csa_rekey_collisions",
 	[IKE_C_CSA_REKEY_REFUSED] = "csa_rekey_refused",
 	[IKE_C_CHILD_REKEY_COLLISIONS] = "child_rekey_collisions",
+	[IKE_C_FLOW_MODE_REFUSED] = "flow_mode_refused",
+	[IKE_C_FLOW_MODE_AGREED] = "flow_mode_agreed",
 };
 
 const char *ike_counter_name(enum ike_counter c)

@@ -403,6 +403,7 @@ static void ev_ike_down(void *ctx, struct ike_sa *sa, enum ike_down_reason why)
 	struct fa_link *fa;
 
 	ike_mod_inst_remove_all(m, sa);
+	ike_flow_sa_down(m, sa);
 	if (m->role == ROLE_FA)
 		ike_dkm_ike_down(m, sa);
 	if (m->role == ROLE_MH) {
@@ -704,4 +705,6 @@ const struct ike_events ike_mod_events = {
 	.child_down = ike_mod_esp_child_down,
 	.neighbors = ike_pkd_neighbors,
 	.neighbors_done = ike_pkd_neighbors_done,
+	.flow_mode = ike_flow_mode,
+	.flow_mode_done = ike_flow_mode_done,
 };

@@ -39,6 +39,7 @@ enum ike_req_kind {
 	IKE_REQ_DKM_REPORT,   /* DKM_CSA_REQUEST reporting an install */
 	IKE_REQ_NEIGHBOR_NOTIFY,
 	IKE_REQ_MLIKE_REKEY, /* MLIKE_CREATE_CHILD_SA replacing our CSA pair */
+	IKE_REQ_FLOW_MODE,   /* INFORMATIONAL with MLIKE_N_FLOW_MODE (issue 19) */
 };
 
 /* The lower nonce of one exchange (RFC 7296 2.8.1's collision rule). */
@@ -105,6 +106,8 @@ struct ike_sa {
 	/* Our requests: window size 1 (RFC 7296 2.3). */
 	uint32_t next_msg_id;
 	enum ike_req_kind req_kind;
+	/* IKE_REQ_FLOW_MODE: what we asked for (the answer must repeat it). */
+	struct mlike_flow_mode_pl flow_asked;
 	uint8_t req[IKE_MSG_MAX];
 	size_t req_len;
 	unsigned int req_tries;

@@ -766,3 +766,46 @@ void mlike_put_neighbors(struct ike_wbuf *wb, const struct mlike_neighbors_pl *n
 		ike_wb_put(wb, &nb->addr[i], 4);
 	ike_wb_pl_end(wb, start);
 }
+
+/* Home address (4), peer address (4), home port (2), peer port (2),
+ * protocol (1), RESERVED (3), mode (1), RESERVED (1), every_n (2),
+ * duration (4) (docs/protocol.md "Flow mode"). */
+int mlike_flow_mode_parse(const uint8_t *data, size_t len, struct mlike_flow_mode_pl *fm)
+{
+	if (len != MLIKE_FLOW_MODE_LEN)
+		return len < MLIKE_FLOW_MODE_LEN ? IKE_PERR_TRUNCATED : IKE_PERR_SYNTAX;
+	if (data[13] || data[14] || data[15] || data[17])
+		return IKE_PERR_SYNTAX;
+	memcpy(&fm->home_addr, data, 4);
+	memcpy(&fm->peer_addr, data + 4, 4);
+	fm->home_port = get_be16(data + 8);
+	fm->peer_port = get_be16(data + 10);
+	fm->proto = data[12];
+	fm->mode = data[16];
+	fm->every_n = get_be16(data + 18);
+	fm->duration_s = get_be32(data + 20);
+	/* A flow of no mobile in particular is nobody's to change; every n-th
+	 * packet protected needs a protected mode. */
+	if (!fm->home_addr || fm->mode >= MLIKE_FLOW_MODES || (fm->every_n > 1 && fm->mode == 0))
+		return IKE_PERR_SYNTAX;
+	return IKE_PERR_OK;
+}
+
+void mlike_flow_mode_encode(const struct mlike_flow_mode_pl *fm, uint8_t out[MLIKE_FLOW_MODE_LEN])
+{
+	memset(out, 0, MLIKE_FLOW_MODE_LEN);
+	memcpy(out, &fm->home_addr, 4);
+	memcpy(out + 4, &fm->peer_addr, 4);
+	out[8] = (uint8_t)(fm->home_port >> 8);
+	out[9] = (uint8_t)fm->home_port;
+	out[10] = (uint8_t)(fm->peer_port >> 8);
+	out[11] = (uint8_t)fm->peer_port;
+	out[12] = fm->proto;
+	out[16] = fm->mode;
+	out[18] = (uint8_t)(fm->every_n >> 8);
+	out[19] = (uint8_t)fm->every_n;
+	out[20] = (uint8_t)(fm->duration_s >> 24);
+	out[21] = (uint8_t)(fm->duration_s >> 16);
+	out[22] = (uint8_t)(fm->duration_s >> 8);
+	out[23] = (uint8_t)fm->duration_s;
+}

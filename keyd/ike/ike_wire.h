@@ -208,6 +208,23 @@ struct mlike_neighbors_pl {
 	uint32_t addr[MLIKE_NEIGHBORS_MAX];
 };
 int mlike_neighbors_parse(const uint8_t *body, size_t len, struct mlike_neighbors_pl *nb);
+/* The data of MLIKE_N_FLOW_MODE and MLIKE_N_FLOW_MODE_REFUSED (issue 19,
+ * docs/protocol.md "Flow mode"): an mml_flow key as the MH sees it (its
+ * home address set: the flow is that mobile's), the mode asked for
+ * (enum mml_mode), every_n (0/1 = every packet; > 1 not with plaintext)
+ * and how long the change lasts (seconds, 0 = until changed again). */
+#define MLIKE_FLOW_MODE_LEN 24
+#define MLIKE_FLOW_MODES 3 /* plain, esp, mlesp */
+struct mlike_flow_mode_pl {
+	uint32_t home_addr, peer_addr; /* network order */
+	uint16_t home_port, peer_port; /* host order */
+	uint8_t proto;
+	uint8_t mode;
+	uint16_t every_n;
+	uint32_t duration_s;
+};
+int mlike_flow_mode_parse(const uint8_t *data, size_t len, struct mlike_flow_mode_pl *fm);
+void mlike_flow_mode_encode(const struct mlike_flow_mode_pl *fm, uint8_t out[MLIKE_FLOW_MODE_LEN]);
 
 /* --- Writer --- */
 

@@ -113,7 +113,7 @@ static int read_section(struct ike_mod *m, const config_setting_t *sec)
 	}
 	m->ecfg.peers = m->peers;
 	m->ecfg.n_peers = (unsigned int)n;
-	if (ike_reconcile_config(m, sec))
+	if (ike_reconcile_config(m, sec) || ike_flow_config(m, sec))
 		return -EINVAL;
 	return ike_dkm_config(m, sec);
 }
@@ -143,11 +143,14 @@ static void ike_stop(void *state)
 	loop_timer_cancel(m->loop, &m->dpd);
 	loop_timer_cancel(m->loop, &m->life_timer);
 	loop_timer_cancel(m->loop, &m->rec.timer);
+	ike_flow_stop(m);
 	ike_dkm_stop(m);
 	mml_csa_store_close(&m->store);
 	mip_maps_close(&m->maps);
 	if (m->flow_fd >= 0)
 		close(m->flow_fd);
+	if (m->flow_shapes_fd >= 0)
+		close(m->flow_shapes_fd);
 	if (m->rekey_fd >= 0)
 		close(m->rekey_fd);
 	OPENSSL_cleanse(m, sizeof(*m));
@@ -170,10 +173,12 @@ static int ike_start(struct keyd *kd, const config_setting_t *sec, void **state)
 	loop_timer_init(&m->dkm.timer, NULL, m);
 	loop_timer_init(&m->life_timer, ike_life_on_timer, m);
 	loop_timer_init(&m->rec.timer, ike_reconcile_on_timer, m);
+	loop_timer_init(&m->flow_timer, ike_flow_on_timer, m);
 	mml_csa_store_init(&m->store, &kd->pin);
 	mip_maps_init(&m->maps, &kd->pin);
 	m->pin = kd->pin;
 	m->flow_fd = -1;
+	m->flow_shapes_fd = -1;
 	m->rekey_fd = -1;
 	err = read_section(m, sec);
 	if (err)
@@ -387,7 +392,10 @@ static int ike_control(void *state, const char *verb, json_object *args, json_ob
 		       char *err, size_t err_len)
 {
 	struct ike_mod *m = state;
+	int ret = ike_flow_control(m, verb, args, result, err, err_len);
 
+	if (ret <= 0)
+		return ret;
 	if (args && json_object_array_length(args)) {
 		snprintf(err, err_len, "ike %s: unexpected argument", verb);
 		return -EINVAL;
@@ -404,7 +412,8 @@ static int ike_control(void *state, const char *verb, json_object *args, json_ob
 		snprintf(err, err_len, "ike holders: only an HA records who holds a CSA");
 		return -EOPNOTSUPP;
 	}
-	snprintf(err, err_len, "ike %s: unknown command (show, holders)", verb);
+	snprintf(err, err_len,
+		 "ike %s: unknown command (show, holders, flow-set, flow-status, flows)", verb);
 	return -EINVAL;
 }
 

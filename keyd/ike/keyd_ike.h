@@ -12,6 +12,7 @@
 
 #include "keyd/ike/csa_map.h"
 #include "keyd/ike/dkm_cache.h"
+#include "keyd/ike/flowneg.h"
 #include "keyd/ike/holders.h"
 #include "keyd/ike/ike.h"
 #include "keyd/loop.h"
@@ -200,7 +201,7 @@ struct ike_mod {
 	struct mml_csa_store store;
 	struct mip_maps maps;
 	struct mml_pin_dir pin;
-	int flow_fd, rekey_fd;
+	int flow_fd, flow_shapes_fd, rekey_fd;
 	uint32_t home; /* MH: its home address */
 	/* MH: SPIs waiting for the Mobile IP role to write our binding (the HA
 	 * starts ML-IKE in parallel with the registration reply, Fig. 4). */
@@ -247,6 +248,9 @@ struct ike_mod {
 	uint64_t rekeys_mh_not_ready; /* HA: the MH's answer acknowledged nothing yet */
 	uint64_t rekeys_unconfirmed;  /* MH: moved to the new pair without the HA's Delete */
 	struct reconcile rec;
+	/* Flow modes by agreement with the peer (flow_ctl.c, issue 19). */
+	struct flowneg_table flows;
+	struct loop_timer flow_timer;
 };
 
 /* --- ike_orch.c --- */
@@ -426,6 +430,22 @@ void ike_pkd_fa_install(struct ike_mod *m, const struct mlike_fa_keys *keys, str
 void ike_pkd_on_visitor(void *arg, uint32_t home, bool registered);
 int ike_pkd_neighbors(void *ctx, struct ike_sa *sa, const uint32_t *addrs, unsigned int n);
 void ike_pkd_neighbors_done(void *ctx, struct ike_sa *sa, int result);
+/* --- flow_ctl.c: flow modes by agreement, MH and HA (issue 19) --- */
+
+/* flow_downgrade_min = "plain" | "esp" | "mlesp": the weakest mode a peer
+ * may ask a flow to go down to (default "mlesp": none). */
+int ike_flow_config(struct ike_mod *m, const config_setting_t *sec);
+void ike_flow_stop(struct ike_mod *m);
+void ike_flow_on_timer(void *arg);
+uint16_t ike_flow_mode(void *ctx, struct ike_sa *sa, const struct mlike_flow_mode_pl *fm);
+void ike_flow_mode_done(void *ctx, struct ike_sa *sa, const struct mlike_flow_mode_pl *fm,
+			uint16_t notify);
+/* The engine's ike_down: our requests on sa fail. */
+void ike_flow_sa_down(struct ike_mod *m, struct ike_sa *sa);
+/* flow-set, flow-status, flows; 1 for another verb. */
+int ike_flow_control(struct ike_mod *m, const char *verb, json_object *args, json_object **result,
+		     char *err, size_t err_len);
+
 /* --- z1_ready.c: FA, when zone 1 became active --- */
 
 /* The CSA pair spi of home is active here from now on. */

@@ -15,7 +15,8 @@ IKE_SRCS := $(IKE_CODEC_SRCS) $(IKE_SA_SRCS) $(IKE_XCHG_SRCS) keyd/ike/ike_engin
 IKE_CONF_SRCS := keyd/ike/ike_conf.c keyd/ike/csa_map.c keyd/ike/dkm_cache.c
 # mmlkeyd's ike module around the engine: orchestration, installs, handoffs.
 IKE_MOD_SRCS := keyd/ike/keyd_ike.c keyd/ike/ike_orch.c keyd/ike/csa_life.c keyd/ike/reconcile.c keyd/ike/ike_install.c keyd/ike/installed.c \
-                keyd/ike/ike_dkm.c keyd/ike/ike_esp.c keyd/ike/pkd.c keyd/ike/holders.c keyd/ike/z1_ready.c
+                keyd/ike/ike_dkm.c keyd/ike/ike_esp.c keyd/ike/pkd.c keyd/ike/holders.c keyd/ike/z1_ready.c \
+                keyd/ike/flowneg.c keyd/ike/flow_ctl.c
 
 FMT_SRCS += $(wildcard keyd/ike/*.h)
 
@@ -30,6 +31,10 @@ $(eval $(call TEST_PROGRAM,test_ike_crypto,tests/ike/test_ike_crypto.c $(IKE_SRC
 TEST_SUITES += unit-ike-crypto:$(BUILD)/tests/test_ike_crypto
 $(eval $(call TEST_PROGRAM,test_ike_wire,tests/ike/test_ike_wire.c $(IKE_CODEC_SRCS)))
 TEST_SUITES += unit-ike-wire:$(BUILD)/tests/test_ike_wire
+# Flow modes by agreement (issue 19): both ends' writes, policy, settle,
+# expiry, refusals (keyd/ike/flowneg.c).
+$(eval $(call TEST_PROGRAM,test_flowneg,tests/ike/test_flowneg.c keyd/ike/flowneg.c))
+TEST_SUITES += unit-ike-flowneg:$(BUILD)/tests/test_flowneg
 $(eval $(call TEST_PROGRAM,test_holders,tests/ike/test_holders.c keyd/ike/holders.c))
 TEST_SUITES += unit-ike-holders:$(BUILD)/tests/test_holders
 # The module's handoff glue (ike_orch.c, ike_dkm.c, pkd.c, installed.c)
@@ -123,6 +128,10 @@ TEST_SUITES += ike-rekey:'BUILD=$(BUILD) tests/ike/rekey-bed.sh'
 TEST_SUITES += ike-rekey-handoff:'BUILD=$(BUILD) tests/ike/rekey-handoff-bed.sh'
 # Keys gone when nobody grants them: FA and MH restarts, binding expiry (about 40 s).
 TEST_SUITES += ike-revoke:'BUILD=$(BUILD) tests/ike/revoke-bed.sh'
+# A flow's mode agreed between MH and HA over ML-IKE during a transfer:
+# ML-ESP -> ESP -> every 10th -> ML-ESP, a refusal below the policy, forged
+# plaintext dropped, a timed change expiring (issue 19; about 45 s).
+TEST_SUITES += ike-flowneg:'BUILD=$(BUILD) tests/ike/flowneg-bed.sh'
 # Every endpoint process killed mid-transfer and restarted (issue 20; about 60 s).
 TEST_SUITES += faults:'BUILD=$(BUILD) tests/ike/faults-bed.sh'
 

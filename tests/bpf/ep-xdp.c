@@ -653,6 +653,13 @@ static void plaintext_of_protected_flow_refused(void **state)
 	expect_mh("UDP from port 434", &f, XDP_PASS);
 	put_be16(f.b + EP_ETH_HLEN + 20, 435);
 	expect_mh("UDP from port 435", &f, XDP_DROP);
+	/* Nor are agent advertisements answering a solicitation (ICMP type 9
+	 * to the home address); other ICMP of a protected flow is refused. */
+	f.b[EP_ETH_HLEN + 9] = 1;
+	f.b[EP_ETH_HLEN + 20] = 9;
+	expect_mh("ICMP agent advertisement", &f, XDP_PASS);
+	f.b[EP_ETH_HLEN + 20] = 8;
+	expect_mh("ICMP echo request", &f, XDP_DROP);
 
 	/* The HA: the plaintext reverse tunnel of its MH. */
 	flow_clear();

@@ -364,6 +364,21 @@ void mip_maps_gen_bump(struct mip_maps *maps)
 {
 }
 
+/* Flow modes (flow_ctl.c) are tested in test_flowneg.c. */
+uint16_t ike_flow_mode(void *ctx, struct ike_sa *sa, const struct mlike_flow_mode_pl *fm)
+{
+	return MLIKE_N_FLOW_MODE_REFUSED;
+}
+
+void ike_flow_mode_done(void *ctx, struct ike_sa *sa, const struct mlike_flow_mode_pl *fm,
+			uint16_t notify)
+{
+}
+
+void ike_flow_sa_down(struct ike_mod *mod, struct ike_sa *sa)
+{
+}
+
 int ike_mod_remove_csa(struct ike_mod *mod, uint32_t spi, uint32_t owner)
 {
 	last_owner = owner;

@@ -4,9 +4,11 @@
  * SA, which keeps waiting for the genuine answer until its timeout; the
  * cookie secret rotates, the previous one taken for a grace time only; a
  * retransmitted request gets the stored response only once its integrity
- * check passes. Two engines over an in-memory wire on a set clock: each
- * packet is held, forged, tampered with or delivered by hand. */
+ * check passes; a flow mode request (MLIKE_N_FLOW_MODE, issue 19) acts
+ * only once authenticated, well formed and on a live IKE SA. Two engines over an in-memory wire on
+ * a set clock: each packet is held, forged, tampered with or delivered by hand. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -48,6 +50,11 @@ struct node {
 	struct ike_sa *sa;
 	unsigned int n_up, n_down;
 	enum ike_down_reason why;
+	/* Flow mode requests: what the policy answers, what arrived. */
+	uint16_t flow_refuse;
+	unsigned int n_flow, n_flow_done;
+	struct mlike_flow_mode_pl flow;
+	uint16_t flow_done;
 };
 
 static uint32_t addr(const char *a)
@@ -87,7 +94,28 @@ static void ev_down(void *ctx, struct ike_sa *sa, enum ike_down_reason why)
 	n->why = why;
 }
 
-static const struct ike_events events = { .ike_up = ev_up, .ike_down = ev_down };
+static uint16_t ev_flow(void *ctx, struct ike_sa *sa, const struct mlike_flow_mode_pl *fm)
+{
+	struct node *n = ctx;
+
+	n->n_flow++;
+	n->flow = *fm;
+	return n->flow_refuse;
+}
+
+static void ev_flow_done(void *ctx, struct ike_sa *sa, const struct mlike_flow_mode_pl *fm,
+			 uint16_t notify)
+{
+	struct node *n = ctx;
+
+	n->n_flow_done++;
+	n->flow = *fm;
+	n->flow_done = notify;
+}
+
+static const struct ike_events events = {
+	.ike_up = ev_up, .ike_down = ev_down, .flow_mode = ev_flow, .flow_mode_done = ev_flow_done
+};
 
 static void id(struct ike_identity *i, const char *name)
 {
@@ -564,6 +592,105 @@ static void forged_retransmissions(void **state)
 	stop(&a, &b);
 }
 
+/* A's INFORMATIONAL with one notify of type MLIKE_N_FLOW_MODE carrying
+ * data (len bytes), as if asking for fm. */
+static void flow_raw(struct node *a, const struct mlike_flow_mode_pl *fm, const uint8_t *data,
+		     size_t len)
+{
+	uint8_t buf[128];
+	struct ike_wbuf in;
+
+	ike_wb_init(&in, buf, sizeof(buf));
+	ike_put_notify(&in, 0, NULL, 0, MLIKE_N_FLOW_MODE, data, len);
+	assert_int_equal(ike_info_send(a->sa, &in, IKE_REQ_FLOW_MODE), 0);
+	a->sa->flow_asked = *fm;
+}
+
+static void flow_mode_exchange(void **state)
+{
+	const struct mlike_flow_mode_pl fm = { .home_addr = addr("10.10.10.10"),
+					       .peer_addr = addr("192.168.2.1"),
+					       .home_port = 9001,
+					       .proto = 6,
+					       .mode = 1,
+					       .duration_s = 60 };
+	uint8_t data[MLIKE_FLOW_MODE_LEN];
+	struct pkt req;
+	struct node a, b;
+	uint64_t bad_icv;
+
+	pair(&a, &b, NULL);
+	assert_non_null(ike_initiate(a.eng, &a.peer));
+	run(&a, &b);
+	assert_int_equal(a.n_up + b.n_up, 2);
+
+	/* Agreed: the request acts once, only when its integrity holds. */
+	assert_int_equal(mlike_flow_mode(a.sa, &fm), 0);
+	assert_int_equal(mlike_flow_mode(a.sa, &fm), -EBUSY);
+	pop(&req);
+	bad_icv = ike_engine_counter(b.eng, IKE_C_BAD_ICV);
+	for (size_t i = IKE_HDR_LEN + IKE_GEN_HDR_LEN; i < req.len; i++)
+		tampered(&a, &b, &req, i);
+	assert_int_equal(ike_engine_counter(b.eng, IKE_C_BAD_ICV),
+			 bad_icv + req.len - IKE_HDR_LEN - IKE_GEN_HDR_LEN);
+	assert_int_equal(b.n_flow, 0);
+	deliver(&a, &b, &req);
+	assert_int_equal(b.n_flow, 1);
+	assert_memory_equal(&b.flow, &fm, sizeof(fm));
+	run(&a, &b);
+	assert_int_equal(a.n_flow_done, 1);
+	assert_int_equal(a.flow_done, 0);
+	assert_int_equal(ike_engine_counter(a.eng, IKE_C_FLOW_MODE_AGREED), 1);
+	assert_int_equal(ike_engine_counter(b.eng, IKE_C_FLOW_MODE_AGREED), 1);
+	/* Its retransmission gets the stored answer, not a second change. */
+	deliver(&a, &b, &req);
+	assert_int_equal(b.n_flow, 1);
+	nq = 0;
+
+	/* Refused by the policy: the error notify, counted. */
+	b.flow_refuse = MLIKE_N_FLOW_MODE_REFUSED;
+	assert_int_equal(mlike_flow_mode(a.sa, &fm), 0);
+	run(&a, &b);
+	assert_int_equal(b.n_flow, 2);
+	assert_int_equal(a.n_flow_done, 2);
+	assert_int_equal(a.flow_done, MLIKE_N_FLOW_MODE_REFUSED);
+	assert_int_equal(ike_engine_counter(b.eng, IKE_C_FLOW_MODE_REFUSED), 1);
+
+	/* Malformed (truncated, an unknown mode, trailing bytes): refused
+	 * with INVALID_SYNTAX before the policy sees it. */
+	mlike_flow_mode_encode(&fm, data);
+	flow_raw(&a, &fm, data, sizeof(data) - 1);
+	run(&a, &b);
+	assert_int_equal(a.flow_done, IKE_N_INVALID_SYNTAX);
+	data[16] = 7;
+	flow_raw(&a, &fm, data, sizeof(data));
+	run(&a, &b);
+	assert_int_equal(a.flow_done, IKE_N_INVALID_SYNTAX);
+	assert_int_equal(b.n_flow, 2);
+	assert_int_equal(a.n_flow_done, 4);
+	assert_int_equal(ike_engine_counter(b.eng, IKE_C_FLOW_MODE_REFUSED), 3);
+
+	/* An answer that does not repeat the request is no agreement. */
+	b.flow_refuse = 0;
+	mlike_flow_mode_encode(&fm, data);
+	flow_raw(&a, &(struct mlike_flow_mode_pl){ .home_addr = fm.home_addr, .mode = 0 }, data,
+		 sizeof(data));
+	run(&a, &b);
+	assert_int_equal(b.n_flow, 3);
+	assert_int_equal(a.flow_done, IKE_N_INVALID_SYNTAX);
+
+	/* The IKE SA gone: its request replayed finds no SA. */
+	assert_int_equal(mlike_flow_mode(a.sa, &fm), 0);
+	pop(&req);
+	assert_int_equal(ike_sa_delete(b.sa), 0);
+	run(&a, &b);
+	assert_int_equal(a.n_down + b.n_down, 2);
+	deliver(&a, &b, &req);
+	assert_int_equal(b.n_flow, 3);
+	assert_true(ike_engine_counter(b.eng, IKE_C_UNKNOWN_SPI) >= 1);
+	stop(&a, &b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -572,6 +699,7 @@ int main(void)
 		cmocka_unit_test_teardown(forged_cookies, real_clock),
 		cmocka_unit_test_teardown(cookie_secret_rotates, real_clock),
 		cmocka_unit_test_teardown(forged_retransmissions, real_clock),
+		cmocka_unit_test_teardown(flow_mode_exchange, real_clock),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

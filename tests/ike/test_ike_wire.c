@@ -525,6 +525,60 @@ static void dkm_payload(void **state)
 	assert_int_equal(dkm_mh_parse(b, sizeof(ok), &mo), IKE_PERR_SYNTAX);
 }
 
+/* MLIKE_N_FLOW_MODE's data (issue 19): the round trip byte for byte, then
+ * every truncation and extension, every non-zero reserved byte, unknown
+ * modes, plaintext every N and a flow without home address refused. */
+static void mlike_flow_mode_codec(void **state)
+{
+	const struct mlike_flow_mode_pl fm = { .home_addr = 0x0a0a0a0a,
+					       .peer_addr = 0x0102a8c0,
+					       .home_port = 9001,
+					       .peer_port = 40001,
+					       .proto = 17,
+					       .mode = 1,
+					       .every_n = 10,
+					       .duration_s = 300 };
+	static const uint8_t want[MLIKE_FLOW_MODE_LEN] = {
+		0x0a, 0x0a, 0x0a, 0x0a, 0xc0, 0xa8, 0x02, 0x01, 0x23, 0x29, 0x9c, 0x41,
+		17,   0,    0,	  0,	1,    0,    0,	  10,	0,    0,    1,	  44,
+	};
+	uint8_t b[MLIKE_FLOW_MODE_LEN + 1], t[MLIKE_FLOW_MODE_LEN + 1];
+	struct mlike_flow_mode_pl got;
+
+	(void)state;
+	mlike_flow_mode_encode(&fm, b);
+	assert_memory_equal(b, want, sizeof(want));
+	assert_int_equal(mlike_flow_mode_parse(b, MLIKE_FLOW_MODE_LEN, &got), IKE_PERR_OK);
+	assert_memory_equal(&got, &fm, sizeof(fm));
+	for (size_t len = 0; len < MLIKE_FLOW_MODE_LEN; len++)
+		assert_int_equal(mlike_flow_mode_parse(b, len, &got), IKE_PERR_TRUNCATED);
+	b[MLIKE_FLOW_MODE_LEN] = 0;
+	assert_int_equal(mlike_flow_mode_parse(b, sizeof(b), &got), IKE_PERR_SYNTAX);
+	for (size_t i = 13; i < 18; i++) {
+		if (i == 16)
+			continue;
+		memcpy(t, b, sizeof(b));
+		t[i] = 1;
+		assert_int_equal(mlike_flow_mode_parse(t, MLIKE_FLOW_MODE_LEN, &got),
+				 IKE_PERR_SYNTAX);
+	}
+	for (unsigned int mode = 3; mode < 256; mode++) {
+		memcpy(t, b, sizeof(b));
+		t[16] = (uint8_t)mode;
+		assert_int_equal(mlike_flow_mode_parse(t, MLIKE_FLOW_MODE_LEN, &got),
+				 IKE_PERR_SYNTAX);
+	}
+	memcpy(t, b, sizeof(b));
+	t[16] = 0; /* plaintext, every 10th protected: nothing to protect with */
+	assert_int_equal(mlike_flow_mode_parse(t, MLIKE_FLOW_MODE_LEN, &got), IKE_PERR_SYNTAX);
+	t[19] = 1; /* plaintext, every packet: fine */
+	assert_int_equal(mlike_flow_mode_parse(t, MLIKE_FLOW_MODE_LEN, &got), IKE_PERR_OK);
+	assert_int_equal(got.mode, 0);
+	memcpy(t, b, sizeof(b));
+	memset(t, 0, 4); /* no home address: a flow of no mobile */
+	assert_int_equal(mlike_flow_mode_parse(t, MLIKE_FLOW_MODE_LEN, &got), IKE_PERR_SYNTAX);
+}
+
 static void writer_overflow(void **state)
 {
 	uint8_t buf[40];
@@ -550,7 +604,7 @@ int main(void)
 		cmocka_unit_test(simple_payloads), cmocka_unit_test(simple_rejections),
 		cmocka_unit_test(mlike_payloads),  cmocka_unit_test(mlike_rejections),
 		cmocka_unit_test(mlike_neighbors), cmocka_unit_test(writer_overflow),
-		cmocka_unit_test(dkm_payload),
+		cmocka_unit_test(dkm_payload),	   cmocka_unit_test(mlike_flow_mode_codec),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

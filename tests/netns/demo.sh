@@ -9,7 +9,8 @@
 #      runs ML-IKE and the CSAs land on MH, HA and FA1 (zone 1 only);
 #      4 MiB CN -> MH in ML-ESP mode, FA1 verifying zone 1 of every packet;
 #      a handoff moves zone 1 to FA2 and revokes FA1; 4 MiB again through
-#      FA2; the deregistration removes every CSA. The wireless links run at
+#      FA2; the MH and the HA agree over ML-IKE to protect every 10th packet
+#      of a flow, 4 MiB again; the deregistration removes every CSA. The wireless links run at
 #      10 Mbit/s here (BER as in 1) so that each transfer takes a few
 #      seconds: at the paper's 2 Mbit/s, 4 MiB take 17 s;
 #      Then PKD and DKM handoffs, and CSA rekeys every second under a
@@ -113,11 +114,41 @@ product_transfer() {
 		product_fail "$fa did not verify zone 1 of every ML-ESP packet the HA sent"
 }
 
+# Dynamic MML-IPsec agreed over ML-IKE (issue 19, docs/protocol.md §2.7):
+# the next transfer's TCP flow in ML-ESP at both ends, then the MH asks the
+# HA (flow_downgrade_min = "plain" there) for every 10th packet protected;
+# PRODUCT_BYTES through FA2 and what the HA sent.
+flow_agreed() {
+	local n xport=$((IKE_PORT + 1)) p0 m0 p m
+	local flow=(home "$HOME_ADDR" proto tcp home-port "$xport")
+	for n in ha mh; do
+		ctl $n flow add "${flow[@]}" mode mlesp || product_fail "flow add at $n" || return
+	done
+	echo "demo: the MH asks the HA over ML-IKE for every 10th packet of the next transfer protected ..."
+	ctl mh -j flow set "${flow[@]}" mode mlesp every 10 >"$TMP/flow-set.out" 2>&1 &&
+		grep -q '"answer":"agreed"' "$TMP/flow-set.out" ||
+		product_fail "flow set: $(cat "$TMP/flow-set.out")" || return
+	p0=$(counter ha ep_encap_plain) m0=$(counter ha ep_encap_mlesp)
+	ike_transfer "$PRODUCT_BYTES"
+	p=$(($(counter ha ep_encap_plain) - p0)) m=$(($(counter ha ep_encap_mlesp) - m0))
+	psay "dynamic MML-IPsec agreed over ML-IKE (INFORMATIONAL, MLIKE_FLOW_MODE): the MH asked for every 10th" \
+		"packet protected, the HA agreed; $PRODUCT_BYTES bytes via fa2: the HA sent $m ML-ESP and $p plaintext" \
+		"packets ($(awk -v m="$m" -v p="$p" 'BEGIN { printf "1 in %.1f", m ? (m + p) / m : 0 }') protected)"
+	if ike_sha_ok "$XFER_SENT" "$XFER_RCVD"; then
+		psay "sha256 match: $XFER_SENT"
+	else
+		psay "sha256 MISMATCH: sent $XFER_SENT, received $XFER_RCVD"
+		DEMO_OK=0
+	fi
+	[[ $m -gt 0 && $p -gt $m ]] || product_fail "the agreed every 10th was not what the HA sent"
+}
+
 product() {
 	local reg init spis z1 z2
 	mip_can_run || product_fail "$MIP_WHY" || return
 	[[ $FA_ATTACH == mmlctl ]] || product_fail "needs mmlctl fa attach" || return
-	ike_setup --rate "$PRODUCT_KBIT" --ber "$BER" || product_fail "setup" || return
+	IKE_HA_EXTRA='flow_downgrade_min = "plain";' ike_setup --rate "$PRODUCT_KBIT" --ber "$BER" ||
+		product_fail "setup" || return
 	echo "demo: bed $PREFIX is up: workers at HA and MH, XDP at FA1 and FA2, mmlkeyd on HA, FA1, FA2"
 	echo "demo: mmlkeyd starts on the MH: Mobile IP registration through FA1, ML-IKE ..."
 	ike_mh_start || product_fail "mmlkeyd on the MH" || return
@@ -152,6 +183,7 @@ product() {
 	psay "FA1 revoked: no CSA left in its mml_csa; FA2 holds zone 1 only (null zone 2, no zone-2 key byte string)"
 	echo "demo: FA2 holds zone 1, FA1 none; sending $PRODUCT_BYTES bytes again, through FA2 ..."
 	product_transfer fa2 fa1 || return
+	flow_agreed || return
 	echo "demo: the MH deregisters ..."
 	ike_mh_stop
 	ike_wait_gone || product_fail "CSAs left after the deregistration" || return
