@@ -93,7 +93,10 @@ check "the HA logged the DKM handoff" grep -q "DKM handoff of $HOME_ADDR done" "
 DKM_MS=$(sed -n 's/.*DKM handoff of .* done in \([0-9.]*\) ms.*/\1/p' "$TMP/keyd-ha.log" | head -1)
 check "no KEY_DISTRIBUTE to FA2 (FA2 saw none)" test "$(ike_proc fa2 key_distribute request)" == 0.0
 # FA2's zone-1 record (make bench-handoff's key part) says DKM installed it;
-# FA2's round trip of the DKM exchange holds FA1's processing of it.
+# both FA2's round trip of the DKM exchange and FA1's processing of it are
+# measured. (Not one against the other: FA1's figure runs to the end of its
+# handler, which goes on after the answer left; under load that tail made
+# the processing longer than FA2's round trip.)
 dkm_times() {
 	python3 -c '
 import json, sys
@@ -103,7 +106,7 @@ fa2 = json.loads(sys.argv[1])["processing"]["dkm_csa_request"]
 print("via %s, round trip %.3f ms, FA1 processing %.3f ms" %
       (z["via"], fa2["round_trip_us"] / 1e3, p["request_us"] / 1e3))
 sys.exit(not (z["via"] == "dkm" and z["active_ns"] > 0 and
-              fa2["round_trip_us"] >= p["request_us"] > 0))
+              fa2["round_trip_us"] > 0 and p["request_us"] > 0))
 ' "$(ctl fa2 -j ike show)" "$(ctl fa1 -j ike show)" "$HOME_ADDR"
 }
 check "FA2's zone 1 came by DKM; its round trip and FA1's processing shown" dkm_times
