@@ -129,7 +129,12 @@ flow_agreed() {
 		grep -q '"answer":"agreed"' "$TMP/flow-set.out" ||
 		product_fail "flow set: $(cat "$TMP/flow-set.out")" || return
 	p0=$(counter ha ep_encap_plain) m0=$(counter ha ep_encap_mlesp)
+	# FA2's own capture of what leaves its XDP programs meanwhile (issue
+	# 22: tcpdump never sees these frames).
+	ctl fa2 -j fa capture -w "$TMP/fa2.pcapng" --at exit -c 400 -t 30 >"$TMP/capture.out" 2>&1 &
+	local cap=$!
 	ike_transfer "$PRODUCT_BYTES"
+	wait $cap
 	p=$(($(counter ha ep_encap_plain) - p0)) m=$(($(counter ha ep_encap_mlesp) - m0))
 	psay "dynamic MML-IPsec agreed over ML-IKE (INFORMATIONAL, MLIKE_FLOW_MODE): the MH asked for every 10th" \
 		"packet protected, the HA agreed; $PRODUCT_BYTES bytes via fa2: the HA sent $m ML-ESP and $p plaintext" \
@@ -141,6 +146,15 @@ flow_agreed() {
 		DEMO_OK=0
 	fi
 	[[ $m -gt 0 && $p -gt $m ]] || product_fail "the agreed every 10th was not what the HA sent"
+	local frames esp tcp_plain
+	frames=$(tshark -r "$TMP/fa2.pcapng" -T fields -e frame.number 2>/dev/null | wc -l)
+	esp=$(tshark -r "$TMP/fa2.pcapng" -Y esp -T fields -e frame.number 2>/dev/null | wc -l)
+	tcp_plain=$(tshark -r "$TMP/fa2.pcapng" -Y 'tcp && !esp' -T fields -e frame.number 2>/dev/null | wc -l)
+	psay "FA2's own capture (mmlctl fa capture, pcapng): $frames frames as they left its XDP programs," \
+		"tshark reads $esp ML-ESP and $tcp_plain plaintext TCP"
+	[[ $frames -gt 0 && $esp -gt 0 && $tcp_plain -gt $esp ]] || product_fail "FA2's capture"
+	psay "the HA's counters for Prometheus (mmlctl stats --prometheus): $(ctl ha stats --prometheus |
+		grep -c '^mmlipsec_') samples, e.g. $(ctl ha stats --prometheus | grep '^mmlipsec_ep_encap_mlesp_total')"
 }
 
 product() {
