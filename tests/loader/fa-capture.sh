@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# mmlctl fa capture (issue 22) on the endpoint bed (static ML-ESP keys):
+# mmlctl fa capture (issue 22) on the endpoint bed (static ML-ESP keys), run
+# with mmlctl -N (the node's namespace entered by mmlctl itself):
 # FA1's programs copy the frames of a CN -> MH transfer out at entry and at
 # exit; the pcapng file reads in tshark with a comment per frame (where it
 # was taken, and the verdict at exit), the downlink ML-ESP frames carry
@@ -39,7 +40,9 @@ print(v["at"] if isinstance(v, dict) else int("".join(b[2:] for b in v[3::-1]), 
 check "capture off before" test "$(capture_at fa1)" = 0
 
 PCAP=$TMP/fa1.pcapng
-x fa1 "$CTL" -n "$PREFIX-fa1" -j fa capture -w "$PCAP" --at both -c 600 -t 30 \
+# mmlctl -N enters FA1's namespace itself (as ip -n) and takes its name
+# for the node; the interface names in the file are FA1's.
+"$CTL" -N "$PREFIX-fa1" -j fa capture -w "$PCAP" --at both -c 600 -t 30 \
 	>"$TMP/capture.out" 2>&1 &
 cap=$!
 for _ in $(seq 50); do
