@@ -29,6 +29,9 @@ command -v swanctl >/dev/null || die "no swanctl (Debian: strongswan-swanctl)"
 
 . "$TOP/tests/ep/common.sh"
 TMP=$(mktemp -d /tmp/bench-tunnel.XXXXXX)
+# What else runs: the verdicts below are only printed on a quiet machine.
+LOAD0=$(cut -d' ' -f1 /proc/loadavg)
+NETNS0=$(ip netns list | wc -l)
 PIDS=()
 BEDS=()
 declare -A RES
@@ -149,13 +152,6 @@ PIDS=()
 
 # ---------------------------------------------------------------- mmlipsec
 
-bed_up none
-echo "bed $PREFIX: mmlipsec"
-make_keys
-setup_endpoints >"$TMP/setup.log" 2>&1 || {
-	cat "$TMP/setup.log"
-	die "endpoint setup failed"
-}
 sysctl -q -w kernel.bpf_stats_enabled=1
 worker_cpu() { # NODE: user+system ticks of its worker
 	local pid
@@ -172,25 +168,50 @@ for p in json.load(sys.stdin):
     if p.get("name")==sys.argv[1]: t+=p.get("run_time_ns",0); c+=p.get("run_cnt",0)
 print(t, c)' "$1"
 }
+mml_bed() { # [WORKER OPTIONS]: a bed with the endpoints set up
+	bed_up none
+	echo "bed $PREFIX: mmlipsec${1:+ (workers $*)}"
+	make_keys
+	WORKER_ARGS="$*" setup_endpoints >"$TMP/setup.log" 2>&1 || {
+		cat "$TMP/setup.log"
+		die "endpoint setup failed"
+	}
+}
+# cpu_mark NAME: the workers' CPU ticks and packets handled, into NAME.*
+declare -A CPU
+cpu_mark() {
+	CPU[$1.ha_c]=$(worker_cpu ha) CPU[$1.mh_c]=$(worker_cpu mh)
+	CPU[$1.ha_p]=$(($(counter ha ep_encap_mlesp) + $(counter ha ep_deliver_mlesp)))
+	CPU[$1.mh_p]=$(($(counter mh ep_encap_mlesp) + $(counter mh ep_deliver_mlesp)))
+	CPU[$1.ha_g]=$(counter ha ep_tun_gro) CPU[$1.mh_g]=$(counter mh ep_tun_gro)
+	CPU[$1.ha_t]=$(counter ha ep_tun_tx) CPU[$1.mh_t]=$(counter mh ep_tun_tx)
+}
+
+# The workers as they were before TUN coalescing (issue 21), ML-ESP only:
+# the baseline of the worker's CPU per packet, in the same run.
+mml_bed --no-gro
+mode mlesp >/dev/null
+cpu_mark nogro0
+iperf mlesp-nogro
+cpu_mark nogro1
+for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+PIDS=()
+"$BED" -p "$PREFIX" down >/dev/null 2>&1
+
+mml_bed
 for m in plain esp mlesp; do
 	mode $m >/dev/null
 	if [[ $m == mlesp ]]; then
-		read -r ha_c0 <<<"$(worker_cpu ha)"
-		read -r mh_c0 <<<"$(worker_cpu mh)"
+		cpu_mark mlesp0
 		read -r fa_t0 fa_n0 <<<"$(prog_ns mml_fa_down)"
-		ha_p0=$(($(counter ha ep_encap_mlesp) + $(counter ha ep_deliver_mlesp)))
-		mh_p0=$(($(counter mh ep_encap_mlesp) + $(counter mh ep_deliver_mlesp)))
 		x ha perf record -q -a -o "$TMP/perf.data" -- sleep $((DUR / 2)) >/dev/null 2>&1 &
 		perf_pid=$!
 	fi
 	iperf $m
 	if [[ $m == mlesp ]]; then
 		wait $perf_pid 2>/dev/null
-		ha_c1=$(worker_cpu ha)
-		mh_c1=$(worker_cpu mh)
+		cpu_mark mlesp1
 		read -r fa_t1 fa_n1 <<<"$(prog_ns mml_fa_down)"
-		ha_p1=$(($(counter ha ep_encap_mlesp) + $(counter ha ep_deliver_mlesp)))
-		mh_p1=$(($(counter mh ep_encap_mlesp) + $(counter mh ep_deliver_mlesp)))
 	fi
 done
 
@@ -201,7 +222,7 @@ ratio() { awk "BEGIN { if ($2 > 0) printf \"%.2f\", $1 / $2; else print \"-\" }"
 echo
 echo "Single-stream TCP, iperf3 ${DUR} s, Mbit/s (ratios to strongSwan-libipsec and to kernel forwarding)"
 printf '%-12s %10s %10s %12s %12s\n' config "CN->MH" "MH->CN" "vs swan" "vs kernel"
-for c in kernel strongswan plain esp mlesp; do
+for c in kernel strongswan plain esp mlesp mlesp-nogro; do
 	printf '%-12s %10s %10s %5s/%-6s %5s/%-6s\n' $c "${RES[$c.down]}" "${RES[$c.up]}" \
 		"$(ratio "${RES[$c.down]}" "${RES[strongswan.down]}")" \
 		"$(ratio "${RES[$c.up]}" "${RES[strongswan.up]}")" \
@@ -210,13 +231,48 @@ for c in kernel strongswan plain esp mlesp; do
 done
 echo "ML-ESP / ESP: CN->MH $(ratio "${RES[mlesp.down]}" "${RES[esp.down]}"), MH->CN $(ratio "${RES[mlesp.up]}" "${RES[esp.up]}")"
 echo
-echo "In the ML-ESP run (both directions), CPU per packet the worker handled:"
-awk -v c=$((ha_c1 - ha_c0)) -v p=$((ha_p1 - ha_p0)) -v hz="$hz" \
-	'BEGIN { printf "  HA worker %.0f ns/packet (%d packets)\n", c / hz * 1e9 / (p ? p : 1), p }'
-awk -v c=$((mh_c1 - mh_c0)) -v p=$((mh_p1 - mh_p0)) -v hz="$hz" \
-	'BEGIN { printf "  MH worker %.0f ns/packet (%d packets)\n", c / hz * 1e9 / (p ? p : 1), p }'
+echo "CPU per packet the worker handled, ML-ESP runs (both directions), with and without"
+echo "coalescing into the TUN device (--no-gro: the workers before issue 21's change):"
+per_pkt() { # RUN NODE
+	awk -v c=$((CPU[$1"1.$2_c"] - CPU[$1"0.$2_c"])) -v p=$((CPU[$1"1.$2_p"] - CPU[$1"0.$2_p"])) \
+		-v hz="$hz" 'BEGIN { printf "%.0f", c / hz * 1e9 / (p ? p : 1) }'
+}
+for node in ha mh; do
+	a=$(per_pkt mlesp $node) b=$(per_pkt nogro $node)
+	printf '  %s worker %s ns/packet, --no-gro %s ns/packet: %s\n' "${node^^}" "$a" "$b" "$(ratio "$a" "$b")"
+done
+for node in ha mh; do
+	g=$((CPU[mlesp1.${node}_g] - CPU[mlesp0.${node}_g])) n=$((CPU[mlesp1.${node}_t] - CPU[mlesp0.${node}_t]))
+	printf '  %s: %d segments written to the TUN device, %d super-packets among the writes\n' \
+		"${node^^}" "$n" "$g"
+done
+echo "ML-ESP / ML-ESP --no-gro: CN->MH $(ratio "${RES[mlesp.down]}" "${RES[mlesp-nogro.down]}"), MH->CN $(ratio "${RES[mlesp.up]}" "${RES[mlesp-nogro.up]}")"
 awk -v t=$((fa_t1 - fa_t0)) -v n=$((fa_n1 - fa_n0)) \
 	'BEGIN { printf "  FA mml_fa_down (BPF, zone-1 ChaCha20-Poly1305) %.0f ns/packet (%d runs)\n", t / (n ? n : 1), n }'
+echo
+load1=$(cut -d' ' -f1 /proc/loadavg)
+echo "Machine: load average $LOAD0 at the start, $load1 at the end; $NETNS0 network namespaces up before the bench"
+if awk -v l="$LOAD0" 'BEGIN { exit !(l < 0.7) }' && [[ $NETNS0 -eq 0 ]]; then
+	verdict() { # RATIO MIN
+		[[ $1 == - ]] && { echo "no figure"; return; }
+		awk "BEGIN { print ($1 >= $2) ? \"met\" : \"NOT met\" }"
+	}
+	target() { # NAME A B MIN
+		local r
+		r=$(ratio "${RES[$2]}" "${RES[$3]}")
+		printf '    %-22s %5s (>= %s: %s)\n' "$1" "$r" "$4" "$(verdict "$r" "$4")"
+	}
+	echo "Issue 21's targets (this run):"
+	for d in down up; do
+		echo "  $([[ $d == down ]] && echo CN-\>MH || echo MH-\>CN):"
+		target "ML-ESP / kernel" mlesp.$d kernel.$d 0.80
+		target "ML-ESP / strongSwan" mlesp.$d strongswan.$d 4
+		target "ML-ESP / ESP" mlesp.$d esp.$d 0.95
+		target "ESP / kernel" esp.$d kernel.$d 0.90
+	done
+else
+	echo "No verdict on issue 21's targets: the machine was busy (load $LOAD0 or other namespaces up)"
+fi
 echo
 echo "Worker code alone, 1400-byte inner packets (bench-ep-cost):"
 "$BUILD/bench-ep-cost" 1400 | sed 's/^/  /'

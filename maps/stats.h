@@ -110,7 +110,10 @@
 	X(EP_DROP_DOWNGRADE, "ep_drop_downgrade",                                                 \
 	  "flow packet in a weaker mode than its entry accepts (not negotiated), dropped")        \
 	X(EP_FLOW_UPGRADE, "ep_flow_upgrade",                                                     \
-	  "first packet of a flow in a stronger mode: its replies switched (learned)")
+	  "first packet of a flow in a stronger mode: its replies switched (learned)")            \
+	/* Endpoints: TCP segments coalesced into the TUN device (issue 21) */                    \
+	X(EP_TUN_GRO, "ep_tun_gro",                                                               \
+	  "TUN writes of coalesced TCP segments (one per super-packet; ep_tun_tx counts segments)")
 
 enum mml_stat {
 #define MML_STAT_ENUM(id, name, help) MML_STAT_##id,

@@ -13,6 +13,7 @@
 #include "lib/inet.h"
 #include "lib/log.h"
 #include "lib/node_maps.h"
+#include "worker/gro.h"
 #include "worker/gso.h"
 #include "worker/pkt.h"
 #include "worker/rx.h"
@@ -140,18 +141,60 @@ static struct ep_hop *hop_get(struct ep_thread *t, uint32_t dst)
 }
 
 /* p has EP_VNET_HDR_LEN bytes of headroom that are ours to overwrite: a
- * virtio_net_hdr saying "complete packet, no offload" goes there. */
+ * virtio_net_hdr saying "complete packet, no offload" goes there. stat
+ * (the mode delivered) counts what was handed to the device; a failed
+ * write also counts in ep_tun_tx_err. */
 static void tun_write(struct ep_thread *t, uint8_t *p, size_t len, unsigned int stat)
 {
 	p -= EP_VNET_HDR_LEN;
 	len += EP_VNET_HDR_LEN;
 	memset(p, 0, EP_VNET_HDR_LEN);
+	ep_count(t, stat);
+	ep_count(t, write(t->tun_fd, p, len) == (ssize_t)len ? MML_STAT_EP_TUN_TX :
+							       MML_STAT_EP_TUN_TX_ERR);
+}
+
+/* One write of what the coalescer holds: each segment in it counts as a
+ * packet written, the write once if it was a super-packet. */
+static void tun_flush(struct ep_thread *t)
+{
+	const uint8_t *p;
+	uint16_t segs;
+	size_t len;
+
+	p = ep_gro_take(&t->gro, &len, &segs);
+	if (!p)
+		return;
 	if (write(t->tun_fd, p, len) == (ssize_t)len) {
-		ep_count(t, stat);
-		ep_count(t, MML_STAT_EP_TUN_TX);
+		t->stats[MML_STAT_EP_TUN_TX] += segs;
+		if (segs > 1)
+			ep_count(t, MML_STAT_EP_TUN_GRO);
 	} else {
-		ep_count(t, MML_STAT_EP_TUN_TX_ERR);
+		t->stats[MML_STAT_EP_TUN_TX_ERR] += segs;
 	}
+}
+
+/* A decrypted inner packet to the stack: into the coalescer (gro.h) when
+ * it continues or starts a TCP super-packet, alone otherwise, in arrival
+ * order either way. The coalescer is emptied at the end of each receive
+ * batch (rx_port), so nothing waits for a packet that may never come. */
+static void tun_deliver(struct ep_thread *t, uint8_t *p, size_t len, unsigned int stat)
+{
+	enum ep_gro_verdict v = EP_GRO_PASS;
+
+	if (t->node->gro) {
+		v = ep_gro_add(&t->gro, p, len);
+		if (v == EP_GRO_FLUSH) {
+			tun_flush(t);
+			v = ep_gro_add(&t->gro, p, len); /* held, or passes: never flush again */
+		}
+	}
+	if (v == EP_GRO_HELD) {
+		ep_count(t, stat);
+		return;
+	}
+	tun_flush(t);
+	tun_write(t, p, len, stat);
 }
 
 /* Protect inner for binding b into a fresh frame: Ethernet, the Mobile IP
@@ -239,7 +282,7 @@ static void deliver(struct ep_thread *t, const struct ep_rx *rx)
 	if (n < 0)
 		ep_count(t, stat);
 	else
-		tun_write(t, inner, (size_t)n, stat);
+		tun_deliver(t, inner, (size_t)n, stat);
 }
 
 /* desc: what XDP handed over, its metadata record then the frame. */
@@ -273,6 +316,8 @@ static bool rx_port(struct ep_thread *t, int p)
 		ep_frame_free(&t->umem, d->addr);
 	}
 	xsk_ring_cons__release(&x->rx, n);
+	if (t->tun_fd >= 0)
+		tun_flush(t);
 	return n > 0;
 }
 

@@ -42,12 +42,14 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: mmlworker --role ha|mh --port IFNAME [--port IFNAME ...]\n"
 		"                 [--node NAME] [--pin-root DIR] [--tun NAME] [--mtu N]\n"
-		"                 [--home ADDR] [--queues N] [-v]\n"
+		"                 [--home ADDR] [--queues N] [--no-gro] [-v]\n"
 		"  --port    interface whose XDP program (mmlctl ha|mh attach) feeds the worker;\n"
 		"            the HA needs its correspondent-side and FA-side interfaces\n"
 		"  --tun     TUN device to create (default mml0): the stack's side\n"
 		"  --mtu     its MTU (default 1400: inner packets that fit the tunnels)\n"
 		"  --home    MH: the home address, put on the TUN device\n"
+		"  --no-gro  write each TCP segment to the TUN device alone (default: coalesce\n"
+		"            consecutive segments of a connection into one super-packet)\n"
 		"mmlworker --role fa ...: the FA's SNOOP worker (mmlworker --role fa --help)\n"
 		"mmlworker --version\n");
 }
@@ -102,6 +104,7 @@ static int parse_args(int argc, char **argv)
 		{ "mtu", required_argument, NULL, ARG_MTU },
 		{ "home", required_argument, NULL, ARG_HOME },
 		{ "queues", required_argument, NULL, ARG_QUEUES },
+		{ "no-gro", no_argument, NULL, 'G' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -120,6 +123,7 @@ static int parse_args(int argc, char **argv)
 
 	snprintf(node.tun_name, sizeof(node.tun_name), "mml0");
 	node.tun_mtu = 1400;
+	node.gro = true;
 	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
 		if (c >= 0 && c < ARG_VALUED && mml_opt_value(ARG_CTX, &vals[c], optarg))
 			goto bad_usage;
@@ -147,6 +151,9 @@ static int parse_args(int argc, char **argv)
 			break;
 		case 't':
 			snprintf(node.tun_name, sizeof(node.tun_name), "%s", optarg);
+			break;
+		case 'G':
+			node.gro = false;
 			break;
 		case 'v':
 			mml_log_set_level(MML_LOG_DEBUG);

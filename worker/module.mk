@@ -2,7 +2,7 @@
 # no device (WORKER_CORE) are also linked by tests/unit/test_worker (listed
 # there by name: tests/ fragments are read before this one).
 WORKER_CORE := worker/flowctr.c worker/pkt.c worker/sacache.c worker/keystate.c worker/keyfp.c worker/tables.c worker/proto.c worker/rx.c
-WORKER_SRCS := $(WORKER_CORE) worker/gso.c worker/xsk.c worker/netlink.c worker/loop.c worker/main.c
+WORKER_SRCS := $(WORKER_CORE) worker/gso.c worker/gro.c worker/xsk.c worker/netlink.c worker/loop.c worker/main.c
 # The FA role (SNOOP, docs/snoop.md); the state machine lib/snoop.c comes with libmml.
 WORKER_SRCS += worker/fa_frames.c worker/fa_snoop.c worker/fa_main.c
 $(eval $(call PROGRAM,mmlworker,$(WORKER_SRCS),-lmnl -lpthread))
@@ -12,7 +12,7 @@ FMT_SRCS += $(wildcard worker/*.h)
 # MH workers: frames as XDP hands them over, inner packets and TUN reads
 # through protect and unprotect, with real SAs (tests/fuzz/fuzz_ep_rx.c).
 # Its suite and corpus: tests/fuzz/module.mk, tests/fuzz/fuzz.sh (ep-rx).
-FUZZ_EP_RX_SRCS := tests/fuzz/fuzz_ep_rx.c $(WORKER_CORE) worker/gso.c lib/aead.c lib/esp.c lib/inet.c \
+FUZZ_EP_RX_SRCS := tests/fuzz/fuzz_ep_rx.c $(WORKER_CORE) worker/gso.c worker/gro.c lib/aead.c lib/esp.c lib/inet.c \
                    lib/mlesp.c lib/sa.c lib/csa.c lib/replay.c lib/seq.c lib/err.c lib/log.c
 TEST_TARGETS += $(BUILD)/tests/fuzz_ep_rx
 FUZZ_BINS += $(BUILD)/tests/fuzz_ep_rx

@@ -9,6 +9,7 @@
 
 #include "lib/pin.h"
 #include "maps/ep.h"
+#include "worker/gro.h"
 #include "worker/netlink.h"
 #include "worker/proto.h"
 #include "worker/xsk.h"
@@ -20,6 +21,7 @@ struct ep_node {
 	struct mml_pin_dir pin; /* <root>/<node> */
 	char tun_name[16];
 	unsigned int tun_mtu;
+	bool gro;	    /* coalesce TCP segments into the TUN device (gro.h); --no-gro */
 	uint32_t home_addr; /* MH */
 	int nqueues;
 	struct ep_port ports[MML_XSK_PORTS];
@@ -63,6 +65,7 @@ struct ep_thread {
 	volatile uint64_t *stats;
 	uint8_t scratch[65536 + 64]; /* a TUN read: virtio_net_hdr + up to 64 KB */
 	uint8_t segment[2048];	     /* one segment cut from it */
+	struct ep_gro gro;	     /* segments on their way to the TUN device */
 };
 
 static inline void ep_count(struct ep_thread *t, unsigned int stat)

@@ -88,8 +88,9 @@ setup_endpoints() {
 	endpoint_keys ha out in || return 1
 	ctl ha binding add home $HOME_ADDR ha $HA_ADDR coa $COA mlesp-out 0x1000 mlesp-in 0x2000 \
 		esp-out 0x1100 esp-in 0x2100 || return 1
+	# shellcheck disable=SC2086 # WORKER_ARGS: extra options of both workers
 	bg ha "$BUILD/mmlworker" --role ha --node "$PREFIX-ha" --port eth0 --port to-fa1 \
-		--port to-fa2 --tun mml0 >"$TMP/ha.log" 2>&1
+		--port to-fa2 --tun mml0 ${WORKER_ARGS:-} >"$TMP/ha.log" 2>&1
 
 	# MH: the home address moves from wlan0 to the worker's TUN device.
 	ip -n "$PREFIX-mh" addr del $HOME_ADDR/32 dev wlan0 2>/dev/null
@@ -97,8 +98,9 @@ setup_endpoints() {
 	endpoint_keys mh in out || return 1
 	ctl mh binding add home $HOME_ADDR ha $HA_ADDR coa $FA_WL mlesp-out 0x2000 mlesp-in 0x1000 \
 		esp-out 0x2100 esp-in 0x1100 || return 1
+	# shellcheck disable=SC2086
 	bg mh "$BUILD/mmlworker" --role mh --node "$PREFIX-mh" --port wlan0 --tun mml0 \
-		--home $HOME_ADDR >"$TMP/mh.log" 2>&1
+		--home $HOME_ADDR ${WORKER_ARGS:-} >"$TMP/mh.log" 2>&1
 
 	# FA1: its programs, the visitor, zone 1 of both CSAs.
 	ctl fa1 fa attach coa $COA wired eth0 wireless wlan0 local $FA_WL || return 1

@@ -18,7 +18,9 @@
  *                    the packet back.
  *   sel & 3 == 3     a TUN read (virtio_net_hdr + packet) at the MH (sel &
  *                    4: the HA): checksum completion, segmentation, then
- *                    each segment's round trip as above.
+ *                    each segment's round trip as above, and the segments
+ *                    through the TUN coalescer (worker/gro.c): each one it
+ *                    holds comes out in its next write, in order.
  * Besides the sanitizers, what must hold: a delivered inner packet lies
  * inside the frame, is a valid IPv4 packet of exactly the length returned,
  * and belongs to the receiver (MH: to the home address; HA: from a home
@@ -36,6 +38,7 @@
 #include "lib/esp.h"
 #include "lib/log.h"
 #include "lib/mlesp.h"
+#include "worker/gro.h"
 #include "worker/gso.h"
 #include "worker/pkt.h"
 #include "worker/proto.h"
@@ -366,6 +369,54 @@ out:
 	free(buf);
 }
 
+/* worker/gro.c over segments: what it holds is, byte for byte and in
+ * order, the payload of its next write; no write exceeds an IPv4 packet;
+ * the retry after a flush never flushes again. */
+static struct ep_gro gro;
+static uint8_t gro_payload[EP_GRO_MAX];
+static size_t gro_payload_len, gro_segs;
+
+static void gro_take_check(void)
+{
+	const uint8_t *w, *ip;
+	size_t len, hdr;
+	uint16_t segs;
+
+	w = ep_gro_take(&gro, &len, &segs);
+	if (!w) {
+		CHECK(!gro_segs);
+		return;
+	}
+	ip = w + EP_VNET_HDR_LEN;
+	hdr = (size_t)(ip[0] & 0xf) * 4 + (size_t)(ip[(ip[0] & 0xf) * 4 + 12] >> 4) * 4;
+	CHECK(segs == gro_segs && len <= EP_VNET_HDR_LEN + EP_GRO_MAX);
+	CHECK(len == EP_VNET_HDR_LEN + hdr + gro_payload_len);
+	CHECK(!memcmp(ip + hdr, gro_payload, gro_payload_len));
+	gro_payload_len = gro_segs = 0;
+}
+
+static void gro_offer(const uint8_t *p, size_t len)
+{
+	enum ep_gro_verdict v = ep_gro_add(&gro, p, len);
+	size_t hdr, payload;
+
+	if (v == EP_GRO_FLUSH) {
+		gro_take_check();
+		v = ep_gro_add(&gro, p, len);
+		CHECK(v != EP_GRO_FLUSH);
+	}
+	if (v == EP_GRO_PASS) {
+		gro_take_check();
+		return;
+	}
+	hdr = 20 + (size_t)(p[32] >> 4) * 4; /* held: IHL 5, a valid TCP header */
+	payload = get_be16(p + 2) - hdr;
+	CHECK(gro_payload_len + payload <= sizeof(gro_payload));
+	memcpy(gro_payload + gro_payload_len, p + hdr, payload);
+	gro_payload_len += payload;
+	gro_segs++;
+}
+
 static void tun_read(enum ep_side side, const uint8_t *data, size_t size)
 {
 	uint8_t *buf = malloc(size ? size : 1), *seg = malloc(SEG_SIZE);
@@ -380,8 +431,10 @@ static void tun_read(enum ep_side side, const uint8_t *data, size_t size)
 		goto out;
 	while ((p = ep_gso_next(&g, seg, SEG_SIZE, &len))) {
 		CHECK(p == seg ? len <= SEG_SIZE : p >= buf && p + len <= buf + size);
+		gro_offer(p, len);
 		round_trip(side, p, len);
 	}
+	gro_take_check();
 out:
 	free(buf);
 	free(seg);

@@ -24,8 +24,11 @@ TEST_SUITES += unit-snoop:$(BUILD)/tests/test_snoop
 
 $(eval $(call TEST_PROGRAM,test_worker,tests/unit/test_worker.c $(UNIT_FIXTURES) \
 	worker/pkt.c worker/sacache.c worker/keystate.c worker/keyfp.c worker/flowctr.c worker/tables.c worker/proto.c \
-	worker/rx.c worker/gso.c,-lpthread))
+	worker/rx.c worker/gso.c worker/gro.c,-lpthread))
 TEST_SUITES += unit-worker:$(BUILD)/tests/test_worker
+
+$(eval $(call TEST_PROGRAM,test_gro,tests/unit/test_gro.c worker/gro.c worker/gso.c worker/pkt.c))
+TEST_SUITES += unit-gro:$(BUILD)/tests/test_gro
 
 # The CSA store on a real pinned map through the IKE install path (issue 18:
 # equal zone keys, a key reused across directions or key sets, a CSA
