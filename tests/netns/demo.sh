@@ -93,6 +93,8 @@ product_transfer() {
 	ha0=$(counter ha ep_encap_mlesp) mh0=$(counter mh ep_encap_mlesp)
 	fa0=$(counter "$fa" fwd_mlesp) bt0=$(counter "$fa" drop_bad_tag) ot0=$(counter "$other" fwd_mlesp)
 	lost0=$("$BED" -p "$PREFIX" stats "$fa" up | field lost_frames)
+	local seg0 gro0 seg gro
+	seg0=$(counter mh ep_tun_tx) gro0=$(counter mh ep_tun_gro)
 	ike_transfer "$PRODUCT_BYTES"
 	s=$XFER_SENT r=$XFER_RCVD secs=$XFER_SECS
 	ha=$(($(counter ha ep_encap_mlesp) - ha0)) mh=$(($(counter mh ep_encap_mlesp) - mh0))
@@ -112,6 +114,9 @@ product_transfer() {
 		"bad zone-1 tags: $bt; through $other: $ot"
 	[[ $ha -gt 0 && $fwd -ge $ha && $bt -eq 0 && $ot -eq 0 ]] ||
 		product_fail "$fa did not verify zone 1 of every ML-ESP packet the HA sent"
+	seg=$(($(counter mh ep_tun_tx) - seg0)) gro=$(($(counter mh ep_tun_gro) - gro0))
+	psay "the MH's worker handed its TCP $seg decrypted segments, $gro times several coalesced" \
+		"into one super-packet (one write, one pass through the stack)"
 }
 
 # Dynamic MML-IPsec agreed over ML-IKE (issue 19, docs/protocol.md §2.7):
