@@ -223,31 +223,6 @@ static int flow_key_parse(const char *ctx, int argc, char **argv, struct mml_flo
 	return 0;
 }
 
-/* Entries a worker learned from an implicit upgrade (MML_FLOW_F_LEARNED)
- * under key k (every field of k either 0 or equal) give way to the
- * configuration: a new or deleted entry is what the operator wants for
- * those flows now (docs/endpoints.md, "Switching modes"). */
-static void flow_forget_learned(int fd, const struct mml_flow_key *k)
-{
-	struct mml_flow_key cur, next, *prev = NULL;
-	struct mml_flow f;
-
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		cur = next;
-		prev = &cur;
-		if (bpf_map_lookup_elem(fd, &cur, &f) || !(f.flags & MML_FLOW_F_LEARNED))
-			continue;
-		if ((k->home_addr && k->home_addr != cur.home_addr) ||
-		    (k->peer_addr && k->peer_addr != cur.peer_addr) ||
-		    (k->home_port && k->home_port != cur.home_port) ||
-		    (k->peer_port && k->peer_port != cur.peer_port) ||
-		    (k->proto && k->proto != cur.proto))
-			continue;
-		bpf_map_delete_elem(fd, &cur);
-		prev = NULL; /* the walk restarts: the deleted key has no successor */
-	}
-}
-
 static int flow_add(struct ctl *ctl, int argc, char **argv)
 {
 	struct mml_flow_key k;
@@ -265,7 +240,7 @@ static int flow_add(struct ctl *ctl, int argc, char **argv)
 		close(fd);
 		return shapes_fd;
 	}
-	flow_forget_learned(fd, &k);
+	mml_flow_forget_learned(fd, &k);
 	err = mml_flow_put(fd, shapes_fd, &k, &f);
 	if (err)
 		log_err("flow add: updating %s: %s", MML_MAP_FLOW, strerror(-err));
@@ -288,7 +263,7 @@ static int flow_del(struct ctl *ctl, int argc, char **argv)
 		err = -errno;
 		log_err("flow del: %s", err == -ENOENT ? "no such flow" : strerror(-err));
 	} else {
-		flow_forget_learned(fd, &k);
+		mml_flow_forget_learned(fd, &k);
 	}
 	close(fd);
 	return err ? err : gen_bump(ctl);
