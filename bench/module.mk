@@ -23,7 +23,7 @@ bench-mip: deps
 
 # bench-ep-cost: the endpoint worker's per-packet cost (HA encap, MH decap).
 $(eval $(call PROGRAM,bench-ep-cost,bench/ep_cost.c worker/pkt.c worker/sacache.c worker/keystate.c worker/keyfp.c \
-	worker/flowctr.c worker/tables.c worker/proto.c,-lpthread))
+	worker/tables.c worker/proto.c,-lpthread))
 
 .PHONY: bench-ep-cost
 bench-ep-cost: deps
@@ -82,4 +82,4 @@ bench-scale: deps
 		$(BUILD)/bench-scale-ike
 	$(Q)SCALE_N=$(SCALE_N) bench/scale.sh $(BUILD)
 $(eval $(call PROGRAM,bench-scale-cost,bench/scale_cost.c tests/bpf/fa-netns.c tests/bpf/fa-packets.c \
-	worker/pkt.c worker/sacache.c worker/keystate.c worker/keyfp.c worker/flowctr.c worker/tables.c worker/proto.c,-lpthread))
+	worker/pkt.c worker/sacache.c worker/keystate.c worker/keyfp.c worker/tables.c worker/proto.c,-lpthread))

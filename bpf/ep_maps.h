@@ -41,6 +41,17 @@ struct {
 	__type(value, struct mml_flow_shapes);
 } mml_flow_shapes SEC(".maps");
 
+/* The workers' per-flow counters, slots of struct mml_flow_ctr (maps/ep.h,
+ * lib/flow_ctr.h). Written by the workers through mmap, read by mmlctl
+ * flow list; no program touches it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MML_FLOW_CTRS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct mml_flow_ctr);
+} mml_flow_ctr SEC(".maps");
+
 /* Configuration generation, bumped by every writer (maps/ep.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -57,6 +57,27 @@ int mml_flow_put(int flow_fd, int shapes_fd, const struct mml_flow_key *k, const
 	return bpf_map_update_elem(flow_fd, k, f, BPF_ANY) ? -errno : 0;
 }
 
+void mml_flow_forget_learned(int flow_fd, const struct mml_flow_key *k)
+{
+	struct mml_flow_key cur, next, *prev = NULL;
+	struct mml_flow f;
+
+	while (!bpf_map_get_next_key(flow_fd, prev, &next)) {
+		cur = next;
+		prev = &cur;
+		if (bpf_map_lookup_elem(flow_fd, &cur, &f) || !(f.flags & MML_FLOW_F_LEARNED))
+			continue;
+		if ((k->home_addr && k->home_addr != cur.home_addr) ||
+		    (k->peer_addr && k->peer_addr != cur.peer_addr) ||
+		    (k->home_port && k->home_port != cur.home_port) ||
+		    (k->peer_port && k->peer_port != cur.peer_port) ||
+		    (k->proto && k->proto != cur.proto))
+			continue;
+		bpf_map_delete_elem(flow_fd, &cur);
+		prev = NULL; /* the walk restarts: the deleted key has no successor */
+	}
+}
+
 int mml_wstats_add(const char *pin_dir, uint64_t *out)
 {
 	size_t len = MML_WSTATS_ENTRIES * sizeof(uint64_t);

@@ -22,6 +22,13 @@ struct mml_flow;
 int mml_flow_put(int flow_fd, int shapes_fd, const struct mml_flow_key *k,
 		 const struct mml_flow *f);
 
+/* Delete the entries of mml_flow (flow_fd) that a worker learned from an
+ * implicit upgrade (MML_FLOW_F_LEARNED) under key k, i.e. every field of k
+ * either 0 or equal: a configured or agreed entry for those flows is what
+ * is wanted now (docs/endpoints.md, "Switching modes"). Used by `mmlctl
+ * flow add/del` and by mmlkeyd after a negotiated change. */
+void mml_flow_forget_learned(int flow_fd, const struct mml_flow_key *k);
+
 /* Adds the workers' rows (mml_wstats, read through mmap while they run) to
  * out[MML_STATS_CAP]; -ENOENT if no worker map is pinned. */
 int mml_wstats_add(const char *pin_dir, uint64_t *out);

@@ -33,7 +33,7 @@ enum mml_mh_side {
 };
 
 #define MML_ROLE_PROGS_MAX 2
-#define MML_ROLE_PINNED_MAX 13
+#define MML_ROLE_PINNED_MAX 16
 
 struct mml_role {
 	const char *name; /* "fa", "ha", "mh": the CLI word, and in messages */

@@ -105,6 +105,8 @@ static int set_sizes(const struct mml_role_obj *o, const struct mml_map_sizes *s
 		{ MML_MAP_BINDING, sizes->binding },
 		{ MML_MAP_VISITOR, sizes->visitor },
 		{ MML_MAP_FLOW, sizes->flow },
+		/* A counter slot per flow entry, the table at most half full. */
+		{ MML_MAP_FLOW_CTR, 2 * sizes->flow },
 	};
 
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {

@@ -34,7 +34,8 @@ int mml_role_load(enum mml_role_id id, const void *cfg, const char *pin_dir,
 /* Capacities of the state maps (max_entries), 0 = the build's default
  * (MML_CSA_MAX, MML_BINDING_MAX, MML_VISITOR_MAX, MML_FLOW_MAX). csa sizes
  * mml_csa and mml_seq_hwm (one entry per outbound CSA), and mml_rx_mark
- * above its default MML_RX_MARKS (one mark per inbound CSA). A map already
+ * above its default MML_RX_MARKS (one mark per inbound CSA); flow sizes
+ * mml_flow and mml_flow_ctr (two counter slots per entry). A map already
  * pinned with another size fails the load: the operator detaches the role
  * (which unpins) to resize. docs/operations.md "Map sizing". */
 struct mml_map_sizes {

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "lib/args.h"
+#include "lib/flow_ctr.h"
 #include "lib/log.h"
 #include "lib/node_maps.h"
 #include "loader/ctl.h"
@@ -223,31 +224,6 @@ static int flow_key_parse(const char *ctx, int argc, char **argv, struct mml_flo
 	return 0;
 }
 
-/* Entries a worker learned from an implicit upgrade (MML_FLOW_F_LEARNED)
- * under key k (every field of k either 0 or equal) give way to the
- * configuration: a new or deleted entry is what the operator wants for
- * those flows now (docs/endpoints.md, "Switching modes"). */
-static void flow_forget_learned(int fd, const struct mml_flow_key *k)
-{
-	struct mml_flow_key cur, next, *prev = NULL;
-	struct mml_flow f;
-
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		cur = next;
-		prev = &cur;
-		if (bpf_map_lookup_elem(fd, &cur, &f) || !(f.flags & MML_FLOW_F_LEARNED))
-			continue;
-		if ((k->home_addr && k->home_addr != cur.home_addr) ||
-		    (k->peer_addr && k->peer_addr != cur.peer_addr) ||
-		    (k->home_port && k->home_port != cur.home_port) ||
-		    (k->peer_port && k->peer_port != cur.peer_port) ||
-		    (k->proto && k->proto != cur.proto))
-			continue;
-		bpf_map_delete_elem(fd, &cur);
-		prev = NULL; /* the walk restarts: the deleted key has no successor */
-	}
-}
-
 static int flow_add(struct ctl *ctl, int argc, char **argv)
 {
 	struct mml_flow_key k;
@@ -265,7 +241,7 @@ static int flow_add(struct ctl *ctl, int argc, char **argv)
 		close(fd);
 		return shapes_fd;
 	}
-	flow_forget_learned(fd, &k);
+	mml_flow_forget_learned(fd, &k);
 	err = mml_flow_put(fd, shapes_fd, &k, &f);
 	if (err)
 		log_err("flow add: updating %s: %s", MML_MAP_FLOW, strerror(-err));
@@ -288,25 +264,65 @@ static int flow_del(struct ctl *ctl, int argc, char **argv)
 		err = -errno;
 		log_err("flow del: %s", err == -ENOENT ? "no such flow" : strerror(-err));
 	} else {
-		flow_forget_learned(fd, &k);
+		mml_flow_forget_learned(fd, &k);
 	}
 	close(fd);
 	return err ? err : gen_bump(ctl);
 }
 
+/* What the workers counted under the entry k (its slot of mml_flow_ctr,
+ * lib/flow_ctr.h): 0 and counted false while no worker has loaded it, or
+ * when a full table gave it no slot. Scalars, so that the text output
+ * stays one row per entry. */
+static void flow_ctr_json(json_object *o, const struct mml_flow_ctrs *c,
+			  const struct mml_flow_key *k)
+{
+	const struct mml_flow_ctr *s = mml_flow_ctr_find(c, k);
+	const struct {
+		const char *name;
+		size_t off;
+	} ctrs[] = {
+		{ "sent-plain", offsetof(struct mml_flow_ctr, sent[MML_MODE_PLAIN]) },
+		{ "sent-esp", offsetof(struct mml_flow_ctr, sent[MML_MODE_ESP]) },
+		{ "sent-mlesp", offsetof(struct mml_flow_ctr, sent[MML_MODE_MLESP]) },
+		{ "recv-esp", offsetof(struct mml_flow_ctr, recv[MML_MODE_ESP]) },
+		{ "recv-mlesp", offsetof(struct mml_flow_ctr, recv[MML_MODE_MLESP]) },
+		{ "refused", offsetof(struct mml_flow_ctr, refused) },
+	};
+
+	json_object_object_add(o, "counted", json_object_new_boolean(s != NULL));
+	for (size_t i = 0; i < sizeof(ctrs) / sizeof(ctrs[0]); i++) {
+		uint64_t v =
+			s ? mml_flow_ctr_read((const __u64 *)((const char *)s + ctrs[i].off)) : 0;
+
+		json_object_object_add(o, ctrs[i].name, json_object_new_uint64(v));
+	}
+}
+
 static int flow_list(struct ctl *ctl, int argc, char **argv)
 {
 	struct mml_flow_key k, next, *prev = NULL;
+	struct mml_flow_ctrs ctrs = { 0 };
 	json_object *list;
 	struct mml_flow f;
 	char addr[16];
-	int fd, err = mml_opts_parse("flow list", argc, argv, NULL, 0);
+	int fd, ctr_fd, err = mml_opts_parse("flow list", argc, argv, NULL, 0);
 
 	if (err)
 		return err;
 	fd = ctl_open_map(ctl, MML_MAP_FLOW, sizeof(k), sizeof(f));
 	if (fd < 0)
 		return fd;
+	/* Maps pinned by a release before the counters have no counter table:
+	 * the entries are listed with 0. */
+	ctr_fd = mml_pin_open_map(ctl->dir.path, MML_MAP_FLOW_CTR, sizeof(__u32),
+				  sizeof(struct mml_flow_ctr));
+	err = ctr_fd >= 0 ? mml_flow_ctrs_map(&ctrs, ctr_fd, false) : ctr_fd;
+	if (err)
+		log_warn("%s/%s: %s: counters shown as 0", ctl->dir.path, MML_MAP_FLOW_CTR,
+			 strerror(-err));
+	if (ctr_fd >= 0)
+		close(ctr_fd);
 	list = json_object_new_array();
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		json_object *o;
@@ -344,9 +360,11 @@ static int flow_list(struct ctl *ctl, int argc, char **argv)
 								"esp") :
 					       (f.flags & MML_FLOW_F_ACCEPT_PLAIN) ? "plain" :
 										     "-"));
+		flow_ctr_json(o, &ctrs, &k);
 		json_object_array_add(list, o);
 	}
 	ctl_print(ctl, list);
+	mml_flow_ctrs_unmap(&ctrs);
 	close(fd);
 	return 0;
 }

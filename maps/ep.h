@@ -97,6 +97,39 @@ static inline __u8 mml_flow_rx_floor(const struct mml_flow *f)
 	return floor;
 }
 
+/* Map mml_flow_ctr (mmapable array of struct mml_flow_ctr, issue 19): the
+ * workers' counters per mml_flow key, a slot per key a worker has loaded,
+ * shared by every thread of every worker of the node and kept until the
+ * role is detached (a restarted worker continues the counts). Twice as
+ * many slots as mml_flow has entries (flow-max at attach). Claimed and
+ * read as lib/flow_ctr.h says: state FREE -> WRITING (compare-and-swap)
+ * -> key written -> READY; readers take READY slots only. The counters are
+ * added to with atomic adds through mmap; mmlctl flow list shows them. */
+#define MML_FLOW_CTRS (2 * MML_FLOW_MAX)
+
+enum mml_flow_ctr_state {
+	MML_FLOW_CTR_FREE = 0,
+	MML_FLOW_CTR_WRITING = 1,
+	MML_FLOW_CTR_READY = 2,
+};
+
+struct mml_flow_ctr {
+	struct mml_flow_key key;
+	__u32 state; /* enum mml_flow_ctr_state */
+	__u32 pad;
+	__u64 every;		  /* packets through the every_n count: the i-th is
+				   * protected when i % every_n == 0 */
+	__u64 sent[MML_MODE_MAX]; /* packets sent under the entry, by mode */
+	/* Protected packets the worker received and accepted under the entry,
+	 * by mode. [MML_MODE_PLAIN] stays 0: plaintext is judged by XDP and
+	 * passed to the stack, not counted per flow. */
+	__u64 recv[MML_MODE_MAX];
+	__u64 refused; /* protected, weaker than the entry accepts: dropped */
+};
+
+MML_STATIC_ASSERT(__builtin_offsetof(struct mml_flow_ctr, every) == 24, "flow ctr every");
+MML_STATIC_ASSERT(sizeof(struct mml_flow_ctr) == 88, "mml_flow_ctr layout");
+
 /* Wildcard shapes of a flow key, in the order a lookup tries them (fewest
  * wildcards first, then by number): bit 1 peer port, 2 home port, 4
  * protocol, 8 peer address, 16 home address set = that field is ignored.

@@ -206,6 +206,7 @@ static int open_maps(void)
 		{ &node.wstats_fd, MML_MAP_WSTATS, 0, 0 },
 		{ &node.rx_mark_fd, MML_MAP_RX_MARK, sizeof(__u32), sizeof(__u64) },
 		{ &node.rekey_fd, MML_MAP_REKEY, sizeof(__u32), sizeof(struct mml_rekey) },
+		{ &node.flow_ctr_fd, MML_MAP_FLOW_CTR, sizeof(__u32), sizeof(struct mml_flow_ctr) },
 	};
 	size_t mlen;
 	size_t wlen = MML_WSTATS_ENTRIES * sizeof(uint64_t);
@@ -325,8 +326,13 @@ int main(int argc, char **argv)
 	err = ep_seqstore_init_cap(&node.seqs, map_capacity(node.csa_fd), node.hwm_fd,
 				   node.rx_marks, node.nmarks);
 	node.seqs.rekey_fd = node.rekey_fd;
-	if (!err)
-		err = ep_flowctr_init(&node.flowctr, MML_FLOW_MAX);
+	/* The counters of every flow entry, shared with the node's other
+	 * workers and read by mmlctl (as many slots as sized at attach). */
+	if (!err) {
+		err = mml_flow_ctrs_map(&node.flowctr, node.flow_ctr_fd, true);
+		if (err)
+			log_err("mmap %s: %s", MML_MAP_FLOW_CTR, strerror(-err));
+	}
 	if (err)
 		goto out;
 	threads = calloc((size_t)node.nqueues, sizeof(*threads));
@@ -368,6 +374,6 @@ out:
 			thread_cleanup(&threads[q]);
 		free(threads);
 	}
-	ep_flowctr_free(&node.flowctr);
+	mml_flow_ctrs_unmap(&node.flowctr);
 	return err ? 1 : 0;
 }

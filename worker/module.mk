@@ -1,7 +1,7 @@
 # mmlworker: the endpoint (HA, MH) AF_XDP data plane. The pieces that need
 # no device (WORKER_CORE) are also linked by tests/unit/test_worker (listed
 # there by name: tests/ fragments are read before this one).
-WORKER_CORE := worker/flowctr.c worker/pkt.c worker/sacache.c worker/keystate.c worker/keyfp.c worker/tables.c worker/proto.c worker/rx.c
+WORKER_CORE := worker/pkt.c worker/sacache.c worker/keystate.c worker/keyfp.c worker/tables.c worker/proto.c worker/rx.c
 WORKER_SRCS := $(WORKER_CORE) worker/gso.c worker/gro.c worker/xsk.c worker/netlink.c worker/loop.c worker/main.c
 # The FA role (SNOOP, docs/snoop.md); the state machine lib/snoop.c comes with libmml.
 WORKER_SRCS += worker/fa_frames.c worker/fa_snoop.c worker/fa_main.c
@@ -13,7 +13,8 @@ FMT_SRCS += $(wildcard worker/*.h)
 # through protect and unprotect, with real SAs (tests/fuzz/fuzz_ep_rx.c).
 # Its suite and corpus: tests/fuzz/module.mk, tests/fuzz/fuzz.sh (ep-rx).
 FUZZ_EP_RX_SRCS := tests/fuzz/fuzz_ep_rx.c $(WORKER_CORE) worker/gso.c worker/gro.c lib/aead.c lib/esp.c lib/inet.c \
-                   lib/mlesp.c lib/sa.c lib/csa.c lib/replay.c lib/seq.c lib/err.c lib/log.c
+                   lib/mlesp.c lib/sa.c lib/csa.c lib/replay.c lib/seq.c lib/err.c lib/log.c \
+                   lib/flow_ctr.c
 TEST_TARGETS += $(BUILD)/tests/fuzz_ep_rx
 FUZZ_BINS += $(BUILD)/tests/fuzz_ep_rx
 ALL_DEPFILES += $(BUILD)/tests/fuzz_ep_rx.d

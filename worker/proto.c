@@ -63,6 +63,7 @@ ssize_t ep_protect(struct ep_tables *t, enum ep_side side, const struct mml_bind
 	struct mml_flow_key key;
 	uint8_t iv[MML_ESP_IV_LEN] = { 0 };
 	uint32_t spi, seq, src, dst;
+	struct ep_flow_ent *ent;
 	struct ep_sa *sa;
 	struct ep_ip ip;
 	uint8_t mode;
@@ -75,13 +76,14 @@ ssize_t ep_protect(struct ep_tables *t, enum ep_side side, const struct mml_bind
 	}
 	len = ip.tot; /* trust the header, not trailing link padding */
 	flow_key(side, inner, &ip, &key);
-	mode = ep_flow_mode(&t->flows, &key, b, &spi);
+	mode = ep_flow_mode_ent(&t->flows, &key, b, &spi, &ent);
 	if (mode == MML_MODE_PLAIN) {
 		if (len > cap) {
 			*stat = MML_STAT_EP_DROP_TOO_BIG;
 			return -1;
 		}
 		memcpy(out, inner, len);
+		ep_flow_sent(ent, mode);
 		*stat = MML_STAT_EP_ENCAP_PLAIN;
 		return (ssize_t)len;
 	}
@@ -121,6 +123,7 @@ ssize_t ep_protect(struct ep_tables *t, enum ep_side side, const struct mml_bind
 	/* DSCP/ECN copied from the inner header (RFC 4301 5.1.2.1). */
 	inet_ip4_write(out, src, dst, EP_PROTO_ESP, (uint16_t)(n + EP_IP_HLEN), ip.tos, t->ip_id++,
 		       false, EP_TTL);
+	ep_flow_sent(ent, mode);
 	*stat = mode == MML_MODE_ESP ? MML_STAT_EP_ENCAP_ESP : MML_STAT_EP_ENCAP_MLESP;
 	return n + EP_IP_HLEN;
 }

@@ -92,7 +92,7 @@ int ep_flowtab_load(struct ep_flowtab *t, const struct mml_flow_key *keys,
 		slots[j].used = true;
 		slots[j].key = k;
 		slots[j].flow = flows[i];
-		slots[j].shared = ep_flowctr_get(t->ctrs, &k);
+		slots[j].ctr = mml_flow_ctr_claim(t->ctrs, &k);
 		/* An unchanged entry keeps its age, a new or changed one starts
 		 * settling now. */
 		old = t->slots ? flow_find(t, &k) : NULL;
@@ -148,7 +148,15 @@ struct ep_flow_ent *ep_flow_lookup(const struct ep_flowtab *t, const struct mml_
 uint8_t ep_flow_mode(const struct ep_flowtab *t, const struct mml_flow_key *k,
 		     const struct mml_binding *b, uint32_t *spi)
 {
-	struct ep_flow_ent *e = ep_flow_lookup(t, k);
+	struct ep_flow_ent *e;
+
+	return ep_flow_mode_ent(t, k, b, spi, &e);
+}
+
+uint8_t ep_flow_mode_ent(const struct ep_flowtab *t, const struct mml_flow_key *k,
+			 const struct mml_binding *b, uint32_t *spi, struct ep_flow_ent **ent)
+{
+	struct ep_flow_ent *e = *ent = ep_flow_lookup(t, k);
 	uint8_t mode;
 
 	if (!e) {
@@ -162,9 +170,7 @@ uint8_t ep_flow_mode(const struct ep_flowtab *t, const struct mml_flow_key *k,
 	/* Dynamic MML-IPsec: packets 0, n, 2n, ... of the entry protected, the
 	 * rest plain, counted over every thread (one atomic add). */
 	if (e->flow.every_n > 1 && mode != MML_MODE_PLAIN) {
-		uint64_t i = e->shared ?
-				     atomic_fetch_add_explicit(e->shared, 1, memory_order_relaxed) :
-				     e->packets++;
+		uint64_t i = e->ctr ? mml_flow_ctr_inc(&e->ctr->every) : e->packets++;
 
 		if (i % e->flow.every_n)
 			mode = MML_MODE_PLAIN;
@@ -181,8 +187,13 @@ enum ep_flow_rx ep_flow_rx_check(const struct ep_flowtab *t, const struct mml_fl
 
 	if (!e)
 		return EP_FLOW_RX_OK;
-	if (mode < mml_flow_rx_floor(&e->flow))
+	if (mode < mml_flow_rx_floor(&e->flow)) {
+		if (e->ctr)
+			mml_flow_ctr_inc(&e->ctr->refused);
 		return EP_FLOW_RX_DOWNGRADE;
+	}
+	if (e->ctr && mode < MML_MODE_MAX)
+		mml_flow_ctr_inc(&e->ctr->recv[mode]);
 	sends = e->flow.mode < MML_MODE_MAX ? e->flow.mode : MML_MODE_MLESP;
 	if (mode <= sends)
 		return EP_FLOW_RX_OK;

@@ -9,14 +9,16 @@
 #include <stdint.h>
 
 #include "maps/ep.h"
-#include "worker/flowctr.h"
+#include "lib/flow_ctr.h"
 
 struct ep_flow_ent {
 	struct mml_flow_key key;
 	struct mml_flow flow;
-	_Atomic uint64_t *shared; /* every_n counter of all threads (flowctr.h) */
-	uint64_t packets;	  /* every_n counter when shared is NULL */
-	uint64_t since_ns;	  /* the entry's content appeared (now_ns of that load) */
+	/* The entry's counters in mml_flow_ctr, shared by every thread and
+	 * worker (lib/flow_ctr.h), or NULL: every_n counted in packets. */
+	struct mml_flow_ctr *ctr;
+	uint64_t packets;  /* every_n counter when ctr is NULL */
+	uint64_t since_ns; /* the entry's content appeared (now_ns of that load) */
 	bool used;
 };
 
@@ -24,9 +26,9 @@ struct ep_flowtab {
 	struct ep_flow_ent *slots;
 	uint32_t mask;
 	uint32_t count;
-	uint32_t shapes;	 /* bit n: some entry has wildcard shape n (tables.c) */
-	struct ep_flowctr *ctrs; /* the node's shared counters; NULL: per table */
-	uint64_t now_ns;	 /* set by the owner before a load (since_ns) */
+	uint32_t shapes;		  /* bit n: some entry has wildcard shape n (tables.c) */
+	const struct mml_flow_ctrs *ctrs; /* the node's counters; NULL: per table */
+	uint64_t now_ns;		  /* set by the owner before a load (since_ns) */
 };
 
 /* An entry changed less than this long ago learns no upgrade: packets
@@ -62,6 +64,17 @@ struct ep_flow_ent *ep_flow_lookup(const struct ep_flowtab *t, const struct mml_
  * for. *spi is the outbound SPI to use (0 for plaintext). */
 uint8_t ep_flow_mode(const struct ep_flowtab *t, const struct mml_flow_key *k,
 		     const struct mml_binding *b, uint32_t *spi);
+/* The same, and *e the entry it followed (NULL: none), for ep_flow_sent. */
+uint8_t ep_flow_mode_ent(const struct ep_flowtab *t, const struct mml_flow_key *k,
+			 const struct mml_binding *b, uint32_t *spi, struct ep_flow_ent **e);
+
+/* A packet of entry e (may be NULL) went out in mode: its counter in
+ * mml_flow_ctr, one atomic add. */
+static inline void ep_flow_sent(const struct ep_flow_ent *e, uint8_t mode)
+{
+	if (e && e->ctr && mode < MML_MODE_MAX)
+		mml_flow_ctr_inc(&e->ctr->sent[mode]);
+}
 
 /* What a receiver does with a packet of flow k that arrived in mode. */
 enum ep_flow_rx {
@@ -74,7 +87,8 @@ enum ep_flow_rx {
 /* The receiver's policy (docs/endpoints.md, "Switching modes"): without an
  * entry anything goes; a mode below mml_flow_rx_floor() is refused; a mode
  * above the entry's is an implicit upgrade of this 5-tuple, unless the
- * entry changed less than EP_FLOW_SETTLE_NS before now_ns. */
+ * entry changed less than EP_FLOW_SETTLE_NS before now_ns. The verdict is
+ * counted in the entry's slot of mml_flow_ctr (recv[mode] or refused). */
 enum ep_flow_rx ep_flow_rx_check(const struct ep_flowtab *t, const struct mml_flow_key *k,
 				 uint8_t mode, uint64_t now_ns, struct mml_flow *learned);
 

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "lib/flow_ctr.h"
 #include "lib/pin.h"
 #include "maps/ep.h"
 #include "worker/gro.h"
@@ -27,14 +28,14 @@ struct ep_node {
 	struct ep_port ports[MML_XSK_PORTS];
 	int nports;
 	int csa_fd, binding_fd, flow_fd, xsks_fd, slot_fd, hwm_fd, gen_fd, wstats_fd, rx_mark_fd;
-	int flow_shapes_fd;
+	int flow_shapes_fd, flow_ctr_fd;
 	int rekey_fd;
 	const volatile uint64_t *gen;
 	struct mml_rx_mark *rx_marks; /* mml_rx_mark through mmap */
 	uint32_t nmarks;
 	volatile uint64_t *wstats;
 	struct ep_seqstore seqs;
-	struct ep_flowctr flowctr; /* every_n counters of all threads */
+	struct mml_flow_ctrs flowctr; /* mml_flow_ctr through mmap */
 	atomic_bool stop;
 };
 

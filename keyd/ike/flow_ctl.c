@@ -93,24 +93,10 @@ static int map_del(void *ctx, const struct mml_flow_key *k)
 static void map_changed(void *ctx, const struct mml_flow_key *k)
 {
 	struct ike_mod *m = ctx;
-	struct mml_flow_key cur, next, *prev = NULL;
-	struct mml_flow f;
 	int fd = flow_fd(m);
 
-	while (fd >= 0 && !bpf_map_get_next_key(fd, prev, &next)) {
-		cur = next;
-		prev = &cur;
-		if (bpf_map_lookup_elem(fd, &cur, &f) || !(f.flags & MML_FLOW_F_LEARNED))
-			continue;
-		if ((k->home_addr && k->home_addr != cur.home_addr) ||
-		    (k->peer_addr && k->peer_addr != cur.peer_addr) ||
-		    (k->home_port && k->home_port != cur.home_port) ||
-		    (k->peer_port && k->peer_port != cur.peer_port) ||
-		    (k->proto && k->proto != cur.proto))
-			continue;
-		bpf_map_delete_elem(fd, &cur);
-		prev = NULL;
-	}
+	if (fd >= 0)
+		mml_flow_forget_learned(fd, k);
 	mip_maps_gen_bump(&m->maps);
 }
 

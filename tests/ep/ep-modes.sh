@@ -12,7 +12,10 @@
 #      receivers accept the weaker mode first, docs/endpoints.md "Switching
 #      modes"): SHA-256 equal, each mode seen in its phase, in the every-10th
 #      phase exactly one downlink packet in ten (+-1) protected, and the FA's
-#      zone-1 verifications bounded by the ML-ESP packets sent.
+#      zone-1 verifications bounded by the ML-ESP packets sent;
+#   3. the default entry's counters in `mmlctl -j flow list` (mml_flow_ctr):
+#      at the HA sent per mode grows in each phase as the stats do, one in
+#      ten protected in the every-10th phase; at the MH received per mode.
 # Runtime about 40 s. Exit 77 when the bed is missing.
 set -uo pipefail
 
@@ -143,6 +146,16 @@ for c in ("ep_encap_plain", "ep_encap_esp", "ep_encap_mlesp"):
     print("snap_%s_%s_%s=%d" % (sys.argv[1], sys.argv[2], c, d[c]))' "$1" "$n")"
 	done
 	eval "snap_$1_fa=$(counter fa1 fwd_mlesp)"
+	# The default entry's counters (mml_flow_ctr), 0 when not shown.
+	for n in ha mh; do
+		eval "$(ctl "$n" -j flow list | python3 -c '
+import json, sys
+e = [f for f in json.load(sys.stdin) if f["home"] == f["peer"] == "0.0.0.0"
+     and not f["proto"] and not f["home-port"] and not f["peer-port"]]
+for c in ("sent-plain", "sent-esp", "sent-mlesp", "recv-esp", "recv-mlesp", "refused"):
+    print("snap_%s_%s_flow_%s=%d" % (sys.argv[1], sys.argv[2], c.replace("-", "_"),
+                                    e[0].get(c, 0) if e else 0))' "$1" "$n")"
+	done
 }
 d() { # NODE COUNTER FROM TO
 	local a b
@@ -197,6 +210,38 @@ check "ML-ESP phase: ML-ESP only ($(phase d0 d1))" \
 	-a "$(d ha ep_encap_esp d0 d1)" -eq 0
 snap z
 fa=$((snap_z_fa - snap_a_fa))
+
+# ---------------------------------------------------------------- 3. per-flow counters
+fphase() { echo "$(d "$3" flow_sent_plain "$1" "$2")/$(d "$3" flow_sent_esp "$1" "$2")/$(d "$3" flow_sent_mlesp "$1" "$2")"; }
+echo "ep-modes: flow list at the HA, sent plain/esp/mlesp: ESP phase $(fphase b0 b1 ha)," \
+	"every-10th phase $(fphase c0 c1 ha), ML-ESP phase $(fphase d0 d1 ha)"
+check "flow list, ESP phase: the entry's sent-esp grows, nothing else ($(fphase b0 b1 ha))" \
+	test "$(d ha flow_sent_esp b0 b1)" -gt 100 -a "$(d ha flow_sent_plain b0 b1)" -eq 0 \
+	-a "$(d ha flow_sent_mlesp b0 b1)" -eq 0
+fp=$(d ha flow_sent_plain c0 c1) fm=$(d ha flow_sent_mlesp c0 c1)
+check "flow list, every-10th phase: one in ten sent protected ($fm of $((fp + fm)))" \
+	test "$fp" -gt 100 -a $((10 * fm - (fp + fm))) -le 10 -a $((10 * fm - (fp + fm))) -ge -10
+check "flow list, ML-ESP phase: sent-mlesp grows, nothing else ($(fphase d0 d1 ha))" \
+	test "$(d ha flow_sent_mlesp d0 d1)" -gt 100 -a "$(d ha flow_sent_plain d0 d1)" -eq 0 \
+	-a "$(d ha flow_sent_esp d0 d1)" -eq 0
+# The counters continue across the switches (the entry keeps its slot):
+# at the end they hold at least what the phases added.
+check "flow list: the HA's counters grew across the phases" \
+	test "$snap_z_ha_flow_sent_esp" -ge "$(d ha flow_sent_esp b0 b1)" \
+	-a "$snap_z_ha_flow_sent_plain" -ge "$fp" \
+	-a "$snap_z_ha_flow_sent_mlesp" -gt "$(($(d ha flow_sent_mlesp d0 d1) + fm))"
+# The same packets as the node's stats count: ESP from before the switch
+# to ESP until into the every-10th phase, where no ESP goes out at either
+# end of the span (a snapshot's reads of stats and flow list are not at
+# one instant; while ESP flows they differ by some hundred packets).
+sd=$(d ha ep_encap_esp a c1) fd=$(d ha flow_sent_esp a c1)
+check "flow list: the HA's sent-esp = its ep_encap_esp over the ESP phase ($fd, $sd)" \
+	test $((fd - sd)) -le 2 -a $((sd - fd)) -le 2 -a "$fd" -gt 100
+check "flow list at the MH: ESP and ML-ESP received under the entry" \
+	test "$(d mh flow_recv_esp b0 b1)" -gt 10 -a "$(d mh flow_recv_mlesp d0 d1)" -gt 10
+check "flow list at the MH: no protected packet refused ($snap_z_mh_flow_refused)" \
+	test "$snap_z_mh_flow_refused" -eq 0
+
 sent_ml=$(($(d ha ep_encap_mlesp a z) + $(d mh ep_encap_mlesp a z)))
 check "the FA verified zone 1 of ML-ESP packets only ($fa <= $sent_ml)" \
 	test "$fa" -gt 0 -a "$fa" -le "$sent_ml"

@@ -10,5 +10,6 @@ TEST_SUITES += ep-bed:tests/ep/ep-bed.sh
 # with the same key, replay to a restarted worker (~30 s).
 TEST_SUITES += ep-keys:tests/ep/ep-keys.sh
 # Issue 19 on the bed: forged plaintext of a protected flow refused and
-# counted, a transfer switched ML-ESP -> ESP -> every 10th -> ML-ESP (~40 s).
+# counted, a transfer switched ML-ESP -> ESP -> every 10th -> ML-ESP, the
+# entry's counters in mmlctl flow list through the phases (~40 s).
 TEST_SUITES += ep-modes:tests/ep/ep-modes.sh

@@ -60,7 +60,7 @@ gen() { bpftool -j map dump pinned "$root/$1/mml_gen" | python3 -c '
 import json, sys
 v = json.load(sys.stdin)[0]["value"]
 print(v if isinstance(v, int) else int.from_bytes(bytes(int(b, 16) for b in v), "little"))'; }
-pinned() { [[ $(ls "$root/$1" 2>/dev/null | wc -l) -eq 12 ]]; }
+pinned() { [[ $(ls "$root/$1" 2>/dev/null | wc -l) -eq 13 ]]; }
 
 ip netns add "$ns" || exit 1
 ip netns add "$ns2" || exit 1
@@ -81,7 +81,7 @@ foreign=$(prog ext0)
 check "ha attach" ctl_as "$ha" ha attach addr 10.1.0.1 cn cn0 fa fa0
 [[ $(prog cn0) == "mml_ha_cn "*" native" && $(prog fa0) == "mml_ha_fa "*" native" ]] &&
 	ok "mml_ha_cn, mml_ha_fa attached natively" || bad "programs: '$(prog cn0)' '$(prog fa0)'"
-check "twelve maps pinned, directory mode 0700" \
+check "thirteen maps pinned, directory mode 0700" \
 	test "$(pinned "$ha" && stat -c %a "$root/$ha")" = 700
 before=$(prog cn0)
 check "a second attach replaces our program" ctl_as "$ha" ha attach addr 10.1.0.1 cn cn0 fa fa0
@@ -143,8 +143,12 @@ assert (f["mode"], f["every"], f["spi"], f["home-port"]) == ("esp", 4, 0x1100, 0
 assert f["accept"] == "plain" and f["learned"] is False, f  # every 4: plaintext between
 assert d[("10.1.0.10", 17, 0)]["mode"] == "plain"
 assert (d[("10.1.0.10", 6, 443)]["mode"], d[("10.1.0.10", 6, 443)]["accept"]) == ("mlesp", "esp")
+# No worker has loaded them: no counter slot, every counter 0.
+ctrs = ("sent-plain", "sent-esp", "sent-mlesp", "recv-esp", "recv-mlesp", "refused")
+assert all(not f["counted"] and all(f[c] == 0 for c in ctrs) for f in d.values()), d
 ' "$out" &&
-	ok "flow list (JSON): four entries with mode, every, spi, accept" || bad "flow list: $out"
+	ok "flow list (JSON): four entries with mode, every, spi, accept, counters 0" ||
+	bad "flow list: $out"
 check "flow del (accept)" ctl_as "$ha" flow del home 10.1.0.10 proto tcp peer-port 443
 # Entries a worker learned (an implicit upgrade, flags 4) give way to a
 # configured entry that covers them, and only to such an entry.

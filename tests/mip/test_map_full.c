@@ -109,6 +109,8 @@ static void sizes_reach_the_pins(void **state)
 	assert_int_equal(max_entries(f, MML_MAP_CSA), 3);
 	assert_int_equal(max_entries(f, MML_MAP_SEQ_HWM), 3);
 	assert_int_equal(max_entries(f, MML_MAP_FLOW), 8);
+	/* Two counter slots per flow entry (lib/flow_ctr.h). */
+	assert_int_equal(max_entries(f, MML_MAP_FLOW_CTR), 16);
 	/* The default where nothing was asked for. */
 	assert_int_equal(max_entries(f, MML_MAP_GEN), 1);
 }

@@ -23,7 +23,7 @@ $(eval $(call TEST_PROGRAM,test_snoop,tests/unit/test_snoop.c))
 TEST_SUITES += unit-snoop:$(BUILD)/tests/test_snoop
 
 $(eval $(call TEST_PROGRAM,test_worker,tests/unit/test_worker.c $(UNIT_FIXTURES) \
-	worker/pkt.c worker/sacache.c worker/keystate.c worker/keyfp.c worker/flowctr.c worker/tables.c worker/proto.c \
+	worker/pkt.c worker/sacache.c worker/keystate.c worker/keyfp.c worker/tables.c worker/proto.c \
 	worker/rx.c worker/gso.c worker/gro.c,-lpthread))
 TEST_SUITES += unit-worker:$(BUILD)/tests/test_worker
 
