@@ -16,7 +16,7 @@ IKE_CONF_SRCS := keyd/ike/ike_conf.c keyd/ike/csa_map.c keyd/ike/dkm_cache.c
 # mmlkeyd's ike module around the engine: orchestration, installs, handoffs.
 IKE_MOD_SRCS := keyd/ike/keyd_ike.c keyd/ike/ike_orch.c keyd/ike/csa_life.c keyd/ike/reconcile.c keyd/ike/ike_install.c keyd/ike/installed.c \
                 keyd/ike/ike_dkm.c keyd/ike/ike_esp.c keyd/ike/pkd.c keyd/ike/holders.c keyd/ike/z1_ready.c \
-                keyd/ike/flowneg.c keyd/ike/flow_ctl.c
+                keyd/ike/flowneg.c keyd/ike/flow_ctl.c keyd/ike/linkauto.c keyd/ike/link_ctl.c
 
 FMT_SRCS += $(wildcard keyd/ike/*.h)
 
@@ -35,6 +35,10 @@ TEST_SUITES += unit-ike-wire:$(BUILD)/tests/test_ike_wire
 # expiry, refusals (keyd/ike/flowneg.c).
 $(eval $(call TEST_PROGRAM,test_flowneg,tests/ike/test_flowneg.c keyd/ike/flowneg.c))
 TEST_SUITES += unit-ike-flowneg:$(BUILD)/tests/test_flowneg
+# The auto policy's decisions (issue 19): the FA's hysteresis, the HA's
+# refusal of a non-serving FA, an auto flow's switches and probes.
+$(eval $(call TEST_PROGRAM,test_linkauto,tests/ike/test_linkauto.c keyd/ike/linkauto.c))
+TEST_SUITES += unit-ike-linkauto:$(BUILD)/tests/test_linkauto
 $(eval $(call TEST_PROGRAM,test_holders,tests/ike/test_holders.c keyd/ike/holders.c))
 TEST_SUITES += unit-ike-holders:$(BUILD)/tests/test_holders
 # The module's handoff glue (ike_orch.c, ike_dkm.c, pkd.c, installed.c)
