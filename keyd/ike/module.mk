@@ -136,6 +136,9 @@ TEST_SUITES += ike-revoke:'BUILD=$(BUILD) tests/ike/revoke-bed.sh'
 # ML-ESP -> ESP -> every 10th -> ML-ESP, a refusal below the policy, forged
 # plaintext dropped, a timed change expiring (issue 19; about 45 s).
 TEST_SUITES += ike-flowneg:'BUILD=$(BUILD) tests/ike/flowneg-bed.sh'
+# The auto policy: FA1's link clean -> lossy -> clean under a transfer, the
+# flow ESP -> ML-ESP -> ESP by its reports (issue 19; about 60 s).
+TEST_SUITES += ike-flowauto:'BUILD=$(BUILD) tests/ike/flowauto-bed.sh'
 # Every endpoint process killed mid-transfer and restarted (issue 20; about 60 s).
 TEST_SUITES += faults:'BUILD=$(BUILD) tests/ike/faults-bed.sh'
 
