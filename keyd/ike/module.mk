@@ -139,6 +139,13 @@ TEST_SUITES += ike-flowneg:'BUILD=$(BUILD) tests/ike/flowneg-bed.sh'
 # The auto policy: FA1's link clean -> lossy -> clean under a transfer, the
 # flow ESP -> ML-ESP -> ESP by its reports (issue 19; about 60 s).
 TEST_SUITES += ike-flowauto:'BUILD=$(BUILD) tests/ike/flowauto-bed.sh'
+# Does it pay: static ML-ESP, static ESP and auto on a cell alternating clean
+# and lossy, goodput and endpoint CPU (docs/results.md; about 4 min, takes
+# /tmp/mml-netns.lock itself).
+.PHONY: bench-flowauto
+bench-flowauto: deps
+	$(Q)$(MAKE) --no-print-directory build
+	$(Q)flock /tmp/mml-netns.lock env BUILD=$(BUILD) tests/ike/flowauto-bench.sh
 # Every endpoint process killed mid-transfer and restarted (issue 20; about 60 s).
 TEST_SUITES += faults:'BUILD=$(BUILD) tests/ike/faults-bed.sh'
 
