@@ -390,7 +390,8 @@ const struct ctl_cmd ep_cmds[] = {
 	{ "flow", "list", flow_list, "" },
 	{ "flow", "set", ctl_flow_set,
 	  "[home ADDR] [peer ADDR] [proto any|tcp|udp|icmp] [home-port N] [peer-port N] "
-	  "mode plain|esp|mlesp [every N] [for SECONDS] [sock PATH]   (agreed with the peer over "
-	  "ML-IKE; the MH's home address by default at the MH)" },
+	  "mode plain|esp|mlesp|auto [every N] [for SECONDS] [sock PATH]   (agreed with the peer "
+	  "over ML-IKE; the MH's home address by default at the MH; auto: at the HA, by the FA's "
+	  "link)" },
 	{ NULL, NULL, NULL, NULL },
 };

@@ -2,7 +2,9 @@
  * (docs/protocol.md §2.7). mmlkeyd sends the request on the MH <-> HA IKE
  * SA (control verb ike flow-set, which answers with a request id at once);
  * this waits for the peer's answer (ike flow-status) and prints it. A
- * downgrade is in force once agreed, an upgrade at once. */
+ * downgrade is in force once agreed, an upgrade at once. Mode auto (the HA
+ * only) hands the flow to the auto policy: ESP while the FA's link is
+ * clean, ML-ESP while it is lossy (keyd/ike/link_ctl.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -38,7 +40,7 @@ static const char *str_of(json_object *o, const char *key)
 int ctl_flow_set(struct ctl *ctl, int argc, char **argv)
 {
 	static const char *const protos[] = { "any", "tcp", "udp", "icmp", NULL };
-	static const char *const modes[] = { "plain", "esp", "mlesp", NULL };
+	static const char *const modes[] = { "plain", "esp", "mlesp", "auto", NULL };
 	static const uint8_t proto_of[] = { 0, 6, 17, 1 };
 	uint32_t home = 0, peer = 0, hport = 0, pport = 0, every = 0, secs = 0;
 	int proto = 0, mode = -1, err;
@@ -85,6 +87,14 @@ int ctl_flow_set(struct ctl *ctl, int argc, char **argv)
 		return err;
 	snprintf(id, sizeof(id), "%s", str_of(res, "id"));
 	json_object_put(res);
+	/* auto: the HA switches by its FA's link from now on (mmlctl ike flows). */
+	if (mode == 3) {
+		out = json_object_new_object();
+		json_object_object_add(out, "mode", json_object_new_string("auto"));
+		json_object_object_add(out, "answer", json_object_new_string("auto"));
+		ctl_print(ctl, out);
+		return 0;
+	}
 	id_args = json_object_new_array();
 	json_object_array_add(id_args, json_object_new_string(id));
 	for (int i = 0; i < WAIT_POLLS && !strcmp(state, "pending"); i++) {

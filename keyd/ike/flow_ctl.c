@@ -19,6 +19,7 @@
 #include "maps/pin.h"
 
 #define FLOW_PUMP_NS (20 * NS_PER_MS)
+#define FLOW_MODE_AUTO 3
 
 static const char *const mode_names[] = { "plain", "esp", "mlesp", NULL };
 
@@ -172,6 +173,11 @@ void ike_flow_on_timer(void *arg)
 	flow_run(arg);
 }
 
+void ike_flow_kick(struct ike_mod *m)
+{
+	flow_run(m);
+}
+
 /* From inside the engine's handlers: the rest runs from the loop. */
 static void flow_soon(struct ike_mod *m)
 {
@@ -263,13 +269,43 @@ static int arg_u32(json_object *args, size_t i, uint32_t max, uint32_t *v)
 	return 0;
 }
 
+/* mode auto (3 on the control socket): the HA moves the flow between
+ * ESP and ML-ESP by its FA's link (link_ctl.c). Nothing is asked now: the
+ * answer is {"id": 0, "auto": true}. */
+static int auto_set(struct ike_mod *m, const struct mml_flow_key *k, uint32_t every, uint32_t secs,
+		    json_object **result, char *err, size_t err_len)
+{
+	struct mml_flow f;
+	uint8_t now_mode = MML_MODE_MLESP;
+	int ret;
+
+	if (m->role != ROLE_HA || every > 1 || secs) {
+		snprintf(err, err_len, "flow set: %s",
+			 m->role != ROLE_HA ? "mode auto is the home agent's (it hears the FA)" :
+					      "mode auto takes neither every nor for");
+		return -EINVAL;
+	}
+	/* What a packet of k finds now; without any entry ML-ESP. */
+	if (!map_match(m, k, &f) && (f.mode != MML_MODE_MLESP || f.every_n > 1))
+		now_mode = MML_MODE_ESP;
+	ret = ike_link_auto_set(m, k, true, now_mode);
+	if (ret) {
+		snprintf(err, err_len, "flow set: too many auto flows (%u)", LINK_AUTO_MAX);
+		return ret;
+	}
+	*result = json_object_new_object();
+	json_object_object_add(*result, "id", json_object_new_uint64(0));
+	json_object_object_add(*result, "auto", json_object_new_boolean(true));
+	return 0;
+}
+
 /* flow-set HOME PEER PROTO HOME-PORT PEER-PORT MODE EVERY SECONDS (decimal;
  * addresses as network-order integers, what mmlctl parsed). */
 static int flow_set(struct ike_mod *m, json_object *args, json_object **result, char *err,
 		    size_t err_len)
 {
 	uint32_t v[8],
-		max[8] = { UINT32_MAX, UINT32_MAX, 255, 65535, 65535, 2, 65535, 86400 * 365 };
+		max[8] = { UINT32_MAX, UINT32_MAX, 255, 65535, 65535, 3, 65535, 86400 * 365 };
 	struct mml_flow_key k = { 0 };
 	uint64_t id;
 	int ret;
@@ -301,6 +337,11 @@ static int flow_set(struct ike_mod *m, json_object *args, json_object **result, 
 			 m->role == ROLE_MH ? "home agent" : "mobile");
 		return -ENOTCONN;
 	}
+	if (v[5] == FLOW_MODE_AUTO)
+		return auto_set(m, &k, v[6], v[7], result, err, err_len);
+	/* A mode set by hand ends the auto policy of that key. */
+	if (m->role == ROLE_HA)
+		ike_link_auto_set(m, &k, false, 0);
 	ret = flowneg_start(&m->flows, &k, (uint8_t)v[5], (uint16_t)v[6], v[7], loop_now(), &id);
 	if (ret) {
 		snprintf(err, err_len, "flow set: %s",
@@ -383,6 +424,7 @@ static json_object *flows_json(const struct ike_mod *m)
 	json_object_object_add(o, "peer_agreed", json_object_new_uint64(m->flows.peer_agreed));
 	json_object_object_add(o, "peer_refused", json_object_new_uint64(m->flows.peer_refused));
 	json_object_object_add(o, "expired", json_object_new_uint64(m->flows.expired));
+	json_object_object_add(o, "link", ike_link_json(m));
 	return o;
 }
 

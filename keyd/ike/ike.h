@@ -172,6 +172,11 @@ struct ike_events {
 	 * what we asked. (A request never answered ends the IKE SA.) */
 	void (*flow_mode_done)(void *ctx, struct ike_sa *sa, const struct mlike_flow_mode_pl *fm,
 			       uint16_t notify);
+	/* HA (issue 19, auto policy): an FA reports its wireless link's
+	 * state (MLIKE_N_LINK_STATE). 0 takes it, else the refusal's notify. */
+	uint16_t (*link_state)(void *ctx, struct ike_sa *sa, const struct mlike_link_state_pl *ls);
+	/* FA: the HA answered our report: 0 taken, else its error notify. */
+	void (*link_state_done)(void *ctx, struct ike_sa *sa, uint16_t notify);
 };
 
 /* Where an engine's datagrams go instead of its UDP socket: an embedder
@@ -249,6 +254,11 @@ enum ike_counter {
 	 * peer's we took, and ours it took). */
 	IKE_C_FLOW_MODE_REFUSED,
 	IKE_C_FLOW_MODE_AGREED,
+	/* FA link states (MLIKE_N_LINK_STATE, the auto policy): reports we
+	 * refused (not from an FA serving one of our mobiles, malformed),
+	 * and those taken. */
+	IKE_C_LINK_STATE_REFUSED,
+	IKE_C_LINK_STATE_TAKEN,
 	IKE_C_MAX
 };
 
@@ -329,6 +339,9 @@ int mlike_neighbor_notify(struct ike_sa *sa, const uint32_t *addrs, unsigned int
  * docs/protocol.md "Flow mode"); flow_mode_done when answered. -ENOTCONN
  * unless established, -EBUSY while another request is out. */
 int mlike_flow_mode(struct ike_sa *sa, const struct mlike_flow_mode_pl *fm);
+/* FA: tells the HA its link's state (INFORMATIONAL, MLIKE_N_LINK_STATE);
+ * link_state_done when answered. -ENOTCONN, -EBUSY (the window). */
+int mlike_link_state(struct ike_sa *sa, const struct mlike_link_state_pl *ls);
 /* Revokes CSAs at the peer (INFORMATIONAL Delete, ML-ESP zone protocol). */
 int mlike_csa_delete(struct ike_sa *sa, const uint32_t *spis, unsigned int n);
 /* The FA's share of a CSA pair: zone 1 of both directions, null SAs for the

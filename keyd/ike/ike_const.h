@@ -121,6 +121,7 @@ enum ike_notify {
 	DKM_N_UNKNOWN_CSA = 8203,	   /* HA: not this MH's CSAs, or not its FA */
 	MLIKE_N_NEIGHBORS_REJECTED = 8194, /* NEIGHBOR_NOTIFY not taken (PKD) */
 	MLIKE_N_FLOW_MODE_REFUSED = 8210,  /* a flow's mode change refused (issue 19) */
+	MLIKE_N_LINK_STATE_REFUSED = 8211, /* HA: an FA serving none of our mobiles */
 	IKE_N_ERROR_MAX = 16383,
 	IKE_N_INITIAL_CONTACT = 16384,
 	IKE_N_NAT_DETECTION_SOURCE_IP = 16388,
@@ -139,6 +140,7 @@ enum ike_notify {
 	MLIKE_N_PKD_INACTIVE = 40962,	    /* KEY_DISTRIBUTE: hold the CSAs inactive */
 	MLIKE_N_NEIGHBORS_ACCEPTED = 40963, /* NEIGHBOR_NOTIFY answered */
 	MLIKE_N_FLOW_MODE = 40980,	    /* INFORMATIONAL: a flow's new mode, asked or agreed */
+	MLIKE_N_LINK_STATE = 40981,	    /* INFORMATIONAL, FA -> HA: its link clean or lossy */
 };
 
 #define IKE_NONCE_LEN 32 /* ours; peers' may be 16..256 */

@@ -209,6 +209,7 @@ static void dispatch_response(struct ike_sa *sa, const struct ike_hdr *h, const 
 	case IKE_REQ_CSA_DELETE:
 	case IKE_REQ_CHILD_DELETE:
 	case IKE_REQ_FLOW_MODE:
+	case IKE_REQ_LINK_STATE:
 		sa->req_kind = kind;
 		ike_info_response(sa, c);
 		break;

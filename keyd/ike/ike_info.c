@@ -1,7 +1,8 @@
 /* INFORMATIONAL (RFC 7296 1.4, 2.4): liveness, the revocation of CSAs and
- * a flow's mode change (MLIKE_N_FLOW_MODE, issue 19) as initiator; the
- * peer's Deletes (IKE SA, CHILD_SAs, ML-ESP CSAs) and flow mode requests,
- * and the answers to ours. The Deletes of ours are the SA layer's
+ * a flow's mode change (MLIKE_N_FLOW_MODE, issue 19) and an FA's link state
+ * (MLIKE_N_LINK_STATE, the auto policy) as initiator; the peer's Deletes
+ * (IKE SA, CHILD_SAs, ML-ESP CSAs), flow mode requests and link state
+ * reports, and the answers to ours. The Deletes of ours are the SA layer's
  * (ike_sa_delete, ike_child_delete). */
 #include <errno.h>
 #include <string.h>
@@ -45,6 +46,52 @@ int mlike_flow_mode(struct ike_sa *sa, const struct mlike_flow_mode_pl *fm)
 	if (!err)
 		sa->flow_asked = *fm;
 	return err;
+}
+
+int mlike_link_state(struct ike_sa *sa, const struct mlike_link_state_pl *ls)
+{
+	uint8_t buf[32], data[MLIKE_LINK_STATE_LEN];
+	struct ike_wbuf in;
+
+	mlike_link_state_encode(ls, data);
+	ike_wb_init(&in, buf, sizeof(buf));
+	ike_put_notify(&in, 0, NULL, 0, MLIKE_N_LINK_STATE, data, sizeof(data));
+	return ike_info_send(sa, &in, IKE_REQ_LINK_STATE);
+}
+
+/* An FA's MLIKE_N_LINK_STATE: exactly one, alone, well formed; then the
+ * embedder decides (the HA takes it from an FA serving one of its
+ * mobiles). The answer repeats the notify, or refuses. */
+static void link_state_request(struct ike_sa *sa, const struct ike_hdr *h,
+			       const struct ike_chain *c, const struct ike_notify_pl *n)
+{
+	struct ike_engine *eng = sa->eng;
+	struct mlike_link_state_pl ls;
+	uint8_t buf[32], data[MLIKE_LINK_STATE_LEN];
+	struct ike_wbuf out;
+	uint16_t refuse;
+
+	if (c->n != 1 || n->proto || n->spi_len ||
+	    mlike_link_state_parse(n->data, n->data_len, &ls)) {
+		ike_count(eng, IKE_C_LINK_STATE_REFUSED, "peer %s: malformed link state report",
+			  sa->cfg->name);
+		ike_send_error_notify(sa, IKE_INFORMATIONAL, h->msg_id, IKE_N_INVALID_SYNTAX, NULL,
+				      0);
+		return;
+	}
+	refuse = eng->ev->link_state ? eng->ev->link_state(eng->ev_ctx, sa, &ls) :
+				       MLIKE_N_LINK_STATE_REFUSED;
+	if (refuse) {
+		ike_count(eng, IKE_C_LINK_STATE_REFUSED, "peer %s: link state report refused (%u)",
+			  sa->cfg->name, refuse);
+		ike_send_error_notify(sa, IKE_INFORMATIONAL, h->msg_id, refuse, NULL, 0);
+		return;
+	}
+	eng->counters[IKE_C_LINK_STATE_TAKEN]++;
+	mlike_link_state_encode(&ls, data);
+	ike_wb_init(&out, buf, sizeof(buf));
+	ike_put_notify(&out, 0, NULL, 0, MLIKE_N_LINK_STATE, data, sizeof(data));
+	ike_send_protected(sa, IKE_INFORMATIONAL, true, h->msg_id, IKE_REQ_NONE, &out);
 }
 
 /* The peer's MLIKE_N_FLOW_MODE request: exactly one such notify, alone
@@ -158,6 +205,12 @@ void ike_info_request(struct ike_sa *sa, const struct ike_hdr *h, const struct i
 			flow_mode_request(sa, h, c);
 			return;
 		}
+		if (c->pl[i].type == IKE_PL_NOTIFY &&
+		    !ike_notify_parse(c->pl[i].body, c->pl[i].len, &n) &&
+		    n.type == MLIKE_N_LINK_STATE) {
+			link_state_request(sa, h, c, &n);
+			return;
+		}
 	}
 	for (unsigned int i = 0; i < c->n; i++) {
 		struct ike_delete_pl d;
@@ -235,6 +288,9 @@ void ike_info_response(struct ike_sa *sa, const struct ike_chain *c)
 			ike_child_remove(sa, child, "deleted");
 	} else if (kind == IKE_REQ_FLOW_MODE) {
 		flow_mode_response(sa, c);
+	} else if (kind == IKE_REQ_LINK_STATE) {
+		if (sa->eng->ev->link_state_done)
+			sa->eng->ev->link_state_done(sa->eng->ev_ctx, sa, ike_chain_error(c));
 	} else if (kind == IKE_REQ_CSA_DELETE && sa->eng->ev->csa_revoked) {
 		uint32_t acked[IKE_DELETE_MAX];
 		unsigned int n = csa_acked(c, acked, IKE_DELETE_MAX);

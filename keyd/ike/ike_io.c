@@ -44,6 +44,8 @@ static const char *const counter_names[IKE_C_MAX] = {
 	[IKE_C_CHILD_REKEY_COLLISIONS] = "child_rekey_collisions",
 	[IKE_C_FLOW_MODE_REFUSED] = "flow_mode_refused",
 	[IKE_C_FLOW_MODE_AGREED] = "flow_mode_agreed",
+	[IKE_C_LINK_STATE_REFUSED] = "link_state_refused",
+	[IKE_C_LINK_STATE_TAKEN] = "link_state_taken",
 };
 
 const char *ike_counter_name(enum ike_counter c)

@@ -377,6 +377,7 @@ static void ev_ike_up(void *ctx, struct ike_sa *sa)
 		ike_reconcile_superseded(m, sa);
 		ike_dkm_ike_up(m, sa);
 		ike_pkd_fa_up(m, sa);
+		ike_link_sa_changed(m, sa);
 	}
 	if (m->role != ROLE_HA)
 		return;
@@ -404,6 +405,7 @@ static void ev_ike_down(void *ctx, struct ike_sa *sa, enum ike_down_reason why)
 
 	ike_mod_inst_remove_all(m, sa);
 	ike_flow_sa_down(m, sa);
+	ike_link_sa_changed(m, sa);
 	if (m->role == ROLE_FA)
 		ike_dkm_ike_down(m, sa);
 	if (m->role == ROLE_MH) {
@@ -707,4 +709,6 @@ const struct ike_events ike_mod_events = {
 	.neighbors_done = ike_pkd_neighbors_done,
 	.flow_mode = ike_flow_mode,
 	.flow_mode_done = ike_flow_mode_done,
+	.link_state = ike_link_state,
+	.link_state_done = ike_link_state_done,
 };

@@ -40,6 +40,7 @@ enum ike_req_kind {
 	IKE_REQ_NEIGHBOR_NOTIFY,
 	IKE_REQ_MLIKE_REKEY, /* MLIKE_CREATE_CHILD_SA replacing our CSA pair */
 	IKE_REQ_FLOW_MODE,   /* INFORMATIONAL with MLIKE_N_FLOW_MODE (issue 19) */
+	IKE_REQ_LINK_STATE,  /* INFORMATIONAL with MLIKE_N_LINK_STATE (FA -> HA) */
 };
 
 /* The lower nonce of one exchange (RFC 7296 2.8.1's collision rule). */

@@ -809,3 +809,28 @@ void mlike_flow_mode_encode(const struct mlike_flow_mode_pl *fm, uint8_t out[MLI
 	out[22] = (uint8_t)(fm->duration_s >> 8);
 	out[23] = (uint8_t)fm->duration_s;
 }
+
+/* State (1), RESERVED (3), loss rate (4, ppm, at most 1e6). */
+int mlike_link_state_parse(const uint8_t *data, size_t len, struct mlike_link_state_pl *ls)
+{
+	if (len != MLIKE_LINK_STATE_LEN)
+		return len < MLIKE_LINK_STATE_LEN ? IKE_PERR_TRUNCATED : IKE_PERR_SYNTAX;
+	if (data[1] || data[2] || data[3])
+		return IKE_PERR_SYNTAX;
+	ls->state = data[0];
+	ls->loss_ppm = get_be32(data + 4);
+	if (ls->state < 1 || ls->state > 2 || ls->loss_ppm > 1000000)
+		return IKE_PERR_SYNTAX;
+	return IKE_PERR_OK;
+}
+
+void mlike_link_state_encode(const struct mlike_link_state_pl *ls,
+			     uint8_t out[MLIKE_LINK_STATE_LEN])
+{
+	memset(out, 0, MLIKE_LINK_STATE_LEN);
+	out[0] = ls->state;
+	out[4] = (uint8_t)(ls->loss_ppm >> 24);
+	out[5] = (uint8_t)(ls->loss_ppm >> 16);
+	out[6] = (uint8_t)(ls->loss_ppm >> 8);
+	out[7] = (uint8_t)ls->loss_ppm;
+}

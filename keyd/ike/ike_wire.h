@@ -225,6 +225,17 @@ struct mlike_flow_mode_pl {
 };
 int mlike_flow_mode_parse(const uint8_t *data, size_t len, struct mlike_flow_mode_pl *fm);
 void mlike_flow_mode_encode(const struct mlike_flow_mode_pl *fm, uint8_t out[MLIKE_FLOW_MODE_LEN]);
+/* The data of MLIKE_N_LINK_STATE (issue 19, the auto policy; docs/protocol.md
+ * "Link state"): an FA's wireless link clean (1) or lossy (2), and the loss
+ * rate of its last judged sample (parts per million, for the logs). */
+#define MLIKE_LINK_STATE_LEN 8
+struct mlike_link_state_pl {
+	uint8_t state;
+	uint32_t loss_ppm;
+};
+int mlike_link_state_parse(const uint8_t *data, size_t len, struct mlike_link_state_pl *ls);
+void mlike_link_state_encode(const struct mlike_link_state_pl *ls,
+			     uint8_t out[MLIKE_LINK_STATE_LEN]);
 
 /* --- Writer --- */
 

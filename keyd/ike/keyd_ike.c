@@ -113,7 +113,7 @@ static int read_section(struct ike_mod *m, const config_setting_t *sec)
 	}
 	m->ecfg.peers = m->peers;
 	m->ecfg.n_peers = (unsigned int)n;
-	if (ike_reconcile_config(m, sec) || ike_flow_config(m, sec))
+	if (ike_reconcile_config(m, sec) || ike_flow_config(m, sec) || ike_link_config(m, sec))
 		return -EINVAL;
 	return ike_dkm_config(m, sec);
 }
@@ -144,6 +144,7 @@ static void ike_stop(void *state)
 	loop_timer_cancel(m->loop, &m->life_timer);
 	loop_timer_cancel(m->loop, &m->rec.timer);
 	ike_flow_stop(m);
+	ike_link_stop(m);
 	ike_dkm_stop(m);
 	mml_csa_store_close(&m->store);
 	mip_maps_close(&m->maps);
@@ -174,6 +175,8 @@ static int ike_start(struct keyd *kd, const config_setting_t *sec, void **state)
 	loop_timer_init(&m->life_timer, ike_life_on_timer, m);
 	loop_timer_init(&m->rec.timer, ike_reconcile_on_timer, m);
 	loop_timer_init(&m->flow_timer, ike_flow_on_timer, m);
+	loop_timer_init(&m->link.timer, ike_link_on_timer, m);
+	m->link.stats_fd = -1;
 	mml_csa_store_init(&m->store, &kd->pin);
 	mip_maps_init(&m->maps, &kd->pin);
 	m->pin = kd->pin;
@@ -196,6 +199,7 @@ static int ike_start(struct keyd *kd, const config_setting_t *sec, void **state)
 	}
 	ike_reconcile_start(m);
 	ike_dkm_start(m);
+	ike_link_start(m);
 	/* Last of the set-up: the subscription replays the bindings adopted
 	 * at the start, which starts ML-IKE for each at once. */
 	if (m->role == ROLE_HA)

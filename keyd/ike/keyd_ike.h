@@ -15,6 +15,7 @@
 #include "keyd/ike/flowneg.h"
 #include "keyd/ike/holders.h"
 #include "keyd/ike/ike.h"
+#include "keyd/ike/linkauto.h"
 #include "keyd/loop.h"
 #include "keyd/mip.h"
 #include "lib/pin.h"
@@ -190,6 +191,25 @@ struct reconcile {
 	uint64_t superseded; /* FA: IKE SAs a peer replaced by a new one */
 };
 
+/* The auto flow policy (link_ctl.c, issue 19). FA: its link's state and
+ * what each HA peer (index into peers) was told; HA: each FA's state and
+ * the auto flows. */
+#define LINK_AUTO_MAX 16
+struct ike_link {
+	bool on; /* FA: link_auto configured: sampling */
+	uint32_t sample_ms;
+	struct link_hyst hyst;
+	struct link_auto_cfg auto_cfg;
+	struct loop_timer timer;
+	int stats_fd;
+	bool no_stats_logged;
+	uint8_t told[IKE_PEERS_MAX], asking[IKE_PEERS_MAX]; /* enum link_state, 0 = none */
+	uint64_t retry_at[IKE_PEERS_MAX];
+	uint64_t reports, refused;
+	struct link_ha ha;
+	struct link_auto autos[LINK_AUTO_MAX];
+};
+
 struct ike_mod {
 	enum ike_role role;
 	struct loop *loop;
@@ -251,6 +271,7 @@ struct ike_mod {
 	/* Flow modes by agreement with the peer (flow_ctl.c, issue 19). */
 	struct flowneg_table flows;
 	struct loop_timer flow_timer;
+	struct ike_link link;
 };
 
 /* --- ike_orch.c --- */
@@ -445,6 +466,25 @@ void ike_flow_sa_down(struct ike_mod *m, struct ike_sa *sa);
 /* flow-set, flow-status, flows; 1 for another verb. */
 int ike_flow_control(struct ike_mod *m, const char *verb, json_object *args, json_object **result,
 		     char *err, size_t err_len);
+
+/* Sends what is queued now (the auto policy's requests). */
+void ike_flow_kick(struct ike_mod *m);
+
+/* --- link_ctl.c: the auto policy (issue 19) --- */
+
+/* The ike section's link_auto group (FA: sampling on when present). */
+int ike_link_config(struct ike_mod *m, const config_setting_t *sec);
+void ike_link_start(struct ike_mod *m);
+void ike_link_stop(struct ike_mod *m);
+void ike_link_on_timer(void *arg);
+/* An IKE SA came up or went down: FA: that HA knows nothing of our link
+ * any more; HA: that FA's link is unknown again. */
+void ike_link_sa_changed(struct ike_mod *m, struct ike_sa *sa);
+uint16_t ike_link_state(void *ctx, struct ike_sa *sa, const struct mlike_link_state_pl *ls);
+void ike_link_state_done(void *ctx, struct ike_sa *sa, uint16_t notify);
+/* HA: k becomes auto (on) or not; mode_now is the mode in force. */
+int ike_link_auto_set(struct ike_mod *m, const struct mml_flow_key *k, bool on, uint8_t mode_now);
+json_object *ike_link_json(const struct ike_mod *m);
 
 /* --- z1_ready.c: FA, when zone 1 became active --- */
 

@@ -16,7 +16,7 @@ IKE_CONF_SRCS := keyd/ike/ike_conf.c keyd/ike/csa_map.c keyd/ike/dkm_cache.c
 # mmlkeyd's ike module around the engine: orchestration, installs, handoffs.
 IKE_MOD_SRCS := keyd/ike/keyd_ike.c keyd/ike/ike_orch.c keyd/ike/csa_life.c keyd/ike/reconcile.c keyd/ike/ike_install.c keyd/ike/installed.c \
                 keyd/ike/ike_dkm.c keyd/ike/ike_esp.c keyd/ike/pkd.c keyd/ike/holders.c keyd/ike/z1_ready.c \
-                keyd/ike/flowneg.c keyd/ike/flow_ctl.c
+                keyd/ike/flowneg.c keyd/ike/flow_ctl.c keyd/ike/linkauto.c keyd/ike/link_ctl.c
 
 FMT_SRCS += $(wildcard keyd/ike/*.h)
 
@@ -35,6 +35,10 @@ TEST_SUITES += unit-ike-wire:$(BUILD)/tests/test_ike_wire
 # expiry, refusals (keyd/ike/flowneg.c).
 $(eval $(call TEST_PROGRAM,test_flowneg,tests/ike/test_flowneg.c keyd/ike/flowneg.c))
 TEST_SUITES += unit-ike-flowneg:$(BUILD)/tests/test_flowneg
+# The auto policy's decisions (issue 19): the FA's hysteresis, the HA's
+# refusal of a non-serving FA, an auto flow's switches and probes.
+$(eval $(call TEST_PROGRAM,test_linkauto,tests/ike/test_linkauto.c keyd/ike/linkauto.c))
+TEST_SUITES += unit-ike-linkauto:$(BUILD)/tests/test_linkauto
 $(eval $(call TEST_PROGRAM,test_holders,tests/ike/test_holders.c keyd/ike/holders.c))
 TEST_SUITES += unit-ike-holders:$(BUILD)/tests/test_holders
 # The module's handoff glue (ike_orch.c, ike_dkm.c, pkd.c, installed.c)
@@ -132,6 +136,16 @@ TEST_SUITES += ike-revoke:'BUILD=$(BUILD) tests/ike/revoke-bed.sh'
 # ML-ESP -> ESP -> every 10th -> ML-ESP, a refusal below the policy, forged
 # plaintext dropped, a timed change expiring (issue 19; about 45 s).
 TEST_SUITES += ike-flowneg:'BUILD=$(BUILD) tests/ike/flowneg-bed.sh'
+# The auto policy: FA1's link clean -> lossy -> clean under a transfer, the
+# flow ESP -> ML-ESP -> ESP by its reports (issue 19; about 60 s).
+TEST_SUITES += ike-flowauto:'BUILD=$(BUILD) tests/ike/flowauto-bed.sh'
+# Does it pay: static ML-ESP, static ESP and auto on a cell alternating clean
+# and lossy, goodput and endpoint CPU (docs/results.md; about 4 min, takes
+# /tmp/mml-netns.lock itself).
+.PHONY: bench-flowauto
+bench-flowauto: deps
+	$(Q)$(MAKE) --no-print-directory build
+	$(Q)flock /tmp/mml-netns.lock env BUILD=$(BUILD) tests/ike/flowauto-bench.sh
 # Every endpoint process killed mid-transfer and restarted (issue 20; about 60 s).
 TEST_SUITES += faults:'BUILD=$(BUILD) tests/ike/faults-bed.sh'
 

@@ -379,6 +379,20 @@ void ike_flow_sa_down(struct ike_mod *mod, struct ike_sa *sa)
 {
 }
 
+/* The auto policy (link_ctl.c): its decisions in test_linkauto.c. */
+uint16_t ike_link_state(void *ctx, struct ike_sa *sa, const struct mlike_link_state_pl *ls)
+{
+	return MLIKE_N_LINK_STATE_REFUSED;
+}
+
+void ike_link_state_done(void *ctx, struct ike_sa *sa, uint16_t notify)
+{
+}
+
+void ike_link_sa_changed(struct ike_mod *mod, struct ike_sa *sa)
+{
+}
+
 int ike_mod_remove_csa(struct ike_mod *mod, uint32_t spi, uint32_t owner)
 {
 	last_owner = owner;

@@ -55,6 +55,10 @@ struct node {
 	unsigned int n_flow, n_flow_done;
 	struct mlike_flow_mode_pl flow;
 	uint16_t flow_done;
+	/* Link state reports (the auto policy). */
+	uint16_t link_refuse, link_done;
+	unsigned int n_link, n_link_done;
+	struct mlike_link_state_pl link;
 };
 
 static uint32_t addr(const char *a)
@@ -113,9 +117,29 @@ static void ev_flow_done(void *ctx, struct ike_sa *sa, const struct mlike_flow_m
 	n->flow_done = notify;
 }
 
-static const struct ike_events events = {
-	.ike_up = ev_up, .ike_down = ev_down, .flow_mode = ev_flow, .flow_mode_done = ev_flow_done
-};
+static uint16_t ev_link(void *ctx, struct ike_sa *sa, const struct mlike_link_state_pl *ls)
+{
+	struct node *n = ctx;
+
+	n->n_link++;
+	n->link = *ls;
+	return n->link_refuse;
+}
+
+static void ev_link_done(void *ctx, struct ike_sa *sa, uint16_t notify)
+{
+	struct node *n = ctx;
+
+	n->n_link_done++;
+	n->link_done = notify;
+}
+
+static const struct ike_events events = { .ike_up = ev_up,
+					  .ike_down = ev_down,
+					  .flow_mode = ev_flow,
+					  .flow_mode_done = ev_flow_done,
+					  .link_state = ev_link,
+					  .link_state_done = ev_link_done };
 
 static void id(struct ike_identity *i, const char *name)
 {
@@ -691,6 +715,60 @@ static void flow_mode_exchange(void **state)
 	stop(&a, &b);
 }
 
+/* MLIKE_N_LINK_STATE (the auto policy, docs/protocol.md §2.7.1): taken
+ * only with its integrity intact, refused by the embedder's policy (an FA
+ * serving none of the HA's mobiles), malformed data refused before it. */
+static void link_state_exchange(void **state)
+{
+	const struct mlike_link_state_pl ls = { .state = 1, .loss_ppm = 1200 };
+	uint8_t data[MLIKE_LINK_STATE_LEN], buf[64];
+	struct ike_wbuf in;
+	struct pkt req;
+	struct node a, b;
+
+	pair(&a, &b, NULL);
+	assert_non_null(ike_initiate(a.eng, &a.peer));
+	run(&a, &b);
+	assert_int_equal(a.n_up + b.n_up, 2);
+
+	assert_int_equal(mlike_link_state(a.sa, &ls), 0);
+	assert_int_equal(mlike_link_state(a.sa, &ls), -EBUSY);
+	pop(&req);
+	for (size_t i = IKE_HDR_LEN + IKE_GEN_HDR_LEN; i < req.len; i++)
+		tampered(&a, &b, &req, i);
+	assert_int_equal(b.n_link, 0);
+	deliver(&a, &b, &req);
+	run(&a, &b);
+	assert_int_equal(b.n_link, 1);
+	assert_int_equal(b.link.state, 1);
+	assert_int_equal(b.link.loss_ppm, 1200);
+	assert_int_equal(a.n_link_done, 1);
+	assert_int_equal(a.link_done, 0);
+	assert_int_equal(ike_engine_counter(b.eng, IKE_C_LINK_STATE_TAKEN), 1);
+	nq = 0;
+
+	/* Not from an FA the HA would take it from: refused, counted. */
+	b.link_refuse = MLIKE_N_LINK_STATE_REFUSED;
+	assert_int_equal(mlike_link_state(a.sa, &ls), 0);
+	run(&a, &b);
+	assert_int_equal(b.n_link, 2);
+	assert_int_equal(a.link_done, MLIKE_N_LINK_STATE_REFUSED);
+	assert_int_equal(ike_engine_counter(b.eng, IKE_C_LINK_STATE_REFUSED), 1);
+
+	/* A state out of range: INVALID_SYNTAX, the policy never asked. */
+	mlike_link_state_encode(&ls, data);
+	data[0] = 3;
+	ike_wb_init(&in, buf, sizeof(buf));
+	ike_put_notify(&in, 0, NULL, 0, MLIKE_N_LINK_STATE, data, sizeof(data));
+	assert_int_equal(ike_info_send(a.sa, &in, IKE_REQ_LINK_STATE), 0);
+	run(&a, &b);
+	assert_int_equal(b.n_link, 2);
+	assert_int_equal(a.link_done, IKE_N_INVALID_SYNTAX);
+	assert_int_equal(ike_engine_counter(b.eng, IKE_C_LINK_STATE_REFUSED), 2);
+	assert_int_equal(ike_engine_counter(b.eng, IKE_C_LINK_STATE_TAKEN), 1);
+	stop(&a, &b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -700,6 +778,7 @@ int main(void)
 		cmocka_unit_test_teardown(cookie_secret_rotates, real_clock),
 		cmocka_unit_test_teardown(forged_retransmissions, real_clock),
 		cmocka_unit_test_teardown(flow_mode_exchange, real_clock),
+		cmocka_unit_test_teardown(link_state_exchange, real_clock),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -579,6 +579,38 @@ static void mlike_flow_mode_codec(void **state)
 	assert_int_equal(mlike_flow_mode_parse(t, MLIKE_FLOW_MODE_LEN, &got), IKE_PERR_SYNTAX);
 }
 
+/* MLIKE_N_LINK_STATE's data (docs/protocol.md §2.7.1): a round trip, and
+ * every malformed form refused. */
+static void mlike_link_state_codec(void **state)
+{
+	const struct mlike_link_state_pl ls = { .state = 2, .loss_ppm = 87000 };
+	uint8_t b[MLIKE_LINK_STATE_LEN + 1], t[MLIKE_LINK_STATE_LEN];
+	struct mlike_link_state_pl got;
+
+	(void)state;
+	mlike_link_state_encode(&ls, b);
+	assert_int_equal(mlike_link_state_parse(b, MLIKE_LINK_STATE_LEN, &got), IKE_PERR_OK);
+	assert_int_equal(got.state, 2);
+	assert_int_equal(got.loss_ppm, 87000);
+	assert_int_equal(mlike_link_state_parse(b, MLIKE_LINK_STATE_LEN - 1, &got),
+			 IKE_PERR_TRUNCATED);
+	assert_int_equal(mlike_link_state_parse(b, sizeof(b), &got), IKE_PERR_SYNTAX);
+	for (size_t i = 1; i < 4; i++) {
+		memcpy(t, b, sizeof(t));
+		t[i] = 1;
+		assert_int_equal(mlike_link_state_parse(t, sizeof(t), &got), IKE_PERR_SYNTAX);
+	}
+	for (unsigned int st = 0; st < 256; st += 3) {
+		memcpy(t, b, sizeof(t));
+		t[0] = (uint8_t)st;
+		assert_int_equal(mlike_link_state_parse(t, sizeof(t), &got),
+				 st == 1 || st == 2 ? IKE_PERR_OK : IKE_PERR_SYNTAX);
+	}
+	mlike_link_state_encode(&(struct mlike_link_state_pl){ .state = 1, .loss_ppm = 1000001 },
+				t);
+	assert_int_equal(mlike_link_state_parse(t, sizeof(t), &got), IKE_PERR_SYNTAX);
+}
+
 static void writer_overflow(void **state)
 {
 	uint8_t buf[40];
@@ -599,12 +631,19 @@ static void writer_overflow(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(sa_round_trip),   cmocka_unit_test(sa_rejections),
-		cmocka_unit_test(header_rules),	   cmocka_unit_test(chain_rules),
-		cmocka_unit_test(simple_payloads), cmocka_unit_test(simple_rejections),
-		cmocka_unit_test(mlike_payloads),  cmocka_unit_test(mlike_rejections),
-		cmocka_unit_test(mlike_neighbors), cmocka_unit_test(writer_overflow),
-		cmocka_unit_test(dkm_payload),	   cmocka_unit_test(mlike_flow_mode_codec),
+		cmocka_unit_test(sa_round_trip),
+		cmocka_unit_test(sa_rejections),
+		cmocka_unit_test(header_rules),
+		cmocka_unit_test(chain_rules),
+		cmocka_unit_test(simple_payloads),
+		cmocka_unit_test(simple_rejections),
+		cmocka_unit_test(mlike_payloads),
+		cmocka_unit_test(mlike_rejections),
+		cmocka_unit_test(mlike_neighbors),
+		cmocka_unit_test(writer_overflow),
+		cmocka_unit_test(dkm_payload),
+		cmocka_unit_test(mlike_flow_mode_codec),
+		cmocka_unit_test(mlike_link_state_codec),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
