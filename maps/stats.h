@@ -110,7 +110,11 @@
 	X(EP_DROP_DOWNGRADE, "ep_drop_downgrade",                                                 \
 	  "flow packet in a weaker mode than its entry accepts (not negotiated), dropped")        \
 	X(EP_FLOW_UPGRADE, "ep_flow_upgrade",                                                     \
-	  "first packet of a flow in a stronger mode: its replies switched (learned)")
+	  "first packet of a flow in a stronger mode: its replies switched (learned)")            \
+	X(EP_XDP_PLAIN_TO_WORKER, "ep_xdp_plain_to_worker",                                       \
+	  "plaintext of an every-n flow steered to the worker, one path with its protected ones") \
+	X(EP_DELIVER_PLAIN, "ep_deliver_plain",                                                   \
+	  "plaintext of an every-n flow delivered by the worker in arrival order")
 
 enum mml_stat {
 #define MML_STAT_ENUM(id, name, help) MML_STAT_##id,
