@@ -10,7 +10,8 @@
  * decapsulated here and given to the stack; any other IP-in-IP to us is
  * dropped. MH, wireless side: protocol 50 to the home address with an
  * installed inbound SPI goes to the worker; everything else (plaintext
- * mode, agent advertisements, ...) to the stack. */
+ * mode, agent advertisements, ...) to the stack. At both, plaintext of a
+ * flow protected every n-th packet goes to the worker too (flow_policy.h). */
 #ifndef MML_BPF_EP_H
 #define MML_BPF_EP_H
 
@@ -86,6 +87,18 @@ static __always_inline int ep_to_worker(struct xdp_md *ctx, __u8 kind,
 	}
 	mml_count(MML_STAT_EP_XDP_TO_WORKER);
 	return bpf_redirect_map(&mml_xsks, key, XDP_DROP);
+}
+
+/* Plaintext of an every-n flow (flow_plain_to_worker) to the worker, as
+ * is: at the HA still inside its Mobile IP tunnel, whose source the worker
+ * checks again. */
+static __always_inline int ep_plain_to_worker(struct xdp_md *ctx, __u8 kind)
+{
+	int ret = ep_to_worker(ctx, kind, NULL);
+
+	if (ret != XDP_DROP)
+		mml_count(MML_STAT_EP_XDP_PLAIN_TO_WORKER);
+	return ret;
 }
 
 /* An IPv4 header we act on: version 4, sane header length, total length
@@ -181,6 +194,7 @@ static __always_inline int ha_fa_decap_plain(struct xdp_md *ctx, __u32 olen)
 static __always_inline int ha_fa(struct xdp_md *ctx)
 {
 	const struct mml_binding *b;
+	const struct mml_flow *f;
 	struct iphdr *outer, *inner;
 	struct mml_flow_key key;
 	__u32 olen, ilen;
@@ -219,8 +233,11 @@ static __always_inline int ha_fa(struct xdp_md *ctx)
 		return ep_drop(MML_STAT_EP_DROP_TUNNEL_SRC);
 	/* Even from its MH, plaintext of a protected flow was not agreed on. */
 	flow_key_of(&key, inner, (void *)inner + ilen, c.end, false);
-	if (flow_plain_refused(&key))
+	f = flow_match(&key);
+	if (flow_plain_refused(f))
 		return ep_drop(MML_STAT_EP_DROP_DOWNGRADE);
+	if (flow_plain_to_worker(f))
+		return ep_plain_to_worker(ctx, MML_META_HA_UP_PLAIN);
 	return ha_fa_decap_plain(ctx, olen);
 }
 
@@ -231,8 +248,9 @@ static __always_inline int ha_fa(struct xdp_md *ctx)
  * advertisements (ICMP type 9): an FA answers a solicitation unicast to the
  * home address, and the same advertisement broadcast is never judged (not
  * to the home address) and no more authentic. */
-static __always_inline int mh_plain(struct iphdr *iph, void *data_end)
+static __always_inline int mh_plain(struct xdp_md *ctx, struct iphdr *iph, void *data_end)
 {
+	const struct mml_flow *f;
 	struct mml_flow_key key;
 	__u32 hl = ep_ipv4_ok(iph, data_end);
 
@@ -244,8 +262,11 @@ static __always_inline int mh_plain(struct iphdr *iph, void *data_end)
 	if (key.proto == IPPROTO_ICMP && !(iph->frag_off & bpf_htons(IP_OFFSET)) &&
 	    (void *)iph + hl + 1 <= data_end && *((__u8 *)iph + hl) == 9)
 		return XDP_PASS;
-	if (flow_plain_refused(&key))
+	f = flow_match(&key);
+	if (flow_plain_refused(f))
 		return ep_drop(MML_STAT_EP_DROP_DOWNGRADE);
+	if (flow_plain_to_worker(f))
+		return ep_plain_to_worker(ctx, MML_META_MH_PLAIN);
 	return XDP_PASS;
 }
 
@@ -260,7 +281,7 @@ static __always_inline int mh_wl(struct xdp_md *ctx)
 	if (!iph || iph->daddr != ep_cfg.home_addr)
 		return XDP_PASS;
 	if (iph->protocol != IPPROTO_ESP)
-		return mh_plain(iph, c.end);
+		return mh_plain(ctx, iph, c.end);
 	hl = ep_ipv4_ok(iph, c.end);
 	if (!hl)
 		return ep_drop(MML_STAT_EP_DROP_MALFORMED);

@@ -1,9 +1,10 @@
 /* The endpoints' receive policy for plaintext (issue 19, docs/endpoints.md
  * "Switching modes"): a plaintext packet of a flow whose mml_flow entry
  * accepts only ESP or ML-ESP was neither configured nor negotiated weaker
- * and is dropped here, before the stack sees it. Protected packets are
- * judged by the worker after decryption (worker/tables.c), with the same
- * entry and the same floor (mml_flow_rx_floor, maps/ep.h). */
+ * and is dropped here, before the stack sees it; one of an every-n flow
+ * goes to the worker, the path of the flow's protected packets. Protected
+ * packets are judged by the worker after decryption (worker/tables.c),
+ * with the same entry and the same floor (mml_flow_rx_floor, maps/ep.h). */
 #ifndef MML_BPF_FLOW_POLICY_H
 #define MML_BPF_FLOW_POLICY_H
 
@@ -37,13 +38,13 @@ static __always_inline void flow_key_of(struct mml_flow_key *k, const struct iph
 }
 
 /* The most specific entry for k (the worker's tuple-space order: fewer
- * wildcards first, by shape number among equals, MML_FLOW_SHAPE_ORDER)
- * demands more than plaintext. One hash lookup per wildcard shape some
- * key was written with (mml_flow_shapes), the exact one always: only
- * plaintext to or from a home address pays it. The order is computed, not
- * a table: a static array here would be a .rodata variable whose BTF the
- * kernel refuses (it overlaps ep_cfg), and with it every map's BTF. */
-static __always_inline bool flow_plain_refused(const struct mml_flow_key *k)
+ * wildcards first, by shape number among equals, MML_FLOW_SHAPE_ORDER),
+ * or NULL. One hash lookup per wildcard shape some key was written with
+ * (mml_flow_shapes), the exact one always: only plaintext to or from a
+ * home address pays it. The order is computed, not a table: a static array
+ * here would be a .rodata variable whose BTF the kernel refuses (it
+ * overlaps ep_cfg), and with it every map's BTF. */
+static __always_inline const struct mml_flow *flow_match(const struct mml_flow_key *k)
 {
 	const struct mml_flow_shapes *shapes;
 	const struct mml_flow *f;
@@ -70,10 +71,26 @@ static __always_inline bool flow_plain_refused(const struct mml_flow_key *k)
 				p.home_addr = 0;
 			f = bpf_map_lookup_elem(&mml_flow, &p);
 			if (f)
-				return mml_flow_rx_floor(f) > MML_MODE_PLAIN;
+				return f;
 		}
 	}
-	return false;
+	return NULL;
+}
+
+/* The flow's entry f demands more than plaintext. */
+static __always_inline bool flow_plain_refused(const struct mml_flow *f)
+{
+	return f && mml_flow_rx_floor(f) > MML_MODE_PLAIN;
+}
+
+/* The flow's entry f protects only every n-th packet: its plaintext goes
+ * to the worker with the protected packets rather than straight to the
+ * stack, or the two paths' different latencies reorder the flow at high
+ * rates (TCP answers with duplicate ACKs and retransmits, docs/results.md
+ * "Figs. 17 and 18"). Flows without such an entry keep the stack's path. */
+static __always_inline bool flow_plain_to_worker(const struct mml_flow *f)
+{
+	return f && f->every_n > 1 && f->mode != MML_MODE_PLAIN;
 }
 
 #endif

@@ -157,6 +157,11 @@ enum mml_meta_kind {
 	MML_META_HA_DOWN = 1, /* HA: plaintext from the CN side to a home address */
 	MML_META_HA_UP = 2,   /* HA: IP-in-IP from an FA, inner protocol 50 to us */
 	MML_META_MH_DOWN = 3, /* MH: protocol 50 to the home address */
+	/* Plaintext of a flow whose entry protects only every n-th packet,
+	 * given to the worker too so that all of the flow's packets reach the
+	 * stack by one path, in the order they arrived (issue 19): */
+	MML_META_MH_PLAIN = 4,	  /* MH: to the home address */
+	MML_META_HA_UP_PLAIN = 5, /* HA: IP-in-IP from an FA, inner from a home address */
 };
 
 #define MML_META_NO_NEIGH 0x1 /* HA_DOWN: route found, next hop unresolved */

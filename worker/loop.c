@@ -285,6 +285,23 @@ static void deliver(struct ep_thread *t, const struct ep_rx *rx)
 		tun_deliver(t, inner, (size_t)n, stat);
 }
 
+/* Plaintext of an every-n flow: to the stack through the TUN device, in
+ * turn with the flow's protected packets and through the same coalescer
+ * (MH: to the home address; HA: forwarded to the CN as a decapsulated
+ * uplink packet is). */
+static void deliver_plain(struct ep_thread *t, const struct ep_rx *rx)
+{
+	unsigned int stat;
+	ssize_t n;
+
+	n = ep_plain_in(&t->tab, rx->side, t->node->home_addr, rx->tunnel_src, rx->ip, rx->len,
+			&stat);
+	if (n < 0)
+		ep_count(t, stat);
+	else
+		tun_deliver(t, rx->ip, (size_t)n, stat);
+}
+
 /* desc: what XDP handed over, its metadata record then the frame. */
 static void rx_frame(struct ep_thread *t, uint8_t *desc, uint32_t len)
 {
@@ -300,6 +317,8 @@ static void rx_frame(struct ep_thread *t, uint8_t *desc, uint32_t len)
 		ha_down(t, &rx, m);
 	else if (rx.kind == EP_RX_DELIVER)
 		deliver(t, &rx);
+	else if (rx.kind == EP_RX_PLAIN)
+		deliver_plain(t, &rx);
 	else
 		ep_count(t, rx.stat);
 }

@@ -244,3 +244,33 @@ ssize_t ep_unprotect(struct ep_tables *t, enum ep_side side, uint32_t home, uint
 	*stat = mode == MML_MODE_ESP ? MML_STAT_EP_DELIVER_ESP : MML_STAT_EP_DELIVER_MLESP;
 	return n;
 }
+
+ssize_t ep_plain_in(struct ep_tables *t, enum ep_side side, uint32_t home, uint32_t tunnel_src,
+		    const uint8_t *ip, size_t len, unsigned int *stat)
+{
+	const struct mml_binding *b;
+	struct ep_ip hdr;
+
+	if (ep_ip_parse(ip, len, &hdr)) {
+		*stat = MML_STAT_EP_DROP_MALFORMED;
+		return -1;
+	}
+	if (side == EP_SIDE_MH) {
+		if (hdr.daddr != home) {
+			*stat = MML_STAT_EP_DROP_SPOOF;
+			return -1;
+		}
+	} else {
+		b = ep_binding_get(&t->binds, hdr.saddr);
+		if (!b || b->coa != tunnel_src) {
+			*stat = MML_STAT_EP_DROP_OUTER_SRC;
+			return -1;
+		}
+	}
+	if (!flow_rx_allowed(t, side, ip, hdr.tot, MML_MODE_PLAIN)) {
+		*stat = MML_STAT_EP_DROP_DOWNGRADE;
+		return -1;
+	}
+	*stat = MML_STAT_EP_DELIVER_PLAIN;
+	return hdr.tot;
+}

@@ -62,6 +62,18 @@ ssize_t ep_protect(struct ep_tables *t, enum ep_side side, const struct mml_bind
 ssize_t ep_unprotect(struct ep_tables *t, enum ep_side side, uint32_t home, uint32_t tunnel_src,
 		     uint8_t *ip, size_t len, uint8_t **inner, unsigned int *stat);
 
+/* A plaintext packet at ip (len bytes up to the frame's or tunnel's end)
+ * that XDP gave the worker because its flow is protected every n-th
+ * packet only (issue 19: all of the flow's packets take one path, in
+ * arrival order). Checked again as XDP did: at the MH it is to home; at
+ * the HA it comes from a home address through the Mobile IP tunnel from
+ * that binding's care-of address (tunnel_src), else ep_drop_outer_src;
+ * and the flow's entry takes plaintext (ep_drop_downgrade: a switch may
+ * have come between XDP and here). Returns the packet's length (from its
+ * header) and *stat = ep_deliver_plain, or -1 and *stat the drop reason. */
+ssize_t ep_plain_in(struct ep_tables *t, enum ep_side side, uint32_t home, uint32_t tunnel_src,
+		    const uint8_t *ip, size_t len, unsigned int *stat);
+
 /* A codec error (lib/err.h) as a drop counter. */
 unsigned int ep_err_stat(int err);
 

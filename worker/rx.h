@@ -19,14 +19,15 @@ enum ep_rx_kind {
 	EP_RX_DROP,    /* stat says why */
 	EP_RX_HA_DOWN, /* HA: plaintext to a home address; ip, hdr: the inner packet */
 	EP_RX_DELIVER, /* protocol 50 for us: ip, len for ep_unprotect as side */
+	EP_RX_PLAIN,   /* plaintext of an every-n flow: ip, len for ep_plain_in as side */
 };
 
 struct ep_rx {
 	enum ep_rx_kind kind;
-	enum ep_side side;   /* EP_RX_DELIVER */
+	enum ep_side side;   /* EP_RX_DELIVER, EP_RX_PLAIN */
 	uint8_t *ip;	     /* an IPv4 header inside the frame */
 	size_t len;	     /* bytes from ip to the frame's (or the tunnel's) end */
-	uint32_t tunnel_src; /* HA, EP_RX_DELIVER: the Mobile IP tunnel's source */
+	uint32_t tunnel_src; /* HA, DELIVER and PLAIN: the Mobile IP tunnel's source */
 	struct ep_ip hdr;    /* EP_RX_HA_DOWN: the inner header, validated */
 	unsigned int stat;   /* EP_RX_DROP: enum mml_stat */
 };

@@ -630,7 +630,7 @@ static void plaintext_of_protected_flow_refused(void **state)
 	flow_put(&any, MML_MODE_ESP, 0, 0);
 	expect_mh("default entry ESP", &f, XDP_DROP);
 	flow_put(&any, MML_MODE_ESP, 10, 0);
-	expect_mh("ESP every 10th", &f, XDP_PASS);
+	expect_mh("ESP every 10th (to the worker)", &f, XDP_REDIRECT);
 	flow_put(&any, MML_MODE_MLESP, 0, MML_FLOW_F_ACCEPT_PLAIN);
 	expect_mh("ML-ESP accepting plaintext", &f, XDP_PASS);
 	flow_put(&any, MML_MODE_MLESP, 0, MML_FLOW_F_ACCEPT_ESP);
@@ -675,13 +675,87 @@ static void plaintext_of_protected_flow_refused(void **state)
 	expect_verdict("HA, ML-ESP accepting plaintext", epa, &f, XDP_PASS,
 		       MML_STAT_EP_XDP_DECAP_PLAIN);
 	flow_put(&any, MML_MODE_MLESP, 3, 0);
-	expect_verdict("HA, ML-ESP every 3rd", epa, &f, XDP_PASS, MML_STAT_EP_XDP_DECAP_PLAIN);
+	expect_verdict("HA, ML-ESP every 3rd (to the worker)", epa, &f, XDP_REDIRECT,
+		       MML_STAT_EP_XDP_PLAIN_TO_WORKER);
 	any.home_addr = addr(HOME2); /* another MH's entry */
 	flow_clear();
 	flow_put(&any, MML_MODE_MLESP, 0, 0);
 	expect_verdict("HA, another home address's entry", epa, &f, XDP_PASS,
 		       MML_STAT_EP_XDP_DECAP_PLAIN);
 	flow_clear();
+}
+
+/* Issue 19: plaintext of an every-n flow goes to the worker, as is, with
+ * its own metadata kind, so that it reaches the stack by the path of the
+ * flow's protected packets; plaintext of any other flow the stack takes
+ * still goes there directly, and what the policy refuses is still
+ * refused. */
+static void plaintext_of_every_n_flow_to_worker(void **state)
+{
+	const uint32_t plain = MML_STAT_EP_XDP_PLAIN_TO_WORKER, steered = MML_STAT_EP_XDP_TO_WORKER;
+	struct mml_flow_key any = { 0 }, other = { 0 };
+	uint64_t p0, s0;
+	struct frame f;
+	struct result r;
+
+	/* The MH: a frame to the home address. */
+	eth(&f);
+	tcp(&f, CN, HOME, 500);
+	flow_put(&any, MML_MODE_MLESP, 10, 0);
+	p0 = stat_sum(plain);
+	s0 = stat_sum(steered);
+	run(skel->progs.mml_mh_wl, epa, &f, &r);
+	assert_int_equal(r.verdict, XDP_REDIRECT);
+	assert_int_equal(meta_of(&r)->kind, MML_META_MH_PLAIN);
+	assert_int_equal(meta_of(&r)->l3_off, EP_ETH_HLEN);
+	assert_int_equal(r.out_len, r.meta_len + f.len);
+	assert_memory_equal(r.out + r.meta_len, f.b, f.len);
+	assert_int_equal(stat_sum(plain), p0 + 1);
+	assert_int_equal(stat_sum(steered), s0 + 1);
+	flow_put(&any, MML_MODE_ESP, 2, 0);
+	expect_mh("ESP every 2nd", &f, XDP_REDIRECT);
+	/* Not every n-th: the stack's path, or the policy's drop. */
+	flow_put(&any, MML_MODE_MLESP, 1, MML_FLOW_F_ACCEPT_PLAIN);
+	expect_mh("every 1st, accepting plaintext", &f, XDP_PASS);
+	flow_put(&any, MML_MODE_PLAIN, 10, 0);
+	expect_mh("plaintext mode (every ignored)", &f, XDP_PASS);
+	flow_put(&any, MML_MODE_MLESP, 0, 0);
+	expect_mh("ML-ESP", &f, XDP_DROP);
+	/* Another flow's every-n entry: this one's is the plaintext default. */
+	flow_put(&any, MML_MODE_PLAIN, 0, 0);
+	other.proto = EP_PROTO_UDP;
+	flow_put(&other, MML_MODE_MLESP, 10, 0);
+	expect_mh("another flow every 10th", &f, XDP_PASS);
+	flow_clear();
+	expect_mh("no entry", &f, XDP_PASS);
+	/* No worker socket: dropped as any frame for the worker is. */
+	flow_put(&any, MML_MODE_MLESP, 10, 0);
+	p0 = stat_sum(MML_STAT_EP_XDP_NO_WORKER);
+	run(skel->progs.mml_mh_wl, epb, &f, &r);
+	assert_int_equal(r.verdict, XDP_DROP);
+	assert_int_equal(stat_sum(MML_STAT_EP_XDP_NO_WORKER), p0 + 1);
+
+	/* The HA: the reverse tunnel, still encapsulated (the worker checks
+	 * its source again). */
+	plain_tunnel(&f, FA_ADDR, HOME);
+	s0 = stat_sum(steered);
+	run(skel->progs.mml_ha_fa, epa, &f, &r);
+	assert_int_equal(r.verdict, XDP_REDIRECT);
+	assert_int_equal(meta_of(&r)->kind, MML_META_HA_UP_PLAIN);
+	assert_int_equal(r.out_len, r.meta_len + f.len);
+	assert_memory_equal(r.out + r.meta_len, f.b, f.len);
+	assert_int_equal(stat_sum(steered), s0 + 1);
+	expect_verdict("HA, every 10th", epa, &f, XDP_REDIRECT, plain);
+	plain_tunnel(&f, FA2_ADDR, HOME);
+	expect_verdict("HA, every 10th, from another FA", epa, &f, XDP_DROP,
+		       MML_STAT_EP_DROP_TUNNEL_SRC);
+	plain_tunnel(&f, FA_ADDR, HOME);
+	flow_put(&any, MML_MODE_MLESP, 0, MML_FLOW_F_ACCEPT_PLAIN);
+	expect_verdict("HA, accepting plaintext", epa, &f, XDP_PASS, MML_STAT_EP_XDP_DECAP_PLAIN);
+	flow_put(&any, MML_MODE_MLESP, 0, 0);
+	expect_verdict("HA, ML-ESP", epa, &f, XDP_DROP, MML_STAT_EP_DROP_DOWNGRADE);
+	flow_clear();
+	expect_verdict("HA, no entry", epa, &f, XDP_PASS, MML_STAT_EP_XDP_DECAP_PLAIN);
 }
 
 /* ---------------------------------------------------------------- random frames */
@@ -698,6 +772,9 @@ static const char *ep_accounting(int verdict, const uint64_t *d)
 	int cls = -1;
 
 	for (uint32_t s = 0; s < MML_STAT_MAX; s++) {
+		/* Counted beside ep_xdp_to_worker, not instead of it. */
+		if (s == MML_STAT_EP_XDP_PLAIN_TO_WORKER && d[s] <= d[MML_STAT_EP_XDP_TO_WORKER])
+			continue;
 		if (!d[s])
 			continue;
 		moved++;
@@ -818,6 +895,7 @@ int main(void)
 		cmocka_unit_test(mh_steers_known_spi_only),
 		cmocka_unit_test(maps_carry_btf),
 		cmocka_unit_test(plaintext_of_protected_flow_refused),
+		cmocka_unit_test(plaintext_of_every_n_flow_to_worker),
 		cmocka_unit_test(flow_put_notes_shape),
 		cmocka_unit_test(random_packets),
 	};

@@ -122,3 +122,65 @@ mode() { # MODE [SPI at HA] [SPI at MH]
 	ctl ha flow add mode "$1" ${2:+spi $2} && ctl mh flow add mode "$1" ${3:+spi $3}
 }
 
+
+# forge_plain NODE OUTER-SRC COA SPORT DPORT N: from NODE's namespace (a
+# raw socket, as any box on the HA-FA wire could), N datagrams "forged I"
+# of the UDP flow CN:SPORT -> MH:DPORT in plaintext, inside a Mobile IP
+# tunnel OUTER-SRC -> COA (the FA's care-of address), 10 ms apart.
+forge_plain() {
+	x "$1" python3 - "${@:2}" $CN_ADDR $HOME_ADDR <<'EOF'
+import socket, struct, sys, time
+def csum(b):
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    s = (s >> 16) + (s & 0xffff)
+    s += s >> 16
+    return ~s & 0xffff
+def ip(src, dst, proto, payload):
+    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 0x1234, 0, 64, proto, 0,
+                    socket.inet_aton(src), socket.inet_aton(dst))
+    return h[:10] + struct.pack("!H", csum(h)) + h[12:] + payload
+outer_src, coa, sport, dport, n, cn, home = sys.argv[1:8]
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+for i in range(int(n)):
+    data = b"forged %d" % i
+    udp = struct.pack("!HHHH", int(sport), int(dport), 8 + len(data), 0) + data
+    s.sendto(ip(outer_src, coa, 4, ip(cn, home, 17, udp)), (coa, 0))
+    time.sleep(0.01)
+EOF
+}
+
+# forge_round NODE OUTER-SRC COA SPORT DPORT N: the MH's application
+# listens on DPORT for 3 s while the CN sends one genuine datagram of the
+# flow (from SPORT) and forge_plain the N forgeries; prints what the
+# application got by kind, e.g. "genuine=1 forged=20" (nothing: empty).
+forge_round() {
+	local lp
+	x mh timeout 10 python3 - $HOME_ADDR "$5" 3 >"$TMP/forge-got" 2>&1 <<'EOF' &
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.settimeout(0.2)
+got = {}
+end = time.time() + float(sys.argv[3])
+while time.time() < end:
+    try:
+        d, _ = s.recvfrom(2048)
+    except socket.timeout:
+        continue
+    k = d.split(b" ")[0].decode()
+    got[k] = got.get(k, 0) + 1
+print(" ".join("%s=%d" % kv for kv in sorted(got.items())))
+EOF
+	lp=$!
+	sleep 0.5
+	x cn python3 - $HOME_ADDR "$4" "$5" <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", int(sys.argv[2])))
+s.sendto(b"genuine 0", (sys.argv[1], int(sys.argv[3])))
+EOF
+	sleep 0.3
+	forge_plain "$@"
+	wait $lp
+	cat "$TMP/forge-got"
+}

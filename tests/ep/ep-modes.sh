@@ -12,7 +12,10 @@
 #      receivers accept the weaker mode first, docs/endpoints.md "Switching
 #      modes"): SHA-256 equal, each mode seen in its phase, in the every-10th
 #      phase exactly one downlink packet in ten (+-1) protected, and the FA's
-#      zone-1 verifications bounded by the ML-ESP packets sent;
+#      zone-1 verifications bounded by the ML-ESP packets sent; the
+#      every-10th flow's plaintext delivered by the workers at both ends
+#      (one receive path), and tshark on the air side of FA1's link shows
+#      each phase's mix of ML-ESP, ESP and plaintext frames per direction.
 #   3. the default entry's counters in `mmlctl -j flow list` (mml_flow_ctr):
 #      at the HA sent per mode grows in each phase as the stats do, one in
 #      ten protected in the every-10th phase; at the MH received per mode.
@@ -40,67 +43,8 @@ mode mlesp
 # ---------------------------------------------------------------- 1. forged plaintext
 
 SPORT=40001 DPORT=9001
-# The MH's application: counts the datagrams it receives, by payload.
-cat >"$TMP/listen.py" <<'EOF'
-import socket, sys, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind((sys.argv[1], int(sys.argv[2])))
-s.settimeout(0.2)
-got = {}
-end = time.time() + float(sys.argv[3])
-while time.time() < end:
-    try:
-        d, _ = s.recvfrom(2048)
-    except socket.timeout:
-        continue
-    k = d.split(b" ")[0].decode()
-    got[k] = got.get(k, 0) + 1
-print(" ".join("%s=%d" % kv for kv in sorted(got.items())))
-EOF
-# The genuine sender at the CN, from the flow's source port.
-cat >"$TMP/genuine.py" <<'EOF'
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("0.0.0.0", int(sys.argv[2])))
-for i in range(int(sys.argv[4])):
-    s.sendto(b"genuine %d" % i, (sys.argv[1], int(sys.argv[3])))
-EOF
-# The forger: IP-in-IP from the HA's tunnel address to the FA's care-of
-# address, inner UDP CN:SPORT -> MH:DPORT in plaintext.
-cat >"$TMP/forge.py" <<'EOF'
-import socket, struct, sys, time
-def csum(b):
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    s = (s >> 16) + (s & 0xffff)
-    s += s >> 16
-    return ~s & 0xffff
-def ip(src, dst, proto, payload):
-    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 0x1234, 0, 64, proto, 0,
-                    socket.inet_aton(src), socket.inet_aton(dst))
-    return h[:10] + struct.pack("!H", csum(h)) + h[12:] + payload
-outer_src, coa, cn, home, sport, dport, n = sys.argv[1:8]
-s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
-for i in range(int(n)):
-    data = b"forged %d" % i
-    udp = struct.pack("!HHHH", int(sport), int(dport), 8 + len(data), 0) + data
-    s.sendto(ip(outer_src, coa, 4, ip(cn, home, 17, udp)), (coa, 0))
-    time.sleep(0.01)
-EOF
-
-# forge_round N: the listener runs while the CN sends one genuine datagram
-# and the HA's namespace N forged ones; prints what the application got.
-forge_round() {
-	x mh timeout 10 python3 "$TMP/listen.py" $HOME_ADDR $DPORT 3 >"$TMP/got" 2>&1 &
-	local lp=$!
-	sleep 0.5
-	x cn python3 "$TMP/genuine.py" $HOME_ADDR $SPORT $DPORT 1
-	sleep 0.3
-	x ha python3 "$TMP/forge.py" $HA_ADDR $COA $CN_ADDR $HOME_ADDR $SPORT $DPORT "$1"
-	wait $lp
-	cat "$TMP/got"
-}
 drops0=$(counter mh ep_drop_downgrade)
-got=$(forge_round 20)
+got=$(forge_round ha $HA_ADDR $COA $SPORT $DPORT 20)
 drops1=$(counter mh ep_drop_downgrade)
 echo "ep-modes: protected flow, the application got: ${got:-nothing}"
 check "a genuine datagram of the protected flow arrives" has "genuine=1" echo "$got"
@@ -111,7 +55,7 @@ check "each forgery counted at the MH: ep_drop_downgrade +20 ($((drops1 - drops0
 # The control: the same flow configured to accept plaintext lets them in.
 ctl mh flow add proto udp home-port $DPORT mode mlesp accept plain ||
 	bad "flow add ... accept plain at the MH"
-got=$(forge_round 20)
+got=$(forge_round ha $HA_ADDR $COA $SPORT $DPORT 20)
 echo "ep-modes: flow accepting plaintext, the application got: ${got:-nothing}"
 check "with accept plain the forgeries do arrive (the check can fail)" has "forged=20" echo "$got"
 check "  and are not counted" test "$(counter mh ep_drop_downgrade)" -eq "$drops1"
@@ -142,7 +86,7 @@ snap() { # NAME: the counters compared below, one stats read per node
 		eval "$(ctl "$n" -j stats | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
-for c in ("ep_encap_plain", "ep_encap_esp", "ep_encap_mlesp"):
+for c in ("ep_encap_plain", "ep_encap_esp", "ep_encap_mlesp", "ep_deliver_plain"):
     print("snap_%s_%s_%s=%d" % (sys.argv[1], sys.argv[2], c, d[c]))' "$1" "$n")"
 	done
 	eval "snap_$1_fa=$(counter fa1 fwd_mlesp)"
@@ -156,6 +100,7 @@ for c in ("sent-plain", "sent-esp", "sent-mlesp", "recv-esp", "recv-mlesp", "ref
     print("snap_%s_%s_flow_%s=%d" % (sys.argv[1], sys.argv[2], c.replace("-", "_"),
                                     e[0].get(c, 0) if e else 0))' "$1" "$n")"
 	done
+	eval "snap_$1_t=$(date +%s.%N)" # the capture's phases (below)
 }
 d() { # NODE COUNTER FROM TO
 	local a b
@@ -165,13 +110,25 @@ d() { # NODE COUNTER FROM TO
 
 port=7100
 MB=$((32 * 1024 * 1024))
+# The air side of FA1's wireless link, headers only: what the transfer's
+# packets look like there (tshark below).
+CAP=""
+if command -v tshark >/dev/null; then
+	CAP=$TMP/modes.pcap
+	x air timeout 90 tshark -q -B 64 -s 128 -i c1-fa -w "$CAP" \
+		-f "ip proto 50 or tcp port $port" >"$TMP/tshark.log" 2>&1 &
+	cpid=$!
+	sleep 1.5
+fi
 x mh timeout 90 "$BUILD/mml-xfer" recv -p $port -t 30 >"$TMP/recv.out" 2>&1 &
 rpid=$!
 sleep 0.3
 x cn timeout 90 "$BUILD/mml-xfer" send -c $HOME_ADDR -p $port -n $MB -s $port -R 5 -t 30 \
 	>"$TMP/send.out" 2>&1 &
 spid=$!
-sleep 1
+sleep 0.5
+snap a0
+sleep 0.5
 snap a
 switch mode mlesp -- mode esp esp || bad "switch to ESP"
 snap b0
@@ -188,6 +145,11 @@ snap d1
 check "the transfer was still running after the last switch" kill -0 $spid
 wait $spid
 wait $rpid
+if [[ -n $CAP ]]; then
+	sleep 0.5
+	kill -INT $cpid 2>/dev/null
+	wait $cpid
+fi
 sent=$(grep -o 'sha256=[0-9a-f]*' "$TMP/send.out")
 rcvd=$(grep -o 'sha256=[0-9a-f]*' "$TMP/recv.out")
 same_sha "32 MB CN -> MH through ML-ESP, ESP, every 10th, ML-ESP" "${sent#sha256=} ${rcvd#sha256=}"
@@ -208,6 +170,81 @@ check "every-10th phase: one in ten protected ($m of $((p + m)))" \
 check "ML-ESP phase: ML-ESP only ($(phase d0 d1))" \
 	test "$(d ha ep_encap_mlesp d0 d1)" -gt 100 -a "$(d ha ep_encap_plain d0 d1)" -eq 0 \
 	-a "$(d ha ep_encap_esp d0 d1)" -eq 0
+
+# What tshark shows on the air in each phase (the windows between the
+# snapshots, when both ends had switched): per direction the ESP frames by
+# SPI (ML-ESP 0x1000 down / 0x2000 up, ESP 0x1100 / 0x2100) and the
+# plaintext TCP frames of the transfer.
+if [[ -z $CAP ]]; then
+	echo "ep-modes: no tshark: the capture's checks not run"
+else
+	# "PHASE DIR mlesp esp plain" lines for the phases
+	tshark -r "$CAP" -T fields -E separator=, -e frame.time_epoch -e ip.dst -e esp.spi \
+		-e tcp.srcport -e tcp.dstport 2>/dev/null >"$TMP/modes.csv"
+	python3 - "$TMP/modes.csv" $HOME_ADDR $port "mlesp1 $snap_a0_t $snap_a_t" \
+		"esp $snap_b0_t $snap_b1_t" "every10 $snap_c0_t $snap_c1_t" \
+		"mlesp2 $snap_d0_t $snap_d1_t" >"$TMP/mix" <<'PY'
+import sys
+rows = [l.rstrip("\n").split(",") for l in open(sys.argv[1])]
+home, port = sys.argv[2], sys.argv[3]
+kinds = {0x1000: "mlesp", 0x2000: "mlesp", 0x1100: "esp", 0x2100: "esp"}
+for ph in sys.argv[4:]:
+    name, t0, t1 = ph.split()
+    n = {d: {"mlesp": 0, "esp": 0, "other": 0, "plain": 0} for d in ("down", "up")}
+    for t, dst, spi, sp, dp in rows:
+        if not float(t0) <= float(t) <= float(t1):
+            continue
+        d = "down" if dst == home else "up"
+        if spi:
+            n[d][kinds.get(int(spi, 0), "other")] += 1
+        elif port in (sp, dp):
+            n[d]["plain"] += 1
+    for d in ("down", "up"):
+        print(name, d, n[d]["mlesp"], n[d]["esp"], n[d]["plain"], n[d]["other"])
+PY
+	# mix PHASE DIR -> "mlesp esp plain other"
+	mix() { awk -v p="$1" -v d="$2" '$1 == p && $2 == d { print $3, $4, $5, $6 }' "$TMP/mix"; }
+	echo "ep-modes: tshark on the air, ML-ESP/ESP/plaintext/other frames per phase:" \
+		"$(awk '{ printf "%s %s %s/%s/%s/%s; ", $1, $2, $3, $4, $5, $6 }' "$TMP/mix")"
+	# only PHASE DIR KIND: KIND frames (more than MIN), no other kind.
+	only() {
+		local m e p o
+		read -r m e p o <<<"$(mix "$1" "$2")"
+		case $3 in
+		mlesp) [[ ${m:-0} -gt $4 && $e -eq 0 && $p -eq 0 && $o -eq 0 ]] ;;
+		esp) [[ ${e:-0} -gt $4 && $m -eq 0 && $p -eq 0 && $o -eq 0 ]] ;;
+		esac
+	}
+	for ph in mlesp1 esp mlesp2; do
+		k=${ph%[12]}
+		check "tshark, $ph phase: the downlink all $k ($(mix $ph down))" only $ph down "$k" 50
+		check "tshark, $ph phase: the uplink all $k ($(mix $ph up))" only $ph up "$k" 5
+	done
+	# Every 10th: ML-ESP and plaintext only, a contiguous run of the
+	# sender's packets of which one in ten (+-1) is protected.
+	tenth() {
+		local m e p o
+		read -r m e p o <<<"$(mix every10 "$1")"
+		[[ ${p:-0} -gt $2 && $e -eq 0 && $o -eq 0 ]] &&
+			((10 * m - (p + m) <= 10 && 10 * m - (p + m) >= -10))
+	}
+	check "tshark, every-10th phase: the downlink one in ten ML-ESP, the rest plaintext ($(mix every10 down))" \
+		tenth down 100
+	check "tshark, every-10th phase: the uplink one in ten ML-ESP, the rest plaintext ($(mix every10 up))" \
+		tenth up 10
+fi
+
+# One receive path (docs/endpoints.md): the every-10th flow's plaintext
+# went through the workers at both ends, and only then (the bounds allow
+# for the two nodes' counters being read a few tens of ms apart).
+dp=$(d mh ep_deliver_plain c0 c1) hp=$(d ha ep_deliver_plain c0 c1)
+check "every-10th phase: the MH's worker delivered the plaintext ($dp, HA sent $p)" \
+	test "$dp" -gt 100 -a "$dp" -le "$((p * 5 / 4 + 50))"
+check "  the HA's worker too ($hp, MH sent $(d mh ep_encap_plain c0 c1))" \
+	test "$hp" -gt 10 -a "$hp" -le "$(($(d mh ep_encap_plain c0 c1) * 5 / 4 + 50))"
+check "  and no plaintext through the workers in the other phases" \
+	test "$(($(d mh ep_deliver_plain b0 b1) + $(d mh ep_deliver_plain d0 d1) + $(d ha ep_deliver_plain b0 b1) + $(d ha ep_deliver_plain d0 d1)))" -eq 0
+
 snap z
 fa=$((snap_z_fa - snap_a_fa))
 

@@ -362,6 +362,15 @@ static void frame(bool at_ha, uint8_t sel, const uint8_t *data, size_t size)
 		goto out;
 	}
 	CHECK(rx.side == (at_ha ? EP_SIDE_HA : EP_SIDE_MH));
+	if (rx.kind == EP_RX_PLAIN) {
+		/* deliver_plain in worker/loop.c: checked, then written as is. */
+		ssize_t n = ep_plain_in(at_ha ? &ha : &mh, rx.side, HOME, rx.tunnel_src, rx.ip,
+					rx.len, &stat);
+
+		CHECK(n < 0 ? stat != MML_STAT_EP_DELIVER_PLAIN :
+			      (size_t)n <= rx.len && stat == MML_STAT_EP_DELIVER_PLAIN);
+		goto out;
+	}
 	if (sel & 4 && !ep_ip_parse(rx.ip, rx.len, &ip) && ip.proto == EP_PROTO_ESP)
 		reseal(rx.side, rx.ip + ip.hlen, ip.tot - ip.hlen);
 	open_and_check(rx.side, rx.tunnel_src, rx.ip, rx.len, &inner, &stat);

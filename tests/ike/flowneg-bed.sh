@@ -7,8 +7,9 @@
 # anything down to plaintext (flow_downgrade_min = "plain"), the MH down to
 # ESP only. Then
 #   1. forged plaintext UDP of the protected flow, sent in the Mobile IP
-#      tunnel from the wired side, is dropped and counted at the MH
-#      (ep_drop_downgrade +20);
+#      tunnel from the wired side (forge_round, tests/ep/common.sh), never
+#      reaches the MH's application, while a genuine datagram does, and is
+#      dropped and counted at the MH (ep_drop_downgrade +20);
 #   2. the HA asking the MH for plaintext is refused (below the MH's
 #      policy): mmlctl flow set fails, both entries unchanged, the MH counts
 #      the refusal;
@@ -27,6 +28,7 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${BUILD:-$TOP/build}
 [[ $BUILD == /* ]] || BUILD=$TOP/$BUILD
 . "$TOP/tests/ike/bed-lib.sh"
+. "$TOP/tests/ep/common.sh" # forge_round (the bed's addresses are the same)
 ike_suite ike-flowneg
 
 IKE_HA_MH_EXTRA="child = true; esp = \"aes256gcm16\"; local_ts = \"0.0.0.0/0\";
@@ -67,29 +69,12 @@ for n in ha mh; do
 done
 
 # ------------------------------------------------ 1. forged plaintext
-cat >"$TMP/forge.py" <<'EOF'
-import socket, struct, sys, time
-def csum(b):
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    s = (s >> 16) + (s & 0xffff)
-    s += s >> 16
-    return ~s & 0xffff
-def ip(src, dst, proto, payload):
-    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 0x1234, 0, 64, proto, 0,
-                    socket.inet_aton(src), socket.inet_aton(dst))
-    return h[:10] + struct.pack("!H", csum(h)) + h[12:] + payload
-outer_src, coa, cn, home, sport, dport, n = sys.argv[1:8]
-s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
-for i in range(int(n)):
-    data = b"forged %d" % i
-    udp = struct.pack("!HHHH", int(sport), int(dport), 8 + len(data), 0) + data
-    s.sendto(ip(outer_src, coa, 4, ip(cn, home, 17, udp)), (coa, 0))
-    time.sleep(0.01)
-EOF
 forged0=$(counter mh ep_drop_downgrade)
-x ha python3 "$TMP/forge.py" $HA_ADDR "$COA" $CN_ADDR $HOME_ADDR $SPORT $DPORT 20
-sleep 0.3
+got=$(forge_round ha $HA_ADDR "$COA" $SPORT $DPORT 20)
 forged=$(($(counter mh ep_drop_downgrade) - forged0))
+echo "$SUITE: protected flow, the application got: ${got:-nothing}"
+check "a genuine datagram of the protected flow arrives" has "genuine=1" echo "$got"
+check "no forged plaintext datagram reaches the application" test "${got/forged/}" == "$got"
 check "20 forged plaintext datagrams of the protected flow dropped and counted at the MH ($forged)" \
 	test "$forged" -eq 20
 

@@ -1159,6 +1159,28 @@ static void rx_frames_classified(void **state)
 	assert_int_equal(rx.kind, EP_RX_DROP);
 	ep_rx_parse(false, &m, f, EP_ETH_HLEN, &rx); /* nothing after Ethernet */
 	assert_int_equal(rx.kind, EP_RX_DROP);
+	/* Plaintext of an every-n flow (issue 19): at the MH the frame after
+	 * Ethernet, at the HA the tunnel's payload with its source. */
+	m.kind = MML_META_MH_PLAIN;
+	ep_rx_parse(false, &m, f, sizeof(f), &rx);
+	assert_int_equal(rx.kind, EP_RX_PLAIN);
+	assert_int_equal(rx.side, EP_SIDE_MH);
+	assert_ptr_equal(rx.ip, ip);
+	ep_rx_parse(true, &m, f, sizeof(f), &rx); /* not at an HA */
+	assert_int_equal(rx.kind, EP_RX_DROP);
+	inet_ip4_write(ip, be(COA), be(HA), EP_PROTO_IPIP, 120, 0, 1, true, EP_TTL);
+	m.kind = MML_META_HA_UP_PLAIN;
+	ep_rx_parse(true, &m, f, sizeof(f), &rx);
+	assert_int_equal(rx.kind, EP_RX_PLAIN);
+	assert_int_equal(rx.side, EP_SIDE_HA);
+	assert_ptr_equal(rx.ip, ip + 20);
+	assert_int_equal(rx.len, 100);
+	assert_int_equal(rx.tunnel_src, be(COA));
+	ep_rx_parse(false, &m, f, sizeof(f), &rx); /* not at an MH */
+	assert_int_equal(rx.kind, EP_RX_DROP);
+	ip[9] = EP_PROTO_UDP; /* not a tunnel */
+	ep_rx_parse(true, &m, f, sizeof(f), &rx);
+	assert_int_equal(rx.kind, EP_RX_DROP);
 	/* A wrong magic, layer-3 offset or kind. */
 	m.kind = MML_META_HA_DOWN;
 	inet_ip4_write(ip, be(PEER), be(HOME), EP_PROTO_TCP, 120, 0, 1, true, EP_TTL);
@@ -1193,6 +1215,122 @@ static void flow_ctrs_create(struct mml_flow_ctrs *c, uint32_t n, int *fd)
 	assert_true(*fd >= 0);
 	assert_int_equal(mml_flow_ctrs_map(c, *fd, true), 0);
 	assert_int_equal(c->n, n);
+}
+
+/* Issue 19, one receive path: the checks ep_plain_in repeats on plaintext
+ * XDP handed over because its flow is protected every n-th packet. */
+static void plain_of_every_n_flow_checked(void **state)
+{
+	struct mml_flow_key any = { 0 };
+	struct mml_flow every = { .mode = MML_MODE_MLESP, .every_n = 10 };
+	struct mml_flow mlesp = { .mode = MML_MODE_MLESP };
+	uint8_t pkt[300 + 6]; /* 6 bytes of link padding */
+	unsigned int stat;
+	struct pair p;
+
+	pair_setup(&p, MML_ALG_AES256_GCM);
+	assert_int_equal(ep_flowtab_load(&p.mh.flows, &any, &every, 1), 1);
+	assert_int_equal(ep_flowtab_load(&p.ha.flows, &any, &every, 1), 1);
+	/* MH: to the home address, the header's length, not the frame's. */
+	fixture_inner(pkt, 300, 1);
+	assert_int_equal(ep_plain_in(&p.mh, EP_SIDE_MH, be(HOME), 0, pkt, sizeof(pkt), &stat), 300);
+	assert_int_equal(stat, MML_STAT_EP_DELIVER_PLAIN);
+	assert_int_equal(ep_plain_in(&p.mh, EP_SIDE_MH, be(HOME) + 1, 0, pkt, sizeof(pkt), &stat),
+			 -1);
+	assert_int_equal(stat, MML_STAT_EP_DROP_SPOOF);
+	assert_int_equal(ep_plain_in(&p.mh, EP_SIDE_MH, be(HOME), 0, pkt, 299, &stat), -1);
+	assert_int_equal(stat, MML_STAT_EP_DROP_MALFORMED);
+	/* The entry changed since XDP looked: ML-ESP only now. */
+	assert_int_equal(ep_flowtab_load(&p.mh.flows, &any, &mlesp, 1), 1);
+	assert_int_equal(ep_plain_in(&p.mh, EP_SIDE_MH, be(HOME), 0, pkt, sizeof(pkt), &stat), -1);
+	assert_int_equal(stat, MML_STAT_EP_DROP_DOWNGRADE);
+	/* HA: from the home address, through the tunnel from its care-of
+	 * address only. */
+	uplink_inner(pkt, 300, 1);
+	assert_int_equal(ep_plain_in(&p.ha, EP_SIDE_HA, 0, be(COA), pkt, 300, &stat), 300);
+	assert_int_equal(stat, MML_STAT_EP_DELIVER_PLAIN);
+	assert_int_equal(ep_plain_in(&p.ha, EP_SIDE_HA, 0, be(COA) + 1, pkt, 300, &stat), -1);
+	assert_int_equal(stat, MML_STAT_EP_DROP_OUTER_SRC);
+	memcpy(pkt + 12, &(uint32_t){ be(HOME) + 1 }, 4); /* no binding */
+	assert_int_equal(ep_plain_in(&p.ha, EP_SIDE_HA, 0, be(COA), pkt, 300, &stat), -1);
+	assert_int_equal(stat, MML_STAT_EP_DROP_OUTER_SRC);
+	uplink_inner(pkt, 300, 1);
+	assert_int_equal(ep_flowtab_load(&p.ha.flows, &any, &mlesp, 1), 1);
+	assert_int_equal(ep_plain_in(&p.ha, EP_SIDE_HA, 0, be(COA), pkt, 300, &stat), -1);
+	assert_int_equal(stat, MML_STAT_EP_DROP_DOWNGRADE);
+	pair_free(&p);
+}
+
+/* The frames of an every-10th flow as the worker receives them, the
+ * sender's plaintext with its own metadata kind: classified and delivered
+ * one after the other, they come out complete and in the order sent (the
+ * IPv4 identification counts them). */
+static void every_n_flow_delivered_in_order(bool at_ha)
+{
+	struct mml_flow_key any = { 0 };
+	struct mml_flow every = { .mode = MML_MODE_MLESP, .every_n = 10 };
+	struct ep_tables *tx, *rxt;
+	unsigned int stat, protected = 0;
+	uint8_t desc[2048], inner[300], *out;
+	struct mml_xsk_meta *m = (void *)desc;
+	uint8_t *l3 = desc + sizeof(*m) + EP_ETH_HLEN;
+	size_t hdr = at_ha ? 20 : 0;
+	struct ep_rx rx;
+	struct pair p;
+	ssize_t n;
+
+	pair_setup(&p, MML_ALG_CHACHA20_POLY1305);
+	tx = at_ha ? &p.mh : &p.ha;
+	rxt = at_ha ? &p.ha : &p.mh;
+	assert_int_equal(ep_flowtab_load(&p.mh.flows, &any, &every, 1), 1);
+	assert_int_equal(ep_flowtab_load(&p.ha.flows, &any, &every, 1), 1);
+	for (uint16_t id = 0; id < 35; id++) {
+		if (at_ha)
+			uplink_inner(inner, sizeof(inner), id);
+		else
+			fixture_inner(inner, sizeof(inner), id);
+		put_be16(inner + 4, id);
+		n = ep_protect(tx, at_ha ? EP_SIDE_MH : EP_SIDE_HA,
+			       ep_binding_get(&tx->binds, be(HOME)), inner, sizeof(inner), l3 + hdr,
+			       sizeof(desc) - sizeof(*m) - EP_ETH_HLEN - hdr, &stat);
+		assert_true(n > 0);
+		memset(m, 0, sizeof(*m));
+		m->magic = MML_META_MAGIC;
+		m->l3_off = EP_ETH_HLEN;
+		if (stat == MML_STAT_EP_ENCAP_PLAIN)
+			m->kind = at_ha ? MML_META_HA_UP_PLAIN : MML_META_MH_PLAIN;
+		else
+			m->kind = at_ha ? MML_META_HA_UP : MML_META_MH_DOWN;
+		if (at_ha)
+			inet_ip4_write(l3, be(COA), be(HA), EP_PROTO_IPIP, (uint16_t)(n + 20), 0, 1,
+				       false, EP_TTL);
+		ep_rx_parse(at_ha, m, desc + sizeof(*m), EP_ETH_HLEN + hdr + (size_t)n, &rx);
+		if (rx.kind == EP_RX_DELIVER) {
+			protected++;
+			n = ep_unprotect(rxt, rx.side, at_ha ? 0 : be(HOME), rx.tunnel_src, rx.ip,
+					 rx.len, &out, &stat);
+		} else {
+			assert_int_equal(rx.kind, EP_RX_PLAIN);
+			out = rx.ip;
+			n = ep_plain_in(rxt, rx.side, at_ha ? 0 : be(HOME), rx.tunnel_src, rx.ip,
+					rx.len, &stat);
+		}
+		assert_int_equal(n, sizeof(inner));
+		assert_int_equal(get_be16(out + 4), id);
+		assert_memory_equal(out + 20, inner + 20, sizeof(inner) - 20);
+	}
+	assert_int_equal(protected, 4); /* packets 0, 10, 20, 30 */
+	pair_free(&p);
+}
+
+static void every_n_flow_in_order_at_mh(void **state)
+{
+	every_n_flow_delivered_in_order(false);
+}
+
+static void every_n_flow_in_order_at_ha(void **state)
+{
+	every_n_flow_delivered_in_order(true);
 }
 
 /* Issue 19 item 1: every n-th packet of an entry counted over all worker
@@ -1757,6 +1895,9 @@ int main(void)
 		cmocka_unit_test(flow_upgrade_waits_for_settling),
 		cmocka_unit_test(flow_shape_order),
 		cmocka_unit_test(flow_switch_at_both_ends),
+		cmocka_unit_test(plain_of_every_n_flow_checked),
+		cmocka_unit_test(every_n_flow_in_order_at_mh),
+		cmocka_unit_test(every_n_flow_in_order_at_ha),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
