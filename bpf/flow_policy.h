@@ -58,16 +58,7 @@ static __always_inline bool flow_plain_refused(const struct mml_flow_key *k)
 				continue;
 			if (shape && shapes && !shapes->seen[shape & (MML_FLOW_SHAPES - 1)])
 				continue;
-			if (shape & 1)
-				p.peer_port = 0;
-			if (shape & 2)
-				p.home_port = 0;
-			if (shape & 4)
-				p.proto = 0;
-			if (shape & 8)
-				p.peer_addr = 0;
-			if (shape & 16)
-				p.home_addr = 0;
+			mml_flow_key_mask(&p, shape);
 			f = bpf_map_lookup_elem(&mml_flow, &p);
 			if (f)
 				return mml_flow_rx_floor(f) > MML_MODE_PLAIN;

@@ -32,16 +32,10 @@ out:
 	return err;
 }
 
-static __u32 flow_shape(const struct mml_flow_key *k)
-{
-	return (k->peer_port ? 0 : 1u) | (k->home_port ? 0 : 2u) | (k->proto ? 0 : 4u) |
-	       (k->peer_addr ? 0 : 8u) | (k->home_addr ? 0 : 16u);
-}
-
 int mml_flow_put(int flow_fd, int shapes_fd, const struct mml_flow_key *k, const struct mml_flow *f)
 {
 	size_t len = (size_t)sysconf(_SC_PAGESIZE);
-	__u32 shape = flow_shape(k);
+	__u32 shape = mml_flow_key_shape(k);
 	struct mml_flow_shapes *s;
 
 	/* The shape first: XDP must never hold an entry it does not probe. */

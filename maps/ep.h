@@ -108,6 +108,29 @@ static inline __u8 mml_flow_rx_floor(const struct mml_flow *f)
 			25, 26, 28, 15, 23, 27, 29, 30, 31                                        \
 	}
 
+/* The key a lookup probes for shape s: k with the fields s ignores set to
+ * 0 (the BPF receive policy, the workers and mmlkeyd's flow_ctl alike). */
+static inline void mml_flow_key_mask(struct mml_flow_key *k, __u32 shape)
+{
+	if (shape & 1)
+		k->peer_port = 0;
+	if (shape & 2)
+		k->home_port = 0;
+	if (shape & 4)
+		k->proto = 0;
+	if (shape & 8)
+		k->peer_addr = 0;
+	if (shape & 16)
+		k->home_addr = 0;
+}
+
+/* The inverse: the shape of a written key, its 0 fields. */
+static inline __u32 mml_flow_key_shape(const struct mml_flow_key *k)
+{
+	return (k->peer_port ? 0 : 1u) | (k->home_port ? 0 : 2u) | (k->proto ? 0 : 4u) |
+	       (k->peer_addr ? 0 : 8u) | (k->home_addr ? 0 : 16u);
+}
+
 /* mml_flow_shapes' one value: seen[s] = 1 once some mml_flow key of
  * wildcard shape s was written (lib/node_maps.h mml_flow_put, one byte
  * stored through mmap: writers never read-modify-write each other's). */

@@ -16,38 +16,6 @@ static uint32_t flow_hash(const struct mml_flow_key *k)
 	return (uint32_t)(h ^ h >> 29);
 }
 
-/* A key's shape: which of its fields are 0, i.e. wildcards. */
-enum {
-	FLOW_WILD_PEER_PORT = 1,
-	FLOW_WILD_HOME_PORT = 2,
-	FLOW_WILD_PROTO = 4,
-	FLOW_WILD_PEER_ADDR = 8,
-	FLOW_WILD_HOME_ADDR = 16,
-	FLOW_SHAPES = 32,
-};
-
-static uint32_t flow_shape(const struct mml_flow_key *k)
-{
-	return (!k->peer_port ? FLOW_WILD_PEER_PORT : 0) |
-	       (!k->home_port ? FLOW_WILD_HOME_PORT : 0) | (!k->proto ? FLOW_WILD_PROTO : 0) |
-	       (!k->peer_addr ? FLOW_WILD_PEER_ADDR : 0) |
-	       (!k->home_addr ? FLOW_WILD_HOME_ADDR : 0);
-}
-
-static void flow_mask(struct mml_flow_key *k, uint32_t shape)
-{
-	if (shape & FLOW_WILD_PEER_PORT)
-		k->peer_port = 0;
-	if (shape & FLOW_WILD_HOME_PORT)
-		k->home_port = 0;
-	if (shape & FLOW_WILD_PROTO)
-		k->proto = 0;
-	if (shape & FLOW_WILD_PEER_ADDR)
-		k->peer_addr = 0;
-	if (shape & FLOW_WILD_HOME_ADDR)
-		k->home_addr = 0;
-}
-
 static bool key_eq(const struct mml_flow_key *a, const struct mml_flow_key *b)
 {
 	return a->home_addr == b->home_addr && a->peer_addr == b->peer_addr &&
@@ -100,7 +68,7 @@ int ep_flowtab_load(struct ep_flowtab *t, const struct mml_flow_key *keys,
 					    old->since_ns :
 					    t->now_ns;
 		count++;
-		shapes |= 1u << flow_shape(&k);
+		shapes |= 1u << mml_flow_key_shape(&k);
 	}
 	free(t->slots);
 	t->slots = slots;
@@ -125,19 +93,19 @@ static struct ep_flow_ent *flow_find(const struct ep_flowtab *t, const struct mm
  * the most specific entry wins and a table of exact keys costs one probe. */
 struct ep_flow_ent *ep_flow_lookup(const struct ep_flowtab *t, const struct mml_flow_key *k)
 {
-	static const uint8_t by_specificity[FLOW_SHAPES] = MML_FLOW_SHAPE_ORDER;
+	static const uint8_t by_specificity[MML_FLOW_SHAPES] = MML_FLOW_SHAPE_ORDER;
 	struct ep_flow_ent *e;
 
 	if (!t->slots || !t->count)
 		return NULL;
-	for (uint32_t i = 0; i < FLOW_SHAPES; i++) {
+	for (uint32_t i = 0; i < MML_FLOW_SHAPES; i++) {
 		uint32_t shape = by_specificity[i];
 		struct mml_flow_key probe = *k;
 
 		if (!(t->shapes & (1u << shape)))
 			continue;
 		memset(probe.pad, 0, sizeof(probe.pad));
-		flow_mask(&probe, shape);
+		mml_flow_key_mask(&probe, shape);
 		e = flow_find(t, &probe);
 		if (e)
 			return e;
