@@ -219,7 +219,7 @@ static __always_inline int ha_fa(struct xdp_md *ctx)
 		return ep_drop(MML_STAT_EP_DROP_TUNNEL_SRC);
 	/* Even from its MH, plaintext of a protected flow was not agreed on. */
 	flow_key_of(&key, inner, (void *)inner + ilen, c.end, false);
-	if (flow_plain_refused(&key))
+	if (flow_plain_refused(&key, inner->tos >> 2))
 		return ep_drop(MML_STAT_EP_DROP_DOWNGRADE);
 	return ha_fa_decap_plain(ctx, olen);
 }
@@ -244,7 +244,7 @@ static __always_inline int mh_plain(struct iphdr *iph, void *data_end)
 	if (key.proto == IPPROTO_ICMP && !(iph->frag_off & bpf_htons(IP_OFFSET)) &&
 	    (void *)iph + hl + 1 <= data_end && *((__u8 *)iph + hl) == 9)
 		return XDP_PASS;
-	if (flow_plain_refused(&key))
+	if (flow_plain_refused(&key, iph->tos >> 2))
 		return ep_drop(MML_STAT_EP_DROP_DOWNGRADE);
 	return XDP_PASS;
 }

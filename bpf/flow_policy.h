@@ -38,20 +38,23 @@ static __always_inline void flow_key_of(struct mml_flow_key *k, const struct iph
 
 /* The most specific entry for k (the worker's tuple-space order: fewer
  * wildcards first, by shape number among equals, MML_FLOW_SHAPE_ORDER)
- * demands more than plaintext. One hash lookup per wildcard shape some
- * key was written with (mml_flow_shapes), the exact one always: only
+ * demands more than plaintext; with no entry but the default, the class
+ * entry of the packet's DSCP (mml_flow_dscp) comes before the default.
+ * One hash lookup per wildcard shape some key was written with
+ * (mml_flow_shapes), the exact one always, then one array lookup: only
  * plaintext to or from a home address pays it. The order is computed, not
  * a table: a static array here would be a .rodata variable whose BTF the
  * kernel refuses (it overlaps ep_cfg), and with it every map's BTF. */
-static __always_inline bool flow_plain_refused(const struct mml_flow_key *k)
+static __always_inline bool flow_plain_refused(const struct mml_flow_key *k, __u8 dscp)
 {
+	const __u32 deflt = MML_FLOW_SHAPES - 1;
 	const struct mml_flow_shapes *shapes;
 	const struct mml_flow *f;
-	__u32 zero = 0;
+	__u32 zero = 0, d = dscp & (MML_FLOW_DSCPS - 1);
 
 	shapes = bpf_map_lookup_elem(&mml_flow_shapes, &zero);
-	for (__u32 wild = 0; wild <= 5; wild++) {
-		for (__u32 shape = 0; shape < MML_FLOW_SHAPES; shape++) {
+	for (__u32 wild = 0; wild < 5; wild++) {
+		for (__u32 shape = 0; shape < deflt; shape++) {
 			struct mml_flow_key p = *k;
 
 			if ((__u32)__builtin_popcount(shape) != wild)
@@ -64,7 +67,18 @@ static __always_inline bool flow_plain_refused(const struct mml_flow_key *k)
 				return mml_flow_rx_floor(f) > MML_MODE_PLAIN;
 		}
 	}
-	return false;
+	f = bpf_map_lookup_elem(&mml_flow_dscp, &d);
+	if (f && (f->flags & MML_FLOW_F_DSCP))
+		return mml_flow_rx_floor(f) > MML_MODE_PLAIN;
+	if (shapes && !shapes->seen[deflt])
+		return false;
+	{
+		struct mml_flow_key p = *k;
+
+		mml_flow_key_mask(&p, deflt);
+		f = bpf_map_lookup_elem(&mml_flow, &p);
+	}
+	return f && mml_flow_rx_floor(f) > MML_MODE_PLAIN;
 }
 
 #endif

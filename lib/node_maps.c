@@ -51,6 +51,20 @@ int mml_flow_put(int flow_fd, int shapes_fd, const struct mml_flow_key *k, const
 	return bpf_map_update_elem(flow_fd, k, f, BPF_ANY) ? -errno : 0;
 }
 
+int mml_flow_dscp_put(int dscp_fd, unsigned int dscp, const struct mml_flow *f)
+{
+	struct mml_flow v = { 0 };
+	__u32 key = dscp;
+
+	if (dscp >= MML_FLOW_DSCPS)
+		return -EINVAL;
+	if (f) {
+		v = *f;
+		v.flags |= MML_FLOW_F_DSCP;
+	}
+	return bpf_map_update_elem(dscp_fd, &key, &v, BPF_ANY) ? -errno : 0;
+}
+
 int mml_wstats_add(const char *pin_dir, uint64_t *out)
 {
 	size_t len = MML_WSTATS_ENTRIES * sizeof(uint64_t);

@@ -76,7 +76,9 @@ static void ep_destroy(void *skel)
 /* The endpoint roles share the skeleton, its pinned maps and how they
  * attach; the rest of its maps (mml_ports and mml_visitor, which come with
  * bpf/maps.h) stay private. An endpoint attach replaces the node's own
- * program (any endpoint one: the role decides which it attaches). */
+ * program (any endpoint one: the role decides which it attaches). One pin
+ * a line, which clang-format would fold into columns. */
+/* clang-format off */
 #define EP_ROLE                          \
 	.pinned = { MML_MAP_CSA,         \
 		    MML_MAP_STATS,       \
@@ -90,8 +92,10 @@ static void ep_destroy(void *skel)
 		    MML_MAP_RX_MARK,     \
 		    MML_MAP_REKEY,       \
 		    MML_MAP_FLOW_SHAPES, \
+		    MML_MAP_FLOW_DSCP,   \
 		    NULL },              \
 	.replace = true, .open = ep_open, .load = ep_load, .destroy = ep_destroy
+/* clang-format on */
 
 static const struct mml_role roles[MML_ROLE_COUNT] = {
 	[MML_ROLE_FA] = {

@@ -70,6 +70,7 @@ enum mml_flow_flag {
 	MML_FLOW_F_ACCEPT_PLAIN = 2,
 	MML_FLOW_F_LEARNED = 4,
 	MML_FLOW_F_ALL = 7,
+	MML_FLOW_F_DSCP = 8, /* mml_flow_dscp only: this class has an entry */
 };
 
 struct mml_flow {
@@ -81,6 +82,18 @@ struct mml_flow {
 
 MML_STATIC_ASSERT(sizeof(struct mml_flow_key) == 16, "mml_flow_key layout");
 MML_STATIC_ASSERT(sizeof(struct mml_flow) == 8, "mml_flow layout");
+
+/* Map mml_flow_dscp (array, index = the DSCP of the inner packet): a
+ * policy by traffic class, below every mml_flow entry but the all-zero
+ * default. A packet whose 5-tuple matches no mml_flow entry with a
+ * non-zero field takes its class's entry if that has MML_FLOW_F_DSCP,
+ * else the default. The sender looks up the DSCP of the inner packet it
+ * protects, the receiver that of the inner packet it received (the XDP
+ * plaintext policy and the worker alike): a reply the peer does not mark
+ * falls to the default (docs/endpoints.md "Switching modes"). Learned
+ * upgrades of a flow selected by its class are written to mml_flow under
+ * the exact 5-tuple, as for any other entry. */
+#define MML_FLOW_DSCPS 64
 
 /* The weakest mode a receiver accepts for a flow whose entry is f (issue
  * 19): the entry's mode; plaintext too when only every n-th packet is

@@ -25,6 +25,8 @@
 #define MML_MAP_REKEY "mml_rekey"	/* hash: outbound SPI -> struct mml_rekey */
 /* mmapable array[1]: struct mml_flow_shapes */
 #define MML_MAP_FLOW_SHAPES "mml_flow_shapes"
+/* array[MML_FLOW_DSCPS]: DSCP -> struct mml_flow (maps/ep.h) */
+#define MML_MAP_FLOW_DSCP "mml_flow_dscp"
 
 /* FA, SNOOP: maps/snoop.h (the FA worker also uses mml_xsks, mml_xsk_slot) */
 #define MML_MAP_SNOOP "mml_snoop" /* LRU hash: struct mml_snoop_key -> struct mml_snoop_conn */

@@ -69,3 +69,8 @@ out:
 	pthread_mutex_unlock(&c->lock);
 	return ret;
 }
+
+_Atomic uint64_t *ep_flowctr_dscp(struct ep_flowctr *c, uint8_t dscp)
+{
+	return c && c->slots ? &c->dscp[dscp & (MML_FLOW_DSCPS - 1)] : NULL;
+}

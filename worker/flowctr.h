@@ -23,7 +23,8 @@ struct ep_flowctr {
 	struct ep_flowctr_slot *slots;
 	uint32_t mask;
 	uint32_t count;
-	pthread_mutex_t lock; /* insertions only; the counters are atomic */
+	pthread_mutex_t lock;		       /* insertions only; the counters are atomic */
+	_Atomic uint64_t dscp[MML_FLOW_DSCPS]; /* the mml_flow_dscp entries' */
 };
 
 /* Room for cap keys (rounded up to a power of two, twice that many slots). */
@@ -34,5 +35,9 @@ void ep_flowctr_free(struct ep_flowctr *c);
  * back (a key that comes back continues its count); once cap keys have
  * been seen, NULL: the caller counts in its own table (per thread). */
 _Atomic uint64_t *ep_flowctr_get(struct ep_flowctr *c, const struct mml_flow_key *k);
+
+/* The counter of the class entry of dscp (maps/ep.h mml_flow_dscp); NULL
+ * without c. */
+_Atomic uint64_t *ep_flowctr_dscp(struct ep_flowctr *c, uint8_t dscp);
 
 #endif

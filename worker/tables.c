@@ -88,35 +88,75 @@ static struct ep_flow_ent *flow_find(const struct ep_flowtab *t, const struct mm
 	return NULL;
 }
 
+void ep_flowtab_load_dscp(struct ep_flowtab *t, const struct mml_flow *classes)
+{
+	for (uint32_t d = 0; d < MML_FLOW_DSCPS; d++) {
+		struct ep_flow_ent *e = &t->dscp[d];
+		bool same = e->used && !memcmp(&e->flow, &classes[d], sizeof(e->flow));
+
+		if (!(classes[d].flags & MML_FLOW_F_DSCP)) {
+			memset(e, 0, sizeof(*e));
+			continue;
+		}
+		if (!same) {
+			e->flow = classes[d];
+			e->since_ns = t->now_ns;
+			e->packets = 0;
+		}
+		e->used = true;
+		e->shared = ep_flowctr_dscp(t->ctrs, (uint8_t)d);
+	}
+}
+
+int ep_flowtab_refresh_dscp(struct ep_flowtab *t, int dscp_fd)
+{
+	struct mml_flow classes[MML_FLOW_DSCPS];
+
+	for (__u32 d = 0; d < MML_FLOW_DSCPS; d++)
+		if (bpf_map_lookup_elem(dscp_fd, &d, &classes[d]))
+			return -errno;
+	ep_flowtab_load_dscp(t, classes);
+	return 0;
+}
+
 /* Tuple-space search: one probe per wildcard shape that some entry has,
  * fewer wildcards first (a shape's bits are the fields it ignores), so
- * the most specific entry wins and a table of exact keys costs one probe. */
-struct ep_flow_ent *ep_flow_lookup(const struct ep_flowtab *t, const struct mml_flow_key *k)
+ * the most specific entry wins and a table of exact keys costs one probe.
+ * The packet's class entry comes between the last wildcard shape and the
+ * all-zero default (maps/ep.h mml_flow_dscp). */
+struct ep_flow_ent *ep_flow_lookup(const struct ep_flowtab *t, const struct mml_flow_key *k,
+				   uint8_t dscp)
 {
 	static const uint8_t by_specificity[MML_FLOW_SHAPES] = MML_FLOW_SHAPE_ORDER;
+	const uint32_t deflt = MML_FLOW_SHAPES - 1;
 	struct ep_flow_ent *e;
+	struct mml_flow_key probe;
 
-	if (!t->slots || !t->count)
-		return NULL;
-	for (uint32_t i = 0; i < MML_FLOW_SHAPES; i++) {
+	for (uint32_t i = 0; t->slots && t->count && i < MML_FLOW_SHAPES; i++) {
 		uint32_t shape = by_specificity[i];
-		struct mml_flow_key probe = *k;
 
-		if (!(t->shapes & (1u << shape)))
+		if (!(t->shapes & (1u << shape)) || shape == deflt)
 			continue;
+		probe = *k;
 		memset(probe.pad, 0, sizeof(probe.pad));
 		mml_flow_key_mask(&probe, shape);
 		e = flow_find(t, &probe);
 		if (e)
 			return e;
 	}
-	return NULL;
+	e = (struct ep_flow_ent *)&t->dscp[dscp & (MML_FLOW_DSCPS - 1)];
+	if (e->used)
+		return e;
+	if (!t->slots || !(t->shapes & (1u << deflt)))
+		return NULL;
+	memset(&probe, 0, sizeof(probe));
+	return flow_find(t, &probe);
 }
 
-uint8_t ep_flow_mode(const struct ep_flowtab *t, const struct mml_flow_key *k,
+uint8_t ep_flow_mode(const struct ep_flowtab *t, const struct mml_flow_key *k, uint8_t dscp,
 		     const struct mml_binding *b, uint32_t *spi)
 {
-	struct ep_flow_ent *e = ep_flow_lookup(t, k);
+	struct ep_flow_ent *e = ep_flow_lookup(t, k, dscp);
 	uint8_t mode;
 
 	if (!e) {
@@ -142,9 +182,10 @@ uint8_t ep_flow_mode(const struct ep_flowtab *t, const struct mml_flow_key *k,
 }
 
 enum ep_flow_rx ep_flow_rx_check(const struct ep_flowtab *t, const struct mml_flow_key *k,
-				 uint8_t mode, uint64_t now_ns, struct mml_flow *learned)
+				 uint8_t dscp, uint8_t mode, uint64_t now_ns,
+				 struct mml_flow *learned)
 {
-	const struct ep_flow_ent *e = ep_flow_lookup(t, k);
+	const struct ep_flow_ent *e = ep_flow_lookup(t, k, dscp);
 	uint8_t sends;
 
 	if (!e)
