@@ -12,3 +12,7 @@ TEST_SUITES += ep-keys:tests/ep/ep-keys.sh
 # Issue 19 on the bed: forged plaintext of a protected flow refused and
 # counted, a transfer switched ML-ESP -> ESP -> every 10th -> ML-ESP (~40 s).
 TEST_SUITES += ep-modes:tests/ep/ep-modes.sh
+# Issue 19's DSCP classes on the bed: the HA's flows from mmlkeyd's config,
+# a marked and an unmarked flow at once (every packet vs every 10th),
+# marked plaintext forgeries refused, a SIGHUP removing the class (~25 s).
+TEST_SUITES += ep-dscp:tests/ep/ep-dscp.sh
