@@ -233,7 +233,7 @@ static __always_inline int ha_fa(struct xdp_md *ctx)
 		return ep_drop(MML_STAT_EP_DROP_TUNNEL_SRC);
 	/* Even from its MH, plaintext of a protected flow was not agreed on. */
 	flow_key_of(&key, inner, (void *)inner + ilen, c.end, false);
-	f = flow_match(&key);
+	f = flow_match(&key, inner->tos >> 2);
 	if (flow_plain_refused(f))
 		return ep_drop(MML_STAT_EP_DROP_DOWNGRADE);
 	if (flow_plain_to_worker(f))
@@ -262,7 +262,7 @@ static __always_inline int mh_plain(struct xdp_md *ctx, struct iphdr *iph, void 
 	if (key.proto == IPPROTO_ICMP && !(iph->frag_off & bpf_htons(IP_OFFSET)) &&
 	    (void *)iph + hl + 1 <= data_end && *((__u8 *)iph + hl) == 9)
 		return XDP_PASS;
-	f = flow_match(&key);
+	f = flow_match(&key, iph->tos >> 2);
 	if (flow_plain_refused(f))
 		return ep_drop(MML_STAT_EP_DROP_DOWNGRADE);
 	if (flow_plain_to_worker(f))

@@ -52,6 +52,17 @@ struct {
 	__type(value, struct mml_flow_ctr);
 } mml_flow_ctr SEC(".maps");
 
+/* DSCP of the inner packet -> the class's flow policy (maps/ep.h), for
+ * packets no non-default mml_flow entry matches. Written by mmlctl and
+ * mmlkeyd (lib/node_maps.h mml_flow_dscp_put), read by the XDP receive
+ * policy and the workers. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MML_FLOW_DSCPS);
+	__type(key, __u32);
+	__type(value, struct mml_flow);
+} mml_flow_dscp SEC(".maps");
+
 /* Configuration generation, bumped by every writer (maps/ep.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

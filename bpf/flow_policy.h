@@ -38,43 +38,47 @@ static __always_inline void flow_key_of(struct mml_flow_key *k, const struct iph
 }
 
 /* The most specific entry for k (the worker's tuple-space order: fewer
- * wildcards first, by shape number among equals, MML_FLOW_SHAPE_ORDER),
- * or NULL. One hash lookup per wildcard shape some key was written with
- * (mml_flow_shapes), the exact one always: only plaintext to or from a
+ * wildcards first, by shape number among equals, MML_FLOW_SHAPE_ORDER);
+ * with no entry but the default, the class entry of the packet's DSCP
+ * (mml_flow_dscp) comes before the default; NULL if none. One hash lookup
+ * per wildcard shape some key was written with (mml_flow_shapes), the
+ * exact one always, then one array lookup: only plaintext to or from a
  * home address pays it. The order is computed, not a table: a static array
  * here would be a .rodata variable whose BTF the kernel refuses (it
  * overlaps ep_cfg), and with it every map's BTF. */
-static __always_inline const struct mml_flow *flow_match(const struct mml_flow_key *k)
+static __always_inline const struct mml_flow *flow_match(const struct mml_flow_key *k, __u8 dscp)
 {
+	const __u32 deflt = MML_FLOW_SHAPES - 1;
 	const struct mml_flow_shapes *shapes;
 	const struct mml_flow *f;
-	__u32 zero = 0;
+	__u32 zero = 0, d = dscp & (MML_FLOW_DSCPS - 1);
 
 	shapes = bpf_map_lookup_elem(&mml_flow_shapes, &zero);
-	for (__u32 wild = 0; wild <= 5; wild++) {
-		for (__u32 shape = 0; shape < MML_FLOW_SHAPES; shape++) {
+	for (__u32 wild = 0; wild < 5; wild++) {
+		for (__u32 shape = 0; shape < deflt; shape++) {
 			struct mml_flow_key p = *k;
 
 			if ((__u32)__builtin_popcount(shape) != wild)
 				continue;
 			if (shape && shapes && !shapes->seen[shape & (MML_FLOW_SHAPES - 1)])
 				continue;
-			if (shape & 1)
-				p.peer_port = 0;
-			if (shape & 2)
-				p.home_port = 0;
-			if (shape & 4)
-				p.proto = 0;
-			if (shape & 8)
-				p.peer_addr = 0;
-			if (shape & 16)
-				p.home_addr = 0;
+			mml_flow_key_mask(&p, shape);
 			f = bpf_map_lookup_elem(&mml_flow, &p);
 			if (f)
 				return f;
 		}
 	}
-	return NULL;
+	f = bpf_map_lookup_elem(&mml_flow_dscp, &d);
+	if (f && (f->flags & MML_FLOW_F_DSCP))
+		return f;
+	if (shapes && !shapes->seen[deflt])
+		return NULL;
+	{
+		struct mml_flow_key p = *k;
+
+		mml_flow_key_mask(&p, deflt);
+		return bpf_map_lookup_elem(&mml_flow, &p);
+	}
 }
 
 /* The flow's entry f demands more than plaintext. */

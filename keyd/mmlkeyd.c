@@ -27,6 +27,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "keyd/flows.h"
 #include "keyd/harden.h"
 #include "keyd/keyd.h"
 #include "lib/log.h"
@@ -167,7 +168,8 @@ struct reload_ctx {
 	bool debug;
 	void *const *states;
 	unsigned char keys_digest[KEYD_KEYS_DIGEST_LEN];
-	char status[160]; /* the STATUS= of READY=1 */
+	char status[160];	 /* the STATUS= of READY=1 */
+	struct keyd_flows flows; /* the top-level "flows" (keyd/flows.h) */
 };
 
 static uint64_t monotonic_usec(void)
@@ -181,7 +183,9 @@ static uint64_t monotonic_usec(void)
 static void on_hup(void *arg)
 {
 	struct reload_ctx *r = arg;
+	struct keyd_flow *flows = NULL;
 	enum mml_log_level level;
+	size_t n_flows = 0;
 	config_t next;
 	int err;
 
@@ -194,11 +198,16 @@ static void on_hup(void *arg)
 	if (!err)
 		err = log_level_of(&next, r->debug, &level);
 	if (!err)
+		err = keyd_flows_parse(config_root_setting(&next), &flows, &n_flows);
+	if (!err)
 		err = keyd_reload(r->kd, &next, r->keys_digest, modules, r->states, N_MODULES);
 	if (!err) {
 		mml_log_set_level(level);
+		keyd_flows_reload(&r->flows, flows, n_flows);
+		flows = NULL;
 		log_info("reload: done");
 	}
+	free(flows);
 	keyd_wipe_config_keys(&next);
 	config_destroy(&next);
 	sd_notifyf(0, "READY=1\nSTATUS=%s%s", r->status,
@@ -312,6 +321,9 @@ int main(int argc, char **argv)
 		log_err("%s: no module section (\"mip\") configured: nothing to do", config_path);
 		goto out;
 	}
+	err = keyd_flows_start(&reload.flows, kd.loop, &kd.pin, &kd.config);
+	if (err)
+		goto out;
 	err = ctl_server_start(&kd, sock_path, modules, states, N_MODULES, &ctl);
 	if (err)
 		goto out;
@@ -341,6 +353,7 @@ int main(int argc, char **argv)
 	sd_notify(0, "STOPPING=1");
 out:
 	ctl_server_stop(ctl);
+	keyd_flows_stop(&reload.flows);
 	for (size_t i = 0; i < N_MODULES; i++)
 		if (states[i])
 			modules[i]->stop(states[i]);

@@ -13,8 +13,9 @@
 #include "keyd/keyd.h"
 #include "lib/log.h"
 
-/* Top-level settings a reload may change; the caller applies them. */
-static const char *const top_reloadable[] = { "log_level", NULL };
+/* Top-level settings a reload may change; the caller applies them
+ * (flows: keyd/flows.h). */
+static const char *const top_reloadable[] = { "log_level", "flows", NULL };
 
 struct diff {
 	const struct keyd_module *const *mods;

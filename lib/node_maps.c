@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -32,16 +33,10 @@ out:
 	return err;
 }
 
-static __u32 flow_shape(const struct mml_flow_key *k)
-{
-	return (k->peer_port ? 0 : 1u) | (k->home_port ? 0 : 2u) | (k->proto ? 0 : 4u) |
-	       (k->peer_addr ? 0 : 8u) | (k->home_addr ? 0 : 16u);
-}
-
 int mml_flow_put(int flow_fd, int shapes_fd, const struct mml_flow_key *k, const struct mml_flow *f)
 {
 	size_t len = (size_t)sysconf(_SC_PAGESIZE);
-	__u32 shape = flow_shape(k);
+	__u32 shape = mml_flow_key_shape(k);
 	struct mml_flow_shapes *s;
 
 	/* The shape first: XDP must never hold an entry it does not probe. */
@@ -59,7 +54,7 @@ int mml_flow_put(int flow_fd, int shapes_fd, const struct mml_flow_key *k, const
 
 void mml_flow_forget_learned(int flow_fd, const struct mml_flow_key *k)
 {
-	struct mml_flow_key cur, next, *prev = NULL;
+	struct mml_flow_key cur, next, masked, *prev = NULL;
 	struct mml_flow f;
 
 	while (!bpf_map_get_next_key(flow_fd, prev, &next)) {
@@ -67,15 +62,27 @@ void mml_flow_forget_learned(int flow_fd, const struct mml_flow_key *k)
 		prev = &cur;
 		if (bpf_map_lookup_elem(flow_fd, &cur, &f) || !(f.flags & MML_FLOW_F_LEARNED))
 			continue;
-		if ((k->home_addr && k->home_addr != cur.home_addr) ||
-		    (k->peer_addr && k->peer_addr != cur.peer_addr) ||
-		    (k->home_port && k->home_port != cur.home_port) ||
-		    (k->peer_port && k->peer_port != cur.peer_port) ||
-		    (k->proto && k->proto != cur.proto))
+		masked = cur; /* k covers cur: cur with k's wildcards is k */
+		mml_flow_key_mask(&masked, mml_flow_key_shape(k));
+		if (memcmp(&masked, k, sizeof(masked)))
 			continue;
 		bpf_map_delete_elem(flow_fd, &cur);
 		prev = NULL; /* the walk restarts: the deleted key has no successor */
 	}
+}
+
+int mml_flow_dscp_put(int dscp_fd, unsigned int dscp, const struct mml_flow *f)
+{
+	struct mml_flow v = { 0 };
+	__u32 key = dscp;
+
+	if (dscp >= MML_FLOW_DSCPS)
+		return -EINVAL;
+	if (f) {
+		v = *f;
+		v.flags |= MML_FLOW_F_DSCP;
+	}
+	return bpf_map_update_elem(dscp_fd, &key, &v, BPF_ANY) ? -errno : 0;
 }
 
 int mml_wstats_add(const char *pin_dir, uint64_t *out)

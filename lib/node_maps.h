@@ -29,6 +29,11 @@ int mml_flow_put(int flow_fd, int shapes_fd, const struct mml_flow_key *k,
  * flow add/del` and by mmlkeyd after a negotiated change. */
 void mml_flow_forget_learned(int flow_fd, const struct mml_flow_key *k);
 
+/* The writer of mml_flow_dscp (maps/ep.h): dscp's class entry set to f
+ * (MML_FLOW_F_DSCP added), or cleared with f NULL. 0 or -errno (-EINVAL:
+ * dscp above 63). The caller bumps mml_gen. */
+int mml_flow_dscp_put(int dscp_fd, unsigned int dscp, const struct mml_flow *f);
+
 /* Adds the workers' rows (mml_wstats, read through mmap while they run) to
  * out[MML_STATS_CAP]; -ENOENT if no worker map is pinned. */
 int mml_wstats_add(const char *pin_dir, uint64_t *out);

@@ -76,16 +76,27 @@ static void ep_destroy(void *skel)
 /* The endpoint roles share the skeleton, its pinned maps and how they
  * attach; the rest of its maps (mml_ports and mml_visitor, which come with
  * bpf/maps.h) stay private. An endpoint attach replaces the node's own
- * program (any endpoint one: the role decides which it attaches). */
-#define EP_ROLE                                            \
-	.pinned = { MML_MAP_CSA,      MML_MAP_STATS,       \
-		    MML_MAP_BINDING,  MML_MAP_FLOW,        \
-		    MML_MAP_XSKS,     MML_MAP_XSK_SLOT,    \
-		    MML_MAP_GEN,      MML_MAP_WSTATS,      \
-		    MML_MAP_SEQ_HWM,  MML_MAP_RX_MARK,     \
-		    MML_MAP_REKEY,    MML_MAP_FLOW_SHAPES, \
-		    MML_MAP_FLOW_CTR, NULL },              \
+ * program (any endpoint one: the role decides which it attaches). One pin
+ * a line, which clang-format would fold into columns. */
+/* clang-format off */
+#define EP_ROLE                          \
+	.pinned = { MML_MAP_CSA,         \
+		    MML_MAP_STATS,       \
+		    MML_MAP_BINDING,     \
+		    MML_MAP_FLOW,        \
+		    MML_MAP_XSKS,        \
+		    MML_MAP_XSK_SLOT,    \
+		    MML_MAP_GEN,         \
+		    MML_MAP_WSTATS,      \
+		    MML_MAP_SEQ_HWM,     \
+		    MML_MAP_RX_MARK,     \
+		    MML_MAP_REKEY,       \
+		    MML_MAP_FLOW_SHAPES, \
+		    MML_MAP_FLOW_DSCP,   \
+		    MML_MAP_FLOW_CTR,    \
+		    NULL },              \
 	.replace = true, .open = ep_open, .load = ep_load, .destroy = ep_destroy
+/* clang-format on */
 
 static const struct mml_role roles[MML_ROLE_COUNT] = {
 	[MML_ROLE_FA] = {

@@ -177,8 +177,10 @@ static int binding_list(struct ctl *ctl, int argc, char **argv)
 	return 0;
 }
 
-/* The flow key keywords shared by add and del; protocols by name. */
-static int flow_key_parse(const char *ctx, int argc, char **argv, struct mml_flow_key *k,
+/* The flow key keywords shared by add and del; protocols by name. *dscp:
+ * the class "dscp N" names instead of a key (maps/ep.h mml_flow_dscp), -1
+ * without. */
+static int flow_key_parse(const char *ctx, int argc, char **argv, struct mml_flow_key *k, int *dscp,
 			  struct mml_flow *f)
 {
 	static const char *const protos[] = { "any", "tcp", "udp", "icmp", NULL };
@@ -187,7 +189,7 @@ static int flow_key_parse(const char *ctx, int argc, char **argv, struct mml_flo
 	 * (docs/endpoints.md, "Switching modes"). */
 	static const char *const accepts[] = { "none", "esp", "plain", NULL };
 	static const uint8_t accept_flags[] = { 0, MML_FLOW_F_ACCEPT_ESP, MML_FLOW_F_ACCEPT_PLAIN };
-	uint32_t hport = 0, pport = 0, every = 0, spi = 0;
+	uint32_t hport = 0, pport = 0, every = 0, spi = 0, class = MML_FLOW_DSCPS;
 	int proto = 0, mode = MML_MODE_MLESP, accept = 0;
 	struct mml_opt opts[] = {
 		{ "home", MML_OPT_IPV4, &k->home_addr, NULL, false, false },
@@ -195,12 +197,13 @@ static int flow_key_parse(const char *ctx, int argc, char **argv, struct mml_flo
 		{ "proto", MML_OPT_CHOICE, &proto, protos, false, false },
 		{ "home-port", MML_OPT_U32, &hport, NULL, false, false },
 		{ "peer-port", MML_OPT_U32, &pport, NULL, false, false },
+		{ "dscp", MML_OPT_U32, &class, NULL, false, false },
 		{ "mode", MML_OPT_CHOICE, &mode, modes, f != NULL, false },
 		{ "every", MML_OPT_U32, &every, NULL, false, false },
 		{ "spi", MML_OPT_U32, &spi, NULL, false, false },
 		{ "accept", MML_OPT_CHOICE, &accept, accepts, false, false },
 	};
-	size_t n = f ? sizeof(opts) / sizeof(opts[0]) : 5;
+	size_t n = f ? sizeof(opts) / sizeof(opts[0]) : 6;
 	int err;
 
 	memset(k, 0, sizeof(*k));
@@ -211,6 +214,17 @@ static int flow_key_parse(const char *ctx, int argc, char **argv, struct mml_flo
 		log_err("%s: ports and every must be at most 65535", ctx);
 		return -EINVAL;
 	}
+	*dscp = opts[5].seen ? (int)class : -1;
+	if (opts[5].seen && class >= MML_FLOW_DSCPS) {
+		log_err("%s: dscp must be 0 to %d", ctx, MML_FLOW_DSCPS - 1);
+		return -EINVAL;
+	}
+	for (int i = 0; opts[5].seen && i < 5; i++)
+		if (opts[i].seen) {
+			log_err("%s: dscp names a class of packets, not a flow: no %s with it", ctx,
+				opts[i].name);
+			return -EINVAL;
+		}
 	k->proto = proto_of[proto];
 	k->home_port = (uint16_t)hport;
 	k->peer_port = (uint16_t)pport;
@@ -224,14 +238,63 @@ static int flow_key_parse(const char *ctx, int argc, char **argv, struct mml_flo
 	return 0;
 }
 
+/* A flow entry's value as flow list shows it, for keys and classes alike. */
+static void flow_value_json(json_object *o, const struct mml_flow *f)
+{
+	json_object_object_add(
+		o, "mode", json_object_new_string(f->mode < MML_MODE_MAX ? modes[f->mode] : "?"));
+	json_object_object_add(o, "every", json_object_new_int(f->every_n));
+	json_object_object_add(o, "spi", json_object_new_int64(f->spi));
+	json_object_object_add(o, "accept", json_object_new_string(modes[mml_flow_rx_floor(f)]));
+	json_object_object_add(o, "learned",
+			       json_object_new_boolean(f->flags & MML_FLOW_F_LEARNED));
+	/* The flags themselves, "esp", "plain", "esp,plain" or "-":
+	 * what an agreed change adds for a while shows here
+	 * (docs/protocol.md §2.7). A string, not a list: the text
+	 * output stays one row per entry. */
+	json_object_object_add(
+		o, "accept_flags",
+		json_object_new_string(
+			(f->flags & MML_FLOW_F_ACCEPT_ESP) ?
+				((f->flags & MML_FLOW_F_ACCEPT_PLAIN) ? "esp,plain" : "esp") :
+			(f->flags & MML_FLOW_F_ACCEPT_PLAIN) ? "plain" :
+							       "-"));
+}
+
+/* flow add|del dscp N: the class entry set, or cleared (-ENOENT if it had
+ * none). Learned entries stay: they name exact 5-tuples, which a class
+ * entry never overrides (maps/ep.h). */
+static int flow_dscp_write(struct ctl *ctl, const char *ctx, int dscp, const struct mml_flow *f)
+{
+	__u32 key = (__u32)dscp;
+	struct mml_flow cur;
+	int fd = ctl_open_map(ctl, MML_MAP_FLOW_DSCP, sizeof(key), sizeof(cur)), err = 0;
+
+	if (fd < 0)
+		return fd;
+	if (!f && (bpf_map_lookup_elem(fd, &key, &cur) || !(cur.flags & MML_FLOW_F_DSCP))) {
+		log_err("%s: no entry for dscp %d", ctx, dscp);
+		err = -ENOENT;
+		goto out;
+	}
+	err = mml_flow_dscp_put(fd, (unsigned int)dscp, f);
+	if (err)
+		log_err("%s: updating %s: %s", ctx, MML_MAP_FLOW_DSCP, strerror(-err));
+out:
+	close(fd);
+	return err ? err : gen_bump(ctl);
+}
+
 static int flow_add(struct ctl *ctl, int argc, char **argv)
 {
 	struct mml_flow_key k;
 	struct mml_flow f;
-	int fd, shapes_fd, err = flow_key_parse("flow add", argc, argv, &k, &f);
+	int fd, shapes_fd, dscp, err = flow_key_parse("flow add", argc, argv, &k, &dscp, &f);
 
 	if (err)
 		return err;
+	if (dscp >= 0)
+		return flow_dscp_write(ctl, "flow add", dscp, &f);
 	fd = ctl_open_map(ctl, MML_MAP_FLOW, sizeof(k), sizeof(f));
 	if (fd < 0)
 		return fd;
@@ -253,10 +316,12 @@ static int flow_add(struct ctl *ctl, int argc, char **argv)
 static int flow_del(struct ctl *ctl, int argc, char **argv)
 {
 	struct mml_flow_key k;
-	int fd, err = flow_key_parse("flow del", argc, argv, &k, NULL);
+	int fd, dscp, err = flow_key_parse("flow del", argc, argv, &k, &dscp, NULL);
 
 	if (err)
 		return err;
+	if (dscp >= 0)
+		return flow_dscp_write(ctl, "flow del", dscp, NULL);
 	fd = ctl_open_map(ctl, MML_MAP_FLOW, sizeof(k), sizeof(struct mml_flow));
 	if (fd < 0)
 		return fd;
@@ -299,6 +364,31 @@ static void flow_ctr_json(json_object *o, const struct mml_flow_ctrs *c,
 	}
 }
 
+/* The class entries after the keys, their counters in the slots of
+ * mml_flow_dscp_ctr_key; nothing from a node attached before
+ * mml_flow_dscp existed. */
+static void flow_dscp_list(struct ctl *ctl, const struct mml_flow_ctrs *ctrs, json_object *list)
+{
+	int fd = mml_pin_open_map(ctl->dir.path, MML_MAP_FLOW_DSCP, sizeof(__u32),
+				  sizeof(struct mml_flow));
+	struct mml_flow f;
+
+	for (__u32 d = 0; fd >= 0 && d < MML_FLOW_DSCPS; d++) {
+		struct mml_flow_key ck = mml_flow_dscp_ctr_key(d);
+		json_object *o;
+
+		if (bpf_map_lookup_elem(fd, &d, &f) || !(f.flags & MML_FLOW_F_DSCP))
+			continue;
+		o = json_object_new_object();
+		json_object_object_add(o, "dscp", json_object_new_int((int)d));
+		flow_value_json(o, &f);
+		flow_ctr_json(o, ctrs, &ck);
+		json_object_array_add(list, o);
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
 static int flow_list(struct ctl *ctl, int argc, char **argv)
 {
 	struct mml_flow_key k, next, *prev = NULL;
@@ -339,30 +429,11 @@ static int flow_list(struct ctl *ctl, int argc, char **argv)
 		json_object_object_add(o, "proto", json_object_new_int(k.proto));
 		json_object_object_add(o, "home-port", json_object_new_int(k.home_port));
 		json_object_object_add(o, "peer-port", json_object_new_int(k.peer_port));
-		json_object_object_add(
-			o, "mode",
-			json_object_new_string(f.mode < MML_MODE_MAX ? modes[f.mode] : "?"));
-		json_object_object_add(o, "every", json_object_new_int(f.every_n));
-		json_object_object_add(o, "spi", json_object_new_int64(f.spi));
-		json_object_object_add(o, "accept",
-				       json_object_new_string(modes[mml_flow_rx_floor(&f)]));
-		json_object_object_add(o, "learned",
-				       json_object_new_boolean(f.flags & MML_FLOW_F_LEARNED));
-		/* The flags themselves, "esp", "plain", "esp,plain" or "-":
-		 * what an agreed change adds for a while shows here
-		 * (docs/protocol.md §2.7). A string, not a list: the text
-		 * output stays one row per entry. */
-		json_object_object_add(
-			o, "accept_flags",
-			json_object_new_string((f.flags & MML_FLOW_F_ACCEPT_ESP) ?
-						       ((f.flags & MML_FLOW_F_ACCEPT_PLAIN) ?
-								"esp,plain" :
-								"esp") :
-					       (f.flags & MML_FLOW_F_ACCEPT_PLAIN) ? "plain" :
-										     "-"));
+		flow_value_json(o, &f);
 		flow_ctr_json(o, &ctrs, &k);
 		json_object_array_add(list, o);
 	}
+	flow_dscp_list(ctl, &ctrs, list);
 	ctl_print(ctl, list);
 	mml_flow_ctrs_unmap(&ctrs);
 	close(fd);
@@ -382,11 +453,11 @@ const struct ctl_cmd ep_cmds[] = {
 	{ "binding", "del", binding_del, "home ADDR" },
 	{ "binding", "list", binding_list, "" },
 	{ "flow", "add", flow_add,
-	  "[home ADDR] [peer ADDR] [proto any|tcp|udp|icmp] [home-port N] [peer-port N] "
+	  "[home ADDR] [peer ADDR] [proto any|tcp|udp|icmp] [home-port N] [peer-port N] | [dscp N] "
 	  "mode plain|esp|mlesp [every N] [spi SPI] [accept none|esp|plain]   (no key fields: the "
-	  "default)" },
+	  "default; dscp N: packets of that class no other entry matches)" },
 	{ "flow", "del", flow_del,
-	  "[home ADDR] [peer ADDR] [proto P] [home-port N] [peer-port N]" },
+	  "[home ADDR] [peer ADDR] [proto P] [home-port N] [peer-port N] | dscp N" },
 	{ "flow", "list", flow_list, "" },
 	{ "flow", "set", ctl_flow_set,
 	  "[home ADDR] [peer ADDR] [proto any|tcp|udp|icmp] [home-port N] [peer-port N] "

@@ -70,6 +70,7 @@ enum mml_flow_flag {
 	MML_FLOW_F_ACCEPT_PLAIN = 2,
 	MML_FLOW_F_LEARNED = 4,
 	MML_FLOW_F_ALL = 7,
+	MML_FLOW_F_DSCP = 8, /* mml_flow_dscp only: this class has an entry */
 };
 
 struct mml_flow {
@@ -81,6 +82,18 @@ struct mml_flow {
 
 MML_STATIC_ASSERT(sizeof(struct mml_flow_key) == 16, "mml_flow_key layout");
 MML_STATIC_ASSERT(sizeof(struct mml_flow) == 8, "mml_flow layout");
+
+/* Map mml_flow_dscp (array, index = the DSCP of the inner packet): a
+ * policy by traffic class, below every mml_flow entry but the all-zero
+ * default. A packet whose 5-tuple matches no mml_flow entry with a
+ * non-zero field takes its class's entry if that has MML_FLOW_F_DSCP,
+ * else the default. The sender looks up the DSCP of the inner packet it
+ * protects, the receiver that of the inner packet it received (the XDP
+ * plaintext policy and the worker alike): a reply the peer does not mark
+ * falls to the default (docs/endpoints.md "Switching modes"). Learned
+ * upgrades of a flow selected by its class are written to mml_flow under
+ * the exact 5-tuple, as for any other entry. */
+#define MML_FLOW_DSCPS 64
 
 /* The weakest mode a receiver accepts for a flow whose entry is f (issue
  * 19): the entry's mode; plaintext too when only every n-th packet is
@@ -130,6 +143,17 @@ struct mml_flow_ctr {
 MML_STATIC_ASSERT(__builtin_offsetof(struct mml_flow_ctr, every) == 24, "flow ctr every");
 MML_STATIC_ASSERT(sizeof(struct mml_flow_ctr) == 88, "mml_flow_ctr layout");
 
+/* The key of DSCP class d's slot in mml_flow_ctr (userspace only): every
+ * field a wildcard and pad[0] = 0x80 | d, a key no mml_flow entry has
+ * (their padding is 0). */
+static inline struct mml_flow_key mml_flow_dscp_ctr_key(__u32 d)
+{
+	struct mml_flow_key k = { 0 };
+
+	k.pad[0] = (__u8)(0x80 | (d & (MML_FLOW_DSCPS - 1)));
+	return k;
+}
+
 /* Wildcard shapes of a flow key, in the order a lookup tries them (fewest
  * wildcards first, then by number): bit 1 peer port, 2 home port, 4
  * protocol, 8 peer address, 16 home address set = that field is ignored.
@@ -140,6 +164,29 @@ MML_STATIC_ASSERT(sizeof(struct mml_flow_ctr) == 88, "mml_flow_ctr layout");
 		0, 1, 2, 4, 8, 16, 3, 5, 6, 9, 10, 12, 17, 18, 20, 24, 7, 11, 13, 14, 19, 21, 22, \
 			25, 26, 28, 15, 23, 27, 29, 30, 31                                        \
 	}
+
+/* The key a lookup probes for shape s: k with the fields s ignores set to
+ * 0 (the BPF receive policy, the workers and mmlkeyd's flow_ctl alike). */
+static inline void mml_flow_key_mask(struct mml_flow_key *k, __u32 shape)
+{
+	if (shape & 1)
+		k->peer_port = 0;
+	if (shape & 2)
+		k->home_port = 0;
+	if (shape & 4)
+		k->proto = 0;
+	if (shape & 8)
+		k->peer_addr = 0;
+	if (shape & 16)
+		k->home_addr = 0;
+}
+
+/* The inverse: the shape of a written key, its 0 fields. */
+static inline __u32 mml_flow_key_shape(const struct mml_flow_key *k)
+{
+	return (k->peer_port ? 0 : 1u) | (k->home_port ? 0 : 2u) | (k->proto ? 0 : 4u) |
+	       (k->peer_addr ? 0 : 8u) | (k->home_addr ? 0 : 16u);
+}
 
 /* mml_flow_shapes' one value: seen[s] = 1 once some mml_flow key of
  * wildcard shape s was written (lib/node_maps.h mml_flow_put, one byte

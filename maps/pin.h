@@ -26,6 +26,8 @@
 /* mmapable array[1]: struct mml_flow_shapes */
 #define MML_MAP_FLOW_SHAPES "mml_flow_shapes"
 #define MML_MAP_FLOW_CTR "mml_flow_ctr" /* mmapable array: struct mml_flow_ctr slots */
+/* array[MML_FLOW_DSCPS]: DSCP -> struct mml_flow (maps/ep.h) */
+#define MML_MAP_FLOW_DSCP "mml_flow_dscp"
 
 /* FA, SNOOP: maps/snoop.h (the FA worker also uses mml_xsks, mml_xsk_slot) */
 #define MML_MAP_SNOOP "mml_snoop" /* LRU hash: struct mml_snoop_key -> struct mml_snoop_conn */

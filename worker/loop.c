@@ -78,6 +78,8 @@ int ep_thread_refresh(struct ep_thread *t)
 		err = ep_flowtab_refresh(&t->tab.flows, n->flow_fd);
 	}
 	if (err >= 0)
+		err = ep_flowtab_refresh_dscp(&t->tab.flows, n->flow_dscp_fd);
+	if (err >= 0)
 		err = ep_bindtab_refresh(&t->tab.binds, n->binding_fd);
 	if (err < 0) {
 		log_warn("reload of SAs/flows/bindings failed: %s", strerror(-err));

@@ -198,6 +198,7 @@ static int open_maps(void)
 		{ &node.flow_fd, MML_MAP_FLOW, 0, 0 },
 		{ &node.flow_shapes_fd, MML_MAP_FLOW_SHAPES, sizeof(__u32),
 		  sizeof(struct mml_flow_shapes) },
+		{ &node.flow_dscp_fd, MML_MAP_FLOW_DSCP, sizeof(__u32), sizeof(struct mml_flow) },
 		{ &node.xsks_fd, MML_MAP_XSKS, 0, 0 },
 		{ &node.slot_fd, MML_MAP_XSK_SLOT, 0, 0 },
 		{ &node.hwm_fd, MML_MAP_SEQ_HWM, sizeof(struct mml_key_fp),

@@ -76,7 +76,7 @@ ssize_t ep_protect(struct ep_tables *t, enum ep_side side, const struct mml_bind
 	}
 	len = ip.tot; /* trust the header, not trailing link padding */
 	flow_key(side, inner, &ip, &key);
-	mode = ep_flow_mode_ent(&t->flows, &key, b, &spi, &ent);
+	mode = ep_flow_mode_ent(&t->flows, &key, ip.tos >> 2, b, &spi, &ent);
 	if (mode == MML_MODE_PLAIN) {
 		if (len > cap) {
 			*stat = MML_STAT_EP_DROP_TOO_BIG;
@@ -179,7 +179,7 @@ static bool flow_rx_allowed(struct ep_tables *t, enum ep_side side, const uint8_
 	if (ep_ip_parse(p, len, &ip))
 		return false;
 	flow_key(side == EP_SIDE_MH ? EP_SIDE_HA : EP_SIDE_MH, p, &ip, &key);
-	switch (ep_flow_rx_check(&t->flows, &key, mode, t->now_ns, &learned)) {
+	switch (ep_flow_rx_check(&t->flows, &key, ip.tos >> 2, mode, t->now_ns, &learned)) {
 	case EP_FLOW_RX_DOWNGRADE:
 		return false;
 	case EP_FLOW_RX_UPGRADE:

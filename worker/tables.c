@@ -16,38 +16,6 @@ static uint32_t flow_hash(const struct mml_flow_key *k)
 	return (uint32_t)(h ^ h >> 29);
 }
 
-/* A key's shape: which of its fields are 0, i.e. wildcards. */
-enum {
-	FLOW_WILD_PEER_PORT = 1,
-	FLOW_WILD_HOME_PORT = 2,
-	FLOW_WILD_PROTO = 4,
-	FLOW_WILD_PEER_ADDR = 8,
-	FLOW_WILD_HOME_ADDR = 16,
-	FLOW_SHAPES = 32,
-};
-
-static uint32_t flow_shape(const struct mml_flow_key *k)
-{
-	return (!k->peer_port ? FLOW_WILD_PEER_PORT : 0) |
-	       (!k->home_port ? FLOW_WILD_HOME_PORT : 0) | (!k->proto ? FLOW_WILD_PROTO : 0) |
-	       (!k->peer_addr ? FLOW_WILD_PEER_ADDR : 0) |
-	       (!k->home_addr ? FLOW_WILD_HOME_ADDR : 0);
-}
-
-static void flow_mask(struct mml_flow_key *k, uint32_t shape)
-{
-	if (shape & FLOW_WILD_PEER_PORT)
-		k->peer_port = 0;
-	if (shape & FLOW_WILD_HOME_PORT)
-		k->home_port = 0;
-	if (shape & FLOW_WILD_PROTO)
-		k->proto = 0;
-	if (shape & FLOW_WILD_PEER_ADDR)
-		k->peer_addr = 0;
-	if (shape & FLOW_WILD_HOME_ADDR)
-		k->home_addr = 0;
-}
-
 static bool key_eq(const struct mml_flow_key *a, const struct mml_flow_key *b)
 {
 	return a->home_addr == b->home_addr && a->peer_addr == b->peer_addr &&
@@ -100,7 +68,7 @@ int ep_flowtab_load(struct ep_flowtab *t, const struct mml_flow_key *keys,
 					    old->since_ns :
 					    t->now_ns;
 		count++;
-		shapes |= 1u << flow_shape(&k);
+		shapes |= 1u << mml_flow_key_shape(&k);
 	}
 	free(t->slots);
 	t->slots = slots;
@@ -120,43 +88,84 @@ static struct ep_flow_ent *flow_find(const struct ep_flowtab *t, const struct mm
 	return NULL;
 }
 
+void ep_flowtab_load_dscp(struct ep_flowtab *t, const struct mml_flow *classes)
+{
+	for (uint32_t d = 0; d < MML_FLOW_DSCPS; d++) {
+		struct ep_flow_ent *e = &t->dscp[d];
+		bool same = e->used && !memcmp(&e->flow, &classes[d], sizeof(e->flow));
+
+		if (!(classes[d].flags & MML_FLOW_F_DSCP)) {
+			memset(e, 0, sizeof(*e));
+			continue;
+		}
+		if (!same) {
+			e->flow = classes[d];
+			e->since_ns = t->now_ns;
+			e->packets = 0;
+		}
+		e->used = true;
+		e->key = mml_flow_dscp_ctr_key(d);
+		e->ctr = mml_flow_ctr_claim(t->ctrs, &e->key);
+	}
+}
+
+int ep_flowtab_refresh_dscp(struct ep_flowtab *t, int dscp_fd)
+{
+	struct mml_flow classes[MML_FLOW_DSCPS];
+
+	for (__u32 d = 0; d < MML_FLOW_DSCPS; d++)
+		if (bpf_map_lookup_elem(dscp_fd, &d, &classes[d]))
+			return -errno;
+	ep_flowtab_load_dscp(t, classes);
+	return 0;
+}
+
 /* Tuple-space search: one probe per wildcard shape that some entry has,
  * fewer wildcards first (a shape's bits are the fields it ignores), so
- * the most specific entry wins and a table of exact keys costs one probe. */
-struct ep_flow_ent *ep_flow_lookup(const struct ep_flowtab *t, const struct mml_flow_key *k)
+ * the most specific entry wins and a table of exact keys costs one probe.
+ * The packet's class entry comes between the last wildcard shape and the
+ * all-zero default (maps/ep.h mml_flow_dscp). */
+struct ep_flow_ent *ep_flow_lookup(const struct ep_flowtab *t, const struct mml_flow_key *k,
+				   uint8_t dscp)
 {
-	static const uint8_t by_specificity[FLOW_SHAPES] = MML_FLOW_SHAPE_ORDER;
+	static const uint8_t by_specificity[MML_FLOW_SHAPES] = MML_FLOW_SHAPE_ORDER;
+	const uint32_t deflt = MML_FLOW_SHAPES - 1;
 	struct ep_flow_ent *e;
+	struct mml_flow_key probe;
 
-	if (!t->slots || !t->count)
-		return NULL;
-	for (uint32_t i = 0; i < FLOW_SHAPES; i++) {
+	for (uint32_t i = 0; t->slots && t->count && i < MML_FLOW_SHAPES; i++) {
 		uint32_t shape = by_specificity[i];
-		struct mml_flow_key probe = *k;
 
-		if (!(t->shapes & (1u << shape)))
+		if (!(t->shapes & (1u << shape)) || shape == deflt)
 			continue;
+		probe = *k;
 		memset(probe.pad, 0, sizeof(probe.pad));
-		flow_mask(&probe, shape);
+		mml_flow_key_mask(&probe, shape);
 		e = flow_find(t, &probe);
 		if (e)
 			return e;
 	}
-	return NULL;
+	e = (struct ep_flow_ent *)&t->dscp[dscp & (MML_FLOW_DSCPS - 1)];
+	if (e->used)
+		return e;
+	if (!t->slots || !(t->shapes & (1u << deflt)))
+		return NULL;
+	memset(&probe, 0, sizeof(probe));
+	return flow_find(t, &probe);
 }
 
-uint8_t ep_flow_mode(const struct ep_flowtab *t, const struct mml_flow_key *k,
+uint8_t ep_flow_mode(const struct ep_flowtab *t, const struct mml_flow_key *k, uint8_t dscp,
 		     const struct mml_binding *b, uint32_t *spi)
 {
 	struct ep_flow_ent *e;
 
-	return ep_flow_mode_ent(t, k, b, spi, &e);
+	return ep_flow_mode_ent(t, k, dscp, b, spi, &e);
 }
 
-uint8_t ep_flow_mode_ent(const struct ep_flowtab *t, const struct mml_flow_key *k,
+uint8_t ep_flow_mode_ent(const struct ep_flowtab *t, const struct mml_flow_key *k, uint8_t dscp,
 			 const struct mml_binding *b, uint32_t *spi, struct ep_flow_ent **ent)
 {
-	struct ep_flow_ent *e = *ent = ep_flow_lookup(t, k);
+	struct ep_flow_ent *e = *ent = ep_flow_lookup(t, k, dscp);
 	uint8_t mode;
 
 	if (!e) {
@@ -180,9 +189,10 @@ uint8_t ep_flow_mode_ent(const struct ep_flowtab *t, const struct mml_flow_key *
 }
 
 enum ep_flow_rx ep_flow_rx_check(const struct ep_flowtab *t, const struct mml_flow_key *k,
-				 uint8_t mode, uint64_t now_ns, struct mml_flow *learned)
+				 uint8_t dscp, uint8_t mode, uint64_t now_ns,
+				 struct mml_flow *learned)
 {
-	const struct ep_flow_ent *e = ep_flow_lookup(t, k);
+	const struct ep_flow_ent *e = ep_flow_lookup(t, k, dscp);
 	uint8_t sends;
 
 	if (!e)

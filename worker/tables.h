@@ -29,6 +29,8 @@ struct ep_flowtab {
 	uint32_t shapes;		  /* bit n: some entry has wildcard shape n (tables.c) */
 	const struct mml_flow_ctrs *ctrs; /* the node's counters; NULL: per table */
 	uint64_t now_ns;		  /* set by the owner before a load (since_ns) */
+	/* mml_flow_dscp: the class entries, used = the slot has one */
+	struct ep_flow_ent dscp[MML_FLOW_DSCPS];
 };
 
 /* An entry changed less than this long ago learns no upgrade: packets
@@ -52,20 +54,26 @@ int ep_flowtab_load(struct ep_flowtab *t, const struct mml_flow_key *keys,
 		    const struct mml_flow *flows, uint32_t n);
 int ep_flowtab_refresh(struct ep_flowtab *t, int flow_fd);
 void ep_flowtab_free(struct ep_flowtab *t);
+/* The class entries, from classes[MML_FLOW_DSCPS] (those with
+ * MML_FLOW_F_DSCP) or from the pinned mml_flow_dscp. */
+void ep_flowtab_load_dscp(struct ep_flowtab *t, const struct mml_flow *classes);
+int ep_flowtab_refresh_dscp(struct ep_flowtab *t, int dscp_fd);
 
 /* The most specific entry for the packet's key, or NULL: a 0 field of an
  * entry (address, port, protocol) matches anything; among matching
- * entries the one with the fewest 0 fields wins, the all-zero default key
+ * entries the one with the fewest 0 fields wins; then the class entry of
+ * the packet's DSCP (0-63, the inner header's); the all-zero default key
  * last (maps/ep.h). */
-struct ep_flow_ent *ep_flow_lookup(const struct ep_flowtab *t, const struct mml_flow_key *k);
+struct ep_flow_ent *ep_flow_lookup(const struct ep_flowtab *t, const struct mml_flow_key *k,
+				   uint8_t dscp);
 
 /* The mode for one packet of the flow: the entry's mode (every_n counting
  * applied), or without an entry the strongest mode the binding has SPIs
  * for. *spi is the outbound SPI to use (0 for plaintext). */
-uint8_t ep_flow_mode(const struct ep_flowtab *t, const struct mml_flow_key *k,
+uint8_t ep_flow_mode(const struct ep_flowtab *t, const struct mml_flow_key *k, uint8_t dscp,
 		     const struct mml_binding *b, uint32_t *spi);
 /* The same, and *e the entry it followed (NULL: none), for ep_flow_sent. */
-uint8_t ep_flow_mode_ent(const struct ep_flowtab *t, const struct mml_flow_key *k,
+uint8_t ep_flow_mode_ent(const struct ep_flowtab *t, const struct mml_flow_key *k, uint8_t dscp,
 			 const struct mml_binding *b, uint32_t *spi, struct ep_flow_ent **e);
 
 /* A packet of entry e (may be NULL) went out in mode: its counter in
@@ -90,7 +98,8 @@ enum ep_flow_rx {
  * entry changed less than EP_FLOW_SETTLE_NS before now_ns. The verdict is
  * counted in the entry's slot of mml_flow_ctr (recv[mode] or refused). */
 enum ep_flow_rx ep_flow_rx_check(const struct ep_flowtab *t, const struct mml_flow_key *k,
-				 uint8_t mode, uint64_t now_ns, struct mml_flow *learned);
+				 uint8_t dscp, uint8_t mode, uint64_t now_ns,
+				 struct mml_flow *learned);
 
 /* Put (or replace) the exact entry k -> f into t at once, so that this
  * thread's replies switch before the next reload brings it from the map. */

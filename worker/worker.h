@@ -28,7 +28,7 @@ struct ep_node {
 	struct ep_port ports[MML_XSK_PORTS];
 	int nports;
 	int csa_fd, binding_fd, flow_fd, xsks_fd, slot_fd, hwm_fd, gen_fd, wstats_fd, rx_mark_fd;
-	int flow_shapes_fd, flow_ctr_fd;
+	int flow_shapes_fd, flow_ctr_fd, flow_dscp_fd;
 	int rekey_fd;
 	const volatile uint64_t *gen;
 	struct mml_rx_mark *rx_marks; /* mml_rx_mark through mmap */

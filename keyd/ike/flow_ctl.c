@@ -46,18 +46,8 @@ static int map_match(void *ctx, const struct mml_flow_key *k, struct mml_flow *f
 
 	for (unsigned int i = 0; i < MML_FLOW_SHAPES; i++) {
 		struct mml_flow_key q = *k;
-		uint8_t s = order[i];
 
-		if (s & 1)
-			q.peer_port = 0;
-		if (s & 2)
-			q.home_port = 0;
-		if (s & 4)
-			q.proto = 0;
-		if (s & 8)
-			q.peer_addr = 0;
-		if (s & 16)
-			q.home_addr = 0;
+		mml_flow_key_mask(&q, order[i]);
 		if (!map_get(ctx, &q, f))
 			return 0;
 	}

@@ -758,6 +758,76 @@ static void plaintext_of_every_n_flow_to_worker(void **state)
 	expect_verdict("HA, no entry", epa, &f, XDP_PASS, MML_STAT_EP_XDP_DECAP_PLAIN);
 }
 
+/* A class entry (mml_flow_dscp) as mmlctl and mmlkeyd write it; mode
+ * MML_MODE_MAX clears it. */
+static void class_put(unsigned int dscp, uint8_t mode, uint16_t every)
+{
+	struct mml_flow f = { .mode = mode, .every_n = every };
+
+	assert_int_equal(mml_flow_dscp_put(bpf_map__fd(skel->maps.mml_flow_dscp), dscp,
+					   mode < MML_MODE_MAX ? &f : NULL),
+			 0);
+}
+
+static void set_dscp(uint8_t *ip, uint8_t dscp)
+{
+	ip[1] = (uint8_t)(dscp << 2 | (ip[1] & 3));
+	put_be16(ip + 10, 0);
+	put_be16(ip + 10, inet_csum(ip, 20));
+}
+
+/* Issue 19's classes: plaintext whose DSCP has a protected class entry is
+ * refused when no 5-tuple entry but the default matches it; other DSCPs,
+ * an every-n-th class and a more specific entry let it through. */
+static void plaintext_of_protected_class_refused(void **state)
+{
+	struct mml_flow_key any = { 0 }, partial;
+	uint8_t *ip;
+	struct frame f;
+
+	eth(&f);
+	tcp(&f, CN, HOME, 500);
+	ip = f.b + EP_ETH_HLEN;
+	partial = (struct mml_flow_key){ addr(HOME), addr(CN), 0, 0, 6, { 0 } };
+
+	class_put(10, MML_MODE_MLESP, 0);
+	set_dscp(ip, 10);
+	expect_mh("DSCP 10, its class ML-ESP", &f, XDP_DROP);
+	set_dscp(ip, 0);
+	expect_mh("unmarked", &f, XDP_PASS);
+	set_dscp(ip, 46);
+	expect_mh("DSCP 46 without a class", &f, XDP_PASS);
+	class_put(46, MML_MODE_ESP, 10);
+	expect_mh("DSCP 46, its class every 10th: to the worker", &f, XDP_REDIRECT);
+	class_put(46, MML_MODE_ESP, 0);
+	expect_mh("DSCP 46, its class ESP", &f, XDP_DROP);
+	flow_put(&any, MML_MODE_PLAIN, 0, 0);
+	expect_mh("the class above a plaintext default", &f, XDP_DROP);
+	set_dscp(ip, 0);
+	expect_mh("unmarked under a plaintext default", &f, XDP_PASS);
+	flow_put(&any, MML_MODE_MLESP, 0, 0);
+	expect_mh("unmarked under an ML-ESP default", &f, XDP_DROP);
+	class_put(10, MML_MODE_PLAIN, 0);
+	set_dscp(ip, 10);
+	expect_mh("a plaintext class above an ML-ESP default", &f, XDP_PASS);
+	class_put(10, MML_MODE_MLESP, 0);
+	flow_put(&partial, MML_MODE_PLAIN, 0, 0);
+	expect_mh("a partial 5-tuple entry above the class", &f, XDP_PASS);
+	flow_clear();
+	class_put(10, MML_MODE_MAX, 0);
+	expect_mh("class cleared", &f, XDP_PASS);
+
+	/* The HA: the DSCP of the inner packet of the reverse tunnel. */
+	class_put(10, MML_MODE_MLESP, 0);
+	plain_tunnel(&f, FA_ADDR, HOME);
+	set_dscp(f.b + EP_ETH_HLEN + 20, 10);
+	expect_verdict("HA, DSCP 10 ML-ESP", epa, &f, XDP_DROP, MML_STAT_EP_DROP_DOWNGRADE);
+	set_dscp(f.b + EP_ETH_HLEN + 20, 12);
+	expect_verdict("HA, DSCP 12", epa, &f, XDP_PASS, MML_STAT_EP_XDP_DECAP_PLAIN);
+	class_put(10, MML_MODE_MAX, 0);
+	class_put(46, MML_MODE_MAX, 0);
+}
+
 /* ---------------------------------------------------------------- random frames */
 
 /* What the counters must say about any frame: the programs count each
@@ -896,6 +966,7 @@ int main(void)
 		cmocka_unit_test(maps_carry_btf),
 		cmocka_unit_test(plaintext_of_protected_flow_refused),
 		cmocka_unit_test(plaintext_of_every_n_flow_to_worker),
+		cmocka_unit_test(plaintext_of_protected_class_refused),
 		cmocka_unit_test(flow_put_notes_shape),
 		cmocka_unit_test(random_packets),
 	};

@@ -13,3 +13,7 @@ TEST_SUITES += ep-keys:tests/ep/ep-keys.sh
 # counted, a transfer switched ML-ESP -> ESP -> every 10th -> ML-ESP, the
 # entry's counters in mmlctl flow list through the phases (~40 s).
 TEST_SUITES += ep-modes:tests/ep/ep-modes.sh
+# Issue 19's DSCP classes on the bed: the HA's flows from mmlkeyd's config,
+# a marked and an unmarked flow at once (every packet vs every 10th),
+# marked plaintext forgeries refused, a SIGHUP removing the class (~25 s).
+TEST_SUITES += ep-dscp:tests/ep/ep-dscp.sh

@@ -178,6 +178,31 @@ check "flow del of a missing key" \
 check "flow del of the default" ctl_as "$ha" flow del
 [[ $(ctl_as "$ha" flow list) == *"proto 17"* && $(ctl_as "$ha" flow list | wc -l) -eq 1 ]] &&
 	ok "  the udp flow is left" || bad "after default del: $(ctl_as "$ha" flow list)"
+# Classes by DSCP (mml_flow_dscp): listed after the keys, each once.
+g=$(gen "$ha")
+check "flow add dscp" ctl_as "$ha" flow add dscp 10 mode mlesp
+check "flow add dscp (every 10th)" ctl_as "$ha" flow add dscp 46 mode esp every 10 accept plain
+check "  mml_gen bumped" test "$(gen "$ha")" -ge $((g + 2))
+out=$(ctl_as "$ha" -j flow list)
+python3 -c '
+import json, sys
+l = json.loads(sys.argv[1])
+d = {f["dscp"]: f for f in l if "dscp" in f}
+assert sorted(d) == [10, 46] and len(l) == 3, l
+assert (d[10]["mode"], d[10]["every"], d[10]["accept"]) == ("mlesp", 0, "mlesp"), d
+assert (d[46]["mode"], d[46]["every"], d[46]["accept_flags"]) == ("esp", 10, "plain"), d
+' "$out" && ok "flow list (JSON): the dscp entries" || bad "flow list with dscp: $out"
+[[ $(ctl_as "$ha" flow list) == *"dscp 10 mode mlesp"* ]] && ok "flow list (text): dscp 10" ||
+	bad "flow list text: $(ctl_as "$ha" flow list)"
+check "flow add dscp 64 is refused" fails "dscp must be 0 to 63" \
+	ctl_as "$ha" flow add dscp 64 mode esp
+check "flow add dscp with a key field is refused" fails "no peer-port with it" \
+	ctl_as "$ha" flow add dscp 10 peer-port 22 mode esp
+check "flow del dscp" ctl_as "$ha" flow del dscp 10
+check "flow del dscp of a missing class" fails "no entry for dscp 10" \
+	ctl_as "$ha" flow del dscp 10
+check "flow del dscp (cleanup)" ctl_as "$ha" flow del dscp 46
+check "  only the udp flow is left" test "$(ctl_as "$ha" flow list | wc -l)" -eq 1
 
 # Detach refuses what is not ours.
 check "ha detach of a foreign program is refused" \

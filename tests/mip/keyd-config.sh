@@ -55,6 +55,10 @@ refuses "${good/mobiles/${fh/$key/0011}}" 0600 "key must be 16 to 64 bytes"
 fh2="foreign_agents = ( { address = \"10.0.2.2\"; keys = ( { spi = 2000; key = \"$key\"; } ); },
   { address = \"10.0.2.2\"; keys = ( { spi = 2001; key = \"$key\"; } ); } ); mobiles"
 refuses "${good/mobiles/$fh2}" 0600 "address given twice"
+# The flow policy (keyd/flows.c): a malformed element stops the start.
+refuses "$good flows = ( { dscp = 10; peer_port = 22; mode = \"esp\"; } );" 0600 \
+	'"dscp" names a class of packets, not a flow'
+refuses "$good flows = ( { peer_prot = 22; mode = \"esp\"; } );" 0600 'unknown setting "peer_prot"'
 
 # Key files get the configuration file's checks (lib/secret_file.c), a
 # minimum length and an error, not a cut, when too long; IKE peer settings

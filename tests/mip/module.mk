@@ -45,3 +45,8 @@ TEST_SUITES += unit-map-full:$(BUILD)/tests/test_map_full
 # any other (and a changed inline key) refused, all modules or none.
 $(eval $(call TEST_PROGRAM,test_reload,tests/mip/test_reload.c keyd/reload.c,-lconfig))
 TEST_SUITES += unit-keyd-reload:$(BUILD)/tests/test_reload
+
+# mmlkeyd's "flows" (keyd/flows.c, issue 19): parsing, malformed elements
+# refused with the line, a reload writing only what changed (cmocka).
+$(eval $(call TEST_PROGRAM,test_keyd_flows,tests/mip/test_keyd_flows.c keyd/flows.c keyd/cfg.c keyd/loop.c,-lconfig))
+TEST_SUITES += unit-keyd-flows:$(BUILD)/tests/test_keyd_flows

@@ -135,7 +135,12 @@ static void test_reloadable(void **state)
 	assert_int_equal(
 		reload_with(*state, "name = \"p2\";", "name = \"p2\"; csa_soft_lifetime = 5;"), 0);
 	assert_int_equal(reload_with(*state, " max_lifetime = 600;", ""), 0);
-	assert_applied(6);
+	/* The top-level flows (keyd/flows.h): added, whole. */
+	assert_int_equal(reload_with(*state, "log_level = \"info\";",
+				     "log_level = \"info\"; flows = ( { dscp = 10; mode = \"esp\"; "
+				     "}, { peer_port = 22; mode = \"mlesp\"; } );"),
+			 0);
+	assert_applied(7);
 }
 
 static void test_refused(void **state)

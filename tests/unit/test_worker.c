@@ -694,26 +694,26 @@ static void flow_lookup_precedence(void **state)
 	uint32_t spi;
 
 	assert_int_equal(ep_flowtab_load(&t, keys, flows, 4), 4);
-	assert_int_equal(ep_flow_mode(&t, &k, &b, &spi), MML_MODE_PLAIN);
+	assert_int_equal(ep_flow_mode(&t, &k, 0, &b, &spi), MML_MODE_PLAIN);
 	assert_int_equal(spi, 0);
 	k.home_port = 5001; /* matches the home-port wildcard */
-	assert_int_equal(ep_flow_mode(&t, &k, &b, &spi), MML_MODE_ESP);
+	assert_int_equal(ep_flow_mode(&t, &k, 0, &b, &spi), MML_MODE_ESP);
 	assert_int_equal(spi, 0x10);
 	k.peer_port = 443; /* both ports and protocol wild: every third packet */
 	k.proto = 17;
 	for (int i = 0; i < 9; i++)
-		assert_int_equal(ep_flow_mode(&t, &k, &b, &spi),
+		assert_int_equal(ep_flow_mode(&t, &k, 0, &b, &spi),
 				 i % 3 ? MML_MODE_PLAIN : MML_MODE_MLESP);
 	k.peer_addr = be(PEER + 1); /* another peer: the default with its own SPI */
-	assert_int_equal(ep_flow_mode(&t, &k, &b, &spi), MML_MODE_ESP);
+	assert_int_equal(ep_flow_mode(&t, &k, 0, &b, &spi), MML_MODE_ESP);
 	assert_int_equal(spi, 0x999);
 	/* No entries: the strongest mode the binding has keys for. */
 	ep_flowtab_load(&t, NULL, NULL, 0);
-	assert_int_equal(ep_flow_mode(&t, &k, &b, &spi), MML_MODE_MLESP);
+	assert_int_equal(ep_flow_mode(&t, &k, 0, &b, &spi), MML_MODE_MLESP);
 	b.spi_out[MML_MODE_MLESP] = 0;
-	assert_int_equal(ep_flow_mode(&t, &k, &b, &spi), MML_MODE_ESP);
+	assert_int_equal(ep_flow_mode(&t, &k, 0, &b, &spi), MML_MODE_ESP);
 	b.spi_out[MML_MODE_ESP] = 0;
-	assert_int_equal(ep_flow_mode(&t, &k, &b, &spi), MML_MODE_PLAIN);
+	assert_int_equal(ep_flow_mode(&t, &k, 0, &b, &spi), MML_MODE_PLAIN);
 	ep_flowtab_free(&t);
 }
 
@@ -737,16 +737,148 @@ static void flow_lookup_address_wildcards(void **state)
 	uint32_t spi;
 
 	assert_int_equal(ep_flowtab_load(&t, keys, flows, 3), 3);
-	assert_int_equal(ep_flow_mode(&t, &k, &b, &spi), MML_MODE_ESP);
+	assert_int_equal(ep_flow_mode(&t, &k, 0, &b, &spi), MML_MODE_ESP);
 	assert_int_equal(spi, 0x10);
 	k.peer_addr = be(PEER); /* the service entry is more specific than the peer's */
-	assert_int_equal(ep_flow_mode(&t, &k, &b, &spi), MML_MODE_ESP);
+	assert_int_equal(ep_flow_mode(&t, &k, 0, &b, &spi), MML_MODE_ESP);
 	k.peer_port = 23; /* not the service: the peer's entry */
-	assert_int_equal(ep_flow_mode(&t, &k, &b, &spi), MML_MODE_PLAIN);
+	assert_int_equal(ep_flow_mode(&t, &k, 0, &b, &spi), MML_MODE_PLAIN);
 	k.peer_addr = be(PEER + 7); /* neither: the default key */
-	assert_int_equal(ep_flow_mode(&t, &k, &b, &spi), MML_MODE_MLESP);
+	assert_int_equal(ep_flow_mode(&t, &k, 0, &b, &spi), MML_MODE_MLESP);
 	assert_int_equal(spi, 0x20);
 	ep_flowtab_free(&t);
+}
+
+/* Issue 19's classes (maps/ep.h mml_flow_dscp): a DSCP entry sits below
+ * every 5-tuple entry, exact or partial, and above the all-zero default;
+ * the receiver's floor and implicit upgrades follow the same order. */
+static struct mml_flow dscp_classes[MML_FLOW_DSCPS];
+
+static void flow_dscp_precedence(void **state)
+{
+	struct mml_flow_key keys[3] = {
+		{ be(HOME), be(PEER), 5000, 22, 6, { 0 } },
+		{ 0, 0, 0, 443, 6, { 0 } },
+		{ 0 },
+	};
+	struct mml_flow flows[3] = {
+		{ MML_MODE_ESP, 0, 0, 0x11 },
+		{ MML_MODE_ESP, 0, 0, 0x22 },
+		{ MML_MODE_PLAIN, 0, 0, 0 },
+	};
+	struct mml_binding b = { .spi_out = { 0, 0x10, 0x20 } };
+	struct mml_flow_key k = keys[0], other = { be(HOME), be(PEER), 6000, 5201, 6, { 0 } };
+	struct ep_flowtab t = { 0 };
+	struct mml_flow learned;
+	uint32_t spi;
+
+	memset(dscp_classes, 0, sizeof(dscp_classes));
+	dscp_classes[10] = (struct mml_flow){ MML_MODE_MLESP, MML_FLOW_F_DSCP, 0, 0 };
+	dscp_classes[46] = (struct mml_flow){ MML_MODE_ESP, MML_FLOW_F_DSCP, 10, 0 };
+	dscp_classes[12] = (struct mml_flow){ MML_MODE_MLESP, 0, 0, 0 }; /* not set */
+	assert_int_equal(ep_flowtab_load(&t, keys, flows, 3), 3);
+	ep_flowtab_load_dscp(&t, dscp_classes);
+
+	/* Sender: exact > partial > class > default. */
+	assert_int_equal(ep_flow_mode(&t, &k, 10, &b, &spi), MML_MODE_ESP);
+	assert_int_equal(spi, 0x11);
+	k.home_port = 5001;
+	k.peer_port = 443;
+	assert_int_equal(ep_flow_mode(&t, &k, 10, &b, &spi), MML_MODE_ESP);
+	assert_int_equal(spi, 0x22);
+	assert_int_equal(ep_flow_mode(&t, &other, 10, &b, &spi), MML_MODE_MLESP);
+	assert_int_equal(spi, 0x20);
+	assert_int_equal(ep_flow_mode(&t, &other, 0, &b, &spi), MML_MODE_PLAIN);
+	assert_int_equal(ep_flow_mode(&t, &other, 12, &b, &spi), MML_MODE_PLAIN);
+	for (int i = 0; i < 20; i++)
+		assert_int_equal(ep_flow_mode(&t, &other, 46, &b, &spi),
+				 i % 10 ? MML_MODE_PLAIN : MML_MODE_ESP);
+
+	/* Receiver: the class's floor, a reply without the mark the default's. */
+	assert_int_equal(ep_flow_rx_check(&t, &other, 10, MML_MODE_PLAIN, 0, &learned),
+			 EP_FLOW_RX_DOWNGRADE);
+	assert_int_equal(ep_flow_rx_check(&t, &other, 10, MML_MODE_ESP, 0, &learned),
+			 EP_FLOW_RX_DOWNGRADE);
+	assert_int_equal(ep_flow_rx_check(&t, &other, 10, MML_MODE_MLESP, 0, &learned),
+			 EP_FLOW_RX_OK);
+	assert_int_equal(ep_flow_rx_check(&t, &other, 0, MML_MODE_PLAIN, 0, &learned),
+			 EP_FLOW_RX_OK);
+	assert_int_equal(ep_flow_rx_check(&t, &other, 46, MML_MODE_PLAIN, 0, &learned),
+			 EP_FLOW_RX_OK);
+	/* A partial 5-tuple entry still beats the class at the receiver. */
+	assert_int_equal(ep_flow_rx_check(&t, &k, 10, MML_MODE_ESP, 0, &learned), EP_FLOW_RX_OK);
+
+	/* An upgrade of a class-selected flow is learned for its 5-tuple,
+	 * with the class's interval, and then beats the class. */
+	assert_int_equal(ep_flow_rx_check(&t, &other, 46, MML_MODE_MLESP, 0, &learned),
+			 EP_FLOW_RX_UPGRADE);
+	assert_int_equal(learned.mode, MML_MODE_MLESP);
+	assert_int_equal(learned.every_n, 10);
+	assert_int_equal(learned.flags, MML_FLOW_F_LEARNED);
+	assert_int_equal(ep_flowtab_learn(&t, &other, &learned), 4);
+	assert_int_equal(ep_flow_mode(&t, &other, 10, &b, &spi), MML_MODE_MLESP);
+	assert_int_equal(ep_flow_rx_check(&t, &other, 10, MML_MODE_PLAIN, 0, &learned),
+			 EP_FLOW_RX_OK); /* every 10th: plaintext in between */
+
+	/* Classes cleared: the default again; without it, the binding's. */
+	memset(dscp_classes, 0, sizeof(dscp_classes));
+	ep_flowtab_load_dscp(&t, dscp_classes);
+	other.peer_port = 5202;
+	assert_int_equal(ep_flow_mode(&t, &other, 10, &b, &spi), MML_MODE_PLAIN);
+	assert_int_equal(ep_flowtab_load(&t, keys, flows, 2), 2);
+	assert_int_equal(ep_flow_mode(&t, &other, 10, &b, &spi), MML_MODE_MLESP);
+	/* A class with no 5-tuple entry at all. */
+	dscp_classes[10] = (struct mml_flow){ MML_MODE_ESP, MML_FLOW_F_DSCP, 0, 0 };
+	ep_flowtab_load_dscp(&t, dscp_classes);
+	assert_int_equal(ep_flowtab_load(&t, NULL, NULL, 0), 0);
+	assert_int_equal(ep_flow_mode(&t, &other, 10, &b, &spi), MML_MODE_ESP);
+	assert_int_equal(spi, 0x10);
+	ep_flowtab_free(&t);
+}
+
+/* The same through the worker's packet path: the DSCP of the inner
+ * header the HA protects picks the mode; the MH judges the DSCP of the
+ * inner packet it decrypted. */
+static void flow_dscp_on_the_wire(void **state)
+{
+	struct mml_flow_key any = { 0 };
+	struct mml_flow esp = { .mode = MML_MODE_ESP };
+	uint8_t inner[300], buf[2048];
+	unsigned int stat;
+	struct pair p;
+	ssize_t n;
+
+	pair_setup(&p, MML_ALG_AES256_GCM);
+	memset(dscp_classes, 0, sizeof(dscp_classes));
+	dscp_classes[10] = (struct mml_flow){ MML_MODE_MLESP, MML_FLOW_F_DSCP, 0, 0 };
+	assert_int_equal(ep_flowtab_load(&p.ha.flows, &any, &esp, 1), 1);
+	ep_flowtab_load_dscp(&p.ha.flows, dscp_classes);
+	for (int dscp = 0; dscp <= 10; dscp += 10) {
+		fixture_inner(inner, sizeof(inner), 1);
+		inner[1] = (uint8_t)(dscp << 2 | 1); /* ECN bits are no part of it */
+		n = ep_protect(&p.ha, EP_SIDE_HA, ep_binding_get(&p.ha.binds, be(HOME)), inner,
+			       sizeof(inner), buf, sizeof(buf), &stat);
+		assert_true(n > 0);
+		assert_int_equal(stat, dscp ? MML_STAT_EP_ENCAP_MLESP : MML_STAT_EP_ENCAP_ESP);
+		/* The MH with the same class: the marked ESP packet refused. */
+		assert_int_equal(ep_flowtab_load(&p.mh.flows, &any, &esp, 1), 1);
+		ep_flowtab_load_dscp(&p.mh.flows, dscp_classes);
+		assert_int_equal(mh_verdict(&p.mh, buf, (size_t)n), 0);
+	}
+	/* The HA sends ESP whatever the mark; the MH's class refuses it. */
+	memset(dscp_classes, 0, sizeof(dscp_classes));
+	ep_flowtab_load_dscp(&p.ha.flows, dscp_classes);
+	dscp_classes[10] = (struct mml_flow){ MML_MODE_MLESP, MML_FLOW_F_DSCP, 0, 0 };
+	for (int dscp = 0; dscp <= 10; dscp += 10) {
+		fixture_inner(inner, sizeof(inner), 2);
+		inner[1] = (uint8_t)(dscp << 2);
+		n = ep_protect(&p.ha, EP_SIDE_HA, ep_binding_get(&p.ha.binds, be(HOME)), inner,
+			       sizeof(inner), buf, sizeof(buf), &stat);
+		assert_int_equal(stat, MML_STAT_EP_ENCAP_ESP);
+		assert_int_equal(mh_verdict(&p.mh, buf, (size_t)n),
+				 dscp ? MML_STAT_EP_DROP_DOWNGRADE : 0);
+	}
+	pair_free(&p);
 }
 
 /* ---------------------------------------------------------------- proto */
@@ -1357,7 +1489,7 @@ static void *every_thread(void *arg)
 	uint32_t spi;
 
 	for (uint32_t i = 0; i < EVERY_PER_THREAD; i++) {
-		uint8_t mode = ep_flow_mode_ent(&a->tab, &k, &b, &spi, &e);
+		uint8_t mode = ep_flow_mode_ent(&a->tab, &k, 0, &b, &spi, &e);
 
 		ep_flow_sent(e, mode);
 		a->protected += mode != MML_MODE_PLAIN;
@@ -1673,11 +1805,11 @@ static void flow_rx_policy_table(void **state)
 
 	assert_int_equal(ep_flowtab_load(&t, NULL, NULL, 0), 0);
 	for (uint8_t m = 0; m < MML_MODE_MAX; m++) /* no entry: anything goes */
-		assert_int_equal(ep_flow_rx_check(&t, &k, m, 0, &learned), EP_FLOW_RX_OK);
+		assert_int_equal(ep_flow_rx_check(&t, &k, 0, m, 0, &learned), EP_FLOW_RX_OK);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		assert_int_equal(ep_flowtab_load(&t, &any, &cases[i].f, 1), 1);
 		for (uint8_t m = 0; m < MML_MODE_MAX; m++) {
-			int v = (int)ep_flow_rx_check(&t, &k, m, 0, &learned);
+			int v = (int)ep_flow_rx_check(&t, &k, 0, m, 0, &learned);
 
 			if (v != cases[i].verdict[m]) {
 				ep_flowtab_free(&t);
@@ -1741,16 +1873,17 @@ static void flow_upgrade_waits_for_settling(void **state)
 	assert_int_equal(ep_flowtab_load(&t, &any, &mlesp, 1), 1);
 	t.now_ns = 200 * s; /* switched down to ESP at 200 s */
 	assert_int_equal(ep_flowtab_load(&t, &any, &esp, 1), 1);
-	assert_int_equal(ep_flow_rx_check(&t, &k, MML_MODE_MLESP, 200 * s + 1, &learned),
+	assert_int_equal(ep_flow_rx_check(&t, &k, 0, MML_MODE_MLESP, 200 * s + 1, &learned),
 			 EP_FLOW_RX_OK);
-	assert_int_equal(ep_flow_rx_check(&t, &k, MML_MODE_MLESP, 200 * s + settle - 1, &learned),
-			 EP_FLOW_RX_OK);
+	assert_int_equal(
+		ep_flow_rx_check(&t, &k, 0, MML_MODE_MLESP, 200 * s + settle - 1, &learned),
+		EP_FLOW_RX_OK);
 	/* Downgrades are refused at once all the same. */
-	assert_int_equal(ep_flow_rx_check(&t, &k, MML_MODE_PLAIN, 200 * s + 1, &learned),
+	assert_int_equal(ep_flow_rx_check(&t, &k, 0, MML_MODE_PLAIN, 200 * s + 1, &learned),
 			 EP_FLOW_RX_DOWNGRADE);
 	t.now_ns = 201 * s; /* a reload of the same entry: still 200 s old */
 	assert_int_equal(ep_flowtab_load(&t, &any, &esp, 1), 1);
-	assert_int_equal(ep_flow_rx_check(&t, &k, MML_MODE_MLESP, 200 * s + settle, &learned),
+	assert_int_equal(ep_flow_rx_check(&t, &k, 0, MML_MODE_MLESP, 200 * s + settle, &learned),
 			 EP_FLOW_RX_UPGRADE);
 	ep_flowtab_free(&t);
 }
@@ -1898,6 +2031,8 @@ int main(void)
 		cmocka_unit_test(plain_of_every_n_flow_checked),
 		cmocka_unit_test(every_n_flow_in_order_at_mh),
 		cmocka_unit_test(every_n_flow_in_order_at_ha),
+		cmocka_unit_test(flow_dscp_precedence),
+		cmocka_unit_test(flow_dscp_on_the_wire),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
