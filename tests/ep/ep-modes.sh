@@ -7,7 +7,7 @@
 #      are each counted (ep_drop_downgrade); a genuine datagram of the same
 #      5-tuple through the HA does arrive, and with the flow configured
 #      `accept plain` the same forgeries do (the check can fail);
-#   2. a 12 MB CN -> MH transfer switched ML-ESP -> ESP -> ML-ESP every 10th
+#   2. a 48 MB CN -> MH transfer switched ML-ESP -> ESP -> ML-ESP every 10th
 #      -> ML-ESP while it runs, each switch in the configured order (both
 #      receivers accept the weaker mode first, docs/endpoints.md "Switching
 #      modes"): SHA-256 equal, each mode seen in its phase, in the every-10th
@@ -109,7 +109,7 @@ d() { # NODE COUNTER FROM TO
 }
 
 port=7100
-MB=$((32 * 1024 * 1024))
+MB=$((48 * 1024 * 1024)) # about 20 s at 20 Mbit/s: longer than the switches and snapshots on a loaded machine
 # The air side of FA1's wireless link, headers only: what the transfer's
 # packets look like there (tshark below).
 CAP=""
@@ -152,7 +152,7 @@ if [[ -n $CAP ]]; then
 fi
 sent=$(grep -o 'sha256=[0-9a-f]*' "$TMP/send.out")
 rcvd=$(grep -o 'sha256=[0-9a-f]*' "$TMP/recv.out")
-same_sha "32 MB CN -> MH through ML-ESP, ESP, every 10th, ML-ESP" "${sent#sha256=} ${rcvd#sha256=}"
+same_sha "48 MB CN -> MH through ML-ESP, ESP, every 10th, ML-ESP" "${sent#sha256=} ${rcvd#sha256=}"
 
 phase() { echo "$(d ha ep_encap_plain "$1" "$2")/$(d ha ep_encap_esp "$1" "$2")/$(d ha ep_encap_mlesp "$1" "$2")"; }
 echo "ep-modes: HA downlink plain/esp/mlesp: ESP phase $(phase b0 b1), every-10th phase" \

@@ -60,7 +60,7 @@ gen() { bpftool -j map dump pinned "$root/$1/mml_gen" | python3 -c '
 import json, sys
 v = json.load(sys.stdin)[0]["value"]
 print(v if isinstance(v, int) else int.from_bytes(bytes(int(b, 16) for b in v), "little"))'; }
-pinned() { [[ $(ls "$root/$1" 2>/dev/null | wc -l) -eq 13 ]]; }
+pinned() { [[ $(ls "$root/$1" 2>/dev/null | wc -l) -eq 14 ]]; }
 
 ip netns add "$ns" || exit 1
 ip netns add "$ns2" || exit 1
@@ -81,7 +81,7 @@ foreign=$(prog ext0)
 check "ha attach" ctl_as "$ha" ha attach addr 10.1.0.1 cn cn0 fa fa0
 [[ $(prog cn0) == "mml_ha_cn "*" native" && $(prog fa0) == "mml_ha_fa "*" native" ]] &&
 	ok "mml_ha_cn, mml_ha_fa attached natively" || bad "programs: '$(prog cn0)' '$(prog fa0)'"
-check "thirteen maps pinned, directory mode 0700" \
+check "fourteen maps pinned, directory mode 0700" \
 	test "$(pinned "$ha" && stat -c %a "$root/$ha")" = 700
 before=$(prog cn0)
 check "a second attach replaces our program" ctl_as "$ha" ha attach addr 10.1.0.1 cn cn0 fa fa0

@@ -1696,7 +1696,7 @@ static void flowctr_full_falls_back(void **state)
 		k.home_port = 100;
 		assert_int_equal(ep_flowtab_load(&t, &k, &f, 1), 1);
 		for (int i = 0; i < 6; i++)
-			assert_int_equal(ep_flow_mode(&t, &k, &b, &spi),
+			assert_int_equal(ep_flow_mode(&t, &k, 0, &b, &spi),
 					 i % 3 ? MML_MODE_PLAIN : MML_MODE_ESP);
 		ep_flowtab_free(&t);
 	}
