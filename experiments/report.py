@@ -12,7 +12,7 @@
         a verdict per target, the cells not measured yet).
 
 Standard library only. PARSER is the manifest's column: fig14, fig15,
-fig17, codec, ep_cost, snoop_cost, fa, handoff, rekey, mip_handoff,
+fig17, codec, ep_cost, snoop_cost, fa, mlike, handoff, rekey, mip_handoff,
 scale, tunnel."""
 import csv
 import json
@@ -196,6 +196,15 @@ def p_handoff(d):
         if m:
             out.append(("messages_worst_ms", float(m.group(1)), "ms"))
     return out
+
+
+def p_mlike(d):
+    """tests/ike/mlike.sh's RESULTS file (make bench-mlike): medians, ms."""
+    r = json.load(open(os.path.join(d, "mlike.json")))
+    out = [(k + "_ms", float(r[k]), "ms") for k in ("ike_sa_i", "ike_sa_r", "mlike_i", "mlike_r", "kd_i", "kd_r",
+                                                      "init_total")]
+    out += [(k + "_sum_ms", float(r[k + "_i"]) + float(r[k + "_r"]), "ms") for k in ("ike_sa", "mlike", "kd")]
+    return out + [("runs", float(r["runs"]), "")]
 
 
 def p_rekey(d):
