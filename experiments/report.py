@@ -104,8 +104,14 @@ def p_codec(d):
         enc, dec = float(m.group(3)), float(m.group(7))
         out += [(pre + "encap_per_s", enc, "/s"), (pre + "encap_ns", 1e9 / enc, "ns"),
                 (pre + "encap_ratio_pct", float(m.group(6)), "%"),
+                (pre + "raw_seal_ns", 1e9 / float(m.group(5)), "ns"),
                 (pre + "decap_per_s", dec, "/s"), (pre + "decap_ns", 1e9 / dec, "ns"),
-                (pre + "decap_ratio_pct", float(m.group(10)), "%")]
+                (pre + "decap_ratio_pct", float(m.group(10)), "%"),
+                (pre + "raw_open_ns", 1e9 / float(m.group(9)), "ns")]
+    m = re.search(r"seal of a 40-byte zone 1 \(P = 44\): OpenSSL " + NUM + r" ns, Nettle\s+\(what lib/aead uses up to "
+                  r"\d+ bytes\) " + NUM + " ns", read(os.path.join(d, "raw.log")))
+    if m:
+        out += [("zone1_openssl_seal_ns", float(m.group(1)), "ns"), ("zone1_seal_ns", float(m.group(2)), "ns")]
     return out
 
 
@@ -317,6 +323,8 @@ def ev(e, nums, run):
             raise Missing(k)
         return nums[k]
     (op, a), = e.items()
+    if op == "sum":
+        return sum(ev(x, nums, run) for x in a)
     if op in ("mean", "min", "max"):
         v = []
         for x in a:
