@@ -68,6 +68,11 @@ while read -r prof id lock expect parser cmd; do
 		echo "experiments: manifest line of $id: bad LOCK or EXPECTED_S" >&2
 		exit 2
 	}
+	# A script that takes the lock itself would wait for its caller forever.
+	[[ $lock == self && ${MML_NETNS_LOCK_HELD:-0} == 1 ]] && {
+		echo "experiments: $id takes /tmp/mml-netns.lock itself: not with MML_NETNS_LOCK_HELD=1" >&2
+		exit 2
+	}
 	IDS+=("$id") LOCKS+=("$lock") EXPECT+=("$expect") PARSERS+=("$parser") CMDS+=("$cmd")
 done <"$OUT/manifest.txt"
 [[ ${#IDS[@]} -gt 0 || $REPORT_ONLY == 1 ]] || { echo "experiments: nothing to run (--only $ONLY)" >&2; exit 2; }
