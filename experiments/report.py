@@ -414,7 +414,7 @@ def report(out, paper_path):
                             "what": t["what"] + (" [%s]" % run if run else ""), "ours": v, "cell": cell,
                             "limit": "%s %s %s" % (t["op"], t["limit"], t["unit"]), "verdict": verdict})
 
-    summary = {"profile": profile, "out": os.path.abspath(out),
+    summary = {"profile": profile, "out": os.path.abspath(out), "host": read(os.path.join(out, "host")).strip(),
                "runs": {r["id"]: {"status": r["status"], "seconds": r["seconds"], "load": r["load"],
                                   "lock_wait_s": r["lock_wait_s"],
                                   "command": r["command"]} for r in runs},
@@ -430,6 +430,7 @@ def report(out, paper_path):
          "(experiments/paper.json: the paper's table or figure, section and the line of the seed text, "
          "which has no page numbers). Ratio = ours / paper. Raw output, CSVs and PNGs of each run are in "
          "its directory; every number is in summary.json." % os.path.basename(os.path.abspath(out)), "",
+         "Started %s." % (read(os.path.join(out, "host")).strip() or "(no host file)"), "",
          "## Runs", "", "| run | status | seconds (expected) | waiting for the bed lock (s) | load | command |",
           "|---|---|---|---|---|---|"]
     for r in runs:

@@ -59,6 +59,7 @@ mkdir -p "$OUT/figures"
 OUT=$(cd "$OUT" && pwd)
 [[ -f $OUT/manifest.txt ]] || grep "^$PROFILE " "$MANIFEST" >"$OUT/manifest.txt"
 echo "$PROFILE" >"$OUT/profile"
+[[ -f $OUT/host ]] || echo "$(date -u +%FT%TZ), $(uname -n), kernel $(uname -r), $(nproc) CPUs, commit $(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo unknown)" >"$OUT/host"
 
 IDS=() LOCKS=() EXPECT=() PARSERS=() CMDS=()
 while read -r prof id lock expect parser cmd; do
