@@ -15,9 +15,11 @@
 #include "lib/esp.h"
 #include "lib/mlesp.h"
 
-#define ROUNDS 3
-#define ROUND_NS 200000000LL /* 0.2 s per round and case */
-#define NPKT 4096	     /* distinct packets per decapsulation pass */
+/* -q (make experiments-smoke): one short round, enough to fill the table,
+ * not to compare; otherwise 3 rounds of 0.2 s per case. */
+static int rounds = 3;
+static long long round_ns = 200000000LL;
+#define NPKT 4096 /* distinct packets per decapsulation pass */
 #define BUF 1600
 
 static const size_t sizes[] = { 64, 576, 1400 };
@@ -206,7 +208,7 @@ static long raw_open_pass(struct bench_case *b, uint8_t *scratch)
 	return ok;
 }
 
-/* ns per operation of one round at least ROUND_NS long; returns the better
+/* ns per operation of one round at least round_ns long; returns the better
  * of that and best (0 = none yet). */
 static double time_pass(struct bench_case *b, pass_fn fn, uint8_t *scratch, double best)
 {
@@ -220,7 +222,7 @@ static double time_pass(struct bench_case *b, pass_fn fn, uint8_t *scratch, doub
 		}
 		ops += NPKT;
 		elapsed = now_ns() - start;
-	} while (elapsed < ROUND_NS);
+	} while (elapsed < round_ns);
 	double ns = (double)elapsed / (double)ops;
 
 	return best == 0 || ns < best ? ns : best;
@@ -232,7 +234,7 @@ static void run_case(struct bench_case *b, const char *target_note)
 	double enc = 0, enc_raw = 0, dec = 0, dec_raw = 0;
 
 	prepare_decap(b);
-	for (int r = 0; r < ROUNDS; r++) {
+	for (int r = 0; r < rounds; r++) {
 		enc_raw = time_pass(b, raw_seal_pass, scratch, enc_raw);
 		enc = time_pass(b, encap_pass, scratch, enc);
 		dec_raw = time_pass(b, raw_open_pass, scratch, dec_raw);
@@ -266,7 +268,7 @@ static int explain_zone1(void)
 		err = setup(big);
 	if (err)
 		goto out;
-	for (int r = 0; r < ROUNDS; r++) {
+	for (int r = 0; r < rounds; r++) {
 		ns_small = time_pass(small, raw_seal_pass, scratch, ns_small);
 		ns_big = time_pass(big, raw_seal_pass, scratch, ns_big);
 	}
@@ -276,7 +278,7 @@ static int explain_zone1(void)
 			    true);
 	if (err)
 		goto out;
-	for (int r = 0; r < ROUNDS; r++)
+	for (int r = 0; r < rounds; r++)
 		ns_nettle = time_pass(small, raw_seal_pass, scratch, ns_nettle);
 	printf("\nOne ChaCha20-Poly1305 seal of a 40-byte zone 1 (P = 44): OpenSSL %.0f ns, Nettle\n"
 	       "(what lib/aead uses up to %d bytes) %.0f ns; OpenSSL on a 1400-byte packet: %.0f ns.\n"
@@ -294,7 +296,7 @@ out:
 	return err ? 1 : 0;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	static const struct {
 		const char *name;
@@ -306,9 +308,16 @@ int main(void)
 		{ "esp aes256gcm", MML_FMT_ESP, MML_ALG_AES256_GCM },
 	};
 
+	if (argc == 2 && !strcmp(argv[1], "-q")) {
+		rounds = 1;
+		round_ns = 20000000LL;
+	} else if (argc != 1) {
+		fprintf(stderr, "usage: bench-codec [-q]\n");
+		return 2;
+	}
 	printf("Codec throughput, one core; \"raw\" = one OpenSSL EVP AEAD pass (zone 2's / ESP's\n"
 	       "algorithm) over the same bytes; ratio = codec rate / raw rate. Best of %d rounds.\n\n",
-	       ROUNDS);
+	       rounds);
 	printf("%-22s %5s  %9s %6s  %9s  %6s   %9s %6s  %9s  %6s\n", "case", "inner", "encap/s",
 	       "Gbit/s", "raw seal/s", "ratio", "decap/s", "Gbit/s", "raw open/s", "ratio");
 	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Suite experiments-report: experiments/report.py against fixed inputs
+# (experiments/tests/fixtures/: a cut of the committed Fig. 14 paper-profile
+# CSV, bench outputs as the benches print them), no bed, a second or two.
+# Every parser finds its numbers; the Fig. 14 ratios and targets agree with
+# experiments/targets.sh, an independent computation over the same CSV; the
+# report has no empty cell and says why a cell has no number; summary.json
+# parses and holds what the report shows.
+set -uo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+EXP=$(cd "$HERE/.." && pwd)
+. "$HERE/../../tests/lib/check.sh"
+T=$(mktemp -d /tmp/exp-report-unit.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+
+cp -r "$HERE/fixtures/." "$T/"
+echo paper >"$T/profile"
+# The runs as a manifest names them; fig15 failed, fig17 was not reached.
+cat >"$T/manifest.txt" <<'EOF'
+paper codec        none 40 codec       x
+paper ep-cost      none 2  ep_cost     x
+paper snoop-cost   none 8  snoop_cost  x
+paper fa           bed 40  fa          x
+paper mlike        bed 30  mlike       x
+paper fig14        bed 9000 fig14      x
+paper fig15        bed 900 fig15       x
+paper fig17        self 2700 fig17     x
+paper handoff      bed 240 handoff     x
+paper rekey        bed 180 rekey       x
+paper mip-handoff  bed 40  mip_handoff x
+paper scale        bed 120 scale       x
+paper tunnel       bed 300 tunnel      x
+EOF
+mkdir -p "$T/fig15"
+printf 'rc=1\nseconds=3\n' >"$T/fig15/meta"
+
+# extract: every parser, at least the numbers below.
+declare -A MIN=([codec]=72 [ep-cost]=9 [snoop-cost]=6 [fa]=13 [fig14]=80 [handoff]=30 [rekey]=7
+	[mip-handoff]=4 [scale]=4 [tunnel]=10 [mlike]=11)
+while read -r _ id _ _ parser _; do
+	[[ -n ${MIN[$id]:-} ]] || continue
+	python3 "$EXP/report.py" extract "$parser" "$T/$id" >/dev/null 2>&1
+	n=$(($(wc -l <"$T/$id/metrics.csv") - 1))
+	[[ $n -ge ${MIN[$id]} ]] && ok "extract $parser: $n numbers" || bad "extract $parser: $n numbers, expected >= ${MIN[$id]}"
+	printf 'rc=0\nseconds=1\n' >"$T/$id/meta"
+	touch "$T/$id/done"
+done <"$T/manifest.txt"
+check "extract: a log without numbers fails" \
+	bash -c "mkdir -p '$T/empty' && echo nothing >'$T/empty/raw.log' && ! python3 '$EXP/report.py' extract codec '$T/empty' >/dev/null 2>&1"
+
+check "report runs" python3 "$EXP/report.py" report "$T" --paper "$EXP/paper.json"
+check "summary.json parses" python3 -c "import json, sys; json.load(open(sys.argv[1]))" "$T/summary.json"
+
+# summary.json NAME: one number of it ('numbers', 'paper' or 'targets').
+get() {
+	python3 - "$T/summary.json" "$@" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+v = d
+for k in sys.argv[2:]:
+    v = v[k]
+print(v if not isinstance(v, float) else "%.4f" % v)
+EOF
+}
+close() { awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a != "" && d <= 0.01 * (b < 0 ? -b : b) + 1e-9) }'; }
+
+# Fig. 14: the same numbers as experiments/targets.sh over the same CSV.
+tgt=$("$EXP/targets.sh" "$T/fig14/results.csv")
+want=$(sed -n 's/^| SNOOP+MML >= 3x MML at 1\/64K | \([0-9.]*\)x.*/\1/p' <<<"$tgt")
+got=$(get targets "f14-3x@fig14" ours)
+close "$got" "$want" && ok "SNOOP+MML / MML at 1/64K: $got, targets.sh $want" || bad "SNOOP+MML / MML at 1/64K: $got, targets.sh $want"
+want=$(sed -n 's/^| mean gain of SNOOP+MML over IPsec.*| +\([0-9.]*\) % over 4 BERs.*/\1/p' <<<"$tgt")
+got=$(get targets "f14-165@fig14" ours)
+close "$got" "$want" && ok "mean gain over IPsec: $got %, targets.sh $want %" || bad "mean gain over IPsec: $got %, targets.sh $want %"
+# SNOOP / Reno at 1/64K from the table targets.sh prints.
+want=$(awk -F'|' '$2 == " 1/64K " { gsub(/[ x]/, "", $8); print $8 }' <<<"$tgt")
+got=$(get paper "f14-snoop-reno-64k@fig14" ours)
+close "$got" "$want" && ok "SNOOP / Reno at 1/64K: $got, targets.sh ${want}x" || bad "SNOOP / Reno at 1/64K: $got, targets.sh ${want}x"
+v=$(get targets "f14-95@fig14" verdict)
+[[ $v == met || $v == "NOT met" ]] && ok "a verdict for MML >= 95 % of plaintext ($v)" || bad "no verdict for MML >= 95 % of plaintext ($v)"
+
+# The parsers' numbers, as the fixtures print them.
+for want in "handoff:table3:pkd:handoff_ms 0.6500" "handoff:table3:dkm:init_ms 8.1600" "handoff:table2:nn:responder_ms 0.0110" \
+	"handoff:table2:dkm:sum_ms 0.1160" "mlike:ike_sa_sum_ms 0.6990" "handoff:messages_worst_ms 0.0700" "rekey:sum_ms 0.2750" "rekey:lost 0.0000" \
+	"scale:ike_inits_per_s 5389.0000" "scale:fa_zone1_ratio 1.0010" "fa:1400:mlesp_zone1_ns 431.0000" \
+	"fa:openssl_seal_ns 380.0000" "mip-handoff:l3_handoff_ms 0.9200" "tunnel:mlesp:down_mbps 4000.0000" \
+	"snoop-cost:snoop_64conn_ns 197.3000" "ep-cost:ml-esp_z2_aes256gcm:mh_decap_ns 1096.0000"; do
+	set -- $want
+	got=$(get numbers "$1" 2>/dev/null)
+	[[ $got == "$2" ]] && ok "$1 = $got" || bad "$1 = ${got:-missing}, expected $2"
+done
+got=$(get paper t2-csa-responder ours)
+[[ $got == 0.1210 ]] && ok "Table 2 MLIKE CSA establish, responder: $got ms" || bad "Table 2 MLIKE CSA establish, responder: $got, expected 0.1210"
+# Table 6's encryption: zone 2's raw seal (1e9 / 368174 per s) + zone 1's Nettle seal (673 ns), in µs.
+got=$(get paper t6-encrypt ours)
+[[ $got == 3.3891 ]] && ok "Table 6 encryption*: $got µs" || bad "Table 6 encryption*: $got, expected 3.3891"
+# Table 7: bench-snoop-cost's ns in the paper's µs.
+got=$(get paper t7-snoop-ctrl-64 ours)
+[[ $got == 0.1973 ]] && ok "snoop_ctrl (64 connections) in µs: $got" || bad "snoop_ctrl (64 connections) in µs: $got, expected 0.1973"
+
+# The report: no empty cell; a failed run, a run not in the profile and a
+# number not measured yet each say so.
+empty=$(grep -n '^|' "$T/report.md" | grep -E '\|\s*\|' | head -3)
+[[ -z $empty ]] && ok "report.md: no empty cell" || bad "report.md: empty cells: $empty"
+check "report.md: the failed run's cells say so" grep -q "run fig15: failed (rc 1)" "$T/report.md"
+check "report.md: a run outside the profile says so" grep -q "not in this profile (run fig14-modern)" "$T/report.md"
+n=$(grep -c "not measured yet: " "$T/report.md")
+[[ $n -ge 25 ]] && ok "report.md: $n cells not measured yet, each with its reason" || bad "report.md: $n cells not measured yet"
+check "report.md: the list of cells more than 2x from the paper" grep -q "^## More than 2× from the paper" "$T/report.md"
+summary
