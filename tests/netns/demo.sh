@@ -134,6 +134,8 @@ flow_agreed() {
 		grep -q '"answer":"agreed"' "$TMP/flow-set.out" ||
 		product_fail "flow set: $(cat "$TMP/flow-set.out")" || return
 	p0=$(counter ha ep_encap_plain) m0=$(counter ha ep_encap_mlesp)
+	local dp0 dp
+	dp0=$(counter mh ep_deliver_plain)
 	# FA2's own capture of what leaves its XDP programs meanwhile (issue
 	# 22: tcpdump never sees these frames).
 	ctl fa2 -j fa capture -w "$TMP/fa2.pcapng" --at exit -c 400 -t 30 >"$TMP/capture.out" 2>&1 &
@@ -151,6 +153,13 @@ flow_agreed() {
 		DEMO_OK=0
 	fi
 	[[ $m -gt 0 && $p -gt $m ]] || product_fail "the agreed every 10th was not what the HA sent"
+	# The entry's own counters (mml_flow_ctr) and the MH's one receive path.
+	dp=$(($(counter mh ep_deliver_plain) - dp0))
+	psay "the HA's counters of that flow entry (mmlctl flow list): $(ctl ha -j flow list | python3 -c '
+import json, sys
+e = [f for f in json.load(sys.stdin) if f.get("home-port") == int(sys.argv[1])]
+print("sent %d plaintext, %d ML-ESP" % (e[0]["sent-plain"], e[0]["sent-mlesp"]) if e else "none")' "$xport");" \
+		"the MH's worker delivered $dp of its plaintext packets in order with the protected ones"
 	local frames esp tcp_plain
 	frames=$(tshark -r "$TMP/fa2.pcapng" -T fields -e frame.number 2>/dev/null | wc -l)
 	esp=$(tshark -r "$TMP/fa2.pcapng" -Y esp -T fields -e frame.number 2>/dev/null | wc -l)
