@@ -134,8 +134,9 @@ struct mml_flow_ctr {
 				   * protected when i % every_n == 0 */
 	__u64 sent[MML_MODE_MAX]; /* packets sent under the entry, by mode */
 	/* Protected packets the worker received and accepted under the entry,
-	 * by mode. [MML_MODE_PLAIN] stays 0: plaintext is judged by XDP and
-	 * passed to the stack, not counted per flow. */
+	 * by mode. [MML_MODE_PLAIN]: only the plaintext of every-n entries,
+	 * which the worker delivers (one receive path); other plaintext is
+	 * judged by XDP and passed to the stack, not counted per flow. */
 	__u64 recv[MML_MODE_MAX];
 	__u64 refused; /* protected, weaker than the entry accepts: dropped */
 };
