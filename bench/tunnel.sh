@@ -153,13 +153,6 @@ PIDS=()
 # ---------------------------------------------------------------- mmlipsec
 
 sysctl -q -w kernel.bpf_stats_enabled=1
-worker_cpu() { # NODE: user+system ticks of its worker
-	local pid
-	pid=$(ip netns pids "$PREFIX-$1" | while read -r p; do
-		[[ $(cat "/proc/$p/comm" 2>/dev/null) == mmlworker ]] && echo "$p"
-	done | head -1)
-	awk '{print $14 + $15}' "/proc/$pid/stat"
-}
 prog_ns() { # NAME: run_time_ns run_cnt summed over programs of that name
 	bpftool -j prog show | python3 -c '
 import json,sys
@@ -180,7 +173,7 @@ mml_bed() { # [WORKER OPTIONS]: a bed with the endpoints set up
 # cpu_mark NAME: the workers' CPU ticks and packets handled, into NAME.*
 declare -A CPU
 cpu_mark() {
-	CPU[$1.ha_c]=$(worker_cpu ha) CPU[$1.mh_c]=$(worker_cpu mh)
+	CPU[$1.ha_c]=$(worker_ticks ha) CPU[$1.mh_c]=$(worker_ticks mh)
 	CPU[$1.ha_p]=$(($(counter ha ep_encap_mlesp) + $(counter ha ep_deliver_mlesp)))
 	CPU[$1.mh_p]=$(($(counter mh ep_encap_mlesp) + $(counter mh ep_deliver_mlesp)))
 	CPU[$1.ha_g]=$(counter ha ep_tun_gro) CPU[$1.mh_g]=$(counter mh ep_tun_gro)

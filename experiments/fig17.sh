@@ -28,6 +28,7 @@
 set -uo pipefail
 EXP_DIR=$(cd "$(dirname "$0")" && pwd)
 source "$EXP_DIR/../tests/lib/bed.sh"
+source "$EXP_DIR/../tests/lib/node.sh" # worker_ticks
 need_root
 
 QUICK=${QUICK:-0} RUNS="" BYTES="" FAST_BYTES="" POINTS="" LINKS=paper,fast OUT="" REPORT_ONLY=0
@@ -80,18 +81,6 @@ counters() {
 import json, sys
 d = json.load(sys.stdin)
 print(" ".join(str(d.get(n, 0)) for n in sys.argv[1:]))' "$@"
-}
-
-# NODE: user+system clock ticks of the node's mmlworker.
-worker_ticks() {
-	local p
-	for p in $(ip netns pids "$PREFIX-$1"); do
-		if [[ $(cat "/proc/$p/comm" 2>/dev/null) == mmlworker ]]; then
-			awk '{ print $14 + $15 }' "/proc/$p/stat"
-			return
-		fi
-	done
-	echo 0
 }
 
 # run_time_ns run_cnt of the XDP programs attached in FA1 (both interfaces):

@@ -18,43 +18,16 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${BUILD:-$TOP/build}
 [[ $BUILD == /* ]] || BUILD=$TOP/$BUILD
 . "$TOP/tests/ike/bed-lib.sh"
+. "$TOP/tests/ike/flowauto-lib.sh"
 ike_suite bench-flowauto
 
 ROUNDS=${ROUNDS:-2} XFER_MB=${XFER_MB:-8} PHASE_S=${PHASE_S:-6} LOSSY_BER=${LOSSY_BER:-1/128K}
 CSV=${CSV:-$BUILD/flowauto.csv}
-IKE_HA_MH_EXTRA="child = true; esp = \"aes256gcm16\"; local_ts = \"0.0.0.0/0\";
-    remote_ts = \"$HOME_ADDR/32\";"
-IKE_MH_HA_EXTRA="child = true; esp = \"aes256gcm16\"; local_ts = \"$HOME_ADDR/32\";
-    remote_ts = \"0.0.0.0/0\";"
-IKE_HA_EXTRA='link_auto = { probe_every_s = 5; probe_s = 3; retry_s = 2; };'
-IKE_FA_EXTRA='link_auto = { sample_ms = 500; high_ppm = 20000; low_ppm = 5000;
-    lossy_samples = 2; clean_samples = 3; min_segments = 50; };'
-IKE_MH_EXTRA='flow_downgrade_min = "esp";'
 # shellcheck disable=SC2086 # BENCH_UP: bed up options, split
-ike_setup --rate 10000 ${BENCH_UP:---profile paper --delay 50} || die "setup failed"
-ike_mh_start || die "mmlkeyd on the MH"
-both_pairs() {
-	ctl mh -j binding list | python3 -c "
-import json, sys
-b = [b for b in json.load(sys.stdin) if b['home'] == '$HOME_ADDR']
-sys.exit(0 if b and b[0]['mlesp-out'] and b[0]['esp-out'] else 1)"
-}
+flowauto_up --rate 10000 ${BENCH_UP:---profile paper --delay 50} || die "setup failed"
 wait_for 10 both_pairs || die "initialisation not complete"
-bg fa1 "$BUILD/mmlworker" --role fa --node "$PREFIX-fa1" --port eth0 --port wlan0 \
-	>"$TMP/worker-fa1.log" 2>&1
-sleep 0.5
-ctl fa1 snoop set enabled on >/dev/null || die "SNOOP on fa1"
+fa1_snoop_on || die "SNOOP on fa1"
 
-worker_ticks() { # NODE: utime+stime of its mmlworker (clock ticks)
-	local p
-	for p in $(ip netns pids "$PREFIX-$1"); do
-		if [[ $(cat "/proc/$p/comm" 2>/dev/null) == mmlworker ]]; then
-			awk '{ print $14 + $15 }' "/proc/$p/stat"
-			return
-		fi
-	done
-	echo 0
-}
 auto_counts() { # "to_esp to_mlesp probes" of the HA's auto flow (0 0 0 without)
 	ctl ha -j ike flows | python3 -c "
 import json, sys

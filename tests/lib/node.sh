@@ -8,6 +8,8 @@
 #   bg NODE CMD...         x in the background; the pid (the command's own:
 #                          nsenter execs it) is appended to PIDS
 #   counter NODE NAME      one data-plane counter (mmlctl -j stats)
+#   worker_ticks NODE      user+system clock ticks of the node's mmlworker (0
+#                          without one)
 #   in_ns CMD...           run CMD in the suite's one namespace $ns
 
 x() {
@@ -32,3 +34,14 @@ bg() {
 counter() { ctl "$1" -j stats | python3 -c "import json,sys; print(json.load(sys.stdin)['$2'])"; }
 
 in_ns() { nsenter --net="/run/netns/$ns" "$@"; }
+
+worker_ticks() {
+	local p
+	for p in $(ip netns pids "$PREFIX-$1"); do
+		if [[ $(cat "/proc/$p/comm" 2>/dev/null) == mmlworker ]]; then
+			awk '{ print $14 + $15 }' "/proc/$p/stat"
+			return
+		fi
+	done
+	echo 0
+}
