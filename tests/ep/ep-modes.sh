@@ -96,7 +96,8 @@ for c in ("ep_encap_plain", "ep_encap_esp", "ep_encap_mlesp", "ep_deliver_plain"
 import json, sys
 e = [f for f in json.load(sys.stdin) if f["home"] == f["peer"] == "0.0.0.0"
      and not f["proto"] and not f["home-port"] and not f["peer-port"]]
-for c in ("sent-plain", "sent-esp", "sent-mlesp", "recv-esp", "recv-mlesp", "refused"):
+for c in ("sent-plain", "sent-esp", "sent-mlesp", "recv-plain", "recv-esp", "recv-mlesp",
+          "refused"):
     print("snap_%s_%s_flow_%s=%d" % (sys.argv[1], sys.argv[2], c.replace("-", "_"),
                                     e[0].get(c, 0) if e else 0))' "$1" "$n")"
 	done
@@ -276,6 +277,12 @@ check "flow list: the HA's sent-esp = its ep_encap_esp over the ESP phase ($fd, 
 	test $((fd - sd)) -le 2 -a $((sd - fd)) -le 2 -a "$fd" -gt 100
 check "flow list at the MH: ESP and ML-ESP received under the entry" \
 	test "$(d mh flow_recv_esp b0 b1)" -gt 10 -a "$(d mh flow_recv_mlesp d0 d1)" -gt 10
+# (Stats and flow list are read some tens of ms apart: about a hundred
+# packets at this rate.)
+rp=$(d mh flow_recv_plain c0 c1)
+check "flow list at the MH: the every-10th plaintext received under the entry ($rp, delivered $dp)" \
+	test "$rp" -gt 100 -a "$rp" -ge "$((dp * 9 / 10 - 50))" -a "$rp" -le "$((dp * 11 / 10 + 50))" \
+	-a "$(($(d mh flow_recv_plain b0 b1) + $(d mh flow_recv_plain d0 d1)))" -eq 0
 check "flow list at the MH: no protected packet refused ($snap_z_mh_flow_refused)" \
 	test "$snap_z_mh_flow_refused" -eq 0
 

@@ -144,7 +144,7 @@ assert f["accept"] == "plain" and f["learned"] is False, f  # every 4: plaintext
 assert d[("10.1.0.10", 17, 0)]["mode"] == "plain"
 assert (d[("10.1.0.10", 6, 443)]["mode"], d[("10.1.0.10", 6, 443)]["accept"]) == ("mlesp", "esp")
 # No worker has loaded them: no counter slot, every counter 0.
-ctrs = ("sent-plain", "sent-esp", "sent-mlesp", "recv-esp", "recv-mlesp", "refused")
+ctrs = ("sent-plain", "sent-esp", "sent-mlesp", "recv-plain", "recv-esp", "recv-mlesp", "refused")
 assert all(not f["counted"] and all(f[c] == 0 for c in ctrs) for f in d.values()), d
 ' "$out" &&
 	ok "flow list (JSON): four entries with mode, every, spi, accept, counters 0" ||
