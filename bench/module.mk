@@ -74,7 +74,7 @@ bench-rekey: deps
 # memory per binding and per CSA, bring-up time and rates, per-packet cost
 # with N entries against 1, ML-IKE initialisations per second (root, about
 # 2 minutes; run it under flock /tmp/mml-netns.lock): bench/scale.sh.
-$(eval $(call PROGRAM,bench-scale-mip,bench/scale_mip.c bench/mip_mobiles.c keyd/mip_wire.c keyd/mip_auth.c))
+$(eval $(call PROGRAM,bench-scale-mip,bench/scale_mip.c bench/scale_churn.c bench/mip_mobiles.c keyd/mip_wire.c keyd/mip_auth.c))
 
 .PHONY: bench-scale
 bench-scale: deps

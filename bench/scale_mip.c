@@ -9,11 +9,15 @@
  * back over the wireless link to the home address. A window of requests
  * is kept in flight; an unanswered request is sent again after 1 s.
  *
- *   bench-scale-mip -n N -a HA -f FA1_WL,FA2_WL [-w WINDOW] [-t RENEW_S]
+ *   bench-scale-mip -n N -a HA -f FA1_WL,FA2_WL [-o COA1,COA2] [-w WINDOW] [-t RENEW_S]
+ *   bench-scale-mip -n N -a HA -f FA1_WL,FA2_WL -o COA1,COA2 -C SECONDS
+ *                   [-H HOLD_MS] [-G GAP_MS] [-l LIFETIME] [-p REPORT_S]
  *   bench-scale-mip -n N -a HA -c CONFIG_OUT   (the HA's mobiles section)
  *
  * Prints the bring-up (every mobile registered once: time, rate, reply
- * latency), then renewals for RENEW_S seconds at the full binding table. */
+ * latency), then renewals for RENEW_S seconds at the full binding table.
+ * -C: churn instead (scale_churn.c), for SECONDS (0: until SIGTERM). The
+ * care-of addresses default to bench/scale.sh's. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
@@ -26,37 +30,25 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bench/mip_mobiles.h"
+#include "bench/scale_mip.h"
 
-#define RESEND_NS 1000000000ULL
-
-struct mobile {
-	struct mip_key key;
-	uint64_t ident, sent_ns;
-	uint8_t state; /* 0 idle, 1 in flight, 2 answered */
-};
-
-struct opts {
-	unsigned int n, window, renew_s;
-	const char *config_out;
-	uint32_t ha, fa[2];
-};
+#define RESEND_NS SCALE_RESEND_NS
 
 /* From the mobile's home address (IP_PKTINFO) to its FA's wireless
- * address. */
-static int send_request(int fd, const struct opts *o, struct mobile *mobiles, unsigned int i)
+ * address, naming that FA's care-of address. */
+int scale_send_request(int fd, const struct opts *o, struct mobile *m, unsigned int i,
+		       unsigned int fa_idx, uint16_t lifetime)
 {
-	struct mobile *m = &mobiles[i];
 	struct mip_reg_request req = {
 		.flags = MIP_REQ_T,
-		.lifetime = 600,
+		.lifetime = lifetime,
 		.home_addr = bench_mip_home(i),
 		.ha_addr = o->ha,
-		.coa = 0, /* set below: the FA's care-of address is its own */
+		.coa = o->coa[fa_idx & 1],
 	};
 	struct sockaddr_in fa = { .sin_family = AF_INET,
 				  .sin_port = htons(MIP_PORT),
-				  .sin_addr.s_addr = o->fa[i & 1] };
+				  .sin_addr.s_addr = o->fa[fa_idx & 1] };
 	char cbuf[CMSG_SPACE(sizeof(struct in_pktinfo))] = { 0 };
 	struct in_pktinfo *pi;
 	uint8_t buf[128];
@@ -70,8 +62,6 @@ static int send_request(int fd, const struct opts *o, struct mobile *mobiles, un
 	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
 	int len;
 
-	/* FA1's care-of address is 10.100.1.1, FA2's 10.100.2.1 (scale.sh). */
-	req.coa = htonl(0x0a640001u + ((i & 1u) + 1u) * 0x100u);
 	len = bench_mip_sign_request(&m->key, &m->ident, &req, buf, sizeof(buf));
 	if (len < 0)
 		return len;
@@ -82,8 +72,13 @@ static int send_request(int fd, const struct opts *o, struct mobile *mobiles, un
 	pi = (struct in_pktinfo *)CMSG_DATA(c);
 	pi->ipi_spec_dst.s_addr = req.home_addr;
 	m->sent_ns = bench_now_ns(CLOCK_MONOTONIC);
-	m->state = 1;
 	return sendmsg(fd, &mh, 0) < 0 ? -errno : 0;
+}
+
+static int send_request(int fd, const struct opts *o, struct mobile *mobiles, unsigned int i)
+{
+	mobiles[i].state = 1;
+	return scale_send_request(fd, o, &mobiles[i], i, i & 1, 600);
 }
 
 struct tally {
@@ -183,12 +178,25 @@ static void report(const char *what, const struct opts *o, struct tally *t, doub
 	fflush(stdout);
 }
 
+/* "A,B" into two IPv4 addresses. */
+static int parse_pair(char *s, uint32_t out[2])
+{
+	char *comma = s ? strchr(s, ',') : NULL;
+
+	if (!comma)
+		return -EINVAL;
+	*comma = '\0';
+	if (inet_pton(AF_INET, s, &out[0]) != 1 || inet_pton(AF_INET, comma + 1, &out[1]) != 1)
+		return -EINVAL;
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct opts *o)
 {
-	char *fas = NULL, *comma;
+	char *fas = NULL, *coas = NULL;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "n:a:f:w:t:c:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:a:f:w:t:c:o:C:H:G:l:p:")) != -1) {
 		switch (opt) {
 		case 'n':
 			o->n = (unsigned int)atoi(optarg);
@@ -209,6 +217,25 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'c':
 			o->config_out = optarg;
 			break;
+		case 'o':
+			coas = optarg;
+			break;
+		case 'C':
+			o->churn = 1;
+			o->churn_s = (unsigned int)atoi(optarg);
+			break;
+		case 'H':
+			o->hold_ms = (unsigned int)atoi(optarg);
+			break;
+		case 'G':
+			o->gap_ms = (unsigned int)atoi(optarg);
+			break;
+		case 'l':
+			o->lifetime = (unsigned int)atoi(optarg);
+			break;
+		case 'p':
+			o->report_s = (unsigned int)atoi(optarg);
+			break;
 		default:
 			return -EINVAL;
 		}
@@ -217,19 +244,23 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		return -EINVAL;
 	if (o->config_out)
 		return 0;
-	comma = fas ? strchr(fas, ',') : NULL;
-	if (!comma)
+	if (!o->lifetime || o->lifetime > 65535 || !o->report_s)
 		return -EINVAL;
-	*comma = '\0';
-	if (inet_pton(AF_INET, fas, &o->fa[0]) != 1 ||
-	    inet_pton(AF_INET, comma + 1, &o->fa[1]) != 1)
+	if (coas && parse_pair(coas, o->coa))
 		return -EINVAL;
-	return 0;
+	return parse_pair(fas, o->fa);
 }
 
 int main(int argc, char **argv)
 {
-	struct opts o = { .window = 64, .renew_s = 3 };
+	/* FA1's care-of address is 10.100.1.1, FA2's 10.100.2.1 (scale.sh). */
+	struct opts o = { .window = 64,
+			  .renew_s = 3,
+			  .hold_ms = 3000,
+			  .gap_ms = 3000,
+			  .lifetime = 30,
+			  .report_s = 10,
+			  .coa = { htonl(0x0a640101u), htonl(0x0a640201u) } };
 	struct sockaddr_in any = { .sin_family = AF_INET, .sin_port = htons(MIP_PORT) };
 	struct tally t = { 0 };
 	struct mobile *mobiles;
@@ -237,8 +268,9 @@ int main(int argc, char **argv)
 	int fd, one = 1, rc = 1;
 
 	if (parse_args(argc, argv, &o)) {
-		fprintf(stderr, "usage: bench-scale-mip -n N -a HA (-f FA1,FA2 [-w WINDOW] [-t "
-				"RENEW_S] | -c CONFIG_OUT)\n");
+		fprintf(stderr, "usage: bench-scale-mip -n N -a HA (-f FA1,FA2 [-o COA1,COA2] [-w "
+				"WINDOW] [-t RENEW_S] [-C SECONDS [-H HOLD_MS] [-G GAP_MS] [-l "
+				"LIFETIME] [-p REPORT_S]] | -c CONFIG_OUT)\n");
 		return 2;
 	}
 	if (o.config_out) {
@@ -260,6 +292,12 @@ int main(int argc, char **argv)
 	for (unsigned int i = 0; i < o.n; i++) {
 		if (bench_mip_key(i, &mobiles[i].key))
 			return 1;
+	}
+	if (o.churn) {
+		int err = scale_churn(fd, &o, mobiles);
+
+		rc = err < 0 ? 1 : err;
+		goto out;
 	}
 	if (round_all(fd, &o, mobiles, &t, &secs))
 		goto out;

@@ -3,6 +3,7 @@
  * follow configuration and routing changes between batches. */
 #include <errno.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <net/if.h>
@@ -52,20 +53,57 @@ static int port_of(const struct ep_node *n, int ifindex)
 	return -1;
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static bool was_routed(const struct ep_thread *t, uint32_t home)
+{
+	return t->routed && bsearch(&home, t->routed, t->n_routed, sizeof(home), cmp_u32);
+}
+
 /* HA: every home address routed into the TUN device, so that what the
  * stack itself sends to an MH (and anything XDP did not steer) is
- * tunnelled by the TUN path, never forwarded in the clear. */
+ * tunnelled by the TUN path, never forwarded in the clear. The route of a
+ * binding that went (deregistered, expired) goes too: its home address is
+ * no longer the tunnel's, and mobiles that come and go must not pile
+ * routes up (make soak's synthetic mobiles found that). Only the changes
+ * are asked of the kernel: bindings come and go by the hundred. */
 static void ha_routes(struct ep_thread *t)
 {
 	const struct ep_bindtab *bt = &t->tab.binds;
+	uint32_t *routed, n = 0;
 	int tun_ifindex;
 
-	if (t->node->role != EP_ROLE_HA || t->idx || !t->node->tun_name[0] || !bt->slots)
+	if (t->node->role != EP_ROLE_HA || t->idx || !t->node->tun_name[0])
 		return;
 	tun_ifindex = (int)if_nametoindex(t->node->tun_name);
-	for (uint32_t i = 0; tun_ifindex && i <= bt->mask; i++)
-		if (bt->slots[i].home)
-			ep_nl_route_add(&t->nl, tun_ifindex, bt->slots[i].home, 32);
+	if (!tun_ifindex)
+		return;
+	for (uint32_t i = 0; i < t->n_routed; i++)
+		if (!ep_binding_get(bt, t->routed[i]))
+			ep_nl_route_del(&t->nl, tun_ifindex, t->routed[i], 32);
+	routed = malloc((bt->count ? bt->count : 1) * sizeof(*routed));
+	for (uint32_t i = 0; bt->slots && i <= bt->mask; i++) {
+		uint32_t home = bt->slots[i].home;
+
+		if (!home)
+			continue;
+		/* Without memory for the list, every route is asked for again. */
+		if (!routed || !was_routed(t, home))
+			ep_nl_route_add(&t->nl, tun_ifindex, home, 32);
+		if (routed && n < bt->count)
+			routed[n++] = home;
+	}
+	if (!routed)
+		return;
+	qsort(routed, n, sizeof(*routed), cmp_u32);
+	free(t->routed);
+	t->routed = routed;
+	t->n_routed = n;
 }
 
 int ep_thread_refresh(struct ep_thread *t)

@@ -298,6 +298,7 @@ static void thread_cleanup(struct ep_thread *t)
 	ep_sacache_free(&t->tab.sas);
 	ep_flowtab_free(&t->tab.flows);
 	ep_bindtab_free(&t->tab.binds);
+	free(t->routed);
 	ep_nl_close(&t->nl);
 	if (t->tun_fd >= 0)
 		close(t->tun_fd);

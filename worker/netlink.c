@@ -122,6 +122,24 @@ int ep_nl_route_add(struct ep_nl *nl, int ifindex, uint32_t dst, int plen)
 	return err;
 }
 
+int ep_nl_route_del(struct ep_nl *nl, int ifindex, uint32_t dst, int plen)
+{
+	const struct mml_rtnl_route r = {
+		.dst = dst,
+		.plen = (uint8_t)plen,
+		.protocol = RTPROT_STATIC,
+		.oif = (uint32_t)ifindex,
+		.table = RT_TABLE_MAIN,
+	};
+	int err = mml_rtnl_route_del(&nl->rt, &r);
+
+	if (err == -ESRCH || err == -ENOENT)
+		err = 0;
+	if (err)
+		log_err("remove route via ifindex %d: %s", ifindex, strerror(-err));
+	return err;
+}
+
 struct route_answer {
 	int oif;
 	uint32_t gw;

@@ -35,6 +35,8 @@ void ep_nl_close(struct ep_nl *nl);
 /* Address addr/plen (network order) on ifindex; route dst/plen via ifindex. */
 int ep_nl_addr_add(struct ep_nl *nl, int ifindex, uint32_t addr, int plen);
 int ep_nl_route_add(struct ep_nl *nl, int ifindex, uint32_t dst, int plen);
+/* That route removed; one already gone is no error. */
+int ep_nl_route_del(struct ep_nl *nl, int ifindex, uint32_t dst, int plen);
 
 /* Next hop toward dst: output interface and the neighbour's MAC. -ENOENT
  * without a route, -EAGAIN if the neighbour is not resolved (a resolution

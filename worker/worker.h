@@ -62,6 +62,8 @@ struct ep_thread {
 	struct ep_hop hops[EP_HOPS];
 	uint64_t seen_gen;
 	uint64_t next_refresh_ns;
+	uint32_t *routed; /* HA, thread 0: the home addresses routed into the TUN device */
+	uint32_t n_routed;
 	uint64_t seen_node[3]; /* the store's counters thread 0 published */
 	volatile uint64_t *stats;
 	uint8_t scratch[65536 + 64]; /* a TUN read: virtio_net_hdr + up to 64 KB */

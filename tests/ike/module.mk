@@ -15,9 +15,11 @@ TEST_SUITES += handoff-walk-pkd-ber:'BUILD=$(BUILD) HANDOFF=pkd WALK_BER=1/256K 
 TEST_SUITES += handoff-walk-dkm-ber:'BUILD=$(BUILD) HANDOFF=dkm WALK_BER=1/256K tests/ike/handoff-walk.sh'
 
 # Issue 20's soak: SOAK_MIN minutes (10) of 64 connections, handoffs every
-# 10 s, CSA rekeys, SNOOP on lossy cells; RSS, map counts, drops (root).
+# 10 s, CSA rekeys, SNOOP on lossy cells, SOAK_SYNTH (300) synthetic mobiles
+# registering and deregistering (bench-scale-mip -C); RSS, map counts,
+# drops (root).
 SOAK_MIN ?= 10
 .PHONY: soak
 soak: deps
-	$(Q)$(MAKE) --no-print-directory build
+	$(Q)$(MAKE) --no-print-directory build $(BUILD)/bench-scale-mip
 	$(Q)SOAK_MIN=$(SOAK_MIN) BUILD=$(BUILD) tests/ike/soak.sh

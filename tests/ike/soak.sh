@@ -9,13 +9,23 @@
 #   - a handoff every 10 s between FA1 and FA2 (SOAK_HANDOFF: dkm, pkd or
 #     redistribute), and CSA rekeys at a 30 s soft lifetime (and after each
 #     DKM handoff);
+#   - SOAK_SYNTH (300) synthetic mobile hosts registering and deregistering
+#     all the while (bench-scale-mip -C: register through FA1 or FA2, hold
+#     about 5 s, deregister, wait about 5 s, the other FA next), from a
+#     namespace of their own ($PREFIX-syn) with a link into each cell at the
+#     air node that bypasses the air time: the HA knows them (their keys in
+#     its mobiles list) but not as IKE peers, so they get bindings and
+#     visitor entries but no ML-IKE. The real MH's path is unchanged;
 # One line a minute (transfers, handoffs, rekeys, every daemon's and
 # worker's RSS, map entries), then a summary and these checks:
 #   - every transfer that ended did so with its SHA-256 intact, none failed;
 #   - RSS flat: the last minute's within 5 % of the second minute's, for
 #     each process (the first minute is warm-up: caches, pools, sockets);
+#   - every synthetic registration and deregistration answered, none
+#     denied, no reply bad, none left bound;
 #   - after the churn stops, the map entry counts are back to what they
-#     were before it (one binding, one visitor, one pair);
+#     were before it (one binding, one visitor, one pair, the HA's flow
+#     entries) and so are the HA's routes into its TUN device;
 #   - no packet lost to a key at any node (unknown SPI, expiry, no SA,
 #     a tag that fails verification: the air drops the frames its bit
 #     errors corrupt, so a bad tag would be ours).
@@ -33,8 +43,22 @@ BYTES=$((1024 * 1024))
 PORT0=7000
 export IKE_HANDOFF=${SOAK_HANDOFF:-dkm}
 LIFE="csa_soft_lifetime = 30; csa_hard_lifetime = 90;"
+SYNTH=${SOAK_SYNTH:-300}
 
 ike_suite soak
+# The synthetic mobiles' keys, for the HA's mobiles list (mip_config).
+SYN_DIR=$(mktemp -d /tmp/soak-syn.XXXXXX)
+syn_cleanup() {
+	[[ -z ${SYN_PID:-} ]] || { kill "$SYN_PID" 2>/dev/null; wait "$SYN_PID" 2>/dev/null; }
+	[[ -z ${PREFIX:-} ]] || ip netns del "$PREFIX-syn" 2>/dev/null
+	rm -rf "$SYN_DIR"
+}
+trap 'syn_cleanup; ike_keep_logs' EXIT
+if ((SYNTH > 0)); then
+	"$BUILD/bench-scale-mip" -n "$SYNTH" -a $HA_ADDR -c "$SYN_DIR/mobiles.conf" ||
+		die "bench-scale-mip -c"
+	export MIP_HA_MOBILES=$SYN_DIR/mobiles.conf
+fi
 # Registrations of 20 s: the MH renews every few seconds, and the visitor
 # entry it leaves at the FA it moved away from expires 20 s later (Mobile
 # IPv4 tells the old FA nothing).
@@ -51,6 +75,48 @@ if [[ ${SOAK_SNOOP:-1} == 1 ]]; then
 	for n in fa1 fa2; do ctl $n snoop set enabled on >/dev/null || die "SNOOP on $n"; done
 fi
 
+# ------------------------------------------------- the synthetic mobiles
+# $PREFIX-syn holds every synthetic home address (10.200.0.0/16, one UDP
+# socket for all) and a veth wlK into the air node (port sK) for each cell:
+# what enters sK goes straight to cK-fa, the port of FAk's wireless
+# interface, and what FAk sends to a 10.200.0.0/16 address leaves cK-fa for
+# sK (a u32 filter ahead of the air's own forwarder), so the real MH's
+# frames take the air's path as before. FAk's MAC is a static neighbour:
+# no ARP across the shortcut.
+syn_up() {
+	local k mac
+	ip netns add "$PREFIX-syn" || return 1
+	x syn ip link set lo up
+	x syn sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 \
+		net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
+	x syn ip route add local 10.200.0.0/16 dev lo || return 1
+	for n in "${FA_NODES[@]}"; do
+		k=${n#fa}
+		ip link add "s$k" netns "$PREFIX-air" type veth peer name "wl$k" netns "$PREFIX-syn" ||
+			return 1
+		x air ethtool -K "s$k" tx off gso off gro off >/dev/null 2>&1
+		x syn ethtool -K "wl$k" tx off gso off gro off >/dev/null 2>&1
+		x air ip link set "s$k" up
+		x syn ip link set "wl$k" up
+		mac=$(ip -n "$PREFIX-$n" -j link show wlan0 |
+			python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["address"])') || return 1
+		x syn ip route add "$(wl_of $n)/32" dev "wl$k" || return 1
+		x syn ip neigh replace "$(wl_of $n)" lladdr "$mac" dev "wl$k" nud permanent || return 1
+		tc -n "$PREFIX-air" qdisc add dev "s$k" clsact &&
+			tc -n "$PREFIX-air" filter add dev "s$k" ingress prio 1 protocol all \
+				u32 match u32 0 0 action mirred egress redirect dev "c$k-fa" &&
+			tc -n "$PREFIX-air" filter add dev "c$k-fa" ingress prio 1 protocol ip \
+				u32 match ip dst 10.200.0.0/16 action mirred egress redirect dev "s$k" ||
+			return 1
+	done
+}
+# The last progress line of the churn ("registrations=... bound=...").
+syn_now() {
+	[[ -e $TMP/churn.out ]] || return 0
+	grep -E '^churn(-summary)?: seconds' "$TMP/churn.out" | tail -n1 |
+		sed 's/^churn[a-z-]*: seconds=[0-9]* //'
+}
+
 # --------------------------------------------------------------- probes
 entries() { # NODE MAP: entries of a pinned map (0 if it is not there)
 	bpftool -j map dump pinned "/sys/fs/bpf/mmlipsec/$PREFIX-$1/$2" 2>/dev/null |
@@ -61,7 +127,8 @@ except Exception: print(0)'
 maps_now() {
 	echo "csa ha=$(entries ha mml_csa) mh=$(entries mh mml_csa) fa1=$(entries fa1 mml_csa)" \
 		"fa2=$(entries fa2 mml_csa) binding=$(entries ha mml_binding)" \
-		"visitor fa1=$(entries fa1 mml_visitor) fa2=$(entries fa2 mml_visitor)"
+		"visitor fa1=$(entries fa1 mml_visitor) fa2=$(entries fa2 mml_visitor)" \
+		"flow ha=$(entries ha mml_flow) routes ha-tun=$(ip -n "$PREFIX-ha" -o route show dev mml0 | wc -l)"
 }
 # The processes whose memory is watched: NAME PID per line.
 procs() {
@@ -123,6 +190,15 @@ lost0=$(key_lost)
 r0=$(ike_json ha "d['csa_rekeys']['retired']")
 echo "soak: $MINUTES min, $CONNS connections, BER $BER, handoff every 10 s ($IKE_HANDOFF), rekeys at 30 s"
 echo "soak: before: $maps0"
+if ((SYNTH > 0)); then
+	syn_up || die "the synthetic mobiles' links"
+	# Started without x: $! is bench-scale-mip itself (nsenter execs it).
+	nsenter --net="/run/netns/$PREFIX-syn" -- "$BUILD/bench-scale-mip" -n "$SYNTH" -a $HA_ADDR \
+		-f "$FA1_WL,$FA2_WL" -o "$COA1,$COA2" -C 0 -H 5000 -G 5000 -l 30 -p 10 \
+		>"$TMP/churn.out" 2>&1 &
+	SYN_PID=$!
+	echo "soak: $SYNTH synthetic mobiles: register, hold about 5 s, deregister, about 5 s apart"
+fi
 SLOT_PIDS=()
 for ((i = 0; i < CONNS; i++)); do
 	slot $i &
@@ -142,13 +218,19 @@ for ((minute = 1; minute <= MINUTES; minute++)); do
 		[[ $minute -eq 2 ]] && RSS2[${kv%%=*}]=${kv#*=}
 		RSSL[${kv%%=*}]=${kv#*=}
 	done
-	printf 'soak: minute %d/%d (%ds): transfers %d ok %d bad, %d handoffs, %d rekeys; rss kB %s; %s\n' \
+	printf 'soak: minute %d/%d (%ds): transfers %d ok %d bad, %d handoffs, %d rekeys; synth %s; rss kB %s; %s\n' \
 		"$minute" "$MINUTES" $((SECONDS - start)) "$(count ok)" "$(count bad)" $handoffs \
-		$(($(ike_json ha "d['csa_rekeys']['retired']") - r0)) "$line" "$(maps_now)"
+		$(($(ike_json ha "d['csa_rekeys']['retired']") - r0)) "$(syn_now)" "$line" "$(maps_now)"
 done
 
 # ------------------------------------------------------------ wind-down
 touch "$TMP/stop"
+syn_rc=0
+if [[ -n ${SYN_PID:-} ]]; then
+	kill -TERM "$SYN_PID"
+	wait "$SYN_PID" || syn_rc=$?
+	SYN_PID=
+fi
 echo "soak: churn stopped; waiting for the transfers under way"
 wait "${SLOT_PIDS[@]}"
 "$BED" -p "$PREFIX" handoff fa1 >>"$TMP/handoff.log" 2>&1
@@ -158,6 +240,17 @@ secs=$(cat "$TMP"/slot-* | awk '$1 == "ok" {s += $2; n++} END {if (n) printf "%.
 check "$ok_n transfers of 1 MB with their SHA-256 intact (mean ${secs:-?} s each)" test "$ok_n" -gt 0
 check "no transfer failed ($bad_n)" test "$bad_n" -eq 0
 grep -h '^bad' "$TMP"/slot-* | head -5
+if ((SYNTH > 0)); then
+	syn=$(syn_now)
+	echo "soak: synthetic mobiles: $syn"
+	grep -v '^churn' "$TMP/churn.out" | head -5
+	syn_get() { sed -n "s/.*\b$1=\([0-9]*\).*/\1/p" <<<"$syn"; }
+	check "synthetic registrations ($(syn_get registrations)) all deregistered ($(syn_get deregistrations))" \
+		test "$(syn_get registrations)" -gt 0 -a "$(syn_get registrations)" == "$(syn_get deregistrations)"
+	check "no synthetic request denied ($(syn_get denied)), no reply bad ($(syn_get bad))" \
+		test "$(syn_get denied)" == 0 -a "$(syn_get bad)" == 0
+	check "bench-scale-mip ended clean (rc $syn_rc)" test "$syn_rc" -eq 0
+fi
 for name in "${!RSSL[@]}"; do
 	a=${RSS2[$name]:-0} b=${RSSL[$name]}
 	if [[ $MINUTES -ge 3 ]]; then
@@ -179,6 +272,15 @@ settled 45
 check "map entries back to where they were: $(maps_now)" test "$(maps_now)" == "$maps0"
 check "no packet lost to a key ($(($(key_lost) - lost0)))" test "$(($(key_lost) - lost0))" -eq 0
 ike_key_drops fa1 fa2 | grep -v '=0$' | sed 's/^/soak: counter /'
+# The HA's ike module meets every synthetic binding (no IKE peer): what it
+# logged for them. Printed, not checked: keyd/ike takes a slot of its
+# 64-mobile table for each before it looks for the peer (docs/operations.md,
+# "Soak").
+if ((SYNTH > 0)); then
+	echo "soak: HA's mmlkeyd log: $(wc -l <"$TMP/keyd-ha.log") lines;" \
+		"$(grep -c 'no ike peer with that address' "$TMP/keyd-ha.log") 'no ike peer'," \
+		"$(grep -c 'mobile hosts: no ML-IKE' "$TMP/keyd-ha.log") 'more than 64 mobile hosts'"
+fi
 echo "soak: (ep_drop_replay, ep_drop_outer_src and fwd_unknown_spi are the churn's: see the script)"
 for n in fa1 fa2; do
 	echo "soak: SNOOP at $n: $(ctl $n -j snoop show | python3 -c "import json,sys

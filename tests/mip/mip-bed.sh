@@ -12,7 +12,8 @@
 #      daemon keeps serving;
 #   5. kill -9 of the HA's mmlkeyd in the middle of a transfer does not stop
 #      it (the maps stay pinned); the restarted daemon adopts the binding;
-#   6. deregistration removes the binding and the visitor.
+#   6. deregistration removes the binding, the HA's route into its TUN
+#      device and the visitor.
 # Runtime about 45 s. Exit 77 when the bed or a data-plane piece is missing.
 set -uo pipefail
 
@@ -186,9 +187,14 @@ fresh() { test "$(mip_json ha bindings '[str(b["recovered"]) for b in d][0]')" =
 check "the MH re-registers with the restarted HA" eventually fresh
 
 # ---------------------------------------------------------------- 6. deregistration
+# The HA's worker routes every bound home address into its TUN device; the
+# route must go with the binding (make soak's synthetic mobiles piled them up).
+tun_route() { [[ -n $(ip -n "$PREFIX-ha" route show "$HOME_ADDR/32" dev mml0 2>/dev/null) ]]; }
+check "bound: the HA's worker routes the home address into mml0" tun_route
 ctl mh mip deregister >/dev/null
 unbound() { test "$(binding_coa)" == none; }
 check "deregistration: no binding at the HA" eventually unbound
+check "deregistration: no route into the HA's mml0 for the home address" eventually eval '! tun_route'
 check "deregistration: no visitor at FA2" eventually eval '! has_visitor fa2'
 sleep 1.2 # a periodic advertisement later
 check "deregistered stays deregistered: $(mip_json mh show 'd["state"]')" \

@@ -78,6 +78,7 @@ mip_cleanup() {
 
 # mip_config NODE: writes $TMP/NODE.conf (mode 0600: it holds the key).
 # MIP_FH_KEY (hex): Foreign-Home keys between the HA and every FA.
+# MIP_HA_MOBILES (a file of bench-scale-mip -c): more mobiles the HA knows.
 mip_config() {
 	local node=$1 key=5f2b8a73c61d09e4b7a1f03c6d8e2b95
 	{
@@ -88,7 +89,12 @@ mip_config() {
 		ha)
 			echo "  role = \"ha\"; address = \"$HA_ADDR\"; max_lifetime = 600;"
 			echo "  mobiles = ( { home = \"$HOME_ADDR\";"
-			echo "    keys = ( { spi = 1000; algorithm = \"hmac-md5\"; key = \"$key\"; } ); } );"
+			echo "    keys = ( { spi = 1000; algorithm = \"hmac-md5\"; key = \"$key\"; } ); }"
+			# More mobiles (tests/ike/soak.sh's synthetic ones): the entries
+			# of a mobiles list, bench-scale-mip -c's lines.
+			[[ -z ${MIP_HA_MOBILES:-} ]] ||
+				sed -n 's/^ *\({ home = .*}\),\?$/    ,\1/p' "$MIP_HA_MOBILES"
+			echo "  );"
 			if [[ -n ${MIP_FH_KEY:-} ]]; then # Foreign-Home keys, one per FA
 				local fa
 				echo "  foreign_agents = ("
