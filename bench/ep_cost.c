@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench/ep_setup.h"
 #include "lib/bytes.h"
 #include "worker/pkt.h"
 #include "worker/proto.h"
@@ -28,74 +29,10 @@ static long long now_ns(void)
 	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-static struct mml_csa csa(uint8_t format, uint8_t alg, uint8_t dir, uint32_t spi)
-{
-	struct mml_csa c;
-
-	memset(&c, 0, sizeof(c));
-	c.spi = spi;
-	c.format = format;
-	c.dir = dir;
-	c.replay_window = 4096;
-	c.add_time_ns = 1;
-	if (format == MML_FMT_MLESP) {
-		c.z1_len = 40;
-		c.zone[0].alg = MML_ALG_CHACHA20_POLY1305;
-		memset(c.zone[0].key, 0x11, MML_KEY_LEN);
-		memset(c.zone[0].salt, 0x22, MML_SALT_LEN);
-		c.zone[1].alg = alg;
-		memset(c.zone[1].key, 0x33, MML_KEY_LEN);
-		memset(c.zone[1].salt, 0x44, MML_SALT_LEN);
-	} else {
-		c.zone[0].alg = alg;
-		memset(c.zone[0].key, 0x55, MML_KEY_LEN);
-		memset(c.zone[0].salt, 0x66, MML_SALT_LEN);
-	}
-	return c;
-}
-
-struct side {
-	struct ep_seqstore store;
-	struct ep_tables t;
-};
-
-static void side_init(struct side *s, const struct mml_csa *c, uint8_t mode, uint32_t home)
-{
-	struct mml_binding b = { .ha_addr = htonl(0x0a010001), .coa = htonl(0x0a000202) };
-	struct mml_flow_key k = { 0 };
-	struct mml_flow f = { .mode = mode };
-
-	memset(s, 0, sizeof(*s));
-	ep_seqstore_init(&s->store, -1, NULL, 0);
-	ep_sacache_init(&s->t.sas, &s->store);
-	if (c)
-		ep_sacache_load(&s->t.sas, c, 1);
-	b.spi_out[mode] = c ? c->spi : 0;
-	b.spi_in[mode] = c ? c->spi : 0;
-	ep_bindtab_load(&s->t.binds, &home, &b, 1);
-	ep_flowtab_load(&s->t.flows, &k, &f, 1);
-}
-
-static void side_free(struct side *s)
-{
-	ep_sacache_free(&s->t.sas);
-	ep_flowtab_free(&s->t.flows);
-	ep_bindtab_free(&s->t.binds);
-	ep_seqstore_free(&s->store);
-}
-
-static void inner_packet(uint8_t *p, size_t len, uint32_t src, uint32_t dst)
-{
-	memset(p, 0xa5, len);
-	inet_ip4_write(p, src, dst, EP_PROTO_TCP, (uint16_t)len, 0, 1, true, EP_TTL);
-	put_be16(p + 20, 5001);
-	put_be16(p + 22, 40000);
-}
-
 static const uint8_t mac[6] = { 2, 0, 0, 0, 0, 1 };
 
 /* One HA downlink packet, as worker/loop.c's ha_down + send_protected. */
-static size_t ha_encap(struct side *s, uint8_t *rx, size_t len, uint8_t *tx)
+static size_t ha_encap(struct bench_side *s, uint8_t *rx, size_t len, uint8_t *tx)
 {
 	const struct mml_binding *b;
 	unsigned int stat;
@@ -122,18 +59,18 @@ static size_t ha_encap(struct side *s, uint8_t *rx, size_t len, uint8_t *tx)
 static void bench(const char *name, uint8_t format, uint8_t alg, uint8_t mode, size_t len)
 {
 	uint32_t home = htonl(0x0a01000a), peer = htonl(0x0a000101);
-	struct mml_csa out = csa(format, alg, MML_DIR_OUT, 0x1000);
-	struct mml_csa in = csa(format, alg, MML_DIR_IN, 0x1000);
+	struct mml_csa out = bench_csa(format, alg, MML_DIR_OUT, 0x1000);
+	struct mml_csa in = bench_csa(format, alg, MML_DIR_IN, 0x1000);
 	static uint8_t rx[FRAME], pkts[NPKT][FRAME], work[FRAME];
 	static size_t plen[NPKT];
 	double best_enc = 1e18, best_dec = 1e18, best_copy = 1e18;
-	struct side ha, mh;
+	struct bench_side ha, mh;
 	uint8_t *inner;
 
-	side_init(&ha, mode ? &out : NULL, mode, home);
-	side_init(&mh, mode ? &in : NULL, mode, home);
+	bench_side_init(&ha, mode ? &out : NULL, mode, home);
+	bench_side_init(&mh, mode ? &in : NULL, mode, home);
 	ep_eth_write(rx, mac, mac);
-	inner_packet(rx + EP_ETH_HLEN, len, peer, home);
+	bench_inner_packet(rx + EP_ETH_HLEN, len, peer, home);
 	for (int r = 0; r < ROUNDS; r++) {
 		long long t0 = now_ns();
 
@@ -174,8 +111,8 @@ static void bench(const char *name, uint8_t format, uint8_t alg, uint8_t mode, s
 	else
 		printf("%-28s %5zu B   HA encap %6.0f ns   MH decap   (stack, no worker)\n", name,
 		       len, best_enc);
-	side_free(&ha);
-	side_free(&mh);
+	bench_side_free(&ha);
+	bench_side_free(&mh);
 }
 
 int main(int argc, char **argv)

@@ -22,7 +22,7 @@ bench-mip: deps
 	$(Q)bench/mip.sh $(BUILD)
 
 # bench-ep-cost: the endpoint worker's per-packet cost (HA encap, MH decap).
-$(eval $(call PROGRAM,bench-ep-cost,bench/ep_cost.c worker/pkt.c worker/sacache.c worker/keystate.c worker/keyfp.c \
+$(eval $(call PROGRAM,bench-ep-cost,bench/ep_cost.c bench/ep_setup.c worker/pkt.c worker/sacache.c worker/keystate.c worker/keyfp.c \
 	worker/tables.c worker/proto.c,-lpthread))
 
 .PHONY: bench-ep-cost
@@ -32,12 +32,25 @@ bench-ep-cost: deps
 
 # bench-snoop-cost: SNOOP's per-packet cost in the FA's worker (the paper's
 # snoop_ctrl) beside the frame ledger alone, in the same run (~5 s).
-$(eval $(call PROGRAM,bench-snoop-cost,bench/snoop_cost.c worker/fa_frames.c))
+$(eval $(call PROGRAM,bench-snoop-cost,bench/snoop_cost.c bench/snoop_setup.c worker/fa_frames.c))
 
 .PHONY: bench-snoop-cost
 bench-snoop-cost: deps
 	$(Q)$(MAKE) --no-print-directory $(BUILD)/bench-snoop-cost
 	$(Q)$(BUILD)/bench-snoop-cost
+
+# bench-functions: our counterpart of each function of the paper's Tables 6
+# and 7 timed on its own (codec steps, worker lookups and checks, SNOOP's
+# entry points; docs/results.md maps them), best of 5 rounds (~10 s).
+$(eval $(call PROGRAM,bench-functions,bench/functions.c bench/ep_setup.c bench/snoop_setup.c \
+	worker/fa_frames.c worker/pkt.c worker/sacache.c worker/keystate.c worker/keyfp.c \
+	worker/tables.c worker/proto.c,-lpthread))
+
+.PHONY: bench-functions
+bench-functions: deps
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/bench-functions
+	$(Q)$(BUILD)/bench-functions
+
 # Handoff outage probe (constant-rate UDP stream) for bench/mip-handoff.sh.
 $(eval $(call PROGRAM,mip-probe,bench/mip_probe.c))
 

@@ -19,102 +19,17 @@
 #include <string.h>
 #include <time.h>
 
-#include "lib/snoop.h"
+#include "bench/snoop_setup.h"
 #include "lib/snoop_cfg.h"
-#include "worker/fa_frames.h"
 
 #define ROUNDS 7
 #define SEGS 200000u /* per round */
 #define MSS 1400u
 #define FRAME_LEN (14u + 20u + 20u + MSS) /* what the cache holds */
-#define FRAME 4096u
-#define NFRAMES 4096u
+#define FRAME SNOOP_BENCH_FRAME
+#define NFRAMES SNOOP_BENCH_NFRAMES
 #define WINDOW 32u /* segments in flight per connection */
 #define TARGET_NS 1000.0
-
-struct sink {
-	uint64_t sent, freed, rxmits;
-};
-
-static bool sink_tx(void *ctx, int port, uint64_t addr, uint32_t len)
-{
-	((struct sink *)ctx)->sent++;
-	return true;
-}
-
-static void sink_free(void *ctx, uint64_t addr)
-{
-	((struct sink *)ctx)->freed++;
-}
-
-static void sink_mark(void *ctx, uint64_t addr, uint32_t len)
-{
-}
-
-struct bench {
-	struct fa_frames frames;
-	struct snoop snoop;
-	struct sink sink;
-};
-
-/* The worker's callbacks (worker/fa_snoop.c), minus its map updates. */
-static void snoop_xmit(void *ctx, uint64_t frame, uint32_t frame_len)
-{
-	struct bench *b = ctx;
-
-	b->sink.rxmits++;
-	fa_frames_rxmit(&b->frames, frame);
-}
-
-static void snoop_release(void *ctx, uint64_t frame)
-{
-	struct bench *b = ctx;
-
-	fa_frames_release(&b->frames, frame);
-}
-
-static int bench_init(struct bench *b)
-{
-	struct fa_frames_ops fops = {
-		.tx = sink_tx, .free = sink_free, .mark = sink_mark, .ctx = &b->sink
-	};
-	struct snoop_ops sops = { .xmit = snoop_xmit, .release = snoop_release, .ctx = b };
-	struct mml_snoop_cfg cfg;
-	int err;
-
-	memset(b, 0, sizeof(*b));
-	mml_snoop_cfg_default(&cfg);
-	cfg.enabled = 1;
-	err = fa_frames_init(&b->frames, NFRAMES, FRAME, &fops);
-	if (err)
-		return err;
-	err = snoop_init(&b->snoop, &cfg, &sops);
-	if (err)
-		fa_frames_free(&b->frames);
-	return err;
-}
-
-static void bench_free(struct bench *b)
-{
-	snoop_free(&b->snoop);
-	fa_frames_free(&b->frames);
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static struct mml_snoop_key key_of(unsigned int c)
-{
-	return (struct mml_snoop_key){ .saddr = 0x0a000001u,
-				       .daddr = 0x0a010000u + c,
-				       .sport = 5001,
-				       .dport = (uint16_t)(40000 + c) };
-}
 
 /* Frame slot of segment i of connection c: distinct for every segment in
  * flight (WINDOW per connection). */
@@ -127,22 +42,22 @@ static uint64_t frame_of(unsigned int c, uint32_t i)
  * each cached, sent, completed; a new ACK every second one frees two. */
 static double run_snoop(unsigned int conns, uint64_t *check)
 {
-	struct bench b;
+	struct snoop_bench b;
 	uint32_t seq[64] = { 0 };
 	uint64_t now = 1000000000ull, t0;
 
-	if (bench_init(&b))
+	if (snoop_bench_init(&b))
 		return -1;
 	for (unsigned int c = 0; c < conns; c++) {
-		struct mml_snoop_key k = key_of(c);
+		struct mml_snoop_key k = snoop_bench_key(c);
 
 		snoop_syn(&b.snoop, &k, now);
 	}
-	t0 = mono_ns();
+	t0 = snoop_bench_mono_ns();
 	for (uint32_t i = 0; i < SEGS; i++) {
 		unsigned int c = i % conns;
 		uint32_t n = i / conns; /* the connection's segment number */
-		struct mml_snoop_key k = key_of(c);
+		struct mml_snoop_key k = snoop_bench_key(c);
 		uint64_t f = frame_of(c, n);
 		enum snoop_verdict v;
 
@@ -155,7 +70,7 @@ static double run_snoop(unsigned int conns, uint64_t *check)
 		if (n >= WINDOW && n % 2 == 1)
 			snoop_ack(&b.snoop, &k, seq[c] - WINDOW * MSS, false, now);
 	}
-	t0 = mono_ns() - t0;
+	t0 = snoop_bench_mono_ns() - t0;
 	/* Every segment cached, and the ACKs freed what they covered: the
 	 * machine did its work, not a shortcut. */
 	*check = b.snoop.counters[SNOOP_C_CACHED];
@@ -164,28 +79,28 @@ static double run_snoop(unsigned int conns, uint64_t *check)
 			(unsigned long long)*check, SEGS, (unsigned long long)b.sink.freed);
 		t0 = 0;
 	}
-	bench_free(&b);
+	snoop_bench_free(&b);
 	return (double)t0 / SEGS;
 }
 
 /* The baseline: the ledger alone, every frame uncached. */
 static double run_forward(uint64_t *check)
 {
-	struct bench b;
+	struct snoop_bench b;
 	uint64_t t0;
 
-	if (bench_init(&b))
+	if (snoop_bench_init(&b))
 		return -1;
-	t0 = mono_ns();
+	t0 = snoop_bench_mono_ns();
 	for (uint32_t i = 0; i < SEGS; i++) {
 		uint64_t f = frame_of(0, i);
 
 		fa_frames_send(&b.frames, f, FRAME_LEN, 1, false);
 		fa_frames_tx_done(&b.frames, f);
 	}
-	t0 = mono_ns() - t0;
+	t0 = snoop_bench_mono_ns() - t0;
 	*check = b.sink.freed;
-	bench_free(&b);
+	snoop_bench_free(&b);
 	return (double)t0 / SEGS;
 }
 
@@ -195,13 +110,13 @@ static double run_copy(uint64_t *check)
 	uint64_t t0;
 
 	memset(src, 0x5a, sizeof(src));
-	t0 = mono_ns();
+	t0 = snoop_bench_mono_ns();
 	for (uint32_t i = 0; i < SEGS; i++) {
 		src[i % FRAME_LEN] = (uint8_t)i;
 		memcpy(dst, src, FRAME_LEN);
 		__asm__ volatile("" : : "r"(dst) : "memory");
 	}
-	t0 = mono_ns() - t0;
+	t0 = snoop_bench_mono_ns() - t0;
 	*check = dst[0];
 	return (double)t0 / SEGS;
 }
@@ -212,12 +127,12 @@ static double run_copy(uint64_t *check)
  * the window. ns per duplicate ACK, the data excluded. */
 static double run_loss(uint64_t *check)
 {
-	struct bench b;
-	struct mml_snoop_key k = key_of(0);
+	struct snoop_bench b;
+	struct mml_snoop_key k = snoop_bench_key(0);
 	uint64_t now = 1000000000ull, spent = 0, t0;
 	uint32_t seq = 0, dups = 0;
 
-	if (bench_init(&b))
+	if (snoop_bench_init(&b))
 		return -1;
 	snoop_syn(&b.snoop, &k, now);
 	for (uint32_t w = 0; w < SEGS / WINDOW; w++) {
@@ -236,7 +151,7 @@ static double run_loss(uint64_t *check)
 			snoop_ack(&b.snoop, &k, base, false, now);
 			continue;
 		}
-		t0 = mono_ns();
+		t0 = snoop_bench_mono_ns();
 		for (int d = 0; d < 3; d++) {
 			uint64_t before = b.sink.rxmits;
 
@@ -244,13 +159,13 @@ static double run_loss(uint64_t *check)
 			if (b.sink.rxmits != before) /* the copy's completion */
 				fa_frames_tx_done(&b.frames, frame_of(0, w * WINDOW));
 		}
-		spent += mono_ns() - t0;
+		spent += snoop_bench_mono_ns() - t0;
 		dups += 3;
 		now += 1000;
 		snoop_ack(&b.snoop, &k, seq, false, now);
 	}
 	*check = b.sink.rxmits;
-	bench_free(&b);
+	snoop_bench_free(&b);
 	return dups ? (double)spent / dups : -1;
 }
 
@@ -284,14 +199,8 @@ int main(void)
 {
 	struct mml_snoop_cfg cfg;
 	uint64_t ck_fwd, ck_copy, ck_one, ck_full, ck_loss;
-	double load = 0, fwd, copy, one, full, loss;
-	FILE *f = fopen("/proc/loadavg", "r");
+	double load = snoop_bench_load(), fwd, copy, one, full, loss;
 
-	if (f) {
-		if (fscanf(f, "%lf", &load) != 1)
-			load = 0;
-		fclose(f);
-	}
 	mml_snoop_cfg_default(&cfg);
 	fwd = best(run_forward, &ck_fwd);
 	copy = best(run_copy, &ck_copy);

@@ -12,7 +12,7 @@
         a verdict per target, the cells not measured yet).
 
 Standard library only. PARSER is the manifest's column: fig14, fig15,
-fig17, codec, ep_cost, snoop_cost, fa, mlike, handoff, rekey, mip_handoff,
+fig17, codec, ep_cost, snoop_cost, functions, fa, mlike, handoff, rekey, mip_handoff,
 scale, tunnel."""
 import csv
 import json
@@ -139,6 +139,17 @@ def p_snoop_cost(d):
         m = re.search(pat, text)
         if m:
             out.append((name, float(m.group(1)), "" if name == "load" else "ns"))
+    return out
+
+
+def p_functions(d):
+    """bench-functions: NAME NS ns WHAT, one line per function; the load."""
+    text, out = read(os.path.join(d, "raw.log")), []
+    for m in re.finditer(r"^([a-z][a-z0-9_]*)\s+" + NUM + r" ns\s", text, re.M):
+        out.append((m.group(1) + "_ns", float(m.group(2)), "ns"))
+    m = re.search(r"^bench-functions: .*load average " + NUM, text, re.M)
+    if m:
+        out.append(("load", float(m.group(1)), ""))
     return out
 
 

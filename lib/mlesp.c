@@ -13,6 +13,22 @@ static inline void implicit_iv(uint8_t iv[8], const uint8_t *seq_be)
 	memcpy(iv + 4, seq_be, 4);
 }
 
+size_t mml_mlesp_layout(const struct mml_sa *sa, const uint8_t *inner, size_t inner_len,
+			uint8_t *out)
+{
+	size_t p_len = inner_len + mml_trailer_len(inner_len);
+	size_t l1 = sa->csa.z1_len < p_len ? sa->csa.z1_len : p_len;
+	uint8_t *c1 = out + MML_MLESP_HDR_LEN;
+
+	/* Lay P out where zone 2 starts after a T1-sized gap, then move zone 1
+	 * (at most 128 bytes) back over the gap: one copy of the inner packet,
+	 * both zones then sealed in place. */
+	memcpy(c1 + MML_TAG_LEN, inner, inner_len);
+	mml_trailer_write(c1 + MML_TAG_LEN + inner_len, inner_len);
+	memmove(c1, c1 + MML_TAG_LEN, l1);
+	return l1;
+}
+
 ssize_t mml_mlesp_seal(struct mml_sa *sa, uint32_t seq, const uint8_t *inner, size_t inner_len,
 		       uint8_t *out, size_t out_cap)
 {
@@ -32,14 +48,7 @@ ssize_t mml_mlesp_seal(struct mml_sa *sa, uint32_t seq, const uint8_t *inner, si
 	put_be32(out, sa->csa.spi);
 	put_be32(out + 4, seq);
 	implicit_iv(iv, out + 4);
-
-	/* Lay P out where zone 2 starts after a T1-sized gap, then move zone 1
-	 * (at most 128 bytes) back over the gap: one copy of the inner packet,
-	 * both zones then sealed in place. */
-	memcpy(c1 + MML_TAG_LEN, inner, inner_len);
-	mml_trailer_write(c1 + MML_TAG_LEN + inner_len, inner_len);
-	memmove(c1, c1 + MML_TAG_LEN, l1);
-
+	mml_mlesp_layout(sa, inner, inner_len, out);
 	err = mml_aead_seal(&sa->zone[0], iv, out, MML_MLESP_HDR_LEN, c1, c1, l1, c1 + l1);
 	if (!err)
 		err = mml_aead_seal(&sa->zone[1], iv, out, MML_MLESP_HDR_LEN, c2, c2, p_len - l1,
@@ -78,6 +87,15 @@ static int parse_header(const struct mml_sa *sa, const uint8_t *esp, size_t len,
 	return 0;
 }
 
+long mml_mlesp_join(uint8_t *esp, size_t l1, size_t p_len)
+{
+	uint8_t *c1 = esp + MML_MLESP_HDR_LEN, *p = c1 + MML_TAG_LEN;
+
+	/* Close the T1 gap by moving zone 1 forward: P becomes contiguous. */
+	memmove(p, c1, l1);
+	return mml_trailer_strip(p, p_len);
+}
+
 ssize_t mml_mlesp_decap(struct mml_sa *sa, uint8_t *esp, size_t len, uint8_t **inner)
 {
 	size_t p_len, l1;
@@ -110,12 +128,10 @@ ssize_t mml_mlesp_decap(struct mml_sa *sa, uint8_t *esp, size_t len, uint8_t **i
 	if (bad2)
 		return -MML_E_AUTH_ZONE2;
 
-	/* Close the T1 gap by moving zone 1 forward: P becomes contiguous. */
-	p = c1 + MML_TAG_LEN;
-	memmove(p, c1, l1);
-	inner_len = mml_trailer_strip(p, p_len);
+	inner_len = mml_mlesp_join(esp, l1, p_len);
 	if (inner_len < 0)
 		return inner_len;
+	p = c1 + MML_TAG_LEN;
 	err = mml_replay_update(mml_sa_replay(sa), get_be32(esp + 4));
 	if (err)
 		return err; /* another thread accepted the same number meanwhile */

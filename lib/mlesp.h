@@ -46,4 +46,15 @@ ssize_t mml_mlesp_decap(struct mml_sa *sa, uint8_t *esp, size_t len, uint8_t **i
 ssize_t mml_mlesp_fa_view(struct mml_sa *sa, const uint8_t *esp, size_t len, uint8_t *hdr,
 			  size_t hdr_cap);
 
+/* The steps of seal and decap on their own (bench-functions times them one
+ * by one, as the paper's Table 6 does). layout: the inner packet and its
+ * trailer copied to out past the ESP header, zone 1 before T1's gap, zone 2
+ * after it, as seal then encrypts them in place; returns L1. join, after
+ * both zones were opened in place: T1's gap closed (P contiguous at
+ * esp + MML_MLESP_HDR_LEN + MML_TAG_LEN) and the trailer checked; returns
+ * the inner length or -MML_E_MALFORMED. */
+size_t mml_mlesp_layout(const struct mml_sa *sa, const uint8_t *inner, size_t inner_len,
+			uint8_t *out);
+long mml_mlesp_join(uint8_t *esp, size_t l1, size_t p_len);
+
 #endif

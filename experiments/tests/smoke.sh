@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Suite experiments-smoke: `make experiments PROFILE=smoke` end to end
 # (experiments/run.sh: one short Fig. 14 point on the bed, bench-codec -q,
-# bench-ep-cost, bench-snoop-cost, two ML-IKE initialisations (bench-mlike),
-# the report), then a resume. Checks: every
+# bench-ep-cost, bench-snoop-cost, bench-functions -q, two ML-IKE
+# initialisations (bench-mlike), the report), then a resume. Checks: every
 # run done, summary.json parses and holds the runs' headline numbers, the
 # report has no empty cell and no failed run, the PNG is collected; a resume
 # skips the finished runs (their done markers untouched, seconds instead of
@@ -41,7 +41,8 @@ d = json.load(open(sys.argv[1]))
 n = d["numbers"]
 want = {"fig14:reno:0:goodput_mbps": (1.5, 2.1), "codec:esp_aes256gcm:1400:encap_ratio_pct": (1, 1000),
         "ep-cost:ml-esp_z2_aes256gcm:ha_encap_ns": (10, 1e6), "snoop-cost:snoop_64conn_ns": (1, 1e6),
-        "mlike:ike_sa_sum_ms": (0.001, 1000)}
+        "mlike:ike_sa_sum_ms": (0.001, 1000), "functions:snoop_done_ns": (1, 1e6),
+        "functions:zone2_open_ns": (10, 1e6)}
 for k, (lo, hi) in want.items():
     v = n.get(k)
     print("%s %s = %s" % ("PASS" if v is not None and lo <= v <= hi else "FAIL", k, v))
@@ -49,6 +50,8 @@ t = d["targets"]["codec-esp-aes"]
 print("%s target codec-esp-aes has a verdict: %s" % ("PASS" if t["verdict"] in ("met", "NOT met") else "FAIL", t["verdict"]))
 p = d["paper"]["t7-snoop-ctrl"]
 print("%s Table 7 snoop_ctrl beside the paper's 13 us: %s" % ("PASS" if p["ours"] and p["paper"] == 13 else "FAIL", p["ours"]))
+p = d["paper"]["t7-snoop-done"]
+print("%s Table 7 snoop_done beside the paper's 14 us: %s" % ("PASS" if p["ours"] and p["paper"] == 14 else "FAIL", p["ours"]))
 p = d["paper"]["t2-csa-total"]
 print("%s Table 2 MLIKE CSA establish beside the paper's 82.3 ms: %s" % ("PASS" if p["ours"] and p["paper"] == 82.3 else "FAIL", p["ours"]))
 EOF
