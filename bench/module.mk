@@ -96,3 +96,16 @@ bench-scale: deps
 	$(Q)SCALE_N=$(SCALE_N) bench/scale.sh $(BUILD)
 $(eval $(call PROGRAM,bench-scale-cost,bench/scale_cost.c tests/bpf/fa-netns.c tests/bpf/fa-packets.c \
 	worker/pkt.c worker/sacache.c worker/keystate.c worker/keyfp.c worker/tables.c worker/proto.c,-lpthread))
+
+# bench-multiqueue (issue 20, multi-core): ML-ESP throughput CN <-> MH with
+# the HA's and MH's workers on 1 and on 2 queues in one run, on a bed of
+# its own (veths with 2 queues; the test bed's delay line and air node are
+# single-queue), per-queue and per-thread counts, CPU per packet and where
+# the machine's CPU went (root, about 3 minutes; run it under
+# flock /tmp/mml-netns.lock): bench/multiqueue.sh.
+$(eval $(call PROGRAM,bench-wstats-rows,bench/wstats_rows.c))
+
+.PHONY: bench-multiqueue
+bench-multiqueue: deps
+	$(Q)$(MAKE) --no-print-directory build $(BUILD)/bench-wstats-rows
+	$(Q)DUR=$(DUR) FLOWS=$(FLOWS) ROUNDS=$(ROUNDS) REPLAY_WINDOW=$(REPLAY_WINDOW) bench/multiqueue.sh $(BUILD)

@@ -450,6 +450,117 @@ static void sequence_resumes_above_persisted_mark(void **state)
 	close(fd);
 }
 
+/* ------------------------------------------------ issue 20: multi-core */
+
+/* Two worker threads (two RX queues), each with its own SA cache as in the
+ * worker, hammer one key at once: outbound, every sequence number is handed
+ * out exactly once while blocks are reserved in mml_seq_hwm (a number twice
+ * is a nonce twice under the key) and the persisted mark covers them all;
+ * inbound, both offer every number to the key's one window (each packet
+ * and its replay on the other queue) and each is accepted exactly once. */
+#define HAMMER_THREADS 2
+#define HAMMER_SEQS 300000
+
+struct hammer {
+	struct ep_sacache c;
+	uint32_t spi;
+	_Atomic uint8_t *seen;	  /* per sequence number: handed out / accepted */
+	pthread_barrier_t *start; /* both threads at once, not one after the other */
+	long errors;
+};
+
+static void *hammer_out(void *arg)
+{
+	struct hammer *h = arg;
+	struct ep_sa *sa = ep_sacache_get(&h->c, h->spi);
+	uint32_t s;
+
+	pthread_barrier_wait(h->start);
+	for (int i = 0; i < HAMMER_SEQS; i++) {
+		if (!sa || ep_sa_next_seq(sa, &s) || !s || s > HAMMER_THREADS * HAMMER_SEQS)
+			h->errors++;
+		else
+			atomic_fetch_add_explicit(&h->seen[s], 1, memory_order_relaxed);
+	}
+	return NULL;
+}
+
+static void *hammer_in(void *arg)
+{
+	struct hammer *h = arg;
+	struct ep_sa *sa = ep_sacache_get(&h->c, h->spi);
+	struct mml_replay *w = sa ? mml_sa_replay(&sa->sa) : NULL;
+
+	pthread_barrier_wait(h->start);
+	for (uint32_t s = 1; w && s <= HAMMER_SEQS; s++)
+		if (!mml_replay_check(w, s) && !mml_replay_update(w, s))
+			atomic_fetch_add_explicit(&h->seen[s], 1, memory_order_relaxed);
+	h->errors += !w;
+	return NULL;
+}
+
+/* Runs fn in HAMMER_THREADS threads over csa; returns how many numbers up
+ * to max were seen exactly once (a number seen twice fails the test). */
+static long hammer(const struct mml_csa *csa, struct ep_seqstore *store, void *(*fn)(void *),
+		   uint32_t max)
+{
+	_Atomic uint8_t *seen = calloc(max + 1, sizeof(*seen));
+	struct hammer h[HAMMER_THREADS];
+	pthread_t tid[HAMMER_THREADS];
+	pthread_barrier_t start;
+	long once = 0, twice = 0;
+
+	assert_non_null(seen);
+	assert_int_equal(pthread_barrier_init(&start, NULL, HAMMER_THREADS), 0);
+	for (int i = 0; i < HAMMER_THREADS; i++) {
+		h[i] = (struct hammer){ .spi = csa->spi, .seen = seen, .start = &start };
+		ep_sacache_init(&h[i].c, store);
+		assert_int_equal(ep_sacache_load(&h[i].c, csa, 1), 1);
+	}
+	for (int i = 0; i < HAMMER_THREADS; i++)
+		assert_int_equal(pthread_create(&tid[i], NULL, fn, &h[i]), 0);
+	for (int i = 0; i < HAMMER_THREADS; i++) {
+		pthread_join(tid[i], NULL);
+		assert_int_equal(h[i].errors, 0);
+		ep_sacache_free(&h[i].c);
+	}
+	pthread_barrier_destroy(&start);
+	for (uint32_t s = 1; s <= max; s++) {
+		once += seen[s] == 1;
+		twice += seen[s] > 1;
+	}
+	free(seen);
+	if (twice)
+		fail_msg("%ld sequence numbers seen twice", twice);
+	return once;
+}
+
+static void one_key_hammered_by_two_threads(void **state)
+{
+	struct mml_csa out = csa_of(MML_FMT_MLESP, MML_ALG_AES256_GCM, MML_DIR_OUT, 0x1040);
+	struct mml_csa in = csa_of(MML_FMT_MLESP, MML_ALG_AES256_GCM, MML_DIR_IN, 0x1041);
+	struct ep_seqstore store;
+	struct mml_seq_hwm hwm;
+	struct mml_key_fp fp;
+	int fd = hwm_map_create();
+
+	if (fd < 0)
+		skip();
+	in.replay_window = MML_REPLAY_WINDOW_MAX;
+	assert_int_equal(ep_key_fp(&out, &fp), 0);
+	store_restart(&store, fd);
+	assert_int_equal(hammer(&out, &store, hammer_out, HAMMER_THREADS * HAMMER_SEQS),
+			 HAMMER_THREADS * HAMMER_SEQS);
+	assert_int_equal(bpf_map_lookup_elem(fd, &fp, &hwm), 0);
+	assert_true(hwm.reserved >= HAMMER_THREADS * HAMMER_SEQS);
+	assert_true(store.reservations >= HAMMER_THREADS * HAMMER_SEQS / EP_SEQ_BLOCK);
+	/* Whichever thread offers a number first is at or ahead of the
+	 * window's top, so every number is accepted, once. */
+	assert_int_equal(hammer(&in, &store, hammer_in, HAMMER_SEQS), HAMMER_SEQS);
+	ep_seqstore_free(&store);
+	close(fd);
+}
+
 /* ------------------------------------------------------- issue 18: attacks */
 
 /* Item 1: an outbound SA replaced (csa replace: new install time) or deleted
@@ -2005,6 +2116,7 @@ int main(void)
 		cmocka_unit_test(soft_packet_limit_tells_keyd),
 		cmocka_unit_test(sequence_resumes_above_persisted_mark),
 		cmocka_unit_test(same_key_reinstalled_continues_sequence),
+		cmocka_unit_test(one_key_hammered_by_two_threads),
 		cmocka_unit_test(replay_refused_on_another_thread),
 		cmocka_unit_test(replay_refused_after_restart),
 		cmocka_unit_test(outer_source_tied_to_sa_mh),
