@@ -4,8 +4,8 @@
 #
 #   experiments/fig14.sh [--profile quick|paper] [--config NAME[,NAME...]]
 #                        [--tcp paper|modern] [--ts on|off] [--runs N] [--bytes N]
-#                        [--delay MS] [--bers "0 1/8M ..."] [--out DIR] [--parallel]
-#                        [--plot-only]
+#                        [--delay MS] [--bers "0 1/8M ..."] [--ber-at behind|before]
+#                        [--out DIR] [--parallel] [--plot-only]
 #
 # Profiles (docs/results.md):
 #   paper  10 MB, 5 runs a point, 2 Mbit/s, 100 ms WAN delay each way, paper TCP
@@ -18,7 +18,10 @@
 # check discards SNOOP's older cached segments, docs/snoop.md).
 # Configurations are experiments/configs/NAME.sh (see reno.sh for the hook):
 # reno, snoop, ipsec, mmlipsec, snoop-mmlipsec.
-# The bit-error rate applies to both directions of the MH's wireless link.
+# The bit-error rate applies to both directions of the MH's wireless link,
+# behind its rate limiter (the default: a lost frame has used its air time)
+# or, with --ber-at before, in front of it (the bed's ber_at knob,
+# docs/testbed.md).
 # --parallel runs each configuration on its own bed at the same time (the
 # link, not the CPU, limits a transfer: 2 Mbit/s), results merged at the end;
 # it makes the paper profile a matter of hours instead of a day.
@@ -32,7 +35,7 @@ EXP_DIR=$(cd "$(dirname "$0")" && pwd)
 source "$EXP_DIR/../tests/lib/bed.sh"
 need_root
 
-PROFILE=quick CONFIGS=reno TCP=paper TS=off RUNS="" BYTES="" DELAY=100 OUT="" PARALLEL=0 PLOT_ONLY=0
+PROFILE=quick CONFIGS=reno TCP=paper TS=off RUNS="" BYTES="" DELAY=100 OUT="" PARALLEL=0 PLOT_ONLY=0 BER_AT=behind
 ARGS=("$@")
 BERS="0 1/8M 1/4M 1/2M 1/1M 1/512K 1/256K 1/128K 1/64K"
 MH=10.1.0.10
@@ -61,6 +64,7 @@ while [[ $# -gt 0 ]]; do
 	--bytes) BYTES=$2 ;;
 	--delay) DELAY=$2 ;;
 	--bers) BERS=$2 ;;
+	--ber-at) BER_AT=$2 ;;
 	--out) OUT=$2 ;;
 	*) usage ;;
 	esac
@@ -73,6 +77,7 @@ quick) : "${RUNS:=2}" "${BYTES:=1048576}" ;;
 esac
 [[ $TCP =~ ^(paper|modern)$ ]] || { echo "fig14: --tcp: expected paper or modern" >&2; exit 2; }
 [[ $TS =~ ^(on|off)$ ]] || { echo "fig14: --ts: expected on or off" >&2; exit 2; }
+[[ $BER_AT =~ ^(behind|before)$ ]] || { echo "fig14: --ber-at: expected behind or before" >&2; exit 2; }
 IFS=, read -r -a CONFIG_LIST <<<"$CONFIGS"
 for c in "${CONFIG_LIST[@]}"; do
 	[[ -f $EXP_DIR/configs/$c.sh ]] || {
@@ -84,7 +89,7 @@ OUT=${OUT:-$EXP_DIR/out/fig14-$PROFILE-$TCP-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$OUT"
 CSV=$OUT/results.csv
 [[ $PLOT_ONLY == 1 && ! -f $CSV ]] && { echo "fig14: --plot-only: no $CSV" >&2; exit 2; }
-[[ $PLOT_ONLY == 1 ]] || echo "config,profile,tcp,delay_ms,ber_label,ber,run,bytes,seconds,goodput_bps,sha256_ok,frames_down,lost_down,frames_up,lost_up,timestamps" >"$CSV"
+[[ $PLOT_ONLY == 1 ]] || echo "config,profile,tcp,delay_ms,ber_label,ber,run,bytes,seconds,goodput_bps,sha256_ok,frames_down,lost_down,frames_up,lost_up,timestamps,ber_at" >"$CSV"
 
 progress() { echo "[fig14 $(date +%H:%M:%S)] $*"; }
 
@@ -112,7 +117,7 @@ run_one() {
 	ok=0
 	[[ -n $sent && $(field sha256 <"$rx") == "$sent" ]] && ok=1
 	rm -f "$rx"
-	echo "$config,$PROFILE,$TCP,$DELAY,$ber,$(ber_value "$ber"),$run,$BYTES,${secs:-},${bps:-},$ok,$((fd1 - fd0)),$((ld1 - ld0)),$((fu1 - fu0)),$((lu1 - lu0)),$TS" >>"$CSV"
+	echo "$config,$PROFILE,$TCP,$DELAY,$ber,$(ber_value "$ber"),$run,$BYTES,${secs:-},${bps:-},$ok,$((fd1 - fd0)),$((ld1 - ld0)),$((fu1 - fu0)),$((lu1 - lu0)),$TS,$BER_AT" >>"$CSV"
 	progress "$config ber=$ber run $run/$RUNS: $(awk -v b="${bps:-0}" -v s="${secs:-0}" \
 		'BEGIN { printf "%.2f Mbit/s in %.1f s", b / 1e6, s }'), frames lost $((ld1 - ld0))/$((fd1 - fd0)) down $((lu1 - lu0))/$((fu1 - fu0)) up, sha256 $([[ $ok == 1 ]] && echo ok || echo MISMATCH)"
 }
@@ -121,8 +126,8 @@ run_config() {
 	local config=$1 ber run port=6000
 	# shellcheck source=/dev/null
 	source "$EXP_DIR/configs/$config.sh"
-	progress "$config: $CONFIG_DESCRIPTION; bed up (tcp $TCP, delay $DELAY ms each way, 2 Mbit/s)"
-	bed_start --profile "$TCP" --routing "$CONFIG_ROUTING" --delay "$DELAY" || return 1
+	progress "$config: $CONFIG_DESCRIPTION; bed up (tcp $TCP, delay $DELAY ms each way, 2 Mbit/s, bit errors $BER_AT the rate limiter)"
+	bed_start --profile "$TCP" --routing "$CONFIG_ROUTING" --delay "$DELAY" --ber-at "$BER_AT" || return 1
 	on cn sysctl -qw "net.ipv4.tcp_timestamps=$([[ $TS == on ]] && echo 1 || echo 0)"
 	config_setup || { config_teardown; bed_stop; return 1; }
 	for ber in $BERS; do
@@ -174,7 +179,7 @@ make_plot() {
 	gnuplot <<-EOF
 		set terminal pngcairo size 1100,600
 		set output '$OUT/fig14.png'
-		set title "Throughput vs bit-error rate\\n$PROFILE profile, TCP $TCP, timestamps $TS, ${DELAY} ms WAN delay each way, 2 Mbit/s, $BYTES bytes, $RUNS runs a point"
+		set title "Throughput vs bit-error rate\\n$PROFILE profile, TCP $TCP, timestamps $TS, ${DELAY} ms WAN delay each way, 2 Mbit/s, bit errors $BER_AT it, $BYTES bytes, $RUNS runs a point"
 		set xlabel 'bit-error rate (1 error per N bits)'
 		set ylabel 'throughput (Mbit/s)'
 		set yrange [0:2.1]

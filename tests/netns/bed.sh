@@ -4,8 +4,8 @@
 # the address plan, the design of the emulated wireless medium and the knobs.
 #
 #   bed.sh [-p PREFIX] up [--profile paper|modern] [--routing static|none] [--delay MS]
-#                         [--rate KBIT] [--ber BER] [--queue PKTS] [--at faK]
-#                         [--fas N] [--neighbors SPEC]
+#                         [--rate KBIT] [--ber BER] [--ber-at behind|before]
+#                         [--queue PKTS] [--at faK] [--fas N] [--neighbors SPEC]
 #   bed.sh [-p PREFIX] down
 #   bed.sh [-p PREFIX] exec NODE CMD [ARG...]       NODE: cn wan ha fa1..faN air mh
 #   bed.sh [-p PREFIX] handoff faK
@@ -45,7 +45,7 @@ declare -A KNOB_DEFAULT=(
 	[delay.down]=0 [delay.up]=0
 	[rate.fa1.down]=2000 [rate.fa1.up]=2000 [rate.fa2.down]=2000 [rate.fa2.up]=2000
 	[ber.fa1.down]=0 [ber.fa1.up]=0 [ber.fa2.down]=0 [ber.fa2.up]=0
-	[queue]=100 [prio_dscp]=46 [handoff_gap_ms]=0 [assoc]=fa1 [fas]=2 [neighbors]=1-2
+	[ber_at]=behind [queue]=100 [prio_dscp]=46 [handoff_gap_ms]=0 [assoc]=fa1 [fas]=2 [neighbors]=1-2
 )
 for ((k = 3; k <= FAS_MAX; k++)); do
 	for d in "${DIRS[@]}"; do KNOB_DEFAULT[rate.fa$k.$d]=2000 KNOB_DEFAULT[ber.fa$k.$d]=0; done
@@ -345,7 +345,36 @@ setup_queue() {
 		u32 match ip dsfield $((dscp << 2)) 0xfc flowid 1:10
 }
 
-ber_dev() { echo "c$(cell_no "$1")-$([[ $2 == down ]] && echo dl || echo ul)-rx"; }
+# Where a direction's bit-error model sits (knob ber_at): behind the air time
+# (the queue veth's peer, TC ingress: a lost frame has used its air time, as
+# on a radio) or before it (the queue veth's TC egress, which runs before the
+# htb enqueue: a lost frame takes no air time, as in a model that drops
+# before a rate limiter).
+ber_dev() {
+	echo "c$(cell_no "$1")-$([[ $2 == down ]] && echo dl || echo ul)-$([[ $(knob_get ber_at) == before ]] && echo q || echo rx)"
+}
+ber_hook() { [[ $(knob_get ber_at) == before ]] && echo egress || echo ingress; }
+
+# The bit-error instance of every cell and direction, where ber_at says.
+attach_ber() {
+	local cell dir
+	for cell in "${CELLS[@]}"; do
+		for dir in "${DIRS[@]}"; do
+			mml_link -n "$(ns air)" ber attach dev "$(ber_dev "$cell" "$dir")" \
+				hook "$(ber_hook)" prio 1 "$(knob_get "ber.$cell.$dir")"
+		done
+	done
+}
+
+detach_ber() {
+	local cell dir
+	for cell in "${CELLS[@]}"; do
+		for dir in "${DIRS[@]}"; do
+			mml_link -n "$(ns air)" ber detach dev "$(ber_dev "$cell" "$dir")" \
+				hook "$(ber_hook)" prio 1
+		done
+	done
+}
 
 mml_link() { "$BUILD/mml-link" -N "$(ns air)" "$@"; }
 
@@ -391,11 +420,8 @@ build_air() {
 		connect "c$c-dl-rx" drop
 		# MH (if associated) -> uplink queue -> (air time) -> bit errors -> FA
 		connect "c$c-ul-rx" "c$c-fa"
-		for dir in "${DIRS[@]}"; do
-			mml_link -n "$(ns air)" ber attach dev "$(ber_dev "$cell" "$dir")" \
-				hook ingress prio 1 "$(knob_get "ber.$cell.$dir")"
-		done
 	done
+	attach_ber
 	# The FAs' and the MH's XDP programs will XDP_REDIRECT into their wireless
 	# veths; the air-side peer accepts such frames only while it runs XDP.
 	local ports=("${CELLS[@]/#fa/c}")
@@ -487,6 +513,7 @@ cmd_up() {
 		--delay) knob_put delay.down "$val"; knob_put delay.up "$val" ;;
 		--rate) rate=$val ;;
 		--ber) ber=$val ;;
+		--ber-at) knob_put ber_at "$val" ;;
 		--queue) knob_put queue "$val" ;;
 		--at) knob_put assoc "$val" ;;
 		--fas) fas=$val ;;
@@ -528,6 +555,7 @@ validate_knobs() {
 	[[ $(knob_get routing) =~ ^(static|none)$ ]] || fatal "routing: expected static or none"
 	is_cell "$(knob_get assoc)" || fatal "at: expected one of ${CELLS[*]}"
 	[[ $(knob_get queue) =~ ^[1-9][0-9]*$ ]] || fatal "queue: expected packets > 0"
+	[[ $(knob_get ber_at) =~ ^(behind|before)$ ]] || fatal "ber-at: expected behind or before"
 	for dir in down up; do
 		v=$(knob_get "delay.$dir")
 		[[ $v =~ ^[0-9]+(\.[0-9]+)?$ ]] && awk "BEGIN{exit !($v <= 200)}" ||
@@ -601,7 +629,7 @@ apply_knob() {
 	ber.*)
 		cell=$(cut -d. -f2 <<<"$knob")
 		dir=$(cut -d. -f3 <<<"$knob")
-		mml_link ber set dev "$(ber_dev "$cell" "$dir")" hook ingress "$val"
+		mml_link ber set dev "$(ber_dev "$cell" "$dir")" hook "$(ber_hook)" "$val"
 		;;
 	rate.*)
 		cell=$(cut -d. -f2 <<<"$knob")
@@ -625,6 +653,13 @@ apply_knob() {
 		done
 		;;
 	profile | cc) knob_put "$knob" "$val"; apply_profile ;;
+	# The instances move (their counters start from zero), each keeping its BER.
+	ber_at)
+		[[ $(knob_get ber_at) != "$val" ]] || return 0
+		detach_ber
+		knob_put ber_at "$val"
+		attach_ber
+		;;
 	handoff_gap_ms) ;;
 	esac
 }
@@ -638,7 +673,7 @@ cmd_set() {
 	case $knob in
 	ber | rate) mapfile -t keys < <(cell_keys "$knob") ;;
 	delay) keys=(delay.down delay.up) ;;
-	delay.down | delay.up | queue | prio_dscp | profile | cc | handoff_gap_ms) keys=("$knob") ;;
+	delay.down | delay.up | queue | prio_dscp | profile | cc | handoff_gap_ms | ber_at) keys=("$knob") ;;
 	ber.fa*.* | rate.fa*.*) [[ " $(cell_keys "${knob%%.*}" | paste -sd' ') " == *" $knob "* ]] &&
 		keys=("$knob") ;;&
 	ber.* | rate.*) [[ ${#keys[@]} -gt 0 ]] || fatal "set: no cell for \"$knob\" (cells ${CELLS[*]})" ;;
@@ -652,6 +687,7 @@ cmd_set() {
 	prio_dscp) [[ $val =~ ^[0-9]+$ && $val -lt 64 ]] || fatal "prio_dscp: expected 0..63" ;;
 	profile) [[ $val =~ ^(paper|modern)$ ]] || fatal "profile: expected paper or modern" ;;
 	handoff_gap_ms) [[ $val =~ ^[0-9]+$ ]] || fatal "handoff_gap_ms: expected ms" ;;
+	ber_at) [[ $val =~ ^(behind|before)$ ]] || fatal "ber_at: expected behind or before" ;;
 	esac
 	if [[ $knob == delay* ]]; then
 		for k in "${keys[@]}"; do knob_put "$k" "$val"; done
@@ -685,8 +721,8 @@ cmd_stats() {
 	local cell=${1:-} dir=${2:-} line
 	is_cell "$cell" && [[ $dir =~ ^(down|up)$ ]] || fatal "stats: expected faK down|up (cells ${CELLS[*]})"
 	need_bed
-	line=$(mml_link ber show dev "$(ber_dev "$cell" "$dir")" hook ingress)
-	# "DEV ingress: ber B [(1/N)] passed F frames B bits lost F frames B bits"
+	line=$(mml_link ber show dev "$(ber_dev "$cell" "$dir")" hook "$(ber_hook)")
+	# "DEV HOOK: ber B [(1/N)] passed F frames B bits lost F frames B bits"
 	awk '{for (i = 1; i <= NF; i++) {
 		if ($i == "passed") { pf = $(i + 1); pb = $(i + 3) }
 		if ($i == "lost") { lf = $(i + 1); lb = $(i + 3) } }

@@ -9,6 +9,9 @@
 #   rate     10-second TCP transfer CN->MH: 90..100 % of 2 Mbit/s, sha256 equal; uplink too
 #   ber      real UDP traffic at BER 1/64K: frame loss within 4 sd of the model,
 #            iperf3 sees the same loss, the other direction loses nothing
+#   ber_at   the model behind the rate limiter (default) or before it: the htb
+#            takes the lost frames too, or only the survivors; at BER 1/16K
+#            a 6 Mbit/s UDP flood delivers about twice as much with before
 #   handoff  after `handoff fa2` the MH is reachable only through FA2, and back
 #   xdp      frames an FA XDP_REDIRECTs into its wireless veth still cross the air
 #   priority DSCP EF frames bypass a full wireless queue
@@ -147,6 +150,56 @@ test_ber() {
 	bed set rate.fa1.down 2000 >/dev/null
 }
 
+# Frames the htb of a queue veth has sent and dropped (its queue full):
+# "Sent B bytes P pkt (dropped D, overlimits ...)" -> "P D".
+htb_sent() {
+	tc -n "$MMLB_PREFIX-air" -s qdisc show dev "$1" |
+		awk '/^qdisc htb/ {getline; d = $7; sub(/,/, "", d); print $4, d}'
+}
+
+# One 3-second UDP flood HA -> MH at 6 Mbit/s through FA1's cell at BER
+# 1/16K (a 1514-byte frame lost with p = 0.52): "sent dropped passed lost
+# mbps", the htb's frames sent and dropped, the model's passed and lost.
+ber_at_flood() {
+	local s0 d0 s1 d1 p0 p1 l0 l1 out
+	bg_on mh iperf3 -s -1 -p 5502 >/dev/null
+	sleep 0.3
+	read -r s0 d0 < <(htb_sent c1-dl-q)
+	p0=$(stat_of fa1 down passed_frames) l0=$(stat_of fa1 down lost_frames)
+	out=$(on ha iperf3 -c $MH -p 5502 -u -b 6M -l 1472 -t 3 -f m 2>/dev/null)
+	sleep 0.5 # the queue drains
+	read -r s1 d1 < <(htb_sent c1-dl-q)
+	p1=$(stat_of fa1 down passed_frames) l1=$(stat_of fa1 down lost_frames)
+	stop_bg
+	echo "$((s1 - s0)) $((d1 - d0)) $((p1 - p0)) $((l1 - l0)) $(awk '/receiver/ {for (i = 1; i < NF; i++) if ($(i + 1) == "Mbits/sec") print $i}' <<<"$out")"
+}
+
+test_ber_at() {
+	local sent dropped passed lost behind before pins
+	bed set ber.fa1.down 1/16K >/dev/null
+	read -r sent dropped passed lost behind < <(ber_at_flood)
+	echo "  behind: htb sent $sent frames (dropped $dropped), the model passed $passed and lost $lost, iperf3 ${behind:-?} Mbit/s"
+	check "ber_at behind: the htb sent the lost frames too (sent $sent = passed $passed + lost $lost, lost > 100)" \
+		eval 'test "$lost" -gt 100 && within "$sent" $((passed + lost)) 3'
+	check "ber_at: set before" eval 'bed set ber_at before >/dev/null'
+	pins=$(on air ls "/sys/fs/bpf/mmlipsec/$MMLB_PREFIX-air/link_ber" | sort | xargs)
+	check "ber_at before: the instances sit on the queue veths' egress ($pins)" \
+		test "$pins" = "c1-dl-q-egress c1-ul-q-egress c2-dl-q-egress c2-ul-q-egress"
+	check "ber_at before: the BER moved with the instance ($(bed stats fa1 down | field lost_frames) lost so far)" \
+		eval '"$BUILD/mml-link" -N "$MMLB_PREFIX-air" ber show dev c1-dl-q hook egress | grep -q "(1/16384)"'
+	read -r sent dropped passed lost before < <(ber_at_flood)
+	echo "  before: htb sent $sent frames (dropped $dropped), the model passed $passed and lost $lost, iperf3 ${before:-?} Mbit/s"
+	check "ber_at before: the htb took only the survivors (sent $sent + dropped $dropped = passed $passed, lost > 100)" \
+		eval 'test "$lost" -gt 100 && within $((sent + dropped)) "$passed" 3'
+	check "ber_at before: ${before:-?} Mbit/s delivered >= 1.6 x behind's ${behind:-?} (lost frames take no air time)" \
+		awk "BEGIN{exit !(${before:-0} >= 1.6 * ${behind:-1e9} && ${behind:-0} > 0)}"
+	bed set ber_at behind >/dev/null
+	pins=$(on air ls "/sys/fs/bpf/mmlipsec/$MMLB_PREFIX-air/link_ber" | sort | xargs)
+	check "ber_at behind again: $pins" \
+		test "$pins" = "c1-dl-rx-ingress c1-ul-rx-ingress c2-dl-rx-ingress c2-ul-rx-ingress"
+	bed set ber.fa1.down 0 >/dev/null
+}
+
 test_handoff() {
 	local c1d c1u c2d c2u t_down t_up rx
 	c1d=$(stat_of fa1 down passed_frames)
@@ -239,6 +292,7 @@ test_delay
 test_delayline_throughput
 test_rate
 test_ber
+test_ber_at
 test_handoff
 test_xdp_redirect
 test_priority
