@@ -298,8 +298,15 @@ void ike_engine_process(struct ike_engine *eng, uint8_t *buf, size_t len, uint32
 /* The same for a datagram received on the NAT-T port (marker included). */
 void ike_engine_process_natt(struct ike_engine *eng, uint8_t *buf, size_t len, uint32_t from_addr,
 			     uint16_t from_port);
-/* Milliseconds until ike_engine_tick has work, -1 for none. */
+/* Milliseconds until ike_engine_tick has work, -1 for none: a walk over
+ * every SA. */
 int ike_engine_timeout_ms(const struct ike_engine *eng);
+/* The same, at once, but possibly early (a deadline met since it was set
+ * still counts until the next tick) and possibly late for a soft lifetime
+ * whose exchange was busy (the embedder ticks at least once a second
+ * anyway); -1 for none known. An HA with thousands of IKE SAs calls this
+ * after every message. */
+int ike_engine_timeout_hint_ms(const struct ike_engine *eng);
 void ike_engine_tick(struct ike_engine *eng);
 /* The engines' clock in milliseconds: CLOCK_MONOTONIC, or now_ms once set
  * (a simulator's virtual time; NULL restores the real clock). Process-wide:

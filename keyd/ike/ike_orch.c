@@ -16,14 +16,16 @@
 
 #define RETRY_NS (2 * NS_PER_SEC)
 
+/* After every message: the engine's hint, not its walk over every SA (an
+ * HA holds one per mobile); a tick at least once a second makes up for
+ * what the hint may miss (a soft lifetime whose exchange was busy). */
 void ike_mod_rearm(struct ike_mod *m)
 {
-	int ms = ike_engine_timeout_ms(m->eng);
+	int ms = ike_engine_timeout_hint_ms(m->eng);
 
-	if (ms < 0)
-		loop_timer_cancel(m->loop, &m->timer);
-	else
-		loop_timer_in(m->loop, &m->timer, (uint64_t)ms * NS_PER_MS + 1);
+	if (ms < 0 || ms > 1000)
+		ms = 1000;
+	loop_timer_in(m->loop, &m->timer, (uint64_t)ms * NS_PER_MS + 1);
 }
 
 void ike_mod_on_timer(void *arg)

@@ -201,7 +201,7 @@ int mlike_neighbor_notify(struct ike_sa *sa, const uint32_t *addrs, unsigned int
 
 /* --- what ike_orch.c calls besides: inert --- */
 
-int ike_engine_timeout_ms(const struct ike_engine *eng)
+int ike_engine_timeout_hint_ms(const struct ike_engine *eng)
 {
 	return -1;
 }

@@ -185,7 +185,11 @@ static void init_with(const char *as, const char *psk, bool ok)
 	assert_non_null(c);
 	assert_non_null(ike_initiate(ha.eng, c));
 	assert_int_equal(c->refs, 2); /* ours, the SA's */
+	/* The hint (no walk) is never later than the walk's answer. */
+	assert_in_range(ike_engine_timeout_hint_ms(ha.eng), 0, ike_engine_timeout_ms(ha.eng) + 1);
 	run(&ha, &mh);
+	ike_engine_tick(ha.eng);
+	assert_int_equal(ike_engine_timeout_hint_ms(ha.eng), ike_engine_timeout_ms(ha.eng));
 	assert_int_equal(ha.n_up, ok ? 1 : 0);
 	assert_int_equal(ike_engine_counter(ha.eng, IKE_C_AUTH_FAILED), ok ? 0 : 1);
 	ike_engine_free(ha.eng);
