@@ -14,6 +14,7 @@
  * The configuration's top level names the node and where its maps and
  * control socket live; each protocol module has its own section
  * (docs/mobileip.md has an example). */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -27,8 +28,12 @@
 
 #include <systemd/sd-daemon.h>
 
+#include <openssl/crypto.h>
+
 #include "keyd/flows.h"
 #include "keyd/harden.h"
+#include "keyd/ike/ike_conf.h"
+#include "keyd/ike/mh_tmpl.h"
 #include "keyd/keyd.h"
 #include "lib/log.h"
 #include "lib/version.h"
@@ -46,10 +51,37 @@ static const struct keyd_module *const modules[] = {
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: mmlkeyd [-f CONFIG] [-F] [-d]\n"
+		   "       mmlkeyd -k MASTER_KEY_FILE -P HOME_ADDRESS\n"
 		   "       mmlkeyd --version\n"
 		   "  -f  configuration file (default " DEFAULT_CONFIG ")\n"
 		   "  -F  foreground, log to stderr\n"
-		   "  -d  debug messages\n");
+		   "  -d  debug messages\n"
+		   "  -P  print the PSK of the mobile host with that home address, derived\n"
+		   "      from the master key of an ike template (psk_master_file, -k)\n");
+}
+
+/* -k FILE -P HOME: the line a mobile host's psk_file holds. */
+static int print_mh_psk(const char *master_path, const char *home_text)
+{
+	uint8_t master[IKE_PSK_MAX];
+	char psk[MH_PSK_HEX_LEN + 1];
+	size_t len = 0;
+	uint32_t home;
+	int err;
+
+	if (inet_pton(AF_INET, home_text, &home) != 1) {
+		fprintf(stderr, "mmlkeyd: -P %s: expected a home address A.B.C.D\n", home_text);
+		return 2;
+	}
+	err = ike_conf_read_psk(master_path, master, &len);
+	if (!err)
+		err = mh_tmpl_psk(master, len, home, psk);
+	OPENSSL_cleanse(master, sizeof(master));
+	if (err)
+		return 1;
+	printf("%s\n", psk);
+	OPENSSL_cleanse(psk, sizeof(psk));
+	return 0;
 }
 
 /* Reads the opened file whole into a buffer of our own (no stdio buffer
@@ -248,7 +280,7 @@ static int setup(struct keyd *kd, const char **sock_path, char *host, size_t hos
 
 int main(int argc, char **argv)
 {
-	const char *config_path = DEFAULT_CONFIG, *sock_path;
+	const char *config_path = DEFAULT_CONFIG, *sock_path, *master_path = NULL, *mh_home = NULL;
 	void *states[N_MODULES] = { NULL };
 	struct ctl_server *ctl = NULL;
 	struct keyd kd = { .foreground = false };
@@ -260,10 +292,16 @@ int main(int argc, char **argv)
 
 	if (mml_version_requested(argc, argv, "mmlkeyd"))
 		return 0;
-	while ((opt = getopt(argc, argv, "f:Fdh")) != -1) {
+	while ((opt = getopt(argc, argv, "f:Fdhk:P:")) != -1) {
 		switch (opt) {
 		case 'f':
 			config_path = optarg;
+			break;
+		case 'k':
+			master_path = optarg;
+			break;
+		case 'P':
+			mh_home = optarg;
 			break;
 		case 'F':
 			kd.foreground = true;
@@ -279,9 +317,13 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc) {
+	if (optind != argc || !master_path != !mh_home) {
 		usage(stderr);
 		return 2;
+	}
+	if (mh_home) {
+		mml_log_open("mmlkeyd", false, MML_LOG_INFO);
+		return print_mh_psk(master_path, mh_home);
 	}
 	mml_log_open("mmlkeyd", !kd.foreground, debug ? MML_LOG_DEBUG : MML_LOG_INFO);
 	mml_log_libbpf();

@@ -55,13 +55,7 @@ static uint64_t next_rekey_ns(uint32_t soft_s)
 	return loop_now() + soft - soft / 10 * r / 65535;
 }
 
-static struct mobile *mobile_of(struct ike_mod *m, struct ike_sa *sa)
-{
-	for (unsigned int i = 0; i < MOBILES_MAX; i++)
-		if (m->mobiles[i].used && m->mobiles[i].mh_sa == sa)
-			return &m->mobiles[i];
-	return NULL;
-}
+#define mobile_of ike_mobile_of_sa
 
 void ike_life_csa_up(struct ike_mod *m, struct ike_sa *sa, const struct mlike_csa *csa)
 {
@@ -214,6 +208,7 @@ static void ha_rekeyed(struct ike_mod *m, struct mobile *mb, const struct mlike_
 	holders_clear(&mb->holders);
 	mb->fa_with_keys = 0;
 	mb->distributing = 0;
+	ike_mod_want_keys(m, mb);
 	ike_mod_distribute(m);
 	if (!fa_of_addr(m, mb->coa, false))
 		ha_switch(m, mb); /* no FA: nothing to wait for */
@@ -472,7 +467,7 @@ void ike_life_on_timer(void *arg)
 		mh_tick(m, now);
 		any = m->mh_sa != NULL;
 	} else if (m->role == ROLE_HA) {
-		for (unsigned int i = 0; i < MOBILES_MAX; i++) {
+		for (unsigned int i = 0; i < m->mobiles_max; i++) {
 			struct mobile *mb = &m->mobiles[i];
 
 			if (!mb->used || !mb->have_csa)
@@ -481,6 +476,7 @@ void ike_life_on_timer(void *arg)
 			any = true;
 		}
 		ike_mod_revoke_pump(m);
+		ike_mod_distribute_sweep(m);
 	}
 	if (any)
 		loop_timer_in(m->loop, &m->life_timer, LIFE_TICK_NS);

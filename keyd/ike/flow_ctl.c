@@ -112,9 +112,11 @@ static struct ike_sa *sa_of_home(struct ike_mod *m, uint32_t home)
 {
 	if (m->role == ROLE_MH)
 		return home == m->home ? m->mh_sa : NULL;
-	for (unsigned int i = 0; m->role == ROLE_HA && i < MOBILES_MAX; i++)
-		if (m->mobiles[i].used && m->mobiles[i].home == home)
-			return m->mobiles[i].mh_sa;
+	if (m->role == ROLE_HA) {
+		const struct mobile *mb = ike_mobile_of_home(m, home);
+
+		return mb ? mb->mh_sa : NULL;
+	}
 	return NULL;
 }
 
@@ -124,9 +126,11 @@ static uint32_t home_of_sa(struct ike_mod *m, struct ike_sa *sa)
 {
 	if (m->role == ROLE_MH)
 		return sa && sa == m->mh_sa ? m->home : 0;
-	for (unsigned int i = 0; m->role == ROLE_HA && i < MOBILES_MAX; i++)
-		if (m->mobiles[i].used && m->mobiles[i].mh_sa == sa)
-			return m->mobiles[i].home;
+	if (m->role == ROLE_HA) {
+		const struct mobile *mb = ike_mobile_of_sa(m, sa);
+
+		return mb ? mb->home : 0;
+	}
 	return 0;
 }
 

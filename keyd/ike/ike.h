@@ -57,6 +57,18 @@ struct ike_peer_cfg {
 	/* Our outbound CSA's limits in packets (0 = the data plane's default):
 	 * past the soft one the worker asks for a rekey (mml_rekey). */
 	uint32_t csa_soft_packets, csa_hard_packets;
+	/* A template (mmlkeyd's HA, mobiles = "A.B.C.D/LEN"): no peer of its
+	 * own; each mobile host of the prefix gets a configuration derived
+	 * from it (keyd/ike/mh_tmpl.c) whose identity is ipv4:<home> and whose
+	 * PSK is derived from the master key held in psk. The engine never
+	 * picks a template itself. */
+	bool tmpl;
+	uint32_t tmpl_net, tmpl_mask; /* network order */
+	/* A derived configuration: refs counts who holds it (the mobile's
+	 * record, each SA made with it); the engine hands an SA's back with
+	 * ike_events.cfg_put when the SA is freed. */
+	bool derived;
+	uint32_t refs;
 };
 
 /* A CHILD_SA as negotiated (keys for a userspace or kernel ESP stack). */
@@ -177,6 +189,12 @@ struct ike_events {
 	uint16_t (*link_state)(void *ctx, struct ike_sa *sa, const struct mlike_link_state_pl *ls);
 	/* FA: the HA answered our report: 0 taken, else its error notify. */
 	void (*link_state_done)(void *ctx, struct ike_sa *sa, uint16_t notify);
+	/* An IKE_SA_INIT from addr, which no configured peer has: the
+	 * embedder's configuration for it (a derived one), or NULL. */
+	const struct ike_peer_cfg *(*peer_lookup)(void *ctx, uint32_t addr);
+	/* An SA made with a derived configuration was freed: one reference
+	 * fewer. */
+	void (*cfg_put)(void *ctx, const struct ike_peer_cfg *cfg);
 };
 
 /* Where an engine's datagrams go instead of its UDP socket: an embedder
@@ -280,8 +298,15 @@ void ike_engine_process(struct ike_engine *eng, uint8_t *buf, size_t len, uint32
 /* The same for a datagram received on the NAT-T port (marker included). */
 void ike_engine_process_natt(struct ike_engine *eng, uint8_t *buf, size_t len, uint32_t from_addr,
 			     uint16_t from_port);
-/* Milliseconds until ike_engine_tick has work, -1 for none. */
+/* Milliseconds until ike_engine_tick has work, -1 for none: a walk over
+ * every SA. */
 int ike_engine_timeout_ms(const struct ike_engine *eng);
+/* The same, at once, but possibly early (a deadline met since it was set
+ * still counts until the next tick) and possibly late for a soft lifetime
+ * whose exchange was busy (the embedder ticks at least once a second
+ * anyway); -1 for none known. An HA with thousands of IKE SAs calls this
+ * after every message. */
+int ike_engine_timeout_hint_ms(const struct ike_engine *eng);
 void ike_engine_tick(struct ike_engine *eng);
 /* The engines' clock in milliseconds: CLOCK_MONOTONIC, or now_ms once set
  * (a simulator's virtual time; NULL restores the real clock). Process-wide:

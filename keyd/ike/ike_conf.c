@@ -151,6 +151,8 @@ static const char *const peer_settings[] = {
 	"csa_soft_packets",
 	"csa_hard_packets",
 	"handoff",
+	"mobiles",
+	"psk_master_file",
 	NULL,
 };
 
@@ -179,9 +181,23 @@ static int peer_strings(const config_setting_t *s, struct ike_peer_cfg *peer)
 {
 	const char *id = NULL, *peer_id = NULL, *psk = NULL, *ike = NULL, *esp = NULL,
 		   *zone2 = NULL, *lts = NULL, *rts = NULL;
+	/* A template: the master key, and no identity or PSK of a peer (each
+	 * mobile's are derived, keyd/ike/mh_tmpl.c). */
+	const char *psk_name = peer->tmpl ? "psk_master_file" : "psk_file";
+	const char *other = peer->tmpl ? "psk_file" : "psk_master_file";
+	char where[300];
 
+	if (config_setting_get_member(s, other) ||
+	    (peer->tmpl && config_setting_get_member(s, "peer_id"))) {
+		log_err("%s: %s: %s", cfg_where(s, where, sizeof(where)),
+			peer->tmpl ? "a template (mobiles = ...)" : "a peer",
+			peer->tmpl ? "psk_master_file, and neither psk_file nor peer_id (each "
+				     "mobile's identity is ipv4:<home>, its PSK derived)" :
+				     "psk_file, not psk_master_file (that is for mobiles = ...)");
+		return -EINVAL;
+	}
 	if (cfg_str(s, "local_id", true, &id) || cfg_str(s, "peer_id", false, &peer_id) ||
-	    cfg_str(s, "psk_file", true, &psk) || cfg_str(s, "ike", false, &ike) ||
+	    cfg_str(s, psk_name, true, &psk) || cfg_str(s, "ike", false, &ike) ||
 	    cfg_str(s, "esp", false, &esp) || cfg_str(s, "zone2", false, &zone2) ||
 	    cfg_str(s, "local_ts", false, &lts) || cfg_str(s, "remote_ts", false, &rts))
 		return -EINVAL;
@@ -237,6 +253,31 @@ static int peer_values(const config_setting_t *s, struct ike_peer_cfg *peer)
 	return 0;
 }
 
+/* mobiles = "A.B.C.D/LEN": a template for the mobile hosts of that
+ * prefix, instead of an address. */
+static int peer_tmpl(const config_setting_t *s, struct ike_peer_cfg *peer)
+{
+	const char *mobiles = NULL;
+	struct ike_ts_pl ts;
+	char where[300];
+
+	if (cfg_str(s, "mobiles", false, &mobiles))
+		return -EINVAL;
+	if (!mobiles)
+		return 0;
+	if (config_setting_get_member(s, "address")) {
+		log_err("%s: a template (mobiles = ...) has no address: each mobile's is its home",
+			cfg_where(s, where, sizeof(where)));
+		return -EINVAL;
+	}
+	if (ike_conf_ts(mobiles, &ts))
+		return -EINVAL;
+	peer->tmpl = true;
+	peer->tmpl_net = htonl(ts.ts[0].addr_lo);
+	peer->tmpl_mask = htonl(~(ts.ts[0].addr_hi - ts.ts[0].addr_lo));
+	return 0;
+}
+
 int ike_conf_peer(const config_setting_t *s, struct ike_peer_cfg *peer)
 {
 	const char *name = "?";
@@ -258,8 +299,8 @@ int ike_conf_peer(const config_setting_t *s, struct ike_peer_cfg *peer)
 		goto bad;
 	}
 	strcpy(peer->name, name);
-	if (cfg_ipv4(s, "address", true, &peer->addr) || peer_values(s, peer) ||
-	    peer_strings(s, peer))
+	if (peer_tmpl(s, peer) || (!peer->tmpl && cfg_ipv4(s, "address", true, &peer->addr)) ||
+	    peer_values(s, peer) || peer_strings(s, peer))
 		goto bad;
 	if (peer->child && (!peer->ts_local.n || !peer->ts_remote.n)) {
 		log_err("%s: peer %s: child = true needs local_ts and remote_ts", where, name);

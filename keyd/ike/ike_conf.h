@@ -10,6 +10,12 @@
  *               csa_soft_lifetime = 3600; csa_hard_lifetime = 4000;
  *               neighbor = false; } );   (FA: true for a neighbour FA)
  *
+ * mmlkeyd's HA may hold a template instead of a peer per mobile host:
+ *   { name = "mobiles"; mobiles = "10.200.0.0/16"; local_id = "fqdn:ha.example";
+ *     psk_master_file = "/etc/mmlipsec/mh-master.key"; ... }
+ * (no address, peer_id or psk_file: keyd/ike/mh_tmpl.c derives each
+ * mobile's).
+ *
  * PSK files get the configuration file's checks (lib/secret_file.h: no
  * symbolic link, a regular file of our uid, mode 0600 or stricter); their
  * content, a trailing newline dropped, is the key: IKE_PSK_MIN to

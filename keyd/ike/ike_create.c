@@ -268,6 +268,7 @@ void ike_create_refused(struct ike_sa *sa, const struct ike_chain *c, uint16_t e
 	case IKE_N_TEMPORARY_FAILURE:
 		if (++cc->temp_failures < TEMP_FAILURE_TRIES) {
 			cc->retry_at_ms = ike_now_ms() + retry_delay(sa);
+			ike_deadline(sa->eng, cc->retry_at_ms);
 			return;
 		}
 		break;

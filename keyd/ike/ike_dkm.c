@@ -146,12 +146,13 @@ static void ha_bound(struct ike_mod *m, uint64_t now)
 	bool run = false;
 	char a[16], c[16];
 
-	for (unsigned int i = 0; i < MOBILES_MAX; i++) {
+	for (unsigned int i = 0; i < m->mobiles_max; i++) {
 		struct mobile *mb = &m->mobiles[i];
 
 		if (!mb->used || !mb->dkm.deadline_ns || now < mb->dkm.deadline_ns)
 			continue;
 		mb->dkm.deadline_ns = 0;
+		ike_mod_want_keys(m, mb);
 		m->dkm.fallbacks++;
 		run = true;
 		log_warn("DKM handoff of %s to %s: no install report within %u ms, "
@@ -173,8 +174,8 @@ static void on_timer(void *arg)
 			give_up(m, &m->dkm.req[i], "timed out");
 	if (m->role == ROLE_HA) {
 		ha_bound(m, now);
-		for (unsigned int i = 0; i < MOBILES_MAX; i++)
-			again |= m->mobiles[i].used && m->mobiles[i].dkm.deadline_ns;
+		for (unsigned int i = 0; i < m->mobiles_max && !again; i++)
+			again = m->mobiles[i].used && m->mobiles[i].dkm.deadline_ns;
 	} else {
 		again = pump(m);
 		again |= ike_pkd_fa_retry(m);
@@ -394,13 +395,7 @@ void ike_dkm_reported(void *ctx, struct ike_sa *sa, uint32_t mh_home, uint16_t n
 	}
 }
 
-static struct mobile *mobile_of(struct ike_mod *m, uint32_t home)
-{
-	for (unsigned int i = 0; i < MOBILES_MAX; i++)
-		if (m->mobiles[i].used && m->mobiles[i].home == home)
-			return &m->mobiles[i];
-	return NULL;
-}
+#define mobile_of ike_mobile_of_home
 
 static void ha_done(struct ike_mod *m, struct mobile *mb)
 {
@@ -480,6 +475,7 @@ uint16_t ike_dkm_missing(void *ctx, struct ike_sa *sa, const struct dkm_mh_pl *r
 	m->dkm.fallbacks++;
 	log_info("DKM handoff of %s to %s: no CSA by DKM there, KEY_DISTRIBUTE at once",
 		 mml_ipv4_str(mb->home, a), mml_ipv4_str(fa, c));
+	ike_mod_want_keys(m, mb);
 	ike_mod_distribute(m);
 	return 0;
 }

@@ -571,21 +571,41 @@ static uint64_t create_next(const struct ike_sa *sa)
 	return next;
 }
 
-int ike_engine_timeout_ms(const struct ike_engine *eng)
+static uint64_t sa_next(const struct ike_sa *sa)
 {
-	uint64_t now = ike_now_ms(), next = UINT64_MAX;
+	uint64_t next = create_next(sa);
 
-	for (const struct ike_sa *sa = eng->sas; sa; sa = sa->next) {
-		if (sa->req_kind != IKE_REQ_NONE && sa->req_deadline_ms < next)
-			next = sa->req_deadline_ms;
-		if (sa->state == IKE_S_HALF_OPEN && sa->half_open_deadline_ms < next)
-			next = sa->half_open_deadline_ms;
-		if (create_next(sa) < next)
-			next = create_next(sa);
-	}
+	if (sa->state == IKE_S_DEAD)
+		return UINT64_MAX;
+	if (sa->req_kind != IKE_REQ_NONE && sa->req_deadline_ms < next)
+		next = sa->req_deadline_ms;
+	if (sa->state == IKE_S_HALF_OPEN && sa->half_open_deadline_ms < next)
+		next = sa->half_open_deadline_ms;
+	return next;
+}
+
+static int ms_until(uint64_t next)
+{
+	uint64_t now = ike_now_ms();
+
 	if (next == UINT64_MAX)
 		return -1;
 	return next <= now ? 0 : (int)(next - now);
+}
+
+int ike_engine_timeout_ms(const struct ike_engine *eng)
+{
+	uint64_t next = UINT64_MAX;
+
+	for (const struct ike_sa *sa = eng->sas; sa; sa = sa->next)
+		if (sa_next(sa) < next)
+			next = sa_next(sa);
+	return ms_until(next);
+}
+
+int ike_engine_timeout_hint_ms(const struct ike_engine *eng)
+{
+	return ms_until(eng->hint_ms);
 }
 
 static void request_gave_up(struct ike_sa *sa)
@@ -631,4 +651,8 @@ void ike_engine_tick(struct ike_engine *eng)
 			request_gave_up(sa);
 	}
 	ike_sa_reap(eng);
+	/* Exact again: what every SA left waits for. */
+	eng->hint_ms = UINT64_MAX;
+	for (const struct ike_sa *sa = eng->sas; sa; sa = sa->next)
+		ike_deadline(eng, sa_next(sa));
 }

@@ -23,15 +23,16 @@ static uint32_t esp_home(struct ike_mod *m, struct ike_sa *sa)
 		return m->home;
 	if (m->role != ROLE_HA)
 		return 0;
-	for (unsigned int i = 0; i < MOBILES_MAX; i++)
-		if (m->mobiles[i].used && m->mobiles[i].mh_sa == sa)
-			return m->mobiles[i].home;
-	return 0;
+	{
+		const struct mobile *mb = ike_mobile_of_sa(m, sa);
+
+		return mb ? mb->home : 0;
+	}
 }
 
 static struct esp_child *esp_find(struct ike_mod *m, struct ike_sa *sa, uint32_t spi_in)
 {
-	for (unsigned int i = 0; i < IKE_ESP_MAX; i++)
+	for (unsigned int i = 0; i < m->esp_max; i++)
 		if (m->esp[i].sa && m->esp[i].sa == sa && m->esp[i].spi_in == spi_in)
 			return &m->esp[i];
 	return NULL;
@@ -39,7 +40,7 @@ static struct esp_child *esp_find(struct ike_mod *m, struct ike_sa *sa, uint32_t
 
 static bool esp_tracked(struct ike_mod *m, uint32_t spi)
 {
-	for (unsigned int i = 0; i < IKE_ESP_MAX; i++)
+	for (unsigned int i = 0; i < m->esp_max; i++)
 		if (m->esp[i].sa && (m->esp[i].spi_in == spi || m->esp[i].spi_out == spi))
 			return true;
 	return false;
@@ -110,7 +111,7 @@ void ike_mod_esp_child_up(void *ctx, struct ike_sa *sa, const struct ike_child *
 	struct esp_child *e = NULL;
 	char a[16];
 
-	for (unsigned int i = 0; i < IKE_ESP_MAX && !e; i++)
+	for (unsigned int i = 0; i < m->esp_max && !e; i++)
 		if (!m->esp[i].sa)
 			e = &m->esp[i];
 	if (!home) {
@@ -120,8 +121,8 @@ void ike_mod_esp_child_up(void *ctx, struct ike_sa *sa, const struct ike_child *
 		return;
 	}
 	if (!e) {
-		log_err("peer %s: more than %d ESP CHILD_SAs: %08x/%08x not installed",
-			ike_sa_peer(sa)->name, IKE_ESP_MAX, c->spi_in, c->spi_out);
+		log_err("peer %s: more than %u ESP CHILD_SAs: %08x/%08x not installed",
+			ike_sa_peer(sa)->name, m->esp_max, c->spi_in, c->spi_out);
 		return;
 	}
 	if (c->encap)
@@ -151,7 +152,7 @@ static const struct esp_child *esp_newest(struct ike_mod *m, uint32_t home)
 {
 	const struct esp_child *best = NULL;
 
-	for (unsigned int i = 0; i < IKE_ESP_MAX; i++)
+	for (unsigned int i = 0; i < m->esp_max; i++)
 		if (m->esp[i].sa && m->esp[i].home == home &&
 		    (!best || m->esp[i].serial > best->serial))
 			best = &m->esp[i];
@@ -185,7 +186,7 @@ void ike_mod_esp_child_down(void *ctx, struct ike_sa *sa, const struct ike_child
 /* The CHILD_SAs moved to the rekeyed IKE SA along with everything else. */
 void ike_mod_esp_rekeyed(struct ike_mod *m, struct ike_sa *old_sa, struct ike_sa *new_sa)
 {
-	for (unsigned int i = 0; i < IKE_ESP_MAX; i++)
+	for (unsigned int i = 0; i < m->esp_max; i++)
 		if (m->esp[i].sa == old_sa)
 			m->esp[i].sa = new_sa;
 }
@@ -194,7 +195,7 @@ unsigned int ike_mod_esp_count(const struct ike_mod *m)
 {
 	unsigned int n = 0;
 
-	for (unsigned int i = 0; i < IKE_ESP_MAX; i++)
+	for (unsigned int i = 0; i < m->esp_max; i++)
 		n += m->esp[i].sa != NULL;
 	return n;
 }

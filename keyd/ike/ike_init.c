@@ -562,6 +562,7 @@ static void init_half_open(const struct init_req *r)
 	}
 	sa->state = IKE_S_HALF_OPEN;
 	sa->half_open_deadline_ms = ike_now_ms() + eng->cfg.half_open_timeout_ms;
+	ike_deadline(eng, sa->half_open_deadline_ms);
 	eng->half_open++;
 	ike_send_raw(eng, sa->resp, sa->resp_len, r->addr, r->port);
 }
@@ -642,6 +643,7 @@ static void established(struct ike_sa *sa)
 	sa->init_msg_i = sa->init_msg_r = NULL;
 	sa->state = IKE_S_ESTABLISHED;
 	sa->rekey_at_ms = ike_soft_deadline(sa->cfg->ike_rekey_ms);
+	ike_deadline(sa->eng, sa->rekey_at_ms);
 	ike_count(eng, IKE_C_SA_UP, NULL);
 	log_info("peer %s: IKE SA established (%s, %s)", sa->cfg->name,
 		 sa->initiator ? "initiator" : "responder",

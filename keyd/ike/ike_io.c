@@ -245,6 +245,7 @@ static void arm_request(struct ike_sa *sa, enum ike_req_kind kind)
 	sa->req_tries = 0;
 	sa->req_unreachable = 0;
 	sa->req_deadline_ms = ike_now_ms() + request_timeout(sa, 0);
+	ike_deadline(sa->eng, sa->req_deadline_ms);
 	sa->req_sent_ns = ike_now_ns();
 }
 
@@ -263,6 +264,7 @@ static void send_request_now(struct ike_sa *sa)
 	    sa->req_unreachable < UNREACHABLE_RESENDS) {
 		sa->req_unreachable++;
 		sa->req_deadline_ms = ike_now_ms() + UNREACHABLE_RESEND_MS;
+		ike_deadline(sa->eng, sa->req_deadline_ms);
 	}
 }
 
@@ -371,6 +373,7 @@ int ike_request_expired(struct ike_sa *sa, uint64_t now)
 	if (sa->req_unreachable && sa->req_unreachable < UNREACHABLE_RESENDS &&
 	    sa->req_tries == 0) {
 		sa->req_deadline_ms = now + request_timeout(sa, 0);
+		ike_deadline(sa->eng, sa->req_deadline_ms);
 		send_request_now(sa);
 		return 0;
 	}
@@ -379,6 +382,7 @@ int ike_request_expired(struct ike_sa *sa, uint64_t now)
 	/* Exponential back-off (RFC 7296 2.4). */
 	sa->req_tries++;
 	sa->req_deadline_ms = now + request_timeout(sa, sa->req_tries);
+	ike_deadline(sa->eng, sa->req_deadline_ms);
 	ike_count(sa->eng, IKE_C_RETRANSMITS, NULL);
 	ike_sa_send(sa, sa->req, sa->req_len);
 	return 0;

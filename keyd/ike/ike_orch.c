@@ -5,6 +5,7 @@
  * keys from the old FA to the new one; a binding that goes away revokes
  * them. MH and FA: install what the engine's events bring. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -15,14 +16,16 @@
 
 #define RETRY_NS (2 * NS_PER_SEC)
 
+/* After every message: the engine's hint, not its walk over every SA (an
+ * HA holds one per mobile); a tick at least once a second makes up for
+ * what the hint may miss (a soft lifetime whose exchange was busy). */
 void ike_mod_rearm(struct ike_mod *m)
 {
-	int ms = ike_engine_timeout_ms(m->eng);
+	int ms = ike_engine_timeout_hint_ms(m->eng);
 
-	if (ms < 0)
-		loop_timer_cancel(m->loop, &m->timer);
-	else
-		loop_timer_in(m->loop, &m->timer, (uint64_t)ms * NS_PER_MS + 1);
+	if (ms < 0 || ms > 1000)
+		ms = 1000;
+	loop_timer_in(m->loop, &m->timer, (uint64_t)ms * NS_PER_MS + 1);
 }
 
 void ike_mod_on_timer(void *arg)
@@ -47,26 +50,13 @@ void ike_mod_on_readable(void *arg, uint32_t events)
 static const struct ike_peer_cfg *peer_at(struct ike_mod *m, uint32_t addr)
 {
 	for (unsigned int i = 0; i < m->ecfg.n_peers; i++)
-		if (m->peers[i].addr == addr)
+		if (m->peers[i].addr == addr && !m->peers[i].tmpl)
 			return &m->peers[i];
 	return NULL;
 }
 
-static struct mobile *mobile_of_home(struct ike_mod *m, uint32_t home)
-{
-	for (unsigned int i = 0; i < MOBILES_MAX; i++)
-		if (m->mobiles[i].used && m->mobiles[i].home == home)
-			return &m->mobiles[i];
-	return NULL;
-}
-
-static struct mobile *mobile_of_sa(struct ike_mod *m, struct ike_sa *sa)
-{
-	for (unsigned int i = 0; i < MOBILES_MAX; i++)
-		if (m->mobiles[i].used && m->mobiles[i].mh_sa == sa)
-			return &m->mobiles[i];
-	return NULL;
-}
+#define mobile_of_home ike_mobile_of_home
+#define mobile_of_sa ike_mobile_of_sa
 
 struct fa_link *fa_of_addr(struct ike_mod *m, uint32_t addr, bool create)
 {
@@ -103,34 +93,114 @@ void fa_connect(struct ike_mod *m, struct fa_link *fa)
 		loop_timer_in(m->loop, &m->retry, RETRY_NS);
 }
 
-/* KEY_DISTRIBUTE to each FA whose IKE SA is up, one exchange at a time. */
-void ike_mod_distribute(struct ike_mod *m)
+/* The serving FA lacks mb's zone-1 keys, and nothing is on its way or
+ * waited for (DKM). */
+static bool wants_keys(const struct mobile *mb)
 {
-	for (unsigned int i = 0; i < MOBILES_MAX; i++) {
-		struct mobile *mb = &m->mobiles[i];
+	return mb->used && mb->have_csa && mb->distributing != mb->coa &&
+	       mb->fa_with_keys != mb->coa && !mb->dkm.deadline_ns;
+}
+
+void ike_mod_unqueue(struct ike_mod *m, struct mobile *mb)
+{
+	struct fa_link *fa;
+
+	if (!mb->q_fa)
+		return;
+	fa = &m->fas[mb->q_fa - 1];
+	if (mb->q_prev)
+		m->mobiles[mb->q_prev - 1].q_next = mb->q_next;
+	else
+		fa->q_head = mb->q_next;
+	if (mb->q_next)
+		m->mobiles[mb->q_next - 1].q_prev = mb->q_prev;
+	else
+		fa->q_tail = mb->q_prev;
+	mb->q_next = mb->q_prev = 0;
+	mb->q_fa = 0;
+}
+
+/* Queued at its serving FA (an FA that is no peer of ours gets none), so
+ * that each distribution looks at the mobiles waiting, never at all. */
+void ike_mod_want_keys(struct ike_mod *m, struct mobile *mb)
+{
+	struct fa_link *fa;
+	uint8_t q;
+
+	if (!wants_keys(mb))
+		return;
+	fa = fa_of_addr(m, mb->coa, false);
+	if (!fa)
+		return;
+	q = (uint8_t)(fa - m->fas + 1);
+	if (mb->q_fa == q)
+		return;
+	ike_mod_unqueue(m, mb);
+	mb->q_fa = q;
+	mb->q_prev = fa->q_tail;
+	if (fa->q_tail)
+		m->mobiles[fa->q_tail - 1].q_next = ike_mobile_slot(m, mb) + 1;
+	else
+		fa->q_head = ike_mobile_slot(m, mb) + 1;
+	fa->q_tail = ike_mobile_slot(m, mb) + 1;
+}
+
+/* One KEY_DISTRIBUTE at a time per FA: the head of its queue, unless it
+ * no longer wants keys there (moved, given them, DKM). */
+static void distribute_at(struct ike_mod *m, struct fa_link *fa)
+{
+	while (fa->up && fa->q_head) {
+		struct mobile *mb = &m->mobiles[fa->q_head - 1];
 		struct mlike_fa_keys keys;
-		struct fa_link *fa;
 		char a[16];
 		int err;
 
-		if (!mb->used || !mb->have_csa || mb->distributing == mb->coa ||
-		    mb->fa_with_keys == mb->coa || mb->dkm.deadline_ns)
+		if (!wants_keys(mb) || mb->coa != fa->peer->addr) {
+			ike_mod_unqueue(m, mb);
 			continue;
-		fa = fa_of_addr(m, mb->coa, false);
-		if (!fa || !fa->up)
-			continue;
+		}
 		mlike_fa_keys_from_csa(&mb->csa, true, mb->home, m->ecfg.local_addr, &keys);
 		err = mlike_key_distribute(fa->sa, &keys);
 		OPENSSL_cleanse(&keys, sizeof(keys));
 		if (err == -EBUSY)
-			continue; /* after the answer in flight */
+			return; /* after the answer in flight */
+		ike_mod_unqueue(m, mb);
 		if (err) {
+			/* The lifetime timer's sweep tries again. */
 			log_err("KEY_DISTRIBUTE of %s to %s: %s", mml_ipv4_str(mb->home, a),
 				fa->peer->name, strerror(-err));
 			continue;
 		}
 		mb->distributing = mb->coa;
+		fa->dist_slot = ike_mobile_slot(m, mb) + 1;
 	}
+}
+
+/* KEY_DISTRIBUTE to each FA whose IKE SA is up, one exchange at a time. */
+void ike_mod_distribute(struct ike_mod *m)
+{
+	for (unsigned int i = 0; i < IKE_PEERS_MAX; i++)
+		if (m->fas[i].peer)
+			distribute_at(m, &m->fas[i]);
+}
+
+/* A safety net, once per tick: an event that made a mobile want keys
+ * without queueing it would otherwise leave its FA without them. */
+void ike_mod_distribute_sweep(struct ike_mod *m)
+{
+	for (unsigned int i = 0; m->mobiles && i < m->mobiles_max; i++) {
+		struct mobile *mb = &m->mobiles[i];
+		struct fa_link *fa;
+
+		if (mb->q_fa || !wants_keys(mb))
+			continue;
+		fa = fa_of_addr(m, mb->coa, false);
+		if (!fa || !fa->up)
+			continue;
+		m->dist_swept++;
+		ike_mod_want_keys(m, mb);
+	}
+	ike_mod_distribute(m);
 }
 
 static void revq_drop(struct ike_mod *m, unsigned int i)
@@ -166,6 +236,25 @@ void ike_mod_revoke_pump(struct ike_mod *m)
 	}
 }
 
+/* At most one per mobile and FA holding its keys. */
+static int revq_grow(struct ike_mod *m)
+{
+	unsigned int cap = m->revq_cap ? 2 * m->revq_cap : 64;
+	unsigned int max = (m->mobiles_max ? m->mobiles_max : IKE_MOBILES_DEFAULT) * IKE_PEERS_MAX;
+	struct revocation *q;
+
+	if (cap > max)
+		cap = max;
+	if (cap <= m->revq_cap)
+		return -ENOSPC;
+	q = realloc(m->revq, cap * sizeof(*q));
+	if (!q)
+		return -ENOMEM;
+	m->revq = q;
+	m->revq_cap = cap;
+	return 0;
+}
+
 /* Revokes a CSA pair of home at an FA: queued, so a busy window delays it
  * instead of costing the FA's IKE SA (and every other mobile's keys). */
 void ike_mod_revoke_spis(struct ike_mod *m, uint32_t home, uint32_t fa_addr, const uint32_t spi[2])
@@ -178,10 +267,11 @@ void ike_mod_revoke_spis(struct ike_mod *m, uint32_t home, uint32_t fa_addr, con
 	for (unsigned int i = 0; i < m->n_revq; i++)
 		if (!memcmp(&m->revq[i], &r, sizeof(r)))
 			return;
-	if (m->n_revq == REVOKE_QUEUE_MAX) {
-		/* Cannot happen (one per mobile and holder); never forget one. */
-		log_err("revocation queue full: deleting the IKE SA with %s instead",
-			fa->peer->name);
+	if (m->n_revq == m->revq_cap && revq_grow(m)) {
+		/* Out of memory, or more than one per mobile and holder:
+		 * never forget one. */
+		log_err("revocation queue full (%u): deleting the IKE SA with %s instead",
+			m->n_revq, fa->peer->name);
 		ike_sa_delete(fa->sa);
 		return;
 	}
@@ -222,6 +312,7 @@ static void revoke_cancel(struct ike_mod *m, struct mobile *mb, uint32_t fa)
 
 static void mobile_drop_csa(struct ike_mod *m, struct mobile *mb)
 {
+	ike_mod_unqueue(m, mb);
 	if (!mb->have_csa)
 		return;
 	ike_life_drop(m, mb);
@@ -243,7 +334,7 @@ static void mobile_drop_csa(struct ike_mod *m, struct mobile *mb)
 
 static void mobile_start(struct ike_mod *m, struct mobile *mb)
 {
-	const struct ike_peer_cfg *mh = peer_at(m, mb->home);
+	const struct ike_peer_cfg *mh = ike_mobile_cfg(m, mb);
 	struct fa_link *fa = fa_of_addr(m, mb->coa, true);
 	char a[16];
 
@@ -258,7 +349,7 @@ static void mobile_start(struct ike_mod *m, struct mobile *mb)
 			 mml_ipv4_str(mb->coa, a));
 	/* Fig. 4 flows 5 and 6: both IKE SAs at once. */
 	if (!mb->mh_sa) {
-		mb->mh_sa = ike_initiate(m->eng, mh);
+		ike_mobile_set_sa(m, mb, ike_initiate(m->eng, mh));
 		if (!mb->mh_sa)
 			loop_timer_in(m->loop, &m->retry, RETRY_NS);
 	}
@@ -278,7 +369,7 @@ void ike_mod_on_binding(void *arg, uint32_t home, uint32_t coa)
 		if (mb->mh_sa)
 			ike_sa_delete(mb->mh_sa);
 		ike_mod_bypass(m, home, m->ecfg.local_addr, false);
-		*mb = (struct mobile){ 0 };
+		ike_mobile_del(m, mb);
 		ike_mod_rearm(m);
 		return;
 	}
@@ -292,17 +383,12 @@ void ike_mod_on_binding(void *arg, uint32_t home, uint32_t coa)
 		return;
 	}
 	if (!mb) {
-		for (unsigned int i = 0; i < MOBILES_MAX && !mb; i++)
-			if (!m->mobiles[i].used)
-				mb = &m->mobiles[i];
-		if (!mb) {
-			log_err("more than %d mobile hosts: no ML-IKE for the next", MOBILES_MAX);
+		mb = ike_mobile_new(m, home);
+		if (!mb)
 			return;
-		}
-		*mb = (struct mobile){ .used = true,
-				       .home = home,
-				       .t_bound = loop_now(),
-				       .handoff = ike_pkd_handoff_of(m, home) };
+		mb->t_bound = loop_now();
+		mb->handoff = ike_pkd_handoff_of(m, home);
+		m->n_pkd += mb->handoff == IKE_HANDOFF_PKD;
 	} else {
 		/* A new care-of address: its initialisation is timed from now. */
 		mb->prev_coa = mb->coa;
@@ -333,6 +419,7 @@ void ike_mod_on_binding(void *arg, uint32_t home, uint32_t coa)
 	ike_pkd_moved(m, mb);
 	ike_mod_bypass(m, home, m->ecfg.local_addr, true);
 	mobile_start(m, mb);
+	ike_mod_want_keys(m, mb);
 	ike_mod_distribute(m);
 	ike_pkd_distribute(m);
 	ike_mod_rearm(m);
@@ -342,7 +429,7 @@ void ike_mod_on_retry(void *arg)
 {
 	struct ike_mod *m = arg;
 
-	for (unsigned int i = 0; i < MOBILES_MAX; i++)
+	for (unsigned int i = 0; i < m->mobiles_max; i++)
 		if (m->mobiles[i].used)
 			mobile_start(m, &m->mobiles[i]);
 	ike_mod_rearm(m);
@@ -355,7 +442,7 @@ void ike_mod_on_dpd(void *arg)
 {
 	struct ike_mod *m = arg;
 
-	for (unsigned int i = 0; i < MOBILES_MAX; i++)
+	for (unsigned int i = 0; i < m->mobiles_max; i++)
 		if (m->mobiles[i].used && m->mobiles[i].mh_sa &&
 		    ike_sa_established(m->mobiles[i].mh_sa))
 			ike_sa_liveness(m->mobiles[i].mh_sa); /* -EBUSY: busy is alive */
@@ -392,6 +479,10 @@ static void ev_ike_up(void *ctx, struct ike_sa *sa)
 	fa = fa_of_sa(m, sa);
 	if (fa) {
 		fa->up = true;
+		/* Rare: the mobiles it serves wait for it. */
+		for (unsigned int i = 0; i < m->mobiles_max; i++)
+			if (m->mobiles[i].used && m->mobiles[i].coa == fa->peer->addr)
+				ike_mod_want_keys(m, &m->mobiles[i]);
 		ike_mod_distribute(m);
 		ike_pkd_distribute(m);
 	}
@@ -420,7 +511,7 @@ static void ev_ike_down(void *ctx, struct ike_sa *sa, enum ike_down_reason why)
 		return;
 	mb = mobile_of_sa(m, sa);
 	if (mb) {
-		mb->mh_sa = NULL;
+		ike_mobile_set_sa(m, mb, NULL);
 		mobile_drop_csa(m, mb);
 		/* Still bound: try again (the MH may have been unreachable). */
 		if (why != IKE_DOWN_SHUTDOWN)
@@ -431,7 +522,8 @@ static void ev_ike_down(void *ctx, struct ike_sa *sa, enum ike_down_reason why)
 	if (fa) {
 		fa->sa = NULL;
 		fa->up = false;
-		for (unsigned int i = 0; i < MOBILES_MAX; i++) {
+		fa->dist_slot = 0;
+		for (unsigned int i = 0; i < m->mobiles_max; i++) {
 			struct mobile *x = &m->mobiles[i];
 
 			if (x->used && x->fa_with_keys == fa->peer->addr)
@@ -450,11 +542,11 @@ static void ev_ike_down(void *ctx, struct ike_sa *sa, enum ike_down_reason why)
 static void ev_ike_rekeyed(void *ctx, struct ike_sa *old_sa, struct ike_sa *new_sa)
 {
 	struct ike_mod *m = ctx;
+	struct mobile *mb;
 
 	ike_dkm_rekeyed(m, old_sa, new_sa);
-	for (unsigned int i = 0; i < MOBILES_MAX; i++)
-		if (m->mobiles[i].used && m->mobiles[i].mh_sa == old_sa)
-			m->mobiles[i].mh_sa = new_sa;
+	if (m->role == ROLE_HA && (mb = mobile_of_sa(m, old_sa)))
+		ike_mobile_set_sa(m, mb, new_sa);
 	if (m->mh_sa == old_sa)
 		m->mh_sa = new_sa;
 	for (unsigned int i = 0; i < IKE_PEERS_MAX; i++) {
@@ -514,6 +606,7 @@ static void ev_csa_up(void *ctx, struct ike_sa *sa, const struct mlike_csa *csa)
 	mb->have_csa = true;
 	ike_mod_binding_spis(m, mb->home, csa->spi_out, csa->spi_in, owner);
 	ike_life_csa_up(m, sa, csa);
+	ike_mod_want_keys(m, mb);
 	ike_mod_distribute(m); /* Fig. 4 flow 8 */
 }
 
@@ -533,7 +626,8 @@ int ike_mod_fa_install(struct ike_mod *m, const struct mlike_fa_keys *keys, stru
 	/* Installed unrecorded, nothing would ever remove them. */
 	if (in && !installed_room(in, spis, n)) {
 		OPENSSL_cleanse(csas, sizeof(csas));
-		log_err("more than %d CSAs under one IKE SA: keys refused", INSTALLED_MAX);
+		log_err("more than %u CSAs under one IKE SA (4 x mobiles_max): keys refused",
+			in->spis.max);
 		return -ENOSPC;
 	}
 	/* Another HA's CSA (or a static one) under one of the SPIs, or
@@ -596,35 +690,41 @@ static int ev_fa_keys(void *ctx, struct ike_sa *sa, const struct mlike_fa_keys *
 	return ike_mod_fa_install(m, keys, in, Z1_VIA_KEY_DISTRIBUTE, owner);
 }
 
+/* The serving FA answered the one KEY_DISTRIBUTE out to it (one exchange
+ * at a time: fa->dist_slot). */
+static void keys_done_at(struct ike_mod *m, struct fa_link *fa, int result)
+{
+	struct mobile *mb = fa->dist_slot ? &m->mobiles[fa->dist_slot - 1] : NULL;
+	char a[16];
+
+	fa->dist_slot = 0;
+	if (!mb || !mb->used || mb->distributing != fa->peer->addr || mb->coa != fa->peer->addr)
+		return;
+	mb->distributing = 0;
+	if (result) {
+		log_err("%s refused the zone-1 keys of %s", fa->peer->name,
+			mml_ipv4_str(mb->home, a));
+		return;
+	}
+	mb->fa_with_keys = fa->peer->addr;
+	holders_set(&mb->holders, fa->peer->addr, HOLDER_HELD, true);
+	ike_life_keys_done(m, mb);
+	mb->t_done = loop_now();
+	m->inits_done++;
+	log_info("ML-IKE initialisation of %s done in %.3f ms (binding to keys at %s)",
+		 mml_ipv4_str(mb->home, a), (double)(mb->t_done - mb->t_bound) / 1e6,
+		 fa->peer->name);
+}
+
 static void ev_fa_keys_done(void *ctx, struct ike_sa *sa, int result)
 {
 	struct ike_mod *m = ctx;
 	struct fa_link *fa = fa_of_sa(m, sa);
-	char a[16];
 
 	if (fa && ike_pkd_keys_done(m, fa, result))
 		fa = NULL; /* a neighbour's copy, not the serving FA's */
-	for (unsigned int i = 0; fa && i < MOBILES_MAX; i++) {
-		struct mobile *mb = &m->mobiles[i];
-
-		if (!mb->used || mb->distributing != fa->peer->addr || mb->coa != fa->peer->addr)
-			continue;
-		mb->distributing = 0;
-		if (result) {
-			log_err("%s refused the zone-1 keys of %s", fa->peer->name,
-				mml_ipv4_str(mb->home, a));
-			continue;
-		}
-		mb->fa_with_keys = fa->peer->addr;
-		holders_set(&mb->holders, fa->peer->addr, HOLDER_HELD, true);
-		ike_life_keys_done(m, mb);
-		mb->t_done = loop_now();
-		m->inits_done++;
-		log_info("ML-IKE initialisation of %s done in %.3f ms (binding to keys at %s)",
-			 mml_ipv4_str(mb->home, a), (double)(mb->t_done - mb->t_bound) / 1e6,
-			 fa->peer->name);
-		break;
-	}
+	if (fa)
+		keys_done_at(m, fa, result);
 	ike_mod_revoke_pump(m);
 	ike_mod_distribute(m);
 	ike_pkd_distribute(m);
@@ -681,6 +781,7 @@ static void ev_csa_revoked(void *ctx, struct ike_sa *sa, const uint32_t *acked, 
 		if (mb->dkm.early_fa == r.fa)
 			mb->dkm.early_fa = 0;
 		mb->dkm.deadline_ns = 0;
+		ike_mod_want_keys(m, mb);
 	}
 	ike_mod_revoke_pump(m);
 	ike_mod_distribute(m);
@@ -711,4 +812,6 @@ const struct ike_events ike_mod_events = {
 	.flow_mode_done = ike_flow_mode_done,
 	.link_state = ike_link_state,
 	.link_state_done = ike_link_state_done,
+	.peer_lookup = ike_mobile_peer_lookup,
+	.cfg_put = ike_mobile_cfg_put,
 };

@@ -36,6 +36,7 @@ static int rekey_install(struct ike_sa *old, struct ike_sa *nsa, const uint8_t *
 	nsa->have_keys = true;
 	nsa->state = IKE_S_ESTABLISHED;
 	nsa->rekey_at_ms = ike_soft_deadline(nsa->cfg->ike_rekey_ms);
+	ike_deadline(nsa->eng, nsa->rekey_at_ms);
 	memcpy(nsa->child, old->child, sizeof(nsa->child));
 	OPENSSL_cleanse(old->child, sizeof(old->child));
 	nsa->csa = old->csa;

@@ -47,6 +47,8 @@ struct ike_sa *ike_sa_new(struct ike_engine *eng, const struct ike_peer_cfg *cfg
 			return NULL;
 		}
 	} while (!memcmp(own_spi, (uint8_t[IKE_SPI_LEN]){ 0 }, IKE_SPI_LEN));
+	if (cfg->derived)
+		((struct ike_peer_cfg *)cfg)->refs++; /* the embedder's, counted for it */
 	sa->next = eng->sas;
 	eng->sas = sa;
 	sa->hnext = eng->by_spi[spi_bucket(own_spi)];
@@ -82,6 +84,8 @@ void ike_sa_set_own_spi(struct ike_sa *sa, const uint8_t *spi)
 
 static void sa_free(struct ike_sa *sa)
 {
+	if (sa->cfg && sa->cfg->derived && sa->eng->ev->cfg_put)
+		sa->eng->ev->cfg_put(sa->eng->ev_ctx, sa->cfg);
 	spi_unlink(sa);
 	ike_dh_free(&sa->dh);
 	ike_dh_free(&sa->cc.dh);
@@ -171,9 +175,9 @@ struct ike_sa *ike_sa_find(struct ike_engine *eng, const struct ike_hdr *h, uint
 const struct ike_peer_cfg *ike_peer_by_addr(const struct ike_engine *eng, uint32_t addr)
 {
 	for (unsigned int i = 0; i < eng->cfg.n_peers; i++)
-		if (eng->cfg.peers[i].addr == addr)
+		if (eng->cfg.peers[i].addr == addr && !eng->cfg.peers[i].tmpl)
 			return &eng->cfg.peers[i];
-	return NULL;
+	return eng->ev->peer_lookup ? eng->ev->peer_lookup(eng->ev_ctx, addr) : NULL;
 }
 
 bool ike_sa_established(const struct ike_sa *sa)

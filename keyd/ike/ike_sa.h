@@ -186,6 +186,9 @@ struct ike_engine {
 	uint32_t logged; /* bit per counter: first occurrence logged */
 	/* Scratch for building messages. */
 	uint8_t scratch[IKE_MSG_MAX];
+	/* No deadline of any SA is before this (ike_engine_timeout_hint_ms):
+	 * lowered wherever a deadline is set, made exact by each tick. */
+	uint64_t hint_ms;
 };
 
 /* --- ike_io.c: clock, counters, sockets, messages out, retransmission --- */
@@ -292,5 +295,12 @@ struct ike_child *ike_child_by_spi_out(struct ike_sa *sa, uint32_t spi);
 struct ike_child *ike_child_by_spi_in(struct ike_sa *sa, uint32_t spi);
 /* A CHILD_SA goes: logged (why), child_down, wiped. */
 void ike_child_remove(struct ike_sa *sa, struct ike_child *child, const char *why);
+
+/* A deadline was set: the hint comes down to it. */
+static inline void ike_deadline(struct ike_engine *eng, uint64_t at_ms)
+{
+	if (at_ms && at_ms < eng->hint_ms)
+		eng->hint_ms = at_ms;
+}
 
 #endif

@@ -35,6 +35,7 @@ struct ike_child *ike_child_slot(struct ike_sa *sa)
 		if (!sa->child[i].used) {
 			memset(&sa->child[i], 0, sizeof(sa->child[i]));
 			sa->child[i].rekey_at_ms = ike_soft_deadline(sa->cfg->child_rekey_ms);
+			ike_deadline(sa->eng, sa->child[i].rekey_at_ms);
 			return &sa->child[i];
 		}
 	return NULL;

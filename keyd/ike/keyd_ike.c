@@ -71,6 +71,9 @@ static int read_section(struct ike_mod *m, const config_setting_t *sec)
 	m->dpd_s = 30;
 	if (cfg_u32(sec, "dpd_s", false, 0, 86400, &m->dpd_s))
 		return -EINVAL;
+	m->mobiles_max = IKE_MOBILES_DEFAULT;
+	if (cfg_u32(sec, "mobiles_max", false, 1, IKE_MOBILES_LIMIT, &m->mobiles_max))
+		return -EINVAL;
 	n = peers ? config_setting_length(peers) : 0;
 	if (n <= 0 || n > IKE_PEERS_MAX) {
 		log_err("%s: ike: peers: 1..%d peers expected", cfg_path, IKE_PEERS_MAX);
@@ -97,12 +100,20 @@ static int read_section(struct ike_mod *m, const config_setting_t *sec)
 		m->peer_handoff[i] = (uint8_t)(h + 1);
 		/* The address names the peer as the owner of what it installs
 		 * (maps/csa.h owner): two peers must not share one. */
-		for (int k = 0; k < i; k++)
+		for (int k = 0; k < i && !m->peers[i].tmpl; k++)
 			if (m->peers[k].addr == m->peers[i].addr) {
 				log_err("%s: ike: peers %s and %s have the same address", cfg_path,
 					m->peers[k].name, m->peers[i].name);
 				return -EINVAL;
 			}
+		/* A template is the HA's, for its mobiles; ESP mode's selectors
+		 * would be per mobile. */
+		if (m->peers[i].tmpl && (m->role != ROLE_HA || m->peers[i].child)) {
+			log_err("%s: ike: peer %s: mobiles = ... is a template for an HA's mobile "
+				"hosts, without child = true",
+				cfg_path, m->peers[i].name);
+			return -EINVAL;
+		}
 		/* ESP mode keys are the MH's and the HA's alone. */
 		if (m->role == ROLE_FA && m->peers[i].child) {
 			log_err("%s: ike: peer %s: child = true (ESP mode) is for MH and HA, not "
@@ -146,6 +157,7 @@ static void ike_stop(void *state)
 	ike_flow_stop(m);
 	ike_link_stop(m);
 	ike_dkm_stop(m);
+	ike_tables_free(m);
 	mml_csa_store_close(&m->store);
 	mip_maps_close(&m->maps);
 	if (m->flow_fd >= 0)
@@ -184,6 +196,8 @@ static int ike_start(struct keyd *kd, const config_setting_t *sec, void **state)
 	m->flow_shapes_fd = -1;
 	m->rekey_fd = -1;
 	err = read_section(m, sec);
+	if (!err)
+		err = ike_tables_init(m);
 	if (err)
 		goto fail;
 	m->eng = ike_engine_new(&m->ecfg, &ike_mod_events, m);
@@ -212,7 +226,8 @@ static int ike_start(struct keyd *kd, const config_setting_t *sec, void **state)
 		ike_mod_bypass(m, m->home, m->peers[0].addr, true);
 	if (m->role == ROLE_HA && m->dpd_s)
 		loop_timer_in(m->loop, &m->dpd, (uint64_t)m->dpd_s * NS_PER_SEC);
-	log_info("ike: %s role, %u peers", role_names[m->role], m->ecfg.n_peers);
+	log_info("ike: %s role, %u peers, mobiles_max %u", role_names[m->role], m->ecfg.n_peers,
+		 m->mobiles_max);
 	*state = m;
 	return 0;
 fail:
@@ -304,9 +319,14 @@ static json_object *show(struct ike_mod *m)
 	json_object_object_add(o, "csas_refused_full",
 			       json_object_new_uint64(m->csas_refused_full));
 	json_object_object_add(o, "initialisations", json_object_new_uint64(m->inits_done));
+	json_object_object_add(o, "mobiles_max", json_object_new_uint64(m->mobiles_max));
+	json_object_object_add(o, "mobiles_in_use", json_object_new_uint64(m->mob_home.n));
+	json_object_object_add(o, "mobiles_full", json_object_new_uint64(m->mobiles_full));
+	json_object_object_add(o, "visitors_full", json_object_new_uint64(m->visitors_full));
+	json_object_object_add(o, "distribute_swept", json_object_new_uint64(m->dist_swept));
 	json_object_object_add(o, "dkm", ike_dkm_json(m));
 	json_object_object_add(o, "esp_child_sas", json_object_new_uint64(ike_mod_esp_count(m)));
-	for (unsigned int i = 0; i < MOBILES_MAX; i++) {
+	for (unsigned int i = 0; i < m->mobiles_max; i++) {
 		struct mobile *mb = &m->mobiles[i];
 		json_object *e;
 
@@ -362,7 +382,7 @@ static json_object *holders_by_csa(const struct ike_mod *m)
 	json_object *a = json_object_new_array();
 	char h[16];
 
-	for (unsigned int i = 0; i < MOBILES_MAX; i++) {
+	for (unsigned int i = 0; i < m->mobiles_max; i++) {
 		const struct mobile *mb = &m->mobiles[i];
 		/* The pair, and a rekey's old one while it drains (issue 17). */
 		bool old = mb->rk.state >= RK_DISTRIBUTING;

@@ -14,6 +14,7 @@
 #include "keyd/ike/dkm_cache.h"
 #include "keyd/ike/flowneg.h"
 #include "keyd/ike/holders.h"
+#include "keyd/ike/idx.h"
 #include "keyd/ike/ike.h"
 #include "keyd/ike/linkauto.h"
 #include "keyd/loop.h"
@@ -21,8 +22,13 @@
 #include "lib/pin.h"
 
 #define IKE_PEERS_MAX 16
-#define MOBILES_MAX 64
-#define IKE_ESP_MAX (2 * MOBILES_MAX) /* a rekey holds two per mobile */
+/* The ike section's mobiles_max: HA, the mobiles it runs ML-IKE for; FA,
+ * the visitors whose keys it holds (PKD's, zone 1's timestamps); either,
+ * 4 x that many CSAs recorded under one IKE SA. Records are allocated as
+ * they are used (keyd/ike/mobiles.c); a binding beyond it is refused
+ * ML-IKE, logged once and counted (mobiles_full). */
+#define IKE_MOBILES_DEFAULT 1024
+#define IKE_MOBILES_LIMIT 1000000
 
 enum ike_role { ROLE_HA, ROLE_MH, ROLE_FA };
 /* HA: the one DKM record per mobile (ike_dkm.c): a handoff waits until
@@ -91,6 +97,11 @@ struct mobile {
 	struct csa_holders holders; /* every FA sent the zone-1 keys */
 	bool holders_full;	    /* PKD: refused a neighbour (logged, counted once) */
 	struct csa_rekey rk;
+	struct ike_peer_cfg *dcfg; /* from a template (mh_tmpl.c): one reference */
+	/* On its serving FA's queue of mobiles waiting for KEY_DISTRIBUTE
+	 * (ike_orch.c): slots + 1, and that FA's index + 1. */
+	uint32_t q_next, q_prev;
+	uint8_t q_fa;
 };
 
 /* HA: an FA's neighbour FAs, from its NEIGHBOR_NOTIFY (PKD). */
@@ -123,8 +134,8 @@ struct revocation {
 	uint32_t spi[2];
 };
 
-/* HA: queued revocations: at most one per mobile and FA holding its keys. */
-#define REVOKE_QUEUE_MAX (MOBILES_MAX * IKE_PEERS_MAX)
+/* HA: queued revocations: at most one per mobile and FA holding its keys
+ * (the queue grows to mobiles_max x IKE_PEERS_MAX). */
 _Static_assert(HOLDERS_MAX >= IKE_PEERS_MAX, "a holder set must have room for every FA peer");
 
 /* HA: one FA and our IKE SA with it. */
@@ -133,6 +144,8 @@ struct fa_link {
 	struct ike_sa *sa;
 	bool up;
 	struct revocation revoking; /* the CSA Delete out on sa, unanswered */
+	uint32_t q_head, q_tail;    /* mobiles waiting for KEY_DISTRIBUTE: slots + 1 */
+	uint32_t dist_slot;	    /* the mobile whose KEY_DISTRIBUTE is out: slot + 1 */
 };
 
 #define DKM_PENDING_MAX 8
@@ -171,21 +184,20 @@ struct esp_child {
 
 /* FA and MH: the CSAs installed because of one IKE SA, every one of them
  * (an FA holds a pair per mobile of that HA, PKD's inactive ones
- * included), so a revocation or the IKE SA's end removes them all. */
-#define INSTALLED_MAX (4 * MOBILES_MAX)
+ * included), so a revocation or the IKE SA's end removes them all. The
+ * SPIs are the keys of spis, which grows to 4 x mobiles_max. */
 struct installed {
 	struct ike_sa *sa;
 	uint32_t owner; /* its peer's address: the owner of every CSA recorded */
-	uint32_t spi[INSTALLED_MAX];
-	unsigned int n;
+	struct idx spis;
 };
 
-/* After a restart, the CSAs a previous instance installed (reconcile.c). */
-#define RECONCILE_MAX 1024
+/* After a restart, the CSAs a previous instance installed (reconcile.c);
+ * the arrays grow with what the map holds. */
 struct reconcile {
 	uint32_t grace_s;
-	unsigned int n;
-	uint32_t spi[RECONCILE_MAX], owner[RECONCILE_MAX];
+	unsigned int n, cap;
+	uint32_t *spi, *owner;
 	struct loop_timer timer;
 	uint64_t wiped, kept;
 	uint64_t superseded; /* FA: IKE SAs a peer replaced by a new one */
@@ -229,7 +241,14 @@ struct ike_mod {
 	uint32_t pending_out, pending_in;
 	uint32_t pending_owner; /* the HA whose pair the binding names */
 	unsigned int spi_tries;
-	struct mobile mobiles[MOBILES_MAX];
+	/* HA: mobiles_max records, found by home (mob_home, whose slots they
+	 * are) and by their IKE SA (mob_sa); keyd/ike/mobiles.c. */
+	uint32_t mobiles_max;
+	struct mobile *mobiles;
+	struct idx mob_home, mob_sa;
+	uint64_t mobiles_full; /* bindings refused ML-IKE: mobiles_max in use */
+	uint64_t dist_swept;   /* mobiles the periodic sweep found unqueued */
+	unsigned int n_pkd;    /* mobiles with handoff = pkd (their walks) */
 	struct fa_link fas[IKE_PEERS_MAX];
 	struct installed inst[IKE_PEERS_MAX];
 	uint64_t csas_installed, csas_removed, inits_done;
@@ -239,24 +258,28 @@ struct ike_mod {
 	uint64_t csas_refused_full; /* mml_csa full: the install refused */
 	struct ike_dkm dkm;
 	/* ESP mode keyed by IKE; MH: the ESP SPIs waiting for its binding. */
-	struct esp_child esp[IKE_ESP_MAX];
+	struct esp_child *esp; /* esp_max: two per mobile (a rekey holds two) */
+	unsigned int esp_max;
 	uint64_t esp_serial;
 	uint32_t pending_esp_out, pending_esp_in;
 	/* PKD (keyd/ike/pkd.c) */
 	uint8_t handoff;		     /* the section's enum ike_handoff */
 	uint8_t peer_handoff[IKE_PEERS_MAX]; /* a peer's own + 1; 0 = the section's */
 	struct fa_neighbors nbrs[IKE_PEERS_MAX];
-	struct held_csa held[MOBILES_MAX];
-	uint32_t here[MOBILES_MAX];	 /* FA: homes whose registration reply we relayed */
-	uint64_t handoffs_held;		 /* HA: handoffs to an FA that held the keys already */
-	struct z1_ready z1[MOBILES_MAX]; /* FA: zone 1 active since when */
-	uint64_t pkd_holders_full;	 /* HA: neighbours not given keys, the set full */
-	uint32_t pkd_threshold;		 /* HA: rekey when more FAs hold a pair (0 = off) */
-	bool dkm_rekey;			 /* HA: rekey after a DKM handoff (Fig. 8) */
+	struct held_csa *held; /* FA: slots of held_ix (by home) */
+	struct idx held_ix;
+	struct idx here;	   /* FA: homes whose registration reply we relayed */
+	uint64_t handoffs_held;	   /* HA: handoffs to an FA that held the keys already */
+	struct z1_ready *z1;	   /* FA: zone 1 active since when; slots of z1_ix */
+	struct idx z1_ix, z1_spi;  /* by home; by SPI (slot 2 x record + which) */
+	uint64_t visitors_full;	   /* FA: records refused, mobiles_max in use */
+	uint64_t pkd_holders_full; /* HA: neighbours not given keys, the set full */
+	uint32_t pkd_threshold;	   /* HA: rekey when more FAs hold a pair (0 = off) */
+	bool dkm_rekey;		   /* HA: rekey after a DKM handoff (Fig. 8) */
 	uint64_t rekeys_threshold, rekeys_dkm; /* HA: rekeys those two started */
 	/* HA: CSA Deletes waiting for their FA's window (ike_orch.c). */
-	struct revocation revq[REVOKE_QUEUE_MAX];
-	unsigned int n_revq;
+	struct revocation *revq;
+	unsigned int n_revq, revq_cap;
 	uint64_t revocations_queued, revocations_dropped, revocations_raced;
 	/* CSA lifecycle (csa_life.c): MH: its IKE SA with the HA and its rekey */
 	struct loop_timer life_timer;
@@ -274,6 +297,34 @@ struct ike_mod {
 	struct ike_link link;
 };
 
+/* --- mobiles.c: the tables sized by mobiles_max --- */
+
+/* Allocates them for m->mobiles_max (0: the default); ike_tables_free
+ * wipes and frees them (a zeroed m is fine). */
+int ike_tables_init(struct ike_mod *m);
+void ike_tables_free(struct ike_mod *m);
+struct mobile *ike_mobile_of_home(struct ike_mod *m, uint32_t home);
+struct mobile *ike_mobile_of_sa(struct ike_mod *m, struct ike_sa *sa);
+/* A new record for home (zeroed, used); NULL when mobiles_max are in use
+ * (logged at the 1st, 2nd, 4th ... refusal, counted in mobiles_full). */
+struct mobile *ike_mobile_new(struct ike_mod *m, uint32_t home);
+/* The record goes: off its queue and both indexes, keys wiped. */
+void ike_mobile_del(struct ike_mod *m, struct mobile *mb);
+/* The configuration the HA runs IKE with mb by: a configured peer with its
+ * home address, else one derived from the template of its prefix (kept in
+ * mb->dcfg); NULL if neither. */
+const struct ike_peer_cfg *ike_mobile_cfg(struct ike_mod *m, struct mobile *mb);
+/* The engine's peer_lookup and cfg_put (HA: a bound mobile's derived
+ * configuration, for an IKE_SA_INIT it sends). */
+const struct ike_peer_cfg *ike_mobile_peer_lookup(void *ctx, uint32_t addr);
+void ike_mobile_cfg_put(void *ctx, const struct ike_peer_cfg *cfg);
+/* mb->mh_sa = sa, and the index by IKE SA with it. */
+void ike_mobile_set_sa(struct ike_mod *m, struct mobile *mb, struct ike_sa *sa);
+static inline uint32_t ike_mobile_slot(const struct ike_mod *m, const struct mobile *mb)
+{
+	return (uint32_t)(mb - m->mobiles);
+}
+
 /* --- ike_orch.c --- */
 
 /* The engine on the loop: its sockets readable, its timer, and when that
@@ -287,8 +338,15 @@ void ike_mod_on_binding(void *arg, uint32_t home, uint32_t coa);
 void ike_mod_on_retry(void *arg);
 /* HA: dead peer detection. */
 void ike_mod_on_dpd(void *arg);
-/* HA: KEY_DISTRIBUTE to each mobile's FA that lacks the keys. */
+/* HA: KEY_DISTRIBUTE to each queued mobile's FA that lacks the keys (one
+ * exchange per FA at a time); ike_mod_want_keys queues mb if its serving
+ * FA lacks them. */
 void ike_mod_distribute(struct ike_mod *m);
+void ike_mod_want_keys(struct ike_mod *m, struct mobile *mb);
+/* Off its queue. */
+void ike_mod_unqueue(struct ike_mod *m, struct mobile *mb);
+/* Once per lifetime tick: queues any mobile an event did not (counted). */
+void ike_mod_distribute_sweep(struct ike_mod *m);
 /* FA: zone-1 keys into mml_csa, owned by owner (the HA) and recorded under
  * in (may be NULL); via says who sent them (KEY_DISTRIBUTE or DKM), for
  * z1_ready.c. Nothing installed: -ENOSPC when in cannot record them all,
@@ -335,6 +393,10 @@ void ike_mod_inst_remove_all(struct ike_mod *m, struct ike_sa *sa);
 int installed_add(struct installed *in, uint32_t spi);
 /* Room for the SPIs of spis not recorded yet. */
 bool installed_room(const struct installed *in, const uint32_t *spis, unsigned int n);
+static inline unsigned int installed_n(const struct installed *in)
+{
+	return in->spis.n;
+}
 /* The CSA spi is gone: no IKE SA's record names it any more. */
 void ike_mod_inst_forget(struct ike_mod *m, uint32_t spi);
 

@@ -177,13 +177,7 @@ void ike_link_sa_changed(struct ike_mod *m, struct ike_sa *sa)
 
 /* --- HA --- */
 
-static struct mobile *mobile_of_home(struct ike_mod *m, uint32_t home)
-{
-	for (unsigned int i = 0; i < MOBILES_MAX; i++)
-		if (m->mobiles[i].used && m->mobiles[i].home == home)
-			return &m->mobiles[i];
-	return NULL;
-}
+#define mobile_of_home ike_mobile_of_home
 
 uint16_t ike_link_state(void *ctx, struct ike_sa *sa, const struct mlike_link_state_pl *ls)
 {
@@ -194,7 +188,8 @@ uint16_t ike_link_state(void *ctx, struct ike_sa *sa, const struct mlike_link_st
 	char a[16];
 	int err;
 
-	for (unsigned int i = 0; addr && i < MOBILES_MAX; i++)
+	/* A link report, seconds apart: the walk is rare. */
+	for (unsigned int i = 0; addr && i < m->mobiles_max && !serves; i++)
 		if (m->mobiles[i].used && m->mobiles[i].coa == addr)
 			serves = true;
 	err = fa ? link_ha_report(&m->link.ha, addr, ls->state, serves) : -EPERM;

@@ -14,7 +14,7 @@ IKE_XCHG_SRCS := keyd/ike/ike_init.c keyd/ike/ike_child.c keyd/ike/ike_create.c 
 IKE_SRCS := $(IKE_CODEC_SRCS) $(IKE_SA_SRCS) $(IKE_XCHG_SRCS) keyd/ike/ike_engine.c
 IKE_CONF_SRCS := keyd/ike/ike_conf.c keyd/ike/csa_map.c keyd/ike/dkm_cache.c
 # mmlkeyd's ike module around the engine: orchestration, installs, handoffs.
-IKE_MOD_SRCS := keyd/ike/keyd_ike.c keyd/ike/ike_orch.c keyd/ike/csa_life.c keyd/ike/reconcile.c keyd/ike/ike_install.c keyd/ike/installed.c \
+IKE_MOD_SRCS := keyd/ike/keyd_ike.c keyd/ike/mobiles.c keyd/ike/idx.c keyd/ike/mh_tmpl.c keyd/ike/ike_orch.c keyd/ike/csa_life.c keyd/ike/reconcile.c keyd/ike/ike_install.c keyd/ike/installed.c \
                 keyd/ike/ike_dkm.c keyd/ike/ike_esp.c keyd/ike/pkd.c keyd/ike/holders.c keyd/ike/z1_ready.c \
                 keyd/ike/flowneg.c keyd/ike/flow_ctl.c keyd/ike/linkauto.c keyd/ike/link_ctl.c
 
@@ -49,7 +49,8 @@ TEST_SUITES += unit-ike-holders:$(BUILD)/tests/test_holders
 $(eval $(call TEST_PROGRAM,test_ike_mod,tests/ike/test_ike_mod.c keyd/ike/ike_dkm.c \
                                       keyd/ike/pkd.c keyd/ike/dkm_cache.c keyd/ike/holders.c \
                                       keyd/ike/ike_orch.c keyd/ike/csa_life.c keyd/ike/installed.c \
-                                      keyd/ike/z1_ready.c keyd/ike/reconcile.c))
+                                      keyd/ike/z1_ready.c keyd/ike/reconcile.c \
+                                      keyd/ike/mobiles.c keyd/ike/idx.c keyd/ike/mh_tmpl.c))
 TEST_SUITES += unit-ike-mod:$(BUILD)/tests/test_ike_mod
 # Engines over loopback UDP: initialisation, CHILD_SAs, CREATE_CHILD_SA in
 # both roles and every rejection path (about 6 s).
@@ -61,6 +62,10 @@ TEST_SUITES += unit-ike-engine:$(BUILD)/tests/test_ike_engine
 # clock (well under a second).
 $(eval $(call TEST_PROGRAM,test_ike_robust,tests/ike/test_ike_robust.c $(IKE_SRCS)))
 TEST_SUITES += unit-ike-robust:$(BUILD)/tests/test_ike_robust
+# Mobile hosts by template: the derived PSK (a known answer), the prefix
+# match, and a mobile host that claims another's identity refused.
+$(eval $(call TEST_PROGRAM,test_mh_tmpl,tests/ike/test_mh_tmpl.c $(IKE_SRCS) keyd/ike/mh_tmpl.c))
+TEST_SUITES += unit-ike-tmpl:$(BUILD)/tests/test_mh_tmpl
 
 # libFuzzer + ASan/UBSan harnesses (clang): the codec, and the engine behind
 # the integrity check. Their suites and corpora (the seeds in
@@ -158,3 +163,6 @@ bench-ike-bed: deps
 # initialisations for N mobiles in one process; here because it links
 # IKE_SRCS, which bench/module.mk (read first) cannot see yet.
 $(eval $(call PROGRAM,bench-scale-ike,bench/scale_ike.c $(IKE_SRCS)))
+# bench-scale-ike-mh: N synthetic mobile hosts answering the real HA's
+# ML-IKE (mmlkeyd, template peers) from the mobiles' namespace.
+$(eval $(call PROGRAM,bench-scale-ike-mh,bench/scale_ike_mh.c $(IKE_SRCS) keyd/ike/mh_tmpl.c))

@@ -12,6 +12,7 @@
 #include <openssl/crypto.h>
 
 #include "keyd/ike/keyd_ike.h"
+#include "keyd/ike/mh_tmpl.h"
 #include "lib/args.h"
 #include "lib/log.h"
 
@@ -19,9 +20,14 @@ const char *const ike_handoff_names[] = { "redistribute", "pkd", "dkm", NULL };
 
 uint8_t ike_pkd_handoff_of(const struct ike_mod *m, uint32_t home)
 {
+	const struct ike_peer_cfg *t;
+
 	for (unsigned int i = 0; i < m->ecfg.n_peers; i++)
-		if (m->peers[i].addr == home && m->peer_handoff[i])
+		if (m->peers[i].addr == home && !m->peers[i].tmpl && m->peer_handoff[i])
 			return (uint8_t)(m->peer_handoff[i] - 1);
+	t = mh_tmpl_match(m->peers, m->ecfg.n_peers, home);
+	if (t && m->peer_handoff[t - m->peers])
+		return (uint8_t)(m->peer_handoff[t - m->peers] - 1);
 	return m->handoff;
 }
 
@@ -77,9 +83,10 @@ static bool send_to_neighbor(struct ike_mod *m, struct mobile *mb, uint32_t addr
 
 void ike_pkd_distribute(struct ike_mod *m)
 {
-	if (m->role != ROLE_HA)
+	/* Per event, a walk: only while some mobile uses PKD (n_pkd). */
+	if (m->role != ROLE_HA || !m->n_pkd)
 		return;
-	for (unsigned int i = 0; i < MOBILES_MAX; i++) {
+	for (unsigned int i = 0; i < m->mobiles_max; i++) {
 		struct mobile *mb = &m->mobiles[i];
 		const struct fa_neighbors *nb;
 
@@ -121,7 +128,7 @@ bool ike_pkd_keys_done(struct ike_mod *m, struct fa_link *fa, int result)
 	uint32_t addr = fa->peer->addr;
 	char a[16];
 
-	for (unsigned int i = 0; i < MOBILES_MAX; i++) {
+	for (unsigned int i = 0; m->n_pkd && i < m->mobiles_max; i++) {
 		struct mobile *mb = &m->mobiles[i];
 		struct csa_holder *h = mb->used ? holders_find(&mb->holders, addr) : NULL;
 
@@ -168,7 +175,7 @@ void ike_pkd_moved(struct ike_mod *m, struct mobile *mb)
 
 void ike_pkd_fa_gone(struct ike_mod *m, uint32_t fa)
 {
-	for (unsigned int i = 0; i < MOBILES_MAX; i++)
+	for (unsigned int i = 0; i < m->mobiles_max; i++)
 		if (m->mobiles[i].used)
 			holders_remove(&m->mobiles[i].holders, fa);
 }
@@ -242,23 +249,40 @@ bool ike_pkd_fa_retry(struct ike_mod *m)
 
 static bool is_here(const struct ike_mod *m, uint32_t home)
 {
-	for (unsigned int i = 0; i < MOBILES_MAX; i++)
-		if (m->here[i] == home)
-			return true;
-	return false;
+	return idx_find(&m->here, home) != IDX_NONE;
+}
+
+/* FA: full, a mobile's keys go in active (as without PKD): logged at the
+ * 1st, 2nd, 4th... refusal, counted. */
+static void visitors_full(struct ike_mod *m, const char *what, uint32_t home)
+{
+	char a[16];
+
+	if (!m->visitors_full++ || !(m->visitors_full & (m->visitors_full - 1)))
+		log_err("ike: mobiles_max (%u) %s: none for %s (%llu refused so far; raise "
+			"mobiles_max)",
+			m->mobiles_max, what, mml_ipv4_str(home, a),
+			(unsigned long long)m->visitors_full);
 }
 
 static struct held_csa *held_of(struct ike_mod *m, uint32_t home, bool create)
 {
-	for (unsigned int i = 0; i < MOBILES_MAX; i++)
-		if (m->held[i].home == home)
-			return &m->held[i];
-	for (unsigned int i = 0; create && i < MOBILES_MAX; i++)
-		if (!m->held[i].home) {
-			m->held[i] = (struct held_csa){ .home = home };
-			return &m->held[i];
-		}
-	return NULL;
+	uint32_t s = idx_find(&m->held_ix, home);
+
+	if (s == IDX_NONE && create) {
+		s = idx_take(&m->held_ix, home);
+		if (s == IDX_NONE)
+			visitors_full(m, "held CSAs", home);
+		else
+			m->held[s] = (struct held_csa){ .home = home };
+	}
+	return s == IDX_NONE ? NULL : &m->held[s];
+}
+
+static void held_drop(struct ike_mod *m, struct held_csa *held)
+{
+	idx_drop(&m->held_ix, (uint32_t)(held - m->held));
+	*held = (struct held_csa){ 0 };
 }
 
 void ike_pkd_fa_install(struct ike_mod *m, const struct mlike_fa_keys *keys, struct mml_csa *csas,
@@ -269,7 +293,7 @@ void ike_pkd_fa_install(struct ike_mod *m, const struct mlike_fa_keys *keys, str
 	if (!keys->inactive || is_here(m, keys->mh_home)) {
 		held = held_of(m, keys->mh_home, false);
 		if (held)
-			*held = (struct held_csa){ 0 };
+			held_drop(m, held);
 		return;
 	}
 	held = held_of(m, keys->mh_home, true);
@@ -284,17 +308,12 @@ void ike_pkd_on_visitor(void *arg, uint32_t home, bool registered)
 {
 	struct ike_mod *m = arg;
 	struct held_csa *held = held_of(m, home, false);
-	uint32_t *slot = NULL;
 	char a[16];
 
-	for (unsigned int i = 0; i < MOBILES_MAX && !slot; i++)
-		if (m->here[i] == home)
-			slot = &m->here[i];
-	for (unsigned int i = 0; i < MOBILES_MAX && !slot && registered; i++)
-		if (!m->here[i])
-			slot = &m->here[i];
-	if (slot)
-		*slot = registered ? home : 0;
+	if (!registered)
+		idx_drop(&m->here, idx_find(&m->here, home));
+	else if (!is_here(m, home) && idx_take(&m->here, home) == IDX_NONE)
+		visitors_full(m, "visitors", home);
 	if (!registered || !held)
 		return;
 	/* "The FA internally activates the MML-IPsec CSA" (paper §4.3). */
@@ -309,7 +328,7 @@ void ike_pkd_on_visitor(void *arg, uint32_t home, bool registered)
 	}
 	ike_z1_active(m, home, held->spi, Z1_VIA_PKD);
 	log_info("PKD: CSAs of %s activated (registration reply relayed)", mml_ipv4_str(home, a));
-	*held = (struct held_csa){ 0 };
+	held_drop(m, held);
 }
 
 void ike_pkd_show(const struct ike_mod *m, json_object *o)
@@ -334,7 +353,7 @@ void ike_pkd_show(const struct ike_mod *m, json_object *o)
 	if (m->role != ROLE_FA)
 		return;
 	held = json_object_new_array();
-	for (unsigned int i = 0; i < MOBILES_MAX; i++) {
+	for (unsigned int i = 0; i < m->mobiles_max; i++) {
 		json_object *e;
 
 		if (!m->held[i].home)

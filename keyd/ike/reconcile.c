@@ -9,6 +9,7 @@
  * supersedes the old one. */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <bpf/bpf.h>
@@ -32,10 +33,10 @@ int ike_reconcile_config(struct ike_mod *m, const config_setting_t *sec)
 static bool vouched(const struct ike_mod *m, uint32_t spi)
 {
 	for (unsigned int k = 0; k < IKE_PEERS_MAX; k++)
-		for (unsigned int i = 0; m->inst[k].sa && i < m->inst[k].n; i++)
-			if (m->inst[k].spi[i] == spi)
-				return true;
-	for (unsigned int i = 0; i < MOBILES_MAX; i++) {
+		if (m->inst[k].sa && idx_find(&m->inst[k].spis, spi) != IDX_NONE)
+			return true;
+	/* Once per CSA left from before a start, at the grace's end. */
+	for (unsigned int i = 0; i < m->mobiles_max; i++) {
 		const struct mobile *mb = &m->mobiles[i];
 
 		if (mb->used && mb->have_csa &&
@@ -43,11 +44,36 @@ static bool vouched(const struct ike_mod *m, uint32_t spi)
 		     (mb->rk.state != RK_NONE && (mb->rk.old_out == spi || mb->rk.old_in == spi))))
 			return true;
 	}
-	for (unsigned int i = 0; i < IKE_ESP_MAX; i++)
+	for (unsigned int i = 0; i < m->esp_max; i++)
 		if (m->esp[i].sa && (m->esp[i].spi_in == spi || m->esp[i].spi_out == spi))
 			return true;
 	return false;
 }
+
+/* The arrays grow with what is found; out of memory, a CSA is left in
+ * place (logged once), as a static one would be. */
+static void rec_push(struct ike_mod *m, uint32_t spi, uint32_t owner)
+{
+	if (m->rec.n == m->rec.cap) {
+		unsigned int cap = m->rec.cap ? 2 * m->rec.cap : 256;
+		uint32_t *s = realloc(m->rec.spi, cap * sizeof(*s));
+		uint32_t *o = s ? realloc(m->rec.owner, cap * sizeof(*o)) : NULL;
+
+		if (s)
+			m->rec.spi = s;
+		if (o)
+			m->rec.owner = o;
+		if (!s || !o) {
+			log_err("ike: reconcile: %s: CSA %08x left", strerror(ENOMEM), spi);
+			return;
+		}
+		m->rec.cap = cap;
+	}
+	m->rec.spi[m->rec.n] = spi;
+	m->rec.owner[m->rec.n++] = owner;
+}
+
+static void rec_add(struct ike_mod *m, uint32_t spi, uint32_t owner);
 
 void ike_reconcile_start(struct ike_mod *m)
 {
@@ -64,10 +90,8 @@ void ike_reconcile_start(struct ike_mod *m)
 		prev = &spi;
 		if (bpf_map_lookup_elem(fd, &spi, &csa))
 			continue;
-		if (csa.owner && m->rec.n < RECONCILE_MAX) {
-			m->rec.spi[m->rec.n] = spi;
-			m->rec.owner[m->rec.n++] = csa.owner;
-		}
+		if (csa.owner)
+			rec_push(m, spi, csa.owner);
 		memset(&csa, 0, sizeof(csa));
 	}
 	if (!m->rec.n)
@@ -82,10 +106,7 @@ static void rec_add(struct ike_mod *m, uint32_t spi, uint32_t owner)
 	for (unsigned int i = 0; i < m->rec.n; i++)
 		if (m->rec.spi[i] == spi)
 			return;
-	if (m->rec.n < RECONCILE_MAX) {
-		m->rec.spi[m->rec.n] = spi;
-		m->rec.owner[m->rec.n++] = owner;
-	}
+	rec_push(m, spi, owner);
 }
 
 void ike_reconcile_superseded(struct ike_mod *m, struct ike_sa *sa)
@@ -104,11 +125,13 @@ void ike_reconcile_superseded(struct ike_mod *m, struct ike_sa *sa)
 
 		if (!old || old == sa || in->owner != peer || ike_sa_is_initiator(old))
 			continue;
-		for (unsigned int i = 0; i < in->n; i++)
-			rec_add(m, in->spi[i], in->owner);
-		moved += in->n;
+		for (uint32_t s = 0; s < in->spis.cap; s++)
+			if (idx_used(&in->spis, s))
+				rec_add(m, (uint32_t)in->spis.key[s], in->owner);
+		moved += in->spis.n;
 		/* Detached first: the old SA's end must not wipe at once what
 		 * the data plane may still use during the grace time. */
+		idx_free(&in->spis);
 		*in = (struct installed){ 0 };
 		m->rec.superseded++;
 		ike_sa_delete(old);

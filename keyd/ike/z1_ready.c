@@ -9,17 +9,27 @@
 #include "keyd/ike/keyd_ike.h"
 #include "lib/args.h"
 
+/* Records by home (z1_ix's slots); their SPIs in z1_spi, slot 2 x record
+ * + which, so that a removal finds its record without a walk. */
 static struct z1_ready *slot_of(struct ike_mod *m, uint32_t home, bool create)
 {
-	struct z1_ready *free_slot = NULL;
+	uint32_t s = idx_find(&m->z1_ix, home);
 
-	for (unsigned int i = 0; i < MOBILES_MAX; i++) {
-		if (m->z1[i].home == home)
-			return &m->z1[i];
-		if (!m->z1[i].home && !free_slot)
-			free_slot = &m->z1[i];
+	if (s == IDX_NONE && create && (s = idx_take(&m->z1_ix, home)) != IDX_NONE)
+		m->z1[s] = (struct z1_ready){ .home = home };
+	return s == IDX_NONE ? NULL : &m->z1[s];
+}
+
+static void set_spis(struct ike_mod *m, struct z1_ready *r, const uint32_t spi[2])
+{
+	uint32_t s = (uint32_t)(r - m->z1);
+
+	for (unsigned int i = 0; i < 2; i++) {
+		idx_drop(&m->z1_spi, 2 * s + i);
+		r->spi[i] = spi[i];
+		if (spi[i])
+			idx_put(&m->z1_spi, 2 * s + i, spi[i]);
 	}
-	return create ? free_slot : NULL;
 }
 
 void ike_z1_active(struct ike_mod *m, uint32_t home, const uint32_t spi[2], enum z1_via via)
@@ -27,16 +37,14 @@ void ike_z1_active(struct ike_mod *m, uint32_t home, const uint32_t spi[2], enum
 	struct z1_ready *r = slot_of(m, home, true);
 
 	if (!r)
-		return; /* a timestamp only: more mobiles than slots lose it */
+		return; /* a timestamp only: more mobiles than mobiles_max lose it */
 	if (r->active_ns) {
 		/* A rekey's new pair: zone 1 has been active all along. */
-		r->spi[0] = spi[0];
-		r->spi[1] = spi[1];
+		set_spis(m, r, spi);
 		return;
 	}
-	*r = (struct z1_ready){
-		.home = home, .spi = { spi[0], spi[1] }, .active_ns = loop_now(), .via = via
-	};
+	*r = (struct z1_ready){ .home = home, .active_ns = loop_now(), .via = via };
+	set_spis(m, r, spi);
 }
 
 /* The record stays, with when its keys went: how long a previous FA held
@@ -44,10 +52,14 @@ void ike_z1_active(struct ike_mod *m, uint32_t home, const uint32_t spi[2], enum
  * the mobile takes the slot over. */
 void ike_z1_removed(struct ike_mod *m, uint32_t spi)
 {
-	for (unsigned int i = 0; spi && i < MOBILES_MAX; i++)
-		if (m->z1[i].home && (m->z1[i].spi[0] == spi || m->z1[i].spi[1] == spi))
-			m->z1[i] = (struct z1_ready){ .home = m->z1[i].home,
-						      .removed_ns = loop_now() };
+	uint32_t s = spi ? idx_find(&m->z1_spi, spi) : IDX_NONE;
+	struct z1_ready *r;
+
+	if (s == IDX_NONE)
+		return;
+	r = &m->z1[s / 2];
+	set_spis(m, r, (const uint32_t[2]){ 0, 0 });
+	*r = (struct z1_ready){ .home = r->home, .removed_ns = loop_now() };
 }
 
 json_object *ike_z1_json(const struct ike_mod *m)
@@ -56,7 +68,7 @@ json_object *ike_z1_json(const struct ike_mod *m)
 	json_object *list = json_object_new_array();
 	char a[16];
 
-	for (unsigned int i = 0; i < MOBILES_MAX; i++) {
+	for (unsigned int i = 0; i < m->mobiles_max; i++) {
 		const struct z1_ready *r = &m->z1[i];
 		json_object *e;
 

@@ -186,9 +186,7 @@ static unsigned int holders_of(unsigned int m, bool *active_at_cell)
 	const struct mobile *mb = NULL;
 	unsigned int n = 0;
 
-	for (unsigned int i = 0; i < MOBILES_MAX && !mb; i++)
-		if (X.ha.m->mobiles[i].used && X.ha.m->mobiles[i].home == X.mh[m].addr)
-			mb = &X.ha.m->mobiles[i];
+	mb = ike_mobile_of_home(X.ha.m, X.mh[m].addr);
 	*active_at_cell = false;
 	for (unsigned int k = 0; mb && mb->have_csa && k < X.fas; k++) {
 		const struct xc_store *s = store_of_node(&X.fa[k]);

@@ -201,7 +201,7 @@ int mlike_neighbor_notify(struct ike_sa *sa, const uint32_t *addrs, unsigned int
 
 /* --- what ike_orch.c calls besides: inert --- */
 
-int ike_engine_timeout_ms(const struct ike_engine *eng)
+int ike_engine_timeout_hint_ms(const struct ike_engine *eng)
 {
 	return -1;
 }
@@ -404,13 +404,24 @@ int ike_mod_remove_csa(struct ike_mod *mod, uint32_t spi, uint32_t owner)
 	return 0;
 }
 
+/* m with its tables (keyd/ike/mobiles.c) for 64 mobiles, the last
+ * test's freed. */
+static void mod_zero(void)
+{
+	ike_tables_free(&m);
+	memset(&m, 0, sizeof(m));
+	m.mobiles_max = 64;
+	assert_int_equal(ike_tables_init(&m), 0);
+}
+
 /* --- the HA --- */
 
 static struct mobile *ha_setup(void)
 {
-	struct mobile *mb = &m.mobiles[3];
+	struct mobile *mb;
 
-	memset(&m, 0, sizeof(m));
+	mod_zero();
+	mb = ike_mobile_new(&m, MH_HOME);
 	m.role = ROLE_HA;
 	m.handoff = IKE_HANDOFF_DKM;
 	sa_peer[SA_MH].addr = ip("10.9.9.9"); /* the MH's IKE SA, not from its home */
@@ -427,6 +438,7 @@ static struct mobile *ha_setup(void)
 			       .fa_with_keys = FA1_ADDR,
 			       .handoff = IKE_HANDOFF_DKM,
 			       .dkm = { .deadline_ns = now_ns + 1000000 } };
+	ike_mobile_set_sa(&m, mb, SA(SA_MH));
 	return mb;
 }
 
@@ -507,7 +519,7 @@ static void fa_installed_by_dkm(void)
 {
 	struct mlike_fa_keys keys = { .mh_home = MH_HOME, .ha_addr = HA_ADDR, .n_secrets = 2 };
 
-	memset(&m, 0, sizeof(m));
+	mod_zero();
 	n_requests = n_reports = n_removed = n_rekeys_sent = 0;
 	rekey_wanted_spi = 0;
 	m.role = ROLE_FA;
@@ -536,7 +548,7 @@ static void fa_installed_by_dkm(void)
 	assert_int_equal(last_report.n_spis, 2);
 	assert_int_equal(last_report.spi[0], 0x1111);
 	assert_int_equal(last_report.spi[1], 0x2222);
-	assert_int_equal(m.inst[0].n, 2);
+	assert_int_equal(installed_n(&m.inst[0]), 2);
 }
 
 static uint16_t cache_take(void)
@@ -561,7 +573,7 @@ static void fa_removes_refused(void **state)
 	assert_int_equal(removed[0], 0x1111);
 	assert_int_equal(removed[1], 0x2222);
 	assert_int_equal(m.dkm.refused, 1);
-	assert_int_equal(m.inst[0].n, 0);
+	assert_int_equal(installed_n(&m.inst[0]), 0);
 	assert_int_equal(cache_take(), DKM_N_NOT_VISITOR);
 	/* Answered once: a second answer finds nothing to remove. */
 	ike_dkm_reported(&m, SA(SA_HA), MH_HOME, DKM_N_UNKNOWN_CSA);
@@ -578,7 +590,7 @@ static void fa_keeps_acknowledged(void **state)
 	ike_dkm_reported(&m, SA(SA_HA), MH_HOME, 0);
 	assert_int_equal(n_removed, 0);
 	assert_int_equal(m.dkm.refused, 0);
-	assert_int_equal(m.inst[0].spi[0], 0x1111);
+	assert_int_not_equal(idx_find(&m.inst[0].spis, 0x1111), IDX_NONE);
 	assert_int_equal(cache_take(), 0);
 	for (unsigned int i = 0; i < DKM_PENDING_MAX; i++)
 		assert_false(m.dkm.rep[i].used);
@@ -598,7 +610,7 @@ static void fa_keeps_acknowledged(void **state)
 /* The HA with FA links to FA1 and FA2. */
 static void ha_with_fas(void)
 {
-	memset(&m, 0, sizeof(m));
+	mod_zero();
 	m.role = ROLE_HA;
 	m.ecfg.local_addr = HA_ADDR;
 	m.peers[0] = (struct ike_peer_cfg){ .addr = FA1_ADDR };
@@ -648,7 +660,7 @@ static void ha_refuses_neighbor_lists(void **state)
 
 static void reset_recorders(void)
 {
-	memset(&m, 0, sizeof(m));
+	mod_zero();
 	memset(busy, 0, sizeof(busy));
 	n_kd = n_deletes = n_sa_deleted = n_missing = n_nn = 0;
 	n_requests = n_reports = n_removed = n_rekeys_sent = 0;
@@ -667,9 +679,10 @@ static struct mobile *ha_at_fa1(enum ike_handoff scheme)
 {
 	static const int sas[] = { SA_FA1, SA_FA2, SA_FA3 };
 	const uint32_t addrs[] = { FA1_ADDR, FA2_ADDR, FA3_ADDR };
-	struct mobile *mb = &m.mobiles[0];
+	struct mobile *mb;
 
 	reset_recorders();
+	mb = ike_mobile_new(&m, MH_HOME);
 	m.role = ROLE_HA;
 	m.handoff = (uint8_t)scheme;
 	m.ecfg.local_addr = HA_ADDR;
@@ -688,6 +701,8 @@ static struct mobile *ha_at_fa1(enum ike_handoff scheme)
 			       .csa = { .spi_out = 0x1111, .spi_in = 0x2222 },
 			       .fa_with_keys = FA1_ADDR,
 			       .handoff = (uint8_t)scheme };
+	ike_mobile_set_sa(&m, mb, SA(SA_MH));
+	m.n_pkd = scheme == IKE_HANDOFF_PKD;
 	holders_set(&mb->holders, FA1_ADDR, HOLDER_HELD, true);
 	return mb;
 }
@@ -1006,6 +1021,7 @@ static void ha_handoff_during_key_distribute(void **state)
 
 	mb->fa_with_keys = 0;
 	holders_clear(&mb->holders);
+	ike_mod_want_keys(&m, mb);
 	ike_mod_distribute(&m);
 	assert_int_equal(n_kd, 1);
 	assert_int_equal(mb->distributing, FA1_ADDR);
@@ -1186,20 +1202,22 @@ static void fa_records_every_csa(void **state)
 		keys.secret[1] = (struct mlike_secret_pl){ .zone = 1, .spi = 0x101 + 2 * i };
 		assert_int_equal(ike_mod_events.fa_keys(&m, SA(SA_HA), &keys), 0);
 	}
-	assert_int_equal(m.inst[0].n, 6);
+	assert_int_equal(installed_n(&m.inst[0]), 6);
 
 	ike_mod_events.csa_deleted(&m, SA(SA_HA), gone, 2);
 	assert_int_equal(n_removed, 2);
-	assert_int_equal(m.inst[0].n, 4);
+	assert_int_equal(installed_n(&m.inst[0]), 4);
 	n_removed = 0;
 	ike_mod_events.ike_down(&m, SA(SA_HA), IKE_DOWN_TIMEOUT);
 	assert_int_equal(n_removed, 4);
 	for (unsigned int i = 0; i < 4; i++)
 		assert_true(removed[i] >= 0x102 && removed[i] <= 0x105);
 
-	m.inst[0] = (struct installed){ .sa = SA(SA_HA), .n = INSTALLED_MAX };
-	for (unsigned int i = 0; i < INSTALLED_MAX; i++)
-		m.inst[0].spi[i] = 0x1000 + i;
+	/* 4 x mobiles_max recorded under the HA's SA: full. */
+	assert_non_null(ike_mod_inst_of(&m, SA(SA_HA), true));
+	for (uint32_t i = 0; installed_n(&m.inst[0]) < 4 * m.mobiles_max; i++)
+		assert_int_equal(installed_add(&m.inst[0], 0x1000 + i), 0);
+	assert_int_equal(installed_add(&m.inst[0], 0x9999), -ENOSPC);
 	assert_int_equal(ike_mod_events.fa_keys(&m, SA(SA_HA), &keys), -ENOSPC);
 	assert_int_equal(m.csas_installed, 6);
 	ike_dkm_stop(&m);
@@ -1260,7 +1278,7 @@ static void fa_full_map_refuses_keys(void **state)
 	assert_int_equal(m.csas_refused_full, 1);
 	assert_int_equal(n_removed, 1);
 	assert_int_equal(removed[0], 0x300);
-	assert_int_equal(m.inst[0].n, 0);
+	assert_int_equal(installed_n(&m.inst[0]), 0);
 	ike_dkm_stop(&m);
 }
 
@@ -1340,7 +1358,7 @@ static void fa_keys_only_from_owner(void **state)
 	assert_int_equal(n_puts, 2);
 	assert_int_equal(m.csas_installed, 2);
 	ha2 = ike_mod_inst_of(&m, SA(SA_HA2), false);
-	assert_true(!ha2 || ha2->n == 0);
+	assert_true(!ha2 || installed_n(ha2) == 0);
 	assert_int_equal(cached_ha(), HA_ADDR);
 	assert_int_equal(m.z1[0].spi[0], 0x1111);
 
@@ -1377,8 +1395,8 @@ static void fa_delete_only_own(void **state)
 	assert_int_equal(spis[0], 0x5555);
 	assert_int_equal(last_owner, HA2_ADDR);
 	assert_int_equal(n_removed, 1);
-	assert_int_equal(ike_mod_inst_of(&m, SA(SA_HA), false)->n, 2);
-	assert_int_equal(ike_mod_inst_of(&m, SA(SA_HA2), false)->n, 1);
+	assert_int_equal(installed_n(ike_mod_inst_of(&m, SA(SA_HA), false)), 2);
+	assert_int_equal(installed_n(ike_mod_inst_of(&m, SA(SA_HA2), false)), 1);
 	n_foreign = 0;
 	ike_mod_events.ike_down(&m, SA(SA_HA), IKE_DOWN_TIMEOUT);
 	assert_int_equal(last_owner, HA_ADDR);
@@ -1443,6 +1461,114 @@ static void ha_pair_refused_drops_sa(void **state)
 	assert_int_equal(n_sa_deleted, 1);
 }
 
+/* --- the tables sized by mobiles_max (keyd/ike/mobiles.c, idx.c) --- */
+
+/* Addresses of one /16 in network order differ in their high bytes'
+ * low bits: all of them found, none lost when the table grows, a slot
+ * number reused once dropped, nothing beyond max. */
+static void idx_finds_a_prefix(void **state)
+{
+	struct idx x;
+
+	assert_int_equal(idx_init(&x, 16, 5000), 0);
+	for (uint32_t i = 0; i < 5000; i++)
+		assert_int_equal(idx_take(&x, htonl(0x0ac80000 + i)), i);
+	assert_int_equal(idx_take(&x, htonl(0x0ac90000)), IDX_NONE);
+	for (uint32_t i = 0; i < 5000; i++)
+		assert_int_equal(idx_find(&x, htonl(0x0ac80000 + i)), i);
+	assert_int_equal(idx_find(&x, htonl(0x0ac90000)), IDX_NONE);
+	idx_drop(&x, 1234);
+	assert_int_equal(idx_find(&x, htonl(0x0ac80000 + 1234)), IDX_NONE);
+	assert_int_equal(x.n, 4999);
+	assert_int_equal(idx_take(&x, 7), 1234);
+	assert_int_equal(idx_find(&x, 7), 1234);
+	assert_int_equal(idx_find(&x, htonl(0x0ac80000 + 1235)), 1235);
+	idx_free(&x);
+}
+
+/* mobiles_max mobiles get ML-IKE; the next binding is refused, counted
+ * (and logged), never a silent drop; a binding that goes frees a record. */
+static void ha_mobiles_full_refused_counted(void **state)
+{
+	reset_recorders();
+	m.role = ROLE_HA;
+	m.ecfg.local_addr = HA_ADDR;
+	for (uint32_t i = 0; i < m.mobiles_max; i++)
+		ike_mod_on_binding(&m, htonl(0x0ac80001 + i), FA1_ADDR);
+	assert_int_equal(m.mob_home.n, 64);
+	assert_int_equal(m.mobiles_full, 0);
+	ike_mod_on_binding(&m, htonl(0x0ac90001), FA1_ADDR);
+	ike_mod_on_binding(&m, htonl(0x0ac90002), FA1_ADDR);
+	assert_int_equal(m.mobiles_full, 2);
+	assert_null(ike_mobile_of_home(&m, htonl(0x0ac90001)));
+	assert_non_null(ike_mobile_of_home(&m, htonl(0x0ac80001 + 63)));
+	ike_mod_on_binding(&m, htonl(0x0ac80001 + 5), 0);
+	assert_null(ike_mobile_of_home(&m, htonl(0x0ac80001 + 5)));
+	ike_mod_on_binding(&m, htonl(0x0ac90001), FA1_ADDR);
+	assert_non_null(ike_mobile_of_home(&m, htonl(0x0ac90001)));
+	assert_int_equal(m.mobiles_full, 2);
+}
+
+/* Key distribution goes through each FA's queue: the mobiles waiting at
+ * a busy FA wait there (no KEY_DISTRIBUTE lost, none sent twice), the
+ * other FA is served meanwhile, and each answer sends the next. */
+static void ha_distributes_per_fa_queue(void **state)
+{
+	struct mobile *mbs[6];
+
+	ha_at_fa1(IKE_HANDOFF_REDISTRIBUTE);
+	ike_mod_on_binding(&m, MH_HOME, 0);
+	busy[SA_FA1] = false; /* its revocation at FA1 answered */
+	for (uint32_t i = 0; i < 6; i++) {
+		mbs[i] = ike_mobile_new(&m, htonl(0x0ac80001 + i));
+		mbs[i]->coa = i % 2 ? FA2_ADDR : FA1_ADDR;
+		mbs[i]->have_csa = true;
+		mbs[i]->csa.spi_out = 0x100 + i;
+		ike_mod_want_keys(&m, mbs[i]);
+	}
+	ike_mod_distribute(&m);
+	assert_int_equal(n_kd, 2); /* one per FA: the windows are busy now */
+	assert_int_equal(mbs[0]->distributing, FA1_ADDR);
+	assert_int_equal(mbs[1]->distributing, FA2_ADDR);
+	for (unsigned int k = 0; k < 2; k++) {
+		busy[SA_FA1] = false; /* the window frees with the answer */
+		ike_mod_events.fa_keys_done(&m, SA(SA_FA1), 0);
+		busy[SA_FA2] = false;
+		ike_mod_events.fa_keys_done(&m, SA(SA_FA2), 0);
+	}
+	assert_int_equal(n_kd, 6);
+	for (uint32_t i = 0; i < 4; i++)
+		assert_int_equal(mbs[i]->fa_with_keys, i % 2 ? FA2_ADDR : FA1_ADDR);
+	busy[SA_FA1] = false;
+	ike_mod_events.fa_keys_done(&m, SA(SA_FA1), 0);
+	busy[SA_FA2] = false;
+	ike_mod_events.fa_keys_done(&m, SA(SA_FA2), 0);
+	assert_int_equal(n_kd, 6);
+	assert_int_equal(m.inits_done, 6);
+	/* The sweep finds nothing an event did not queue. */
+	ike_mod_distribute_sweep(&m);
+	assert_int_equal(m.dist_swept, 0);
+	mbs[5]->fa_with_keys = 0; /* behind the queue's back */
+	ike_mod_distribute_sweep(&m);
+	assert_int_equal(m.dist_swept, 1);
+	assert_int_equal(n_kd, 7);
+}
+
+/* FA: more visitors than mobiles_max: the next is refused and counted. */
+static void fa_visitors_full_counted(void **state)
+{
+	fa2_with_ha();
+	for (uint32_t i = 0; i < m.mobiles_max; i++)
+		ike_pkd_on_visitor(&m, htonl(0x0ac80001 + i), true);
+	assert_int_equal(m.visitors_full, 0);
+	ike_pkd_on_visitor(&m, htonl(0x0ac90001), true);
+	assert_int_equal(m.visitors_full, 1);
+	ike_pkd_on_visitor(&m, htonl(0x0ac80001), false);
+	ike_pkd_on_visitor(&m, htonl(0x0ac90001), true);
+	assert_int_equal(m.visitors_full, 1);
+	assert_int_equal(m.here.n, 64);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1472,7 +1598,14 @@ int main(void)
 		cmocka_unit_test(fa_delete_only_own),
 		cmocka_unit_test(dkm_install_owned_by_ha),
 		cmocka_unit_test(ha_pair_refused_drops_sa),
+		cmocka_unit_test(idx_finds_a_prefix),
+		cmocka_unit_test(ha_mobiles_full_refused_counted),
+		cmocka_unit_test(ha_distributes_per_fa_queue),
+		cmocka_unit_test(fa_visitors_full_counted),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+
+	ike_tables_free(&m);
+	return rc;
 }

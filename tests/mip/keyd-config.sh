@@ -92,6 +92,18 @@ refuses "${ike_ok/psk_file/ike_rekey_time = -1; psk_file}" 0600 '"ike_rekey_time
 refuses "${ike_ok/psk_file/z1_len = 42; psk_file}" 0600 '"z1_len" must be a multiple of 4'
 refuses "${ike_ok/psk_file/pffs = true; psk_file}" 0600 '"pffs": not a setting of an IKE peer'
 refuses "${ike_ok/\"mh\"/5}" 0600 '"name" must be a string'
+# A template for the mobiles of a prefix (keyd/ike/mh_tmpl.c): a master
+# key instead of a PSK, no address or peer identity of its own, HA only;
+# mobiles_max in range.
+ike_tmpl=${ike_ok/address = \"127.0.0.2\"; /mobiles = \"10.200.0.0\/16\"; }
+ike_tmpl=${ike_tmpl/psk_file/psk_master_file}
+refuses "${ike_tmpl/psk_master_file/psk_file}" 0600 'a template (mobiles = ...): psk_master_file'
+refuses "${ike_tmpl/local_id/peer_id = \"fqdn:x\"; local_id}" 0600 'neither psk_file nor peer_id'
+refuses "${ike_tmpl/mobiles =/address = \"127.0.0.2\"; mobiles =}" 0600 'a template (mobiles = ...) has no address'
+refuses "${ike_tmpl/10.200.0.0\/16/10.200.0.0\/33}" 0600 'traffic selector "10.200.0.0/33"'
+refuses "${ike_tmpl/role = \"ha\"/role = \"fa\"}" 0600 'mobiles = ... is a template for an HA'
+refuses "${ike_ok/psk_file/psk_master_file}" 0600 'psk_file, not psk_master_file'
+refuses "${ike_ok/peers =/mobiles_max = 0; peers =}" 0600 '"mobiles_max" must be a number from 1'
 # Mobile IP key files: the same rules.
 printf '%s\n' "$key" >"$TMP/mip.key" && chmod 600 "$TMP/mip.key"
 mip_kf=${good/key = \"$key\"/key_file = \"$TMP/KF\"}
