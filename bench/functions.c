@@ -74,12 +74,12 @@ static double one_round(batch_fn fn, void *ctx)
 /* The time of a batch of calls, added to *spent. */
 static uint64_t batch_start(void)
 {
-	return snoop_bench_mono_ns();
+	return bench_mono_ns();
 }
 
 static void batch_end(uint64_t *spent, uint64_t t0)
 {
-	*spent += snoop_bench_mono_ns() - t0;
+	*spent += bench_mono_ns() - t0;
 }
 
 static void zone_iv(uint8_t iv[8], const uint8_t *esp)
@@ -889,7 +889,7 @@ int main(int argc, char **argv)
 	}
 	printf("bench-functions: ns per call, best of %d rounds of %.0f ms; inner packet %d B, "
 	       "MSS %u; load average %.2f\n",
-	       ROUNDS, round_ns / 1e6, INNER, MSS, snoop_bench_load());
+	       ROUNDS, round_ns / 1e6, INNER, MSS, bench_load());
 	for (int r = 0; r < ROUNDS; r++) {
 		for (size_t i = 0; i < NFNS; i++) {
 			if (some && !only[i])
