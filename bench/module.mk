@@ -32,7 +32,7 @@ bench-ep-cost: deps
 
 # bench-snoop-cost: SNOOP's per-packet cost in the FA's worker (the paper's
 # snoop_ctrl) beside the frame ledger alone, in the same run (~5 s).
-$(eval $(call PROGRAM,bench-snoop-cost,bench/snoop_cost.c bench/snoop_setup.c worker/fa_frames.c))
+$(eval $(call PROGRAM,bench-snoop-cost,bench/snoop_cost.c bench/snoop_setup.c bench/clock.c worker/fa_frames.c))
 
 .PHONY: bench-snoop-cost
 bench-snoop-cost: deps
@@ -42,7 +42,7 @@ bench-snoop-cost: deps
 # bench-functions: our counterpart of each function of the paper's Tables 6
 # and 7 timed on its own (codec steps, worker lookups and checks, SNOOP's
 # entry points; docs/results.md maps them), best of 5 rounds (~10 s).
-$(eval $(call PROGRAM,bench-functions,bench/functions.c bench/ep_setup.c bench/snoop_setup.c \
+$(eval $(call PROGRAM,bench-functions,bench/functions.c bench/ep_setup.c bench/snoop_setup.c bench/clock.c \
 	worker/fa_frames.c worker/pkt.c worker/sacache.c worker/keystate.c worker/keyfp.c \
 	worker/tables.c worker/proto.c,-lpthread))
 
@@ -50,6 +50,16 @@ $(eval $(call PROGRAM,bench-functions,bench/functions.c bench/ep_setup.c bench/s
 bench-functions: deps
 	$(Q)$(MAKE) --no-print-directory $(BUILD)/bench-functions
 	$(Q)$(BUILD)/bench-functions
+
+# bench-functions-xsk: the worker's AF_XDP transmit (the paper's ip_send) on
+# a veth pair in a namespace of its own (root, a few seconds; run it under
+# flock /tmp/mml-netns.lock).
+$(eval $(call PROGRAM,bench-xsk-send,bench/xsk_send.c bench/clock.c worker/xsk.c))
+
+.PHONY: bench-functions-xsk
+bench-functions-xsk: deps
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/bench-xsk-send
+	$(Q)bench/functions-xsk.sh $(BUILD)
 
 # Handoff outage probe (constant-rate UDP stream) for bench/mip-handoff.sh.
 $(eval $(call PROGRAM,mip-probe,bench/mip_probe.c))

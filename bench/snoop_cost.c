@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "bench/snoop_setup.h"
 #include "lib/snoop_cfg.h"
@@ -53,7 +52,7 @@ static double run_snoop(unsigned int conns, uint64_t *check)
 
 		snoop_syn(&b.snoop, &k, now);
 	}
-	t0 = snoop_bench_mono_ns();
+	t0 = bench_mono_ns();
 	for (uint32_t i = 0; i < SEGS; i++) {
 		unsigned int c = i % conns;
 		uint32_t n = i / conns; /* the connection's segment number */
@@ -70,7 +69,7 @@ static double run_snoop(unsigned int conns, uint64_t *check)
 		if (n >= WINDOW && n % 2 == 1)
 			snoop_ack(&b.snoop, &k, seq[c] - WINDOW * MSS, false, now);
 	}
-	t0 = snoop_bench_mono_ns() - t0;
+	t0 = bench_mono_ns() - t0;
 	/* Every segment cached, and the ACKs freed what they covered: the
 	 * machine did its work, not a shortcut. */
 	*check = b.snoop.counters[SNOOP_C_CACHED];
@@ -91,14 +90,14 @@ static double run_forward(uint64_t *check)
 
 	if (snoop_bench_init(&b))
 		return -1;
-	t0 = snoop_bench_mono_ns();
+	t0 = bench_mono_ns();
 	for (uint32_t i = 0; i < SEGS; i++) {
 		uint64_t f = frame_of(0, i);
 
 		fa_frames_send(&b.frames, f, FRAME_LEN, 1, false);
 		fa_frames_tx_done(&b.frames, f);
 	}
-	t0 = snoop_bench_mono_ns() - t0;
+	t0 = bench_mono_ns() - t0;
 	*check = b.sink.freed;
 	snoop_bench_free(&b);
 	return (double)t0 / SEGS;
@@ -110,13 +109,13 @@ static double run_copy(uint64_t *check)
 	uint64_t t0;
 
 	memset(src, 0x5a, sizeof(src));
-	t0 = snoop_bench_mono_ns();
+	t0 = bench_mono_ns();
 	for (uint32_t i = 0; i < SEGS; i++) {
 		src[i % FRAME_LEN] = (uint8_t)i;
 		memcpy(dst, src, FRAME_LEN);
 		__asm__ volatile("" : : "r"(dst) : "memory");
 	}
-	t0 = snoop_bench_mono_ns() - t0;
+	t0 = bench_mono_ns() - t0;
 	*check = dst[0];
 	return (double)t0 / SEGS;
 }
@@ -151,7 +150,7 @@ static double run_loss(uint64_t *check)
 			snoop_ack(&b.snoop, &k, base, false, now);
 			continue;
 		}
-		t0 = snoop_bench_mono_ns();
+		t0 = bench_mono_ns();
 		for (int d = 0; d < 3; d++) {
 			uint64_t before = b.sink.rxmits;
 
@@ -159,7 +158,7 @@ static double run_loss(uint64_t *check)
 			if (b.sink.rxmits != before) /* the copy's completion */
 				fa_frames_tx_done(&b.frames, frame_of(0, w * WINDOW));
 		}
-		spent += snoop_bench_mono_ns() - t0;
+		spent += bench_mono_ns() - t0;
 		dups += 3;
 		now += 1000;
 		snoop_ack(&b.snoop, &k, seq, false, now);
@@ -199,7 +198,7 @@ int main(void)
 {
 	struct mml_snoop_cfg cfg;
 	uint64_t ck_fwd, ck_copy, ck_one, ck_full, ck_loss;
-	double load = snoop_bench_load(), fwd, copy, one, full, loss;
+	double load = bench_load(), fwd, copy, one, full, loss;
 
 	mml_snoop_cfg_default(&cfg);
 	fwd = best(run_forward, &ck_fwd);

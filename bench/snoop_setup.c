@@ -1,8 +1,6 @@
 #include "bench/snoop_setup.h"
 
-#include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "lib/snoop_cfg.h"
 
@@ -70,25 +68,4 @@ struct mml_snoop_key snoop_bench_key(unsigned int c)
 				       .daddr = 0x0a010000u + c,
 				       .sport = 5001,
 				       .dport = (uint16_t)(40000 + c) };
-}
-
-uint64_t snoop_bench_mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-double snoop_bench_load(void)
-{
-	double load = 0;
-	FILE *f = fopen("/proc/loadavg", "r");
-
-	if (f) {
-		if (fscanf(f, "%lf", &load) != 1)
-			load = 0;
-		fclose(f);
-	}
-	return load;
 }

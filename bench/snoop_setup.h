@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 
+#include "bench/clock.h"
 #include "lib/snoop.h"
 #include "worker/fa_frames.h"
 
@@ -28,9 +29,5 @@ void snoop_bench_free(struct snoop_bench *b);
 
 /* The key of connection c (CN port 5001 -> MH 10.1.0.c). */
 struct mml_snoop_key snoop_bench_key(unsigned int c);
-
-uint64_t snoop_bench_mono_ns(void);
-/* The 1-minute load average (0 when unreadable), printed with the numbers. */
-double snoop_bench_load(void);
 
 #endif

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Suite experiments-smoke: `make experiments PROFILE=smoke` end to end
 # (experiments/run.sh: one short Fig. 14 point on the bed, bench-codec -q,
-# bench-ep-cost, bench-snoop-cost, bench-functions -q, two ML-IKE
-# initialisations (bench-mlike), the report), then a resume. Checks: every
+# bench-ep-cost, bench-snoop-cost, bench-functions -q, the AF_XDP transmit
+# (bench/functions-xsk.sh -q), two ML-IKE initialisations (bench-mlike), the
+# report), then a resume. Checks: every
 # run done, summary.json parses and holds the runs' headline numbers, the
 # report has no empty cell and no failed run, the PNG is collected; a resume
 # skips the finished runs (their done markers untouched, seconds instead of
@@ -42,7 +43,7 @@ n = d["numbers"]
 want = {"fig14:reno:0:goodput_mbps": (1.5, 2.1), "codec:esp_aes256gcm:1400:encap_ratio_pct": (1, 1000),
         "ep-cost:ml-esp_z2_aes256gcm:ha_encap_ns": (10, 1e6), "snoop-cost:snoop_64conn_ns": (1, 1e6),
         "mlike:ike_sa_sum_ms": (0.001, 1000), "functions:snoop_done_ns": (1, 1e6),
-        "functions:zone2_open_ns": (10, 1e6)}
+        "functions:zone2_open_ns": (10, 1e6), "functions-xsk:ip_send_1_ns": (10, 1e6)}
 for k, (lo, hi) in want.items():
     v = n.get(k)
     print("%s %s = %s" % ("PASS" if v is not None and lo <= v <= hi else "FAIL", k, v))
