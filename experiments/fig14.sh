@@ -5,7 +5,7 @@
 #   experiments/fig14.sh [--profile quick|paper] [--config NAME[,NAME...]]
 #                        [--tcp paper|modern] [--ts on|off] [--runs N] [--bytes N]
 #                        [--delay MS] [--bers "0 1/8M ..."] [--ber-at behind|before]
-#                        [--out DIR] [--parallel] [--plot-only]
+#                        [--keys static|mlike] [--out DIR] [--parallel] [--plot-only]
 #
 # Profiles (docs/results.md):
 #   paper  10 MB, 5 runs a point, 2 Mbit/s, 100 ms WAN delay each way, paper TCP
@@ -22,6 +22,10 @@
 # behind its rate limiter (the default: a lost frame has used its air time)
 # or, with --ber-at before, in front of it (the bed's ber_at knob,
 # docs/testbed.md).
+# --keys: the tunnel configurations' keys, bindings and visitor: static
+# (the default: installed with mmlctl, experiments/lib/tunnel.sh) or mlike
+# (Mobile IPv4 registration, ML-IKE and KEY_DISTRIBUTE by mmlkeyd on every
+# node, tests/ike/bed-lib.sh; ESP from ML-IKE's CHILD_SA). reno has none.
 # --parallel runs each configuration on its own bed at the same time (the
 # link, not the CPU, limits a transfer: 2 Mbit/s), results merged at the end;
 # it makes the paper profile a matter of hours instead of a day.
@@ -35,7 +39,7 @@ EXP_DIR=$(cd "$(dirname "$0")" && pwd)
 source "$EXP_DIR/../tests/lib/bed.sh"
 need_root
 
-PROFILE=quick CONFIGS=reno TCP=paper TS=off RUNS="" BYTES="" DELAY=100 OUT="" PARALLEL=0 PLOT_ONLY=0 BER_AT=behind
+PROFILE=quick CONFIGS=reno TCP=paper TS=off RUNS="" BYTES="" DELAY=100 OUT="" PARALLEL=0 PLOT_ONLY=0 BER_AT=behind KEYS=static
 ARGS=("$@")
 BERS="0 1/8M 1/4M 1/2M 1/1M 1/512K 1/256K 1/128K 1/64K"
 MH=10.1.0.10
@@ -65,6 +69,7 @@ while [[ $# -gt 0 ]]; do
 	--delay) DELAY=$2 ;;
 	--bers) BERS=$2 ;;
 	--ber-at) BER_AT=$2 ;;
+	--keys) KEYS=$2 ;;
 	--out) OUT=$2 ;;
 	*) usage ;;
 	esac
@@ -78,6 +83,8 @@ esac
 [[ $TCP =~ ^(paper|modern)$ ]] || { echo "fig14: --tcp: expected paper or modern" >&2; exit 2; }
 [[ $TS =~ ^(on|off)$ ]] || { echo "fig14: --ts: expected on or off" >&2; exit 2; }
 [[ $BER_AT =~ ^(behind|before)$ ]] || { echo "fig14: --ber-at: expected behind or before" >&2; exit 2; }
+[[ $KEYS =~ ^(static|mlike)$ ]] || { echo "fig14: --keys: expected static or mlike" >&2; exit 2; }
+export TUNNEL_KEYS=$KEYS
 IFS=, read -r -a CONFIG_LIST <<<"$CONFIGS"
 for c in "${CONFIG_LIST[@]}"; do
 	[[ -f $EXP_DIR/configs/$c.sh ]] || {
@@ -89,7 +96,7 @@ OUT=${OUT:-$EXP_DIR/out/fig14-$PROFILE-$TCP-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$OUT"
 CSV=$OUT/results.csv
 [[ $PLOT_ONLY == 1 && ! -f $CSV ]] && { echo "fig14: --plot-only: no $CSV" >&2; exit 2; }
-[[ $PLOT_ONLY == 1 ]] || echo "config,profile,tcp,delay_ms,ber_label,ber,run,bytes,seconds,goodput_bps,sha256_ok,frames_down,lost_down,frames_up,lost_up,timestamps,ber_at" >"$CSV"
+[[ $PLOT_ONLY == 1 ]] || echo "config,profile,tcp,delay_ms,ber_label,ber,run,bytes,seconds,goodput_bps,sha256_ok,frames_down,lost_down,frames_up,lost_up,timestamps,ber_at,keys" >"$CSV"
 
 progress() { echo "[fig14 $(date +%H:%M:%S)] $*"; }
 
@@ -117,7 +124,7 @@ run_one() {
 	ok=0
 	[[ -n $sent && $(field sha256 <"$rx") == "$sent" ]] && ok=1
 	rm -f "$rx"
-	echo "$config,$PROFILE,$TCP,$DELAY,$ber,$(ber_value "$ber"),$run,$BYTES,${secs:-},${bps:-},$ok,$((fd1 - fd0)),$((ld1 - ld0)),$((fu1 - fu0)),$((lu1 - lu0)),$TS,$BER_AT" >>"$CSV"
+	echo "$config,$PROFILE,$TCP,$DELAY,$ber,$(ber_value "$ber"),$run,$BYTES,${secs:-},${bps:-},$ok,$((fd1 - fd0)),$((ld1 - ld0)),$((fu1 - fu0)),$((lu1 - lu0)),$TS,$BER_AT,$KEYS" >>"$CSV"
 	progress "$config ber=$ber run $run/$RUNS: $(awk -v b="${bps:-0}" -v s="${secs:-0}" \
 		'BEGIN { printf "%.2f Mbit/s in %.1f s", b / 1e6, s }'), frames lost $((ld1 - ld0))/$((fd1 - fd0)) down $((lu1 - lu0))/$((fu1 - fu0)) up, sha256 $([[ $ok == 1 ]] && echo ok || echo MISMATCH)"
 }
@@ -126,7 +133,7 @@ run_config() {
 	local config=$1 ber run port=6000
 	# shellcheck source=/dev/null
 	source "$EXP_DIR/configs/$config.sh"
-	progress "$config: $CONFIG_DESCRIPTION; bed up (tcp $TCP, delay $DELAY ms each way, 2 Mbit/s, bit errors $BER_AT the rate limiter)"
+	progress "$config: $CONFIG_DESCRIPTION; bed up (tcp $TCP, delay $DELAY ms each way, 2 Mbit/s, bit errors $BER_AT the rate limiter, keys $KEYS)"
 	bed_start --profile "$TCP" --routing "$CONFIG_ROUTING" --delay "$DELAY" --ber-at "$BER_AT" || return 1
 	on cn sysctl -qw "net.ipv4.tcp_timestamps=$([[ $TS == on ]] && echo 1 || echo 0)"
 	config_setup || { config_teardown; bed_stop; return 1; }
@@ -179,7 +186,7 @@ make_plot() {
 	gnuplot <<-EOF
 		set terminal pngcairo size 1100,600
 		set output '$OUT/fig14.png'
-		set title "Throughput vs bit-error rate\\n$PROFILE profile, TCP $TCP, timestamps $TS, ${DELAY} ms WAN delay each way, 2 Mbit/s, bit errors $BER_AT it, $BYTES bytes, $RUNS runs a point"
+		set title "Throughput vs bit-error rate\\n$PROFILE profile, TCP $TCP, timestamps $TS, ${DELAY} ms WAN delay each way, 2 Mbit/s, bit errors $BER_AT it, keys $KEYS, $BYTES bytes, $RUNS runs a point"
 		set xlabel 'bit-error rate (1 error per N bits)'
 		set ylabel 'throughput (Mbit/s)'
 		set yrange [0:2.1]

@@ -13,7 +13,7 @@
 
 Standard library only. PARSER is the manifest's column: fig14, fig15,
 fig17, codec, ep_cost, snoop_cost, functions, fa, mlike, handoff, rekey, mip_handoff,
-scale, tunnel."""
+scale, tunnel, snoop_handoff."""
 import csv
 import json
 import math
@@ -265,6 +265,24 @@ def p_tunnel(d):
         if m:
             out += [(m.group(1) + ":down_mbps", float(m.group(2)), "Mbit/s"),
                     (m.group(1) + ":up_mbps", float(m.group(3)), "Mbit/s")]
+    return out
+
+
+def p_snoop_handoff(d):
+    """experiments/snoop-handoff.sh's results.csv and handoffs.csv, per (scheme, config)."""
+    out = []
+    for r in csv.DictReader(open(os.path.join(d, "results.csv"))):
+        if not r.get("goodput_bps"):
+            continue
+        pre = "%s:%s:" % (r["scheme"], r["config"])
+        out += [(pre + "goodput_mbps", float(r["goodput_bps"]) / 1e6, "Mbit/s"),
+                (pre + "seconds", float(r["seconds"]), "s"), (pre + "handoffs", int(r["handoffs"]), ""),
+                (pre + "stall_median_ms", float(r["stall_median_ms"]), "ms"),
+                (pre + "stall_max_ms", float(r["stall_max_ms"]), "ms"), (pre + "sha256_ok", int(r["sha256_ok"]), "")]
+    segs = {}
+    for r in csv.DictReader(open(os.path.join(d, "handoffs.csv"))):
+        segs.setdefault("%s:%s:" % (r["scheme"], r["config"]), []).append(int(r["old_fa_cached_segs"]))
+    out += [(k + "old_fa_cached_segs_mean", statistics.mean(v), "segments") for k, v in segs.items()]
     return out
 
 

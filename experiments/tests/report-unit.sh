@@ -33,13 +33,16 @@ paper mip-handoff  bed 40  mip_handoff x
 paper scale        bed 120 scale       x
 paper tunnel       bed 300 tunnel      x
 paper reno-ref-before bed 700 fig14    x
+paper snoop-handoff bed 600 snoop_handoff x
+paper fig14-keyed  bed 6000 fig14      x
 EOF
 mkdir -p "$T/fig15"
 printf 'rc=1\nseconds=3\n' >"$T/fig15/meta"
 
 # extract: every parser, at least the numbers below.
 declare -A MIN=([codec]=72 [ep-cost]=9 [snoop-cost]=6 [functions]=31 [functions-xsk]=3 [fa]=13 [fig14]=80
-	[handoff]=30 [rekey]=7 [mip-handoff]=4 [scale]=4 [tunnel]=10 [mlike]=11 [reno-ref-before]=16)
+	[handoff]=30 [rekey]=7 [mip-handoff]=4 [scale]=4 [tunnel]=10 [mlike]=11 [reno-ref-before]=16
+	[snoop-handoff]=36 [fig14-keyed]=12)
 while read -r _ id _ _ parser _; do
 	[[ -n ${MIN[$id]:-} ]] || continue
 	python3 "$EXP/report.py" extract "$parser" "$T/$id" >/dev/null 2>&1
@@ -116,11 +119,33 @@ got=$(get paper t7-snoop-ctrl-64 ours)
 [[ $got == 0.1973 ]] && ok "snoop_ctrl (64 connections) in µs: $got" || bad "snoop_ctrl (64 connections) in µs: $got, expected 0.1973"
 
 # Issue 23's cells (fixtures cut from the quick runs of docs/results.md):
-# the pure-TCP reference with the loss before the rate limiter.
+# the pure-TCP reference with the loss before the rate limiter, SNOOP
+# across handoffs, Fig. 14 keyed by ML-IKE.
 want=$(awk -F, '$5 == "1/64K" {g = $10} $5 == "0" {z = $10} END {printf "%.4f", 100 * g / z}' "$T/reno-ref-before/results.csv")
 got=$(get paper ref-before-64k ours)
 close "$got" "$want" && ok "pure Reno at 1/64K, loss before the limiter: $got % of error-free (CSV: $want)" ||
 	bad "pure Reno at 1/64K, loss before the limiter: $got, CSV $want"
+want=$(awk -F, '$1 == "dkm" && $2 == "snoop-mmlipsec" {printf "%.4f", $5 / 1e6}' "$T/snoop-handoff/results.csv")
+got=$(get paper "f14-snoop-handoff@dkm" ours)
+close "$got" "$want" && ok "SNOOP+MML across DKM handoffs: $got Mbit/s (CSV: $want)" ||
+	bad "SNOOP+MML across DKM handoffs: $got, CSV $want"
+want=$(awk -F, '$1 == "pkd" && $2 == "ipsec" {printf "%.4f", $8}' "$T/snoop-handoff/results.csv")
+got=$(get paper "f14-snoop-handoff-stall-ipsec@pkd" ours)
+close "$got" "$want" && ok "IPsec stall per PKD handoff: $got ms (CSV: $want)" || bad "IPsec stall per PKD handoff: $got, CSV $want"
+got=$(get numbers "snoop-handoff:pkd:snoop-mmlipsec:old_fa_cached_segs_mean" 2>/dev/null)
+[[ -n $got ]] && ok "the old FA's SNOOP cache at the handoffs: $got segments on average" ||
+	bad "no number for the old FA's SNOOP cache at the handoffs"
+want=$(awk -F, '$1 == "mmlipsec" && $5 == "0" {printf "%.4f", $10 / 1e6}' "$T/fig14-keyed/results.csv")
+got=$(get numbers "fig14-keyed:mmlipsec:0:goodput_mbps" 2>/dev/null)
+close "$got" "$want" && ok "Fig. 14 keyed by ML-IKE, MML at BER 0: $got Mbit/s (CSV: $want)" ||
+	bad "Fig. 14 keyed by ML-IKE, MML at BER 0: ${got:-missing}, CSV $want"
+# keyed / static per BER both fixtures have (0 and 1/64K), then their mean.
+want=$(awk -F, 'FNR == 1 {f++} $1 != "mmlipsec" || FNR == 1 {next}
+	f == 1 {k[$5] = $10} f == 2 {s[$5] += $10; n[$5]++}
+	END {for (b in k) if (b in n) {r += k[b] / (s[b] / n[b]); m++} printf "%.4f", r / m}' \
+	"$T/fig14-keyed/results.csv" "$T/fig14/results.csv")
+got=$(get paper f14-keyed ours)
+close "$got" "$want" && ok "f14-keyed: MML keyed / static $got (CSVs: $want)" || bad "f14-keyed: $got, CSVs $want"
 
 # The report: no empty cell; a failed run, a run not in the profile and a
 # number not measured yet each say so.

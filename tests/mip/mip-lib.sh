@@ -13,7 +13,8 @@ BED=$TOP/tests/netns/bed.sh
 CTL=$BUILD/mmlctl
 KEYD=$BUILD/mmlkeyd
 PIDS=()
-declare -A KEYD_PID
+# -g: experiments/lib/tunnel.sh sources this inside a function.
+declare -gA KEYD_PID
 FA_NODES=(fa1 fa2)
 
 # FAk's addresses (docs/testbed.md): care-of on the wired side, its cell's.
@@ -67,7 +68,7 @@ mip_cleanup() {
 		kill -9 "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 	done
-	[[ -n ${PREFIX:-} ]] && "$BED" -p "$PREFIX" down >/dev/null 2>&1
+	[[ -n ${PREFIX:-} && -z ${MIP_BED_PREFIX:-} ]] && "$BED" -p "$PREFIX" down >/dev/null 2>&1
 	if [[ -n ${PREFIX:-} ]]; then
 		rm -rf "/sys/fs/bpf/mmlipsec/$PREFIX-ha" "/sys/fs/bpf/mmlipsec/$PREFIX-mh" \
 			"${FA_NODES[@]/#//sys/fs/bpf/mmlipsec/$PREFIX-}"
@@ -164,10 +165,17 @@ wait_registered() {
 mip_bed_ha() {
 	local name=$1
 	shift
-	PREFIX=$("$BED" new-prefix)
-	TMP=$(mktemp -d "/tmp/$name.XXXXXX")
-	"$BED" -p "$PREFIX" up --routing none "$@" >"$TMP/bed.log" 2>&1 ||
-		{ cat "$TMP/bed.log"; echo "the test bed did not come up"; return 1; }
+	# MIP_BED_PREFIX: a bed that is up already (--routing none), whose owner
+	# takes it down (experiments/fig14.sh --keys mlike); TMP may be given too.
+	if [[ -n ${MIP_BED_PREFIX:-} ]]; then
+		PREFIX=$MIP_BED_PREFIX
+		TMP=${TMP:-$(mktemp -d "/tmp/$name.XXXXXX")}
+	else
+		PREFIX=$("$BED" new-prefix)
+		TMP=$(mktemp -d "/tmp/$name.XXXXXX")
+		"$BED" -p "$PREFIX" up --routing none "$@" >"$TMP/bed.log" 2>&1 ||
+			{ cat "$TMP/bed.log"; echo "the test bed did not come up"; return 1; }
+	fi
 	mapfile -t FA_NODES < <(seq -f 'fa%g' "$("$BED" -p "$PREFIX" get fas)")
 	local ports=("${FA_NODES[@]/#/to-}")
 	ctl ha ha attach addr $HA_ADDR cn eth0 fa "$(IFS=,; echo "${ports[*]}")" || return 1
