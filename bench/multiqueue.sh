@@ -265,7 +265,7 @@ run() {
 		thread_ticks mh >"$TMP/th-mh0"
 		t0=$(date +%s.%N)
 		h0=$(worker_ticks ha) m0=$(worker_ticks mh) hp0=$(worker_pkts ha) mp0=$(worker_pkts mh)
-		sleep "$(awk -v s="$t_start" -v n="$(date +%s.%N)" -v d="$DUR" 'BEGIN { w = s + d - 2 - n; print w > 0 ? w : 0 }')"
+		sleep "$(awk -v s="$t_start" -v n="$(date +%s.%N)" -v d="$DUR" 'BEGIN { w = s + d - 2 - n; print (w > 0 ? w : 0) }')"
 		h1=$(worker_ticks ha) m1=$(worker_ticks mh) hp1=$(worker_pkts ha) mp1=$(worker_pkts mh)
 		t1=$(date +%s.%N)
 		thread_ticks ha >"$TMP/th-ha1"
