@@ -17,3 +17,7 @@ TEST_SUITES += ep-modes:tests/ep/ep-modes.sh
 # a marked and an unmarked flow at once (every packet vs every 10th),
 # marked plaintext forgeries refused, a SIGHUP removing the class (~25 s).
 TEST_SUITES += ep-dscp:tests/ep/ep-dscp.sh
+# Issue 20 (multi-core): the HA's and MH's workers with 2 threads on links
+# with 2 queues (bench/multiqueue.sh's bed): each thread protects and opens
+# ML-ESP, nothing waits for a socket (~20 s).
+TEST_SUITES += ep-multiqueue:tests/ep/ep-multiqueue.sh
