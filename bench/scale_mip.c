@@ -9,11 +9,12 @@
  * back over the wireless link to the home address. A window of requests
  * is kept in flight; an unanswered request is sent again after 1 s.
  *
- *   bench-scale-mip -n N -a HA -f FA1_WL,FA2_WL [-w WINDOW] [-t RENEW_S]
+ *   bench-scale-mip -n N -a HA -f FA1_WL,FA2_WL [-w WINDOW] [-t RENEW_S] [-b]
  *   bench-scale-mip -n N -a HA -c CONFIG_OUT   (the HA's mobiles section)
  *
  * Prints the bring-up (every mobile registered once: time, rate, reply
- * latency), then renewals for RENEW_S seconds at the full binding table. */
+ * latency), then renewals for RENEW_S seconds at the full binding table
+ * (-b: the bring-up only). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
@@ -38,6 +39,7 @@ struct mobile {
 
 struct opts {
 	unsigned int n, window, renew_s;
+	bool bring_up_only; /* -b: no renewals (ML-IKE runs meanwhile) */
 	const char *config_out;
 	uint32_t ha, fa[2];
 };
@@ -188,7 +190,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	char *fas = NULL, *comma;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "n:a:f:w:t:c:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:a:f:w:t:c:b")) != -1) {
 		switch (opt) {
 		case 'n':
 			o->n = (unsigned int)atoi(optarg);
@@ -202,6 +204,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'w':
 			o->window = (unsigned int)atoi(optarg);
+			break;
+		case 'b':
+			o->bring_up_only = true;
 			break;
 		case 't':
 			o->renew_s = (unsigned int)atoi(optarg);
@@ -238,7 +243,7 @@ int main(int argc, char **argv)
 
 	if (parse_args(argc, argv, &o)) {
 		fprintf(stderr, "usage: bench-scale-mip -n N -a HA (-f FA1,FA2 [-w WINDOW] [-t "
-				"RENEW_S] | -c CONFIG_OUT)\n");
+				"RENEW_S] [-b] | -c CONFIG_OUT)\n");
 		return 2;
 	}
 	if (o.config_out) {
@@ -264,8 +269,10 @@ int main(int argc, char **argv)
 	if (round_all(fd, &o, mobiles, &t, &secs))
 		goto out;
 	report("bring-up", &o, &t, secs);
-	if (t.accepted != o.n)
+	if (t.accepted != o.n || o.bring_up_only) {
+		rc = t.accepted != o.n;
 		goto out;
+	}
 	/* Renewals at the full table, for about renew_s seconds. */
 	{
 		struct tally r = { .lat = t.lat };
