@@ -102,7 +102,7 @@ $(eval $(call PROGRAM,bench-scale-mip,bench/scale_mip.c bench/scale_churn.c benc
 .PHONY: bench-scale
 bench-scale: deps
 	$(Q)$(MAKE) --no-print-directory build $(BUILD)/bench-scale-mip $(BUILD)/bench-scale-cost \
-		$(BUILD)/bench-scale-ike
+		$(BUILD)/bench-scale-ike $(BUILD)/bench-scale-ike-mh
 	$(Q)SCALE_N=$(SCALE_N) bench/scale.sh $(BUILD)
 $(eval $(call PROGRAM,bench-scale-cost,bench/scale_cost.c tests/bpf/fa-netns.c tests/bpf/fa-packets.c \
 	worker/pkt.c worker/sacache.c worker/keystate.c worker/keyfp.c worker/tables.c worker/proto.c,-lpthread))

@@ -9,13 +9,14 @@
  * back over the wireless link to the home address. A window of requests
  * is kept in flight; an unanswered request is sent again after 1 s.
  *
- *   bench-scale-mip -n N -a HA -f FA1_WL,FA2_WL [-o COA1,COA2] [-w WINDOW] [-t RENEW_S]
+ *   bench-scale-mip -n N -a HA -f FA1_WL,FA2_WL [-o COA1,COA2] [-w WINDOW] [-t RENEW_S] [-b]
  *   bench-scale-mip -n N -a HA -f FA1_WL,FA2_WL -o COA1,COA2 -C SECONDS
  *                   [-H HOLD_MS] [-G GAP_MS] [-l LIFETIME] [-p REPORT_S]
  *   bench-scale-mip -n N -a HA -c CONFIG_OUT   (the HA's mobiles section)
  *
  * Prints the bring-up (every mobile registered once: time, rate, reply
- * latency), then renewals for RENEW_S seconds at the full binding table.
+ * latency), then renewals for RENEW_S seconds at the full binding table
+ * (-b: the bring-up only).
  * -C: churn instead (scale_churn.c), for SECONDS (0: until SIGTERM). The
  * care-of addresses default to bench/scale.sh's. */
 #include <arpa/inet.h>
@@ -196,7 +197,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	char *fas = NULL, *coas = NULL;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "n:a:f:w:t:c:o:C:H:G:l:p:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:a:f:w:t:c:o:C:H:G:l:p:b")) != -1) {
 		switch (opt) {
 		case 'n':
 			o->n = (unsigned int)atoi(optarg);
@@ -210,6 +211,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'w':
 			o->window = (unsigned int)atoi(optarg);
+			break;
+		case 'b':
+			o->bring_up_only = true;
 			break;
 		case 't':
 			o->renew_s = (unsigned int)atoi(optarg);
@@ -268,9 +272,10 @@ int main(int argc, char **argv)
 	int fd, one = 1, rc = 1;
 
 	if (parse_args(argc, argv, &o)) {
-		fprintf(stderr, "usage: bench-scale-mip -n N -a HA (-f FA1,FA2 [-o COA1,COA2] [-w "
-				"WINDOW] [-t RENEW_S] [-C SECONDS [-H HOLD_MS] [-G GAP_MS] [-l "
-				"LIFETIME] [-p REPORT_S]] | -c CONFIG_OUT)\n");
+		fprintf(stderr,
+			"usage: bench-scale-mip -n N -a HA (-f FA1,FA2 [-o COA1,COA2] [-w "
+			"WINDOW] [-t RENEW_S] [-b] [-C SECONDS [-H HOLD_MS] [-G GAP_MS] [-l "
+			"LIFETIME] [-p REPORT_S]] | -c CONFIG_OUT)\n");
 		return 2;
 	}
 	if (o.config_out) {
@@ -302,8 +307,10 @@ int main(int argc, char **argv)
 	if (round_all(fd, &o, mobiles, &t, &secs))
 		goto out;
 	report("bring-up", &o, &t, secs);
-	if (t.accepted != o.n)
+	if (t.accepted != o.n || o.bring_up_only) {
+		rc = t.accepted != o.n;
 		goto out;
+	}
 	/* Renewals at the full table, for about renew_s seconds. */
 	{
 		struct tally r = { .lat = t.lat };

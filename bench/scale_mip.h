@@ -4,6 +4,7 @@
 #ifndef MML_BENCH_SCALE_MIP_H
 #define MML_BENCH_SCALE_MIP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "bench/mip_mobiles.h"
@@ -22,6 +23,7 @@ struct opts {
 	 * lifetime asked for, a progress line every report_s */
 	unsigned int churn_s, hold_ms, gap_ms, lifetime, report_s;
 	int churn;
+	bool bring_up_only; /* -b: no renewals (ML-IKE runs meanwhile) */
 	const char *config_out;
 	uint32_t ha, fa[2], coa[2]; /* network order; fa: wireless addresses */
 };

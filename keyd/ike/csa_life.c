@@ -227,14 +227,14 @@ void ike_life_keys_done(struct ike_mod *m, struct mobile *mb)
 		ha_switch(m, mb);
 }
 
-static void ha_tick(struct ike_mod *m, struct mobile *mb, uint64_t now)
+static void ha_tick(struct ike_mod *m, struct mobile *mb, uint64_t now, bool rekey_pending)
 {
 	char a[16], c[16];
 	int err;
 
 	switch (mb->rk.state) {
 	case RK_NONE:
-		if (mb->have_csa && ike_mod_rekey_wanted(m, mb->csa.spi_out)) {
+		if (rekey_pending && mb->have_csa && ike_mod_rekey_wanted(m, mb->csa.spi_out)) {
 			m->rekeys_packets++;
 			mb->rk.next_at_ns = now; /* the soft limit in packets */
 		}
@@ -467,16 +467,21 @@ void ike_life_on_timer(void *arg)
 		mh_tick(m, now);
 		any = m->mh_sa != NULL;
 	} else if (m->role == ROLE_HA) {
+		/* Every 50 ms over every mobile: no system call per mobile (the
+		 * worker's rekey requests are looked for once). */
+		bool pending = ike_mod_rekey_pending(m);
+
 		for (unsigned int i = 0; i < m->mobiles_max; i++) {
 			struct mobile *mb = &m->mobiles[i];
 
 			if (!mb->used || !mb->have_csa)
 				continue;
-			ha_tick(m, mb, now);
+			ha_tick(m, mb, now, pending);
 			any = true;
 		}
 		ike_mod_revoke_pump(m);
-		ike_mod_distribute_sweep(m);
+		if (!(m->life_ticks++ % 20))
+			ike_mod_distribute_sweep(m);
 	}
 	if (any)
 		loop_timer_in(m->loop, &m->life_timer, LIFE_TICK_NS);

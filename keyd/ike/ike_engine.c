@@ -465,10 +465,7 @@ static void process(struct ike_engine *eng, uint8_t *buf, size_t len, uint32_t f
 			ike_init_request(eng, buf, len, &h, from_addr, from_port);
 			goto out;
 		}
-		for (sa = eng->sas; sa; sa = sa->next)
-			if (sa->initiator && sa->state == IKE_S_INIT_SENT &&
-			    !memcmp(sa->spi_i, h.spi_i, IKE_SPI_LEN))
-				break;
+		sa = ike_sa_find_init_sent(eng, h.spi_i);
 		if (!sa || sa->peer_addr != from_addr) {
 			ike_count(eng, IKE_C_UNKNOWN_SPI,
 				  "IKE_SA_INIT response for no SA, dropped");

@@ -48,6 +48,16 @@ void ike_mod_bypass(struct ike_mod *m, uint32_t home, uint32_t peer, bool add)
 	mip_maps_gen_bump(&m->maps);
 }
 
+bool ike_mod_rekey_pending(struct ike_mod *m)
+{
+	uint32_t key;
+
+	if (m->rekey_fd < 0)
+		m->rekey_fd = mml_pin_open_map(m->pin.path, MML_MAP_REKEY, sizeof(uint32_t),
+					       sizeof(struct mml_rekey));
+	return m->rekey_fd >= 0 && !bpf_map_get_next_key(m->rekey_fd, NULL, &key);
+}
+
 bool ike_mod_rekey_wanted(struct ike_mod *m, uint32_t spi)
 {
 	struct mml_rekey r;

@@ -172,6 +172,15 @@ struct ike_sa *ike_sa_find(struct ike_engine *eng, const struct ike_hdr *h, uint
 	return NULL;
 }
 
+struct ike_sa *ike_sa_find_init_sent(struct ike_engine *eng, const uint8_t *spi_i)
+{
+	for (struct ike_sa *sa = eng->by_spi[spi_bucket(spi_i)]; sa; sa = sa->hnext)
+		if (sa->initiator && sa->state == IKE_S_INIT_SENT &&
+		    !memcmp(sa->spi_i, spi_i, IKE_SPI_LEN))
+			return sa;
+	return NULL;
+}
+
 const struct ike_peer_cfg *ike_peer_by_addr(const struct ike_engine *eng, uint32_t addr)
 {
 	for (unsigned int i = 0; i < eng->cfg.n_peers; i++)

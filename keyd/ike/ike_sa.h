@@ -264,6 +264,9 @@ void ike_sa_set_own_spi(struct ike_sa *sa, const uint8_t *spi);
 void ike_sa_reap(struct ike_engine *eng);
 void ike_sa_reap_all(struct ike_engine *eng);
 struct ike_sa *ike_sa_find(struct ike_engine *eng, const struct ike_hdr *h, uint32_t addr);
+/* Our SA waiting for the IKE_SA_INIT answer to spi_i (its own SPI): the
+ * index, not a walk (an HA initiates one per mobile). */
+struct ike_sa *ike_sa_find_init_sent(struct ike_engine *eng, const uint8_t *spi_i);
 const struct ike_peer_cfg *ike_peer_by_addr(const struct ike_engine *eng, uint32_t addr);
 /* An INFORMATIONAL request of ours: -ENOTCONN unless established, -EBUSY
  * while another request is out (window 1). */

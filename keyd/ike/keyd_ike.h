@@ -246,9 +246,10 @@ struct ike_mod {
 	uint32_t mobiles_max;
 	struct mobile *mobiles;
 	struct idx mob_home, mob_sa;
-	uint64_t mobiles_full; /* bindings refused ML-IKE: mobiles_max in use */
-	uint64_t dist_swept;   /* mobiles the periodic sweep found unqueued */
-	unsigned int n_pkd;    /* mobiles with handoff = pkd (their walks) */
+	uint64_t mobiles_full;	 /* bindings refused ML-IKE: mobiles_max in use */
+	uint64_t dist_swept;	 /* mobiles the periodic sweep found unqueued */
+	unsigned int life_ticks; /* HA: the sweep runs every 20th (once a second) */
+	unsigned int n_pkd;	 /* mobiles with handoff = pkd (their walks) */
 	struct fa_link fas[IKE_PEERS_MAX];
 	struct installed inst[IKE_PEERS_MAX];
 	uint64_t csas_installed, csas_removed, inits_done;
@@ -378,6 +379,9 @@ void ike_mod_binding_spis(struct ike_mod *m, uint32_t home, uint32_t out, uint32
 /* The worker found our outbound CSA spi past its soft packet limit
  * (mml_rekey); the entry is taken. */
 bool ike_mod_rekey_wanted(struct ike_mod *m, uint32_t spi);
+/* Any entry in mml_rekey at all (one lookup): an HA asks this once per
+ * tick, and each mobile only then. */
+bool ike_mod_rekey_pending(struct ike_mod *m);
 /* MH: the same into its own binding, retried until the binding exists. */
 void ike_mod_own_binding_spis(struct ike_mod *m, uint32_t out, uint32_t in, uint32_t owner);
 void ike_mod_on_spi_timer(void *arg);

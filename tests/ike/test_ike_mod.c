@@ -255,6 +255,11 @@ int mip_maps_binding_spi_prev(struct mip_maps *maps, uint32_t home, uint32_t pre
 /* The SPI the worker reported past its soft packet limit (mml_rekey). */
 static uint32_t rekey_wanted_spi;
 
+bool ike_mod_rekey_pending(struct ike_mod *mod)
+{
+	return rekey_wanted_spi != 0;
+}
+
 bool ike_mod_rekey_wanted(struct ike_mod *mod, uint32_t spi)
 {
 	if (!spi || spi != rekey_wanted_spi)
