@@ -222,9 +222,6 @@ queue_pkts() { # NODE DEV
 worker_pkts() { # NODE
 	echo $(($(counter "$1" ep_encap_mlesp) + $(counter "$1" ep_deliver_mlesp)))
 }
-worker_ticks() { # NODE
-	awk '{print $14 + $15}' "/proc/$(worker_pid "$1")/stat"
-}
 
 # CPU ticks of each thread of a node's worker, by thread id (the main
 # thread, which only waits, then the queues' threads in order).

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Issue 20 (multi-core): the HA's and the MH's workers with --queues 2 on
 # links with 2 queues (bench/multiqueue.sh's bed, QUEUES=2, 4 s each way,
-# 8 connections; the CN picks each one's queue at random, so about one run
-# in 128 puts all on one queue and fails the HA thread check: 16 would
-# make that 1 in 32,768, not yet run here): ML-ESP passes both ways,
+# 16 connections; the CN picks each one's queue at random, so about one
+# run in 32,768 puts all on one queue and fails the HA thread check):
+# ML-ESP passes both ways,
 # every thread of both workers protects and opens packets (its own AF_XDP
 # socket on its own queue), and no packet waits in XDP for a socket
 # (ep_xdp_no_worker stays 0). WORKER_QUEUES=1 (workers on one thread)
@@ -19,7 +19,7 @@ SUITE=ep-multiqueue
 [[ $(id -u) -eq 0 ]] || skip "needs root"
 command -v iperf3 >/dev/null || skip "no iperf3"
 
-out=$(QUEUES=2 ROUNDS=1 DUR=4 FLOWS=8 "$TOP/bench/multiqueue.sh" "$BUILD" 2>&1)
+out=$(QUEUES=2 ROUNDS=1 DUR=4 FLOWS=16 "$TOP/bench/multiqueue.sh" "$BUILD" 2>&1)
 echo "$out"
 
 mbit() { # DIR: the run's Mbit/s
