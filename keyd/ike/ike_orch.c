@@ -383,6 +383,13 @@ void ike_mod_on_binding(void *arg, uint32_t home, uint32_t coa)
 		return;
 	}
 	if (!mb) {
+		/* A mobile host without ML-IKE (Mobile IP only) takes no
+		 * record: it would hold a slot an IKE mobile needs, and log a
+		 * line at each registration. Counted instead. */
+		if (!ike_mobile_has_peer(m, home)) {
+			m->mobiles_no_peer++;
+			return;
+		}
 		mb = ike_mobile_new(m, home);
 		if (!mb)
 			return;

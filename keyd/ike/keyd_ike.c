@@ -322,6 +322,7 @@ static json_object *show(struct ike_mod *m)
 	json_object_object_add(o, "mobiles_max", json_object_new_uint64(m->mobiles_max));
 	json_object_object_add(o, "mobiles_in_use", json_object_new_uint64(m->mob_home.n));
 	json_object_object_add(o, "mobiles_full", json_object_new_uint64(m->mobiles_full));
+	json_object_object_add(o, "mobiles_no_peer", json_object_new_uint64(m->mobiles_no_peer));
 	json_object_object_add(o, "visitors_full", json_object_new_uint64(m->visitors_full));
 	json_object_object_add(o, "distribute_swept", json_object_new_uint64(m->dist_swept));
 	json_object_object_add(o, "dkm", ike_dkm_json(m));

@@ -246,10 +246,11 @@ struct ike_mod {
 	uint32_t mobiles_max;
 	struct mobile *mobiles;
 	struct idx mob_home, mob_sa;
-	uint64_t mobiles_full;	 /* bindings refused ML-IKE: mobiles_max in use */
-	uint64_t dist_swept;	 /* mobiles the periodic sweep found unqueued */
-	unsigned int life_ticks; /* HA: the sweep runs every 20th (once a second) */
-	unsigned int n_pkd;	 /* mobiles with handoff = pkd (their walks) */
+	uint64_t mobiles_full;	  /* bindings refused ML-IKE: mobiles_max in use */
+	uint64_t mobiles_no_peer; /* bindings of homes no peer (or template) names */
+	uint64_t dist_swept;	  /* mobiles the periodic sweep found unqueued */
+	unsigned int life_ticks;  /* HA: the sweep runs every 20th (once a second) */
+	unsigned int n_pkd;	  /* mobiles with handoff = pkd (their walks) */
 	struct fa_link fas[IKE_PEERS_MAX];
 	struct installed inst[IKE_PEERS_MAX];
 	uint64_t csas_installed, csas_removed, inits_done;
@@ -314,6 +315,9 @@ void ike_mobile_del(struct ike_mod *m, struct mobile *mb);
 /* The configuration the HA runs IKE with mb by: a configured peer with its
  * home address, else one derived from the template of its prefix (kept in
  * mb->dcfg); NULL if neither. */
+/* Whether a peer, or a template's prefix, names the home address: the
+ * mobiles the HA runs ML-IKE for. */
+bool ike_mobile_has_peer(const struct ike_mod *m, uint32_t home);
 const struct ike_peer_cfg *ike_mobile_cfg(struct ike_mod *m, struct mobile *mb);
 /* The engine's peer_lookup and cfg_put (HA: a bound mobile's derived
  * configuration, for an IKE_SA_INIT it sends). */

@@ -127,6 +127,14 @@ void ike_mobile_del(struct ike_mod *m, struct mobile *mb)
 	OPENSSL_cleanse(mb, sizeof(*mb));
 }
 
+bool ike_mobile_has_peer(const struct ike_mod *m, uint32_t home)
+{
+	for (unsigned int i = 0; i < m->ecfg.n_peers; i++)
+		if (m->peers[i].addr == home && !m->peers[i].tmpl)
+			return true;
+	return mh_tmpl_match(m->peers, m->ecfg.n_peers, home) != NULL;
+}
+
 const struct ike_peer_cfg *ike_mobile_cfg(struct ike_mod *m, struct mobile *mb)
 {
 	const struct ike_peer_cfg *t;

@@ -272,14 +272,15 @@ settled 45
 check "map entries back to where they were: $(maps_now)" test "$(maps_now)" == "$maps0"
 check "no packet lost to a key ($(($(key_lost) - lost0)))" test "$(($(key_lost) - lost0))" -eq 0
 ike_key_drops fa1 fa2 | grep -v '=0$' | sed 's/^/soak: counter /'
-# The HA's ike module meets every synthetic binding (no IKE peer): what it
-# logged for them. Printed, not checked: keyd/ike takes a slot of its
-# 64-mobile table for each before it looks for the peer (docs/operations.md,
-# "Soak").
+# The HA's ike module meets every synthetic binding (no IKE peer): it
+# counts them (mobiles_no_peer) and takes no record of its table for them
+# (one in use: the real MH), and logs no line for them.
 if ((SYNTH > 0)); then
-	echo "soak: HA's mmlkeyd log: $(wc -l <"$TMP/keyd-ha.log") lines;" \
-		"$(grep -c 'no ike peer with that address' "$TMP/keyd-ha.log") 'no ike peer'," \
-		"$(grep -c 'mobile hosts: no ML-IKE' "$TMP/keyd-ha.log") 'more than 64 mobile hosts'"
+	nopeer=$(ctl ha -j ike show | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["mobiles_no_peer"], d["mobiles_in_use"])')
+	logged=$(grep -c 'no ike peer with that address\|mobile hosts: no ML-IKE\|mobiles have ML-IKE' "$TMP/keyd-ha.log")
+	echo "soak: HA's mmlkeyd log: $(wc -l <"$TMP/keyd-ha.log") lines; ike: mobiles_no_peer, mobiles_in_use = $nopeer"
+	check "the HA's ike module took no record for the synthetic mobiles ($nopeer; $logged log lines)" \
+		test "${nopeer#* }" -eq 1 -a "${nopeer% *}" -gt 0 -a "$logged" -eq 0
 fi
 echo "soak: (ep_drop_replay, ep_drop_outer_src and fwd_unknown_spi are the churn's: see the script)"
 for n in fa1 fa2; do

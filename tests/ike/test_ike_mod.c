@@ -1493,11 +1493,24 @@ static void idx_finds_a_prefix(void **state)
 
 /* mobiles_max mobiles get ML-IKE; the next binding is refused, counted
  * (and logged), never a silent drop; a binding that goes frees a record. */
+/* The HA's peer template for 10.200.0.0/15 (the mobiles of the tests
+ * below). */
+static void ha_template_peer(void)
+{
+	m.ecfg.n_peers = 1;
+	m.peers[0] = (struct ike_peer_cfg){ .tmpl = true,
+					    .tmpl_net = htonl(0x0ac80000),
+					    .tmpl_mask = htonl(0xfffe0000),
+					    .psk = "master",
+					    .psk_len = 6 };
+}
+
 static void ha_mobiles_full_refused_counted(void **state)
 {
 	reset_recorders();
 	m.role = ROLE_HA;
 	m.ecfg.local_addr = HA_ADDR;
+	ha_template_peer();
 	for (uint32_t i = 0; i < m.mobiles_max; i++)
 		ike_mod_on_binding(&m, htonl(0x0ac80001 + i), FA1_ADDR);
 	assert_int_equal(m.mob_home.n, 64);
@@ -1512,6 +1525,25 @@ static void ha_mobiles_full_refused_counted(void **state)
 	ike_mod_on_binding(&m, htonl(0x0ac90001), FA1_ADDR);
 	assert_non_null(ike_mobile_of_home(&m, htonl(0x0ac90001)));
 	assert_int_equal(m.mobiles_full, 2);
+}
+
+/* Mobile IP without ML-IKE (no peer names the home address): no record,
+ * counted; so mobiles_max such bindings leave an IKE mobile its slot. */
+static void ha_mobile_without_peer_takes_no_slot(void **state)
+{
+	reset_recorders();
+	m.role = ROLE_HA;
+	m.ecfg.local_addr = HA_ADDR;
+	ha_template_peer();
+	for (uint32_t i = 0; i < m.mobiles_max + 8; i++)
+		ike_mod_on_binding(&m, htonl(0x0b000001 + i), FA1_ADDR);
+	assert_int_equal(m.mob_home.n, 0);
+	assert_int_equal(m.mobiles_no_peer, m.mobiles_max + 8);
+	assert_int_equal(m.mobiles_full, 0);
+	ike_mod_on_binding(&m, htonl(0x0ac80001), FA1_ADDR);
+	assert_non_null(ike_mobile_of_home(&m, htonl(0x0ac80001)));
+	ike_mod_on_binding(&m, htonl(0x0b000001), 0); /* its deregistration */
+	assert_int_equal(m.mob_home.n, 1);
 }
 
 /* Key distribution goes through each FA's queue: the mobiles waiting at
@@ -1605,6 +1637,7 @@ int main(void)
 		cmocka_unit_test(ha_pair_refused_drops_sa),
 		cmocka_unit_test(idx_finds_a_prefix),
 		cmocka_unit_test(ha_mobiles_full_refused_counted),
+		cmocka_unit_test(ha_mobile_without_peer_takes_no_slot),
 		cmocka_unit_test(ha_distributes_per_fa_queue),
 		cmocka_unit_test(fa_visitors_full_counted),
 	};
