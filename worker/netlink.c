@@ -106,15 +106,21 @@ int ep_nl_addr_add(struct ep_nl *nl, int ifindex, uint32_t addr, int plen)
 	return err;
 }
 
-int ep_nl_route_add(struct ep_nl *nl, int ifindex, uint32_t dst, int plen)
+/* A static route in the main table: dst/plen out of ifindex. */
+static struct mml_rtnl_route static_route(int ifindex, uint32_t dst, int plen)
 {
-	const struct mml_rtnl_route r = {
+	return (struct mml_rtnl_route){
 		.dst = dst,
 		.plen = (uint8_t)plen,
 		.protocol = RTPROT_STATIC,
 		.oif = (uint32_t)ifindex,
 		.table = RT_TABLE_MAIN,
 	};
+}
+
+int ep_nl_route_add(struct ep_nl *nl, int ifindex, uint32_t dst, int plen)
+{
+	const struct mml_rtnl_route r = static_route(ifindex, dst, plen);
 	int err = mml_rtnl_route_replace(&nl->rt, &r);
 
 	if (err)
@@ -124,13 +130,7 @@ int ep_nl_route_add(struct ep_nl *nl, int ifindex, uint32_t dst, int plen)
 
 int ep_nl_route_del(struct ep_nl *nl, int ifindex, uint32_t dst, int plen)
 {
-	const struct mml_rtnl_route r = {
-		.dst = dst,
-		.plen = (uint8_t)plen,
-		.protocol = RTPROT_STATIC,
-		.oif = (uint32_t)ifindex,
-		.table = RT_TABLE_MAIN,
-	};
+	const struct mml_rtnl_route r = static_route(ifindex, dst, plen);
 	int err = mml_rtnl_route_del(&nl->rt, &r);
 
 	if (err == -ESRCH || err == -ENOENT)
